@@ -1,0 +1,119 @@
+/**
+ * The HTTP contract of the HPC Bridge, shared by the bridge (request/response
+ * validation, OpenAPI) and the JupyterLab panels (response validation).
+ *
+ * Keep this module free of Node-only imports: it is bundled into the labextension.
+ */
+import { z } from 'zod';
+
+export const API_PREFIX = '/api/v1';
+
+/** Version of this contract; panels compare it with the bridge's at start. */
+export const CONTRACT_VERSION = '1';
+
+export const ErrorCodeSchema = z.enum([
+  'bad_request',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'upstream_unavailable',
+  'internal'
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string(),
+      details: z.unknown().optional()
+    })
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const RoleSchema = z.enum(['researcher', 'instructor', 'admin']);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const WhoamiSchema = z
+  .object({
+    name: z.string(),
+    groups: z.array(z.string()),
+    roles: z.array(RoleSchema)
+  })
+  .meta({ id: 'Whoami' });
+export type Whoami = z.infer<typeof WhoamiSchema>;
+
+export const VersionSchema = z
+  .object({
+    name: z.literal('hpc-bridge'),
+    version: z.string(),
+    contract: z.string()
+  })
+  .meta({ id: 'Version' });
+export type Version = z.infer<typeof VersionSchema>;
+
+export const ComponentStatusSchema = z.enum(['ok', 'degraded', 'down']);
+export type ComponentStatus = z.infer<typeof ComponentStatusSchema>;
+
+export const ComponentHealthSchema = z.object({
+  /** e.g. `hub`, `cluster:demo`, `s3:demo`. */
+  name: z.string(),
+  kind: z.enum(['hub', 'cluster', 's3']),
+  status: ComponentStatusSchema,
+  /** Milliseconds the check took. */
+  latencyMs: z.number().nonnegative(),
+  detail: z.string().optional(),
+  /** Sub-checks, e.g. `ssh` and `slurmctld` for a cluster. */
+  checks: z.record(z.string(), ComponentStatusSchema).optional()
+});
+export type ComponentHealth = z.infer<typeof ComponentHealthSchema>;
+
+export const HealthSchema = z
+  .object({
+    status: ComponentStatusSchema,
+    version: z.string(),
+    components: z.array(ComponentHealthSchema)
+  })
+  .meta({ id: 'Health' });
+export type Health = z.infer<typeof HealthSchema>;
+
+export const PartitionSchema = z.object({
+  name: z.string(),
+  default: z.boolean(),
+  /** Aggregated node state, e.g. `up`, `down`, `drain`. */
+  state: z.string(),
+  nodes: z.object({ total: z.number().int(), idle: z.number().int() }),
+  cpus: z.object({ total: z.number().int(), idle: z.number().int() }),
+  gpus: z.object({ total: z.number().int(), idle: z.number().int() }),
+  /** Max walltime in minutes, or null when unlimited. */
+  maxTimeMinutes: z.number().int().nullable()
+});
+export type Partition = z.infer<typeof PartitionSchema>;
+
+export const ClusterSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  status: ComponentStatusSchema,
+  /** Set when the cluster could not be queried; partitions are then empty. */
+  error: z.string().optional(),
+  partitions: z.array(PartitionSchema),
+  updatedAt: z.iso.datetime()
+});
+export type Cluster = z.infer<typeof ClusterSchema>;
+
+export const ClusterListSchema = z
+  .object({ clusters: z.array(ClusterSchema) })
+  .meta({ id: 'ClusterList' });
+export type ClusterList = z.infer<typeof ClusterListSchema>;
+
+/** Route paths, relative to the bridge's base URL. */
+export const Routes = {
+  version: `${API_PREFIX}/version`,
+  whoami: `${API_PREFIX}/whoami`,
+  health: `${API_PREFIX}/health`,
+  clusters: `${API_PREFIX}/clusters`,
+  openapi: `${API_PREFIX}/openapi.json`
+} as const;
