@@ -71,6 +71,10 @@ export const ComponentHealthSchema = z.object({
 });
 export type ComponentHealth = z.infer<typeof ComponentHealthSchema>;
 
+/**
+ * `GET /api/v1/health`. Always 200 once authenticated; `status` is the worst of the
+ * components' statuses.
+ */
 export const HealthSchema = z
   .object({
     status: ComponentStatusSchema,
@@ -104,6 +108,11 @@ export const ClusterSchema = z.object({
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 
+/**
+ * `GET /api/v1/clusters`. Always 200 once authenticated: a cluster that cannot be
+ * queried (ssh or slurmctld down) is listed with `status: 'down'`, an `error` and no
+ * partitions, so that the panel can show it next to the clusters that work.
+ */
 export const ClusterListSchema = z
   .object({ clusters: z.array(ClusterSchema) })
   .meta({ id: 'ClusterList' });

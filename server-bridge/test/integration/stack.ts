@@ -1,0 +1,167 @@
+/**
+ * Access to the real stack started by ./stack/up: the hub's REST API (with the
+ * token-only `stack-admin` service), user logins, and the bridge behind the proxy.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const STACK_DIR =
+  process.env.STACK_DIR ?? resolve(__dirname, '..', '..', '..', '.stack');
+export const HUB_URL = process.env.HUB_URL ?? 'http://127.0.0.1:8000';
+export const BRIDGE_URL = `${HUB_URL}/services/hpc-bridge`;
+export const DEMO_PASSWORD = 'hpc-demo';
+
+const adminToken = (): string =>
+  readFileSync(join(STACK_DIR, 'admin.token'), 'utf8').trim();
+
+export async function hubApi(
+  path: string,
+  init: RequestInit = {}
+): Promise<Response> {
+  return fetch(`${HUB_URL}/hub/api${path}`, {
+    ...init,
+    headers: {
+      Authorization: `token ${adminToken()}`,
+      'Content-Type': 'application/json',
+      ...((init.headers as Record<string, string> | undefined) ?? {})
+    }
+  });
+}
+
+/** A hub API token of USER, created through the standard hub API. */
+export async function createUserToken(
+  user: string,
+  scopes?: string[]
+): Promise<string> {
+  const res = await hubApi(`/users/${user}/tokens`, {
+    method: 'POST',
+    body: JSON.stringify({
+      note: 'hpc-bridge integration test',
+      expires_in: 900,
+      ...(scopes ? { scopes } : {})
+    })
+  });
+  if (res.status !== 201 && res.status !== 200) {
+    throw new Error(`token for ${user}: ${res.status} ${await res.text()}`);
+  }
+  const body = (await res.json()) as { token: string };
+  return body.token;
+}
+
+/** Calls the bridge through the hub's proxy, as a panel or script would. */
+export async function bridge(
+  path: string,
+  token?: string,
+  init: RequestInit = {}
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = {
+    ...((init.headers as Record<string, string>) ?? {})
+  };
+  if (token !== undefined) {
+    headers.Authorization = `token ${token}`;
+  }
+  const res = await fetch(`${BRIDGE_URL}${path}`, { ...init, headers });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { status: res.status, body };
+}
+
+/** A minimal cookie-keeping browser for the hub's login and OAuth redirects. */
+export class HubBrowser {
+  private cookies = new Map<string, string>();
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    let current = new URL(url, HUB_URL).toString();
+    let options: RequestInit = init;
+    for (let hop = 0; hop < 15; hop++) {
+      const res = await fetch(current, {
+        ...options,
+        redirect: 'manual',
+        headers: {
+          ...((options.headers as Record<string, string> | undefined) ?? {}),
+          Cookie: this.cookieHeader()
+        }
+      });
+      this.keepCookies(res);
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) {
+        return res;
+      }
+      current = new URL(location, current).toString();
+      options = {};
+    }
+    throw new Error(`too many redirects from ${url}`);
+  }
+
+  async login(user: string, password = DEMO_PASSWORD): Promise<void> {
+    const res = await this.request('/hub/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: user, password }).toString()
+    });
+    if (!this.cookieHeader().includes('jupyterhub-session-id')) {
+      throw new Error(`login of ${user} failed: ${res.status}`);
+    }
+  }
+
+  /** The token JupyterHub puts into USER's lab page config (what the panels send). */
+  async pageToken(user: string): Promise<string> {
+    await ensureServer(user);
+    const res = await this.request(`/user/${user}/lab`);
+    const html = await res.text();
+    const match = html.match(
+      /<script id="jupyter-config-data" type="application\/json">([\s\S]*?)<\/script>/
+    );
+    if (!match) {
+      throw new Error(`no page config at /user/${user}/lab (${res.status})`);
+    }
+    const config = JSON.parse(match[1]) as { token?: string };
+    if (!config.token) {
+      throw new Error(`the page config of ${user} carries no token`);
+    }
+    return config.token;
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private keepCookies(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '""') {
+        this.cookies.delete(name);
+      } else {
+        this.cookies.set(name, value);
+      }
+    }
+  }
+}
+
+/** Starts USER's single-user server through the hub API and waits until it is ready. */
+export async function ensureServer(user: string): Promise<void> {
+  const start = await hubApi(`/users/${user}/server`, { method: 'POST' });
+  if (![201, 202, 400].includes(start.status)) {
+    throw new Error(`start ${user}: ${start.status} ${await start.text()}`);
+  }
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const res = await hubApi(`/users/${user}`);
+    const model = (await res.json()) as {
+      servers?: Record<string, { ready: boolean }>;
+    };
+    if (model.servers?.['']?.ready) {
+      return;
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new Error(`the server of ${user} did not become ready`);
+}
