@@ -1,0 +1,9 @@
+/*
+ * First module of the entry: point webpack's chunk loading at the URL the
+ * server reports, which differs between a standalone server (/static/...)
+ * and a JupyterHub single-user server (/user/NAME/static/...).
+ */
+const el = document.getElementById('jupyter-config-data');
+const config = el ? JSON.parse(el.textContent || '{}') : {};
+// eslint-disable-next-line no-undef
+__webpack_public_path__ = (config.fullStaticUrl || '') + '/';

@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# JupyterHub (Debian) with the npm configurable-http-proxy and the bridge as a hub service.
+
+HUB_DIR="$STACK_DIR/hub"
+BRIDGE_DIR="$STACK_DIR/bridge"
+
+write_hub_secrets() {
+  install -d -m 700 "$HUB_DIR" "$BRIDGE_DIR"
+  ensure_secret "$HUB_DIR/proxy.token"
+  ensure_secret "$BRIDGE_DIR/hub-api.token"
+  ensure_secret "$BRIDGE_DIR/secret.key"
+  ensure_secret "$STACK_DIR/admin.token"
+  render "$STACK_CONF/bridge-config.yaml" "$BRIDGE_DIR/config.yaml" 600
+}
+
+hub_ok() { http_ok http://127.0.0.1:8081/hub/api/; }
+proxy_ok() { http_ok http://127.0.0.1:8000/hub/api/; }
+# /api/v1/version is the bridge's one public route.
+bridge_ok() { http_ok http://127.0.0.1:8765/services/hpc-bridge/api/v1/version; }
+
+start_hub() {
+  write_hub_secrets
+  [[ -f $REPO_ROOT/server-bridge/lib/main.js ]] ||
+    warn "server-bridge/lib/main.js is missing: the hub starts, the hpc-bridge service will fail"
+  # cwd = HUB_DIR: JupyterHub writes jupyterhub-proxy.pid and friends next to itself.
+  if ((STACK_REBUILT)) && daemon_alive jupyterhub; then
+    log "jupyterhub: restarting so that the bridge and new servers use the new build"
+    stop_daemon jupyterhub
+  fi
+  if ! daemon_alive jupyterhub; then
+    # Children of a hub that was killed: the new hub cannot start its own while they hold the ports.
+    stop_daemon bridge
+    stop_daemon configurable-http-proxy
+  fi
+  # The proxy token goes through the environment, not argv (argv is world-readable in /proc).
+  CONFIGPROXY_AUTH_TOKEN="$(<"$HUB_DIR/proxy.token")" HPC_LAB_RUNTIME="$LAB_RUNTIME" \
+    start_daemon jupyterhub env -C "$HUB_DIR" \
+    /usr/bin/jupyterhub -f "$REPO_ROOT/stack/hub/jupyterhub_config.py" || true
+  wait_until jupyterhub 60 hub_ok
+  wait_until jupyterhub 30 proxy_ok
+  if [[ -f $REPO_ROOT/server-bridge/lib/main.js ]]; then
+    wait_until bridge 30 bridge_ok
+  fi
+}
