@@ -2,9 +2,16 @@
  * Jest projects: `unit` (no network: bridge domain logic, contract, frontend
  * models) and `integration` (the real stack started by ./stack/up).
  */
-const tsJest = tsconfig => ({
-  '^.+\\.tsx?$': ['ts-jest', { tsconfig, isolatedModules: true }]
-});
+const bridgeTransform = {
+  '^.+\\.tsx?$': [
+    'ts-jest',
+    { tsconfig: '<rootDir>/server-bridge/tsconfig.json' }
+  ],
+  // cookie@2 (light-my-request, behind app.inject) is ESM only.
+  '/node_modules/cookie/.+\\.js$':
+    '<rootDir>/server-bridge/test/esm-transform.js'
+};
+const transformIgnorePatterns = ['/node_modules/(?!cookie/)'];
 
 module.exports = {
   projects: [
@@ -13,14 +20,16 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/unit'],
       testMatch: ['**/*.test.ts'],
-      transform: tsJest('<rootDir>/server-bridge/tsconfig.json')
+      transform: bridgeTransform,
+      transformIgnorePatterns
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
       testMatch: ['**/*.test.ts'],
-      transform: tsJest('<rootDir>/server-bridge/tsconfig.json'),
+      transform: bridgeTransform,
+      transformIgnorePatterns,
       testTimeout: 60000
     }
   ]

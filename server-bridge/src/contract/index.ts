@@ -108,6 +108,15 @@ export const ClusterSchema = z.object({
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 
+/** Query of `GET /api/v1/clusters`: `refresh=true` skips the bridge's few-seconds cache. */
+export const ClusterListQuerySchema = z.object({
+  refresh: z
+    .enum(['true', 'false'])
+    .transform(v => v === 'true')
+    .optional()
+});
+export type ClusterListQuery = z.input<typeof ClusterListQuerySchema>;
+
 /**
  * `GET /api/v1/clusters`. Always 200 once authenticated: a cluster that cannot be
  * queried (ssh or slurmctld down) is listed with `status: 'down'`, an `error` and no

@@ -28,9 +28,15 @@ describe('bridge auth through JupyterHub', () => {
   });
 
   it('gives carol the instructor role and admin the admin role', async () => {
-    const carol = await bridge('/api/v1/whoami', await createUserToken('carol'));
+    const carol = await bridge(
+      '/api/v1/whoami',
+      await createUserToken('carol')
+    );
     expect(WhoamiSchema.parse(carol.body).roles).toContain('instructor');
-    const admin = await bridge('/api/v1/whoami', await createUserToken('admin'));
+    const admin = await bridge(
+      '/api/v1/whoami',
+      await createUserToken('admin')
+    );
     expect(WhoamiSchema.parse(admin.body).roles).toContain('admin');
   });
 
@@ -47,7 +53,9 @@ describe('bridge auth through JupyterHub', () => {
   });
 
   it('answers 403 for a real token without the bridge scope', async () => {
-    const token = await createUserToken('alice', ['read:users:name!user=alice']);
+    const token = await createUserToken('alice', [
+      'read:users:name!user=alice'
+    ]);
     const res = await bridge('/api/v1/whoami', token);
     expect(res.status).toBe(403);
   });

@@ -72,7 +72,11 @@ describe('public routes and errors', () => {
     const doc = res.body as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
     const paths = Object.keys(doc.paths).join(' ');
-    for (const path of ['/api/v1/whoami', '/api/v1/health', '/api/v1/clusters']) {
+    for (const path of [
+      '/api/v1/whoami',
+      '/api/v1/health',
+      '/api/v1/clusters'
+    ]) {
       expect(paths).toContain(path);
     }
   });

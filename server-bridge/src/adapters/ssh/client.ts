@@ -1,0 +1,300 @@
+/**
+ * SSH connections to login nodes (ssh2): one per (cluster, user), opened on first use,
+ * reopened after a failure, closed when idle. Host keys are pinned.
+ */
+import type { BaseLogger } from 'pino';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import {
+  hostKeyAlgorithms,
+  hostKeyMatches,
+  type IPinnedHostKey
+} from './host-key';
+import { commandLine } from './quote';
+
+export interface ISshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string;
+  hostKey: IPinnedHostKey;
+  connectTimeoutMs: number;
+  idleCloseMs: number;
+}
+
+export interface IExecOptions {
+  /** Kills the command (closes its channel) after this long; default 30 s. */
+  timeoutMs?: number;
+  /** Sent as SSH env requests; the server must `AcceptEnv` them. */
+  env?: Record<string, string>;
+  stdin?: string | Buffer;
+  /** Output beyond this many bytes per stream fails the command; default 32 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface IExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export type SshLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn'>;
+
+export class SshError extends Error {
+  constructor(
+    message: string,
+    /** `connect` when no session could be set up, `exec` when the command failed to run. */
+    readonly stage: 'connect' | 'exec' | 'timeout'
+  ) {
+    super(message);
+    this.name = 'SshError';
+  }
+}
+
+/** One SSH connection with lazy connect, reconnect after loss and idle close. */
+export class SshConnection {
+  private client: Client | null = null;
+  private connecting: Promise<Client> | null = null;
+  private active = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly target: ISshTarget,
+    private readonly log: SshLogger,
+    private readonly label: string
+  ) {}
+
+  /** Runs `argv` on the remote host; the command line is built only by `commandLine`. */
+  async exec(
+    argv: readonly string[],
+    options: IExecOptions = {}
+  ): Promise<IExecResult> {
+    const command = commandLine(argv);
+    this.active += 1;
+    this.clearIdle();
+    try {
+      const client = await this.connect();
+      return await this.run(client, command, options);
+    } finally {
+      this.active -= 1;
+      this.armIdle();
+    }
+  }
+
+  /** Opens the connection if needed; resolves when the session is authenticated. */
+  async connect(): Promise<Client> {
+    if (this.closed) {
+      throw new SshError(`${this.label}: connection pool closed`, 'connect');
+    }
+    if (this.client !== null) {
+      return this.client;
+    }
+    if (this.connecting === null) {
+      this.connecting = this.open().finally(() => {
+        this.connecting = null;
+      });
+    }
+    return this.connecting;
+  }
+
+  private open(): Promise<Client> {
+    const t = this.target;
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let ready = false;
+      let hostKeyRejected = false;
+      client.on('ready', () => {
+        ready = true;
+        this.client = client;
+        this.log.debug({ ssh: this.label }, 'ssh connected');
+        resolve(client);
+      });
+      client.on('error', err => {
+        if (!ready) {
+          const msg = hostKeyRejected
+            ? `host key of ${t.host}:${t.port} does not match the pinned key`
+            : `cannot connect to ${t.host}:${t.port} as ${t.username}: ${err.message}`;
+          reject(new SshError(msg, 'connect'));
+        } else {
+          this.log.warn(
+            { ssh: this.label, err: err.message },
+            'ssh connection error'
+          );
+        }
+      });
+      client.on('close', () => {
+        if (this.client === client) {
+          this.client = null;
+        }
+        if (!ready) {
+          reject(
+            new SshError(
+              `connection to ${t.host}:${t.port} closed during setup`,
+              'connect'
+            )
+          );
+        }
+      });
+      const config: ConnectConfig = {
+        host: t.host,
+        port: t.port,
+        username: t.username,
+        privateKey: t.privateKey,
+        readyTimeout: t.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 3,
+        algorithms: { serverHostKey: hostKeyAlgorithms(t.hostKey) },
+        hostVerifier: (key: Buffer): boolean => {
+          const ok = hostKeyMatches(t.hostKey, key);
+          hostKeyRejected = !ok;
+          return ok;
+        }
+      };
+      client.connect(config);
+    });
+  }
+
+  private run(
+    client: Client,
+    command: string,
+    options: IExecOptions
+  ): Promise<IExecResult> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const maxBytes = options.maxOutputBytes ?? 32 * 1024 * 1024;
+    return new Promise<IExecResult>((resolve, reject) => {
+      client.exec(
+        command,
+        { env: options.env },
+        (err: Error | undefined, stream: ClientChannel) => {
+          if (err) {
+            reject(
+              new SshError(`cannot start command: ${err.message}`, 'exec')
+            );
+            return;
+          }
+          const out: Buffer[] = [];
+          const errOut: Buffer[] = [];
+          let outBytes = 0;
+          let errBytes = 0;
+          let settled = false;
+          const fail = (e: SshError): void => {
+            if (!settled) {
+              settled = true;
+              clearTimeout(timer);
+              stream.close();
+              reject(e);
+            }
+          };
+          const timer = setTimeout(
+            () =>
+              fail(
+                new SshError(
+                  `command timed out after ${timeoutMs} ms`,
+                  'timeout'
+                )
+              ),
+            timeoutMs
+          );
+          stream.on('data', (chunk: Buffer) => {
+            outBytes += chunk.length;
+            if (outBytes > maxBytes) {
+              fail(new SshError('command output too large', 'exec'));
+            } else {
+              out.push(chunk);
+            }
+          });
+          stream.stderr.on('data', (chunk: Buffer) => {
+            errBytes += chunk.length;
+            if (errBytes <= maxBytes) {
+              errOut.push(chunk);
+            }
+          });
+          stream.on(
+            'close',
+            (
+              code: number | null | undefined,
+              signal: string | null | undefined
+            ) => {
+              if (settled) {
+                return;
+              }
+              settled = true;
+              clearTimeout(timer);
+              resolve({
+                code: code ?? null,
+                signal: signal ?? null,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(errOut).toString('utf8')
+              });
+            }
+          );
+          if (options.stdin !== undefined) {
+            stream.end(options.stdin);
+          } else {
+            stream.end();
+          }
+        }
+      );
+    });
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    if (this.active > 0 || this.client === null) {
+      return;
+    }
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.active === 0 && this.client !== null) {
+        this.log.debug({ ssh: this.label }, 'ssh idle, closing');
+        this.client.end();
+        this.client = null;
+      }
+    }, this.target.idleCloseMs);
+    this.idleTimer.unref();
+  }
+
+  /** Closes the connection; later calls fail. */
+  close(): void {
+    this.closed = true;
+    this.clearIdle();
+    this.client?.end();
+    this.client = null;
+  }
+}
+
+/** Connections keyed by (cluster, user). */
+export class SshPool {
+  private readonly connections = new Map<string, SshConnection>();
+
+  constructor(private readonly log: SshLogger) {}
+
+  get(cluster: string, target: ISshTarget): SshConnection {
+    const key = `${cluster}\0${target.username}`;
+    let conn = this.connections.get(key);
+    if (conn === undefined) {
+      conn = new SshConnection(
+        target,
+        this.log,
+        `${target.username}@${cluster}`
+      );
+      this.connections.set(key, conn);
+    }
+    return conn;
+  }
+
+  closeAll(): void {
+    for (const conn of this.connections.values()) {
+      conn.close();
+    }
+    this.connections.clear();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Builds the bridge's Fastify instance from its dependencies. Never listens:
+ * `main.ts` does, tests use `app.inject()`.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault
+} from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider
+} from 'fastify-type-provider-zod';
+import type { IHubPort } from './adapters/hub';
+import { authHook, decorateUser } from './auth/plugin';
+import { HubAuth, type FetchUser } from './auth/hub-auth';
+import type { BridgeConfig } from './config';
+import { CONTRACT_VERSION } from './contract';
+import { installErrorHandling } from './errors';
+import { clustersRoutes } from './routes/clusters';
+import type {
+  IClusterBackend,
+  IRouteContext,
+  IS3Backend
+} from './routes/context';
+import { healthRoutes } from './routes/health';
+import { openapiRoutes } from './routes/openapi';
+import { versionRoutes } from './routes/version';
+import { whoamiRoutes } from './routes/whoami';
+import type { Store } from './store';
+import { BRIDGE_VERSION } from './version';
+
+export type { IClusterBackend, IS3Backend } from './routes/context';
+
+export interface IAppDeps {
+  config: BridgeConfig;
+  logger: FastifyBaseLogger;
+  store: Store;
+  /** Asks the hub about a user's token (`GET {hub.apiUrl}/user`). */
+  fetchUser: FetchUser;
+  hub: IHubPort;
+  clusters: readonly IClusterBackend[];
+  s3: readonly IS3Backend[];
+  version?: string;
+  /** Limit for each backend call made while answering a request; default 15 s. */
+  backendTimeoutMs?: number;
+  /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
+  close?: () => Promise<void>;
+}
+
+export type BridgeApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
+  const { config } = deps;
+  const version = deps.version ?? BRIDGE_VERSION;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: false,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true }
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  decorateUser(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'HPC Bridge',
+        version,
+        description: `HPC Bridge HTTP API, contract version ${CONTRACT_VERSION}.`
+      },
+      components: {
+        securitySchemes: {
+          hubToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'A JupyterHub token of the user, sent as "token <TOKEN>".'
+          }
+        }
+      }
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject
+  });
+
+  const auth = new HubAuth({
+    policy: {
+      serviceName: config.hub.serviceName,
+      adminGroup: config.roles.adminGroup,
+      instructorGroupSuffix: config.roles.instructorGroupSuffix
+    },
+    fetchUser: deps.fetchUser
+  });
+
+  const ctx: IRouteContext = {
+    version,
+    requireUser: authHook(auth),
+    hub: deps.hub,
+    clusters: deps.clusters,
+    s3: deps.s3,
+    backendTimeoutMs: deps.backendTimeoutMs ?? 15_000
+  };
+
+  const prefix = config.basePath.replace(/\/+$/, '');
+  await app.register(
+    async api => {
+      await api.register(versionRoutes, ctx);
+      await api.register(openapiRoutes);
+      await api.register(whoamiRoutes, ctx);
+      await api.register(healthRoutes, ctx);
+      await api.register(clustersRoutes, ctx);
+    },
+    { prefix }
+  );
+
+  app.addHook('onClose', async () => {
+    await deps.close?.();
+  });
+  return app;
+}

@@ -1,0 +1,382 @@
+/**
+ * The bridge's YAML configuration: one zod schema, validated once at start.
+ * Every problem is reported at once as `FILE: key.path: message`.
+ * Secrets are `{env: NAME} | {file: PATH} | {value: "..."}`, resolved at load
+ * into `Secret` objects that never print their value.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { inspect } from 'node:util';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import {
+  parseOpenSshPublicKey,
+  type IPinnedHostKey
+} from './adapters/ssh/host-key';
+
+const REDACTED = '[redacted]';
+
+/** A resolved secret. Serialises, prints and inspects as `[redacted]`. */
+export class Secret {
+  readonly #value: string;
+
+  constructor(
+    value: string,
+    /** Where it came from, e.g. `env:JUPYTERHUB_API_TOKEN`; safe to log. */
+    readonly source: string
+  ) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${this.source})`;
+  }
+}
+
+/** A deep copy of `value` with secrets replaced by `[redacted]`, ready to log. */
+export function redact(value: unknown): unknown {
+  if (value instanceof Secret) {
+    return REDACTED;
+  }
+  if (Buffer.isBuffer(value)) {
+    return `<${value.length} bytes>`;
+  }
+  if (Array.isArray(value)) {
+    return value.map(redact);
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] =
+        /token|secret|password|authorization/i.test(k) && typeof v === 'string'
+          ? REDACTED
+          : redact(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    /** One entry per problem, each `FILE: key.path: message`. */
+    readonly problems: string[]
+  ) {
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+interface ILoadContext {
+  env: Env;
+  /** Relative paths in the file are relative to the file's directory. */
+  baseDir: string;
+}
+
+const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent'
+] as const;
+
+const nameSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,31}$/,
+    'must be lowercase letters, digits and "-", starting with a letter'
+  );
+
+function secretSchema(ctx: ILoadContext) {
+  return z
+    .strictObject({
+      env: z.string().min(1).optional(),
+      file: z.string().min(1).optional(),
+      value: z.string().min(1).optional()
+    })
+    .refine(
+      s => [s.env, s.file, s.value].filter(v => v !== undefined).length === 1,
+      {
+        message: 'a secret needs exactly one of env, file or value'
+      }
+    )
+    .transform((s, tx) => {
+      if (s.env !== undefined) {
+        const v = ctx.env[s.env];
+        if (v === undefined || v === '') {
+          tx.addIssue({
+            code: 'custom',
+            message: `environment variable ${s.env} is not set`
+          });
+          return z.NEVER;
+        }
+        return new Secret(v, `env:${s.env}`);
+      }
+      if (s.file !== undefined) {
+        const path = resolve(ctx.baseDir, s.file);
+        try {
+          const v = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+          if (v === '') {
+            tx.addIssue({
+              code: 'custom',
+              message: `secret file ${path} is empty`
+            });
+            return z.NEVER;
+          }
+          return new Secret(v, `file:${path}`);
+        } catch (e) {
+          tx.addIssue({
+            code: 'custom',
+            message: `cannot read secret file ${path}: ${errnoText(e)}`
+          });
+          return z.NEVER;
+        }
+      }
+      return new Secret(s.value ?? '', 'value');
+    });
+}
+
+function pathSchema(ctx: ILoadContext) {
+  return z
+    .string()
+    .min(1)
+    .transform(p => resolve(ctx.baseDir, p));
+}
+
+function hostKeySchema(ctx: ILoadContext) {
+  return pathSchema(ctx).transform(
+    (path, tx): IPinnedHostKey & { file: string } => {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        tx.addIssue({
+          code: 'custom',
+          message: `cannot read host key file ${path}: ${errnoText(e)}`
+        });
+        return z.NEVER;
+      }
+      try {
+        return { ...parseOpenSshPublicKey(text), file: path };
+      } catch (e) {
+        tx.addIssue({
+          code: 'custom',
+          message: `${path}: ${(e as Error).message}`
+        });
+        return z.NEVER;
+      }
+    }
+  );
+}
+
+const httpUrl = (message: string) =>
+  z.url({ protocol: /^https?$/, error: message });
+
+/** Runs even when items have other problems, so duplicates are reported with them. */
+const ALWAYS = { when: () => true };
+
+function uniqueNames(
+  items: readonly { name: string }[],
+  tx: z.RefinementCtx
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (typeof item?.name !== 'string') {
+      return;
+    }
+    if (seen.has(item.name)) {
+      tx.addIssue({
+        code: 'custom',
+        path: [i, 'name'],
+        message: `duplicate name "${item.name}"`
+      });
+    }
+    seen.add(item.name);
+  });
+}
+
+/** The config schema; a factory because defaults and secrets come from `env` and paths. */
+export function configSchema(ctx: ILoadContext) {
+  const secret = secretSchema(ctx);
+  return z.strictObject({
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8765)
+      })
+      .prefault({}),
+    basePath: z
+      .string()
+      .default(ctx.env.JUPYTERHUB_SERVICE_PREFIX ?? '/')
+      .refine(
+        p => p.startsWith('/') && !/[?#\s]/.test(p),
+        'must be an absolute URL path like /services/hpc-bridge/'
+      )
+      .transform(p => (p.endsWith('/') ? p : `${p}/`)),
+    hub: z
+      .strictObject({
+        apiUrl: z
+          .preprocess(
+            v => v ?? ctx.env.JUPYTERHUB_API_URL,
+            httpUrl(
+              'required: the hub API URL, e.g. http://127.0.0.1:8081/hub/api (default: $JUPYTERHUB_API_URL)'
+            )
+          )
+          .transform(u => u.replace(/\/+$/, '')),
+        serviceName: nameSchema.default('hpc-bridge'),
+        apiToken: z.preprocess(
+          v => v ?? { env: 'JUPYTERHUB_API_TOKEN' },
+          secret
+        )
+      })
+      .prefault({ apiUrl: undefined, apiToken: undefined }),
+    roles: z
+      .strictObject({
+        adminGroup: z.string().min(1).nullable().default(null),
+        instructorGroupSuffix: z.string().min(1).default('-instructors')
+      })
+      .prefault({}),
+    store: z.strictObject({ path: z.literal(':memory:').or(pathSchema(ctx)) }),
+    clusters: z
+      .array(
+        z.strictObject({
+          name: nameSchema,
+          title: z.string().min(1).optional(),
+          ssh: z.strictObject({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(22),
+            hostKeyFile: hostKeySchema(ctx),
+            serviceUser: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a Unix user name'),
+            serviceKey: secret,
+            connectTimeoutMs: z.number().int().positive().default(10_000),
+            idleCloseMs: z.number().int().positive().default(60_000)
+          })
+        })
+      )
+      .default([])
+      .superRefine(uniqueNames, ALWAYS)
+      .transform(cs => cs.map(c => ({ ...c, title: c.title ?? c.name }))),
+    s3: z
+      .array(
+        z.strictObject({
+          name: nameSchema,
+          endpoint: httpUrl('must be an http(s) URL'),
+          region: z.string().min(1).default('us-east-1'),
+          accessKeyId: secret,
+          secretAccessKey: secret
+        })
+      )
+      .default([])
+      .superRefine(uniqueNames, ALWAYS)
+  });
+}
+
+export type BridgeConfig = z.output<ReturnType<typeof configSchema>>;
+export type ClusterConfig = BridgeConfig['clusters'][number];
+export type S3Config = BridgeConfig['s3'][number];
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : (e as Error).message;
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') {
+      out += `[${p}]`;
+    } else {
+      out += out === '' ? String(p) : `.${String(p)}`;
+    }
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Turns zod issues into `FILE: key.path: message` lines, one per problem. */
+export function formatIssues(
+  file: string,
+  issues: readonly z.core.$ZodIssue[]
+): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        lines.push(`${file}: ${keyPath([...issue.path, key])}: unknown key`);
+      }
+    } else if (
+      issue.code === 'invalid_type' &&
+      /received undefined/.test(issue.message)
+    ) {
+      lines.push(
+        `${file}: ${keyPath(issue.path)}: required (${issue.expected})`
+      );
+    } else {
+      lines.push(`${file}: ${keyPath(issue.path)}: ${issue.message}`);
+    }
+  }
+  return lines;
+}
+
+/** Validates an already parsed config object; throws `ConfigError` with every problem. */
+export function parseConfig(
+  raw: unknown,
+  file: string,
+  env: Env = process.env
+): BridgeConfig {
+  const result = configSchema({
+    env,
+    baseDir: dirname(resolve(file))
+  }).safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(file, formatIssues(file, result.error.issues));
+  }
+  return result.data;
+}
+
+/** Reads, parses and validates a YAML config file. */
+export function loadConfig(file: string, env: Env = process.env): BridgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`${file}: cannot read: ${errnoText(e)}`]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map(
+        e =>
+          `${file}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`
+      )
+    );
+  }
+  return parseConfig(doc.toJS(), file, env);
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * CLI: `hpc-bridge serve --config FILE`. Loads and validates the config, builds the app,
+ * listens, and on SIGTERM/SIGINT stops accepting connections and finishes in-flight
+ * requests before exiting.
+ */
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app';
+import { ConfigError, loadConfig, redact, type BridgeConfig } from './config';
+import { createDeps } from './deps';
+import { createLogger } from './logging';
+import { BRIDGE_VERSION } from './version';
+
+const USAGE = `Usage: hpc-bridge serve --config FILE
+       hpc-bridge --help | --version
+
+Runs the HPC Bridge service (usually started by JupyterHub as a managed service).
+
+Options:
+  --config FILE   YAML configuration (see docs/INTERFACES.md); also $HPC_BRIDGE_CONFIG
+  --help          show this help
+  --version       print the version
+`;
+
+/** Time allowed for in-flight requests after SIGTERM before the process exits anyway. */
+const GRACE_MS = 10_000;
+
+interface IServeArgs {
+  command: 'serve';
+  config: string;
+}
+
+type Args =
+  | IServeArgs
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'error'; message: string };
+
+export function parseArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env
+): Args {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    return { command: 'help' };
+  }
+  if (argv.includes('--version')) {
+    return { command: 'version' };
+  }
+  const [command, ...rest] = argv;
+  if (command !== 'serve') {
+    return {
+      command: 'error',
+      message:
+        command === undefined
+          ? 'missing command'
+          : `unknown command "${command}"`
+    };
+  }
+  let config = env.HPC_BRIDGE_CONFIG;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? '';
+    if (arg === '--config') {
+      config = rest[++i];
+    } else if (arg.startsWith('--config=')) {
+      config = arg.slice('--config='.length);
+    } else {
+      return { command: 'error', message: `unknown argument "${arg}"` };
+    }
+  }
+  if (config === undefined || config === '') {
+    return { command: 'error', message: '--config FILE is required' };
+  }
+  return { command: 'serve', config };
+}
+
+async function serve(file: string): Promise<void> {
+  let config: BridgeConfig;
+  try {
+    config = loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`hpc-bridge: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel);
+  const deps = createDeps(config, logger);
+  deps.store.setMeta('last_start', new Date().toISOString());
+  deps.store.setMeta('version', BRIDGE_VERSION);
+  const app = await buildApp(deps);
+
+  closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
+    if (err !== undefined) {
+      logger.error({ err }, 'fatal error, shutting down');
+    } else {
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    }
+    await app.close();
+  });
+
+  logger.info({ version: BRIDGE_VERSION, config: redact(config) }, 'starting');
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    case 'version':
+      process.stdout.write(`${BRIDGE_VERSION}\n`);
+      return;
+    case 'error':
+      process.stderr.write(`hpc-bridge: ${args.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    case 'serve':
+      await serve(args.config);
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`hpc-bridge: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,63 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
+import { ErrorBodySchema } from '../contract';
+import type { IHubPort } from '../adapters/hub';
+import type { IS3Port } from '../ports/s3';
+import type { ISlurmPort } from '../ports/slurm';
+
+export interface IClusterBackend {
+  name: string;
+  title: string;
+  slurm: ISlurmPort;
+}
+
+export interface IS3Backend {
+  name: string;
+  port: IS3Port;
+}
+
+/** What route plugins get: backends, the auth hook and a few settings. */
+export interface IRouteContext {
+  version: string;
+  requireUser: onRequestAsyncHookHandler;
+  hub: IHubPort;
+  clusters: readonly IClusterBackend[];
+  s3: readonly IS3Backend[];
+  /** Limit for each backend call made while answering a request. */
+  backendTimeoutMs: number;
+}
+
+/** Error responses every authenticated route declares. */
+export const authErrorResponses = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  500: ErrorBodySchema,
+  503: ErrorBodySchema
+} as const;
+
+export const publicErrorResponses = {
+  400: ErrorBodySchema,
+  500: ErrorBodySchema
+} as const;
+
+export const SECURITY = [{ hubToken: [] }];
+
+/** Runs `fn` with an abort signal and a deadline; rejects with a clear message on timeout. */
+export async function withTimeout<T>(
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>
+): Promise<T> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(ac.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

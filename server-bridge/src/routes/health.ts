@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  HealthSchema,
+  Routes,
+  type ComponentHealth,
+  type ComponentStatus
+} from '../contract';
+import {
+  authErrorResponses,
+  SECURITY,
+  withTimeout,
+  type IRouteContext
+} from './context';
+
+const RANK: Record<ComponentStatus, number> = { ok: 0, degraded: 1, down: 2 };
+
+export function worstOf(statuses: readonly ComponentStatus[]): ComponentStatus {
+  return statuses.reduce<ComponentStatus>(
+    (w, s) => (RANK[s] > RANK[w] ? s : w),
+    'ok'
+  );
+}
+
+async function timed(
+  base: Pick<ComponentHealth, 'name' | 'kind'>,
+  timeoutMs: number,
+  check: (
+    signal: AbortSignal
+  ) => Promise<Omit<ComponentHealth, 'name' | 'kind' | 'latencyMs'>>
+): Promise<ComponentHealth> {
+  const started = performance.now();
+  try {
+    const result = await withTimeout(timeoutMs, check);
+    return {
+      ...base,
+      ...result,
+      latencyMs: Math.round(performance.now() - started)
+    };
+  } catch (e) {
+    return {
+      ...base,
+      status: 'down',
+      detail: (e as Error).message,
+      latencyMs: Math.round(performance.now() - started)
+    };
+  }
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
+  app,
+  ctx
+) => {
+  app.get(
+    Routes.health,
+    {
+      onRequest: ctx.requireUser,
+      schema: {
+        summary:
+          'Status of the hub, each cluster (ssh + slurmctld) and each S3 endpoint',
+        tags: ['meta'],
+        security: SECURITY,
+        response: { 200: HealthSchema, ...authErrorResponses }
+      }
+    },
+    async () => {
+      const t = ctx.backendTimeoutMs;
+      const components = await Promise.all([
+        timed({ name: 'hub', kind: 'hub' }, t, async signal => ({
+          status: 'ok',
+          detail: await ctx.hub.check(signal)
+        })),
+        ...ctx.clusters.map(c =>
+          timed({ name: `cluster:${c.name}`, kind: 'cluster' }, t, async () => {
+            const ping = await c.slurm.ping();
+            const checks: Record<string, ComponentStatus> = {
+              ssh: ping.ssh.ok ? 'ok' : 'down',
+              slurmctld: ping.slurmctld.ok ? 'ok' : 'down'
+            };
+            const detail = [ping.ssh.detail, ping.slurmctld.detail]
+              .filter(d => d !== undefined)
+              .join('; ');
+            return {
+              status: worstOf(Object.values(checks)),
+              checks,
+              ...(detail === '' ? {} : { detail })
+            };
+          })
+        ),
+        ...ctx.s3.map(s =>
+          timed({ name: `s3:${s.name}`, kind: 's3' }, t, async signal => {
+            await s.port.check(signal);
+            return { status: 'ok' };
+          })
+        )
+      ]);
+      return {
+        status: worstOf(components.map(c => c.status)),
+        version: ctx.version,
+        components
+      };
+    }
+  );
+};

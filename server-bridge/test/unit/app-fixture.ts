@@ -1,0 +1,141 @@
+/** Builds the app for route-level unit tests with in-memory fakes of the backends. */
+import { Writable } from 'node:stream';
+import { buildApp, type IAppDeps, type BridgeApp } from '../../src/app';
+import type { FetchUser, HubAnswer } from '../../src/auth/hub-auth';
+import { parseConfig } from '../../src/config';
+import type { Partition } from '../../src/contract';
+import { createLogger } from '../../src/logging';
+import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
+import { Store } from '../../src/store';
+
+export const BRIDGE_SCOPE = 'access:services!service=hpc-bridge';
+
+/** Tokens the fake hub knows, with the `/hub/api/user` answer for each. */
+export const HUB_USERS: Record<string, unknown> = {
+  'alice-token': {
+    kind: 'user',
+    name: 'alice',
+    admin: false,
+    groups: ['ml101'],
+    scopes: [BRIDGE_SCOPE, 'access:servers!server=alice/']
+  },
+  'carol-token': {
+    kind: 'user',
+    name: 'carol',
+    admin: false,
+    groups: ['ml101-instructors'],
+    scopes: [BRIDGE_SCOPE, 'access:servers!user=carol']
+  },
+  'no-bridge-scope': {
+    kind: 'user',
+    name: 'bob',
+    groups: [],
+    scopes: ['access:servers!user=bob']
+  },
+  'harvested-by-bob': {
+    kind: 'user',
+    name: 'alice',
+    groups: [],
+    scopes: [BRIDGE_SCOPE, 'access:servers!server=bob/']
+  },
+  'service-token': {
+    kind: 'service',
+    name: 'other',
+    scopes: [BRIDGE_SCOPE, 'access:servers']
+  }
+};
+
+export class FakeSlurm implements ISlurmPort {
+  calls = 0;
+  constructor(
+    public result: Partition[] | Error,
+    public pingResult: ISlurmPing = {
+      ssh: { ok: true },
+      slurmctld: { ok: true }
+    }
+  ) {}
+  async partitions(): Promise<Partition[]> {
+    this.calls += 1;
+    if (this.result instanceof Error) {
+      throw this.result;
+    }
+    return this.result;
+  }
+  async ping(): Promise<ISlurmPing> {
+    return this.pingResult;
+  }
+  async close(): Promise<void> {}
+}
+
+export const CPU_PARTITION: Partition = {
+  name: 'cpu',
+  default: true,
+  state: 'up',
+  nodes: { total: 1, idle: 1 },
+  cpus: { total: 2, idle: 2 },
+  gpus: { total: 0, idle: 0 },
+  maxTimeMinutes: 60
+};
+
+export interface ITestApp {
+  app: BridgeApp;
+  hubCalls: string[];
+  logs: () => string;
+}
+
+export async function testApp(
+  overrides: Partial<IAppDeps> = {},
+  hubDown = false
+): Promise<ITestApp> {
+  const config = parseConfig(
+    {
+      basePath: '/services/hpc-bridge/',
+      hub: {
+        apiUrl: 'http://hub.invalid/hub/api',
+        apiToken: { value: 'bridge-own-token' }
+      },
+      store: { path: ':memory:' },
+      logLevel: 'info'
+    },
+    '/test/config.yaml',
+    {}
+  );
+  const hubCalls: string[] = [];
+  const fetchUser: FetchUser = async token => {
+    hubCalls.push(token);
+    if (hubDown) {
+      throw new Error('ECONNREFUSED');
+    }
+    const body = HUB_USERS[token];
+    const answer: HubAnswer =
+      body === undefined
+        ? { status: 'rejected', httpStatus: 403 }
+        : { status: 'ok', body };
+    return answer;
+  };
+  let logText = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logText += chunk.toString();
+      cb();
+    }
+  });
+  const store = new Store(':memory:');
+  const app = await buildApp({
+    config,
+    logger: createLogger('info', sink),
+    store,
+    fetchUser,
+    hub: { check: async () => 'token of service hpc-bridge' },
+    clusters: [
+      { name: 'demo', title: 'Demo', slurm: new FakeSlurm([CPU_PARTITION]) }
+    ],
+    s3: [],
+    version: '9.9.9',
+    close: async () => store.close(),
+    ...overrides
+  });
+  return { app, hubCalls, logs: () => logText };
+}
+
+export const BASE = '/services/hpc-bridge';

@@ -1,0 +1,202 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { ConfigError, loadConfig, redact, Secret } from '../../src/config';
+
+const HOST_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC3o5Pn8Lq9ZOPxgz35GHBIqcutqA8RtnCTRnqIpR0Yb root@host\n';
+
+function dir(): string {
+  return mkdtempSync(join(tmpdir(), 'hpc-bridge-config-'));
+}
+
+function write(d: string, name: string, text: string): string {
+  const p = join(d, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      return e.problems;
+    }
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const GOOD = `
+listen: { host: 127.0.0.1, port: 8765 }
+basePath: /services/hpc-bridge/
+hub:
+  apiUrl: http://127.0.0.1:8081/hub/api/
+  serviceName: hpc-bridge
+  apiToken: { env: JUPYTERHUB_API_TOKEN }
+roles:
+  adminGroup: null
+  instructorGroupSuffix: -instructors
+store: { path: state/bridge.db }
+clusters:
+  - name: demo
+    title: Demo cluster
+    ssh:
+      host: 127.0.0.1
+      port: 2222
+      hostKeyFile: host.pub
+      serviceUser: hpcbridge
+      serviceKey: { file: service_key }
+s3:
+  - name: demo
+    endpoint: http://127.0.0.1:8080
+    region: us-east-1
+    accessKeyId: { value: "bridge:bridge" }
+    secretAccessKey: { file: s3.secret }
+`;
+
+describe('loadConfig', () => {
+  it('loads the documented example, resolving secrets, paths and the host key', () => {
+    const d = dir();
+    write(d, 'host.pub', HOST_KEY);
+    write(d, 'service_key', 'PRIVATE KEY\n');
+    write(d, 's3.secret', 's3-secret\n');
+    const file = write(d, 'config.yaml', GOOD);
+    const config = loadConfig(file, { JUPYTERHUB_API_TOKEN: 'hub-token' });
+
+    expect(config.hub.apiUrl).toBe('http://127.0.0.1:8081/hub/api');
+    expect(config.hub.apiToken.reveal()).toBe('hub-token');
+    expect(config.hub.apiToken.source).toBe('env:JUPYTERHUB_API_TOKEN');
+    expect(config.store.path).toBe(join(d, 'state/bridge.db'));
+    expect(config.clusters[0]?.ssh.serviceKey.reveal()).toBe('PRIVATE KEY');
+    expect(config.clusters[0]?.ssh.hostKeyFile.type).toBe('ssh-ed25519');
+    expect(config.s3[0]?.secretAccessKey.reveal()).toBe('s3-secret');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('takes defaults from the hub environment', () => {
+    const d = dir();
+    const file = write(d, 'config.yaml', 'store: { path: ":memory:" }\n');
+    const config = loadConfig(file, {
+      JUPYTERHUB_API_URL: 'http://hub:8081/hub/api',
+      JUPYTERHUB_API_TOKEN: 't',
+      JUPYTERHUB_SERVICE_PREFIX: '/services/hpc-bridge'
+    });
+    expect(config.basePath).toBe('/services/hpc-bridge/');
+    expect(config.hub.apiUrl).toBe('http://hub:8081/hub/api');
+    expect(config.hub.serviceName).toBe('hpc-bridge');
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8765 });
+    expect(config.clusters).toEqual([]);
+  });
+
+  it('lists every problem at once, each with the file and the key', () => {
+    const d = dir();
+    const file = write(
+      d,
+      'config.yaml',
+      `
+listen: { host: 127.0.0.1, port: 99999, tls: true }
+hub:
+  serviceName: hpc-bridge
+  apiToken: { env: NOT_SET_ANYWHERE }
+store: { path: /tmp/x.db }
+colour: blue
+clusters:
+  - name: Demo
+    ssh:
+      host: 127.0.0.1
+      hostKeyFile: missing.pub
+      serviceUser: hpcbridge
+      serviceKey: { file: missing_key }
+  - name: b
+    ssh: { host: h, hostKeyFile: missing.pub, serviceUser: u, serviceKey: { value: v, env: X } }
+s3:
+  - name: demo
+    endpoint: not a url
+    accessKeyId: { value: a }
+`
+    );
+    const problems = problemsOf(() => loadConfig(file, {}));
+    const expected: [string, RegExp][] = [
+      ['listen.port', /too big|<=/i],
+      ['listen.tls', /unknown key/],
+      ['hub.apiUrl', /required.*JUPYTERHUB_API_URL/],
+      ['hub.apiToken', /NOT_SET_ANYWHERE is not set/],
+      ['colour', /unknown key/],
+      ['clusters[0].name', /lowercase/],
+      [
+        'clusters[0].ssh.hostKeyFile',
+        /cannot read host key file .*missing\.pub: no such file/
+      ],
+      [
+        'clusters[0].ssh.serviceKey',
+        /cannot read secret file .*missing_key: no such file/
+      ],
+      ['clusters[1].ssh.serviceKey', /exactly one of env, file or value/],
+      ['s3[0].endpoint', /http\(s\) URL/],
+      ['s3[0].secretAccessKey', /required/]
+    ];
+    for (const [key, message] of expected) {
+      const line = problems.find(p => p.startsWith(`${file}: ${key}: `));
+      expect({ key, line }).toEqual({
+        key,
+        line: expect.stringMatching(message)
+      });
+    }
+    expect(problems).toHaveLength(expected.length + 1); // + clusters[1] host key file
+  });
+
+  it('rejects duplicate cluster names and a bad host key file', () => {
+    const d = dir();
+    write(d, 'host.pub', 'ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ== x\n');
+    const file = write(
+      d,
+      'config.yaml',
+      `
+hub: { apiUrl: http://h/hub/api, apiToken: { value: t } }
+store: { path: ":memory:" }
+clusters:
+  - { name: a, ssh: { host: h, hostKeyFile: host.pub, serviceUser: u, serviceKey: { value: k } } }
+  - { name: a, ssh: { host: h, hostKeyFile: host.pub, serviceUser: u, serviceKey: { value: k } } }
+`
+    );
+    const problems = problemsOf(() => loadConfig(file, {}));
+    expect(problems).toContain(`${file}: clusters[1].name: duplicate name "a"`);
+    expect(
+      problems.filter(p => p.includes('does not match the key blob'))
+    ).toHaveLength(2);
+  });
+
+  it('reports unreadable files and YAML syntax errors', () => {
+    const d = dir();
+    expect(problemsOf(() => loadConfig(join(d, 'nope.yaml'), {}))).toEqual([
+      `${join(d, 'nope.yaml')}: cannot read: no such file`
+    ]);
+    const bad = write(d, 'bad.yaml', 'hub: [unclosed\n');
+    expect(problemsOf(() => loadConfig(bad, {}))[0]).toMatch(
+      new RegExp(`^${bad}: line \\d+: `)
+    );
+  });
+
+  it('never prints secret values', () => {
+    const d = dir();
+    const file = write(
+      d,
+      'config.yaml',
+      'hub: { apiUrl: http://h/hub/api, apiToken: { value: super-secret-token } }\nstore: { path: ":memory:" }\n'
+    );
+    const config = loadConfig(file, {});
+    expect(JSON.stringify(config)).not.toContain('super-secret-token');
+    expect(inspect(config, { depth: 10 })).not.toContain('super-secret-token');
+    expect(`${config.hub.apiToken}`).toBe('[redacted]');
+    expect(
+      JSON.stringify(
+        redact({
+          nested: { s: new Secret('x1', 'value'), apiToken: 'x2', ok: 'y' }
+        })
+      )
+    ).toBe('{"nested":{"s":"[redacted]","apiToken":"[redacted]","ok":"y"}}');
+  });
+});
