@@ -26,13 +26,11 @@ function loadScript(url) {
 
 async function loadRemote(baseUrl, data) {
   await loadScript(`${baseUrl}/${data.name}/${data.load}`);
-  // eslint-disable-next-line no-undef
   await __webpack_init_sharing__('default');
   const container = window._JUPYTERLAB[data.name];
   if (!container) {
     throw new Error(`Extension ${data.name} did not register a container`);
   }
-  // eslint-disable-next-line no-undef
   await container.init(__webpack_share_scopes__.default);
 }
 

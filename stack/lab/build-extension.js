@@ -35,7 +35,8 @@ function writeCorePackage() {
   const dependencies = {};
   for (const name of Object.keys(appPackage.dependencies).sort()) {
     if (!notShared.has(name)) {
-      dependencies[name] = `~${versions.get(name) ?? appPackage.dependencies[name]}`;
+      dependencies[name] =
+        `~${versions.get(name) ?? appPackage.dependencies[name]}`;
     }
   }
   const resolutions = {};

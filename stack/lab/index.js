@@ -16,6 +16,16 @@ import { PLUGIN_ID_GALATA_HELPERS } from '@jupyterlab/galata/lib/extension/token
 import { extensions, mimeExtensions } from './.generated/extensions.js';
 import './.generated/style.js';
 
+/**
+ * Plugins of the bundled extensions that cannot work here: they need
+ * @jupyterlab/lsp-extension and a jupyter-lsp server, which the app does not
+ * ship. Treated as disabled.
+ */
+const UNAVAILABLE = new Set([
+  '@jupyterlab/fileeditor-extension:language-server',
+  '@jupyterlab/notebook-extension:language-server'
+]);
+
 /** The helpers galata's in-page object uses (notifications, dialogs). */
 const galataHelpers = {
   id: PLUGIN_ID_GALATA_HELPERS,
@@ -52,7 +62,9 @@ export async function main() {
       : module;
     const plugins = Array.isArray(exports) ? exports : [exports];
     for (const plugin of plugins) {
-      const isDisabled = PageConfig.Extension.isDisabled(plugin.id);
+      const isDisabled =
+        UNAVAILABLE.has(plugin.id) ||
+        PageConfig.Extension.isDisabled(plugin.id);
       allPlugins.push({
         id: plugin.id,
         description: plugin.description,
@@ -142,11 +154,11 @@ export async function main() {
     mimeExtensions: mimePlugins,
     disabled: {
       matches: disabled,
-      patterns: PageConfig.Extension.disabled.map(val => val.raw)
+      patterns: [...PageConfig.Extension.disabled]
     },
     deferred: {
       matches: deferred,
-      patterns: PageConfig.Extension.deferred.map(val => val.raw)
+      patterns: [...PageConfig.Extension.deferred]
     },
     availablePlugins: allPlugins
   });

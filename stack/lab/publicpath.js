@@ -5,5 +5,4 @@
  */
 const el = document.getElementById('jupyter-config-data');
 const config = el ? JSON.parse(el.textContent || '{}') : {};
-// eslint-disable-next-line no-undef
 __webpack_public_path__ = (config.fullStaticUrl || '') + '/';

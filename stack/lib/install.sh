@@ -75,8 +75,9 @@ install_lab_runtime() {
   mkdir -p "$dest"
   copy_tree "$REPO_ROOT/stack/lab/hpc_bridge_lab" "$dest/hpc_bridge_lab"
   copy_tree "$REPO_ROOT/stack/lab/build" "$dest/build"
+  copy_tree "$REPO_ROOT/stack/lab/settings" "$dest/settings"
   copy_tree "$REPO_ROOT/jupyterlab_hpc_bridge/labextension" "$dest/labextensions/jupyterlab-hpc-bridge"
-  install -m 644 "$REPO_ROOT/stack/hub/singleuser_config.py" "$dest/singleuser_config.py"
+  install -m 644 "$REPO_ROOT/stack/lab/singleuser_config.py" "$dest/singleuser_config.py"
   chmod -R a+rX /opt/hpc-bridge
 }
 

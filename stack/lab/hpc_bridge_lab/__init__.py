@@ -15,11 +15,13 @@ extension inside ``jupyterhub-singleuser``.
     <root>/labextensions/<npm name>/    prebuilt extensions shipped with the app
 """
 
+import copy
 import json
 import os
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_path
 from jupyterlab_server import LabServerApp
+from jupyterlab_server.handlers import LabHandler, NotFoundHandler
 from traitlets import Unicode, default
 
 __version__ = "0.1.0"
@@ -46,6 +48,34 @@ def _jupyterlab_version():
             return json.load(f)["version"]
     except (OSError, ValueError, KeyError):
         return ""
+
+
+class LabPageHandler(LabHandler):
+    """LabHandler that leaves the server-wide page config alone.
+
+    jupyterlab_server 2.16 builds each page's config inside the dict
+    ``settings["page_config_data"]`` that all requests share, so one request's
+    values stay for the next ones: after a single 404 under /lab, every lab
+    page opens with a "Path Not Found" dialog. Each page gets its own copy.
+    """
+
+    def get_page_config(self):
+        shared = self.settings.setdefault("page_config_data", {})
+        before = copy.deepcopy(shared)
+        try:
+            return copy.deepcopy(LabHandler.get_page_config.__wrapped__(self))
+        finally:
+            shared.clear()
+            shared.update(before)
+
+
+class NotFoundPageHandler(LabPageHandler):
+    """The lab page for an unknown /lab/... path (shows "Path Not Found")."""
+
+    def get_page_config(self):
+        page_config = super().get_page_config()
+        page_config["notFoundUrl"] = self.request.path
+        return page_config
 
 
 class HpcBridgeLabApp(LabServerApp):
@@ -101,6 +131,37 @@ class HpcBridgeLabApp(LabServerApp):
         # paths (where `pip install`ed extensions land). `extra_labextensions_path`
         # stays free for the user.
         return [os.path.join(lab_root(), "labextensions")] + jupyter_path("labextensions")
+
+    def initialize_handlers(self):
+        self._init_page_config()
+        super().initialize_handlers()
+        replacements = {LabHandler: LabPageHandler, NotFoundHandler: NotFoundPageHandler}
+        self.handlers[:] = [
+            (spec[0], replacements.get(spec[1], spec[1]), *spec[2:]) for spec in self.handlers
+        ]
+
+    def _init_page_config(self):
+        """Server-wide page config, as jupyterlab's LabApp sets it."""
+        serverapp = self.serverapp
+        page_config = serverapp.web_app.settings.setdefault("page_config_data", {})
+        page_config.setdefault("buildAvailable", False)
+        page_config.setdefault("buildCheck", False)
+        page_config["devMode"] = False
+        page_config["token"] = serverapp.token
+        page_config["quitButton"] = serverapp.quit_button
+        tornado_settings = serverapp.web_app.settings
+        # Under jupyterhub-singleuser (JupyterHub 3.0 leaves this to the lab app):
+        # the hub extension and the HPC Bridge panels find the hub from these.
+        if "hub_prefix" in tornado_settings:
+            hub_prefix = tornado_settings["hub_prefix"]
+            page_config["hubPrefix"] = hub_prefix
+            page_config["hubHost"] = tornado_settings.get("hub_host", "")
+            page_config["hubUser"] = tornado_settings.get("user", "")
+            page_config["shareUrl"] = hub_prefix.rstrip("/") + "/user-redirect"
+            page_config["hubServerName"] = getattr(serverapp, "server_name", "")
+            # The server's own $JUPYTERHUB_API_TOKEN must not reach the page;
+            # the hub's page_config_hook puts the visiting user's token there.
+            page_config["token"] = ""
 
     def initialize_settings(self):
         index = os.path.join(self.templates_dir, "index.html")

@@ -1,0 +1,40 @@
+/*
+ * Galata UI tests against the real stack: JupyterHub on HUB_URL
+ * (default http://127.0.0.1:8000), logged in as HUB_USER (alice) by
+ * global-setup.ts, with Debian's Chromium.
+ */
+import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
+
+import { AUTH_FILE, CHROMIUM, USER_SERVER_URL } from './hub';
+
+// Its typings declare no export, but it is galata's base config object.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const baseConfig: PlaywrightTestConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+export default defineConfig({
+  ...baseConfig,
+  testDir: './tests',
+  outputDir: './test-results',
+  globalSetup: require.resolve('./global-setup'),
+  // 2-core CI machines: spawning a server and starting the lab take a while.
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
+  retries: process.env.CI ? 1 : 0,
+  workers: 1,
+  reporter: [
+    [process.env.CI ? 'line' : 'list'],
+    ['html', { open: 'never', outputFolder: 'playwright-report' }]
+  ],
+  use: {
+    ...baseConfig.use,
+    baseURL: USER_SERVER_URL,
+    storageState: AUTH_FILE,
+    viewport: { width: 1280, height: 800 },
+    actionTimeout: 30_000,
+    navigationTimeout: 90_000,
+    // Video needs Playwright's own ffmpeg build, which is not installed here.
+    video: 'off',
+    trace: 'retain-on-failure',
+    launchOptions: CHROMIUM
+  }
+});

@@ -1,0 +1,92 @@
+/*
+ * Page object of the HPC Bridge panels, found by role and accessible name.
+ */
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
+
+export const SELECTORS = {
+  /** Id of the side panel (and data-id of its tab). */
+  panelId: 'jp-hpc-bridge-panel',
+  /** Accessible name of the side panel's tab and of the panel. */
+  panelName: 'HPC Bridge',
+  /** Accessible name of the Cluster section (a region). */
+  clusterRegion: 'Cluster',
+  /** Header of the partition table's GPU column. */
+  gpuColumn: /GPU/i,
+  /** The handle between the left side panel and the main area. */
+  leftHandle: '#jp-main-split-panel > .lm-SplitPanel-handle',
+  /** The status bar. */
+  statusBar: '#jp-main-statusbar',
+  /** The status bar item's text once the bridge knows the user. */
+  statusText: (user: string): string => `HPC Bridge: ${user}`
+} as const;
+
+export class HpcBridgePage {
+  constructor(readonly page: IJupyterLabPageFixture) {}
+
+  /** The tab of the panel in the side bar. */
+  get tab(): Locator {
+    return this.page.getByRole('tab', { name: SELECTORS.panelName });
+  }
+
+  get panel(): Locator {
+    return this.page.locator(`#${SELECTORS.panelId}`);
+  }
+
+  get cluster(): Locator {
+    return this.panel.getByRole('region', { name: SELECTORS.clusterRegion });
+  }
+
+  get statusItem(): Locator {
+    return this.page
+      .locator(SELECTORS.statusBar)
+      .getByText(/^HPC Bridge:/)
+      .first();
+  }
+
+  /** Shows the panel (a click on an active side tab would collapse it). */
+  async open(): Promise<void> {
+    await this.tab.waitFor();
+    if ((await this.tab.getAttribute('aria-selected')) !== 'true') {
+      await this.tab.click();
+    }
+    await this.panel.waitFor({ state: 'visible' });
+  }
+
+  /** Drags the left side panel's edge to `x` pixels (for screenshots). */
+  async widen(x: number): Promise<void> {
+    const handle = this.page.locator(SELECTORS.leftHandle).first();
+    const box = await handle.boundingBox();
+    if (!box) {
+      throw new Error('The left side panel has no resize handle');
+    }
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width / 2, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x, y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
+  /** The partition table row whose first cell is the partition `name`. */
+  partitionRow(name: string): Locator {
+    return this.cluster.getByRole('row').filter({
+      has: this.page.locator('td:first-child', {
+        hasText: new RegExp(`^\\s*${name}\\b`)
+      })
+    });
+  }
+
+  /** The cell of the `partition` row in the column whose header matches. */
+  async cell(partition: string, header: RegExp): Promise<Locator> {
+    const headers = await this.cluster
+      .getByRole('columnheader')
+      .allTextContents();
+    const index = headers.findIndex(text => header.test(text));
+    if (index < 0) {
+      throw new Error(
+        `No column matches ${header} in the partition table (${headers.join(', ')})`
+      );
+    }
+    return this.partitionRow(partition).locator('td').nth(index);
+  }
+}
