@@ -24,6 +24,19 @@ module.exports = {
       transformIgnorePatterns
     },
     {
+      displayName: 'unit',
+      roots: ['<rootDir>/src'],
+      testMatch: ['**/__tests__/**/*.spec.ts?(x)'],
+      transform: {
+        '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }]
+      },
+      // The frontend tests read the contract from source: no bridge build needed.
+      moduleNameMapper: {
+        '^@hpc-bridge/server/contract$':
+          '<rootDir>/server-bridge/src/contract/index.ts'
+      }
+    },
+    {
       displayName: 'integration',
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
