@@ -3,9 +3,21 @@
 # Sourced, never run. Every daemon gets STACK_DIR/run/NAME.pid and STACK_DIR/log/NAME.log.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
+# munge, MariaDB, SLURM and Swift run as their own users and keep state in STACK_DIR, so it
+# must be reachable by them. A clone under /root is not: then <repo>/.stack becomes a link
+# to a folder under /var/lib, and every tool that reads <repo>/.stack still finds it.
+if [[ -z ${STACK_DIR:-} ]]; then
+  STACK_DIR=$REPO_ROOT/.stack
+  if [[ ! -e $STACK_DIR && $(id -u) -eq 0 ]] &&
+    ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$REPO_ROOT"; then
+    fallback=/var/lib/hpc-bridge-stack/$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)
+    mkdir -p "$fallback"
+    chmod 755 /var/lib/hpc-bridge-stack "$fallback"
+    ln -s "$fallback" "$STACK_DIR"
+  fi
+fi
 mkdir -p "$STACK_DIR"
-STACK_DIR="$(cd "$STACK_DIR" && pwd)"
+STACK_DIR="$(cd "$STACK_DIR" && pwd -P)"
 export REPO_ROOT STACK_DIR
 
 STACK_CONF="$REPO_ROOT/stack/conf"
