@@ -22,6 +22,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   conflict: 409,
   rate_limited: 429,
   upstream_unavailable: 503,
+  cluster_auth_failed: 412,
   internal: 500
 };
 

@@ -19,6 +19,8 @@ export const ErrorCodeSchema = z.enum([
   'conflict',
   'rate_limited',
   'upstream_unavailable',
+  /** The cluster refused the user's key; `details` is an SshCredential to install. */
+  'cluster_auth_failed',
   'internal'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -133,5 +135,18 @@ export const Routes = {
   whoami: `${API_PREFIX}/whoami`,
   health: `${API_PREFIX}/health`,
   clusters: `${API_PREFIX}/clusters`,
-  openapi: `${API_PREFIX}/openapi.json`
+  openapi: `${API_PREFIX}/openapi.json`,
+  profiles: `${API_PREFIX}/profiles`,
+  jobs: `${API_PREFIX}/jobs`,
+  jobsEstimate: `${API_PREFIX}/jobs/estimate`,
+  job: (id: string) => `${API_PREFIX}/jobs/${encodeURIComponent(id)}`,
+  jobAction: (id: string, action: 'cancel' | 'hold' | 'release' | 'resubmit') =>
+    `${API_PREFIX}/jobs/${encodeURIComponent(id)}/${action}`,
+  jobLog: (id: string) => `${API_PREFIX}/jobs/${encodeURIComponent(id)}/log`,
+  jobOutput: (id: string) =>
+    `${API_PREFIX}/jobs/${encodeURIComponent(id)}/output`,
+  events: `${API_PREFIX}/events`,
+  sshCredential: `${API_PREFIX}/credentials/ssh`
 } as const;
+
+export * from './jobs';
