@@ -1,0 +1,244 @@
+/**
+ * Prepares the notebook a job runs: a subset of cells, parameters injected as
+ * Python literals (papermill convention), outputs cleared. Nothing is evaluated.
+ */
+import {
+  ParameterNameSchema,
+  type NotebookContent,
+  type Parameters,
+  type ParameterValue
+} from '../contract';
+import { HttpError } from '../errors';
+
+export const PARAMETERS_TAG = 'parameters';
+export const INJECTED_TAG = 'injected-parameters';
+
+/** A request the notebook cannot satisfy (→ 400). */
+export class NotebookRequestError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super('bad_request', message, details);
+    this.name = 'NotebookRequestError';
+  }
+}
+
+type Cell = NotebookContent['cells'][number];
+
+export interface IPrepareOptions {
+  /** Indices of the cells to keep; they run in notebook order, duplicates once. */
+  cells?: readonly number[];
+  parameters: Parameters;
+}
+
+// Names that are identifiers to the regex but not assignable in Python 3.
+const PYTHON_KEYWORDS = new Set(
+  (
+    'False None True and as assert async await break class continue def del elif else ' +
+    'except finally for from global if import in is lambda nonlocal not or pass raise ' +
+    'return try while with yield'
+  ).split(' ')
+);
+
+function pythonString(s: string): string {
+  let out = '"';
+  // for…of walks code points, so astral characters become one \U escape.
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if (ch === '\\' || ch === '"') {
+      out += `\\${ch}`;
+    } else if (ch === '\n') {
+      out += '\\n';
+    } else if (ch === '\r') {
+      out += '\\r';
+    } else if (ch === '\t') {
+      out += '\\t';
+    } else if (cp >= 0x20 && cp < 0x7f) {
+      out += ch;
+    } else if (cp <= 0xff) {
+      out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    } else if (cp <= 0xffff) {
+      out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    } else {
+      out += `\\U${cp.toString(16).padStart(8, '0')}`;
+    }
+  }
+  return `${out}"`;
+}
+
+function pythonNumber(n: number): string {
+  if (!Number.isFinite(n)) {
+    throw new NotebookRequestError(
+      `parameter value ${n} is not a finite number`
+    );
+  }
+  if (Object.is(n, -0)) {
+    return '-0.0';
+  }
+  // JS renders finite numbers as `12`, `-0.5`, `1e+21`, `5e-7`: all Python literals.
+  return String(n);
+}
+
+/**
+ * A Python literal for a parameter value. The result is pure ASCII and contains
+ * no code: strings are double-quoted with every special character escaped.
+ */
+export function pythonLiteral(v: ParameterValue): string {
+  if (Array.isArray(v)) {
+    return `[${v.map(pythonLiteral).join(', ')}]`;
+  }
+  if (v === null) {
+    return 'None';
+  }
+  switch (typeof v) {
+    case 'string':
+      return pythonString(v);
+    case 'number':
+      return pythonNumber(v);
+    case 'boolean':
+      return v ? 'True' : 'False';
+    default:
+      throw new NotebookRequestError('unsupported parameter value');
+  }
+}
+
+function assertParameterName(name: string): void {
+  if (
+    !ParameterNameSchema.safeParse(name).success ||
+    PYTHON_KEYWORDS.has(name)
+  ) {
+    throw new NotebookRequestError(
+      `parameter name ${JSON.stringify(name)} is not a Python identifier`
+    );
+  }
+}
+
+/** The source of the injected cell: `# Parameters` and one `name = literal` per line. */
+export function parametersSource(parameters: Parameters): string {
+  const lines = Object.entries(parameters).map(([name, value]) => {
+    assertParameterName(name);
+    return `${name} = ${pythonLiteral(value)}`;
+  });
+  return ['# Parameters', ...lines].join('\n') + '\n';
+}
+
+function tags(cell: Cell): unknown[] {
+  const t = cell.metadata?.tags;
+  return Array.isArray(t) ? t : [];
+}
+
+function withoutOutputs(cell: Cell): Cell {
+  if (cell.cell_type !== 'code') {
+    return cell;
+  }
+  return { ...cell, outputs: [], execution_count: null };
+}
+
+function uniqueId(taken: ReadonlySet<unknown>): string {
+  let id = INJECTED_TAG;
+  for (let i = 2; taken.has(id); i++) {
+    id = `${INJECTED_TAG}-${i}`;
+  }
+  return id;
+}
+
+function selectIndices(
+  count: number,
+  cells: readonly number[] | undefined
+): number[] {
+  if (cells === undefined) {
+    return [...Array(count).keys()];
+  }
+  const bad = cells.filter(i => !Number.isInteger(i) || i < 0 || i >= count);
+  if (bad.length > 0) {
+    throw new NotebookRequestError(
+      `cell indices out of range (the notebook has ${count} cells): ${bad.join(', ')}`,
+      { outOfRange: bad, cellCount: count }
+    );
+  }
+  return [...new Set(cells)].sort((a, b) => a - b);
+}
+
+/**
+ * The notebook to run: the kept cells (each marked with its index in the source
+ * notebook as `metadata.hpc_bridge.source_index`), code outputs cleared, and —
+ * when there are parameters — a code cell tagged `injected-parameters` after the
+ * first kept cell tagged `parameters`, else first. The input is not modified.
+ */
+export function prepareNotebook(
+  nb: NotebookContent,
+  options: IPrepareOptions
+): NotebookContent {
+  const source = structuredClone(nb);
+  const kept = selectIndices(source.cells.length, options.cells).map(i => {
+    const cell = withoutOutputs(source.cells[i]);
+    return {
+      ...cell,
+      metadata: { ...cell.metadata, hpc_bridge: { source_index: i } }
+    };
+  });
+  if (Object.keys(options.parameters).length > 0) {
+    const injected: Cell = {
+      cell_type: 'code',
+      execution_count: null,
+      metadata: { tags: [INJECTED_TAG] },
+      outputs: [],
+      source: parametersSource(options.parameters)
+    };
+    // nbformat 4.5 requires cell ids (and 4.4 forbids them).
+    if (source.nbformat_minor >= 5) {
+      injected.id = uniqueId(new Set(kept.map(c => c.id)));
+    }
+    const at = kept.findIndex(c => tags(c).includes(PARAMETERS_TAG)) + 1;
+    kept.splice(at, 0, injected);
+  }
+  return { ...source, cells: kept };
+}
+
+/** The right-hand side of `name = value  # comment`, without the comment. */
+function literalText(rhs: string): string | null {
+  let quote: string | null = null;
+  let depth = 0;
+  for (let i = 0; i < rhs.length; i++) {
+    const ch = rhs[i];
+    if (quote !== null) {
+      if (ch === '\\') {
+        i++;
+      } else if (ch === quote) {
+        quote = null;
+      }
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+    } else if ('([{'.includes(ch)) {
+      depth++;
+    } else if (')]}'.includes(ch)) {
+      depth--;
+    } else if (ch === '#') {
+      rhs = rhs.slice(0, i);
+      break;
+    }
+  }
+  const text = rhs.trim();
+  return quote === null && depth === 0 && text !== '' ? text : null;
+}
+
+/**
+ * Best effort: the `name = literal` lines of the first cell tagged `parameters`,
+ * as source text (`{alpha: '0.5', name: '"run"'}`). Multi-line values are skipped.
+ */
+export function parametersCellValues(
+  nb: NotebookContent
+): Record<string, string> {
+  const cell = nb.cells.find(c => tags(c).includes(PARAMETERS_TAG));
+  if (cell === undefined) {
+    return {};
+  }
+  const text = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]*)?=(?!=)(.*)$/.exec(line);
+    const value = m === null ? null : literalText(m[2]);
+    if (m !== null && value !== null && !PYTHON_KEYWORDS.has(m[1])) {
+      values[m[1]] = value;
+    }
+  }
+  return values;
+}

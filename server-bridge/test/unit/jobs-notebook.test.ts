@@ -1,0 +1,267 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  NotebookContentSchema,
+  type NotebookContent,
+  type Parameters
+} from '../../src/contract';
+import {
+  INJECTED_TAG,
+  NotebookRequestError,
+  parametersCellValues,
+  parametersSource,
+  prepareNotebook,
+  pythonLiteral
+} from '../../src/jobs/notebook';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'notebooks');
+
+function fixture(name: string): NotebookContent {
+  return NotebookContentSchema.parse(
+    JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'))
+  );
+}
+
+function sourceOf(cell: NotebookContent['cells'][number]): string {
+  return Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+}
+
+function ids(nb: NotebookContent): unknown[] {
+  return nb.cells.map(c => c.id);
+}
+
+/** params.ipynb with outputs, as if it had been run in the lab. */
+function executedParams(): NotebookContent {
+  const nb = fixture('params.ipynb');
+  nb.cells[3] = {
+    ...nb.cells[3],
+    execution_count: 4,
+    outputs: [{ output_type: 'stream', name: 'stdout', text: 'old\n' }]
+  };
+  return nb;
+}
+
+describe('prepareNotebook', () => {
+  it('injects after the parameters cell, clears outputs and keeps metadata', () => {
+    const input = executedParams();
+    const before = structuredClone(input);
+    const nb = prepareNotebook(input, {
+      parameters: { alpha: 0.1, name: 'x' }
+    });
+
+    expect(input).toEqual(before);
+    expect(ids(nb)).toEqual([
+      'title',
+      'setup',
+      'params',
+      INJECTED_TAG,
+      'compute',
+      'double'
+    ]);
+    const injected = nb.cells[3];
+    expect(injected.cell_type).toBe('code');
+    expect(injected.metadata).toEqual({ tags: [INJECTED_TAG] });
+    expect(sourceOf(injected)).toBe('# Parameters\nalpha = 0.1\nname = "x"\n');
+    expect(nb.metadata).toEqual(input.metadata);
+    expect(nb.metadata.kernelspec).toMatchObject({ name: 'python3' });
+    for (const cell of nb.cells.filter(c => c.cell_type === 'code')) {
+      expect(cell.outputs).toEqual([]);
+      expect(cell.execution_count).toBeNull();
+    }
+    expect(nb.cells[4].metadata).toEqual({ hpc_bridge: { source_index: 3 } });
+    expect(NotebookContentSchema.safeParse(nb).success).toBe(true);
+  });
+
+  it('injects at the top when no cell is tagged parameters', () => {
+    const input = fixture('failing.ipynb');
+    const nb = prepareNotebook(input, { parameters: { n: 1 } });
+    expect(ids(nb)).toEqual([INJECTED_TAG, 'ok', 'fail', 'after']);
+  });
+
+  it('keeps a subset in notebook order, once each', () => {
+    const nb = prepareNotebook(fixture('params.ipynb'), {
+      cells: [4, 1, 4],
+      parameters: {}
+    });
+    expect(ids(nb)).toEqual(['setup', 'double']);
+    expect(nb.cells.map(c => c.metadata)).toEqual([
+      { tags: ['setup'], hpc_bridge: { source_index: 1 } },
+      { hpc_bridge: { source_index: 4 } }
+    ]);
+  });
+
+  it('injects at the top of a subset without the parameters cell', () => {
+    const nb = prepareNotebook(fixture('params.ipynb'), {
+      cells: [1, 3],
+      parameters: { alpha: 2 }
+    });
+    expect(ids(nb)).toEqual([INJECTED_TAG, 'setup', 'compute']);
+  });
+
+  it('injects after the parameters cell when the subset has it', () => {
+    const nb = prepareNotebook(fixture('params.ipynb'), {
+      cells: [2, 3],
+      parameters: { alpha: 2 }
+    });
+    expect(ids(nb)).toEqual(['params', INJECTED_TAG, 'compute']);
+  });
+
+  it('adds no cell without parameters', () => {
+    const nb = prepareNotebook(fixture('params.ipynb'), { parameters: {} });
+    expect(nb.cells).toHaveLength(5);
+    expect(ids(nb)).not.toContain(INJECTED_TAG);
+  });
+
+  it('gives the injected cell a unique id only in nbformat 4.5+', () => {
+    const withId = fixture('failing.ipynb');
+    withId.cells[0].id = INJECTED_TAG;
+    expect(ids(prepareNotebook(withId, { parameters: { a: 1 } }))[0]).toBe(
+      `${INJECTED_TAG}-2`
+    );
+
+    const old = fixture('failing.ipynb');
+    old.nbformat_minor = 4;
+    old.cells = old.cells.map(({ id: _id, ...rest }) => rest);
+    const nb = prepareNotebook(old, { parameters: { a: 1 } });
+    expect('id' in nb.cells[0]).toBe(false);
+  });
+
+  it('rejects out-of-range cell indices with a 400', () => {
+    const nb = fixture('params.ipynb');
+    const attempt = (): unknown =>
+      prepareNotebook(nb, { cells: [0, 5, 9], parameters: {} });
+    expect(attempt).toThrow(NotebookRequestError);
+    expect(attempt).toThrow(/out of range.*5, 9/);
+    try {
+      attempt();
+    } catch (e) {
+      expect(e).toMatchObject({ statusCode: 400, code: 'bad_request' });
+    }
+  });
+});
+
+describe('pythonLiteral', () => {
+  it.each<[Parameters[string], string]>([
+    [true, 'True'],
+    [false, 'False'],
+    [null, 'None'],
+    [42, '42'],
+    [-0.5, '-0.5'],
+    [-0, '-0.0'],
+    [1e21, '1e+21'],
+    ['plain', '"plain"'],
+    ['', '""'],
+    ['a"b\\c\n', '"a\\"b\\\\c\\n"'],
+    ['é✓😀', '"\\xe9\\u2713\\U0001f600"'],
+    [[1, 'two', null, false], '[1, "two", None, False]'],
+    [[], '[]']
+  ])('renders %p as %s', (value, literal) => {
+    expect(pythonLiteral(value)).toBe(literal);
+  });
+
+  it.each([NaN, Infinity, -Infinity])('refuses %p', n => {
+    expect(() => pythonLiteral(n)).toThrow(NotebookRequestError);
+  });
+
+  it.each(['import', 'None', 'a b', 'x=1;y', '1x', 'os.system'])(
+    'refuses the parameter name %p',
+    name => {
+      expect(() => parametersSource({ [name]: 1 })).toThrow(
+        NotebookRequestError
+      );
+    }
+  );
+});
+
+describe('injected parameters under Python', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hpc-inject-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('round-trips hostile values exactly and runs none of them', () => {
+    const marker = join(dir, 'pwned');
+    const touch = `__import__('os').system('touch ${marker}')`;
+    const hostile = [
+      '"',
+      "'",
+      '"""',
+      "'''",
+      `"""; ${touch}; """`,
+      `'; ${touch}; '`,
+      `"); ${touch}; ("`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `; touch ${marker}`,
+      touch,
+      `\n${touch}\n`,
+      'line1\nline2\r\nline3\u2028\u2029',
+      'ends with a backslash \\',
+      '\\',
+      '\\"',
+      '\\N{BULLET} \\x41 \\u0041 {alpha} %s',
+      '\0 \x07 \x1b[31m \x7f',
+      'ünïcödé ✓ 😀 \ud800',
+      'f\'{__import__("os").system("touch x")}\'',
+      '# comment'
+    ];
+    const parameters: Parameters = {
+      ...Object.fromEntries(hostile.map((v, i) => [`s${i}`, v])),
+      numbers: [0, -0, 0.1, -7, 1e21, 5e-7, 2 ** 53, 12345678901234567890],
+      flags: [true, false, null],
+      list: hostile
+    };
+    const names = Object.keys(parameters);
+    const program =
+      parametersSource(parameters) +
+      `import json, sys\nsys.stdout.write(json.dumps([${names.join(', ')}]))\n`;
+
+    const out = execFileSync('/usr/bin/python3', ['-c', program], {
+      cwd: dir,
+      encoding: 'utf8'
+    });
+
+    expect(JSON.parse(out)).toEqual(names.map(n => parameters[n]));
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+    // The literals are plain ASCII with no line breaks inside a value.
+    expect(program).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(parametersSource(parameters).split('\n')).toHaveLength(
+      names.length + 2
+    );
+  });
+});
+
+describe('parametersCellValues', () => {
+  it('reads the simple assignments of the parameters cell', () => {
+    expect(parametersCellValues(fixture('params.ipynb'))).toEqual({
+      alpha: '0.5',
+      name: '"default"',
+      steps: '3',
+      labels: '["a", "b"]'
+    });
+  });
+
+  it('skips what it cannot read and keeps comments out', () => {
+    const nb = fixture('params.ipynb');
+    nb.cells[2].source = [
+      'a = "x # not a comment"  # a comment\n',
+      'b = [1,\n',
+      '     2]\n',
+      '    c = 1\n',
+      'd == 2\n',
+      'e = \n',
+      "f = 'it\\'s'\n"
+    ];
+    expect(parametersCellValues(nb)).toEqual({
+      a: '"x # not a comment"',
+      f: "'it\\'s'"
+    });
+    expect(parametersCellValues(fixture('failing.ipynb'))).toEqual({});
+  });
+});
