@@ -22,9 +22,16 @@ import { HubAuth, type FetchUser } from './auth/hub-auth';
 import type { BridgeConfig } from './config';
 import { CONTRACT_VERSION } from './contract';
 import { installErrorHandling } from './errors';
+import type { IClusterAccess } from './credentials/access';
+import type { JobEvents } from './jobs/events';
+import type { JobService } from './jobs/service';
 import { clustersRoutes } from './routes/clusters';
+import { credentialsRoutes } from './routes/credentials';
+import { eventsRoutes } from './routes/events';
+import { jobsRoutes } from './routes/jobs';
 import type {
   IClusterBackend,
+  IJobsContext,
   IRouteContext,
   IS3Backend
 } from './routes/context';
@@ -49,6 +56,15 @@ export interface IAppDeps {
   version?: string;
   /** Limit for each backend call made while answering a request; default 15 s. */
   backendTimeoutMs?: number;
+  /** Jobs, SSE events and SSH credentials; their routes exist only when given. */
+  jobs?: {
+    service: JobService;
+    access: IClusterAccess;
+    events: JobEvents;
+    pingMs?: number;
+  };
+  /** Starts the job pollers; `main.ts` calls it once the app listens (tests do not). */
+  startBackground?: () => void;
   /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
   close?: () => Promise<void>;
 }
@@ -126,6 +142,20 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
       await api.register(whoamiRoutes, ctx);
       await api.register(healthRoutes, ctx);
       await api.register(clustersRoutes, ctx);
+      if (deps.jobs !== undefined) {
+        const jobsCtx: IJobsContext = {
+          ...ctx,
+          jobs: deps.jobs.service,
+          access: deps.jobs.access,
+          events: deps.jobs.events,
+          ...(deps.jobs.pingMs === undefined
+            ? {}
+            : { pingMs: deps.jobs.pingMs })
+        };
+        await api.register(jobsRoutes, jobsCtx);
+        await api.register(eventsRoutes, jobsCtx);
+        await api.register(credentialsRoutes, jobsCtx);
+      }
     },
     { prefix }
   );

@@ -189,6 +189,34 @@ function hostKeySchema(ctx: ILoadContext) {
   );
 }
 
+/** 64 hex characters = the 32-byte AES-256 key that encrypts users' SSH keys at rest. */
+export const SECRET_KEY_ENV = 'HPC_BRIDGE_SECRET_KEY';
+
+function rangeSchema() {
+  return z
+    .strictObject({
+      default: z.number().int().nonnegative(),
+      min: z.number().int().nonnegative().optional(),
+      max: z.number().int().nonnegative()
+    })
+    .transform(r => ({ default: r.default, min: r.min ?? 0, max: r.max }))
+    .refine(
+      r => r.min <= r.default && r.default <= r.max,
+      'needs min <= default <= max'
+    );
+}
+
+const userMappingSchema = z
+  .union([
+    z.strictObject({
+      template: z
+        .string()
+        .refine(t => t.includes('{user}'), 'a template must contain "{user}"')
+    }),
+    z.strictObject({ table: z.record(z.string(), z.string()) })
+  ])
+  .default({ template: '{user}' });
+
 const httpUrl = (message: string) =>
   z.url({ protocol: /^https?$/, error: message });
 
@@ -218,85 +246,176 @@ function uniqueNames(
 /** The config schema; a factory because defaults and secrets come from `env` and paths. */
 export function configSchema(ctx: ILoadContext) {
   const secret = secretSchema(ctx);
-  return z.strictObject({
-    logLevel: z.enum(LOG_LEVELS).default('info'),
-    listen: z
-      .strictObject({
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8765)
-      })
-      .prefault({}),
-    basePath: z
-      .string()
-      .default(ctx.env.JUPYTERHUB_SERVICE_PREFIX ?? '/')
-      .refine(
-        p => p.startsWith('/') && !/[?#\s]/.test(p),
-        'must be an absolute URL path like /services/hpc-bridge/'
-      )
-      .transform(p => (p.endsWith('/') ? p : `${p}/`)),
-    hub: z
-      .strictObject({
-        apiUrl: z
-          .preprocess(
-            v => v ?? ctx.env.JUPYTERHUB_API_URL,
-            httpUrl(
-              'required: the hub API URL, e.g. http://127.0.0.1:8081/hub/api (default: $JUPYTERHUB_API_URL)'
-            )
-          )
-          .transform(u => u.replace(/\/+$/, '')),
-        serviceName: nameSchema.default('hpc-bridge'),
-        apiToken: z.preprocess(
-          v => v ?? { env: 'JUPYTERHUB_API_TOKEN' },
-          secret
+  return z
+    .strictObject({
+      logLevel: z.enum(LOG_LEVELS).default('info'),
+      listen: z
+        .strictObject({
+          host: z.string().min(1).default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).default(8765)
+        })
+        .prefault({}),
+      basePath: z
+        .string()
+        .default(ctx.env.JUPYTERHUB_SERVICE_PREFIX ?? '/')
+        .refine(
+          p => p.startsWith('/') && !/[?#\s]/.test(p),
+          'must be an absolute URL path like /services/hpc-bridge/'
         )
-      })
-      .prefault({ apiUrl: undefined, apiToken: undefined }),
-    roles: z
-      .strictObject({
-        adminGroup: z.string().min(1).nullable().default(null),
-        instructorGroupSuffix: z.string().min(1).default('-instructors')
-      })
-      .prefault({}),
-    store: z.strictObject({ path: z.literal(':memory:').or(pathSchema(ctx)) }),
-    clusters: z
-      .array(
-        z.strictObject({
-          name: nameSchema,
-          title: z.string().min(1).optional(),
-          ssh: z.strictObject({
-            host: z.string().min(1),
-            port: z.number().int().min(1).max(65535).default(22),
-            hostKeyFile: hostKeySchema(ctx),
-            serviceUser: z
-              .string()
-              .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a Unix user name'),
-            serviceKey: secret,
-            connectTimeoutMs: z.number().int().positive().default(10_000),
-            idleCloseMs: z.number().int().positive().default(60_000)
+        .transform(p => (p.endsWith('/') ? p : `${p}/`)),
+      hub: z
+        .strictObject({
+          apiUrl: z
+            .preprocess(
+              v => v ?? ctx.env.JUPYTERHUB_API_URL,
+              httpUrl(
+                'required: the hub API URL, e.g. http://127.0.0.1:8081/hub/api (default: $JUPYTERHUB_API_URL)'
+              )
+            )
+            .transform(u => u.replace(/\/+$/, '')),
+          serviceName: nameSchema.default('hpc-bridge'),
+          apiToken: z.preprocess(
+            v => v ?? { env: 'JUPYTERHUB_API_TOKEN' },
+            secret
+          )
+        })
+        .prefault({ apiUrl: undefined, apiToken: undefined }),
+      roles: z
+        .strictObject({
+          adminGroup: z.string().min(1).nullable().default(null),
+          instructorGroupSuffix: z.string().min(1).default('-instructors')
+        })
+        .prefault({}),
+      store: z.strictObject({
+        path: z.literal(':memory:').or(pathSchema(ctx))
+      }),
+      clusters: z
+        .array(
+          z.strictObject({
+            name: nameSchema,
+            title: z.string().min(1).optional(),
+            ssh: z.strictObject({
+              host: z.string().min(1),
+              port: z.number().int().min(1).max(65535).default(22),
+              hostKeyFile: hostKeySchema(ctx),
+              serviceUser: z
+                .string()
+                .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a Unix user name'),
+              serviceKey: secret,
+              connectTimeoutMs: z.number().int().positive().default(10_000),
+              idleCloseMs: z.number().int().positive().default(60_000)
+            }),
+            /** Hub user name → cluster account: `{template: "{user}"}` (default) or a `table`. */
+            userMapping: userMappingSchema,
+            jobs: z
+              .strictObject({
+                /** Job working directories, relative to the cluster account's home. */
+                root: z
+                  .string()
+                  .regex(
+                    /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+                    'a relative path of letters, digits, ".", "_", "-"'
+                  )
+                  .refine(
+                    p => p.split('/').every(s => s !== '..' && s !== '.'),
+                    'no "." or ".." segments'
+                  )
+                  .default('.hpc-bridge/jobs'),
+                /** The cluster's Python with nbclient + nbformat, run on the compute node. */
+                python: z
+                  .string()
+                  .regex(/^\/[A-Za-z0-9._/+-]+$/, 'an absolute path')
+                  .default('/usr/bin/python3')
+              })
+              .prefault({}),
+            /** Seconds between two queue polls (one squeue per cluster per tick). */
+            pollSeconds: z.number().positive().max(3600).default(10)
           })
-        })
-      )
-      .default([])
-      .superRefine(uniqueNames, ALWAYS)
-      .transform(cs => cs.map(c => ({ ...c, title: c.title ?? c.name }))),
-    s3: z
-      .array(
-        z.strictObject({
-          name: nameSchema,
-          endpoint: httpUrl('must be an http(s) URL'),
-          region: z.string().min(1).default('us-east-1'),
-          accessKeyId: secret,
-          secretAccessKey: secret
-        })
-      )
-      .default([])
-      .superRefine(uniqueNames, ALWAYS)
-  });
+        )
+        .default([])
+        .superRefine(uniqueNames, ALWAYS)
+        .transform(cs => cs.map(c => ({ ...c, title: c.title ?? c.name }))),
+      /** Encrypts users' SSH keys in the store; required when clusters are configured. */
+      secretKey: secret
+        .refine(
+          s => /^[0-9a-fA-F]{64}$/.test(s.reveal()),
+          'must be 64 hex characters (a 32-byte key)'
+        )
+        .optional(),
+      /** Job presets offered to users (partition, resources with ranges). */
+      profiles: z
+        .array(
+          z.strictObject({
+            name: nameSchema,
+            title: z.string().min(1),
+            description: z.string().optional(),
+            cluster: nameSchema,
+            partition: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'),
+            timeMinutes: rangeSchema(),
+            cpus: rangeSchema(),
+            memoryMB: rangeSchema(),
+            gpus: rangeSchema()
+          })
+        )
+        .default([])
+        .superRefine(uniqueNames, ALWAYS),
+      s3: z
+        .array(
+          z.strictObject({
+            name: nameSchema,
+            endpoint: httpUrl('must be an http(s) URL'),
+            region: z.string().min(1).default('us-east-1'),
+            accessKeyId: secret,
+            secretAccessKey: secret
+          })
+        )
+        .default([])
+        .superRefine(uniqueNames, ALWAYS)
+    })
+    .transform((c, tx) => {
+      // Not a field default: zod skips the schema of an absent optional key.
+      const fromEnv = ctx.env[SECRET_KEY_ENV];
+      const secretKey =
+        c.secretKey ??
+        (fromEnv === undefined || fromEnv === ''
+          ? undefined
+          : new Secret(fromEnv, `env:${SECRET_KEY_ENV}`));
+      if (
+        secretKey !== undefined &&
+        !/^[0-9a-fA-F]{64}$/.test(secretKey.reveal())
+      ) {
+        tx.addIssue({
+          code: 'custom',
+          path: ['secretKey'],
+          message: `${secretKey.source}: must be 64 hex characters (a 32-byte key)`
+        });
+      }
+      if (c.clusters.length > 0 && secretKey === undefined) {
+        tx.addIssue({
+          code: 'custom',
+          path: ['secretKey'],
+          message: `required when clusters are configured: 64 hex characters, by default from $${SECRET_KEY_ENV} (not set)`
+        });
+      }
+      c.profiles.forEach((p, i) => {
+        if (!c.clusters.some(k => k.name === p.cluster)) {
+          tx.addIssue({
+            code: 'custom',
+            path: ['profiles', i, 'cluster'],
+            message: `no cluster named "${p.cluster}"`
+          });
+        }
+      });
+      return { ...c, secretKey };
+    });
 }
 
 export type BridgeConfig = z.output<ReturnType<typeof configSchema>>;
 export type ClusterConfig = BridgeConfig['clusters'][number];
 export type S3Config = BridgeConfig['s3'][number];
+export type ProfileConfig = BridgeConfig['profiles'][number];
 
 function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;

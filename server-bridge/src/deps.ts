@@ -3,11 +3,33 @@ import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
 import { HubApi } from './adapters/hub';
 import { S3Endpoint } from './adapters/s3/health';
-import { SshPool } from './adapters/ssh/client';
+import { SshPool, type ISshTarget } from './adapters/ssh/client';
+import { SshQueue, sshUserCluster } from './adapters/ssh/jobs';
 import { SshSlurm } from './adapters/ssh/slurm';
 import { hubFetchUser } from './auth/hub-auth';
-import type { BridgeConfig } from './config';
+import type { BridgeConfig, ClusterConfig } from './config';
+import { ClusterAccess } from './credentials/access';
+import { CredentialService } from './credentials/service';
+import { JobEvents } from './jobs/events';
+import { JobPoller } from './jobs/poller';
+import { JobService } from './jobs/service';
 import { Store } from './store';
+
+function target(
+  c: ClusterConfig,
+  username: string,
+  privateKey: string
+): ISshTarget {
+  return {
+    host: c.ssh.host,
+    port: c.ssh.port,
+    username,
+    privateKey,
+    hostKey: c.ssh.hostKeyFile,
+    connectTimeoutMs: c.ssh.connectTimeoutMs,
+    idleCloseMs: c.ssh.idleCloseMs
+  };
+}
 
 export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
   const store = new Store(config.store.path);
@@ -16,17 +38,50 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
     name: c.name,
     title: c.title,
     slurm: new SshSlurm(
-      pool.get(c.name, {
-        host: c.ssh.host,
-        port: c.ssh.port,
-        username: c.ssh.serviceUser,
-        privateKey: c.ssh.serviceKey.reveal(),
-        hostKey: c.ssh.hostKeyFile,
-        connectTimeoutMs: c.ssh.connectTimeoutMs,
-        idleCloseMs: c.ssh.idleCloseMs
-      })
+      pool.get(c.name, target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal()))
     )
   }));
+  const secretKey = config.secretKey;
+  const credentials = new CredentialService(store, () => {
+    if (secretKey === undefined) {
+      throw new Error('no secretKey configured');
+    }
+    return secretKey.reveal();
+  });
+  const access = new ClusterAccess(
+    config.clusters,
+    credentials,
+    (c, user, key) => sshUserCluster(pool.get(c.name, target(c, user, key)))
+  );
+  const events = new JobEvents();
+  const pollers = new Map<string, JobPoller>();
+  const service = new JobService({
+    config,
+    store,
+    access,
+    events,
+    logger: logger.child({ component: 'jobs' }),
+    poke: cluster => pollers.get(cluster)?.poke()
+  });
+  for (const c of config.clusters) {
+    pollers.set(
+      c.name,
+      new JobPoller({
+        cluster: c.name,
+        queue: new SshQueue(
+          pool.get(
+            c.name,
+            target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+          )
+        ),
+        table: service.table,
+        access,
+        events,
+        logger: logger.child({ component: 'poller', cluster: c.name }),
+        intervalMs: c.pollSeconds * 1000
+      })
+    );
+  }
   const s3 = config.s3.map(s => ({ name: s.name, port: new S3Endpoint(s) }));
   return {
     config,
@@ -36,7 +91,16 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
     hub: new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal()),
     clusters,
     s3,
+    jobs: { service, access, events },
+    startBackground: () => {
+      for (const p of pollers.values()) {
+        p.start();
+      }
+    },
     close: async () => {
+      for (const p of pollers.values()) {
+        p.stop();
+      }
       pool.closeAll();
       for (const s of s3) {
         s.port.close();

@@ -102,6 +102,8 @@ async function serve(file: string): Promise<void> {
 
   logger.info({ version: BRIDGE_VERSION, config: redact(config) }, 'starting');
   await app.listen({ host: config.listen.host, port: config.listen.port });
+  // The first poll reconciles the jobs in the store with SLURM.
+  deps.startBackground?.();
 }
 
 async function main(): Promise<void> {

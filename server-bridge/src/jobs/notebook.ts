@@ -168,13 +168,15 @@ export function prepareNotebook(
   options: IPrepareOptions
 ): NotebookContent {
   const source = structuredClone(nb);
-  const kept = selectIndices(source.cells.length, options.cells).map(i => {
-    const cell = withoutOutputs(source.cells[i]);
-    return {
-      ...cell,
-      metadata: { ...cell.metadata, hpc_bridge: { source_index: i } }
-    };
-  });
+  const kept: Cell[] = selectIndices(source.cells.length, options.cells).map(
+    i => {
+      const cell = withoutOutputs(source.cells[i]);
+      return {
+        ...cell,
+        metadata: { ...cell.metadata, hpc_bridge: { source_index: i } }
+      };
+    }
+  );
   if (Object.keys(options.parameters).length > 0) {
     const injected: Cell = {
       cell_type: 'code',

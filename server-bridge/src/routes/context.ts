@@ -1,6 +1,9 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { ErrorBodySchema } from '../contract';
 import type { IHubPort } from '../adapters/hub';
+import type { IClusterAccess } from '../credentials/access';
+import type { JobEvents } from '../jobs/events';
+import type { JobService } from '../jobs/service';
 import type { IS3Port } from '../ports/s3';
 import type { ISlurmPort } from '../ports/slurm';
 
@@ -24,6 +27,15 @@ export interface IRouteContext {
   s3: readonly IS3Backend[];
   /** Limit for each backend call made while answering a request. */
   backendTimeoutMs: number;
+}
+
+/** What the jobs, events and credentials routes need on top. */
+export interface IJobsContext extends IRouteContext {
+  jobs: JobService;
+  access: IClusterAccess;
+  events: JobEvents;
+  /** Seconds between SSE pings; default 15. */
+  pingMs?: number;
 }
 
 /** Error responses every authenticated route declares. */

@@ -30,7 +30,8 @@ const AuditRowSchema = z.object({
 });
 
 export class Store {
-  private readonly db: Database.Database;
+  /** The database, for the store's table modules (credentials, jobs). */
+  readonly db: Database.Database;
 
   /** Opens (creating if needed) the database at `path` (`:memory:` for tests) and migrates it. */
   constructor(

@@ -27,5 +27,38 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX audit_user_ts ON audit (user, ts);
     `
+  },
+  {
+    version: 2,
+    name: 'ssh credentials and jobs',
+    sql: `
+      CREATE TABLE credentials (
+        user         TEXT NOT NULL,
+        cluster      TEXT NOT NULL,
+        cluster_user TEXT NOT NULL,
+        public_key   TEXT NOT NULL,
+        -- AES-256-GCM under HPC_BRIDGE_SECRET_KEY: "v1:" iv "." tag "." ciphertext (base64)
+        private_key  TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (user, cluster)
+      );
+      CREATE TABLE jobs (
+        id               TEXT PRIMARY KEY,
+        owner            TEXT NOT NULL,
+        cluster          TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        terminal         INTEGER NOT NULL DEFAULT 0,
+        submitted_at     TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        resubmitted_from TEXT,
+        workdir          TEXT NOT NULL,
+        cluster_user     TEXT NOT NULL,
+        webhook_url      TEXT,
+        request          TEXT NOT NULL,
+        job              TEXT NOT NULL
+      );
+      CREATE INDEX jobs_owner ON jobs (owner, submitted_at);
+      CREATE INDEX jobs_active ON jobs (cluster, terminal);
+    `
   }
 ];

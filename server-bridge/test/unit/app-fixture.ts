@@ -4,9 +4,12 @@ import { buildApp, type IAppDeps, type BridgeApp } from '../../src/app';
 import type { FetchUser, HubAnswer } from '../../src/auth/hub-auth';
 import { parseConfig } from '../../src/config';
 import type { Partition } from '../../src/contract';
+import { JobEvents } from '../../src/jobs/events';
+import { JobService } from '../../src/jobs/service';
 import { createLogger } from '../../src/logging';
 import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
 import { Store } from '../../src/store';
+import { FakeCluster, fakeAccess } from './job-fakes';
 
 export const BRIDGE_SCOPE = 'access:services!service=hpc-bridge';
 
@@ -121,10 +124,18 @@ export async function testApp(
     }
   });
   const store = new Store(':memory:');
+  const logger = createLogger('info', sink);
+  const access = fakeAccess(new FakeCluster());
+  const events = new JobEvents();
   const app = await buildApp({
     config,
-    logger: createLogger('info', sink),
+    logger,
     store,
+    jobs: {
+      service: new JobService({ config, store, access, events, logger }),
+      access,
+      events
+    },
     fetchUser,
     hub: { check: async () => 'token of service hpc-bridge' },
     clusters: [

@@ -64,7 +64,10 @@ describe('loadConfig', () => {
     write(d, 'service_key', 'PRIVATE KEY\n');
     write(d, 's3.secret', 's3-secret\n');
     const file = write(d, 'config.yaml', GOOD);
-    const config = loadConfig(file, { JUPYTERHUB_API_TOKEN: 'hub-token' });
+    const config = loadConfig(file, {
+      JUPYTERHUB_API_TOKEN: 'hub-token',
+      HPC_BRIDGE_SECRET_KEY: 'ab'.repeat(32)
+    });
 
     expect(config.hub.apiUrl).toBe('http://127.0.0.1:8081/hub/api');
     expect(config.hub.apiToken.reveal()).toBe('hub-token');
@@ -74,6 +77,82 @@ describe('loadConfig', () => {
     expect(config.clusters[0]?.ssh.hostKeyFile.type).toBe('ssh-ed25519');
     expect(config.s3[0]?.secretAccessKey.reveal()).toBe('s3-secret');
     expect(config.logLevel).toBe('info');
+    expect(config.secretKey?.source).toBe('env:HPC_BRIDGE_SECRET_KEY');
+    expect(config.clusters[0]?.userMapping).toEqual({ template: '{user}' });
+    expect(config.clusters[0]?.jobs).toEqual({
+      root: '.hpc-bridge/jobs',
+      python: '/usr/bin/python3'
+    });
+    expect(config.clusters[0]?.pollSeconds).toBe(10);
+    expect(config.profiles).toEqual([]);
+  });
+
+  it('needs the secret key when clusters are configured, and checks profiles', () => {
+    const d = dir();
+    write(d, 'host.pub', HOST_KEY);
+    write(d, 'service_key', 'PRIVATE KEY\n');
+    write(d, 's3.secret', 's3-secret\n');
+    const file = write(d, 'config.yaml', GOOD);
+    const env = { JUPYTERHUB_API_TOKEN: 'hub-token' };
+    expect(problemsOf(() => loadConfig(file, env))).toEqual([
+      `${file}: secretKey: required when clusters are configured: 64 hex characters, by default from $HPC_BRIDGE_SECRET_KEY (not set)`
+    ]);
+    expect(
+      problemsOf(() =>
+        loadConfig(file, { ...env, HPC_BRIDGE_SECRET_KEY: 'not-hex' })
+      )
+    ).toEqual([
+      `${file}: secretKey: env:HPC_BRIDGE_SECRET_KEY: must be 64 hex characters (a 32-byte key)`
+    ]);
+
+    const withProfiles = write(
+      d,
+      'profiles.yaml',
+      `${GOOD}
+profiles:
+  - name: small
+    title: Small
+    cluster: demo
+    partition: cpu
+    timeMinutes: { default: 10, max: 60 }
+    cpus: { default: 1, min: 1, max: 2 }
+    memoryMB: { default: 500, max: 4000 }
+    gpus: { default: 0, max: 0 }
+  - name: bad
+    title: Bad
+    cluster: nowhere
+    partition: "cpu;x"
+    timeMinutes: { default: 100, max: 60 }
+    cpus: { default: 1, max: 2 }
+    memoryMB: { default: 500, max: 4000 }
+    gpus: { default: 0, max: 0 }
+`
+    );
+    const problems = problemsOf(() =>
+      loadConfig(withProfiles, {
+        ...env,
+        HPC_BRIDGE_SECRET_KEY: 'ab'.repeat(32)
+      })
+    );
+    expect(problems).toEqual([
+      `${withProfiles}: profiles[1].partition: a partition name`,
+      `${withProfiles}: profiles[1].timeMinutes: needs min <= default <= max`
+    ]);
+    const ok = problemsOf(() =>
+      loadConfig(
+        write(
+          d,
+          'p2.yaml',
+          `${GOOD}\nprofiles:\n  - { name: x, title: X, cluster: nowhere, partition: cpu, timeMinutes: { default: 1, max: 1 }, cpus: { default: 1, max: 1 }, memoryMB: { default: 1, max: 1 }, gpus: { default: 0, max: 0 } }\n`
+        ),
+        { ...env, HPC_BRIDGE_SECRET_KEY: 'ab'.repeat(32) }
+      )
+    );
+    expect(ok).toEqual([
+      expect.stringMatching(
+        /profiles\[0\]\.cluster: no cluster named "nowhere"/
+      )
+    ]);
   });
 
   it('takes defaults from the hub environment', () => {

@@ -45,7 +45,11 @@ describe('contract', () => {
     const doc = OpenApiSchema.parse(res.json());
     expect(doc.openapi).toBe('3.1.0');
     for (const path of Object.values(Routes)) {
-      const op = doc.paths[`${BASE}${path}`]?.get;
+      if (typeof path !== 'string') {
+        continue;
+      }
+      const ops = doc.paths[`${BASE}${path}`];
+      const op = ops?.get ?? ops?.post;
       expect({ path, has200: op?.responses['200'] !== undefined }).toEqual({
         path,
         has200: true
@@ -64,9 +68,24 @@ describe('contract', () => {
         'Whoami',
         'Version',
         'Health',
-        'ClusterList'
+        'ClusterList',
+        'Job',
+        'JobList',
+        'JobSubmit',
+        'JobEstimate',
+        'ProfileList',
+        'SshCredential'
       ])
     );
+    for (const path of [
+      '/api/v1/jobs/{id}',
+      '/api/v1/jobs/{id}/log',
+      '/api/v1/jobs/{id}/output'
+    ]) {
+      expect(
+        Object.keys(doc.paths[`${BASE}${path}`]?.get?.responses ?? {})
+      ).toEqual(expect.arrayContaining(['200', '401', '403', '404']));
+    }
     await app.close();
   });
 

@@ -3,7 +3,12 @@
  * reopened after a failure, closed when idle. Host keys are pinned.
  */
 import type { BaseLogger } from 'pino';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import {
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type SFTPWrapper
+} from 'ssh2';
 import {
   hostKeyAlgorithms,
   hostKeyMatches,
@@ -44,16 +49,26 @@ export class SshError extends Error {
   constructor(
     message: string,
     /** `connect` when no session could be set up, `exec` when the command failed to run. */
-    readonly stage: 'connect' | 'exec' | 'timeout'
+    readonly stage: 'connect' | 'exec' | 'timeout',
+    /** The server refused the key (`All configured authentication methods failed`). */
+    readonly authFailed = false
   ) {
     super(message);
     this.name = 'SshError';
   }
 }
 
+/**
+ * Channels (commands, SFTP sessions) open at once on one connection. OpenSSH refuses
+ * more than `MaxSessions` (default 10) with "Channel open failure"; further ones wait.
+ */
+export const MAX_CHANNELS = 8;
+
 /** One SSH connection with lazy connect, reconnect after loss and idle close. */
 export class SshConnection {
   private client: Client | null = null;
+  private freeChannels = MAX_CHANNELS;
+  private readonly channelWaiters: (() => void)[] = [];
   private connecting: Promise<Client> | null = null;
   private active = 0;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -75,7 +90,71 @@ export class SshConnection {
     this.clearIdle();
     try {
       const client = await this.connect();
-      return await this.run(client, command, options);
+      await this.acquireChannel();
+      try {
+        return await this.run(client, command, options);
+      } finally {
+        this.releaseChannel();
+      }
+    } finally {
+      this.active -= 1;
+      this.armIdle();
+    }
+  }
+
+  private async acquireChannel(): Promise<void> {
+    if (this.freeChannels > 0) {
+      this.freeChannels -= 1;
+      return;
+    }
+    await new Promise<void>(resolve => this.channelWaiters.push(resolve));
+  }
+
+  private releaseChannel(): void {
+    const next = this.channelWaiters.shift();
+    if (next !== undefined) {
+      next();
+    } else {
+      this.freeChannels += 1;
+    }
+  }
+
+  /** Runs `fn` with an SFTP session on this connection, closed afterwards. */
+  async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    this.active += 1;
+    this.clearIdle();
+    try {
+      const client = await this.connect();
+      await this.acquireChannel();
+      let sftp: SFTPWrapper;
+      try {
+        sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+          client.sftp((err, s) => {
+            if (err) {
+              reject(new SshError(`cannot start sftp: ${err.message}`, 'exec'));
+            } else {
+              resolve(s);
+            }
+          });
+        });
+      } catch (e) {
+        this.releaseChannel();
+        throw e;
+      }
+      try {
+        return await fn(sftp);
+      } finally {
+        // Free the slot only once the server has closed the channel.
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, 2_000);
+          sftp.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          sftp.end();
+        });
+        this.releaseChannel();
+      }
     } finally {
       this.active -= 1;
       this.armIdle();
@@ -110,12 +189,16 @@ export class SshConnection {
         this.log.debug({ ssh: this.label }, 'ssh connected');
         resolve(client);
       });
-      client.on('error', err => {
+      client.on('error', (err: Error & { level?: string }) => {
         if (!ready) {
           const msg = hostKeyRejected
             ? `host key of ${t.host}:${t.port} does not match the pinned key`
             : `cannot connect to ${t.host}:${t.port} as ${t.username}: ${err.message}`;
-          reject(new SshError(msg, 'connect'));
+          const authFailed =
+            !hostKeyRejected &&
+            (err.level === 'client-authentication' ||
+              /All configured authentication methods failed/.test(err.message));
+          reject(new SshError(msg, 'connect', authFailed));
         } else {
           this.log.warn(
             { ssh: this.label, err: err.message },

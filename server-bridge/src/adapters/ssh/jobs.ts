@@ -1,0 +1,167 @@
+/**
+ * SLURM job commands and files over SSH: the service account's whole-queue reads for the
+ * poller, and the user's own submit/cancel/hold/release and SFTP.
+ */
+import type {
+  IAccountingRecord,
+  IClusterFilesPort,
+  IFileToWrite,
+  IQueuePort,
+  IQueueRecord,
+  ITestOnlyResult,
+  IUserClusterPort,
+  IUserSlurmPort
+} from '../../ports/slurm';
+import type { SshConnection } from './client';
+import {
+  parseSacct,
+  parseSbatchParsable,
+  parseSqueue,
+  parseTestOnly,
+  SACCT_FIELDS
+} from './queue';
+import * as sftp from './sftp';
+import { SlurmCommandError } from './slurm';
+
+const SLURM_ID = /^\d+(_\d+)?$/;
+
+function checkId(id: string): string {
+  if (!SLURM_ID.test(id)) {
+    throw new Error(`not a SLURM job id: ${id}`);
+  }
+  return id;
+}
+
+async function run(
+  conn: SshConnection,
+  argv: string[],
+  options: { stdin?: string; timeoutMs?: number } = {}
+): Promise<{ stdout: string; stderr: string }> {
+  const result = await conn.exec(argv, {
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin })
+  });
+  if (result.code !== 0) {
+    throw new SlurmCommandError(argv, result);
+  }
+  return result;
+}
+
+export class SshQueue implements IQueuePort {
+  constructor(private readonly conn: SshConnection) {}
+
+  async queue(): Promise<IQueueRecord[]> {
+    const { stdout } = await run(this.conn, ['squeue', '--json']);
+    return parseSqueue(JSON.parse(stdout));
+  }
+
+  async accounting(jobIds: readonly string[]): Promise<IAccountingRecord[]> {
+    if (jobIds.length === 0) {
+      return [];
+    }
+    const { stdout } = await run(this.conn, [
+      'env',
+      'SLURM_TIME_FORMAT=%s',
+      'sacct',
+      '--allusers',
+      '--parsable2',
+      '--noheader',
+      `--format=${SACCT_FIELDS.join(',')}`,
+      '-j',
+      jobIds.map(checkId).join(',')
+    ]);
+    return parseSacct(stdout);
+  }
+}
+
+export class SshUserSlurm implements IUserSlurmPort {
+  constructor(private readonly conn: SshConnection) {}
+
+  async submit(scriptPath: string, workdir: string): Promise<string> {
+    const { stdout } = await run(this.conn, [
+      'sbatch',
+      '--parsable',
+      `--chdir=${workdir}`,
+      scriptPath
+    ]);
+    return parseSbatchParsable(stdout);
+  }
+
+  async testOnly(script: string, workdir: string): Promise<ITestOnlyResult> {
+    const result = await this.conn.exec(
+      ['env', 'TZ=UTC', 'sbatch', '--test-only', `--chdir=${workdir}`],
+      { stdin: script, timeoutMs: 30_000 }
+    );
+    if (result.code !== 0) {
+      throw new SlurmCommandError(['sbatch', '--test-only'], result);
+    }
+    return parseTestOnly(result.stderr);
+  }
+
+  async cancel(slurmId: string): Promise<void> {
+    await run(this.conn, ['scancel', checkId(slurmId)]);
+  }
+
+  async hold(slurmId: string): Promise<void> {
+    await run(this.conn, ['scontrol', 'hold', checkId(slurmId)]);
+  }
+
+  async release(slurmId: string): Promise<void> {
+    await run(this.conn, ['scontrol', 'release', checkId(slurmId)]);
+  }
+}
+
+export class SftpFiles implements IClusterFilesPort {
+  private homeDir: string | null = null;
+
+  constructor(private readonly conn: SshConnection) {}
+
+  async home(): Promise<string> {
+    if (this.homeDir === null) {
+      this.homeDir = await this.conn.withSftp(s => sftp.realpath(s, '.'));
+    }
+    return this.homeDir;
+  }
+
+  mkdirp(path: string): Promise<void> {
+    return this.conn.withSftp(s => sftp.mkdirp(s, path));
+  }
+
+  writeFile(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
+    return this.conn.withSftp(s => sftp.writeFileAtomic(s, path, data, mode));
+  }
+
+  readFile(path: string, limit: number): Promise<Buffer | null> {
+    return this.conn.withSftp(s => sftp.readFileLimited(s, path, limit));
+  }
+
+  readRange(
+    path: string,
+    offset: number,
+    length: number
+  ): Promise<Buffer | null> {
+    return this.conn.withSftp(s => sftp.readRange(s, path, offset, length));
+  }
+
+  size(path: string): Promise<number | null> {
+    return this.conn.withSftp(s => sftp.sizeOf(s, path));
+  }
+
+  writeAll(
+    dirs: readonly string[],
+    files: readonly IFileToWrite[]
+  ): Promise<void> {
+    return this.conn.withSftp(async s => {
+      for (const dir of dirs) {
+        await sftp.mkdirp(s, dir);
+      }
+      for (const f of files) {
+        await sftp.writeFileAtomic(s, f.path, f.data, f.mode ?? 0o600);
+      }
+    });
+  }
+}
+
+export function sshUserCluster(conn: SshConnection): IUserClusterPort {
+  return { slurm: new SshUserSlurm(conn), files: new SftpFiles(conn) };
+}

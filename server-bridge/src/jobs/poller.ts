@@ -1,0 +1,212 @@
+/**
+ * One poller per cluster. Each tick, while the store holds jobs that may still change:
+ * ONE `squeue --json` (the whole queue, as the service account), ONE `sacct` for the jobs
+ * that left the queue, progress files of running elements (SFTP as their owners); changed
+ * jobs go to the store and the event bus. The first tick after start reconciles the store
+ * with SLURM, so jobs outlive the bridge.
+ */
+import type { BaseLogger } from 'pino';
+import { ProgressSchema, type Job, type JobElement } from '../contract';
+import type { IClusterAccess } from '../credentials/access';
+import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
+import type { JobEvents } from './events';
+import { isTerminal, type IJobRecord, type JobTable } from './table';
+import { applyTick, missingFromQueue, snapshot } from './track';
+import { postWebhook } from './webhook';
+
+export interface IPollerDeps {
+  cluster: string;
+  queue: IQueuePort;
+  table: JobTable;
+  access: IClusterAccess;
+  events: JobEvents;
+  logger: Pick<BaseLogger, 'info' | 'warn' | 'debug'>;
+  intervalMs: number;
+  /** For tests; default the global fetch. */
+  fetchImpl?: typeof fetch;
+}
+
+export class JobPoller {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  /** SLURM queries made, for tests and the benchmark. */
+  ticks = 0;
+
+  constructor(private readonly deps: IPollerDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Runs a tick soon (after a submit or an action); coalesces with a running one. */
+  poke(): void {
+    if (this.running !== null) {
+      this.again = true;
+    } else {
+      this.schedule(250);
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.runTick();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async runTick(): Promise<void> {
+    if (this.running !== null) {
+      this.again = true;
+      return;
+    }
+    this.running = this.tick().catch((e: unknown) => {
+      this.deps.logger.warn(
+        { cluster: this.deps.cluster, err: (e as Error).message },
+        'job poll failed'
+      );
+    });
+    await this.running;
+    this.running = null;
+    const next = this.again ? 250 : this.deps.intervalMs;
+    this.again = false;
+    this.schedule(next);
+  }
+
+  /** One poll; public for tests. Does nothing (no SLURM query) without active jobs. */
+  async tick(): Promise<void> {
+    const { table, cluster, queue } = this.deps;
+    const active = table.active(cluster);
+    if (active.length === 0) {
+      return;
+    }
+    this.ticks += 1;
+    const snap = snapshot(await queue.queue());
+    const missing = missingFromQueue(
+      active.map(r => r.job),
+      snap
+    );
+    const accounting = new Map<string, IAccountingRecord>();
+    if (missing.length > 0) {
+      for (const rec of await queue.accounting(missing)) {
+        accounting.set(rec.key, rec);
+      }
+    }
+    const now = Date.now();
+    await Promise.all(
+      active.map(async rec => {
+        let next = applyTick(rec.job, snap, accounting, now);
+        next = await this.withProgress(rec, next);
+        if (
+          JSON.stringify(comparable(next)) ===
+          JSON.stringify(comparable(rec.job))
+        ) {
+          return;
+        }
+        next = { ...next, updatedAt: new Date(now).toISOString() };
+        table.update(next);
+        this.deps.events.emit(next);
+        if (isTerminal(next.state) && !isTerminal(rec.job.state)) {
+          this.deps.logger.info(
+            { job: next.id, state: next.state },
+            'job finished'
+          );
+          if (rec.webhookUrl !== null) {
+            void postWebhook(
+              rec.webhookUrl,
+              next,
+              this.deps.logger,
+              this.deps.fetchImpl
+            );
+          }
+        }
+      })
+    );
+  }
+
+  /** Reads progress files of elements that run or have just ended, as the job's owner. */
+  private async withProgress(rec: IJobRecord, job: Job): Promise<Job> {
+    const wanted = job.elements.filter((el, i) => {
+      const before = rec.job.elements[i];
+      return (
+        el.state === 'RUNNING' ||
+        el.state === 'COMPLETING' ||
+        (isTerminal(el.state) &&
+          before !== undefined &&
+          !isTerminal(before.state))
+      );
+    });
+    if (wanted.length === 0) {
+      return job;
+    }
+    try {
+      const progress = await this.deps.access.run(
+        job.cluster,
+        job.owner,
+        async s => {
+          const out = new Map<number, JobElement['progress']>();
+          for (const el of wanted) {
+            const data = await s.files.readFile(
+              `${rec.workdir}/progress/${el.index}.json`,
+              4096
+            );
+            if (data !== null) {
+              const parsed = ProgressSchema.safeParse(
+                JSON.parse(data.toString('utf8'))
+              );
+              if (parsed.success) {
+                out.set(el.index, parsed.data);
+              }
+            }
+          }
+          return out;
+        }
+      );
+      return {
+        ...job,
+        elements: job.elements.map(el =>
+          progress.has(el.index)
+            ? { ...el, progress: progress.get(el.index) ?? null }
+            : el
+        )
+      };
+    } catch (e) {
+      this.deps.logger.debug(
+        { job: job.id, err: (e as Error).message },
+        'cannot read job progress'
+      );
+      return job;
+    }
+  }
+}
+
+/** A job without the fields that change on every tick by themselves. */
+function comparable(job: Job): unknown {
+  return {
+    ...job,
+    updatedAt: null,
+    elements: job.elements.map(e => ({
+      ...e,
+      // Elapsed time of a running element grows every second: report it, but do not
+      // treat it alone as a change worth an event.
+      elapsedSeconds: e.state === 'RUNNING' ? null : e.elapsedSeconds
+    }))
+  };
+}

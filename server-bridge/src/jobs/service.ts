@@ -1,0 +1,407 @@
+/**
+ * Jobs: submit (prepare notebooks, write the working directory over SFTP, sbatch as the
+ * user), list/read with ownership checks, actions, log and output files.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BaseLogger } from 'pino';
+import type { IAuthUser } from '../auth/decide';
+import type { BridgeConfig, ProfileConfig } from '../config';
+import {
+  NotebookContentSchema,
+  type Job,
+  type JobEstimate,
+  type JobListQuery,
+  type JobSubmit,
+  type NotebookContent,
+  type Profile,
+  type Resources
+} from '../contract';
+import type { IClusterAccess } from '../credentials/access';
+import { HttpError } from '../errors';
+import type { IUserClusterPort } from '../ports/slurm';
+import type { Store } from '../store';
+import { renderBatchScript } from './batch-script';
+import type { JobEvents } from './events';
+import { prepareNotebook } from './notebook';
+import { expandSweep } from './sweep';
+import { JobTable, type IJobRecord } from './table';
+
+export type JobAction = 'cancel' | 'hold' | 'release';
+
+/** Largest output notebook the bridge hands out. */
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+let runnerSource: string | null = null;
+function runner(): string {
+  runnerSource ??= readFileSync(
+    resolve(__dirname, '..', '..', 'runner', 'hpc_bridge_runner.py'),
+    'utf8'
+  );
+  return runnerSource;
+}
+
+export function newJobId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The profile's defaults with the user's overrides, each checked against its range. */
+export function resolveResources(
+  profile: ProfileConfig,
+  overrides: Partial<Resources> = {}
+): Resources {
+  const keys = ['timeMinutes', 'cpus', 'memoryMB', 'gpus'] as const;
+  const out = {} as Resources;
+  const problems: { field: string; value: number; min: number; max: number }[] =
+    [];
+  for (const k of keys) {
+    const range = profile[k];
+    const value = overrides[k] ?? range.default;
+    const min = k === 'gpus' ? range.min : Math.max(1, range.min);
+    if (value < min || value > range.max) {
+      problems.push({ field: k, value, min, max: range.max });
+    }
+    out[k] = value;
+  }
+  if (problems.length > 0) {
+    throw new HttpError(
+      'bad_request',
+      `Resources outside the limits of profile ${profile.name}: ${problems
+        .map(p => `${p.field}=${p.value} (allowed ${p.min}–${p.max})`)
+        .join(', ')}`,
+      problems
+    );
+  }
+  return out;
+}
+
+/** A webhook must not point back at the bridge (directly or through the hub's proxy). */
+export function checkWebhookUrl(url: string, config: BridgeConfig): void {
+  const u = new URL(url);
+  const loopback = ['localhost', '127.0.0.1', '[::1]', config.listen.host];
+  const port =
+    u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
+  const base = config.basePath.replace(/\/+$/, '');
+  if (
+    (loopback.includes(u.hostname) && port === config.listen.port) ||
+    (base !== '' && u.pathname.startsWith(`${base}/`))
+  ) {
+    throw new HttpError(
+      'bad_request',
+      'webhookUrl must not point at the HPC Bridge itself'
+    );
+  }
+}
+
+export interface IJobServiceDeps {
+  config: BridgeConfig;
+  store: Store;
+  access: IClusterAccess;
+  events: JobEvents;
+  logger: Pick<BaseLogger, 'info' | 'warn' | 'error'>;
+  /** Asks the cluster's poller for an early tick (after submit or an action). */
+  poke?: (cluster: string) => void;
+}
+
+export class JobService {
+  readonly table: JobTable;
+
+  constructor(private readonly deps: IJobServiceDeps) {
+    this.table = new JobTable(deps.store);
+  }
+
+  profiles(): Profile[] {
+    return this.deps.config.profiles.map(p => ({ ...p }));
+  }
+
+  private profile(name: string): ProfileConfig {
+    const p = this.deps.config.profiles.find(x => x.name === name);
+    if (p === undefined) {
+      throw new HttpError('bad_request', `No profile named "${name}"`, {
+        profiles: this.deps.config.profiles.map(x => x.name)
+      });
+    }
+    return p;
+  }
+
+  private clusterConfig(name: string) {
+    const c = this.deps.config.clusters.find(x => x.name === name);
+    if (c === undefined) {
+      throw new HttpError('internal', `profile names unknown cluster ${name}`);
+    }
+    return c;
+  }
+
+  /** Validates a request into what the cluster gets; throws 400 on any problem. */
+  private plan(req: JobSubmit) {
+    const profile = this.profile(req.profile);
+    const resources = resolveResources(profile, req.resources);
+    if (req.webhookUrl !== undefined) {
+      checkWebhookUrl(req.webhookUrl, this.deps.config);
+    }
+    const points = expandSweep(req.parameters ?? {}, req.sweep);
+    const notebooks = points.map(parameters =>
+      prepareNotebook(req.notebook.content, {
+        ...(req.cells === undefined ? {} : { cells: req.cells }),
+        parameters
+      })
+    );
+    const cluster = this.clusterConfig(profile.cluster);
+    return {
+      profile,
+      resources,
+      points,
+      notebooks,
+      cluster,
+      isArray: req.sweep !== undefined
+    };
+  }
+
+  async estimate(user: IAuthUser, req: JobSubmit): Promise<JobEstimate> {
+    const p = this.plan(req);
+    return this.deps.access.run(p.cluster.name, user.name, async s => {
+      const home = await s.files.home();
+      const script = renderBatchScript({
+        jobName: req.name,
+        workdir: home,
+        partition: p.profile.partition,
+        resources: p.resources,
+        arraySize: p.isArray ? p.points.length : null,
+        python: p.cluster.jobs.python
+      });
+      try {
+        return await s.slurm.testOnly(script, home);
+      } catch (e) {
+        throw new HttpError('bad_request', (e as Error).message);
+      }
+    });
+  }
+
+  async submit(
+    user: IAuthUser,
+    req: JobSubmit,
+    resubmittedFrom: string | null = null
+  ): Promise<Job> {
+    const p = this.plan(req);
+    const id = newJobId();
+    const { job, workdir, clusterUser } = await this.deps.access.run(
+      p.cluster.name,
+      user.name,
+      async s => {
+        const home = await s.files.home();
+        const workdir = `${home.replace(/\/+$/, '')}/${p.cluster.jobs.root}/${id}`;
+        const script = renderBatchScript({
+          jobName: req.name,
+          workdir,
+          partition: p.profile.partition,
+          resources: p.resources,
+          arraySize: p.isArray ? p.points.length : null,
+          python: p.cluster.jobs.python
+        });
+        await writeWorkdir(s, workdir, p.notebooks, script);
+        let slurmId: string;
+        try {
+          slurmId = await s.slurm.submit(`${workdir}/job.sbatch`, workdir);
+        } catch (e) {
+          throw new HttpError('bad_request', (e as Error).message);
+        }
+        const now = new Date().toISOString();
+        const job: Job = {
+          id,
+          owner: user.name,
+          cluster: p.cluster.name,
+          name: req.name,
+          notebookPath: req.notebook.path,
+          profile: p.profile.name,
+          partition: p.profile.partition,
+          resources: p.resources,
+          state: 'SUBMITTED',
+          slurmId,
+          isArray: p.isArray,
+          elements: p.points.map((parameters, index) => ({
+            index,
+            slurmId: p.isArray ? `${slurmId}_${index}` : slurmId,
+            state: 'SUBMITTED',
+            reason: null,
+            node: null,
+            exitCode: null,
+            elapsedSeconds: null,
+            maxRssMB: null,
+            progress: null,
+            parameters,
+            startedAt: null,
+            endedAt: null
+          })),
+          queuePosition: null,
+          expectedStart: null,
+          submittedAt: now,
+          updatedAt: now,
+          resubmittedFrom
+        };
+        return {
+          job,
+          workdir,
+          clusterUser: await this.clusterUser(p.cluster.name, user.name)
+        };
+      }
+    );
+    this.table.insert({
+      job,
+      workdir,
+      clusterUser,
+      webhookUrl: req.webhookUrl ?? null,
+      request: req
+    });
+    this.deps.store.audit({
+      user: user.name,
+      action: resubmittedFrom === null ? 'job.submit' : 'job.resubmit',
+      target: id,
+      details: {
+        cluster: job.cluster,
+        slurmId: job.slurmId,
+        profile: job.profile,
+        notebook: job.notebookPath,
+        elements: job.elements.length,
+        ...(resubmittedFrom === null ? {} : { resubmittedFrom })
+      }
+    });
+    this.deps.logger.info(
+      { job: id, owner: user.name, slurmId: job.slurmId },
+      'job submitted'
+    );
+    this.deps.events.emit(job);
+    this.deps.poke?.(job.cluster);
+    return job;
+  }
+
+  private async clusterUser(cluster: string, user: string): Promise<string> {
+    return this.deps.access.credential(cluster, user).clusterUser;
+  }
+
+  /** The job if `user` may see it; 404 otherwise, so ids of others do not leak. */
+  record(user: IAuthUser, id: string): IJobRecord {
+    const rec = this.table.get(id);
+    if (rec === undefined || (rec.job.owner !== user.name && !user.admin)) {
+      throw new HttpError('not_found', `No job ${id}`);
+    }
+    return rec;
+  }
+
+  list(user: IAuthUser, query: JobListQuery): Job[] {
+    const all = query.all === 'true';
+    if (all && !user.admin) {
+      throw new HttpError('forbidden', 'Only admins may list all jobs');
+    }
+    return this.table
+      .list({
+        ...(all ? {} : { owner: user.name }),
+        ...(query.state === undefined ? {} : { state: query.state }),
+        ...(query.name === undefined ? {} : { name: query.name }),
+        ...(query.since === undefined ? {} : { since: query.since })
+      })
+      .map(r => r.job);
+  }
+
+  /** cancel / hold / release, run as the job's owner on the cluster. */
+  async act(user: IAuthUser, id: string, action: JobAction): Promise<Job> {
+    const rec = this.record(user, id);
+    const slurmId = rec.job.slurmId;
+    if (slurmId === null) {
+      throw new HttpError('conflict', `Job ${id} has no SLURM id`);
+    }
+    await this.deps.access.run(rec.job.cluster, rec.job.owner, async s => {
+      try {
+        await s.slurm[action](slurmId);
+      } catch (e) {
+        throw new HttpError('conflict', (e as Error).message);
+      }
+    });
+    this.deps.store.audit({
+      user: user.name,
+      action: `job.${action}`,
+      target: id,
+      details: { owner: rec.job.owner, slurmId }
+    });
+    this.deps.poke?.(rec.job.cluster);
+    return rec.job;
+  }
+
+  async resubmit(user: IAuthUser, id: string): Promise<Job> {
+    const rec = this.record(user, id);
+    if (rec.job.owner !== user.name) {
+      throw new HttpError(
+        'forbidden',
+        'Only the owner may resubmit a job (it runs as their account)'
+      );
+    }
+    return this.submit(user, rec.request, id);
+  }
+
+  elementOf(rec: IJobRecord, element: number) {
+    const el = rec.job.elements.find(e => e.index === element);
+    if (el === undefined) {
+      throw new HttpError(
+        'not_found',
+        `Job ${rec.job.id} has no element ${element}`
+      );
+    }
+    return el;
+  }
+
+  async output(
+    user: IAuthUser,
+    id: string,
+    element: number
+  ): Promise<NotebookContent> {
+    const rec = this.record(user, id);
+    this.elementOf(rec, element);
+    const path = `${rec.workdir}/outputs/${element}.ipynb`;
+    const data = await this.deps.access.run(rec.job.cluster, rec.job.owner, s =>
+      s.files.readFile(path, MAX_OUTPUT_BYTES)
+    );
+    if (data === null) {
+      throw new HttpError(
+        'not_found',
+        `Job ${id} has not produced an output notebook yet (state ${rec.job.state}); it appears when the first cell has run`
+      );
+    }
+    const parsed = NotebookContentSchema.safeParse(
+      JSON.parse(data.toString('utf8'))
+    );
+    if (!parsed.success) {
+      throw new HttpError(
+        'internal',
+        `the output notebook of ${id} is not nbformat 4`
+      );
+    }
+    return parsed.data;
+  }
+
+  logPath(
+    rec: IJobRecord,
+    stream: 'stdout' | 'stderr',
+    element: number
+  ): string {
+    return `${rec.workdir}/logs/${element}.${stream === 'stdout' ? 'out' : 'err'}`;
+  }
+}
+
+async function writeWorkdir(
+  s: IUserClusterPort,
+  workdir: string,
+  notebooks: readonly NotebookContent[],
+  script: string
+): Promise<void> {
+  await s.files.writeAll(
+    ['inputs', 'outputs', 'progress', 'logs'].map(d => `${workdir}/${d}`),
+    [
+      ...notebooks.map((nb, i) => ({
+        path: `${workdir}/inputs/${i}.ipynb`,
+        data: JSON.stringify(nb)
+      })),
+      { path: `${workdir}/runner.py`, data: runner() },
+      { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 }
+    ]
+  );
+}

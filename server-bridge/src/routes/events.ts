@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Routes, type BridgeEvent, type Job } from '../contract';
+import { userOf } from '../auth/plugin';
+import { authErrorResponses, SECURITY, type IJobsContext } from './context';
+
+const PING_MS = 15_000;
+
+function frame(event: BridgeEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** `GET /api/v1/events`: server-sent events of the user's jobs (admins: everyone's). */
+export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
+  app,
+  ctx
+) => {
+  const open = new Set<() => void>();
+  // SSE streams never go idle: end them before the server waits for connections to close.
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) {
+      end();
+    }
+  });
+
+  app.get(
+    Routes.events,
+    {
+      onRequest: ctx.requireUser,
+      schema: {
+        summary:
+          'Server-sent events: `job` on every change of a job you may see, `ping` every 15 s',
+        description:
+          'Each event is `event: <type>` + `data: <BridgeEvent JSON>`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers).',
+        tags: ['events'],
+        security: SECURITY,
+        produces: ['text/event-stream'],
+        response: {
+          200: z.string().describe('text/event-stream of BridgeEvent'),
+          ...authErrorResponses
+        }
+      }
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive'
+      });
+      const ping = (): void => {
+        res.write(frame({ type: 'ping', at: new Date().toISOString() }));
+      };
+      ping();
+      const unsubscribe = ctx.events.subscribe((job: Job) => {
+        if (job.owner === user.name || user.admin) {
+          res.write(frame({ type: 'job', job }));
+        }
+      });
+      const timer = setInterval(ping, ctx.pingMs ?? PING_MS);
+      await new Promise<void>(resolve => {
+        const end = (): void => {
+          if (open.delete(end)) {
+            clearInterval(timer);
+            unsubscribe();
+            resolve();
+          }
+        };
+        open.add(end);
+        request.raw.on('close', end);
+      });
+      res.end();
+      return reply;
+    }
+  );
+};

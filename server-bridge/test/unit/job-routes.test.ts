@@ -1,0 +1,485 @@
+/** The jobs routes, service and poller against in-memory cluster fakes (no SLURM here). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { parseConfig } from '../../src/config';
+import {
+  ErrorBodySchema,
+  JobListSchema,
+  JobSchema,
+  SshCredentialSchema,
+  type JobSubmit
+} from '../../src/contract';
+import { JobEvents } from '../../src/jobs/events';
+import { JobPoller } from '../../src/jobs/poller';
+import { JobService } from '../../src/jobs/service';
+import { Store } from '../../src/store';
+import { BASE, HUB_USERS, testApp, BRIDGE_SCOPE } from './app-fixture';
+import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
+import type { BridgeApp } from '../../src/app';
+
+HUB_USERS['admin-token'] = {
+  kind: 'user',
+  name: 'admin',
+  admin: true,
+  groups: [],
+  scopes: [BRIDGE_SCOPE, 'access:servers!user=admin']
+};
+HUB_USERS['bob-token'] = {
+  kind: 'user',
+  name: 'bob',
+  admin: false,
+  groups: ['ml101'],
+  scopes: [BRIDGE_SCOPE, 'access:servers!user=bob']
+};
+
+const HOST_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGTNrE7HZepC/2AlzCf/8+PkuhyTBxRAh+mPvx63W9// x';
+
+function config() {
+  const dir = mkdtempSync('/tmp/hpc-bridge-jobs-');
+  writeFileSync(`${dir}/host.pub`, HOST_KEY);
+  return parseConfig(
+    {
+      basePath: '/services/hpc-bridge/',
+      hub: { apiUrl: 'http://hub.invalid/hub/api', apiToken: { value: 't' } },
+      store: { path: ':memory:' },
+      secretKey: { value: 'ab'.repeat(32) },
+      clusters: [
+        {
+          name: 'demo',
+          ssh: {
+            host: 'h',
+            hostKeyFile: 'host.pub',
+            serviceUser: 'svc',
+            serviceKey: { value: 'k' }
+          }
+        }
+      ],
+      profiles: [
+        {
+          name: 'cpu-small',
+          title: 'CPU',
+          cluster: 'demo',
+          partition: 'cpu',
+          timeMinutes: { default: 10, max: 60 },
+          cpus: { default: 1, min: 1, max: 2 },
+          memoryMB: { default: 500, max: 4000 },
+          gpus: { default: 0, max: 0 }
+        }
+      ]
+    },
+    `${dir}/config.yaml`,
+    {}
+  );
+}
+
+const NB = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [
+    {
+      cell_type: 'code',
+      source: 'x = 1',
+      metadata: { tags: ['parameters'] },
+      outputs: [],
+      execution_count: null
+    },
+    {
+      cell_type: 'code',
+      source: 'print(x * 2)',
+      metadata: {},
+      outputs: [],
+      execution_count: null
+    }
+  ]
+};
+
+const REQUEST: JobSubmit = {
+  name: 'test-job',
+  notebook: {
+    path: 'dir/a.ipynb',
+    content: NB as JobSubmit['notebook']['content']
+  },
+  profile: 'cpu-small',
+  parameters: { x: 21 }
+};
+
+interface IHarness {
+  app: BridgeApp;
+  cluster: FakeCluster;
+  store: Store;
+  poller: JobPoller;
+  events: JobEvents;
+  webhooks: unknown[];
+}
+
+async function harness(): Promise<IHarness> {
+  const cfg = config();
+  const store = new Store(':memory:');
+  const cluster = new FakeCluster();
+  const access = fakeAccess(cluster);
+  const events = new JobEvents();
+  const logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug: () => undefined
+  };
+  const service = new JobService({
+    config: cfg,
+    store,
+    access,
+    events,
+    logger
+  });
+  const webhooks: unknown[] = [];
+  const poller = new JobPoller({
+    cluster: 'demo',
+    queue: cluster.queuePort(),
+    table: service.table,
+    access,
+    events,
+    logger,
+    intervalMs: 1000,
+    fetchImpl: (async (_url: string, init: RequestInit) => {
+      webhooks.push(JSON.parse(String(init.body)));
+      return new Response('ok');
+    }) as typeof fetch
+  });
+  const { app } = await testApp({
+    config: cfg,
+    store,
+    close: async () => store.close(),
+    jobs: { service, access, events, pingMs: 50 }
+  });
+  return { app, cluster, store, poller, events, webhooks };
+}
+
+const auth = (token: string) => ({ authorization: `token ${token}` });
+
+async function post(h: IHarness, path: string, token: string, body?: unknown) {
+  return h.app.inject({
+    method: 'POST',
+    url: `${BASE}${path}`,
+    headers: auth(token),
+    ...(body === undefined ? {} : { payload: body as object })
+  });
+}
+
+describe('POST /jobs', () => {
+  it('writes the working directory, submits as the user and records the job', async () => {
+    const h = await harness();
+    const res = await post(h, '/api/v1/jobs', 'alice-token', REQUEST);
+    expect(res.statusCode).toBe(201);
+    const job = JobSchema.parse(res.json());
+    expect(job).toMatchObject({
+      owner: 'alice',
+      state: 'SUBMITTED',
+      slurmId: '100',
+      partition: 'cpu',
+      isArray: false
+    });
+    expect(job.resources).toEqual({
+      timeMinutes: 10,
+      cpus: 1,
+      memoryMB: 500,
+      gpus: 0
+    });
+    expect(job.id).toMatch(/^[0-9a-f]{12}$/);
+    const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
+    expect(h.cluster.submitted).toEqual([
+      { script: `${wd}/job.sbatch`, workdir: wd, user: 'alice' }
+    ]);
+    expect([...h.cluster.files.keys()].sort()).toEqual(
+      [`${wd}/inputs/0.ipynb`, `${wd}/job.sbatch`, `${wd}/runner.py`].sort()
+    );
+    const input = JSON.parse(
+      h.cluster.files.get(`${wd}/inputs/0.ipynb`)!.toString()
+    ) as { cells: { source: unknown }[] };
+    expect(JSON.stringify(input.cells)).toContain('x = 21');
+    expect(h.store.auditLog()[0]).toMatchObject({
+      user: 'alice',
+      action: 'job.submit',
+      target: job.id
+    });
+    await h.app.close();
+  });
+
+  it('rejects resources outside the profile, unknown profiles and webhooks to itself', async () => {
+    const h = await harness();
+    const big = await post(h, '/api/v1/jobs', 'alice-token', {
+      ...REQUEST,
+      resources: { cpus: 8, memoryMB: 1 }
+    });
+    expect(big.statusCode).toBe(400);
+    expect(ErrorBodySchema.parse(big.json()).error.details).toEqual([
+      { field: 'cpus', value: 8, min: 1, max: 2 }
+    ]);
+    expect(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          profile: 'nope'
+        })
+      ).statusCode
+    ).toBe(400);
+    const hook = await post(h, '/api/v1/jobs', 'alice-token', {
+      ...REQUEST,
+      webhookUrl: 'http://127.0.0.1:8000/services/hpc-bridge/api/v1/jobs'
+    });
+    expect(hook.statusCode).toBe(400);
+    expect(h.cluster.submitted).toHaveLength(0);
+    await h.app.close();
+  });
+
+  it('answers 412 cluster_auth_failed with the key to install when the cluster refuses it', async () => {
+    const h = await harness();
+    h.cluster.refuse.add('alice');
+    const res = await post(h, '/api/v1/jobs', 'alice-token', REQUEST);
+    expect(res.statusCode).toBe(412);
+    const err = ErrorBodySchema.parse(res.json()).error;
+    expect(err.code).toBe('cluster_auth_failed');
+    expect(SshCredentialSchema.parse(err.details).publicKey).toBe(
+      'ssh-ed25519 AAAA alice'
+    );
+    await h.app.close();
+  });
+});
+
+describe('ownership', () => {
+  it('hides jobs of others (404), lets admins see all, and acts as the owner', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    const get = (token: string, path: string) =>
+      h.app.inject({
+        method: 'GET',
+        url: `${BASE}${path}`,
+        headers: auth(token)
+      });
+
+    expect((await get('bob-token', `/api/v1/jobs/${job.id}`)).statusCode).toBe(
+      404
+    );
+    expect(
+      JobListSchema.parse((await get('bob-token', '/api/v1/jobs')).json()).jobs
+    ).toEqual([]);
+    expect((await get('bob-token', '/api/v1/jobs?all=true')).statusCode).toBe(
+      403
+    );
+    expect(
+      (await post(h, `/api/v1/jobs/${job.id}/cancel`, 'bob-token')).statusCode
+    ).toBe(404);
+    expect(h.cluster.actions).toEqual([]);
+
+    expect(
+      JobListSchema.parse(
+        (await get('admin-token', '/api/v1/jobs?all=true')).json()
+      ).jobs
+    ).toHaveLength(1);
+    expect(
+      (await post(h, `/api/v1/jobs/${job.id}/hold`, 'admin-token')).statusCode
+    ).toBe(200);
+    expect(h.cluster.actions).toEqual(['alice:hold:100']);
+    expect(h.store.auditLog()[0]).toMatchObject({
+      user: 'admin',
+      action: 'job.hold',
+      target: job.id
+    });
+
+    const again = await post(
+      h,
+      `/api/v1/jobs/${job.id}/resubmit`,
+      'alice-token'
+    );
+    expect(again.statusCode).toBe(201);
+    expect(JobSchema.parse(again.json()).resubmittedFrom).toBe(job.id);
+    await h.app.close();
+  });
+});
+
+describe('poller', () => {
+  it('makes one squeue per tick, none without active jobs, and follows a job to the end', async () => {
+    const h = await harness();
+    await h.poller.tick();
+    expect(h.cluster.queueCalls).toBe(0);
+
+    const seen: string[] = [];
+    h.events.subscribe(j => seen.push(j.state));
+    const job = JobSchema.parse(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          webhookUrl: 'https://example.org/hook'
+        })
+      ).json()
+    );
+    const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
+    h.cluster.queue = [
+      queueRecord('100', 'PENDING', { reason: 'Priority' }),
+      queueRecord('99', 'PENDING', { priority: 5 })
+    ];
+    await h.poller.tick();
+    h.cluster.queue = [queueRecord('100', 'RUNNING')];
+    h.cluster.files.set(
+      `${wd}/progress/0.json`,
+      Buffer.from('{"cell": 1, "of": 3}')
+    );
+    await h.poller.tick();
+    const running = h.store.db.prepare('SELECT job FROM jobs').get() as {
+      job: string;
+    };
+    expect(JSON.parse(running.job)).toMatchObject({
+      state: 'RUNNING',
+      elements: [{ node: 'node1', progress: { cell: 1, of: 3 } }]
+    });
+    await h.poller.tick(); // nothing changed: no event
+    h.cluster.queue = [];
+    h.cluster.accounting = [
+      {
+        key: '100',
+        state: 'COMPLETED',
+        reason: null,
+        node: 'node1',
+        exitCode: '0:0',
+        elapsedSeconds: 9,
+        startTime: 1,
+        endTime: 10,
+        maxRssMB: 12.5
+      }
+    ];
+    h.cluster.files.set(
+      `${wd}/progress/0.json`,
+      Buffer.from('{"cell": 3, "of": 3}')
+    );
+    await h.poller.tick();
+    expect(h.cluster.queueCalls).toBe(4);
+    expect(h.cluster.accountingCalls).toEqual([['100']]);
+    expect(seen).toEqual(['SUBMITTED', 'PENDING', 'RUNNING', 'COMPLETED']);
+    const done = JobSchema.parse(
+      (
+        await h.app.inject({
+          method: 'GET',
+          url: `${BASE}/api/v1/jobs/${job.id}`,
+          headers: auth('alice-token')
+        })
+      ).json()
+    );
+    expect(done.elements[0]).toMatchObject({
+      state: 'COMPLETED',
+      exitCode: '0:0',
+      maxRssMB: 12.5,
+      progress: { cell: 3, of: 3 }
+    });
+    await h.poller.tick();
+    expect(h.cluster.queueCalls).toBe(4); // no active jobs left
+    await new Promise(r => setTimeout(r, 10));
+    expect(h.webhooks).toEqual([
+      expect.objectContaining({ id: job.id, state: 'COMPLETED' })
+    ]);
+    await h.app.close();
+  });
+
+  it('queue position comes from pending jobs of the partition by priority', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    h.cluster.queue = [
+      queueRecord('100', 'PENDING'),
+      queueRecord('99', 'PENDING', { priority: 5 })
+    ];
+    await h.poller.tick();
+    const res = await h.app.inject({
+      method: 'GET',
+      url: `${BASE}/api/v1/jobs/${job.id}`,
+      headers: auth('alice-token')
+    });
+    expect(JobSchema.parse(res.json()).queuePosition).toBe(2);
+    await h.app.close();
+  });
+});
+
+describe('log, output and events', () => {
+  it('serves the log as text, the output notebook, and 404 before there is one', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
+    const get = (path: string) =>
+      h.app.inject({
+        method: 'GET',
+        url: `${BASE}${path}`,
+        headers: auth('alice-token')
+      });
+    const missing = await get(`/api/v1/jobs/${job.id}/output`);
+    expect(missing.statusCode).toBe(404);
+    expect(ErrorBodySchema.parse(missing.json()).error.message).toMatch(
+      /not produced an output notebook yet/
+    );
+    h.cluster.files.set(
+      `${wd}/outputs/0.ipynb`,
+      Buffer.from(JSON.stringify(NB))
+    );
+    expect((await get(`/api/v1/jobs/${job.id}/output`)).json()).toEqual(NB);
+    h.cluster.files.set(`${wd}/logs/0.err`, Buffer.from('line 1\nline 2\n'));
+    const log = await get(`/api/v1/jobs/${job.id}/log?stream=stderr&tail=7`);
+    expect(log.statusCode).toBe(200);
+    expect(log.headers['content-type']).toMatch(/^text\/plain/);
+    expect(log.body).toBe('line 2\n');
+    expect((await get(`/api/v1/jobs/${job.id}/log?element=5`)).statusCode).toBe(
+      404
+    );
+    await h.app.close();
+  });
+
+  it('streams job events to the owner and admins only', async () => {
+    const h = await harness();
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = h.app.server.address();
+    const port =
+      typeof address === 'object' && address !== null ? address.port : 0;
+    const read = async (token: string) => {
+      const ac = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${port}${BASE}/api/v1/events`, {
+        headers: auth(token),
+        signal: ac.signal
+      });
+      return { res, ac, reader: res.body!.getReader() };
+    };
+    const alice = await read('alice-token');
+    const bob = await read('bob-token');
+    expect(alice.res.headers.get('content-type')).toMatch(
+      /^text\/event-stream/
+    );
+    expect(alice.res.headers.get('cache-control')).toBe('no-cache');
+    expect(alice.res.headers.get('x-accel-buffering')).toBe('no');
+    await post(h, '/api/v1/jobs', 'alice-token', REQUEST);
+    const text = async (
+      r: ReadableStreamDefaultReader<Uint8Array>,
+      until: RegExp
+    ) => {
+      let out = '';
+      while (!until.test(out)) {
+        const { value, done } = await r.read();
+        if (done) {
+          break;
+        }
+        out += new TextDecoder().decode(value);
+      }
+      return out;
+    };
+    expect(await text(alice.reader, /event: job/)).toMatch(/"owner":"alice"/);
+    // bob gets pings only (pingMs 50 in this harness), never alice's job.
+    const bobText = await text(bob.reader, /(event: ping[\s\S]*){3}/);
+    expect(bobText).not.toContain('event: job');
+    expect(h.events.listenerCount()).toBe(2);
+    alice.ac.abort();
+    bob.ac.abort();
+    await new Promise(r => setTimeout(r, 50));
+    expect(h.events.listenerCount()).toBe(0);
+    await h.app.close();
+  });
+});

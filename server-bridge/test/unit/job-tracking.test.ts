@@ -1,0 +1,161 @@
+/** Folding real squeue/sacct output (captured on this stack) into jobs. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSacct, parseSqueue } from '../../src/adapters/ssh/queue';
+import type { Job, JobElement } from '../../src/contract';
+import {
+  applyTick,
+  missingFromQueue,
+  overallState,
+  queuePositions,
+  snapshot
+} from '../../src/jobs/track';
+
+const fixture = (name: string): string =>
+  readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8');
+
+function element(index: number, slurmId: string): JobElement {
+  return {
+    index,
+    slurmId,
+    state: 'SUBMITTED',
+    reason: null,
+    node: null,
+    exitCode: null,
+    elapsedSeconds: null,
+    maxRssMB: null,
+    progress: null,
+    parameters: {},
+    startedAt: null,
+    endedAt: null
+  };
+}
+
+function job(slurmId: string, elements: JobElement[]): Job {
+  return {
+    id: 'abc',
+    owner: 'alice',
+    cluster: 'demo',
+    name: 'n',
+    notebookPath: 'a.ipynb',
+    profile: 'cpu-small',
+    partition: 'cpu',
+    resources: { timeMinutes: 1, cpus: 1, memoryMB: 100, gpus: 0 },
+    state: 'SUBMITTED',
+    slurmId,
+    isArray: elements.length > 1,
+    elements,
+    queuePosition: null,
+    expectedStart: null,
+    submittedAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    resubmittedFrom: null
+  };
+}
+
+const NOW = 1795602460_000;
+
+describe('applyTick', () => {
+  it('shows a pending array with its queue position and a running job with node and elapsed', () => {
+    const snap = snapshot(
+      parseSqueue(JSON.parse(fixture('squeue-pending.json')))
+    );
+    const array = applyTick(
+      job(
+        '7',
+        [0, 1, 2].map(i => element(i, `7_${i}`))
+      ),
+      snap,
+      new Map(),
+      NOW
+    );
+    expect(array.state).toBe('PENDING');
+    expect(array.elements.map(e => e.reason)).toEqual([
+      'Resources',
+      'Resources',
+      'Resources'
+    ]);
+    // 7 and 8 are pending in cpu; 7 has the higher priority.
+    expect(array.queuePosition).toBe(1);
+    const running = applyTick(
+      job('5', [element(0, '5')]),
+      snap,
+      new Map(),
+      NOW
+    );
+    expect(running.state).toBe('RUNNING');
+    expect(running.elements[0]).toMatchObject({
+      node: 'node1',
+      elapsedSeconds: 3,
+      exitCode: null
+    });
+    expect(running.queuePosition).toBeNull();
+    expect(
+      queuePositions(
+        parseSqueue(JSON.parse(fixture('squeue-pending.json')))
+      ).get(8)
+    ).toBe(2);
+  });
+
+  it('takes the final state and exit code from the queue while SLURM still lists the job', () => {
+    const snap = snapshot(
+      parseSqueue(JSON.parse(fixture('squeue-mixed.json')))
+    );
+    const failed = applyTick(
+      job('13', [element(0, '13')]),
+      snap,
+      new Map(),
+      NOW
+    );
+    expect(failed.state).toBe('FAILED');
+    expect(failed.elements[0]).toMatchObject({
+      exitCode: '3:0',
+      node: 'node1'
+    });
+    expect(
+      applyTick(job('14', [element(0, '14')]), snap, new Map(), NOW).state
+    ).toBe('CANCELLED');
+  });
+
+  it('asks accounting only about jobs that left the queue, and uses its records', () => {
+    const snap = snapshot([]);
+    const j = job(
+      '7',
+      [0, 1, 2].map(i => element(i, `7_${i}`))
+    );
+    expect(missingFromQueue([j], snap)).toEqual(['7']);
+    const acct = new Map(
+      parseSacct(fixture('sacct-parsable.txt')).map(r => [r.key, r])
+    );
+    const done = applyTick(j, snap, acct, NOW);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.elements[2]).toMatchObject({
+      state: 'COMPLETED',
+      exitCode: '0:0',
+      elapsedSeconds: 5,
+      startedAt: new Date(1795602484_000).toISOString(),
+      endedAt: new Date(1795602489_000).toISOString()
+    });
+    const failed = applyTick(job('13', [element(0, '13')]), snap, acct, NOW);
+    expect(failed.state).toBe('FAILED');
+    expect(failed.elements[0]?.exitCode).toBe('3:0');
+  });
+
+  it('leaves an element alone when neither the queue nor accounting knows it', () => {
+    const j = job('999', [element(0, '999')]);
+    expect(applyTick(j, snapshot([]), new Map(), NOW).elements).toEqual(
+      j.elements
+    );
+  });
+});
+
+describe('overallState', () => {
+  it('runs while any element runs, fails if any failed', () => {
+    expect(overallState(['COMPLETED', 'RUNNING', 'PENDING'])).toBe('RUNNING');
+    expect(overallState(['COMPLETED', 'FAILED', 'CANCELLED'])).toBe('FAILED');
+    expect(overallState(['COMPLETED', 'CANCELLED'])).toBe('CANCELLED');
+    expect(overallState(['COMPLETED', 'COMPLETED'])).toBe('COMPLETED');
+    expect(overallState(['COMPLETED', 'PENDING'])).toBe('PENDING');
+    expect(overallState(['SUBMITTED'])).toBe('SUBMITTED');
+  });
+});
