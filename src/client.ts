@@ -2,13 +2,20 @@ import {
   ClusterListSchema,
   ErrorBodySchema,
   HealthSchema,
+  JobEstimateSchema,
+  JobListSchema,
+  JobSchema,
+  NotebookContentSchema,
+  ProfileListSchema,
   Routes,
+  SshCredentialSchema,
   VersionSchema,
   WhoamiSchema
 } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { z } from 'zod';
+import { EventStream } from './events';
 import type { Bridge, IBridgeClient } from './tokens';
 
 /**
@@ -39,6 +46,18 @@ export class BridgeRequestError extends Error {
   /** The bridge's error code, when the bridge itself answered with an error. */
   get code(): Bridge.ErrorCode | null {
     return this.body?.error.code ?? null;
+  }
+
+  /**
+   * The key to install when the cluster refused the user's key (HTTP 412
+   * `cluster_auth_failed`), else `null`.
+   */
+  get credential(): Bridge.SshCredential | null {
+    if (this.code !== 'cluster_auth_failed') {
+      return null;
+    }
+    const parsed = SshCredentialSchema.safeParse(this.body?.error.details);
+    return parsed.success ? parsed.data : null;
   }
 }
 
@@ -83,6 +102,7 @@ export class BridgeClient implements IBridgeClient {
     this._trans = options.trans;
     this._fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this._timeoutMs = options.timeoutMs ?? BridgeClient.DEFAULT_TIMEOUT_MS;
+    this._eventOptions = options.eventStream ?? {};
     this._ready = (options.ready ?? Promise.resolve()).then(
       () => undefined,
       () => undefined
@@ -136,10 +156,162 @@ export class BridgeClient implements IBridgeClient {
     return this._get(Routes.clusters, ClusterListSchema);
   }
 
-  private async _get<T>(route: string, schema: z.ZodType<T>): Promise<T> {
+  get clusterAuthFailed(): ISignal<IBridgeClient, Bridge.SshCredential> {
+    return this._clusterAuthFailed;
+  }
+
+  profiles(): Promise<Bridge.ProfileList> {
+    return this._get(Routes.profiles, ProfileListSchema);
+  }
+
+  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+    return this._call('POST', Routes.jobs, JobSchema, { body: request });
+  }
+
+  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+    return this._call('POST', Routes.jobsEstimate, JobEstimateSchema, {
+      body: request
+    });
+  }
+
+  listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+    return this._call('GET', Routes.jobs, JobListSchema, {
+      query: { ...query }
+    });
+  }
+
+  getJob(id: string): Promise<Bridge.Job> {
+    return this._get(Routes.job(id), JobSchema);
+  }
+
+  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+    return this._call('POST', Routes.jobAction(id, action), JobSchema, {
+      body: {}
+    });
+  }
+
+  getOutput(id: string, element = 0): Promise<Bridge.NotebookContent> {
+    return this._call('GET', Routes.jobOutput(id), NotebookContentSchema, {
+      query: { element: String(element) }
+    });
+  }
+
+  sshCredential(cluster?: string): Promise<Bridge.SshCredential> {
+    return this._call('GET', Routes.sshCredential, SshCredentialSchema, {
+      query: cluster ? { cluster } : {}
+    });
+  }
+
+  async *logStream(
+    id: string,
+    options: Bridge.ILogOptions = {}
+  ): AsyncGenerator<string, void, undefined> {
+    const response = await this.open(Routes.jobLog(id), {
+      query: {
+        stream: options.stream ?? 'stdout',
+        element: String(options.element ?? 0),
+        ...(options.follow ? { follow: '1' } : {})
+      },
+      accept: 'text/plain',
+      signal: options.signal
+    });
+    const body = response.body;
+    if (!body) {
+      const text = await response.text();
+      if (text) {
+        yield text;
+      }
+      return;
+    }
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          break;
+        }
+        const text = decoder.decode(value, { stream: true });
+        if (text) {
+          yield text;
+        }
+      }
+      const rest = decoder.decode();
+      if (rest) {
+        yield rest;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  events(): Bridge.IEventStream {
+    return new EventStream({
+      open: signal =>
+        this.open(Routes.events, { accept: 'text/event-stream', signal }),
+      ...this._eventOptions
+    });
+  }
+
+  /**
+   * Open a streaming GET (log, events): resolves with the response once its
+   * headers arrived; rejects like the other requests on errors.
+   */
+  async open(
+    route: string,
+    options: {
+      query?: Record<string, string>;
+      accept: string;
+      signal?: AbortSignal;
+    }
+  ): Promise<Response> {
+    await this._ready;
+    const { url, base } = this._url(route, options.query);
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    options.signal?.addEventListener('abort', abort);
+    const timer = setTimeout(abort, this._timeoutMs);
+    let response: Response;
+    try {
+      response = await this._fetch(url, {
+        headers: this._headers(options.accept),
+        cache: 'no-store',
+        signal: controller.signal
+      });
+    } catch (error) {
+      this._setConnection('disconnected');
+      throw this._fetchError(url, base, controller.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      const error = this._httpError(url, base, response.status, text);
+      this._setConnection(
+        error.reason === 'http' ? 'connected' : 'disconnected'
+      );
+      throw error;
+    }
+    this._setConnection('connected');
+    if (options.signal?.aborted) {
+      controller.abort();
+    }
+    return response;
+  }
+
+  private _get<T>(route: string, schema: z.ZodType<T>): Promise<T> {
+    return this._call('GET', route, schema, {});
+  }
+
+  private async _call<T>(
+    method: 'GET' | 'POST',
+    route: string,
+    schema: z.ZodType<T>,
+    options: { query?: Record<string, string | undefined>; body?: unknown }
+  ): Promise<T> {
     await this._ready;
     try {
-      const result = await this._request(route, schema);
+      const result = await this._request(method, route, schema, options);
       this._setConnection('connected');
       return result;
     } catch (error) {
@@ -150,110 +322,162 @@ export class BridgeClient implements IBridgeClient {
     }
   }
 
-  private async _request<T>(route: string, schema: z.ZodType<T>): Promise<T> {
-    const trans = this._trans;
+  private _url(
+    route: string,
+    query: Record<string, string | undefined> = {}
+  ): { url: string; base: string } {
     const base = this._baseUrl;
     if (base === null) {
       throw new BridgeRequestError({
         reason: 'unconfigured',
         url: null,
-        message: trans.__(
+        message: this._trans.__(
           'The HPC Bridge URL is unknown: this JupyterLab does not run under JupyterHub. Set "Bridge URL" in Settings → Settings Editor → HPC Bridge.'
         )
       });
     }
-    const url = base + route.replace(/^\//, '');
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') {
+        params.set(key, value);
+      }
+    }
+    const search = params.toString();
+    return {
+      url: base + route.replace(/^\//, '') + (search ? `?${search}` : ''),
+      base
+    };
+  }
+
+  private _headers(accept: string, json = false): Record<string, string> {
+    const headers: Record<string, string> = { Accept: accept };
+    if (json) {
+      headers['Content-Type'] = 'application/json';
+    }
     const token = this._getToken();
     if (token) {
       headers['Authorization'] = `token ${token}`;
     }
+    return headers;
+  }
 
+  private _fetchError(
+    url: string,
+    base: string,
+    timedOut: boolean
+  ): BridgeRequestError {
+    const trans = this._trans;
+    return new BridgeRequestError({
+      reason: timedOut ? 'timeout' : 'network',
+      url,
+      message: timedOut
+        ? trans.__(
+            'The HPC Bridge at %1 did not answer within %2 seconds. Check the bridge and the cluster it talks to.',
+            base,
+            String(Math.round(this._timeoutMs / 1000))
+          )
+        : trans.__(
+            'Cannot reach the HPC Bridge at %1. Check that the hpc-bridge service is running and registered in JupyterHub (c.JupyterHub.services), or set "Bridge URL" in the settings.',
+            base
+          )
+    });
+  }
+
+  private _httpError(
+    url: string,
+    base: string,
+    status: number,
+    text: string
+  ): BridgeRequestError {
+    const trans = this._trans;
+    const body = ErrorBodySchema.safeParse(Private.parseJson(text));
+    if (body.success) {
+      const error = new BridgeRequestError({
+        reason: 'http',
+        url,
+        status,
+        body: body.data,
+        message: body.data.error.message
+      });
+      const credential = error.credential;
+      if (credential) {
+        this._clusterAuthFailed.emit(credential);
+      }
+      return error;
+    }
+    if (status === 404) {
+      return new BridgeRequestError({
+        reason: 'missing',
+        url,
+        status: 404,
+        message: trans.__(
+          'No HPC Bridge answers at %1 (HTTP 404). Install the bridge (server-bridge) and register it as the JupyterHub service "hpc-bridge", or set "Bridge URL" in the settings.',
+          base
+        )
+      });
+    }
+    if ([502, 503, 504].includes(status)) {
+      return new BridgeRequestError({
+        reason: 'unavailable',
+        url,
+        status,
+        message: trans.__(
+          'The HPC Bridge at %1 is not running (HTTP %2 from the proxy). Ask your administrator to check the hpc-bridge service and its log.',
+          base,
+          String(status)
+        )
+      });
+    }
+    return new BridgeRequestError({
+      reason: 'invalid-response',
+      url,
+      status,
+      message: trans.__(
+        'The HPC Bridge at %1 answered HTTP %2 without an error description.',
+        base,
+        String(status)
+      )
+    });
+  }
+
+  private async _request<T>(
+    method: 'GET' | 'POST',
+    route: string,
+    schema: z.ZodType<T>,
+    options: { query?: Record<string, string | undefined>; body?: unknown }
+  ): Promise<T> {
+    const { url, base } = this._url(route, options.query);
+    const hasBody = options.body !== undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this._timeoutMs);
     let response: Response;
     let text: string;
     try {
       response = await this._fetch(url, {
-        headers,
+        method,
+        headers: this._headers('application/json', hasBody),
+        body: hasBody ? JSON.stringify(options.body) : undefined,
         cache: 'no-store',
         signal: controller.signal
       });
       text = await response.text();
     } catch (error) {
-      const timedOut = controller.signal.aborted;
-      throw new BridgeRequestError({
-        reason: timedOut ? 'timeout' : 'network',
-        url,
-        message: timedOut
-          ? trans.__(
-              'The HPC Bridge at %1 did not answer within %2 seconds. Check the bridge and the cluster it talks to.',
-              base,
-              String(Math.round(this._timeoutMs / 1000))
-            )
-          : trans.__(
-              'Cannot reach the HPC Bridge at %1. Check that the hpc-bridge service is running and registered in JupyterHub (c.JupyterHub.services), or set "Bridge URL" in the settings.',
-              base
-            )
-      });
+      throw this._fetchError(url, base, controller.signal.aborted);
     } finally {
       clearTimeout(timer);
     }
 
-    const json = Private.parseJson(text);
     if (!response.ok) {
-      const body = ErrorBodySchema.safeParse(json);
-      if (body.success) {
-        throw new BridgeRequestError({
-          reason: 'http',
-          url,
-          status: response.status,
-          body: body.data,
-          message: body.data.error.message
-        });
-      }
-      if (response.status === 404) {
-        throw new BridgeRequestError({
-          reason: 'missing',
-          url,
-          status: 404,
-          message: trans.__(
-            'No HPC Bridge answers at %1 (HTTP 404). Install the bridge (server-bridge) and register it as the JupyterHub service "hpc-bridge", or set "Bridge URL" in the settings.',
-            base
-          )
-        });
-      }
-      if ([502, 503, 504].includes(response.status)) {
-        throw new BridgeRequestError({
-          reason: 'unavailable',
-          url,
-          status: response.status,
-          message: trans.__(
-            'The HPC Bridge at %1 is not running (HTTP %2 from the proxy). Ask your administrator to check the hpc-bridge service and its log.',
-            base,
-            String(response.status)
-          )
-        });
-      }
-      throw new BridgeRequestError({
-        reason: 'invalid-response',
-        url,
-        status: response.status,
-        message: trans.__(
-          'The HPC Bridge at %1 answered HTTP %2 without an error description.',
-          base,
-          String(response.status)
-        )
-      });
+      throw this._httpError(url, base, response.status, text);
     }
 
-    const parsed = schema.safeParse(json);
+    const parsed = schema.safeParse(Private.parseJson(text));
     if (!parsed.success) {
       throw new BridgeRequestError({
         reason: 'invalid-response',
         url,
         status: response.status,
-        message: trans.__(
+        message: this._trans.__(
           'The HPC Bridge at %1 sent an answer this extension does not understand (%2). The bridge and the extension versions may not match.',
           base,
           Private.describeIssues(parsed.error)
@@ -285,6 +509,11 @@ export class BridgeClient implements IBridgeClient {
     IBridgeClient,
     Bridge.ConnectionState
   >(this);
+  private readonly _clusterAuthFailed = new Signal<
+    IBridgeClient,
+    Bridge.SshCredential
+  >(this);
+  private readonly _eventOptions: Partial<EventStream.IOptions>;
 }
 
 export namespace BridgeClient {
@@ -309,6 +538,8 @@ export namespace BridgeClient {
     timeoutMs?: number;
     /** Defaults to the global `fetch`. */
     fetch?: FetchFunction;
+    /** Reconnection timing of `events()` (tests). */
+    eventStream?: Partial<Omit<EventStream.IOptions, 'open'>>;
   }
 
   export interface IResolveOptions {

@@ -10,10 +10,12 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { BridgeClient } from './client';
+import { CommandIDs } from './commands';
+import { jobsPlugin } from './jobs';
 import { hpcBridgeIcon } from './icons';
 import { ClusterModel } from './models/ClusterModel';
 import { ConnectionModel } from './models/ConnectionModel';
-import { IBridgeClient } from './tokens';
+import { IBridgeClient, IBridgePanel } from './tokens';
 // The side panel's tab must exist at start, so the shell loads with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { BridgePanel } from './widgets/BridgePanel';
@@ -21,15 +23,8 @@ import { StatusItem } from './widgets/StatusItem';
 import { TRANSLATION_DOMAIN } from './widgets/translator';
 
 export { BridgeClient, BridgeRequestError } from './client';
-export { Bridge, IBridgeClient } from './tokens';
-
-/**
- * The command ids of this extension.
- */
-export namespace CommandIDs {
-  export const openPanel = 'hpc-bridge:open-panel';
-  export const refreshClusters = 'hpc-bridge:refresh-clusters';
-}
+export { CommandIDs } from './commands';
+export { Bridge, IBridgeClient, IBridgePanel } from './tokens';
 
 const NO_ARGS = { args: { type: 'object', properties: {} } } as const;
 
@@ -139,11 +134,12 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
 /**
  * The **HPC Bridge** left side panel.
  */
-const panelPlugin: JupyterFrontEndPlugin<void> = {
+const panelPlugin: JupyterFrontEndPlugin<IBridgePanel> = {
   id: 'jupyterlab-hpc-bridge:panel',
   description:
-    'Adds the HPC Bridge side panel, whose Cluster section lists partitions with free CPUs and GPUs.',
+    'Adds the HPC Bridge side panel, whose Cluster section lists partitions with free CPUs and GPUs; provides it so that other plugins add sections.',
   autoStart: true,
+  provides: IBridgePanel,
   requires: [IBridgeClient],
   optional: [ISettingRegistry, ITranslator, ICommandPalette, ILayoutRestorer],
   activate: (
@@ -153,7 +149,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
-  ): void => {
+  ): IBridgePanel => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const clusterModel = new ClusterModel({ client });
     const panel = new BridgePanel({ clusterModel, trans });
@@ -207,13 +203,15 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       palette.addItem({ command: CommandIDs.openPanel, category });
       palette.addItem({ command: CommandIDs.refreshClusters, category });
     }
+    return panel;
   }
 };
 
 const plugins: JupyterFrontEndPlugin<unknown>[] = [
   corePlugin,
   statusPlugin,
-  panelPlugin
+  panelPlugin,
+  jobsPlugin
 ];
 
 export default plugins;

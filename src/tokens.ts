@@ -1,6 +1,8 @@
 import type * as contract from '@hpc-bridge/server/contract';
 import { Token } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
+import type { Widget } from '@lumino/widgets';
 
 /**
  * The client of the HPC Bridge service, provided by `jupyterlab-hpc-bridge:core`.
@@ -9,6 +11,25 @@ export const IBridgeClient = new Token<IBridgeClient>(
   'jupyterlab-hpc-bridge:IBridgeClient',
   'A client of the HPC Bridge service: finds the bridge, authenticates as the user and validates every response with the shared contract.'
 );
+
+/**
+ * The HPC Bridge side panel, provided by `jupyterlab-hpc-bridge:panel`.
+ */
+export const IBridgePanel = new Token<IBridgePanel>(
+  'jupyterlab-hpc-bridge:IBridgePanel',
+  'The HPC Bridge side panel: other plugins add their sections (Jobs, …) to it.'
+);
+
+/**
+ * The HPC Bridge side panel.
+ */
+export interface IBridgePanel {
+  /** The panel's widget id (for `shell.activateById`). */
+  readonly id: string;
+
+  /** Add a section; sections are ordered by rank (Cluster: 100, Jobs: 200). */
+  addSection(widget: Widget, options?: { rank?: number }): void;
+}
 
 /**
  * A client of the HPC Bridge service.
@@ -49,6 +70,48 @@ export interface IBridgeClient {
 
   /** The clusters with their partitions and free resources. */
   clusters(): Promise<Bridge.ClusterList>;
+
+  /** The job profiles (admin presets with adjustable ranges). */
+  profiles(): Promise<Bridge.ProfileList>;
+
+  /** Submit a notebook (or some of its cells, or a sweep) as a job. */
+  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job>;
+
+  /** When SLURM expects the job to start (`sbatch --test-only`). */
+  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate>;
+
+  /** The user's jobs (admins: everyone's with `all: 'true'`). */
+  listJobs(query?: Bridge.JobListQuery): Promise<Bridge.JobList>;
+
+  /** One job with its elements. */
+  getJob(id: string): Promise<Bridge.Job>;
+
+  /** Cancel, hold, release or resubmit a job; resolves with the job acted on (for `resubmit`: the new job). */
+  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job>;
+
+  /**
+   * The job's log: the tail, then (with `follow`) new text as it arrives until
+   * the job ends or `signal` aborts.
+   */
+  logStream(id: string, options?: Bridge.ILogOptions): AsyncIterable<string>;
+
+  /** The executed notebook of a job (element `element` of an array). */
+  getOutput(id: string, element?: number): Promise<Bridge.NotebookContent>;
+
+  /** The user's SSH key for a cluster and how to install it. */
+  sshCredential(cluster?: string): Promise<Bridge.SshCredential>;
+
+  /**
+   * A live stream of the user's events (`GET /api/v1/events`), reconnecting
+   * with backoff until disposed.
+   */
+  events(): Bridge.IEventStream;
+
+  /**
+   * Emitted when the cluster refused the user's key (HTTP 412
+   * `cluster_auth_failed`), with the key to install.
+   */
+  readonly clusterAuthFailed: ISignal<IBridgeClient, Bridge.SshCredential>;
 }
 
 /**
@@ -63,6 +126,48 @@ export namespace Bridge {
   export type Partition = contract.Partition;
   export type ErrorBody = contract.ErrorBody;
   export type ErrorCode = contract.ErrorCode;
+  export type Profile = contract.Profile;
+  export type ProfileList = contract.ProfileList;
+  export type Resources = contract.Resources;
+  export type JobSubmit = contract.JobSubmit;
+  export type Job = contract.Job;
+  export type JobElement = contract.JobElement;
+  export type JobState = contract.JobState;
+  export type JobList = contract.JobList;
+  export type JobListQuery = contract.JobListQuery;
+  export type JobEstimate = contract.JobEstimate;
+  export type Parameters = contract.Parameters;
+  export type ParameterValue = contract.ParameterValue;
+  export type Sweep = contract.Sweep;
+  export type NotebookContent = contract.NotebookContent;
+  export type SshCredential = contract.SshCredential;
+  export type BridgeEvent = contract.BridgeEvent;
+  export type JobAction = 'cancel' | 'hold' | 'release' | 'resubmit';
+
+  export interface ILogOptions {
+    stream?: 'stdout' | 'stderr';
+    /** Array element; 0 for a job that is not an array. */
+    element?: number;
+    /** Keep reading until the job ends. */
+    follow?: boolean;
+    signal?: AbortSignal;
+  }
+
+  /**
+   * - `connecting`: (re)connecting, possibly after a backoff;
+   * - `open`: events arrive;
+   * - `closed`: disposed.
+   */
+  export type EventStreamState = 'connecting' | 'open' | 'closed';
+
+  /** A live event stream; `dispose()` closes it. */
+  export interface IEventStream extends IDisposable {
+    readonly state: EventStreamState;
+    readonly stateChanged: ISignal<IEventStream, EventStreamState>;
+    readonly received: ISignal<IEventStream, BridgeEvent>;
+    /** The last connection error, or `null` while open. */
+    readonly error: Error | null;
+  }
 
   /**
    * - `unknown`: no request has completed yet (or the URL just changed);

@@ -105,3 +105,83 @@ export const CLUSTERS = {
     }
   ]
 };
+
+/** A streaming response whose body the test writes chunk by chunk. */
+export function streamingResponse(contentType = 'text/event-stream'): {
+  response: Response;
+  push: (text: string) => void;
+  close: () => void;
+} {
+  let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    }
+  });
+  const encoder = new TextEncoder();
+  return {
+    response: new Response(body, {
+      status: 200,
+      headers: { 'Content-Type': contentType }
+    }),
+    push: text => controller?.enqueue(encoder.encode(text)),
+    close: () => {
+      try {
+        controller?.close();
+      } catch {
+        // already closed
+      }
+    }
+  };
+}
+
+/** Resolves when `check` is true (polled), or fails after `ms`. */
+export async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+}
+
+/** A job as the bridge sends it. */
+export function job(overrides: Record<string, unknown> = {}): {
+  [key: string]: unknown;
+} {
+  const element = {
+    index: 0,
+    slurmId: '12',
+    state: 'RUNNING',
+    reason: null,
+    node: 'node1',
+    exitCode: null,
+    elapsedSeconds: 5,
+    maxRssMB: null,
+    progress: { cell: 7, of: 20 },
+    parameters: { alpha: 0.5 },
+    startedAt: '2026-11-25T10:00:05.000Z',
+    endedAt: null
+  };
+  return {
+    id: 'j1',
+    owner: 'bob',
+    cluster: 'demo',
+    name: 'analysis',
+    notebookPath: 'work/analysis.ipynb',
+    profile: 'cpu-small',
+    partition: 'cpu',
+    resources: { timeMinutes: 10, cpus: 1, memoryMB: 500, gpus: 0 },
+    state: 'RUNNING',
+    slurmId: '12',
+    isArray: false,
+    elements: [element],
+    queuePosition: null,
+    expectedStart: null,
+    submittedAt: '2026-11-25T10:00:00.000Z',
+    updatedAt: '2026-11-25T10:00:05.000Z',
+    resubmittedFrom: null,
+    ...overrides
+  };
+}

@@ -42,13 +42,25 @@ export class BridgePanel extends SidePanel {
       })
     );
 
-    this.addWidget(
+    this.addSection(
       new BridgePanel.ClusterSectionWidget({
         model: options.clusterModel,
         trans
-      })
+      }),
+      { rank: 100 }
     );
   }
+
+  /** Add a section; sections are ordered by rank (Cluster: 100). */
+  addSection(widget: Widget, options: { rank?: number } = {}): void {
+    const rank = options.rank ?? 500;
+    const index = this._ranks.findIndex(other => other > rank);
+    const at = index < 0 ? this._ranks.length : index;
+    this._ranks.splice(at, 0, rank);
+    this.insertWidget(at, widget);
+  }
+
+  private readonly _ranks: number[] = [];
 }
 
 export namespace BridgePanel {

@@ -1,0 +1,331 @@
+/**
+ * @jest-environment node
+ */
+import { JobSchema } from '@hpc-bridge/server/contract';
+import { Signal } from '@lumino/signaling';
+import { JobsModel } from '../models/JobsModel';
+import { SubmitModel } from '../models/SubmitModel';
+import type { Bridge, IBridgeClient } from '../tokens';
+import { identityTrans, job, waitFor } from './helpers';
+
+function parsedJob(overrides: Record<string, unknown> = {}): Bridge.Job {
+  return JobSchema.parse(job(overrides));
+}
+
+/** An event stream the test drives. */
+class FakeStream implements Bridge.IEventStream {
+  state: Bridge.EventStreamState = 'connecting';
+  error: Error | null = null;
+  isDisposed = false;
+  readonly stateChanged = new Signal<this, Bridge.EventStreamState>(this);
+  readonly received = new Signal<this, Bridge.BridgeEvent>(this);
+  setState(state: Bridge.EventStreamState): void {
+    this.state = state;
+    this.stateChanged.emit(state);
+  }
+  dispose(): void {
+    this.isDisposed = true;
+    this.state = 'closed';
+  }
+}
+
+/** Answers list requests from `lists` and records the calls. */
+class FakeClient implements Partial<IBridgeClient> {
+  lists: Bridge.Job[][] = [];
+  calls: string[] = [];
+  stream = new FakeStream();
+  readonly baseUrlChanged = new Signal<IBridgeClient, string | null>(
+    this as unknown as IBridgeClient
+  );
+  profilesAnswer: Bridge.ProfileList = { profiles: [] };
+  estimates: Bridge.JobSubmit[] = [];
+
+  async listJobs(): Promise<Bridge.JobList> {
+    this.calls.push('list');
+    const jobs = this.lists.length > 1 ? this.lists.shift() : this.lists[0];
+    return { jobs: jobs ?? [] };
+  }
+  async jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+    this.calls.push(`${action}:${id}`);
+    if (action === 'hold') {
+      throw new Error('Access/permission denied');
+    }
+    return action === 'resubmit'
+      ? parsedJob({ id: 'j2', state: 'SUBMITTED', resubmittedFrom: id })
+      : parsedJob({
+          id,
+          state: 'CANCELLED',
+          updatedAt: '2026-11-25T10:01:00.000Z'
+        });
+  }
+  async getJob(id: string): Promise<Bridge.Job> {
+    return parsedJob({ id });
+  }
+  events(): Bridge.IEventStream {
+    this.calls.push('events');
+    return this.stream;
+  }
+  async profiles(): Promise<Bridge.ProfileList> {
+    return this.profilesAnswer;
+  }
+  async estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+    this.estimates.push(request);
+    return { expectedStart: '2026-11-25T10:05:00.000Z', message: 'ok' };
+  }
+}
+
+function asClient(fake: FakeClient): IBridgeClient {
+  return fake as unknown as IBridgeClient;
+}
+
+describe('JobsModel', () => {
+  const models: JobsModel[] = [];
+  afterEach(() => models.splice(0).forEach(model => model.dispose()));
+
+  function create(fake: FakeClient, auto = true): JobsModel {
+    const model = new JobsModel({
+      client: asClient(fake),
+      pollInterval: 3600_000,
+      auto
+    });
+    models.push(model);
+    return model;
+  }
+
+  it('loads the list, then follows events and announces ends once', async () => {
+    const fake = new FakeClient();
+    fake.lists = [[parsedJob()]];
+    const model = create(fake);
+    await waitFor(() => !model.loading);
+    expect(model.jobs.map(j => j.state)).toEqual(['RUNNING']);
+
+    const ended: Bridge.Job[] = [];
+    model.jobEnded.connect((_, j) => ended.push(j));
+    fake.stream.setState('open');
+    expect(model.live).toBe(true);
+    const done = parsedJob({
+      state: 'COMPLETED',
+      updatedAt: '2026-11-25T10:02:00.000Z'
+    });
+    fake.stream.received.emit({ type: 'job', job: done });
+    fake.stream.received.emit({ type: 'job', job: done });
+    // An older version arriving late does not go back.
+    fake.stream.received.emit({ type: 'job', job: parsedJob() });
+    expect(model.jobs[0].state).toBe('COMPLETED');
+    expect(ended.map(j => j.id)).toEqual(['j1']);
+  });
+
+  it('does not announce jobs that had ended before it started', async () => {
+    const fake = new FakeClient();
+    fake.lists = [[parsedJob({ state: 'FAILED' })]];
+    const model = create(fake);
+    const ended: Bridge.Job[] = [];
+    model.jobEnded.connect((_, j) => ended.push(j));
+    await waitFor(() => !model.loading);
+    expect(ended).toEqual([]);
+  });
+
+  it('falls back to polling when the stream drops', async () => {
+    const fake = new FakeClient();
+    fake.lists = [
+      [parsedJob()],
+      [
+        parsedJob({
+          state: 'COMPLETED',
+          updatedAt: '2026-11-25T10:03:00.000Z'
+        })
+      ]
+    ];
+    const model = create(fake);
+    await waitFor(() => !model.loading);
+    const ended: string[] = [];
+    model.jobEnded.connect((_, j) => ended.push(j.state));
+    fake.stream.setState('connecting');
+    await waitFor(() => ended.length === 1);
+    expect(fake.calls.filter(c => c === 'list').length).toBeGreaterThan(1);
+    expect(model.live).toBe(false);
+  });
+
+  it('filters by state, name and date', async () => {
+    const fake = new FakeClient();
+    fake.lists = [
+      [
+        parsedJob({ id: 'a', name: 'Sweep-lr' }),
+        parsedJob({
+          id: 'b',
+          name: 'analysis',
+          state: 'FAILED',
+          submittedAt: '2026-11-20T10:00:00.000Z'
+        })
+      ]
+    ];
+    const model = create(fake);
+    await waitFor(() => !model.loading);
+    model.filters = { name: 'sweep' };
+    expect(model.filtered.map(j => j.id)).toEqual(['a']);
+    model.filters = { state: 'FAILED' };
+    expect(model.filtered.map(j => j.id)).toEqual(['b']);
+    model.filters = { since: '2026-11-24' };
+    expect(model.filtered.map(j => j.id)).toEqual(['a']);
+  });
+
+  it('acts on jobs and keeps the error of a refused action', async () => {
+    const fake = new FakeClient();
+    fake.lists = [[parsedJob()]];
+    const model = create(fake);
+    await waitFor(() => !model.loading);
+    await model.act('j1', 'cancel');
+    expect(model.jobs.find(j => j.id === 'j1')?.state).toBe('CANCELLED');
+    await expect(model.act('j1', 'hold')).rejects.toThrow('denied');
+    expect(model.actionError?.message).toContain('denied');
+    const copy = await model.act('j1', 'resubmit');
+    expect(copy.resubmittedFrom).toBe('j1');
+    expect(model.selectedId).toBe('j2');
+    expect(model.busy.size).toBe(0);
+  });
+
+  it('offers the actions that fit the state', () => {
+    expect(JobsModel.actions(parsedJob({ state: 'RUNNING' }))).toEqual([
+      'cancel'
+    ]);
+    const held = parsedJob({
+      state: 'PENDING',
+      elements: [
+        {
+          ...parsedJob().elements[0],
+          state: 'PENDING',
+          reason: 'JobHeldUser'
+        }
+      ]
+    });
+    expect(JobsModel.actions(held)).toEqual(['cancel', 'release']);
+    expect(JobsModel.actions(parsedJob({ state: 'FAILED' }))).toEqual([
+      'resubmit'
+    ]);
+    expect(JobsModel.progress(parsedJob())).toEqual({ cell: 7, of: 20 });
+  });
+
+  it('stops everything when disposed', async () => {
+    const fake = new FakeClient();
+    const model = create(fake, false);
+    model.start();
+    model.dispose();
+    expect(fake.stream.isDisposed).toBe(true);
+    expect(model.isDisposed).toBe(true);
+  });
+});
+
+describe('SubmitModel', () => {
+  const PROFILE: Bridge.Profile = {
+    name: 'cpu-small',
+    title: 'CPU small',
+    cluster: 'demo',
+    partition: 'cpu',
+    timeMinutes: { default: 10, min: 1, max: 60 },
+    cpus: { default: 1, min: 1, max: 2 },
+    memoryMB: { default: 500, min: 100, max: 4000 },
+    gpus: { default: 0, min: 0, max: 0 }
+  };
+  const NOTEBOOK = {
+    path: 'work/My Sweep.ipynb',
+    content: {
+      nbformat: 4 as const,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        {
+          cell_type: 'code' as const,
+          source: "alpha = 0.5\nopt = 'adam'",
+          metadata: { tags: ['parameters'] }
+        }
+      ]
+    }
+  };
+
+  async function create(submit = jest.fn()) {
+    const fake = new FakeClient();
+    fake.profilesAnswer = { profiles: [PROFILE] };
+    const model = new SubmitModel({
+      client: asClient(fake),
+      trans: identityTrans(),
+      notebook: NOTEBOOK,
+      submit,
+      estimateDelay: 1
+    });
+    await waitFor(() => model.profile !== null);
+    return { model, fake };
+  }
+
+  it('pre-fills name, profile defaults and parameters', async () => {
+    const { model } = await create();
+    expect(model.name).toBe('My-Sweep');
+    expect(model.resources).toEqual({
+      timeMinutes: '10',
+      cpus: '1',
+      memoryMB: '500',
+      gpus: '0'
+    });
+    expect(model.parameters).toEqual({ alpha: '0.5', opt: "'adam'" });
+    expect(model.valid).toBe(true);
+    model.dispose();
+  });
+
+  it('bounds resources by the profile and checks literals', async () => {
+    const { model } = await create();
+    model.setResource('cpus', '8');
+    model.setParameter('alpha', 'os.system("id")');
+    model.setName('bad name;');
+    expect(Object.keys(model.errors).sort()).toEqual([
+      'cpus',
+      'name',
+      'param:alpha'
+    ]);
+    expect(model.errors['cpus']).toBe('Between 1 and 2 for this profile.');
+    expect(model.request()).toBeNull();
+    model.dispose();
+  });
+
+  it('builds a sweep and counts the array, then asks for an estimate', async () => {
+    const { model, fake } = await create();
+    model.setSweep('alpha', '0.1, 0.2, 0.3');
+    model.setSweep('opt', 'adam, sgd');
+    expect(model.sweepElements).toBe(6);
+    const request = model.request();
+    expect(request?.sweep).toEqual({
+      alpha: [0.1, 0.2, 0.3],
+      opt: ['adam', 'sgd']
+    });
+    expect(request?.resources).toEqual({
+      timeMinutes: 10,
+      cpus: 1,
+      memoryMB: 500,
+      gpus: 0
+    });
+    await waitFor(
+      () =>
+        fake.estimates.some(e => e.sweep !== undefined) &&
+        model.estimate.result !== null &&
+        !model.estimate.loading
+    );
+    expect(fake.estimates.at(-1)?.sweep).toEqual(request?.sweep);
+    expect(model.estimate.result?.expectedStart).toBe(
+      '2026-11-25T10:05:00.000Z'
+    );
+    model.dispose();
+  });
+
+  it('keeps the bridge error and the form when the submission fails', async () => {
+    const submit = jest
+      .fn()
+      .mockRejectedValueOnce(new Error('Partition gpu: no GPUs'))
+      .mockResolvedValueOnce(JobSchema.parse(job()));
+    const { model } = await create(submit);
+    expect(await model.submit()).toBeNull();
+    expect(model.submitError?.message).toBe('Partition gpu: no GPUs');
+    const submitted = await model.submit();
+    expect(submitted?.id).toBe('j1');
+    expect(model.submitted?.id).toBe('j1');
+    expect(submit).toHaveBeenCalledTimes(2);
+    model.dispose();
+  });
+});

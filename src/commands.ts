@@ -1,0 +1,12 @@
+/**
+ * The command ids of this extension.
+ */
+export namespace CommandIDs {
+  export const openPanel = 'hpc-bridge:open-panel';
+  export const refreshClusters = 'hpc-bridge:refresh-clusters';
+  export const submitNotebook = 'hpc-bridge:submit-notebook';
+  export const submitFile = 'hpc-bridge:submit-file';
+  export const runSelectedCells = 'hpc-bridge:run-selected-cells';
+  export const openJobs = 'hpc-bridge:open-jobs';
+  export const refreshJobs = 'hpc-bridge:refresh-jobs';
+}

@@ -1,0 +1,376 @@
+import { TERMINAL_JOB_STATES } from '@hpc-bridge/server/contract';
+import type { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { Bridge, IBridgeClient } from '../tokens';
+
+/**
+ * The user's jobs: the list from `GET /jobs`, kept current by the event
+ * stream, or by polling while the stream is down. Filters and the selection
+ * live here too, so the widgets only render.
+ */
+export class JobsModel implements IDisposable {
+  constructor(options: JobsModel.IOptions) {
+    this._client = options.client;
+    const interval = options.pollInterval ?? JobsModel.DEFAULT_POLL_INTERVAL_MS;
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this._fetch(),
+      frequency: { interval, backoff: true, max: interval * 6 },
+      name: 'jupyterlab-hpc-bridge:JobsModel',
+      // While events arrive the list needs no polling, only explicit refreshes.
+      standby: () =>
+        (!this._forced && this._stream?.state === 'open') || 'when-hidden'
+    });
+    this._client.baseUrlChanged.connect(this._onBaseUrlChanged, this);
+    if (options.auto ?? true) {
+      this.start();
+    }
+  }
+
+  /** All known jobs, newest first. */
+  get jobs(): readonly Bridge.Job[] {
+    return this._jobs;
+  }
+
+  /** The jobs that pass the filters, newest first. */
+  get filtered(): readonly Bridge.Job[] {
+    return this._jobs.filter(job => JobsModel.matches(job, this._filters));
+  }
+
+  get filters(): JobsModel.IFilters {
+    return this._filters;
+  }
+
+  set filters(filters: JobsModel.IFilters) {
+    this._filters = { ...filters };
+    this._changed.emit();
+  }
+
+  /** The selected job's id (details shown), or `null`. */
+  get selectedId(): string | null {
+    return this._selectedId;
+  }
+
+  set selectedId(id: string | null) {
+    if (id === this._selectedId) {
+      return;
+    }
+    this._selectedId = id;
+    this._changed.emit();
+  }
+
+  get selected(): Bridge.Job | null {
+    return this._jobs.find(job => job.id === this._selectedId) ?? null;
+  }
+
+  /** The error of the last list request, or `null`. */
+  get error(): Error | null {
+    return this._error;
+  }
+
+  /** The error of the last action (cancel, …), or `null`. */
+  get actionError(): Error | null {
+    return this._actionError;
+  }
+
+  /** Whether the first list request is still running. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** Ids of jobs with an action in flight. */
+  get busy(): ReadonlySet<string> {
+    return this._busy;
+  }
+
+  /** Whether live events arrive (else the model polls). */
+  get live(): boolean {
+    return this._stream?.state === 'open';
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted once when a job the model saw unfinished reaches a final state. */
+  get jobEnded(): ISignal<this, Bridge.Job> {
+    return this._jobEnded;
+  }
+
+  /** Emitted for every new version of a job (event, poll, action). */
+  get jobUpdated(): ISignal<this, Bridge.Job> {
+    return this._jobUpdated;
+  }
+
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
+  /** Open the event stream and load the list. */
+  start(): void {
+    if (this.isDisposed || this._stream) {
+      return;
+    }
+    const stream = this._client.events();
+    stream.received.connect(this._onEvent, this);
+    stream.stateChanged.connect(this._onStreamState, this);
+    this._stream = stream;
+    void this._poll.start();
+  }
+
+  /** Load the list now; resolves once the model holds the result. */
+  async refresh(): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    this._forced = true;
+    await this._poll.refresh();
+    await this._poll.tick.catch(() => undefined);
+  }
+
+  /** Submit a job; it joins the list at once. */
+  async submit(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+    const job = await this._client.submitJob(request);
+    this._upsert(job);
+    return job;
+  }
+
+  /**
+   * Cancel, hold, release or resubmit; a failure is kept in `actionError`
+   * and rethrown.
+   */
+  async act(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+    this._busy.add(id);
+    this._actionError = null;
+    this._changed.emit();
+    try {
+      const job = await this._client.jobAction(id, action);
+      this._upsert(job);
+      if (action === 'resubmit') {
+        this._selectedId = job.id;
+      }
+      return job;
+    } catch (error) {
+      this._actionError =
+        error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      this._busy.delete(id);
+      if (!this.isDisposed) {
+        this._changed.emit();
+      }
+    }
+  }
+
+  /** Fetch one job again (e.g. for its details). */
+  async reload(id: string): Promise<Bridge.Job> {
+    const job = await this._client.getJob(id);
+    this._upsert(job);
+    return job;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._stream?.dispose();
+    this._stream = null;
+    void this._poll.stop();
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _fetch(): Promise<void> {
+    this._forced = false;
+    try {
+      const list = await this._client.listJobs();
+      if (this.isDisposed) {
+        return;
+      }
+      for (const job of list.jobs) {
+        this._upsert(job, false);
+      }
+      const ids = new Set(list.jobs.map(job => job.id));
+      this._jobs = this._jobs.filter(job => ids.has(job.id));
+      this._error = null;
+    } catch (error) {
+      if (this.isDisposed) {
+        return;
+      }
+      this._error = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      if (!this.isDisposed) {
+        this._loading = false;
+        this._changed.emit();
+      }
+    }
+  }
+
+  private _upsert(job: Bridge.Job, emit = true): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const index = this._jobs.findIndex(known => known.id === job.id);
+    const previous = index >= 0 ? this._jobs[index] : null;
+    if (previous && previous.updatedAt > job.updatedAt) {
+      return;
+    }
+    const jobs = [...this._jobs];
+    if (index >= 0) {
+      jobs[index] = job;
+    } else {
+      jobs.push(job);
+    }
+    jobs.sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
+    this._jobs = jobs;
+    const ended =
+      JobsModel.isTerminal(job.state) &&
+      ((previous !== null && !JobsModel.isTerminal(previous.state)) ||
+        (previous === null && this._watching.has(job.id)));
+    if (JobsModel.isTerminal(job.state)) {
+      this._watching.delete(job.id);
+    } else {
+      this._watching.add(job.id);
+    }
+    this._jobUpdated.emit(job);
+    if (ended) {
+      this._jobEnded.emit(job);
+    }
+    if (emit) {
+      this._changed.emit();
+    }
+  }
+
+  private _onEvent(_: Bridge.IEventStream, event: Bridge.BridgeEvent): void {
+    if (event.type === 'job') {
+      this._upsert(event.job);
+    }
+  }
+
+  private _onStreamState(
+    _: Bridge.IEventStream,
+    state: Bridge.EventStreamState
+  ): void {
+    if (state === 'open') {
+      // Events missed while disconnected: load the list once.
+      void this.refresh();
+    } else if (state === 'connecting') {
+      // Back to polling until the stream is open again.
+      void this._poll.refresh();
+    }
+    this._changed.emit();
+  }
+
+  private _onBaseUrlChanged(): void {
+    this._jobs = [];
+    this._error = null;
+    this._loading = true;
+    this._stream?.dispose();
+    this._stream = null;
+    this._changed.emit();
+    const started = this._poll.state.phase !== 'constructed';
+    if (started) {
+      this.start();
+      void this.refresh();
+    }
+  }
+
+  private readonly _client: IBridgeClient;
+  private readonly _poll: Poll;
+  private _stream: Bridge.IEventStream | null = null;
+  private _forced = false;
+  private _jobs: readonly Bridge.Job[] = [];
+  private _filters: JobsModel.IFilters = {};
+  private _selectedId: string | null = null;
+  private _error: Error | null = null;
+  private _actionError: Error | null = null;
+  private _loading = true;
+  private readonly _busy = new Set<string>();
+  /** Jobs seen unfinished: their end is announced. */
+  private readonly _watching = new Set<string>();
+  private readonly _changed = new Signal<this, void>(this);
+  private readonly _jobEnded = new Signal<this, Bridge.Job>(this);
+  private readonly _jobUpdated = new Signal<this, Bridge.Job>(this);
+}
+
+export namespace JobsModel {
+  /** Milliseconds between list requests while the event stream is down. */
+  export const DEFAULT_POLL_INTERVAL_MS = 5000;
+
+  export interface IOptions {
+    client: IBridgeClient;
+    pollInterval?: number;
+    /** Open the stream and load the list at once (default `true`). */
+    auto?: boolean;
+  }
+
+  export interface IFilters {
+    /** Only jobs in this state. */
+    state?: Bridge.JobState;
+    /** Only jobs whose name contains this (case-insensitive). */
+    name?: string;
+    /** Only jobs submitted on or after this day (`YYYY-MM-DD`, local time). */
+    since?: string;
+  }
+
+  export function isTerminal(state: Bridge.JobState): boolean {
+    return TERMINAL_JOB_STATES.includes(state);
+  }
+
+  export function matches(job: Bridge.Job, filters: IFilters): boolean {
+    if (filters.state && job.state !== filters.state) {
+      return false;
+    }
+    const name = filters.name?.trim().toLowerCase();
+    if (name && !job.name.toLowerCase().includes(name)) {
+      return false;
+    }
+    if (filters.since) {
+      const since = new Date(`${filters.since}T00:00:00`);
+      if (!Number.isNaN(since.getTime()) && new Date(job.submittedAt) < since) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The overall progress of a job (summed over its elements), or `null`. */
+  export function progress(job: Bridge.Job): Bridge.JobElement['progress'] {
+    let cell = 0;
+    let of = 0;
+    let known = false;
+    for (const element of job.elements) {
+      if (element.progress) {
+        known = true;
+        cell += element.progress.cell;
+        of += element.progress.of;
+      }
+    }
+    return known ? { cell, of } : null;
+  }
+
+  /** Whether SLURM holds the job (pending with reason `JobHeld…`). */
+  export function isHeld(job: Bridge.Job): boolean {
+    return job.elements.some(element => /held/i.test(element.reason ?? ''));
+  }
+
+  /** Which actions make sense in a state. */
+  export function actions(job: Bridge.Job): Bridge.JobAction[] {
+    switch (job.state) {
+      case 'SUBMITTED':
+      case 'PENDING':
+        return ['cancel', isHeld(job) ? 'release' : 'hold'];
+      case 'RUNNING':
+      case 'COMPLETING':
+        return ['cancel'];
+      case 'SUSPENDED':
+        return ['cancel', 'release'];
+      case 'UNKNOWN':
+        return ['cancel', 'resubmit'];
+      default:
+        return ['resubmit'];
+    }
+  }
+}
