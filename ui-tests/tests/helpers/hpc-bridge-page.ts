@@ -17,6 +17,14 @@ export const SELECTORS = {
   leftHandle: '#jp-main-split-panel > .lm-SplitPanel-handle',
   /** The status bar. */
   statusBar: '#jp-main-statusbar',
+  /** Accessible name of the Jobs section (a region) and of its table. */
+  jobsRegion: 'Jobs',
+  /** The notebook toolbar button and the dialog it opens. */
+  submitButton: 'Submit to cluster',
+  submitDialog: 'Submit to cluster',
+  /** The cell context menu item and the dialog it opens. */
+  runCellsMenu: 'Run Selected Cells on Cluster…',
+  cellsDialog: 'Run selected cells on cluster',
   /** The status bar item's text once the bridge knows the user. */
   statusText: (user: string): string => `HPC Bridge: ${user}`
 } as const;
@@ -35,6 +43,29 @@ export class HpcBridgePage {
 
   get cluster(): Locator {
     return this.panel.getByRole('region', { name: SELECTORS.clusterRegion });
+  }
+
+  get jobs(): Locator {
+    return this.panel.getByRole('region', { name: SELECTORS.jobsRegion });
+  }
+
+  /** The row of the job called `name` in the Jobs table. */
+  jobRow(name: string): Locator {
+    return this.jobs.locator('tr.jp-hpc-JobTable-row').filter({
+      has: this.page.locator('td:first-child', { hasText: name })
+    });
+  }
+
+  /** The state badge of the job called `name`. */
+  jobState(name: string): Locator {
+    return this.jobRow(name).locator('.jp-hpc-JobState');
+  }
+
+  /** The JupyterLab dialog titled `title` (its node has no accessible name). */
+  dialog(title: string): Locator {
+    return this.page.getByRole('dialog').filter({
+      has: this.page.locator('.jp-Dialog-header', { hasText: title })
+    });
   }
 
   get statusItem(): Locator {

@@ -1,0 +1,118 @@
+/*
+ * Notebook and cell jobs through the real stack: the notebook toolbar, the
+ * Submit dialog, the bridge, SLURM, and the outputs back in JupyterLab.
+ */
+import * as path from 'path';
+
+import { expect, test } from './fixtures';
+import { saveNotebook, userApi } from './helpers/contents';
+import { HpcBridgePage, SELECTORS } from './helpers/hpc-bridge-page';
+
+const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+/** SLURM runs these in seconds; the margin is for a loaded 2-core machine. */
+const JOB_TIMEOUT = 120_000;
+
+test.describe('Jobs', () => {
+  test('submit a parameterised notebook from the toolbar, watch it complete, open the output', async ({
+    page,
+    playwright,
+    tmpPath
+  }) => {
+    const api = await userApi(playwright);
+    const notebook = `${tmpPath}/double.ipynb`;
+    await saveNotebook(api, notebook, [
+      { source: 'x = 1', tags: ['parameters'] },
+      { source: 'y = x * 2\nprint(f"y = {y}")' }
+    ]);
+    await api.dispose();
+    const name = `double-${Date.now().toString(36)}`;
+    const bridge = new HpcBridgePage(page);
+
+    await page.notebook.openByPath(notebook);
+    await bridge.open();
+    await page
+      .getByRole('button', { name: SELECTORS.submitButton })
+      .first()
+      .click();
+
+    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    await expect(dialog).toBeVisible();
+    // Pre-filled from the cell tagged "parameters".
+    await expect(dialog.getByLabel('Value of x')).toHaveValue('1');
+    await dialog.getByLabel('Value of x').fill('21');
+    await dialog.getByLabel('Job name').fill(name);
+    await expect(
+      dialog.getByRole('status', { name: 'Expected start' })
+    ).toContainText('Expected start');
+    await dialog.screenshot({ path: path.join(IMAGES, 'submit-dialog.png') });
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect(dialog).toBeHidden();
+
+    const row = bridge.jobRow(name);
+    await expect(row).toHaveCount(1);
+    await expect(bridge.jobState(name)).toHaveText('COMPLETED', {
+      timeout: JOB_TIMEOUT
+    });
+    await expect(row.getByRole('progressbar')).toHaveAttribute(
+      'aria-valuetext',
+      /cell (\d+) of \1/
+    );
+    const jobId = await row.getAttribute('data-job-id');
+    expect(jobId).toMatch(/^[0-9a-f]{12}$/);
+
+    await bridge.widen(620);
+    await page.screenshot({ path: path.join(IMAGES, 'jobs-panel.png') });
+
+    await row.getByRole('button', { name: 'Open output' }).click();
+    const output = `double.job-${jobId}.ipynb`;
+    await expect(page.getByRole('tab', { name: output })).toBeVisible();
+    await expect(
+      page
+        .locator('.jp-NotebookPanel:visible .jp-OutputArea-output')
+        .getByText('y = 42')
+    ).toBeVisible();
+  });
+
+  test('run selected cells on the cluster: outputs land under their cells', async ({
+    page,
+    playwright,
+    tmpPath
+  }) => {
+    const api = await userApi(playwright);
+    const notebook = `${tmpPath}/cells.ipynb`;
+    await saveNotebook(api, notebook, [
+      { source: 'base = 40', tags: ['setup'] },
+      { source: 'print(f"answer = {base + 2}")' },
+      { source: 'print("this cell was not selected")' }
+    ]);
+    await api.dispose();
+    const bridge = new HpcBridgePage(page);
+
+    await page.notebook.openByPath(notebook);
+    await bridge.open();
+    await page.notebook.selectCells(1);
+    await page.notebook
+      .getCellLocator(1)
+      .then(cell => cell!.click({ button: 'right' }));
+    await page.getByRole('menuitem', { name: SELECTORS.runCellsMenu }).click();
+
+    const dialog = bridge.dialog(SELECTORS.cellsDialog);
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect(dialog).toBeHidden();
+
+    const selected = (await page.notebook.getCellLocator(1))!;
+    await expect(selected.locator('.jp-OutputArea-output')).toContainText(
+      'answer = 42',
+      { timeout: JOB_TIMEOUT }
+    );
+    await expect(
+      selected.locator('.jp-OutputArea-output').first()
+    ).toContainText(/\[HPC Bridge job [0-9a-f]{12}\]/);
+    const unselected = (await page.notebook.getCellLocator(2))!;
+    await expect(unselected.locator('.jp-OutputArea-output')).toHaveCount(0);
+
+    await bridge.widen(620);
+    await page.screenshot({ path: path.join(IMAGES, 'cell-job.png') });
+  });
+});
