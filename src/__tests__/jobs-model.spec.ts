@@ -32,7 +32,11 @@ class FakeStream implements Bridge.IEventStream {
 /** Answers list requests from `lists` and records the calls. */
 class FakeClient implements Partial<IBridgeClient> {
   lists: Bridge.Job[][] = [];
+  /** Answers `all=true` list requests, when set. */
+  allList: Bridge.Job[] | null = null;
   calls: string[] = [];
+  queries: Bridge.JobListQuery[] = [];
+  user: Bridge.Whoami = { name: 'bob', groups: [], roles: ['researcher'] };
   stream = new FakeStream();
   readonly baseUrlChanged = new Signal<IBridgeClient, string | null>(
     this as unknown as IBridgeClient
@@ -40,7 +44,15 @@ class FakeClient implements Partial<IBridgeClient> {
   profilesAnswer: Bridge.ProfileList = { profiles: [] };
   estimates: Bridge.JobSubmit[] = [];
 
-  async listJobs(): Promise<Bridge.JobList> {
+  async whoami(): Promise<Bridge.Whoami> {
+    return this.user;
+  }
+  async listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+    this.queries.push(query);
+    if (query.all === 'true') {
+      this.calls.push('list:all');
+      return { jobs: this.allList ?? [] };
+    }
     this.calls.push('list');
     const jobs = this.lists.length > 1 ? this.lists.shift() : this.lists[0];
     return { jobs: jobs ?? [] };
@@ -203,6 +215,111 @@ describe('JobsModel', () => {
       'resubmit'
     ]);
     expect(JobsModel.progress(parsedJob())).toEqual({ cell: 7, of: 20 });
+  });
+
+  describe('all users', () => {
+    const ADMIN: Bridge.Whoami = {
+      name: 'alice',
+      groups: [],
+      roles: ['researcher', 'admin']
+    };
+    const mine = () => parsedJob({ id: 'a1', owner: 'alice' });
+    const bobs = () =>
+      parsedJob({
+        id: 'b1',
+        owner: 'bob',
+        submittedAt: '2026-11-25T09:00:00.000Z'
+      });
+
+    it('lists every user with all=true for admins, and back to their own', async () => {
+      const fake = new FakeClient();
+      fake.user = ADMIN;
+      fake.lists = [[mine()]];
+      fake.allList = [mine(), bobs()];
+      const model = create(fake);
+      await waitFor(() => !model.loading);
+      expect(model.canShowAll).toBe(true);
+      expect(model.showAll).toBe(false);
+      expect(fake.queries).toEqual([{}]);
+
+      model.showAll = true;
+      await waitFor(() => model.jobs.length === 2);
+      expect(fake.queries.at(-1)).toEqual({ all: 'true' });
+      expect(model.jobs.map(j => j.owner)).toEqual(['alice', 'bob']);
+      // Other users' jobs arrive over the stream while shown.
+      fake.stream.setState('open');
+      await waitFor(() => fake.calls.filter(c => c === 'list:all').length > 1);
+      fake.stream.received.emit({
+        type: 'job',
+        job: parsedJob({ id: 'c1', owner: 'carol' })
+      });
+      expect(model.jobs.map(j => j.id)).toContain('c1');
+
+      model.selectedId = 'b1';
+      model.showAll = false;
+      // Others' jobs leave at once, the selection with them.
+      expect(model.jobs.map(j => j.id)).toEqual(['a1']);
+      expect(model.selectedId).toBeNull();
+      await waitFor(() => fake.queries.at(-1)?.all === undefined);
+      expect(model.jobs.map(j => j.id)).toEqual(['a1']);
+    });
+
+    it('never offers nor sends all=true to users who are not admins', async () => {
+      const fake = new FakeClient();
+      fake.lists = [[bobs()]];
+      fake.allList = [bobs(), mine()];
+      const model = create(fake);
+      await waitFor(() => !model.loading);
+      expect(model.user?.name).toBe('bob');
+      expect(model.canShowAll).toBe(false);
+      model.showAll = true;
+      expect(model.showAll).toBe(false);
+      await model.refresh();
+      expect(fake.queries.length).toBeGreaterThan(1);
+      expect(fake.queries.every(q => q.all === undefined)).toBe(true);
+      expect(fake.calls).not.toContain('list:all');
+    });
+
+    it("ignores other users' events while off, and announces only own ends", async () => {
+      const fake = new FakeClient();
+      fake.user = ADMIN;
+      fake.lists = [[mine()]];
+      fake.allList = [mine(), bobs()];
+      const model = create(fake);
+      await waitFor(() => !model.loading);
+      const ended: string[] = [];
+      model.jobEnded.connect((_, j) => ended.push(j.id));
+
+      fake.stream.received.emit({ type: 'job', job: bobs() });
+      expect(model.jobs.map(j => j.id)).toEqual(['a1']);
+
+      const later = '2026-11-25T10:05:00.000Z';
+      fake.stream.received.emit({
+        type: 'job',
+        job: parsedJob({
+          id: 'a1',
+          owner: 'alice',
+          state: 'COMPLETED',
+          updatedAt: later
+        })
+      });
+      expect(model.jobs[0].state).toBe('COMPLETED');
+
+      model.showAll = true;
+      await waitFor(() => model.jobs.length === 2);
+      fake.stream.received.emit({
+        type: 'job',
+        job: parsedJob({
+          id: 'b1',
+          owner: 'bob',
+          state: 'FAILED',
+          submittedAt: '2026-11-25T09:00:00.000Z',
+          updatedAt: later
+        })
+      });
+      expect(model.jobs.find(j => j.id === 'b1')?.state).toBe('FAILED');
+      expect(ended).toEqual(['a1']);
+    });
   });
 
   it('stops everything when disposed', async () => {

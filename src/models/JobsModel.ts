@@ -5,9 +5,10 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { Bridge, IBridgeClient } from '../tokens';
 
 /**
- * The user's jobs: the list from `GET /jobs`, kept current by the event
- * stream, or by polling while the stream is down. Filters and the selection
- * live here too, so the widgets only render.
+ * The user's jobs (hub admins: optionally every user's): the list from
+ * `GET /jobs`, kept current by the event stream, or by polling while the
+ * stream is down. Filters and the selection live here too, so the widgets
+ * only render.
  */
 export class JobsModel implements IDisposable {
   constructor(options: JobsModel.IOptions) {
@@ -45,6 +46,40 @@ export class JobsModel implements IDisposable {
   set filters(filters: JobsModel.IFilters) {
     this._filters = { ...filters };
     this._changed.emit();
+  }
+
+  /** Who the bridge sees, once known. */
+  get user(): Bridge.Whoami | null {
+    return this._user;
+  }
+
+  /** Whether the user may list every user's jobs (hub admins only). */
+  get canShowAll(): boolean {
+    return this._user?.roles.includes('admin') ?? false;
+  }
+
+  /**
+   * Whether every user's jobs are listed (`GET /jobs?all=true`); always
+   * `false` for users who are not admins.
+   */
+  get showAll(): boolean {
+    return this._showAll && this.canShowAll;
+  }
+
+  set showAll(on: boolean) {
+    const next = on && this.canShowAll;
+    if (next === this._showAll) {
+      return;
+    }
+    this._showAll = next;
+    if (!next) {
+      this._jobs = this._jobs.filter(job => this._isMine(job));
+      if (this._selectedId !== null && this.selected === null) {
+        this._selectedId = null;
+      }
+    }
+    this._changed.emit();
+    void this.refresh();
   }
 
   /** The selected job's id (details shown), or `null`. */
@@ -183,9 +218,13 @@ export class JobsModel implements IDisposable {
 
   private async _fetch(): Promise<void> {
     this._forced = false;
+    const identified = this._user === null ? this._identify() : null;
+    const all = this.showAll;
     try {
-      const list = await this._client.listJobs();
-      if (this.isDisposed) {
+      const list = await this._client.listJobs(all ? { all: 'true' } : {});
+      await identified;
+      // Toggled while in flight: the toggle's own refresh brings the right list.
+      if (this.isDisposed || all !== this.showAll) {
         return;
       }
       for (const job of list.jobs) {
@@ -208,6 +247,23 @@ export class JobsModel implements IDisposable {
     }
   }
 
+  /** Ask who the user is; a failure leaves `user` unknown until the next list. */
+  private async _identify(): Promise<void> {
+    try {
+      const user = await this._client.whoami();
+      if (!this.isDisposed) {
+        this._user = user;
+      }
+    } catch {
+      // The list request reports the bridge's trouble.
+    }
+  }
+
+  /** Whether a job belongs to the user (unknown user: assume so). */
+  private _isMine(job: Bridge.Job): boolean {
+    return this._user === null || job.owner === this._user.name;
+  }
+
   private _upsert(job: Bridge.Job, emit = true): void {
     if (this.isDisposed) {
       return;
@@ -225,7 +281,9 @@ export class JobsModel implements IDisposable {
     }
     jobs.sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
     this._jobs = jobs;
+    // Only the user's own jobs are announced, not those an admin watches.
     const ended =
+      this._isMine(job) &&
       JobsModel.isTerminal(job.state) &&
       ((previous !== null && !JobsModel.isTerminal(previous.state)) ||
         (previous === null && this._watching.has(job.id)));
@@ -244,7 +302,8 @@ export class JobsModel implements IDisposable {
   }
 
   private _onEvent(_: Bridge.IEventStream, event: Bridge.BridgeEvent): void {
-    if (event.type === 'job') {
+    // Admins get every user's jobs over the stream; keep them only when asked.
+    if (event.type === 'job' && (this.showAll || this._isMine(event.job))) {
       this._upsert(event.job);
     }
   }
@@ -265,6 +324,8 @@ export class JobsModel implements IDisposable {
 
   private _onBaseUrlChanged(): void {
     this._jobs = [];
+    this._user = null;
+    this._showAll = false;
     this._error = null;
     this._loading = true;
     this._stream?.dispose();
@@ -283,6 +344,8 @@ export class JobsModel implements IDisposable {
   private _forced = false;
   private _jobs: readonly Bridge.Job[] = [];
   private _filters: JobsModel.IFilters = {};
+  private _user: Bridge.Whoami | null = null;
+  private _showAll = false;
   private _selectedId: string | null = null;
   private _error: Error | null = null;
   private _actionError: Error | null = null;

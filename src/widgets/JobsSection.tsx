@@ -46,7 +46,15 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
           {props.live ? trans.__('live') : trans.__('polling')}
         </span>
       </h3>
-      <JobsSection.Filters filters={props.filters} onChange={props.onFilters} />
+      <JobsSection.Filters
+        filters={props.filters}
+        onChange={props.onFilters}
+        allUsers={
+          props.canShowAll
+            ? { checked: props.showAll, onChange: props.onShowAll }
+            : null
+        }
+      />
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {props.actionError && (
         <div className="jp-hpc-Alert jp-mod-warning" role="alert">
@@ -93,7 +101,12 @@ export namespace JobsSection {
     actionError: Error | null;
     loading: boolean;
     live: boolean;
+    /** Whether the "All users" toggle is offered (hub admins). */
+    canShowAll: boolean;
+    /** Whether every user's jobs are listed (the owner is shown then). */
+    showAll: boolean;
     onFilters: (filters: JobsModel.IFilters) => void;
+    onShowAll: (on: boolean) => void;
     onSelect: (id: string | null) => void;
     onAction: (job: Bridge.Job, action: Bridge.JobAction) => void;
     onLog: (job: Bridge.Job, element: number) => void;
@@ -101,10 +114,12 @@ export namespace JobsSection {
     onRetry: () => Promise<void>;
   }
 
-  /** State, name and date filters. */
+  /** State, name and date filters; for admins, the "All users" toggle. */
   export function Filters(props: {
     filters: JobsModel.IFilters;
     onChange: (filters: JobsModel.IFilters) => void;
+    /** The "All users" toggle, or `null` to leave it out. */
+    allUsers?: { checked: boolean; onChange: (on: boolean) => void } | null;
   }): JSX.Element {
     const trans = useTranslator();
     const { filters, onChange } = props;
@@ -151,6 +166,19 @@ export namespace JobsSection {
             onChange({ ...filters, since: event.target.value || undefined })
           }
         />
+        {props.allUsers && (
+          <label
+            className="jp-hpc-JobFilters-all"
+            title={trans.__("Show every user's jobs (admins)")}
+          >
+            <input
+              type="checkbox"
+              checked={props.allUsers.checked}
+              onChange={event => props.allUsers?.onChange(event.target.checked)}
+            />
+            {trans.__('All users')}
+          </label>
+        )}
       </div>
     );
   }
@@ -271,6 +299,9 @@ export namespace JobsSection {
         <td className="jp-hpc-JobTable-name">
           <span className="jp-hpc-JobTable-jobName">{job.name}</span>
           <span className="jp-hpc-JobTable-id">
+            {props.showAll && (
+              <span className="jp-hpc-JobTable-owner">{`${job.owner} · `}</span>
+            )}
             {job.slurmId
               ? trans.__('%1 · SLURM %2', job.id, job.slurmId)
               : job.id}
@@ -558,8 +589,13 @@ export class JobsSectionWidget extends ReactWidget {
                 actionError={model.actionError}
                 loading={model.loading}
                 live={model.live}
+                canShowAll={model.canShowAll}
+                showAll={model.showAll}
                 onFilters={filters => {
                   model.filters = filters;
+                }}
+                onShowAll={on => {
+                  model.showAll = on;
                 }}
                 onSelect={id => {
                   model.selectedId = id;

@@ -533,6 +533,56 @@ describe('bridge restart', () => {
   });
 });
 
+describe('queue: hold and release', () => {
+  it('shows a waiting job its queue position, holds it and releases it', async () => {
+    // Both CPUs of the node busy, so the next job has to wait in the queue.
+    const blocker = await submit(
+      alice,
+      request(notebook(code('import time\ntime.sleep(120)')), {
+        name: 'it-blocker',
+        resources: { cpus: 2 }
+      })
+    );
+    await waitFor(alice, blocker.id, j => j.state === 'RUNNING');
+    const waiting = await submit(
+      alice,
+      request(PARAMETERISED, { name: 'it-queued', parameters: { x: 5 } })
+    );
+    const pending = await waitFor(
+      alice,
+      waiting.id,
+      j => j.state === 'PENDING' && j.queuePosition !== null
+    );
+    expect(pending.queuePosition).toBeGreaterThanOrEqual(1);
+
+    const held = await bridge(`/api/v1/jobs/${waiting.id}/hold`, alice, {
+      method: 'POST'
+    });
+    expect(held.status).toBe(200);
+    const onHold = await waitFor(alice, waiting.id, j =>
+      /held/i.test(j.elements[0]?.reason ?? '')
+    );
+    expect(onHold.state).toBe('PENDING');
+
+    const released = await bridge(`/api/v1/jobs/${waiting.id}/release`, alice, {
+      method: 'POST'
+    });
+    expect(released.status).toBe(200);
+    await waitFor(
+      alice,
+      waiting.id,
+      j => !/held/i.test(j.elements[0]?.reason ?? '')
+    );
+
+    await bridge(`/api/v1/jobs/${blocker.id}/cancel`, alice, {
+      method: 'POST'
+    });
+    const done = await waitFor(alice, waiting.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    expect(outputText(await output(alice, waiting.id))).toContain('10');
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents every jobs route', async () => {
     const res = await bridge('/api/v1/openapi.json');
