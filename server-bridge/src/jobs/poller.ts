@@ -11,7 +11,7 @@ import type { IClusterAccess } from '../credentials/access';
 import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import type { JobEvents } from './events';
 import { isTerminal, type IJobRecord, type JobTable } from './table';
-import { applyTick, missingFromQueue, snapshot } from './track';
+import { applyTick, needingAccounting, snapshot } from './track';
 import { postWebhook } from './webhook';
 
 export interface IPollerDeps {
@@ -99,7 +99,7 @@ export class JobPoller {
     }
     this.ticks += 1;
     const snap = snapshot(await queue.queue());
-    const missing = missingFromQueue(
+    const missing = needingAccounting(
       active.map(r => r.job),
       snap
     );

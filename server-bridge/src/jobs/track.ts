@@ -149,10 +149,11 @@ export function applyTick(
       return el;
     }
     const q = queue.byKey.get(el.slurmId);
-    if (q !== undefined) {
-      return { ...fromQueue(el, q, nowMs), maxRssMB: el.maxRssMB };
-    }
     const a = accounting.get(el.slurmId);
+    if (q !== undefined) {
+      const next = fromQueue(el, q, nowMs);
+      return { ...next, maxRssMB: a?.maxRssMB ?? el.maxRssMB };
+    }
     return a === undefined ? el : fromAccounting(el, a);
   });
   const state = overallState(elements.map(e => e.state));
@@ -177,19 +178,22 @@ export function applyTick(
 }
 
 /** Slurm ids to ask accounting about: the base id of jobs with elements missing from the queue. */
-export function missingFromQueue(
+/**
+ * Base ids of the jobs whose accounting record this tick needs: elements that left the
+ * queue, and elements the queue shows ending now (accounting holds their MaxRSS).
+ */
+export function needingAccounting(
   jobs: readonly Job[],
   queue: IQueueSnapshot
 ): string[] {
   const ids = new Set<string>();
   for (const job of jobs) {
     for (const el of job.elements) {
-      if (
-        el.slurmId !== null &&
-        !isTerminal(el.state) &&
-        !queue.byKey.has(el.slurmId) &&
-        job.slurmId !== null
-      ) {
+      if (el.slurmId === null || isTerminal(el.state) || job.slurmId === null) {
+        continue;
+      }
+      const q = queue.byKey.get(el.slurmId);
+      if (q === undefined || isTerminal(mapSlurmState(q.state))) {
         ids.add(job.slurmId);
       }
     }

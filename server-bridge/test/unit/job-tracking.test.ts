@@ -5,7 +5,7 @@ import { parseSacct, parseSqueue } from '../../src/adapters/ssh/queue';
 import type { Job, JobElement } from '../../src/contract';
 import {
   applyTick,
-  missingFromQueue,
+  needingAccounting,
   overallState,
   queuePositions,
   snapshot
@@ -117,13 +117,56 @@ describe('applyTick', () => {
     ).toBe('CANCELLED');
   });
 
+  it('asks accounting about a job the queue shows ending, for its MaxRSS', () => {
+    const ending = {
+      key: '21',
+      jobId: 21,
+      baseId: 21,
+      state: 'COMPLETED',
+      reason: null,
+      node: 'node1',
+      partition: 'cpu',
+      priority: 1,
+      user: 'alice',
+      submitTime: 1795602400,
+      startTime: 1795602401,
+      endTime: 1795602404,
+      exitStatus: 0
+    };
+    const snap = snapshot([ending]);
+    const j = job('21', [element(0, '21')]);
+    expect(needingAccounting([j], snap)).toEqual(['21']);
+    const acct = new Map([
+      [
+        '21',
+        {
+          key: '21',
+          state: 'COMPLETED',
+          reason: null,
+          node: 'node1',
+          exitCode: '0:0',
+          elapsedSeconds: 3,
+          startTime: 1795602401,
+          endTime: 1795602404,
+          maxRssMB: 136.5
+        }
+      ]
+    ]);
+    const done = applyTick(j, snap, acct, NOW);
+    expect(done.elements[0]).toMatchObject({
+      state: 'COMPLETED',
+      maxRssMB: 136.5
+    });
+    expect(needingAccounting([done], snap)).toEqual([]);
+  });
+
   it('asks accounting only about jobs that left the queue, and uses its records', () => {
     const snap = snapshot([]);
     const j = job(
       '7',
       [0, 1, 2].map(i => element(i, `7_${i}`))
     );
-    expect(missingFromQueue([j], snap)).toEqual(['7']);
+    expect(needingAccounting([j], snap)).toEqual(['7']);
     const acct = new Map(
       parseSacct(fixture('sacct-parsable.txt')).map(r => [r.key, r])
     );
