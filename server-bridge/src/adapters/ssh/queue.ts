@@ -10,7 +10,7 @@
  * (checked on this stack, see test/fixtures/sacct-22.05.json vs sacct-parsable.txt).
  */
 import { z } from 'zod';
-import type { JobState } from '../../contract';
+import { JobStateSchema, type JobState } from '../../contract';
 import type { IAccountingRecord, IQueueRecord } from '../../ports/slurm';
 
 const SqueueJobSchema = z.looseObject({
@@ -173,21 +173,10 @@ export function parseSacct(text: string): IAccountingRecord[] {
   return [...byKey.values()];
 }
 
-const DIRECT: ReadonlySet<string> = new Set<JobState>([
-  'PENDING',
-  'RUNNING',
-  'SUSPENDED',
-  'COMPLETING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMEOUT',
-  'OUT_OF_MEMORY',
-  'NODE_FAIL',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE'
-]);
+/** SLURM names that are the contract's own (all but the bridge's SUBMITTED and UNKNOWN). */
+const DIRECT: ReadonlySet<string> = new Set<JobState>(
+  JobStateSchema.options.filter(s => s !== 'SUBMITTED' && s !== 'UNKNOWN')
+);
 
 /** SLURM's state names → the contract's; rare transitional states fold into the nearest. */
 export function mapSlurmState(state: string): JobState {
