@@ -73,6 +73,56 @@ test.describe('Jobs', () => {
     ).toBeVisible();
   });
 
+  test('a sweep from the dialog runs as one array with an output per value', async ({
+    page,
+    playwright,
+    tmpPath
+  }) => {
+    const api = await userApi(playwright);
+    const notebook = `${tmpPath}/sweep.ipynb`;
+    await saveNotebook(api, notebook, [
+      { source: 'x = 1', tags: ['parameters'] },
+      { source: 'print(f"y = {x * 2}")' }
+    ]);
+    await api.dispose();
+    const name = `sweep-${Date.now().toString(36)}`;
+    const bridge = new HpcBridgePage(page);
+
+    await page.notebook.openByPath(notebook);
+    await bridge.open();
+    await page
+      .getByRole('button', { name: SELECTORS.submitButton })
+      .first()
+      .click();
+    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    await dialog.getByLabel('Job name').fill(name);
+    await dialog.getByLabel('Sweep values of x').fill('1, 2, 3');
+    await expect(dialog).toContainText('3 jobs in one array');
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect(dialog).toBeHidden();
+
+    await expect(bridge.jobState(name)).toHaveText('COMPLETED', {
+      timeout: JOB_TIMEOUT
+    });
+    const row = bridge.jobRow(name);
+    const jobId = await row.getAttribute('data-job-id');
+    await row.getByRole('button', { name: 'Details' }).click();
+    const elements = bridge.jobs.getByRole('list', { name: 'Array elements' });
+    await expect(elements.getByRole('listitem')).toHaveCount(3);
+    await elements
+      .getByRole('listitem', { name: 'Element 2' })
+      .getByRole('button', { name: 'Open output' })
+      .click();
+    await expect(
+      page.getByRole('tab', { name: `sweep.job-${jobId}-2.ipynb` })
+    ).toBeVisible();
+    await expect(
+      page
+        .locator('.jp-NotebookPanel:visible .jp-OutputArea-output')
+        .getByText('y = 6')
+    ).toBeVisible();
+  });
+
   test('run selected cells on the cluster: outputs land under their cells', async ({
     page,
     playwright,
