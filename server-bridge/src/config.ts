@@ -342,6 +342,10 @@ export function configSchema(ctx: ILoadContext) {
           'must be 64 hex characters (a 32-byte key)'
         )
         .optional(),
+      /** Job webhooks: by default only to public addresses (no loopback, private, link-local). */
+      webhooks: z
+        .strictObject({ allowPrivateNetworks: z.boolean().default(false) })
+        .default({ allowPrivateNetworks: false }),
       /** Job presets offered to users (partition, resources with ranges). */
       profiles: z
         .array(

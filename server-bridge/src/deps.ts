@@ -78,7 +78,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
         access,
         events,
         logger: logger.child({ component: 'poller', cluster: c.name }),
-        intervalMs: c.pollSeconds * 1000
+        intervalMs: c.pollSeconds * 1000,
+        webhooks: config.webhooks
       })
     );
   }

@@ -12,7 +12,7 @@ import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import type { JobEvents } from './events';
 import { isTerminal, type IJobRecord, type JobTable } from './table';
 import { applyTick, needingAccounting, snapshot } from './track';
-import { postWebhook } from './webhook';
+import { postWebhook, type IWebhookOptions } from './webhook';
 
 export interface IPollerDeps {
   cluster: string;
@@ -22,8 +22,8 @@ export interface IPollerDeps {
   events: JobEvents;
   logger: Pick<BaseLogger, 'info' | 'warn' | 'debug'>;
   intervalMs: number;
-  /** For tests; default the global fetch. */
-  fetchImpl?: typeof fetch;
+  /** How webhooks are called (the admin's policy; fakes in unit tests). */
+  webhooks: IWebhookOptions;
 }
 
 export class JobPoller {
@@ -133,7 +133,7 @@ export class JobPoller {
               rec.webhookUrl,
               next,
               this.deps.logger,
-              this.deps.fetchImpl
+              this.deps.webhooks
             );
           }
         }

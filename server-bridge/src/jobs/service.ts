@@ -2,6 +2,7 @@
  * Jobs: submit (prepare notebooks, write the working directory over SFTP, sbatch as the
  * user), list/read with ownership checks, actions, log and output files.
  */
+import { isPublicAddress, literalAddress } from './webhook-target';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -76,9 +77,24 @@ export function resolveResources(
   return out;
 }
 
-/** A webhook must not point back at the bridge (directly or through the hub's proxy). */
+/**
+ * A webhook must not point back at the bridge (directly or through the hub's proxy), nor,
+ * unless the admin allows private networks, at a non-public address literal. Names are
+ * checked again after DNS when the webhook is called.
+ */
 export function checkWebhookUrl(url: string, config: BridgeConfig): void {
   const u = new URL(url);
+  const literal = u.hostname === 'localhost' ? '127.0.0.1' : literalAddress(u);
+  if (
+    !config.webhooks.allowPrivateNetworks &&
+    literal !== null &&
+    !isPublicAddress(literal)
+  ) {
+    throw new HttpError(
+      'bad_request',
+      'webhookUrl must be a public address (the bridge does not call loopback or private networks)'
+    );
+  }
   const loopback = ['localhost', '127.0.0.1', '[::1]', config.listen.host];
   const port =
     u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);

@@ -1,13 +1,31 @@
 /** POSTs a finished job to its webhook: 5 s timeout, one retry, failures only logged. */
 import type { BaseLogger } from 'pino';
 import type { Job } from '../contract';
+import { webhookRefusal, type Lookup } from './webhook-target';
+
+export interface IWebhookOptions {
+  /** The admin's `webhooks.allowPrivateNetworks`. */
+  allowPrivateNetworks: boolean;
+  fetchImpl?: typeof fetch;
+  lookup?: Lookup;
+}
 
 export async function postWebhook(
   url: string,
   job: Job,
   logger: Pick<BaseLogger, 'info' | 'warn'>,
-  fetchImpl: typeof fetch = fetch
+  options: IWebhookOptions
 ): Promise<boolean> {
+  const fetchImpl = options.fetchImpl ?? fetch;
+  if (!options.allowPrivateNetworks) {
+    const refusal = await webhookRefusal(url, options.lookup).catch(
+      (e: unknown) => `lookup failed: ${(e as Error).message}`
+    );
+    if (refusal !== null) {
+      logger.warn({ job: job.id, reason: refusal }, 'webhook refused');
+      return false;
+    }
+  }
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
       const res = await fetchImpl(url, {

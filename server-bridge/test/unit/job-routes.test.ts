@@ -141,10 +141,15 @@ async function harness(): Promise<IHarness> {
     events,
     logger,
     intervalMs: 1000,
-    fetchImpl: (async (_url: string, init: RequestInit) => {
-      webhooks.push(JSON.parse(String(init.body)));
-      return new Response('ok');
-    }) as typeof fetch
+    webhooks: {
+      allowPrivateNetworks: false,
+      // example.org as DNS would answer; no network in unit tests.
+      lookup: async () => ['93.184.215.14'],
+      fetchImpl: (async (_url: string, init: RequestInit) => {
+        webhooks.push(JSON.parse(String(init.body)));
+        return new Response('ok');
+      }) as typeof fetch
+    }
   });
   const { app } = await testApp({
     config: cfg,
