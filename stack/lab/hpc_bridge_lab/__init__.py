@@ -128,7 +128,7 @@ class HpcBridgeLabApp(LabServerApp):
     @default("labextensions_path")
     def _default_labextensions_path(self):
         # The app's own prebuilt extensions first, then the standard Jupyter
-        # paths (where `pip install`ed extensions land). `extra_labextensions_path`
+        # paths (where extensions installed by Python packages land). `extra_labextensions_path`
         # stays free for the user.
         return [os.path.join(lab_root(), "labextensions")] + jupyter_path("labextensions")
 
