@@ -56,9 +56,7 @@ export class CredentialService {
   ): IUserKey {
     let row = this.table.get(user, cluster.name);
     if (row === undefined) {
-      const pair = utils.generateKeyPairSync('ed25519', {
-        comment: `hpc-bridge ${user}@${cluster.name}`
-      });
+      const pair = usableKeyPair(`hpc-bridge ${user}@${cluster.name}`);
       this.table.insert({
         user,
         cluster: cluster.name,
@@ -97,4 +95,23 @@ export class CredentialService {
       }
     };
   }
+}
+
+/**
+ * A new ed25519 pair that ssh2 can read back. About 1 in 200 private keys from
+ * ssh2's own generator fails its parser ("Malformed OpenSSH private key"), which
+ * would lock the user out for good; such a pair is thrown away.
+ */
+export function usableKeyPair(
+  comment: string,
+  generate: () => { public: string; private: string } = () =>
+    utils.generateKeyPairSync('ed25519', { comment })
+): { public: string; private: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = generate();
+    if (!(utils.parseKey(pair.private) instanceof Error)) {
+      return pair;
+    }
+  }
+  throw new Error('could not generate a usable SSH key');
 }

@@ -1,6 +1,11 @@
 import { decryptSecret, encryptSecret } from '../../src/credentials/crypto';
 import { clusterUserOf } from '../../src/credentials/access';
-import { CredentialService, fingerprint } from '../../src/credentials/service';
+import { utils } from 'ssh2';
+import {
+  CredentialService,
+  fingerprint,
+  usableKeyPair
+} from '../../src/credentials/service';
 import { Store } from '../../src/store';
 
 const KEY = 'a'.repeat(64);
@@ -22,6 +27,33 @@ describe('encryption of SSH keys at rest', () => {
     );
     expect(() => decryptSecret(KEY, sealed, 'ssh-key\0bob\0demo')).toThrow();
     expect(() => encryptSecret('short', 'x', 'y')).toThrow(/64 hex/);
+  });
+});
+
+describe('usableKeyPair', () => {
+  it('throws away a pair whose private key ssh2 cannot read back', () => {
+    const good = utils.generateKeyPairSync('ed25519');
+    const pairs = [
+      { public: good.public, private: 'not a key' },
+      { public: good.public, private: good.private }
+    ];
+    const pair = usableKeyPair('test', () => pairs.shift()!);
+    expect(pair.private).toBe(good.private);
+    expect(pairs).toEqual([]);
+  });
+
+  it('gives up rather than storing an unusable key', () => {
+    expect(() =>
+      usableKeyPair('test', () => ({ public: 'x', private: 'not a key' }))
+    ).toThrow(/usable SSH key/);
+  });
+
+  it('returns keys that parse, many times over', () => {
+    for (let i = 0; i < 300; i++) {
+      expect(utils.parseKey(usableKeyPair('test').private)).not.toBeInstanceOf(
+        Error
+      );
+    }
   });
 });
 
