@@ -1,13 +1,12 @@
 /*
  * galata's test, adapted to a single-user server behind JupyterHub.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 
 import { test as galataTest } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 
-import { TOKEN_FILE, USER_SERVER_URL } from '../hub';
+import { contentsUrl, userApi } from './helpers/contents';
 
 export { expect } from '@jupyterlab/galata';
 
@@ -15,10 +14,6 @@ interface IContentsModel {
   path: string;
   type: string;
   content: IContentsModel[] | null;
-}
-
-function contentsUrl(itemPath: string): string {
-  return `${USER_SERVER_URL}/api/contents/${itemPath.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** Deletes a folder and what it holds (jupyter-server 1.23 refuses non-empty ones). */
@@ -45,10 +40,7 @@ export const test = galataTest.extend({
   // galata's own tmpPath calls /api/contents at the host root, which is the
   // hub here, not the user's server (/user/NAME/api/contents).
   tmpPath: async ({ playwright, serverFiles }, use, testInfo) => {
-    const token = fs.readFileSync(TOKEN_FILE, 'utf8').trim();
-    const api = await playwright.request.newContext({
-      extraHTTPHeaders: { Authorization: `token ${token}` }
-    });
+    const api = await userApi(playwright);
     const folder = `ui-tests-${path.basename(testInfo.outputDir).replace(/-retry\d+$/i, '')}`;
     await deleteTree(api, folder);
     const created = await api.put(contentsUrl(folder), {

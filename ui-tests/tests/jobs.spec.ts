@@ -5,12 +5,31 @@
 import * as path from 'path';
 
 import { expect, test } from './fixtures';
-import { saveNotebook, userApi } from './helpers/contents';
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { PlaywrightWorkerArgs } from '@playwright/test';
+
+import { saveNotebook, userApi, type ITestCell } from './helpers/contents';
 import { HpcBridgePage, SELECTORS } from './helpers/hpc-bridge-page';
 
 const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
 /** SLURM runs these in seconds; the margin is for a loaded 2-core machine. */
 const JOB_TIMEOUT = 120_000;
+
+/** Saves a notebook on the user's server, opens it and shows the HPC Bridge panel. */
+async function openWithPanel(
+  page: IJupyterLabPageFixture,
+  playwright: PlaywrightWorkerArgs['playwright'],
+  notebook: string,
+  cells: ITestCell[]
+): Promise<HpcBridgePage> {
+  const api = await userApi(playwright);
+  await saveNotebook(api, notebook, cells);
+  await api.dispose();
+  const bridge = new HpcBridgePage(page);
+  await page.notebook.openByPath(notebook);
+  await bridge.open();
+  return bridge;
+}
 
 test.describe('Jobs', () => {
   test('submit a parameterised notebook from the toolbar, watch it complete, open the output', async ({
@@ -18,18 +37,12 @@ test.describe('Jobs', () => {
     playwright,
     tmpPath
   }) => {
-    const api = await userApi(playwright);
     const notebook = `${tmpPath}/double.ipynb`;
-    await saveNotebook(api, notebook, [
+    const name = `double-${Date.now().toString(36)}`;
+    const bridge = await openWithPanel(page, playwright, notebook, [
       { source: 'x = 1', tags: ['parameters'] },
       { source: 'y = x * 2\nprint(f"y = {y}")' }
     ]);
-    await api.dispose();
-    const name = `double-${Date.now().toString(36)}`;
-    const bridge = new HpcBridgePage(page);
-
-    await page.notebook.openByPath(notebook);
-    await bridge.open();
     await page
       .getByRole('button', { name: SELECTORS.submitButton })
       .first()
@@ -78,18 +91,12 @@ test.describe('Jobs', () => {
     playwright,
     tmpPath
   }) => {
-    const api = await userApi(playwright);
     const notebook = `${tmpPath}/sweep.ipynb`;
-    await saveNotebook(api, notebook, [
+    const name = `sweep-${Date.now().toString(36)}`;
+    const bridge = await openWithPanel(page, playwright, notebook, [
       { source: 'x = 1', tags: ['parameters'] },
       { source: 'print(f"y = {x * 2}")' }
     ]);
-    await api.dispose();
-    const name = `sweep-${Date.now().toString(36)}`;
-    const bridge = new HpcBridgePage(page);
-
-    await page.notebook.openByPath(notebook);
-    await bridge.open();
     await page
       .getByRole('button', { name: SELECTORS.submitButton })
       .first()
@@ -128,18 +135,12 @@ test.describe('Jobs', () => {
     playwright,
     tmpPath
   }) => {
-    const api = await userApi(playwright);
     const notebook = `${tmpPath}/cells.ipynb`;
-    await saveNotebook(api, notebook, [
+    const bridge = await openWithPanel(page, playwright, notebook, [
       { source: 'base = 40', tags: ['setup'] },
       { source: 'print(f"answer = {base + 2}")' },
       { source: 'print("this cell was not selected")' }
     ]);
-    await api.dispose();
-    const bridge = new HpcBridgePage(page);
-
-    await page.notebook.openByPath(notebook);
-    await bridge.open();
     await page.notebook.selectCells(1);
     await page.notebook
       .getCellLocator(1)

@@ -10,7 +10,6 @@ import {
 import {
   INJECTED_TAG,
   NotebookRequestError,
-  parametersCellValues,
   parametersSource,
   prepareNotebook,
   pythonLiteral
@@ -234,34 +233,5 @@ describe('injected parameters under Python', () => {
     expect(parametersSource(parameters).split('\n')).toHaveLength(
       names.length + 2
     );
-  });
-});
-
-describe('parametersCellValues', () => {
-  it('reads the simple assignments of the parameters cell', () => {
-    expect(parametersCellValues(fixture('params.ipynb'))).toEqual({
-      alpha: '0.5',
-      name: '"default"',
-      steps: '3',
-      labels: '["a", "b"]'
-    });
-  });
-
-  it('skips what it cannot read and keeps comments out', () => {
-    const nb = fixture('params.ipynb');
-    nb.cells[2].source = [
-      'a = "x # not a comment"  # a comment\n',
-      'b = [1,\n',
-      '     2]\n',
-      '    c = 1\n',
-      'd == 2\n',
-      'e = \n',
-      "f = 'it\\'s'\n"
-    ];
-    expect(parametersCellValues(nb)).toEqual({
-      a: '"x # not a comment"',
-      f: "'it\\'s'"
-    });
-    expect(parametersCellValues(fixture('failing.ipynb'))).toEqual({});
   });
 });
