@@ -243,6 +243,135 @@ function uniqueNames(
   });
 }
 
+const UNITS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40
+};
+
+/** Bytes as a number or a string such as `500MB` or `10GiB`. */
+export const byteSizeSchema = z
+  .union([z.number().int().positive(), z.string()])
+  .transform((v, tx) => {
+    if (typeof v === 'number') {
+      return v;
+    }
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(v);
+    const unit = UNITS[(m?.[2] ?? '').toUpperCase()];
+    if (m === null || unit === undefined) {
+      tx.addIssue({
+        code: 'custom',
+        message: 'a size such as 500MB, 10GiB or a number of bytes'
+      });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * unit);
+  });
+
+/** Where a tier's files live. */
+export type ITierLocation =
+  | {
+      s3: { store: string; bucket: string; prefix: string };
+    }
+  | { sftp: { cluster: string; path: string } };
+
+const groupListSchema = z
+  .array(z.string().min(1))
+  .describe('hub groups; "*" means every user');
+
+const locationTemplate = z
+  .string()
+  .refine(
+    t => !/\{(?!user\}|group\})[^}]*\}/.test(t),
+    'only the placeholders {user} and {group} are allowed'
+  )
+  .refine(
+    t => !t.split('/').some(s => s === '..' || s === '.'),
+    'no "." or ".." segments'
+  );
+
+/**
+ * A storage tier: exactly one of `s3` (bucket + prefix template) or `sftp` (a path
+ * template on a cluster, accessed as the user). `{user}` is the hub user (for sftp: the
+ * cluster account); `{group}` makes one root per listed group the user is in.
+ */
+const tierSchema = z
+  .strictObject({
+    name: nameSchema,
+    title: z.string().min(1),
+    description: z.string().optional(),
+    class: z.enum(['scratch', 'project', 'archive', 'public', 'sensitive']),
+    s3: z
+      .strictObject({
+        store: nameSchema,
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+        prefix: locationTemplate
+          .refine(
+            p => p === '' || (p.endsWith('/') && !p.startsWith('/')),
+            'empty, or a relative prefix ending in "/"'
+          )
+          .default('{user}/')
+      })
+      .optional(),
+    sftp: z
+      .strictObject({
+        cluster: nameSchema,
+        path: locationTemplate.refine(
+          p => p.startsWith('/') && !/[\0\\]/.test(p),
+          'an absolute path'
+        )
+      })
+      .optional(),
+    read: groupListSchema.default(['*']),
+    write: groupListSchema.default(['*']),
+    quota: byteSizeSchema.optional(),
+    retention: z.string().optional()
+  })
+  .superRefine((t, tx) => {
+    if ((t.s3 === undefined) === (t.sftp === undefined)) {
+      tx.addIssue({
+        code: 'custom',
+        message: 'a tier needs exactly one of s3 or sftp'
+      });
+    }
+    const template = t.s3?.prefix ?? t.sftp?.path ?? '';
+    if (template.includes('{group}') && [...t.read, ...t.write].includes('*')) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['read'],
+        message:
+          'a {group} location needs the groups listed in read/write, not "*"'
+      });
+    }
+    if (
+      t.sftp !== undefined &&
+      !template.includes('{user}') &&
+      !template.includes('{group}')
+    ) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['sftp', 'path'],
+        message: 'an sftp path needs {user} or {group}'
+      });
+    }
+  })
+  .transform(({ s3, sftp, ...t }) => {
+    const location: ITierLocation =
+      s3 !== undefined
+        ? { s3 }
+        : { sftp: sftp as { cluster: string; path: string } };
+    return { ...t, location };
+  });
+
 /** The config schema; a factory because defaults and secrets come from `env` and paths. */
 export function configSchema(ctx: ILoadContext) {
   const secret = secretSchema(ctx);
@@ -370,13 +499,34 @@ export function configSchema(ctx: ILoadContext) {
           z.strictObject({
             name: nameSchema,
             endpoint: httpUrl('must be an http(s) URL'),
+            /**
+             * The endpoint as browsers reach it. When set, uploads go straight from the
+             * browser to S3 with presigned part URLs (the endpoint must allow CORS from
+             * the hub's origin); otherwise they stream through the bridge.
+             */
+            publicEndpoint: httpUrl('must be an http(s) URL').optional(),
             region: z.string().min(1).default('us-east-1'),
             accessKeyId: secret,
             secretAccessKey: secret
           })
         )
         .default([])
-        .superRefine(uniqueNames, ALWAYS)
+        .superRefine(uniqueNames, ALWAYS),
+      storage: z
+        .strictObject({
+          /**
+           * Absolute URL of the hub as users reach it (e.g. https://hub.example.org), for
+           * share links; default: the scheme and host of the request that made the link.
+           */
+          linkBaseUrl: httpUrl('must be an http(s) URL')
+            .transform(u => u.replace(/\/+$/, ''))
+            .optional(),
+          tiers: z
+            .array(tierSchema)
+            .default([])
+            .superRefine(uniqueNames, ALWAYS)
+        })
+        .prefault({})
     })
     .transform((c, tx) => {
       // Not a field default: zod skips the schema of an absent optional key.
@@ -412,6 +562,27 @@ export function configSchema(ctx: ILoadContext) {
           });
         }
       });
+      c.storage.tiers.forEach((t, i) => {
+        if ('s3' in t.location) {
+          const store = t.location.s3.store;
+          if (!c.s3.some(k => k.name === store)) {
+            tx.addIssue({
+              code: 'custom',
+              path: ['storage', 'tiers', i, 's3', 'store'],
+              message: `no s3 store named "${store}"`
+            });
+          }
+        } else {
+          const cluster = t.location.sftp.cluster;
+          if (!c.clusters.some(k => k.name === cluster)) {
+            tx.addIssue({
+              code: 'custom',
+              path: ['storage', 'tiers', i, 'sftp', 'cluster'],
+              message: `no cluster named "${cluster}"`
+            });
+          }
+        }
+      });
       return { ...c, secretKey };
     });
 }
@@ -420,6 +591,7 @@ export type BridgeConfig = z.output<ReturnType<typeof configSchema>>;
 export type ClusterConfig = BridgeConfig['clusters'][number];
 export type S3Config = BridgeConfig['s3'][number];
 export type ProfileConfig = BridgeConfig['profiles'][number];
+export type TierConfig = BridgeConfig['storage']['tiers'][number];
 
 function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;

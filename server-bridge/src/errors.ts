@@ -23,6 +23,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   rate_limited: 429,
   upstream_unavailable: 503,
   cluster_auth_failed: 412,
+  quota_exceeded: 413,
   internal: 500
 };
 

@@ -21,6 +21,8 @@ export const ErrorCodeSchema = z.enum([
   'upstream_unavailable',
   /** The cluster refused the user's key; `details` is an SshCredential to install. */
   'cluster_auth_failed',
+  /** A write would exceed the tier's quota; nothing was written. */
+  'quota_exceeded',
   'internal'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -146,7 +148,40 @@ export const Routes = {
   jobOutput: (id: string) =>
     `${API_PREFIX}/jobs/${encodeURIComponent(id)}/output`,
   events: `${API_PREFIX}/events`,
-  sshCredential: `${API_PREFIX}/credentials/ssh`
+  sshCredential: `${API_PREFIX}/credentials/ssh`,
+  tiers: `${API_PREFIX}/tiers`,
+  tierFiles: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/files`,
+  tierStat: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/stat`,
+  tierContent: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/content`,
+  tierMkdir: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/mkdir`,
+  tierRename: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/rename`,
+  tierCopy: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/copy`,
+  tierUploads: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/uploads`,
+  tierUpload: (tier: string, uploadId: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/uploads/${encodeURIComponent(uploadId)}`,
+  tierUploadPart: (tier: string, uploadId: string, partNumber: number) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`,
+  tierUploadComplete: (tier: string, uploadId: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/uploads/${encodeURIComponent(uploadId)}/complete`,
+  tierLinks: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/links`,
+  tierCodeAccess: (tier: string) =>
+    `${API_PREFIX}/tiers/${encodeURIComponent(tier)}/code-access`,
+  transfer: (id: string) => `${API_PREFIX}/transfers/${encodeURIComponent(id)}`,
+  links: `${API_PREFIX}/links`,
+  link: (id: string) => `${API_PREFIX}/links/${encodeURIComponent(id)}`,
+  /** Anonymous: the shared file itself. */
+  publicLink: (id: string) =>
+    `${API_PREFIX}/public/links/${encodeURIComponent(id)}`,
+  audit: `${API_PREFIX}/audit`
 } as const;
 
 export * from './jobs';
+export * from './storage';
