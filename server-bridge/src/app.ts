@@ -29,16 +29,20 @@ import { clustersRoutes } from './routes/clusters';
 import { credentialsRoutes } from './routes/credentials';
 import { eventsRoutes } from './routes/events';
 import { jobsRoutes } from './routes/jobs';
+import { auditRoutes } from './routes/audit';
+import { storageRoutes } from './routes/storage';
 import type {
   IClusterBackend,
   IJobsContext,
   IRouteContext,
-  IS3Backend
+  IS3Backend,
+  IStorageContext
 } from './routes/context';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { versionRoutes } from './routes/version';
 import { whoamiRoutes } from './routes/whoami';
+import type { StorageService } from './storage/service';
 import type { Store } from './store';
 import { BRIDGE_VERSION } from './version';
 
@@ -63,6 +67,8 @@ export interface IAppDeps {
     events: JobEvents;
     pingMs?: number;
   };
+  /** Storage tiers, links, uploads; their routes exist only when given. */
+  storage?: StorageService;
   /** Starts the job pollers; `main.ts` calls it once the app listens (tests do not). */
   startBackground?: () => void;
   /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
@@ -155,6 +161,18 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         await api.register(jobsRoutes, jobsCtx);
         await api.register(eventsRoutes, jobsCtx);
         await api.register(credentialsRoutes, jobsCtx);
+      }
+      await api.register(auditRoutes, { ...ctx, store: deps.store });
+      if (deps.storage !== undefined) {
+        const storageCtx: IStorageContext = {
+          ...ctx,
+          storage: deps.storage,
+          basePath: config.basePath,
+          ...(config.storage.linkBaseUrl === undefined
+            ? {}
+            : { linkBaseUrl: config.storage.linkBaseUrl })
+        };
+        await api.register(storageRoutes, storageCtx);
       }
     },
     { prefix }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
 import { HubApi } from './adapters/hub';
 import { S3Endpoint } from './adapters/s3/health';
+import { S3Store } from './adapters/s3/storage';
 import { SshPool, type ISshTarget } from './adapters/ssh/client';
 import { SshQueue, sshUserCluster } from './adapters/ssh/jobs';
 import { SshSlurm } from './adapters/ssh/slurm';
@@ -13,6 +14,8 @@ import { CredentialService } from './credentials/service';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
+import { guardedPort, TierPorts } from './storage/ports';
+import { StorageService } from './storage/service';
 import { Store } from './store';
 
 function target(
@@ -84,6 +87,29 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
     );
   }
   const s3 = config.s3.map(s => ({ name: s.name, port: new S3Endpoint(s) }));
+  const s3Stores = new Map(config.s3.map(s => [s.name, new S3Store(s)]));
+  const storage = new StorageService({
+    tiers: config.storage.tiers,
+    store,
+    ports: new TierPorts({
+      s3: new Map(
+        [...s3Stores].map(([name, store]) => [
+          name,
+          {
+            open: (bucket: string, prefix: string) =>
+              store.open(bucket, prefix),
+            browserReachable: store.config.publicEndpoint !== undefined
+          }
+        ])
+      ),
+      clusters: config.clusters,
+      // The session is opened per call; `run` maps a refused key to 412, no connection to 503.
+      sftp: (cluster, hubUser, root) =>
+        guardedPort(access.session(cluster, hubUser).storage(root), fn =>
+          access.run(cluster, hubUser, () => fn())
+        )
+    })
+  });
   return {
     config,
     logger,
@@ -93,6 +119,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
     clusters,
     s3,
     jobs: { service, access, events },
+    storage,
     startBackground: () => {
       for (const p of pollers.values()) {
         p.start();
@@ -105,6 +132,9 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
       pool.closeAll();
       for (const s of s3) {
         s.port.close();
+      }
+      for (const s of s3Stores.values()) {
+        s.close();
       }
       store.close();
     }

@@ -43,6 +43,10 @@ c.Authenticator.admin_users = {"admin"}
 c.JupyterHub.load_groups = {
     "ml101": ["alice", "bob"],
     "ml101-instructors": ["carol"],
+    # Storage tiers (stack/conf/bridge-config.yaml): project space per group, sensitive data.
+    "climate": ["alice"],
+    "genomics": ["bob"],
+    "medical": ["alice"],
 }
 
 # --- Services -----------------------------------------------------------------------------

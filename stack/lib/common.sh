@@ -151,6 +151,13 @@ ensure_secret() {
   chown "$owner" "$file"
 }
 
+# file_digest FILE: the sha256 of FILE, or nothing when it does not exist.
+file_digest() {
+  if [[ -f $1 ]]; then
+    sha256sum "$1" | cut -d' ' -f1
+  fi
+}
+
 # render TEMPLATE DEST [MODE] [OWNER]: replaces @NAME@ with the value of the shell variable
 # NAME for every name used in the template; fails on an unset one.
 render() {

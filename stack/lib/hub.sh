@@ -13,6 +13,11 @@ write_hub_secrets() {
   render "$STACK_CONF/bridge-config.yaml" "$BRIDGE_DIR/config.yaml" 600
 }
 
+# Both are read once at start: the hub's groups and services, the bridge's tiers and clusters.
+hub_config_digest() {
+  cat "$REPO_ROOT/stack/hub/jupyterhub_config.py" "$BRIDGE_DIR/config.yaml" | sha256sum | cut -d' ' -f1
+}
+
 hub_ok() { http_ok http://127.0.0.1:8081/hub/api/; }
 proxy_ok() { http_ok http://127.0.0.1:8000/hub/api/; }
 # /api/v1/version is the bridge's one public route.
@@ -26,12 +31,17 @@ start_hub() {
   if ((STACK_REBUILT)) && daemon_alive jupyterhub; then
     log "jupyterhub: restarting so that the bridge and new servers use the new build"
     stop_daemon jupyterhub
+  elif [[ $(hub_config_digest) != "$(cat "$HUB_DIR/config.digest" 2>/dev/null)" ]] &&
+    daemon_alive jupyterhub; then
+    log "jupyterhub: restarting for its or the bridge's changed configuration"
+    stop_daemon jupyterhub
   fi
   if ! daemon_alive jupyterhub; then
     # Children of a hub that was killed: the new hub cannot start its own while they hold the ports.
     stop_daemon bridge
     stop_daemon configurable-http-proxy
   fi
+  hub_config_digest >"$HUB_DIR/config.digest"
   # The proxy token goes through the environment, not argv (argv is world-readable in /proc).
   CONFIGPROXY_AUTH_TOKEN="$(<"$HUB_DIR/proxy.token")" HPC_LAB_RUNTIME="$LAB_RUNTIME" \
     start_daemon jupyterhub env -C "$HUB_DIR" \

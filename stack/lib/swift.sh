@@ -6,6 +6,10 @@ S3_DIR="$STACK_DIR/s3"
 # Swift account per S3 user: "alice:alice" is account alice, user alice.
 S3_USERS=(alice bob carol admin bridge)
 declare -A SWIFT_PORTS=([account]=6202 [container]=6201 [object]=6200)
+# Browser origins of the hub, allowed to PUT to presigned S3 URLs (comma-separated).
+HUB_ORIGINS=http://127.0.0.1:8000,http://localhost:8000
+# The storage tiers' buckets (stack/conf/bridge-config.yaml), in the bridge's S3 account.
+BRIDGE_BUCKETS=(hpc-project hpc-archive hpc-public hpc-sensitive)
 
 memcached_ok() { port_open 127.0.0.1 11211; }
 
@@ -56,10 +60,55 @@ start_swift() {
       render "$STACK_CONF/swift/server.conf" "$SWIFT_DIR/etc/$server-server.conf" 644
     start_daemon "swift-$server" "/usr/bin/swift-$server-server" "$SWIFT_DIR/etc/$server-server.conf" -v || true
   done
-  render "$STACK_CONF/swift/proxy-server.conf" "$SWIFT_DIR/etc/proxy-server.conf" 640 root:swift
+  local proxy_conf=$SWIFT_DIR/etc/proxy-server.conf before
+  before="$(file_digest "$proxy_conf")"
+  render "$STACK_CONF/swift/proxy-server.conf" "$proxy_conf" 640 root:swift
+  if [[ $(file_digest "$proxy_conf") != "$before" ]] && daemon_alive swift-proxy; then
+    log "swift-proxy: restarting for its changed configuration"
+    stop_daemon swift-proxy
+  fi
   start_daemon swift-proxy /usr/bin/swift-proxy-server "$SWIFT_DIR/etc/proxy-server.conf" -v || true
   for server in account container object; do
     wait_until "swift-$server" 60 port_open 127.0.0.1 "${SWIFT_PORTS[$server]}"
   done
   wait_until swift-proxy 60 swift_ok
+  ensure_buckets bridge "${BRIDGE_BUCKETS[@]}"
+}
+
+# swift_token ACCOUNT: a tempauth token of user ACCOUNT:ACCOUNT (Swift's native API: an S3
+# bucket is a Swift container of the account, and creating one needs no SigV4 signature).
+swift_token() {
+  local name=$1
+  # The key goes in through stdin, not argv (argv is world-readable in /proc).
+  printf 'X-Auth-User: %s:%s\nX-Auth-Key: %s\n' "$name" "$name" "$(<"$S3_DIR/$name.secret")" |
+    curl -sf -m 10 -o /dev/null -D - -H @- http://127.0.0.1:8080/auth/v1.0 |
+    tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
+}
+
+# buckets_exist ACCOUNT BUCKET...: succeeds when every bucket exists.
+buckets_exist() {
+  local name=$1 token bucket
+  shift
+  token="$(swift_token "$name")"
+  [[ -n $token ]] || return 1
+  for bucket in "$@"; do
+    [[ $(http_code -I -H "X-Auth-Token: $token" "http://127.0.0.1:8080/v1/AUTH_$name/$bucket") == 204 ]] ||
+      return 1
+  done
+}
+
+# ensure_buckets ACCOUNT BUCKET...: creates the missing buckets (PUT on a container is idempotent).
+ensure_buckets() {
+  local name=$1 token bucket code
+  shift
+  token="$(swift_token "$name")"
+  [[ -n $token ]] || die "swift: no tempauth token for $name:$name"
+  for bucket in "$@"; do
+    code="$(http_code -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:8080/v1/AUTH_$name/$bucket")"
+    case $code in
+      201) log "swift: bucket $bucket created for $name" ;;
+      202) ;;
+      *) die "swift: creating bucket $bucket for $name answered HTTP $code" ;;
+    esac
+  done
 }

@@ -49,5 +49,24 @@ setup_users() {
     ensure_key "$STACK_DIR/ssh/users/${name}_ed25519" "$name demo key"
     authorize_key "$name" "$STACK_DIR/ssh/users/${name}_ed25519.pub"
   done
+  setup_scratch
   log "users: ${DEMO_USERS[*]} $BRIDGE_UNIX_USER (group $COURSE_GROUP: ${COURSE_MEMBERS[*]})"
+}
+
+# The cluster's scratch space (the `scratch` storage tier): /scratch/USER, private to USER.
+SCRATCH_ROOT=/scratch
+
+setup_scratch() {
+  local name
+  install -d -m 755 -o root -g root "$SCRATCH_ROOT"
+  for name in "${DEMO_USERS[@]}"; do
+    install -d -m 700 -o "$name" -g "$name" "$SCRATCH_ROOT/$name"
+  done
+}
+
+scratch_ok() {
+  local name
+  for name in "${DEMO_USERS[@]}"; do
+    [[ $(stat -c '%U %a' "$SCRATCH_ROOT/$name") == "$name 700" ]] || return 1
+  done
 }

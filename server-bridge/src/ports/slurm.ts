@@ -1,4 +1,5 @@
 import type { Partition } from '../contract';
+import type { IStoragePort } from './storage';
 
 /** What the bridge needs from a SLURM cluster (for now: reads). */
 export interface ISlurmPort {
@@ -106,4 +107,6 @@ export interface IFileToWrite {
 export interface IUserClusterPort {
   slurm: IUserSlurmPort;
   files: IClusterFilesPort;
+  /** A storage port on the absolute directory `root` (a tier such as `/scratch/alice`). */
+  storage(root: string): IStoragePort;
 }

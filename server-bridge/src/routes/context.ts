@@ -6,6 +6,7 @@ import type { JobEvents } from '../jobs/events';
 import type { JobService } from '../jobs/service';
 import type { IS3Port } from '../ports/s3';
 import type { ISlurmPort } from '../ports/slurm';
+import type { StorageService } from '../storage/service';
 
 export interface IClusterBackend {
   name: string;
@@ -36,6 +37,15 @@ export interface IJobsContext extends IRouteContext {
   events: JobEvents;
   /** Seconds between SSE pings; default 15. */
   pingMs?: number;
+}
+
+/** What the storage routes need on top. */
+export interface IStorageContext extends IRouteContext {
+  storage: StorageService;
+  /** The bridge's URL path (`/services/hpc-bridge/`), for share links. */
+  basePath: string;
+  /** Absolute hub URL for share links; default: the request's scheme and host. */
+  linkBaseUrl?: string;
 }
 
 /** Error responses every authenticated route declares. */

@@ -60,5 +60,36 @@ export const migrations: readonly IMigration[] = [
       CREATE INDEX jobs_owner ON jobs (owner, submitted_at);
       CREATE INDEX jobs_active ON jobs (cluster, terminal);
     `
+  },
+  {
+    version: 3,
+    name: 'storage share links and upload sessions',
+    sql: `
+      CREATE TABLE share_links (
+        id          TEXT PRIMARY KEY,
+        tier        TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        -- the path inside the tier, as the owner sees it
+        path        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        revoked_at  TEXT
+      );
+      CREATE INDEX share_links_owner ON share_links (owner, created_at);
+      CREATE TABLE upload_sessions (
+        id            TEXT PRIMARY KEY,
+        tier          TEXT NOT NULL,
+        owner         TEXT NOT NULL,
+        path          TEXT NOT NULL,
+        s3_upload_id  TEXT NOT NULL,
+        mode          TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        part_size     INTEGER NOT NULL,
+        part_count    INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+      );
+      CREATE INDEX upload_sessions_owner ON upload_sessions (owner);
+    `
   }
 ];

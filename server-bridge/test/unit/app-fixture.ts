@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logging';
 import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
 import { Store } from '../../src/store';
 import { FakeCluster, fakeAccess } from './job-fakes';
+import { storageFixture } from './storage-fakes';
 
 export const BRIDGE_SCOPE = 'access:services!service=hpc-bridge';
 
@@ -142,6 +143,7 @@ export async function testApp(
       { name: 'demo', title: 'Demo', slurm: new FakeSlurm([CPU_PARTITION]) }
     ],
     s3: [],
+    storage: storageFixture(store).service,
     version: '9.9.9',
     close: async () => store.close(),
     ...overrides

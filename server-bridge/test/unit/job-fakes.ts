@@ -85,6 +85,9 @@ export class FakeCluster {
           dirs.forEach(d => this.dirs.add(d));
           files.forEach(f => this.files.set(f.path, Buffer.from(f.data)));
         }
+      },
+      storage: () => {
+        throw new Error('storage is not part of the job fakes');
       }
     };
   }

@@ -22,6 +22,7 @@ import {
 } from './queue';
 import * as sftp from './sftp';
 import { SlurmCommandError } from './slurm';
+import { sftpStorage } from './storage';
 
 const SLURM_ID = /^\d+(_\d+)?$/;
 
@@ -163,5 +164,9 @@ export class SftpFiles implements IClusterFilesPort {
 }
 
 export function sshUserCluster(conn: SshConnection): IUserClusterPort {
-  return { slurm: new SshUserSlurm(conn), files: new SftpFiles(conn) };
+  return {
+    slurm: new SshUserSlurm(conn),
+    files: new SftpFiles(conn),
+    storage: root => sftpStorage(conn, root)
+  };
 }

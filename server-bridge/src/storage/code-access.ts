@@ -1,0 +1,146 @@
+/**
+ * "Use in code": a presigned URL (S3 tiers) or the path on the cluster (sftp tiers), with
+ * snippets to paste into a notebook or a job script. Never on sensitive tiers.
+ */
+import { shellQuote } from '../adapters/ssh/quote';
+import type { CodeAccess, CodeAccessRequest } from '../contract';
+import { HttpError } from '../errors';
+import type { StorageCore } from './core';
+import { baseName } from './paths';
+import type { IStorageUser } from './tiers';
+
+/** A Python string literal (JSON's escapes are valid Python). */
+function py(s: string): string {
+  return JSON.stringify(s);
+}
+
+function pandasReader(path: string): string | null {
+  const name = path.toLowerCase();
+  if (name.endsWith('.csv')) {
+    return 'read_csv';
+  }
+  if (name.endsWith('.parquet')) {
+    return 'read_parquet';
+  }
+  if (name.endsWith('.json')) {
+    return 'read_json';
+  }
+  return null;
+}
+
+export function urlSnippets(
+  url: string,
+  path: string,
+  mode: 'read' | 'write'
+): Record<string, string> {
+  const name = baseName(path);
+  if (mode === 'write') {
+    return {
+      curl: `curl --fail -T ${shellQuote(name)} ${shellQuote(url)}`,
+      python: `import requests\n\nwith open(${py(name)}, "rb") as f:\n    requests.put(${py(url)}, data=f).raise_for_status()`
+    };
+  }
+  const snippets: Record<string, string> = {
+    curl: `curl --fail -o ${shellQuote(name)} ${shellQuote(url)}`,
+    python: `import requests\n\nr = requests.get(${py(url)})\nr.raise_for_status()\ndata = r.content`,
+    fsspec: `import fsspec\n\nwith fsspec.open(${py(url)}, "rb") as f:\n    data = f.read()`
+  };
+  const reader = pandasReader(path);
+  if (reader !== null) {
+    snippets.pandas = `import pandas as pd\n\ndf = pd.${reader}(${py(url)})`;
+  }
+  return snippets;
+}
+
+export function clusterSnippets(
+  clusterPath: string,
+  mode: 'read' | 'write'
+): Record<string, string> {
+  const snippets: Record<string, string> = {
+    shell:
+      mode === 'read'
+        ? `cat ${shellQuote(clusterPath)}`
+        : `cp FILE ${shellQuote(clusterPath)}`,
+    python:
+      mode === 'read'
+        ? `with open(${py(clusterPath)}, "rb") as f:\n    data = f.read()`
+        : `with open(${py(clusterPath)}, "wb") as f:\n    f.write(data)`
+  };
+  const reader = pandasReader(clusterPath);
+  if (reader !== null && mode === 'read') {
+    snippets.pandas = `import pandas as pd\n\ndf = pd.${reader}(${py(clusterPath)})`;
+  }
+  return snippets;
+}
+
+export class StorageCodeAccess {
+  constructor(private readonly core: StorageCore) {}
+
+  async grant(
+    user: IStorageUser,
+    tierName: string,
+    request: Required<CodeAccessRequest>
+  ): Promise<CodeAccess> {
+    return this.core.run(
+      user,
+      tierName,
+      'code-access',
+      request.path,
+      async tier => {
+        if (tier.class === 'sensitive') {
+          throw new HttpError(
+            'forbidden',
+            `Code access is not possible on sensitive tiers; ${tier.name} is read through the bridge only, so that every access is recorded`
+          );
+        }
+        const located = this.core.locate(
+          user,
+          tier,
+          request.path,
+          request.mode,
+          {
+            item: true
+          }
+        );
+        if (
+          request.mode === 'read' &&
+          (await located.port.stat(located.rest)) === null
+        ) {
+          throw new HttpError(
+            'not_found',
+            `${tier.name}:${request.path}: no such file`
+          );
+        }
+        const direct = located.port.direct;
+        if (direct !== undefined) {
+          const url =
+            request.mode === 'read'
+              ? await direct.presignGet(located.rest, request.expiresInSeconds)
+              : await direct.presignPut(located.rest, request.expiresInSeconds);
+          return {
+            tier: tier.name,
+            path: request.path,
+            url,
+            clusterPath: null,
+            expiresAt: new Date(
+              this.core.now() + request.expiresInSeconds * 1000
+            ).toISOString(),
+            snippets: urlSnippets(url, request.path, request.mode)
+          };
+        }
+        const root = located.opened.root.replace(/\/+$/, '');
+        const clusterPath =
+          located.rest === '' ? root : `${root}/${located.rest}`;
+        return {
+          tier: tier.name,
+          path: request.path,
+          url: null,
+          clusterPath,
+          expiresAt: null,
+          snippets: clusterSnippets(clusterPath, request.mode)
+        };
+      },
+      () => ({ mode: request.mode })
+    );
+  }
+}

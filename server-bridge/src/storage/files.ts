@@ -1,0 +1,342 @@
+/** Listing, reading, writing and changing files of a tier, as one user. */
+import type { Readable } from 'node:stream';
+import type { FileEntry, FileList, UploadResult } from '../contract';
+import { HttpError } from '../errors';
+import type { IByteRange, IStorageEntry, IStorageRead } from '../ports/storage';
+import { VerifyingStream } from './checksum';
+import type { ILocated, StorageCore } from './core';
+import { groupsOf, isGroupTier, type IStorageUser } from './tiers';
+
+export function fileEntryOf(located: ILocated, e: IStorageEntry): FileEntry {
+  return {
+    name: e.name,
+    path: located.scope.key === '' ? e.path : `${located.scope.key}/${e.path}`,
+    type: e.type,
+    size: e.type === 'directory' ? null : e.size,
+    lastModified: e.lastModified?.toISOString() ?? null,
+    writable: located.scope.access === 'write'
+  };
+}
+
+export interface IContent extends IStorageRead {
+  entry: FileEntry;
+  /** Set when a range was asked for. */
+  range?: IByteRange;
+}
+
+export interface IWriteRequest {
+  size: number;
+  overwrite: boolean;
+  sha256?: string;
+  signal?: AbortSignal;
+}
+
+export class StorageFiles {
+  constructor(private readonly core: StorageCore) {}
+
+  async list(
+    user: IStorageUser,
+    tierName: string,
+    path: string,
+    limit: number,
+    cursor?: string
+  ): Promise<FileList> {
+    return this.core.run(
+      user,
+      tierName,
+      'list',
+      path,
+      async tier => {
+        const resolved = this.core.directory.resolve(tier, user, path);
+        if (resolved.scope === null && isGroupTier(tier)) {
+          return {
+            path,
+            entries: groupsOf(tier, user).map(g => ({
+              name: g,
+              path: g,
+              type: 'directory' as const,
+              size: null,
+              lastModified: null,
+              writable: false
+            })),
+            nextCursor: null
+          };
+        }
+        const located = this.core.locate(user, tier, path, 'read');
+        if (located.rest !== '') {
+          const stat = await located.port.stat(located.rest);
+          if (stat === null) {
+            throw new HttpError(
+              'not_found',
+              `${tier.name}:${path}: no such folder`
+            );
+          }
+          if (stat.type !== 'directory') {
+            throw new HttpError(
+              'bad_request',
+              `${tier.name}:${path} is a file, not a folder`
+            );
+          }
+        }
+        const page = await located.port.list(located.rest, limit, cursor);
+        return {
+          path,
+          entries: page.entries.map(e => fileEntryOf(located, e)),
+          nextCursor: page.nextCursor
+        };
+      },
+      r => ({ entries: r.entries.length })
+    );
+  }
+
+  async stat(
+    user: IStorageUser,
+    tierName: string,
+    path: string
+  ): Promise<FileEntry> {
+    return this.core.run(user, tierName, 'stat', path, async tier => {
+      const located = this.core.locate(user, tier, path, 'read');
+      if (located.rest === '') {
+        return {
+          name: located.scope.key,
+          path,
+          type: 'directory',
+          size: null,
+          lastModified: null,
+          writable: false
+        };
+      }
+      const entry = await located.port.stat(located.rest);
+      if (entry === null) {
+        throw new HttpError(
+          'not_found',
+          `${tier.name}:${path}: no such file or folder`
+        );
+      }
+      return fileEntryOf(located, entry);
+    });
+  }
+
+  /** The bytes of a file (or a range); the caller streams `body` and must consume or destroy it. */
+  async read(
+    user: IStorageUser,
+    tierName: string,
+    path: string,
+    range?: (size: number) => IByteRange | undefined
+  ): Promise<IContent> {
+    return this.core.run(
+      user,
+      tierName,
+      'read',
+      path,
+      async tier => {
+        const located = this.core.locate(user, tier, path, 'read', {
+          item: true
+        });
+        return this.readLocated(located, range);
+      },
+      r => ({
+        size: r.size,
+        ...(r.range === undefined ? {} : { range: r.range })
+      })
+    );
+  }
+
+  async readLocated(
+    located: ILocated,
+    range?: (size: number) => IByteRange | undefined
+  ): Promise<IContent> {
+    const { tier, path } = located;
+    const stat = await located.port.stat(located.rest);
+    if (stat === null) {
+      throw new HttpError('not_found', `${tier.name}:${path}: no such file`);
+    }
+    if (stat.type === 'directory') {
+      throw new HttpError('bad_request', `${tier.name}:${path} is a folder`);
+    }
+    const wanted = range?.(stat.size ?? 0);
+    const read = await located.port.read(located.rest, wanted);
+    if (read === null) {
+      throw new HttpError('not_found', `${tier.name}:${path}: no such file`);
+    }
+    return {
+      ...read,
+      entry: fileEntryOf(located, stat),
+      ...(wanted === undefined ? {} : { range: wanted })
+    };
+  }
+
+  /** Streams `body` to the tier: quota first, then atomically, checked by size and SHA-256. */
+  async write(
+    user: IStorageUser,
+    tierName: string,
+    path: string,
+    body: Readable,
+    request: IWriteRequest
+  ): Promise<UploadResult> {
+    return this.core.run(
+      user,
+      tierName,
+      'write',
+      path,
+      async tier => {
+        const located = this.core.locate(user, tier, path, 'write', {
+          item: true
+        });
+        const existing = await located.port.stat(located.rest);
+        if (existing?.type === 'directory') {
+          throw new HttpError('conflict', `${tier.name}:${path} is a folder`);
+        }
+        if (existing !== null && !request.overwrite) {
+          throw new HttpError(
+            'conflict',
+            `${tier.name}:${path} already exists`
+          );
+        }
+        await this.core.checkQuota(located, request.size, existing?.size ?? 0);
+        const verify = new VerifyingStream(request.size, request.sha256);
+        body.on('error', e => verify.destroy(e));
+        body.pipe(verify);
+        try {
+          await located.port.write(located.rest, verify, {
+            size: request.size,
+            ...(request.signal === undefined ? {} : { signal: request.signal })
+          });
+        } catch (e) {
+          // Discard the rest of the body so the answer can still be sent.
+          body.unpipe(verify);
+          body.resume();
+          throw verify.errored ?? e;
+        }
+        if (verify.sha256 === undefined) {
+          throw (
+            verify.errored ??
+            new HttpError(
+              'bad_request',
+              'The upload did not complete; nothing was written'
+            )
+          );
+        }
+        this.core.usage.add(
+          located.opened.usageKey,
+          request.size - (existing?.size ?? 0)
+        );
+        const entry = (await located.port.stat(located.rest)) ?? {
+          name: path.slice(path.lastIndexOf('/') + 1),
+          path: located.rest,
+          type: 'file' as const,
+          size: request.size,
+          lastModified: new Date(this.core.now())
+        };
+        return { entry: fileEntryOf(located, entry), sha256: verify.sha256 };
+      },
+      r => ({ size: r.entry.size, sha256: r.sha256 })
+    );
+  }
+
+  async mkdir(
+    user: IStorageUser,
+    tierName: string,
+    path: string
+  ): Promise<FileEntry> {
+    return this.core.run(user, tierName, 'mkdir', path, async tier => {
+      const located = this.core.locate(user, tier, path, 'write', {
+        item: true
+      });
+      const existing = await located.port.stat(located.rest);
+      if (existing?.type === 'file') {
+        throw new HttpError('conflict', `${tier.name}:${path} is a file`);
+      }
+      await located.port.mkdir(located.rest);
+      const entry = (await located.port.stat(located.rest)) ?? {
+        name: path.slice(path.lastIndexOf('/') + 1),
+        path: located.rest,
+        type: 'directory' as const,
+        size: null,
+        lastModified: null
+      };
+      return fileEntryOf(located, entry);
+    });
+  }
+
+  async rename(
+    user: IStorageUser,
+    tierName: string,
+    from: string,
+    to: string
+  ): Promise<FileEntry> {
+    return this.core.run(
+      user,
+      tierName,
+      'rename',
+      from,
+      async tier => {
+        const source = this.core.locate(user, tier, from, 'write', {
+          item: true
+        });
+        const target = this.core.locate(user, tier, to, 'write', {
+          item: true
+        });
+        if (source.scope.key !== target.scope.key) {
+          throw new HttpError(
+            'bad_request',
+            'Moving between group folders is not possible: copy, then delete'
+          );
+        }
+        if (
+          target.rest === source.rest ||
+          target.rest.startsWith(`${source.rest}/`)
+        ) {
+          throw new HttpError(
+            'bad_request',
+            'A folder cannot be moved into itself'
+          );
+        }
+        if ((await source.port.stat(source.rest)) === null) {
+          throw new HttpError(
+            'not_found',
+            `${tier.name}:${from}: no such file or folder`
+          );
+        }
+        if ((await target.port.stat(target.rest)) !== null) {
+          throw new HttpError('conflict', `${tier.name}:${to} already exists`);
+        }
+        await source.port.rename(source.rest, target.rest);
+        const entry = await target.port.stat(target.rest);
+        if (entry === null) {
+          throw new HttpError(
+            'not_found',
+            `${tier.name}:${to}: not found after the move`
+          );
+        }
+        return fileEntryOf(target, entry);
+      },
+      () => ({ to })
+    );
+  }
+
+  async delete(
+    user: IStorageUser,
+    tierName: string,
+    path: string
+  ): Promise<void> {
+    return this.core.run(user, tierName, 'delete', path, async tier => {
+      const located = this.core.locate(user, tier, path, 'write', {
+        item: true
+      });
+      const existing = await located.port.stat(located.rest);
+      if (existing === null) {
+        throw new HttpError(
+          'not_found',
+          `${tier.name}:${path}: no such file or folder`
+        );
+      }
+      await located.port.delete(located.rest);
+      if (existing.type === 'file') {
+        this.core.usage.add(located.opened.usageKey, -(existing.size ?? 0));
+      } else {
+        this.core.usage.invalidate(located.opened.usageKey);
+      }
+    });
+  }
+}

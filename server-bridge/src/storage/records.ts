@@ -1,0 +1,189 @@
+/** Share links and multipart upload sessions in the store (tables of migration 3). */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Store } from '../store';
+
+/** 24 url-safe characters from 18 random bytes (144 bits). */
+export function randomId(bytes = 18): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export interface IShareLinkRecord {
+  id: string;
+  tier: string;
+  owner: string;
+  path: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+const LinkRowSchema = z.object({
+  id: z.string(),
+  tier: z.string(),
+  owner: z.string(),
+  path: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  revoked_at: z.string().nullable()
+});
+
+function linkOf(row: unknown): IShareLinkRecord {
+  const r = LinkRowSchema.parse(row);
+  return {
+    id: r.id,
+    tier: r.tier,
+    owner: r.owner,
+    path: r.path,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at
+  };
+}
+
+export class LinkTable {
+  constructor(private readonly store: Store) {}
+
+  insert(link: IShareLinkRecord): void {
+    this.store.db
+      .prepare(
+        'INSERT INTO share_links (id, tier, owner, path, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+      )
+      .run(
+        link.id,
+        link.tier,
+        link.owner,
+        link.path,
+        link.createdAt,
+        link.expiresAt,
+        link.revokedAt
+      );
+  }
+
+  get(id: string): IShareLinkRecord | undefined {
+    const row = this.store.db
+      .prepare('SELECT * FROM share_links WHERE id = ?')
+      .get(id);
+    return row === undefined ? undefined : linkOf(row);
+  }
+
+  /** The owner's links, newest first (optionally of one tier). */
+  byOwner(owner: string, tier?: string): IShareLinkRecord[] {
+    const rows =
+      tier === undefined
+        ? this.store.db
+            .prepare(
+              'SELECT * FROM share_links WHERE owner = ? ORDER BY created_at DESC'
+            )
+            .all(owner)
+        : this.store.db
+            .prepare(
+              'SELECT * FROM share_links WHERE owner = ? AND tier = ? ORDER BY created_at DESC'
+            )
+            .all(owner, tier);
+    return rows.map(linkOf);
+  }
+
+  revoke(id: string, at: string): void {
+    this.store.db
+      .prepare(
+        'UPDATE share_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
+      )
+      .run(at, id);
+  }
+}
+
+export interface IUploadRecord {
+  id: string;
+  tier: string;
+  owner: string;
+  /** The tier path the file will have. */
+  path: string;
+  s3UploadId: string;
+  mode: 'direct' | 'bridge';
+  size: number;
+  partSize: number;
+  partCount: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+const UploadRowSchema = z.object({
+  id: z.string(),
+  tier: z.string(),
+  owner: z.string(),
+  path: z.string(),
+  s3_upload_id: z.string(),
+  mode: z.enum(['direct', 'bridge']),
+  size: z.number(),
+  part_size: z.number(),
+  part_count: z.number(),
+  created_at: z.string(),
+  expires_at: z.string()
+});
+
+export class UploadTable {
+  constructor(private readonly store: Store) {}
+
+  insert(u: IUploadRecord): void {
+    this.store.db
+      .prepare(
+        'INSERT INTO upload_sessions (id, tier, owner, path, s3_upload_id, mode, size, part_size, part_count, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+      )
+      .run(
+        u.id,
+        u.tier,
+        u.owner,
+        u.path,
+        u.s3UploadId,
+        u.mode,
+        u.size,
+        u.partSize,
+        u.partCount,
+        u.createdAt,
+        u.expiresAt
+      );
+  }
+
+  get(id: string): IUploadRecord | undefined {
+    const row = this.store.db
+      .prepare('SELECT * FROM upload_sessions WHERE id = ?')
+      .get(id);
+    if (row === undefined) {
+      return undefined;
+    }
+    const r = UploadRowSchema.parse(row);
+    return {
+      id: r.id,
+      tier: r.tier,
+      owner: r.owner,
+      path: r.path,
+      s3UploadId: r.s3_upload_id,
+      mode: r.mode,
+      size: r.size,
+      partSize: r.part_size,
+      partCount: r.part_count,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at
+    };
+  }
+
+  /** Bytes the owner's open sessions in one scope have reserved against the quota. */
+  reserved(tier: string, owner: string, pathPrefix: string): number {
+    const row = this.store.db
+      .prepare(
+        "SELECT COALESCE(SUM(size), 0) AS n FROM upload_sessions WHERE tier = ? AND owner = ? AND (? = '' OR path LIKE ? ESCAPE '\\')"
+      )
+      .get(
+        tier,
+        owner,
+        pathPrefix,
+        `${pathPrefix.replace(/[\\%_]/g, c => `\\${c}`)}/%`
+      ) as { n: number };
+    return row.n;
+  }
+
+  delete(id: string): void {
+    this.store.db.prepare('DELETE FROM upload_sessions WHERE id = ?').run(id);
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * Multipart upload sessions on S3 tiers. `direct`: the browser PUTs presigned part URLs
+ * to S3 itself; `bridge`: it PUTs the parts here and they stream on. Complete checks the
+ * parts S3 holds (count, sizes, the client's ETags) against the declared size and
+ * aborts on any mismatch, so nothing partial ever becomes visible.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  FileEntry,
+  UploadComplete,
+  UploadSession,
+  UploadStart
+} from '../contract';
+import { HttpError } from '../errors';
+import type { IDirectAccess, IMultipartPart } from '../ports/storage';
+import type { ILocated, StorageCore } from './core';
+import { fileEntryOf } from './files';
+import { randomId, type IUploadRecord, type UploadTable } from './records';
+import type { IStorageUser } from './tiers';
+
+const MIB = 1024 * 1024;
+const MIN_PART = 16 * MIB;
+const MAX_PARTS = 10_000;
+/** How long a session and its presigned part URLs stay valid. */
+const SESSION_SECONDS = 6 * 3600;
+
+/** Equal parts of at least 16 MiB (whole MiB), at most 10,000 of them. */
+export function partLayout(size: number): {
+  partSize: number;
+  partCount: number;
+} {
+  const partSize = Math.max(MIN_PART, Math.ceil(size / MAX_PARTS / MIB) * MIB);
+  return { partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
+}
+
+/** The size part `n` (1-based) must have. */
+export function partSizeOf(
+  u: Pick<IUploadRecord, 'size' | 'partSize' | 'partCount'>,
+  n: number
+): number {
+  return n < u.partCount ? u.partSize : u.size - u.partSize * (u.partCount - 1);
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/"/g, '');
+}
+
+export class StorageUploads {
+  constructor(
+    private readonly core: StorageCore,
+    private readonly table: UploadTable
+  ) {}
+
+  async start(
+    user: IStorageUser,
+    tierName: string,
+    request: Required<Pick<UploadStart, 'path' | 'size'>> &
+      Pick<UploadStart, 'overwrite' | 'direct'>
+  ): Promise<UploadSession> {
+    return this.core.run(
+      user,
+      tierName,
+      'upload',
+      request.path,
+      async tier => {
+        const located = this.core.locate(user, tier, request.path, 'write', {
+          item: true
+        });
+        const direct = this.directOf(located);
+        const existing = await located.port.stat(located.rest);
+        if (existing?.type === 'directory') {
+          throw new HttpError(
+            'conflict',
+            `${tier.name}:${request.path} is a folder`
+          );
+        }
+        if (existing !== null && request.overwrite === false) {
+          throw new HttpError(
+            'conflict',
+            `${tier.name}:${request.path} already exists`
+          );
+        }
+        await this.core.checkQuota(located, request.size, existing?.size ?? 0);
+        const { partSize, partCount } = partLayout(request.size);
+        const mode =
+          request.direct !== false && this.core.ports.directUpload(tier)
+            ? 'direct'
+            : 'bridge';
+        const s3UploadId = await direct.createMultipart(located.rest);
+        const now = this.core.now();
+        const record: IUploadRecord = {
+          id: randomId(),
+          tier: tier.name,
+          owner: user.name,
+          path: request.path,
+          s3UploadId,
+          mode,
+          size: request.size,
+          partSize,
+          partCount,
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + SESSION_SECONDS * 1000).toISOString()
+        };
+        const parts =
+          mode === 'direct'
+            ? await Promise.all(
+                Array.from({ length: partCount }, async (_, i) => ({
+                  partNumber: i + 1,
+                  url: await direct.presignPart(
+                    located.rest,
+                    s3UploadId,
+                    i + 1,
+                    SESSION_SECONDS
+                  )
+                }))
+              )
+            : [];
+        this.table.insert(record);
+        // Reserve the bytes so that parallel sessions cannot overrun the quota together.
+        this.core.usage.add(located.opened.usageKey, request.size);
+        return {
+          uploadId: record.id,
+          mode,
+          partSize,
+          partCount,
+          parts,
+          expiresAt: record.expiresAt
+        };
+      },
+      s => ({ size: request.size, mode: s.mode, parts: s.partCount })
+    );
+  }
+
+  /** Bridge mode: one part, streamed on to S3. Its size must match the layout. */
+  async putPart(
+    user: IStorageUser,
+    tierName: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    size: number
+  ): Promise<IMultipartPart> {
+    const { session, located } = this.session(user, tierName, uploadId);
+    return this.core.audited(
+      user,
+      located.tier,
+      'upload',
+      session.path,
+      async () => {
+        if (partNumber > session.partCount) {
+          throw new HttpError(
+            'bad_request',
+            `This upload has ${session.partCount} parts; there is no part ${partNumber}`
+          );
+        }
+        const expected = partSizeOf(session, partNumber);
+        if (size !== expected) {
+          throw new HttpError(
+            'bad_request',
+            `Part ${partNumber} must be ${expected} bytes, not ${size}`
+          );
+        }
+        return this.directOf(located).uploadPart(
+          located.rest,
+          session.s3UploadId,
+          partNumber,
+          body,
+          size
+        );
+      },
+      () => ({ part: partNumber, size })
+    );
+  }
+
+  async complete(
+    user: IStorageUser,
+    tierName: string,
+    uploadId: string,
+    request: UploadComplete
+  ): Promise<FileEntry> {
+    const { session, located } = this.session(user, tierName, uploadId);
+    return this.core.audited(
+      user,
+      located.tier,
+      'write',
+      session.path,
+      async () => {
+        const direct = this.directOf(located);
+        const held = await direct.listParts(located.rest, session.s3UploadId);
+        const problem = this.mismatch(session, held, request.parts ?? []);
+        if (problem !== null) {
+          await this.discard(session, located);
+          throw new HttpError(
+            'bad_request',
+            `${problem}; the upload was aborted and nothing was written`
+          );
+        }
+        await direct.completeMultipart(
+          located.rest,
+          session.s3UploadId,
+          [...held]
+            .sort((a, b) => a.partNumber - b.partNumber)
+            .map(p => ({ partNumber: p.partNumber, etag: p.etag }))
+        );
+        this.table.delete(session.id);
+        this.core.usage.invalidate(located.opened.usageKey);
+        const entry = await located.port.stat(located.rest);
+        if (entry === null) {
+          throw new HttpError(
+            'not_found',
+            `${session.path}: not found after completing`
+          );
+        }
+        return fileEntryOf(located, entry);
+      },
+      e => ({ size: e.size, parts: session.partCount })
+    );
+  }
+
+  async abort(
+    user: IStorageUser,
+    tierName: string,
+    uploadId: string
+  ): Promise<void> {
+    const { session, located } = this.session(user, tierName, uploadId);
+    await this.core.audited(user, located.tier, 'upload', session.path, () =>
+      this.discard(session, located)
+    );
+  }
+
+  private async discard(
+    session: IUploadRecord,
+    located: ILocated
+  ): Promise<void> {
+    this.table.delete(session.id);
+    this.core.usage.invalidate(located.opened.usageKey);
+    await this.directOf(located).abortMultipart(
+      located.rest,
+      session.s3UploadId
+    );
+  }
+
+  private mismatch(
+    session: IUploadRecord,
+    held: readonly (IMultipartPart & { size: number })[],
+    claimed: readonly IMultipartPart[]
+  ): string | null {
+    const byNumber = new Map(held.map(p => [p.partNumber, p]));
+    for (let n = 1; n <= session.partCount; n++) {
+      const part = byNumber.get(n);
+      if (part === undefined) {
+        return `Part ${n} of ${session.partCount} is missing`;
+      }
+      if (part.size !== partSizeOf(session, n)) {
+        return `Part ${n} has ${part.size} bytes, expected ${partSizeOf(session, n)}`;
+      }
+    }
+    if (byNumber.size !== session.partCount) {
+      return `S3 holds ${byNumber.size} parts, expected ${session.partCount}`;
+    }
+    const total = held.reduce((n, p) => n + p.size, 0);
+    if (total !== session.size) {
+      return `The parts hold ${total} bytes, the upload declared ${session.size}`;
+    }
+    if (session.mode === 'direct' || claimed.length > 0) {
+      if (claimed.length !== session.partCount) {
+        return `The client listed ${claimed.length} parts, expected ${session.partCount}`;
+      }
+      for (const c of claimed) {
+        const part = byNumber.get(c.partNumber);
+        if (part === undefined || unquote(part.etag) !== unquote(c.etag)) {
+          return `Part ${c.partNumber}: the ETag differs from what S3 stored`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The owner's session on this tier; anyone else gets the same 404 as a missing one. */
+  private session(
+    user: IStorageUser,
+    tierName: string,
+    uploadId: string
+  ): { session: IUploadRecord; located: ILocated } {
+    const session = this.table.get(uploadId);
+    if (
+      session === undefined ||
+      session.owner !== user.name ||
+      session.tier !== tierName
+    ) {
+      throw new HttpError('not_found', `No upload ${uploadId} on ${tierName}`);
+    }
+    if (Date.parse(session.expiresAt) < this.core.now()) {
+      throw new HttpError('not_found', `Upload ${uploadId} has expired`);
+    }
+    const tier = this.core.tier(user, tierName);
+    return {
+      session,
+      located: this.core.locate(user, tier, session.path, 'write', {
+        item: true
+      })
+    };
+  }
+
+  private directOf(located: ILocated): IDirectAccess {
+    const direct = located.port.direct;
+    if (direct === undefined) {
+      throw new HttpError(
+        'bad_request',
+        `${located.tier.name} takes uploads as one stream: PUT its content with the file as the body`
+      );
+    }
+    return direct;
+  }
+}
