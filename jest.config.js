@@ -28,8 +28,15 @@ module.exports = {
       roots: ['<rootDir>/src'],
       testMatch: ['**/__tests__/**/*.spec.ts?(x)'],
       transform: {
-        '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }]
+        '^.+\\.tsx?$': [
+          'ts-jest',
+          { tsconfig: '<rootDir>/tsconfig.test.json' }
+        ],
+        // @noble/hashes (upload checksums) is ESM only.
+        '/node_modules/@noble/.+\\.js$':
+          '<rootDir>/server-bridge/test/esm-transform.js'
       },
+      transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
       // The frontend tests read the contract from source: no bridge build needed.
       moduleNameMapper: {
         '^@hpc-bridge/server/contract$':

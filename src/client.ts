@@ -245,6 +245,67 @@ export class BridgeClient implements IBridgeClient {
     }
   }
 
+  request<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>,
+    options: Bridge.IRequestOptions = {}
+  ): Promise<T> {
+    return this._call(method, route, schema, options);
+  }
+
+  async fetchRaw(
+    method: Bridge.Method,
+    route: string,
+    options: Bridge.IRawRequestOptions = {}
+  ): Promise<Response> {
+    await this._ready;
+    const { url, base } = this._url(route, options.query);
+    let response: Response;
+    try {
+      response = await this._fetch(url, {
+        method,
+        headers: {
+          ...this._headers(options.accept ?? '*/*'),
+          ...options.headers
+        },
+        body: options.body,
+        cache: 'no-store',
+        signal: options.signal
+      });
+    } catch (error) {
+      this._setConnection('disconnected');
+      throw this._fetchError(url, base, false);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      const error = this._httpError(url, base, response.status, text);
+      this._setConnection(
+        error.reason === 'http' ? 'connected' : 'disconnected'
+      );
+      throw error;
+    }
+    this._setConnection('connected');
+    return response;
+  }
+
+  async prepare(
+    route: string,
+    query: Record<string, string | undefined> = {}
+  ): Promise<Bridge.IPreparedRequest> {
+    await this._ready;
+    const { url, base } = this._url(route, query);
+    const headers = this._headers('application/json');
+    return {
+      url,
+      headers,
+      error: (status: number, text: string) =>
+        status === 0
+          ? this._fetchError(url, base, false)
+          : this._httpError(url, base, status, text)
+    };
+  }
+
   events(): Bridge.IEventStream {
     return new EventStream({
       open: signal =>
@@ -304,7 +365,7 @@ export class BridgeClient implements IBridgeClient {
   }
 
   private async _call<T>(
-    method: 'GET' | 'POST',
+    method: Bridge.Method,
     route: string,
     schema: z.ZodType<T>,
     options: { query?: Record<string, string | undefined>; body?: unknown }
@@ -441,7 +502,7 @@ export class BridgeClient implements IBridgeClient {
   }
 
   private async _request<T>(
-    method: 'GET' | 'POST',
+    method: Bridge.Method,
     route: string,
     schema: z.ZodType<T>,
     options: { query?: Record<string, string | undefined>; body?: unknown }

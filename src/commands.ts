@@ -9,4 +9,10 @@ export namespace CommandIDs {
   export const runSelectedCells = 'hpc-bridge:run-selected-cells';
   export const openJobs = 'hpc-bridge:open-jobs';
   export const refreshJobs = 'hpc-bridge:refresh-jobs';
+  export const mountTier = 'hpc-bridge:mount-tier';
+  export const uploadToTier = 'hpc-bridge:upload-to-tier';
+  export const shareLink = 'hpc-bridge:share-link';
+  export const copyToTier = 'hpc-bridge:copy-to-tier';
+  export const useInCode = 'hpc-bridge:use-in-code';
+  export const refreshStorage = 'hpc-bridge:refresh-storage';
 }

@@ -12,6 +12,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { BridgeClient } from './client';
 import { CommandIDs } from './commands';
 import { jobsPlugin } from './jobs';
+import { storagePlugin } from './storage/plugin';
 import { hpcBridgeIcon } from './icons';
 import { ClusterModel } from './models/ClusterModel';
 import { ConnectionModel } from './models/ConnectionModel';
@@ -211,7 +212,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   corePlugin,
   statusPlugin,
   panelPlugin,
-  jobsPlugin
+  jobsPlugin,
+  storagePlugin
 ];
 
 export default plugins;

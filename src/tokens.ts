@@ -3,6 +3,7 @@ import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
+import type { z } from 'zod';
 
 /**
  * The client of the HPC Bridge service, provided by `jupyterlab-hpc-bridge:core`.
@@ -108,6 +109,36 @@ export interface IBridgeClient {
   events(): Bridge.IEventStream;
 
   /**
+   * A JSON request to a bridge route (features without their own method here,
+   * e.g. storage), its answer validated with `schema`.
+   */
+  request<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>,
+    options?: Bridge.IRequestOptions
+  ): Promise<T>;
+
+  /**
+   * A request whose body or answer is not JSON (file bytes): resolves with the
+   * response once its headers arrived; errors reject like `request`. No timeout.
+   */
+  fetchRaw(
+    method: Bridge.Method,
+    route: string,
+    options?: Bridge.IRawRequestOptions
+  ): Promise<Response>;
+
+  /**
+   * The URL and headers (with the token) of a request sent another way, e.g. an
+   * `XMLHttpRequest` upload that reports progress.
+   */
+  prepare(
+    route: string,
+    query?: Record<string, string | undefined>
+  ): Promise<Bridge.IPreparedRequest>;
+
+  /**
    * Emitted when the cluster refused the user's key (HTTP 412
    * `cluster_auth_failed`), with the key to install.
    */
@@ -143,6 +174,29 @@ export namespace Bridge {
   export type SshCredential = contract.SshCredential;
   export type BridgeEvent = contract.BridgeEvent;
   export type JobAction = 'cancel' | 'hold' | 'release' | 'resubmit';
+
+  export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+  export interface IRequestOptions {
+    query?: Record<string, string | undefined>;
+    /** Sent as JSON. */
+    body?: unknown;
+  }
+
+  export interface IRawRequestOptions {
+    query?: Record<string, string | undefined>;
+    body?: BodyInit;
+    headers?: Record<string, string>;
+    accept?: string;
+    signal?: AbortSignal;
+  }
+
+  export interface IPreparedRequest {
+    url: string;
+    headers: Record<string, string>;
+    /** The error to throw for an answer with `status` (0: no answer) and body `text`. */
+    error(status: number, text: string): Error;
+  }
 
   export interface ILogOptions {
     stream?: 'stdout' | 'stderr';
