@@ -25,6 +25,7 @@ import tempfile
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
+from traitlets.config import Config
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
@@ -81,8 +82,14 @@ def run(input_path, output_path, progress_path):
     os.environ['JUPYTER_RUNTIME_DIR'] = runtime
     # ipykernel's debugger otherwise warns about frozen modules in every job log.
     os.environ.setdefault('PYDEVD_DISABLE_FILE_VALIDATION', '1')
+    # Unix sockets in the private runtime dir instead of TCP ports: array elements that
+    # start kernels at the same moment on one node raced for the same free ports.
+    config = Config()
+    config.KernelManager.transport = 'ipc'
+    config.KernelManager.ip = os.path.join(runtime, 'kernel')
     client = EchoingClient(
         nb,
+        config=config,
         kernel_name='python3',
         timeout=None,
         resources={'metadata': {'path': os.getcwd()}},
