@@ -23,16 +23,24 @@ import type { BridgeConfig } from './config';
 import { CONTRACT_VERSION } from './contract';
 import { installErrorHandling } from './errors';
 import type { IClusterAccess } from './credentials/access';
+import type { Gateway } from './endpoints/gateway';
+import type { EndpointKeys } from './endpoints/keys';
+import type { EndpointService } from './endpoints/service';
+import type { EndpointUsage } from './endpoints/usage';
 import type { JobEvents } from './jobs/events';
 import type { JobService } from './jobs/service';
 import { clustersRoutes } from './routes/clusters';
 import { credentialsRoutes } from './routes/credentials';
+import { endpointKeysRoutes } from './routes/endpoint-keys';
+import { endpointsRoutes } from './routes/endpoints';
 import { eventsRoutes } from './routes/events';
+import { gatewayPrefix, gatewayRoutes } from './routes/gateway';
 import { jobsRoutes } from './routes/jobs';
 import { auditRoutes } from './routes/audit';
 import { storageRoutes } from './routes/storage';
 import type {
   IClusterBackend,
+  IEndpointsContext,
   IJobsContext,
   IRouteContext,
   IS3Backend,
@@ -69,6 +77,16 @@ export interface IAppDeps {
   };
   /** Storage tiers, links, uploads; their routes exist only when given. */
   storage?: StorageService;
+  /**
+   * Serving endpoints: lifecycle and catalog routes under /api/v1; with `keys`, the
+   * key and metrics routes; with `gateway`, the OpenAI-compatible routes at
+   * basePath + `v1/…`.
+   */
+  endpoints?: {
+    service: EndpointService;
+    keys?: { keys: EndpointKeys; usage: EndpointUsage };
+    gateway?: Gateway;
+  };
   /** Starts the job pollers; `main.ts` calls it once the app listens (tests do not). */
   startBackground?: () => void;
   /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
@@ -174,9 +192,38 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         };
         await api.register(storageRoutes, storageCtx);
       }
+      const endpoints = deps.endpoints;
+      if (endpoints !== undefined) {
+        const endpointsCtx: IEndpointsContext = {
+          ...ctx,
+          endpoints: endpoints.service,
+          ...(endpoints.keys === undefined
+            ? {}
+            : {
+                metrics: (id: string) =>
+                  endpoints.keys?.usage.metrics(id) ?? null
+              })
+        };
+        await api.register(endpointsRoutes, endpointsCtx);
+        if (endpoints.keys !== undefined) {
+          await api.register(endpointKeysRoutes, {
+            ...ctx,
+            keys: endpoints.keys.keys,
+            usage: endpoints.keys.usage,
+            endpointOwner: (id: string) => endpoints.service.ownerOf(id),
+            audit: entry => deps.store.audit(entry)
+          });
+        }
+      }
     },
     { prefix }
   );
+  if (deps.endpoints?.gateway !== undefined) {
+    await app.register(gatewayRoutes, {
+      prefix: gatewayPrefix(config.basePath),
+      gateway: deps.endpoints.gateway
+    });
+  }
 
   app.addHook('onClose', async () => {
     await deps.close?.();

@@ -372,6 +372,176 @@ const tierSchema = z
     return { ...t, location };
   });
 
+/** Placeholders a serving recipe may use, each inside one argv token. */
+export const RECIPE_PLACEHOLDERS = [
+  'model',
+  'host',
+  'port',
+  'upstream_key',
+  'threads'
+] as const;
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * A serving recipe: the model server's argv (never a shell string), with placeholders
+ * inside tokens, and the path it answers health checks on.
+ */
+const recipeSchema = z
+  .strictObject({
+    name: nameSchema,
+    command: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine(t => !/[\0\n\r]/.test(t), 'no NUL or line breaks')
+      )
+      .min(1),
+    health: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, 'an absolute URL path such as /health')
+      .default('/health')
+  })
+  .superRefine((r, tx) => {
+    r.command.forEach((token, i) => {
+      for (const m of token.matchAll(PLACEHOLDER)) {
+        if (!(RECIPE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')) {
+          tx.addIssue({
+            code: 'custom',
+            path: ['command', i],
+            message: `unknown placeholder ${m[0]} (allowed: ${RECIPE_PLACEHOLDERS.map(p => `{${p}}`).join(' ')})`
+          });
+        }
+      }
+    });
+    const program = r.command[0] ?? '';
+    if (!/^(\/[A-Za-z0-9._+-]+)+$/.test(program)) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['command', 0],
+        message: 'the program must be an absolute path without placeholders'
+      });
+    }
+    if (!r.command.some(t => t.includes('{port}'))) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'the command must contain {port} (the provider picks the port)'
+      });
+    }
+  });
+
+const servingResourcesSchema = z.strictObject({
+  cpus: z.number().int().positive(),
+  memoryMB: z.number().int().positive(),
+  gpus: z.number().int().nonnegative(),
+  timeMinutes: z.number().int().positive()
+});
+
+/** A model of the serving catalog: what clients pass as `model`. */
+const modelSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/,
+        'letters, digits, ".", "_", ":", "/" and "-" (at most 128)'
+      ),
+    title: z.string().min(1),
+    description: z.string().optional(),
+    recipe: nameSchema,
+    /** Where the model is: an absolute path on the cluster / the bridge host. */
+    path: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._+-]+)+\/?$/, 'an absolute path')
+      .refine(
+        p => p.split('/').every(s => s !== '.' && s !== '..'),
+        'no "." or ".." segments'
+      ),
+    /** Defaults of one replica. */
+    resources: servingResourcesSchema,
+    /** Most a user may ask for; default: the defaults. */
+    limits: servingResourcesSchema.partial().default({}),
+    providers: z
+      .array(z.enum(['local', 'slurm']))
+      .min(1)
+      .refine(ps => new Set(ps).size === ps.length, 'duplicate provider')
+  })
+  .transform(({ limits, ...m }) => ({
+    ...m,
+    limits: {
+      cpus: limits.cpus ?? m.resources.cpus,
+      memoryMB: limits.memoryMB ?? m.resources.memoryMB,
+      gpus: limits.gpus ?? m.resources.gpus,
+      timeMinutes: limits.timeMinutes ?? m.resources.timeMinutes
+    }
+  }))
+  .superRefine((m, tx) => {
+    for (const k of ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const) {
+      if (m.limits[k] < m.resources[k]) {
+        tx.addIssue({
+          code: 'custom',
+          path: ['limits', k],
+          message: `must be at least the default (${m.resources[k]})`
+        });
+      }
+    }
+  });
+
+/** Model-serving endpoints: gateway, scaling policy, providers. */
+const servingSchema = z.strictObject({
+  /** The hub's URL as clients reach it; the gateway URL is publicUrl + basePath + "v1". */
+  publicUrl: httpUrl('must be an http(s) URL')
+    .transform(u => u.replace(/\/+$/, ''))
+    .optional(),
+  /** A request to a sleeping or starting endpoint waits at most this long. */
+  holdSeconds: z.number().int().positive().max(3600).default(120),
+  /** Start the next replica this long before a replica's time limit ends. */
+  handoverMinutes: z.number().positive().max(1440).default(5),
+  /** Scale to zero after this idle time (minutes). */
+  idleMinutes: rangeSchema()
+    .refine(r => r.min >= 1, 'min must be at least 1')
+    .default({ default: 15, min: 1, max: 1440 }),
+  /** Seconds between two health checks of a replica. */
+  healthSeconds: z.number().positive().max(300).default(5),
+  /** Failed health checks in a row after which a ready replica is replaced. */
+  healthFailures: z.number().int().positive().max(100).default(3),
+  /** Replicas started by the bridge to replace failed ones before the endpoint fails. */
+  maxRestarts: z.number().int().nonnegative().max(100).default(3),
+  /** Most minutes a replica may take from start to healthy before it counts as failed. */
+  startMinutes: z.number().positive().max(1440).default(15),
+  providers: z
+    .strictObject({
+      /** Child processes on the bridge host (development, small course models). */
+      local: z
+        .strictObject({
+          maxReplicas: z.number().int().positive().max(256).default(4)
+        })
+        .optional(),
+      /** Each replica is a long batch job run as the endpoint's owner. */
+      slurm: z
+        .strictObject({
+          cluster: nameSchema,
+          partition: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'),
+          /** Replica working directories, relative to the cluster account's home. */
+          root: z
+            .string()
+            .regex(
+              /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+              'a relative path of letters, digits, ".", "_", "-"'
+            )
+            .refine(
+              p => p.split('/').every(s => s !== '..' && s !== '.'),
+              'no "." or ".." segments'
+            )
+            .default('.hpc-bridge/endpoints')
+        })
+        .optional()
+    })
+    .prefault({})
+});
+
 /** The config schema; a factory because defaults and secrets come from `env` and paths. */
 export function configSchema(ctx: ILoadContext) {
   const secret = secretSchema(ctx);
@@ -526,7 +696,13 @@ export function configSchema(ctx: ILoadContext) {
             .default([])
             .superRefine(uniqueNames, ALWAYS)
         })
-        .prefault({})
+        .prefault({}),
+      serving: servingSchema.prefault({}),
+      recipes: z
+        .array(recipeSchema)
+        .default([])
+        .superRefine(uniqueNames, ALWAYS),
+      models: z.array(modelSchema).default([]).superRefine(uniqueNames, ALWAYS)
     })
     .transform((c, tx) => {
       // Not a field default: zod skips the schema of an absent optional key.
@@ -583,6 +759,35 @@ export function configSchema(ctx: ILoadContext) {
           }
         }
       });
+      const slurm = c.serving.providers.slurm;
+      if (
+        slurm !== undefined &&
+        !c.clusters.some(k => k.name === slurm.cluster)
+      ) {
+        tx.addIssue({
+          code: 'custom',
+          path: ['serving', 'providers', 'slurm', 'cluster'],
+          message: `no cluster named "${slurm.cluster}"`
+        });
+      }
+      c.models.forEach((m, i) => {
+        if (!c.recipes.some(r => r.name === m.recipe)) {
+          tx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'recipe'],
+            message: `no recipe named "${m.recipe}"`
+          });
+        }
+        m.providers.forEach((p, j) => {
+          if (c.serving.providers[p] === undefined) {
+            tx.addIssue({
+              code: 'custom',
+              path: ['models', i, 'providers', j],
+              message: `provider "${p}" is not configured in serving.providers`
+            });
+          }
+        });
+      });
       return { ...c, secretKey };
     });
 }
@@ -592,6 +797,9 @@ export type ClusterConfig = BridgeConfig['clusters'][number];
 export type S3Config = BridgeConfig['s3'][number];
 export type ProfileConfig = BridgeConfig['profiles'][number];
 export type TierConfig = BridgeConfig['storage']['tiers'][number];
+export type ServingConfig = BridgeConfig['serving'];
+export type RecipeConfig = BridgeConfig['recipes'][number];
+export type ModelConfig = BridgeConfig['models'][number];
 
 function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;

@@ -1,4 +1,6 @@
 /** Wires the real adapters from a validated config. Nothing here touches the network yet. */
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
 import { HubApi } from './adapters/hub';
@@ -11,6 +13,15 @@ import { hubFetchUser } from './auth/hub-auth';
 import type { BridgeConfig, ClusterConfig } from './config';
 import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
+import { EndpointController } from './endpoints/controller';
+import { Gateway } from './endpoints/gateway';
+import { EndpointKeys } from './endpoints/keys';
+import { LocalProvider } from './endpoints/local-provider';
+import type { IServingProvider } from './endpoints/ports';
+import { EndpointService } from './endpoints/service';
+import { SlurmProvider } from './endpoints/slurm-provider';
+import { EndpointTable } from './endpoints/table';
+import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
@@ -110,6 +121,19 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
         )
     })
   });
+  const endpoints = createEndpoints(
+    config,
+    logger,
+    store,
+    access,
+    c =>
+      new SshQueue(
+        pool.get(
+          c.name,
+          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+        )
+      )
+  );
   return {
     config,
     logger,
@@ -120,15 +144,26 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
     s3,
     jobs: { service, access, events },
     storage,
+    endpoints: {
+      service: endpoints.service,
+      keys: { keys: endpoints.keys, usage: endpoints.usage },
+      gateway: endpoints.gateway
+    },
     startBackground: () => {
       for (const p of pollers.values()) {
         p.start();
       }
+      endpoints.controller.start().catch((e: unknown) => {
+        logger.error({ err: e }, 'endpoint controller did not start');
+      });
     },
     close: async () => {
       for (const p of pollers.values()) {
         p.stop();
       }
+      await endpoints.controller.stop();
+      endpoints.gateway.close();
+      endpoints.usage.close();
       pool.closeAll();
       for (const s of s3) {
         s.port.close();
@@ -139,4 +174,66 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
       store.close();
     }
   };
+}
+
+/** Where the local provider keeps replica logs and files: next to the store. */
+export function localServingDir(config: BridgeConfig): string {
+  return config.store.path === ':memory:'
+    ? join(tmpdir(), `hpc-bridge-serving-${process.pid}`)
+    : join(dirname(config.store.path), 'serving-local');
+}
+
+/** The serving control plane (providers, controller) and H8's gateway, keys, usage. */
+export function createEndpoints(
+  config: BridgeConfig,
+  logger: Logger,
+  store: Store,
+  access: ClusterAccess,
+  queueOf: (c: ClusterConfig) => SshQueue
+) {
+  const providers = new Map<string, IServingProvider>();
+  const local = config.serving.providers.local;
+  if (local !== undefined) {
+    providers.set(
+      'local',
+      new LocalProvider({
+        dir: localServingDir(config),
+        maxReplicas: local.maxReplicas
+      })
+    );
+  }
+  const slurm = config.serving.providers.slurm;
+  const cluster = config.clusters.find(c => c.name === slurm?.cluster);
+  if (slurm !== undefined && cluster !== undefined) {
+    providers.set(
+      'slurm',
+      new SlurmProvider({
+        cluster,
+        partition: slurm.partition,
+        root: slurm.root,
+        access,
+        queue: queueOf(cluster)
+      })
+    );
+  }
+  const table = new EndpointTable(store);
+  const controller = new EndpointController({
+    config,
+    table,
+    providers,
+    logger: logger.child({ component: 'endpoints' })
+  });
+  const service = new EndpointService({ config, table, controller, store });
+  const gatewayLog = logger.child({ component: 'gateway' });
+  const keys = new EndpointKeys(store);
+  const usage = new EndpointUsage(store, {
+    onError: e => gatewayLog.warn({ err: e }, 'usage not recorded')
+  });
+  const gateway = new Gateway({
+    keys,
+    usage,
+    router: controller,
+    warn: (details, message) => gatewayLog.warn(details, message)
+  });
+  return { providers, table, controller, service, keys, usage, gateway };
 }

@@ -8,6 +8,7 @@ APT_PACKAGES=(
   jupyterhub python3-jupyter-server python3-jupyterlab-server python3-ipykernel
   jupyter-nbconvert python3-nbclient
   chromium curl ca-certificates util-linux procps
+  cmake g++ git # llama-server (stack/lib/llama.sh)
 )
 
 package_installed() {

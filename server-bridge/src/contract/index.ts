@@ -180,8 +180,20 @@ export const Routes = {
   /** Anonymous: the shared file itself. */
   publicLink: (id: string) =>
     `${API_PREFIX}/public/links/${encodeURIComponent(id)}`,
-  audit: `${API_PREFIX}/audit`
+  audit: `${API_PREFIX}/audit`,
+  endpoints: `${API_PREFIX}/endpoints`,
+  endpoint: (id: string) => `${API_PREFIX}/endpoints/${encodeURIComponent(id)}`,
+  endpointAction: (id: string, action: 'start' | 'stop') =>
+    `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/${action}`,
+  endpointKeys: (id: string) =>
+    `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/keys`,
+  endpointKey: (id: string, keyId: string) =>
+    `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/keys/${encodeURIComponent(keyId)}`,
+  endpointMetrics: (id: string) =>
+    `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/metrics`,
+  modelCatalog: `${API_PREFIX}/models`
 } as const;
 
+export * from './endpoints';
 export * from './jobs';
 export * from './storage';

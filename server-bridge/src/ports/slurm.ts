@@ -24,6 +24,8 @@ export interface IQueueRecord {
   jobId: number;
   /** The array's id, or the job id for a plain job. */
   baseId: number;
+  /** The job name (`--job-name`); '' when unknown. */
+  name?: string;
   state: string;
   reason: string | null;
   node: string | null;

@@ -1,7 +1,8 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
-import { ErrorBodySchema } from '../contract';
+import { ErrorBodySchema, type EndpointMetrics } from '../contract';
 import type { IHubPort } from '../adapters/hub';
 import type { IClusterAccess } from '../credentials/access';
+import type { EndpointService } from '../endpoints/service';
 import type { JobEvents } from '../jobs/events';
 import type { JobService } from '../jobs/service';
 import type { IS3Port } from '../ports/s3';
@@ -46,6 +47,13 @@ export interface IStorageContext extends IRouteContext {
   basePath: string;
   /** Absolute hub URL for share links; default: the request's scheme and host. */
   linkBaseUrl?: string;
+}
+
+/** What the endpoint routes (lifecycle, model catalog) need on top. */
+export interface IEndpointsContext extends IRouteContext {
+  endpoints: EndpointService;
+  /** An endpoint's recent traffic (the gateway's usage); the route exists only when given. */
+  metrics?: (endpointId: string) => EndpointMetrics | null;
 }
 
 /** Error responses every authenticated route declares. */

@@ -91,5 +91,69 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX upload_sessions_owner ON upload_sessions (owner);
     `
+  },
+  {
+    version: 4,
+    name: 'serving endpoints and replicas',
+    sql: `
+      CREATE TABLE endpoints (
+        id          TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        -- the whole record (JSON): model, provider, resources, state, upstream key, …
+        record      TEXT NOT NULL,
+        UNIQUE (owner, name)
+      );
+      CREATE TABLE replicas (
+        id           TEXT PRIMARY KEY,
+        endpoint_id  TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+        -- pending, starting, ready, draining (active) or stopped, failed
+        state        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        -- the whole record (JSON), with the provider's handle
+        record       TEXT NOT NULL
+      );
+      CREATE INDEX replicas_endpoint ON replicas (endpoint_id, created_at);
+      CREATE INDEX replicas_state ON replicas (state);
+    `
+  },
+  {
+    version: 5,
+    name: 'endpoint API keys and usage',
+    sql: `
+      CREATE TABLE endpoint_keys (
+        id                  TEXT PRIMARY KEY,
+        endpoint_id         TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+        owner               TEXT NOT NULL,
+        name                TEXT NOT NULL,
+        -- SHA-256 hex of the whole key; the key itself is never stored
+        key_hash            TEXT NOT NULL UNIQUE,
+        -- "hpcb_" and the first characters, to recognise a key in a list
+        prefix              TEXT NOT NULL,
+        requests_per_minute INTEGER,
+        token_budget        INTEGER,
+        created_at          TEXT NOT NULL,
+        revoked_at          TEXT,
+        last_used_at        TEXT
+      );
+      CREATE INDEX endpoint_keys_endpoint ON endpoint_keys (endpoint_id, created_at);
+      CREATE TABLE endpoint_usage (
+        key_id            TEXT NOT NULL REFERENCES endpoint_keys (id) ON DELETE CASCADE,
+        endpoint_id       TEXT NOT NULL,
+        -- minutes since the epoch (UTC)
+        minute            INTEGER NOT NULL,
+        requests          INTEGER NOT NULL,
+        errors            INTEGER NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        latency_ms_sum    REAL NOT NULL,
+        -- latencies the sample was drawn from, and the sample (JSON array of ms)
+        latency_seen      INTEGER NOT NULL,
+        latency_sample    TEXT NOT NULL,
+        PRIMARY KEY (key_id, minute)
+      );
+      CREATE INDEX endpoint_usage_endpoint ON endpoint_usage (endpoint_id, minute);
+    `
   }
 ];

@@ -9,6 +9,8 @@ import { JobService } from '../../src/jobs/service';
 import { createLogger } from '../../src/logging';
 import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
 import { Store } from '../../src/store';
+import { EndpointService } from '../../src/endpoints/service';
+import { controllerFixture } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
 
@@ -128,6 +130,7 @@ export async function testApp(
   const logger = createLogger('info', sink);
   const access = fakeAccess(new FakeCluster());
   const events = new JobEvents();
+  const serving = controllerFixture(undefined, store);
   const app = await buildApp({
     config,
     logger,
@@ -144,6 +147,14 @@ export async function testApp(
     ],
     s3: [],
     storage: storageFixture(store).service,
+    endpoints: {
+      service: new EndpointService({
+        config: serving.config,
+        table: serving.table,
+        controller: serving.controller,
+        store
+      })
+    },
     version: '9.9.9',
     close: async () => store.close(),
     ...overrides

@@ -18,6 +18,7 @@ const SqueueJobSchema = z.looseObject({
   array_job_id: z.number().int().default(0),
   array_task_id: z.number().int().nullable().default(null),
   array_task_string: z.string().default(''),
+  name: z.string().default(''),
   job_state: z.string(),
   state_reason: z.string().default('None'),
   nodes: z.string().default(''),
@@ -60,6 +61,7 @@ export function parseSqueue(json: unknown): IQueueRecord[] {
     const base: Omit<IQueueRecord, 'key'> = {
       jobId: j.job_id,
       baseId: j.array_job_id !== 0 ? j.array_job_id : j.job_id,
+      name: j.name,
       state: j.job_state,
       reason:
         j.state_reason === 'None' || j.state_reason === ''

@@ -1,0 +1,397 @@
+/**
+ * The OpenAI-compatible gateway against llama-server itself, measured in the same run:
+ * a llama-server started here with the catalog recipe's arguments (the baseline) and an
+ * endpoint of the same model served by the bridge (`local` provider by default: the same
+ * binary on the same host), called through `{hub}/services/hpc-bridge/v1` with an API key.
+ *
+ *   (a) added latency: sequential 1-token chat completions, p50/p99;
+ *   (b) streaming: tokens/s of one `stream: true` completion (usage of the last chunk);
+ *   (c) throughput: requests/s of 64 concurrent clients sending short completions.
+ *
+ * The demo model (tiny-random) writes random text; what is measured is the serving path.
+ * Env: BENCH_GATEWAY_MODEL (default tiny-random), BENCH_GATEWAY_PROVIDER (local|slurm),
+ * BENCH_GATEWAY_ROUNDS (default 200), BENCH_GATEWAY_STREAM_TOKENS (default 256),
+ * BENCH_GATEWAY_STREAM_ROUNDS (default 5), BENCH_GATEWAY_CLIENTS (default 64),
+ * BENCH_GATEWAY_WINDOW_MS (default 10000), BENCH_GATEWAY_LLAMA_SERVER (the binary).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  type CatalogModel,
+  type Endpoint,
+  type EndpointKeyCreated,
+  type ModelCatalog,
+  Routes
+} from '../server-bridge/src/contract';
+import {
+  BRIDGE_URL,
+  bridge,
+  createUserToken
+} from '../server-bridge/test/integration/stack';
+
+const MODEL = process.env.BENCH_GATEWAY_MODEL ?? 'tiny-random';
+const PROVIDER = process.env.BENCH_GATEWAY_PROVIDER ?? 'local';
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 200);
+const STREAM_TOKENS = Number(process.env.BENCH_GATEWAY_STREAM_TOKENS ?? 256);
+const STREAM_ROUNDS = Number(process.env.BENCH_GATEWAY_STREAM_ROUNDS ?? 5);
+const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 64);
+const WINDOW_MS = Number(process.env.BENCH_GATEWAY_WINDOW_MS ?? 10000);
+const LLAMA_SERVER =
+  process.env.BENCH_GATEWAY_LLAMA_SERVER ??
+  '/opt/hpc-bridge/llama/bin/llama-server';
+const READY_TIMEOUT_MS = 180_000;
+
+/** An OpenAI base URL (`…/v1`) with its bearer key. */
+interface ITarget {
+  label: string;
+  baseUrl: string;
+  key: string;
+}
+
+const messages = [{ role: 'user', content: 'Say something.' }];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port'))
+      );
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+async function chat(
+  target: ITarget,
+  body: Record<string, unknown>
+): Promise<Response> {
+  return fetch(`${target.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${target.key}`,
+      'Content-Type': 'application/json'
+    },
+    body: JSON.stringify({ model: MODEL, messages, ...body })
+  });
+}
+
+/** One non-streaming completion; throws unless 200. */
+async function complete(target: ITarget, maxTokens: number): Promise<void> {
+  const res = await chat(target, { max_tokens: maxTokens, temperature: 1 });
+  const text = await res.text();
+  if (res.status !== 200) {
+    throw new Error(`${target.label}: ${res.status} ${text.slice(0, 300)}`);
+  }
+}
+
+/** The baseline: llama-server with the recipe's arguments, on a free port. */
+async function startLlamaServer(
+  modelPath: string
+): Promise<{ target: ITarget; child: ChildProcess }> {
+  const port = await freePort();
+  const key = randomBytes(16).toString('hex');
+  const child = spawn(
+    LLAMA_SERVER,
+    [
+      '-m',
+      modelPath,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--api-key',
+      key,
+      '-t',
+      '1',
+      '-c',
+      '512',
+      '--chat-template',
+      'chatml'
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] }
+  );
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`llama-server exited (${child.exitCode}):\n${log}`);
+    }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) {
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`llama-server not healthy after 60 s:\n${log}`);
+    }
+    await sleep(100);
+  }
+  return {
+    target: {
+      label: 'llama-server direct',
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      key
+    },
+    child
+  };
+}
+
+/** An endpoint of MODEL owned by alice, ready, with a fresh key. */
+async function startEndpoint(
+  token: string,
+  catalog: ModelCatalog
+): Promise<{ target: ITarget; id: string }> {
+  const created = await bridge(Routes.endpoints, token, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: `bench-${Date.now()}`,
+      model: MODEL,
+      provider: PROVIDER
+    })
+  });
+  if (created.status !== 201) {
+    throw new Error(
+      `create endpoint: ${created.status} ${JSON.stringify(created.body)}`
+    );
+  }
+  const id = (created.body as Endpoint).id;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const got = await bridge(Routes.endpoint(id), token);
+    const endpoint = got.body as Endpoint;
+    if (got.status === 200 && endpoint.state === 'ready') {
+      break;
+    }
+    if (got.status === 200 && endpoint.state === 'failed') {
+      throw new Error(`endpoint failed: ${endpoint.reason ?? '?'}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `endpoint not ready after ${READY_TIMEOUT_MS / 1000} s: ${JSON.stringify(got.body)}`
+      );
+    }
+    await sleep(500);
+  }
+  const key = await bridge(Routes.endpointKeys(id), token, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'bench' })
+  });
+  if (key.status !== 201) {
+    throw new Error(`create key: ${key.status} ${JSON.stringify(key.body)}`);
+  }
+  return {
+    target: {
+      label: `gateway (${PROVIDER} replica)`,
+      baseUrl: catalog.gatewayUrl.replace(/\/+$/, '') || `${BRIDGE_URL}/v1`,
+      key: (key.body as EndpointKeyCreated).key
+    },
+    id
+  };
+}
+
+interface ILatency {
+  p50: number;
+  p99: number;
+}
+
+async function latency(target: ITarget): Promise<ILatency> {
+  for (let i = 0; i < 5; i++) {
+    await complete(target, 1); // warm-up: connections, the prompt cache
+  }
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await complete(target, 1);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+/** Tokens/s of one streamed completion: usage.completion_tokens over the stream's time. */
+async function streamOnce(target: ITarget): Promise<number> {
+  const start = performance.now();
+  const res = await chat(target, {
+    max_tokens: STREAM_TOKENS,
+    stream: true,
+    stream_options: { include_usage: true },
+    ignore_eos: true,
+    temperature: 1
+  });
+  if (res.status !== 200 || !res.body) {
+    throw new Error(
+      `${target.label} stream: ${res.status} ${await res.text()}`
+    );
+  }
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let tokens = 0;
+  let chunks = 0;
+  for await (const part of res.body) {
+    buffered += decoder.decode(part as Uint8Array, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line.startsWith('data:')) {
+        continue;
+      }
+      const data = line.slice(5).trim();
+      if (data === '[DONE]') {
+        continue;
+      }
+      const event = JSON.parse(data) as {
+        choices?: unknown[];
+        usage?: { completion_tokens?: number } | null;
+      };
+      if (event.choices && event.choices.length > 0) {
+        chunks++;
+      }
+      tokens = event.usage?.completion_tokens ?? tokens;
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return (tokens || chunks) / seconds;
+}
+
+async function streaming(target: ITarget): Promise<number> {
+  await streamOnce(target);
+  const rates: number[] = [];
+  for (let i = 0; i < STREAM_ROUNDS; i++) {
+    rates.push(await streamOnce(target));
+  }
+  rates.sort((a, b) => a - b);
+  return percentile(rates, 0.5);
+}
+
+/** CLIENTS loops of 8-token completions for WINDOW_MS: completed requests/s and errors. */
+async function throughput(
+  target: ITarget
+): Promise<{ rps: number; errors: number }> {
+  let done = 0;
+  let errors = 0;
+  let firstError = '';
+  const end = performance.now() + WINDOW_MS;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < end) {
+        try {
+          await complete(target, 8);
+          done++;
+        } catch (err) {
+          errors++;
+          firstError ||= String(err);
+        }
+      }
+    })
+  );
+  const seconds = (performance.now() - start) / 1000;
+  if (firstError) {
+    process.stdout.write(`  ${target.label}: first error: ${firstError}\n`);
+  }
+  return { rps: done / seconds, errors };
+}
+
+const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
+const line = (label: string, text: string) =>
+  process.stdout.write(`${label.padEnd(40)} ${text}\n`);
+
+async function main(): Promise<void> {
+  const token = await createUserToken('alice');
+  const got = await bridge(Routes.modelCatalog, token);
+  if (got.status !== 200) {
+    throw new Error(`model catalog: ${got.status} ${JSON.stringify(got.body)}`);
+  }
+  const catalog = got.body as ModelCatalog & {
+    models: (CatalogModel & { path?: string })[];
+  };
+  if (!catalog.models.some(m => m.name === MODEL)) {
+    throw new Error(`the catalog has no model ${MODEL}`);
+  }
+  // The catalog does not publish cluster paths; the stack installs the models here.
+  const modelPath = `/opt/hpc-bridge/models/${MODEL}.gguf`;
+  const direct = await startLlamaServer(modelPath);
+  let endpointId: string | undefined;
+  try {
+    const viaGateway = await startEndpoint(token, catalog);
+    endpointId = viaGateway.id;
+    const targets = [direct.target, viaGateway.target];
+
+    process.stdout.write(
+      `\n## gateway: added latency (${ROUNDS} sequential 1-token chat completions, ${MODEL})\n`
+    );
+    const lat: ILatency[] = [];
+    for (const t of targets) {
+      lat.push(await latency(t));
+    }
+    targets.forEach((t, i) =>
+      line(
+        t.label + (i === 0 ? ' (baseline)' : ''),
+        `p50 ${ms(lat[i].p50)}  p99 ${ms(lat[i].p99)}  ratio p50 ${(lat[i].p50 / lat[0].p50).toFixed(2)}x  p99 ${(lat[i].p99 / lat[0].p99).toFixed(2)}x`
+      )
+    );
+    line(
+      'added by the gateway',
+      `p50 ${ms(lat[1].p50 - lat[0].p50)}  p99 ${ms(lat[1].p99 - lat[0].p99)}`
+    );
+
+    process.stdout.write(
+      `\n## gateway: streaming (${STREAM_TOKENS} tokens, stream: true, median of ${STREAM_ROUNDS})\n`
+    );
+    const rates: number[] = [];
+    for (const t of targets) {
+      rates.push(await streaming(t));
+    }
+    targets.forEach((t, i) =>
+      line(
+        t.label + (i === 0 ? ' (baseline)' : ''),
+        `${rates[i].toFixed(0).padStart(8)} tokens/s  ratio ${(rates[i] / rates[0]).toFixed(2)}x`
+      )
+    );
+
+    process.stdout.write(
+      `\n## gateway: ${CLIENTS} concurrent clients (8-token completions, ${WINDOW_MS / 1000} s each)\n`
+    );
+    const tps: { rps: number; errors: number }[] = [];
+    for (const t of targets) {
+      tps.push(await throughput(t));
+    }
+    targets.forEach((t, i) =>
+      line(
+        t.label + (i === 0 ? ' (baseline)' : ''),
+        `${tps[i].rps.toFixed(1).padStart(8)} requests/s  errors ${tps[i].errors}  ratio ${(tps[i].rps / tps[0].rps).toFixed(2)}x`
+      )
+    );
+  } finally {
+    direct.child.kill();
+    if (endpointId !== undefined) {
+      await bridge(Routes.endpoint(endpointId), token, { method: 'DELETE' });
+    }
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,232 @@
+/**
+ * Model-serving endpoints: admin-catalogued models served by replicas (local child
+ * processes, SLURM jobs, …) behind one stable OpenAI-compatible URL.
+ * Shared by the bridge and the panels; no Node-only imports.
+ */
+import { z } from 'zod';
+
+/** Endpoint and key names: letters, digits, ".", "_", "-". */
+export const EndpointNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'letters, digits, ".", "_" and "-" only (at most 64, starting with a letter or digit)'
+  );
+
+export const ServingProviderNameSchema = z.enum(['local', 'slurm']);
+export type ServingProviderName = z.infer<typeof ServingProviderNameSchema>;
+
+export const EndpointStateSchema = z.enum([
+  /** Created/started, no replica asked for yet. */
+  'pending',
+  /** A replica is queued or booting, none healthy yet. */
+  'starting',
+  /** A healthy replica serves requests. */
+  'ready',
+  /** Ready, but no request for a while (scales to zero after `idleMinutes`). */
+  'idle',
+  /** No replica; the next request wakes it (held up to `holdSeconds`). */
+  'scaled-to-zero',
+  /** Restarts exhausted; `reason` says why. Start again to retry. */
+  'failed',
+  /** Stopped by its owner; requests are refused until it is started again. */
+  'stopped'
+]);
+export type EndpointState = z.infer<typeof EndpointStateSchema>;
+
+export const EndpointVisibilitySchema = z.enum(['private', 'group', 'course']);
+export type EndpointVisibility = z.infer<typeof EndpointVisibilitySchema>;
+
+export const ServingResourcesSchema = z.object({
+  cpus: z.number().int().positive(),
+  memoryMB: z.number().int().positive(),
+  gpus: z.number().int().nonnegative(),
+  /** Time limit of one replica; the endpoint outlives it by walltime handover. */
+  timeMinutes: z.number().int().positive()
+});
+export type ServingResources = z.infer<typeof ServingResourcesSchema>;
+
+const RangeSchema = z.object({
+  default: z.number().int().nonnegative(),
+  min: z.number().int().nonnegative(),
+  max: z.number().int().nonnegative()
+});
+
+/** One entry of `GET /api/v1/models` (the admin's catalog). */
+export const CatalogModelSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  recipe: z.string(),
+  providers: z.array(ServingProviderNameSchema),
+  resources: z.object({
+    cpus: RangeSchema,
+    memoryMB: RangeSchema,
+    gpus: RangeSchema,
+    timeMinutes: RangeSchema
+  })
+});
+export type CatalogModel = z.infer<typeof CatalogModelSchema>;
+
+export const ModelCatalogSchema = z
+  .object({
+    models: z.array(CatalogModelSchema),
+    /** Bounds of an endpoint's idle timeout (minutes). */
+    idleMinutes: RangeSchema,
+    /** The gateway's base URL (`…/v1`) that OpenAI clients use. */
+    gatewayUrl: z.string()
+  })
+  .meta({ id: 'ModelCatalog' });
+export type ModelCatalog = z.infer<typeof ModelCatalogSchema>;
+
+export const EndpointCreateSchema = z
+  .object({
+    name: EndpointNameSchema,
+    /** A catalog model name. */
+    model: z.string().min(1).max(128),
+    provider: ServingProviderNameSchema,
+    /** Overrides of the model's defaults, each within the model's range. */
+    resources: ServingResourcesSchema.partial().optional(),
+    /** Scale to zero after this many minutes without a request. */
+    idleMinutes: z.number().int().positive().optional(),
+    visibility: EndpointVisibilitySchema.default('private'),
+    /** For `group`/`course` visibility: one of the owner's groups. */
+    group: z.string().min(1).max(128).optional()
+  })
+  .meta({ id: 'EndpointCreate' });
+export type EndpointCreate = z.input<typeof EndpointCreateSchema>;
+
+export const ReplicaStateSchema = z.enum([
+  /** Asked for (queued job, spawning process). */
+  'pending',
+  /** Running, not yet healthy. */
+  'starting',
+  'ready',
+  /** Being replaced (walltime handover): finishes in-flight requests, gets no new ones. */
+  'draining',
+  'stopped',
+  'failed'
+]);
+export type ReplicaState = z.infer<typeof ReplicaStateSchema>;
+
+export const ReplicaSchema = z.object({
+  id: z.string(),
+  provider: ServingProviderNameSchema,
+  state: ReplicaStateSchema,
+  /** e.g. the SLURM job id, or the local process id. */
+  ref: z.string().nullable(),
+  /** `host:port` once known. */
+  address: z.string().nullable(),
+  reason: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  readyAt: z.iso.datetime().nullable(),
+  /** When its time limit ends (handover starts `handoverMinutes` before). */
+  endsAt: z.iso.datetime().nullable()
+});
+export type Replica = z.infer<typeof ReplicaSchema>;
+
+export const EndpointSchema = z
+  .object({
+    id: z.string(),
+    name: EndpointNameSchema,
+    owner: z.string(),
+    model: z.string(),
+    provider: ServingProviderNameSchema,
+    resources: ServingResourcesSchema,
+    idleMinutes: z.number().int().positive(),
+    visibility: EndpointVisibilitySchema,
+    group: z.string().nullable(),
+    state: EndpointStateSchema,
+    /** Why it failed / was restarted / scaled to zero, in a sentence. */
+    reason: z.string().nullable(),
+    /** Automatic restarts since the last start. */
+    restarts: z.number().int().nonnegative(),
+    /** The OpenAI base URL (same for every endpoint; the API key selects it). */
+    url: z.string(),
+    replicas: z.array(ReplicaSchema),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    lastRequestAt: z.iso.datetime().nullable()
+  })
+  .meta({ id: 'Endpoint' });
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const EndpointListSchema = z
+  .object({ endpoints: z.array(EndpointSchema) })
+  .meta({ id: 'EndpointList' });
+export type EndpointList = z.infer<typeof EndpointListSchema>;
+
+export const EndpointKeyCreateSchema = z
+  .object({
+    name: EndpointNameSchema,
+    /** Requests per minute this key may make; unlimited when absent. */
+    requestsPerMinute: z.number().int().positive().optional(),
+    /** Total tokens (prompt + completion) this key may use; unlimited when absent. */
+    tokenBudget: z.number().int().positive().optional()
+  })
+  .meta({ id: 'EndpointKeyCreate' });
+export type EndpointKeyCreate = z.infer<typeof EndpointKeyCreateSchema>;
+
+export const EndpointKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    /** The first characters of the key (`hpcb_AbC…`), to recognise it. */
+    prefix: z.string(),
+    requestsPerMinute: z.number().int().positive().nullable(),
+    tokenBudget: z.number().int().positive().nullable(),
+    tokensUsed: z.number().int().nonnegative(),
+    requests: z.number().int().nonnegative(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable()
+  })
+  .meta({ id: 'EndpointKey' });
+export type EndpointKey = z.infer<typeof EndpointKeySchema>;
+
+/** The answer to creating a key: the only time the key itself is shown. */
+export const EndpointKeyCreatedSchema = EndpointKeySchema.extend({
+  key: z.string()
+}).meta({ id: 'EndpointKeyCreated' });
+export type EndpointKeyCreated = z.infer<typeof EndpointKeyCreatedSchema>;
+
+export const EndpointKeyListSchema = z
+  .object({ keys: z.array(EndpointKeySchema) })
+  .meta({ id: 'EndpointKeyList' });
+export type EndpointKeyList = z.infer<typeof EndpointKeyListSchema>;
+
+/** One minute of an endpoint's traffic. */
+export const EndpointMetricPointSchema = z.object({
+  /** Start of the minute. */
+  at: z.iso.datetime(),
+  requests: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  p50Ms: z.number().nonnegative().nullable(),
+  p95Ms: z.number().nonnegative().nullable(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative()
+});
+export type EndpointMetricPoint = z.infer<typeof EndpointMetricPointSchema>;
+
+/** `GET …/endpoints/{id}/metrics`: the last minutes, oldest first. */
+export const EndpointMetricsSchema = z
+  .object({
+    points: z.array(EndpointMetricPointSchema),
+    totals: z.object({
+      requests: z.number().int().nonnegative(),
+      errors: z.number().int().nonnegative(),
+      promptTokens: z.number().int().nonnegative(),
+      completionTokens: z.number().int().nonnegative()
+    })
+  })
+  .meta({ id: 'EndpointMetrics' });
+export type EndpointMetrics = z.infer<typeof EndpointMetricsSchema>;
+
+export const EndpointIdParamsSchema = z.object({
+  id: z.string().min(1).max(64)
+});
+
+export const EndpointKeyParamsSchema = z.object({
+  id: z.string().min(1).max(64),
+  keyId: z.string().min(1).max(64)
+});

@@ -1,0 +1,122 @@
+/** The admin's model catalog, as users see it, and resources within a model's limits. */
+import type { BridgeConfig, ModelConfig } from '../config';
+import type {
+  CatalogModel,
+  ModelCatalog,
+  ServingProviderName,
+  ServingResources
+} from '../contract';
+import { HttpError } from '../errors';
+
+const KEYS = ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const;
+
+/** The gateway's base URL as users reach it: publicUrl + basePath + `v1`. */
+export function gatewayUrl(config: BridgeConfig): string {
+  return `${config.serving.publicUrl ?? ''}${config.basePath}v1`;
+}
+
+export function catalogModel(m: ModelConfig): CatalogModel {
+  const range = (k: (typeof KEYS)[number]) => ({
+    default: m.resources[k],
+    min: k === 'gpus' ? 0 : 1,
+    max: m.limits[k]
+  });
+  return {
+    name: m.name,
+    title: m.title,
+    ...(m.description === undefined ? {} : { description: m.description }),
+    recipe: m.recipe,
+    providers: [...m.providers],
+    resources: {
+      cpus: range('cpus'),
+      memoryMB: range('memoryMB'),
+      gpus: range('gpus'),
+      timeMinutes: range('timeMinutes')
+    }
+  };
+}
+
+export function modelCatalog(config: BridgeConfig): ModelCatalog {
+  return {
+    models: config.models.map(catalogModel),
+    idleMinutes: { ...config.serving.idleMinutes },
+    gatewayUrl: gatewayUrl(config)
+  };
+}
+
+export function findModel(config: BridgeConfig, name: string): ModelConfig {
+  const m = config.models.find(x => x.name === name);
+  if (m === undefined) {
+    throw new HttpError(
+      'bad_request',
+      `No model named "${name}" in the catalog`,
+      {
+        models: config.models.map(x => x.name)
+      }
+    );
+  }
+  return m;
+}
+
+export function checkProvider(
+  config: BridgeConfig,
+  model: ModelConfig,
+  provider: ServingProviderName
+): void {
+  if (!model.providers.includes(provider)) {
+    throw new HttpError(
+      'bad_request',
+      `Model ${model.name} cannot be served by the ${provider} provider (allowed: ${model.providers.join(', ')})`
+    );
+  }
+  if (config.serving.providers[provider] === undefined) {
+    throw new HttpError(
+      'bad_request',
+      `The ${provider} provider is not configured on this bridge`
+    );
+  }
+}
+
+/** The model's defaults with the user's overrides, each checked against its range. */
+export function resolveServingResources(
+  model: ModelConfig,
+  overrides: Partial<ServingResources> = {}
+): ServingResources {
+  const r = catalogModel(model).resources;
+  const out = {} as ServingResources;
+  const problems: { field: string; value: number; min: number; max: number }[] =
+    [];
+  for (const k of KEYS) {
+    const value = overrides[k] ?? r[k].default;
+    if (value < r[k].min || value > r[k].max) {
+      problems.push({ field: k, value, min: r[k].min, max: r[k].max });
+    }
+    out[k] = value;
+  }
+  if (problems.length > 0) {
+    throw new HttpError(
+      'bad_request',
+      `Resources outside the limits of model ${model.name}: ${problems
+        .map(p => `${p.field}=${p.value} (allowed ${p.min}–${p.max})`)
+        .join(', ')}`,
+      problems
+    );
+  }
+  return out;
+}
+
+/** The idle timeout asked for, or the default, within the configured range. */
+export function resolveIdleMinutes(
+  config: BridgeConfig,
+  asked: number | undefined
+): number {
+  const r = config.serving.idleMinutes;
+  const v = asked ?? r.default;
+  if (v < r.min || v > r.max) {
+    throw new HttpError(
+      'bad_request',
+      `idleMinutes=${v} is outside ${r.min}–${r.max}`
+    );
+  }
+  return v;
+}

@@ -1,0 +1,237 @@
+/**
+ * API keys of model-serving endpoints (table `endpoint_keys`, migration 5). A key is
+ * `hpcb_` + 32 random bytes in base64url; it is shown once, at creation, and stored as
+ * the SHA-256 hex of the whole key. Each key opens exactly one endpoint.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { HttpError } from '../errors';
+import type { Store } from '../store';
+
+export const KEY_PREFIX = 'hpcb_';
+/** What the list shows of a key: the prefix and a few characters, never enough to use. */
+const SHOWN_CHARS = KEY_PREFIX.length + 4;
+
+export interface IKeyLimits {
+  /** Requests per minute for this key; null: unlimited. */
+  requestsPerMinute: number | null;
+  /** Prompt + completion tokens this key may use in total; null: unlimited. */
+  tokenBudget: number | null;
+}
+
+export interface IKeyRecord extends IKeyLimits {
+  id: string;
+  endpointId: string;
+  /** The user who created the key. */
+  owner: string;
+  name: string;
+  /** `hpcb_` and the first characters of the key, to recognise it in a list. */
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** What a presented, valid key resolves to. */
+export interface IResolvedKey {
+  keyId: string;
+  endpointId: string;
+  owner: string;
+  limits: IKeyLimits;
+}
+
+export interface IKeyCreate {
+  name: string;
+  requestsPerMinute?: number | null;
+  tokenBudget?: number | null;
+}
+
+const KeyRowSchema = z.object({
+  id: z.string(),
+  endpoint_id: z.string(),
+  owner: z.string(),
+  name: z.string(),
+  key_hash: z.string(),
+  prefix: z.string(),
+  requests_per_minute: z.number().int().nullable(),
+  token_budget: z.number().int().nullable(),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+  last_used_at: z.string().nullable()
+});
+type KeyRow = z.infer<typeof KeyRowSchema>;
+
+function recordOf(row: KeyRow): IKeyRecord {
+  return {
+    id: row.id,
+    endpointId: row.endpoint_id,
+    owner: row.owner,
+    name: row.name,
+    prefix: row.prefix,
+    requestsPerMinute: row.requests_per_minute,
+    tokenBudget: row.token_budget,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at
+  };
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new key: `hpcb_` + 43 base64url characters (32 random bytes). */
+export function newKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** The key of an `Authorization: Bearer …` header; null when there is none. */
+export function bearerOf(header: string | undefined): string | null {
+  if (header === undefined) {
+    return null;
+  }
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+  return m === null ? null : (m[1] ?? null);
+}
+
+/** How often `lastUsedAt` is written at most per key (it is a hint, not an audit). */
+const LAST_USED_EVERY_MS = 10_000;
+
+export class EndpointKeys {
+  /** keyId → last time `last_used_at` was written. */
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  /** Creates a key; the returned `key` is the only time the secret is seen. */
+  create(
+    endpointId: string,
+    owner: string,
+    request: IKeyCreate
+  ): { key: string; record: IKeyRecord } {
+    const key = newKey();
+    const row: KeyRow = {
+      id: randomBytes(12).toString('base64url'),
+      endpoint_id: endpointId,
+      owner,
+      name: request.name,
+      key_hash: hashKey(key),
+      prefix: key.slice(0, SHOWN_CHARS),
+      requests_per_minute: request.requestsPerMinute ?? null,
+      token_budget: request.tokenBudget ?? null,
+      created_at: new Date(this.now()).toISOString(),
+      revoked_at: null,
+      last_used_at: null
+    };
+    this.store.db
+      .prepare(
+        `INSERT INTO endpoint_keys (id, endpoint_id, owner, name, key_hash, prefix,
+           requests_per_minute, token_budget, created_at, revoked_at, last_used_at)
+         VALUES (@id, @endpoint_id, @owner, @name, @key_hash, @prefix,
+           @requests_per_minute, @token_budget, @created_at, @revoked_at, @last_used_at)`
+      )
+      .run(row);
+    return { key, record: recordOf(row) };
+  }
+
+  get(keyId: string): IKeyRecord | undefined {
+    const row = this.store.db
+      .prepare('SELECT * FROM endpoint_keys WHERE id = ?')
+      .get(keyId);
+    return row === undefined ? undefined : recordOf(KeyRowSchema.parse(row));
+  }
+
+  /** The endpoint's keys (revoked ones included), newest first; `owner` narrows to one user's. */
+  list(endpointId: string, owner?: string): IKeyRecord[] {
+    const rows =
+      owner === undefined
+        ? this.store.db
+            .prepare(
+              'SELECT * FROM endpoint_keys WHERE endpoint_id = ? ORDER BY created_at DESC, id'
+            )
+            .all(endpointId)
+        : this.store.db
+            .prepare(
+              'SELECT * FROM endpoint_keys WHERE endpoint_id = ? AND owner = ? ORDER BY created_at DESC, id'
+            )
+            .all(endpointId, owner);
+    return rows.map(r => recordOf(KeyRowSchema.parse(r)));
+  }
+
+  /** Revokes a key of the endpoint (idempotent); 404 when the endpoint has no such key. */
+  revoke(endpointId: string, keyId: string): IKeyRecord {
+    const key = this.get(keyId);
+    if (key === undefined || key.endpointId !== endpointId) {
+      throw new HttpError(
+        'not_found',
+        `Endpoint ${endpointId} has no key ${keyId}`
+      );
+    }
+    this.store.db
+      .prepare(
+        'UPDATE endpoint_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
+      )
+      .run(new Date(this.now()).toISOString(), keyId);
+    return this.get(keyId) ?? key;
+  }
+
+  /** Revokes every key of an endpoint (call when the endpoint is deleted). */
+  revokeAll(endpointId: string): number {
+    return this.store.db
+      .prepare(
+        'UPDATE endpoint_keys SET revoked_at = ? WHERE endpoint_id = ? AND revoked_at IS NULL'
+      )
+      .run(new Date(this.now()).toISOString(), endpointId).changes;
+  }
+
+  /**
+   * The endpoint and limits of a presented key; null for a malformed, unknown or
+   * revoked key. The lookup is by SHA-256 of the key (an index hit reveals nothing
+   * about the secret); the stored hash is then compared in constant time.
+   */
+  resolve(presented: string): IResolvedKey | null {
+    if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) {
+      return null;
+    }
+    const hash = hashKey(presented);
+    const row = this.store.db
+      .prepare('SELECT * FROM endpoint_keys WHERE key_hash = ?')
+      .get(hash);
+    if (row === undefined) {
+      return null;
+    }
+    const key = KeyRowSchema.parse(row);
+    const same = timingSafeEqual(
+      Buffer.from(key.key_hash, 'hex'),
+      Buffer.from(hash, 'hex')
+    );
+    if (!same || key.revoked_at !== null) {
+      return null;
+    }
+    this.markUsed(key.id);
+    return {
+      keyId: key.id,
+      endpointId: key.endpoint_id,
+      owner: key.owner,
+      limits: {
+        requestsPerMinute: key.requests_per_minute,
+        tokenBudget: key.token_budget
+      }
+    };
+  }
+
+  private markUsed(keyId: string): void {
+    const now = this.now();
+    const last = this.lastUsedWritten.get(keyId);
+    if (last !== undefined && now - last < LAST_USED_EVERY_MS) {
+      return;
+    }
+    this.lastUsedWritten.set(keyId, now);
+    this.store.db
+      .prepare('UPDATE endpoint_keys SET last_used_at = ? WHERE id = ?')
+      .run(new Date(now).toISOString(), keyId);
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The `local` serving provider: each replica is a child process on the bridge host
+ * (development, small course models). The recipe's argv is spawned without a shell on a
+ * free port of 127.0.0.1, in its own process group (stopped with SIGTERM, then SIGKILL),
+ * with stdout/stderr in `<dir>/<replica>.log` and a `<dir>/<replica>.json` that lets a
+ * restarted bridge find (adopt or stop) the replicas of the previous one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  fstatSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type {
+  IProviderReplica,
+  IReplicaHandle,
+  IReplicaSpec,
+  IServingProvider,
+  ReplicaStatus
+} from './ports';
+import { withAddress } from './recipe';
+
+export interface ILocalProviderOptions {
+  /** Where logs and replica files go (created if missing). */
+  dir: string;
+  maxReplicas: number;
+  /** Address replicas listen on; default 127.0.0.1. */
+  host?: string;
+  /** Between SIGTERM and SIGKILL; default 5000 ms. */
+  stopGraceMs?: number;
+  /** Milliseconds in a minute of the time limit; 60 000 except in tests. */
+  minuteMs?: number;
+}
+
+const ReplicaFileSchema = z.object({
+  replicaId: z.string(),
+  endpointId: z.string(),
+  owner: z.string(),
+  pid: z.number().int().positive(),
+  host: z.string(),
+  port: z.number().int().positive(),
+  program: z.string(),
+  startedAt: z.number(),
+  endsAt: z.number()
+});
+type ReplicaFile = z.infer<typeof ReplicaFileSchema>;
+
+interface IChild {
+  info: ReplicaFile;
+  /** Null for a replica adopted from a previous bridge process. */
+  process: ChildProcess | null;
+  exit: { code: number | null; signal: string | null; error?: string } | null;
+  stopping: boolean;
+  limitTimer: NodeJS.Timeout | null;
+}
+
+const REPLICA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A free TCP port on `host` (bound and released; the child binds it right after). */
+export async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port =
+        typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The last lines of a log file (at most ~2 KB), for a failure reason. */
+export function logTail(path: string, maxBytes = 2048): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .map(l => l.trimEnd())
+      .filter(l => l !== '');
+    return lines.slice(-5).join(' | ');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether `pid` still runs `program` (guards against a reused pid). */
+function runs(pid: number, program: string): boolean {
+  if (!alive(pid)) {
+    return false;
+  }
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    return argv0 === program;
+  } catch {
+    return true;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export class LocalProvider implements IServingProvider {
+  readonly name = 'local';
+  private readonly children = new Map<string, IChild>();
+  private readonly host: string;
+  private readonly now = Date.now;
+
+  constructor(private readonly options: ILocalProviderOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  }
+
+  private paths(replicaId: string) {
+    if (!REPLICA_ID.test(replicaId)) {
+      throw new Error(`invalid replica id ${JSON.stringify(replicaId)}`);
+    }
+    return {
+      json: join(this.options.dir, `${replicaId}.json`),
+      log: join(this.options.dir, `${replicaId}.log`)
+    };
+  }
+
+  private running(): number {
+    return [...this.children.values()].filter(c => c.exit === null).length;
+  }
+
+  async start(spec: IReplicaSpec): Promise<IReplicaHandle> {
+    if (this.running() >= this.options.maxReplicas) {
+      throw new Error(
+        `at most ${this.options.maxReplicas} local replicas run at once on this bridge`
+      );
+    }
+    const paths = this.paths(spec.replicaId);
+    const port = await freePort(this.host);
+    const argv = withAddress(spec.argv, this.host, port);
+    const program = argv[0];
+    if (program === undefined) {
+      throw new Error('empty command');
+    }
+    const out = openSync(paths.log, 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn(program, argv.slice(1), {
+        detached: true,
+        shell: false,
+        stdio: ['ignore', out, out],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }
+      });
+    } finally {
+      closeSync(out);
+    }
+    const startedAt = this.now();
+    const info: ReplicaFile = {
+      replicaId: spec.replicaId,
+      endpointId: spec.endpointId,
+      owner: spec.owner,
+      pid: child.pid ?? 0,
+      host: this.host,
+      port,
+      program,
+      startedAt,
+      endsAt:
+        startedAt +
+        spec.resources.timeMinutes * (this.options.minuteMs ?? 60_000)
+    };
+    const entry: IChild = {
+      info,
+      process: child,
+      exit: null,
+      stopping: false,
+      limitTimer: null
+    };
+    this.children.set(spec.replicaId, entry);
+    child.once('error', e => {
+      entry.exit ??= { code: null, signal: null, error: e.message };
+    });
+    child.once('exit', (code, signal) => {
+      entry.exit ??= { code, signal };
+      if (entry.limitTimer !== null) {
+        clearTimeout(entry.limitTimer);
+      }
+    });
+    if (child.pid === undefined) {
+      // spawn failed synchronously (e.g. ENOENT): the 'error' event follows
+      await new Promise(r => setImmediate(r));
+      throw new Error(
+        `cannot run ${program}: ${entry.exit?.error ?? 'spawn failed'}`
+      );
+    }
+    child.unref();
+    writeFileSync(paths.json, JSON.stringify(info), { mode: 0o600 });
+    this.armLimit(entry);
+    return this.handleOf(info);
+  }
+
+  private handleOf(info: ReplicaFile): IReplicaHandle {
+    return {
+      provider: this.name,
+      replicaId: info.replicaId,
+      ref: { pid: info.pid, port: info.port }
+    };
+  }
+
+  /** The time limit, as SLURM would enforce it. */
+  private armLimit(entry: IChild): void {
+    const delay = Math.max(0, entry.info.endsAt - this.now());
+    entry.limitTimer = setTimeout(() => {
+      void this.terminate(entry, 'time limit');
+    }, delay);
+    entry.limitTimer.unref();
+  }
+
+  private entry(replicaId: string): IChild | undefined {
+    const known = this.children.get(replicaId);
+    if (known !== undefined) {
+      return known;
+    }
+    // A replica of a previous bridge process: adopt it while it runs.
+    const info = this.readFile(replicaId);
+    if (info === null) {
+      return undefined;
+    }
+    const entry: IChild = {
+      info,
+      process: null,
+      exit: runs(info.pid, info.program) ? null : { code: null, signal: null },
+      stopping: false,
+      limitTimer: null
+    };
+    this.children.set(replicaId, entry);
+    if (entry.exit === null) {
+      this.armLimit(entry);
+    }
+    return entry;
+  }
+
+  private readFile(replicaId: string): ReplicaFile | null {
+    try {
+      const text = readFileSync(this.paths(replicaId).json, 'utf8');
+      return ReplicaFileSchema.parse(JSON.parse(text));
+    } catch {
+      return null;
+    }
+  }
+
+  async status(handle: IReplicaHandle): Promise<ReplicaStatus> {
+    const entry = this.entry(handle.replicaId);
+    if (entry === undefined) {
+      return { state: 'gone', reason: 'unknown to the local provider' };
+    }
+    if (entry.exit === null && entry.process === null) {
+      if (!runs(entry.info.pid, entry.info.program)) {
+        entry.exit = { code: null, signal: null };
+      }
+    }
+    if (entry.exit === null) {
+      return {
+        state: 'running',
+        host: entry.info.host,
+        port: entry.info.port,
+        endsAt: new Date(entry.info.endsAt)
+      };
+    }
+    const { code, signal, error } = entry.exit;
+    const how =
+      error !== undefined
+        ? `could not run: ${error}`
+        : signal !== null
+          ? `killed by ${signal}`
+          : code === null
+            ? 'exited'
+            : `exited with code ${code}`;
+    const tail = logTail(this.paths(handle.replicaId).log);
+    const reason = tail === '' ? how : `${how}: ${tail}`;
+    return entry.stopping || code === 0
+      ? { state: 'gone', reason }
+      : { state: 'failed', reason };
+  }
+
+  async stop(handle: IReplicaHandle): Promise<void> {
+    const entry = this.entry(handle.replicaId);
+    if (entry === undefined) {
+      return;
+    }
+    await this.terminate(entry, 'stop');
+    rmSync(this.paths(handle.replicaId).json, { force: true });
+  }
+
+  private async terminate(entry: IChild, why: string): Promise<void> {
+    entry.stopping = true;
+    if (entry.limitTimer !== null) {
+      clearTimeout(entry.limitTimer);
+      entry.limitTimer = null;
+    }
+    const pid = entry.info.pid;
+    const gone = () =>
+      entry.exit !== null ||
+      (entry.process === null && !runs(pid, entry.info.program));
+    if (gone()) {
+      return;
+    }
+    killGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + (this.options.stopGraceMs ?? 5000);
+    while (!gone() && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 50));
+    }
+    if (!gone()) {
+      killGroup(pid, 'SIGKILL');
+      const hard = Date.now() + 2000;
+      while (!gone() && Date.now() < hard) {
+        await new Promise(r => setTimeout(r, 50));
+      }
+    }
+    if (entry.process === null) {
+      entry.exit ??= { code: null, signal: why === 'stop' ? 'SIGTERM' : null };
+    }
+  }
+
+  async list(): Promise<IProviderReplica[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.options.dir);
+    } catch {
+      return [];
+    }
+    const out: IProviderReplica[] = [];
+    for (const n of names) {
+      if (!n.endsWith('.json')) {
+        continue;
+      }
+      const id = n.slice(0, -'.json'.length);
+      const entry = this.entry(id);
+      if (entry === undefined) {
+        continue;
+      }
+      if (entry.exit !== null) {
+        rmSync(this.paths(id).json, { force: true });
+        continue;
+      }
+      out.push({
+        handle: this.handleOf(entry.info),
+        endpointId: entry.info.endpointId,
+        owner: entry.info.owner
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Ports of the model-serving endpoints: the control plane (controller, providers)
+ * on one side, the OpenAI-compatible gateway on the other.
+ */
+
+/** Where the gateway sends one request: a ready replica of an endpoint. */
+export interface IUpstream {
+  baseUrl: string;
+  apiKey: string;
+  replicaId: string;
+}
+
+export interface IEndpointRouter {
+  /** The ready replica to send a request to; wakes a scaled-to-zero endpoint and waits
+   *  up to holdSeconds (rejects with HttpError 503 + a sentence when it cannot). */
+  upstream(endpointId: string, signal: AbortSignal): Promise<IUpstream>;
+  /** Marks activity (resets the idle timer) and reports a failed upstream call so the
+   *  controller can health-check / replace the replica. */
+  touched(endpointId: string): void;
+  upstreamFailed(endpointId: string, replicaId: string, reason: string): void;
+  /** For GET /v1/models and the model check. */
+  modelOf(endpointId: string): string | null;
+}
+
+/** Resources of one replica (the model's defaults, adjusted within its limits). */
+export interface IReplicaResources {
+  cpus: number;
+  memoryMB: number;
+  gpus: number;
+  /** The replica's time limit (walltime); the controller hands over before it ends. */
+  timeMinutes: number;
+}
+
+/** What a provider needs to start one replica. */
+export interface IReplicaSpec {
+  endpointId: string;
+  replicaId: string;
+  /** The endpoint's owner: slurm replicas run as this user. */
+  owner: string;
+  /** Where the model lives (a path on the cluster / the bridge host). */
+  modelPath: string;
+  /** The recipe rendered to argv, except `{host}`/`{port}`, which only the provider
+   *  knows: it substitutes them (see `renderArgv`). */
+  argv: readonly string[];
+  /** The key the replica expects (`{upstream_key}`); the gateway sends it. */
+  upstreamKey: string;
+  resources: IReplicaResources;
+}
+
+/**
+ * A provider's reference to a replica, stored by the bridge and passed back to the
+ * provider (e.g. `{pid}` for local, `{cluster, slurmId, workdir}` for slurm).
+ * JSON-serialisable.
+ */
+export interface IReplicaHandle {
+  provider: string;
+  replicaId: string;
+  ref: Record<string, string | number>;
+}
+
+export type ReplicaStatus =
+  | { state: 'pending'; detail?: string }
+  | { state: 'running'; host: string; port: number; endsAt: Date | null }
+  | { state: 'gone'; reason?: string }
+  | { state: 'failed'; reason: string };
+
+/** A replica as the provider sees it (for reconciliation at start). */
+export interface IProviderReplica {
+  handle: IReplicaHandle;
+  endpointId: string;
+  owner: string;
+}
+
+/**
+ * Where replicas run. Implementations: `local` (child processes on the bridge host),
+ * `slurm` (one long batch job per replica); OpenStack and Kubernetes plug in here.
+ */
+export interface IServingProvider {
+  /** Name in `serving.providers` (`local`, `slurm`, …). */
+  readonly name: string;
+  /** Starts a replica; resolves once it is submitted/spawned (not yet healthy). */
+  start(spec: IReplicaSpec): Promise<IReplicaHandle>;
+  status(handle: IReplicaHandle): Promise<ReplicaStatus>;
+  /** Stops the replica; resolves when it is gone or asked to go. Idempotent. */
+  stop(handle: IReplicaHandle): Promise<void>;
+  /** The bridge's replicas this provider still knows about. */
+  list(): Promise<IProviderReplica[]>;
+}

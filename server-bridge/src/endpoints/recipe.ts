@@ -1,0 +1,111 @@
+/**
+ * Serving recipes → argv. A recipe is an argv with placeholders inside tokens
+ * (`{model}`, `-m{model}`); a value never splits or joins tokens, and nothing is ever
+ * handed to a shell unquoted.
+ */
+import { shellQuote } from '../adapters/ssh/quote';
+import { RECIPE_PLACEHOLDERS, type RecipeConfig } from '../config';
+
+export type RecipePlaceholder = (typeof RECIPE_PLACEHOLDERS)[number];
+
+/** Values known when the bridge asks for a replica; `{host}`/`{port}` come later. */
+export interface IRecipeValues {
+  model: string;
+  upstream_key: string;
+  threads: number;
+}
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** What values may look like: no NUL, no line breaks (they end up in a batch script). */
+const SAFE_VALUE = /^[^\0\n\r]+$/;
+
+function check(ok: boolean, what: string, value: unknown): void {
+  if (!ok) {
+    throw new Error(`invalid ${what} for a recipe: ${JSON.stringify(value)}`);
+  }
+}
+
+function substitute(
+  token: string,
+  values: Partial<Record<RecipePlaceholder, string>>
+): string {
+  return token.replace(PLACEHOLDER, (whole, name: string) => {
+    const v = values[name as RecipePlaceholder];
+    return v === undefined ? whole : v;
+  });
+}
+
+/**
+ * Renders the recipe's argv with the values known up front, leaving `{host}` and
+ * `{port}` for the provider (`withAddress`, or the batch script for slurm).
+ * Throws on a value outside its safe form.
+ */
+export function renderArgv(
+  recipe: Pick<RecipeConfig, 'command'>,
+  values: IRecipeValues
+): string[] {
+  check(
+    values.model.startsWith('/') && SAFE_VALUE.test(values.model),
+    'model path',
+    values.model
+  );
+  check(
+    /^[A-Za-z0-9_-]{16,128}$/.test(values.upstream_key),
+    'upstream key',
+    '…'
+  );
+  check(
+    Number.isSafeInteger(values.threads) && values.threads >= 1,
+    'threads',
+    values.threads
+  );
+  const known = {
+    model: values.model,
+    upstream_key: values.upstream_key,
+    threads: String(values.threads)
+  };
+  return recipe.command.map(t => substitute(t, known));
+}
+
+/** Substitutes `{host}` and `{port}` (local provider: it picked both). */
+export function withAddress(
+  argv: readonly string[],
+  host: string,
+  port: number
+): string[] {
+  check(/^[A-Za-z0-9.:-]+$/.test(host), 'host', host);
+  check(Number.isSafeInteger(port) && port > 0 && port < 65536, 'port', port);
+  return argv.map(t => substitute(t, { host, port: String(port) }));
+}
+
+/**
+ * The argv as one shell command line in which `{host}` and `{port}` become the shell
+ * variables `$host_var`/`$port_var` (set by the batch script at run time). Every literal
+ * part is quoted by `shellQuote`; the variables are double-quoted.
+ */
+export function shellCommandWithAddress(
+  argv: readonly string[],
+  hostVar: string,
+  portVar: string
+): string {
+  check(/^[A-Z_][A-Z0-9_]*$/.test(hostVar), 'shell variable', hostVar);
+  check(/^[A-Z_][A-Z0-9_]*$/.test(portVar), 'shell variable', portVar);
+  if (argv.length === 0) {
+    throw new Error('empty command');
+  }
+  return argv
+    .map(token => {
+      const parts = token.split(/(\{host\}|\{port\})/);
+      const words = parts
+        .filter(p => p !== '')
+        .map(p =>
+          p === '{host}'
+            ? `"\${${hostVar}}"`
+            : p === '{port}'
+              ? `"\${${portVar}}"`
+              : shellQuote(p)
+        );
+      return words.length === 0 ? "''" : words.join('');
+    })
+    .join(' ');
+}

@@ -1,0 +1,240 @@
+/**
+ * Endpoints as users see them: create (catalog model, provider, resources within the
+ * model's limits, idle timeout, visibility), list, read, start/stop, delete, with owner
+ * and visibility checks. The controller does the rest.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IAuthUser } from '../auth/decide';
+import type { BridgeConfig } from '../config';
+import type { Endpoint, EndpointCreate, Replica } from '../contract';
+import { EndpointCreateSchema } from '../contract';
+import { HttpError } from '../errors';
+import type { Store } from '../store';
+import {
+  checkProvider,
+  findModel,
+  gatewayUrl,
+  modelCatalog,
+  resolveIdleMinutes,
+  resolveServingResources
+} from './catalog';
+import type { EndpointController } from './controller';
+import type { EndpointTable, IEndpointRecord, IReplicaRecord } from './table';
+
+export function newEndpointId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * Who may see (and use through the panel) an endpoint: its owner, admins, and for
+ * `group`/`course` visibility the members of that group.
+ */
+export function visibleTo(user: IAuthUser, ep: IEndpointRecord): boolean {
+  return ep.owner === user.name || user.admin || sharedWith(user, ep);
+}
+
+/** A `group`/`course` endpoint shared with one of the user's groups or courses. */
+export function sharedWith(user: IAuthUser, ep: IEndpointRecord): boolean {
+  if (ep.visibility === 'private' || ep.group === null) {
+    return false;
+  }
+  return user.groups.includes(ep.group) || user.instructorOf.includes(ep.group);
+}
+
+function toReplica(r: IReplicaRecord): Replica {
+  const ref =
+    r.handle === null
+      ? null
+      : String(r.handle.ref.slurmId ?? r.handle.ref.pid ?? '') || null;
+  return {
+    id: r.id,
+    provider: r.provider,
+    state: r.state,
+    ref,
+    address: r.address,
+    reason: r.reason,
+    createdAt: r.createdAt,
+    readyAt: r.readyAt,
+    endsAt: r.endsAt
+  };
+}
+
+export interface IEndpointServiceDeps {
+  config: BridgeConfig;
+  table: EndpointTable;
+  controller: EndpointController;
+  store: Pick<Store, 'audit'>;
+}
+
+export class EndpointService {
+  constructor(private readonly deps: IEndpointServiceDeps) {}
+
+  catalog() {
+    return modelCatalog(this.deps.config);
+  }
+
+  toEndpoint(ep: IEndpointRecord): Endpoint {
+    return {
+      id: ep.id,
+      name: ep.name,
+      owner: ep.owner,
+      model: ep.model,
+      provider: ep.provider,
+      resources: ep.resources,
+      idleMinutes: ep.idleMinutes,
+      visibility: ep.visibility,
+      group: ep.group,
+      state: ep.state,
+      reason: ep.reason,
+      restarts: ep.restarts,
+      url: gatewayUrl(this.deps.config),
+      replicas: this.deps.table.replicas(ep.id, 10).map(toReplica),
+      createdAt: ep.createdAt,
+      updatedAt: ep.updatedAt,
+      lastRequestAt: ep.lastRequestAt
+    };
+  }
+
+  create(user: IAuthUser, input: EndpointCreate): Endpoint {
+    const req = EndpointCreateSchema.parse(input);
+    const { config } = this.deps;
+    const model = findModel(config, req.model);
+    checkProvider(config, model, req.provider);
+    const resources = resolveServingResources(model, req.resources);
+    const idleMinutes = resolveIdleMinutes(config, req.idleMinutes);
+    let group: string | null = null;
+    if (req.visibility === 'private') {
+      if (req.group !== undefined) {
+        throw new HttpError(
+          'bad_request',
+          'A private endpoint has no group; choose visibility group or course'
+        );
+      }
+    } else {
+      if (req.group === undefined) {
+        throw new HttpError(
+          'bad_request',
+          `Visibility ${req.visibility} needs a group`
+        );
+      }
+      const allowed =
+        user.admin ||
+        (req.visibility === 'group'
+          ? user.groups.includes(req.group)
+          : user.instructorOf.includes(req.group));
+      if (!allowed) {
+        throw new HttpError(
+          'forbidden',
+          req.visibility === 'group'
+            ? `You are not a member of group ${req.group}`
+            : `You do not teach course ${req.group}`
+        );
+      }
+      group = req.group;
+    }
+    if (this.deps.table.byName(user.name, req.name) !== undefined) {
+      throw new HttpError(
+        'conflict',
+        `You already have an endpoint named ${req.name}`
+      );
+    }
+    const rec = this.deps.controller.create({
+      id: newEndpointId(),
+      name: req.name,
+      owner: user.name,
+      model: model.name,
+      provider: req.provider,
+      resources,
+      idleMinutes,
+      visibility: req.visibility,
+      group
+    });
+    this.deps.store.audit({
+      user: user.name,
+      action: 'endpoint.create',
+      target: rec.id,
+      details: {
+        name: rec.name,
+        model: rec.model,
+        provider: rec.provider,
+        visibility: rec.visibility
+      }
+    });
+    return this.toEndpoint(rec);
+  }
+
+  /** The endpoint if `user` may see it; 404 otherwise, so ids of others do not leak. */
+  record(user: IAuthUser, id: string): IEndpointRecord {
+    const ep = this.deps.table.get(id);
+    if (ep === undefined || !visibleTo(user, ep)) {
+      throw new HttpError('not_found', `No endpoint ${id}`);
+    }
+    return ep;
+  }
+
+  /** The endpoint if `user` owns it (admins too); 404 if unseen, 403 if only visible. */
+  owned(user: IAuthUser, id: string): IEndpointRecord {
+    const ep = this.record(user, id);
+    if (ep.owner !== user.name && !user.admin) {
+      throw new HttpError(
+        'forbidden',
+        `Only the owner of endpoint ${ep.name} may change it`
+      );
+    }
+    return ep;
+  }
+
+  /** For the key routes: the owner of an endpoint, null when there is none. */
+  ownerOf(id: string): string | null {
+    return this.deps.table.get(id)?.owner ?? null;
+  }
+
+  get(user: IAuthUser, id: string): Endpoint {
+    return this.toEndpoint(this.record(user, id));
+  }
+
+  /** Own endpoints and those shared with the user's groups; admins: all with `all`. */
+  list(user: IAuthUser, all = false): Endpoint[] {
+    if (all && !user.admin) {
+      throw new HttpError('forbidden', 'Only admins may list all endpoints');
+    }
+    return this.deps.table
+      .list()
+      .filter(ep => all || ep.owner === user.name || sharedWith(user, ep))
+      .map(ep => this.toEndpoint(ep));
+  }
+
+  async start(user: IAuthUser, id: string): Promise<Endpoint> {
+    const ep = this.owned(user, id);
+    await this.deps.controller.startEndpoint(ep.id);
+    this.audit(user, 'endpoint.start', ep);
+    return this.get(user, id);
+  }
+
+  async stop(user: IAuthUser, id: string): Promise<Endpoint> {
+    const ep = this.owned(user, id);
+    await this.deps.controller.stopEndpoint(
+      ep.id,
+      ep.owner === user.name
+        ? 'Stopped by its owner'
+        : `Stopped by ${user.name}`
+    );
+    this.audit(user, 'endpoint.stop', ep);
+    return this.get(user, id);
+  }
+
+  async delete(user: IAuthUser, id: string): Promise<void> {
+    const ep = this.owned(user, id);
+    await this.deps.controller.deleteEndpoint(ep.id);
+    this.audit(user, 'endpoint.delete', ep);
+  }
+
+  private audit(user: IAuthUser, action: string, ep: IEndpointRecord): void {
+    this.deps.store.audit({
+      user: user.name,
+      action,
+      target: ep.id,
+      details: { owner: ep.owner, name: ep.name }
+    });
+  }
+}

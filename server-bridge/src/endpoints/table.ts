@@ -1,0 +1,174 @@
+/** Endpoints and their replicas in the store (one JSON record per row). */
+import { z } from 'zod';
+import {
+  EndpointNameSchema,
+  EndpointStateSchema,
+  EndpointVisibilitySchema,
+  ReplicaStateSchema,
+  ServingProviderNameSchema,
+  ServingResourcesSchema,
+  type ReplicaState
+} from '../contract';
+import type { Store } from '../store';
+
+export const EndpointRecordSchema = z.object({
+  id: z.string(),
+  name: EndpointNameSchema,
+  owner: z.string(),
+  model: z.string(),
+  provider: ServingProviderNameSchema,
+  resources: ServingResourcesSchema,
+  idleMinutes: z.number().int().positive(),
+  visibility: EndpointVisibilitySchema,
+  group: z.string().nullable(),
+  /** What the owner asked for: serve (possibly scaled to zero) or stopped. */
+  desired: z.enum(['running', 'stopped']),
+  state: EndpointStateSchema,
+  reason: z.string().nullable(),
+  /** Replacements of failed replicas since the last start. */
+  restarts: z.number().int().nonnegative(),
+  /** Failed replicas in a row without one becoming ready in between (the bound). */
+  failuresInRow: z.number().int().nonnegative(),
+  /** The key replicas expect (`{upstream_key}`); never shown to users. */
+  upstreamKey: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastRequestAt: z.string().nullable(),
+  /** Since when the endpoint counts as active (start or wake), for the idle timer. */
+  activeSince: z.string()
+});
+export type IEndpointRecord = z.infer<typeof EndpointRecordSchema>;
+
+export const ReplicaHandleSchema = z.object({
+  provider: z.string(),
+  replicaId: z.string(),
+  ref: z.record(z.string(), z.union([z.string(), z.number()]))
+});
+
+export const ReplicaRecordSchema = z.object({
+  id: z.string(),
+  endpointId: z.string(),
+  provider: ServingProviderNameSchema,
+  handle: ReplicaHandleSchema.nullable(),
+  state: ReplicaStateSchema,
+  /** `host:port` once the provider reports it. */
+  address: z.string().nullable(),
+  reason: z.string().nullable(),
+  /** Started to replace one whose time limit ends (not a restart). */
+  handoverOf: z.string().nullable(),
+  createdAt: z.string(),
+  readyAt: z.string().nullable(),
+  endsAt: z.string().nullable(),
+  /** When it started draining (walltime handover). */
+  drainingSince: z.string().nullable(),
+  stoppedAt: z.string().nullable()
+});
+export type IReplicaRecord = z.infer<typeof ReplicaRecordSchema>;
+
+export const ACTIVE_REPLICA_STATES: readonly ReplicaState[] = [
+  'pending',
+  'starting',
+  'ready',
+  'draining'
+];
+
+const RowSchema = z.object({ record: z.string() });
+
+export class EndpointTable {
+  constructor(private readonly store: Store) {}
+
+  private get db() {
+    return this.store.db;
+  }
+
+  insert(rec: IEndpointRecord): void {
+    this.db
+      .prepare(
+        'INSERT INTO endpoints (id, owner, name, created_at, record) VALUES (?, ?, ?, ?, ?)'
+      )
+      .run(rec.id, rec.owner, rec.name, rec.createdAt, JSON.stringify(rec));
+  }
+
+  update(rec: IEndpointRecord): void {
+    this.db
+      .prepare('UPDATE endpoints SET record = ? WHERE id = ?')
+      .run(JSON.stringify(rec), rec.id);
+  }
+
+  get(id: string): IEndpointRecord | undefined {
+    const row = this.db
+      .prepare('SELECT record FROM endpoints WHERE id = ?')
+      .get(id);
+    return row === undefined ? undefined : parse(row);
+  }
+
+  byName(owner: string, name: string): IEndpointRecord | undefined {
+    const row = this.db
+      .prepare('SELECT record FROM endpoints WHERE owner = ? AND name = ?')
+      .get(owner, name);
+    return row === undefined ? undefined : parse(row);
+  }
+
+  /** Newest first; all owners when `owner` is undefined. */
+  list(owner?: string): IEndpointRecord[] {
+    const rows =
+      owner === undefined
+        ? this.db
+            .prepare('SELECT record FROM endpoints ORDER BY created_at DESC')
+            .all()
+        : this.db
+            .prepare(
+              'SELECT record FROM endpoints WHERE owner = ? ORDER BY created_at DESC'
+            )
+            .all(owner);
+    return rows.map(parse);
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM endpoints WHERE id = ?').run(id);
+  }
+
+  putReplica(rec: IReplicaRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO replicas (id, endpoint_id, state, created_at, record) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, record = excluded.record`
+      )
+      .run(
+        rec.id,
+        rec.endpointId,
+        rec.state,
+        rec.createdAt,
+        JSON.stringify(rec)
+      );
+  }
+
+  /** The endpoint's replicas, oldest first; the last `limit` when given. */
+  replicas(endpointId: string, limit = 20): IReplicaRecord[] {
+    const rows = this.db
+      .prepare(
+        'SELECT record FROM replicas WHERE endpoint_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'
+      )
+      .all(endpointId, limit);
+    return rows.map(parseReplica).reverse();
+  }
+
+  /** Replicas in pending/starting/ready/draining, of every endpoint. */
+  activeReplicas(): IReplicaRecord[] {
+    const marks = ACTIVE_REPLICA_STATES.map(() => '?').join(', ');
+    return this.db
+      .prepare(
+        `SELECT record FROM replicas WHERE state IN (${marks}) ORDER BY created_at, rowid`
+      )
+      .all(...ACTIVE_REPLICA_STATES)
+      .map(parseReplica);
+  }
+}
+
+function parse(row: unknown): IEndpointRecord {
+  return EndpointRecordSchema.parse(JSON.parse(RowSchema.parse(row).record));
+}
+
+function parseReplica(row: unknown): IReplicaRecord {
+  return ReplicaRecordSchema.parse(JSON.parse(RowSchema.parse(row).record));
+}

@@ -1,0 +1,411 @@
+/**
+ * Usage of endpoint API keys (table `endpoint_usage`, migration 5): per key and minute,
+ * requests, errors, prompt and completion tokens, the latency sum and a small latency
+ * sample (for p50/p95). Counted in memory and written every few seconds (one
+ * transaction), so that the gateway never waits on the disk; `flush()` writes now.
+ *
+ * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute; its
+ * `tokenBudget` is spent once prompt + completion tokens reach it. Requests in flight
+ * when the budget runs out still finish (their tokens are counted).
+ */
+import { z } from 'zod';
+import type { EndpointMetrics } from '../contract';
+import type { Store } from '../store';
+import type { IResolvedKey } from './keys';
+
+/** Latencies kept per key and minute (a uniform reservoir sample). */
+export const LATENCY_SAMPLE = 64;
+const FLUSH_EVERY_MS = 5_000;
+
+export interface IUsageEvent {
+  keyId: string;
+  endpointId: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** From the request's arrival to the response's last byte. */
+  latencyMs: number;
+  /** The request failed (upstream error, 5xx, 4xx from the model server, aborted). */
+  error: boolean;
+}
+
+export type Admission =
+  | { ok: true }
+  | { ok: false; reason: 'rate'; retryAfterSeconds: number; limit: number }
+  | { ok: false; reason: 'budget'; used: number; budget: number };
+
+interface IBucket {
+  keyId: string;
+  endpointId: string;
+  minute: number;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  latencySum: number;
+  /** How many latencies the sample was drawn from. */
+  seen: number;
+  sample: number[];
+}
+
+const UsageRowSchema = z.object({
+  key_id: z.string(),
+  endpoint_id: z.string(),
+  minute: z.number().int(),
+  requests: z.number().int(),
+  errors: z.number().int(),
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  latency_ms_sum: z.number(),
+  latency_seen: z.number().int(),
+  latency_sample: z.string()
+});
+
+const SampleSchema = z.array(z.number());
+
+function bucketOf(row: unknown): IBucket {
+  const r = UsageRowSchema.parse(row);
+  return {
+    keyId: r.key_id,
+    endpointId: r.endpoint_id,
+    minute: r.minute,
+    requests: r.requests,
+    errors: r.errors,
+    promptTokens: r.prompt_tokens,
+    completionTokens: r.completion_tokens,
+    latencySum: r.latency_ms_sum,
+    seen: r.latency_seen,
+    sample: SampleSchema.parse(JSON.parse(r.latency_sample))
+  };
+}
+
+/** Adds one latency to a reservoir sample of at most LATENCY_SAMPLE values. */
+function addToSample(
+  b: Pick<IBucket, 'seen' | 'sample'>,
+  value: number,
+  random: () => number
+): void {
+  b.seen += 1;
+  if (b.sample.length < LATENCY_SAMPLE) {
+    b.sample.push(value);
+    return;
+  }
+  const j = Math.floor(random() * b.seen);
+  if (j < LATENCY_SAMPLE) {
+    b.sample[j] = value;
+  }
+}
+
+/** Merges `b` into `a` (same key and minute); the samples are merged by weight. */
+function merge(a: IBucket, b: IBucket, random: () => number): IBucket {
+  const sample =
+    a.sample.length + b.sample.length <= LATENCY_SAMPLE
+      ? [...a.sample, ...b.sample]
+      : mergeSamples(a, b, random);
+  return {
+    ...a,
+    requests: a.requests + b.requests,
+    errors: a.errors + b.errors,
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    latencySum: a.latencySum + b.latencySum,
+    seen: a.seen + b.seen,
+    sample
+  };
+}
+
+function mergeSamples(a: IBucket, b: IBucket, random: () => number): number[] {
+  const pa = [...a.sample];
+  const pb = [...b.sample];
+  const out: number[] = [];
+  while (out.length < LATENCY_SAMPLE && (pa.length > 0 || pb.length > 0)) {
+    const fromA =
+      pb.length === 0 ||
+      (pa.length > 0 && random() * (a.seen + b.seen) < a.seen);
+    const pool = fromA ? pa : pb;
+    const i = Math.floor(random() * pool.length);
+    out.push(pool[i] as number);
+    pool.splice(i, 1);
+  }
+  return out;
+}
+
+/** The q-quantile (0..1) of `values` by nearest rank; null when empty. */
+export function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) {
+    return null;
+  }
+  const sorted = [...values].sort((x, y) => x - y);
+  const rank = Math.min(
+    sorted.length - 1,
+    Math.max(0, Math.ceil(q * sorted.length) - 1)
+  );
+  return sorted[rank] as number;
+}
+
+function round(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 10) / 10;
+}
+
+export interface IKeyUsage {
+  requests: number;
+  tokensUsed: number;
+}
+
+export interface IUsageOptions {
+  now?: () => number;
+  random?: () => number;
+  /** A timed write that failed (its counts are lost); default: ignored. */
+  onError?: (error: unknown) => void;
+}
+
+export class EndpointUsage {
+  /** Counted and not yet written, by `keyId|minute`. */
+  private pending = new Map<string, IBucket>();
+  /** Admitted requests in the current minute, per key (the rate window). */
+  private readonly window = new Map<
+    string,
+    { minute: number; count: number }
+  >();
+  /** Prompt + completion tokens per key over its lifetime (loaded lazily). */
+  private readonly tokens = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(
+    private readonly store: Store,
+    options: IUsageOptions = {}
+  ) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  private minuteOf(ms: number): number {
+    return Math.floor(ms / 60_000);
+  }
+
+  /** Lifetime tokens of a key (written and pending). */
+  tokensUsed(keyId: string): number {
+    let total = this.tokens.get(keyId);
+    if (total === undefined) {
+      const row = this.store.db
+        .prepare(
+          'SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS t FROM endpoint_usage WHERE key_id = ?'
+        )
+        .get(keyId) as { t: number };
+      total = row.t;
+      for (const b of this.pending.values()) {
+        if (b.keyId === keyId) {
+          total += b.promptTokens + b.completionTokens;
+        }
+      }
+      this.tokens.set(keyId, total);
+    }
+    return total;
+  }
+
+  /**
+   * Whether a request with this key may go now; when it may, it counts towards the
+   * key's rate window. Budget first (a spent key stays spent), then the rate.
+   */
+  admit(key: IResolvedKey): Admission {
+    const { tokenBudget, requestsPerMinute } = key.limits;
+    if (tokenBudget !== null) {
+      const used = this.tokensUsed(key.keyId);
+      if (used >= tokenBudget) {
+        return { ok: false, reason: 'budget', used, budget: tokenBudget };
+      }
+    }
+    const now = this.now();
+    const minute = this.minuteOf(now);
+    let w = this.window.get(key.keyId);
+    if (w === undefined || w.minute !== minute) {
+      w = { minute, count: 0 };
+      this.window.set(key.keyId, w);
+    }
+    if (requestsPerMinute !== null && w.count >= requestsPerMinute) {
+      return {
+        ok: false,
+        reason: 'rate',
+        limit: requestsPerMinute,
+        retryAfterSeconds: Math.max(
+          1,
+          Math.ceil(((minute + 1) * 60_000 - now) / 1000)
+        )
+      };
+    }
+    w.count += 1;
+    return { ok: true };
+  }
+
+  /** Counts one finished request. */
+  record(event: IUsageEvent): void {
+    const minute = this.minuteOf(this.now());
+    const id = `${event.keyId}|${minute}`;
+    let b = this.pending.get(id);
+    if (b === undefined) {
+      b = {
+        keyId: event.keyId,
+        endpointId: event.endpointId,
+        minute,
+        requests: 0,
+        errors: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        latencySum: 0,
+        seen: 0,
+        sample: []
+      };
+      this.pending.set(id, b);
+    }
+    const prompt = Math.max(0, Math.round(event.promptTokens));
+    const completion = Math.max(0, Math.round(event.completionTokens));
+    const latency = Math.max(0, event.latencyMs);
+    b.requests += 1;
+    b.errors += event.error ? 1 : 0;
+    b.promptTokens += prompt;
+    b.completionTokens += completion;
+    b.latencySum += latency;
+    addToSample(b, latency, this.random);
+    const total = this.tokens.get(event.keyId);
+    if (total !== undefined) {
+      this.tokens.set(event.keyId, total + prompt + completion);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) {
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flush();
+      } catch (e) {
+        this.onError(e);
+      }
+    }, FLUSH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Writes what was counted (one transaction). */
+  flush(): void {
+    if (this.pending.size === 0) {
+      return;
+    }
+    const buckets = [...this.pending.values()];
+    this.pending = new Map();
+    const db = this.store.db;
+    const read = db.prepare(
+      'SELECT * FROM endpoint_usage WHERE key_id = ? AND minute = ?'
+    );
+    const write = db.prepare(
+      `INSERT OR REPLACE INTO endpoint_usage (key_id, endpoint_id, minute, requests, errors,
+         prompt_tokens, completion_tokens, latency_ms_sum, latency_seen, latency_sample)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    );
+    const exists = db.prepare('SELECT 1 FROM endpoint_keys WHERE id = ?');
+    db.transaction(() => {
+      for (const b of buckets) {
+        if (exists.get(b.keyId) === undefined) {
+          continue; // the key went with its endpoint
+        }
+        const row = read.get(b.keyId, b.minute);
+        const m = row === undefined ? b : merge(bucketOf(row), b, this.random);
+        write.run(
+          m.keyId,
+          m.endpointId,
+          m.minute,
+          m.requests,
+          m.errors,
+          m.promptTokens,
+          m.completionTokens,
+          m.latencySum,
+          m.seen,
+          JSON.stringify(m.sample)
+        );
+      }
+    })();
+  }
+
+  /** Requests and lifetime tokens per key of an endpoint (for the key list). */
+  keyUsage(endpointId: string): Map<string, IKeyUsage> {
+    this.flush();
+    const rows = this.store.db
+      .prepare(
+        `SELECT key_id, SUM(requests) AS requests,
+           SUM(prompt_tokens + completion_tokens) AS tokens
+         FROM endpoint_usage WHERE endpoint_id = ? GROUP BY key_id`
+      )
+      .all(endpointId) as {
+      key_id: string;
+      requests: number;
+      tokens: number;
+    }[];
+    return new Map(
+      rows.map(r => [r.key_id, { requests: r.requests, tokensUsed: r.tokens }])
+    );
+  }
+
+  /**
+   * The endpoint's traffic over the last `minutes` minutes (the current one included),
+   * one point per minute, oldest first, every key together; p50/p95 from the sampled
+   * latencies.
+   */
+  metrics(endpointId: string, minutes = 15): EndpointMetrics {
+    this.flush();
+    const last = this.minuteOf(this.now());
+    const first = last - minutes + 1;
+    const rows = this.store.db
+      .prepare(
+        'SELECT * FROM endpoint_usage WHERE endpoint_id = ? AND minute >= ? AND minute <= ?'
+      )
+      .all(endpointId, first, last)
+      .map(bucketOf);
+    const totals = {
+      requests: 0,
+      errors: 0,
+      promptTokens: 0,
+      completionTokens: 0
+    };
+    const points: EndpointMetrics['points'] = [];
+    for (let minute = first; minute <= last; minute++) {
+      const inMinute = rows.filter(r => r.minute === minute);
+      const latencies = inMinute.flatMap(r => r.sample);
+      const point = {
+        at: new Date(minute * 60_000).toISOString(),
+        requests: 0,
+        errors: 0,
+        p50Ms: round(quantile(latencies, 0.5)),
+        p95Ms: round(quantile(latencies, 0.95)),
+        promptTokens: 0,
+        completionTokens: 0
+      };
+      for (const r of inMinute) {
+        point.requests += r.requests;
+        point.errors += r.errors;
+        point.promptTokens += r.promptTokens;
+        point.completionTokens += r.completionTokens;
+      }
+      totals.requests += point.requests;
+      totals.errors += point.errors;
+      totals.promptTokens += point.promptTokens;
+      totals.completionTokens += point.completionTokens;
+      points.push(point);
+    }
+    return { points, totals };
+  }
+
+  /** Writes what is pending and stops the timer. */
+  close(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.flush();
+  }
+}

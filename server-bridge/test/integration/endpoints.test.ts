@@ -1,0 +1,376 @@
+/**
+ * Serving endpoints on the real stack, through the hub's proxy: the real llama-server
+ * (installed by stack/up) as a local child process of the bridge and as a SLURM job on
+ * the `gpu` partition run as alice; ready, a chat completion through the gateway (with a
+ * key made by the key routes), stop → process / job gone, ownership.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  EndpointKeyCreatedSchema,
+  EndpointSchema,
+  ModelCatalogSchema,
+  Routes,
+  type Endpoint
+} from '../../src/contract';
+import { BRIDGE_URL, bridge, createUserToken } from './stack';
+
+jest.setTimeout(240_000);
+
+const LLAMA = '/opt/hpc-bridge/llama/bin/llama-server';
+const MODEL = '/opt/hpc-bridge/models/tiny-random.gguf';
+
+let alice: string;
+let bob: string;
+let sleepy: Endpoint;
+const created: string[] = [];
+
+beforeAll(async () => {
+  // Installed by stack/up (stack/lib/llama.sh); without them nothing here can work.
+  expect({ llama: existsSync(LLAMA), model: existsSync(MODEL) }).toEqual({
+    llama: true,
+    model: true
+  });
+  [alice, bob] = await Promise.all([
+    createUserToken('alice'),
+    createUserToken('bob')
+  ]);
+  // Scales to zero after a minute without requests; its test runs last.
+  sleepy = await create({
+    name: `it-sleepy-${suffix}`,
+    model: 'tiny-random',
+    provider: 'local',
+    resources: { gpus: 0 },
+    idleMinutes: 1
+  });
+});
+
+afterAll(async () => {
+  for (const id of created) {
+    await bridge(Routes.endpoint(id), alice, { method: 'DELETE' });
+  }
+});
+
+const json = { 'Content-Type': 'application/json' };
+const suffix = randomBytes(3).toString('hex');
+
+/**
+ * Sends chat requests one after another until `stop()`; counts the answers that were
+ * not 200 (the gateway's one retry and the hold are inside; a client sees neither).
+ */
+function requestLoop(key: string) {
+  let running = true;
+  const failures: unknown[] = [];
+  let ok = 0;
+  const done = (async () => {
+    while (running) {
+      try {
+        const res = await chat(key);
+        if (res.status === 200) {
+          ok += 1;
+        } else {
+          failures.push(res);
+        }
+      } catch (e) {
+        failures.push(String(e));
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return { ok, failures };
+    },
+    ok: () => ok
+  };
+}
+
+async function create(body: Record<string, unknown>): Promise<Endpoint> {
+  const res = await bridge(Routes.endpoints, alice, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(body)
+  });
+  expect(res.status).toBe(201);
+  const ep = EndpointSchema.parse(res.body);
+  created.push(ep.id);
+  return ep;
+}
+
+/** Polls the endpoint (transient 503s while another helper restarts the bridge are retried). */
+async function waitFor(
+  id: string,
+  done: (ep: Endpoint) => boolean,
+  timeoutMs = 180_000
+): Promise<Endpoint> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    const res = await bridge(Routes.endpoint(id), alice);
+    if (res.status === 200) {
+      const ep = EndpointSchema.parse(res.body);
+      last = ep;
+      if (done(ep)) {
+        return ep;
+      }
+      if (ep.state === 'failed') {
+        throw new Error(`endpoint failed: ${ep.reason ?? ''}`);
+      }
+    } else {
+      last = res;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out; last answer: ${JSON.stringify(last)}`);
+}
+
+async function newKey(id: string): Promise<string> {
+  const res = await bridge(Routes.endpointKeys(id), alice, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ name: 'it' })
+  });
+  expect(res.status).toBe(201);
+  return EndpointKeyCreatedSchema.parse(res.body).key;
+}
+
+async function chat(key: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${BRIDGE_URL}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { ...json, Authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      model: 'tiny-random',
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 8
+    })
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `STATE PARTITION` of a job in the queue, or '' once it left. */
+function squeue(slurmId: string, format = '%T %P'): string {
+  try {
+    return execFileSync('squeue', ['-h', '-j', slurmId, '-o', format], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    }).trim();
+  } catch {
+    // "Invalid job id specified": the job left the queue
+    return '';
+  }
+}
+
+describe('model catalog', () => {
+  it('lists the demo models with both providers and the gateway URL', async () => {
+    const res = await bridge(Routes.modelCatalog, alice);
+    expect(res.status).toBe(200);
+    const catalog = ModelCatalogSchema.parse(res.body);
+    expect(catalog.gatewayUrl).toBe(`${BRIDGE_URL}/v1`);
+    expect(catalog.models.find(m => m.name === 'tiny-random')).toMatchObject({
+      providers: ['local', 'slurm'],
+      recipe: 'llama-server'
+    });
+  });
+});
+
+describe('local provider', () => {
+  it('runs llama-server as a child process → ready → answers a chat completion → stop kills it', async () => {
+    const ep = await create({
+      name: `it-local-${suffix}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 }
+    });
+    expect(ep.url).toBe(`${BRIDGE_URL}/v1`);
+    const ready = await waitFor(ep.id, e => e.state === 'ready');
+    const replica = ready.replicas.find(r => r.state === 'ready');
+    expect(replica?.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const pid = Number(replica?.ref);
+    expect(alive(pid)).toBe(true);
+
+    // The replica itself wants its upstream key: without it, 401.
+    const direct = await fetch(`http://${replica?.address}/v1/models`);
+    expect(direct.status).toBe(401);
+
+    const key = await newKey(ep.id);
+    const answer = await chat(key);
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        object: 'chat.completion',
+        choices: [{ message: { role: 'assistant' } }]
+      }
+    });
+
+    const stopped = await bridge(Routes.endpointAction(ep.id, 'stop'), alice, {
+      method: 'POST'
+    });
+    expect(stopped.status).toBe(200);
+    expect(EndpointSchema.parse(stopped.body).state).toBe('stopped');
+    expect(alive(pid)).toBe(false);
+    const refused = await chat(key);
+    expect(refused.status).toBe(503);
+  });
+
+  it("bob gets 404 for alice's private endpoint", async () => {
+    const ep = await create({
+      name: `it-private-${suffix}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 }
+    });
+    for (const path of [Routes.endpoint(ep.id), Routes.endpointKeys(ep.id)]) {
+      expect((await bridge(path, bob)).status).toBe(404);
+    }
+    const stop = await bridge(Routes.endpointAction(ep.id, 'stop'), bob, {
+      method: 'POST'
+    });
+    expect(stop.status).toBe(404);
+    await bridge(Routes.endpoint(ep.id), alice, { method: 'DELETE' });
+  });
+});
+
+describe('slurm provider', () => {
+  it("runs llama-server as alice's job on the gpu partition → ready → answers → stop cancels the job", async () => {
+    const ep = await create({
+      name: `it-slurm-${suffix}`,
+      model: 'tiny-random',
+      provider: 'slurm',
+      resources: { timeMinutes: 10 }
+    });
+    const ready = await waitFor(ep.id, e => e.state === 'ready');
+    const replica = ready.replicas.find(r => r.state === 'ready');
+    const slurmId = replica?.ref ?? '';
+    expect(slurmId).toMatch(/^\d+$/);
+    expect(squeue(slurmId)).toBe('RUNNING gpu');
+    expect(squeue(slurmId, '%u')).toBe('alice');
+    // The job's time limit sets the replica's end (the handover point).
+    const endsAt = Date.parse(replica?.endsAt ?? '');
+    expect(endsAt - Date.parse(replica?.createdAt ?? '')).toBeLessThanOrEqual(
+      11 * 60_000
+    );
+
+    const key = await newKey(ep.id);
+    expect(await chat(key)).toMatchObject({
+      status: 200,
+      body: { object: 'chat.completion' }
+    });
+
+    const stopped = await bridge(Routes.endpointAction(ep.id, 'stop'), alice, {
+      method: 'POST'
+    });
+    expect(EndpointSchema.parse(stopped.body).state).toBe('stopped');
+    const deadline = Date.now() + 60_000;
+    while (squeue(slurmId) !== '' && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 500));
+    }
+    expect(squeue(slurmId)).toBe('');
+  });
+});
+
+describe('slurm provider: failures and walltime', () => {
+  it("a replica job cancelled behind the bridge's back is replaced; a client loop sees no failed request", async () => {
+    const ep = await create({
+      name: `it-cancel-${suffix}`,
+      model: 'tiny-random',
+      provider: 'slurm',
+      resources: { timeMinutes: 10 }
+    });
+    const ready = await waitFor(ep.id, e => e.state === 'ready');
+    const first = ready.replicas.find(r => r.state === 'ready');
+    const key = await newKey(ep.id);
+    const loop = requestLoop(key);
+    while (loop.ok() < 3) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+    execFileSync('scancel', [first?.ref ?? '']);
+    const again = await waitFor(
+      ep.id,
+      e =>
+        e.state === 'ready' &&
+        e.replicas.some(r => r.state === 'ready' && r.id !== first?.id)
+    );
+    const before = loop.ok();
+    while (loop.ok() < before + 3) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+    const { failures } = await loop.stop();
+    expect(failures).toEqual([]);
+    expect(again.restarts).toBe(1);
+    expect(again.replicas.find(r => r.id === first?.id)).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/CANCELLED/)
+    });
+    await bridge(Routes.endpoint(ep.id), alice, { method: 'DELETE' });
+  });
+
+  it('hands over before the time limit under a steady request loop: zero failed requests, same URL', async () => {
+    // A 2-minute limit: the next replica starts 1 minute before the end (half the limit).
+    const ep = await create({
+      name: `it-handover-${suffix}`,
+      model: 'tiny-random',
+      provider: 'slurm',
+      resources: { timeMinutes: 2 }
+    });
+    const ready = await waitFor(ep.id, e => e.state === 'ready');
+    expect(ready.replicas).toHaveLength(1);
+    const first = ready.replicas[0];
+    const key = await newKey(ep.id);
+    const loop = requestLoop(key);
+    while (loop.ok() < 3) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+    // The loop runs before the handover starts (1 minute before the end).
+    const during = await bridge(Routes.endpoint(ep.id), alice);
+    expect(EndpointSchema.parse(during.body).replicas).toHaveLength(1);
+    const after = await waitFor(
+      ep.id,
+      e =>
+        e.replicas.some(r => r.id === first?.id && r.state === 'stopped') &&
+        e.replicas.some(r => r.id !== first?.id && r.state === 'ready'),
+      240_000
+    );
+    const before = loop.ok();
+    while (loop.ok() < before + 3) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+    const { failures } = await loop.stop();
+    expect(failures).toEqual([]);
+    expect(after.url).toBe(ready.url);
+    expect(after.restarts).toBe(0);
+    expect(after.replicas.find(r => r.id === first?.id)?.reason).toMatch(
+      /Drained after a walltime handover|Reached its time limit/
+    );
+    await bridge(Routes.endpoint(ep.id), alice, { method: 'DELETE' });
+  });
+});
+
+describe('scale to zero', () => {
+  it('an idle endpoint scales to zero; a request wakes it and is answered, not failed', async () => {
+    const asleep = await waitFor(
+      sleepy.id,
+      e => e.state === 'scaled-to-zero',
+      200_000
+    );
+    expect(asleep.reason).toMatch(/No request for 1 minute/);
+    expect(asleep.replicas.every(r => r.state === 'stopped')).toBe(true);
+    const key = await newKey(sleepy.id);
+    expect(await chat(key)).toMatchObject({
+      status: 200,
+      body: { object: 'chat.completion' }
+    });
+    const awake = await waitFor(sleepy.id, e => e.state === 'ready');
+    expect(awake.replicas.filter(r => r.state === 'ready')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,351 @@
+/**
+ * The OpenAI-compatible gateway on the real stack, through the hub's proxy, with the
+ * official `openai` npm client: a real llama-server (local provider) serving the seeded
+ * random tiny model. Chat and streaming with a key; no key / wrong key / revoked key →
+ * 401; budget spent → 429; rate limit → 429 with Retry-After; usage and metrics; a key
+ * of bob's endpoint does not reach alice's private one.
+ */
+import OpenAI, {
+  AuthenticationError,
+  NotFoundError,
+  RateLimitError
+} from 'openai';
+import { randomBytes } from 'node:crypto';
+import {
+  EndpointKeyCreatedSchema,
+  EndpointKeyListSchema,
+  EndpointMetricsSchema,
+  EndpointSchema,
+  Routes,
+  type Endpoint,
+  type EndpointKeyCreate
+} from '../../src/contract';
+import { BRIDGE_URL, bridge, createUserToken } from './stack';
+
+jest.setTimeout(240_000);
+
+const GATEWAY = `${BRIDGE_URL}/v1`;
+const json = { 'Content-Type': 'application/json' };
+const suffix = randomBytes(3).toString('hex');
+const MESSAGES = [{ role: 'user' as const, content: 'Say something.' }];
+
+let alice: string;
+let bob: string;
+let aliceEp: Endpoint;
+let bobEp: Endpoint;
+let aliceKey: string;
+const created: { id: string; token: () => string }[] = [];
+
+/** The bridge through the hub; retries the transient 503 of a bridge restart. */
+async function call(
+  path: string,
+  token: string,
+  init: RequestInit = {}
+): Promise<{ status: number; body: unknown }> {
+  for (let i = 0; ; i++) {
+    const res = await bridge(path, token, init);
+    if (res.status !== 503 || i >= 30) {
+      return res;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
+async function createEndpoint(
+  token: string,
+  body: Record<string, unknown>
+): Promise<Endpoint> {
+  const res = await call(Routes.endpoints, token, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(body)
+  });
+  expect(res.status).toBe(201);
+  return EndpointSchema.parse(res.body);
+}
+
+async function waitReady(id: string, token: string): Promise<Endpoint> {
+  const deadline = Date.now() + 180_000;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    const res = await call(Routes.endpoint(id), token);
+    last = res.body;
+    if (res.status === 200) {
+      const ep = EndpointSchema.parse(res.body);
+      if (ep.state === 'ready') {
+        return ep;
+      }
+      if (ep.state === 'failed') {
+        throw new Error(`endpoint failed: ${ep.reason ?? ''}`);
+      }
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`not ready in time; last answer: ${JSON.stringify(last)}`);
+}
+
+async function newKey(
+  id: string,
+  token: string,
+  body: EndpointKeyCreate = { name: 'it' }
+): Promise<{ id: string; key: string }> {
+  const res = await call(Routes.endpointKeys(id), token, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(body)
+  });
+  expect(res.status).toBe(201);
+  const k = EndpointKeyCreatedSchema.parse(res.body);
+  return { id: k.id, key: k.key };
+}
+
+/** The official client, without its own retries (a 401/429 must be seen as it is). */
+const client = (apiKey: string): OpenAI =>
+  new OpenAI({ apiKey, baseURL: GATEWAY, maxRetries: 0, timeout: 120_000 });
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([
+    createUserToken('alice'),
+    createUserToken('bob')
+  ]);
+  aliceEp = await createEndpoint(alice, {
+    name: `it-gw-${suffix}`,
+    model: 'tiny-random',
+    provider: 'local',
+    resources: { gpus: 0 },
+    visibility: 'private'
+  });
+  created.push({ id: aliceEp.id, token: () => alice });
+  bobEp = await createEndpoint(bob, {
+    name: `it-gw-bob-${suffix}`,
+    model: 'small-random',
+    provider: 'local',
+    resources: { gpus: 0 },
+    visibility: 'private'
+  });
+  created.push({ id: bobEp.id, token: () => bob });
+  aliceEp = await waitReady(aliceEp.id, alice);
+  aliceKey = (await newKey(aliceEp.id, alice)).key;
+});
+
+afterAll(async () => {
+  for (const e of created) {
+    await bridge(Routes.endpoint(e.id), e.token(), { method: 'DELETE' });
+  }
+});
+
+describe('the gateway with the openai client', () => {
+  it("lists the endpoint's model and answers a chat completion", async () => {
+    expect(aliceEp.url).toBe(GATEWAY);
+    const openai = client(aliceKey);
+    const models = await openai.models.list();
+    expect(models.data.map(m => m.id)).toEqual(['tiny-random']);
+
+    const chat = await openai.chat.completions.create({
+      model: 'tiny-random',
+      messages: MESSAGES,
+      max_tokens: 8
+    });
+    expect(chat.model).toBe('tiny-random');
+    expect(typeof chat.choices[0]?.message.content).toBe('string');
+    expect(chat.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(chat.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams a chat completion, with the usage chunk only when asked for', async () => {
+    const openai = client(aliceKey);
+    const plain = await openai.chat.completions.create({
+      model: 'tiny-random',
+      messages: MESSAGES,
+      max_tokens: 8,
+      stream: true
+    });
+    const chunks = [];
+    for await (const chunk of plain) {
+      chunks.push(chunk);
+    }
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every(c => c.usage === undefined || c.usage === null)).toBe(
+      true
+    );
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toMatch(/^(length|stop)$/);
+
+    const withUsage = await openai.chat.completions.create({
+      model: 'tiny-random',
+      messages: MESSAGES,
+      max_tokens: 8,
+      stream: true,
+      stream_options: { include_usage: true }
+    });
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let text = '';
+    for await (const chunk of withUsage) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeLessThanOrEqual(8);
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('counts usage per key and shows it in the key list and the endpoint metrics', async () => {
+    const { id, key } = await newKey(aliceEp.id, alice, { name: 'counted' });
+    const openai = client(key);
+    let total = 0;
+    for (let i = 0; i < 3; i++) {
+      const c = await openai.completions.create({
+        model: 'tiny-random',
+        prompt: 'abc',
+        max_tokens: 4
+      });
+      total += c.usage?.total_tokens ?? 0;
+    }
+    const stream = await openai.completions.create({
+      model: 'tiny-random',
+      prompt: 'abc',
+      max_tokens: 4,
+      stream: true,
+      stream_options: { include_usage: true }
+    });
+    for await (const chunk of stream) {
+      total += chunk.usage?.total_tokens ?? 0;
+    }
+    expect(total).toBeGreaterThan(4);
+    const list = await call(Routes.endpointKeys(aliceEp.id), alice);
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(list.body)).not.toContain(key);
+    const mine = EndpointKeyListSchema.parse(list.body).keys.find(
+      k => k.id === id
+    );
+    expect(mine?.requests).toBe(4);
+    expect(mine?.tokensUsed).toBe(total);
+
+    const metrics = await call(Routes.endpointMetrics(aliceEp.id), alice);
+    expect(metrics.status).toBe(200);
+    const m = EndpointMetricsSchema.parse(metrics.body);
+    expect(m.totals.requests).toBeGreaterThanOrEqual(4);
+    expect(
+      m.totals.promptTokens + m.totals.completionTokens
+    ).toBeGreaterThanOrEqual(total);
+    expect(m.points.some(p => p.p50Ms !== null && p.p95Ms !== null)).toBe(true);
+  });
+});
+
+describe('gateway auth and limits', () => {
+  it('answers 401 without a key, with a wrong key and with a revoked key', async () => {
+    const none = await fetch(`${GATEWAY}/chat/completions`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ messages: MESSAGES })
+    });
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'invalid_api_key' }
+    });
+
+    const wrong = client(`hpcb_${randomBytes(32).toString('base64url')}`);
+    await expect(wrong.models.list()).rejects.toBeInstanceOf(
+      AuthenticationError
+    );
+    // A hub token is no API key.
+    await expect(client(alice).models.list()).rejects.toBeInstanceOf(
+      AuthenticationError
+    );
+
+    const { id, key } = await newKey(aliceEp.id, alice, { name: 'revoked' });
+    const openai = client(key);
+    expect((await openai.models.list()).data).toHaveLength(1);
+    const revoke = await call(Routes.endpointKey(aliceEp.id, id), alice, {
+      method: 'DELETE'
+    });
+    expect(revoke.status).toBe(200);
+    const err = await openai.chat.completions
+      .create({ model: 'tiny-random', messages: MESSAGES, max_tokens: 2 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect((err as AuthenticationError).status).toBe(401);
+  });
+
+  it("answers 429 insufficient_quota once the key's token budget is spent", async () => {
+    const { key } = await newKey(aliceEp.id, alice, {
+      name: 'budget',
+      tokenBudget: 10
+    });
+    const openai = client(key);
+    const first = await openai.chat.completions.create({
+      model: 'tiny-random',
+      messages: MESSAGES,
+      max_tokens: 4
+    });
+    expect(first.usage?.total_tokens).toBeGreaterThanOrEqual(10);
+    const err = await openai.chat.completions
+      .create({ model: 'tiny-random', messages: MESSAGES, max_tokens: 4 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).code).toBe('insufficient_quota');
+  });
+
+  it("answers 429 rate_limit_exceeded with Retry-After beyond the key's requests per minute", async () => {
+    const { key } = await newKey(aliceEp.id, alice, {
+      name: 'rate',
+      requestsPerMinute: 2
+    });
+    // Within one calendar minute the third request is refused; five requests cross at
+    // most one minute boundary, so one of them is refused whatever the clock says.
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    while (statuses.length < 5 && !statuses.includes(429)) {
+      const res = await fetch(`${GATEWAY}/completions`, {
+        method: 'POST',
+        headers: { ...json, Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ prompt: 'a', max_tokens: 1 })
+      });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(await res.json()).toMatchObject({
+          error: { code: 'rate_limit_exceeded' }
+        });
+      } else {
+        await res.text();
+      }
+    }
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+  });
+
+  it("does not let bob reach alice's private endpoint", async () => {
+    // No keys of alice's endpoint for bob: it does not exist for him.
+    const bobCreate = await call(Routes.endpointKeys(aliceEp.id), bob, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'theft' })
+    });
+    expect(bobCreate.status).toBe(404);
+    expect((await call(Routes.endpointKeys(aliceEp.id), bob)).status).toBe(404);
+    expect((await call(Routes.endpointMetrics(aliceEp.id), bob)).status).toBe(
+      404
+    );
+
+    // His own key opens his own endpoint only: alice's model is not there.
+    const before = EndpointMetricsSchema.parse(
+      (await call(Routes.endpointMetrics(aliceEp.id), alice)).body
+    ).totals.requests;
+    const bobKey = (await newKey(bobEp.id, bob, { name: 'bob' })).key;
+    const openai = client(bobKey);
+    expect((await openai.models.list()).data.map(m => m.id)).toEqual([
+      'small-random'
+    ]);
+    const err = await openai.chat.completions
+      .create({ model: 'tiny-random', messages: MESSAGES, max_tokens: 2 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as NotFoundError).code).toBe('model_not_found');
+    const after = EndpointMetricsSchema.parse(
+      (await call(Routes.endpointMetrics(aliceEp.id), alice)).body
+    ).totals.requests;
+    expect(after).toBe(before);
+  });
+});

@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  renderArgv,
+  shellCommandWithAddress,
+  withAddress
+} from '../../src/endpoints/recipe';
+import { renderReplicaScript } from '../../src/endpoints/replica-script';
+
+const KEY = 'k'.repeat(32);
+const RECIPE = {
+  command: [
+    '/opt/llama/bin/llama-server',
+    '-m',
+    '{model}',
+    '--host={host}',
+    '--port',
+    '{port}',
+    '--api-key',
+    '{upstream_key}',
+    '-t{threads}'
+  ]
+};
+
+describe('recipes', () => {
+  it('substitutes placeholders inside tokens, never splitting or joining them', () => {
+    const argv = renderArgv(RECIPE, {
+      model: '/models/a model.gguf',
+      upstream_key: KEY,
+      threads: 3
+    });
+    expect(argv).toEqual([
+      '/opt/llama/bin/llama-server',
+      '-m',
+      '/models/a model.gguf',
+      '--host={host}',
+      '--port',
+      '{port}',
+      '--api-key',
+      KEY,
+      '-t3'
+    ]);
+    expect(withAddress(argv, '127.0.0.1', 4321)).toEqual([
+      '/opt/llama/bin/llama-server',
+      '-m',
+      '/models/a model.gguf',
+      '--host=127.0.0.1',
+      '--port',
+      '4321',
+      '--api-key',
+      KEY,
+      '-t3'
+    ]);
+  });
+
+  it('rejects values outside their safe form', () => {
+    const ok = { model: '/m.gguf', upstream_key: KEY, threads: 1 };
+    expect(() => renderArgv(RECIPE, { ...ok, model: 'relative.gguf' })).toThrow(
+      /model path/
+    );
+    expect(() => renderArgv(RECIPE, { ...ok, model: '/m\n.gguf' })).toThrow(
+      /model path/
+    );
+    expect(() => renderArgv(RECIPE, { ...ok, upstream_key: 'short' })).toThrow(
+      /upstream key/
+    );
+    expect(() => renderArgv(RECIPE, { ...ok, threads: 0 })).toThrow(/threads/);
+    expect(() => withAddress(['x', '{host}'], 'a b', 1)).toThrow(/host/);
+    expect(() => withAddress(['x', '{port}'], 'h', 70000)).toThrow(/port/);
+  });
+
+  it('quotes every word for the shell; a real bash gets exactly the argv back', () => {
+    const argv = [
+      '/usr/bin/printf',
+      '%s\\n',
+      "it's $(touch /tmp/pwned) `id`; rm -rf /",
+      '--port={port}',
+      '{host}:{port}',
+      ''
+    ];
+    const line = shellCommandWithAddress(argv, 'HPCB_HOST', 'HPCB_PORT');
+    const out = execFileSync(
+      '/bin/bash',
+      ['-c', `HPCB_HOST=10.0.0.5; HPCB_PORT=4242; exec ${line}`],
+      {
+        encoding: 'utf8'
+      }
+    );
+    expect(out.split('\n')).toEqual([
+      "it's $(touch /tmp/pwned) `id`; rm -rf /",
+      '--port=4242',
+      '10.0.0.5:4242',
+      '',
+      ''
+    ]);
+  });
+
+  it('renders the replica batch script: sbatch options, port pick, replica.json, exec', () => {
+    const script = renderReplicaScript({
+      jobName: 'hpcb-ep-abc-def',
+      workdir: '/home/alice/.hpc-bridge/endpoints/def',
+      partition: 'gpu',
+      resources: { cpus: 2, memoryMB: 1000, gpus: 1, timeMinutes: 30 },
+      argv: withAddress(['/bin/x'], 'h', 1).concat([
+        '--port',
+        '{port}',
+        '--host',
+        '{host}'
+      ]),
+      python: '/usr/bin/python3'
+    });
+    expect(script).toContain('#SBATCH --time=30\n');
+    expect(script).toContain('#SBATCH --gres=gpu:1\n');
+    expect(script).toContain('#SBATCH --partition=gpu\n');
+    expect(script).toContain(
+      '#SBATCH --chdir=/home/alice/.hpc-bridge/endpoints/def\n'
+    );
+    expect(script).toContain(
+      '> replica.json.tmp\nmv replica.json.tmp replica.json\n'
+    );
+    expect(script).toMatch(
+      /\nexec \/bin\/x --port "\$\{HPCB_PORT\}" --host "\$\{HPCB_HOST\}"\n$/
+    );
+    execFileSync('/bin/bash', ['-n'], { input: script });
+  });
+
+  it('runs: the script writes {host, port} JSON and execs the recipe', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpcb-replica-'));
+    const script = renderReplicaScript({
+      jobName: 'hpcb-ep-abc-def',
+      workdir: dir,
+      partition: 'gpu',
+      resources: { cpus: 1, memoryMB: 100, gpus: 0, timeMinutes: 1 },
+      argv: ['/usr/bin/printf', '%s|', '{host}', '{port}'],
+      python: '/usr/bin/python3'
+    });
+    const out = execFileSync('/bin/bash', ['-c', script], {
+      cwd: dir,
+      encoding: 'utf8'
+    });
+    const info = JSON.parse(
+      readFileSync(join(dir, 'replica.json'), 'utf8')
+    ) as {
+      host: string;
+      port: number;
+    };
+    expect(info.port).toBeGreaterThan(0);
+    expect(out).toBe(`${info.host}|${info.port}|`);
+  });
+
+  it('refuses unsafe sbatch values', () => {
+    const base = {
+      jobName: 'hpcb-ep-abc-def',
+      workdir: '/w',
+      partition: 'gpu',
+      resources: { cpus: 1, memoryMB: 100, gpus: 0, timeMinutes: 1 },
+      argv: ['/bin/x'],
+      python: '/usr/bin/python3'
+    };
+    expect(() =>
+      renderReplicaScript({ ...base, partition: 'gpu --wrap=x' })
+    ).toThrow(/partition/);
+    expect(() =>
+      renderReplicaScript({ ...base, workdir: '/w/../etc' })
+    ).toThrow(/working directory/);
+    expect(() => renderReplicaScript({ ...base, jobName: 'a b' })).toThrow(
+      /job name/
+    );
+    expect(() => renderReplicaScript({ ...base, argv: [] })).toThrow(
+      /empty command/
+    );
+  });
+});
