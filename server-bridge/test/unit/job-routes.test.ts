@@ -1,6 +1,4 @@
 /** The jobs routes, service and poller against in-memory cluster fakes (no SLURM here). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { parseConfig } from '../../src/config';
 import {
   ErrorBodySchema,
   JobListSchema,
@@ -15,6 +13,7 @@ import { Store } from '../../src/store';
 import { BASE, HUB_USERS, testApp, BRIDGE_SCOPE } from './app-fixture';
 import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
 import type { BridgeApp } from '../../src/app';
+import { demoConfig } from './demo-config';
 
 HUB_USERS['admin-token'] = {
   kind: 'user',
@@ -31,45 +30,21 @@ HUB_USERS['bob-token'] = {
   scopes: [BRIDGE_SCOPE, 'access:servers!user=bob']
 };
 
-const HOST_KEY =
-  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGTNrE7HZepC/2AlzCf/8+PkuhyTBxRAh+mPvx63W9// x';
-
 function config() {
-  const dir = mkdtempSync('/tmp/hpc-bridge-jobs-');
-  writeFileSync(`${dir}/host.pub`, HOST_KEY);
-  return parseConfig(
-    {
-      basePath: '/services/hpc-bridge/',
-      hub: { apiUrl: 'http://hub.invalid/hub/api', apiToken: { value: 't' } },
-      store: { path: ':memory:' },
-      secretKey: { value: 'ab'.repeat(32) },
-      clusters: [
-        {
-          name: 'demo',
-          ssh: {
-            host: 'h',
-            hostKeyFile: 'host.pub',
-            serviceUser: 'svc',
-            serviceKey: { value: 'k' }
-          }
-        }
-      ],
-      profiles: [
-        {
-          name: 'cpu-small',
-          title: 'CPU',
-          cluster: 'demo',
-          partition: 'cpu',
-          timeMinutes: { default: 10, max: 60 },
-          cpus: { default: 1, min: 1, max: 2 },
-          memoryMB: { default: 500, max: 4000 },
-          gpus: { default: 0, max: 0 }
-        }
-      ]
-    },
-    `${dir}/config.yaml`,
-    {}
-  );
+  return demoConfig({
+    profiles: [
+      {
+        name: 'cpu-small',
+        title: 'CPU',
+        cluster: 'demo',
+        partition: 'cpu',
+        timeMinutes: { default: 10, max: 60 },
+        cpus: { default: 1, min: 1, max: 2 },
+        memoryMB: { default: 500, max: 4000 },
+        gpus: { default: 0, max: 0 }
+      }
+    ]
+  });
 }
 
 const NB = {

@@ -1,10 +1,7 @@
 /** An in-memory storage backend for unit tests of the storage service and routes. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { parseConfig, type BridgeConfig } from '../../src/config';
+import type { BridgeConfig } from '../../src/config';
 import {
   StorageError,
   type IDirectAccess,
@@ -15,6 +12,7 @@ import {
 import { TierPorts } from '../../src/storage/ports';
 import { StorageService } from '../../src/storage/service';
 import { Store } from '../../src/store';
+import { demoConfig } from './demo-config';
 
 interface IObject {
   data: Buffer;
@@ -299,30 +297,9 @@ export const TIERS = [
   }
 ];
 
-const HOST_KEY =
-  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGTNrE7HZepC/2AlzCf/8+PkuhyTBxRAh+mPvx63W9// x';
-
 export function storageConfig(): BridgeConfig {
-  const dir = mkdtempSync(join(tmpdir(), 'hpc-bridge-storage-'));
-  writeFileSync(join(dir, 'host.pub'), HOST_KEY);
-  return parseConfig(
+  return demoConfig(
     {
-      basePath: '/services/hpc-bridge/',
-      hub: { apiUrl: 'http://hub.invalid/hub/api', apiToken: { value: 't' } },
-      store: { path: ':memory:' },
-      secretKey: { value: 'ab'.repeat(32) },
-      clusters: [
-        {
-          name: 'demo',
-          ssh: {
-            host: 'h',
-            hostKeyFile: 'host.pub',
-            serviceUser: 'svc',
-            serviceKey: { value: 'k' }
-          },
-          userMapping: { template: 'u-{user}' }
-        }
-      ],
       s3: [
         {
           name: 'demo',
@@ -334,8 +311,7 @@ export function storageConfig(): BridgeConfig {
       ],
       storage: { linkBaseUrl: 'http://hub.example', tiers: TIERS }
     },
-    join(dir, 'config.yaml'),
-    {}
+    { userMapping: { template: 'u-{user}' } }
   );
 }
 
