@@ -13,8 +13,17 @@ export const EndpointNameSchema = z
     'letters, digits, ".", "_" and "-" only (at most 64, starting with a letter or digit)'
   );
 
-export const ServingProviderNameSchema = z.enum(['local', 'slurm']);
+/** Where replicas run: the bridge host, SLURM batch jobs, an OpenStack cloud. */
+export const ServingProviderNameSchema = z.enum(['local', 'slurm', 'openstack']);
 export type ServingProviderName = z.infer<typeof ServingProviderNameSchema>;
+
+/** A provider configured on this bridge, as the create dialog offers it. */
+export const ServingProviderInfoSchema = z.object({
+  name: ServingProviderNameSchema,
+  title: z.string(),
+  description: z.string().optional()
+});
+export type ServingProviderInfo = z.infer<typeof ServingProviderInfoSchema>;
 
 export const EndpointStateSchema = z.enum([
   /** Created/started, no replica asked for yet. */
@@ -71,6 +80,8 @@ export type CatalogModel = z.infer<typeof CatalogModelSchema>;
 export const ModelCatalogSchema = z
   .object({
     models: z.array(CatalogModelSchema),
+    /** The providers configured here (a model lists those it may run on). */
+    providers: z.array(ServingProviderInfoSchema),
     /** Bounds of an endpoint's idle timeout (minutes). */
     idleMinutes: RangeSchema,
     /** The gateway's base URL (`…/v1`) that OpenAI clients use. */

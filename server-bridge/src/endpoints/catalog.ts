@@ -3,6 +3,7 @@ import type { BridgeConfig, ModelConfig } from '../config';
 import type {
   CatalogModel,
   ModelCatalog,
+  ServingProviderInfo,
   ServingProviderName,
   ServingResources
 } from '../contract';
@@ -39,9 +40,33 @@ export function catalogModel(m: ModelConfig): CatalogModel {
 export function modelCatalog(config: BridgeConfig): ModelCatalog {
   return {
     models: config.models.map(catalogModel),
+    providers: configuredProviders(config),
     idleMinutes: { ...config.serving.idleMinutes },
     gatewayUrl: gatewayUrl(config)
   };
+}
+
+export function configuredProviders(
+  config: BridgeConfig
+): ServingProviderInfo[] {
+  const { local, slurm } = config.serving.providers;
+  const out: ServingProviderInfo[] = [];
+  if (local !== undefined) {
+    out.push({
+      name: 'local',
+      title: 'Bridge host',
+      description: 'A process beside the bridge: for development and small course models'
+    });
+  }
+  if (slurm !== undefined) {
+    const cluster = config.clusters.find(c => c.name === slurm.cluster);
+    out.push({
+      name: 'slurm',
+      title: `${cluster?.title ?? slurm.cluster}, ${slurm.partition} partition`,
+      description: 'Each replica is a batch job; the URL outlives its time limit'
+    });
+  }
+  return out;
 }
 
 export function findModel(config: BridgeConfig, name: string): ModelConfig {

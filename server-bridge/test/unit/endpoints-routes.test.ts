@@ -90,6 +90,13 @@ describe('endpoint routes', () => {
     expect(ModelCatalogSchema.parse(res.json())).toEqual({
       gatewayUrl: 'http://hub.example:8000/services/hpc-bridge/v1',
       idleMinutes: { default: 15, min: 1, max: 1440 },
+      providers: [
+        {
+          name: 'local',
+          title: 'Bridge host',
+          description: expect.stringContaining('development')
+        }
+      ],
       models: [
         {
           name: 'tiny-random',
