@@ -1,6 +1,7 @@
 /**
  * Jest projects: `unit` (no network: bridge domain logic, contract, frontend
- * models) and `integration` (the real stack started by ./stack/up).
+ * models), `integration` (the real stack started by ./stack/up) and `openstack`
+ * (the same stack with its OpenStack cloud: ./stack/up --with-openstack).
  */
 const bridgeTransform = {
   '^.+\\.tsx?$': [
@@ -48,9 +49,19 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
       testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/openstack[^/]*\\.test\\.ts$'],
       transform: bridgeTransform,
       transformIgnorePatterns,
       testTimeout: 60000
+    },
+    {
+      displayName: 'openstack',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/integration'],
+      testMatch: ['**/openstack*.test.ts'],
+      transform: bridgeTransform,
+      transformIgnorePatterns,
+      testTimeout: 120000
     }
   ]
 };

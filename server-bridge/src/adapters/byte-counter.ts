@@ -1,18 +1,27 @@
 /**
- * A pass-through that counts and hashes the bytes of an upload and fails unless exactly
- * the announced number arrives, so a short or long body never becomes a stored file.
+ * A pass-through that counts and hashes the bytes of an upload and fails at the end,
+ * before the port sees it, unless exactly the announced number arrived and (when the
+ * client sent one) the SHA-256 matches: an atomic port then discards the upload, so a
+ * short, long or corrupted body never becomes a stored file.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from '../ports/storage';
 
+export interface IByteCounterOptions {
+  /** Hex SHA-256 the bytes must hash to. */
+  sha256?: string;
+  onProgress?: (bytes: number) => void;
+}
+
 export class ByteCounter extends Transform {
   private count = 0;
   private readonly hash: Hash = createHash('sha256');
+  private digest: string | null = null;
 
   constructor(
     private readonly expected: number,
-    private readonly onProgress?: (bytes: number) => void
+    private readonly options: IByteCounterOptions = {}
   ) {
     super();
   }
@@ -23,7 +32,7 @@ export class ByteCounter extends Transform {
 
   /** Hex SHA-256 of everything that passed (call after the end). */
   sha256(): string {
-    return this.hash.copy().digest('hex');
+    return this.digest ?? this.hash.copy().digest('hex');
   }
 
   override _transform(
@@ -36,26 +45,40 @@ export class ByteCounter extends Transform {
       callback(
         new StorageError(
           'invalid',
-          `the upload is longer than the announced ${this.expected} bytes`
+          `The body is longer than the declared ${this.expected} bytes; nothing was written`
         )
       );
       return;
     }
     this.hash.update(chunk);
-    this.onProgress?.(this.count);
+    this.options.onProgress?.(this.count);
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.count !== this.expected) {
+      callback(shortBody(this.count, this.expected));
+      return;
+    }
+    this.digest = this.hash.digest('hex');
+    const wanted = this.options.sha256?.toLowerCase();
+    if (wanted !== undefined && wanted !== this.digest) {
       callback(
         new StorageError(
           'invalid',
-          `the upload ended after ${this.count} of ${this.expected} bytes`
+          `SHA-256 mismatch: the bytes received hash to ${this.digest}, not ${wanted}; nothing was written`
         )
       );
       return;
     }
     callback();
   }
+}
+
+/** The one sentence for a body that ended early (also when the client went away). */
+export function shortBody(received: number, expected: number): StorageError {
+  return new StorageError(
+    'invalid',
+    `Received ${received} of ${expected} bytes; nothing was written`
+  );
 }

@@ -39,6 +39,8 @@ export interface IStorageRead {
 export interface IWriteOptions {
   /** Exactly this many bytes must arrive; anything else fails and leaves nothing. */
   size: number;
+  /** When given, the bytes must hash to this hex SHA-256, else nothing is left. */
+  sha256?: string;
   /** Called with the bytes written so far. */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;

@@ -2,8 +2,12 @@
 import type { Readable } from 'node:stream';
 import type { FileEntry, FileList, UploadResult } from '../contract';
 import { HttpError } from '../errors';
-import type { IByteRange, IStorageEntry, IStorageRead } from '../ports/storage';
-import { VerifyingStream } from './checksum';
+import type {
+  IByteRange,
+  IStorageEntry,
+  IStorageRead,
+  IWriteResult
+} from '../ports/storage';
 import type { ILocated, StorageCore } from './core';
 import { groupsOf, isGroupTier, type IStorageUser } from './tiers';
 
@@ -194,28 +198,17 @@ export class StorageFiles {
           );
         }
         await this.core.checkQuota(located, request.size, existing?.size ?? 0);
-        const verify = new VerifyingStream(request.size, request.sha256);
-        body.on('error', e => verify.destroy(e));
-        body.pipe(verify);
+        let written: IWriteResult;
         try {
-          await located.port.write(located.rest, verify, {
+          written = await located.port.write(located.rest, body, {
             size: request.size,
+            ...(request.sha256 === undefined ? {} : { sha256: request.sha256 }),
             ...(request.signal === undefined ? {} : { signal: request.signal })
           });
         } catch (e) {
           // Discard the rest of the body so the answer can still be sent.
-          body.unpipe(verify);
           body.resume();
-          throw verify.errored ?? e;
-        }
-        if (verify.sha256 === undefined) {
-          throw (
-            verify.errored ??
-            new HttpError(
-              'bad_request',
-              'The upload did not complete; nothing was written'
-            )
-          );
+          throw e;
         }
         this.core.usage.add(
           located.opened.usageKey,
@@ -228,7 +221,7 @@ export class StorageFiles {
           size: request.size,
           lastModified: new Date(this.core.now())
         };
-        return { entry: fileEntryOf(located, entry), sha256: verify.sha256 };
+        return { entry: fileEntryOf(located, entry), sha256: written.sha256 };
       },
       r => ({ size: r.entry.size, sha256: r.sha256 })
     );

@@ -1,7 +1,9 @@
 /**
- * Usage per scope (a user's root or a group's), measured by walking the scope and cached
- * for a short while; writes adjust the cached figure so that a burst of uploads cannot
- * slip past the quota between two measurements.
+ * Usage per scope (a user's root or a group's), measured by walking the scope. Writes
+ * through the bridge adjust the figure at once, so a burst of uploads cannot slip past
+ * the quota; a figure older than the TTL is still answered (stale by at most one walk)
+ * while a new walk runs in the background, so no request waits for a walk of a big tree
+ * except the very first one of a scope.
  */
 import { HttpError } from '../errors';
 
@@ -24,23 +26,40 @@ export class UsageCache {
     private readonly now: Clock = Date.now
   ) {}
 
-  /** The cached usage, or a fresh measurement (one at a time per key). */
+  /**
+   * The known usage (starting a new walk when it is older than the TTL), or, the first
+   * time, the walk's result. One walk at a time per key.
+   */
   async get(key: string, measure: () => Promise<number>): Promise<IUsage> {
     const hit = this.entries.get(key);
-    if (hit !== undefined && this.now() - hit.measuredAt < this.ttlMs) {
-      return { bytes: hit.bytes, measuredAt: new Date(hit.measuredAt) };
+    if (hit === undefined) {
+      return this.measure(key, measure);
     }
+    if (this.now() - hit.measuredAt >= this.ttlMs) {
+      // A failed background walk keeps the old figure; the next get tries again.
+      this.measure(key, measure).catch(() => undefined);
+    }
+    return { bytes: hit.bytes, measuredAt: new Date(hit.measuredAt) };
+  }
+
+  private measure(key: string, walk: () => Promise<number>): Promise<IUsage> {
     const running = this.pending.get(key);
     if (running !== undefined) {
       return running;
     }
     const started = this.now();
-    const p = measure()
+    const p = walk()
       .then(bytes => {
-        this.entries.set(key, { bytes, measuredAt: started });
+        if (this.pending.get(key) === p) {
+          this.entries.set(key, { bytes, measuredAt: started });
+        }
         return { bytes, measuredAt: new Date(started) };
       })
-      .finally(() => this.pending.delete(key));
+      .finally(() => {
+        if (this.pending.get(key) === p) {
+          this.pending.delete(key);
+        }
+      });
     this.pending.set(key, p);
     return p;
   }
@@ -56,6 +75,8 @@ export class UsageCache {
   /** Forgets a figure (after a change whose size is unknown, e.g. a folder delete). */
   invalidate(key: string): void {
     this.entries.delete(key);
+    // A walk that started before the change may have missed it.
+    this.pending.delete(key);
   }
 }
 

@@ -240,7 +240,7 @@ describe('S3 adapter (Swift s3api)', () => {
     expect((await port.stat('empty.txt'))?.size).toBe(0);
   });
 
-  it('leaves nothing behind when the body is short, broken, too long or aborted', async () => {
+  it('leaves nothing behind when the body is short, broken, too long, corrupted or aborted', async () => {
     const data = randomBytes(18 * MiB);
     await expectStorageError(
       () =>
@@ -260,6 +260,14 @@ describe('S3 adapter (Swift s3api)', () => {
     ).rejects.toThrow();
     await expectStorageError(
       () => port.write('fail/long.bin', Readable.from([data]), { size: 100 }),
+      'invalid'
+    );
+    await expectStorageError(
+      () =>
+        port.write('fail/corrupt.bin', Readable.from([data]), {
+          size: data.length,
+          sha256: '0'.repeat(64)
+        }),
       'invalid'
     );
     const controller = new AbortController();
@@ -673,7 +681,7 @@ describe('SFTP adapter (sshd as alice)', () => {
     );
   });
 
-  it('leaves nothing behind when the body is short, broken, too long or aborted', async () => {
+  it('leaves nothing behind when the body is short, broken, too long, corrupted or aborted', async () => {
     const data = randomBytes(2 * MiB);
     await port.write('keep.txt', Readable.from([Buffer.from('old')]), {
       size: 3
@@ -690,6 +698,14 @@ describe('SFTP adapter (sshd as alice)', () => {
     ).rejects.toThrow();
     await expectStorageError(
       () => port.write('long.bin', Readable.from([data]), { size: 10 }),
+      'invalid'
+    );
+    await expectStorageError(
+      () =>
+        port.write('keep.txt', Readable.from([data]), {
+          size: data.length,
+          sha256: 'f'.repeat(64)
+        }),
       'invalid'
     );
     const controller = new AbortController();

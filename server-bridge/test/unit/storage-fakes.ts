@@ -9,6 +9,7 @@ import {
   type IStorageEntry,
   type IStoragePort
 } from '../../src/ports/storage';
+import { ByteCounter } from '../../src/adapters/byte-counter';
 import { TierPorts } from '../../src/storage/ports';
 import { StorageService } from '../../src/storage/service';
 import { Store } from '../../src/store';
@@ -186,18 +187,11 @@ export class MemoryBackend {
       },
       async write(p, body, options) {
         const k = key(p);
-        const data = await drain(body);
-        if (data.length !== options.size) {
-          throw new StorageError(
-            'invalid',
-            `got ${data.length} of ${options.size} bytes`
-          );
-        }
+        // The real adapters' check: size and checksum before anything is stored.
+        const counter = new ByteCounter(options.size, options);
+        const data = await drain(body.pipe(counter));
         store(k, data);
-        return {
-          size: data.length,
-          sha256: createHash('sha256').update(data).digest('hex')
-        };
+        return { size: data.length, sha256: counter.sha256() };
       },
       async mkdir(p) {
         dirs.add(key(p));

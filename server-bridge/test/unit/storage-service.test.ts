@@ -376,18 +376,36 @@ describe('quota', () => {
     expect(formatBytes(5 * 2 ** 30)).toBe('5.0 GiB');
     let now = 0;
     let measured = 0;
+    let onDisk = 100;
     const cache = new UsageCache(30_000, () => now);
     const measure = async () => {
       measured += 1;
-      return 100;
+      return onDisk;
     };
     expect((await cache.get('k', measure)).bytes).toBe(100);
     cache.add('k', 50);
     now = 29_999;
     expect((await cache.get('k', measure)).bytes).toBe(150);
+    expect(measured).toBe(1);
+    // Too old: answered at once from the known figure while a new walk runs.
+    onDisk = 400;
     now = 30_000;
-    expect((await cache.get('k', measure)).bytes).toBe(100);
+    expect((await cache.get('k', measure)).bytes).toBe(150);
     expect(measured).toBe(2);
+    await new Promise(r => setImmediate(r));
+    expect((await cache.get('k', measure)).bytes).toBe(400);
+    // A walk that fails keeps the old figure.
+    now = 70_000;
+    const failing = async () => {
+      measured += 1;
+      throw new Error('ssh down');
+    };
+    expect((await cache.get('k', failing)).bytes).toBe(400);
+    await new Promise(r => setImmediate(r));
+    expect((await cache.get('k', measure)).bytes).toBe(400);
+    cache.invalidate('k');
+    onDisk = 7;
+    expect((await cache.get('k', measure)).bytes).toBe(7);
   });
 });
 

@@ -39,7 +39,7 @@ import {
   type IWriteOptions,
   type IWriteResult
 } from '../../ports/storage';
-import { ByteCounter } from '../byte-counter';
+import { ByteCounter, shortBody } from '../byte-counter';
 import { baseName, checkRelativePath, isSameOrInside } from '../storage-paths';
 import { toStorageError } from './errors';
 
@@ -332,7 +332,7 @@ class S3Storage implements IStoragePort {
     options: IWriteOptions
   ): Promise<IWriteResult> {
     const key = this.fileKey(path);
-    const counter = new ByteCounter(options.size, options.onProgress);
+    const counter = new ByteCounter(options.size, options);
     const onAbort = (): void => {
       counter.destroy(new StorageError('invalid', 'the upload was aborted'));
     };
@@ -343,12 +343,7 @@ class S3Storage implements IStoragePort {
     body.on('error', e => counter.destroy(e));
     body.on('close', () => {
       if (!body.readableEnded) {
-        counter.destroy(
-          new StorageError(
-            'invalid',
-            `the upload ended after ${counter.bytes} of ${options.size} bytes`
-          )
-        );
+        counter.destroy(shortBody(counter.bytes, options.size));
       }
     });
     body.pipe(counter);

@@ -19,7 +19,7 @@ import {
   type IWriteOptions,
   type IWriteResult
 } from '../../ports/storage';
-import { ByteCounter } from '../byte-counter';
+import { ByteCounter, shortBody } from '../byte-counter';
 import {
   baseName,
   checkRelativePath,
@@ -380,7 +380,7 @@ class SftpStorage implements IStoragePort {
     options: IWriteOptions
   ): Promise<IWriteResult> {
     checkRelativePath(path, false);
-    const counter = new ByteCounter(options.size, options.onProgress);
+    const counter = new ByteCounter(options.size, options);
     const s = await openSession(this.conn);
     const target = this.abs(path);
     const temp = uploadTempName(target);
@@ -419,10 +419,7 @@ class SftpStorage implements IStoragePort {
         !(e instanceof StorageError) &&
         (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE'
       ) {
-        throw new StorageError(
-          'invalid',
-          `the upload ended after ${counter.bytes} of ${options.size} bytes`
-        );
+        throw shortBody(counter.bytes, options.size);
       }
       throw toStorageError(e, path);
     } finally {
