@@ -1,0 +1,141 @@
+/** Share links of public tiers, and the anonymous route that serves them. */
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  API_PREFIX,
+  ErrorBodySchema,
+  ShareLinkCreateSchema,
+  ShareLinkListSchema,
+  ShareLinkParamsSchema,
+  ShareLinkSchema,
+  TierParamsSchema
+} from '../contract';
+import { userOf } from '../auth/plugin';
+import {
+  authErrorResponses,
+  publicErrorResponses,
+  SECURITY,
+  type IStorageContext
+} from './context';
+import { storageErrors, TIER, sendContent } from './storage-http';
+
+export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
+  app,
+  ctx
+) => {
+  const { storage } = ctx;
+  const base = { onRequest: ctx.requireUser };
+
+  /** `https://hub.example.org/services/hpc-bridge` for share links. */
+  const publicBase = (request: FastifyRequest): string =>
+    `${ctx.linkBaseUrl ?? `${request.protocol}://${request.host}`}${ctx.basePath.replace(/\/+$/, '')}`;
+
+  app.post(
+    `${TIER}/links`,
+    {
+      ...base,
+      schema: {
+        summary: 'Share a file by an anonymous link (public tiers only)',
+        description:
+          'Other classes answer 403 with the rule. The link works without logging in until it expires or is revoked.',
+        tags: ['storage'],
+        security: SECURITY,
+        params: TierParamsSchema,
+        body: ShareLinkCreateSchema,
+        response: { 201: ShareLinkSchema, ...storageErrors }
+      }
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await storage.links.create(
+            userOf(request),
+            request.params.tier,
+            request.body,
+            publicBase(request)
+          )
+        )
+  );
+
+  app.get(
+    `${TIER}/links`,
+    {
+      ...base,
+      schema: {
+        summary: 'Your share links on this tier, newest first',
+        tags: ['storage'],
+        security: SECURITY,
+        params: TierParamsSchema,
+        response: { 200: ShareLinkListSchema, ...storageErrors }
+      }
+    },
+    async request => {
+      const user = userOf(request);
+      storage.core.tier(user, request.params.tier);
+      return {
+        links: storage.links.list(
+          user,
+          publicBase(request),
+          request.params.tier
+        )
+      };
+    }
+  );
+
+  app.get(
+    `${API_PREFIX}/links`,
+    {
+      ...base,
+      schema: {
+        summary: 'All your share links, newest first',
+        tags: ['storage'],
+        security: SECURITY,
+        response: { 200: ShareLinkListSchema, ...authErrorResponses }
+      }
+    },
+    async request => ({
+      links: storage.links.list(userOf(request), publicBase(request))
+    })
+  );
+
+  app.delete(
+    `${API_PREFIX}/links/:id`,
+    {
+      ...base,
+      schema: {
+        summary: 'Revoke one of your share links (it answers 404 from then on)',
+        tags: ['storage'],
+        security: SECURITY,
+        params: ShareLinkParamsSchema,
+        response: { 200: ShareLinkSchema, ...storageErrors }
+      }
+    },
+    async request =>
+      storage.links.revoke(
+        userOf(request),
+        request.params.id,
+        publicBase(request)
+      )
+  );
+
+  app.get(
+    `${API_PREFIX}/public/links/:id`,
+    {
+      schema: {
+        summary: 'Anonymous: the shared file (attachment)',
+        description:
+          'No login. 404 with one sentence for unknown, expired and revoked links alike.',
+        tags: ['storage'],
+        params: ShareLinkParamsSchema,
+        produces: ['application/octet-stream'],
+        response: { 404: ErrorBodySchema, ...publicErrorResponses }
+      }
+    },
+    async (request, reply) => {
+      const content = await storage.links.open(request.params.id);
+      void reply.header('referrer-policy', 'no-referrer');
+      return sendContent(reply, content, content.entry.path, 'attachment');
+    }
+  );
+};

@@ -1,0 +1,161 @@
+/**
+ * Multipart uploads: a session, parts (presigned straight to the store, or streamed through
+ * the bridge), complete and abort.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  ErrorBodySchema,
+  FileEntrySchema,
+  TierParamsSchema,
+  UploadCompleteSchema,
+  UploadParamsSchema,
+  UploadPartParamsSchema,
+  UploadSessionSchema,
+  UploadStartSchema
+} from '../contract';
+import { userOf } from '../auth/plugin';
+import { HttpError } from '../errors';
+import { SECURITY, type IStorageContext } from './context';
+import {
+  storageErrors,
+  STREAM_BODY_LIMIT,
+  TIER,
+  UPLOAD,
+  declaredLength,
+  rawBody
+} from './storage-http';
+
+const PartResultSchema = z
+  .object({ partNumber: z.number().int(), etag: z.string() })
+  .meta({ id: 'UploadPart' });
+
+export const storageUploadRoutes: FastifyPluginAsyncZod<
+  IStorageContext
+> = async (app, ctx) => {
+  const { storage } = ctx;
+  const base = { onRequest: ctx.requireUser };
+
+  app.post(
+    `${TIER}/uploads`,
+    {
+      ...base,
+      schema: {
+        summary: 'Start a multipart upload (S3 tiers)',
+        description:
+          '`direct`: PUT each part to its presigned URL (with Content-MD5), then complete with the ETags. `bridge`: PUT each part to …/uploads/{id}/parts/{n}. Sftp tiers answer 400: upload with PUT …/content.',
+        tags: ['storage'],
+        security: SECURITY,
+        params: TierParamsSchema,
+        body: UploadStartSchema,
+        response: { 201: UploadSessionSchema, ...storageErrors }
+      }
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await storage.uploads.start(
+            userOf(request),
+            request.params.tier,
+            request.body
+          )
+        )
+  );
+
+  app.put(
+    `${UPLOAD}/parts/:partNumber`,
+    {
+      ...base,
+      bodyLimit: STREAM_BODY_LIMIT,
+      schema: {
+        summary:
+          'One part of a bridge-mode upload (raw bytes, Content-Length required)',
+        description:
+          'The part must have exactly the size the session gave (the last one the rest). Optional Content-MD5 is checked against the ETag S3 returns. The answer carries the ETag as a header too.',
+        tags: ['storage'],
+        security: SECURITY,
+        params: UploadPartParamsSchema,
+        consumes: ['application/octet-stream'],
+        response: {
+          200: PartResultSchema,
+          411: ErrorBodySchema,
+          ...storageErrors
+        }
+      }
+    },
+    async (request, reply) => {
+      void reply.header('connection', 'close');
+      const size = declaredLength(request);
+      const { tier, uploadId, partNumber } = request.params;
+      const part = await storage.uploads.putPart(
+        userOf(request),
+        tier,
+        uploadId,
+        partNumber,
+        rawBody(request),
+        size
+      );
+      const md5 = request.headers['content-md5'];
+      const etag = part.etag.replace(/"/g, '');
+      if (
+        typeof md5 === 'string' &&
+        /^[0-9a-f]{32}$/.test(etag) &&
+        Buffer.from(md5, 'base64').toString('hex') !== etag
+      ) {
+        throw new HttpError(
+          'bad_request',
+          `Part ${partNumber} arrived altered (Content-MD5 differs); send it again`
+        );
+      }
+      void reply.removeHeader('connection');
+      return reply.header('etag', part.etag).send(part);
+    }
+  );
+
+  app.post(
+    `${UPLOAD}/complete`,
+    {
+      ...base,
+      schema: {
+        summary: 'Complete a multipart upload',
+        description:
+          'Checks the parts S3 holds (count, sizes, sum = declared size, the ETags sent) and aborts the upload on any mismatch (400, nothing written).',
+        tags: ['storage'],
+        security: SECURITY,
+        params: UploadParamsSchema,
+        body: UploadCompleteSchema,
+        response: { 200: FileEntrySchema, ...storageErrors }
+      }
+    },
+    async request =>
+      storage.uploads.complete(
+        userOf(request),
+        request.params.tier,
+        request.params.uploadId,
+        request.body
+      )
+  );
+
+  app.delete(
+    UPLOAD,
+    {
+      ...base,
+      schema: {
+        summary: 'Abort a multipart upload (its parts are discarded)',
+        tags: ['storage'],
+        security: SECURITY,
+        params: UploadParamsSchema,
+        response: { 204: z.null(), ...storageErrors }
+      }
+    },
+    async (request, reply) => {
+      await storage.uploads.abort(
+        userOf(request),
+        request.params.tier,
+        request.params.uploadId
+      );
+      return reply.status(204).send(null);
+    }
+  );
+};
