@@ -15,4 +15,6 @@ export namespace CommandIDs {
   export const copyToTier = 'hpc-bridge:copy-to-tier';
   export const useInCode = 'hpc-bridge:use-in-code';
   export const refreshStorage = 'hpc-bridge:refresh-storage';
+  export const createEndpoint = 'hpc-bridge:create-endpoint';
+  export const refreshEndpoints = 'hpc-bridge:refresh-endpoints';
 }

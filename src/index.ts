@@ -11,6 +11,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { BridgeClient } from './client';
 import { CommandIDs } from './commands';
+import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs';
 import { storagePlugin } from './storage/plugin';
 import { hpcBridgeIcon } from './icons';
@@ -213,7 +214,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   statusPlugin,
   panelPlugin,
   jobsPlugin,
-  storagePlugin
+  storagePlugin,
+  endpointsPlugin
 ];
 
 export default plugins;

@@ -1,0 +1,193 @@
+import {
+  EndpointKeySchema,
+  EndpointSchema,
+  ModelCatalogSchema
+} from '@hpc-bridge/server/contract';
+import type { Endpoints, IEndpointsApi } from '../endpoints/api';
+
+export const CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
+  models: [
+    {
+      name: 'tiny-random',
+      title: 'Tiny random llama',
+      recipe: 'llama-server',
+      providers: ['local', 'slurm'],
+      resources: {
+        cpus: { default: 1, min: 1, max: 2 },
+        memoryMB: { default: 1000, min: 1, max: 1000 },
+        gpus: { default: 1, min: 0, max: 1 },
+        timeMinutes: { default: 60, min: 1, max: 60 }
+      }
+    }
+  ],
+  providers: [
+    { name: 'local', title: 'Bridge host (development)' },
+    { name: 'slurm', title: 'SLURM GPU partition' }
+  ],
+  idleMinutes: { default: 15, min: 1, max: 1440 },
+  gatewayUrl: 'http://127.0.0.1:8000/services/hpc-bridge/v1'
+});
+
+export function endpoint(
+  overrides: Partial<Endpoints.Endpoint> = {}
+): Endpoints.Endpoint {
+  return EndpointSchema.parse({
+    id: 'e1',
+    name: 'demo',
+    owner: 'alice',
+    model: 'tiny-random',
+    provider: 'local',
+    resources: { cpus: 1, memoryMB: 1000, gpus: 0, timeMinutes: 60 },
+    idleMinutes: 15,
+    visibility: 'private',
+    group: null,
+    state: 'ready',
+    reason: null,
+    restarts: 0,
+    url: CATALOG.gatewayUrl,
+    replicas: [],
+    createdAt: '2026-11-25T10:00:00.000Z',
+    updatedAt: '2026-11-25T10:00:00.000Z',
+    lastRequestAt: null,
+    ...overrides
+  });
+}
+
+export function key(overrides: Partial<Endpoints.Key> = {}): Endpoints.Key {
+  return EndpointKeySchema.parse({
+    id: 'k1',
+    name: 'laptop',
+    prefix: 'hpcb_AbCd',
+    requestsPerMinute: null,
+    tokenBudget: null,
+    tokensUsed: 0,
+    requests: 0,
+    createdAt: '2026-11-25T10:00:00.000Z',
+    lastUsedAt: null,
+    revokedAt: null,
+    ...overrides
+  });
+}
+
+/** An in-memory bridge: records the calls, keeps endpoints and keys. */
+export class FakeEndpointsApi implements IEndpointsApi {
+  user = { name: 'alice', groups: ['ml101', 'ml101-instructors'] };
+  endpoints: Endpoints.Endpoint[] = [];
+  keyList = new Map<string, Endpoints.Key[]>();
+  calls: string[] = [];
+  failCreateWith: Error | null = null;
+  private _next = 0;
+
+  async catalog(): Promise<Endpoints.Catalog> {
+    this.calls.push('catalog');
+    return CATALOG;
+  }
+
+  async whoami(): Promise<{ name: string; groups: string[] }> {
+    this.calls.push('whoami');
+    return this.user;
+  }
+
+  async list(): Promise<Endpoints.Endpoint[]> {
+    this.calls.push('list');
+    return this.endpoints;
+  }
+
+  async get(id: string): Promise<Endpoints.Endpoint> {
+    return this._find(id);
+  }
+
+  async create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+    this.calls.push(`create ${request.name}`);
+    if (this.failCreateWith) {
+      throw this.failCreateWith;
+    }
+    const created = endpoint({
+      id: `e${++this._next + 100}`,
+      name: request.name,
+      state: 'pending',
+      createdAt: new Date(Date.now() + this._next).toISOString()
+    });
+    this.endpoints = [...this.endpoints, created];
+    return created;
+  }
+
+  async action(
+    id: string,
+    action: 'start' | 'stop'
+  ): Promise<Endpoints.Endpoint> {
+    this.calls.push(`${action} ${id}`);
+    const next = {
+      ...this._find(id),
+      state: action === 'stop' ? ('stopped' as const) : ('pending' as const)
+    };
+    this.endpoints = this.endpoints.map(e => (e.id === id ? next : e));
+    return next;
+  }
+
+  async remove(id: string): Promise<void> {
+    this.calls.push(`delete ${id}`);
+    this.endpoints = this.endpoints.filter(e => e.id !== id);
+  }
+
+  async keys(id: string): Promise<Endpoints.Key[]> {
+    this.calls.push(`keys ${id}`);
+    return this.keyList.get(id) ?? [];
+  }
+
+  async createKey(
+    id: string,
+    request: Endpoints.KeyCreate
+  ): Promise<Endpoints.KeyCreated> {
+    this.calls.push(`createKey ${id} ${request.name}`);
+    const n = ++this._next;
+    const listed = key({
+      id: `k${n}`,
+      name: request.name,
+      prefix: `hpcb_K${n}xx`,
+      requestsPerMinute: request.requestsPerMinute ?? null,
+      tokenBudget: request.tokenBudget ?? null
+    });
+    this.keyList.set(id, [...(this.keyList.get(id) ?? []), listed]);
+    return { ...listed, key: `hpcb_K${n}xxSECRET${n}` };
+  }
+
+  async revokeKey(id: string, keyId: string): Promise<Endpoints.Key> {
+    this.calls.push(`revokeKey ${id} ${keyId}`);
+    const list = (this.keyList.get(id) ?? []).map(k =>
+      k.id === keyId ? { ...k, revokedAt: '2026-11-25T11:00:00.000Z' } : k
+    );
+    this.keyList.set(id, list);
+    return list.find(k => k.id === keyId) as Endpoints.Key;
+  }
+
+  async metrics(id: string): Promise<Endpoints.Metrics> {
+    this.calls.push(`metrics ${id}`);
+    return {
+      points: [],
+      totals: { requests: 0, errors: 0, promptTokens: 0, completionTokens: 0 }
+    };
+  }
+
+  private _find(id: string): Endpoints.Endpoint {
+    const found = this.endpoints.find(e => e.id === id);
+    if (!found) {
+      throw new Error(`no endpoint ${id}`);
+    }
+    return found;
+  }
+}
+
+/** A gateway answer streamed as server-sent events, one chunk per piece. */
+export function sse(pieces: string[]): Response {
+  const events = [
+    { choices: [{ index: 0, delta: { role: 'assistant', content: null } }] },
+    ...pieces.map(content => ({ choices: [{ index: 0, delta: { content } }] }))
+  ]
+    .map(chunk => `data: ${JSON.stringify(chunk)}\n\n`)
+    .join('');
+  return new Response(`${events}data: [DONE]\n\n`, {
+    status: 200,
+    headers: { 'Content-Type': 'text/event-stream' }
+  });
+}

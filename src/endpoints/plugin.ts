@@ -1,0 +1,233 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { CommandIDs } from '../commands';
+// The Endpoints section must exist when the panel opens: loaded with the plugin.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { EndpointsModel } from '../models/EndpointsModel';
+import { IBridgeClient, IBridgePanel } from '../tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { EndpointsSectionWidget } from '../widgets/EndpointsSection';
+import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { EndpointsApi, type Endpoints } from './api';
+
+/**
+ * Model-serving endpoints: the Endpoints section of the panel (create, start,
+ * stop, delete, keys, snippets, a chat box and live metrics).
+ */
+export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-hpc-bridge:endpoints',
+  description:
+    'Serves models of the HPC Bridge catalog as endpoints behind one OpenAI-compatible URL: create and manage them, their API keys, try them in a chat box and watch their traffic.',
+  autoStart: true,
+  requires: [IBridgeClient],
+  optional: [IBridgePanel, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IBridgeClient,
+    panel: IBridgePanel | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const model = new EndpointsModel({ api: new EndpointsApi(client) });
+    void app.restored.then(() => model.start());
+    client.baseUrlChanged.connect(() => void model.refresh());
+
+    const dialogs = async () =>
+      (await import('../widgets/EndpointsDialogs')).EndpointsDialogs;
+
+    const report = (title: string) => (error: unknown) => {
+      void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>
+        showErrorMessage(title, sentence(error))
+      );
+    };
+
+    app.commands.addCommand(CommandIDs.createEndpoint, {
+      label: trans.__('Create Model Endpoint…'),
+      caption: trans.__(
+        'Serve a model of the catalog on the cluster behind one stable OpenAI-compatible URL'
+      ),
+      icon: addIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: async () => {
+        if (model.catalog === null) {
+          await model.refresh();
+        }
+        const catalog = model.catalog;
+        const first = catalog?.models[0];
+        if (!catalog || !first) {
+          report(trans.__('Cannot create an endpoint'))(
+            model.error ??
+              new Error(trans.__('The model catalog of the bridge is empty.'))
+          );
+          return;
+        }
+        const groups = model.user?.groups ?? [];
+        const context = {
+          catalog,
+          groups: groups.filter(
+            group => !group.endsWith(EndpointsModel.INSTRUCTOR_SUFFIX)
+          ),
+          courses: EndpointsModel.courses(groups)
+        };
+        const { askCreate } = await dialogs();
+        let form: EndpointsModel.ICreateForm | null = EndpointsModel.defaults(
+          catalog,
+          first
+        );
+        let error: string | null = null;
+        // A refusal of the bridge reopens the dialog with the input and the reason.
+        for (;;) {
+          form = await askCreate(trans, context, form, error);
+          if (!form) {
+            return;
+          }
+          try {
+            await model.create(EndpointsModel.createRequest(form));
+            if (panel) {
+              app.shell.activateById(panel.id);
+            }
+            return;
+          } catch (reason) {
+            error = sentence(reason);
+          }
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.refreshEndpoints, {
+      label: trans.__('Refresh Model Endpoints'),
+      caption: trans.__('Ask the HPC Bridge for the endpoints and their state'),
+      icon: refreshIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => model.refresh()
+    });
+
+    const createKey = async (endpoint: Endpoints.Endpoint) => {
+      const { askKey, keyRequest, showKey } = await dialogs();
+      let input: Awaited<ReturnType<typeof askKey>> = {
+        name: '',
+        requestsPerMinute: '',
+        tokenBudget: ''
+      };
+      let error: string | null = null;
+      for (;;) {
+        input = await askKey(trans, endpoint, input, error);
+        if (!input) {
+          return;
+        }
+        try {
+          const created = await model.createKey(endpoint.id, keyRequest(input));
+          await showKey(trans, endpoint, created);
+          return;
+        } catch (reason) {
+          error = sentence(reason);
+        }
+      }
+    };
+
+    if (panel) {
+      panel.addSection(
+        new EndpointsSectionWidget({
+          model,
+          trans,
+          actions: {
+            onCreate: () =>
+              void app.commands.execute(CommandIDs.createEndpoint),
+            onRetry: () => model.refresh(),
+            onToggle: endpoint => model.toggle(endpoint.id),
+            onStart: endpoint =>
+              void model
+                .startEndpoint(endpoint.id)
+                .catch(report(trans.__('Cannot start %1', endpoint.name))),
+            onStop: endpoint =>
+              void model
+                .stopEndpoint(endpoint.id)
+                .catch(report(trans.__('Cannot stop %1', endpoint.name))),
+            onDelete: endpoint =>
+              void (async () => {
+                const { confirm } = await dialogs();
+                const sure = await confirm(
+                  trans,
+                  trans.__('Delete endpoint %1?', endpoint.name),
+                  trans.__(
+                    'Its replicas stop and its API keys stop working. This cannot be undone.'
+                  ),
+                  trans.__('Delete')
+                );
+                if (sure) {
+                  await model.deleteEndpoint(endpoint.id);
+                }
+              })().catch(report(trans.__('Cannot delete %1', endpoint.name))),
+            onCreateKey: endpoint =>
+              void createKey(endpoint).catch(
+                report(trans.__('Cannot create a key'))
+              ),
+            onRevokeKey: (endpoint, key) =>
+              void (async () => {
+                const { confirm } = await dialogs();
+                const sure = await confirm(
+                  trans,
+                  trans.__('Revoke key %1?', key.name),
+                  trans.__(
+                    'Clients using %1… are refused from now on. This cannot be undone.',
+                    key.prefix
+                  ),
+                  trans.__('Revoke')
+                );
+                if (sure) {
+                  await model.revokeKey(endpoint.id, key.id);
+                }
+              })().catch(report(trans.__('Cannot revoke the key'))),
+            onSend: (endpoint, prompt) => void model.send(endpoint.id, prompt)
+          }
+        }),
+        { rank: 400 }
+      );
+    }
+
+    if (palette) {
+      const category = trans.__('HPC Bridge');
+      for (const command of [
+        CommandIDs.createEndpoint,
+        CommandIDs.refreshEndpoints
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+  }
+};
+
+/** The bridge's sentence for an error, with the fields it names. */
+export function sentence(error: unknown): string {
+  if (!(error instanceof Error)) {
+    return String(error);
+  }
+  // A BridgeRequestError carries the bridge's error body.
+  const body = 'body' in error ? (error as { body: unknown }).body : null;
+  const details =
+    typeof body === 'object' && body !== null && 'error' in body
+      ? (body as { error: { details?: unknown } }).error.details
+      : undefined;
+  if (!Array.isArray(details)) {
+    return error.message;
+  }
+  const issues = details
+    .map(detail =>
+      typeof detail === 'object' &&
+      detail !== null &&
+      'path' in detail &&
+      'message' in detail
+        ? `${String(detail.path).replace(/^\//, '')}: ${String(detail.message)}`
+        : null
+    )
+    .filter((issue): issue is string => issue !== null);
+  return issues.length > 0
+    ? `${error.message} (${issues.join('; ')})`
+    : error.message;
+}
