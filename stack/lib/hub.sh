@@ -10,6 +10,13 @@ write_hub_secrets() {
   ensure_secret "$BRIDGE_DIR/hub-api.token"
   ensure_secret "$BRIDGE_DIR/secret.key"
   ensure_secret "$STACK_DIR/admin.token"
+  # The demo cloud's provider only when the stack runs OpenStack (it has seeded the
+  # application credential the fragment reads by then: start_openstack comes first).
+  OPENSTACK_PROVIDER=
+  if declare -F openstack_wanted >/dev/null && openstack_wanted; then
+    render "$STACK_CONF/bridge-openstack.yaml" "$BRIDGE_DIR/openstack-provider.yaml" 600
+    OPENSTACK_PROVIDER=$'\n'"$(<"$BRIDGE_DIR/openstack-provider.yaml")"
+  fi
   render "$STACK_CONF/bridge-config.yaml" "$BRIDGE_DIR/config.yaml" 600
 }
 

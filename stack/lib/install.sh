@@ -25,14 +25,18 @@ install_packages() {
     log "apt: all ${#APT_PACKAGES[@]} packages present"
     return
   fi
-  # Package scripts must not start their daemons: the stack starts its own.
+  block_service_autostart
+  log "apt: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
+}
+
+# Package scripts must not start their daemons: the stack starts its own.
+block_service_autostart() {
   if [[ ! -f /usr/sbin/policy-rc.d ]] || ! grep -qx 'exit 101' /usr/sbin/policy-rc.d; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
   fi
-  log "apt: installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
 }
 
 install_npm() {
