@@ -464,7 +464,7 @@ const modelSchema = z
     /** Most a user may ask for; default: the defaults. */
     limits: servingResourcesSchema.partial().default({}),
     providers: z
-      .array(z.enum(['local', 'slurm']))
+      .array(z.enum(['local', 'slurm', 'openstack']))
       .min(1)
       .refine(ps => new Set(ps).size === ps.length, 'duplicate provider')
   })
@@ -489,58 +489,181 @@ const modelSchema = z
     }
   });
 
+/** Placeholders of the openstack provider's user-data template. */
+export const USER_DATA_PLACEHOLDERS = ['command', 'host', 'port'] as const;
+
+const cloudName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(v => !/[\0\n\r]/.test(v), 'no NUL or line breaks');
+
+/** A plain string, or a secret reference ({file}, {env}, {value}) for values kept in files. */
+function textOrSecret(secret: ReturnType<typeof secretSchema>) {
+  return z.union([cloudName.transform(v => new Secret(v, 'value')), secret]);
+}
+
+/**
+ * One OpenStack cloud (Keystone v3 + Nova): each replica is a server booted from
+ * `image` on `network` whose user-data starts the recipe.
+ */
+function openstackSchema(secret: ReturnType<typeof secretSchema>) {
+  return z.strictObject({
+    title: z.string().min(1).default('Cloud'),
+    authUrl: httpUrl(
+      'must be the http(s) URL of Keystone, e.g. https://cloud.example.org:5000/v3'
+    ),
+    region: cloudName.default('RegionOne'),
+    /** Exactly one: an application credential (the standard for services) or a password. */
+    auth: z
+      .strictObject({
+        applicationCredential: z
+          .strictObject({ id: textOrSecret(secret), secret })
+          .optional(),
+        password: z
+          .strictObject({
+            username: textOrSecret(secret),
+            password: secret,
+            projectName: cloudName,
+            userDomainName: cloudName.default('Default'),
+            projectDomainName: cloudName.default('Default')
+          })
+          .optional()
+      })
+      .superRefine((a, tx) => {
+        if (
+          (a.applicationCredential === undefined) ===
+          (a.password === undefined)
+        ) {
+          tx.addIssue({
+            code: 'custom',
+            message: 'needs exactly one of applicationCredential or password'
+          });
+        }
+      })
+      .transform(({ applicationCredential, password }) =>
+        applicationCredential !== undefined
+          ? { applicationCredential }
+          : { password: password as NonNullable<typeof password> }
+      ),
+    /** Image name or id. */
+    image: cloudName,
+    /** Network name or id; replicas are reached at their fixed IP on it. */
+    network: cloudName,
+    securityGroups: z.array(cloudName).default([]),
+    keyName: cloudName.optional(),
+    /** The port the recipe listens on inside the instance ({port}). */
+    port: z.number().int().min(1).max(65535).default(8080),
+    /** The instance's boot script; {command} is the recipe, shell-quoted. */
+    userData: z
+      .string()
+      .max(60_000)
+      .default('#!/bin/sh\nexec {command}\n')
+      .superRefine((t, tx) => {
+        if (!t.includes('{command}')) {
+          tx.addIssue({ code: 'custom', message: 'must contain {command}' });
+        }
+        for (const m of t.matchAll(PLACEHOLDER)) {
+          if (
+            !(USER_DATA_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')
+          ) {
+            tx.addIssue({
+              code: 'custom',
+              message: `unknown placeholder ${m[0]} (allowed: {command} {host} {port})`
+            });
+          }
+        }
+      }),
+    /** The flavor for a replica asking for `gpus` GPUs. */
+    flavors: z
+      .array(
+        z.strictObject({
+          gpus: z.number().int().nonnegative(),
+          flavor: cloudName
+        })
+      )
+      .min(1, 'at least one {gpus, flavor}')
+      .superRefine((fs, tx) => {
+        const seen = new Set<number>();
+        fs.forEach((f, i) => {
+          if (seen.has(f.gpus)) {
+            tx.addIssue({
+              code: 'custom',
+              path: [i, 'gpus'],
+              message: `two flavors for ${f.gpus} GPUs`
+            });
+          }
+          seen.add(f.gpus);
+        });
+      }),
+    /** On stop and scale to zero: delete the server, or shelve it (faster wake). */
+    onStop: z.enum(['delete', 'shelve']).default('delete'),
+    /** A server still building after this long counts as failed. */
+    bootMinutes: z.number().positive().max(1440).default(10)
+  });
+}
+
 /** Model-serving endpoints: gateway, scaling policy, providers. */
-const servingSchema = z.strictObject({
-  /** The hub's URL as clients reach it; the gateway URL is publicUrl + basePath + "v1". */
-  publicUrl: httpUrl('must be an http(s) URL')
-    .transform(u => u.replace(/\/+$/, ''))
-    .optional(),
-  /** A request to a sleeping or starting endpoint waits at most this long. */
-  holdSeconds: z.number().int().positive().max(3600).default(120),
-  /** Start the next replica this long before a replica's time limit ends. */
-  handoverMinutes: z.number().positive().max(1440).default(5),
-  /** Scale to zero after this idle time (minutes). */
-  idleMinutes: rangeSchema()
-    .refine(r => r.min >= 1, 'min must be at least 1')
-    .default({ default: 15, min: 1, max: 1440 }),
-  /** Seconds between two health checks of a replica. */
-  healthSeconds: z.number().positive().max(300).default(5),
-  /** Failed health checks in a row after which a ready replica is replaced. */
-  healthFailures: z.number().int().positive().max(100).default(3),
-  /** Replicas started by the bridge to replace failed ones before the endpoint fails. */
-  maxRestarts: z.number().int().nonnegative().max(100).default(3),
-  /** Most minutes a replica may take from start to healthy before it counts as failed. */
-  startMinutes: z.number().positive().max(1440).default(15),
-  providers: z
-    .strictObject({
-      /** Child processes on the bridge host (development, small course models). */
-      local: z
-        .strictObject({
-          maxReplicas: z.number().int().positive().max(256).default(4)
-        })
-        .optional(),
-      /** Each replica is a long batch job run as the endpoint's owner. */
-      slurm: z
-        .strictObject({
-          cluster: nameSchema,
-          partition: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'),
-          /** Replica working directories, relative to the cluster account's home. */
-          root: z
-            .string()
-            .regex(
-              /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
-              'a relative path of letters, digits, ".", "_", "-"'
-            )
-            .refine(
-              p => p.split('/').every(s => s !== '..' && s !== '.'),
-              'no "." or ".." segments'
-            )
-            .default('.hpc-bridge/endpoints')
-        })
-        .optional()
-    })
-    .prefault({})
-});
+const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
+  z.strictObject({
+    /** The hub's URL as clients reach it; the gateway URL is publicUrl + basePath + "v1". */
+    publicUrl: httpUrl('must be an http(s) URL')
+      .transform(u => u.replace(/\/+$/, ''))
+      .optional(),
+    /** A request to a sleeping or starting endpoint waits at most this long. */
+    holdSeconds: z.number().int().positive().max(3600).default(120),
+    /** Start the next replica this long before a replica's time limit ends. */
+    handoverMinutes: z.number().positive().max(1440).default(5),
+    /** Scale to zero after this idle time (minutes). */
+    idleMinutes: rangeSchema()
+      .refine(r => r.min >= 1, 'min must be at least 1')
+      .default({ default: 15, min: 1, max: 1440 }),
+    /** Seconds between two health checks of a replica. */
+    healthSeconds: z.number().positive().max(300).default(5),
+    /** Failed health checks in a row after which a ready replica is replaced. */
+    healthFailures: z.number().int().positive().max(100).default(3),
+    /** Replicas started by the bridge to replace failed ones before the endpoint fails. */
+    maxRestarts: z.number().int().nonnegative().max(100).default(3),
+    /** Most minutes a replica may take from start to healthy before it counts as failed. */
+    startMinutes: z.number().positive().max(1440).default(15),
+    /** An endpoint with a fallback moves a replica there when it is still queued this long. */
+    fallbackAfterMinutes: z.number().positive().max(1440).default(5),
+    /** Seconds between two reconciliations of the providers' replicas with the store. */
+    reconcileSeconds: z.number().int().positive().max(86_400).default(60),
+    providers: z
+      .strictObject({
+        /** Child processes on the bridge host (development, small course models). */
+        local: z
+          .strictObject({
+            maxReplicas: z.number().int().positive().max(256).default(4)
+          })
+          .optional(),
+        /** Each replica is a long batch job run as the endpoint's owner. */
+        slurm: z
+          .strictObject({
+            cluster: nameSchema,
+            partition: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'),
+            /** Replica working directories, relative to the cluster account's home. */
+            root: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+                'a relative path of letters, digits, ".", "_", "-"'
+              )
+              .refine(
+                p => p.split('/').every(s => s !== '..' && s !== '.'),
+                'no "." or ".." segments'
+              )
+              .default('.hpc-bridge/endpoints')
+          })
+          .optional(),
+        /** Each replica is a server on an OpenStack cloud (one cloud per bridge). */
+        openstack: openstackSchema(secret).optional()
+      })
+      .prefault({})
+  });
 
 /** The config schema; a factory because defaults and secrets come from `env` and paths. */
 export function configSchema(ctx: ILoadContext) {
@@ -697,7 +820,7 @@ export function configSchema(ctx: ILoadContext) {
             .superRefine(uniqueNames, ALWAYS)
         })
         .prefault({}),
-      serving: servingSchema.prefault({}),
+      serving: servingSchema(secret).prefault({}),
       recipes: z
         .array(recipeSchema)
         .default([])
@@ -778,15 +901,15 @@ export function configSchema(ctx: ILoadContext) {
             message: `no recipe named "${m.recipe}"`
           });
         }
-        m.providers.forEach((p, j) => {
-          if (c.serving.providers[p] === undefined) {
-            tx.addIssue({
-              code: 'custom',
-              path: ['models', i, 'providers', j],
-              message: `provider "${p}" is not configured in serving.providers`
-            });
-          }
-        });
+        // A model may name a provider this bridge lacks (e.g. openstack while the cloud
+        // is off); the catalog offers only configured ones, and at least one must be.
+        if (!m.providers.some(p => c.serving.providers[p] !== undefined)) {
+          tx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'providers'],
+            message: `none of ${m.providers.join(', ')} is configured in serving.providers`
+          });
+        }
       });
       return { ...c, secretKey };
     });
@@ -798,6 +921,9 @@ export type S3Config = BridgeConfig['s3'][number];
 export type ProfileConfig = BridgeConfig['profiles'][number];
 export type TierConfig = BridgeConfig['storage']['tiers'][number];
 export type ServingConfig = BridgeConfig['serving'];
+export type OpenStackConfig = NonNullable<
+  ServingConfig['providers']['openstack']
+>;
 export type RecipeConfig = BridgeConfig['recipes'][number];
 export type ModelConfig = BridgeConfig['models'][number];
 

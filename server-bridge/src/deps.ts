@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
 import { HubApi } from './adapters/hub';
+import { Keystone } from './adapters/openstack/keystone';
+import { Nova } from './adapters/openstack/nova';
 import { S3Endpoint } from './adapters/s3/health';
 import { S3Store } from './adapters/s3/storage';
 import { SshPool, type ISshTarget } from './adapters/ssh/client';
@@ -17,6 +19,7 @@ import { EndpointController } from './endpoints/controller';
 import { Gateway } from './endpoints/gateway';
 import { EndpointKeys } from './endpoints/keys';
 import { LocalProvider } from './endpoints/local-provider';
+import { OpenStackProvider } from './endpoints/openstack-provider';
 import type { IServingProvider } from './endpoints/ports';
 import { EndpointService } from './endpoints/service';
 import { SlurmProvider } from './endpoints/slurm-provider';
@@ -214,6 +217,33 @@ export function createEndpoints(
         access,
         queue: queueOf(cluster)
       })
+    );
+  }
+  const openstack = config.serving.providers.openstack;
+  if (openstack !== undefined) {
+    const auth = openstack.auth;
+    const keystone = new Keystone({
+      cloud: openstack.title,
+      authUrl: openstack.authUrl,
+      region: openstack.region,
+      credentials:
+        auth.applicationCredential !== undefined
+          ? {
+              applicationCredential: {
+                id: auth.applicationCredential.id.reveal(),
+                secret: auth.applicationCredential.secret
+              }
+            }
+          : {
+              password: {
+                ...auth.password,
+                username: auth.password.username.reveal()
+              }
+            }
+    });
+    providers.set(
+      'openstack',
+      new OpenStackProvider({ config: openstack, nova: new Nova(keystone) })
     );
   }
   const table = new EndpointTable(store);

@@ -14,14 +14,46 @@ export const EndpointNameSchema = z
   );
 
 /** Where replicas run: the bridge host, SLURM batch jobs, an OpenStack cloud. */
-export const ServingProviderNameSchema = z.enum(['local', 'slurm', 'openstack']);
+export const ServingProviderNameSchema = z.enum([
+  'local',
+  'slurm',
+  'openstack'
+]);
 export type ServingProviderName = z.infer<typeof ServingProviderNameSchema>;
 
 /** A provider configured on this bridge, as the create dialog offers it. */
+const UsageSchema = z.object({
+  used: z.number().int(),
+  /** -1: unlimited. */
+  limit: z.number().int()
+});
+
 export const ServingProviderInfoSchema = z.object({
   name: ServingProviderNameSchema,
   title: z.string(),
-  description: z.string().optional()
+  description: z.string().optional(),
+  /** openstack: the flavors replicas get, by GPU count. */
+  flavors: z
+    .array(
+      z.object({
+        name: z.string(),
+        gpus: z.number().int().nonnegative(),
+        vcpus: z.number().int().nonnegative(),
+        ramMB: z.number().int().nonnegative()
+      })
+    )
+    .optional(),
+  /** openstack: the cloud project's quota as Nova reports it (read at most every ~30 s). */
+  quota: z
+    .object({
+      instances: UsageSchema,
+      cores: UsageSchema,
+      ramMB: UsageSchema,
+      gpus: UsageSchema.optional()
+    })
+    .optional(),
+  /** Why flavors/quota could not be read (e.g. the cloud is not reachable), in a sentence. */
+  problem: z.string().optional()
 });
 export type ServingProviderInfo = z.infer<typeof ServingProviderInfoSchema>;
 
@@ -102,7 +134,12 @@ export const EndpointCreateSchema = z
     idleMinutes: z.number().int().positive().optional(),
     visibility: EndpointVisibilitySchema.default('private'),
     /** For `group`/`course` visibility: one of the owner's groups. */
-    group: z.string().min(1).max(128).optional()
+    group: z.string().min(1).max(128).optional(),
+    /**
+     * Where a replica starts when `provider` cannot place it: no capacity or quota on a
+     * cloud, or still queued after `serving.fallbackAfterMinutes`. The URL stays the same.
+     */
+    fallback: ServingProviderNameSchema.optional()
   })
   .meta({ id: 'EndpointCreate' });
 export type EndpointCreate = z.input<typeof EndpointCreateSchema>;
@@ -124,8 +161,10 @@ export const ReplicaSchema = z.object({
   id: z.string(),
   provider: ServingProviderNameSchema,
   state: ReplicaStateSchema,
-  /** e.g. the SLURM job id, or the local process id. */
+  /** e.g. the SLURM job id, the cloud server id, or the local process id. */
   ref: z.string().nullable(),
+  /** Where it runs, in words (e.g. `cloud server hpcb-…`, `SLURM job 42`). */
+  where: z.string().nullable().optional(),
   /** `host:port` once known. */
   address: z.string().nullable(),
   reason: z.string().nullable(),
@@ -152,6 +191,10 @@ export const EndpointSchema = z
     reason: z.string().nullable(),
     /** Automatic restarts since the last start. */
     restarts: z.number().int().nonnegative(),
+    /** The provider used when `provider` cannot place a replica. */
+    fallback: ServingProviderNameSchema.nullable().optional(),
+    /** Why the last replica started on the fallback, in a sentence; null on the primary. */
+    fallbackReason: z.string().nullable().optional(),
     /** The OpenAI base URL (same for every endpoint; the API key selects it). */
     url: z.string(),
     replicas: z.array(ReplicaSchema),

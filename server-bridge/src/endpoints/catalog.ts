@@ -16,7 +16,11 @@ export function gatewayUrl(config: BridgeConfig): string {
   return `${config.serving.publicUrl ?? ''}${config.basePath}v1`;
 }
 
-export function catalogModel(m: ModelConfig): CatalogModel {
+/** The model as users see it; `configured`: the providers this bridge has. */
+export function catalogModel(
+  m: ModelConfig,
+  configured?: ReadonlySet<string>
+): CatalogModel {
   const range = (k: (typeof KEYS)[number]) => ({
     default: m.resources[k],
     min: k === 'gpus' ? 0 : 1,
@@ -27,7 +31,9 @@ export function catalogModel(m: ModelConfig): CatalogModel {
     title: m.title,
     ...(m.description === undefined ? {} : { description: m.description }),
     recipe: m.recipe,
-    providers: [...m.providers],
+    providers: m.providers.filter(
+      p => configured === undefined || configured.has(p)
+    ),
     resources: {
       cpus: range('cpus'),
       memoryMB: range('memoryMB'),
@@ -37,10 +43,21 @@ export function catalogModel(m: ModelConfig): CatalogModel {
   };
 }
 
-export function modelCatalog(config: BridgeConfig): ModelCatalog {
+export function modelCatalog(
+  config: BridgeConfig,
+  details: ReadonlyMap<string, Partial<ServingProviderInfo>> = new Map()
+): ModelCatalog {
+  const configured = new Set(
+    Object.entries(config.serving.providers)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k)
+  );
   return {
-    models: config.models.map(catalogModel),
-    providers: configuredProviders(config),
+    models: config.models.map(m => catalogModel(m, configured)),
+    providers: configuredProviders(config).map(p => ({
+      ...details.get(p.name),
+      ...p
+    })),
     idleMinutes: { ...config.serving.idleMinutes },
     gatewayUrl: gatewayUrl(config)
   };
@@ -49,13 +66,14 @@ export function modelCatalog(config: BridgeConfig): ModelCatalog {
 export function configuredProviders(
   config: BridgeConfig
 ): ServingProviderInfo[] {
-  const { local, slurm } = config.serving.providers;
+  const { local, slurm, openstack } = config.serving.providers;
   const out: ServingProviderInfo[] = [];
   if (local !== undefined) {
     out.push({
       name: 'local',
       title: 'Bridge host',
-      description: 'A process beside the bridge: for development and small course models'
+      description:
+        'A process beside the bridge: for development and small course models'
     });
   }
   if (slurm !== undefined) {
@@ -63,7 +81,16 @@ export function configuredProviders(
     out.push({
       name: 'slurm',
       title: `${cluster?.title ?? slurm.cluster}, ${slurm.partition} partition`,
-      description: 'Each replica is a batch job; the URL outlives its time limit'
+      description:
+        'Each replica is a batch job; the URL outlives its time limit'
+    });
+  }
+  if (openstack !== undefined) {
+    out.push({
+      name: 'openstack',
+      title: openstack.title,
+      description:
+        'Each replica is a server on the cloud, with a GPU flavor; stopping deletes it'
     });
   }
   return out;

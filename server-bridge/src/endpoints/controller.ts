@@ -5,6 +5,11 @@
  * replica's time limit, drains the old one, scales to zero when idle, and answers the
  * gateway's `upstream()` (waking and holding requests while no replica is ready).
  *
+ * An endpoint may name a fallback provider: a replica its provider cannot place (no
+ * capacity or quota, or still queued after `fallbackAfterMinutes`) starts there instead.
+ * Every `reconcileSeconds` the providers' replicas are compared with the store, so none
+ * runs without a live replica record.
+ *
  * Endpoint states: pending → starting → ready ↔ idle → scaled-to-zero; failed; stopped.
  * Replica states: pending → starting → ready → draining → stopped; failed.
  */
@@ -13,9 +18,11 @@ import type { BaseLogger } from 'pino';
 import type { BridgeConfig } from '../config';
 import type { EndpointState } from '../contract';
 import { HttpError } from '../errors';
+import type { ServingProviderInfo, ServingProviderName } from '../contract';
 import type {
   IEndpointRouter,
   IServingProvider,
+  IStopOptions,
   IUpstream,
   ReplicaStatus
 } from './ports';
@@ -130,6 +137,7 @@ export class EndpointController implements IEndpointRouter {
   private looping = false;
   /** `stop` was called: no more steps. */
   private closed = false;
+  private lastReconcileAt = 0;
 
   constructor(private readonly deps: IEndpointControllerDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -219,6 +227,12 @@ export class EndpointController implements IEndpointRouter {
   /** One step of every endpoint that may change (tests call this with a fake clock). */
   async tick(): Promise<void> {
     const run = async () => {
+      if (
+        this.clock.now() - this.lastReconcileAt >=
+        this.serving.reconcileSeconds * 1000
+      ) {
+        await this.reconcile(false);
+      }
       const eps = this.table
         .list()
         .filter(
@@ -387,11 +401,15 @@ export class EndpointController implements IEndpointRouter {
       | 'updatedAt'
       | 'lastRequestAt'
       | 'activeSince'
-    >
+      | 'fallback'
+      | 'fallbackReason'
+    > & { fallback?: ServingProviderName | null }
   ): IEndpointRecord {
     const now = iso(this.clock.now());
     const rec: IEndpointRecord = {
       ...ep,
+      fallback: ep.fallback ?? null,
+      fallbackReason: null,
       desired: 'running',
       state: 'pending',
       reason: null,
@@ -421,6 +439,7 @@ export class EndpointController implements IEndpointRouter {
         reason: null,
         restarts: 0,
         failuresInRow: 0,
+        fallbackReason: null,
         activeSince: iso(now)
       });
     });
@@ -501,13 +520,27 @@ export class EndpointController implements IEndpointRouter {
 
   // ---------------------------------------------------------------- reconcile
 
+  /** Facts each provider adds for the create dialog (flavors, quota). */
+  async providerDetails(): Promise<Map<string, Partial<ServingProviderInfo>>> {
+    const out = new Map<string, Partial<ServingProviderInfo>>();
+    for (const [name, p] of this.deps.providers) {
+      if (p.describe !== undefined) {
+        out.set(name, await p.describe());
+      }
+    }
+    return out;
+  }
+
   /**
-   * At start: replicas the store thinks active but their provider no longer has are
-   * marked stopped; replicas a provider has but the store does not know are stopped.
-   * Kept replicas are health-checked before they get requests.
+   * Compares each provider's replicas with the store. A replica the store does not know
+   * as active is stopped (no orphans; a parked one is kept while its endpoint sleeps); a
+   * stored replica without a handle (the bridge died while starting it) adopts the
+   * provider's. At start (`atStart`), stored replicas the provider no longer has are
+   * marked stopped and kept ones are health-checked before they get requests; later,
+   * the loop's status checks replace vanished replicas.
    */
-  async reconcile(): Promise<void> {
-    const stored = this.table.activeReplicas();
+  async reconcile(atStart = true): Promise<void> {
+    this.lastReconcileAt = this.clock.now();
     for (const [name, provider] of this.deps.providers) {
       let listed;
       try {
@@ -519,40 +552,68 @@ export class EndpointController implements IEndpointRouter {
         );
         continue;
       }
-      const known = new Set(listed.map(x => x.handle.replicaId));
+      // Read after listing: a replica's record is written before its provider starts it.
+      const stored = this.table
+        .activeReplicas()
+        .filter(x => x.provider === name);
+      const byId = new Map(listed.map(x => [x.handle.replicaId, x]));
       const storedIds = new Set<string>();
-      for (const r of stored.filter(x => x.provider === name)) {
+      for (const r of stored) {
         storedIds.add(r.id);
-        if (known.has(r.id)) {
-          if (r.state === 'ready') {
+        const found = byId.get(r.id);
+        if (found !== undefined) {
+          if (r.handle === null) {
+            this.deps.logger.info(
+              { provider: name, replica: r.id },
+              'adopting a replica started before the bridge stopped'
+            );
+            this.table.putReplica({ ...r, handle: found.handle });
+          }
+          if (atStart && r.state === 'ready') {
             this.runtime(r.endpointId).suspect.set(r.id, 'bridge restarted');
           }
           continue;
         }
-        this.table.putReplica({
-          ...r,
-          state: 'stopped',
-          reason: 'Gone while the bridge was not running',
-          stoppedAt: iso(this.clock.now())
-        });
-      }
-      for (const x of listed) {
-        if (!storedIds.has(x.handle.replicaId)) {
-          this.deps.logger.info(
-            { provider: name, replica: x.handle.replicaId, owner: x.owner },
-            'stopping a replica the store does not know'
-          );
-          await provider
-            .stop(x.handle)
-            .catch((e: unknown) =>
-              this.deps.logger.warn(
-                { provider: name, err: e },
-                'cannot stop an unknown replica'
-              )
-            );
+        if (atStart) {
+          this.table.putReplica({
+            ...r,
+            state: 'stopped',
+            reason: 'Gone while the bridge was not running',
+            stoppedAt: iso(this.clock.now())
+          });
         }
       }
+      for (const x of listed) {
+        if (storedIds.has(x.handle.replicaId)) {
+          continue;
+        }
+        if (x.parked === true && this.sleeps(x.endpointId)) {
+          continue;
+        }
+        this.deps.logger.info(
+          { provider: name, replica: x.handle.replicaId, owner: x.owner },
+          'stopping a replica the store does not know'
+        );
+        await provider
+          .stop(x.handle)
+          .catch((e: unknown) =>
+            this.deps.logger.warn(
+              { provider: name, err: e },
+              'cannot stop an unknown replica'
+            )
+          );
+      }
     }
+  }
+
+  /** The endpoint exists and is scaled to zero (its parked replica may wake). */
+  private sleeps(endpointId: string): boolean {
+    const ep = this.table.get(endpointId);
+    return (
+      ep !== undefined &&
+      ep.desired === 'running' &&
+      ep.state === 'scaled-to-zero'
+    );
   }
 
   // ---------------------------------------------------------------- the step
@@ -592,7 +653,7 @@ export class EndpointController implements IEndpointRouter {
         reason: `No request for ${ep.idleMinutes} minute${ep.idleMinutes === 1 ? '' : 's'}; the next request wakes it`
       };
       this.deps.logger.info({ endpoint: id }, 'scaling to zero');
-      await this.stopAll(ep, 'Scaled to zero');
+      await this.stopAll(ep, 'Scaled to zero', { park: true });
     } else {
       ep = await this.converge(ep, now);
     }
@@ -723,9 +784,29 @@ export class EndpointController implements IEndpointRouter {
         status.state === 'failed'
           ? status.reason
           : (status.reason ?? 'the replica is gone');
+      if (
+        status.state === 'failed' &&
+        status.noCapacity === true &&
+        this.canFallBack(ep, r.provider)
+      ) {
+        return this.fallBack(ep, r, why, now);
+      }
       return this.replicaFailed(ep, r, why);
     }
     if (status.state === 'pending') {
+      const waitMs = this.serving.fallbackAfterMinutes * 60_000;
+      if (
+        this.canFallBack(ep, r.provider) &&
+        now - Date.parse(r.createdAt) >= waitMs
+      ) {
+        const minutes = this.serving.fallbackAfterMinutes;
+        return this.fallBack(
+          ep,
+          r,
+          `still waiting after ${minutes} minute${minutes === 1 ? '' : 's'}${status.detail === undefined ? '' : ` (${status.detail})`}`,
+          now
+        );
+      }
       if (r.reason !== (status.detail ?? null)) {
         this.putReplica({ ...r, reason: status.detail ?? null });
       }
@@ -760,7 +841,8 @@ export class EndpointController implements IEndpointRouter {
         return {
           ...ep,
           failuresInRow: 0,
-          reason: ep.restarts > 0 ? ep.reason : null
+          reason: ep.restarts > 0 ? ep.reason : null,
+          fallbackReason: r.provider === ep.provider ? null : ep.fallbackReason
         };
       }
       const since = rt.runningSince.get(r.id) ?? now;
@@ -875,14 +957,15 @@ export class EndpointController implements IEndpointRouter {
   private async startReplica(
     ep: IEndpointRecord,
     handoverOf: string | null,
-    now: number
+    now: number,
+    provider: ServingProviderName = ep.provider
   ): Promise<IEndpointRecord> {
     const model = this.deps.config.models.find(m => m.name === ep.model);
     const recipe = this.recipeOf(ep);
     const rec: IReplicaRecord = {
       id: newReplicaId(),
       endpointId: ep.id,
-      provider: ep.provider,
+      provider,
       handle: null,
       state: 'pending',
       address: null,
@@ -913,7 +996,7 @@ export class EndpointController implements IEndpointRouter {
         upstream_key: ep.upstreamKey,
         threads: ep.resources.cpus
       });
-      const handle = await this.provider(ep.provider).start({
+      const handle = await this.provider(provider).start({
         endpointId: ep.id,
         replicaId: rec.id,
         owner: ep.owner,
@@ -924,17 +1007,74 @@ export class EndpointController implements IEndpointRouter {
       });
       this.putReplica({ ...rec, handle, reason: null });
       this.deps.logger.info(
-        { endpoint: ep.id, replica: rec.id, provider: ep.provider, handoverOf },
+        { endpoint: ep.id, replica: rec.id, provider, handoverOf },
         'replica started'
       );
       return ep;
     } catch (e) {
+      if (
+        (e as { noCapacity?: unknown }).noCapacity === true &&
+        this.canFallBack(ep, provider)
+      ) {
+        return this.fallBack(ep, rec, (e as Error).message, now);
+      }
       return this.replicaFailed(
         ep,
         rec,
         `could not start: ${(e as Error).message}`
       );
     }
+  }
+
+  private canFallBack(ep: IEndpointRecord, provider: string): boolean {
+    return (
+      ep.fallback !== null &&
+      ep.fallback !== provider &&
+      this.deps.providers.has(ep.fallback)
+    );
+  }
+
+  /**
+   * The primary cannot place replica `r`: it stops (not counted as a failure) and a
+   * replica starts on the endpoint's fallback; the endpoint says why.
+   */
+  private async fallBack(
+    ep: IEndpointRecord,
+    r: IReplicaRecord,
+    why: string,
+    now: number
+  ): Promise<IEndpointRecord> {
+    const fallback = ep.fallback ?? ep.provider;
+    const reason = `The ${r.provider} provider could not place a replica (${why}); it runs on ${fallback} instead`;
+    if (r.handle !== null) {
+      await this.provider(r.provider)
+        .stop(r.handle)
+        .catch((e: unknown) =>
+          this.deps.logger.warn(
+            { endpoint: ep.id, replica: r.id, err: e },
+            'cannot stop a replica moved to the fallback'
+          )
+        );
+    }
+    this.putReplica({
+      ...r,
+      state: 'stopped',
+      reason: `Moved to ${fallback}: ${why}`,
+      stoppedAt: iso(now)
+    });
+    this.runtime(ep.id).routes = this.runtime(ep.id).routes.filter(
+      x => x.replicaId !== r.id
+    );
+    this.deps.logger.info(
+      { endpoint: ep.id, replica: r.id, from: r.provider, to: fallback },
+      'starting the replica on the fallback provider'
+    );
+    return this.startReplica(
+      { ...ep, fallbackReason: reason },
+      r.handoverOf,
+      now,
+      fallback
+    );
   }
 
   /** Marks a replica failed, stops it, and counts the failure against the bound. */
@@ -983,10 +1123,14 @@ export class EndpointController implements IEndpointRouter {
     };
   }
 
-  private async stopReplica(r: IReplicaRecord, reason: string): Promise<void> {
+  private async stopReplica(
+    r: IReplicaRecord,
+    reason: string,
+    options: IStopOptions = {}
+  ): Promise<void> {
     if (r.handle !== null) {
       try {
-        await this.provider(r.provider).stop(r.handle);
+        await this.provider(r.provider).stop(r.handle, options);
       } catch (e) {
         this.deps.logger.warn(
           { replica: r.id, err: e },
@@ -1003,11 +1147,15 @@ export class EndpointController implements IEndpointRouter {
     });
   }
 
-  private async stopAll(ep: IEndpointRecord, reason: string): Promise<void> {
+  private async stopAll(
+    ep: IEndpointRecord,
+    reason: string,
+    options: IStopOptions = {}
+  ): Promise<void> {
     const rt = this.runtime(ep.id);
     rt.routes = [];
     await Promise.all(
-      this.activeOf(ep.id).map(r => this.stopReplica(r, reason))
+      this.activeOf(ep.id).map(r => this.stopReplica(r, reason, options))
     );
   }
 

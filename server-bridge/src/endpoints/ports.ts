@@ -2,6 +2,7 @@
  * Ports of the model-serving endpoints: the control plane (controller, providers)
  * on one side, the OpenAI-compatible gateway on the other.
  */
+import type { ServingProviderInfo } from '../contract';
 
 /** Where the gateway sends one request: a ready replica of an endpoint. */
 export interface IUpstream {
@@ -62,18 +63,27 @@ export type ReplicaStatus =
   | { state: 'pending'; detail?: string }
   | { state: 'running'; host: string; port: number; endsAt: Date | null }
   | { state: 'gone'; reason?: string }
-  | { state: 'failed'; reason: string };
+  /** `noCapacity`: the provider cannot place it now (quota, no free GPU); a fallback may. */
+  | { state: 'failed'; reason: string; noCapacity?: boolean };
+
+/** `park`: scale to zero — a provider may keep the replica parked (shelved) for a faster wake. */
+export interface IStopOptions {
+  park?: boolean;
+}
 
 /** A replica as the provider sees it (for reconciliation at start). */
 export interface IProviderReplica {
   handle: IReplicaHandle;
   endpointId: string;
   owner: string;
+  /** Parked (e.g. a shelved cloud server): kept while its endpoint is scaled to zero. */
+  parked?: boolean;
 }
 
 /**
  * Where replicas run. Implementations: `local` (child processes on the bridge host),
- * `slurm` (one long batch job per replica); OpenStack and Kubernetes plug in here.
+ * `slurm` (one long batch job per replica), `openstack` (a cloud server per replica);
+ * Kubernetes would plug in here.
  */
 export interface IServingProvider {
   /** Name in `serving.providers` (`local`, `slurm`, …). */
@@ -81,8 +91,13 @@ export interface IServingProvider {
   /** Starts a replica; resolves once it is submitted/spawned (not yet healthy). */
   start(spec: IReplicaSpec): Promise<IReplicaHandle>;
   status(handle: IReplicaHandle): Promise<ReplicaStatus>;
-  /** Stops the replica; resolves when it is gone or asked to go. Idempotent. */
-  stop(handle: IReplicaHandle): Promise<void>;
+  /**
+   * Stops the replica; resolves when it is gone or asked to go. Idempotent. `start`
+   * may throw an error with `noCapacity: true` when it cannot place the replica now.
+   */
+  stop(handle: IReplicaHandle, options?: IStopOptions): Promise<void>;
   /** The bridge's replicas this provider still knows about. */
   list(): Promise<IProviderReplica[]>;
+  /** Extra facts for the create dialog (flavors, quota); never throws. */
+  describe?(): Promise<Partial<ServingProviderInfo>>;
 }

@@ -42,15 +42,27 @@ export function sharedWith(user: IAuthUser, ep: IEndpointRecord): boolean {
 }
 
 function toReplica(r: IReplicaRecord): Replica {
+  const h = r.handle?.ref;
   const ref =
-    r.handle === null
+    h === undefined
       ? null
-      : String(r.handle.ref.slurmId ?? r.handle.ref.pid ?? '') || null;
+      : String(h.slurmId ?? h.serverId ?? h.pid ?? '') || null;
+  const where =
+    h === undefined
+      ? null
+      : h.serverId !== undefined
+        ? `cloud server ${String(h.name ?? h.serverId)}`
+        : h.slurmId !== undefined
+          ? `SLURM job ${String(h.slurmId)}`
+          : h.pid !== undefined
+            ? `process ${String(h.pid)} on the bridge host`
+            : null;
   return {
     id: r.id,
     provider: r.provider,
     state: r.state,
     ref,
+    where,
     address: r.address,
     reason: r.reason,
     createdAt: r.createdAt,
@@ -69,8 +81,11 @@ export interface IEndpointServiceDeps {
 export class EndpointService {
   constructor(private readonly deps: IEndpointServiceDeps) {}
 
-  catalog() {
-    return modelCatalog(this.deps.config);
+  async catalog() {
+    return modelCatalog(
+      this.deps.config,
+      await this.deps.controller.providerDetails()
+    );
   }
 
   toEndpoint(ep: IEndpointRecord): Endpoint {
@@ -87,6 +102,8 @@ export class EndpointService {
       state: ep.state,
       reason: ep.reason,
       restarts: ep.restarts,
+      fallback: ep.fallback,
+      fallbackReason: ep.fallbackReason,
       url: gatewayUrl(this.deps.config),
       replicas: this.deps.table.replicas(ep.id, 10).map(toReplica),
       createdAt: ep.createdAt,
@@ -100,6 +117,15 @@ export class EndpointService {
     const { config } = this.deps;
     const model = findModel(config, req.model);
     checkProvider(config, model, req.provider);
+    if (req.fallback !== undefined) {
+      if (req.fallback === req.provider) {
+        throw new HttpError(
+          'bad_request',
+          "The fallback must be another provider than the endpoint's own"
+        );
+      }
+      checkProvider(config, model, req.fallback);
+    }
     const resources = resolveServingResources(model, req.resources);
     const idleMinutes = resolveIdleMinutes(config, req.idleMinutes);
     let group: string | null = null;
@@ -144,6 +170,7 @@ export class EndpointService {
       owner: user.name,
       model: model.name,
       provider: req.provider,
+      fallback: req.fallback ?? null,
       resources,
       idleMinutes,
       visibility: req.visibility,

@@ -17,6 +17,10 @@ export const EndpointRecordSchema = z.object({
   owner: z.string(),
   model: z.string(),
   provider: ServingProviderNameSchema,
+  /** Where replicas go when `provider` cannot place one (rows before it: none). */
+  fallback: ServingProviderNameSchema.nullable().default(null),
+  /** Why the current replica runs on the fallback; null while on the primary. */
+  fallbackReason: z.string().nullable().default(null),
   resources: ServingResourcesSchema,
   idleMinutes: z.number().int().positive(),
   visibility: EndpointVisibilitySchema,

@@ -108,14 +108,14 @@ describe('serving config', () => {
           {
             ...SERVING_CONFIG.models[0],
             recipe: 'vllm',
-            providers: ['local', 'slurm']
+            providers: ['local', 'openstack']
           }
         ]
       })
     ).toEqual([
       'c.yaml: serving.providers.slurm.cluster: no cluster named "nope"',
       'c.yaml: models[0].recipe: no recipe named "vllm"',
-      'c.yaml: models[0].providers[0]: provider "local" is not configured in serving.providers'
+      'c.yaml: models[0].providers: none of local, openstack is configured in serving.providers'
     ]);
   });
 
@@ -148,7 +148,7 @@ describe('serving config', () => {
     ).toEqual([
       'c.yaml: models[0].limits.cpus: Too small: expected number to be >0',
       'c.yaml: models[1].path: an absolute path',
-      'c.yaml: models[1].providers[0]: Invalid option: expected one of "local"|"slurm"',
+      'c.yaml: models[1].providers[0]: Invalid option: expected one of "local"|"slurm"|"openstack"',
       'c.yaml: models[2].name: duplicate name "tiny-random"'
     ]);
   });
