@@ -12,9 +12,10 @@ write_hub_secrets() {
   ensure_secret "$STACK_DIR/admin.token"
   # The demo cloud's provider only when the stack runs OpenStack (it has seeded the
   # application credential the fragment reads by then: start_openstack comes first).
-  OPENSTACK_PROVIDER=
+  local OPENSTACK_PROVIDER=
   if declare -F openstack_wanted >/dev/null && openstack_wanted; then
     render "$STACK_CONF/bridge-openstack.yaml" "$BRIDGE_DIR/openstack-provider.yaml" 600
+    # shellcheck disable=SC2034 # render reads it through ${!name}
     OPENSTACK_PROVIDER=$'\n'"$(<"$BRIDGE_DIR/openstack-provider.yaml")"
   fi
   render "$STACK_CONF/bridge-config.yaml" "$BRIDGE_DIR/config.yaml" 600
@@ -58,4 +59,23 @@ start_hub() {
   if [[ -f $REPO_ROOT/server-bridge/lib/main.js ]]; then
     wait_until bridge 30 bridge_ok
   fi
+}
+
+# The bridge's `local` serving replicas are process groups of their own that outlive the
+# bridge (a restarted bridge adopts them). stack/down ends them: each has BRIDGE_DIR/
+# serving-local/REPLICA.json with its pid and program (a reused pid is left alone).
+stop_local_replicas() {
+  local file pid program argv0
+  for file in "$BRIDGE_DIR"/serving-local/*.json; do
+    [[ -f $file ]] || continue
+    read -r pid program < <(node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      console.log(r.pid, r.program);' "$file" 2>/dev/null) || continue
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    argv0="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1)" || true
+    if [[ $argv0 == "$program" ]]; then
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      log "serving: stopped local replica $(basename "$file" .json) (pid $pid)"
+    fi
+  done
 }
