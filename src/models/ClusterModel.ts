@@ -1,7 +1,6 @@
-import type { IDisposable } from '@lumino/disposable';
-import { IPoll, Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
+import type { IPoll } from '@lumino/polling';
 import type { Bridge, IBridgeClient } from '../tokens';
+import { PolledModel } from './PolledModel';
 
 /**
  * The clusters and their partitions, refreshed by polling the bridge.
@@ -9,19 +8,17 @@ import type { Bridge, IBridgeClient } from '../tokens';
  * The poll backs off while the bridge fails and stands by while the page is
  * hidden.
  */
-export class ClusterModel implements IDisposable {
+export class ClusterModel extends PolledModel {
   constructor(options: ClusterModel.IOptions) {
-    this._client = options.client;
     const interval = ClusterModel.toMilliseconds(
       options.refreshInterval ?? ClusterModel.DEFAULT_REFRESH_INTERVAL
     );
-    this._poll = new Poll({
-      auto: options.auto ?? true,
-      factory: () => this._fetch(),
+    super({
+      name: 'ClusterModel',
       frequency: ClusterModel.frequency(interval),
-      name: 'jupyterlab-hpc-bridge:ClusterModel',
-      standby: 'when-hidden'
+      ...(options.auto === undefined ? {} : { auto: options.auto })
     });
+    this._client = options.client;
     this._client.baseUrlChanged.connect(this._onBaseUrlChanged, this);
   }
 
@@ -30,102 +27,40 @@ export class ClusterModel implements IDisposable {
     return this._clusters;
   }
 
-  /** The error of the last refresh, or `null` when it succeeded. */
-  get error(): Error | null {
-    return this._error;
-  }
-
-  /** Whether no refresh has completed yet. */
-  get loading(): boolean {
-    return this._loading;
-  }
-
   /** When the clusters were last fetched. */
   get updated(): Date | null {
     return this._updated;
   }
 
-  /** Emitted whenever the clusters, the error or the loading state change. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** The refresh interval in seconds. */
   get refreshInterval(): number {
-    return this._poll.frequency.interval / 1000;
+    return this.poll.frequency.interval / 1000;
   }
 
   set refreshInterval(seconds: number) {
     const interval = ClusterModel.toMilliseconds(seconds);
-    if (interval !== this._poll.frequency.interval) {
-      this._poll.frequency = ClusterModel.frequency(interval);
+    if (interval !== this.poll.frequency.interval) {
+      this.poll.frequency = ClusterModel.frequency(interval);
     }
   }
 
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
-  }
-
-  /**
-   * Refresh now; resolves once the new data (or error) is in the model.
-   */
-  async refresh(): Promise<void> {
-    if (this.isDisposed) {
-      return;
-    }
-    await this._poll.refresh();
-    await this._poll.tick.catch(() => undefined);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    // `stop()` clears the pending timer at once; `dispose()` alone leaves it.
-    void this._poll.stop();
-    this._poll.dispose();
-    Signal.clearData(this);
-  }
-
-  private async _fetch(): Promise<void> {
-    try {
-      const list = await this._client.clusters();
-      if (this.isDisposed) {
-        return;
-      }
+  protected async load(): Promise<void> {
+    const list = await this._client.clusters();
+    if (!this.isDisposed) {
       this._clusters = list.clusters;
-      this._error = null;
       this._updated = new Date();
-    } catch (error) {
-      if (this.isDisposed) {
-        return;
-      }
-      this._error = error instanceof Error ? error : new Error(String(error));
-      // Rethrow so that the poll backs off while the bridge fails.
-      throw error;
-    } finally {
-      if (!this.isDisposed) {
-        this._loading = false;
-        this._changed.emit();
-      }
     }
   }
 
   private _onBaseUrlChanged(): void {
     this._clusters = [];
-    this._error = null;
-    this._loading = true;
-    this._changed.emit();
+    this.reset();
     void this.refresh();
   }
 
   private readonly _client: IBridgeClient;
-  private readonly _poll: Poll;
   private _clusters: readonly Bridge.Cluster[] = [];
-  private _error: Error | null = null;
-  private _loading = true;
   private _updated: Date | null = null;
-  private readonly _changed = new Signal<this, void>(this);
 }
 
 export namespace ClusterModel {

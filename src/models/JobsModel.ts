@@ -1,8 +1,8 @@
 import { TERMINAL_JOB_STATES } from '@hpc-bridge/server/contract';
-import type { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
+import type { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Bridge, IBridgeClient } from '../tokens';
+import { PolledModel } from './PolledModel';
 
 /**
  * The user's jobs (hub admins: optionally every user's): the list from
@@ -10,19 +10,15 @@ import type { Bridge, IBridgeClient } from '../tokens';
  * stream is down. Filters and the selection live here too, so the widgets
  * only render.
  */
-export class JobsModel implements IDisposable {
+export class JobsModel extends PolledModel {
   constructor(options: JobsModel.IOptions) {
-    this._client = options.client;
     const interval = options.pollInterval ?? JobsModel.DEFAULT_POLL_INTERVAL_MS;
-    this._poll = new Poll({
-      auto: false,
-      factory: () => this._fetch(),
+    super({
+      name: 'JobsModel',
       frequency: { interval, backoff: true, max: interval * 6 },
-      name: 'jupyterlab-hpc-bridge:JobsModel',
-      // While events arrive the list needs no polling, only explicit refreshes.
-      standby: () =>
-        (!this._forced && this._stream?.state === 'open') || 'when-hidden'
+      auto: false
     });
+    this._client = options.client;
     this._client.baseUrlChanged.connect(this._onBaseUrlChanged, this);
     if (options.auto ?? true) {
       this.start();
@@ -45,7 +41,7 @@ export class JobsModel implements IDisposable {
 
   set filters(filters: JobsModel.IFilters) {
     this._filters = { ...filters };
-    this._changed.emit();
+    this.emitChanged();
   }
 
   /** Who the bridge sees, once known. */
@@ -78,7 +74,7 @@ export class JobsModel implements IDisposable {
         this._selectedId = null;
       }
     }
-    this._changed.emit();
+    this.emitChanged();
     void this.refresh();
   }
 
@@ -92,26 +88,16 @@ export class JobsModel implements IDisposable {
       return;
     }
     this._selectedId = id;
-    this._changed.emit();
+    this.emitChanged();
   }
 
   get selected(): Bridge.Job | null {
     return this._jobs.find(job => job.id === this._selectedId) ?? null;
   }
 
-  /** The error of the last list request, or `null`. */
-  get error(): Error | null {
-    return this._error;
-  }
-
   /** The error of the last action (cancel, …), or `null`. */
   get actionError(): Error | null {
     return this._actionError;
-  }
-
-  /** Whether the first list request is still running. */
-  get loading(): boolean {
-    return this._loading;
   }
 
   /** Ids of jobs with an action in flight. */
@@ -124,10 +110,6 @@ export class JobsModel implements IDisposable {
     return this._stream?.state === 'open';
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** Emitted once when a job the model saw unfinished reaches a final state. */
   get jobEnded(): ISignal<this, Bridge.Job> {
     return this._jobEnded;
@@ -136,10 +118,6 @@ export class JobsModel implements IDisposable {
   /** Emitted for every new version of a job (event, poll, action). */
   get jobUpdated(): ISignal<this, Bridge.Job> {
     return this._jobUpdated;
-  }
-
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
   }
 
   /** Open the event stream and load the list. */
@@ -151,17 +129,13 @@ export class JobsModel implements IDisposable {
     stream.received.connect(this._onEvent, this);
     stream.stateChanged.connect(this._onStreamState, this);
     this._stream = stream;
-    void this._poll.start();
+    void this.poll.start();
   }
 
   /** Load the list now; resolves once the model holds the result. */
   async refresh(): Promise<void> {
-    if (this.isDisposed) {
-      return;
-    }
     this._forced = true;
-    await this._poll.refresh();
-    await this._poll.tick.catch(() => undefined);
+    await super.refresh();
   }
 
   /** Submit a job; it joins the list at once. */
@@ -178,7 +152,7 @@ export class JobsModel implements IDisposable {
   async act(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
     this._busy.add(id);
     this._actionError = null;
-    this._changed.emit();
+    this.emitChanged();
     try {
       const job = await this._client.jobAction(id, action);
       this._upsert(job);
@@ -193,7 +167,7 @@ export class JobsModel implements IDisposable {
     } finally {
       this._busy.delete(id);
       if (!this.isDisposed) {
-        this._changed.emit();
+        this.emitChanged();
       }
     }
   }
@@ -205,46 +179,31 @@ export class JobsModel implements IDisposable {
     return job;
   }
 
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
+  protected disposing(): void {
     this._stream?.dispose();
     this._stream = null;
-    void this._poll.stop();
-    this._poll.dispose();
-    Signal.clearData(this);
   }
 
-  private async _fetch(): Promise<void> {
+  // While events arrive the list needs no polling, only explicit refreshes.
+  protected standby(): boolean | Poll.Standby {
+    return (!this._forced && this._stream?.state === 'open') || 'when-hidden';
+  }
+
+  protected async load(): Promise<void> {
     this._forced = false;
     const identified = this._user === null ? this._identify() : null;
     const all = this.showAll;
-    try {
-      const list = await this._client.listJobs(all ? { all: 'true' } : {});
-      await identified;
-      // Toggled while in flight: the toggle's own refresh brings the right list.
-      if (this.isDisposed || all !== this.showAll) {
-        return;
-      }
-      for (const job of list.jobs) {
-        this._upsert(job, false);
-      }
-      const ids = new Set(list.jobs.map(job => job.id));
-      this._jobs = this._jobs.filter(job => ids.has(job.id));
-      this._error = null;
-    } catch (error) {
-      if (this.isDisposed) {
-        return;
-      }
-      this._error = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      if (!this.isDisposed) {
-        this._loading = false;
-        this._changed.emit();
-      }
+    const list = await this._client.listJobs(all ? { all: 'true' } : {});
+    await identified;
+    // Toggled while in flight: the toggle's own refresh brings the right list.
+    if (this.isDisposed || all !== this.showAll) {
+      return;
     }
+    for (const job of list.jobs) {
+      this._upsert(job, false);
+    }
+    const ids = new Set(list.jobs.map(job => job.id));
+    this._jobs = this._jobs.filter(job => ids.has(job.id));
   }
 
   /** Ask who the user is; a failure leaves `user` unknown until the next list. */
@@ -297,7 +256,7 @@ export class JobsModel implements IDisposable {
       this._jobEnded.emit(job);
     }
     if (emit) {
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -317,21 +276,19 @@ export class JobsModel implements IDisposable {
       void this.refresh();
     } else if (state === 'connecting') {
       // Back to polling until the stream is open again.
-      void this._poll.refresh();
+      void this.poll.refresh();
     }
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private _onBaseUrlChanged(): void {
     this._jobs = [];
     this._user = null;
     this._showAll = false;
-    this._error = null;
-    this._loading = true;
     this._stream?.dispose();
     this._stream = null;
-    this._changed.emit();
-    const started = this._poll.state.phase !== 'constructed';
+    this.reset();
+    const started = this.poll.state.phase !== 'constructed';
     if (started) {
       this.start();
       void this.refresh();
@@ -339,7 +296,6 @@ export class JobsModel implements IDisposable {
   }
 
   private readonly _client: IBridgeClient;
-  private readonly _poll: Poll;
   private _stream: Bridge.IEventStream | null = null;
   private _forced = false;
   private _jobs: readonly Bridge.Job[] = [];
@@ -347,13 +303,10 @@ export class JobsModel implements IDisposable {
   private _user: Bridge.Whoami | null = null;
   private _showAll = false;
   private _selectedId: string | null = null;
-  private _error: Error | null = null;
   private _actionError: Error | null = null;
-  private _loading = true;
   private readonly _busy = new Set<string>();
   /** Jobs seen unfinished: their end is announced. */
   private readonly _watching = new Set<string>();
-  private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Bridge.Job>(this);
   private readonly _jobUpdated = new Signal<this, Bridge.Job>(this);
 }
