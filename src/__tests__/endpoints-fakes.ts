@@ -28,6 +28,37 @@ export const CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
   gatewayUrl: 'http://127.0.0.1:8000/services/hpc-bridge/v1'
 });
 
+/** The catalog with a cloud (flavors and quota as Nova told the bridge) and a slurm fallback. */
+export const CLOUD_CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
+  ...CATALOG,
+  models: [
+    { ...CATALOG.models[0], providers: ['local', 'slurm', 'openstack'] },
+    {
+      ...CATALOG.models[0],
+      name: 'cloud-only',
+      title: 'Cloud only',
+      providers: ['openstack']
+    }
+  ],
+  providers: [
+    ...CATALOG.providers,
+    {
+      name: 'openstack',
+      title: 'Demo cloud (OpenStack)',
+      flavors: [
+        { name: 'm1.small', gpus: 0, vcpus: 1, ramMB: 1024 },
+        { name: 'g1.gpu', gpus: 1, vcpus: 4, ramMB: 8192 },
+        { name: 'g2.gpu', gpus: 2, vcpus: 8, ramMB: 16384 }
+      ],
+      quota: {
+        instances: { used: 9, limit: 10 },
+        cores: { used: 18, limit: 20 },
+        ramMB: { used: 0, limit: -1 }
+      }
+    }
+  ]
+});
+
 export function endpoint(
   overrides: Partial<Endpoints.Endpoint> = {}
 ): Endpoints.Endpoint {
@@ -76,11 +107,16 @@ export class FakeEndpointsApi implements IEndpointsApi {
   keyList = new Map<string, Endpoints.Key[]>();
   calls: string[] = [];
   failCreateWith: Error | null = null;
+  catalogAnswer: Endpoints.Catalog = CATALOG;
+  failCatalogWith: Error | null = null;
   private _next = 0;
 
   async catalog(): Promise<Endpoints.Catalog> {
     this.calls.push('catalog');
-    return CATALOG;
+    if (this.failCatalogWith) {
+      throw this.failCatalogWith;
+    }
+    return this.catalogAnswer;
   }
 
   async whoami(): Promise<{ name: string; groups: string[] }> {

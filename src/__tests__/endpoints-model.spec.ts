@@ -145,7 +145,8 @@ describe('EndpointsModel: the create form', () => {
       timeMinutes: 60,
       idleMinutes: 15,
       visibility: 'private',
-      group: ''
+      group: '',
+      fallback: ''
     });
     expect(EndpointsModel.providerTitle(CATALOG, 'slurm')).toBe(
       'SLURM GPU partition'

@@ -41,6 +41,7 @@ export namespace Endpoints {
   export type Catalog = contract.ModelCatalog;
   export type CatalogModel = contract.CatalogModel;
   export type ProviderName = contract.ServingProviderName;
+  export type ProviderInfo = contract.ServingProviderInfo;
   export type Endpoint = contract.Endpoint;
   export type State = contract.EndpointState;
   export type Visibility = contract.EndpointVisibility;

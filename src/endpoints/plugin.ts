@@ -55,15 +55,18 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       icon: addIcon,
       describedBy: { args: { type: 'object', properties: {} } },
       execute: async () => {
-        if (model.catalog === null) {
-          await model.refresh();
+        // Read again: the dialog shows the cloud's quota as it is now.
+        let catalog: Endpoints.Catalog;
+        try {
+          catalog = await model.refreshCatalog();
+        } catch (reason) {
+          report(trans.__('Cannot create an endpoint'))(reason);
+          return;
         }
-        const catalog = model.catalog;
-        const first = catalog?.models[0];
-        if (!catalog || !first) {
+        const first = catalog.models[0];
+        if (!first) {
           report(trans.__('Cannot create an endpoint'))(
-            model.error ??
-              new Error(trans.__('The model catalog of the bridge is empty.'))
+            new Error(trans.__('The model catalog of the bridge is empty.'))
           );
           return;
         }

@@ -3,6 +3,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Endpoints, IEndpointsApi } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
+import { Placement } from '../endpoints/placement';
 import { Snippets } from '../endpoints/snippets';
 
 /**
@@ -124,6 +125,22 @@ export class EndpointsModel implements IDisposable {
   /** Start polling (after the app is restored). */
   start(): void {
     void this._poll.start();
+  }
+
+  /**
+   * Read the catalog again (the cloud's quota changes), keeping the one
+   * known when the bridge does not answer; rejects only if none is known.
+   */
+  async refreshCatalog(): Promise<Endpoints.Catalog> {
+    try {
+      this._catalog = await this._api.catalog();
+      this._emit();
+    } catch (error) {
+      if (this._catalog === null) {
+        throw error;
+      }
+    }
+    return this._catalog;
   }
 
   /** Fetch everything now. */
@@ -572,9 +589,7 @@ export namespace EndpointsModel {
     catalog: Endpoints.Catalog | null,
     name: string
   ): string {
-    return (
-      catalog?.providers.find(provider => provider.name === name)?.title ?? name
-    );
+    return Placement.title(catalog, name);
   }
 
   /** The values the create dialog starts with for `model`. */
@@ -598,7 +613,8 @@ export namespace EndpointsModel {
       timeMinutes: model.resources.timeMinutes.default,
       idleMinutes: catalog.idleMinutes.default,
       visibility: 'private',
-      group: ''
+      group: '',
+      fallback: ''
     };
   }
 
@@ -614,6 +630,20 @@ export namespace EndpointsModel {
     idleMinutes: number;
     visibility: Endpoints.Visibility;
     group: string;
+    /** Where a replica starts when `provider` cannot place it; '' for none. */
+    fallback: Endpoints.ProviderName | '';
+  }
+
+  /** The form after choosing `provider`: a fallback equal to it is dropped. */
+  export function withProvider(
+    form: ICreateForm,
+    provider: Endpoints.ProviderName
+  ): ICreateForm {
+    return {
+      ...form,
+      provider,
+      fallback: form.fallback === provider ? '' : form.fallback
+    };
   }
 
   /** The request of a filled-in create dialog. */
@@ -632,7 +662,10 @@ export namespace EndpointsModel {
       visibility: form.visibility,
       ...(form.visibility === 'private' || !form.group.trim()
         ? {}
-        : { group: form.group.trim() })
+        : { group: form.group.trim() }),
+      ...(form.fallback && form.fallback !== form.provider
+        ? { fallback: form.fallback }
+        : {})
     };
   }
 

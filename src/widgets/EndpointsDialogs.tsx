@@ -3,6 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { copyIcon, ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Endpoints } from '../endpoints/api';
+import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
 import { IconButton } from './IconButton';
 import { TranslatorContext, useTranslator } from './translator';
@@ -51,7 +52,8 @@ export namespace EndpointsDialogs {
     );
   }
 
-  function CreateForm(props: {
+  /** The create dialog's fields (exported for render tests). */
+  export function CreateForm(props: {
     context: ICreateContext;
     value: EndpointsModel.ICreateForm;
     error: string | null;
@@ -66,9 +68,9 @@ export namespace EndpointsDialogs {
       key: keyof Endpoints.CatalogModel['resources']
     ): { min: number; max: number } => model.resources[key];
     const choices = value.visibility === 'course' ? courses : groups;
-    const providerNote = catalog.providers.find(
-      provider => provider.name === value.provider
-    )?.description;
+    const providerInfo = Placement.provider(catalog, value.provider);
+    const providerNote = providerInfo?.description;
+    const fallbacks = Placement.fallbackChoices(catalog, model, value.provider);
     return (
       <>
         {props.error && (
@@ -110,10 +112,12 @@ export namespace EndpointsDialogs {
             label: EndpointsModel.providerTitle(catalog, name)
           }))}
           onChange={provider =>
-            onChange({
-              ...value,
-              provider: provider as Endpoints.ProviderName
-            })
+            onChange(
+              EndpointsModel.withProvider(
+                value,
+                provider as Endpoints.ProviderName
+              )
+            )
           }
         />
         {providerNote && <p className="jp-hpc-Form-note">{providerNote}</p>}
@@ -137,6 +141,33 @@ export namespace EndpointsDialogs {
             onChange={gpus => onChange({ ...value, gpus })}
           />
         </div>
+        {providerInfo && isCloud(providerInfo) && (
+          <CloudFacts
+            catalog={catalog}
+            info={providerInfo}
+            gpus={value.gpus}
+            fallback={value.fallback}
+          />
+        )}
+        {fallbacks.length > 0 && (
+          <SelectField
+            label={trans.__('If it cannot start there, use:')}
+            value={value.fallback}
+            options={[
+              { value: '', label: trans.__('No fallback') },
+              ...fallbacks.map(name => ({
+                value: name,
+                label: Placement.title(catalog, name)
+              }))
+            ]}
+            onChange={fallback =>
+              onChange({
+                ...value,
+                fallback: fallback as Endpoints.ProviderName | ''
+              })
+            }
+          />
+        )}
         <div className="jp-hpc-Form-row">
           <NumberField
             label={trans.__('Time limit per replica (minutes)')}
@@ -204,6 +235,127 @@ export namespace EndpointsDialogs {
             />
           ))}
       </>
+    );
+  }
+
+  /** Whether the catalog tells flavors, quota or why it cannot (a cloud). */
+  function isCloud(info: Endpoints.ProviderInfo): boolean {
+    return (
+      info.flavors !== undefined ||
+      info.quota !== undefined ||
+      info.problem !== undefined
+    );
+  }
+
+  /**
+   * The cloud's side of the request: the GPU flavor the GPU count maps to and
+   * the project's quota left, or why the cloud could not be asked.
+   */
+  function CloudFacts(props: {
+    catalog: Endpoints.Catalog;
+    info: Endpoints.ProviderInfo;
+    gpus: number;
+    fallback: Endpoints.ProviderName | '';
+  }): JSX.Element {
+    const trans = useTranslator();
+    const { info, gpus } = props;
+    const match = Number.isNaN(gpus) ? null : Placement.flavorFor(info, gpus);
+    const left = info.quota ? Placement.quotaLeft(info.quota) : null;
+    const short =
+      left && match && 'flavor' in match
+        ? Placement.shortages(left, match.flavor)
+        : [];
+    const quotaText = (quota: Placement.IQuotaLeft, unit = ''): string =>
+      quota.left === null
+        ? trans.__('unlimited')
+        : trans.__('%1 of %2%3', quota.left, quota.limit ?? '', unit);
+    const quotaName = (what: Placement.IShortage['what']): string =>
+      ({
+        instances: trans.__('instances'),
+        cores: trans.__('cores'),
+        ramMB: trans.__('RAM (MB)'),
+        gpus: trans.__('GPUs')
+      })[what];
+    return (
+      <div
+        className="jp-hpc-CloudFacts"
+        role="group"
+        aria-label={trans.__('Cloud flavor and quota')}
+      >
+        {info.problem && (
+          <p className="jp-hpc-Form-warning">
+            {trans.__('Flavors and quota are not known: %1', info.problem)}
+          </p>
+        )}
+        <dl className="jp-hpc-CloudFacts-facts">
+          {match && (
+            <>
+              <dt>{trans.__('GPU flavor')}</dt>
+              <dd aria-label={trans.__('GPU flavor')}>
+                {'flavor' in match ? (
+                  <>
+                    <code>{match.flavor.name}</code>{' '}
+                    {trans.__(
+                      '(GPUs %1 · vCPUs %2 · RAM %3 MB)',
+                      match.flavor.gpus,
+                      match.flavor.vcpus,
+                      match.flavor.ramMB
+                    )}
+                  </>
+                ) : (
+                  <span className="jp-hpc-Form-warning">
+                    {trans.__(
+                      'None for %1 GPUs; this cloud offers flavors for %2 GPUs',
+                      gpus,
+                      match.offered.join(', ') || '—'
+                    )}
+                  </span>
+                )}
+              </dd>
+            </>
+          )}
+          {left && (
+            <>
+              <dt>{trans.__('Quota left')}</dt>
+              <dd aria-label={trans.__('Quota left')}>
+                {[
+                  trans.__('instances %1', quotaText(left.instances)),
+                  trans.__('cores %1', quotaText(left.cores)),
+                  trans.__('RAM %1', quotaText(left.ramMB, ' MB')),
+                  ...(left.gpus
+                    ? [trans.__('GPUs %1', quotaText(left.gpus))]
+                    : [])
+                ].join(' · ')}
+              </dd>
+            </>
+          )}
+        </dl>
+        {short.length > 0 && (
+          <p className="jp-hpc-Form-warning" role="status">
+            {trans.__(
+              'Not enough quota left for one more server: %1.',
+              short
+                .map(s =>
+                  trans.__(
+                    '%1 (needs %2, %3 left)',
+                    quotaName(s.what),
+                    s.needed,
+                    s.left
+                  )
+                )
+                .join(', ')
+            )}{' '}
+            {props.fallback
+              ? trans.__(
+                  'A replica will start on %1 instead.',
+                  Placement.title(props.catalog, props.fallback)
+                )
+              : trans.__(
+                  'Choose a fallback below, or the endpoint waits in a quota state.'
+                )}
+          </p>
+        )}
+      </div>
     );
   }
 

@@ -11,6 +11,7 @@ import {
 import type { Message } from '@lumino/messaging';
 import React from 'react';
 import type { Endpoints } from '../endpoints/api';
+import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
 import { Alert } from './Alert';
 import { ClusterSection } from './ClusterSection';
@@ -121,6 +122,7 @@ export namespace EndpointsSection {
     const { endpoint, model, actions } = props;
     const expanded = model.expanded.has(endpoint.id);
     const Caret = expanded ? caretDownIcon : caretRightIcon;
+    const fallback = Placement.fallbackNote(model.catalog, endpoint);
     return (
       <li
         className={`jp-hpc-Endpoint jp-mod-${endpoint.state}`}
@@ -148,6 +150,19 @@ export namespace EndpointsSection {
           {!model.isOwner(endpoint) &&
             ` · ${trans.__('by %1', endpoint.owner)}`}
         </div>
+        {fallback && (
+          <p
+            className="jp-hpc-Endpoint-fallback"
+            role="note"
+            aria-label={trans.__('Fallback of %1', endpoint.name)}
+          >
+            {trans.__(
+              'Running on %1 because %2',
+              fallback.provider,
+              EndpointItem.clause(fallback.reason)
+            )}
+          </p>
+        )}
         {endpoint.reason && (
           <p className="jp-hpc-Endpoint-reason">{endpoint.reason}</p>
         )}
@@ -156,6 +171,16 @@ export namespace EndpointsSection {
         )}
       </li>
     );
+  }
+
+  export namespace EndpointItem {
+    /** A sentence of the bridge as a clause after "because": no capital, no stop. */
+    export function clause(sentence: string): string {
+      const text = sentence.trim().replace(/\.$/, '');
+      return /^[A-Z][a-z]/.test(text)
+        ? text.charAt(0).toLowerCase() + text.slice(1)
+        : text;
+    }
   }
 
   function Details(props: {
@@ -191,9 +216,21 @@ export namespace EndpointsSection {
           </dd>
           <dt>{trans.__('Restarts')}</dt>
           <dd>{endpoint.restarts}</dd>
+          {endpoint.fallback && (
+            <>
+              <dt>{trans.__('Fallback')}</dt>
+              <dd>
+                {trans.__(
+                  '%1, when %2 cannot place a replica',
+                  Placement.title(model.catalog, endpoint.fallback),
+                  Placement.title(model.catalog, endpoint.provider)
+                )}
+              </dd>
+            </>
+          )}
         </dl>
         {endpoint.replicas.length > 0 && (
-          <Replicas replicas={endpoint.replicas} />
+          <Replicas catalog={model.catalog} replicas={endpoint.replicas} />
         )}
         <EndpointsDialogs.CopyField
           label={trans.__('Gateway URL')}
@@ -268,6 +305,7 @@ export namespace EndpointsSection {
   }
 
   function Replicas(props: {
+    catalog: Endpoints.Catalog | null;
     replicas: readonly Endpoints.Replica[];
   }): JSX.Element {
     const trans = useTranslator();
@@ -276,22 +314,27 @@ export namespace EndpointsSection {
         <thead>
           <tr>
             <th>{trans.__('Replica')}</th>
+            <th>{trans.__('Runs on')}</th>
             <th>{trans.__('Address')}</th>
             <th>{trans.__('Ends')}</th>
           </tr>
         </thead>
         <tbody>
           {props.replicas.map(replica => (
-            <tr key={replica.id} title={replica.reason ?? undefined}>
+            <tr
+              key={replica.id}
+              title={replica.reason ?? undefined}
+              aria-label={trans.__('Replica %1', replica.id)}
+            >
               <td>
                 <span
                   className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
                 >
                   {replica.state}
-                </span>{' '}
-                {replica.ref && (
-                  <span className="jp-hpc-Endpoint-muted">{replica.ref}</span>
-                )}
+                </span>
+              </td>
+              <td className="jp-hpc-Endpoint-where">
+                {Placement.replicaPlace(props.catalog, replica)}
               </td>
               <td>
                 <code>{replica.address ?? '—'}</code>

@@ -50,6 +50,10 @@ test.describe('Endpoints', () => {
       await expect(endpoints.state(name)).toHaveText('ready', {
         timeout: READY_TIMEOUT
       });
+      // Its replica is a process beside the bridge, at a loopback address.
+      await expect(
+        endpoints.replicas(name).filter({ hasText: 'ready' })
+      ).toContainText(/: process \d+ on the bridge host\s*127\.0\.0\.1:\d+/);
       // A new endpoint is shown expanded, with its URL.
       await expect(endpoints.button(name, S.details(name))).toHaveAttribute(
         'aria-expanded',
@@ -115,6 +119,8 @@ test.describe('Endpoints', () => {
 
       await endpoints.bridge.widen(620);
       await page.setViewportSize({ width: 1280, height: 1200 });
+      // Only this endpoint, whatever else the user has (other tests' leftovers).
+      await endpoints.showOnly(name);
       await endpoints.section.evaluate(node =>
         node.scrollIntoView({ block: 'start' })
       );

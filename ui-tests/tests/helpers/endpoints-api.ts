@@ -14,6 +14,21 @@ export interface IEndpointSummary {
   name: string;
   owner: string;
   state: string;
+  provider: string;
+  replicas: Array<{
+    provider: string;
+    state: string;
+    where?: string | null;
+    address: string | null;
+  }>;
+}
+
+export interface IProviderSummary {
+  name: string;
+  title: string;
+  flavors?: Array<{ name: string; gpus: number }>;
+  quota?: Record<string, { used: number; limit: number }>;
+  problem?: string;
 }
 
 export class EndpointsApi {
@@ -40,6 +55,18 @@ export class EndpointsApi {
     }
     return ((await response.json()) as { endpoints: IEndpointSummary[] })
       .endpoints;
+  }
+
+  /** The providers of the catalog (`GET /models`). */
+  async providers(): Promise<IProviderSummary[]> {
+    const response = await this._request.get(`${BRIDGE_API}/models`);
+    if (!response.ok()) {
+      throw new Error(
+        `Cannot read the catalog: HTTP ${response.status()} ${await response.text()}`
+      );
+    }
+    return ((await response.json()) as { providers: IProviderSummary[] })
+      .providers;
   }
 
   /** The user's own endpoint called `name`, or `null`. */

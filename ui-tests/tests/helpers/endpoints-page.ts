@@ -21,7 +21,13 @@ export const ENDPOINT_SELECTORS = {
   message: (name: string): string => `Message to ${name}`,
   send: (name: string): string => `Send to ${name}`,
   answer: (name: string): string => `Answer of ${name}`,
-  metrics: (name: string): string => `Metrics of ${name}`
+  metrics: (name: string): string => `Metrics of ${name}`,
+  replicas: 'Replicas',
+  fallbackNote: (name: string): string => `Fallback of ${name}`,
+  cloudFacts: 'Cloud flavor and quota',
+  flavor: 'GPU flavor',
+  quota: 'Quota left',
+  fallback: 'If it cannot start there, use:'
 } as const;
 
 export class EndpointsPage {
@@ -68,13 +74,19 @@ export class EndpointsPage {
     }
   }
 
-  /** Fills in and submits the create dialog (the fields keep their defaults otherwise). */
-  async create(options: {
-    name: string;
-    model: string;
-    provider: string;
-    gpus: number;
-  }): Promise<void> {
+  /** The replica rows of an endpoint's details. */
+  replicas(name: string): Locator {
+    return this.endpoint(name)
+      .getByRole('table', { name: ENDPOINT_SELECTORS.replicas })
+      .locator('tbody')
+      .getByRole('row');
+  }
+
+  /**
+   * Opens the create dialog and fills it in (the fields keep their defaults
+   * otherwise); the dialog stays open.
+   */
+  async fillCreate(options: ICreateOptions): Promise<Locator> {
     await this.section
       .getByRole('button', { name: ENDPOINT_SELECTORS.create })
       .click();
@@ -89,6 +101,41 @@ export class EndpointsPage {
     await dialog
       .getByRole('spinbutton', { name: 'GPUs' })
       .fill(String(options.gpus));
+    if (options.fallback !== undefined) {
+      await dialog
+        .getByRole('combobox', { name: ENDPOINT_SELECTORS.fallback })
+        .selectOption(options.fallback);
+    }
+    return dialog;
+  }
+
+  /** Fills in and submits the create dialog. */
+  async create(options: ICreateOptions): Promise<void> {
+    const dialog = await this.fillCreate(options);
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
   }
+
+  /**
+   * Hides every endpoint card but `name`'s (until the list re-renders them),
+   * so that a screenshot shows the test's endpoint only, whatever else the
+   * user has.
+   */
+  async showOnly(name: string): Promise<void> {
+    await this.section.getByRole('listitem').evaluateAll((items, label) => {
+      for (const item of items) {
+        if (item.getAttribute('aria-label') !== label) {
+          (item as HTMLElement).style.display = 'none';
+        }
+      }
+    }, ENDPOINT_SELECTORS.endpoint(name));
+  }
+}
+
+export interface ICreateOptions {
+  name: string;
+  model: string;
+  provider: string;
+  gpus: number;
+  /** A provider, or '' for no fallback; the dialog's default when absent. */
+  fallback?: string;
 }
