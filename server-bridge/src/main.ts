@@ -1,23 +1,30 @@
 #!/usr/bin/env node
 /**
- * CLI: `hpc-bridge serve --config FILE`. Loads and validates the config, builds the app,
+ * CLI: `hpc-bridge serve --config FILE` loads and validates the config, builds the app,
  * listens, and on SIGTERM/SIGINT stops accepting connections and finishes in-flight
- * requests before exiting.
+ * requests before exiting. `hpc-bridge check-config FILE` validates a config the same way
+ * and lists every problem.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, redact, type BridgeConfig } from './config';
+import { checkConfig, formatReport } from './config-check';
 import { createDeps } from './deps';
 import { createLogger } from './logging';
 import { BRIDGE_VERSION } from './version';
 
 const USAGE = `Usage: hpc-bridge serve --config FILE
+       hpc-bridge check-config FILE [--online] [--json]
        hpc-bridge --help | --version
 
-Runs the HPC Bridge service (usually started by JupyterHub as a managed service).
+serve runs the HPC Bridge service (usually started by JupyterHub as a managed service).
+check-config validates FILE as serve would and lists every problem with its key path;
+it exits 0 when the file is fine, 1 when it has problems, 2 on usage errors.
 
 Options:
   --config FILE   YAML configuration (see docs/INTERFACES.md); also $HPC_BRIDGE_CONFIG
+  --online        check-config: also reach the hub, clusters, S3 stores and clouds
+  --json          check-config: print the report as JSON
   --help          show this help
   --version       print the version
 `;
@@ -30,8 +37,16 @@ interface IServeArgs {
   config: string;
 }
 
+export interface ICheckConfigArgs {
+  command: 'check-config';
+  file: string;
+  online: boolean;
+  json: boolean;
+}
+
 type Args =
   | IServeArgs
+  | ICheckConfigArgs
   | { command: 'help' }
   | { command: 'version' }
   | { command: 'error'; message: string };
@@ -47,6 +62,9 @@ export function parseArgs(
     return { command: 'version' };
   }
   const [command, ...rest] = argv;
+  if (command === 'check-config') {
+    return parseCheckConfigArgs(rest);
+  }
   if (command !== 'serve') {
     return {
       command: 'error',
@@ -71,6 +89,49 @@ export function parseArgs(
     return { command: 'error', message: '--config FILE is required' };
   }
   return { command: 'serve', config };
+}
+
+function parseCheckConfigArgs(rest: readonly string[]): Args {
+  const files: string[] = [];
+  let online = false;
+  let json = false;
+  for (const arg of rest) {
+    if (arg === '--online') {
+      online = true;
+    } else if (arg === '--json') {
+      json = true;
+    } else if (arg.startsWith('-')) {
+      return { command: 'error', message: `unknown argument "${arg}"` };
+    } else {
+      files.push(arg);
+    }
+  }
+  const [file, extra] = files;
+  if (file === undefined || file === '') {
+    return { command: 'error', message: 'check-config needs a FILE' };
+  }
+  if (extra !== undefined) {
+    return {
+      command: 'error',
+      message: `check-config takes one FILE (also got "${extra}")`
+    };
+  }
+  return { command: 'check-config', file, online, json };
+}
+
+/** Prints the report; resolves with the exit status: 0 when the file is fine, 1 if not. */
+export async function runCheckConfig(
+  args: ICheckConfigArgs,
+  env: NodeJS.ProcessEnv = process.env,
+  write: (text: string) => void = text => process.stdout.write(text)
+): Promise<number> {
+  const report = await checkConfig(args.file, { online: args.online, env });
+  write(
+    args.json
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `${formatReport(report)}\n`
+  );
+  return report.ok ? 0 : 1;
 }
 
 async function serve(file: string): Promise<void> {
@@ -121,6 +182,9 @@ async function main(): Promise<void> {
       return;
     case 'serve':
       await serve(args.config);
+      return;
+    case 'check-config':
+      process.exitCode = await runCheckConfig(args);
   }
 }
 

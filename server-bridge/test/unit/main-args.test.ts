@@ -44,4 +44,35 @@ describe('CLI arguments', () => {
       message: 'unknown argument "--port"'
     });
   });
+
+  it('parses check-config FILE with --online and --json in any order', () => {
+    expect(parseArgs(['check-config', 'c.yaml'], {})).toEqual({
+      command: 'check-config',
+      file: 'c.yaml',
+      online: false,
+      json: false
+    });
+    expect(
+      parseArgs(['check-config', '--json', 'c.yaml', '--online'], {})
+    ).toEqual({
+      command: 'check-config',
+      file: 'c.yaml',
+      online: true,
+      json: true
+    });
+  });
+
+  it('explains what is wrong with check-config arguments', () => {
+    expect(
+      parseArgs(['check-config'], { HPC_BRIDGE_CONFIG: 'env.yaml' })
+    ).toEqual({ command: 'error', message: 'check-config needs a FILE' });
+    expect(parseArgs(['check-config', 'a.yaml', 'b.yaml'], {})).toEqual({
+      command: 'error',
+      message: 'check-config takes one FILE (also got "b.yaml")'
+    });
+    expect(parseArgs(['check-config', 'a.yaml', '--offline'], {})).toEqual({
+      command: 'error',
+      message: 'unknown argument "--offline"'
+    });
+  });
 });
