@@ -308,7 +308,7 @@ describe('Where replicas run', () => {
     provider: 'openstack',
     fallback: 'slurm',
     fallbackReason:
-      'The openstack provider could not place a replica (No valid host was found).',
+      'The cloud has no free GPU of this kind right now (No valid host was found).',
     replicas: [
       { ...onCloud.replicas[0], state: 'stopped', address: null },
       {
@@ -336,14 +336,14 @@ describe('Where replicas run', () => {
     expect(Placement.fallbackNote(CLOUD_CATALOG, onFallback)).toEqual({
       provider: 'SLURM GPU partition',
       reason:
-        'The openstack provider could not place a replica (No valid host was found).'
+        'The cloud has no free GPU of this kind right now (No valid host was found).'
     });
     expect(
       EndpointsSection.EndpointItem.clause(
-        'The openstack provider could not place a replica (No valid host was found).'
+        'The cloud has no free GPU of this kind right now (No valid host was found).'
       )
     ).toBe(
-      'the openstack provider could not place a replica (No valid host was found)'
+      'the cloud has no free GPU of this kind right now (No valid host was found)'
     );
     expect(EndpointsSection.EndpointItem.clause('SLURM queue is full')).toBe(
       'SLURM queue is full'
@@ -379,7 +379,7 @@ describe('Where replicas run', () => {
       )
     );
     expect(shown).toContain(
-      'Running on SLURM GPU partition because the openstack provider could not place a replica (No valid host was found)'
+      'Running on SLURM GPU partition because the cloud has no free GPU of this kind right now (No valid host was found)'
     );
     expect(shown).toContain(
       'SLURM GPU partition, when Demo cloud (OpenStack) cannot place a replica'

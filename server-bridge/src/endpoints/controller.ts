@@ -784,14 +784,12 @@ export class EndpointController implements IEndpointRouter {
         status.state === 'failed'
           ? status.reason
           : (status.reason ?? 'the replica is gone');
-      if (
-        status.state === 'failed' &&
-        status.noCapacity === true &&
-        this.canFallBack(ep, r.provider)
-      ) {
+      const noCapacity =
+        status.state === 'failed' && status.noCapacity === true;
+      if (noCapacity && this.canFallBack(ep, r.provider)) {
         return this.fallBack(ep, r, why, now);
       }
-      return this.replicaFailed(ep, r, why);
+      return this.replicaFailed(ep, r, why, noCapacity);
     }
     if (status.state === 'pending') {
       const waitMs = this.serving.fallbackAfterMinutes * 60_000;
@@ -803,7 +801,7 @@ export class EndpointController implements IEndpointRouter {
         return this.fallBack(
           ep,
           r,
-          `still waiting after ${minutes} minute${minutes === 1 ? '' : 's'}${status.detail === undefined ? '' : ` (${status.detail})`}`,
+          `the ${r.provider} replica was still waiting after ${minutes} minute${minutes === 1 ? '' : 's'}${status.detail === undefined ? '' : ` (${status.detail})`}`,
           now
         );
       }
@@ -1012,16 +1010,17 @@ export class EndpointController implements IEndpointRouter {
       );
       return ep;
     } catch (e) {
-      if (
-        (e as { noCapacity?: unknown }).noCapacity === true &&
-        this.canFallBack(ep, provider)
-      ) {
+      const noCapacity = (e as { noCapacity?: unknown }).noCapacity === true;
+      if (noCapacity && this.canFallBack(ep, provider)) {
         return this.fallBack(ep, rec, (e as Error).message, now);
       }
       return this.replicaFailed(
         ep,
         rec,
-        `could not start: ${(e as Error).message}`
+        noCapacity
+          ? (e as Error).message
+          : `could not start: ${(e as Error).message}`,
+        noCapacity
       );
     }
   }
@@ -1045,7 +1044,8 @@ export class EndpointController implements IEndpointRouter {
     now: number
   ): Promise<IEndpointRecord> {
     const fallback = ep.fallback ?? ep.provider;
-    const reason = `The ${r.provider} provider could not place a replica (${why}); it runs on ${fallback} instead`;
+    // The cause alone: the panel says "Running on <fallback> because <reason>".
+    const reason = why.charAt(0).toUpperCase() + why.slice(1);
     if (r.handle !== null) {
       await this.provider(r.provider)
         .stop(r.handle)
@@ -1077,11 +1077,16 @@ export class EndpointController implements IEndpointRouter {
     );
   }
 
-  /** Marks a replica failed, stops it, and counts the failure against the bound. */
+  /**
+   * Marks a replica failed, stops it, and counts the failure against the bound. When
+   * the provider has no room (`noCapacity`) and there is no fallback, retrying at once
+   * cannot help: the endpoint fails with the provider's sentence first.
+   */
   private async replicaFailed(
     ep: IEndpointRecord,
     r: IReplicaRecord,
-    reason: string
+    reason: string,
+    noCapacity = false
   ): Promise<IEndpointRecord> {
     const rt = this.runtime(ep.id);
     this.putReplica({
@@ -1107,6 +1112,14 @@ export class EndpointController implements IEndpointRouter {
       { endpoint: ep.id, replica: r.id, reason, failuresInRow },
       'replica failed'
     );
+    if (noCapacity) {
+      return {
+        ...ep,
+        failuresInRow,
+        state: 'failed',
+        reason: `${reason.replace(/\.?$/, '.')} Start it again when there is room, or give it a fallback provider.`
+      };
+    }
     if (failuresInRow > this.serving.maxRestarts) {
       return {
         ...ep,

@@ -115,7 +115,7 @@ describe('EndpointController: fallback provider', () => {
     );
     const ep = f.table.get('e1');
     expect(ep?.fallbackReason).toBe(
-      "The openstack provider could not place a replica (The cloud project's quota is used up: Quota exceeded for instances); it runs on local instead"
+      "The cloud project's quota is used up: Quota exceeded for instances"
     );
     expect(ep?.failuresInRow).toBe(0);
     f.local.run(f.local.last(), 9100);
@@ -140,28 +140,33 @@ describe('EndpointController: fallback provider', () => {
     expect(server.stopped).toBe(true);
     expect(f.local.live()).toHaveLength(1);
     expect(f.table.get('e1')?.fallbackReason).toMatch(
-      /^The openstack provider could not place a replica \(The cloud has no free GPU of this kind right now .*\); it runs on local instead$/
+      /^The cloud has no free GPU of this kind right now \(.*No valid host/
     );
     // The fallback replica serves; the reason stays while it does.
     f.local.run(f.local.last(), 9101);
     await f.controller.tick();
     expect(f.table.get('e1')?.state).toBe('ready');
-    expect(f.table.get('e1')?.fallbackReason).toMatch(/runs on local instead$/);
+    expect(f.table.get('e1')?.fallbackReason).toMatch(
+      /^The cloud has no free GPU/
+    );
   });
 
-  it('without a fallback, a full cloud counts as a failure and the endpoint shows the sentence', async () => {
-    const f = fixture({ maxRestarts: 1 });
+  it('without a fallback, a full cloud fails the endpoint at once with the sentence first', async () => {
+    const f = fixture({ maxRestarts: 3 });
     f.cloud.failStart = new NoCapacity(
       "The cloud project's quota is used up: Quota exceeded for instances"
     );
     create(f, null);
     await f.controller.tick();
-    await f.controller.tick();
     const ep = f.table.get('e1');
     expect(ep?.state).toBe('failed');
-    expect(ep?.reason).toMatch(
-      /Replica failed 2 times in a row .*last: could not start: The cloud project's quota is used up: Quota exceeded for instances$/
+    expect(ep?.reason).toBe(
+      "The cloud project's quota is used up: Quota exceeded for instances. Start it again when there is room, or give it a fallback provider."
     );
+    // Not retried: a second tick starts nothing.
+    const started = f.table.replicas('e1').length;
+    await f.controller.tick();
+    expect(f.table.replicas('e1')).toHaveLength(started);
     expect(f.local.replicas.size).toBe(0);
   });
 
@@ -179,7 +184,7 @@ describe('EndpointController: fallback provider', () => {
     expect(queued.stopped).toBe(true);
     expect(f.local.live()).toHaveLength(1);
     expect(f.table.get('e1')?.fallbackReason).toBe(
-      'The openstack provider could not place a replica (still waiting after 3 minutes (job 42 pending (Resources))); it runs on local instead'
+      'The openstack replica was still waiting after 3 minutes (job 42 pending (Resources))'
     );
   });
 });
