@@ -188,6 +188,25 @@ describe('the gateway with the openai client', () => {
     expect(text.length).toBeGreaterThan(0);
   });
 
+  it('answers embeddings, one vector per input, with the prompt tokens counted', async () => {
+    const { id, key } = await newKey(aliceEp.id, alice, { name: 'embed' });
+    const answer = await client(key).embeddings.create({
+      model: 'tiny-random',
+      input: ['the first text', 'a second one']
+    });
+    expect(answer.data.map(d => d.index)).toEqual([0, 1]);
+    const [first, second] = answer.data.map(d => d.embedding);
+    expect(first?.length).toBeGreaterThan(8);
+    expect(second).toHaveLength(first?.length ?? -1);
+    expect(first).not.toEqual(second);
+    expect(answer.usage.prompt_tokens).toBeGreaterThan(0);
+    const list = await call(Routes.endpointKeys(aliceEp.id), alice);
+    const mine = EndpointKeyListSchema.parse(list.body).keys.find(
+      k => k.id === id
+    );
+    expect(mine?.tokensUsed).toBe(answer.usage.total_tokens);
+  });
+
   it('counts usage per key and shows it in the key list and the endpoint metrics', async () => {
     const { id, key } = await newKey(aliceEp.id, alice, { name: 'counted' });
     const openai = client(key);
