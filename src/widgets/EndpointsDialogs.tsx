@@ -6,6 +6,7 @@ import type { Endpoints } from '../endpoints/api';
 import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
 import { IconButton } from './IconButton';
+import { askForm, FormBody } from './FormDialog';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -42,7 +43,8 @@ export namespace EndpointsDialogs {
           error={error}
           onChange={set}
         />
-      )
+      ),
+      'jp-hpc-EndpointDialog'
     );
     return askForm(
       trans,
@@ -374,33 +376,38 @@ export namespace EndpointsDialogs {
     input: IKeyInput,
     error: string | null = null
   ): Promise<IKeyInput | null> {
-    const body = new FormBody<IKeyInput>(trans, input, (value, set) => (
-      <>
-        {error && (
-          <p className="jp-hpc-Form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <TextField
-          label={trans.__('Key name')}
-          value={value.name}
-          placeholder={trans.__('e.g. laptop')}
-          onChange={name => set({ ...value, name })}
-        />
-        <TextField
-          label={trans.__('Requests per minute (empty: unlimited)')}
-          value={value.requestsPerMinute}
-          inputMode="numeric"
-          onChange={requestsPerMinute => set({ ...value, requestsPerMinute })}
-        />
-        <TextField
-          label={trans.__('Token budget (empty: unlimited)')}
-          value={value.tokenBudget}
-          inputMode="numeric"
-          onChange={tokenBudget => set({ ...value, tokenBudget })}
-        />
-      </>
-    ));
+    const body = new FormBody<IKeyInput>(
+      trans,
+      input,
+      (value, set) => (
+        <>
+          {error && (
+            <p className="jp-hpc-Form-error" role="alert">
+              {error}
+            </p>
+          )}
+          <TextField
+            label={trans.__('Key name')}
+            value={value.name}
+            placeholder={trans.__('e.g. laptop')}
+            onChange={name => set({ ...value, name })}
+          />
+          <TextField
+            label={trans.__('Requests per minute (empty: unlimited)')}
+            value={value.requestsPerMinute}
+            inputMode="numeric"
+            onChange={requestsPerMinute => set({ ...value, requestsPerMinute })}
+          />
+          <TextField
+            label={trans.__('Token budget (empty: unlimited)')}
+            value={value.tokenBudget}
+            inputMode="numeric"
+            onChange={tokenBudget => set({ ...value, tokenBudget })}
+          />
+        </>
+      ),
+      'jp-hpc-EndpointDialog'
+    );
     return askForm(
       trans,
       trans.__('New key for %1', endpoint.name),
@@ -473,60 +480,6 @@ export namespace EndpointsDialogs {
       ]
     });
     return result.button.accept;
-  }
-
-  /** Shows a form with Cancel and `okLabel`; its value once accepted, else `null`. */
-  async function askForm<T>(
-    trans: TranslationBundle,
-    title: string,
-    body: FormBody<T>,
-    okLabel: string
-  ): Promise<T | null> {
-    const result = await showDialog({
-      title,
-      body,
-      focusNodeSelector: 'input',
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: okLabel })
-      ]
-    });
-    return result.button.accept ? result.value : null;
-  }
-
-  /** A dialog body holding a form's value. */
-  class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
-    constructor(
-      private readonly _trans: TranslationBundle,
-      private _value: T,
-      private readonly _render: (
-        value: T,
-        set: (value: T) => void
-      ) => JSX.Element
-    ) {
-      super();
-      this.addClass('jp-hpc-EndpointDialog');
-    }
-
-    getValue(): T {
-      return this._value;
-    }
-
-    render(): JSX.Element {
-      return (
-        <TranslatorContext.Provider value={this._trans}>
-          <form
-            className="jp-hpc-Form"
-            onSubmit={event => event.preventDefault()}
-          >
-            {this._render(this._value, value => {
-              this._value = value;
-              this.update();
-            })}
-          </form>
-        </TranslatorContext.Provider>
-      );
-    }
   }
 
   function TextField(props: {

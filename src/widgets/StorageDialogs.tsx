@@ -4,6 +4,7 @@ import { copyIcon, ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Storage } from '../storage/api';
 import { IconButton } from './IconButton';
+import { askForm, FormBody } from './FormDialog';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -52,7 +53,8 @@ export namespace StorageDialogs {
             )}
           </p>
         </>
-      )
+      ),
+      'jp-hpc-StorageDialog'
     );
     const value = await askForm(
       trans,
@@ -178,7 +180,8 @@ export namespace StorageDialogs {
             onChange={to => set({ ...value, to })}
           />
         </>
-      )
+      ),
+      'jp-hpc-StorageDialog'
     );
     const value = await askForm(
       trans,
@@ -204,7 +207,8 @@ export namespace StorageDialogs {
           value={value.folder}
           onChange={f => set({ folder: f })}
         />
-      )
+      ),
+      'jp-hpc-StorageDialog'
     );
     const value = await askForm(
       trans,
@@ -223,59 +227,6 @@ export namespace StorageDialogs {
       return trans._n('%1 day', '%1 days', seconds / (24 * 3600));
     }
     return trans._n('%1 hour', '%1 hours', Math.round(seconds / 3600));
-  }
-
-  /** Shows a form with Cancel and `okLabel`; its value once accepted, else `null`. */
-  async function askForm<T>(
-    trans: TranslationBundle,
-    title: string,
-    body: FormBody<T>,
-    okLabel: string
-  ): Promise<T | null> {
-    const result = await showDialog({
-      title,
-      body,
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: okLabel })
-      ]
-    });
-    return result.button.accept ? result.value : null;
-  }
-
-  /** A dialog body holding a form's value. */
-  class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
-    constructor(
-      private readonly _trans: TranslationBundle,
-      private _value: T,
-      private readonly _render: (
-        value: T,
-        set: (value: T) => void
-      ) => JSX.Element
-    ) {
-      super();
-      this.addClass('jp-hpc-StorageDialog');
-    }
-
-    getValue(): T {
-      return this._value;
-    }
-
-    render(): JSX.Element {
-      return (
-        <TranslatorContext.Provider value={this._trans}>
-          <form
-            className="jp-hpc-Form"
-            onSubmit={event => event.preventDefault()}
-          >
-            {this._render(this._value, value => {
-              this._value = value;
-              this.update();
-            })}
-          </form>
-        </TranslatorContext.Provider>
-      );
-    }
   }
 
   function PathField(props: {

@@ -1,0 +1,60 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import React from 'react';
+import { TranslatorContext } from './translator';
+
+/** A dialog body holding a form's value; `render` draws the fields. */
+export class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
+  constructor(
+    private readonly _trans: TranslationBundle,
+    private _value: T,
+    private readonly _render: (
+      value: T,
+      set: (value: T) => void
+    ) => JSX.Element,
+    className: string
+  ) {
+    super();
+    this.addClass(className);
+  }
+
+  getValue(): T {
+    return this._value;
+  }
+
+  render(): JSX.Element {
+    return (
+      <TranslatorContext.Provider value={this._trans}>
+        <form
+          className="jp-hpc-Form"
+          onSubmit={event => event.preventDefault()}
+        >
+          {this._render(this._value, value => {
+            this._value = value;
+            this.update();
+          })}
+        </form>
+      </TranslatorContext.Provider>
+    );
+  }
+}
+
+/** Shows a form with Cancel and `okLabel`; its value once accepted, else `null`. */
+export async function askForm<T>(
+  trans: TranslationBundle,
+  title: string,
+  body: FormBody<T>,
+  okLabel: string
+): Promise<T | null> {
+  const result = await showDialog({
+    title,
+    body,
+    focusNodeSelector: 'input',
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: okLabel })
+    ]
+  });
+  return result.button.accept ? result.value : null;
+}
