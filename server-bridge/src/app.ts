@@ -19,6 +19,7 @@ import {
 import type { IHubPort } from './adapters/hub';
 import { authHook, decorateUser } from './auth/plugin';
 import { HubAuth, type FetchUser } from './auth/hub-auth';
+import { accessHooks, type IDeclaredRoute } from './auth/policy';
 import type { BridgeConfig } from './config';
 import { CONTRACT_VERSION } from './contract';
 import { installErrorHandling } from './errors';
@@ -149,9 +150,14 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
     fetchUser: deps.fetchUser
   });
 
+  const requireUser = authHook(auth);
+  // Every route declares who may call it; the auth hooks come from that declaration.
+  const declared: IDeclaredRoute[] = [];
+  app.decorate('declaredRoutes', declared);
+  app.addHook('onRoute', accessHooks(requireUser, declared));
+
   const ctx: IRouteContext = {
     version,
-    requireUser: authHook(auth),
     hub: deps.hub,
     clusters: deps.clusters,
     s3: deps.s3,

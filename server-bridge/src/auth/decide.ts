@@ -22,6 +22,7 @@ export interface IAuthUser {
   roles: Role[];
   /** Courses (group names without the instructor suffix) this user teaches. */
   instructorOf: string[];
+  /** A hub admin or a member of `roles.adminGroup` (the same as `roles` holding admin). */
   admin: boolean;
 }
 
@@ -106,14 +107,19 @@ export function decide(hubAnswer: unknown, policy: IAuthPolicy): AuthDecision {
     return { ok: false, reason: "token lacks access to the user's own server" };
   }
   const groups = [...(model.groups ?? [])].sort();
-  const admin = model.admin === true;
+  const { roles, instructorOf } = rolesOf(
+    { admin: model.admin === true, groups },
+    policy
+  );
+  // Members of the admin group are admins everywhere the services check `admin`.
   return {
     ok: true,
     user: {
       name: model.name,
       groups,
-      admin,
-      ...rolesOf({ admin, groups }, policy)
+      admin: roles.includes('admin'),
+      roles,
+      instructorOf
     }
   };
 }

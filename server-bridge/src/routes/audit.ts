@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AuditListSchema, AuditQuerySchema, Routes } from '../contract';
-import { userOf } from '../auth/plugin';
-import { HttpError } from '../errors';
 import { queryAudit } from '../storage/audit';
 import type { Store } from '../store';
 import { authErrorResponses, SECURITY, type IRouteContext } from './context';
+import { policy } from '../auth/policy';
 
 /** Admins only: the append-only audit log, as JSON or JSON Lines (one record a line). */
 export const auditRoutes: FastifyPluginAsyncZod<
@@ -14,7 +13,7 @@ export const auditRoutes: FastifyPluginAsyncZod<
   app.get(
     Routes.audit,
     {
-      onRequest: ctx.requireUser,
+      config: policy.admin(),
       schema: {
         summary: 'The audit log, newest first (admins)',
         description:
@@ -32,10 +31,6 @@ export const auditRoutes: FastifyPluginAsyncZod<
       }
     },
     async (request, reply) => {
-      const user = userOf(request);
-      if (!user.roles.includes('admin')) {
-        throw new HttpError('forbidden', 'Only admins may read the audit log');
-      }
       const { format, limit, ...filter } = request.query;
       const records = queryAudit(ctx.store, {
         limit,

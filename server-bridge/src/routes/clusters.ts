@@ -12,6 +12,7 @@ import {
   type IClusterBackend,
   type IRouteContext
 } from './context';
+import { policy } from '../auth/policy';
 
 /** How long one cluster's answer is reused, so many open panels cost one sinfo. */
 const CACHE_MS = 5_000;
@@ -64,7 +65,7 @@ export const clustersRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
   app.get(
     Routes.clusters,
     {
-      onRequest: ctx.requireUser,
+      config: policy.user(),
       schema: {
         summary: 'Clusters with their partitions (nodes, CPUs, GPUs, state)',
         description:

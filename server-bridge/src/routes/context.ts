@@ -1,4 +1,3 @@
-import type { onRequestAsyncHookHandler } from 'fastify';
 import { ErrorBodySchema, type EndpointMetrics } from '../contract';
 import type { IHubPort } from '../adapters/hub';
 import type { IClusterAccess } from '../credentials/access';
@@ -20,10 +19,9 @@ export interface IS3Backend {
   port: IS3Port;
 }
 
-/** What route plugins get: backends, the auth hook and a few settings. */
+/** What route plugins get: backends and a few settings (auth comes from each route's policy). */
 export interface IRouteContext {
   version: string;
-  requireUser: onRequestAsyncHookHandler;
   hub: IHubPort;
   clusters: readonly IClusterBackend[];
   s3: readonly IS3Backend[];

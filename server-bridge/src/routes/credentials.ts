@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorBodySchema, Routes, SshCredentialSchema } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { HttpError } from '../errors';
 import { authErrorResponses, SECURITY, type IJobsContext } from './context';
@@ -12,7 +13,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     Routes.sshCredential,
     {
-      onRequest: ctx.requireUser,
+      config: policy.user(),
       schema: {
         summary:
           'Your SSH public key for a cluster (created on first call), with install instructions',

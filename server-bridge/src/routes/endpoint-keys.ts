@@ -15,6 +15,7 @@ import {
   ErrorBodySchema,
   type EndpointKey
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import type { IAuthUser } from '../auth/decide';
 import type { IKeyRecord, EndpointKeys } from '../endpoints/keys';
@@ -76,7 +77,7 @@ export const endpointKeysRoutes: FastifyPluginAsyncZod<
   app.post(
     KEYS,
     {
-      onRequest: ctx.requireUser,
+      config: policy.owned('endpoint'),
       schema: {
         summary:
           'Create an API key of an endpoint (the key is shown only here)',
@@ -107,7 +108,7 @@ export const endpointKeysRoutes: FastifyPluginAsyncZod<
   app.get(
     KEYS,
     {
-      onRequest: ctx.requireUser,
+      config: policy.owned('endpoint', 'read'),
       schema: {
         summary: "An endpoint's API keys with their usage (never the keys)",
         tags: ['endpoints'],
@@ -129,7 +130,7 @@ export const endpointKeysRoutes: FastifyPluginAsyncZod<
   app.delete(
     `${KEYS}/:keyId`,
     {
-      onRequest: ctx.requireUser,
+      config: policy.owned('endpoint-key', 'act'),
       schema: {
         summary: 'Revoke an API key (at once; idempotent)',
         tags: ['endpoints'],

@@ -11,6 +11,7 @@ import {
   ModelCatalogSchema,
   Routes
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import {
   authErrorResponses,
@@ -37,12 +38,11 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   ctx
 ) => {
   const { endpoints } = ctx;
-  const base = { onRequest: ctx.requireUser };
 
   app.get(
     Routes.modelCatalog,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary:
           'The model catalog: models users can serve, with resource ranges and providers',
@@ -57,7 +57,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   app.post(
     Routes.endpoints,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary: 'Create an endpoint: a catalog model served by a provider',
         description:
@@ -77,7 +77,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   app.get(
     Routes.endpoints,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary:
           "My endpoints and those shared with my groups (admins: all=true for everyone's)",
@@ -95,7 +95,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   app.get(
     ONE,
     {
-      ...base,
+      config: policy.owned('endpoint', 'read'),
       schema: {
         summary: 'One endpoint: state, reason, replicas, URL',
         description: "Others' private endpoints answer 404 (admins see all).",
@@ -116,7 +116,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
     app.post(
       `${ONE}/${action}`,
       {
-        ...base,
+        config: policy.owned('endpoint', 'act'),
         schema: {
           summary:
             action === 'start'
@@ -137,7 +137,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
     app.get(
       `${ONE}/metrics`,
       {
-        ...base,
+        config: policy.owned('endpoint', 'read'),
         schema: {
           summary:
             'Recent traffic per minute: requests, errors, p50/p95 latency, tokens',
@@ -168,7 +168,7 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   app.delete(
     ONE,
     {
-      ...base,
+      config: policy.owned('endpoint', 'act'),
       schema: {
         summary: 'Stop the replicas and delete the endpoint (and its keys)',
         tags: ['endpoints'],

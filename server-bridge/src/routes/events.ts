@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Routes, type BridgeEvent, type Job } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { authErrorResponses, SECURITY, type IJobsContext } from './context';
 
@@ -26,7 +27,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     Routes.events,
     {
-      onRequest: ctx.requireUser,
+      config: policy.user(),
       schema: {
         summary:
           'Server-sent events: `job` on every change of a job you may see, `ping` every 15 s',

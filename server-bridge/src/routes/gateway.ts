@@ -14,6 +14,7 @@ import type {
   FastifyReply,
   FastifyRequest
 } from 'fastify';
+import { policy } from '../auth/policy';
 import {
   FORWARDED_PATHS,
   GatewayBodySchema,
@@ -78,15 +79,18 @@ export async function gatewayRoutes(
   });
 
   const hidden = { hide: true, tags: ['gateway'] };
+  const config = policy.public(
+    'the gateway checks its own API keys (Authorization: Bearer hpcb_…), not hub tokens'
+  );
 
-  app.get('/models', { schema: hidden }, async request => {
+  app.get('/models', { config, schema: hidden }, async request => {
     const key = gateway.authenticate(request.headers.authorization);
     return gateway.models(key);
   });
 
   app.get<{ Params: { model: string } }>(
     '/models/:model',
-    { schema: hidden },
+    { config, schema: hidden },
     async request => {
       const key = gateway.authenticate(request.headers.authorization);
       const id = gateway.model(key, request.params.model);
@@ -97,7 +101,7 @@ export async function gatewayRoutes(
   for (const path of FORWARDED_PATHS) {
     app.post(
       `/${path}`,
-      { bodyLimit: GATEWAY_BODY_LIMIT, schema: hidden },
+      { bodyLimit: GATEWAY_BODY_LIMIT, config, schema: hidden },
       async (request, reply) => {
         const startedAt = gateway.time();
         const key = gateway.authenticate(request.headers.authorization);

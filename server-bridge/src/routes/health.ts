@@ -11,6 +11,7 @@ import {
   withTimeout,
   type IRouteContext
 } from './context';
+import { policy } from '../auth/policy';
 
 const RANK: Record<ComponentStatus, number> = { ok: 0, degraded: 1, down: 2 };
 
@@ -53,7 +54,7 @@ export const healthRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
   app.get(
     Routes.health,
     {
-      onRequest: ctx.requireUser,
+      config: policy.user(),
       schema: {
         summary:
           'Status of the hub, each cluster (ssh + slurmctld) and each S3 endpoint',

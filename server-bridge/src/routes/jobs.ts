@@ -15,6 +15,7 @@ import {
   ProfileListSchema,
   Routes
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { isTerminal } from '../jobs/table';
 import { withLiveElapsed } from '../jobs/track';
@@ -36,14 +37,11 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   ctx
 ) => {
   const { jobs } = ctx;
-  const base = {
-    onRequest: ctx.requireUser
-  };
 
   app.get(
     Routes.profiles,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary:
           'Job profiles (admin presets with the ranges users may choose in)',
@@ -58,7 +56,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.post(
     Routes.jobs,
     {
-      ...base,
+      config: policy.user(),
       bodyLimit: 64 * 1024 * 1024,
       schema: {
         summary:
@@ -80,7 +78,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.post(
     Routes.jobsEstimate,
     {
-      ...base,
+      config: policy.user(),
       bodyLimit: 64 * 1024 * 1024,
       schema: {
         summary:
@@ -97,7 +95,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     Routes.jobs,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary: "My jobs, newest first (admins: all=true for everyone's)",
         tags: ['jobs'],
@@ -116,7 +114,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     `${API_PREFIX}/jobs/:id`,
     {
-      ...base,
+      config: policy.owned('job', 'read'),
       schema: {
         summary:
           'One job: state, node, elapsed, exit code, MaxRSS, progress per element',
@@ -142,7 +140,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
     app.post(
       `${API_PREFIX}/jobs/:id/${action}`,
       {
-        ...base,
+        config: policy.owned('job', 'act'),
         schema: {
           summary: `${action} a job (scancel / scontrol ${action}), as its owner's cluster account`,
           tags: ['jobs'],
@@ -158,7 +156,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.post(
     `${API_PREFIX}/jobs/:id/resubmit`,
     {
-      ...base,
+      config: policy.owned('job'),
       schema: {
         summary:
           'Submit the same request again as a new job (resubmittedFrom = id)',
@@ -177,7 +175,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     `${API_PREFIX}/jobs/:id/output`,
     {
-      ...base,
+      config: policy.owned('job', 'read'),
       schema: {
         summary:
           'The executed notebook of one element (saved after every cell)',
@@ -195,7 +193,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.get(
     `${API_PREFIX}/jobs/:id/log`,
     {
-      ...base,
+      config: policy.owned('job', 'read'),
       schema: {
         summary:
           'stdout or stderr of one element (text/plain); follow=1 streams until the job ends',

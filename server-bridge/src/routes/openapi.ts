@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Routes } from '../contract';
 import { publicErrorResponses } from './context';
+import { policy } from '../auth/policy';
 
 const OpenApiDocumentSchema = z.looseObject({
   openapi: z.string(),
@@ -14,6 +15,7 @@ export const openapiRoutes: FastifyPluginAsyncZod = async app => {
   app.get(
     Routes.openapi,
     {
+      config: policy.public('the API description; no user data'),
       schema: {
         summary: 'This OpenAPI document',
         tags: ['meta'],

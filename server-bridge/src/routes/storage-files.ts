@@ -21,6 +21,7 @@ import {
   UploadQuerySchema,
   UploadResultSchema
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { HttpError } from '../errors';
 import { authErrorResponses, SECURITY, type IStorageContext } from './context';
@@ -39,12 +40,11 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   ctx
 ) => {
   const { storage } = ctx;
-  const base = { onRequest: ctx.requireUser };
 
   app.get(
     `${API_PREFIX}/tiers`,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary: 'The storage tiers you may see, with usage and quota',
         description:
@@ -60,7 +60,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${TIER}/files`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'One page of a folder',
         description:
@@ -85,7 +85,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.delete(
     `${TIER}/files`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Delete a file or a folder with everything in it',
         tags: ['storage'],
@@ -108,7 +108,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${TIER}/stat`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'One file or folder',
         tags: ['storage'],
@@ -129,7 +129,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${TIER}/content`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'The bytes of a file (streamed; Range → 206)',
         description:
@@ -162,7 +162,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.put(
     `${TIER}/content`,
     {
-      ...base,
+      config: policy.owned('tier'),
       bodyLimit: STREAM_BODY_LIMIT,
       schema: {
         summary: 'Upload a file as one stream',
@@ -213,7 +213,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.post(
     `${TIER}/mkdir`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Create a folder (and its parents)',
         tags: ['storage'],
@@ -238,7 +238,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.post(
     `${TIER}/rename`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary:
           'Move a file or folder within the tier (409 when the target exists)',
@@ -261,7 +261,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.post(
     `${TIER}/copy`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Copy a file or folder, within the tier or to another tier',
         description:
@@ -288,7 +288,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${API_PREFIX}/transfers/:id`,
     {
-      ...base,
+      config: policy.owned('transfer'),
       schema: {
         summary: 'Progress of one of your copies',
         tags: ['storage'],
@@ -303,7 +303,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.post(
     `${TIER}/code-access`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'A presigned URL or the cluster path, with code snippets',
         description:

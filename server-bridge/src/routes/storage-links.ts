@@ -10,6 +10,7 @@ import {
   ShareLinkSchema,
   TierParamsSchema
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import {
   authErrorResponses,
@@ -24,7 +25,6 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   ctx
 ) => {
   const { storage } = ctx;
-  const base = { onRequest: ctx.requireUser };
 
   /** `https://hub.example.org/services/hpc-bridge` for share links. */
   const publicBase = (request: FastifyRequest): string =>
@@ -33,7 +33,7 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.post(
     `${TIER}/links`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Share a file by an anonymous link (public tiers only)',
         description:
@@ -61,7 +61,7 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${TIER}/links`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Your share links on this tier, newest first',
         tags: ['storage'],
@@ -86,7 +86,7 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${API_PREFIX}/links`,
     {
-      ...base,
+      config: policy.user(),
       schema: {
         summary: 'All your share links, newest first',
         tags: ['storage'],
@@ -102,7 +102,7 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.delete(
     `${API_PREFIX}/links/:id`,
     {
-      ...base,
+      config: policy.owned('link'),
       schema: {
         summary: 'Revoke one of your share links (it answers 404 from then on)',
         tags: ['storage'],
@@ -122,6 +122,9 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.get(
     `${API_PREFIX}/public/links/:id`,
     {
+      config: policy.public(
+        'the unguessable link id is the credential; 404 once expired or revoked'
+      ),
       schema: {
         summary: 'Anonymous: the shared file (attachment)',
         description:

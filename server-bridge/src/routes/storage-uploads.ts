@@ -14,6 +14,7 @@ import {
   UploadSessionSchema,
   UploadStartSchema
 } from '../contract';
+import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { HttpError } from '../errors';
 import { SECURITY, type IStorageContext } from './context';
@@ -34,12 +35,11 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
   IStorageContext
 > = async (app, ctx) => {
   const { storage } = ctx;
-  const base = { onRequest: ctx.requireUser };
 
   app.post(
     `${TIER}/uploads`,
     {
-      ...base,
+      config: policy.owned('tier'),
       schema: {
         summary: 'Start a multipart upload (S3 tiers)',
         description:
@@ -66,7 +66,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
   app.put(
     `${UPLOAD}/parts/:partNumber`,
     {
-      ...base,
+      config: policy.owned('upload'),
       bodyLimit: STREAM_BODY_LIMIT,
       schema: {
         summary:
@@ -116,7 +116,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
   app.post(
     `${UPLOAD}/complete`,
     {
-      ...base,
+      config: policy.owned('upload'),
       schema: {
         summary: 'Complete a multipart upload',
         description:
@@ -140,7 +140,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
   app.delete(
     UPLOAD,
     {
-      ...base,
+      config: policy.owned('upload'),
       schema: {
         summary: 'Abort a multipart upload (its parts are discarded)',
         tags: ['storage'],

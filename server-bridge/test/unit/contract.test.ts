@@ -7,6 +7,7 @@ import {
   Routes,
   VersionSchema
 } from '../../src/contract';
+import { policy } from '../../src/auth/policy';
 import { BASE, CPU_PARTITION, FakeSlurm, testApp } from './app-fixture';
 
 const AUTH = { authorization: 'token alice-token' };
@@ -119,7 +120,7 @@ describe('contract', () => {
 
   it('hides 5xx details from the client and logs them', async () => {
     const { app, logs } = await testApp();
-    app.get('/boom', async () => {
+    app.get('/boom', { config: policy.public('a test route') }, async () => {
       throw new Error('secret internal detail');
     });
     const res = await app.inject({ url: '/boom' });

@@ -7,8 +7,6 @@ import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BridgeApp } from '../../src/app';
-import { authHook } from '../../src/auth/plugin';
-import { HubAuth } from '../../src/auth/hub-auth';
 import { Gateway } from '../../src/endpoints/gateway';
 import { EndpointKeys } from '../../src/endpoints/keys';
 import type { IEndpointRouter, IUpstream } from '../../src/endpoints/ports';
@@ -200,24 +198,11 @@ export async function gatewayFixture(): Promise<IGatewayFixture> {
       store.close();
     }
   });
-  const auth = new HubAuth({
-    policy: {
-      serviceName: 'hpc-bridge',
-      adminGroup: null,
-      instructorGroupSuffix: '-instructors'
-    },
-    fetchUser: async token => {
-      const body = HUB_USERS[token];
-      return body === undefined
-        ? { status: 'rejected', httpStatus: 403 }
-        : { status: 'ok', body };
-    }
-  });
+  // The app's access hook gives these routes the fixture's hub auth (HUB_USERS).
   await app.register(
     async api => {
       await api.register(endpointKeysRoutes, {
         version: 'test',
-        requireUser: authHook(auth),
         hub: { check: async () => 'ok' },
         clusters: [],
         s3: [],
