@@ -12,6 +12,7 @@ import {
   STACK_DIR,
   createUserToken
 } from '../server-bridge/test/integration/stack';
+import { record } from './results';
 import { report, sample } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
@@ -77,7 +78,25 @@ async function main(): Promise<void> {
     ['raw sinfo --json over open ssh (baseline)', baseline],
     ['GET /api/v1/clusters via hub proxy + bridge', bridge]
   ]);
+  record({
+    bench: 'clusters',
+    metric: 'GET /api/v1/clusters via hub proxy + bridge, median',
+    value: bridge.median,
+    unit: 'ms',
+    baseline: 'raw `sinfo --json` over an open SSH connection',
+    baselineValue: baseline.median,
+    note: `lower is better; the bridge caches sinfo for a few seconds; ${ROUNDS} rounds`
+  });
   const rssAfter = bridgeRssKiB();
+  record({
+    bench: 'clusters',
+    metric: `bridge RSS after ${ROUNDS} requests`,
+    value: rssAfter / 1024,
+    unit: 'MiB',
+    baseline: 'bridge RSS before',
+    baselineValue: rssBefore / 1024,
+    note: 'resident memory of the bridge process'
+  });
   process.stdout.write(
     `bridge RSS: ${(rssBefore / 1024).toFixed(1)} MiB before, ${(rssAfter / 1024).toFixed(1)} MiB after ${ROUNDS} requests\n`
   );

@@ -30,6 +30,7 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
+import { record } from './results';
 
 const MODEL = process.env.BENCH_GATEWAY_MODEL ?? 'tiny-random';
 const PROVIDER = process.env.BENCH_GATEWAY_PROVIDER ?? 'local';
@@ -355,6 +356,17 @@ async function main(): Promise<void> {
       'added by the gateway',
       `p50 ${ms(lat[1].p50 - lat[0].p50)}  p99 ${ms(lat[1].p99 - lat[0].p99)}`
     );
+    for (const p of ['p50', 'p99'] as const) {
+      record({
+        bench: 'gateway',
+        metric: `1-token chat completion through the gateway, ${p}`,
+        value: lat[1][p],
+        unit: 'ms',
+        baseline: 'the same llama-server called directly',
+        baselineValue: lat[0][p],
+        note: `lower is better; the gateway adds ${(lat[1][p] - lat[0][p]).toFixed(2)} ms; ${ROUNDS} sequential requests, ${MODEL}, ${PROVIDER} provider`
+      });
+    }
 
     process.stdout.write(
       `\n## gateway: streaming (${STREAM_TOKENS} tokens, stream: true, median of ${STREAM_ROUNDS})\n`
@@ -369,6 +381,15 @@ async function main(): Promise<void> {
         `${rates[i].toFixed(0).padStart(8)} tokens/s  ratio ${(rates[i] / rates[0]).toFixed(2)}x`
       )
     );
+    record({
+      bench: 'gateway',
+      metric: `streamed completion of ${STREAM_TOKENS} tokens, median of ${STREAM_ROUNDS}`,
+      value: rates[1],
+      unit: 'tokens/s',
+      baseline: 'the same llama-server called directly',
+      baselineValue: rates[0],
+      note: 'higher is better; a random-weight model: the serving path is measured, not the model'
+    });
 
     process.stdout.write(
       `\n## gateway: ${CLIENTS} concurrent clients (8-token completions, ${WINDOW_MS / 1000} s each)\n`
@@ -383,6 +404,15 @@ async function main(): Promise<void> {
         `${tps[i].rps.toFixed(1).padStart(8)} requests/s  errors ${tps[i].errors}  ratio ${(tps[i].rps / tps[0].rps).toFixed(2)}x`
       )
     );
+    record({
+      bench: 'gateway',
+      metric: `${CLIENTS} concurrent clients, 8-token completions`,
+      value: tps[1].rps,
+      unit: 'req/s',
+      baseline: 'the same llama-server called directly',
+      baselineValue: tps[0].rps,
+      note: `higher is better; ${WINDOW_MS / 1000} s each; errors: ${tps[1].errors} via the gateway, ${tps[0].errors} direct`
+    });
   } finally {
     direct.child.kill();
     if (endpointId !== undefined) {

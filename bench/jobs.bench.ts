@@ -4,6 +4,10 @@
  * (b) slurmctld load while N users watch their jobs: N SSE subscribers of the
  *     bridge (one poller per cluster) vs N users each polling `squeue` per tick,
  *     counted with sdiag's RPC statistics.
+ *
+ * Env: BENCH_ROUNDS (submits per side, default 10), BENCH_SUBSCRIBERS (the values of N,
+ * default 10,100,1000; the subscribers cycle over alice, bob and carol),
+ * BENCH_WINDOW_MS (the counting window per N, default 9000).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +19,7 @@ import {
   createUserToken
 } from '../server-bridge/test/integration/stack';
 import { rpcCounts, rpcDelta } from './slurm-rpc';
+import { record } from './results';
 import { report, sample } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -81,6 +86,15 @@ async function submitLatency(token: string): Promise<string[]> {
     ['fresh ssh + sbatch --wrap (baseline)', baseline],
     ['POST /api/v1/jobs (notebook, sftp, sbatch)', viaBridge]
   ]);
+  record({
+    bench: 'jobs',
+    metric: 'submit a notebook: POST /api/v1/jobs, median',
+    value: viaBridge.median,
+    unit: 'ms',
+    baseline: 'fresh `ssh alice@login sbatch --wrap`',
+    baselineValue: baseline.median,
+    note: `lower is better; the bridge also uploads the notebook over SFTP; ${ROUNDS} rounds, p95 ${viaBridge.p95.toFixed(0)} vs ${baseline.p95.toFixed(0)} ms`
+  });
   return bridgeIds;
 }
 
@@ -148,6 +162,15 @@ async function watchLoad(tokens: string[]): Promise<void> {
       `N=${String(n).padStart(5)}  each user polls squeue (baseline): ${baselineRpcs.toFixed(0).padStart(7)} RPCs` +
         `   bridge SSE: ${String(bridgeRpcs).padStart(5)} RPCs   ratio ${(bridgeRpcs / baselineRpcs).toFixed(4)}x\n`
     );
+    record({
+      bench: 'jobs',
+      metric: `slurmctld RPCs in ${WINDOW_MS / 1000} s while N=${n} users watch over SSE`,
+      value: bridgeRpcs,
+      unit: 'RPCs',
+      baseline: `N=${n} users each polling \`squeue --json\` every ${pollSeconds()} s`,
+      baselineValue: baselineRpcs,
+      note: `lower is better; baseline computed from ${perPoll.toFixed(1)} RPCs per measured squeue poll; all RPCs of the window counted, other clients included`
+    });
   }
   await bridge(`/api/v1/jobs/${sleeper}/cancel`, tokens[0], { method: 'POST' });
 }

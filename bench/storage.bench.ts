@@ -43,6 +43,7 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
+import { record } from './results';
 
 const execFileAsync = promisify(execFile);
 const MIB = 2 ** 20;
@@ -426,6 +427,37 @@ function printRow(size: number, row: IRow, baseline: IRow): void {
     `${row.label.padEnd(44)} up ${up.toFixed(1).padStart(7)} (${(up / mbps(baseline.upload)).toFixed(2)}x)` +
       `  down ${down.toFixed(1).padStart(7)} (${(down / mbps(baseline.download)).toFixed(2)}x)  ${rss}\n`
   );
+  if (row === baseline) {
+    return;
+  }
+  const label = row.label.trim();
+  const reference = label.startsWith('scp') ? ' (not through the bridge)' : '';
+  const sizeMiB = size / MIB;
+  for (const [way, value, base] of [
+    ['upload', up, mbps(baseline.upload)],
+    ['download', down, mbps(baseline.download)]
+  ] as const) {
+    record({
+      bench: 'storage',
+      metric: `${way} ${sizeMiB} MiB: ${label}`,
+      value,
+      unit: 'MiB/s',
+      baseline: `direct S3 SDK ${way}`,
+      baselineValue: base,
+      note: `higher is better${reference}; median of ${ROUNDS}`
+    });
+  }
+  if (!reference) {
+    record({
+      bench: 'storage',
+      metric: `bridge peak RSS, ${sizeMiB} MiB up and down: ${label}`,
+      value: row.rss / MIB,
+      unit: 'MiB',
+      baseline: 'bridge RSS at rest (during the direct S3 baseline)',
+      baselineValue: baseline.rss / MIB,
+      note: 'lower is better; sampled every 100 ms; files are streamed, never held whole'
+    });
+  }
 }
 
 /** Measures every path for one file size; returns how many paths failed. */

@@ -1,0 +1,173 @@
+/**
+ * Renders bench/RESULTS.md from the rows the benchmarks wrote (results.ts) and the
+ * list of benchmarks bench/run ran: a header with the date, the commit and the machine,
+ * then one table per area with each value next to its baseline from the same run.
+ *
+ * Usage: tsx bench/render-results.ts RESULTS_JSONL RUNS_FILE OUT_MD
+ * RUNS_FILE has one line per benchmark: `NAME EXIT_CODE SECONDS`.
+ * Env: BENCH_LOAD_START (/proc/loadavg when the run began), BENCH_NOTE (a caveat).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { IResultRow } from './results';
+
+const AREAS: { bench: string; title: string; intro: string }[] = [
+  {
+    bench: 'jobs',
+    title: 'Jobs',
+    intro:
+      'A notebook submit through the bridge against a fresh `ssh … sbatch`, and the load on slurmctld while N users watch their jobs over the bridge’s event stream (one poller per cluster) against each user polling `squeue` (`bench/jobs.bench.ts`).'
+  },
+  {
+    bench: 'clusters',
+    title: 'Cluster view',
+    intro:
+      '`GET /api/v1/clusters` through the hub’s proxy against `sinfo --json` over an open SSH connection (`bench/clusters.bench.ts`).'
+  },
+  {
+    bench: 'gateway',
+    title: 'Gateway',
+    intro:
+      'An endpoint of the demo model on the `local` provider called through the OpenAI-compatible gateway with an API key, against the same llama-server called directly (`bench/gateway.bench.ts`).'
+  },
+  {
+    bench: 'storage',
+    title: 'Storage',
+    intro:
+      'Throughput of each transfer path against the S3 SDK talking to Swift directly, and the bridge’s peak resident memory while it moves the file (`bench/storage.bench.ts`; one round per size, expect ±30 % between runs).'
+  },
+  {
+    bench: 'ui',
+    title: 'UI: the Jobs list in Chromium',
+    intro:
+      'The Jobs section of the real panel in the real lab (Debian Chromium, headless), its `GET /jobs` answered with N generated jobs; baseline: the same with 100 jobs (`ui-tests/bench/jobs-list.bench.ts`, which says why it is measured this way).'
+  }
+];
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function cpuModel(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  return /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? cpus()[0].model;
+}
+
+function number(v: number): string {
+  if (!Number.isFinite(v)) {
+    return String(v);
+  }
+  if (Number.isInteger(v)) {
+    return String(v);
+  }
+  const abs = Math.abs(v);
+  return abs >= 100 ? v.toFixed(0) : abs >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function ratio(v: number): string {
+  if (!Number.isFinite(v)) {
+    return '–';
+  }
+  return `${v >= 100 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(rows: IResultRow[]): string {
+  const lines = [
+    '| measured | value | baseline (same run) | baseline value | ratio | note |',
+    '| --- | ---: | --- | ---: | ---: | --- |'
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${cell(r.metric)} | ${number(r.value)} ${r.unit} | ${cell(r.baseline)} | ${number(r.baselineValue)} ${r.unit} | ${ratio(r.ratio)} | ${cell(r.note)} |`
+    );
+  }
+  return lines.join('\n');
+}
+
+function main(): void {
+  const [resultsFile, runsFile, out] = process.argv.slice(2);
+  if (!resultsFile || !runsFile || !out) {
+    throw new Error('usage: render-results.ts RESULTS_JSONL RUNS_FILE OUT_MD');
+  }
+  const rows: IResultRow[] = existsSync(resultsFile)
+    ? readFileSync(resultsFile, 'utf8')
+        .split('\n')
+        .filter(line => line.trim())
+        .map(line => JSON.parse(line) as IResultRow)
+    : [];
+  const runs = readFileSync(runsFile, 'utf8')
+    .split('\n')
+    .filter(line => line.trim())
+    .map(line => {
+      const [name, code, seconds] = line.split(' ');
+      return { name, code: Number(code), seconds: Number(seconds) };
+    });
+
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty =
+    sh('git', ['status', '--porcelain']) !== ''
+      ? ' (+ uncommitted changes)'
+      : '';
+  const total = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const header = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (`bench/run`); regenerated on every run, do not edit.',
+    'Every value is compared with a baseline measured in the same run on the same machine.',
+    '',
+    `- **date**: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `- **commit**: ${commit}${dirty}`,
+    `- **CPU**: ${cpuModel()}, ${cpus().length} cores`,
+    `- **memory**: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- **kernel**: Linux ${release()}`,
+    `- **node**: ${process.version}; **Chromium**: ${sh('/usr/bin/chromium', ['--version'])}`,
+    `- **load average** (1, 5, 15 min): ${process.env.BENCH_LOAD_START?.split(' ').slice(0, 3).join(', ') ?? '?'} at the start, ${loadavg()
+      .map(v => v.toFixed(2))
+      .join(', ')} at the end`,
+    `- **duration**: ${(total / 60).toFixed(1)} min (${runs.map(r => `${r.name} ${r.seconds} s`).join(', ')})`
+  ];
+  if (process.env.BENCH_NOTE) {
+    header.push(`- **caveat**: ${process.env.BENCH_NOTE}`);
+  }
+  const failed = runs.filter(r => r.code !== 0);
+  if (failed.length > 0) {
+    header.push(
+      `- **failed**: ${failed.map(r => `${r.name} (exit ${r.code})`).join(', ')}: their tables are missing or incomplete; see the run's output`
+    );
+  }
+
+  const sections: string[] = [];
+  const known = new Set(AREAS.map(a => a.bench));
+  const extra = [...new Set(rows.map(r => r.bench))].filter(b => !known.has(b));
+  for (const area of [
+    ...AREAS,
+    ...extra.map(bench => ({ bench, title: bench, intro: '' }))
+  ]) {
+    const mine = rows.filter(r => r.bench === area.bench);
+    if (mine.length === 0 && !runs.some(r => r.name === area.bench)) {
+      continue;
+    }
+    sections.push(
+      `## ${area.title}\n\n${area.intro ? `${area.intro}\n\n` : ''}${
+        mine.length > 0
+          ? table(mine)
+          : '_No results: the benchmark did not finish._'
+      }`
+    );
+  }
+  const text = `${header.join('\n')}\n\nRatio = value / baseline value; the note says which way is better.\n\n${sections.join('\n\n')}\n`;
+  writeFileSync(out, text);
+  process.stdout.write(`wrote ${out} (${rows.length} rows)\n`);
+}
+
+main();
