@@ -11,6 +11,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { BridgeClient } from './client';
 import { CommandIDs } from './commands';
+import { adminPlugin } from './admin/plugin';
 import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs';
 import { storagePlugin } from './storage/plugin';
@@ -215,7 +216,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   panelPlugin,
   jobsPlugin,
   storagePlugin,
-  endpointsPlugin
+  endpointsPlugin,
+  adminPlugin
 ];
 
 export default plugins;

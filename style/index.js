@@ -2,3 +2,4 @@ import './base.css';
 import './jobs.css';
 import './storage.css';
 import './endpoints.css';
+import './admin.css';

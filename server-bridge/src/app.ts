@@ -16,6 +16,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider
 } from 'fastify-type-provider-zod';
+import { AdminDashboard } from './admin/dashboard';
+import { HealthHistory } from './admin/health-history';
+import type { GroupDirectory } from './admin/hub-groups';
 import type { IHubPort } from './adapters/hub';
 import { authHook, decorateUser } from './auth/plugin';
 import { HubAuth, type FetchUser } from './auth/hub-auth';
@@ -37,6 +40,7 @@ import { endpointsRoutes } from './routes/endpoints';
 import { eventsRoutes } from './routes/events';
 import { gatewayPrefix, gatewayRoutes } from './routes/gateway';
 import { jobsRoutes } from './routes/jobs';
+import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
 import { storageRoutes } from './routes/storage';
 import type {
@@ -88,6 +92,8 @@ export interface IAppDeps {
     keys?: { keys: EndpointKeys; usage: EndpointUsage };
     gateway?: Gateway;
   };
+  /** The hub's groups and members, for admin usage per group (absent: by=group answers 503). */
+  hubGroups?: GroupDirectory;
   /** Starts the job pollers; `main.ts` calls it once the app listens (tests do not). */
   startBackground?: () => void;
   /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
@@ -187,6 +193,21 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         await api.register(credentialsRoutes, jobsCtx);
       }
       await api.register(auditRoutes, { ...ctx, store: deps.store });
+      const usage = deps.endpoints?.keys?.usage;
+      await api.register(adminRoutes, {
+        ...ctx,
+        health: new HealthHistory(deps.store),
+        dashboard: new AdminDashboard({
+          store: deps.store,
+          tiers: config.storage.tiers,
+          ...(deps.storage === undefined ? {} : { storage: deps.storage }),
+          ...(deps.endpoints === undefined
+            ? {}
+            : { endpoints: deps.endpoints.service }),
+          ...(usage === undefined ? {} : { flushTokens: () => usage.flush() }),
+          ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
+        })
+      });
       if (deps.storage !== undefined) {
         const storageCtx: IStorageContext = {
           ...ctx,

@@ -296,7 +296,7 @@ function sshFailure(
   return failed('ssh', base, `${c.name}: ${message}`);
 }
 
-/** Profiles and the slurm serving provider must name partitions the cluster has. */
+/** Profiles, compliantPartitions and the slurm serving provider must name partitions the cluster has. */
 async function checkPartitions(
   config: BridgeConfig,
   c: ClusterConfig,
@@ -322,6 +322,9 @@ async function checkPartitions(
     if (p.cluster === c.name) {
       wanted.push([`profiles[${j}].partition`, p.partition]);
     }
+  });
+  c.compliantPartitions.forEach((name, j) => {
+    wanted.push([`clusters[${i}].compliantPartitions[${j}]`, name]);
   });
   const serving = config.serving.providers.slurm;
   if (serving?.cluster === c.name) {

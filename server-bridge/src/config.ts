@@ -489,6 +489,9 @@ const modelSchema = z
     }
   });
 
+/** A serving provider approved for `sensitive` data (see the data-class policies). */
+const compliantFlag = z.boolean().default(false);
+
 /** Placeholders of the openstack provider's user-data template. */
 export const USER_DATA_PLACEHOLDERS = ['command', 'host', 'port'] as const;
 
@@ -599,7 +602,8 @@ function openstackSchema(secret: ReturnType<typeof secretSchema>) {
     /** On stop and scale to zero: delete the server, or shelve it (faster wake). */
     onStop: z.enum(['delete', 'shelve']).default('delete'),
     /** A server still building after this long counts as failed. */
-    bootMinutes: z.number().positive().max(1440).default(10)
+    bootMinutes: z.number().positive().max(1440).default(10),
+    compliant: compliantFlag
   });
 }
 
@@ -635,7 +639,8 @@ const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
         /** Child processes on the bridge host (development, small course models). */
         local: z
           .strictObject({
-            maxReplicas: z.number().int().positive().max(256).default(4)
+            maxReplicas: z.number().int().positive().max(256).default(4),
+            compliant: compliantFlag
           })
           .optional(),
         /** Each replica is a long batch job run as the endpoint's owner. */
@@ -656,7 +661,8 @@ const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
                 p => p.split('/').every(s => s !== '..' && s !== '.'),
                 'no "." or ".." segments'
               )
-              .default('.hpc-bridge/endpoints')
+              .default('.hpc-bridge/endpoints'),
+            compliant: compliantFlag
           })
           .optional(),
         /** Each replica is a server on an OpenStack cloud (one cloud per bridge). */
@@ -751,7 +757,15 @@ export function configSchema(ctx: ILoadContext) {
               })
               .prefault({}),
             /** Seconds between two queue polls (one squeue per cluster per tick). */
-            pollSeconds: z.number().positive().max(3600).default(10)
+            pollSeconds: z.number().positive().max(3600).default(10),
+            /** Partitions approved for `sensitive` data (see the data-class policies). */
+            compliantPartitions: z
+              .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'))
+              .default([])
+              .refine(
+                ps => new Set(ps).size === ps.length,
+                'duplicate partition'
+              )
           })
         )
         .default([])
@@ -891,6 +905,18 @@ export function configSchema(ctx: ILoadContext) {
           code: 'custom',
           path: ['serving', 'providers', 'slurm', 'cluster'],
           message: `no cluster named "${slurm.cluster}"`
+        });
+      }
+      const slurmCluster = c.clusters.find(k => k.name === slurm?.cluster);
+      if (
+        slurm?.compliant === true &&
+        slurmCluster !== undefined &&
+        !slurmCluster.compliantPartitions.includes(slurm.partition)
+      ) {
+        tx.addIssue({
+          code: 'custom',
+          path: ['serving', 'providers', 'slurm', 'compliant'],
+          message: `the slurm provider runs on partition "${slurm.partition}", which cluster "${slurmCluster.name}" does not list in compliantPartitions`
         });
       }
       c.models.forEach((m, i) => {

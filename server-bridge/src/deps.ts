@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
+import { HealthHistory, HealthSampler } from './admin/health-history';
+import { hubGroups } from './admin/hub-groups';
 import { HubApi } from './adapters/hub';
 import { Keystone } from './adapters/openstack/keystone';
 import { Nova } from './adapters/openstack/nova';
@@ -12,6 +14,7 @@ import { SshPool, type ISshTarget } from './adapters/ssh/client';
 import { SshQueue, sshUserCluster } from './adapters/ssh/jobs';
 import { SshSlurm } from './adapters/ssh/slurm';
 import { hubFetchUser } from './auth/hub-auth';
+import { checkBackends } from './routes/health';
 import type { BridgeConfig, ClusterConfig } from './config';
 import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
@@ -137,12 +140,19 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
         )
       )
   );
+  const hub = new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal());
+  const healthSampler = new HealthSampler({
+    history: new HealthHistory(store),
+    check: () => checkBackends({ hub, clusters, s3, backendTimeoutMs: 15_000 }),
+    onError: e => logger.warn({ err: e }, 'backend health sample failed')
+  });
   return {
     config,
     logger,
     store,
     fetchUser: hubFetchUser(config.hub.apiUrl),
-    hub: new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal()),
+    hub,
+    hubGroups: hubGroups(config.hub.apiUrl, config.hub.apiToken.reveal()),
     clusters,
     s3,
     jobs: { service, access, events },
@@ -153,6 +163,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
       gateway: endpoints.gateway
     },
     startBackground: () => {
+      healthSampler.start();
       for (const p of pollers.values()) {
         p.start();
       }
@@ -161,6 +172,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
       });
     },
     close: async () => {
+      await healthSampler.stop();
       for (const p of pollers.values()) {
         p.stop();
       }

@@ -24,6 +24,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   upstream_unavailable: 503,
   cluster_auth_failed: 412,
   quota_exceeded: 413,
+  policy_refused: 403,
   internal: 500
 };
 

@@ -4,6 +4,7 @@
  * Shared by the bridge and the panels; no Node-only imports.
  */
 import { z } from 'zod';
+import { TierUsesSchema } from './jobs';
 
 /** Endpoint and key names: letters, digits, ".", "_", "-". */
 export const EndpointNameSchema = z
@@ -139,7 +140,13 @@ export const EndpointCreateSchema = z
      * Where a replica starts when `provider` cannot place it: no capacity or quota on a
      * cloud, or still queued after `serving.fallbackAfterMinutes`. The URL stays the same.
      */
-    fallback: ServingProviderNameSchema.optional()
+    fallback: ServingProviderNameSchema.optional(),
+    /**
+     * Storage tiers the replicas use (`tier` or `tier:group`), given to them as
+     * `HPCB_TIER_<NAME>` (+ `HPCB_S3_ENDPOINT`); sensitive tiers only on compliant
+     * providers (and fallback).
+     */
+    tiers: TierUsesSchema.optional()
   })
   .meta({ id: 'EndpointCreate' });
 export type EndpointCreate = z.input<typeof EndpointCreateSchema>;
@@ -195,6 +202,8 @@ export const EndpointSchema = z
     fallback: ServingProviderNameSchema.nullable().optional(),
     /** Why the last replica started on the fallback, in a sentence; null on the primary. */
     fallbackReason: z.string().nullable().optional(),
+    /** The storage tiers its replicas use (`tier` or `tier:group`). */
+    tiers: z.array(z.string()).optional(),
     /** The OpenAI base URL (same for every endpoint; the API key selects it). */
     url: z.string(),
     replicas: z.array(ReplicaSchema),

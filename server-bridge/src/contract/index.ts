@@ -23,6 +23,8 @@ export const ErrorCodeSchema = z.enum([
   'cluster_auth_failed',
   /** A write would exceed the tier's quota; nothing was written. */
   'quota_exceeded',
+  /** A data-class policy forbids it; the message names the rule (`details.rule`). */
+  'policy_refused',
   'internal'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -181,6 +183,9 @@ export const Routes = {
   publicLink: (id: string) =>
     `${API_PREFIX}/public/links/${encodeURIComponent(id)}`,
   audit: `${API_PREFIX}/audit`,
+  adminOverview: `${API_PREFIX}/admin/overview`,
+  adminUsage: `${API_PREFIX}/admin/usage`,
+  adminHealth: `${API_PREFIX}/admin/health`,
   endpoints: `${API_PREFIX}/endpoints`,
   endpoint: (id: string) => `${API_PREFIX}/endpoints/${encodeURIComponent(id)}`,
   endpointAction: (id: string, action: 'start' | 'stop') =>
@@ -194,6 +199,7 @@ export const Routes = {
   modelCatalog: `${API_PREFIX}/models`
 } as const;
 
+export * from './admin';
 export * from './endpoints';
 export * from './jobs';
 export * from './storage';

@@ -116,6 +116,20 @@ export const NotebookContentSchema = z.looseObject({
 });
 export type NotebookContent = z.infer<typeof NotebookContentSchema>;
 
+/**
+ * A storage tier a job or an endpoint uses: `tier`, or `tier:group` to pick the group
+ * folder of a tier with one folder per group.
+ */
+export const TierUseSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,31}(:[A-Za-z0-9_@+-][A-Za-z0-9._@+-]{0,63})?$/,
+    'a tier name, or tier:group'
+  );
+
+/** The tiers of one job or endpoint. */
+export const TierUsesSchema = z.array(TierUseSchema).min(1).max(16);
+
 export const JobSubmitSchema = z
   .object({
     name: JobNameSchema,
@@ -130,6 +144,12 @@ export const JobSubmitSchema = z
     resources: ResourcesSchema.partial().optional(),
     parameters: ParametersSchema.optional(),
     sweep: SweepSchema.optional(),
+    /**
+     * Storage tiers the job uses. Each must be readable by the user; the job gets its
+     * location as `HPCB_TIER_<NAME>` (and `HPCB_S3_ENDPOINT` for s3 tiers), and data-class
+     * policies apply (sensitive tiers only on compliant partitions).
+     */
+    tiers: TierUsesSchema.optional(),
     /** Called with the job (POST, JSON) when it ends. http(s) only. */
     webhookUrl: z
       .url({ protocol: /^https?$/ })
@@ -223,7 +243,9 @@ export const JobSchema = z
     submittedAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     /** The job this one was resubmitted from. */
-    resubmittedFrom: z.string().nullable()
+    resubmittedFrom: z.string().nullable(),
+    /** The storage tiers it uses (`tier` or `tier:group`). */
+    tiers: z.array(z.string()).optional()
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof JobSchema>;

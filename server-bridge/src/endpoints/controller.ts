@@ -403,11 +403,18 @@ export class EndpointController implements IEndpointRouter {
       | 'activeSince'
       | 'fallback'
       | 'fallbackReason'
-    > & { fallback?: ServingProviderName | null }
+      | 'tiers'
+      | 'tierEnv'
+    > &
+      Partial<Pick<IEndpointRecord, 'tiers' | 'tierEnv'>> & {
+        fallback?: ServingProviderName | null;
+      }
   ): IEndpointRecord {
     const now = iso(this.clock.now());
     const rec: IEndpointRecord = {
       ...ep,
+      tiers: ep.tiers ?? [],
+      tierEnv: ep.tierEnv ?? {},
       fallback: ep.fallback ?? null,
       fallbackReason: null,
       desired: 'running',
@@ -1001,7 +1008,8 @@ export class EndpointController implements IEndpointRouter {
         modelPath: model.path,
         argv,
         upstreamKey: ep.upstreamKey,
-        resources: ep.resources
+        resources: ep.resources,
+        env: ep.tierEnv
       });
       this.putReplica({ ...rec, handle, reason: null });
       this.deps.logger.info(

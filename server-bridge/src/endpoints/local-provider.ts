@@ -179,7 +179,11 @@ export class LocalProvider implements IServingProvider {
         detached: true,
         shell: false,
         stdio: ['ignore', out, out],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          LANG: 'C.UTF-8',
+          ...spec.env
+        }
       });
     } finally {
       closeSync(out);

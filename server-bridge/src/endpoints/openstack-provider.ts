@@ -28,7 +28,7 @@ import type {
   IStopOptions,
   ReplicaStatus
 } from './ports';
-import { withAddress } from './recipe';
+import { withAddress, withEnvironment } from './recipe';
 
 /** Every server the bridge creates carries this tag (reconciliation lists by it). */
 export const BRIDGE_TAG = 'hpc-bridge';
@@ -147,7 +147,7 @@ export class OpenStackProvider implements IServingProvider {
     const flavor = this.flavorFor(spec.resources.gpus);
     const userData = renderUserData(
       this.config.userData,
-      spec.argv,
+      withEnvironment(spec.argv, spec.env ?? {}),
       this.config.port
     );
     // Identifies what the server runs, without revealing it (the user-data holds a key).

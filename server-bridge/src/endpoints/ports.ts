@@ -46,6 +46,8 @@ export interface IReplicaSpec {
   /** The key the replica expects (`{upstream_key}`); the gateway sends it. */
   upstreamKey: string;
   resources: IReplicaResources;
+  /** Extra environment of the replica: where its storage tiers are (no credentials). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -67,6 +67,27 @@ export function renderArgv(
   return recipe.command.map(t => substitute(t, known));
 }
 
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+
+/**
+ * The argv run under `/usr/bin/env NAME=VALUE …` (for a cloud's user-data, which has
+ * only the command line). Values must not hold NUL or line breaks.
+ */
+export function withEnvironment(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>
+): string[] {
+  const entries = Object.entries(env);
+  if (entries.length === 0) {
+    return [...argv];
+  }
+  for (const [name, value] of entries) {
+    check(ENV_NAME.test(name), 'variable name', name);
+    check(SAFE_VALUE.test(value), 'variable value', value);
+  }
+  return ['/usr/bin/env', ...entries.map(([n, v]) => `${n}=${v}`), ...argv];
+}
+
 /** Substitutes `{host}` and `{port}` (local provider: it picked both). */
 export function withAddress(
   argv: readonly string[],

@@ -5,7 +5,11 @@
  * (`shellCommandWithAddress` → `shellQuote`); `{host}`/`{port}` become shell variables.
  */
 import { shellQuote } from '../adapters/ssh/quote';
-import { checkScriptValue, sbatchHeader } from '../adapters/ssh/sbatch-header';
+import {
+  checkScriptValue,
+  exportLines,
+  sbatchHeader
+} from '../adapters/ssh/sbatch-header';
 import type { IReplicaResources } from './ports';
 import { shellCommandWithAddress } from './recipe';
 
@@ -21,6 +25,8 @@ export interface IReplicaScriptOptions {
   python: string;
   /** `#SBATCH --comment` (letters, digits, "_", "-", "."); optional. */
   comment?: string;
+  /** Exported before the recipe starts (where the endpoint's storage tiers are). */
+  env?: Readonly<Record<string, string>>;
 }
 
 const PICK_PORT =
@@ -45,6 +51,7 @@ export function renderReplicaScript(options: IReplicaScriptOptions): string {
     }),
     '',
     'set -euo pipefail',
+    ...exportLines('replica script', options.env ?? {}),
     `HPCB_PORT=$(${shellQuote(python)} -c ${shellQuote(PICK_PORT)})`,
     "HPCB_HOST=$(hostname -I 2>/dev/null | awk '{print $1}' || true)",
     'if [ -z "${HPCB_HOST}" ]; then HPCB_HOST=$(hostname -i | awk \'{print $1}\'); fi',

@@ -6,9 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import type { IAuthUser } from '../auth/decide';
 import type { BridgeConfig } from '../config';
-import type { Endpoint, EndpointCreate, Replica } from '../contract';
+import type {
+  Endpoint,
+  EndpointCreate,
+  Replica,
+  ServingProviderName
+} from '../contract';
 import { EndpointCreateSchema } from '../contract';
 import { HttpError } from '../errors';
+import {
+  auditSensitiveUses,
+  checkEndpointPolicy,
+  checkReachable,
+  resolveTierUsesAudited,
+  tierEnvironment,
+  type ITierUse
+} from '../policy/data-classes';
 import type { Store } from '../store';
 import {
   checkProvider,
@@ -104,6 +117,7 @@ export class EndpointService {
       restarts: ep.restarts,
       fallback: ep.fallback,
       fallbackReason: ep.fallbackReason,
+      ...(ep.tiers.length === 0 ? {} : { tiers: ep.tiers }),
       url: gatewayUrl(this.deps.config),
       replicas: this.deps.table.replicas(ep.id, 10).map(toReplica),
       createdAt: ep.createdAt,
@@ -164,6 +178,7 @@ export class EndpointService {
         `You already have an endpoint named ${req.name}`
       );
     }
+    const uses = this.tierUses(user, req);
     const rec = this.deps.controller.create({
       id: newEndpointId(),
       name: req.name,
@@ -174,7 +189,9 @@ export class EndpointService {
       resources,
       idleMinutes,
       visibility: req.visibility,
-      group
+      group,
+      tiers: uses.map(u => u.ref),
+      tierEnv: tierEnvironment(uses)
     });
     this.deps.store.audit({
       user: user.name,
@@ -187,7 +204,77 @@ export class EndpointService {
         visibility: rec.visibility
       }
     });
+    this.auditUses(user, uses, 'ok', {
+      endpoint: rec.id,
+      name: rec.name,
+      provider: rec.provider,
+      fallback: rec.fallback
+    });
     return this.toEndpoint(rec);
+  }
+
+  /**
+   * The tiers the replicas use, resolved for the owner (404 for a tier they cannot
+   * read); an sftp tier only on the slurm provider of its cluster; a sensitive tier
+   * only on compliant providers (refusals audited).
+   */
+  private tierUses(
+    user: IAuthUser,
+    req: {
+      name: string;
+      provider: ServingProviderName;
+      fallback?: ServingProviderName;
+      tiers?: string[];
+    }
+  ): ITierUse[] {
+    const { config } = this.deps;
+    const uses = resolveTierUsesAudited(
+      config,
+      this.deps.store,
+      user,
+      req.tiers ?? [],
+      'endpoint.uses-tier',
+      { name: req.name, provider: req.provider }
+    );
+    const fallback = req.fallback ?? null;
+    for (const provider of fallback === null
+      ? [req.provider]
+      : [req.provider, fallback]) {
+      checkReachable(
+        uses,
+        provider === 'slurm'
+          ? (config.serving.providers.slurm?.cluster ?? null)
+          : null,
+        `a replica on provider ${provider}`
+      );
+    }
+    try {
+      checkEndpointPolicy(uses, config.serving, req.provider, fallback);
+    } catch (e) {
+      this.auditUses(user, uses, 'refused', {
+        name: req.name,
+        provider: req.provider,
+        fallback,
+        reason: (e as Error).message
+      });
+      throw e;
+    }
+    return uses;
+  }
+
+  private auditUses(
+    user: IAuthUser,
+    uses: readonly ITierUse[],
+    outcome: 'ok' | 'refused',
+    details: Record<string, unknown>
+  ): void {
+    auditSensitiveUses(this.deps.store, {
+      user: user.name,
+      action: 'endpoint.uses-tier',
+      uses,
+      outcome,
+      details
+    });
   }
 
   /** The endpoint if `user` may see it; 404 otherwise, so ids of others do not leak. */

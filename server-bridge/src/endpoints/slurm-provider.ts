@@ -143,6 +143,7 @@ export class SlurmProvider implements IServingProvider {
           partition: this.options.partition,
           resources: spec.resources,
           argv: spec.argv,
+          env: spec.env ?? {},
           python: this.cluster.jobs.python
         });
         await s.files.writeAll(

@@ -39,7 +39,11 @@ export const EndpointRecordSchema = z.object({
   updatedAt: z.string(),
   lastRequestAt: z.string().nullable(),
   /** Since when the endpoint counts as active (start or wake), for the idle timer. */
-  activeSince: z.string()
+  activeSince: z.string(),
+  /** The storage tiers its replicas use (`tier` or `tier:group`), resolved at create. */
+  tiers: z.array(z.string()).default([]),
+  /** Their locations, given to every replica (`HPCB_TIER_<NAME>`, `HPCB_S3_ENDPOINT`). */
+  tierEnv: z.record(z.string(), z.string()).default({})
 });
 export type IEndpointRecord = z.infer<typeof EndpointRecordSchema>;
 

@@ -5,6 +5,7 @@
 import { shellQuote } from '../adapters/ssh/quote';
 import {
   checkScriptValue,
+  exportLines,
   isCount,
   sbatchHeader
 } from '../adapters/ssh/sbatch-header';
@@ -21,6 +22,8 @@ export interface IBatchScriptOptions {
   arraySize: number | null;
   /** Absolute path of the cluster's Python that has nbclient. */
   python: string;
+  /** Exported before the runner starts (e.g. `HPCB_TIER_SCRATCH`); names `[A-Z_][A-Z0-9_]*`. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Renders `job.sbatch`; throws on any value outside its safe form. */
@@ -43,6 +46,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     }),
     '',
     'set -euo pipefail',
+    ...exportLines('batch script', options.env ?? {}),
     'I=${SLURM_ARRAY_TASK_ID:-0}',
     `exec ${shellQuote(python)} runner.py "inputs/$I.ipynb" "outputs/$I.ipynb" "progress/$I.json"`,
     ''

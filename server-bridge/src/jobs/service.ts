@@ -22,6 +22,15 @@ import {
 import type { IClusterAccess } from '../credentials/access';
 import { HttpError } from '../errors';
 import type { IUserClusterPort } from '../ports/slurm';
+import {
+  auditSensitiveUses,
+  checkJobPolicy,
+  checkReachable,
+  resolveTierUses,
+  resolveTierUsesAudited,
+  tierEnvironment,
+  type ITierUse
+} from '../policy/data-classes';
 import type { Store } from '../store';
 import { renderBatchScript } from './batch-script';
 import type { JobEvents } from './events';
@@ -149,10 +158,43 @@ export class JobService {
     return c;
   }
 
-  /** Validates a request into what the cluster gets; throws 400 on any problem. */
-  private plan(req: JobSubmit) {
+  /**
+   * Validates a request into what the cluster gets; throws 400 on any problem, 404 for a
+   * tier the user cannot read and 403 `policy_refused` (audited on submit) when a
+   * data-class rule forbids the tiers on the profile's partition.
+   */
+  private plan(user: IAuthUser, req: JobSubmit, auditRefusal: boolean) {
     const profile = this.profile(req.profile);
     const resources = resolveResources(profile, req.resources);
+    const cluster = this.clusterConfig(profile.cluster);
+    const uses = auditRefusal
+      ? resolveTierUsesAudited(
+          this.deps.config,
+          this.deps.store,
+          user,
+          req.tiers ?? [],
+          'job.uses-tier',
+          {
+            name: req.name,
+            profile: profile.name,
+            partition: profile.partition
+          }
+        )
+      : resolveTierUses(this.deps.config, user, req.tiers ?? []);
+    checkReachable(uses, cluster.name, `a job on cluster ${cluster.name}`);
+    try {
+      checkJobPolicy(uses, cluster, profile.partition);
+    } catch (e) {
+      if (auditRefusal) {
+        this.auditUses(user, uses, 'refused', {
+          name: req.name,
+          profile: profile.name,
+          partition: profile.partition,
+          reason: (e as Error).message
+        });
+      }
+      throw e;
+    }
     if (req.webhookUrl !== undefined) {
       checkWebhookUrl(req.webhookUrl, this.deps.config);
     }
@@ -163,19 +205,35 @@ export class JobService {
         parameters
       })
     );
-    const cluster = this.clusterConfig(profile.cluster);
     return {
       profile,
       resources,
       points,
       notebooks,
       cluster,
+      uses,
+      env: tierEnvironment(uses),
       isArray: req.sweep !== undefined
     };
   }
 
+  private auditUses(
+    user: IAuthUser,
+    uses: readonly ITierUse[],
+    outcome: 'ok' | 'refused',
+    details: Record<string, unknown>
+  ): void {
+    auditSensitiveUses(this.deps.store, {
+      user: user.name,
+      action: 'job.uses-tier',
+      uses,
+      outcome,
+      details
+    });
+  }
+
   async estimate(user: IAuthUser, req: JobSubmit): Promise<JobEstimate> {
-    const p = this.plan(req);
+    const p = this.plan(user, req, false);
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const home = await s.files.home();
       const script = renderBatchScript({
@@ -184,7 +242,8 @@ export class JobService {
         partition: p.profile.partition,
         resources: p.resources,
         arraySize: p.isArray ? p.points.length : null,
-        python: p.cluster.jobs.python
+        python: p.cluster.jobs.python,
+        env: p.env
       });
       try {
         return await s.slurm.testOnly(script, home);
@@ -199,7 +258,7 @@ export class JobService {
     req: JobSubmit,
     resubmittedFrom: string | null = null
   ): Promise<Job> {
-    const p = this.plan(req);
+    const p = this.plan(user, req, true);
     const id = newJobId();
     const { job, workdir, clusterUser } = await this.deps.access.run(
       p.cluster.name,
@@ -213,7 +272,8 @@ export class JobService {
           partition: p.profile.partition,
           resources: p.resources,
           arraySize: p.isArray ? p.points.length : null,
-          python: p.cluster.jobs.python
+          python: p.cluster.jobs.python,
+          env: p.env
         });
         await writeWorkdir(s, workdir, p.notebooks, script);
         let slurmId: string;
@@ -253,7 +313,8 @@ export class JobService {
           expectedStart: null,
           submittedAt: now,
           updatedAt: now,
-          resubmittedFrom
+          resubmittedFrom,
+          ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) })
         };
         return {
           job,
@@ -281,6 +342,13 @@ export class JobService {
         elements: job.elements.length,
         ...(resubmittedFrom === null ? {} : { resubmittedFrom })
       }
+    });
+    this.auditUses(user, p.uses, 'ok', {
+      job: id,
+      name: job.name,
+      slurmId: job.slurmId,
+      profile: job.profile,
+      partition: job.partition
     });
     this.deps.logger.info(
       { job: id, owner: user.name, slurmId: job.slurmId },

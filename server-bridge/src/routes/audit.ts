@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AuditListSchema, AuditQuerySchema, Routes } from '../contract';
-import { queryAudit } from '../storage/audit';
+import { auditCsv, auditJsonl, searchAudit } from '../admin/audit-search';
+import { policy } from '../auth/policy';
+import { AuditListSchema, AuditSearchQuerySchema, Routes } from '../contract';
 import type { Store } from '../store';
 import { authErrorResponses, SECURITY, type IRouteContext } from './context';
-import { policy } from '../auth/policy';
 
-/** Admins only: the append-only audit log, as JSON or JSON Lines (one record a line). */
+/** Admins only: the append-only audit log, searched; as JSON, JSON Lines or CSV. */
 export const auditRoutes: FastifyPluginAsyncZod<
   IRouteContext & { store: Store }
 > = async (app, ctx) => {
@@ -17,31 +17,30 @@ export const auditRoutes: FastifyPluginAsyncZod<
       schema: {
         summary: 'The audit log, newest first (admins)',
         description:
-          'Filters: user (exact), action (prefix, e.g. `storage.`), q (substring of the target). `format=jsonl` answers application/x-ndjson, one record per line.',
+          'Filters (all must match): user (exact), action (prefix, e.g. `storage.`), tier and path (storage records of the tier whose path holds the substring), q (substring of the target), outcome (ok, refused, failed), since/until (ISO times, inclusive). `format=jsonl` answers application/x-ndjson (one record a line), `format=csv` text/csv with a header row (RFC 4180 quoting).',
         tags: ['audit'],
         security: SECURITY,
-        querystring: AuditQuerySchema,
-        produces: ['application/json', 'application/x-ndjson'],
+        querystring: AuditSearchQuerySchema,
+        produces: ['application/json', 'application/x-ndjson', 'text/csv'],
         response: {
           200: AuditListSchema.or(
-            z.string().describe('format=jsonl: one JSON record per line')
+            z.string().describe('format=jsonl or csv: the records as text')
           ),
           ...authErrorResponses
         }
       }
     },
     async (request, reply) => {
-      const { format, limit, ...filter } = request.query;
-      const records = queryAudit(ctx.store, {
-        limit,
-        ...(filter.user === undefined ? {} : { user: filter.user }),
-        ...(filter.action === undefined ? {} : { action: filter.action }),
-        ...(filter.q === undefined ? {} : { q: filter.q })
-      });
+      const { format, ...filter } = request.query;
+      const records = searchAudit(ctx.store, filter);
       if (format === 'jsonl') {
+        return reply.type('application/x-ndjson').send(auditJsonl(records));
+      }
+      if (format === 'csv') {
         return reply
-          .type('application/x-ndjson')
-          .send(records.map(r => `${JSON.stringify(r)}\n`).join(''));
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="audit.csv"')
+          .send(auditCsv(records));
       }
       return { records };
     }

@@ -47,6 +47,42 @@ async function timed(
   }
 }
 
+/** Checks the hub, each cluster and each S3 endpoint (for `GET /health` and the history). */
+export async function checkBackends(
+  ctx: Pick<IRouteContext, 'hub' | 'clusters' | 's3' | 'backendTimeoutMs'>
+): Promise<ComponentHealth[]> {
+  const t = ctx.backendTimeoutMs;
+  return Promise.all([
+    timed({ name: 'hub', kind: 'hub' }, t, async signal => ({
+      status: 'ok',
+      detail: await ctx.hub.check(signal)
+    })),
+    ...ctx.clusters.map(c =>
+      timed({ name: `cluster:${c.name}`, kind: 'cluster' }, t, async () => {
+        const ping = await c.slurm.ping();
+        const checks: Record<string, ComponentStatus> = {
+          ssh: ping.ssh.ok ? 'ok' : 'down',
+          slurmctld: ping.slurmctld.ok ? 'ok' : 'down'
+        };
+        const detail = [ping.ssh.detail, ping.slurmctld.detail]
+          .filter(d => d !== undefined)
+          .join('; ');
+        return {
+          status: worstOf(Object.values(checks)),
+          checks,
+          ...(detail === '' ? {} : { detail })
+        };
+      })
+    ),
+    ...ctx.s3.map(s =>
+      timed({ name: `s3:${s.name}`, kind: 's3' }, t, async signal => {
+        await s.port.check(signal);
+        return { status: 'ok' };
+      })
+    )
+  ]);
+}
+
 export const healthRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
   app,
   ctx
@@ -64,36 +100,7 @@ export const healthRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
       }
     },
     async () => {
-      const t = ctx.backendTimeoutMs;
-      const components = await Promise.all([
-        timed({ name: 'hub', kind: 'hub' }, t, async signal => ({
-          status: 'ok',
-          detail: await ctx.hub.check(signal)
-        })),
-        ...ctx.clusters.map(c =>
-          timed({ name: `cluster:${c.name}`, kind: 'cluster' }, t, async () => {
-            const ping = await c.slurm.ping();
-            const checks: Record<string, ComponentStatus> = {
-              ssh: ping.ssh.ok ? 'ok' : 'down',
-              slurmctld: ping.slurmctld.ok ? 'ok' : 'down'
-            };
-            const detail = [ping.ssh.detail, ping.slurmctld.detail]
-              .filter(d => d !== undefined)
-              .join('; ');
-            return {
-              status: worstOf(Object.values(checks)),
-              checks,
-              ...(detail === '' ? {} : { detail })
-            };
-          })
-        ),
-        ...ctx.s3.map(s =>
-          timed({ name: `s3:${s.name}`, kind: 's3' }, t, async signal => {
-            await s.port.check(signal);
-            return { status: 'ok' };
-          })
-        )
-      ]);
+      const components = await checkBackends(ctx);
       return {
         status: worstOf(components.map(c => c.status)),
         version: ctx.version,

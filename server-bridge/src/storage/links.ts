@@ -6,6 +6,7 @@
  */
 import { Routes, type ShareLink, type ShareLinkCreate } from '../contract';
 import { HttpError } from '../errors';
+import { DATA_CLASS_RULES, policyRefusal } from '../policy/data-classes';
 import type { StorageCore } from './core';
 import type { IContent, StorageFiles } from './files';
 import { randomId, type IShareLinkRecord, type LinkTable } from './records';
@@ -33,9 +34,10 @@ export class StorageLinks {
       request.path,
       async tier => {
         if (tier.class !== 'public') {
-          throw new HttpError(
-            'forbidden',
-            `Share links are only possible on public tiers; ${tier.name} is a ${tier.class} tier`
+          throw policyRefusal(
+            DATA_CLASS_RULES.publicLinks,
+            `tier ${tier.name} has class ${tier.class}, not public`,
+            { tier: tier.name, class: tier.class }
           );
         }
         const located = this.core.locate(user, tier, request.path, 'read', {

@@ -52,9 +52,14 @@ export class TierPorts {
     return rootOf(path, clusterUserOf(c.userMapping, hubUser), scope);
   }
 
+  /** The cache key of the scope's usage (tier + root). */
+  usageKeyOf(tier: TierConfig, hubUser: string, scope: IScope): string {
+    return `${tier.name}\0${this.rootOf(tier, hubUser, scope)}`;
+  }
+
   open(tier: TierConfig, hubUser: string, scope: IScope): IOpenedScope {
     const root = this.rootOf(tier, hubUser, scope);
-    const usageKey = `${tier.name}\0${root}`;
+    const usageKey = this.usageKeyOf(tier, hubUser, scope);
     if ('s3' in tier.location) {
       const store = this.deps.s3.get(tier.location.s3.store);
       if (store === undefined) {

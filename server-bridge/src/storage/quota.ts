@@ -64,6 +64,14 @@ export class UsageCache {
     return p;
   }
 
+  /** The known figure without measuring (the admin overview never starts a walk). */
+  peek(key: string): IUsage | undefined {
+    const hit = this.entries.get(key);
+    return hit === undefined
+      ? undefined
+      : { bytes: hit.bytes, measuredAt: new Date(hit.measuredAt) };
+  }
+
   /** Adds `delta` bytes (negative for deletions) to a cached figure, if any. */
   add(key: string, delta: number): void {
     const hit = this.entries.get(key);

@@ -155,5 +155,22 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX endpoint_usage_endpoint ON endpoint_usage (endpoint_id, minute);
     `
+  },
+  {
+    version: 6,
+    name: 'backend health samples',
+    sql: `
+      CREATE TABLE health_samples (
+        -- ISO time of the check
+        ts          TEXT NOT NULL,
+        -- hub, cluster:NAME, s3:NAME
+        backend     TEXT NOT NULL,
+        -- ok, degraded or down
+        status      TEXT NOT NULL,
+        latency_ms  REAL NOT NULL,
+        detail      TEXT
+      );
+      CREATE INDEX health_samples_ts ON health_samples (ts, backend);
+    `
   }
 ];

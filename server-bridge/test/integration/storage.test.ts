@@ -638,7 +638,7 @@ describe('public links', () => {
       });
       expect(res.status).toBe(403);
       expect(ErrorBodySchema.parse(res.body).error.message).toBe(
-        `Share links are only possible on public tiers; ${tier} is a ${cls} tier`
+        `Refused by the data-class rule 'share links only on public tiers': tier ${tier} has class ${cls}, not public`
       );
     }
   });
@@ -676,7 +676,7 @@ describe('the sensitive tier', () => {
     });
     expect(link.status).toBe(403);
     expect(ErrorBodySchema.parse(link.body).error.message).toBe(
-      'Share links are only possible on public tiers; sensitive is a sensitive tier'
+      "Refused by the data-class rule 'share links only on public tiers': tier sensitive has class sensitive, not public"
     );
     const code = await json(alice, 'POST', Routes.tierCodeAccess('sensitive'), {
       path

@@ -354,7 +354,7 @@ describe('storage routes', () => {
     });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.message).toBe(
-      'Share links are only possible on public tiers; sensitive is a sensitive tier'
+      "Refused by the data-class rule 'share links only on public tiers': tier sensitive has class sensitive, not public"
     );
     expect(
       (await app.inject({ url: url(Routes.audit), headers: ALICE })).statusCode

@@ -491,7 +491,7 @@ describe('share links', () => {
       );
       expect(e.statusCode).toBe(403);
       expect(e.message).toBe(
-        `Share links are only possible on public tiers; ${tier} is a ${cls} tier`
+        `Refused by the data-class rule 'share links only on public tiers': tier ${tier} has class ${cls}, not public`
       );
     }
   );

@@ -54,6 +54,22 @@ function isAbsolutePath(p: string): boolean {
   );
 }
 
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+
+/**
+ * `export NAME=VALUE` lines for the script body (a shell reads them, unlike the header):
+ * each value quoted by `shellQuote`; throws on a name outside `[A-Z_][A-Z0-9_]*`.
+ */
+export function exportLines(
+  script: string,
+  env: Readonly<Record<string, string>>
+): string[] {
+  return Object.entries(env).map(([name, value]) => {
+    checkScriptValue(script, ENV_NAME.test(name), 'variable name', name);
+    return `export ${name}=${shellQuote(value)}`;
+  });
+}
+
 /** `#!/bin/bash` and the `#SBATCH` lines; `script` names the script in errors. */
 export function sbatchHeader(script: string, header: ISbatchHeader): string[] {
   const { jobName, workdir, partition, resources, python } = header;

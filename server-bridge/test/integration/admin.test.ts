@@ -1,0 +1,253 @@
+/**
+ * The admin dashboard on the real stack, through the hub's proxy: the admin sees alice's
+ * job and endpoint in the overview, her core-hours after a finished SLURM job, the
+ * backends' health samples, and finds her access to a sensitive file in the audit search
+ * (JSON and CSV). Alice is refused every admin route.
+ */
+import { randomBytes } from 'node:crypto';
+import { computeHours } from '../../src/admin/compute-hours';
+import {
+  AdminHealthSchema,
+  AdminOverviewSchema,
+  AdminUsageSchema,
+  AuditListSchema,
+  EndpointSchema,
+  ErrorBodySchema,
+  JobSchema,
+  Routes,
+  TERMINAL_JOB_STATES,
+  type Job
+} from '../../src/contract';
+import { parseCsv } from '../unit/admin-helpers';
+import { BRIDGE_URL, bridge, createUserToken } from './stack';
+
+jest.setTimeout(180_000);
+
+const RUN = randomBytes(4).toString('hex');
+let alice: string;
+let admin: string;
+
+beforeAll(async () => {
+  [alice, admin] = await Promise.all([
+    createUserToken('alice'),
+    createUserToken('admin')
+  ]);
+});
+
+const q = (route: string, query: Record<string, string>): string =>
+  `${route}?${new URLSearchParams(query).toString()}`;
+
+async function send(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<{ status: number; body: unknown }> {
+  return bridge(path, token, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body)
+        })
+  });
+}
+
+async function finishedJob(): Promise<Job> {
+  const res = await send(alice, 'POST', Routes.jobs, {
+    name: `admin-it-${RUN}`,
+    notebook: {
+      path: 'work/admin-it.ipynb',
+      content: {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          {
+            cell_type: 'code',
+            source: 'import time; time.sleep(2); print("done")',
+            metadata: {},
+            outputs: [],
+            execution_count: null
+          }
+        ]
+      }
+    },
+    profile: 'cpu-small'
+  });
+  if (res.status !== 201) {
+    throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  let job = JobSchema.parse(res.body);
+  const deadline = Date.now() + 120_000;
+  while (!TERMINAL_JOB_STATES.includes(job.state)) {
+    if (Date.now() > deadline) {
+      throw new Error(`job ${job.id} still ${job.state}`);
+    }
+    await new Promise(r => setTimeout(r, 500));
+    job = JobSchema.parse((await send(alice, 'GET', Routes.job(job.id))).body);
+  }
+  return job;
+}
+
+describe('admin dashboard on the stack', () => {
+  it('refuses alice on every admin route with a sentence', async () => {
+    for (const path of [
+      Routes.adminOverview,
+      Routes.adminUsage,
+      Routes.adminHealth,
+      Routes.audit
+    ]) {
+      const res = await send(alice, 'GET', path);
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(ErrorBodySchema.parse(res.body).error.message).toBe(
+        'Only hub admins may do this'
+      );
+    }
+  });
+
+  it("shows alice's job, endpoint and core-hours to the admin", async () => {
+    const job = await finishedJob();
+    expect(job.state).toBe('COMPLETED');
+    const created = await send(alice, 'POST', Routes.endpoints, {
+      name: `adm-${RUN}`,
+      model: 'tiny-random',
+      provider: 'local'
+    });
+    expect(created.status).toBe(201);
+    const endpoint = EndpointSchema.parse(created.body);
+    try {
+      const overview = AdminOverviewSchema.parse(
+        (
+          await send(
+            admin,
+            'GET',
+            q(Routes.adminOverview, { user: 'alice', limit: '500' })
+          )
+        ).body
+      );
+      expect(overview.jobs.newest).toContainEqual(
+        expect.objectContaining({
+          id: job.id,
+          owner: 'alice',
+          profile: 'cpu-small',
+          state: 'COMPLETED'
+        })
+      );
+      expect(overview.jobs.counts.COMPLETED).toBeGreaterThanOrEqual(1);
+      expect(overview.endpoints).toContainEqual(
+        expect.objectContaining({
+          id: endpoint.id,
+          owner: 'alice',
+          model: 'tiny-random',
+          provider: 'local'
+        })
+      );
+      expect(overview.tiers.length).toBeGreaterThan(0);
+
+      // A window around this job only (other jobs of alice may share it: at least this one).
+      const since = new Date(Date.parse(job.submittedAt) - 1000).toISOString();
+      const usage = AdminUsageSchema.parse(
+        (await send(admin, 'GET', q(Routes.adminUsage, { since }))).body
+      );
+      const mine = computeHours(
+        job,
+        { since: Date.parse(since), until: Date.parse(usage.until) },
+        Date.now()
+      );
+      expect(mine.coreHours).toBeGreaterThan(0);
+      const row = usage.rows.find(r => r.name === 'alice');
+      expect(row?.jobs).toBeGreaterThanOrEqual(1);
+      expect(row?.coreHours).toBeGreaterThanOrEqual(
+        Math.round(mine.coreHours * 10_000) / 10_000
+      );
+
+      const byGroup = AdminUsageSchema.parse(
+        (await send(admin, 'GET', q(Routes.adminUsage, { since, by: 'group' })))
+          .body
+      );
+      const medical = byGroup.rows.find(r => r.name === 'medical');
+      expect(medical?.members).toEqual(['alice']);
+      expect(medical?.coreHours).toBe(row?.coreHours);
+    } finally {
+      await send(alice, 'DELETE', Routes.endpoint(endpoint.id));
+    }
+  });
+
+  it("records the backends' health every minute", async () => {
+    const res = await send(
+      admin,
+      'GET',
+      q(Routes.adminHealth, { hours: '24' })
+    );
+    expect(res.status).toBe(200);
+    const health = AdminHealthSchema.parse(res.body);
+    const names = health.backends.map(b => b.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['hub', 'cluster:demo', 's3:demo'])
+    );
+    for (const b of health.backends) {
+      expect(b.samples.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("finds alice's sensitive file access by its path; the CSV export parses", async () => {
+    const path = `medical/admin-it-${RUN}, "scan".csv`;
+    const put = await fetch(
+      `${BRIDGE_URL}${q(Routes.tierContent('sensitive'), { path })}`,
+      {
+        method: 'PUT',
+        headers: {
+          Authorization: `token ${alice}`,
+          'Content-Type': 'application/octet-stream'
+        },
+        body: 'id,value\n1,2\n'
+      }
+    );
+    expect(put.status).toBeLessThan(300);
+    const read = await bridge(
+      q(Routes.tierContent('sensitive'), { path }),
+      alice
+    );
+    expect(read.status).toBe(200);
+
+    const search = { tier: 'sensitive', path: `admin-it-${RUN}` };
+    const found = AuditListSchema.parse(
+      (await send(admin, 'GET', q(Routes.audit, search))).body
+    );
+    expect(
+      found.records.map(r => [r.user, r.action, r.target, r.details.outcome])
+    ).toEqual([
+      ['alice', 'storage.read', `sensitive:${path}`, 'ok'],
+      ['alice', 'storage.write', `sensitive:${path}`, 'ok']
+    ]);
+
+    const csv = await fetch(
+      `${BRIDGE_URL}${q(Routes.audit, { ...search, format: 'csv' })}`,
+      { headers: { Authorization: `token ${admin}` } }
+    );
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const rows = parseCsv(await csv.text());
+    expect(rows[0]).toEqual([
+      'id',
+      'ts',
+      'user',
+      'action',
+      'target',
+      'outcome',
+      'details'
+    ]);
+    expect(rows.slice(1).map(r => [r[2], r[3], r[4], r[5]])).toEqual([
+      ['alice', 'storage.read', `sensitive:${path}`, 'ok'],
+      ['alice', 'storage.write', `sensitive:${path}`, 'ok']
+    ]);
+
+    const none = AuditListSchema.parse(
+      (await send(admin, 'GET', q(Routes.audit, { ...search, user: 'bob' })))
+        .body
+    );
+    expect(none.records).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+// The Admin section must exist when the panel opens: loaded with the plugin.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { AdminModel } from '../models/AdminModel';
+import { IBridgeClient, IBridgePanel } from '../tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { AdminSectionWidget } from '../widgets/AdminSection';
+import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { AdminApi } from './api';
+
+/**
+ * The Admin section of the panel, shown to hub admins only: every user's jobs and
+ * endpoints, tier usage, usage per user or group, backend health, the audit search.
+ */
+export const adminPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-hpc-bridge:admin',
+  description:
+    'The Admin section of the HPC Bridge panel (hub admins only): all jobs, endpoints and tier usage, usage per user and course, backend health over 24 h, and the audit log with search and JSONL/CSV export.',
+  autoStart: true,
+  requires: [IBridgeClient],
+  optional: [IBridgePanel, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IBridgeClient,
+    panel: IBridgePanel | null,
+    translator: ITranslator | null
+  ): void => {
+    if (!panel) {
+      return;
+    }
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const model = new AdminModel({ api: new AdminApi(client) });
+    void app.restored.then(() => model.start());
+    panel.addSection(new AdminSectionWidget({ model, trans }), { rank: 900 });
+  }
+};
