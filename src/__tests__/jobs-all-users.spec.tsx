@@ -73,7 +73,9 @@ function render(model: JobsModel): string {
   return renderToStaticMarkup(
     <TranslatorContext.Provider value={identityTrans()}>
       <JobsSection
-        jobs={model.filtered}
+        jobs={model.shown}
+        matching={model.filtered.length}
+        onShowMore={() => model.showMore()}
         total={model.jobs.length}
         filters={model.filters}
         selected={null}

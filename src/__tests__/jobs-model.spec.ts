@@ -181,6 +181,34 @@ describe('JobsModel', () => {
     expect(model.filtered.map(j => j.id)).toEqual(['a']);
   });
 
+  it('shows a long list a page at a time, newest first, from the first page again after a filter', async () => {
+    const fake = new FakeClient();
+    const minute = (i: number) =>
+      new Date(Date.UTC(2026, 10, 20) + i * 60_000).toISOString();
+    const count = JobsModel.PAGE_SIZE * 2 + 50;
+    fake.lists = [
+      Array.from({ length: count }, (_, i) =>
+        parsedJob({
+          id: `j${i}`,
+          name: i % 2 === 0 ? 'even' : 'odd',
+          submittedAt: minute(i)
+        })
+      )
+    ];
+    const model = create(fake);
+    await waitFor(() => !model.loading);
+    expect(model.jobs).toHaveLength(count);
+    expect(model.shown).toHaveLength(JobsModel.PAGE_SIZE);
+    expect(model.shown[0]?.id).toBe(`j${count - 1}`);
+    model.showMore();
+    model.showMore();
+    expect(model.shown).toHaveLength(count);
+    model.filters = { name: 'even' };
+    expect(model.shown).toHaveLength(JobsModel.PAGE_SIZE);
+    expect(model.shown.every(j => j.name === 'even')).toBe(true);
+    expect(model.filtered).toHaveLength(count / 2);
+  });
+
   it('acts on jobs and keeps the error of a refused action', async () => {
     const fake = new FakeClient();
     fake.lists = [[parsedJob()]];

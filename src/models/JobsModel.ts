@@ -35,12 +35,27 @@ export class JobsModel extends PolledModel {
     return this._jobs.filter(job => JobsModel.matches(job, this._filters));
   }
 
+  /**
+   * The first of the filtered jobs, as many as the list shows: a long history
+   * (thousands of jobs) is shown a page at a time (`showMore`).
+   */
+  get shown(): readonly Bridge.Job[] {
+    return this.filtered.slice(0, this._shownCount);
+  }
+
+  /** Shows the next page of the filtered jobs. */
+  showMore(): void {
+    this._shownCount += JobsModel.PAGE_SIZE;
+    this.emitChanged();
+  }
+
   get filters(): JobsModel.IFilters {
     return this._filters;
   }
 
   set filters(filters: JobsModel.IFilters) {
     this._filters = { ...filters };
+    this._shownCount = JobsModel.PAGE_SIZE;
     this.emitChanged();
   }
 
@@ -199,11 +214,19 @@ export class JobsModel extends PolledModel {
     if (this.isDisposed || all !== this.showAll) {
       return;
     }
+    // One merge and one sort: the list may hold thousands of jobs.
+    const known = new Map(this._jobs.map(job => [job.id, job]));
+    const jobs: Bridge.Job[] = [];
     for (const job of list.jobs) {
-      this._upsert(job, false);
+      const previous = known.get(job.id) ?? null;
+      if (previous !== null && previous.updatedAt >= job.updatedAt) {
+        jobs.push(previous);
+        continue;
+      }
+      jobs.push(job);
+      this._announce(previous, job);
     }
-    const ids = new Set(list.jobs.map(job => job.id));
-    this._jobs = this._jobs.filter(job => ids.has(job.id));
+    this._jobs = jobs.sort(JobsModel.newestFirst);
   }
 
   /** Ask who the user is; a failure leaves `user` unknown until the next list. */
@@ -223,12 +246,12 @@ export class JobsModel extends PolledModel {
     return this._user === null || job.owner === this._user.name;
   }
 
-  private _upsert(job: Bridge.Job, emit = true): void {
+  private _upsert(job: Bridge.Job): void {
     if (this.isDisposed) {
       return;
     }
     const index = this._jobs.findIndex(known => known.id === job.id);
-    const previous = index >= 0 ? this._jobs[index] : null;
+    const previous = index >= 0 ? (this._jobs[index] ?? null) : null;
     if (previous && previous.updatedAt > job.updatedAt) {
       return;
     }
@@ -238,8 +261,13 @@ export class JobsModel extends PolledModel {
     } else {
       jobs.push(job);
     }
-    jobs.sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
-    this._jobs = jobs;
+    this._jobs = jobs.sort(JobsModel.newestFirst);
+    this._announce(previous, job);
+    this.emitChanged();
+  }
+
+  /** Signals a new version of `job`, and its end once if the model saw it unfinished. */
+  private _announce(previous: Bridge.Job | null, job: Bridge.Job): void {
     // Only the user's own jobs are announced, not those an admin watches.
     const ended =
       this._isMine(job) &&
@@ -254,9 +282,6 @@ export class JobsModel extends PolledModel {
     this._jobUpdated.emit(job);
     if (ended) {
       this._jobEnded.emit(job);
-    }
-    if (emit) {
-      this.emitChanged();
     }
   }
 
@@ -300,6 +325,7 @@ export class JobsModel extends PolledModel {
   private _forced = false;
   private _jobs: readonly Bridge.Job[] = [];
   private _filters: JobsModel.IFilters = {};
+  private _shownCount = JobsModel.PAGE_SIZE;
   private _user: Bridge.Whoami | null = null;
   private _showAll = false;
   private _selectedId: string | null = null;
@@ -315,6 +341,9 @@ export namespace JobsModel {
   /** Milliseconds between list requests while the event stream is down. */
   export const DEFAULT_POLL_INTERVAL_MS = 5000;
 
+  /** Rows the Jobs list adds at a time. */
+  export const PAGE_SIZE = 200;
+
   export interface IOptions {
     client: IBridgeClient;
     pollInterval?: number;
@@ -329,6 +358,10 @@ export namespace JobsModel {
     name?: string;
     /** Only jobs submitted on or after this day (`YYYY-MM-DD`, local time). */
     since?: string;
+  }
+
+  export function newestFirst(a: Bridge.Job, b: Bridge.Job): number {
+    return b.submittedAt.localeCompare(a.submittedAt);
   }
 
   export function isTerminal(state: Bridge.JobState): boolean {

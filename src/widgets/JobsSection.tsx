@@ -90,8 +90,11 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
 
 export namespace JobsSection {
   export interface IProps {
-    /** The jobs that pass the filters. */
+    /** The first of the jobs that pass the filters (the rest behind "Show more"). */
     jobs: readonly Bridge.Job[];
+    /** How many jobs pass the filters. */
+    matching: number;
+    onShowMore: () => void;
     /** How many jobs there are without filters. */
     total: number;
     filters: JobsModel.IFilters;
@@ -262,6 +265,20 @@ export namespace JobsSection {
             ))}
           </tbody>
         </table>
+        {props.matching > props.jobs.length && (
+          <div className="jp-hpc-JobTable-more">
+            <span>
+              {trans.__('%1 of %2 jobs', props.jobs.length, props.matching)}
+            </span>
+            <button
+              type="button"
+              className="jp-mod-styled jp-mod-reject"
+              onClick={props.onShowMore}
+            >
+              {trans.__('Show more')}
+            </button>
+          </div>
+        )}
       </div>
     );
   }
@@ -580,7 +597,9 @@ export class JobsSectionWidget extends ReactWidget {
           <UseSignal signal={model.changed}>
             {() => (
               <JobsSection
-                jobs={model.filtered}
+                jobs={model.shown}
+                matching={model.filtered.length}
+                onShowMore={() => model.showMore()}
                 total={model.jobs.length}
                 filters={model.filters}
                 selected={model.selected}

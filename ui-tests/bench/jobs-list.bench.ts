@@ -192,7 +192,12 @@ async function measure(page: Page, n: number): Promise<IMeasurement> {
         const tbody = document.querySelector(
           '#jp-hpc-bridge-panel .jp-hpc-JobTable tbody'
         );
-        if ((tbody?.childElementCount ?? 0) >= rows) {
+        // All rows, or the first page when the list pages the rest ("Show more").
+        const paged =
+          document.querySelector(
+            '#jp-hpc-bridge-panel .jp-hpc-JobTable-more'
+          ) !== null;
+        if ((tbody?.childElementCount ?? 0) >= rows || paged) {
           afterPaint();
         } else {
           requestAnimationFrame(check);
