@@ -42,6 +42,8 @@ import { gatewayPrefix, gatewayRoutes } from './routes/gateway';
 import { jobsRoutes } from './routes/jobs';
 import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
+import { coursesRoutes } from './routes/courses';
+import { CourseService } from './courses/service';
 import { storageRoutes } from './routes/storage';
 import type {
   IClusterBackend,
@@ -205,6 +207,20 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             ? {}
             : { endpoints: deps.endpoints.service }),
           ...(usage === undefined ? {} : { flushTokens: () => usage.flush() }),
+          ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
+        })
+      });
+      await api.register(coursesRoutes, {
+        ...ctx,
+        courses: new CourseService({
+          store: deps.store,
+          ...(deps.endpoints === undefined
+            ? {}
+            : { endpoints: deps.endpoints.service }),
+          ...(deps.endpoints?.keys === undefined
+            ? {}
+            : { keys: deps.endpoints.keys }),
+          ...(deps.storage === undefined ? {} : { storage: deps.storage }),
           ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
         })
       });

@@ -38,7 +38,15 @@ export type RouteAccess =
   /** Any logged-in hub user; the service answers 404/403 unless they own the resource. */
   | { who: 'owner'; resource: ResourceKind; admins: AdminReach }
   /** Hub admins (and members of `roles.adminGroup`) only. */
-  | { who: 'admin' };
+  | { who: 'admin' }
+  /**
+   * The course of the route's `:course` (a hub group): its instructors, its students
+   * (group members), or both (`member`). Others get 404; admins as `admins` says.
+   */
+  | { who: 'course'; role: CourseAccessRole; admins: AdminReach };
+
+/** Who of a course a route serves. */
+export type CourseAccessRole = 'instructor' | 'student' | 'member';
 
 /** A route as registered, with its declared access (for tests and docs). */
 export interface IDeclaredRoute {
@@ -71,8 +79,51 @@ export const policy = {
   ): { access: RouteAccess } => ({
     access: { who: 'owner', resource, admins }
   }),
-  admin: (): { access: RouteAccess } => ({ access: { who: 'admin' } })
+  admin: (): { access: RouteAccess } => ({ access: { who: 'admin' } }),
+  course: (
+    role: CourseAccessRole,
+    admins: AdminReach = 'none'
+  ): { access: RouteAccess } => ({
+    access: { who: 'course', role, admins }
+  })
 };
+
+/** The hook of a course route: the caller's place in `:course` must fit `role`. */
+export function requireCourseRole(
+  role: CourseAccessRole,
+  admins: AdminReach
+): onRequestAsyncHookHandler {
+  return async request => {
+    const user = userOf(request);
+    const course = (request.params as { course?: unknown }).course;
+    if (typeof course !== 'string') {
+      throw new HttpError('bad_request', 'No course named in the path');
+    }
+    const teaches = user.instructorOf.includes(course);
+    const takes = user.groups.includes(course);
+    const fits =
+      role === 'member'
+        ? teaches || takes
+        : role === 'instructor'
+          ? teaches
+          : takes && !teaches;
+    const adminMay =
+      user.admin &&
+      (admins === 'act' || (admins === 'read' && request.method === 'GET'));
+    if (fits || adminMay) {
+      return;
+    }
+    if (!teaches && !takes) {
+      throw new HttpError('not_found', `No course ${course}`);
+    }
+    throw new HttpError(
+      'forbidden',
+      role === 'instructor'
+        ? `Only instructors of ${course} may do this`
+        : `Only students of ${course} may do this`
+    );
+  };
+}
 
 export const requireAdmin: onRequestAsyncHookHandler = async request => {
   if (!userOf(request).roles.includes('admin')) {
@@ -85,6 +136,22 @@ function asList<T>(hooks: T | T[] | undefined): T[] {
     return [];
   }
   return Array.isArray(hooks) ? hooks : [hooks];
+}
+
+const courseHooks = new Map<string, onRequestAsyncHookHandler>();
+
+/** One hook per role and reach, so that a HEAD twin recognises its GET's hooks. */
+function courseHook(
+  role: CourseAccessRole,
+  admins: AdminReach
+): onRequestAsyncHookHandler {
+  const key = `${role}/${admins}`;
+  let hook = courseHooks.get(key);
+  if (hook === undefined) {
+    hook = requireCourseRole(role, admins);
+    courseHooks.set(key, hook);
+  }
+  return hook;
 }
 
 /**
@@ -102,7 +169,7 @@ export function accessHooks(
     const methods = asList(route.method);
     if (access === undefined) {
       throw new Error(
-        `Route ${methods.join(',')} ${route.url} declares no access policy: add config: policy.public|user|owned|admin(…)`
+        `Route ${methods.join(',')} ${route.url} declares no access policy: add config: policy.public|user|owned|admin|course(…)`
       );
     }
     for (const method of methods) {
@@ -115,7 +182,11 @@ export function accessHooks(
       route.onRequest as onRequestHookHandler | onRequestHookHandler[]
     );
     const auth: onRequestHookHandler[] =
-      access.who === 'admin' ? [requireUser, requireAdmin] : [requireUser];
+      access.who === 'admin'
+        ? [requireUser, requireAdmin]
+        : access.who === 'course'
+          ? [requireUser, courseHook(access.role, access.admins)]
+          : [requireUser];
     // A GET's HEAD twin arrives here again with the hooks already in place.
     route.onRequest = [...auth, ...own.filter(h => !auth.includes(h))];
   };

@@ -196,10 +196,26 @@ export const Routes = {
     `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/keys/${encodeURIComponent(keyId)}`,
   endpointMetrics: (id: string) =>
     `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/metrics`,
-  modelCatalog: `${API_PREFIX}/models`
+  modelCatalog: `${API_PREFIX}/models`,
+  courses: `${API_PREFIX}/courses`,
+  course: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}`,
+  courseEndpointKey: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/endpoint-key`,
+  courseStudentKey: (course: string, student: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/endpoint-keys/${encodeURIComponent(student)}`,
+  courseUsage: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/usage`,
+  courseJobs: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/jobs`,
+  courseDatasetFiles: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/dataset/files`,
+  courseDatasetContent: (course: string) =>
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/dataset/content`
 } as const;
 
 export * from './admin';
+export * from './courses';
 export * from './endpoints';
 export * from './jobs';
 export * from './storage';

@@ -178,6 +178,15 @@ export class EndpointKeys {
     return this.get(keyId) ?? key;
   }
 
+  /** Changes a key's limits (a course's budget changed); takes effect at its next request. */
+  setLimits(keyId: string, limits: IKeyLimits): void {
+    this.store.db
+      .prepare(
+        'UPDATE endpoint_keys SET requests_per_minute = ?, token_budget = ? WHERE id = ?'
+      )
+      .run(limits.requestsPerMinute, limits.tokenBudget, keyId);
+  }
+
   /** Revokes every key of an endpoint (call when the endpoint is deleted). */
   revokeAll(endpointId: string): number {
     return this.store.db

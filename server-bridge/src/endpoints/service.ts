@@ -303,6 +303,12 @@ export class EndpointService {
     return this.deps.table.get(id)?.owner ?? null;
   }
 
+  /** An endpoint without a visibility check: for a course that shares it (src/courses). */
+  shared(id: string): Endpoint | undefined {
+    const ep = this.deps.table.get(id);
+    return ep === undefined ? undefined : this.toEndpoint(ep);
+  }
+
   get(user: IAuthUser, id: string): Endpoint {
     return this.toEndpoint(this.record(user, id));
   }

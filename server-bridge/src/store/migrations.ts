@@ -172,5 +172,29 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX health_samples_ts ON health_samples (ts, backend);
     `
+  },
+  {
+    version: 7,
+    name: 'courses',
+    sql: `
+      CREATE TABLE courses (
+        -- the hub group
+        name        TEXT PRIMARY KEY,
+        title       TEXT,
+        -- JSON: the shared endpoint and dataset (src/courses/table.ts)
+        settings    TEXT NOT NULL DEFAULT '{}',
+        updated_by  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      -- Which endpoint key a student got for a course (the key itself is in endpoint_keys).
+      CREATE TABLE course_keys (
+        key_id      TEXT PRIMARY KEY,
+        course      TEXT NOT NULL,
+        student     TEXT NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE INDEX course_keys_course ON course_keys (course, student);
+    `
   }
 ];

@@ -60,9 +60,21 @@ const PRINCIPAL_NAMES = Object.keys(PRINCIPALS) as Principal[];
 
 /**
  * What an instructor of the owner's course may do with a resource of a student, by kind;
- * a kind not listed: as any other user. Course sharing (issue 7, item 2) extends this.
+ * a kind not listed: as any other user. Course mode gives instructors no reach into a
+ * student's own resources: they see job states through `GET /courses/:course/jobs`
+ * (a course route, below), never a job's notebook, output or log (`job` is not listed).
  */
 const INSTRUCTOR_REACH: Partial<Record<ResourceKind, 'read' | 'act'>> = {};
+
+/**
+ * Course routes (`policy.course`), for alice's course ml101: who of the principals holds
+ * which place in it. Alice (the owner) and bob are students, carol teaches it.
+ */
+const COURSE_PLACE: Partial<Record<Principal, 'instructor' | 'student'>> = {
+  owner: 'student',
+  other: 'student',
+  instructor: 'instructor'
+};
 
 /** The documented answer to a token the hub refuses (docs/api.md, Errors). */
 const BAD_TOKEN_STATUS = 403;
@@ -197,6 +209,17 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'DELETE /api/v1/links/:id': {},
   'GET /api/v1/public/links/:id': { publicStatus: 200 },
   'GET /api/v1/models': {},
+  'GET /api/v1/courses': {},
+  'GET /api/v1/courses/:course': {},
+  'PUT /api/v1/courses/:course': { body: () => ({ title: 'ML 101' }) },
+  'POST /api/v1/courses/:course/endpoint-key': {},
+  'DELETE /api/v1/courses/:course/endpoint-keys/:student': {},
+  'GET /api/v1/courses/:course/usage': {},
+  'GET /api/v1/courses/:course/jobs': {},
+  'GET /api/v1/courses/:course/dataset/files': {},
+  'GET /api/v1/courses/:course/dataset/content': {
+    query: { path: 'data.csv' }
+  },
   'POST /api/v1/endpoints': {
     body: () => ({ name: 'chat2', model: 'tiny-random', provider: 'local' })
   },
@@ -280,9 +303,10 @@ async function request(
 async function ok(
   app: BridgeApp,
   s: ISend,
-  pick: (json: Record<string, unknown>) => unknown = j => j
+  pick: (json: Record<string, unknown>) => unknown = j => j,
+  who: Principal = 'owner'
 ): Promise<string> {
-  const a = await request(app, 'owner', s);
+  const a = await request(app, who, s);
   if (a.status >= 300) {
     throw new Error(`setup ${s.method} ${s.url}: ${a.status} ${a.body}`);
   }
@@ -330,6 +354,11 @@ async function world(bare = false): Promise<IWorld> {
       events
     },
     storage: storageFixture(store).service,
+    hubGroups: async () =>
+      new Map([
+        ['ml101', ['alice', 'bob']],
+        ['ml101-instructors', ['carol']]
+      ]),
     endpoints: {
       service: new EndpointService({
         config: serving.config,
@@ -400,6 +429,45 @@ async function world(bare = false): Promise<IWorld> {
     },
     j => j.id
   );
+  // Carol shares her endpoint and a dataset folder with ml101; alice takes her key.
+  const courseEndpoint = await ok(
+    app,
+    {
+      method: 'POST',
+      url: '/api/v1/endpoints',
+      body: { name: 'course', model: 'tiny-random', provider: 'local' }
+    },
+    j => j.id,
+    'instructor'
+  );
+  await ok(
+    app,
+    {
+      method: 'PUT',
+      url: '/api/v1/tiers/archive/content',
+      query: { path: 'ml101-data/data.csv' },
+      raw: 'x,y\n1,2\n'
+    },
+    j => j,
+    'instructor'
+  );
+  await ok(
+    app,
+    {
+      method: 'PUT',
+      url: '/api/v1/courses/ml101',
+      body: {
+        endpoint: { endpointId: courseEndpoint, tokenBudget: 100 },
+        dataset: { tier: 'archive', path: 'ml101-data' }
+      }
+    },
+    j => j,
+    'instructor'
+  );
+  await ok(app, {
+    method: 'POST',
+    url: '/api/v1/courses/ml101/endpoint-key'
+  });
   const transfer = await ok(
     app,
     {
@@ -442,6 +510,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     .replace(':uploadId', o.upload)
     .replace(':partNumber', '1')
     .replace(':keyId', o.key)
+    .replace(':course', 'ml101')
+    .replace(':student', 'alice')
     .replace(':model', 'tiny-random');
 }
 
@@ -523,6 +593,19 @@ function expectationFor(
     return isAdmin
       ? { status: '2xx', ...plain }
       : { status: [403], noOwnerData: true, intact: true };
+  }
+  if (access.who === 'course') {
+    const place = COURSE_PLACE[who];
+    const fits =
+      place !== undefined &&
+      (access.role === 'member' || access.role === place);
+    const adminMay =
+      isAdmin &&
+      (access.admins === 'act' ||
+        (access.admins === 'read' && route.method === 'GET'));
+    return fits || adminMay
+      ? { status: '2xx', ...plain }
+      : { status: REFUSED, noOwnerData: true, intact: true };
   }
   if (who === 'owner') {
     return { status: '2xx', ...plain };
@@ -666,6 +749,9 @@ describe('the authz matrix', () => {
 function policyText(access: RouteAccess | undefined): string {
   if (access === undefined) {
     return '-';
+  }
+  if (access.who === 'course') {
+    return `course ${access.role}, admins ${access.admins}`;
   }
   return access.who === 'owner'
     ? `${access.resource}, admins ${access.admins}`

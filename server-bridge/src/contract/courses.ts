@@ -1,0 +1,165 @@
+/**
+ * Course mode: an instructor of hub group G (a member of G + `roles.instructorGroupSuffix`)
+ * shares an endpoint (one key per student, with a token budget) and a read-only dataset
+ * folder with the members of G, and sees their usage and job states.
+ */
+import { z } from 'zod';
+import { JobStateSchema } from './jobs';
+import { FileEntrySchema, TierItemPathSchema, TierPathSchema } from './storage';
+
+/** A course is named after its hub group. */
+export const CourseNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/,
+    'a hub group name: letters, digits, . _ -'
+  );
+
+export const CourseParamsSchema = z.object({ course: CourseNameSchema });
+
+export const CourseStudentParamsSchema = z.object({
+  course: CourseNameSchema,
+  student: z.string().min(1).max(64)
+});
+
+export const CourseRoleSchema = z.enum(['instructor', 'student']);
+export type CourseRole = z.infer<typeof CourseRoleSchema>;
+
+export const CourseEndpointShareSchema = z.object({
+  /** An endpoint the instructor owns. */
+  endpointId: z.string().min(1).max(64),
+  /** Prompt + completion tokens each student may use in total. */
+  tokenBudget: z.number().int().positive(),
+  /** Requests per minute of each student's key; null: unlimited. */
+  requestsPerMinute: z.number().int().positive().nullable().default(null)
+});
+export type CourseEndpointShare = z.infer<typeof CourseEndpointShareSchema>;
+
+export const CourseDatasetShareSchema = z.object({
+  /** A tier the instructor can read. */
+  tier: z.string().min(1).max(64),
+  /** A folder of that tier (as the instructor sees it), shared read-only. */
+  path: TierItemPathSchema
+});
+export type CourseDatasetShare = z.infer<typeof CourseDatasetShareSchema>;
+
+/** `PUT /courses/{course}`: fields left out stay as they are; null removes a share. */
+export const CourseUpdateSchema = z
+  .object({
+    title: z.string().trim().min(1).max(120).optional(),
+    endpoint: CourseEndpointShareSchema.nullable().optional(),
+    dataset: CourseDatasetShareSchema.nullable().optional()
+  })
+  .meta({ id: 'CourseUpdate' });
+export type CourseUpdate = z.input<typeof CourseUpdateSchema>;
+
+export const CourseSummarySchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  role: CourseRoleSchema
+});
+
+export const CourseListSchema = z
+  .object({ courses: z.array(CourseSummarySchema) })
+  .meta({ id: 'CourseList' });
+export type CourseList = z.infer<typeof CourseListSchema>;
+
+export const CourseKeyStatusSchema = z.object({
+  prefix: z.string(),
+  createdAt: z.iso.datetime(),
+  revokedAt: z.iso.datetime().nullable()
+});
+
+export const CourseSchema = z
+  .object({
+    name: z.string(),
+    title: z.string(),
+    role: CourseRoleSchema,
+    /** Who last changed the settings; null before the first change. */
+    updatedBy: z.string().nullable(),
+    updatedAt: z.iso.datetime().nullable(),
+    endpoint: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        model: z.string(),
+        state: z.string(),
+        tokenBudget: z.number().int(),
+        requestsPerMinute: z.number().int().nullable()
+      })
+      .nullable(),
+    dataset: z
+      .object({ tier: z.string(), path: z.string(), owner: z.string() })
+      .nullable(),
+    /** Students: their own key (never the secret), null before "Get my key". */
+    myKey: CourseKeyStatusSchema.nullable()
+  })
+  .meta({ id: 'Course' });
+export type Course = z.infer<typeof CourseSchema>;
+
+export const CourseKeyCreatedSchema = z
+  .object({
+    /** The key itself: shown only in this answer. */
+    key: z.string(),
+    prefix: z.string(),
+    endpointId: z.string(),
+    model: z.string(),
+    tokenBudget: z.number().int(),
+    /** What is left of the student's course budget (earlier keys count). */
+    tokensLeft: z.number().int(),
+    requestsPerMinute: z.number().int().nullable()
+  })
+  .meta({ id: 'CourseKeyCreated' });
+export type CourseKeyCreated = z.infer<typeof CourseKeyCreatedSchema>;
+
+export const CourseStudentUsageSchema = z.object({
+  student: z.string(),
+  /** The student's current key; null when they have none or it was revoked. */
+  key: CourseKeyStatusSchema.nullable(),
+  requests: z.number().int(),
+  tokensUsed: z.number().int(),
+  tokenBudget: z.number().int(),
+  budgetLeft: z.number().int()
+});
+
+export const CourseUsageSchema = z
+  .object({
+    endpointId: z.string().nullable(),
+    students: z.array(CourseStudentUsageSchema)
+  })
+  .meta({ id: 'CourseUsage' });
+export type CourseUsage = z.infer<typeof CourseUsageSchema>;
+
+/** A course member's job as the instructor sees it: no notebook, outputs or logs. */
+export const CourseJobSchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  name: z.string(),
+  profile: z.string(),
+  state: JobStateSchema,
+  submittedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime()
+});
+
+export const CourseJobListSchema = z
+  .object({ jobs: z.array(CourseJobSchema) })
+  .meta({ id: 'CourseJobList' });
+export type CourseJobList = z.infer<typeof CourseJobListSchema>;
+
+/** Paths below the dataset folder. */
+export const CourseDatasetListQuerySchema = z.object({
+  path: TierPathSchema.default('')
+});
+export const CourseDatasetContentQuerySchema = z.object({
+  path: TierItemPathSchema
+});
+
+export const CourseDatasetListSchema = z
+  .object({
+    tier: z.string(),
+    /** The folder, relative to the dataset root. */
+    path: z.string(),
+    entries: z.array(FileEntrySchema)
+  })
+  .meta({ id: 'CourseDatasetList' });
+export type CourseDatasetList = z.infer<typeof CourseDatasetListSchema>;

@@ -1,0 +1,529 @@
+/**
+ * Course mode (issue 7, item 2). Who may call what is decided by the routes' course
+ * policy (src/auth/policy.ts); this service holds the rules of sharing:
+ * - one endpoint key per student, bound to the course endpoint; a student's budget is
+ *   per course, not per key: a rotated key gets what is left of it;
+ * - the dataset is read as the instructor who shared it, below the shared folder only,
+ *   and never written;
+ * - the instructor sees the members' job states, never their notebooks or outputs.
+ */
+import type { GroupDirectory } from '../admin/hub-groups';
+import type { IAuthUser } from '../auth/decide';
+import type {
+  Course,
+  CourseDatasetList,
+  CourseJobList,
+  CourseKeyCreated,
+  CourseList,
+  CourseUpdate,
+  CourseUsage,
+  Endpoint
+} from '../contract';
+import type { EndpointKeys, IKeyRecord } from '../endpoints/keys';
+import type { EndpointService } from '../endpoints/service';
+import type { EndpointUsage } from '../endpoints/usage';
+import { HttpError } from '../errors';
+import { JobTable } from '../jobs/table';
+import type { IContent } from '../storage/files';
+import { joinPath } from '../storage/paths';
+import type { StorageService } from '../storage/service';
+import type { IStorageUser } from '../storage/tiers';
+import type { Store } from '../store';
+import {
+  CourseTable,
+  type ICourseRecord,
+  type IDatasetShare,
+  type IEndpointShare
+} from './table';
+
+export interface ICourseServiceDeps {
+  store: Store;
+  endpoints?: EndpointService;
+  keys?: { keys: EndpointKeys; usage: EndpointUsage };
+  storage?: StorageService;
+  groups?: GroupDirectory;
+  now?: () => number;
+}
+
+/** Jobs shown per member in the course's job list. */
+const JOBS_PER_MEMBER = 50;
+
+interface IStudentKeys {
+  active: IKeyRecord | null;
+  /** Tokens used by the student's course keys on the endpoint, all of them. */
+  tokensUsed: number;
+  requests: number;
+  /** Tokens used by every key except the active one. */
+  usedBefore: number;
+}
+
+function keyStatus(key: IKeyRecord | null): Course['myKey'] {
+  return key === null
+    ? null
+    : {
+        prefix: key.prefix,
+        createdAt: key.createdAt,
+        revokedAt: key.revokedAt
+      };
+}
+
+export class CourseService {
+  private readonly table: CourseTable;
+  private readonly jobTable: JobTable;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ICourseServiceDeps) {
+    this.table = new CourseTable(deps.store);
+    this.jobTable = new JobTable(deps.store);
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Courses the user teaches (with or without settings) and those they take. */
+  list(user: IAuthUser): CourseList {
+    const withSettings = this.table.names();
+    const teaching = user.instructorOf.map(name => ({
+      name,
+      title: this.table.get(name)?.title ?? name,
+      role: 'instructor' as const
+    }));
+    const taking = user.groups
+      .filter(g => withSettings.has(g) && !user.instructorOf.includes(g))
+      .map(name => ({
+        name,
+        title: this.table.get(name)?.title ?? name,
+        role: 'student' as const
+      }));
+    return {
+      courses: [...teaching, ...taking].sort((a, b) =>
+        a.name.localeCompare(b.name)
+      )
+    };
+  }
+
+  /** The course as the caller sees it (the route's policy let them in). */
+  view(user: IAuthUser, course: string): Course {
+    const rec = this.table.get(course);
+    const teaches = user.instructorOf.includes(course) || user.admin;
+    const role = teaches ? 'instructor' : 'student';
+    const endpoint = rec?.endpoint ?? null;
+    const ep =
+      endpoint === null
+        ? undefined
+        : this.deps.endpoints?.shared(endpoint.endpointId);
+    const myKey =
+      role === 'student' && endpoint !== null
+        ? (this.studentKeys(course, endpoint.endpointId).get(user.name)
+            ?.active ?? null)
+        : null;
+    return {
+      name: course,
+      title: rec?.title ?? course,
+      role,
+      updatedBy: rec?.updatedBy ?? null,
+      updatedAt: rec?.updatedAt ?? null,
+      endpoint:
+        endpoint === null || ep === undefined
+          ? null
+          : {
+              id: ep.id,
+              name: ep.name,
+              model: ep.model,
+              state: ep.state,
+              tokenBudget: endpoint.tokenBudget,
+              requestsPerMinute: endpoint.requestsPerMinute
+            },
+      dataset:
+        rec?.dataset === undefined || rec.dataset === null
+          ? null
+          : {
+              tier: rec.dataset.tier,
+              path: rec.dataset.path,
+              owner: rec.dataset.owner
+            },
+      myKey: keyStatus(myKey)
+    };
+  }
+
+  /** An instructor changes the course's settings. */
+  async update(
+    user: IAuthUser,
+    course: string,
+    patch: CourseUpdate
+  ): Promise<Course> {
+    const old = this.table.get(course);
+    let endpoint: IEndpointShare | null = old?.endpoint ?? null;
+    if (patch.endpoint !== undefined) {
+      endpoint =
+        patch.endpoint === null
+          ? null
+          : {
+              endpointId: patch.endpoint.endpointId,
+              tokenBudget: patch.endpoint.tokenBudget,
+              requestsPerMinute: patch.endpoint.requestsPerMinute ?? null
+            };
+      if (endpoint !== null) {
+        this.checkOwnEndpoint(user, endpoint.endpointId);
+      }
+    }
+    let dataset: IDatasetShare | null = old?.dataset ?? null;
+    if (patch.dataset !== undefined) {
+      dataset =
+        patch.dataset === null
+          ? null
+          : await this.checkDataset(
+              user,
+              patch.dataset.tier,
+              patch.dataset.path
+            );
+    }
+    const record: ICourseRecord = {
+      name: course,
+      title: patch.title ?? old?.title ?? null,
+      endpoint,
+      dataset,
+      updatedBy: user.name,
+      updatedAt: new Date(this.now()).toISOString()
+    };
+    this.applyEndpointChange(course, old?.endpoint ?? null, endpoint);
+    this.table.put(record);
+    this.deps.store.audit({
+      user: user.name,
+      action: 'course.update',
+      target: course,
+      details: {
+        endpoint: endpoint?.endpointId ?? null,
+        tokenBudget: endpoint?.tokenBudget ?? null,
+        dataset: dataset === null ? null : `${dataset.tier}:${dataset.path}`
+      }
+    });
+    return this.view(user, course);
+  }
+
+  /** A student gets a new key for the course endpoint; an older one is revoked. */
+  createKey(user: IAuthUser, course: string): CourseKeyCreated {
+    const { keys } = this.keysOrFail();
+    const share = this.table.get(course)?.endpoint ?? null;
+    if (share === null) {
+      throw new HttpError(
+        'conflict',
+        `Course ${course} shares no endpoint yet: ask its instructor`
+      );
+    }
+    const ep = this.deps.endpoints?.shared(share.endpointId);
+    if (ep === undefined) {
+      throw new HttpError(
+        'conflict',
+        `The endpoint of course ${course} no longer exists: ask its instructor`
+      );
+    }
+    const mine = this.studentKeys(course, share.endpointId).get(user.name);
+    if (mine?.active) {
+      keys.revoke(share.endpointId, mine.active.id);
+    }
+    const tokensLeft = Math.max(0, share.tokenBudget - (mine?.tokensUsed ?? 0));
+    const { key, record } = keys.create(share.endpointId, user.name, {
+      name: `course ${course}`,
+      tokenBudget: tokensLeft,
+      requestsPerMinute: share.requestsPerMinute
+    });
+    this.table.addKey({
+      keyId: record.id,
+      course,
+      student: user.name,
+      endpointId: share.endpointId,
+      createdAt: record.createdAt
+    });
+    this.deps.store.audit({
+      user: user.name,
+      action: 'course.key.create',
+      target: course,
+      details: { endpoint: share.endpointId, keyId: record.id }
+    });
+    return {
+      key,
+      prefix: record.prefix,
+      endpointId: share.endpointId,
+      model: ep.model,
+      tokenBudget: share.tokenBudget,
+      tokensLeft,
+      requestsPerMinute: share.requestsPerMinute
+    };
+  }
+
+  /** An instructor revokes a student's key. */
+  revokeKey(user: IAuthUser, course: string, student: string): CourseUsage {
+    const { keys } = this.keysOrFail();
+    const share = this.table.get(course)?.endpoint ?? null;
+    const active =
+      share === null
+        ? null
+        : (this.studentKeys(course, share.endpointId).get(student)?.active ??
+          null);
+    if (share === null || active === null) {
+      throw new HttpError(
+        'not_found',
+        `${student} has no active key in course ${course}`
+      );
+    }
+    keys.revoke(share.endpointId, active.id);
+    this.deps.store.audit({
+      user: user.name,
+      action: 'course.key.revoke',
+      target: course,
+      details: { student, keyId: active.id }
+    });
+    return this.usage(course);
+  }
+
+  /** Requests, tokens and budget left per student (members without a key too). */
+  async usageWithMembers(course: string): Promise<CourseUsage> {
+    const members = await this.membersIfKnown(course);
+    return this.usage(course, members ?? []);
+  }
+
+  usage(course: string, members: readonly string[] = []): CourseUsage {
+    const share = this.table.get(course)?.endpoint ?? null;
+    if (share === null) {
+      return { endpointId: null, students: [] };
+    }
+    const byStudent = this.studentKeys(course, share.endpointId);
+    const names = new Set([...byStudent.keys(), ...members]);
+    return {
+      endpointId: share.endpointId,
+      students: [...names].sort().map(student => {
+        const k = byStudent.get(student);
+        const tokensUsed = k?.tokensUsed ?? 0;
+        return {
+          student,
+          key: keyStatus(k?.active ?? null),
+          requests: k?.requests ?? 0,
+          tokensUsed,
+          tokenBudget: share.tokenBudget,
+          budgetLeft: Math.max(0, share.tokenBudget - tokensUsed)
+        };
+      })
+    };
+  }
+
+  /** The members' jobs: state, profile, times; nothing of their notebooks. */
+  async jobs(course: string): Promise<CourseJobList> {
+    const members = await this.membersIfKnown(course);
+    if (members === null) {
+      throw new HttpError(
+        'upstream_unavailable',
+        "The hub's group list is not available, so the course's members are not known"
+      );
+    }
+    const jobs = members
+      .flatMap(owner => this.jobTable.list({ owner }, JOBS_PER_MEMBER))
+      .map(r => ({
+        id: r.job.id,
+        owner: r.job.owner,
+        name: r.job.name,
+        profile: r.job.profile,
+        state: r.job.state,
+        submittedAt: r.job.submittedAt,
+        updatedAt: r.job.updatedAt
+      }))
+      .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
+    return { jobs };
+  }
+
+  async datasetList(
+    user: IAuthUser,
+    course: string,
+    path: string
+  ): Promise<CourseDatasetList> {
+    const { storage, dataset } = this.datasetOrFail(course);
+    const full = path === '' ? dataset.path : joinPath(dataset.path, path);
+    this.auditRead(user, course, dataset, 'course.dataset.list', path);
+    const list = await storage.files.list(
+      ownerOf(dataset),
+      dataset.tier,
+      full,
+      1000
+    );
+    const prefix = `${dataset.path}/`;
+    return {
+      tier: dataset.tier,
+      path,
+      entries: list.entries.map(e => ({
+        ...e,
+        path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : e.name,
+        writable: false
+      }))
+    };
+  }
+
+  /** A file of the dataset; the caller streams `body`. */
+  async datasetRead(
+    user: IAuthUser,
+    course: string,
+    path: string,
+    range: Parameters<StorageService['files']['read']>[3]
+  ): Promise<IContent> {
+    const { storage, dataset } = this.datasetOrFail(course);
+    this.auditRead(user, course, dataset, 'course.dataset.read', path);
+    return storage.files.read(
+      ownerOf(dataset),
+      dataset.tier,
+      joinPath(dataset.path, path),
+      range
+    );
+  }
+
+  private auditRead(
+    user: IAuthUser,
+    course: string,
+    dataset: IDatasetShare,
+    action: string,
+    path: string
+  ): void {
+    const tier = this.deps.storage?.core.directory.byName(dataset.tier);
+    if (tier?.class === 'sensitive') {
+      this.deps.store.audit({
+        user: user.name,
+        action,
+        target: `${dataset.tier}:${dataset.path}`,
+        details: { course, path, readAs: dataset.owner }
+      });
+    }
+  }
+
+  private datasetOrFail(course: string): {
+    storage: StorageService;
+    dataset: IDatasetShare;
+  } {
+    const dataset = this.table.get(course)?.dataset ?? null;
+    if (dataset === null || this.deps.storage === undefined) {
+      throw new HttpError('not_found', `Course ${course} shares no dataset`);
+    }
+    return { storage: this.deps.storage, dataset };
+  }
+
+  private keysOrFail(): { keys: EndpointKeys; usage: EndpointUsage } {
+    if (this.deps.keys === undefined) {
+      throw new HttpError(
+        'upstream_unavailable',
+        'Endpoint keys are not available on this bridge'
+      );
+    }
+    return this.deps.keys;
+  }
+
+  private checkOwnEndpoint(user: IAuthUser, endpointId: string): Endpoint {
+    this.keysOrFail();
+    const ep = this.deps.endpoints?.shared(endpointId);
+    if (ep === undefined || ep.owner !== user.name) {
+      throw new HttpError(
+        'not_found',
+        `You own no endpoint ${endpointId}: a course shares one of its instructor's endpoints`
+      );
+    }
+    return ep;
+  }
+
+  private async checkDataset(
+    user: IAuthUser,
+    tier: string,
+    path: string
+  ): Promise<IDatasetShare> {
+    if (this.deps.storage === undefined) {
+      throw new HttpError(
+        'upstream_unavailable',
+        'Storage is not available on this bridge'
+      );
+    }
+    const entry = await this.deps.storage.files.stat(user, tier, path);
+    if (entry.type !== 'directory') {
+      throw new HttpError(
+        'bad_request',
+        `${tier}:${path} is a file: share a folder as the dataset`
+      );
+    }
+    return { tier, path, owner: user.name, ownerGroups: [...user.groups] };
+  }
+
+  /**
+   * A new endpoint revokes the keys of the old one; a new budget or rate applies to the
+   * keys students hold now (what they used before counts against it).
+   */
+  private applyEndpointChange(
+    course: string,
+    before: IEndpointShare | null,
+    after: IEndpointShare | null
+  ): void {
+    if (before === null || this.deps.keys === undefined) {
+      return;
+    }
+    const { keys } = this.deps.keys;
+    const held = this.studentKeys(course, before.endpointId);
+    for (const k of held.values()) {
+      if (k.active === null) {
+        continue;
+      }
+      if (after === null || after.endpointId !== before.endpointId) {
+        keys.revoke(before.endpointId, k.active.id);
+      } else {
+        keys.setLimits(k.active.id, {
+          requestsPerMinute: after.requestsPerMinute,
+          tokenBudget: Math.max(0, after.tokenBudget - k.usedBefore)
+        });
+      }
+    }
+  }
+
+  /** Per student: their active key and what all their course keys used. */
+  private studentKeys(
+    course: string,
+    endpointId: string
+  ): Map<string, IStudentKeys> {
+    const rows = this.table.keys(course, endpointId);
+    const out = new Map<string, IStudentKeys>();
+    if (rows.length === 0 || this.deps.keys === undefined) {
+      return out;
+    }
+    const { keys, usage } = this.deps.keys;
+    const used = usage.keyUsage(endpointId);
+    for (const row of rows) {
+      const s = out.get(row.student) ?? {
+        active: null,
+        tokensUsed: 0,
+        requests: 0,
+        usedBefore: 0
+      };
+      const u = used.get(row.keyId);
+      const tokens = u?.tokensUsed ?? 0;
+      s.tokensUsed += tokens;
+      s.requests += u?.requests ?? 0;
+      const record = keys.get(row.keyId);
+      if (record !== undefined && record.revokedAt === null) {
+        if (s.active !== null) {
+          s.usedBefore += used.get(s.active.id)?.tokensUsed ?? 0;
+        }
+        s.active = record;
+      } else {
+        s.usedBefore += tokens;
+      }
+      out.set(row.student, s);
+    }
+    return out;
+  }
+
+  /** The members of the course's group; null when the hub's group list is not at hand. */
+  private async membersIfKnown(course: string): Promise<string[] | null> {
+    if (this.deps.groups === undefined) {
+      return null;
+    }
+    try {
+      const groups = await this.deps.groups();
+      return [...(groups.get(course) ?? [])];
+    } catch {
+      return null;
+    }
+  }
+}
+
+function ownerOf(dataset: IDatasetShare): IStorageUser {
+  return { name: dataset.owner, groups: dataset.ownerGroups };
+}

@@ -1,0 +1,347 @@
+/**
+ * Course mode on the real stack, through the hub: carol (ml101-instructors) shares her
+ * endpoint (local provider, tiny-random) and an archive folder with ml101; alice and bob
+ * (ml101) each take their own key and call the gateway with the openai client; alice
+ * spends her budget (429) while bob's key still answers; carol sees both students' usage
+ * and alice's job state, but not the job's output; bob sees nothing of alice's job; bob
+ * reads the dataset and cannot change it.
+ */
+import OpenAI, { RateLimitError } from 'openai';
+import { randomBytes } from 'node:crypto';
+import {
+  CourseDatasetListSchema,
+  CourseJobListSchema,
+  CourseKeyCreatedSchema,
+  CourseListSchema,
+  CourseSchema,
+  CourseUsageSchema,
+  EndpointSchema,
+  JobSchema,
+  Routes,
+  type Endpoint
+} from '../../src/contract';
+import { BRIDGE_URL, bridge, createUserToken } from './stack';
+
+jest.setTimeout(240_000);
+
+const COURSE = 'ml101';
+const GATEWAY = `${BRIDGE_URL}/v1`;
+const json = { 'Content-Type': 'application/json' };
+const suffix = randomBytes(3).toString('hex');
+const FOLDER = `it-course-${suffix}`;
+const DATA = 'x,y\n1,2\n3,4\n';
+const MESSAGES = [{ role: 'user' as const, content: 'Say something.' }];
+/** Enough for two short requests of bob's; alice runs past it in a few more. */
+const BUDGET = 150;
+
+let carol: string;
+let alice: string;
+let bob: string;
+let endpoint: Endpoint;
+const keys: Record<string, string> = {};
+
+/** The bridge through the hub; retries the transient 503 of a bridge restart. */
+async function call(
+  path: string,
+  token: string,
+  init: RequestInit = {}
+): Promise<{ status: number; body: unknown }> {
+  for (let i = 0; ; i++) {
+    const res = await bridge(path, token, init);
+    if (res.status !== 503 || i >= 30) {
+      return res;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
+async function waitReady(id: string, token: string): Promise<Endpoint> {
+  const deadline = Date.now() + 180_000;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    const res = await call(Routes.endpoint(id), token);
+    last = res.body;
+    if (res.status === 200) {
+      const ep = EndpointSchema.parse(res.body);
+      if (ep.state === 'ready') {
+        return ep;
+      }
+      if (ep.state === 'failed') {
+        throw new Error(`endpoint failed: ${ep.reason ?? ''}`);
+      }
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`not ready in time; last answer: ${JSON.stringify(last)}`);
+}
+
+const client = (apiKey: string): OpenAI =>
+  new OpenAI({ apiKey, baseURL: GATEWAY, maxRetries: 0, timeout: 120_000 });
+
+const chat = (key: string) =>
+  client(key).chat.completions.create({
+    model: 'tiny-random',
+    messages: MESSAGES,
+    max_tokens: 4
+  });
+
+beforeAll(async () => {
+  [carol, alice, bob] = await Promise.all([
+    createUserToken('carol'),
+    createUserToken('alice'),
+    createUserToken('bob')
+  ]);
+  const res = await call(Routes.endpoints, carol, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({
+      name: `it-course-${suffix}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 },
+      visibility: 'private'
+    })
+  });
+  expect(res.status).toBe(201);
+  endpoint = EndpointSchema.parse(res.body);
+  const put = await call(
+    `${Routes.tierContent('archive')}?path=${encodeURIComponent(`${FOLDER}/data.csv`)}`,
+    carol,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: DATA
+    }
+  );
+  expect(put.status).toBe(201);
+  endpoint = await waitReady(endpoint.id, carol);
+});
+
+afterAll(async () => {
+  if (carol === undefined) {
+    return;
+  }
+  await bridge(Routes.course(COURSE), carol, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({ endpoint: null, dataset: null })
+  });
+  if (endpoint !== undefined) {
+    await bridge(Routes.endpoint(endpoint.id), carol, { method: 'DELETE' });
+  }
+});
+
+describe('course mode for ml101', () => {
+  it('lets carol share her endpoint and a dataset folder, and no student change it', async () => {
+    const settings = {
+      title: 'Machine learning 101',
+      endpoint: { endpointId: endpoint.id, tokenBudget: BUDGET },
+      dataset: { tier: 'archive', path: FOLDER }
+    };
+    const denied = await call(Routes.course(COURSE), alice, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify(settings)
+    });
+    expect(denied.status).toBe(403);
+    const res = await call(Routes.course(COURSE), carol, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify(settings)
+    });
+    expect(res.status).toBe(200);
+    const course = CourseSchema.parse(res.body);
+    expect(course).toMatchObject({
+      role: 'instructor',
+      title: 'Machine learning 101',
+      updatedBy: 'carol',
+      endpoint: { id: endpoint.id, tokenBudget: BUDGET, model: 'tiny-random' },
+      dataset: { tier: 'archive', path: FOLDER, owner: 'carol' }
+    });
+  });
+
+  it('lists the course as taught by carol and taken by alice', async () => {
+    const mine = CourseListSchema.parse(
+      (await call(Routes.courses, carol)).body
+    );
+    expect(mine.courses).toContainEqual(
+      expect.objectContaining({ name: COURSE, role: 'instructor' })
+    );
+    const hers = CourseListSchema.parse(
+      (await call(Routes.courses, alice)).body
+    );
+    expect(hers.courses).toContainEqual({
+      name: COURSE,
+      title: 'Machine learning 101',
+      role: 'student'
+    });
+  });
+
+  it('gives alice and bob each their own key, shown once, that opens the endpoint', async () => {
+    for (const [name, token] of [
+      ['alice', alice],
+      ['bob', bob]
+    ] as const) {
+      const res = await call(Routes.courseEndpointKey(COURSE), token, {
+        method: 'POST'
+      });
+      expect(res.status).toBe(201);
+      const created = CourseKeyCreatedSchema.parse(res.body);
+      expect(created).toMatchObject({
+        endpointId: endpoint.id,
+        model: 'tiny-random',
+        tokenBudget: BUDGET,
+        tokensLeft: BUDGET
+      });
+      keys[name] = created.key;
+      const view = await call(Routes.course(COURSE), token);
+      const course = CourseSchema.parse(view.body);
+      expect(course.role).toBe('student');
+      expect(course.myKey?.prefix).toBe(created.prefix);
+      expect(JSON.stringify(view.body)).not.toContain(created.key);
+    }
+    expect(keys.alice).not.toBe(keys.bob);
+    const carolKey = await call(Routes.courseEndpointKey(COURSE), carol, {
+      method: 'POST'
+    });
+    expect(carolKey.status).toBe(403);
+
+    const bobAnswer = await chat(keys.bob ?? '');
+    expect(bobAnswer.choices[0]?.message).toBeDefined();
+    expect(bobAnswer.usage?.total_tokens).toBeLessThan(BUDGET);
+  });
+
+  it('answers 429 to alice once her budget is spent, while bob still gets answers', async () => {
+    let refused: unknown = null;
+    for (let i = 0; i < 20 && refused === null; i++) {
+      refused = await chat(keys.alice ?? '').then(
+        () => null,
+        (e: unknown) => e
+      );
+    }
+    expect(refused).toBeInstanceOf(RateLimitError);
+    expect((refused as RateLimitError).status).toBe(429);
+    const bobAgain = await chat(keys.bob ?? '');
+    expect(bobAgain.choices.length).toBeGreaterThan(0);
+  });
+
+  it("shows carol both students' usage, and nobody else", async () => {
+    const res = await call(Routes.courseUsage(COURSE), carol);
+    expect(res.status).toBe(200);
+    const usage = CourseUsageSchema.parse(res.body);
+    expect(usage.endpointId).toBe(endpoint.id);
+    const of = (s: string) => usage.students.find(u => u.student === s);
+    expect(of('alice')).toMatchObject({ tokenBudget: BUDGET, budgetLeft: 0 });
+    expect(of('alice')?.tokensUsed).toBeGreaterThanOrEqual(BUDGET);
+    expect(of('bob')?.requests).toBe(2);
+    expect(of('bob')?.budgetLeft).toBeGreaterThan(0);
+    expect((await call(Routes.courseUsage(COURSE), bob)).status).toBe(403);
+  });
+
+  it('keeps the budget per student when alice rotates her key', async () => {
+    const res = await call(Routes.courseEndpointKey(COURSE), alice, {
+      method: 'POST'
+    });
+    expect(res.status).toBe(201);
+    const rotated = CourseKeyCreatedSchema.parse(res.body);
+    expect(rotated.tokensLeft).toBe(0);
+    const old = await chat(keys.alice ?? '').catch((e: unknown) => e);
+    expect((old as { status?: number }).status).toBe(401);
+    const fresh = await chat(rotated.key).catch((e: unknown) => e);
+    expect(fresh).toBeInstanceOf(RateLimitError);
+  });
+
+  it("shows carol alice's job state but not its output; bob sees nothing of it", async () => {
+    const submitted = await call(Routes.jobs, alice, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        name: `it-course-job-${suffix}`,
+        notebook: {
+          path: 'work/course.ipynb',
+          content: {
+            nbformat: 4,
+            nbformat_minor: 5,
+            metadata: {},
+            cells: [
+              {
+                cell_type: 'code',
+                source: 'print("alice private")',
+                metadata: {},
+                outputs: [],
+                execution_count: null
+              }
+            ]
+          }
+        },
+        profile: 'cpu-small'
+      })
+    });
+    expect(submitted.status).toBe(201);
+    const job = JobSchema.parse(submitted.body);
+
+    const res = await call(Routes.courseJobs(COURSE), carol);
+    expect(res.status).toBe(200);
+    const listed = CourseJobListSchema.parse(res.body).jobs.find(
+      j => j.id === job.id
+    );
+    expect(listed).toMatchObject({
+      owner: 'alice',
+      profile: 'cpu-small',
+      name: `it-course-job-${suffix}`
+    });
+    expect(JSON.stringify(res.body)).not.toContain('course.ipynb');
+
+    for (const token of [carol, bob]) {
+      expect((await call(Routes.job(job.id), token)).status).toBe(404);
+      expect(
+        (await call(`${Routes.jobOutput(job.id)}?element=0`, token)).status
+      ).toBe(404);
+    }
+    expect((await call(Routes.courseJobs(COURSE), bob)).status).toBe(403);
+  });
+
+  it('lets bob read the dataset but not change it', async () => {
+    const list = await call(Routes.courseDatasetFiles(COURSE), bob);
+    expect(list.status).toBe(200);
+    expect(CourseDatasetListSchema.parse(list.body).entries).toEqual([
+      expect.objectContaining({
+        name: 'data.csv',
+        path: 'data.csv',
+        type: 'file',
+        writable: false
+      })
+    ]);
+    const content = `${Routes.courseDatasetContent(COURSE)}?path=data.csv`;
+    const read = await call(content, bob);
+    expect(read).toEqual({ status: 200, body: DATA });
+
+    const write = await call(content, bob, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: 'bob was here'
+    });
+    expect(write.status).toBe(404);
+    const escape = await call(
+      `${Routes.courseDatasetContent(COURSE)}?path=${encodeURIComponent('../other/x')}`,
+      bob
+    );
+    expect(escape.status).toBe(400);
+    // bob's own archive has a folder of that name at most; carol's file is unchanged.
+    await call(
+      `${Routes.tierContent('archive')}?path=${encodeURIComponent(`${FOLDER}/data.csv`)}&overwrite=true`,
+      bob,
+      {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: 'bob was here'
+      }
+    );
+    expect(await call(content, bob)).toEqual({ status: 200, body: DATA });
+    await call(
+      `${Routes.tierFiles('archive')}?path=${encodeURIComponent(`${FOLDER}/data.csv`)}`,
+      bob,
+      { method: 'DELETE' }
+    );
+  });
+});
