@@ -5,6 +5,7 @@
 import type { Browser, Locator, Page } from '@playwright/test';
 
 import { HUB_PASSWORD, HUB_URL } from '../../hub';
+import { widenLeftPanel } from './hpc-bridge-page';
 
 export const ADMIN_SELECTORS = {
   panelId: 'jp-hpc-bridge-panel',
@@ -70,6 +71,11 @@ export class AdminPage {
       await tab.click();
     }
     await this.panel.waitFor({ state: 'visible' });
+  }
+
+  /** Drags the left side panel's edge to `x` pixels (for the screenshot). */
+  async widen(x: number): Promise<void> {
+    await widenLeftPanel(this.page, x);
   }
 
   tab(name: string): Locator {

@@ -2,7 +2,7 @@
  * Page object of the HPC Bridge panels, found by role and accessible name.
  */
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 export const SELECTORS = {
   /** Id of the side panel (and data-id of its tab). */
@@ -86,16 +86,7 @@ export class HpcBridgePage {
 
   /** Drags the left side panel's edge to `x` pixels (for screenshots). */
   async widen(x: number): Promise<void> {
-    const handle = this.page.locator(SELECTORS.leftHandle).first();
-    const box = await handle.boundingBox();
-    if (!box) {
-      throw new Error('The left side panel has no resize handle');
-    }
-    const y = box.y + box.height / 2;
-    await this.page.mouse.move(box.x + box.width / 2, y);
-    await this.page.mouse.down();
-    await this.page.mouse.move(x, y, { steps: 5 });
-    await this.page.mouse.up();
+    await widenLeftPanel(this.page, x);
   }
 
   /** The partition table row whose first cell is the partition `name`. */
@@ -120,4 +111,21 @@ export class HpcBridgePage {
     }
     return this.partitionRow(partition).locator('td').nth(index);
   }
+}
+
+/** Drags the left side panel's edge to `x` pixels (for screenshots). */
+export async function widenLeftPanel(
+  page: Pick<Page, 'locator' | 'mouse'>,
+  x: number
+): Promise<void> {
+  const handle = page.locator(SELECTORS.leftHandle).first();
+  const box = await handle.boundingBox();
+  if (!box) {
+    throw new Error('The left side panel has no resize handle');
+  }
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width / 2, y);
+  await page.mouse.down();
+  await page.mouse.move(x, y, { steps: 5 });
+  await page.mouse.up();
 }
