@@ -12,6 +12,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { BridgeClient } from './client';
 import { CommandIDs } from './commands';
 import { adminPlugin } from './admin/plugin';
+import { coursePlugin } from './courses/plugin';
 import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs';
 import { storagePlugin } from './storage/plugin';
@@ -217,6 +218,7 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   jobsPlugin,
   storagePlugin,
   endpointsPlugin,
+  coursePlugin,
   adminPlugin
 ];
 

@@ -3,3 +3,4 @@ import './jobs.css';
 import './storage.css';
 import './endpoints.css';
 import './admin.css';
+import './course.css';

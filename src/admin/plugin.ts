@@ -3,12 +3,14 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import React from 'react';
 // The Admin section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { AdminModel } from '../models/AdminModel';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { AdminSectionWidget } from '../widgets/AdminSection';
+import { AdminSection } from '../widgets/AdminSection';
+import { OptionalSectionWidget } from '../widgets/OptionalSection';
 import { TRANSLATION_DOMAIN } from '../widgets/translator';
 import { AdminApi } from './api';
 
@@ -35,6 +37,14 @@ export const adminPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const model = new AdminModel({ api: new AdminApi(client) });
     void app.restored.then(() => model.start());
-    panel.addSection(new AdminSectionWidget({ model, trans }), { rank: 900 });
+    const section = new OptionalSectionWidget({
+      model,
+      trans,
+      className: 'jp-hpc-AdminSectionWidget',
+      label: trans.__('Admin'),
+      isShown: m => m.isAdmin === true,
+      render: m => React.createElement(AdminSection, { model: m })
+    });
+    panel.addSection(section, { rank: 900 });
   }
 };

@@ -1,6 +1,4 @@
-import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, ReactWidget, UseSignal } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
+import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Admin } from '../admin/api';
 import {
@@ -9,8 +7,8 @@ import {
   type IAuditForm
 } from '../models/AdminModel';
 import { Alert } from './Alert';
-import { ErrorBoundary } from './ErrorBoundary';
-import { TranslatorContext, useTranslator } from './translator';
+import { download, when } from './OptionalSection';
+import { useTranslator } from './translator';
 
 const JOB_STATES: Admin.JobState[] = [
   'PENDING',
@@ -33,22 +31,6 @@ function bytes(n: number | null): string {
     u += 1;
   }
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}
-
-function when(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
-
-/** Saves a blob as a download. */
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function JobsView(props: { model: AdminModel }): JSX.Element {
@@ -487,52 +469,4 @@ export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
       <div role="tabpanel">{view}</div>
     </section>
   );
-}
-
-/** The Admin section as a panel widget; hidden for users who are not admins. */
-export class AdminSectionWidget extends ReactWidget {
-  constructor(options: AdminSectionWidget.IOptions) {
-    super();
-    this._options = options;
-    this.addClass('jp-hpc-AdminSectionWidget');
-    this.title.label = options.trans.__('Admin');
-    this.hide();
-    options.model.changed.connect(this._syncHidden, this);
-  }
-
-  render(): JSX.Element {
-    const { model, trans } = this._options;
-    return (
-      <TranslatorContext.Provider value={trans}>
-        <ErrorBoundary>
-          <UseSignal signal={model.changed}>
-            {() => <AdminSection model={model} />}
-          </UseSignal>
-        </ErrorBoundary>
-      </TranslatorContext.Provider>
-    );
-  }
-
-  private _syncHidden(): void {
-    this.setHidden(this._options.model.isAdmin !== true);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._options.model.visible = true;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this._options.model.visible = false;
-  }
-
-  private readonly _options: AdminSectionWidget.IOptions;
-}
-
-export namespace AdminSectionWidget {
-  export interface IOptions {
-    model: AdminModel;
-    trans: TranslationBundle;
-  }
 }

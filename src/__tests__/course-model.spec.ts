@@ -1,0 +1,306 @@
+/**
+ * @jest-environment node
+ */
+import type { Courses, ICourseApi } from '../courses/api';
+import {
+  CourseForms,
+  CourseModel,
+  type ICourseForm
+} from '../models/CourseModel';
+import { endpoint } from './endpoints-fakes';
+
+const NOW = '2026-03-01T10:00:00.000Z';
+const SECRET = 'hpcb_secret-key-for-alice';
+
+function course(overrides: Partial<Courses.Course> = {}): Courses.Course {
+  return {
+    name: 'ml101',
+    title: 'Machine learning 101',
+    role: 'student',
+    updatedBy: null,
+    updatedAt: null,
+    endpoint: null,
+    dataset: null,
+    myKey: null,
+    ...overrides
+  };
+}
+
+const SHARED: Courses.Course['endpoint'] = {
+  id: 'e1',
+  name: 'course-llm',
+  model: 'tiny-random',
+  state: 'ready',
+  tokenBudget: 5000,
+  requestsPerMinute: null
+};
+
+/** The course routes answered from memory, recording what the model sent. */
+class FakeCourseApi implements ICourseApi {
+  constructor(
+    public roles: Record<string, Courses.Course['role']>,
+    public stored: Courses.Course = course()
+  ) {}
+  updates: Courses.Update[] = [];
+  keysCreated = 0;
+  calls: string[] = [];
+
+  async whoami(): Promise<{ name: string }> {
+    return { name: 'carol' };
+  }
+  async list(): Promise<Courses.Summary[]> {
+    return Object.entries(this.roles).map(([name, role]) => ({
+      name,
+      title: name,
+      role
+    }));
+  }
+  async get(name: string): Promise<Courses.Course> {
+    return { ...this.stored, name, role: this.roles[name] };
+  }
+  async update(name: string, update: Courses.Update): Promise<Courses.Course> {
+    this.updates.push(update);
+    this.stored = {
+      ...this.stored,
+      title: update.title ?? this.stored.title,
+      updatedBy: 'carol',
+      updatedAt: NOW
+    };
+    return this.get(name);
+  }
+  async createKey(): Promise<Courses.KeyCreated> {
+    this.keysCreated += 1;
+    this.stored = {
+      ...this.stored,
+      myKey: { prefix: 'hpcb_secr', createdAt: NOW, revokedAt: null }
+    };
+    return {
+      key: SECRET,
+      prefix: 'hpcb_secr',
+      endpointId: 'e1',
+      model: 'tiny-random',
+      tokenBudget: 5000,
+      tokensLeft: 4200,
+      requestsPerMinute: null
+    };
+  }
+  async revokeKey(): Promise<Courses.Usage> {
+    return { endpointId: 'e1', students: [] };
+  }
+  async usage(): Promise<Courses.Usage> {
+    this.calls.push('usage');
+    return {
+      endpointId: 'e1',
+      students: [
+        {
+          student: 'alice',
+          key: null,
+          requests: 2,
+          tokensUsed: 800,
+          tokenBudget: 5000,
+          budgetLeft: 4200
+        }
+      ]
+    };
+  }
+  async jobs(): Promise<Courses.Job[]> {
+    this.calls.push('jobs');
+    return [];
+  }
+  async datasetFiles(): Promise<Courses.DatasetList> {
+    this.calls.push('dataset');
+    return { tier: 'archive', path: '', entries: [] };
+  }
+  async datasetContent(): Promise<Blob> {
+    return new Blob(['a,b\n']);
+  }
+  async endpoints(): Promise<Courses.Endpoint[]> {
+    this.calls.push('endpoints');
+    return [
+      endpoint({ id: 'e1', owner: 'carol' }),
+      endpoint({ id: 'e2', owner: 'alice' })
+    ];
+  }
+  async tiers(): Promise<Courses.Tier[]> {
+    this.calls.push('tiers');
+    return [];
+  }
+  async gatewayUrl(): Promise<string> {
+    this.calls.push('gateway');
+    return 'http://127.0.0.1:8000/v1';
+  }
+}
+
+async function visibleModel(api: FakeCourseApi): Promise<CourseModel> {
+  const model = new CourseModel({ api, auto: false });
+  model.visible = true;
+  await model.refresh();
+  return model;
+}
+
+const FORM: ICourseForm = {
+  title: ' ML 101 ',
+  endpointId: 'e1',
+  tokenBudget: '5000',
+  requestsPerMinute: '',
+  datasetTier: 'archive',
+  datasetPath: '/datasets/week1/'
+};
+
+describe('CourseForms', () => {
+  it('turns a filled-in form into the PUT body', () => {
+    expect(CourseForms.updateOf(FORM)).toEqual({
+      title: 'ML 101',
+      endpoint: {
+        endpointId: 'e1',
+        tokenBudget: 5000,
+        requestsPerMinute: null
+      },
+      dataset: { tier: 'archive', path: 'datasets/week1' }
+    });
+    expect(
+      CourseForms.updateOf({ ...FORM, requestsPerMinute: '30' }).endpoint
+    ).toEqual({ endpointId: 'e1', tokenBudget: 5000, requestsPerMinute: 30 });
+  });
+
+  it('removes the shares when no endpoint or tier is chosen', () => {
+    expect(
+      CourseForms.updateOf({ ...FORM, endpointId: '', datasetTier: '' })
+    ).toEqual({ title: 'ML 101', endpoint: null, dataset: null });
+  });
+
+  it('refuses wrong fields with a sentence', () => {
+    expect(() => CourseForms.updateOf({ ...FORM, tokenBudget: '' })).toThrow(
+      'The token budget must be a whole number above 0.'
+    );
+    expect(() => CourseForms.updateOf({ ...FORM, tokenBudget: '1.5' })).toThrow(
+      'The token budget must be a whole number above 0.'
+    );
+    expect(() =>
+      CourseForms.updateOf({ ...FORM, requestsPerMinute: '-1' })
+    ).toThrow('Requests per minute must be a whole number above 0.');
+    expect(() => CourseForms.updateOf({ ...FORM, datasetPath: ' / ' })).toThrow(
+      'Choose the folder of the dataset.'
+    );
+    expect(() => CourseForms.updateOf({ ...FORM, title: '  ' })).toThrow(
+      'The course needs a title.'
+    );
+  });
+
+  it('fills the form from the saved settings and back to the same body', () => {
+    const saved = course({
+      endpoint: { ...SHARED!, requestsPerMinute: 12 },
+      dataset: { tier: 'archive', path: 'datasets/week1', owner: 'carol' }
+    });
+    const form = CourseForms.formOf(saved);
+    expect(form).toEqual({
+      title: 'Machine learning 101',
+      endpointId: 'e1',
+      tokenBudget: '5000',
+      requestsPerMinute: '12',
+      datasetTier: 'archive',
+      datasetPath: 'datasets/week1'
+    });
+    expect(CourseForms.updateOf(form)).toEqual({
+      title: 'Machine learning 101',
+      endpoint: { endpointId: 'e1', tokenBudget: 5000, requestsPerMinute: 12 },
+      dataset: { tier: 'archive', path: 'datasets/week1' }
+    });
+    expect(CourseForms.formOf(course())).toMatchObject({
+      endpointId: '',
+      tokenBudget: '',
+      requestsPerMinute: '',
+      datasetTier: ''
+    });
+  });
+});
+
+describe('CourseModel: roles', () => {
+  it('hides the section without courses', async () => {
+    const model = await visibleModel(new FakeCourseApi({}));
+    expect(model.hasCourses).toBe(false);
+    expect(model.teaches).toBe(false);
+    expect(model.takes).toBe(false);
+    model.dispose();
+  });
+
+  it('gives an instructor usage, jobs and only their own endpoints', async () => {
+    const api = new FakeCourseApi({ ml101: 'instructor' });
+    const model = await visibleModel(api);
+    expect(model.hasCourses).toBe(true);
+    expect(model.teaches).toBe(true);
+    expect(model.takes).toBe(false);
+    expect(model.endpoints.map(e => e.id)).toEqual(['e1']);
+    const details = model.details('ml101');
+    expect(details?.usage?.map(s => s.student)).toEqual(['alice']);
+    expect(details?.jobs).toEqual([]);
+    expect(api.calls).not.toContain('gateway');
+    model.dispose();
+  });
+
+  it('gives a student the gateway and the dataset, never the usage of others', async () => {
+    const api = new FakeCourseApi(
+      { ml101: 'student' },
+      course({
+        endpoint: SHARED,
+        dataset: { tier: 'archive', path: 'd', owner: 'carol' }
+      })
+    );
+    const model = await visibleModel(api);
+    expect(model.takes).toBe(true);
+    expect(model.gatewayUrl).toBe('http://127.0.0.1:8000/v1');
+    const details = model.details('ml101');
+    expect(details?.usage).toBeNull();
+    expect(details?.jobs).toBeNull();
+    expect(details?.dataset?.tier).toBe('archive');
+    expect(api.calls).not.toContain('usage');
+    expect(api.calls).not.toContain('endpoints');
+    model.dispose();
+  });
+
+  it('loads only the list while the section is not visible', async () => {
+    const api = new FakeCourseApi({ ml101: 'instructor' });
+    const model = new CourseModel({ api, auto: false });
+    await model.refresh();
+    expect(model.hasCourses).toBe(true);
+    expect(model.details('ml101')).toBeNull();
+    expect(api.calls).toEqual([]);
+    model.dispose();
+  });
+});
+
+describe('CourseModel: actions', () => {
+  it('sends the form as the PUT body and shows the saved course', async () => {
+    const api = new FakeCourseApi({ ml101: 'instructor' });
+    const model = await visibleModel(api);
+    await model.save('ml101', FORM);
+    expect(api.updates).toEqual([CourseForms.updateOf(FORM)]);
+    expect(model.details('ml101')?.course.updatedBy).toBe('carol');
+    await expect(
+      model.save('ml101', { ...FORM, tokenBudget: 'lots' })
+    ).rejects.toThrow('The token budget must be a whole number above 0.');
+    expect(api.updates).toHaveLength(1);
+    model.dispose();
+  });
+
+  it('hands the new key to the caller once and keeps only the budget left', async () => {
+    const api = new FakeCourseApi(
+      { ml101: 'student' },
+      course({ endpoint: SHARED })
+    );
+    const model = await visibleModel(api);
+    expect(model.tokensLeft('ml101')).toBeNull();
+    const created = await model.createKey('ml101');
+    expect(created.key).toBe(SECRET);
+    expect(api.keysCreated).toBe(1);
+    expect(model.tokensLeft('ml101')).toBe(4200);
+    expect(model.details('ml101')?.course.myKey?.prefix).toBe('hpcb_secr');
+    const kept = JSON.stringify({
+      courses: model.courses,
+      details: model.details('ml101'),
+      gateway: model.gatewayUrl
+    });
+    expect(kept).not.toContain(SECRET);
+    model.dispose();
+  });
+});

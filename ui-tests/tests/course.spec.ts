@@ -1,0 +1,177 @@
+/*
+ * The Course section through the real stack: carol (instructor of ml101) sets up
+ * the course in the panel (her endpoint with a token budget, an archive folder as
+ * dataset); alice (a student) sees it, gets her key once and lists the dataset.
+ */
+import * as path from 'path';
+
+import type { APIRequestContext } from '@playwright/test';
+
+import { expect, test } from './fixtures';
+import { labAs } from './helpers/admin-page';
+import {
+  COURSE_SELECTORS as S,
+  CoursePage,
+  bridgeApiOf
+} from './helpers/course-page';
+import { widenLeftPanel } from './helpers/hpc-bridge-page';
+
+const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+const COURSE = 'ml101';
+const BUDGET = 5000;
+
+interface IEndpoint {
+  id: string;
+  owner: string;
+  model: string;
+  provider: string;
+}
+
+async function ok<T>(
+  what: string,
+  answer: Promise<import('@playwright/test').APIResponse>
+): Promise<T> {
+  const response = await answer;
+  if (!response.ok()) {
+    throw new Error(
+      `${what}: HTTP ${response.status()} ${await response.text()}`
+    );
+  }
+  return (await response.json()) as T;
+}
+
+/** carol's local tiny-random endpoint: an existing one, or a new one (`created`). */
+async function endpointOf(
+  api: APIRequestContext,
+  suffix: string
+): Promise<{ id: string; created: boolean }> {
+  const { endpoints } = await ok<{ endpoints: IEndpoint[] }>(
+    'list endpoints',
+    api.get('endpoints')
+  );
+  const own = endpoints.find(
+    e =>
+      e.owner === 'carol' && e.model === 'tiny-random' && e.provider === 'local'
+  );
+  if (own) {
+    return { id: own.id, created: false };
+  }
+  const created = await ok<IEndpoint>(
+    'create an endpoint',
+    api.post('endpoints', {
+      data: {
+        name: `ui-course-${suffix}`,
+        model: 'tiny-random',
+        provider: 'local',
+        resources: { gpus: 0 },
+        visibility: 'private'
+      }
+    })
+  );
+  return { id: created.id, created: true };
+}
+
+test.describe('Course', () => {
+  test('carol sets up ml101 in the panel; alice gets her key once', async ({
+    browser,
+    page,
+    playwright
+  }) => {
+    test.setTimeout(600_000);
+    const suffix = String(Date.now());
+    const folder = `ui-course-${suffix}`;
+    const carolPage = await labAs(browser, 'carol');
+    const carol = await bridgeApiOf(playwright, carolPage);
+    let endpoint: { id: string; created: boolean } | null = null;
+    try {
+      endpoint = await endpointOf(carol, suffix);
+      await ok(
+        'create the dataset folder',
+        carol.post('tiers/archive/mkdir', { data: { path: folder } })
+      );
+      const put = await carol.put(
+        `tiers/archive/content?path=${encodeURIComponent(`${folder}/data.csv`)}`,
+        {
+          data: 'x,y\n1,2\n',
+          headers: { 'Content-Type': 'application/octet-stream' }
+        }
+      );
+      expect(put.status()).toBe(201);
+
+      // carol, in the panel.
+      const teacher = new CoursePage(carolPage);
+      await teacher.open();
+      await expect(teacher.course(COURSE)).toBeVisible();
+      await teacher.course(COURSE).scrollIntoViewIfNeeded();
+      await teacher.setUp(COURSE, {
+        endpointId: endpoint.id,
+        budget: BUDGET,
+        tier: 'archive',
+        folder
+      });
+      await expect(teacher.settings(COURSE)).toContainText('Saved by carol');
+      const saved = await ok<{
+        endpoint: { id: string; tokenBudget: number } | null;
+        dataset: { tier: string; path: string } | null;
+      }>('read the course', carol.get(`courses/${COURSE}`));
+      expect(saved.endpoint).toMatchObject({
+        id: endpoint.id,
+        tokenBudget: BUDGET
+      });
+      expect(saved.dataset).toEqual({
+        tier: 'archive',
+        path: folder,
+        owner: 'carol'
+      });
+      await expect(
+        teacher.course(COURSE).getByRole('table', { name: S.usage })
+      ).toBeVisible();
+      await carolPage.setViewportSize({ width: 1280, height: 1200 });
+      await widenLeftPanel(carolPage, 760);
+      await teacher.section.scrollIntoViewIfNeeded();
+      await teacher.section.screenshot({
+        path: path.join(IMAGES, 'course-panel.png')
+      });
+
+      // alice, the suite's user, as a student.
+      await page.reload();
+      const student = new CoursePage(page);
+      await student.open();
+      const course = student.course(COURSE);
+      await expect(course).toBeVisible();
+      await course.scrollIntoViewIfNeeded();
+      await expect(course).toContainText('tiny-random');
+      await expect(course.getByRole('list', { name: S.files })).toContainText(
+        'data.csv'
+      );
+
+      await course.getByRole('button', { name: S.getKey }).click();
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog).toContainText(S.keyDialogTitle);
+      const key = await dialog
+        .getByRole('textbox', { name: S.keyField })
+        .inputValue();
+      expect(key.length).toBeGreaterThan(16);
+      await expect(dialog.getByLabel(S.python, { exact: true })).toContainText(
+        key
+      );
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await expect(dialog).toHaveCount(0);
+      // Shown once: the panel keeps only the key's prefix.
+      await expect(course).toContainText('Budget left');
+      expect(await student.panel.innerText()).not.toContain(key);
+    } finally {
+      await carol.put(`courses/${COURSE}`, {
+        data: { endpoint: null, dataset: null }
+      });
+      if (endpoint?.created) {
+        await carol.delete(`endpoints/${endpoint.id}`);
+      }
+      await carol.delete(
+        `tiers/archive/files?path=${encodeURIComponent(folder)}`
+      );
+      await carol.dispose();
+      await carolPage.context().close();
+    }
+  });
+});

@@ -1,0 +1,107 @@
+/*
+ * Page object of the Course section, found by role and accessible name, and the
+ * bridge API as the user of a lab page (with the token of their page config).
+ */
+import type {
+  APIRequestContext,
+  Locator,
+  Page,
+  PlaywrightWorkerArgs
+} from '@playwright/test';
+
+import { BRIDGE_API } from './storage-api';
+
+export const COURSE_SELECTORS = {
+  panelId: 'jp-hpc-bridge-panel',
+  panelName: 'HPC Bridge',
+  courseRegion: 'Course',
+  endpointField: 'Course endpoint',
+  budgetField: 'Tokens per student',
+  tierField: 'Dataset tier',
+  folderField: 'Dataset folder',
+  save: 'Save',
+  getKey: 'Get my key',
+  keyDialogTitle: 'Your course key',
+  keyField: 'API key',
+  python: 'Python',
+  files: 'Dataset files',
+  usage: 'Usage per student'
+} as const;
+
+/** A request context for the bridge API as the user whose lab `page` shows. */
+export async function bridgeApiOf(
+  playwright: PlaywrightWorkerArgs['playwright'],
+  page: Page
+): Promise<APIRequestContext> {
+  const token = await page.evaluate(() => {
+    const el = document.getElementById('jupyter-config-data');
+    const config = JSON.parse(el?.textContent ?? '{}') as { token?: unknown };
+    return typeof config.token === 'string' ? config.token : '';
+  });
+  if (!token) {
+    throw new Error('The lab page config carries no token.');
+  }
+  return playwright.request.newContext({
+    baseURL: `${BRIDGE_API}/`,
+    extraHTTPHeaders: { Authorization: `token ${token}` }
+  });
+}
+
+export class CoursePage {
+  constructor(readonly page: Page) {}
+
+  get panel(): Locator {
+    return this.page.locator(`#${COURSE_SELECTORS.panelId}`);
+  }
+
+  get section(): Locator {
+    return this.panel.getByRole('region', {
+      name: COURSE_SELECTORS.courseRegion,
+      exact: true
+    });
+  }
+
+  /** One course of the section, by its hub group. */
+  course(name: string): Locator {
+    return this.section.getByRole('group', { name, exact: true });
+  }
+
+  /** The instructor's settings form of a course. */
+  settings(name: string): Locator {
+    return this.course(name).getByRole('form', {
+      name: `Settings of ${name}`
+    });
+  }
+
+  /** Opens the HPC Bridge side panel. */
+  async open(): Promise<void> {
+    // Clicking the tab of the panel that is already current would close it.
+    const tab = this.page.getByRole('tab', {
+      name: COURSE_SELECTORS.panelName
+    });
+    await tab.waitFor();
+    if ((await tab.getAttribute('aria-selected')) !== 'true') {
+      await tab.click();
+    }
+    await this.panel.waitFor({ state: 'visible' });
+  }
+
+  /** Fills in and saves the instructor's settings. */
+  async setUp(
+    name: string,
+    settings: {
+      endpointId: string;
+      budget: number;
+      tier: string;
+      folder: string;
+    }
+  ): Promise<void> {
+    const form = this.settings(name);
+    const S = COURSE_SELECTORS;
+    await form.getByLabel(S.endpointField).selectOption(settings.endpointId);
+    await form.getByLabel(S.budgetField).fill(String(settings.budget));
+    await form.getByLabel(S.tierField).selectOption(settings.tier);
+    await form.getByLabel(S.folderField).fill(settings.folder);
+    await form.getByRole('button', { name: S.save }).click();
+  }
+}
