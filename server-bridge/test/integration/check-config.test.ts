@@ -125,7 +125,9 @@ describe('hpc-bridge check-config --online against the stack', () => {
       expect.stringMatching(
         /^s3\[0\]\.secretAccessKey: demo: http:\/\/127\.0\.0\.1:8080 refused the credentials \(SignatureDoesNotMatch\)/
       ),
-      '3 problems'
+      // Warnings depend on the stack: without OpenStack the demo models name a provider
+      // the file does not configure.
+      expect.stringMatching(/^3 problems(, \d+ warnings?)?$/)
     ]);
     expect(run.stdout).not.toContain('not-the-secret');
     expect(run.stdout).not.toContain('not-the-token');
