@@ -38,7 +38,20 @@ export async function labAs(browser: Browser, user: string): Promise<Page> {
     page.waitForURL(url => !url.pathname.endsWith('/hub/login')),
     page.locator('input[type="submit"], button[type="submit"]').first().click()
   ]);
-  await page.goto(`${HUB_URL}/hub/spawn/${user}`, { timeout: SPAWN_WAIT_MS });
+  // The hub may still be redirecting after the login: a navigation it starts then
+  // aborts ours (net::ERR_ABORTED); once the page has settled, ask again.
+  const spawn = `${HUB_URL}/hub/spawn/${user}`;
+  await page
+    .goto(spawn, { timeout: SPAWN_WAIT_MS })
+    .catch(async (e: unknown) => {
+      if (!String(e).includes('ERR_ABORTED')) {
+        throw e;
+      }
+      await page.waitForLoadState();
+      if (!page.url().includes(`/user/${user}/lab`)) {
+        await page.goto(spawn, { timeout: SPAWN_WAIT_MS });
+      }
+    });
   await page.waitForURL(`${HUB_URL}/user/${user}/lab**`, {
     timeout: SPAWN_WAIT_MS
   });
