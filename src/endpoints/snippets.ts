@@ -18,7 +18,7 @@ export namespace Snippets {
     key?: string | null;
   }
 
-  /** Python with the `openai` package (`pip install openai`). */
+  /** Python with the official `openai` client package. */
   export function python(options: IOptions): string {
     const key = options.key ?? null;
     const lines = key === null ? ['import os'] : [];

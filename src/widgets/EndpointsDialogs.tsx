@@ -6,7 +6,7 @@ import type { Endpoints } from '../endpoints/api';
 import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
 import { IconButton } from './IconButton';
-import { askForm, FormBody } from './FormDialog';
+import { askForm, FormBody, SelectField } from './FormDialog';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -534,30 +534,6 @@ export namespace EndpointsDialogs {
             )
           }
         />
-      </label>
-    );
-  }
-
-  function SelectField(props: {
-    label: string;
-    value: string;
-    options: ReadonlyArray<{ value: string; label: string }>;
-    onChange: (value: string) => void;
-  }): JSX.Element {
-    return (
-      <label className="jp-hpc-Form-field">
-        <span>{props.label}</span>
-        <select
-          className="jp-mod-styled"
-          value={props.value}
-          onChange={event => props.onChange(event.currentTarget.value)}
-        >
-          {props.options.map(option => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
       </label>
     );
   }

@@ -58,3 +58,28 @@ export async function askForm<T>(
   });
   return result.button.accept ? result.value : null;
 }
+
+/** A labelled select of a form. */
+export function SelectField(props: {
+  label: string;
+  value: string;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  onChange: (value: string) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-hpc-Form-field">
+      <span>{props.label}</span>
+      <select
+        className="jp-mod-styled"
+        value={props.value}
+        onChange={event => props.onChange(event.currentTarget.value)}
+      >
+        {props.options.map(option => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -4,7 +4,7 @@ import { copyIcon, ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Storage } from '../storage/api';
 import { IconButton } from './IconButton';
-import { askForm, FormBody } from './FormDialog';
+import { askForm, FormBody, SelectField } from './FormDialog';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -244,30 +244,6 @@ export namespace StorageDialogs {
           spellCheck={false}
           onChange={event => props.onChange(event.currentTarget.value)}
         />
-      </label>
-    );
-  }
-
-  function SelectField(props: {
-    label: string;
-    value: string;
-    options: ReadonlyArray<{ value: string; label: string }>;
-    onChange: (value: string) => void;
-  }): JSX.Element {
-    return (
-      <label className="jp-hpc-Form-field">
-        <span>{props.label}</span>
-        <select
-          className="jp-mod-styled"
-          value={props.value}
-          onChange={event => props.onChange(event.currentTarget.value)}
-        >
-          {props.options.map(option => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </select>
       </label>
     );
   }
