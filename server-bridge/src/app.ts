@@ -54,7 +54,7 @@ import type {
   IStorageContext
 } from './routes/context';
 import { healthRoutes } from './routes/health';
-import { openapiRoutes } from './routes/openapi';
+import { openapiRoutes, withAccess } from './routes/openapi';
 import { versionRoutes } from './routes/version';
 import { whoamiRoutes } from './routes/whoami';
 import type { StorageService } from './storage/service';
@@ -145,7 +145,7 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         }
       }
     },
-    transform: jsonSchemaTransform,
+    transform: withAccess(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject
   });
 
