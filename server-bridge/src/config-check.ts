@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { ConfigError, loadConfig, type BridgeConfig } from './config';
+import { ConfigError, keyPath, loadConfig, type BridgeConfig } from './config';
+import { referenceProblems } from './config-references';
 import { onlineChecks, type IOnlineFinding } from './config-online';
 
 export type FindingStatus = 'error' | 'warning' | 'ok';
@@ -61,7 +62,12 @@ export async function checkConfig(
     const raw = rawDocument(file);
     if (raw !== undefined) {
       const seen = new Set(e.problems);
-      for (const f of referenceProblems(raw)) {
+      for (const problem of referenceProblems(raw)) {
+        const f: IFinding = {
+          status: 'error',
+          path: keyPath(problem.path),
+          message: problem.message
+        };
         if (!seen.has(formatFinding(file, f))) {
           findings.push(f);
         }
@@ -150,84 +156,6 @@ function rawDocument(file: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-type RawRecord = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is RawRecord =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** The entries of an array, or none when it is not one (that is reported by the schema). */
-const entries = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-function names(list: unknown): Set<unknown> | null {
-  return list === undefined
-    ? new Set()
-    : Array.isArray(list)
-      ? new Set(list.map(i => (isRecord(i) ? i.name : undefined)))
-      : null;
-}
-
-/**
- * The schema's references between parts (profiles → clusters, tiers → S3 stores and
- * clusters, the slurm provider → a cluster, models → recipes), checked on the file as
- * written. Same paths and messages as the schema's own checks.
- */
-export function referenceProblems(raw: unknown): IFinding[] {
-  if (!isRecord(raw)) {
-    return [];
-  }
-  const out: IFinding[] = [];
-  const missing = (path: string, message: string): void => {
-    out.push({ status: 'error', path, message });
-  };
-  const clusters = names(raw.clusters);
-  const stores = names(raw.s3);
-  const recipes = names(raw.recipes);
-  const refersTo = (
-    known: Set<unknown> | null,
-    name: unknown
-  ): name is string =>
-    known !== null && typeof name === 'string' && !known.has(name);
-
-  entries(raw.profiles).forEach((p, i) => {
-    if (isRecord(p) && refersTo(clusters, p.cluster)) {
-      missing(`profiles[${i}].cluster`, `no cluster named "${p.cluster}"`);
-    }
-  });
-  const storage = isRecord(raw.storage) ? raw.storage : {};
-  entries(storage.tiers).forEach((t, i) => {
-    if (!isRecord(t)) {
-      return;
-    }
-    if (isRecord(t.s3) && refersTo(stores, t.s3.store)) {
-      missing(
-        `storage.tiers[${i}].s3.store`,
-        `no s3 store named "${t.s3.store}"`
-      );
-    }
-    if (isRecord(t.sftp) && refersTo(clusters, t.sftp.cluster)) {
-      missing(
-        `storage.tiers[${i}].sftp.cluster`,
-        `no cluster named "${t.sftp.cluster}"`
-      );
-    }
-  });
-  const serving = isRecord(raw.serving) ? raw.serving : {};
-  const providers = isRecord(serving.providers) ? serving.providers : {};
-  const slurm = providers.slurm;
-  if (isRecord(slurm) && refersTo(clusters, slurm.cluster)) {
-    missing(
-      'serving.providers.slurm.cluster',
-      `no cluster named "${slurm.cluster}"`
-    );
-  }
-  entries(raw.models).forEach((m, i) => {
-    if (isRecord(m) && refersTo(recipes, m.recipe)) {
-      missing(`models[${i}].recipe`, `no recipe named "${m.recipe}"`);
-    }
-  });
-  return out;
 }
 
 /** What the bridge accepts but an admin probably did not mean. */

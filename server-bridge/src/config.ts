@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { referenceProblems } from './config-references';
 import {
   parseOpenSshPublicKey,
   type IPinnedHostKey
@@ -866,47 +867,15 @@ export function configSchema(ctx: ILoadContext) {
           message: `required when clusters are configured: 64 hex characters, by default from $${SECRET_KEY_ENV} (not set)`
         });
       }
-      c.profiles.forEach((p, i) => {
-        if (!c.clusters.some(k => k.name === p.cluster)) {
-          tx.addIssue({
-            code: 'custom',
-            path: ['profiles', i, 'cluster'],
-            message: `no cluster named "${p.cluster}"`
-          });
-        }
-      });
-      c.storage.tiers.forEach((t, i) => {
-        if ('s3' in t.location) {
-          const store = t.location.s3.store;
-          if (!c.s3.some(k => k.name === store)) {
-            tx.addIssue({
-              code: 'custom',
-              path: ['storage', 'tiers', i, 's3', 'store'],
-              message: `no s3 store named "${store}"`
-            });
-          }
-        } else {
-          const cluster = t.location.sftp.cluster;
-          if (!c.clusters.some(k => k.name === cluster)) {
-            tx.addIssue({
-              code: 'custom',
-              path: ['storage', 'tiers', i, 'sftp', 'cluster'],
-              message: `no cluster named "${cluster}"`
-            });
-          }
-        }
-      });
-      const slurm = c.serving.providers.slurm;
-      if (
-        slurm !== undefined &&
-        !c.clusters.some(k => k.name === slurm.cluster)
-      ) {
-        tx.addIssue({
-          code: 'custom',
-          path: ['serving', 'providers', 'slurm', 'cluster'],
-          message: `no cluster named "${slurm.cluster}"`
-        });
+      // The tiers as written (`s3` or `sftp`), for the check shared with check-config.
+      const asWritten = {
+        ...c,
+        storage: { tiers: c.storage.tiers.map(t => t.location) }
+      };
+      for (const problem of referenceProblems(asWritten)) {
+        tx.addIssue({ code: 'custom', ...problem });
       }
+      const slurm = c.serving.providers.slurm;
       const slurmCluster = c.clusters.find(k => k.name === slurm?.cluster);
       if (
         slurm?.compliant === true &&
@@ -920,13 +889,6 @@ export function configSchema(ctx: ILoadContext) {
         });
       }
       c.models.forEach((m, i) => {
-        if (!c.recipes.some(r => r.name === m.recipe)) {
-          tx.addIssue({
-            code: 'custom',
-            path: ['models', i, 'recipe'],
-            message: `no recipe named "${m.recipe}"`
-          });
-        }
         // A model may name a provider this bridge lacks (e.g. openstack while the cloud
         // is off); the catalog offers only configured ones, and at least one must be.
         if (!m.providers.some(p => c.serving.providers[p] !== undefined)) {
@@ -962,7 +924,8 @@ function errnoText(e: unknown): string {
       : (e as Error).message;
 }
 
-function keyPath(path: readonly PropertyKey[]): string {
+/** `['clusters', 0, 'ssh']` → `clusters[0].ssh`. */
+export function keyPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') {

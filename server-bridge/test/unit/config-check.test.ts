@@ -195,6 +195,51 @@ describe('check-config', () => {
     ]);
   });
 
+  it('reports each broken reference the same way as serve, alone or beside other problems', async () => {
+    const breaks: [string, (y: string) => string][] = [
+      ['profile', y => y.replace('cluster: demo\n', 'cluster: hpc2\n')],
+      ['s3 tier', y => y.replace('store: demo,', 'store: ceph,')],
+      [
+        'sftp tier',
+        y => y.replace('sftp: { cluster: demo', 'sftp: { cluster: hpc3')
+      ],
+      [
+        'slurm provider',
+        y => y.replace('slurm: { cluster: demo', 'slurm: { cluster: gone')
+      ],
+      ['model', y => y.replace('recipe: llama-server', 'recipe: vllm')]
+    ];
+    const otherProblem = (y: string): string =>
+      y.replace('port: 2222', 'port: 99999');
+    for (const [what, broken] of breaks) {
+      const file = configFile(broken);
+      // serve: the schema's final step finds it (the only problem)
+      let served: string[] = [];
+      try {
+        loadConfig(file, ENV);
+      } catch (e) {
+        served = (e as { problems: string[] }).problems;
+      }
+      expect({ what, served: served.length }).toEqual({ what, served: 1 });
+      const checked = await checkConfig(file, { env: ENV });
+      expect({ what, lines: lines(checked) }).toEqual({
+        what,
+        lines: [served[0]?.slice(file.length + 2), '1 problem']
+      });
+      // check-config beside another problem: zod skips the final step, the file is checked
+      const worse = configFile(y => otherProblem(broken(y)));
+      const both = await checkConfig(worse, { env: ENV });
+      expect({ what, lines: lines(both) }).toEqual({
+        what,
+        lines: [
+          'clusters[0].ssh.port: Too big: expected number to be <=65535',
+          served[0]?.slice(file.length + 2),
+          '2 problems'
+        ]
+      });
+    }
+  });
+
   it('warns about a model whose providers are not all configured, and still passes', async () => {
     const file = configFile(y =>
       y.replace('providers: [local, slurm]', 'providers: [local, openstack]')
