@@ -146,7 +146,8 @@ describe('EndpointsModel: the create form', () => {
       idleMinutes: 15,
       visibility: 'private',
       group: '',
-      fallback: ''
+      fallback: '',
+      tiers: []
     });
     expect(EndpointsModel.providerTitle(CATALOG, 'slurm')).toBe(
       'SLURM GPU partition'
@@ -171,6 +172,20 @@ describe('EndpointsModel: the create form', () => {
     expect(
       EndpointsModel.createRequest({ ...form, visibility: 'course' })
     ).toMatchObject({ visibility: 'course', group: 'ml101' });
+  });
+
+  it('sends the chosen tiers, and no tiers key when none is chosen', () => {
+    const form = {
+      ...EndpointsModel.defaults(CATALOG, CATALOG.models[0]),
+      name: 'rag'
+    };
+    expect(EndpointsModel.createRequest(form)).not.toHaveProperty('tiers');
+    expect(
+      EndpointsModel.createRequest({
+        ...form,
+        tiers: ['scratch', 'sensitive:medical']
+      }).tiers
+    ).toEqual(['scratch', 'sensitive:medical']);
   });
 
   it('finds the courses a user teaches', () => {

@@ -5,10 +5,12 @@ import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
+import { TierChoice } from '../models/TierChoice';
 import { EndpointsDialogs } from '../widgets/EndpointsDialogs';
 import { EndpointsSection } from '../widgets/EndpointsSection';
 import { TranslatorContext } from '../widgets/translator';
 import { identityTrans } from './helpers';
+import { TIERS } from './tier-fakes';
 import {
   CATALOG,
   CLOUD_CATALOG,
@@ -201,7 +203,13 @@ describe('The create dialog on the cloud', () => {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
         <EndpointsDialogs.CreateForm
-          context={{ catalog: CLOUD_CATALOG, groups: [], courses: [] }}
+          context={{
+            catalog: CLOUD_CATALOG,
+            groups: [],
+            courses: [],
+            tiers: [],
+            tiersError: null
+          }}
           value={{
             ...EndpointsModel.defaults(CLOUD_CATALOG, tiny),
             provider: 'openstack',
@@ -263,7 +271,13 @@ describe('The create dialog on the cloud', () => {
       renderToStaticMarkup(
         <TranslatorContext.Provider value={identityTrans()}>
           <EndpointsDialogs.CreateForm
-            context={{ catalog, groups: [], courses: [] }}
+            context={{
+              catalog,
+              groups: [],
+              courses: [],
+              tiers: [],
+              tiersError: null
+            }}
             value={{
               ...EndpointsModel.defaults(catalog, tiny),
               provider: 'openstack'
@@ -391,5 +405,43 @@ describe('Where replicas run', () => {
       'stopped Demo cloud (OpenStack): cloud server hpcb-e1-r1 —'
     );
     model.dispose();
+  });
+});
+
+describe('The create dialog: storage tiers', () => {
+  const model = CATALOG.models[0]!;
+  function render(tiers: string[], error: string | null = null): string {
+    return renderToStaticMarkup(
+      <TranslatorContext.Provider value={identityTrans()}>
+        <EndpointsDialogs.CreateForm
+          context={{
+            catalog: CATALOG,
+            groups: [],
+            courses: [],
+            tiers: TierChoice.options(TIERS),
+            tiersError: null
+          }}
+          value={{ ...EndpointsModel.defaults(CATALOG, model), tiers }}
+          error={error}
+          onChange={() => undefined}
+        />
+      </TranslatorContext.Provider>
+    );
+  }
+
+  it('offers the tiers and warns about the rule once a sensitive one is chosen', () => {
+    expect(text(render([]))).toContain('Storage tiers (optional)');
+    expect(text(render([]))).not.toContain('only a provider approved for it');
+    expect(text(render(['sensitive:medical']))).toContain(
+      'only a provider approved for it may run the replicas'
+    );
+  });
+
+  it("shows the bridge's refusal above the fields it keeps", () => {
+    const refusal =
+      "Refused by the data-class rule 'sensitive data only on compliant serving providers': …";
+    const html = render(['sensitive:medical'], refusal);
+    expect(text(html).replace(/&#x27;/g, "'")).toContain(refusal);
+    expect(html.match(/checked=""/g)).toHaveLength(1);
   });
 });

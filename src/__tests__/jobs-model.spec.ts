@@ -1,12 +1,14 @@
 /**
  * @jest-environment node
  */
-import { JobSchema } from '@hpc-bridge/server/contract';
+import { JobSchema, Routes } from '@hpc-bridge/server/contract';
+import type { z } from 'zod';
 import { Signal } from '@lumino/signaling';
 import { JobsModel } from '../models/JobsModel';
 import { SubmitModel } from '../models/SubmitModel';
 import type { Bridge, IBridgeClient } from '../tokens';
 import { identityTrans, job, waitFor } from './helpers';
+import { TIERS } from './tier-fakes';
 
 function parsedJob(overrides: Record<string, unknown> = {}): Bridge.Job {
   return JobSchema.parse(job(overrides));
@@ -83,6 +85,22 @@ class FakeClient implements Partial<IBridgeClient> {
   async estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
     this.estimates.push(request);
     return { expectedStart: '2026-11-25T10:05:00.000Z', message: 'ok' };
+  }
+  /** `GET /tiers` answers this (an Error is thrown). */
+  tiersAnswer: unknown = { tiers: TIERS };
+  async request<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>
+  ): Promise<T> {
+    this.calls.push(`${method} ${route}`);
+    if (method !== 'GET' || route !== Routes.tiers) {
+      throw new Error(`unexpected request ${method} ${route}`);
+    }
+    if (this.tiersAnswer instanceof Error) {
+      throw this.tiersAnswer;
+    }
+    return schema.parse(this.tiersAnswer);
   }
 }
 
@@ -456,6 +474,66 @@ describe('SubmitModel', () => {
     expect(model.estimate.result?.expectedStart).toBe(
       '2026-11-25T10:05:00.000Z'
     );
+    model.dispose();
+  });
+
+  it('offers the tiers the user can read and sends the chosen ones', async () => {
+    const { model, fake } = await create();
+    await waitFor(() => !model.loadingTiers && model.tierOptions.length > 0);
+    expect(fake.calls).toContain(`GET ${Routes.tiers}`);
+    expect(model.tierOptions.map(o => o.ref)).toEqual([
+      'scratch',
+      'project:ml101',
+      'project:climate',
+      'archive',
+      'sensitive:medical'
+    ]);
+    expect(model.request()).not.toHaveProperty('tiers');
+    model.setTiers(['archive', 'scratch', 'not-offered']);
+    expect(model.tiers).toEqual(['scratch', 'archive']);
+    expect(model.request()?.tiers).toEqual(['scratch', 'archive']);
+    expect(model.sensitiveTiers).toEqual([]);
+    model.setTiers([...model.tiers, 'sensitive:medical']);
+    expect(model.sensitiveTiers.map(o => o.ref)).toEqual(['sensitive:medical']);
+    await waitFor(() =>
+      fake.estimates.some(e => e.tiers?.includes('sensitive:medical'))
+    );
+    model.dispose();
+  });
+
+  it('submits without tiers when they cannot be listed', async () => {
+    const fake = new FakeClient();
+    fake.profilesAnswer = { profiles: [PROFILE] };
+    fake.tiersAnswer = new Error('The storage backend does not answer');
+    const submit = jest.fn().mockResolvedValue(JobSchema.parse(job()));
+    const model = new SubmitModel({
+      client: asClient(fake),
+      trans: identityTrans(),
+      notebook: NOTEBOOK,
+      submit,
+      estimateDelay: 1
+    });
+    await waitFor(() => model.profile !== null && !model.loadingTiers);
+    expect(model.tiersError?.message).toBe(
+      'The storage backend does not answer'
+    );
+    expect(model.tierOptions).toEqual([]);
+    expect((await model.submit())?.id).toBe('j1');
+    expect(submit.mock.calls[0]?.[0]).not.toHaveProperty('tiers');
+    model.dispose();
+  });
+
+  it("keeps the chosen tiers and shows the bridge's policy sentence when it refuses", async () => {
+    const refusal =
+      "Refused by the data-class rule 'sensitive data only on compliant partitions': partition cpu is not approved for sensitive data";
+    const submit = jest.fn().mockRejectedValueOnce(new Error(refusal));
+    const { model } = await create(submit);
+    await waitFor(() => model.tierOptions.length > 0);
+    model.setTiers(['sensitive:medical']);
+    expect(await model.submit()).toBeNull();
+    expect(submit.mock.calls[0]?.[0].tiers).toEqual(['sensitive:medical']);
+    expect(model.submitError?.message).toBe(refusal);
+    expect(model.tiers).toEqual(['sensitive:medical']);
     model.dispose();
   });
 

@@ -9,6 +9,7 @@ import { CommandIDs } from '../commands';
 // The Endpoints section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsModel } from '../models/EndpointsModel';
+import { TierChoice } from '../models/TierChoice';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsSectionWidget } from '../widgets/EndpointsSection';
@@ -71,8 +72,14 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         const groups = model.user?.groups ?? [];
+        const tiers = await TierChoice.load(client).then(
+          list => ({ options: TierChoice.options(list), error: null }),
+          (reason: unknown) => ({ options: [], error: sentence(reason) })
+        );
         const context = {
           catalog,
+          tiers: tiers.options,
+          tiersError: tiers.error,
           groups: groups.filter(
             group => !group.endsWith(EndpointsModel.INSTRUCTOR_SUFFIX)
           ),

@@ -5,6 +5,7 @@ import type { Endpoints, IEndpointsApi } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Placement } from '../endpoints/placement';
 import { Snippets } from '../endpoints/snippets';
+import { TierChoice } from './TierChoice';
 
 /**
  * The Endpoints section's state: the model catalog, the endpoints the user
@@ -614,7 +615,8 @@ export namespace EndpointsModel {
       idleMinutes: catalog.idleMinutes.default,
       visibility: 'private',
       group: '',
-      fallback: ''
+      fallback: '',
+      tiers: []
     };
   }
 
@@ -632,6 +634,8 @@ export namespace EndpointsModel {
     group: string;
     /** Where a replica starts when `provider` cannot place it; '' for none. */
     fallback: Endpoints.ProviderName | '';
+    /** Storage tiers the replicas use (`tier` or `tier:group`). */
+    tiers: string[];
   }
 
   /** The form after choosing `provider`: a fallback equal to it is dropped. */
@@ -665,7 +669,8 @@ export namespace EndpointsModel {
         : { group: form.group.trim() }),
       ...(form.fallback && form.fallback !== form.provider
         ? { fallback: form.fallback }
-        : {})
+        : {}),
+      ...TierChoice.request(form.tiers)
     };
   }
 

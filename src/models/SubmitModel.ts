@@ -16,10 +16,11 @@ import {
   sweepSize
 } from '../notebook/parameters';
 import type { Bridge, IBridgeClient } from '../tokens';
+import { TierChoice } from './TierChoice';
 
 /**
  * The state of the Submit to cluster form: profiles, resources within the
- * profile's ranges, job name, parameters, sweep, webhook; the expected start
+ * profile's ranges, job name, parameters, sweep, storage tiers, webhook; the expected start
  * (debounced `POST /jobs/estimate`) and the submission itself.
  */
 export class SubmitModel implements IDisposable {
@@ -41,6 +42,7 @@ export class SubmitModel implements IDisposable {
     );
     if (options.auto ?? true) {
       void this.loadProfiles();
+      void this.loadTiers();
     }
   }
 
@@ -94,6 +96,30 @@ export class SubmitModel implements IDisposable {
 
   get webhookUrl(): string {
     return this._webhookUrl;
+  }
+
+  /** The storage tiers the user may give the job (`tier` or `tier:group` each). */
+  get tierOptions(): readonly TierChoice.IOption[] {
+    return this._tierOptions;
+  }
+
+  /** The chosen tiers, in the options' order. */
+  get tiers(): readonly string[] {
+    return this._tiers;
+  }
+
+  get loadingTiers(): boolean {
+    return this._loadingTiers;
+  }
+
+  /** Why the tiers could not be listed (the job can still be submitted without). */
+  get tiersError(): Error | null {
+    return this._tiersError;
+  }
+
+  /** The chosen tiers of class `sensitive`: the job must run on a compliant partition. */
+  get sensitiveTiers(): readonly TierChoice.IOption[] {
+    return TierChoice.sensitive(this._tierOptions, this._tiers);
   }
 
   /** How many array elements the sweep makes (1: no array). */
@@ -152,6 +178,36 @@ export class SubmitModel implements IDisposable {
       this._loadingProfiles = false;
       this._update(false);
     }
+  }
+
+  async loadTiers(): Promise<void> {
+    this._loadingTiers = true;
+    this._changed.emit();
+    try {
+      const tiers = await TierChoice.load(this._client);
+      if (this._disposed) {
+        return;
+      }
+      this._tierOptions = TierChoice.options(tiers);
+      this._tiers = this._tiers.filter(ref =>
+        this._tierOptions.some(o => o.ref === ref)
+      );
+      this._tiersError = null;
+    } catch (error) {
+      this._tiersError =
+        error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this._loadingTiers = false;
+      this._update(false);
+    }
+  }
+
+  /** Choose the storage tiers (refs of `tierOptions`). */
+  setTiers(refs: readonly string[]): void {
+    this._tiers = this._tierOptions
+      .map(o => o.ref)
+      .filter(ref => refs.includes(ref));
+    this._update();
   }
 
   setProfile(name: string): void {
@@ -349,6 +405,7 @@ export class SubmitModel implements IDisposable {
       ...(this._cells ? { cells: [...this._cells] } : {}),
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
       ...(sweep ? { sweep } : {}),
+      ...TierChoice.request(this._tiers),
       ...(webhookUrl ? { webhookUrl } : {})
     };
     if (Object.keys(errors).length === 0) {
@@ -360,7 +417,9 @@ export class SubmitModel implements IDisposable {
               ? 'webhookUrl'
               : issue.path[0] === 'notebook'
                 ? 'notebook'
-                : 'request';
+                : issue.path[0] === 'tiers'
+                  ? 'tiers'
+                  : 'request';
           errors[key] =
             key === 'webhookUrl'
               ? trans.__('An http(s) URL.')
@@ -392,6 +451,10 @@ export class SubmitModel implements IDisposable {
   private _parameters: Record<string, string> = {};
   private _sweep: Record<string, string> = {};
   private _webhookUrl = '';
+  private _tierOptions: TierChoice.IOption[] = [];
+  private _tiers: string[] = [];
+  private _loadingTiers = false;
+  private _tiersError: Error | null = null;
   private _estimateState: SubmitModel.IEstimateState = {
     loading: false,
     result: null,
@@ -430,7 +493,7 @@ export namespace SubmitModel {
     submit: (request: Bridge.JobSubmit) => Promise<Bridge.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
-    /** Load the profiles at once (default `true`). */
+    /** Load the profiles and tiers at once (default `true`). */
     auto?: boolean;
   }
 }

@@ -5,8 +5,10 @@ import React from 'react';
 import type { Endpoints } from '../endpoints/api';
 import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../models/EndpointsModel';
+import type { TierChoice } from '../models/TierChoice';
 import { IconButton } from './IconButton';
 import { askForm, FormBody, SelectField } from './FormDialog';
+import { TiersField } from './TiersField';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -21,6 +23,10 @@ export namespace EndpointsDialogs {
     groups: readonly string[];
     /** The courses the user teaches (visibility `course`). */
     courses: readonly string[];
+    /** The storage tiers the user can read, for the replicas. */
+    tiers: readonly TierChoice.IOption[];
+    /** Why the tiers could not be listed; `null` when they were. */
+    tiersError: string | null;
   }
 
   /**
@@ -98,7 +104,8 @@ export namespace EndpointsDialogs {
                 name: value.name,
                 idleMinutes: value.idleMinutes,
                 visibility: value.visibility,
-                group: value.group
+                group: value.group,
+                tiers: value.tiers
               });
             }
           }}
@@ -236,6 +243,16 @@ export namespace EndpointsDialogs {
               onChange={group => onChange({ ...value, group })}
             />
           ))}
+        <TiersField
+          options={props.context.tiers}
+          chosen={value.tiers}
+          loading={false}
+          error={props.context.tiersError}
+          sensitiveHint={trans.__(
+            'Sensitive data: only a provider approved for it may run the replicas (the fallback too; the bridge refuses others), and every use is recorded in the audit log.'
+          )}
+          onChange={tiers => onChange({ ...value, tiers })}
+        />
       </>
     );
   }

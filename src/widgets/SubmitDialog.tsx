@@ -5,6 +5,7 @@ import React from 'react';
 import { SubmitModel } from '../models/SubmitModel';
 import type { Bridge } from '../tokens';
 import { ErrorBoundary } from './ErrorBoundary';
+import { TiersField } from './TiersField';
 import { TranslatorContext, useTranslator } from './translator';
 
 /**
@@ -303,6 +304,16 @@ export namespace SubmitDialog {
             <span className="jp-hpc-SubmitForm-error">{errors['sweep']}</span>
           )}
         </fieldset>
+        <TiersField
+          options={model.tierOptions}
+          chosen={model.tiers}
+          loading={model.loadingTiers}
+          error={model.tiersError?.message ?? errors['tiers'] ?? null}
+          sensitiveHint={trans.__(
+            'Sensitive data: the job may run only on a partition approved for it (the bridge refuses others), and every use is recorded in the audit log.'
+          )}
+          onChange={tiers => model.setTiers(tiers)}
+        />
         <fieldset className="jp-hpc-SubmitForm-group">
           <legend>{trans.__('When it ends')}</legend>
           <Field
