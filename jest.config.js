@@ -1,7 +1,8 @@
 /**
  * Jest projects: `unit` (no network: bridge domain logic, contract, frontend
  * models), `integration` (the real stack started by ./stack/up) and `openstack`
- * (the same stack with its OpenStack cloud: ./stack/up --with-openstack).
+ * (the same stack with its OpenStack cloud: ./stack/up --with-openstack) and `faults`
+ * (stops and kills components of the stack: server-bridge/test/faults).
  */
 const bridgeTransform = {
   '^.+\\.tsx?$': [
@@ -55,6 +56,15 @@ module.exports = {
       testTimeout: 60000
     },
     {
+      displayName: 'hostile',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/hostile'],
+      testMatch: ['**/*.test.ts'],
+      transform: bridgeTransform,
+      transformIgnorePatterns,
+      testTimeout: 120000
+    },
+    {
       displayName: 'openstack',
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
@@ -62,6 +72,15 @@ module.exports = {
       transform: bridgeTransform,
       transformIgnorePatterns,
       testTimeout: 120000
+    },
+    {
+      displayName: 'faults',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/faults'],
+      testMatch: ['**/*.test.ts'],
+      transform: bridgeTransform,
+      transformIgnorePatterns,
+      testTimeout: 600000
     }
   ]
 };

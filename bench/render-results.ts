@@ -38,6 +38,12 @@ const AREAS: { bench: string; title: string; intro: string }[] = [
       'Throughput of each transfer path against the S3 SDK talking to Swift directly, and the bridge’s peak resident memory while it moves the file (`bench/storage.bench.ts`; one round per size, expect ±30 % between runs).'
   },
   {
+    bench: 'load',
+    title: 'Load: event streams while jobs are submitted',
+    intro:
+      'Concurrent subscribers of `GET /api/v1/events` (spread over three users) while tiny notebooks are submitted at a fixed rate through the hub’s proxy, against raw `sbatch` over one SSH connection at the same rate, and the same submits straight to the bridge’s port (`bench/load.bench.ts`).'
+  },
+  {
     bench: 'ui',
     title: 'UI: the Jobs list in Chromium',
     intro:

@@ -26,6 +26,11 @@ import { accessHooks, type IDeclaredRoute } from './auth/policy';
 import type { BridgeConfig } from './config';
 import { CONTRACT_VERSION } from './contract';
 import { installErrorHandling } from './errors';
+import {
+  drainBeforeReply,
+  dropStalledBodies,
+  httpLimitOptions
+} from './http-limits';
 import type { IClusterAccess } from './credentials/access';
 import type { Gateway } from './endpoints/gateway';
 import type { EndpointKeys } from './endpoints/keys';
@@ -117,12 +122,15 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
     loggerInstance: deps.logger,
     trustProxy: false,
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    ...httpLimitOptions
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  dropStalledBodies(app);
+  drainBeforeReply(app);
   decorateUser(app);
 
   await app.register(swagger, {
@@ -221,7 +229,8 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             ? {}
             : { keys: deps.endpoints.keys }),
           ...(deps.storage === undefined ? {} : { storage: deps.storage }),
-          ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
+          ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups }),
+          profiles: config.profiles
         })
       });
       if (deps.storage !== undefined) {

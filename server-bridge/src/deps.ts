@@ -31,7 +31,9 @@ import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
+import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
+import { UploadTable } from './storage/records';
 import { StorageService } from './storage/service';
 import { Store } from './store';
 
@@ -51,7 +53,12 @@ function target(
   };
 }
 
-export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
+export interface IServeDeps extends IAppDeps {
+  /** Before listening: aborts S3 uploads a killed bridge left open (bounded, never throws). */
+  sweepInterruptedUploads: () => Promise<number>;
+}
+
+export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const store = new Store(config.store.path);
   const pool = new SshPool(logger.child({ component: 'ssh' }));
   const clusters = config.clusters.map(c => ({
@@ -161,6 +168,16 @@ export function createDeps(config: BridgeConfig, logger: Logger): IAppDeps {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },
       gateway: endpoints.gateway
+    },
+    sweepInterruptedUploads: () => {
+      const sessions = new UploadTable(store);
+      return abortOrphanUploads({
+        tiers: config.storage.tiers,
+        stores: s3Stores,
+        owned: id => sessions.ownsS3Upload(id, new Date().toISOString()),
+        logger: logger.child({ component: 'storage' }),
+        timeoutMs: 10_000
+      });
     },
     startBackground: () => {
       healthSampler.start();

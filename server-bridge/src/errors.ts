@@ -25,6 +25,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   cluster_auth_failed: 412,
   quota_exceeded: 413,
   policy_refused: 403,
+  course_limit: 429,
   internal: 500
 };
 

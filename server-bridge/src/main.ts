@@ -162,6 +162,8 @@ async function serve(file: string): Promise<void> {
   });
 
   logger.info({ version: BRIDGE_VERSION, config: redact(config) }, 'starting');
+  // Before listening, so that no upload of this process can be taken for an orphan.
+  await deps.sweepInterruptedUploads();
   await app.listen({ host: config.listen.host, port: config.listen.port });
   // The first poll reconciles the jobs in the store with SLURM.
   deps.startBackground?.();

@@ -22,6 +22,9 @@ function course(overrides: Partial<Courses.Course> = {}): Courses.Course {
     endpoint: null,
     dataset: null,
     myKey: null,
+    myBudgetLeft: null,
+    jobProfile: null,
+    myJobs: null,
     ...overrides
   };
 }
@@ -98,6 +101,7 @@ class FakeCourseApi implements ICourseApi {
           requests: 2,
           tokensUsed: 800,
           tokenBudget: 5000,
+          jobs: null,
           budgetLeft: 4200
         }
       ]
@@ -125,6 +129,27 @@ class FakeCourseApi implements ICourseApi {
     this.calls.push('tiers');
     return [];
   }
+  async profiles(): Promise<Courses.Profile[]> {
+    this.calls.push('profiles');
+    const range = { default: 1, min: 1, max: 4 };
+    const base = {
+      cluster: 'demo',
+      timeMinutes: range,
+      cpus: range,
+      memoryMB: range,
+      gpus: range
+    };
+    return [
+      { ...base, name: 'cpu-small', title: 'CPU', partition: 'cpu' },
+      {
+        ...base,
+        name: 'course:ml101',
+        title: 'ML 101 (CPU)',
+        partition: 'cpu',
+        course: 'ml101'
+      }
+    ];
+  }
   async gatewayUrl(): Promise<string> {
     this.calls.push('gateway');
     return 'http://127.0.0.1:8000/v1';
@@ -144,7 +169,11 @@ const FORM: ICourseForm = {
   tokenBudget: '5000',
   requestsPerMinute: '',
   datasetTier: 'archive',
-  datasetPath: '/datasets/week1/'
+  datasetPath: '/datasets/week1/',
+  jobBaseProfile: '',
+  jobReservation: '',
+  jobMaxActive: '',
+  jobGpuHours: ''
 };
 
 describe('CourseForms', () => {
@@ -156,7 +185,8 @@ describe('CourseForms', () => {
         tokenBudget: 5000,
         requestsPerMinute: null
       },
-      dataset: { tier: 'archive', path: 'datasets/week1' }
+      dataset: { tier: 'archive', path: 'datasets/week1' },
+      jobProfile: null
     });
     expect(
       CourseForms.updateOf({ ...FORM, requestsPerMinute: '30' }).endpoint
@@ -166,7 +196,12 @@ describe('CourseForms', () => {
   it('removes the shares when no endpoint or tier is chosen', () => {
     expect(
       CourseForms.updateOf({ ...FORM, endpointId: '', datasetTier: '' })
-    ).toEqual({ title: 'ML 101', endpoint: null, dataset: null });
+    ).toEqual({
+      title: 'ML 101',
+      endpoint: null,
+      dataset: null,
+      jobProfile: null
+    });
   });
 
   it('refuses wrong fields with a sentence', () => {
@@ -199,12 +234,17 @@ describe('CourseForms', () => {
       tokenBudget: '5000',
       requestsPerMinute: '12',
       datasetTier: 'archive',
-      datasetPath: 'datasets/week1'
+      datasetPath: 'datasets/week1',
+      jobBaseProfile: '',
+      jobReservation: '',
+      jobMaxActive: '',
+      jobGpuHours: ''
     });
     expect(CourseForms.updateOf(form)).toEqual({
       title: 'Machine learning 101',
       endpoint: { endpointId: 'e1', tokenBudget: 5000, requestsPerMinute: 12 },
-      dataset: { tier: 'archive', path: 'datasets/week1' }
+      dataset: { tier: 'archive', path: 'datasets/week1' },
+      jobProfile: null
     });
     expect(CourseForms.formOf(course())).toMatchObject({
       endpointId: '',
@@ -212,6 +252,77 @@ describe('CourseForms', () => {
       requestsPerMinute: '',
       datasetTier: ''
     });
+  });
+});
+
+describe('CourseForms: the job profile', () => {
+  const JOBS = { ...FORM, jobBaseProfile: 'cpu-small' };
+
+  it('turns the job fields into a job profile share (empty: unlimited)', () => {
+    expect(CourseForms.updateOf(JOBS).jobProfile).toEqual({
+      baseProfile: 'cpu-small',
+      reservation: null,
+      maxActiveJobs: null,
+      gpuHoursBudget: null
+    });
+    expect(
+      CourseForms.updateOf({
+        ...JOBS,
+        jobReservation: ' ml101-lab ',
+        jobMaxActive: '2',
+        jobGpuHours: '1,5'
+      }).jobProfile
+    ).toEqual({
+      baseProfile: 'cpu-small',
+      reservation: 'ml101-lab',
+      maxActiveJobs: 2,
+      gpuHoursBudget: 1.5
+    });
+  });
+
+  it('refuses wrong job fields with a sentence', () => {
+    expect(() => CourseForms.updateOf({ ...JOBS, jobMaxActive: '0' })).toThrow(
+      'Jobs at a time per student must be a whole number above 0.'
+    );
+    expect(() =>
+      CourseForms.updateOf({ ...JOBS, jobGpuHours: 'lots' })
+    ).toThrow('GPU-hours per student must be a number above 0.');
+    expect(() =>
+      CourseForms.updateOf({ ...JOBS, jobReservation: 'a b' })
+    ).toThrow(/reservation name/);
+  });
+
+  it('fills the job fields from the saved profile', () => {
+    const saved = course({
+      jobProfile: {
+        profile: 'course:ml101',
+        baseProfile: 'cpu-small',
+        partition: 'cpu',
+        reservation: 'lab',
+        maxActiveJobs: 1,
+        gpuHoursBudget: 2.5
+      }
+    });
+    expect(CourseForms.formOf(saved)).toMatchObject({
+      jobBaseProfile: 'cpu-small',
+      jobReservation: 'lab',
+      jobMaxActive: '1',
+      jobGpuHours: '2.5'
+    });
+  });
+
+  it('says what a student has used of the limits', () => {
+    expect(CourseForms.allowanceText(null)).toBeNull();
+    expect(
+      CourseForms.allowanceText({
+        activeJobIds: ['j1'],
+        maxActiveJobs: 2,
+        jobsLeft: 1,
+        gpuHoursUsed: 0.3333,
+        gpuHoursBudget: 2,
+        gpuHoursLeft: 1.6667
+      })
+    ).toBe('1 of 2 jobs at a time, 0.33 of 2 GPU-hours used');
   });
 });
 
@@ -231,6 +342,8 @@ describe('CourseModel: roles', () => {
     expect(model.teaches).toBe(true);
     expect(model.takes).toBe(false);
     expect(model.endpoints.map(e => e.id)).toEqual(['e1']);
+    // Another course's profile is no base for this one's.
+    expect(model.profiles.map(p => p.name)).toEqual(['cpu-small']);
     const details = model.details('ml101');
     expect(details?.usage?.map(s => s.student)).toEqual(['alice']);
     expect(details?.jobs).toEqual([]);

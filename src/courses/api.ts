@@ -7,6 +7,7 @@ import {
   CourseUsageSchema,
   EndpointListSchema,
   ModelCatalogSchema,
+  ProfileListSchema,
   Routes,
   TierListSchema
 } from '@hpc-bridge/server/contract';
@@ -25,6 +26,8 @@ export namespace Courses {
   export type DatasetList = contract.CourseDatasetList;
   export type Endpoint = contract.Endpoint;
   export type Tier = contract.Tier;
+  export type Profile = contract.Profile;
+  export type JobAllowance = contract.CourseJobAllowance;
 }
 
 /** The course routes (and what the settings form offers); the Course model talks to the bridge only through this. */
@@ -42,6 +45,8 @@ export interface ICourseApi {
   /** The endpoints the user may see (the model keeps their own). */
   endpoints(): Promise<Courses.Endpoint[]>;
   tiers(): Promise<Courses.Tier[]>;
+  /** The job profiles the user may submit with (the admin's, and their courses'). */
+  profiles(): Promise<Courses.Profile[]>;
   /** The gateway's base URL (`…/v1`). */
   gatewayUrl(): Promise<string>;
 }
@@ -139,6 +144,15 @@ export class CourseApi implements ICourseApi {
       TierListSchema
     );
     return list.tiers;
+  }
+
+  async profiles(): Promise<Courses.Profile[]> {
+    const list = await this._client.request(
+      'GET',
+      Routes.profiles,
+      ProfileListSchema
+    );
+    return list.profiles;
   }
 
   async gatewayUrl(): Promise<string> {

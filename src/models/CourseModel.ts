@@ -12,6 +12,14 @@ export interface ICourseForm {
   /** '' shares no dataset. */
   datasetTier: string;
   datasetPath: string;
+  /** '' gives the course no job profile; else the admin profile it is based on. */
+  jobBaseProfile: string;
+  /** '' runs outside any reservation. */
+  jobReservation: string;
+  /** '' means unlimited. */
+  jobMaxActive: string;
+  /** '' means unlimited. */
+  jobGpuHours: string;
 }
 
 /** What the section shows of one course; the instructor's parts stay null for students. */
@@ -24,6 +32,18 @@ export interface ICourseDetails {
   datasetError: string | null;
 }
 
+/** A positive number typed in a field; `what` names it in the error. */
+function positiveNumber(text: string, what: string): number {
+  const value = Number(text.trim().replace(',', '.'));
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`${what} must be a number above 0.`);
+  }
+  return value;
+}
+
+const optional = <T>(text: string, parse: (t: string) => T): T | null =>
+  text.trim() === '' ? null : parse(text);
+
 /** A positive whole number typed in a field; `what` names it in the error. */
 function positiveInteger(text: string, what: string): number {
   const value = Number(text.trim());
@@ -32,6 +52,9 @@ function positiveInteger(text: string, what: string): number {
   }
   return value;
 }
+
+const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+const hours = (h: number): string => String(Math.round(h * 100) / 100);
 
 export namespace CourseForms {
   /** The form of a course's current settings. */
@@ -45,7 +68,11 @@ export namespace CourseForms {
           ? ''
           : String(course.endpoint.requestsPerMinute),
       datasetTier: course.dataset?.tier ?? '',
-      datasetPath: course.dataset?.path ?? ''
+      datasetPath: course.dataset?.path ?? '',
+      jobBaseProfile: course.jobProfile?.baseProfile ?? '',
+      jobReservation: course.jobProfile?.reservation ?? '',
+      jobMaxActive: String(course.jobProfile?.maxActiveJobs ?? ''),
+      jobGpuHours: String(course.jobProfile?.gpuHoursBudget ?? '')
     };
   }
 
@@ -74,7 +101,52 @@ export namespace CourseForms {
       }
       dataset = { tier: form.datasetTier, path };
     }
-    return { title, endpoint, dataset };
+    let jobProfile: Courses.Update['jobProfile'] = null;
+    if (form.jobBaseProfile !== '') {
+      const reservation = form.jobReservation.trim();
+      if (reservation !== '' && !RESERVATION.test(reservation)) {
+        throw new Error(
+          'A reservation name has only letters, digits, ".", "_" and "-".'
+        );
+      }
+      jobProfile = {
+        baseProfile: form.jobBaseProfile,
+        reservation: reservation === '' ? null : reservation,
+        maxActiveJobs: optional(form.jobMaxActive, t =>
+          positiveInteger(t, 'Jobs at a time per student')
+        ),
+        gpuHoursBudget: optional(form.jobGpuHours, t =>
+          positiveNumber(t, 'GPU-hours per student')
+        )
+      };
+    }
+    return { title, endpoint, dataset, jobProfile };
+  }
+
+  /** The admin's profiles a course's job profile may be based on (not other courses'). */
+  export function baseProfiles(profiles: Courses.Profile[]): Courses.Profile[] {
+    return profiles.filter(p => p.course === undefined);
+  }
+
+  /** A student's course jobs against the limits, in one sentence; null without limits. */
+  export function allowanceText(
+    allowance: Courses.JobAllowance | null
+  ): string | null {
+    if (allowance === null) {
+      return null;
+    }
+    const parts: string[] = [];
+    if (allowance.maxActiveJobs !== null) {
+      parts.push(
+        `${allowance.activeJobIds.length} of ${allowance.maxActiveJobs} jobs at a time`
+      );
+    }
+    if (allowance.gpuHoursBudget !== null) {
+      parts.push(
+        `${hours(allowance.gpuHoursUsed)} of ${hours(allowance.gpuHoursBudget)} GPU-hours used`
+      );
+    }
+    return parts.length === 0 ? 'No limits' : parts.join(', ');
   }
 
   /** The endpoints an instructor may share: their own. */
@@ -124,6 +196,10 @@ export class CourseModel extends PolledModel {
   /** The instructor's own endpoints, offered for sharing. */
   get endpoints(): Courses.Endpoint[] {
     return CourseForms.ownEndpoints(this._endpoints, this._me);
+  }
+  /** The admin's profiles, offered as the base of the course's job profile. */
+  get profiles(): Courses.Profile[] {
+    return CourseForms.baseProfiles(this._profiles);
   }
   /** The tiers the user can read, offered for the dataset. */
   get tiers(): Courses.Tier[] {
@@ -194,9 +270,10 @@ export class CourseModel extends PolledModel {
       if (this._me === null) {
         this._me = (await this._api.whoami()).name;
       }
-      [this._endpoints, this._tiers] = await Promise.all([
+      [this._endpoints, this._tiers, this._profiles] = await Promise.all([
         this._api.endpoints(),
-        this._api.tiers()
+        this._api.tiers(),
+        this._api.profiles()
       ]);
     }
     if (this.takes && this._gatewayUrl === null) {
@@ -253,6 +330,7 @@ export class CourseModel extends PolledModel {
   private readonly _details = new Map<string, ICourseDetails>();
   private _endpoints: Courses.Endpoint[] = [];
   private _tiers: Courses.Tier[] = [];
+  private _profiles: Courses.Profile[] = [];
   private _gatewayUrl: string | null = null;
   private readonly _tokensLeft = new Map<string, number>();
 }

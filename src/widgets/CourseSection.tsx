@@ -133,6 +133,63 @@ function SettingsForm(props: {
           />
         </label>
       )}
+      <label>
+        {trans.__('Job profile')}
+        <select
+          className="jp-mod-styled"
+          value={form.jobBaseProfile}
+          onChange={e => set({ jobBaseProfile: e.target.value })}
+        >
+          <option value="">{trans.__('None')}</option>
+          {model.profiles.map(p => (
+            <option key={p.name} value={p.name}>
+              {p.title} ({p.partition})
+            </option>
+          ))}
+          {form.jobBaseProfile !== '' &&
+            !model.profiles.some(p => p.name === form.jobBaseProfile) && (
+              <option value={form.jobBaseProfile}>{form.jobBaseProfile}</option>
+            )}
+        </select>
+      </label>
+      {form.jobBaseProfile !== '' && (
+        <>
+          <label>
+            {trans.__('Reservation (empty: none)')}
+            <input
+              className="jp-mod-styled"
+              value={form.jobReservation}
+              onChange={e => set({ jobReservation: e.target.value })}
+            />
+          </label>
+          <label>
+            {trans.__('Jobs at a time per student (empty: unlimited)')}
+            <input
+              className="jp-mod-styled"
+              inputMode="numeric"
+              value={form.jobMaxActive}
+              onChange={e => set({ jobMaxActive: e.target.value })}
+            />
+          </label>
+          <label>
+            {trans.__('GPU-hours per student (empty: unlimited)')}
+            <input
+              className="jp-mod-styled"
+              inputMode="decimal"
+              value={form.jobGpuHours}
+              onChange={e => set({ jobGpuHours: e.target.value })}
+            />
+          </label>
+          {course.jobProfile !== null && (
+            <p className="jp-hpc-Course-note">
+              {trans.__(
+                'Students submit with the profile “%1”.',
+                course.jobProfile.profile
+              )}
+            </p>
+          )}
+        </>
+      )}
       {error !== null && <Alert message={error} />}
       <div className="jp-hpc-Course-buttons">
         <Button type="submit" small disabled={saving}>
@@ -160,6 +217,7 @@ function UsageTable(props: {
   const trans = useTranslator();
   const { model, course } = props;
   const [error, setError] = React.useState<string | null>(null);
+  const withJobs = props.students.some(s => s.jobs !== null);
   if (props.students.length === 0) {
     return (
       <p className="jp-hpc-Section-empty">{trans.__('No students yet.')}</p>
@@ -178,6 +236,7 @@ function UsageTable(props: {
             <th>{trans.__('Requests')}</th>
             <th>{trans.__('Tokens used')}</th>
             <th>{trans.__('Budget left')}</th>
+            {withJobs && <th>{trans.__('Course jobs')}</th>}
             <th>{trans.__('Key')}</th>
           </tr>
         </thead>
@@ -188,6 +247,7 @@ function UsageTable(props: {
               <td>{s.requests}</td>
               <td>{s.tokensUsed}</td>
               <td>{s.budgetLeft}</td>
+              {withJobs && <td>{CourseForms.allowanceText(s.jobs) ?? '–'}</td>}
               <td>
                 {s.key === null ? (
                   '–'
@@ -381,6 +441,25 @@ function StudentView(props: {
           >
             {trans.__('Get my key')}
           </Button>
+        </div>
+      )}
+      {course.jobProfile !== null && (
+        <div
+          className="jp-hpc-Course-jobs"
+          role="group"
+          aria-label={trans.__('My course jobs')}
+        >
+          <h4 className="jp-hpc-Course-subtitle">{trans.__('Jobs')}</h4>
+          <p>
+            {trans.__(
+              'Submit with the profile “%1” (partition %2).',
+              course.jobProfile.profile,
+              course.jobProfile.partition
+            )}
+          </p>
+          <p className="jp-hpc-Course-note">
+            {CourseForms.allowanceText(course.myJobs)}
+          </p>
         </div>
       )}
       {course.dataset !== null && (

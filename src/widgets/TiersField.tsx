@@ -70,12 +70,12 @@ export function TiersField(props: {
                     {option.group === null
                       ? option.title
                       : trans.__('%1 (%2)', option.title, option.group)}
-                  </span>
+                  </span>{' '}
                   <span
                     className={`jp-hpc-TiersField-class jp-mod-${option.class}`}
                   >
                     {classLabel[option.class]}
-                  </span>
+                  </span>{' '}
                   {option.access === 'read' && (
                     <span className="jp-hpc-SubmitForm-hint">
                       {trans.__('read-only')}

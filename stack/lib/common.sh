@@ -72,6 +72,20 @@ process_running() {
 
 daemon_alive() { daemon_pid "$1" >/dev/null; }
 
+# child_pids PID: the pids of the live processes whose parent is PID, one a line.
+child_pids() {
+  local stat rest state ppid
+  for stat in /proc/[0-9]*/stat; do
+    rest="$(cat "$stat" 2>/dev/null)" || continue
+    rest="${rest##*) }"
+    read -r state ppid _ <<<"$rest"
+    if [[ $ppid == "$1" && $state != Z ]]; then
+      stat="${stat#/proc/}"
+      printf '%s\n' "${stat%/stat}"
+    fi
+  done
+}
+
 # start_daemon NAME CMD...: runs CMD in its own session with stdout/stderr in the log.
 # Returns 1 (and starts nothing) when NAME is already running.
 start_daemon() {

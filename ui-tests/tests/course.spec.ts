@@ -1,7 +1,8 @@
 /*
  * The Course section through the real stack: carol (instructor of ml101) sets up
  * the course in the panel (her endpoint with a token budget, an archive folder as
- * dataset); alice (a student) sees it, gets her key once and lists the dataset.
+ * dataset, a job profile with one job at a time per student); alice (a student)
+ * sees it, gets her key once, lists the dataset and sees her job allowance.
  */
 import * as path from 'path';
 
@@ -107,13 +108,21 @@ test.describe('Course', () => {
         endpointId: endpoint.id,
         budget: BUDGET,
         tier: 'archive',
-        folder
+        folder,
+        jobProfile: { base: 'cpu-small', maxActiveJobs: 1 }
       });
       await expect(teacher.settings(COURSE)).toContainText('Saved by carol');
       const saved = await ok<{
         endpoint: { id: string; tokenBudget: number } | null;
         dataset: { tier: string; path: string } | null;
+        jobProfile: unknown;
       }>('read the course', carol.get(`courses/${COURSE}`));
+      expect(saved.jobProfile).toMatchObject({
+        profile: `course:${COURSE}`,
+        baseProfile: 'cpu-small',
+        maxActiveJobs: 1,
+        gpuHoursBudget: null
+      });
       expect(saved.endpoint).toMatchObject({
         id: endpoint.id,
         tokenBudget: BUDGET
@@ -144,6 +153,9 @@ test.describe('Course', () => {
       await expect(course.getByRole('list', { name: S.files })).toContainText(
         'data.csv'
       );
+      const myJobs = course.getByRole('group', { name: S.myJobs });
+      await expect(myJobs).toContainText(`course:${COURSE}`);
+      await expect(myJobs).toContainText(/\d of 1 jobs at a time/);
 
       await course.getByRole('button', { name: S.getKey }).click();
       const dialog = page.locator('.jp-Dialog');
@@ -162,7 +174,7 @@ test.describe('Course', () => {
       expect(await student.panel.innerText()).not.toContain(key);
     } finally {
       await carol.put(`courses/${COURSE}`, {
-        data: { endpoint: null, dataset: null }
+        data: { endpoint: null, dataset: null, jobProfile: null }
       });
       if (endpoint?.created) {
         await carol.delete(`endpoints/${endpoint.id}`);

@@ -77,13 +77,7 @@ test.describe('Jobs', () => {
     await page.screenshot({ path: path.join(IMAGES, 'jobs-panel.png') });
 
     await row.getByRole('button', { name: 'Open output' }).click();
-    const output = `double.job-${jobId}.ipynb`;
-    await expect(page.getByRole('tab', { name: output })).toBeVisible();
-    await expect(
-      page
-        .locator('.jp-NotebookPanel:visible .jp-OutputArea-output')
-        .getByText('y = 42')
-    ).toBeVisible();
+    await bridge.expectOutput(`double.job-${jobId}.ipynb`, 'y = 42');
   });
 
   test('a sweep from the dialog runs as one array with an output per value', async ({
@@ -120,14 +114,7 @@ test.describe('Jobs', () => {
       .getByRole('listitem', { name: 'Element 2' })
       .getByRole('button', { name: 'Open output' })
       .click();
-    await expect(
-      page.getByRole('tab', { name: `sweep.job-${jobId}-2.ipynb` })
-    ).toBeVisible();
-    await expect(
-      page
-        .locator('.jp-NotebookPanel:visible .jp-OutputArea-output')
-        .getByText('y = 6')
-    ).toBeVisible();
+    await bridge.expectOutput(`sweep.job-${jobId}-2.ipynb`, 'y = 6');
   });
 
   test('run selected cells on the cluster: outputs land under their cells', async ({
@@ -165,5 +152,68 @@ test.describe('Jobs', () => {
 
     await bridge.widen(620);
     await page.screenshot({ path: path.join(IMAGES, 'cell-job.png') });
+  });
+
+  test('a cell job with a storage tier gets its location in the environment', async ({
+    page,
+    playwright,
+    tmpPath
+  }) => {
+    const notebook = `${tmpPath}/tiers.ipynb`;
+    const bridge = await openWithPanel(page, playwright, notebook, [
+      { source: 'import os', tags: ['setup'] },
+      { source: 'print("scratch at", os.environ["HPCB_TIER_SCRATCH"])' }
+    ]);
+    await page.notebook.selectCells(1);
+    await page.notebook
+      .getCellLocator(1)
+      .then(cell => cell!.click({ button: 'right' }));
+    await page.getByRole('menuitem', { name: SELECTORS.runCellsMenu }).click();
+    const dialog = bridge.dialog(SELECTORS.cellsDialog);
+    const scratch = bridge.tierCheckbox(dialog, 'Scratch');
+    await expect(scratch).toBeVisible();
+    await expect(
+      dialog.getByRole('group', { name: 'Storage tiers (optional)' })
+    ).toContainText('Sensitive (medical) sensitive');
+    await scratch.check();
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect(dialog).toBeHidden();
+
+    const cell = (await page.notebook.getCellLocator(1))!;
+    await expect(cell.locator('.jp-OutputArea-output')).toContainText(
+      'scratch at /scratch/alice',
+      { timeout: JOB_TIMEOUT }
+    );
+  });
+
+  test("a sensitive tier on a partition that is not compliant is refused with the rule's sentence", async ({
+    page,
+    playwright,
+    tmpPath
+  }) => {
+    const notebook = `${tmpPath}/sensitive.ipynb`;
+    const bridge = await openWithPanel(page, playwright, notebook, [
+      { source: 'print("never runs")' }
+    ]);
+    await page
+      .getByRole('button', { name: SELECTORS.submitButton })
+      .first()
+      .click();
+    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    // cpu-small runs on partition cpu; the demo config marks only gpu compliant.
+    await dialog.getByLabel('Profile').selectOption('cpu-small');
+    const sensitive = bridge.tierCheckbox(dialog, 'Sensitive (medical)');
+    await sensitive.check();
+    await expect(dialog.getByRole('note')).toContainText(
+      'the job may run only on a partition approved for it'
+    );
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect(dialog.getByRole('alert')).toContainText(
+      "The bridge refused the job: Refused by the data-class rule 'sensitive data only on compliant partitions'"
+    );
+    // The dialog stays open with what was chosen.
+    await expect(sensitive).toBeChecked();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
   });
 });

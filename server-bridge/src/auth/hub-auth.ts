@@ -160,7 +160,7 @@ export class HubAuth {
         e instanceof HubUnavailableError ? e.message : 'hub not reachable';
       throw new HttpError(
         'upstream_unavailable',
-        `Cannot check the token: ${msg}`
+        `Cannot check the token: JupyterHub does not answer (${msg}). Try again in a minute.`
       );
     }
     if (answer.status === 'rejected') {

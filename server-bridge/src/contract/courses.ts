@@ -1,7 +1,8 @@
 /**
  * Course mode: an instructor of hub group G (a member of G + `roles.instructorGroupSuffix`)
- * shares an endpoint (one key per student, with a token budget) and a read-only dataset
- * folder with the members of G, and sees their usage and job states.
+ * shares an endpoint (one key per student, with a token budget), a read-only dataset
+ * folder and a job profile with per-student limits with the members of G, and sees their
+ * usage and job states.
  */
 import { z } from 'zod';
 import { JobStateSchema } from './jobs';
@@ -43,12 +44,38 @@ export const CourseDatasetShareSchema = z.object({
 });
 export type CourseDatasetShare = z.infer<typeof CourseDatasetShareSchema>;
 
+/** A SLURM reservation: one word that sbatch takes as it is. */
+export const ReservationNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/,
+    'a SLURM reservation name: letters, digits, . _ -'
+  );
+
+/** Per-student limits of the course's jobs; null: no limit. */
+export const CourseJobLimitsSchema = z.object({
+  /** Queued or running jobs (a sweep counts once) each student may have at a time. */
+  maxActiveJobs: z.number().int().positive().max(1000).nullable().default(null),
+  /** GPU-hours (elapsed × GPUs, all their course jobs) each student may use in total. */
+  gpuHoursBudget: z.number().positive().max(1_000_000).nullable().default(null)
+});
+export type CourseJobLimits = z.infer<typeof CourseJobLimitsSchema>;
+
+/** The course's job profile: one of the admin's profiles, a reservation, per-student limits. */
+export const CourseJobProfileShareSchema = CourseJobLimitsSchema.extend({
+  /** The name of an admin profile (config `profiles`): partition and resource ranges. */
+  baseProfile: z.string().min(1).max(64),
+  reservation: ReservationNameSchema.nullable().default(null)
+});
+export type CourseJobProfileShare = z.input<typeof CourseJobProfileShareSchema>;
+
 /** `PUT /courses/{course}`: fields left out stay as they are; null removes a share. */
 export const CourseUpdateSchema = z
   .object({
     title: z.string().trim().min(1).max(120).optional(),
     endpoint: CourseEndpointShareSchema.nullable().optional(),
-    dataset: CourseDatasetShareSchema.nullable().optional()
+    dataset: CourseDatasetShareSchema.nullable().optional(),
+    jobProfile: CourseJobProfileShareSchema.nullable().optional()
   })
   .meta({ id: 'CourseUpdate' });
 export type CourseUpdate = z.input<typeof CourseUpdateSchema>;
@@ -69,6 +96,30 @@ export const CourseKeyStatusSchema = z.object({
   createdAt: z.iso.datetime(),
   revokedAt: z.iso.datetime().nullable()
 });
+
+/** A student's course jobs against the limits. */
+export const CourseJobAllowanceSchema = z.object({
+  /** Ids of their queued or running course jobs. */
+  activeJobIds: z.array(z.string()),
+  maxActiveJobs: z.number().int().nullable(),
+  /** Jobs they may still start now; null: no limit. */
+  jobsLeft: z.number().int().nullable(),
+  gpuHoursUsed: z.number(),
+  gpuHoursBudget: z.number().nullable(),
+  gpuHoursLeft: z.number().nullable()
+});
+export type CourseJobAllowance = z.infer<typeof CourseJobAllowanceSchema>;
+
+export const CourseJobProfileSchema = z.object({
+  /** The name students submit with (`course:NAME`). */
+  profile: z.string(),
+  baseProfile: z.string(),
+  partition: z.string(),
+  reservation: z.string().nullable(),
+  maxActiveJobs: z.number().int().nullable(),
+  gpuHoursBudget: z.number().nullable()
+});
+export type CourseJobProfile = z.infer<typeof CourseJobProfileSchema>;
 
 export const CourseSchema = z
   .object({
@@ -92,7 +143,13 @@ export const CourseSchema = z
       .object({ tier: z.string(), path: z.string(), owner: z.string() })
       .nullable(),
     /** Students: their own key (never the secret), null before "Get my key". */
-    myKey: CourseKeyStatusSchema.nullable()
+    myKey: CourseKeyStatusSchema.nullable(),
+    /** Students: tokens left of their budget on the course endpoint; null without one. */
+    myBudgetLeft: z.number().int().nullable(),
+    /** The course's job profile; null when the instructor has set none. */
+    jobProfile: CourseJobProfileSchema.nullable(),
+    /** Students: their course jobs against the limits; null without a job profile. */
+    myJobs: CourseJobAllowanceSchema.nullable()
   })
   .meta({ id: 'Course' });
 export type Course = z.infer<typeof CourseSchema>;
@@ -119,11 +176,14 @@ export const CourseStudentUsageSchema = z.object({
   requests: z.number().int(),
   tokensUsed: z.number().int(),
   tokenBudget: z.number().int(),
-  budgetLeft: z.number().int()
+  budgetLeft: z.number().int(),
+  /** Their course jobs against the limits; null when the course has no job profile. */
+  jobs: CourseJobAllowanceSchema.nullable()
 });
 
 export const CourseUsageSchema = z
   .object({
+    /** The shared endpoint; null: no token columns (the students' rows count 0 tokens). */
     endpointId: z.string().nullable(),
     students: z.array(CourseStudentUsageSchema)
   })

@@ -25,6 +25,8 @@ export const ErrorCodeSchema = z.enum([
   'quota_exceeded',
   /** A data-class policy forbids it; the message names the rule (`details.rule`). */
   'policy_refused',
+  /** A course's per-student job limit refuses the job; the message names the rule and numbers. */
+  'course_limit',
   'internal'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

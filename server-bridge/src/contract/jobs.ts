@@ -81,7 +81,11 @@ export const ProfileSchema = z
     timeMinutes: RangeSchema,
     cpus: RangeSchema,
     memoryMB: RangeSchema,
-    gpus: RangeSchema
+    gpus: RangeSchema,
+    /** A course's job profile (members of that hub group only; per-student limits apply). */
+    course: z.string().optional(),
+    /** The SLURM reservation the profile's jobs run in. */
+    reservation: z.string().optional()
   })
   .meta({ id: 'Profile' });
 export type Profile = z.infer<typeof ProfileSchema>;

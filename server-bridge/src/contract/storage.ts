@@ -22,9 +22,14 @@ export const TierNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a tier name (lowercase, digits, "-")');
 
+const NAME_BYTES = new TextEncoder();
+const LONE_SURROGATE =
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
  * A path inside a tier. Rejects `..`, `.` and empty segments, a leading `/`,
- * backslashes, NUL and other control characters. The root is `''`.
+ * backslashes, NUL and other control characters,
+ * unpaired surrogates and names over 255 bytes. The root is `''`.
  */
 export const TierPathSchema = z
   .string()
@@ -36,6 +41,14 @@ export const TierPathSchema = z
         !/[\\\0-\x1f\x7f]/.test(p) &&
         p.split('/').every(s => s !== '..' && s !== '.' && s !== '')),
     'a relative path inside the tier, without "..", "." or empty segments, backslashes or control characters'
+  )
+  .refine(
+    p => !LONE_SURROGATE.test(p),
+    'well-formed Unicode (no unpaired surrogate code units)'
+  )
+  .refine(
+    p => p.split('/').every(s => NAME_BYTES.encode(s).length <= 255),
+    'each name in the path at most 255 bytes (UTF-8), the limit of POSIX file systems'
   );
 
 /** A non-root path (a file or folder name is required). */

@@ -5,10 +5,13 @@
  *   per course, not per key: a rotated key gets what is left of it;
  * - the dataset is read as the instructor who shared it, below the shared folder only,
  *   and never written;
- * - the instructor sees the members' job states, never their notebooks or outputs.
+ * - the instructor sees the members' job states, never their notebooks or outputs;
+ * - the job profile is one of the admin's profiles with a reservation and per-student
+ *   limits, enforced at submit by `CourseJobGate` (jobs/service.ts).
  */
 import type { GroupDirectory } from '../admin/hub-groups';
 import type { IAuthUser } from '../auth/decide';
+import type { ProfileConfig } from '../config';
 import type {
   Course,
   CourseDatasetList,
@@ -19,6 +22,7 @@ import type {
   CourseUsage,
   Endpoint
 } from '../contract';
+import { CourseJobGate } from './job-gate';
 import type { EndpointKeys, IKeyRecord } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
@@ -33,7 +37,8 @@ import {
   CourseTable,
   type ICourseRecord,
   type IDatasetShare,
-  type IEndpointShare
+  type IEndpointShare,
+  type IJobProfileShare
 } from './table';
 
 export interface ICourseServiceDeps {
@@ -42,6 +47,8 @@ export interface ICourseServiceDeps {
   keys?: { keys: EndpointKeys; usage: EndpointUsage };
   storage?: StorageService;
   groups?: GroupDirectory;
+  /** The admin's job profiles (config `profiles`): a course's job profile is based on one. */
+  profiles?: readonly ProfileConfig[];
   now?: () => number;
 }
 
@@ -70,12 +77,14 @@ function keyStatus(key: IKeyRecord | null): Course['myKey'] {
 export class CourseService {
   private readonly table: CourseTable;
   private readonly jobTable: JobTable;
+  private readonly gate: CourseJobGate;
   private readonly now: () => number;
 
   constructor(private readonly deps: ICourseServiceDeps) {
     this.table = new CourseTable(deps.store);
     this.jobTable = new JobTable(deps.store);
     this.now = deps.now ?? Date.now;
+    this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
   }
 
   /** Courses the user teaches (with or without settings) and those they take. */
@@ -110,11 +119,11 @@ export class CourseService {
       endpoint === null
         ? undefined
         : this.deps.endpoints?.shared(endpoint.endpointId);
-    const myKey =
+    const mine =
       role === 'student' && endpoint !== null
-        ? (this.studentKeys(course, endpoint.endpointId).get(user.name)
-            ?.active ?? null)
-        : null;
+        ? this.studentKeys(course, endpoint.endpointId).get(user.name)
+        : undefined;
+    const jobProfile = this.gate.profileOf(course);
     return {
       name: course,
       title: rec?.title ?? course,
@@ -140,7 +149,26 @@ export class CourseService {
               path: rec.dataset.path,
               owner: rec.dataset.owner
             },
-      myKey: keyStatus(myKey)
+      myKey: keyStatus(mine?.active ?? null),
+      myBudgetLeft:
+        role === 'student' && endpoint !== null
+          ? Math.max(0, endpoint.tokenBudget - (mine?.tokensUsed ?? 0))
+          : null,
+      jobProfile:
+        jobProfile === null
+          ? null
+          : {
+              profile: jobProfile.name,
+              baseProfile: jobProfile.limits.baseProfile,
+              partition: jobProfile.partition,
+              reservation: jobProfile.reservation,
+              maxActiveJobs: jobProfile.limits.maxActiveJobs,
+              gpuHoursBudget: jobProfile.limits.gpuHoursBudget
+            },
+      myJobs:
+        role === 'student' && jobProfile !== null
+          ? this.gate.allowance(course, user.name)
+          : null
     };
   }
 
@@ -176,11 +204,19 @@ export class CourseService {
               patch.dataset.path
             );
     }
+    let jobProfile: IJobProfileShare | null = old?.jobProfile ?? null;
+    if (patch.jobProfile !== undefined) {
+      jobProfile =
+        patch.jobProfile === null
+          ? null
+          : this.checkJobProfile(patch.jobProfile);
+    }
     const record: ICourseRecord = {
       name: course,
       title: patch.title ?? old?.title ?? null,
       endpoint,
       dataset,
+      jobProfile,
       updatedBy: user.name,
       updatedAt: new Date(this.now()).toISOString()
     };
@@ -193,7 +229,8 @@ export class CourseService {
       details: {
         endpoint: endpoint?.endpointId ?? null,
         tokenBudget: endpoint?.tokenBudget ?? null,
-        dataset: dataset === null ? null : `${dataset.tier}:${dataset.path}`
+        dataset: dataset === null ? null : `${dataset.tier}:${dataset.path}`,
+        jobProfile
       }
     });
     return this.view(user, course);
@@ -281,15 +318,25 @@ export class CourseService {
     return this.usage(course, members ?? []);
   }
 
+  /** Per student: tokens on the course endpoint and course jobs against the limits. */
   usage(course: string, members: readonly string[] = []): CourseUsage {
     const share = this.table.get(course)?.endpoint ?? null;
-    if (share === null) {
+    const jobs = this.gate.profileOf(course);
+    if (share === null && jobs === null) {
       return { endpointId: null, students: [] };
     }
-    const byStudent = this.studentKeys(course, share.endpointId);
-    const names = new Set([...byStudent.keys(), ...members]);
+    const byStudent =
+      share === null
+        ? new Map<string, IStudentKeys>()
+        : this.studentKeys(course, share.endpointId);
+    const names = new Set([
+      ...byStudent.keys(),
+      ...members,
+      ...(jobs === null ? [] : this.gate.students(course))
+    ]);
+    const tokenBudget = share?.tokenBudget ?? 0;
     return {
-      endpointId: share.endpointId,
+      endpointId: share?.endpointId ?? null,
       students: [...names].sort().map(student => {
         const k = byStudent.get(student);
         const tokensUsed = k?.tokensUsed ?? 0;
@@ -298,8 +345,9 @@ export class CourseService {
           key: keyStatus(k?.active ?? null),
           requests: k?.requests ?? 0,
           tokensUsed,
-          tokenBudget: share.tokenBudget,
-          budgetLeft: Math.max(0, share.tokenBudget - tokensUsed)
+          tokenBudget,
+          budgetLeft: Math.max(0, tokenBudget - tokensUsed),
+          jobs: jobs === null ? null : this.gate.allowance(course, student)
         };
       })
     };
@@ -409,6 +457,26 @@ export class CourseService {
       );
     }
     return this.deps.keys;
+  }
+
+  /** A job profile based on one of the admin's profiles (never on another course's). */
+  private checkJobProfile(
+    share: NonNullable<CourseUpdate['jobProfile']>
+  ): IJobProfileShare {
+    const profiles = this.deps.profiles ?? [];
+    if (!profiles.some(p => p.name === share.baseProfile)) {
+      throw new HttpError(
+        'bad_request',
+        `No profile named "${share.baseProfile}": base the course's job profile on one of ${profiles.map(p => p.name).join(', ') || 'the admin profiles (none configured)'}`,
+        { profiles: profiles.map(p => p.name) }
+      );
+    }
+    return {
+      baseProfile: share.baseProfile,
+      reservation: share.reservation ?? null,
+      maxActiveJobs: share.maxActiveJobs ?? null,
+      gpuHoursBudget: share.gpuHoursBudget ?? null
+    };
   }
 
   private checkOwnEndpoint(user: IAuthUser, endpointId: string): Endpoint {

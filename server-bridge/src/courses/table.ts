@@ -1,4 +1,4 @@
-/** The `courses` and `course_keys` tables (migration 7). */
+/** The `courses` and `course_keys` tables (migration 7) and `course_jobs` (migration 8). */
 import { z } from 'zod';
 import type { Store } from '../store';
 
@@ -17,11 +17,20 @@ export interface IEndpointShare {
   requestsPerMinute: number | null;
 }
 
+/** The course's job profile: an admin profile, a reservation and per-student limits. */
+export interface IJobProfileShare {
+  baseProfile: string;
+  reservation: string | null;
+  maxActiveJobs: number | null;
+  gpuHoursBudget: number | null;
+}
+
 export interface ICourseRecord {
   name: string;
   title: string | null;
   endpoint: IEndpointShare | null;
   dataset: IDatasetShare | null;
+  jobProfile: IJobProfileShare | null;
   updatedBy: string;
   updatedAt: string;
 }
@@ -51,6 +60,15 @@ const SettingsSchema = z.object({
       ownerGroups: z.array(z.string())
     })
     .nullable()
+    .default(null),
+  jobProfile: z
+    .object({
+      baseProfile: z.string(),
+      reservation: z.string().nullable(),
+      maxActiveJobs: z.number().int().nullable(),
+      gpuHoursBudget: z.number().nullable()
+    })
+    .nullable()
     .default(null)
 });
 
@@ -69,6 +87,8 @@ const KeyRowSchema = z.object({
   endpoint_id: z.string(),
   created_at: z.string()
 });
+
+const StudentJobRowSchema = z.object({ job: z.string(), terminal: z.number() });
 
 function keyOf(row: unknown): ICourseKeyRecord {
   const r = KeyRowSchema.parse(row);
@@ -98,6 +118,7 @@ export class CourseTable {
       title: r.title,
       endpoint: settings.endpoint,
       dataset: settings.dataset,
+      jobProfile: settings.jobProfile,
       updatedBy: r.updated_by,
       updatedAt: r.updated_at
     };
@@ -123,7 +144,8 @@ export class CourseTable {
         title: course.title,
         settings: JSON.stringify({
           endpoint: course.endpoint,
-          dataset: course.dataset
+          dataset: course.dataset,
+          jobProfile: course.jobProfile
         }),
         updated_by: course.updatedBy,
         updated_at: course.updatedAt
@@ -147,5 +169,40 @@ export class CourseTable {
       )
       .all(course, endpointId)
       .map(keyOf);
+  }
+
+  /** Remembers that `jobId` was submitted with the course's job profile. */
+  addJob(jobId: string, course: string, student: string, at: string): void {
+    this.store.db
+      .prepare(
+        'INSERT INTO course_jobs (job_id, course, student, created_at) VALUES (?, ?, ?, ?)'
+      )
+      .run(jobId, course, student, at);
+  }
+
+  /** The student's course jobs as stored in `jobs` (`job` JSON, `terminal`), oldest first. */
+  studentJobs(
+    course: string,
+    student: string
+  ): { job: string; terminal: boolean }[] {
+    return this.store.db
+      .prepare(
+        `SELECT j.job AS job, j.terminal AS terminal FROM course_jobs c
+         JOIN jobs j ON j.id = c.job_id
+         WHERE c.course = ? AND c.student = ? ORDER BY c.created_at, c.job_id`
+      )
+      .all(course, student)
+      .map(row => {
+        const r = StudentJobRowSchema.parse(row);
+        return { job: r.job, terminal: r.terminal === 1 };
+      });
+  }
+
+  /** Students with course jobs. */
+  jobStudents(course: string): string[] {
+    return this.store.db
+      .prepare('SELECT DISTINCT student FROM course_jobs WHERE course = ?')
+      .all(course)
+      .map(r => z.object({ student: z.string() }).parse(r).student);
   }
 }

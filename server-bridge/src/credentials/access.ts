@@ -41,7 +41,8 @@ export interface IClusterAccess {
   session(cluster: string, hubUser: string): IUserClusterPort;
   /**
    * Runs `fn` in the user's session; an authentication failure becomes
-   * 412 cluster_auth_failed with the credential, a connection failure 503.
+   * 412 cluster_auth_failed with the credential, a connection failure or a login node
+   * that keeps refusing new sessions 503.
    */
   run<T>(
     cluster: string,
@@ -116,7 +117,13 @@ export class ClusterAccess implements IClusterAccess {
       if (err.stage === 'connect' || err.stage === 'timeout') {
         throw new HttpError(
           'upstream_unavailable',
-          `Cluster ${cluster} unreachable: ${(e as Error).message}`
+          `Cluster ${cluster} cannot be reached (${(e as Error).message}). Jobs already submitted keep running; try again in a minute.`
+        );
+      }
+      if (err.stage === 'busy') {
+        throw new HttpError(
+          'upstream_unavailable',
+          `Cluster ${cluster} is busy (${(e as Error).message}); try again in a moment.`
         );
       }
       throw e;

@@ -24,7 +24,11 @@ export interface IBatchScriptOptions {
   python: string;
   /** Exported before the runner starts (e.g. `HPCB_TIER_SCRATCH`); names `[A-Z_][A-Z0-9_]*`. */
   env?: Readonly<Record<string, string>>;
+  /** A SLURM reservation (`--reservation`; a course's job profile); null: none. */
+  reservation?: string | null;
 }
+
+const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 /** Renders `job.sbatch`; throws on any value outside its safe form. */
 export function renderBatchScript(options: IBatchScriptOptions): string {
@@ -36,11 +40,23 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'array size',
     arraySize
   );
+  const reservation = options.reservation ?? null;
+  checkScriptValue(
+    'batch script',
+    reservation === null || RESERVATION.test(reservation),
+    'reservation',
+    reservation
+  );
   const log = arraySize === null ? 'logs/0' : 'logs/%a';
   const lines = [
     ...sbatchHeader('batch script', {
       ...options,
-      extra: arraySize === null ? [] : [['array', `0-${arraySize - 1}`]],
+      extra: [
+        ...(arraySize === null
+          ? []
+          : [['array', `0-${arraySize - 1}`] as const]),
+        ...(reservation === null ? [] : [['reservation', reservation] as const])
+      ],
       output: `${log}.out`,
       error: `${log}.err`
     }),

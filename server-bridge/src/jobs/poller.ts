@@ -11,7 +11,7 @@ import type { IClusterAccess } from '../credentials/access';
 import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import type { JobEvents } from './events';
 import { isTerminal, type IJobRecord, type JobTable } from './table';
-import { applyTick, needingAccounting, snapshot } from './track';
+import { applyTick, eventWorthy, needingAccounting, snapshot } from './track';
 import { postWebhook, type IWebhookOptions } from './webhook';
 
 export interface IPollerDeps {
@@ -110,35 +110,43 @@ export class JobPoller {
       }
     }
     const now = Date.now();
-    await Promise.all(
-      active.map(async rec => {
-        let next = applyTick(rec.job, snap, accounting, now);
-        next = await this.withProgress(rec, next);
-        if (
-          JSON.stringify(comparable(next)) ===
-          JSON.stringify(comparable(rec.job))
-        ) {
-          return;
-        }
-        next = { ...next, updatedAt: new Date(now).toISOString() };
-        table.update(next);
-        this.deps.events.emit(next);
-        if (isTerminal(next.state) && !isTerminal(rec.job.state)) {
-          this.deps.logger.info(
-            { job: next.id, state: next.state },
-            'job finished'
-          );
-          if (rec.webhookUrl !== null) {
-            void postWebhook(
-              rec.webhookUrl,
-              next,
-              this.deps.logger,
-              this.deps.webhooks
-            );
+    const changed = (
+      await Promise.all(
+        active.map(async rec => {
+          let next = applyTick(rec.job, snap, accounting, now);
+          next = await this.withProgress(rec, next);
+          if (
+            JSON.stringify(eventWorthy(next)) ===
+            JSON.stringify(eventWorthy(rec.job))
+          ) {
+            return [];
           }
+          return [
+            { rec, next: { ...next, updatedAt: new Date(now).toISOString() } }
+          ];
+        })
+      )
+    ).flat();
+    // One transaction per tick: with thousands of queued jobs, one commit per job
+    // blocked the event loop for seconds.
+    table.updateMany(changed.map(c => c.next));
+    for (const { rec, next } of changed) {
+      this.deps.events.emit(next);
+      if (isTerminal(next.state) && !isTerminal(rec.job.state)) {
+        this.deps.logger.info(
+          { job: next.id, state: next.state },
+          'job finished'
+        );
+        if (rec.webhookUrl !== null) {
+          void postWebhook(
+            rec.webhookUrl,
+            next,
+            this.deps.logger,
+            this.deps.webhooks
+          );
         }
-      })
-    );
+      }
+    }
   }
 
   /** Reads progress files of elements that run or have just ended, as the job's owner. */
@@ -195,18 +203,4 @@ export class JobPoller {
       return job;
     }
   }
-}
-
-/** A job without the fields that change on every tick by themselves. */
-function comparable(job: Job): unknown {
-  return {
-    ...job,
-    updatedAt: null,
-    elements: job.elements.map(e => ({
-      ...e,
-      // Elapsed time of a running element grows every second: report it, but do not
-      // treat it alone as a change worth an event.
-      elapsedSeconds: e.state === 'RUNNING' ? null : e.elapsedSeconds
-    }))
-  };
 }

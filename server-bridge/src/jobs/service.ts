@@ -19,6 +19,7 @@ import {
   type Profile,
   type Resources
 } from '../contract';
+import { CourseJobGate, type ICourseProfile } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import { HttpError } from '../errors';
 import type { IUserClusterPort } from '../ports/slurm';
@@ -131,16 +132,34 @@ export interface IJobServiceDeps {
 
 export class JobService {
   readonly table: JobTable;
+  /** Course job profiles and their per-student limits. */
+  readonly courses: CourseJobGate;
 
   constructor(private readonly deps: IJobServiceDeps) {
     this.table = new JobTable(deps.store);
+    this.courses = new CourseJobGate(deps.store, deps.config.profiles);
   }
 
-  profiles(): Profile[] {
-    return this.deps.config.profiles.map(p => ({ ...p }));
+  /** The admin's profiles, and for a user also those of their courses. */
+  profiles(user?: IAuthUser): Profile[] {
+    const courses = user === undefined ? [] : this.courses.profilesFor(user);
+    return [
+      ...this.deps.config.profiles.map(p => ({ ...p })),
+      ...courses.map(({ limits: _limits, reservation, ...p }) => ({
+        ...p,
+        ...(reservation === null ? {} : { reservation })
+      }))
+    ];
   }
 
-  private profile(name: string): ProfileConfig {
+  private profile(
+    name: string,
+    user: IAuthUser
+  ): ProfileConfig & { course?: ICourseProfile } {
+    const course = this.courses.resolve(user, name);
+    if (course !== null) {
+      return { ...course, course };
+    }
     const p = this.deps.config.profiles.find(x => x.name === name);
     if (p === undefined) {
       throw new HttpError('bad_request', `No profile named "${name}"`, {
@@ -164,8 +183,9 @@ export class JobService {
    * data-class rule forbids the tiers on the profile's partition.
    */
   private plan(user: IAuthUser, req: JobSubmit, auditRefusal: boolean) {
-    const profile = this.profile(req.profile);
+    const profile = this.profile(req.profile, user);
     const resources = resolveResources(profile, req.resources);
+    const course = profile.course ?? null;
     const cluster = this.clusterConfig(profile.cluster);
     const uses = auditRefusal
       ? resolveTierUsesAudited(
@@ -199,6 +219,9 @@ export class JobService {
       checkWebhookUrl(req.webhookUrl, this.deps.config);
     }
     const points = expandSweep(req.parameters ?? {}, req.sweep);
+    if (course !== null) {
+      this.courses.check(user, course, resources, points.length);
+    }
     const notebooks = points.map(parameters =>
       prepareNotebook(req.notebook.content, {
         ...(req.cells === undefined ? {} : { cells: req.cells }),
@@ -207,6 +230,7 @@ export class JobService {
     );
     return {
       profile,
+      course,
       resources,
       points,
       notebooks,
@@ -243,12 +267,13 @@ export class JobService {
         resources: p.resources,
         arraySize: p.isArray ? p.points.length : null,
         python: p.cluster.jobs.python,
-        env: p.env
+        env: p.env,
+        reservation: p.course?.reservation ?? null
       });
       try {
         return await s.slurm.testOnly(script, home);
       } catch (e) {
-        throw new HttpError('bad_request', (e as Error).message);
+        throw sbatchRefusal(p.cluster.name, e);
       }
     });
   }
@@ -260,10 +285,14 @@ export class JobService {
   ): Promise<Job> {
     const p = this.plan(user, req, true);
     const id = newJobId();
-    const { job, workdir, clusterUser } = await this.deps.access.run(
-      p.cluster.name,
-      user.name,
-      async s => {
+    const admission = this.courses.admit(
+      user,
+      p.course,
+      p.resources,
+      p.points.length
+    );
+    const { job, workdir, clusterUser } = await admission.until(
+      this.deps.access.run(p.cluster.name, user.name, async s => {
         const home = await s.files.home();
         const workdir = `${home.replace(/\/+$/, '')}/${p.cluster.jobs.root}/${id}`;
         const script = renderBatchScript({
@@ -273,14 +302,19 @@ export class JobService {
           resources: p.resources,
           arraySize: p.isArray ? p.points.length : null,
           python: p.cluster.jobs.python,
-          env: p.env
+          env: p.env,
+          reservation: p.course?.reservation ?? null
         });
         await writeWorkdir(s, workdir, p.notebooks, script);
         let slurmId: string;
         try {
           slurmId = await s.slurm.submit(`${workdir}/job.sbatch`, workdir);
         } catch (e) {
-          throw new HttpError('bad_request', (e as Error).message);
+          // sbatch's own refusal is the request's fault; a transport failure is not.
+          if ((e as { stage?: unknown }).stage !== undefined) {
+            throw e;
+          }
+          throw sbatchRefusal(p.cluster.name, e);
         }
         const now = new Date().toISOString();
         const job: Job = {
@@ -321,7 +355,7 @@ export class JobService {
           workdir,
           clusterUser: await this.clusterUser(p.cluster.name, user.name)
         };
-      }
+      })
     );
     this.table.insert({
       job,
@@ -330,6 +364,7 @@ export class JobService {
       webhookUrl: req.webhookUrl ?? null,
       request: req
     });
+    admission.recorded(job.id);
     this.deps.store.audit({
       user: user.name,
       action: resubmittedFrom === null ? 'job.submit' : 'job.resubmit',
@@ -488,4 +523,16 @@ async function writeWorkdir(
       { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 }
     ]
   );
+}
+
+/** sbatch failed: 503 when the scheduler did not answer, else the request's fault (400). */
+function sbatchRefusal(cluster: string, e: unknown): HttpError {
+  const message = (e as Error).message;
+  if ((e as { controllerDown?: unknown }).controllerDown === true) {
+    return new HttpError(
+      'upstream_unavailable',
+      `The scheduler of cluster ${cluster} (slurmctld) does not answer, so nothing was submitted (${message}). Try again in a minute; jobs already submitted keep running.`
+    );
+  }
+  return new HttpError('bad_request', message);
 }

@@ -77,17 +77,29 @@ export class JobTable {
   }
 
   update(job: Job): void {
-    this.store.db
-      .prepare(
-        'UPDATE jobs SET state = ?, terminal = ?, updated_at = ?, job = ? WHERE id = ?'
-      )
-      .run(
-        job.state,
-        isTerminal(job.state) ? 1 : 0,
-        job.updatedAt,
-        JSON.stringify(job),
-        job.id
-      );
+    this.updateMany([job]);
+  }
+
+  /** Several jobs in one transaction (one commit). */
+  updateMany(jobs: readonly Job[]): void {
+    if (jobs.length === 0) {
+      return;
+    }
+    const db = this.store.db;
+    const statement = db.prepare(
+      'UPDATE jobs SET state = ?, terminal = ?, updated_at = ?, job = ? WHERE id = ?'
+    );
+    db.transaction(() => {
+      for (const job of jobs) {
+        statement.run(
+          job.state,
+          isTerminal(job.state) ? 1 : 0,
+          job.updatedAt,
+          JSON.stringify(job),
+          job.id
+        );
+      }
+    })();
   }
 
   get(id: string): IJobRecord | undefined {

@@ -221,3 +221,39 @@ export function withLiveElapsed(job: Job, nowMs: number): Job {
     )
   };
 }
+
+const POSITION_STEPS = [20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+
+/**
+ * A queue position as coarse as users need it: exact up to 10, then the step it is under
+ * (20, 50, 100, …). With thousands of pending jobs every start moves all of them; an event
+ * per job per tick for that was O(N²) events (the load benchmark's 17× amplification).
+ */
+export function positionBucket(position: number | null): number | null {
+  if (position === null || position <= 10) {
+    return position;
+  }
+  return POSITION_STEPS.find(step => position <= step) ?? Infinity;
+}
+
+/**
+ * What of a job is worth an event and a store write: everything but `updatedAt`, a running
+ * element's growing elapsed time, the exact queue position (its bucket counts) and the
+ * expected start to the 5 minutes.
+ */
+export function eventWorthy(job: Job): unknown {
+  const expected =
+    job.expectedStart === null
+      ? null
+      : Math.round(Date.parse(job.expectedStart) / 300_000);
+  return {
+    ...job,
+    updatedAt: null,
+    queuePosition: positionBucket(job.queuePosition),
+    expectedStart: expected,
+    elements: job.elements.map(e => ({
+      ...e,
+      elapsedSeconds: e.state === 'RUNNING' ? null : e.elapsedSeconds
+    }))
+  };
+}

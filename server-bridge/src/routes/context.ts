@@ -36,6 +36,8 @@ export interface IJobsContext extends IRouteContext {
   events: JobEvents;
   /** Seconds between SSE pings; default 15. */
   pingMs?: number;
+  /** Bytes an event stream may buffer for a client that does not read; default 8 MiB. */
+  sseMaxBufferedBytes?: number;
 }
 
 /** What the storage routes need on top. */

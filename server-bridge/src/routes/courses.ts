@@ -1,6 +1,7 @@
 /**
- * Course mode: settings (instructors), a key per student for the shared endpoint,
- * per-student usage, the members' job states, and the read-only dataset.
+ * Course mode: settings (instructors: endpoint, dataset, job profile), a key per student
+ * for the shared endpoint, per-student usage (tokens, course jobs), the members' job
+ * states, and the read-only dataset.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { policy } from '../auth/policy';
@@ -81,7 +82,7 @@ export const coursesRoutes: FastifyPluginAsyncZod<ICoursesContext> = async (
       schema: {
         summary: "Change a course's settings (instructors)",
         description:
-          'The endpoint must be one of yours; each student then gets their own key with `tokenBudget` tokens. The dataset is a folder of a tier you can read; students read it (never write) through the course routes. A changed budget applies to the keys students hold; another endpoint revokes them.',
+          'The endpoint must be one of yours; each student then gets their own key with `tokenBudget` tokens. The dataset is a folder of a tier you can read; students read it (never write) through the course routes. A changed budget applies to the keys students hold; another endpoint revokes them. The job profile is one of the admin profiles (`baseProfile`), optionally in a SLURM reservation, with per-student limits (queued or running jobs, GPU-hours): students see it in `GET /profiles` as `course:COURSE` and a submit over a limit is refused with 429 `course_limit`.',
         tags: ['courses'],
         security: SECURITY,
         params: CourseParamsSchema,
@@ -138,7 +139,8 @@ export const coursesRoutes: FastifyPluginAsyncZod<ICoursesContext> = async (
     {
       config: policy.course('instructor', 'read'),
       schema: {
-        summary: 'Requests, tokens and budget left per student (instructors)',
+        summary:
+          'Requests, tokens, budget left and course jobs against the limits per student (instructors)',
         tags: ['courses'],
         security: SECURITY,
         params: CourseParamsSchema,

@@ -6,9 +6,26 @@ import { userOf } from '../auth/plugin';
 import { authErrorResponses, SECURITY, type IJobsContext } from './context';
 
 const PING_MS = 15_000;
+/**
+ * Bytes a stream may have waiting in the bridge for a client that does not read. Beyond
+ * it the stream is dropped (the panel reconnects and reloads its list), so one stalled
+ * client cannot grow the bridge's memory without bound.
+ */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 function frame(event: BridgeEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** Every stream gets the same job object: serialize it once, not once per subscriber. */
+const jobFrames = new WeakMap<Job, string>();
+function jobFrame(job: Job): string {
+  let text = jobFrames.get(job);
+  if (text === undefined) {
+    text = frame({ type: 'job', job });
+    jobFrames.set(job, text);
+  }
+  return text;
 }
 
 /** `GET /api/v1/events`: server-sent events of the user's jobs (admins: everyone's). */
@@ -52,18 +69,32 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         'x-accel-buffering': 'no',
         connection: 'keep-alive'
       });
+      const maxBuffered = ctx.sseMaxBufferedBytes ?? MAX_BUFFERED_BYTES;
+      let end = (): void => undefined;
+      const send = (text: string): void => {
+        if (res.writableLength > maxBuffered) {
+          request.log.warn(
+            { user: user.name, buffered: res.writableLength },
+            'event stream dropped: the client does not read'
+          );
+          end();
+          res.destroy();
+          return;
+        }
+        res.write(text);
+      };
       const ping = (): void => {
-        res.write(frame({ type: 'ping', at: new Date().toISOString() }));
+        send(frame({ type: 'ping', at: new Date().toISOString() }));
       };
       ping();
       const unsubscribe = ctx.events.subscribe((job: Job) => {
         if (job.owner === user.name || user.admin) {
-          res.write(frame({ type: 'job', job }));
+          send(jobFrame(job));
         }
       });
       const timer = setInterval(ping, ctx.pingMs ?? PING_MS);
       await new Promise<void>(resolve => {
-        const end = (): void => {
+        end = (): void => {
           if (open.delete(end)) {
             clearInterval(timer);
             unsubscribe();
@@ -73,7 +104,9 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         open.add(end);
         request.raw.on('close', end);
       });
-      res.end();
+      if (!res.destroyed) {
+        res.end();
+      }
       return reply;
     }
   );

@@ -44,13 +44,13 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
       config: policy.user(),
       schema: {
         summary:
-          'Job profiles (admin presets with the ranges users may choose in)',
+          'Job profiles (admin presets with the ranges users may choose in, and those of my courses)',
         tags: ['jobs'],
         security: SECURITY,
         response: { 200: ProfileListSchema, ...authErrorResponses }
       }
     },
-    async () => ({ profiles: jobs.profiles() })
+    async request => ({ profiles: jobs.profiles(userOf(request)) })
   );
 
   app.post(
@@ -62,11 +62,11 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         summary:
           'Submit a notebook (or some of its cells, or a sweep) as a SLURM job',
         description:
-          "Writes the job working directory on the cluster over SFTP and runs sbatch as the user. 412 cluster_auth_failed when the cluster does not accept the user's key (details: the key to install).",
+          "Writes the job working directory on the cluster over SFTP and runs sbatch as the user. 412 cluster_auth_failed when the cluster does not accept the user's key (details: the key to install). 429 course_limit when a course profile's per-student limit refuses the job (the message names the rule and the numbers).",
         tags: ['jobs'],
         security: SECURITY,
         body: JobSubmitSchema,
-        response: { 201: JobSchema, ...clusterErrors }
+        response: { 201: JobSchema, ...clusterErrors, 429: ErrorBodySchema }
       }
     },
     async (request, reply) => {

@@ -10,6 +10,7 @@ import type {
 } from '../ports/storage';
 import type { ILocated, StorageCore } from './core';
 import { groupsOf, isGroupTier, type IStorageUser } from './tiers';
+import { openCursor, sealCursor } from './cursor';
 
 export function fileEntryOf(located: ILocated, e: IStorageEntry): FileEntry {
   return {
@@ -82,11 +83,19 @@ export class StorageFiles {
             );
           }
         }
-        const page = await located.port.list(located.rest, limit, cursor);
+        const folder = `${tier.name}\0${user.name}\0${path}`;
+        const page = await located.port.list(
+          located.rest,
+          limit,
+          cursor === undefined ? undefined : openCursor(folder, cursor)
+        );
         return {
           path,
           entries: page.entries.map(e => fileEntryOf(located, e)),
-          nextCursor: page.nextCursor
+          nextCursor:
+            page.nextCursor === null
+              ? null
+              : sealCursor(folder, page.nextCursor)
         };
       },
       r => ({ entries: r.entries.length })

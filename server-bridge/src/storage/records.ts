@@ -186,4 +186,15 @@ export class UploadTable {
   delete(id: string): void {
     this.store.db.prepare('DELETE FROM upload_sessions WHERE id = ?').run(id);
   }
+
+  /** Whether a session that has not expired at `nowIso` owns this S3 multipart upload. */
+  ownsS3Upload(s3UploadId: string, nowIso: string): boolean {
+    return (
+      this.store.db
+        .prepare(
+          'SELECT 1 FROM upload_sessions WHERE s3_upload_id = ? AND expires_at > ?'
+        )
+        .get(s3UploadId, nowIso) !== undefined
+    );
+  }
 }

@@ -196,5 +196,19 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX course_keys_course ON course_keys (course, student);
     `
+  },
+  {
+    version: 8,
+    name: 'course jobs',
+    sql: `
+      -- Jobs submitted with a course's job profile: what its per-student limits count.
+      CREATE TABLE course_jobs (
+        job_id      TEXT PRIMARY KEY,
+        course      TEXT NOT NULL,
+        student     TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE INDEX course_jobs_student ON course_jobs (course, student);
+    `
   }
 ];

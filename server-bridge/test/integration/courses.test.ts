@@ -124,7 +124,7 @@ afterAll(async () => {
   await bridge(Routes.course(COURSE), carol, {
     method: 'PUT',
     headers: json,
-    body: JSON.stringify({ endpoint: null, dataset: null })
+    body: JSON.stringify({ endpoint: null, dataset: null, jobProfile: null })
   });
   if (endpoint !== undefined) {
     await bridge(Routes.endpoint(endpoint.id), carol, { method: 'DELETE' });
@@ -299,6 +299,87 @@ describe('course mode for ml101', () => {
       ).toBe(404);
     }
     expect((await call(Routes.courseJobs(COURSE), bob)).status).toBe(403);
+  });
+
+  it("gives ml101 a job profile with one active job per student: a second one of alice's gets 429", async () => {
+    const shared = await call(Routes.course(COURSE), carol, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({
+        jobProfile: { baseProfile: 'cpu-small', maxActiveJobs: 1 }
+      })
+    });
+    expect(shared.status).toBe(200);
+    expect(CourseSchema.parse(shared.body).jobProfile).toMatchObject({
+      profile: 'course:ml101',
+      partition: 'cpu',
+      maxActiveJobs: 1
+    });
+    const submit = (token: string, name: string) =>
+      call(Routes.jobs, token, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({
+          name,
+          notebook: {
+            path: 'work/course-sleep.ipynb',
+            content: {
+              nbformat: 4,
+              nbformat_minor: 5,
+              metadata: {},
+              cells: [
+                {
+                  cell_type: 'code',
+                  source: 'import time\ntime.sleep(120)',
+                  metadata: {},
+                  outputs: [],
+                  execution_count: null
+                }
+              ]
+            }
+          },
+          profile: 'course:ml101',
+          resources: { timeMinutes: 5 }
+        })
+      });
+    const started: string[] = [];
+    try {
+      const first = await submit(alice, `it-course-limit-a-${suffix}`);
+      expect(first.status).toBe(201);
+      const job = JobSchema.parse(first.body);
+      started.push(job.id);
+
+      const second = await submit(alice, `it-course-limit-b-${suffix}`);
+      expect(second.status).toBe(429);
+      const refused = (
+        second.body as { error: { code: string; message: string } }
+      ).error;
+      expect(refused.code).toBe('course_limit');
+      expect(refused.message).toContain(job.id);
+
+      const bobs = await submit(bob, `it-course-limit-bob-${suffix}`);
+      expect(bobs.status).toBe(201);
+      started.push(JobSchema.parse(bobs.body).id);
+
+      const mine = CourseSchema.parse(
+        (await call(Routes.course(COURSE), alice)).body
+      );
+      expect(mine.myJobs).toMatchObject({
+        activeJobIds: [job.id],
+        maxActiveJobs: 1,
+        jobsLeft: 0
+      });
+      const listed = CourseJobListSchema.parse(
+        (await call(Routes.courseJobs(COURSE), carol)).body
+      ).jobs.filter(j => started.includes(j.id));
+      expect(listed.map(j => j.owner).sort()).toEqual(['alice', 'bob']);
+    } finally {
+      for (const [i, id] of started.entries()) {
+        await call(Routes.jobAction(id, 'cancel'), i === 0 ? alice : bob, {
+          method: 'POST'
+        });
+      }
+    }
   });
 
   it('lets bob read the dataset but not change it', async () => {

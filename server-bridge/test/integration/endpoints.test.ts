@@ -8,12 +8,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
-  EndpointKeyCreatedSchema,
   EndpointSchema,
   ModelCatalogSchema,
   Routes,
   type Endpoint
 } from '../../src/contract';
+import {
+  JSON_HEADERS as json,
+  createEndpoint,
+  newEndpointKey,
+  waitForEndpoint
+} from './endpoint-calls';
 import { BRIDGE_URL, bridge, createUserToken } from './stack';
 
 jest.setTimeout(240_000);
@@ -52,7 +57,6 @@ afterAll(async () => {
   }
 });
 
-const json = { 'Content-Type': 'application/json' };
 const suffix = randomBytes(3).toString('hex');
 
 /**
@@ -88,53 +92,19 @@ function requestLoop(key: string) {
 }
 
 async function create(body: Record<string, unknown>): Promise<Endpoint> {
-  const res = await bridge(Routes.endpoints, alice, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(body)
-  });
-  expect(res.status).toBe(201);
-  const ep = EndpointSchema.parse(res.body);
+  const ep = await createEndpoint(alice, body);
   created.push(ep.id);
   return ep;
 }
 
-/** Polls the endpoint (transient 503s while another helper restarts the bridge are retried). */
-async function waitFor(
+const waitFor = (
   id: string,
   done: (ep: Endpoint) => boolean,
-  timeoutMs = 180_000
-): Promise<Endpoint> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    const res = await bridge(Routes.endpoint(id), alice);
-    if (res.status === 200) {
-      const ep = EndpointSchema.parse(res.body);
-      last = ep;
-      if (done(ep)) {
-        return ep;
-      }
-      if (ep.state === 'failed') {
-        throw new Error(`endpoint failed: ${ep.reason ?? ''}`);
-      }
-    } else {
-      last = res;
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out; last answer: ${JSON.stringify(last)}`);
-}
+  timeoutMs?: number
+): Promise<Endpoint> => waitForEndpoint(id, alice, done, timeoutMs);
 
-async function newKey(id: string): Promise<string> {
-  const res = await bridge(Routes.endpointKeys(id), alice, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ name: 'it' })
-  });
-  expect(res.status).toBe(201);
-  return EndpointKeyCreatedSchema.parse(res.body).key;
-}
+const newKey = async (id: string): Promise<string> =>
+  (await newEndpointKey(id, alice)).key;
 
 async function chat(key: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${BRIDGE_URL}/v1/chat/completions`, {

@@ -12,20 +12,23 @@ import OpenAI, {
 } from 'openai';
 import { randomBytes } from 'node:crypto';
 import {
-  EndpointKeyCreatedSchema,
   EndpointKeyListSchema,
   EndpointMetricsSchema,
-  EndpointSchema,
   Routes,
-  type Endpoint,
-  type EndpointKeyCreate
+  type Endpoint
 } from '../../src/contract';
+import {
+  JSON_HEADERS as json,
+  callRetrying as call,
+  createEndpoint,
+  newEndpointKey as newKey,
+  waitReady
+} from './endpoint-calls';
 import { BRIDGE_URL, bridge, createUserToken } from './stack';
 
 jest.setTimeout(240_000);
 
 const GATEWAY = `${BRIDGE_URL}/v1`;
-const json = { 'Content-Type': 'application/json' };
 const suffix = randomBytes(3).toString('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Say something.' }];
 
@@ -35,69 +38,6 @@ let aliceEp: Endpoint;
 let bobEp: Endpoint;
 let aliceKey: string;
 const created: { id: string; token: () => string }[] = [];
-
-/** The bridge through the hub; retries the transient 503 of a bridge restart. */
-async function call(
-  path: string,
-  token: string,
-  init: RequestInit = {}
-): Promise<{ status: number; body: unknown }> {
-  for (let i = 0; ; i++) {
-    const res = await bridge(path, token, init);
-    if (res.status !== 503 || i >= 30) {
-      return res;
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-}
-
-async function createEndpoint(
-  token: string,
-  body: Record<string, unknown>
-): Promise<Endpoint> {
-  const res = await call(Routes.endpoints, token, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(body)
-  });
-  expect(res.status).toBe(201);
-  return EndpointSchema.parse(res.body);
-}
-
-async function waitReady(id: string, token: string): Promise<Endpoint> {
-  const deadline = Date.now() + 180_000;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    const res = await call(Routes.endpoint(id), token);
-    last = res.body;
-    if (res.status === 200) {
-      const ep = EndpointSchema.parse(res.body);
-      if (ep.state === 'ready') {
-        return ep;
-      }
-      if (ep.state === 'failed') {
-        throw new Error(`endpoint failed: ${ep.reason ?? ''}`);
-      }
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`not ready in time; last answer: ${JSON.stringify(last)}`);
-}
-
-async function newKey(
-  id: string,
-  token: string,
-  body: EndpointKeyCreate = { name: 'it' }
-): Promise<{ id: string; key: string }> {
-  const res = await call(Routes.endpointKeys(id), token, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(body)
-  });
-  expect(res.status).toBe(201);
-  const k = EndpointKeyCreatedSchema.parse(res.body);
-  return { id: k.id, key: k.key };
-}
 
 /** The official client, without its own retries (a 401/429 must be seen as it is). */
 const client = (apiKey: string): OpenAI =>

@@ -18,14 +18,27 @@ export async function hubApi(
   path: string,
   init: RequestInit = {}
 ): Promise<Response> {
-  return fetch(`${HUB_URL}/hub/api${path}`, {
-    ...init,
-    headers: {
-      Authorization: `token ${adminToken()}`,
-      'Content-Type': 'application/json',
-      ...((init.headers as Record<string, string> | undefined) ?? {})
+  const request = (): Promise<Response> =>
+    fetch(`${HUB_URL}/hub/api${path}`, {
+      ...init,
+      headers: {
+        Authorization: `token ${adminToken()}`,
+        'Content-Type': 'application/json',
+        ...((init.headers as Record<string, string> | undefined) ?? {})
+      }
+    });
+  // A kept-alive socket the proxy closes just as a request goes out fails with
+  // "other side closed" (seen in CI); nothing reached the hub, so sending again is safe.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!(err instanceof TypeError) || attempt >= 3) {
+        throw err;
+      }
+      await new Promise(resolve => setTimeout(resolve, 200 * attempt));
     }
-  });
+  }
 }
 
 /** A hub API token of USER, created through the standard hub API. */

@@ -123,6 +123,7 @@ export async function testApp(
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       logText += chunk.toString();
+      if (process.env.LOGDBG) process.stderr.write(chunk);
       cb();
     }
   });

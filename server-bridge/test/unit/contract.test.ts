@@ -5,6 +5,7 @@ import {
   ErrorBodySchema,
   HealthSchema,
   Routes,
+  TierPathSchema,
   VersionSchema
 } from '../../src/contract';
 import { policy } from '../../src/auth/policy';
@@ -275,5 +276,24 @@ describe('health', () => {
       detail: 'no answer within 50 ms'
     });
     await app.close();
+  });
+});
+
+describe('paths inside a tier', () => {
+  test.each([
+    ['a/b.txt', true],
+    ['😀/données.csv', true],
+    ['x'.repeat(255), true],
+    ['é'.repeat(127), true],
+    ['../etc/passwd', false],
+    ['a//b', false],
+    ['/abs', false],
+    ['x'.repeat(256), false],
+    // 128 two-byte characters: 256 bytes, over NAME_MAX though only 128 characters.
+    ['é'.repeat(128), false],
+    ['\udfff\ud800', false],
+    ['a\ud83d', false]
+  ])('%j is accepted: %s', (path, ok) => {
+    expect(TierPathSchema.safeParse(path).success).toBe(ok);
   });
 });

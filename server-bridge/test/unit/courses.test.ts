@@ -44,7 +44,7 @@ function setup() {
     name: 'course',
     model: 'tiny-random',
     provider: 'local'
-  } as never);
+  });
   const spend = (keyId: string, tokens: number) =>
     usage.record({
       keyId,
@@ -64,7 +64,7 @@ describe('course mode', () => {
       name: 'bobs',
       model: 'tiny-random',
       provider: 'local'
-    } as never);
+    });
     await expect(
       courses.update(carol, 'ml101', {
         endpoint: { endpointId: bobs.id, tokenBudget: 10 }

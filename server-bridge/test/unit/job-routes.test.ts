@@ -1,4 +1,5 @@
 /** The jobs routes, service and poller against in-memory cluster fakes (no SLURM here). */
+import { request } from 'node:http';
 import {
   ErrorBodySchema,
   JobListSchema,
@@ -14,6 +15,7 @@ import { BASE, HUB_USERS, testApp, BRIDGE_SCOPE } from './app-fixture';
 import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
 import type { BridgeApp } from '../../src/app';
 import { demoConfig } from './demo-config';
+import { CourseTable, type IJobProfileShare } from '../../src/courses/table';
 
 HUB_USERS['admin-token'] = {
   kind: 'user',
@@ -88,7 +90,9 @@ interface IHarness {
   webhooks: unknown[];
 }
 
-async function harness(): Promise<IHarness> {
+async function harness(
+  streams: { sseMaxBufferedBytes?: number } = {}
+): Promise<IHarness> {
   const cfg = config();
   const store = new Store(':memory:');
   const cluster = new FakeCluster();
@@ -130,12 +134,22 @@ async function harness(): Promise<IHarness> {
     config: cfg,
     store,
     close: async () => store.close(),
-    jobs: { service, access, events, pingMs: 50 }
+    jobs: { service, access, events, pingMs: 50, ...streams }
   });
   return { app, cluster, store, poller, events, webhooks };
 }
 
 const auth = (token: string) => ({ authorization: `token ${token}` });
+
+/** The state of job ID as the store holds it. */
+function storedState(h: IHarness, id: string): string {
+  const row = h.store.db
+    .prepare('SELECT job FROM jobs WHERE id = ?')
+    .get(id) as {
+    job: string;
+  };
+  return JobSchema.parse(JSON.parse(row.job)).state;
+}
 
 async function post(h: IHarness, path: string, token: string, body?: unknown) {
   return h.app.inject({
@@ -280,6 +294,30 @@ describe('ownership', () => {
 });
 
 describe('poller', () => {
+  it('stores every change of a tick before it emits the first event', async () => {
+    const h = await harness();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        JobSchema.parse(
+          (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+        ).id
+      );
+    }
+    h.cluster.queue = ['100', '101', '102'].map(k =>
+      queueRecord(k, 'PENDING', { reason: 'Priority' })
+    );
+    const storedAtFirstEvent: string[] = [];
+    h.events.subscribe(() => {
+      if (storedAtFirstEvent.length === 0) {
+        storedAtFirstEvent.push(...ids.map(id => storedState(h, id)));
+      }
+    });
+    await h.poller.tick();
+    expect(storedAtFirstEvent).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    await h.app.close();
+  });
+
   it('makes one squeue per tick, none without active jobs, and follows a job to the end', async () => {
     const h = await harness();
     await h.poller.tick();
@@ -460,6 +498,158 @@ describe('log, output and events', () => {
     bob.ac.abort();
     await new Promise(r => setTimeout(r, 50));
     expect(h.events.listenerCount()).toBe(0);
+    await h.app.close();
+  });
+
+  it('drops a stream whose client stops reading, and only that one', async () => {
+    const h = await harness({ sseMaxBufferedBytes: 64 * 1024 });
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = h.app.server.address();
+    const port =
+      typeof address === 'object' && address !== null ? address.port : 0;
+    const open = (onData: (chunk: Buffer) => void) =>
+      new Promise<{
+        closed: Promise<void>;
+        pause: () => void;
+        resume: () => void;
+      }>(resolve => {
+        const req = request(
+          `http://127.0.0.1:${port}${BASE}/api/v1/events`,
+          { headers: auth('alice-token') },
+          res => {
+            res.on('data', onData);
+            resolve({
+              closed: new Promise(done => res.on('close', () => done())),
+              pause: () => {
+                res.pause();
+                req.socket?.pause();
+              },
+              resume: () => {
+                req.socket?.resume();
+                res.resume();
+              }
+            });
+          }
+        );
+        req.on('error', () => undefined);
+        req.end();
+      });
+    let readerBytes = 0;
+    const reader = await open(c => (readerBytes += c.length));
+    const stalled = await open(() => undefined);
+    stalled.pause();
+    expect(h.events.listenerCount()).toBe(2);
+    // Large events, until the stalled client's buffer in the bridge passes the limit.
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    const big = { ...job, name: 'x'.repeat(60_000) };
+    for (let i = 0; i < 400 && h.events.listenerCount() === 2; i++) {
+      h.events.emit({ ...big, updatedAt: new Date().toISOString() });
+      await new Promise(r => setImmediate(r));
+    }
+    expect(h.events.listenerCount()).toBe(1);
+    // Reading again, the stalled client sees the bridge closed its stream.
+    stalled.resume();
+    await stalled.closed;
+    const before = readerBytes;
+    h.events.emit(job);
+    await new Promise(r => setTimeout(r, 50));
+    expect(readerBytes).toBeGreaterThan(before);
+    await h.app.close();
+    await reader.closed;
+  });
+});
+
+describe('a course job profile', () => {
+  /** ml101 with a job profile on cpu-small: one active job per student, 1 GPU-hour. */
+  function shareProfile(h: IHarness, limits: Partial<IJobProfileShare> = {}) {
+    new CourseTable(h.store).put({
+      name: 'ml101',
+      title: 'Machine learning 101',
+      endpoint: null,
+      dataset: null,
+      jobProfile: {
+        baseProfile: 'cpu-small',
+        reservation: null,
+        maxActiveJobs: 1,
+        gpuHoursBudget: null,
+        ...limits
+      },
+      updatedBy: 'carol',
+      updatedAt: '2026-12-06T00:00:00.000Z'
+    });
+  }
+  const COURSE_JOB: JobSubmit = { ...REQUEST, profile: 'course:ml101' };
+
+  it('is offered to the course members with its limits, and to no one else', async () => {
+    const h = await harness();
+    shareProfile(h);
+    const names = async (token: string) =>
+      (
+        (
+          await h.app.inject({
+            url: `${BASE}/api/v1/profiles`,
+            headers: auth(token)
+          })
+        ).json() as { profiles: { name: string; description?: string }[] }
+      ).profiles;
+    const offered = (await names('alice-token')).find(
+      p => p.name === 'course:ml101'
+    );
+    expect(offered?.description).toMatch(
+      /at most 1 queued or running per student/
+    );
+    expect((await names('carol-token')).map(p => p.name)).not.toContain(
+      'course:ml101'
+    );
+    const outsider = await post(h, '/api/v1/jobs', 'carol-token', COURSE_JOB);
+    expect(outsider.statusCode).toBe(403);
+    await h.app.close();
+  });
+
+  it('refuses a second active job per student with 429 and the rule, per student', async () => {
+    const h = await harness();
+    shareProfile(h);
+    const first = await post(h, '/api/v1/jobs', 'alice-token', COURSE_JOB);
+    expect(first.statusCode).toBe(201);
+    const job = JobSchema.parse(first.json());
+    expect(job.partition).toBe('cpu');
+
+    const second = await post(h, '/api/v1/jobs', 'alice-token', COURSE_JOB);
+    expect(second.statusCode).toBe(429);
+    const refused = ErrorBodySchema.parse(second.json()).error;
+    expect(refused.code).toBe('course_limit');
+    expect(refused.message).toContain(job.id);
+    expect(refused.details).toMatchObject({
+      rule: 'maxActiveJobs',
+      limit: 1,
+      activeJobIds: [job.id]
+    });
+    // Nothing reached the cluster for the refused submit; bob has his own allowance.
+    expect(h.cluster.submitted).toHaveLength(1);
+    const bobs = await post(h, '/api/v1/jobs', 'bob-token', COURSE_JOB);
+    expect(bobs.statusCode).toBe(201);
+
+    // Once alice's job has ended, she may submit again.
+    h.cluster.queue = [];
+    h.cluster.accounting = [
+      {
+        key: job.slurmId!,
+        state: 'COMPLETED',
+        reason: null,
+        node: 'node1',
+        exitCode: '0:0',
+        elapsedSeconds: 5,
+        startTime: 1,
+        endTime: 6,
+        maxRssMB: 1
+      }
+    ];
+    await h.poller.tick();
+    expect(storedState(h, job.id)).toBe('COMPLETED');
+    const again = await post(h, '/api/v1/jobs', 'alice-token', COURSE_JOB);
+    expect(again.statusCode).toBe(201);
     await h.app.close();
   });
 });

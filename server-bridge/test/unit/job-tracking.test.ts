@@ -5,8 +5,10 @@ import { parseSacct, parseSqueue } from '../../src/adapters/ssh/queue';
 import type { Job, JobElement } from '../../src/contract';
 import {
   applyTick,
+  eventWorthy,
   needingAccounting,
   overallState,
+  positionBucket,
   queuePositions,
   snapshot
 } from '../../src/jobs/track';
@@ -200,5 +202,45 @@ describe('overallState', () => {
     expect(overallState(['COMPLETED', 'COMPLETED'])).toBe('COMPLETED');
     expect(overallState(['COMPLETED', 'PENDING'])).toBe('PENDING');
     expect(overallState(['SUBMITTED'])).toBe('SUBMITTED');
+  });
+});
+
+describe('what of a job is worth an event', () => {
+  const same = (a: Job, b: Job): boolean =>
+    JSON.stringify(eventWorthy(a)) === JSON.stringify(eventWorthy(b));
+  const pending = (
+    queuePosition: number | null,
+    expectedStart: string | null
+  ) => ({
+    ...job('7', [element(0, '7')]),
+    state: 'PENDING' as const,
+    queuePosition,
+    expectedStart
+  });
+
+  it('keeps positions exact up to 10, then in steps', () => {
+    expect([1, 10, 11, 20, 21, 240, 501, 20_000].map(positionBucket)).toEqual([
+      1,
+      10,
+      20,
+      20,
+      50,
+      500,
+      1000,
+      Infinity
+    ]);
+    expect(positionBucket(null)).toBeNull();
+  });
+
+  it('ignores a position that moves within its step and an expected start within 5 minutes', () => {
+    const at = (min: number) =>
+      new Date(Date.UTC(2026, 0, 1, 10, min, 10)).toISOString();
+    expect(same(pending(240, at(1)), pending(230, at(2)))).toBe(true);
+    expect(same(pending(3, at(1)), pending(2, at(1)))).toBe(false);
+    expect(same(pending(240, at(1)), pending(190, at(1)))).toBe(false);
+    expect(same(pending(5, at(1)), pending(5, at(40)))).toBe(false);
+    expect(
+      same(pending(5, at(1)), { ...pending(5, at(1)), state: 'RUNNING' })
+    ).toBe(false);
   });
 });

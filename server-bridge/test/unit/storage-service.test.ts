@@ -221,6 +221,25 @@ describe('files', () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
     expect(seen).toHaveLength(6);
+    const first = await f.service.files.list(ALICE, 'archive', 'd', 2);
+    const sealed = first.nextCursor!;
+    const refused = expect.objectContaining({ code: 'bad_request' });
+    // A forged token, a sealed one from another folder or user, and garbage never reach the port.
+    await expect(
+      f.service.files.list(ALICE, 'archive', 'd', 2, 'M/')
+    ).rejects.toEqual(refused);
+    await expect(
+      f.service.files.list(ALICE, 'archive', '', 2, sealed)
+    ).rejects.toEqual(refused);
+    await expect(
+      f.service.files.list(
+        ALICE,
+        'archive',
+        'd',
+        2,
+        `${sealed.split('.')[0]}.${Buffer.from('f9').toString('base64url')}`
+      )
+    ).rejects.toEqual(refused);
     const part = await f.service.files.read(
       ALICE,
       'archive',

@@ -19,6 +19,9 @@ export const COURSE_SELECTORS = {
   budgetField: 'Tokens per student',
   tierField: 'Dataset tier',
   folderField: 'Dataset folder',
+  jobProfileField: 'Job profile',
+  maxJobsField: 'Jobs at a time per student',
+  myJobs: 'My course jobs',
   save: 'Save',
   getKey: 'Get my key',
   keyDialogTitle: 'Your course key',
@@ -94,6 +97,8 @@ export class CoursePage {
       budget: number;
       tier: string;
       folder: string;
+      /** The admin profile the course's job profile is based on, and its limit. */
+      jobProfile?: { base: string; maxActiveJobs: number };
     }
   ): Promise<void> {
     const form = this.settings(name);
@@ -102,6 +107,14 @@ export class CoursePage {
     await form.getByLabel(S.budgetField).fill(String(settings.budget));
     await form.getByLabel(S.tierField).selectOption(settings.tier);
     await form.getByLabel(S.folderField).fill(settings.folder);
+    if (settings.jobProfile !== undefined) {
+      await form
+        .getByLabel(S.jobProfileField)
+        .selectOption(settings.jobProfile.base);
+      await form
+        .getByLabel(S.maxJobsField)
+        .fill(String(settings.jobProfile.maxActiveJobs));
+    }
     await form.getByRole('button', { name: S.save }).click();
   }
 }

@@ -2,6 +2,7 @@
  * Page object of the HPC Bridge panels, found by role and accessible name.
  */
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
 export const SELECTORS = {
@@ -68,6 +69,32 @@ export class HpcBridgePage {
     });
   }
 
+  /** A tier's checkbox in a submit or create dialog: `Scratch`, `Sensitive (medical)`. */
+  tierCheckbox(dialog: Locator, title: string): Locator {
+    return dialog
+      .getByRole('group', { name: 'Storage tiers (optional)' })
+      .getByRole('checkbox', { name: new RegExp(`^${escapeRegExp(title)} `) });
+  }
+
+  /**
+   * Waits until the document `fileName` (a tab of the main area) is the one shown and its
+   * outputs hold `text`. Its own panel, not "any visible notebook", and the outputs' text,
+   * not their paint: the notebook renders cells on idle time and skips the layout of
+   * cells the browser deems off screen (windowing), so a visibility check of output
+   * text races the rendering, while the document's content is what was opened.
+   */
+  async expectOutput(fileName: string, text: string): Promise<void> {
+    const main = this.page.getByRole('main');
+    await expect(main.getByRole('tab', { name: fileName })).toHaveClass(
+      /\bjp-mod-current\b/
+    );
+    const panel = main.getByRole('tabpanel', { name: fileName });
+    await expect(panel).toBeVisible();
+    await expect(
+      panel.locator('.jp-OutputArea-output', { hasText: text })
+    ).toHaveCount(1);
+  }
+
   get statusItem(): Locator {
     return this.page
       .locator(SELECTORS.statusBar)
@@ -128,4 +155,8 @@ export async function widenLeftPanel(
   await page.mouse.down();
   await page.mouse.move(x, y, { steps: 5 });
   await page.mouse.up();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

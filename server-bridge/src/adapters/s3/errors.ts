@@ -60,6 +60,29 @@ export function toStorageError(
   }
   return new StorageError(
     'unavailable',
-    `The S3 store could not be reached for ${what}: ${detail}`
+    `The S3 store did not answer for ${what} (${unavailableReason(err, status)}). Nothing was changed; try again in a minute.`
   );
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'it refused the connection',
+  ECONNRESET: 'it dropped the connection',
+  ETIMEDOUT: 'it did not answer in time',
+  ENOTFOUND: 'its host name is unknown',
+  EHOSTUNREACH: 'its host cannot be reached',
+  EPIPE: 'it dropped the connection'
+};
+
+/** One clause for the sentence: no socket error codes, no multi-line server text. */
+function unavailableReason(err: IS3ErrorShape, status?: number): string {
+  const code =
+    err.code ?? /\b(E[A-Z]{4,})\b/.exec(err.message ?? '')?.[1] ?? '';
+  if (code in NETWORK_REASONS) {
+    return NETWORK_REASONS[code];
+  }
+  if (status !== undefined) {
+    return `it answered HTTP ${status}`;
+  }
+  const first = (err.message ?? err.name ?? 'no answer').split('\n')[0];
+  return first.replace(/\.$/, '').slice(0, 200);
 }

@@ -15,6 +15,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -102,6 +103,54 @@ export class S3Store {
       bucket,
       root === '' ? '' : `${root}/`,
       this.options
+    );
+  }
+
+  /** The multipart uploads open under `prefix` in `bucket`, every page. */
+  async openMultipartUploads(
+    bucket: string,
+    prefix: string,
+    signal: AbortSignal
+  ): Promise<{ key: string; uploadId: string }[]> {
+    const found: { key: string; uploadId: string }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker
+        }),
+        { abortSignal: signal }
+      );
+      for (const u of page.Uploads ?? []) {
+        if (u.Key !== undefined && u.UploadId !== undefined) {
+          found.push({ key: u.Key, uploadId: u.UploadId });
+        }
+      }
+      if (page.IsTruncated !== true) {
+        return found;
+      }
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  async abortMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    signal: AbortSignal
+  ): Promise<void> {
+    await this.client.send(
+      new AbortMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId
+      }),
+      { abortSignal: signal }
     );
   }
 

@@ -48,8 +48,11 @@ export type SshLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn'>;
 export class SshError extends Error {
   constructor(
     message: string,
-    /** `connect` when no session could be set up, `exec` when the command failed to run. */
-    readonly stage: 'connect' | 'exec' | 'timeout',
+    /**
+     * `connect` when no session could be set up, `exec` when the command failed to run,
+     * `busy` when the server kept refusing new channels.
+     */
+    readonly stage: 'connect' | 'exec' | 'timeout' | 'busy',
     /** The server refused the key (`All configured authentication methods failed`). */
     readonly authFailed = false
   ) {
@@ -63,6 +66,51 @@ export class SshError extends Error {
  * more than `MaxSessions` (default 10) with "Channel open failure"; further ones wait.
  */
 export const MAX_CHANNELS = 8;
+
+const isChannelRefusal = (e: unknown): boolean =>
+  /Channel open failure/.test((e as Error).message);
+
+export interface IRefusalRetry {
+  /** How long refusals are retried before the server counts as busy. */
+  forMs: number;
+  firstDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Opens a channel, retrying while the server refuses it. sshd frees a session only once
+ * its child process is reaped, so under load it still counts sessions whose channels
+ * the client has seen close ("no more sessions" in its log): the refusal is transient.
+ * Other errors pass through; refusals beyond `forMs` become SshError stage `busy`.
+ */
+export async function openRetryingRefusals<T>(
+  open: () => Promise<T>,
+  retry: IRefusalRetry = { forMs: 10_000, firstDelayMs: 25 }
+): Promise<T> {
+  const sleep =
+    retry.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)));
+  let waited = 0;
+  let delay = retry.firstDelayMs;
+  for (;;) {
+    try {
+      return await open();
+    } catch (e) {
+      if (!isChannelRefusal(e)) {
+        throw e;
+      }
+      if (waited >= retry.forMs) {
+        throw new SshError(
+          `the server refused new channels for ${waited} ms: ${(e as Error).message}`,
+          'busy'
+        );
+      }
+      const pause = Math.min(delay, retry.forMs - waited);
+      await sleep(pause);
+      waited += pause;
+      delay = Math.min(delay * 2, 1_000);
+    }
+  }
+}
 
 /** One SSH connection with lazy connect, reconnect after loss and idle close. */
 export class SshConnection {
@@ -128,15 +176,22 @@ export class SshConnection {
       await this.acquireChannel();
       let sftp: SFTPWrapper;
       try {
-        sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-          client.sftp((err, s) => {
-            if (err) {
-              reject(new SshError(`cannot start sftp: ${err.message}`, 'exec'));
-            } else {
-              resolve(s);
-            }
-          });
-        });
+        sftp = await openRetryingRefusals(
+          () =>
+            new Promise<SFTPWrapper>((resolve, reject) => {
+              this.onLiveClient(client, reject, () =>
+                client.sftp((err, s) => {
+                  if (err) {
+                    reject(
+                      new SshError(`cannot start sftp: ${err.message}`, 'exec')
+                    );
+                  } else {
+                    resolve(s);
+                  }
+                })
+              );
+            })
+        );
       } catch (e) {
         this.releaseChannel();
         throw e;
@@ -238,87 +293,127 @@ export class SshConnection {
     });
   }
 
-  private run(
+  /**
+   * Calls `open` on `client`; ssh2 throws "Not connected" synchronously when the
+   * connection went away after `connect()` handed it out (sshd restarted). That is a lost
+   * connection (stage `connect`, 503) and the next call connects afresh.
+   */
+  private onLiveClient(
+    client: Client,
+    reject: (e: Error) => void,
+    open: () => unknown
+  ): void {
+    try {
+      open();
+    } catch (e) {
+      if (this.client === client) {
+        this.client = null;
+      }
+      client.end();
+      const t = this.target;
+      reject(
+        new SshError(
+          `the connection to ${t.host}:${t.port} was lost (${(e as Error).message})`,
+          'connect'
+        )
+      );
+    }
+  }
+
+  private openExec(
+    client: Client,
+    command: string,
+    options: IExecOptions
+  ): Promise<ClientChannel> {
+    return openRetryingRefusals(
+      () =>
+        new Promise<ClientChannel>((resolve, reject) => {
+          this.onLiveClient(client, reject, () =>
+            client.exec(
+              command,
+              { env: options.env },
+              (err: Error | undefined, stream: ClientChannel) => {
+                if (err) {
+                  reject(
+                    new SshError(`cannot start command: ${err.message}`, 'exec')
+                  );
+                } else {
+                  resolve(stream);
+                }
+              }
+            )
+          );
+        })
+    );
+  }
+
+  private async run(
     client: Client,
     command: string,
     options: IExecOptions
   ): Promise<IExecResult> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const maxBytes = options.maxOutputBytes ?? 32 * 1024 * 1024;
+    const stream = await this.openExec(client, command, options);
     return new Promise<IExecResult>((resolve, reject) => {
-      client.exec(
-        command,
-        { env: options.env },
-        (err: Error | undefined, stream: ClientChannel) => {
-          if (err) {
-            reject(
-              new SshError(`cannot start command: ${err.message}`, 'exec')
-            );
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let outBytes = 0;
+      let errBytes = 0;
+      let settled = false;
+      const fail = (e: SshError): void => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          stream.close();
+          reject(e);
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new SshError(`command timed out after ${timeoutMs} ms`, 'timeout')
+          ),
+        timeoutMs
+      );
+      stream.on('data', (chunk: Buffer) => {
+        outBytes += chunk.length;
+        if (outBytes > maxBytes) {
+          fail(new SshError('command output too large', 'exec'));
+        } else {
+          out.push(chunk);
+        }
+      });
+      stream.stderr.on('data', (chunk: Buffer) => {
+        errBytes += chunk.length;
+        if (errBytes <= maxBytes) {
+          errOut.push(chunk);
+        }
+      });
+      stream.on(
+        'close',
+        (
+          code: number | null | undefined,
+          signal: string | null | undefined
+        ) => {
+          if (settled) {
             return;
           }
-          const out: Buffer[] = [];
-          const errOut: Buffer[] = [];
-          let outBytes = 0;
-          let errBytes = 0;
-          let settled = false;
-          const fail = (e: SshError): void => {
-            if (!settled) {
-              settled = true;
-              clearTimeout(timer);
-              stream.close();
-              reject(e);
-            }
-          };
-          const timer = setTimeout(
-            () =>
-              fail(
-                new SshError(
-                  `command timed out after ${timeoutMs} ms`,
-                  'timeout'
-                )
-              ),
-            timeoutMs
-          );
-          stream.on('data', (chunk: Buffer) => {
-            outBytes += chunk.length;
-            if (outBytes > maxBytes) {
-              fail(new SshError('command output too large', 'exec'));
-            } else {
-              out.push(chunk);
-            }
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            code: code ?? null,
+            signal: signal ?? null,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8')
           });
-          stream.stderr.on('data', (chunk: Buffer) => {
-            errBytes += chunk.length;
-            if (errBytes <= maxBytes) {
-              errOut.push(chunk);
-            }
-          });
-          stream.on(
-            'close',
-            (
-              code: number | null | undefined,
-              signal: string | null | undefined
-            ) => {
-              if (settled) {
-                return;
-              }
-              settled = true;
-              clearTimeout(timer);
-              resolve({
-                code: code ?? null,
-                signal: signal ?? null,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(errOut).toString('utf8')
-              });
-            }
-          );
-          if (options.stdin !== undefined) {
-            stream.end(options.stdin);
-          } else {
-            stream.end();
-          }
         }
       );
+      if (options.stdin !== undefined) {
+        stream.end(options.stdin);
+      } else {
+        stream.end();
+      }
     });
   }
 

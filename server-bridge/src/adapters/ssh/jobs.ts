@@ -112,16 +112,23 @@ export class SshUserSlurm implements IUserSlurmPort {
   }
 }
 
-export class SftpFiles implements IClusterFilesPort {
-  private homeDir: string | null = null;
+/**
+ * Home directories by connection: a session object lives for one request, the pooled
+ * connection of its (cluster, user) for the bridge's life, so every submit does not pay
+ * an SFTP channel (an sftp-server process on the login node) just to learn it.
+ */
+const homes = new WeakMap<SshConnection, string>();
 
+export class SftpFiles implements IClusterFilesPort {
   constructor(private readonly conn: SshConnection) {}
 
   async home(): Promise<string> {
-    if (this.homeDir === null) {
-      this.homeDir = await this.conn.withSftp(s => sftp.realpath(s, '.'));
+    let home = homes.get(this.conn);
+    if (home === undefined) {
+      home = await this.conn.withSftp(s => sftp.realpath(s, '.'));
+      homes.set(this.conn, home);
     }
-    return this.homeDir;
+    return home;
   }
 
   mkdirp(path: string): Promise<void> {

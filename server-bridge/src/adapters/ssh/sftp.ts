@@ -38,25 +38,46 @@ export function realpath(sftp: SFTPWrapper, path: string): Promise<string> {
   return call<string>(cb => sftp.realpath(path, cb));
 }
 
-/** `mkdir -p` for an absolute path; `mode` applies to the directories created. */
+function mkdir(sftp: SFTPWrapper, path: string, mode: number): Promise<void> {
+  return call<undefined>(cb =>
+    sftp.mkdir(path, { mode }, err => cb(err, undefined))
+  );
+}
+
+/**
+ * `mkdir -p` for an absolute path; `mode` applies to the directories created. Works
+ * upwards from the path itself, so a new job directory under an existing root costs a
+ * few round trips rather than one mkdir and one stat per component.
+ */
 export async function mkdirp(
   sftp: SFTPWrapper,
   path: string,
   mode = 0o700
 ): Promise<void> {
-  const parts = path.split('/').filter(p => p !== '');
-  let current = '';
-  for (const part of parts) {
-    current += `/${part}`;
-    try {
-      await call<undefined>(cb =>
-        sftp.mkdir(current, { mode }, err => cb(err, undefined))
-      );
-    } catch (e) {
-      const exists = await sizeOf(sftp, current).catch(() => null);
-      if (exists === null) {
+  const normal = `/${path
+    .split('/')
+    .filter(p => p !== '')
+    .join('/')}`;
+  try {
+    await mkdir(sftp, normal, mode);
+    return;
+  } catch (e) {
+    const parent = normal.slice(0, normal.lastIndexOf('/')) || '/';
+    if (!isNoSuchFile(e) || parent === normal) {
+      // It exists (a directory, we hope: the next step fails otherwise) or cannot be made.
+      if ((await sizeOf(sftp, normal).catch(() => null)) === null) {
         throw e;
       }
+      return;
+    }
+    await mkdirp(sftp, parent, mode);
+  }
+  try {
+    await mkdir(sftp, normal, mode);
+  } catch (e) {
+    // Made meanwhile by someone else.
+    if ((await sizeOf(sftp, normal).catch(() => null)) === null) {
+      throw e;
     }
   }
 }

@@ -4,6 +4,10 @@ import type { ISlurmPing, ISlurmPort } from '../../ports/slurm';
 import { SshError, type SshConnection, type IExecResult } from './client';
 import { aggregatePartitions, parsePartitionInfo } from './sinfo';
 
+/** What SLURM's clients print when slurmctld is down or overloaded. */
+const CONTROLLER_DOWN =
+  /Unable to contact slurm controller|Socket timed out on send\/recv|Slurm temporarily unable to accept job|Zero Bytes were transmitted or received|Connection refused.*slurmctld|slurm_load_\w+ error: Unable to contact/i;
+
 export class SlurmCommandError extends Error {
   constructor(argv: readonly string[], result: IExecResult) {
     const why =
@@ -11,7 +15,11 @@ export class SlurmCommandError extends Error {
       `exit ${result.code ?? result.signal ?? '?'}`;
     super(`${argv.join(' ')} failed: ${why}`);
     this.name = 'SlurmCommandError';
+    this.controllerDown = CONTROLLER_DOWN.test(result.stderr);
   }
+
+  /** True when the command failed because slurmctld did not answer, not because of the request. */
+  readonly controllerDown: boolean;
 }
 
 export class SshSlurm implements ISlurmPort {

@@ -32,6 +32,8 @@ import { SftpReadStream, SftpWriteStream } from './sftp-streams';
 
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
+/** What OpenSSH answers for a name over NAME_MAX, among others. */
+const BAD_MESSAGE = 5;
 
 function call<T>(
   fn: (cb: (err: Error | null | undefined, value: T) => void) => void
@@ -61,6 +63,11 @@ function toStorageError(e: unknown, what: string): unknown {
       return new StorageError('not_found', `There is no ${what}`);
     case PERMISSION_DENIED:
       return new StorageError('denied', `Permission denied: ${what}`);
+    case BAD_MESSAGE:
+      return new StorageError(
+        'invalid',
+        `The cluster's file system refused the name of ${what} (too long or not valid there)`
+      );
     default:
       return e;
   }

@@ -1,0 +1,218 @@
+/**
+ * Course job profiles at submit: which course profiles a user sees, the profile a course
+ * name stands for, and the per-student limits (counted from `course_jobs` plus submits
+ * still under way, so two quick submits cannot both slip under a limit).
+ */
+import type { IAuthUser } from '../auth/decide';
+import type { ProfileConfig } from '../config';
+import {
+  JobSchema,
+  type CourseJobAllowance,
+  type Resources
+} from '../contract';
+import { HttpError } from '../errors';
+import {
+  allowanceOf,
+  checkCourseLimits,
+  courseOfProfile,
+  courseProfileName,
+  formatHours,
+  gpuHoursOf,
+  type IStudentJobUse
+} from './job-limits';
+import type { Store } from '../store';
+import { CourseTable, type IJobProfileShare } from './table';
+
+/** A course's job profile as jobs use it. */
+export interface ICourseProfile extends ProfileConfig {
+  course: string;
+  reservation: string | null;
+  limits: IJobProfileShare;
+}
+
+/** A submit the limits let through; `recorded` once the job is stored, `release` if it fails. */
+export interface ICourseAdmission {
+  /** Releases the admission when `work` fails. */
+  until<T>(work: Promise<T>): Promise<T>;
+  recorded(jobId: string): void;
+}
+
+const NO_ADMISSION: ICourseAdmission = {
+  until: work => work,
+  recorded: () => undefined
+};
+
+function describeLimits(course: string, share: IJobProfileShare): string {
+  const parts = [
+    share.maxActiveJobs === null
+      ? null
+      : `at most ${share.maxActiveJobs} queued or running per student`,
+    share.gpuHoursBudget === null
+      ? null
+      : `${formatHours(share.gpuHoursBudget)} GPU-hours per student`,
+    share.reservation === null ? null : `reservation ${share.reservation}`
+  ].filter(p => p !== null);
+  return `Jobs of course ${course}${parts.length === 0 ? '' : `: ${parts.join(', ')}`}`;
+}
+
+export class CourseJobGate {
+  private readonly table: CourseTable;
+  /** Submits admitted and not yet stored, per `course\0student`. */
+  private readonly pending = new Map<string, number>();
+
+  constructor(
+    store: Store,
+    private readonly profiles: readonly ProfileConfig[],
+    private readonly now: () => number = Date.now
+  ) {
+    this.table = new CourseTable(store);
+  }
+
+  /** The course's job profile, or null when it has none (or its base profile is gone). */
+  profileOf(course: string): ICourseProfile | null {
+    const share = this.table.get(course)?.jobProfile ?? null;
+    const base =
+      share === null
+        ? undefined
+        : this.profiles.find(p => p.name === share.baseProfile);
+    if (share === null || base === undefined) {
+      return null;
+    }
+    return {
+      ...base,
+      name: courseProfileName(course),
+      title: `${this.table.get(course)?.title ?? course} (${base.title})`,
+      description: describeLimits(course, share),
+      course,
+      reservation: share.reservation,
+      limits: share
+    };
+  }
+
+  /** Course profiles of the courses the user is a member of. */
+  profilesFor(user: IAuthUser): ICourseProfile[] {
+    return user.groups.map(g => this.profileOf(g)).filter(p => p !== null);
+  }
+
+  /**
+   * The course profile `name` names; null when it is no course profile name. Throws 403
+   * to a user outside the course and 400 when the course has no job profile.
+   */
+  resolve(user: IAuthUser, name: string): ICourseProfile | null {
+    const course = courseOfProfile(name);
+    if (course === null) {
+      return null;
+    }
+    if (!user.groups.includes(course)) {
+      throw new HttpError(
+        'forbidden',
+        `Profile ${name} is for members of course ${course} only`
+      );
+    }
+    const profile = this.profileOf(course);
+    if (profile === null) {
+      throw new HttpError(
+        'bad_request',
+        `Course ${course} has no job profile: ask its instructor`
+      );
+    }
+    return profile;
+  }
+
+  /** What the student's course jobs use now (stored jobs and submits under way). */
+  use(course: string, student: string): IStudentJobUse {
+    const nowMs = this.now();
+    const activeJobIds: string[] = [];
+    let gpuHoursUsed = 0;
+    for (const row of this.table.studentJobs(course, student)) {
+      const job = JobSchema.parse(JSON.parse(row.job));
+      gpuHoursUsed += gpuHoursOf(job, nowMs);
+      if (!row.terminal) {
+        activeJobIds.push(job.id);
+      }
+    }
+    const pending = this.pending.get(key(course, student)) ?? 0;
+    for (let i = 0; i < pending; i++) {
+      activeJobIds.push('being submitted');
+    }
+    return { activeJobIds, gpuHoursUsed };
+  }
+
+  allowance(course: string, student: string): CourseJobAllowance | null {
+    const profile = this.profileOf(course);
+    return profile === null
+      ? null
+      : allowanceOf(profile.limits, this.use(course, student));
+  }
+
+  /** Students of the course who submitted course jobs. */
+  students(course: string): string[] {
+    return this.table.jobStudents(course);
+  }
+
+  /** Throws 429 `course_limit` when the job does not fit the student's limits. */
+  check(
+    user: IAuthUser,
+    profile: ICourseProfile,
+    resources: Resources,
+    elements: number
+  ): void {
+    checkCourseLimits(
+      profile.course,
+      profile.limits,
+      this.use(profile.course, user.name),
+      { resources, elements }
+    );
+  }
+
+  /** Checks the limits and holds the job's place until it is stored or fails. */
+  admit(
+    user: IAuthUser,
+    profile: ICourseProfile | null,
+    resources: Resources,
+    elements: number
+  ): ICourseAdmission {
+    if (profile === null) {
+      return NO_ADMISSION;
+    }
+    this.check(user, profile, resources, elements);
+    const k = key(profile.course, user.name);
+    this.pending.set(k, (this.pending.get(k) ?? 0) + 1);
+    let open = true;
+    const release = (): void => {
+      if (!open) {
+        return;
+      }
+      open = false;
+      const held = this.pending.get(k) ?? 0;
+      if (held <= 1) {
+        this.pending.delete(k);
+      } else {
+        this.pending.set(k, held - 1);
+      }
+    };
+    return {
+      until: async work => {
+        try {
+          return await work;
+        } catch (e) {
+          release();
+          throw e;
+        }
+      },
+      recorded: jobId => {
+        this.table.addJob(
+          jobId,
+          profile.course,
+          user.name,
+          new Date(this.now()).toISOString()
+        );
+        release();
+      }
+    };
+  }
+}
+
+function key(course: string, student: string): string {
+  return `${course}\0${student}`;
+}

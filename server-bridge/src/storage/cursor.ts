@@ -1,0 +1,45 @@
+/**
+ * Listing cursors handed to clients are sealed: the backend's own continuation token plus
+ * an HMAC over the folder it belongs to. A forged or foreign cursor is refused here with a
+ * 400 instead of reaching the object store (Swift answers a garbled token with a 500).
+ * The key lives for one bridge process; a cursor from before a restart asks for a reload.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { HttpError } from '../errors';
+
+const KEY = randomBytes(32);
+const MAC_CHARS = 22; // 128 bits, base64url
+
+function macOf(folder: string, token: string): string {
+  return createHmac('sha256', KEY)
+    .update(folder)
+    .update('\0')
+    .update(token)
+    .digest('base64url')
+    .slice(0, MAC_CHARS);
+}
+
+/** The cursor a client gets for `token`, the next page of `folder`. */
+export function sealCursor(folder: string, token: string): string {
+  return `${macOf(folder, token)}.${Buffer.from(token, 'utf8').toString('base64url')}`;
+}
+
+/** The backend token inside `cursor`, or a 400 when it was not sealed for `folder`. */
+export function openCursor(folder: string, cursor: string): string {
+  const dot = cursor.indexOf('.');
+  const mac = dot === MAC_CHARS ? cursor.slice(0, dot) : '';
+  const token = Buffer.from(cursor.slice(dot + 1), 'base64url').toString(
+    'utf8'
+  );
+  const expected = macOf(folder, token);
+  if (
+    mac.length !== MAC_CHARS ||
+    !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))
+  ) {
+    throw new HttpError(
+      'bad_request',
+      'The cursor does not belong to this folder listing (or the bridge restarted since); list the folder again without a cursor'
+    );
+  }
+  return token;
+}

@@ -1,0 +1,76 @@
+/**
+ * Fault: the login node's sshd goes away with its open sessions (stack/ctl stop sshd).
+ * Calls that need the cluster answer 503 in the one error shape with a sentence naming
+ * the cluster; once sshd is back they work again without restarting the bridge.
+ */
+import { randomBytes } from 'node:crypto';
+import { FileListSchema, Routes } from '../../src/contract';
+import { bridge, createUserToken } from '../integration/stack';
+import {
+  ctl,
+  duringFault,
+  ended,
+  errorOf,
+  sleeper,
+  stackOk,
+  submitJob,
+  submitOk,
+  waitForJob
+} from './fault';
+
+jest.setTimeout(600_000);
+
+const RUN = randomBytes(3).toString('hex');
+let alice: string;
+
+beforeAll(async () => {
+  await stackOk();
+  alice = await createUserToken('alice');
+});
+
+/** What a user sees of the cluster being unreachable. */
+function expectClusterUnreachable(res: { status: number; body: unknown }) {
+  const { status, error } = errorOf(res);
+  expect({ status, code: error.code }).toEqual({
+    status: 503,
+    code: 'upstream_unavailable'
+  });
+  expect(error.message).toMatch(/\bdemo\b/);
+  expect(error.message).toMatch(/login node|127\.0\.0\.1:2222/);
+  expect(error.message).toMatch(/\.$/);
+  return error.message;
+}
+
+it('answers 503 with a sentence naming the cluster while sshd is down, and works again afterwards', async () => {
+  const finished = await submitOk(alice, sleeper(`fault-ssh-a-${RUN}`, 1));
+  await waitForJob(alice, finished.id, ended);
+  const bridgePid = await ctl('pid', 'bridge');
+
+  await duringFault('sshd', 'stop', async () => {
+    expectClusterUnreachable(
+      await submitJob(alice, sleeper(`fault-ssh-b-${RUN}`, 1))
+    );
+    expectClusterUnreachable(
+      await bridge(`${Routes.jobOutput(finished.id)}?element=0`, alice)
+    );
+    expectClusterUnreachable(
+      await bridge(`${Routes.tierFiles('scratch')}?path=`, alice)
+    );
+    // What the store knows needs no cluster.
+    const job = await bridge(Routes.job(finished.id), alice);
+    expect(job.status).toBe(200);
+  });
+
+  // Same bridge process, new sessions.
+  expect(await ctl('pid', 'bridge')).toBe(bridgePid);
+  const again = await submitOk(alice, sleeper(`fault-ssh-c-${RUN}`, 1));
+  expect((await waitForJob(alice, again.id, ended)).state).toBe('COMPLETED');
+  const output = await bridge(
+    `${Routes.jobOutput(finished.id)}?element=0`,
+    alice
+  );
+  expect(output.status).toBe(200);
+  const files = await bridge(`${Routes.tierFiles('scratch')}?path=`, alice);
+  expect(files.status).toBe(200);
+  FileListSchema.parse(files.body);
+});
