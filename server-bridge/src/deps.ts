@@ -110,7 +110,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       })
     );
   }
-  const s3 = config.s3.map(s => ({ name: s.name, port: new S3Endpoint(s) }));
+  const s3 = config.s3.map(s => ({
+    name: s.name,
+    port: new S3Endpoint(s, probeBucket(config, s.name))
+  }));
   const s3Stores = new Map(config.s3.map(s => [s.name, new S3Store(s)]));
   const storage = new StorageService({
     tiers: config.storage.tiers,
@@ -295,4 +298,26 @@ export function createEndpoints(
     warn: (details, message) => gatewayLog.warn(details, message)
   });
   return { providers, table, controller, service, keys, usage, gateway };
+}
+
+/**
+ * A bucket of the store's tiers for the health probe: preferably one whose tiers all list
+ * below a prefix (the probe's key is then in no listing) and that holds no sensitive tier.
+ */
+function probeBucket(config: BridgeConfig, store: string): string | undefined {
+  const tiers = config.storage.tiers.flatMap(t =>
+    's3' in t.location && t.location.s3.store === store
+      ? [{ class: t.class, ...t.location.s3 }]
+      : []
+  );
+  const score = (bucket: string): number => {
+    const of = tiers.filter(t => t.bucket === bucket);
+    return (
+      (of.some(t => t.prefix === '') ? 2 : 0) +
+      (of.some(t => t.class === 'sensitive') ? 1 : 0)
+    );
+  };
+  return [...new Set(tiers.map(t => t.bucket))].sort(
+    (a, b) => score(a) - score(b)
+  )[0];
 }

@@ -103,8 +103,12 @@ export function dropStalledBodies(
   });
 }
 
-/** Request bodies up to this size are read to their end before an early answer. */
-export const DRAIN_BEFORE_REPLY_BYTES = 8 * 1024 * 1024;
+/**
+ * Request bodies up to this size are read to their end before an early answer: over every
+ * route's own limit (64 MiB for a notebook), so that each refusal reaches a proxied client.
+ * Reading and dropping costs no memory; a body over it is cut off.
+ */
+export const DRAIN_BEFORE_REPLY_BYTES = 1024 * 1024 * 1024;
 
 /**
  * An answer that comes before the request body has arrived (a 401 from the auth hook, a

@@ -109,7 +109,13 @@ c.JupyterHub.load_roles = [
 # --- Single-user servers: the npm-built JupyterLab 4 app, run as the Unix user ------------
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.oauth_client_allowed_scopes = ["access:services!service=hpc-bridge"]
-c.Spawner.cmd = ["/usr/bin/jupyterhub-singleuser"]
+# Notebooks and files the lab writes are private to their owner (umask 077, not 022).
+c.Spawner.cmd = [
+    "/bin/sh",
+    "-c",
+    'umask 077 && exec /usr/bin/jupyterhub-singleuser "$@"',
+    "jupyterhub-singleuser",
+]
 c.Spawner.args = [f"--config={LAB_RUNTIME / 'singleuser_config.py'}"]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {

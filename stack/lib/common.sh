@@ -72,6 +72,25 @@ process_running() {
 
 daemon_alive() { daemon_pid "$1" >/dev/null; }
 
+# private_dir DIR: creates DIR (and parents) readable by its owner alone; files already in it
+# lose their group and other bits too (an older stack wrote its logs 644).
+private_dir() {
+  mkdir -p "$1"
+  chmod 700 "$1"
+  find "$1" -mindepth 1 -maxdepth 1 -perm /077 -exec chmod go-rwx {} + 2>/dev/null || true
+}
+
+# readable_by_others DIR...: the first file or folder under DIR that an unprivileged user
+# who is not its owner can read (checked as nobody: modes, owners and parents together).
+readable_by_others() {
+  local dir
+  for dir in "$@"; do
+    [[ -e $dir ]] || continue
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+      find "$dir" -mindepth 1 \( -type f -o -type d \) -readable -print -quit 2>/dev/null
+  done | head -n 1
+}
+
 # child_pids PID: the pids of the live processes whose parent is PID, one a line.
 child_pids() {
   local stat rest state ppid
@@ -96,8 +115,12 @@ start_daemon() {
     log "$name already running (pid $pid)"
     return 1
   fi
-  mkdir -p "$RUN_DIR" "$LOG_DIR"
-  printf '\n==== %s start %s\n' "$name" "$(date -Is)" >>"$(log_file "$name")"
+  private_dir "$LOG_DIR"
+  mkdir -p "$RUN_DIR"
+  (
+    umask 077
+    printf '\n==== %s start %s\n' "$name" "$(date -Is)" >>"$(log_file "$name")"
+  )
   # setsid does not fork here (a background job is no group leader), so $! is the daemon itself.
   env PATH="$SYSTEM_PATH" setsid "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
   echo $! >"$(pid_file "$name")"

@@ -19,6 +19,11 @@ start_sshd() {
   render "$STACK_CONF/sshd_config" "$SSH_DIR/sshd_config" 600
   install -d -m 755 /run/sshd
   /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config" || die "sshd rejects $SSH_DIR/sshd_config"
-  start_daemon sshd /usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" || true
+  # Sessions inherit sshd's umask: files written over SFTP and every job submitted over SSH
+  # (sbatch hands its umask to the job) are private to their owner.
+  (
+    umask 077
+    start_daemon sshd /usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config"
+  ) || true
   wait_until sshd 20 ssh_ok
 }

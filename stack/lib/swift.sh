@@ -51,14 +51,18 @@ swift_ok() { [[ $(curl -s -m 5 http://127.0.0.1:8080/healthcheck) == OK ]]; }
 start_swift() {
   start_memcached
   install -d -m 755 "$SWIFT_DIR" "$SWIFT_DIR/etc"
-  install -d -o swift -g swift -m 755 "$SWIFT_DIR/srv" "$SWIFT_DIR/srv/d1"
+  # The object files of every tier, sensitive included: the swift account's alone.
+  install -d -o swift -g swift -m 700 "$SWIFT_DIR/srv" "$SWIFT_DIR/srv/d1"
   build_rings
   write_s3_credentials
   local server
   for server in account container object; do
     SWIFT_SERVER=$server SWIFT_PORT=${SWIFT_PORTS[$server]} \
       render "$STACK_CONF/swift/server.conf" "$SWIFT_DIR/etc/$server-server.conf" 644
-    start_daemon "swift-$server" "/usr/bin/swift-$server-server" "$SWIFT_DIR/etc/$server-server.conf" -v || true
+    (
+      umask 077
+      start_daemon "swift-$server" "/usr/bin/swift-$server-server" "$SWIFT_DIR/etc/$server-server.conf" -v
+    ) || true
   done
   local proxy_conf=$SWIFT_DIR/etc/proxy-server.conf before
   before="$(file_digest "$proxy_conf")"
@@ -73,6 +77,7 @@ start_swift() {
   done
   wait_until swift-proxy 60 swift_ok
   ensure_buckets bridge "${BRIDGE_BUCKETS[@]}"
+  repair_swift_objects
 }
 
 # swift_token ACCOUNT: a tempauth token of user ACCOUNT:ACCOUNT (Swift's native API: an S3
@@ -95,6 +100,36 @@ buckets_exist() {
     [[ $(http_code -I -H "X-Auth-Token: $token" "http://127.0.0.1:8080/v1/AUTH_$name/$bucket") == 204 ]] ||
       return 1
   done
+}
+
+# swift_objects_ok: what an upload and a download do: writes, reads back and deletes a small
+# object in the bridge's first bucket. A one-node object server can wedge (every object
+# request 503, "Please reduce your request rate" through s3api) while listings still work.
+swift_objects_ok() {
+  local token url body="stack probe $$ $RANDOM"
+  token="$(swift_token bridge)"
+  [[ -n $token ]] || return 1
+  url="http://127.0.0.1:8080/v1/AUTH_bridge/${BRIDGE_BUCKETS[0]}/.hpc-stack-probe-$$"
+  printf '%s' "$body" | curl -sf -m 15 -o /dev/null -T - -H "X-Auth-Token: $token" "$url" &&
+    [[ $(curl -sf -m 15 -H "X-Auth-Token: $token" "$url") == "$body" ]] &&
+    curl -sf -m 15 -o /dev/null -X DELETE -H "X-Auth-Token: $token" "$url"
+}
+
+# repair_swift_objects: restarts a wedged (or stopped) object server.
+repair_swift_objects() {
+  swift_objects_ok && return 0
+  warn "swift: objects cannot be written or read; restarting swift-object"
+  local pid
+  if pid="$(daemon_pid swift-object)"; then
+    kill -CONT "$pid" 2>/dev/null || true
+  fi
+  stop_daemon swift-object
+  (
+    umask 077
+    start_daemon swift-object /usr/bin/swift-object-server "$SWIFT_DIR/etc/object-server.conf" -v
+  ) || true
+  wait_until swift-object 60 port_open 127.0.0.1 "${SWIFT_PORTS[object]}"
+  wait_until swift-objects 60 swift_objects_ok
 }
 
 # ensure_buckets ACCOUNT BUCKET...: creates the missing buckets (PUT on a container is idempotent).

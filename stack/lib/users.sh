@@ -7,6 +7,8 @@ ensure_unix_user() {
     useradd -m -s /bin/bash "$name"
     log "user $name created"
   fi
+  # Homes hold notebooks and keys: private to their owner (Debian's default is 755).
+  chmod 700 "$(getent passwd "$name" | cut -d: -f6)"
   # useradd leaves the account locked ('!'), and sshd refuses locked accounts even for keys.
   if [[ $(getent shadow "$name" | cut -d: -f2) != '*' ]]; then
     usermod -p '*' "$name"

@@ -14,6 +14,10 @@ export interface ISlurmPort {
 export interface ISlurmPing {
   ssh: { ok: boolean; detail?: string };
   slurmctld: { ok: boolean; detail?: string };
+  /** `sbatch --test-only`: slurmctld would accept a job (checked once it answers pings). */
+  submit?: { ok: boolean; detail?: string };
+  /** An SFTP session and a stat of the home folder, as uploads and outputs need. */
+  sftp?: { ok: boolean; detail?: string };
 }
 
 /** One line of the queue (`squeue --json`), a pending array range expanded per index. */

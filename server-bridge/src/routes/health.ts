@@ -60,12 +60,16 @@ export async function checkBackends(
     ...ctx.clusters.map(c =>
       timed({ name: `cluster:${c.name}`, kind: 'cluster' }, t, async () => {
         const ping = await c.slurm.ping();
+        // No SSH or no controller: down. Answers but cannot take a job or a file: degraded.
         const checks: Record<string, ComponentStatus> = {
           ssh: ping.ssh.ok ? 'ok' : 'down',
-          slurmctld: ping.slurmctld.ok ? 'ok' : 'down'
+          slurmctld: ping.slurmctld.ok ? 'ok' : 'down',
+          ...(ping.submit && { submit: ping.submit.ok ? 'ok' : 'degraded' }),
+          ...(ping.sftp && { sftp: ping.sftp.ok ? 'ok' : 'degraded' })
         };
-        const detail = [ping.ssh.detail, ping.slurmctld.detail]
-          .filter(d => d !== undefined)
+        const detail = [ping.ssh, ping.slurmctld, ping.submit, ping.sftp]
+          .map(c => c?.detail)
+          .filter(d => d !== undefined && !d.startsWith('not checked'))
           .join('; ');
         return {
           status: worstOf(Object.values(checks)),
@@ -76,8 +80,14 @@ export async function checkBackends(
     ),
     ...ctx.s3.map(s =>
       timed({ name: `s3:${s.name}`, kind: 's3' }, t, async signal => {
-        await s.port.check(signal);
-        return { status: 'ok' };
+        const probe = await s.port.check(signal);
+        const failed = Object.values(probe.checks).includes('down');
+        return {
+          // It answers but cannot store or serve objects: degraded, with the cause.
+          status: failed ? 'degraded' : 'ok',
+          checks: probe.checks,
+          ...(probe.detail === undefined ? {} : { detail: probe.detail })
+        };
       })
     )
   ]);

@@ -27,18 +27,34 @@ export type Component =
   | 'sshd'
   | 'slurmctld'
   | 'swift-proxy'
+  | 'swift-object'
   | 'jupyterhub'
   | 'configurable-http-proxy';
 
 /** `stack/ctl ACTION COMPONENT`; throws with its output when it fails. */
 export async function ctl(
-  action: 'stop' | 'start' | 'kill9' | 'pid',
+  action: 'stop' | 'start' | 'kill9' | 'freeze' | 'pid',
   component: Component
 ): Promise<string> {
   const { stdout } = await run(join(STACK, 'ctl'), [action, component], {
     timeout: 240_000
   });
   return stdout.trim();
+}
+
+/** `./stack/status` once: its exit code and its lines. */
+export async function stackStatus(): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout } = await run(join(STACK, 'status'), [], {
+      timeout: 90_000
+    });
+    return { ok: true, output: stdout };
+  } catch (e) {
+    return {
+      ok: false,
+      output: String((e as { stdout?: string }).stdout ?? e)
+    };
+  }
 }
 
 /** Polls ./stack/status until every component is ok (bounded). */
@@ -63,7 +79,7 @@ export async function stackOk(timeoutMs = 240_000): Promise<void> {
  */
 export async function duringFault<T>(
   component: Component,
-  how: 'stop' | 'kill9',
+  how: 'stop' | 'kill9' | 'freeze',
   body: () => Promise<T>
 ): Promise<T> {
   try {

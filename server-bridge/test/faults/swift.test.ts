@@ -6,12 +6,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   FileListSchema,
+  HealthSchema,
   Routes,
   TierListSchema,
   UploadResultSchema
 } from '../../src/contract';
 import { bridge, createUserToken } from '../integration/stack';
-import { ctl, duringFault, errorOf, stackOk } from './fault';
+import { ctl, duringFault, errorOf, stackOk, stackStatus } from './fault';
 
 jest.setTimeout(600_000);
 
@@ -95,4 +96,34 @@ it('answers 503 for S3 tiers while Swift is down, keeps no partial state and rec
       method: 'DELETE'
     });
   }
+});
+
+it('reports a wedged object server as degraded with the cause (bridge and ./stack/status), and start repairs it', async () => {
+  // Frozen, the object server still accepts connections but answers nothing: the proxy
+  // answers 503 for every object while listings (account and container servers) work.
+  await duringFault('swift-object', 'freeze', async () => {
+    const health = await bridge(Routes.health, alice);
+    expect(health.status).toBe(200);
+    const s3 = HealthSchema.parse(health.body).components.find(
+      c => c.kind === 's3'
+    );
+    expect(s3).toMatchObject({
+      status: 'degraded',
+      checks: { list: 'ok', write: 'down' }
+    });
+    expect(s3?.detail).toMatch(/^write of a small object in \S+ failed: /);
+    const status = await stackStatus();
+    expect(status.ok).toBe(false);
+    expect(status.output).toMatch(/^s3-objects\s.*\sdown$/m);
+    expect(status.output).toMatch(/^s3-buckets\s.*\sok$/m);
+  });
+  const health = HealthSchema.parse((await bridge(Routes.health, alice)).body);
+  expect(health.components.find(c => c.kind === 's3')).toMatchObject({
+    status: 'ok',
+    checks: { list: 'ok', write: 'ok', read: 'ok', delete: 'ok' }
+  });
+  expect((await put(KEPT, 'written after the repair')).status).toBe(201);
+  await bridge(`${Routes.tierFiles('archive')}?${q(KEPT)}`, alice, {
+    method: 'DELETE'
+  });
 });

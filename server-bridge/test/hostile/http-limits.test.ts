@@ -4,7 +4,9 @@
  * headers. Each gets the bridge's error shape (or its connection closed), and the other
  * users' requests keep being answered meanwhile.
  */
+import { execFile } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { Routes } from '../../src/contract';
 import { createUserToken } from '../integration/stack';
 import { HEADERS_TIMEOUT_MS } from '../../src/http-limits';
@@ -100,3 +102,62 @@ test('slowloris connections do not starve other users, and the bridge closes the
     }
   }
 });
+
+test('a notebook over the jobs route limit (64 MiB) gets 413 in the error shape through the hub proxy', async () => {
+  const body = Buffer.alloc(70 * 1024 * 1024, 0x20);
+  const res = await raw({
+    method: 'POST',
+    path: api(Routes.jobs),
+    headers: { ...authHeader(alice), 'content-type': 'application/json' },
+    body,
+    timeoutMs: 110_000
+  });
+  expect(res.status).toBe(413);
+  expect(problemsOf(res)).toEqual([]);
+});
+
+/**
+ * Python's urllib sends `Connection: close` with every request, and the request after a
+ * PUT used to get the proxy's 503 page now and then. Rounds of PUT then GET through the
+ * hub's proxy, with the client people use.
+ */
+test("Python's urllib: PUT then GET through the hub proxy, every answer the bridge's own", async () => {
+  const script = `
+import json, os, sys, urllib.request, urllib.error
+base = os.environ["BASE"]
+auth = {"Authorization": "token " + os.environ["TOKEN"]}
+statuses = []
+def call(method, url, data=None):
+    req = urllib.request.Request(url, data=data, method=method, headers=dict(auth))
+    try:
+        with urllib.request.urlopen(req, timeout=60) as res:
+            res.read()
+            return res.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.code
+for i in range(24):
+    path = "urllib/round-%d.txt" % i
+    statuses.append(call("PUT", base + "/tiers/archive/content?path=" + path, b"x" * (1024 * (i + 1))))
+    statuses.append(call("GET", base + "/jobs"))
+    statuses.append(call("DELETE", base + "/tiers/archive/files?path=" + path))
+print(json.dumps(statuses))
+`;
+  const { stdout } = await runPython(script, {
+    BASE: `http://127.0.0.1:8000${BASE_PATH}/api/v1`,
+    TOKEN: alice
+  });
+  const statuses = JSON.parse(stdout) as number[];
+  expect(statuses).toHaveLength(72);
+  expect(statuses.filter((s, i) => s !== [201, 200, 204][i % 3])).toEqual([]);
+});
+
+function runPython(
+  script: string,
+  env: Record<string, string>
+): Promise<{ stdout: string }> {
+  return promisify(execFile)('/usr/bin/python3', ['-c', script], {
+    env: { ...process.env, ...env },
+    timeout: 110_000
+  });
+}

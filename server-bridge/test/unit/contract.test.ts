@@ -231,7 +231,17 @@ describe('health', () => {
           })
         }
       ],
-      s3: [{ name: 'demo', port: { check: async () => {}, close: () => {} } }]
+      s3: [
+        {
+          name: 'demo',
+          port: {
+            check: async () => ({
+              checks: { list: 'ok', write: 'ok', read: 'ok', delete: 'ok' }
+            }),
+            close: () => {}
+          }
+        }
+      ]
     });
     const res = await app.inject({
       url: `${BASE}${Routes.health}`,
@@ -251,6 +261,36 @@ describe('health', () => {
       slurmctld: 'down'
     });
     expect(health.components[1]?.detail).toMatch(/DOWN/);
+    await app.close();
+  });
+
+  it('says degraded, with the cause, for a store that lists but cannot store objects', async () => {
+    const { app } = await testApp({
+      s3: [
+        {
+          name: 'wedged',
+          port: {
+            check: async () => ({
+              checks: { list: 'ok', write: 'down' },
+              detail:
+                'write of a small object in hpc-project failed: HTTP 503: Please reduce your request rate.'
+            }),
+            close: () => {}
+          }
+        }
+      ]
+    });
+    const health = HealthSchema.parse(
+      (
+        await app.inject({ url: `${BASE}${Routes.health}`, headers: AUTH })
+      ).json()
+    );
+    expect(health.status).toBe('degraded');
+    expect(health.components.find(c => c.name === 's3:wedged')).toMatchObject({
+      status: 'degraded',
+      checks: { list: 'ok', write: 'down' },
+      detail: expect.stringMatching(/write of a small object .* 503/)
+    });
     await app.close();
   });
 

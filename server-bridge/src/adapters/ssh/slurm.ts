@@ -1,6 +1,7 @@
 /** ISlurmPort over SSH: runs the SLURM client commands on the cluster's login node. */
 import type { Partition } from '../../contract';
 import type { ISlurmPing, ISlurmPort } from '../../ports/slurm';
+import type { SFTPWrapper } from 'ssh2';
 import { SshError, type SshConnection, type IExecResult } from './client';
 import { aggregatePartitions, parsePartitionInfo } from './sinfo';
 
@@ -63,9 +64,22 @@ export class SshSlurm implements ISlurmPort {
     try {
       const out = await this.run(['scontrol', 'ping']);
       const up = /\bis UP\b/.test(out) && !/\bis DOWN\b/.test(out);
+      const [submit, sftp] = await Promise.all([
+        up
+          ? this.outcome(() =>
+              this.run(['sbatch', '--test-only', '--wrap=true', '--time=1'])
+            )
+          : Promise.resolve({
+              ok: false,
+              detail: 'not checked: slurmctld down'
+            }),
+        this.outcome(() => this.conn.withSftp(sftp => statHome(sftp)))
+      ]);
       return {
         ssh: { ok: true },
-        slurmctld: up ? { ok: true } : { ok: false, detail: out.trim() }
+        slurmctld: up ? { ok: true } : { ok: false, detail: out.trim() },
+        submit,
+        sftp
       };
     } catch (e) {
       const ssh =
@@ -76,7 +90,30 @@ export class SshSlurm implements ISlurmPort {
     }
   }
 
+  private async outcome(
+    check: () => Promise<unknown>
+  ): Promise<{ ok: boolean; detail?: string }> {
+    try {
+      await check();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, detail: (e as Error).message };
+    }
+  }
+
   async close(): Promise<void> {
     this.conn.close();
   }
+}
+
+function statHome(sftp: SFTPWrapper): Promise<void> {
+  return new Promise((resolve, reject) =>
+    sftp.stat('.', error =>
+      error
+        ? reject(
+            new Error(`sftp stat of the home folder failed: ${error.message}`)
+          )
+        : resolve()
+    )
+  );
 }
