@@ -73,6 +73,13 @@ function pythonNumber(n: number): string {
   if (Object.is(n, -0)) {
     return '-0.0';
   }
+  // A whole number below 1e21 becomes a Python int; beyond 2^53 JSON already lost its
+  // low digits, so the int would silently differ from what the caller wrote.
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && Math.abs(n) < 1e21) {
+    throw new NotebookRequestError(
+      `parameter value ${n} is a whole number beyond ±(2^53−1), which JSON numbers cannot carry exactly; send it as a string and convert it in the notebook`
+    );
+  }
   // JS renders finite numbers as `12`, `-0.5`, `1e+21`, `5e-7`: all Python literals.
   return String(n);
 }
@@ -161,23 +168,26 @@ function selectIndices(
  * The notebook to run: the kept cells (each marked with its index in the source
  * notebook as `metadata.hpc_bridge.source_index`), code outputs cleared, and —
  * when there are parameters — a code cell tagged `injected-parameters` after the
- * first kept cell tagged `parameters`, else first. The input is not modified.
+ * first kept cell tagged `parameters`, else first. As in papermill, cells tagged
+ * `injected-parameters` from an earlier run are dropped first when there are new
+ * parameters (kept otherwise). The input is not modified.
  */
 export function prepareNotebook(
   nb: NotebookContent,
   options: IPrepareOptions
 ): NotebookContent {
   const source = structuredClone(nb);
-  const kept: Cell[] = selectIndices(source.cells.length, options.cells).map(
-    i => {
+  const inject = Object.keys(options.parameters).length > 0;
+  const kept: Cell[] = selectIndices(source.cells.length, options.cells)
+    .filter(i => !(inject && tags(source.cells[i]).includes(INJECTED_TAG)))
+    .map(i => {
       const cell = withoutOutputs(source.cells[i]);
       return {
         ...cell,
         metadata: { ...cell.metadata, hpc_bridge: { source_index: i } }
       };
-    }
-  );
-  if (Object.keys(options.parameters).length > 0) {
+    });
+  if (inject) {
     const injected: Cell = {
       cell_type: 'code',
       execution_count: null,

@@ -127,6 +127,38 @@ describe('prepareNotebook', () => {
     expect('id' in nb.cells[0]).toBe(false);
   });
 
+  it('replaces the injected cell of an earlier run, as papermill does', () => {
+    const first = prepareNotebook(fixture('params.ipynb'), {
+      parameters: { alpha: 1 }
+    });
+    // An output notebook (papermill's or ours) submitted again, with a stray copy too.
+    const executed = structuredClone(first);
+    executed.cells.push({ ...structuredClone(first.cells[3]), id: 'stray' });
+    const again = prepareNotebook(executed, { parameters: { alpha: 2 } });
+
+    expect(ids(again)).toEqual([
+      'title',
+      'setup',
+      'params',
+      INJECTED_TAG,
+      'compute',
+      'double'
+    ]);
+    const injected = again.cells.filter(c =>
+      (c.metadata?.tags as unknown[] | undefined)?.includes(INJECTED_TAG)
+    );
+    expect(injected.map(sourceOf)).toEqual(['# Parameters\nalpha = 2\n']);
+  });
+
+  it('keeps the injected cell of an earlier run when there are no new parameters', () => {
+    const first = prepareNotebook(fixture('params.ipynb'), {
+      parameters: { alpha: 1 }
+    });
+    const again = prepareNotebook(first, { parameters: {} });
+    expect(ids(again)).toEqual(ids(first));
+    expect(sourceOf(again.cells[3])).toBe('# Parameters\nalpha = 1\n');
+  });
+
   it('rejects out-of-range cell indices with a 400', () => {
     const nb = fixture('params.ipynb');
     const attempt = (): unknown =>
@@ -159,6 +191,24 @@ describe('pythonLiteral', () => {
   ])('renders %p as %s', (value, literal) => {
     expect(pythonLiteral(value)).toBe(literal);
   });
+
+  it.each([
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+    [-Number.MAX_SAFE_INTEGER, '-9007199254740991'],
+    [1e300, '1e+300']
+  ])('renders the number %p as %s', (n, literal) => {
+    expect(pythonLiteral(n)).toBe(literal);
+  });
+
+  it.each([2 ** 53, -(2 ** 53), 9007199254740993, 1e20, [1, 2 ** 60]])(
+    'refuses the whole number beyond 2^53 in %p with a 400',
+    value => {
+      const attempt = (): unknown =>
+        parametersSource({ seed: value as Parameters[string] });
+      expect(attempt).toThrow(NotebookRequestError);
+      expect(attempt).toThrow(/beyond ±\(2\^53−1\).*send it as a string/);
+    }
+  );
 
   it.each([NaN, Infinity, -Infinity])('refuses %p', n => {
     expect(() => pythonLiteral(n)).toThrow(NotebookRequestError);
@@ -211,7 +261,16 @@ describe('injected parameters under Python', () => {
     ];
     const parameters: Parameters = {
       ...Object.fromEntries(hostile.map((v, i) => [`s${i}`, v])),
-      numbers: [0, -0, 0.1, -7, 1e21, 5e-7, 2 ** 53, 12345678901234567890],
+      numbers: [
+        0,
+        -0,
+        0.1,
+        -7,
+        1e21,
+        5e-7,
+        Number.MAX_SAFE_INTEGER,
+        -Number.MAX_SAFE_INTEGER
+      ],
       flags: [true, false, null],
       list: hostile
     };
