@@ -58,6 +58,29 @@ export class JobPoller {
     }
   }
 
+  /**
+   * Runs a tick now, after the one in progress, and resolves when it has been stored (an
+   * action answers the job as this tick leaves it).
+   */
+  async refresh(): Promise<void> {
+    while (this.running !== null) {
+      await this.running;
+    }
+    this.running = this.tick().catch((e: unknown) => {
+      this.deps.logger.warn(
+        { cluster: this.deps.cluster, err: (e as Error).message },
+        'job poll failed'
+      );
+    });
+    await this.running;
+    this.running = null;
+    // A timer that fired meanwhile found the tick busy and left the rescheduling to it.
+    if (this.again) {
+      this.again = false;
+      this.schedule(250);
+    }
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) {
       return;

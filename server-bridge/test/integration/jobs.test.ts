@@ -334,6 +334,24 @@ describe('notebook jobs', () => {
   });
 });
 
+describe('actions on a finished job', () => {
+  it('refuses cancel, hold and release of a COMPLETED job with 409 and a sentence', async () => {
+    const job = await early.param;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    for (const action of ['cancel', 'hold', 'release']) {
+      const res = await bridge(`/api/v1/jobs/${job.id}/${action}`, alice, {
+        method: 'POST'
+      });
+      expect({ action, status: res.status }).toEqual({ action, status: 409 });
+      expect(ErrorBodySchema.parse(res.body).error.message).toBe(
+        `Job ${job.id} has already ended (COMPLETED); there is nothing to ${action}`
+      );
+    }
+    expect((await getJob(alice, job.id)).state).toBe('COMPLETED');
+  });
+});
+
 describe('log follow', () => {
   it('streams stdout while the job runs and ends when it has finished', async () => {
     const job = await submit(
@@ -559,20 +577,35 @@ describe('queue: hold and release', () => {
       method: 'POST'
     });
     expect(held.status).toBe(200);
-    const onHold = await waitFor(alice, waiting.id, j =>
-      /held/i.test(j.elements[0]?.reason ?? '')
-    );
+    // The answer is the job after the action, not before it.
+    const onHold = JobSchema.parse(held.body);
     expect(onHold.state).toBe('PENDING');
+    expect(onHold.elements[0]?.reason).toMatch(/held/i);
 
     const released = await bridge(`/api/v1/jobs/${waiting.id}/release`, alice, {
       method: 'POST'
     });
     expect(released.status).toBe(200);
-    await waitFor(
+    expect(
+      JobSchema.parse(released.body).elements[0]?.reason ?? ''
+    ).not.toMatch(/held/i);
+
+    // A second waiting job, held and then cancelled while it waits.
+    const doomed = await submit(
       alice,
-      waiting.id,
-      j => !/held/i.test(j.elements[0]?.reason ?? '')
+      request(PARAMETERISED, { name: 'it-doomed' })
     );
+    await waitFor(alice, doomed.id, j => j.state === 'PENDING');
+    const heldDoomed = await bridge(`/api/v1/jobs/${doomed.id}/hold`, alice, {
+      method: 'POST'
+    });
+    expect(heldDoomed.status).toBe(200);
+    const cancelled = await bridge(`/api/v1/jobs/${doomed.id}/cancel`, alice, {
+      method: 'POST'
+    });
+    expect(cancelled.status).toBe(200);
+    expect(JobSchema.parse(cancelled.body).state).toBe('CANCELLED');
+    expect((await getJob(alice, doomed.id)).state).toBe('CANCELLED');
 
     await bridge(`/api/v1/jobs/${blocker.id}/cancel`, alice, {
       method: 'POST'

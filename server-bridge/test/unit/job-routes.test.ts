@@ -104,15 +104,16 @@ async function harness(
     error: () => undefined,
     debug: () => undefined
   };
-  const service = new JobService({
+  const service: JobService = new JobService({
     config: cfg,
     store,
     access,
     events,
-    logger
+    logger,
+    refresh: async () => poller.refresh()
   });
   const webhooks: unknown[] = [];
-  const poller = new JobPoller({
+  const poller: JobPoller = new JobPoller({
     cluster: 'demo',
     queue: cluster.queuePort(),
     table: service.table,
@@ -289,6 +290,98 @@ describe('ownership', () => {
     );
     expect(again.statusCode).toBe(201);
     expect(JobSchema.parse(again.json()).resubmittedFrom).toBe(job.id);
+    await h.app.close();
+  });
+});
+
+describe('cancel, hold and release', () => {
+  const accountingDone = (key: string) => ({
+    key,
+    state: 'COMPLETED',
+    reason: null,
+    node: 'node1',
+    exitCode: '0:0',
+    elapsedSeconds: 5,
+    startTime: 1,
+    endTime: 6,
+    maxRssMB: 1
+  });
+
+  it('answers the job as the queue shows it after the action', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          webhookUrl: 'https://example.org/hook'
+        })
+      ).json()
+    );
+    h.cluster.queue = [queueRecord('100', 'PENDING', { reason: 'Priority' })];
+    await h.poller.tick();
+
+    const held = await post(h, `/api/v1/jobs/${job.id}/hold`, 'alice-token');
+    expect(held.statusCode).toBe(200);
+    expect(JobSchema.parse(held.json())).toMatchObject({
+      state: 'PENDING',
+      elements: [{ reason: 'JobHeldUser' }]
+    });
+    const released = await post(
+      h,
+      `/api/v1/jobs/${job.id}/release`,
+      'alice-token'
+    );
+    expect(JobSchema.parse(released.json()).elements[0]?.reason).toBeNull();
+
+    const seen: string[] = [];
+    h.events.subscribe(j => seen.push(j.state));
+    const cancelled = await post(
+      h,
+      `/api/v1/jobs/${job.id}/cancel`,
+      'alice-token'
+    );
+    expect(cancelled.statusCode).toBe(200);
+    expect(JobSchema.parse(cancelled.json()).state).toBe('CANCELLED');
+    expect(storedState(h, job.id)).toBe('CANCELLED');
+    expect(seen).toEqual(['CANCELLED']);
+    expect(h.cluster.actions).toEqual([
+      'alice:hold:100',
+      'alice:release:100',
+      'alice:cancel:100'
+    ]);
+    await new Promise(r => setTimeout(r, 10));
+    expect(h.webhooks).toEqual([
+      expect.objectContaining({ id: job.id, state: 'CANCELLED' })
+    ]);
+    await h.app.close();
+  });
+
+  it('refuses every action on a finished job with 409, without asking SLURM', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    h.cluster.accounting = [accountingDone('100')];
+    await h.poller.tick();
+    expect(storedState(h, job.id)).toBe('COMPLETED');
+    const auditRows = h.store.auditLog().length;
+
+    for (const action of ['cancel', 'hold', 'release']) {
+      for (const token of ['alice-token', 'admin-token']) {
+        const res = await post(h, `/api/v1/jobs/${job.id}/${action}`, token);
+        expect({ action, status: res.statusCode }).toEqual({
+          action,
+          status: 409
+        });
+        const err = ErrorBodySchema.parse(res.json()).error;
+        expect(err.code).toBe('conflict');
+        expect(err.message).toBe(
+          `Job ${job.id} has already ended (COMPLETED); there is nothing to ${action}`
+        );
+      }
+    }
+    expect(h.cluster.actions).toEqual([]);
+    expect(h.store.auditLog()).toHaveLength(auditRows);
     await h.app.close();
   });
 });
