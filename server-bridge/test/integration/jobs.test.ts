@@ -90,6 +90,23 @@ beforeAll(async () => {
     request(notebook(code('print("before")'), code('1/0')))
   );
   submitEarly(
+    'exit0',
+    request(
+      notebook(
+        code('print("before exit")'),
+        code('import sys\nsys.exit(0)'),
+        code('print("after exit")')
+      ),
+      { name: 'it-exit0' }
+    )
+  );
+  submitEarly(
+    'boom',
+    request(notebook(code('x = 1'), code("raise ValueError('boom')")), {
+      name: 'it-boom'
+    })
+  );
+  submitEarly(
     'gpu',
     request(
       notebook(
@@ -290,6 +307,29 @@ describe('notebook jobs', () => {
     );
     const stderr = await log(alice, job.id, 'stream=stderr');
     expect(stderr.text).toContain('ZeroDivisionError');
+  });
+
+  it('ends a notebook that calls sys.exit(0) COMPLETED, as papermill does', async () => {
+    const job = await early.exit0;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.elements[0]?.exitCode).toBe('0:0');
+    expect(done.error ?? null).toBeNull();
+    const text = outputText(await output(alice, job.id));
+    expect(text).toContain('before exit');
+    expect(text).not.toContain('after exit');
+  });
+
+  it("reports the exception of a failing cell as the job's error", async () => {
+    const job = await early.boom;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('FAILED');
+    expect(done.error).toEqual({
+      ename: 'ValueError',
+      evalue: 'boom',
+      cell: 1
+    });
+    expect(done.elements[0]?.error).toEqual(done.error);
   });
 
   it('gives a GPU profile CUDA_VISIBLE_DEVICES', async () => {

@@ -492,6 +492,55 @@ describe('poller', () => {
     await h.app.close();
   });
 
+  it("carries the runner's error of a failed cell into the element and the job", async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          sweep: { x: [1, 2] }
+        })
+      ).json()
+    );
+    const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
+    h.cluster.queue = [
+      queueRecord('100_0', 'RUNNING'),
+      queueRecord('100_1', 'RUNNING')
+    ];
+    await h.poller.tick();
+    h.cluster.queue = [
+      queueRecord('100_0', 'COMPLETED'),
+      queueRecord('100_1', 'FAILED', { exitStatus: 256 })
+    ];
+    h.cluster.files.set(
+      `${wd}/progress/0.json`,
+      Buffer.from('{"cell": 3, "of": 3}')
+    );
+    const boom = { ename: 'ValueError', evalue: 'boom', cell: 2 };
+    h.cluster.files.set(
+      `${wd}/progress/1.json`,
+      Buffer.from(JSON.stringify({ cell: 1, of: 3, error: boom }))
+    );
+    const events: unknown[] = [];
+    h.events.subscribe(j => events.push(j));
+    await h.poller.tick();
+
+    const res = await h.app.inject({
+      method: 'GET',
+      url: `${BASE}/api/v1/jobs/${job.id}`,
+      headers: auth('alice-token')
+    });
+    const done = JobSchema.parse(res.json());
+    expect(done.state).toBe('FAILED');
+    expect(done.error).toEqual(boom);
+    expect(done.elements.map(e => [e.state, e.progress, e.error])).toEqual([
+      ['COMPLETED', { cell: 3, of: 3 }, null],
+      ['FAILED', { cell: 1, of: 3 }, boom]
+    ]);
+    expect(events).toEqual([expect.objectContaining({ error: boom })]);
+    await h.app.close();
+  });
+
   it('queue position comes from pending jobs of the partition by priority', async () => {
     const h = await harness();
     const job = JobSchema.parse(
