@@ -85,7 +85,9 @@ export const ProfileSchema = z
     /** A course's job profile (members of that hub group only; per-student limits apply). */
     course: z.string().optional(),
     /** The SLURM reservation the profile's jobs run in. */
-    reservation: z.string().optional()
+    reservation: z.string().optional(),
+    /** Kernelspec names its jobs can run (a notebook with another is refused); python3 when absent. */
+    kernels: z.array(z.string()).optional()
   })
   .meta({ id: 'Profile' });
 export type Profile = z.infer<typeof ProfileSchema>;

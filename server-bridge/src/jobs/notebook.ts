@@ -204,3 +204,48 @@ export function prepareNotebook(
   }
   return { ...source, cells: kept };
 }
+
+function metadataString(value: unknown, key: string): string | null {
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/**
+ * Refuses (400) a notebook whose kernel the profile does not offer: the kernel is
+ * `metadata.kernelspec.name`, or python3 for a notebook that names none and whose
+ * language (kernelspec or `language_info`) is Python or unstated. Parameters are Python
+ * literals, so with parameters the notebook's language must be Python too.
+ */
+export function checkKernel(
+  nb: NotebookContent,
+  profile: { name: string; kernels: readonly string[] },
+  withParameters: boolean
+): void {
+  const name = metadataString(nb.metadata.kernelspec, 'name');
+  const languages = [
+    metadataString(nb.metadata.kernelspec, 'language'),
+    metadataString(nb.metadata.language_info, 'name')
+  ].filter(l => l !== null);
+  const language = languages.find(l => l.toLowerCase() !== 'python') ?? null;
+  const kernel = name ?? (language === null ? 'python3' : null);
+  const offered = profile.kernels.join(', ');
+  if (kernel === null || !profile.kernels.includes(kernel)) {
+    const what =
+      kernel === null
+        ? `a kernel for ${language ?? '?'}`
+        : `the kernel ${kernel}`;
+    throw new NotebookRequestError(
+      `The notebook needs ${what}, but profile ${profile.name} runs notebooks with ${offered} only; switch the notebook's kernel or pick a profile that offers it`,
+      { kernel, language, kernels: profile.kernels }
+    );
+  }
+  if (withParameters && language !== null) {
+    throw new NotebookRequestError(
+      `Parameters are injected as Python code, but the notebook's language is ${language}; submit it without parameters`,
+      { kernel, language }
+    );
+  }
+}

@@ -35,7 +35,7 @@ import {
 import type { Store } from '../store';
 import { renderBatchScript } from './batch-script';
 import type { JobEvents } from './events';
-import { prepareNotebook } from './notebook';
+import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './table';
 
@@ -221,6 +221,11 @@ export class JobService {
       checkWebhookUrl(req.webhookUrl, this.deps.config);
     }
     const points = expandSweep(req.parameters ?? {}, req.sweep);
+    checkKernel(
+      req.notebook.content,
+      profile,
+      points.some(p => Object.keys(p).length > 0)
+    );
     if (course !== null) {
       this.courses.check(user, course, resources, points.length);
     }

@@ -361,6 +361,47 @@ describe('notebook jobs', () => {
     );
   });
 
+  it('refuses a notebook whose kernel the cluster lacks (ir), naming python3', async () => {
+    const r = notebook(code('x <- 1', ['parameters']), code('print(x)'));
+    r.metadata = {
+      kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+      language_info: { name: 'R' }
+    };
+    const res = await bridge('/api/v1/jobs', alice, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request(r, { parameters: { x: 2 } }))
+    });
+    expect(res.status).toBe(400);
+    const err = ErrorBodySchema.parse(res.body).error;
+    expect(err.message).toMatch(/kernel ir.*python3/);
+    expect(err.details).toMatchObject({ kernels: ['python3'] });
+  });
+
+  it('replaces the injected-parameters cell of an executed notebook with the new values', async () => {
+    const executed = notebook(
+      code('x = 0', ['parameters']),
+      code('# Parameters\nx = 1\n', ['injected-parameters']),
+      code('print(f"x={x}")')
+    );
+    const job = await submit(
+      alice,
+      request(executed, { name: 'it-reinject', parameters: { x: 2 } })
+    );
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    const out = await output(alice, job.id);
+    const text = outputText(out);
+    expect(text).toContain('x=2');
+    expect(text).not.toContain('x=1');
+    const injected = out.cells.filter(c =>
+      (c.metadata?.tags as unknown[] | undefined)?.includes(
+        'injected-parameters'
+      )
+    );
+    expect(injected).toHaveLength(1);
+  });
+
   it('rejects resources outside the profile with the limits in the details', async () => {
     const res = await bridge('/api/v1/jobs', alice, {
       method: 'POST',

@@ -227,6 +227,44 @@ describe('POST /jobs', () => {
     await h.app.close();
   });
 
+  it('refuses a notebook whose kernel the profile does not offer, naming those it does', async () => {
+    const h = await harness();
+    const profiles = (
+      await h.app.inject({
+        url: `${BASE}/api/v1/profiles`,
+        headers: auth('alice-token')
+      })
+    ).json() as { profiles: { name: string; kernels?: string[] }[] };
+    expect(profiles.profiles[0]?.kernels).toEqual(['python3']);
+
+    const res = await post(h, '/api/v1/jobs', 'alice-token', {
+      ...REQUEST,
+      notebook: {
+        ...REQUEST.notebook,
+        content: {
+          ...NB,
+          metadata: {
+            kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+            language_info: { name: 'R' }
+          }
+        }
+      }
+    });
+    expect(res.statusCode).toBe(400);
+    const err = ErrorBodySchema.parse(res.json()).error;
+    expect(err.message).toBe(
+      "The notebook needs the kernel ir, but profile cpu-small runs notebooks with python3 only; switch the notebook's kernel or pick a profile that offers it"
+    );
+    expect(err.details).toEqual({
+      kernel: 'ir',
+      language: 'R',
+      kernels: ['python3']
+    });
+    expect(h.cluster.submitted).toHaveLength(0);
+    expect(h.cluster.files.size).toBe(0);
+    await h.app.close();
+  });
+
   it('answers 412 cluster_auth_failed with the key to install when the cluster refuses it', async () => {
     const h = await harness();
     h.cluster.refuse.add('alice');

@@ -8,6 +8,7 @@ import {
   type Parameters
 } from '../../src/contract';
 import {
+  checkKernel,
   INJECTED_TAG,
   NotebookRequestError,
   parametersSource,
@@ -291,6 +292,64 @@ describe('injected parameters under Python', () => {
     expect(program).toMatch(/^[\x20-\x7e\n]*$/);
     expect(parametersSource(parameters).split('\n')).toHaveLength(
       names.length + 2
+    );
+  });
+});
+
+describe('checkKernel', () => {
+  const PYTHON_ONLY = { name: 'cpu-small', kernels: ['python3'] };
+  const withMetadata = (
+    metadata: Record<string, unknown>
+  ): NotebookContent => ({
+    ...fixture('params.ipynb'),
+    metadata
+  });
+  const IR = {
+    kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+    language_info: { name: 'R' }
+  };
+
+  it.each<[string, Record<string, unknown>]>([
+    ['python3', { kernelspec: { name: 'python3', language: 'python' } }],
+    ['no metadata', {}],
+    ['language_info python only', { language_info: { name: 'python' } }]
+  ])('accepts %s on a python3 profile', (_what, metadata) => {
+    expect(() =>
+      checkKernel(withMetadata(metadata), PYTHON_ONLY, true)
+    ).not.toThrow();
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'ir',
+      IR,
+      /needs the kernel ir, but profile cpu-small runs notebooks with python3 only/
+    ],
+    [
+      'julia-1.10',
+      { kernelspec: { name: 'julia-1.10', language: 'julia' } },
+      /needs the kernel julia-1.10, .*with python3 only/
+    ],
+    [
+      'language_info R without kernelspec',
+      { language_info: { name: 'R' } },
+      /needs a kernel for R, .*with python3 only/
+    ]
+  ])(
+    'refuses %s with a 400 naming the offered kernels',
+    (_w, metadata, msg) => {
+      const attempt = (): void =>
+        checkKernel(withMetadata(metadata), PYTHON_ONLY, false);
+      expect(attempt).toThrow(NotebookRequestError);
+      expect(attempt).toThrow(msg);
+    }
+  );
+
+  it('accepts a kernel the profile offers, but no Python parameters for another language', () => {
+    const both = { name: 'r-too', kernels: ['python3', 'ir'] };
+    expect(() => checkKernel(withMetadata(IR), both, false)).not.toThrow();
+    expect(() => checkKernel(withMetadata(IR), both, true)).toThrow(
+      /Parameters are injected as Python code, but the notebook's language is R/
     );
   });
 });
