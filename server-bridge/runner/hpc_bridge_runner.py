@@ -5,13 +5,19 @@ Usage: hpc_bridge_runner.py INPUT.ipynb OUTPUT.ipynb PROGRESS.json
 
 After every code cell it saves OUTPUT (partial outputs included) and PROGRESS,
 `{"cell": k, "of": n}` where n is the number of code cells and k how many of
-them have finished without error; both writes are atomic (tmp + rename).
-The kernel is `python3` and runs in the current directory, with no per-cell
-timeout (SLURM's time limit applies). Stream outputs are echoed to stdout and
-stderr as they arrive, so the job log shows them.
+them have finished without error; both writes are atomic (tmp + rename). When a
+cell fails, PROGRESS also gets `"error": {"ename", "evalue", "cell"}` (cell: the
+index of the failing cell in OUTPUT; null when the kernel could not start), as
+papermill's PapermillExecutionError carries them.
+The kernel is the notebook's `kernelspec.name` (`python3` when it names none)
+and runs in the current directory, with no per-cell timeout (SLURM's time limit
+applies). Stream outputs are echoed to stdout and stderr as they arrive, so the
+job log shows them.
 
-Exit codes: 0 all cells ran; 1 a cell failed (its traceback is in OUTPUT and on
-stderr) or the kernel died; 2 usage error.
+Exit codes: 0 all cells ran, or a cell ended the notebook with `sys.exit()`,
+`sys.exit(0)` or `sys.exit(None)` (success, as in papermill; later cells do not
+run); 1 a cell failed (its traceback is in OUTPUT and on stderr) or the kernel
+died or could not start; 2 usage error.
 
 Needs only Debian's python3-nbclient and python3-nbformat.
 """
@@ -24,10 +30,21 @@ import tempfile
 
 import nbformat
 from nbclient import NotebookClient
+from jupyter_client.kernelspec import NoSuchKernel
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from traitlets.config import Config
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+# How IPython reports sys.exit(), sys.exit(0) and sys.exit(None).
+SUCCESSFUL_EXITS = ('', '0', 'None')
+
+
+def error_record(ename, evalue, cell):
+    return {
+        'ename': ANSI.sub('', str(ename))[:200],
+        'evalue': ANSI.sub('', str(evalue))[:2000],
+        'cell': cell,
+    }
 
 
 def write_atomic(path, text):
@@ -68,12 +85,23 @@ def job_marker():
 def run(input_path, output_path, progress_path):
     nb = nbformat.read(input_path, as_version=4)
     nb.metadata['hpc_bridge'] = job_marker()
+    kernel = (nb.metadata.get('kernelspec') or {}).get('name') or 'python3'
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == 'code']
     done = 0
 
-    def save():
+    def save(error=None):
+        progress = {'cell': done, 'of': len(code)}
+        if error is not None:
+            progress['error'] = error
         write_atomic(output_path, nbformat.writes(nb))
-        write_atomic(progress_path, json.dumps({'cell': done, 'of': len(code)}))
+        write_atomic(progress_path, json.dumps(progress))
+
+    def fail(error, message):
+        save(error)
+        sys.stdout.flush()
+        print(f'[hpc-bridge] cell {done + 1}/{len(code)} failed', file=sys.stderr)
+        print(ANSI.sub('', message), file=sys.stderr)
+        return 1
 
     save()
     # A private runtime dir for the kernel's connection file: works even where
@@ -90,7 +118,7 @@ def run(input_path, output_path, progress_path):
     client = EchoingClient(
         nb,
         config=config,
-        kernel_name='python3',
+        kernel_name=kernel,
         timeout=None,
         resources={'metadata': {'path': os.getcwd()}},
     )
@@ -99,15 +127,23 @@ def run(input_path, output_path, progress_path):
             for index in code:
                 try:
                     client.execute_cell(nb.cells[index], index, execution_count=done + 1)
-                except (CellExecutionError, DeadKernelError) as error:
-                    save()
-                    sys.stdout.flush()
-                    print(f'[hpc-bridge] cell {done + 1}/{len(code)} failed', file=sys.stderr)
-                    print(ANSI.sub('', str(error)), file=sys.stderr)
-                    return 1
+                except CellExecutionError as error:
+                    if error.ename == 'SystemExit' and error.evalue.strip() in SUCCESSFUL_EXITS:
+                        done += 1
+                        save()
+                        print(f'[hpc-bridge] cell {done}/{len(code)} ended the notebook with sys.exit({error.evalue.strip()})', flush=True)
+                        return 0
+                    return fail(error_record(error.ename, error.evalue, index), str(error))
+                except DeadKernelError as error:
+                    return fail(error_record('DeadKernelError', error, index), str(error))
                 done += 1
                 save()
                 print(f'[hpc-bridge] cell {done}/{len(code)} done', flush=True)
+    except NoSuchKernel:
+        return fail(
+            error_record('NoSuchKernel', f'no kernel named {kernel} on this node', None),
+            f'no kernel named {kernel} on this node',
+        )
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
     return 0

@@ -797,7 +797,19 @@ export function configSchema(ctx: ILoadContext) {
             timeMinutes: rangeSchema(),
             cpus: rangeSchema(),
             memoryMB: rangeSchema(),
-            gpus: rangeSchema()
+            gpus: rangeSchema(),
+            /** Kernelspec names the cluster has for this profile's jobs; notebooks with another are refused. */
+            kernels: z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+                    'a kernelspec name'
+                  )
+              )
+              .min(1)
+              .default(['python3'])
           })
         )
         .default([])

@@ -88,7 +88,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     access,
     events,
     logger: logger.child({ component: 'jobs' }),
-    poke: cluster => pollers.get(cluster)?.poke()
+    poke: cluster => pollers.get(cluster)?.poke(),
+    refresh: async cluster => pollers.get(cluster)?.refresh()
   });
   for (const c of config.clusters) {
     pollers.set(

@@ -85,7 +85,9 @@ export const ProfileSchema = z
     /** A course's job profile (members of that hub group only; per-student limits apply). */
     course: z.string().optional(),
     /** The SLURM reservation the profile's jobs run in. */
-    reservation: z.string().optional()
+    reservation: z.string().optional(),
+    /** Kernelspec names its jobs can run (a notebook with another is refused); python3 when absent. */
+    kernels: z.array(z.string()).optional()
   })
   .meta({ id: 'Profile' });
 export type Profile = z.infer<typeof ProfileSchema>;
@@ -202,6 +204,20 @@ export const ProgressSchema = z.object({
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
+/**
+ * The exception that stopped a notebook (papermill's PapermillExecutionError): its name,
+ * its value and the index of the failing cell in the output notebook (null when the
+ * kernel could not start).
+ */
+export const JobErrorSchema = z
+  .object({
+    ename: z.string().max(200),
+    evalue: z.string().max(2000),
+    cell: z.number().int().nonnegative().nullable()
+  })
+  .meta({ id: 'JobError' });
+export type JobError = z.infer<typeof JobErrorSchema>;
+
 /** One SLURM job: the whole job, or one element of an array. */
 export const JobElementSchema = z.object({
   /** Array index; 0 for a job that is not an array. */
@@ -217,6 +233,8 @@ export const JobElementSchema = z.object({
   elapsedSeconds: z.number().int().nonnegative().nullable(),
   maxRssMB: z.number().nonnegative().nullable(),
   progress: ProgressSchema.nullable(),
+  /** Why the notebook failed, once the runner has said so; null or absent otherwise. */
+  error: JobErrorSchema.nullable().optional(),
   /** The parameters of this element (the job's parameters + its sweep point). */
   parameters: ParametersSchema,
   startedAt: z.iso.datetime().nullable(),
@@ -240,6 +258,8 @@ export const JobSchema = z
     slurmId: z.string().nullable(),
     isArray: z.boolean(),
     elements: z.array(JobElementSchema),
+    /** The error of the first element that failed in a cell (see the element's `error`). */
+    error: JobErrorSchema.nullable().optional(),
     /** 1-based position among pending jobs of the partition, by priority; null unless pending. */
     queuePosition: z.number().int().positive().nullable(),
     /** SLURM's expected start while pending. */

@@ -73,6 +73,13 @@ function pythonNumber(n: number): string {
   if (Object.is(n, -0)) {
     return '-0.0';
   }
+  // A whole number below 1e21 becomes a Python int; beyond 2^53 JSON already lost its
+  // low digits, so the int would silently differ from what the caller wrote.
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && Math.abs(n) < 1e21) {
+    throw new NotebookRequestError(
+      `parameter value ${n} is a whole number beyond ±(2^53−1), which JSON numbers cannot carry exactly; send it as a string and convert it in the notebook`
+    );
+  }
   // JS renders finite numbers as `12`, `-0.5`, `1e+21`, `5e-7`: all Python literals.
   return String(n);
 }
@@ -161,23 +168,26 @@ function selectIndices(
  * The notebook to run: the kept cells (each marked with its index in the source
  * notebook as `metadata.hpc_bridge.source_index`), code outputs cleared, and —
  * when there are parameters — a code cell tagged `injected-parameters` after the
- * first kept cell tagged `parameters`, else first. The input is not modified.
+ * first kept cell tagged `parameters`, else first. As in papermill, cells tagged
+ * `injected-parameters` from an earlier run are dropped first when there are new
+ * parameters (kept otherwise). The input is not modified.
  */
 export function prepareNotebook(
   nb: NotebookContent,
   options: IPrepareOptions
 ): NotebookContent {
   const source = structuredClone(nb);
-  const kept: Cell[] = selectIndices(source.cells.length, options.cells).map(
-    i => {
+  const inject = Object.keys(options.parameters).length > 0;
+  const kept: Cell[] = selectIndices(source.cells.length, options.cells)
+    .filter(i => !(inject && tags(source.cells[i]).includes(INJECTED_TAG)))
+    .map(i => {
       const cell = withoutOutputs(source.cells[i]);
       return {
         ...cell,
         metadata: { ...cell.metadata, hpc_bridge: { source_index: i } }
       };
-    }
-  );
-  if (Object.keys(options.parameters).length > 0) {
+    });
+  if (inject) {
     const injected: Cell = {
       cell_type: 'code',
       execution_count: null,
@@ -193,4 +203,49 @@ export function prepareNotebook(
     kept.splice(at, 0, injected);
   }
   return { ...source, cells: kept };
+}
+
+function metadataString(value: unknown, key: string): string | null {
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/**
+ * Refuses (400) a notebook whose kernel the profile does not offer: the kernel is
+ * `metadata.kernelspec.name`, or python3 for a notebook that names none and whose
+ * language (kernelspec or `language_info`) is Python or unstated. Parameters are Python
+ * literals, so with parameters the notebook's language must be Python too.
+ */
+export function checkKernel(
+  nb: NotebookContent,
+  profile: { name: string; kernels: readonly string[] },
+  withParameters: boolean
+): void {
+  const name = metadataString(nb.metadata.kernelspec, 'name');
+  const languages = [
+    metadataString(nb.metadata.kernelspec, 'language'),
+    metadataString(nb.metadata.language_info, 'name')
+  ].filter(l => l !== null);
+  const language = languages.find(l => l.toLowerCase() !== 'python') ?? null;
+  const kernel = name ?? (language === null ? 'python3' : null);
+  const offered = profile.kernels.join(', ');
+  if (kernel === null || !profile.kernels.includes(kernel)) {
+    const what =
+      kernel === null
+        ? `a kernel for ${language ?? '?'}`
+        : `the kernel ${kernel}`;
+    throw new NotebookRequestError(
+      `The notebook needs ${what}, but profile ${profile.name} runs notebooks with ${offered} only; switch the notebook's kernel or pick a profile that offers it`,
+      { kernel, language, kernels: profile.kernels }
+    );
+  }
+  if (withParameters && language !== null) {
+    throw new NotebookRequestError(
+      `Parameters are injected as Python code, but the notebook's language is ${language}; submit it without parameters`,
+      { kernel, language }
+    );
+  }
 }

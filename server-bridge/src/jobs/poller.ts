@@ -6,13 +6,22 @@
  * with SLURM, so jobs outlive the bridge.
  */
 import type { BaseLogger } from 'pino';
-import { ProgressSchema, type Job, type JobElement } from '../contract';
+import { z } from 'zod';
+import {
+  JobErrorSchema,
+  ProgressSchema,
+  type Job,
+  type JobElement
+} from '../contract';
 import type { IClusterAccess } from '../credentials/access';
 import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import type { JobEvents } from './events';
 import { isTerminal, type IJobRecord, type JobTable } from './table';
 import { applyTick, eventWorthy, needingAccounting, snapshot } from './track';
 import { postWebhook, type IWebhookOptions } from './webhook';
+
+/** What the runner adds to the progress file when a cell fails. */
+const ProgressErrorSchema = z.object({ error: JobErrorSchema });
 
 export interface IPollerDeps {
   cluster: string;
@@ -54,6 +63,29 @@ export class JobPoller {
     if (this.running !== null) {
       this.again = true;
     } else {
+      this.schedule(250);
+    }
+  }
+
+  /**
+   * Runs a tick now, after the one in progress, and resolves when it has been stored (an
+   * action answers the job as this tick leaves it).
+   */
+  async refresh(): Promise<void> {
+    while (this.running !== null) {
+      await this.running;
+    }
+    this.running = this.tick().catch((e: unknown) => {
+      this.deps.logger.warn(
+        { cluster: this.deps.cluster, err: (e as Error).message },
+        'job poll failed'
+      );
+    });
+    await this.running;
+    this.running = null;
+    // A timer that fired meanwhile found the tick busy and left the rescheduling to it.
+    if (this.again) {
+      this.again = false;
       this.schedule(250);
     }
   }
@@ -149,7 +181,10 @@ export class JobPoller {
     }
   }
 
-  /** Reads progress files of elements that run or have just ended, as the job's owner. */
+  /**
+   * Reads progress files of elements that run or have just ended, as the job's owner,
+   * with the error the runner recorded there when a cell failed.
+   */
   private async withProgress(rec: IJobRecord, job: Job): Promise<Job> {
     const wanted = job.elements.filter((el, i) => {
       const before = rec.job.elements[i];
@@ -165,36 +200,37 @@ export class JobPoller {
       return job;
     }
     try {
-      const progress = await this.deps.access.run(
+      const read = await this.deps.access.run(
         job.cluster,
         job.owner,
         async s => {
-          const out = new Map<number, JobElement['progress']>();
+          const out = new Map<number, Pick<JobElement, 'progress' | 'error'>>();
           for (const el of wanted) {
             const data = await s.files.readFile(
               `${rec.workdir}/progress/${el.index}.json`,
-              4096
+              16384
             );
             if (data !== null) {
-              const parsed = ProgressSchema.safeParse(
-                JSON.parse(data.toString('utf8'))
-              );
+              const json: unknown = JSON.parse(data.toString('utf8'));
+              const parsed = ProgressSchema.safeParse(json);
               if (parsed.success) {
-                out.set(el.index, parsed.data);
+                const failure = ProgressErrorSchema.safeParse(json);
+                out.set(el.index, {
+                  progress: parsed.data,
+                  error: failure.success ? failure.data.error : null
+                });
               }
             }
           }
           return out;
         }
       );
-      return {
-        ...job,
-        elements: job.elements.map(el =>
-          progress.has(el.index)
-            ? { ...el, progress: progress.get(el.index) ?? null }
-            : el
-        )
-      };
+      const elements = job.elements.map(el => {
+        const r = read.get(el.index);
+        return r === undefined ? el : { ...el, ...r };
+      });
+      const failed = elements.find(el => (el.error ?? null) !== null);
+      return { ...job, elements, error: failed?.error ?? null };
     } catch (e) {
       this.deps.logger.debug(
         { job: job.id, err: (e as Error).message },

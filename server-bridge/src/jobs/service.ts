@@ -35,9 +35,9 @@ import {
 import type { Store } from '../store';
 import { renderBatchScript } from './batch-script';
 import type { JobEvents } from './events';
-import { prepareNotebook } from './notebook';
+import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
-import { JobTable, type IJobRecord } from './table';
+import { isTerminal, JobTable, type IJobRecord } from './table';
 
 export type JobAction = 'cancel' | 'hold' | 'release';
 
@@ -126,8 +126,10 @@ export interface IJobServiceDeps {
   access: IClusterAccess;
   events: JobEvents;
   logger: Pick<BaseLogger, 'info' | 'warn' | 'error'>;
-  /** Asks the cluster's poller for an early tick (after submit or an action). */
+  /** Asks the cluster's poller for an early tick (after a submit). */
   poke?: (cluster: string) => void;
+  /** Runs a tick of the cluster's poller now and resolves once it is stored (after an action). */
+  refresh?: (cluster: string) => Promise<void>;
 }
 
 export class JobService {
@@ -219,6 +221,11 @@ export class JobService {
       checkWebhookUrl(req.webhookUrl, this.deps.config);
     }
     const points = expandSweep(req.parameters ?? {}, req.sweep);
+    checkKernel(
+      req.notebook.content,
+      profile,
+      points.some(p => Object.keys(p).length > 0)
+    );
     if (course !== null) {
       this.courses.check(user, course, resources, points.length);
     }
@@ -422,10 +429,21 @@ export class JobService {
       .map(r => r.job);
   }
 
-  /** cancel / hold / release, run as the job's owner on the cluster. */
+  /**
+   * cancel / hold / release, run as the job's owner on the cluster; answers the job as
+   * the queue shows it after the action. A finished job is refused (409) without asking
+   * SLURM.
+   */
   async act(user: IAuthUser, id: string, action: JobAction): Promise<Job> {
     const rec = this.record(user, id);
     const slurmId = rec.job.slurmId;
+    if (isTerminal(rec.job.state)) {
+      throw new HttpError(
+        'conflict',
+        `Job ${id} has already ended (${rec.job.state}); there is nothing to ${action}`,
+        { state: rec.job.state }
+      );
+    }
     if (slurmId === null) {
       throw new HttpError('conflict', `Job ${id} has no SLURM id`);
     }
@@ -442,8 +460,20 @@ export class JobService {
       target: id,
       details: { owner: rec.job.owner, slurmId }
     });
-    this.deps.poke?.(rec.job.cluster);
-    return rec.job;
+    if (this.deps.refresh === undefined) {
+      this.deps.poke?.(rec.job.cluster);
+    } else {
+      try {
+        await this.deps.refresh(rec.job.cluster);
+      } catch (e) {
+        // The action happened; the next regular tick brings the new state.
+        this.deps.logger.warn(
+          { job: id, err: (e as Error).message },
+          'cannot read the queue after a job action'
+        );
+      }
+    }
+    return this.table.get(id)?.job ?? rec.job;
   }
 
   async resubmit(user: IAuthUser, id: string): Promise<Job> {

@@ -90,6 +90,23 @@ beforeAll(async () => {
     request(notebook(code('print("before")'), code('1/0')))
   );
   submitEarly(
+    'exit0',
+    request(
+      notebook(
+        code('print("before exit")'),
+        code('import sys\nsys.exit(0)'),
+        code('print("after exit")')
+      ),
+      { name: 'it-exit0' }
+    )
+  );
+  submitEarly(
+    'boom',
+    request(notebook(code('x = 1'), code("raise ValueError('boom')")), {
+      name: 'it-boom'
+    })
+  );
+  submitEarly(
     'gpu',
     request(
       notebook(
@@ -292,6 +309,29 @@ describe('notebook jobs', () => {
     expect(stderr.text).toContain('ZeroDivisionError');
   });
 
+  it('ends a notebook that calls sys.exit(0) COMPLETED, as papermill does', async () => {
+    const job = await early.exit0;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.elements[0]?.exitCode).toBe('0:0');
+    expect(done.error ?? null).toBeNull();
+    const text = outputText(await output(alice, job.id));
+    expect(text).toContain('before exit');
+    expect(text).not.toContain('after exit');
+  });
+
+  it("reports the exception of a failing cell as the job's error", async () => {
+    const job = await early.boom;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('FAILED');
+    expect(done.error).toEqual({
+      ename: 'ValueError',
+      evalue: 'boom',
+      cell: 1
+    });
+    expect(done.elements[0]?.error).toEqual(done.error);
+  });
+
   it('gives a GPU profile CUDA_VISIBLE_DEVICES', async () => {
     const job = await early.gpu;
     expect(job.partition).toBe('gpu');
@@ -321,6 +361,47 @@ describe('notebook jobs', () => {
     );
   });
 
+  it('refuses a notebook whose kernel the cluster lacks (ir), naming python3', async () => {
+    const r = notebook(code('x <- 1', ['parameters']), code('print(x)'));
+    r.metadata = {
+      kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+      language_info: { name: 'R' }
+    };
+    const res = await bridge('/api/v1/jobs', alice, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request(r, { parameters: { x: 2 } }))
+    });
+    expect(res.status).toBe(400);
+    const err = ErrorBodySchema.parse(res.body).error;
+    expect(err.message).toMatch(/kernel ir.*python3/);
+    expect(err.details).toMatchObject({ kernels: ['python3'] });
+  });
+
+  it('replaces the injected-parameters cell of an executed notebook with the new values', async () => {
+    const executed = notebook(
+      code('x = 0', ['parameters']),
+      code('# Parameters\nx = 1\n', ['injected-parameters']),
+      code('print(f"x={x}")')
+    );
+    const job = await submit(
+      alice,
+      request(executed, { name: 'it-reinject', parameters: { x: 2 } })
+    );
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    const out = await output(alice, job.id);
+    const text = outputText(out);
+    expect(text).toContain('x=2');
+    expect(text).not.toContain('x=1');
+    const injected = out.cells.filter(c =>
+      (c.metadata?.tags as unknown[] | undefined)?.includes(
+        'injected-parameters'
+      )
+    );
+    expect(injected).toHaveLength(1);
+  });
+
   it('rejects resources outside the profile with the limits in the details', async () => {
     const res = await bridge('/api/v1/jobs', alice, {
       method: 'POST',
@@ -331,6 +412,24 @@ describe('notebook jobs', () => {
     const err = ErrorBodySchema.parse(res.body).error;
     expect(err.message).toMatch(/cpus=64 \(allowed 1–2\)/);
     expect(err.details).toEqual([{ field: 'cpus', value: 64, min: 1, max: 2 }]);
+  });
+});
+
+describe('actions on a finished job', () => {
+  it('refuses cancel, hold and release of a COMPLETED job with 409 and a sentence', async () => {
+    const job = await early.param;
+    const done = await waitFor(alice, job.id, ended);
+    expect(done.state).toBe('COMPLETED');
+    for (const action of ['cancel', 'hold', 'release']) {
+      const res = await bridge(`/api/v1/jobs/${job.id}/${action}`, alice, {
+        method: 'POST'
+      });
+      expect({ action, status: res.status }).toEqual({ action, status: 409 });
+      expect(ErrorBodySchema.parse(res.body).error.message).toBe(
+        `Job ${job.id} has already ended (COMPLETED); there is nothing to ${action}`
+      );
+    }
+    expect((await getJob(alice, job.id)).state).toBe('COMPLETED');
   });
 });
 
@@ -559,20 +658,35 @@ describe('queue: hold and release', () => {
       method: 'POST'
     });
     expect(held.status).toBe(200);
-    const onHold = await waitFor(alice, waiting.id, j =>
-      /held/i.test(j.elements[0]?.reason ?? '')
-    );
+    // The answer is the job after the action, not before it.
+    const onHold = JobSchema.parse(held.body);
     expect(onHold.state).toBe('PENDING');
+    expect(onHold.elements[0]?.reason).toMatch(/held/i);
 
     const released = await bridge(`/api/v1/jobs/${waiting.id}/release`, alice, {
       method: 'POST'
     });
     expect(released.status).toBe(200);
-    await waitFor(
+    expect(
+      JobSchema.parse(released.body).elements[0]?.reason ?? ''
+    ).not.toMatch(/held/i);
+
+    // A second waiting job, held and then cancelled while it waits.
+    const doomed = await submit(
       alice,
-      waiting.id,
-      j => !/held/i.test(j.elements[0]?.reason ?? '')
+      request(PARAMETERISED, { name: 'it-doomed' })
     );
+    await waitFor(alice, doomed.id, j => j.state === 'PENDING');
+    const heldDoomed = await bridge(`/api/v1/jobs/${doomed.id}/hold`, alice, {
+      method: 'POST'
+    });
+    expect(heldDoomed.status).toBe(200);
+    const cancelled = await bridge(`/api/v1/jobs/${doomed.id}/cancel`, alice, {
+      method: 'POST'
+    });
+    expect(cancelled.status).toBe(200);
+    expect(JobSchema.parse(cancelled.body).state).toBe('CANCELLED');
+    expect((await getJob(alice, doomed.id)).state).toBe('CANCELLED');
 
     await bridge(`/api/v1/jobs/${blocker.id}/cancel`, alice, {
       method: 'POST'

@@ -50,14 +50,18 @@ export class FakeCluster {
             message: 'Job 1 to start at 2026-11-25T10:30:00'
           };
         },
+        // As SLURM does: the queue shows the action's effect at once.
         cancel: async id => {
           this.actions.push(`${user}:cancel:${id}`);
+          this.inQueue(id).forEach(r => (r.state = 'CANCELLED'));
         },
         hold: async id => {
           this.actions.push(`${user}:hold:${id}`);
+          this.inQueue(id).forEach(r => (r.reason = 'JobHeldUser'));
         },
         release: async id => {
           this.actions.push(`${user}:release:${id}`);
+          this.inQueue(id).forEach(r => (r.reason = null));
         }
       },
       files: {
@@ -90,6 +94,11 @@ export class FakeCluster {
         throw new Error('storage is not part of the job fakes');
       }
     };
+  }
+
+  /** The queue records of a job id (`12`: every element of array 12). */
+  private inQueue(id: string): IQueueRecord[] {
+    return this.queue.filter(r => r.key === id || String(r.baseId) === id);
   }
 
   queuePort(): IQueuePort {

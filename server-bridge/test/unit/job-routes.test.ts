@@ -104,15 +104,16 @@ async function harness(
     error: () => undefined,
     debug: () => undefined
   };
-  const service = new JobService({
+  const service: JobService = new JobService({
     config: cfg,
     store,
     access,
     events,
-    logger
+    logger,
+    refresh: async () => poller.refresh()
   });
   const webhooks: unknown[] = [];
-  const poller = new JobPoller({
+  const poller: JobPoller = new JobPoller({
     cluster: 'demo',
     queue: cluster.queuePort(),
     table: service.table,
@@ -226,6 +227,44 @@ describe('POST /jobs', () => {
     await h.app.close();
   });
 
+  it('refuses a notebook whose kernel the profile does not offer, naming those it does', async () => {
+    const h = await harness();
+    const profiles = (
+      await h.app.inject({
+        url: `${BASE}/api/v1/profiles`,
+        headers: auth('alice-token')
+      })
+    ).json() as { profiles: { name: string; kernels?: string[] }[] };
+    expect(profiles.profiles[0]?.kernels).toEqual(['python3']);
+
+    const res = await post(h, '/api/v1/jobs', 'alice-token', {
+      ...REQUEST,
+      notebook: {
+        ...REQUEST.notebook,
+        content: {
+          ...NB,
+          metadata: {
+            kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+            language_info: { name: 'R' }
+          }
+        }
+      }
+    });
+    expect(res.statusCode).toBe(400);
+    const err = ErrorBodySchema.parse(res.json()).error;
+    expect(err.message).toBe(
+      "The notebook needs the kernel ir, but profile cpu-small runs notebooks with python3 only; switch the notebook's kernel or pick a profile that offers it"
+    );
+    expect(err.details).toEqual({
+      kernel: 'ir',
+      language: 'R',
+      kernels: ['python3']
+    });
+    expect(h.cluster.submitted).toHaveLength(0);
+    expect(h.cluster.files.size).toBe(0);
+    await h.app.close();
+  });
+
   it('answers 412 cluster_auth_failed with the key to install when the cluster refuses it', async () => {
     const h = await harness();
     h.cluster.refuse.add('alice');
@@ -289,6 +328,98 @@ describe('ownership', () => {
     );
     expect(again.statusCode).toBe(201);
     expect(JobSchema.parse(again.json()).resubmittedFrom).toBe(job.id);
+    await h.app.close();
+  });
+});
+
+describe('cancel, hold and release', () => {
+  const accountingDone = (key: string) => ({
+    key,
+    state: 'COMPLETED',
+    reason: null,
+    node: 'node1',
+    exitCode: '0:0',
+    elapsedSeconds: 5,
+    startTime: 1,
+    endTime: 6,
+    maxRssMB: 1
+  });
+
+  it('answers the job as the queue shows it after the action', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          webhookUrl: 'https://example.org/hook'
+        })
+      ).json()
+    );
+    h.cluster.queue = [queueRecord('100', 'PENDING', { reason: 'Priority' })];
+    await h.poller.tick();
+
+    const held = await post(h, `/api/v1/jobs/${job.id}/hold`, 'alice-token');
+    expect(held.statusCode).toBe(200);
+    expect(JobSchema.parse(held.json())).toMatchObject({
+      state: 'PENDING',
+      elements: [{ reason: 'JobHeldUser' }]
+    });
+    const released = await post(
+      h,
+      `/api/v1/jobs/${job.id}/release`,
+      'alice-token'
+    );
+    expect(JobSchema.parse(released.json()).elements[0]?.reason).toBeNull();
+
+    const seen: string[] = [];
+    h.events.subscribe(j => seen.push(j.state));
+    const cancelled = await post(
+      h,
+      `/api/v1/jobs/${job.id}/cancel`,
+      'alice-token'
+    );
+    expect(cancelled.statusCode).toBe(200);
+    expect(JobSchema.parse(cancelled.json()).state).toBe('CANCELLED');
+    expect(storedState(h, job.id)).toBe('CANCELLED');
+    expect(seen).toEqual(['CANCELLED']);
+    expect(h.cluster.actions).toEqual([
+      'alice:hold:100',
+      'alice:release:100',
+      'alice:cancel:100'
+    ]);
+    await new Promise(r => setTimeout(r, 10));
+    expect(h.webhooks).toEqual([
+      expect.objectContaining({ id: job.id, state: 'CANCELLED' })
+    ]);
+    await h.app.close();
+  });
+
+  it('refuses every action on a finished job with 409, without asking SLURM', async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (await post(h, '/api/v1/jobs', 'alice-token', REQUEST)).json()
+    );
+    h.cluster.accounting = [accountingDone('100')];
+    await h.poller.tick();
+    expect(storedState(h, job.id)).toBe('COMPLETED');
+    const auditRows = h.store.auditLog().length;
+
+    for (const action of ['cancel', 'hold', 'release']) {
+      for (const token of ['alice-token', 'admin-token']) {
+        const res = await post(h, `/api/v1/jobs/${job.id}/${action}`, token);
+        expect({ action, status: res.statusCode }).toEqual({
+          action,
+          status: 409
+        });
+        const err = ErrorBodySchema.parse(res.json()).error;
+        expect(err.code).toBe('conflict');
+        expect(err.message).toBe(
+          `Job ${job.id} has already ended (COMPLETED); there is nothing to ${action}`
+        );
+      }
+    }
+    expect(h.cluster.actions).toEqual([]);
+    expect(h.store.auditLog()).toHaveLength(auditRows);
     await h.app.close();
   });
 });
@@ -396,6 +527,55 @@ describe('poller', () => {
     expect(h.webhooks).toEqual([
       expect.objectContaining({ id: job.id, state: 'COMPLETED' })
     ]);
+    await h.app.close();
+  });
+
+  it("carries the runner's error of a failed cell into the element and the job", async () => {
+    const h = await harness();
+    const job = JobSchema.parse(
+      (
+        await post(h, '/api/v1/jobs', 'alice-token', {
+          ...REQUEST,
+          sweep: { x: [1, 2] }
+        })
+      ).json()
+    );
+    const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
+    h.cluster.queue = [
+      queueRecord('100_0', 'RUNNING'),
+      queueRecord('100_1', 'RUNNING')
+    ];
+    await h.poller.tick();
+    h.cluster.queue = [
+      queueRecord('100_0', 'COMPLETED'),
+      queueRecord('100_1', 'FAILED', { exitStatus: 256 })
+    ];
+    h.cluster.files.set(
+      `${wd}/progress/0.json`,
+      Buffer.from('{"cell": 3, "of": 3}')
+    );
+    const boom = { ename: 'ValueError', evalue: 'boom', cell: 2 };
+    h.cluster.files.set(
+      `${wd}/progress/1.json`,
+      Buffer.from(JSON.stringify({ cell: 1, of: 3, error: boom }))
+    );
+    const events: unknown[] = [];
+    h.events.subscribe(j => events.push(j));
+    await h.poller.tick();
+
+    const res = await h.app.inject({
+      method: 'GET',
+      url: `${BASE}/api/v1/jobs/${job.id}`,
+      headers: auth('alice-token')
+    });
+    const done = JobSchema.parse(res.json());
+    expect(done.state).toBe('FAILED');
+    expect(done.error).toEqual(boom);
+    expect(done.elements.map(e => [e.state, e.progress, e.error])).toEqual([
+      ['COMPLETED', { cell: 3, of: 3 }, null],
+      ['FAILED', { cell: 1, of: 3 }, boom]
+    ]);
+    expect(events).toEqual([expect.objectContaining({ error: boom })]);
     await h.app.close();
   });
 

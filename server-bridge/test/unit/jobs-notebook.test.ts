@@ -8,6 +8,7 @@ import {
   type Parameters
 } from '../../src/contract';
 import {
+  checkKernel,
   INJECTED_TAG,
   NotebookRequestError,
   parametersSource,
@@ -127,6 +128,38 @@ describe('prepareNotebook', () => {
     expect('id' in nb.cells[0]).toBe(false);
   });
 
+  it('replaces the injected cell of an earlier run, as papermill does', () => {
+    const first = prepareNotebook(fixture('params.ipynb'), {
+      parameters: { alpha: 1 }
+    });
+    // An output notebook (papermill's or ours) submitted again, with a stray copy too.
+    const executed = structuredClone(first);
+    executed.cells.push({ ...structuredClone(first.cells[3]), id: 'stray' });
+    const again = prepareNotebook(executed, { parameters: { alpha: 2 } });
+
+    expect(ids(again)).toEqual([
+      'title',
+      'setup',
+      'params',
+      INJECTED_TAG,
+      'compute',
+      'double'
+    ]);
+    const injected = again.cells.filter(c =>
+      (c.metadata?.tags as unknown[] | undefined)?.includes(INJECTED_TAG)
+    );
+    expect(injected.map(sourceOf)).toEqual(['# Parameters\nalpha = 2\n']);
+  });
+
+  it('keeps the injected cell of an earlier run when there are no new parameters', () => {
+    const first = prepareNotebook(fixture('params.ipynb'), {
+      parameters: { alpha: 1 }
+    });
+    const again = prepareNotebook(first, { parameters: {} });
+    expect(ids(again)).toEqual(ids(first));
+    expect(sourceOf(again.cells[3])).toBe('# Parameters\nalpha = 1\n');
+  });
+
   it('rejects out-of-range cell indices with a 400', () => {
     const nb = fixture('params.ipynb');
     const attempt = (): unknown =>
@@ -159,6 +192,24 @@ describe('pythonLiteral', () => {
   ])('renders %p as %s', (value, literal) => {
     expect(pythonLiteral(value)).toBe(literal);
   });
+
+  it.each([
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+    [-Number.MAX_SAFE_INTEGER, '-9007199254740991'],
+    [1e300, '1e+300']
+  ])('renders the number %p as %s', (n, literal) => {
+    expect(pythonLiteral(n)).toBe(literal);
+  });
+
+  it.each([2 ** 53, -(2 ** 53), 9007199254740993, 1e20, [1, 2 ** 60]])(
+    'refuses the whole number beyond 2^53 in %p with a 400',
+    value => {
+      const attempt = (): unknown =>
+        parametersSource({ seed: value as Parameters[string] });
+      expect(attempt).toThrow(NotebookRequestError);
+      expect(attempt).toThrow(/beyond ±\(2\^53−1\).*send it as a string/);
+    }
+  );
 
   it.each([NaN, Infinity, -Infinity])('refuses %p', n => {
     expect(() => pythonLiteral(n)).toThrow(NotebookRequestError);
@@ -211,7 +262,16 @@ describe('injected parameters under Python', () => {
     ];
     const parameters: Parameters = {
       ...Object.fromEntries(hostile.map((v, i) => [`s${i}`, v])),
-      numbers: [0, -0, 0.1, -7, 1e21, 5e-7, 2 ** 53, 12345678901234567890],
+      numbers: [
+        0,
+        -0,
+        0.1,
+        -7,
+        1e21,
+        5e-7,
+        Number.MAX_SAFE_INTEGER,
+        -Number.MAX_SAFE_INTEGER
+      ],
       flags: [true, false, null],
       list: hostile
     };
@@ -232,6 +292,64 @@ describe('injected parameters under Python', () => {
     expect(program).toMatch(/^[\x20-\x7e\n]*$/);
     expect(parametersSource(parameters).split('\n')).toHaveLength(
       names.length + 2
+    );
+  });
+});
+
+describe('checkKernel', () => {
+  const PYTHON_ONLY = { name: 'cpu-small', kernels: ['python3'] };
+  const withMetadata = (
+    metadata: Record<string, unknown>
+  ): NotebookContent => ({
+    ...fixture('params.ipynb'),
+    metadata
+  });
+  const IR = {
+    kernelspec: { name: 'ir', display_name: 'R', language: 'R' },
+    language_info: { name: 'R' }
+  };
+
+  it.each<[string, Record<string, unknown>]>([
+    ['python3', { kernelspec: { name: 'python3', language: 'python' } }],
+    ['no metadata', {}],
+    ['language_info python only', { language_info: { name: 'python' } }]
+  ])('accepts %s on a python3 profile', (_what, metadata) => {
+    expect(() =>
+      checkKernel(withMetadata(metadata), PYTHON_ONLY, true)
+    ).not.toThrow();
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'ir',
+      IR,
+      /needs the kernel ir, but profile cpu-small runs notebooks with python3 only/
+    ],
+    [
+      'julia-1.10',
+      { kernelspec: { name: 'julia-1.10', language: 'julia' } },
+      /needs the kernel julia-1.10, .*with python3 only/
+    ],
+    [
+      'language_info R without kernelspec',
+      { language_info: { name: 'R' } },
+      /needs a kernel for R, .*with python3 only/
+    ]
+  ])(
+    'refuses %s with a 400 naming the offered kernels',
+    (_w, metadata, msg) => {
+      const attempt = (): void =>
+        checkKernel(withMetadata(metadata), PYTHON_ONLY, false);
+      expect(attempt).toThrow(NotebookRequestError);
+      expect(attempt).toThrow(msg);
+    }
+  );
+
+  it('accepts a kernel the profile offers, but no Python parameters for another language', () => {
+    const both = { name: 'r-too', kernels: ['python3', 'ir'] };
+    expect(() => checkKernel(withMetadata(IR), both, false)).not.toThrow();
+    expect(() => checkKernel(withMetadata(IR), both, true)).toThrow(
+      /Parameters are injected as Python code, but the notebook's language is R/
     );
   });
 });

@@ -70,6 +70,11 @@ describe('hpc_bridge_runner.py', () => {
     );
   }
 
+  /** The progress file as written, error included. */
+  function progressFile(): unknown {
+    return JSON.parse(readFileSync(join(dir, 'progress', '1.json'), 'utf8'));
+  }
+
   function progress(): unknown {
     return ProgressSchema.parse(
       JSON.parse(readFileSync(join(dir, 'progress', '1.json'), 'utf8'))
@@ -130,7 +135,11 @@ describe('hpc_bridge_runner.py', () => {
     expect(result.stderr).toContain('[hpc-bridge] cell 2/3 failed');
     expect(result.stderr).toContain('ValueError: boom from cell 2');
     expect(result.stderr).not.toContain('\x1b[');
-    expect(progress()).toEqual({ cell: 1, of: 3 });
+    expect(progressFile()).toEqual({
+      cell: 1,
+      of: 3,
+      error: { ename: 'ValueError', evalue: 'boom from cell 2', cell: 1 }
+    });
 
     const out = output();
     expect(out.metadata.hpc_bridge).toEqual({ job: null, array_index: 0 });
@@ -142,6 +151,88 @@ describe('hpc_bridge_runner.py', () => {
       })
     ]);
     expect(out.cells[2].outputs).toEqual([]);
+  });
+
+  const exiting = (exit: string): NotebookContent => ({
+    nbformat: 4,
+    nbformat_minor: 4,
+    metadata: {
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      }
+    },
+    cells: [
+      {
+        cell_type: 'code',
+        source: 'print("first")',
+        metadata: {},
+        outputs: [],
+        execution_count: null
+      },
+      {
+        cell_type: 'code',
+        source: `import sys\n${exit}`,
+        metadata: {},
+        outputs: [],
+        execution_count: null
+      },
+      {
+        cell_type: 'code',
+        source: 'print("never")',
+        metadata: {},
+        outputs: [],
+        execution_count: null
+      }
+    ]
+  });
+
+  it.each(['sys.exit(0)', 'sys.exit()', 'sys.exit(None)'])(
+    'ends with success at %s, as papermill does, running no later cell',
+    exit => {
+      const result = runJob(exiting(exit), {});
+
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(
+        '[hpc-bridge] cell 2/3 ended the notebook'
+      );
+      expect(result.stdout).not.toContain('never');
+      expect(progressFile()).toEqual({ cell: 2, of: 3 });
+      expect(output().cells[2].outputs).toEqual([]);
+    }
+  );
+
+  it('fails at sys.exit(3) with the exit recorded as the error', () => {
+    const result = runJob(exiting('sys.exit(3)'), {});
+
+    expect(result.status).toBe(1);
+    expect(progressFile()).toEqual({
+      cell: 1,
+      of: 3,
+      error: { ename: 'SystemExit', evalue: '3', cell: 1 }
+    });
+  });
+
+  it("starts the notebook's kernel and records a kernel the node lacks", () => {
+    const nb = exiting('pass');
+    nb.metadata.kernelspec = {
+      name: 'no-such-kernel',
+      display_name: 'X',
+      language: 'x'
+    };
+    const result = runJob(nb, {});
+
+    expect(result.status).toBe(1);
+    expect(progressFile()).toEqual({
+      cell: 0,
+      of: 3,
+      error: {
+        ename: 'NoSuchKernel',
+        evalue: 'no kernel named no-such-kernel on this node',
+        cell: null
+      }
+    });
   });
 
   it('explains its usage with exit code 2', () => {
