@@ -87,7 +87,7 @@ readable_by_others() {
   for dir in "$@"; do
     [[ -e $dir ]] || continue
     setpriv --reuid=nobody --regid=nogroup --clear-groups \
-      find "$dir" -mindepth 1 \( -type f -o -type d \) -readable -print -quit 2>/dev/null
+      find "$dir" -mindepth 1 \( -type f -o -type d \) -readable -print -quit 2>/dev/null || true
   done | head -n 1
 }
 

@@ -679,7 +679,8 @@ describe('log, output and events', () => {
     await new Promise(r => setTimeout(r, 50));
     expect(h.events.listenerCount()).toBe(0);
     await h.app.close();
-  });
+    // Real sockets and fetch's connection pool: seconds on a loaded 2-core machine.
+  }, 30_000);
 
   it('drops a stream whose client stops reading, and only that one', async () => {
     const h = await harness({ sseMaxBufferedBytes: 64 * 1024 });
