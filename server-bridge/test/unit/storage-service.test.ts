@@ -791,3 +791,251 @@ describe('code access', () => {
     );
   });
 });
+
+describe('quota reservations', () => {
+  const payload = (n: number, c = 'x') => bytes(c.repeat(n));
+
+  it('keeps parallel streamed writes within the quota (check and reserve in one step)', async () => {
+    f.fs.put('/scratch/u-alice/old', Buffer.alloc(500));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        f.service.files.write(ALICE, 'scratch', `p${i}`, payload(100), {
+          size: 100,
+          overwrite: true
+        })
+      )
+    );
+    const ok = results.filter(r => r.status === 'fulfilled');
+    expect(ok).toHaveLength(5);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect((r.reason as HttpError).code).toBe('quota_exceeded');
+      }
+    }
+    const stored = [...f.fs.objects.values()].reduce(
+      (n, o) => n + o.data.length,
+      0
+    );
+    expect(stored).toBe(1000);
+  });
+
+  it('holds an upload session reservation across a usage refresh and a restart', async () => {
+    await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/a.bin',
+      size: 400,
+      direct: false
+    });
+    // The figure is re-measured (the session's parts are invisible to listings).
+    f.clock.now += 60_000;
+    await f.service.tiers(ALICE);
+    await new Promise(r => setImmediate(r));
+    const e = await refusal(
+      f.service.uploads.start(ALICE, 'project', {
+        path: 'ml101/b.bin',
+        size: 200,
+        direct: false
+      })
+    );
+    expect(e.code).toBe('quota_exceeded');
+    const restarted = storageFixture(f.store);
+    const e2 = await refusal(
+      restarted.service.files.write(
+        ALICE,
+        'project',
+        'ml101/c.bin',
+        payload(200),
+        { size: 200, overwrite: true }
+      )
+    );
+    expect(e2.code).toBe('quota_exceeded');
+  });
+
+  it('signs each part URL with its length and aborts a complete whose parts exceed the reservation', async () => {
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'parts.bin',
+      size: 40 * 2 ** 20
+    });
+    expect(
+      s.parts.map(p => new URL(p.url).searchParams.get('content-length'))
+    ).toEqual([
+      String(16 * 2 ** 20),
+      String(16 * 2 ** 20),
+      String(8 * 2 ** 20)
+    ]);
+
+    const b = bucket(f, 'hpc-project');
+    const q = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/over.bin',
+      size: 10,
+      direct: false
+    });
+    const [upload] = [...b.uploads.values()];
+    // A part far larger than declared (what an unbounded part URL would have let in).
+    upload.parts.set(1, Buffer.alloc(300));
+    const e = await refusal(
+      f.service.uploads.complete(ALICE, 'project', q.uploadId, { parts: [] })
+    );
+    expect(e.statusCode).toBe(413);
+    expect(e.code).toBe('quota_exceeded');
+    expect(e.message).toMatch(/aborted and nothing was written/);
+    expect(b.uploads.size).toBe(0);
+    expect(b.objects.size).toBe(0);
+    // The reservation went with the session: the whole quota is free again.
+    await f.service.files.write(
+      ALICE,
+      'project',
+      'ml101/all.bin',
+      payload(500),
+      {
+        size: 500,
+        overwrite: true
+      }
+    );
+  });
+
+  it('hands out no write URLs on s3 tiers; sftp tiers still get the cluster path', async () => {
+    const e = await refusal(
+      f.service.codeAccess.grant(ALICE, 'archive', {
+        path: 'new.csv',
+        mode: 'write',
+        expiresInSeconds: 600
+      })
+    );
+    expect(e.statusCode).toBe(400);
+    expect(e.message).toMatch(/read URLs only/);
+    const sftp = await f.service.codeAccess.grant(ALICE, 'scratch', {
+      path: 'new.csv',
+      mode: 'write',
+      expiresInSeconds: 600
+    });
+    expect(sftp.clusterPath).toBe('/scratch/u-alice/new.csv');
+  });
+
+  it('releases a streamed write reservation when the write fails', async () => {
+    const e = await refusal(
+      f.service.files.write(ALICE, 'scratch', 'short', payload(10), {
+        size: 900,
+        overwrite: true
+      })
+    );
+    expect(e.statusCode).toBe(400);
+    await f.service.files.write(ALICE, 'scratch', 'full', payload(1000), {
+      size: 1000,
+      overwrite: true
+    });
+  });
+});
+
+describe('create if absent', () => {
+  it('lets exactly one of ten parallel overwrite=false writes create a new name', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        f.service.files.write(
+          ALICE,
+          'archive',
+          'once.txt',
+          bytes(`writer ${i}`),
+          {
+            size: `writer ${i}`.length,
+            overwrite: false
+          }
+        )
+      )
+    );
+    const won = results.flatMap((r, i) =>
+      r.status === 'fulfilled' ? [i] : []
+    );
+    expect(won).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect((r.reason as HttpError).statusCode).toBe(409);
+      }
+    }
+    expect(
+      bucket(f, 'hpc-archive').objects.get('alice/once.txt')?.data.toString()
+    ).toBe(`writer ${won[0]}`);
+    // The claim ends with the write: a later overwrite=false write sees the file.
+    const e = await refusal(
+      f.service.files.write(ALICE, 'archive', 'once.txt', bytes('late'), {
+        size: 4,
+        overwrite: false
+      })
+    );
+    expect(e.message).toMatch(/already exists/);
+  });
+
+  it('refuses a second writer of the same file while the first one runs', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Readable({
+      read() {
+        release = () => {
+          this.push('slow');
+          this.push(null);
+        };
+      }
+    });
+    const first = f.service.files.write(ALICE, 'archive', 'busy.txt', slow, {
+      size: 4,
+      overwrite: true
+    });
+    await new Promise(r => setImmediate(r));
+    const e = await refusal(
+      f.service.files.write(ALICE, 'archive', 'busy.txt', bytes('fast'), {
+        size: 4,
+        overwrite: true
+      })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(e.message).toMatch(/being written by another request/);
+    release();
+    await first;
+    expect(
+      bucket(f, 'hpc-archive').objects.get('alice/busy.txt')?.data.toString()
+    ).toBe('slow');
+  });
+
+  it('does not replace a file that appeared on the cluster during the write', async () => {
+    const body = new Readable({
+      read() {
+        f.fs.put('/scratch/u-alice/race.txt', 'theirs');
+        this.push('mine');
+        this.push(null);
+      }
+    });
+    const e = await refusal(
+      f.service.files.write(ALICE, 'scratch', 'race.txt', body, {
+        size: 4,
+        overwrite: false
+      })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(f.fs.objects.get('/scratch/u-alice/race.txt')?.data.toString()).toBe(
+      'theirs'
+    );
+  });
+
+  it('aborts an overwrite=false upload session when the name was taken meanwhile', async () => {
+    const b = bucket(f, 'hpc-archive');
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'taken.bin',
+      size: 4,
+      overwrite: false,
+      direct: false
+    });
+    await f.service.uploads.putPart(
+      ALICE,
+      'archive',
+      s.uploadId,
+      1,
+      bytes('mine'),
+      4
+    );
+    b.put('alice/taken.bin', 'theirs');
+    const e = await refusal(
+      f.service.uploads.complete(ALICE, 'archive', s.uploadId, { parts: [] })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(b.uploads.size).toBe(0);
+    expect(b.objects.get('alice/taken.bin')?.data.toString()).toBe('theirs');
+  });
+});
