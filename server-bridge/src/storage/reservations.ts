@@ -117,6 +117,18 @@ export class ReservationTable {
     return scopes;
   }
 
+  /**
+   * At start, before the bridge listens: claims and the reservations of streamed writes
+   * and copies belonged to a process that is gone (upload sessions keep theirs).
+   */
+  dropUnowned(): void {
+    const db = this.store.db;
+    db.prepare(
+      'DELETE FROM storage_reservations WHERE id NOT IN (SELECT id FROM upload_sessions)'
+    ).run();
+    db.prepare('DELETE FROM storage_claims').run();
+  }
+
   /** Takes the claim on `target` unless a live one is held; true when taken. */
   claim(
     target: string,

@@ -6,10 +6,12 @@ import { queryAudit } from '../../src/storage/audit';
 import { checkTierPath } from '../../src/storage/paths';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
+import { uploadTempName } from '../../src/adapters/ssh/storage';
 import {
   ALICE,
   BOB,
   CAROL,
+  MemoryBackend,
   bucket,
   storageFixture,
   type IStorageFixture
@@ -1037,5 +1039,167 @@ describe('create if absent', () => {
     expect(e.statusCode).toBe(409);
     expect(b.uploads.size).toBe(0);
     expect(b.objects.get('alice/taken.bin')?.data.toString()).toBe('theirs');
+  });
+});
+
+describe('open and abandoned upload sessions', () => {
+  it('lists the owner’s open sessions of a tier and counts them toward usage', async () => {
+    const a = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/open.bin',
+      size: 300,
+      direct: false
+    });
+    await f.service.uploads.start(ALICE, 'archive', { path: 'x.bin', size: 1 });
+    await f.service.uploads.start(BOB, 'project', {
+      path: 'ml101/bob.bin',
+      size: 100,
+      direct: false
+    });
+    expect(
+      f.service.uploads.list(ALICE, 'project').map(u => [u.uploadId, u.path])
+    ).toEqual([[a.uploadId, 'ml101/open.bin']]);
+    expect(f.service.uploads.list(ALICE, 'project')[0]).toMatchObject({
+      mode: 'bridge',
+      size: 300,
+      partCount: 1
+    });
+    // 300 + 100 reserved by the two open sessions of ml101: 101 more do not fit.
+    const e = await refusal(
+      f.service.files.write(
+        ALICE,
+        'project',
+        'ml101/y',
+        bytes('y'.repeat(101)),
+        {
+          size: 101,
+          overwrite: true
+        }
+      )
+    );
+    expect(e.code).toBe('quota_exceeded');
+  });
+
+  it('sweeps expired sessions: aborts the S3 upload and releases the reservation', async () => {
+    const b = bucket(f, 'hpc-project');
+    const s = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/abandoned.bin',
+      size: 500,
+      direct: false
+    });
+    expect(await f.service.uploads.sweep()).toBe(0);
+    expect(b.uploads.size).toBe(1);
+    f.clock.now += 6 * 3600 * 1000 + 1;
+    expect(f.service.uploads.list(ALICE, 'project')).toEqual([]);
+    expect(await f.service.uploads.sweep()).toBe(1);
+    expect(b.uploads.size).toBe(0);
+    expect(
+      (
+        await refusal(
+          f.service.uploads.complete(ALICE, 'project', s.uploadId, {
+            parts: []
+          })
+        )
+      ).statusCode
+    ).toBe(404);
+    await f.service.files.write(
+      ALICE,
+      'project',
+      'ml101/all',
+      bytes('z'.repeat(500)),
+      {
+        size: 500,
+        overwrite: true
+      }
+    );
+  });
+
+  it('keeps a session whose abort failed for the next sweep', async () => {
+    const b = bucket(f, 'hpc-archive');
+    await f.service.uploads.start(ALICE, 'archive', { path: 'k.bin', size: 1 });
+    f.clock.now += 6 * 3600 * 1000 + 1;
+    const port = b.port('alice/');
+    const abort = jest
+      .spyOn(MemoryBackend.prototype, 'port')
+      .mockImplementation(() => ({
+        ...port,
+        direct: {
+          ...port.direct!,
+          abortMultipart: async () => {
+            throw new Error('s3 down');
+          }
+        }
+      }));
+    expect(await f.service.uploads.sweep()).toBe(0);
+    abort.mockRestore();
+    expect(await f.service.uploads.sweep()).toBe(1);
+    expect(b.uploads.size).toBe(0);
+  });
+});
+
+describe('storage edges', () => {
+  it('stores multipart objects with the type of their name', async () => {
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'table.csv',
+      size: 3,
+      direct: false
+    });
+    await f.service.uploads.putPart(
+      ALICE,
+      'archive',
+      s.uploadId,
+      1,
+      bytes('a,b'),
+      3
+    );
+    await f.service.uploads.complete(ALICE, 'archive', s.uploadId, {
+      parts: []
+    });
+    expect(bucket(f, 'hpc-archive').contentTypes.get('alice/table.csv')).toBe(
+      'text/csv'
+    );
+  });
+
+  it('answers the one 404 from a share link once its file was replaced', async () => {
+    const b = bucket(f, 'hpc-public');
+    b.put('alice/poster.pdf', 'PDF v1');
+    const link = await f.service.links.create(
+      ALICE,
+      'outreach',
+      { path: 'poster.pdf', expiresInSeconds: 3600 },
+      'http://hub.example/services/hpc-bridge'
+    );
+    (await f.service.links.open(link.id)).body.destroy();
+    // Same size, later modification: another file.
+    b.objects.set('alice/poster.pdf', {
+      data: Buffer.from('PDF v2'),
+      modified: new Date(Date.now() + 5000)
+    });
+    const e = await refusal(f.service.links.open(link.id));
+    expect(e.statusCode).toBe(404);
+    expect(e.message).toBe('This link does not exist or has expired');
+  });
+
+  it('audits an aborted upload as its own action', async () => {
+    const s = await f.service.uploads.start(ALICE, 'sensitive', {
+      path: 'medical/a.bin',
+      size: 3
+    });
+    await f.service.uploads.abort(ALICE, 'sensitive', s.uploadId);
+    const actions = queryAudit(f.store, { user: 'alice', limit: 10 }).map(
+      r => r.action
+    );
+    expect(actions).toContain('storage.upload-abort');
+    expect(actions.filter(a => a === 'storage.upload')).toHaveLength(1);
+  });
+
+  it('keeps temporary names on the cluster within 255 bytes', () => {
+    const long = `/scratch/u-alice/${'é'.repeat(127)}x`;
+    expect(Buffer.byteLength(long.slice(long.lastIndexOf('/') + 1))).toBe(255);
+    const temp = uploadTempName(long);
+    const name = temp.slice(temp.lastIndexOf('/') + 1);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^\.é+\.hpc-upload-[0-9a-f]{12}$/);
+    expect(temp.startsWith('/scratch/u-alice/.')).toBe(true);
+    expect(uploadTempName('/s/a.txt')).toMatch(/^\/s\/\.a\.txt\.hpc-upload-/);
   });
 });
