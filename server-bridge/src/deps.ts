@@ -34,6 +34,7 @@ import { JobService } from './jobs/service';
 import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/records';
+import { ReservationTable } from './storage/reservations';
 import { StorageService } from './storage/service';
 import { Store } from './store';
 
@@ -57,6 +58,9 @@ export interface IServeDeps extends IAppDeps {
   /** Before listening: aborts S3 uploads a killed bridge left open (bounded, never throws). */
   sweepInterruptedUploads: () => Promise<number>;
 }
+
+/** How often expired upload sessions are aborted and their reservations released. */
+const UPLOAD_SWEEP_MS = 5 * 60 * 1000;
 
 export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const store = new Store(config.store.path);
@@ -152,6 +156,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       )
   );
   const hub = new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal());
+  let uploadSweep: NodeJS.Timeout | undefined;
   const healthSampler = new HealthSampler({
     history: new HealthHistory(store),
     check: () => checkBackends({ hub, clusters, s3, backendTimeoutMs: 15_000 }),
@@ -174,6 +179,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       gateway: endpoints.gateway
     },
     sweepInterruptedUploads: () => {
+      new ReservationTable(store).dropUnowned();
       const sessions = new UploadTable(store);
       return abortOrphanUploads({
         tiers: config.storage.tiers,
@@ -185,6 +191,12 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     },
     startBackground: () => {
       healthSampler.start();
+      uploadSweep = setInterval(() => {
+        storage.uploads.sweep().catch((e: unknown) => {
+          logger.warn({ err: e }, 'expired upload sweep failed');
+        });
+      }, UPLOAD_SWEEP_MS);
+      uploadSweep.unref();
       for (const p of pollers.values()) {
         p.start();
       }
@@ -193,6 +205,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       });
     },
     close: async () => {
+      clearInterval(uploadSweep);
       await healthSampler.stop();
       for (const p of pollers.values()) {
         p.stop();

@@ -244,6 +244,26 @@ export const UploadSessionSchema = z
   .meta({ id: 'UploadSession' });
 export type UploadSession = z.infer<typeof UploadSessionSchema>;
 
+/** `GET /tiers/{tier}/uploads`: the caller's open upload sessions on the tier. */
+export const OpenUploadSchema = z
+  .object({
+    uploadId: z.string(),
+    path: z.string(),
+    mode: z.enum(['direct', 'bridge']),
+    /** Declared size: reserved against the quota until complete, abort or expiry. */
+    size: z.number().int().nonnegative(),
+    partCount: z.number().int().min(1).max(10000),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime()
+  })
+  .meta({ id: 'OpenUpload' });
+export type OpenUpload = z.infer<typeof OpenUploadSchema>;
+
+export const OpenUploadListSchema = z
+  .object({ uploads: z.array(OpenUploadSchema) })
+  .meta({ id: 'OpenUploadList' });
+export type OpenUploadList = z.infer<typeof OpenUploadListSchema>;
+
 export const UploadParamsSchema = z.object({
   tier: TierNameSchema,
   uploadId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -301,10 +321,14 @@ export const ShareLinkParamsSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/)
 });
 
-/** `POST /tiers/{tier}/code-access`: presigned URLs for a kernel or a job. */
+/**
+ * `POST /tiers/{tier}/code-access`: a presigned GET URL (S3 tiers) or the cluster path
+ * (sftp tiers) for a kernel or a job. S3 tiers refuse `write` (a PUT URL would bypass
+ * the quota and the overwrite rules): upload through the bridge instead.
+ */
 export const CodeAccessRequestSchema = z.object({
   path: TierItemPathSchema,
-  /** `read` → GET URL; `write` → PUT URL. */
+  /** `read`; `write` on sftp tiers only (the cluster path). */
   mode: z.enum(['read', 'write']).default('read'),
   /** 1 minute to 7 days. */
   expiresInSeconds: z

@@ -44,6 +44,13 @@ export interface IWriteOptions {
   /** Called with the bytes written so far. */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
+  /**
+   * Create only: fail with `exists` when a file appeared at `path` meanwhile, instead of
+   * replacing it (where the backend can tell; the service also holds a claim).
+   */
+  exclusive?: boolean;
+  /** Stored with the object where the backend keeps one (S3). */
+  contentType?: string;
 }
 
 export interface IWriteResult {
@@ -97,13 +104,17 @@ export interface IDirectAccess {
     expiresInSeconds: number,
     options?: { downloadName?: string }
   ): Promise<string>;
-  presignPut(path: string, expiresInSeconds: number): Promise<string>;
   /** Starts a multipart upload at `path`; nothing is visible before `complete`. */
-  createMultipart(path: string): Promise<string>;
+  createMultipart(
+    path: string,
+    options?: { contentType?: string }
+  ): Promise<string>;
+  /** A URL for one part that S3 accepts only with exactly `size` bytes (signed length). */
   presignPart(
     path: string,
     uploadId: string,
     partNumber: number,
+    size: number,
     expiresInSeconds: number
   ): Promise<string>;
   /** Uploads one part through the bridge (streamed). */

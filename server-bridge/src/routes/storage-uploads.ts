@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   ErrorBodySchema,
   FileEntrySchema,
+  OpenUploadListSchema,
   TierParamsSchema,
   UploadCompleteSchema,
   UploadParamsSchema,
@@ -61,6 +62,25 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
             request.body
           )
         )
+  );
+
+  app.get(
+    `${TIER}/uploads`,
+    {
+      config: policy.owned('tier'),
+      schema: {
+        summary: "The caller's open upload sessions on the tier",
+        description:
+          'Sessions not yet completed, aborted or expired, oldest first. Their declared sizes count toward the quota until then; expired ones are aborted by a periodic sweep.',
+        tags: ['storage'],
+        security: SECURITY,
+        params: TierParamsSchema,
+        response: { 200: OpenUploadListSchema, ...storageErrors }
+      }
+    },
+    async request => ({
+      uploads: storage.uploads.list(userOf(request), request.params.tier)
+    })
   );
 
   app.put(
@@ -120,7 +140,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
       schema: {
         summary: 'Complete a multipart upload',
         description:
-          'Checks the parts S3 holds (count, sizes, sum = declared size, the ETags sent) and aborts the upload on any mismatch (400, nothing written).',
+          'Checks the parts S3 holds (count, sizes, sum = declared size, the ETags sent) and aborts the upload on any mismatch (400, nothing written); parts over the reservation abort with 413, and with `overwrite: false` a file created meanwhile aborts with 409.',
         tags: ['storage'],
         security: SECURITY,
         params: UploadParamsSchema,
@@ -142,7 +162,8 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
     {
       config: policy.owned('upload'),
       schema: {
-        summary: 'Abort a multipart upload (its parts are discarded)',
+        summary:
+          'Abort a multipart upload (its parts are discarded, its reservation released)',
         tags: ['storage'],
         security: SECURITY,
         params: UploadParamsSchema,

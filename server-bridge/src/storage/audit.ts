@@ -16,6 +16,7 @@ export type StorageAction =
   | 'copy'
   | 'mkdir'
   | 'upload'
+  | 'upload-abort'
   | 'link'
   | 'code-access';
 

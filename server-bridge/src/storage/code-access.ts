@@ -1,6 +1,8 @@
 /**
- * "Use in code": a presigned URL (S3 tiers) or the path on the cluster (sftp tiers), with
- * snippets to paste into a notebook or a job script. Never on sensitive tiers.
+ * "Use in code": a presigned GET URL (S3 tiers) or the path on the cluster (sftp tiers),
+ * with snippets to paste into a notebook or a job script. Never on sensitive tiers.
+ * S3 tiers hand out no write URLs: a presigned PUT cannot be revoked and bypasses the
+ * quota's reservations and the overwrite rules, so writes go through the bridge.
  */
 import { shellQuote } from '../adapters/ssh/quote';
 import type { CodeAccess, CodeAccessRequest } from '../contract';
@@ -28,18 +30,8 @@ function pandasReader(path: string): string | null {
   return null;
 }
 
-export function urlSnippets(
-  url: string,
-  path: string,
-  mode: 'read' | 'write'
-): Record<string, string> {
+export function urlSnippets(url: string, path: string): Record<string, string> {
   const name = baseName(path);
-  if (mode === 'write') {
-    return {
-      curl: `curl --fail -T ${shellQuote(name)} ${shellQuote(url)}`,
-      python: `import requests\n\nwith open(${py(name)}, "rb") as f:\n    requests.put(${py(url)}, data=f).raise_for_status()`
-    };
-  }
   const snippets: Record<string, string> = {
     curl: `curl --fail -o ${shellQuote(name)} ${shellQuote(url)}`,
     python: `import requests\n\nr = requests.get(${py(url)})\nr.raise_for_status()\ndata = r.content`,
@@ -93,6 +85,12 @@ export class StorageCodeAccess {
             `Code access is not possible on sensitive tiers; ${tier.name} is read through the bridge only, so that every access is recorded`
           );
         }
+        if (request.mode === 'write' && 's3' in tier.location) {
+          throw new HttpError(
+            'bad_request',
+            `${tier.name} gives read URLs only: write through the bridge (PUT …/content?path=…, or an upload session for big files), so that the quota holds`
+          );
+        }
         const located = this.core.locate(
           user,
           tier,
@@ -113,10 +111,10 @@ export class StorageCodeAccess {
         }
         const direct = located.port.direct;
         if (direct !== undefined) {
-          const url =
-            request.mode === 'read'
-              ? await direct.presignGet(located.rest, request.expiresInSeconds)
-              : await direct.presignPut(located.rest, request.expiresInSeconds);
+          const url = await direct.presignGet(
+            located.rest,
+            request.expiresInSeconds
+          );
           return {
             tier: tier.name,
             path: request.path,
@@ -125,7 +123,7 @@ export class StorageCodeAccess {
             expiresAt: new Date(
               this.core.now() + request.expiresInSeconds * 1000
             ).toISOString(),
-            snippets: urlSnippets(url, request.path, request.mode)
+            snippets: urlSnippets(url, request.path)
           };
         }
         const root = located.opened.root.replace(/\/+$/, '');

@@ -9,6 +9,8 @@ import { StorageError, type IStoragePort } from '../ports/storage';
 import type { StorageAction, StorageAudit } from './audit';
 import type { IOpenedScope, TierPorts } from './ports';
 import { checkQuota, type Clock, type IUsage, UsageCache } from './quota';
+import { randomId } from './records';
+import type { ReservationTable } from './reservations';
 import {
   type IResolvedPath,
   type IScope,
@@ -25,6 +27,16 @@ export interface ILocated extends IResolvedPath {
 }
 
 export type Need = 'read' | 'write';
+
+/** Bytes promised to a write in flight; `release` once it has ended either way. */
+export interface IReservation {
+  readonly id: string;
+  readonly bytes: number;
+  release(): void;
+}
+
+/** How long a claim or a streamed write's reservation survives a bridge that died. */
+const WRITE_HOLD_MS = 24 * 3600 * 1000;
 
 const KIND_TO_CODE = {
   not_found: 'not_found',
@@ -50,6 +62,7 @@ export class StorageCore {
     readonly directory: TierDirectory,
     readonly ports: TierPorts,
     readonly audit: StorageAudit,
+    readonly reservations: ReservationTable,
     readonly now: Clock = Date.now,
     usageTtlMs = 30_000
   ) {
@@ -174,26 +187,115 @@ export class StorageCore {
   }
 
   /**
-   * Refuses a write of `size` bytes that would not fit in the scope's quota;
-   * `replaced` is the size of the file it overwrites.
+   * The measured usage, measured again when a write settled while the first walk of the
+   * scope ran (that walk's figure is then dropped, and may lack the write).
    */
-  async checkQuota(
+  private async current(opened: IOpenedScope): Promise<IUsage> {
+    let usage = await this.measure(opened);
+    for (
+      let i = 0;
+      i < 3 && this.usage.peek(opened.usageKey) === undefined;
+      i++
+    ) {
+      usage = await this.measure(opened);
+    }
+    return this.usage.peek(opened.usageKey) ?? usage;
+  }
+
+  private where(located: ILocated): string {
+    return `${located.tier.name}${located.scope.key === '' ? '' : `/${located.scope.key}`}`;
+  }
+
+  /** What identifies the file (or folder) a write goes to, across users and groups. */
+  targetOf(located: ILocated): string {
+    return `${located.opened.usageKey}\0${located.rest}`;
+  }
+
+  /**
+   * Checks the quota and reserves `size` bytes for a write to `located`, in one
+   * transaction: usage = the measured figure + every live reservation of the scope.
+   * `replaced` (the size of the file the write overwrites) is credited only when no
+   * other write to the same file is in flight. Without a quota nothing is reserved.
+   */
+  async reserve(
     located: ILocated,
     size: number,
-    replaced = 0
-  ): Promise<void> {
+    options: { replaced?: number; id?: string; expiresAt?: number } = {}
+  ): Promise<IReservation> {
+    const id = options.id ?? randomId();
     const quota = located.tier.quota;
     if (quota === undefined) {
-      return;
+      return { id, bytes: 0, release: () => undefined };
     }
-    const used = (await this.measure(located.opened)).bytes;
-    checkQuota({
-      where: `${located.tier.name}${located.scope.key === '' ? '' : `/${located.scope.key}`}`,
-      quota,
-      used,
-      size,
-      replaced
-    });
+    const scope = located.opened.usageKey;
+    let usage = await this.current(located.opened);
+    const nowIso = (): string => new Date(this.now()).toISOString();
+    if (
+      this.reservations.lapsedSince(
+        scope,
+        usage.measuredAt.toISOString(),
+        nowIso()
+      )
+    ) {
+      // A reservation ran out unreleased after the figure was taken: measure again.
+      this.usage.invalidate(scope);
+      usage = await this.current(located.opened);
+    }
+    const now = this.now();
+    this.reservations.reserve(
+      {
+        id,
+        scope,
+        target: this.targetOf(located),
+        bytes: size,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(
+          options.expiresAt ?? now + WRITE_HOLD_MS
+        ).toISOString()
+      },
+      new Date(now).toISOString(),
+      held =>
+        checkQuota({
+          where: this.where(located),
+          quota,
+          used: usage.bytes + held.reserved,
+          size,
+          replaced: held.targetBusy ? 0 : (options.replaced ?? 0)
+        })
+    );
+    return { id, bytes: size, release: () => this.reservations.release(id) };
+  }
+
+  /**
+   * Makes this call the only writer of `located` until `release`; a second writer gets
+   * 409 at once.
+   */
+  claim(located: ILocated): { release(): void } {
+    const target = this.targetOf(located);
+    const holder = randomId();
+    const now = this.now();
+    if (
+      !this.reservations.claim(
+        target,
+        holder,
+        new Date(now + WRITE_HOLD_MS).toISOString(),
+        new Date(now).toISOString()
+      )
+    ) {
+      throw new HttpError(
+        'conflict',
+        `${located.tier.name}:${located.path} is being written by another request; try again when it has finished`
+      );
+    }
+    return { release: () => this.reservations.unclaim(target, holder) };
+  }
+
+  /**
+   * A write of `delta` bytes has become visible: the cached figure follows at once, and
+   * a walk that started before it cannot bring the old figure back.
+   */
+  settle(located: ILocated, delta: number): void {
+    this.usage.settle(located.opened.usageKey, delta);
   }
 
   /** The tier path of a located path's `rest` (adds the group folder back). */

@@ -11,6 +11,7 @@ import type {
 import type { ILocated, StorageCore } from './core';
 import { groupsOf, isGroupTier, type IStorageUser } from './tiers';
 import { openCursor, sealCursor } from './cursor';
+import { contentTypeOf } from './paths';
 
 export function fileEntryOf(located: ILocated, e: IStorageEntry): FileEntry {
   return {
@@ -196,33 +197,47 @@ export class StorageFiles {
         const located = this.core.locate(user, tier, path, 'write', {
           item: true
         });
-        const existing = await located.port.stat(located.rest);
-        if (existing?.type === 'directory') {
-          throw new HttpError('conflict', `${tier.name}:${path} is a folder`);
-        }
-        if (existing !== null && !request.overwrite) {
-          throw new HttpError(
-            'conflict',
-            `${tier.name}:${path} already exists`
-          );
-        }
-        await this.core.checkQuota(located, request.size, existing?.size ?? 0);
+        // The claim makes the check below and the write one step for other writers.
+        const claim = this.core.claim(located);
         let written: IWriteResult;
+        let existing: IStorageEntry | null;
         try {
-          written = await located.port.write(located.rest, body, {
-            size: request.size,
-            ...(request.sha256 === undefined ? {} : { sha256: request.sha256 }),
-            ...(request.signal === undefined ? {} : { signal: request.signal })
+          existing = await located.port.stat(located.rest);
+          if (existing?.type === 'directory') {
+            throw new HttpError('conflict', `${tier.name}:${path} is a folder`);
+          }
+          if (existing !== null && !request.overwrite) {
+            throw new HttpError(
+              'conflict',
+              `${tier.name}:${path} already exists`
+            );
+          }
+          const reservation = await this.core.reserve(located, request.size, {
+            replaced: existing?.size ?? 0
           });
-        } catch (e) {
-          // Discard the rest of the body so the answer can still be sent.
-          body.resume();
-          throw e;
+          try {
+            written = await located.port.write(located.rest, body, {
+              size: request.size,
+              exclusive: !request.overwrite,
+              contentType: contentTypeOf(path),
+              ...(request.sha256 === undefined
+                ? {}
+                : { sha256: request.sha256 }),
+              ...(request.signal === undefined
+                ? {}
+                : { signal: request.signal })
+            });
+            this.core.settle(located, request.size - (existing?.size ?? 0));
+          } catch (e) {
+            // Discard the rest of the body so the answer can still be sent.
+            body.resume();
+            throw e;
+          } finally {
+            reservation.release();
+          }
+        } finally {
+          claim.release();
         }
-        this.core.usage.add(
-          located.opened.usageKey,
-          request.size - (existing?.size ?? 0)
-        );
         const entry = (await located.port.stat(located.rest)) ?? {
           name: path.slice(path.lastIndexOf('/') + 1),
           path: located.rest,

@@ -1,18 +1,25 @@
 /**
  * Anonymous share links, possible on `public` tiers only. A link names a file by its
- * owner and tier path; it answers until it expires or is revoked. Every failure of the
- * anonymous route (unknown, expired, revoked, file gone) gives the same 404, so that
- * links cannot be probed.
+ * owner and tier path and is bound to the file's size and modification time when it was
+ * made; it answers until it expires or is revoked, or the file is replaced or deleted.
+ * Every failure of the anonymous route (unknown, expired, revoked, file gone or changed)
+ * gives the same 404, so that links cannot be probed.
  */
 import { Routes, type ShareLink, type ShareLinkCreate } from '../contract';
 import { HttpError } from '../errors';
 import { DATA_CLASS_RULES, policyRefusal } from '../policy/data-classes';
+import type { IStorageEntry } from '../ports/storage';
 import type { StorageCore } from './core';
 import type { IContent, StorageFiles } from './files';
 import { randomId, type IShareLinkRecord, type LinkTable } from './records';
 import { isGroupTier, type IStorageUser } from './tiers';
 
 export const LINK_GONE = 'This link does not exist or has expired';
+
+/** What a link is bound to: the file as it was (a new file at the path is another). */
+export function fileVersion(entry: IStorageEntry): string {
+  return `${entry.size ?? 0}:${entry.lastModified?.getTime() ?? 0}`;
+}
 
 export class StorageLinks {
   constructor(
@@ -66,7 +73,8 @@ export class StorageLinks {
           expiresAt: new Date(
             now + request.expiresInSeconds * 1000
           ).toISOString(),
-          revokedAt: null
+          revokedAt: null,
+          version: fileVersion(stat)
         };
         this.table.insert(link);
         return link;
@@ -109,7 +117,7 @@ export class StorageLinks {
     try {
       const scope = { key: group, access: 'read' as const };
       const opened = this.core.ports.open(tier, link.owner, scope);
-      return await this.files.readLocated({
+      const content = await this.files.readLocated({
         tier,
         scope,
         rest,
@@ -117,6 +125,24 @@ export class StorageLinks {
         opened,
         port: opened.port
       });
+      if (
+        link.version !== null &&
+        link.version !==
+          fileVersion({
+            name: '',
+            path: rest,
+            type: 'file',
+            size: content.entry.size,
+            lastModified:
+              content.entry.lastModified === null
+                ? null
+                : new Date(content.entry.lastModified)
+          })
+      ) {
+        content.body.destroy();
+        throw new HttpError('not_found', LINK_GONE);
+      }
+      return content;
     } catch (e) {
       if (e instanceof HttpError && e.statusCode < 500) {
         throw new HttpError('not_found', LINK_GONE);

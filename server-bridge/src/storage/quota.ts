@@ -1,7 +1,7 @@
 /**
  * Usage per scope (a user's root or a group's), measured by walking the scope. Writes
- * through the bridge adjust the figure at once, so a burst of uploads cannot slip past
- * the quota; a figure older than the TTL is still answered (stale by at most one walk)
+ * through the bridge adjust the figure at once when they finish; writes in flight are
+ * counted by their reservations (reservations.ts), not here. A figure older than the TTL is still answered (stale by at most one walk)
  * while a new walk runs in the background, so no request waits for a walk of a big tree
  * except the very first one of a scope.
  */
@@ -78,6 +78,15 @@ export class UsageCache {
     if (hit !== undefined) {
       hit.bytes = Math.max(0, hit.bytes + delta);
     }
+  }
+
+  /**
+   * Adds `delta` to a cached figure and drops a walk in progress, which may have listed
+   * the scope before the change.
+   */
+  settle(key: string, delta: number): void {
+    this.add(key, delta);
+    this.pending.delete(key);
   }
 
   /** Forgets a figure (after a change whose size is unknown, e.g. a folder delete). */

@@ -1,4 +1,4 @@
-/** Share links and multipart upload sessions in the store (tables of migration 3). */
+/** Share links and multipart upload sessions in the store (tables of migrations 3, 10). */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../store';
@@ -16,6 +16,8 @@ export interface IShareLinkRecord {
   createdAt: string;
   expiresAt: string;
   revokedAt: string | null;
+  /** `size:mtime` of the file when the link was made (null: links from before). */
+  version: string | null;
 }
 
 const LinkRowSchema = z.object({
@@ -25,7 +27,8 @@ const LinkRowSchema = z.object({
   path: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
-  revoked_at: z.string().nullable()
+  revoked_at: z.string().nullable(),
+  version: z.string().nullable()
 });
 
 function linkOf(row: unknown): IShareLinkRecord {
@@ -37,7 +40,8 @@ function linkOf(row: unknown): IShareLinkRecord {
     path: r.path,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
-    revokedAt: r.revoked_at
+    revokedAt: r.revoked_at,
+    version: r.version
   };
 }
 
@@ -47,7 +51,7 @@ export class LinkTable {
   insert(link: IShareLinkRecord): void {
     this.store.db
       .prepare(
-        'INSERT INTO share_links (id, tier, owner, path, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+        'INSERT INTO share_links (id, tier, owner, path, created_at, expires_at, revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
       )
       .run(
         link.id,
@@ -56,7 +60,8 @@ export class LinkTable {
         link.path,
         link.createdAt,
         link.expiresAt,
-        link.revokedAt
+        link.revokedAt,
+        link.version
       );
   }
 
@@ -104,6 +109,8 @@ export interface IUploadRecord {
   size: number;
   partSize: number;
   partCount: number;
+  /** False: complete refuses when a file exists at `path` by then. */
+  overwrite: boolean;
   createdAt: string;
   expiresAt: string;
 }
@@ -118,9 +125,28 @@ const UploadRowSchema = z.object({
   size: z.number(),
   part_size: z.number(),
   part_count: z.number(),
+  overwrite: z.number(),
   created_at: z.string(),
   expires_at: z.string()
 });
+
+function uploadOf(row: unknown): IUploadRecord {
+  const r = UploadRowSchema.parse(row);
+  return {
+    id: r.id,
+    tier: r.tier,
+    owner: r.owner,
+    path: r.path,
+    s3UploadId: r.s3_upload_id,
+    mode: r.mode,
+    size: r.size,
+    partSize: r.part_size,
+    partCount: r.part_count,
+    overwrite: r.overwrite !== 0,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at
+  };
+}
 
 export class UploadTable {
   constructor(private readonly store: Store) {}
@@ -128,7 +154,7 @@ export class UploadTable {
   insert(u: IUploadRecord): void {
     this.store.db
       .prepare(
-        'INSERT INTO upload_sessions (id, tier, owner, path, s3_upload_id, mode, size, part_size, part_count, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+        'INSERT INTO upload_sessions (id, tier, owner, path, s3_upload_id, mode, size, part_size, part_count, overwrite, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
       )
       .run(
         u.id,
@@ -140,6 +166,7 @@ export class UploadTable {
         u.size,
         u.partSize,
         u.partCount,
+        u.overwrite ? 1 : 0,
         u.createdAt,
         u.expiresAt
       );
@@ -149,38 +176,27 @@ export class UploadTable {
     const row = this.store.db
       .prepare('SELECT * FROM upload_sessions WHERE id = ?')
       .get(id);
-    if (row === undefined) {
-      return undefined;
-    }
-    const r = UploadRowSchema.parse(row);
-    return {
-      id: r.id,
-      tier: r.tier,
-      owner: r.owner,
-      path: r.path,
-      s3UploadId: r.s3_upload_id,
-      mode: r.mode,
-      size: r.size,
-      partSize: r.part_size,
-      partCount: r.part_count,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at
-    };
+    return row === undefined ? undefined : uploadOf(row);
   }
 
-  /** Bytes the owner's open sessions in one scope have reserved against the quota. */
-  reserved(tier: string, owner: string, pathPrefix: string): number {
-    const row = this.store.db
+  /** The owner's sessions on a tier that have not expired at `now`, oldest first. */
+  open(owner: string, tier: string, now: string): IUploadRecord[] {
+    return this.store.db
       .prepare(
-        "SELECT COALESCE(SUM(size), 0) AS n FROM upload_sessions WHERE tier = ? AND owner = ? AND (? = '' OR path LIKE ? ESCAPE '\\')"
+        'SELECT * FROM upload_sessions WHERE owner = ? AND tier = ? AND expires_at > ? ORDER BY created_at'
       )
-      .get(
-        tier,
-        owner,
-        pathPrefix,
-        `${pathPrefix.replace(/[\\%_]/g, c => `\\${c}`)}/%`
-      ) as { n: number };
-    return row.n;
+      .all(owner, tier, now)
+      .map(uploadOf);
+  }
+
+  /** Sessions expired at `now`, at most `limit` of them. */
+  expired(now: string, limit: number): IUploadRecord[] {
+    return this.store.db
+      .prepare(
+        'SELECT * FROM upload_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'
+      )
+      .all(now, limit)
+      .map(uploadOf);
   }
 
   delete(id: string): void {

@@ -10,6 +10,7 @@ import { StorageLinks } from './links';
 import type { TierPorts } from './ports';
 import type { Clock } from './quota';
 import { LinkTable, UploadTable } from './records';
+import { ReservationTable } from './reservations';
 import {
   isGroupTier,
   scopesOf,
@@ -47,6 +48,7 @@ export class StorageService {
       new TierDirectory(deps.tiers),
       deps.ports,
       new StorageAudit(deps.store),
+      new ReservationTable(deps.store),
       deps.now,
       deps.usageTtlMs
     );

@@ -6,7 +6,7 @@
 import type { CopyRequest, Transfer } from '../contract';
 import { HttpError } from '../errors';
 import type { IStorageEntry } from '../ports/storage';
-import type { ILocated, StorageCore } from './core';
+import type { ILocated, IReservation, StorageCore } from './core';
 import { randomId } from './records';
 import type { IStorageUser } from './tiers';
 
@@ -85,12 +85,14 @@ export class StorageTransfers {
           }
         }
         const bytes = files.reduce((n, f) => n + (f.size ?? 0), 0);
-        await this.core.checkQuota(target, bytes);
+        // Held until the copy ends, so that writes meanwhile cannot take the space.
+        const reservation = await this.core.reserve(target, bytes);
         return {
           source,
           target,
           files,
           bytes,
+          reservation,
           isFolder: stat.type === 'directory'
         };
       },
@@ -143,6 +145,7 @@ export class StorageTransfers {
       target: ILocated;
       files: IStorageEntry[];
       isFolder: boolean;
+      reservation: IReservation;
     }
   ): Promise<void> {
     const run = this.copyFiles(transfer, plan)
@@ -156,6 +159,7 @@ export class StorageTransfers {
       .finally(() => {
         transfer.finishedAt = new Date(this.core.now()).toISOString();
         this.core.usage.invalidate(plan.target.opened.usageKey);
+        plan.reservation.release();
         if (plan.target.tier.class === 'sensitive') {
           this.core.audit.record({
             user: user.name,

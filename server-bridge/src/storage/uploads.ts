@@ -1,22 +1,31 @@
 /**
  * Multipart upload sessions on S3 tiers. `direct`: the browser PUTs presigned part URLs
- * to S3 itself; `bridge`: it PUTs the parts here and they stream on. Complete checks the
- * parts S3 holds (count, sizes, the client's ETags) against the declared size and
- * aborts on any mismatch, so nothing partial ever becomes visible.
+ * to S3 itself, each URL signed with its part's length; `bridge`: it PUTs the parts here
+ * and they stream on. A session reserves its declared size against the quota until it
+ * is completed, aborted or swept after expiry. Complete checks the parts S3 holds
+ * (count, sizes, the client's ETags) against the declared size and aborts on any
+ * mismatch, so nothing partial ever becomes visible.
  */
 import type { Readable } from 'node:stream';
 import type {
   FileEntry,
+  OpenUpload,
   UploadComplete,
   UploadSession,
   UploadStart
 } from '../contract';
 import { HttpError } from '../errors';
-import type { IDirectAccess, IMultipartPart } from '../ports/storage';
+import {
+  StorageError,
+  type IDirectAccess,
+  type IMultipartPart
+} from '../ports/storage';
 import type { ILocated, StorageCore } from './core';
 import { fileEntryOf } from './files';
+import { contentTypeOf } from './paths';
+import { formatBytes } from './quota';
 import { randomId, type IUploadRecord, type UploadTable } from './records';
-import type { IStorageUser } from './tiers';
+import { isGroupTier, type IStorageUser } from './tiers';
 
 const MIB = 1024 * 1024;
 const MIN_PART = 16 * MIB;
@@ -80,55 +89,86 @@ export class StorageUploads {
             `${tier.name}:${request.path} already exists`
           );
         }
-        await this.core.checkQuota(located, request.size, existing?.size ?? 0);
         const { partSize, partCount } = partLayout(request.size);
         const mode =
           request.direct !== false && this.core.ports.directUpload(tier)
             ? 'direct'
             : 'bridge';
-        const s3UploadId = await direct.createMultipart(located.rest);
         const now = this.core.now();
-        const record: IUploadRecord = {
-          id: randomId(),
-          tier: tier.name,
-          owner: user.name,
-          path: request.path,
-          s3UploadId,
-          mode,
-          size: request.size,
-          partSize,
-          partCount,
-          createdAt: new Date(now).toISOString(),
-          expiresAt: new Date(now + SESSION_SECONDS * 1000).toISOString()
-        };
-        const parts =
-          mode === 'direct'
-            ? await Promise.all(
-                Array.from({ length: partCount }, async (_, i) => ({
-                  partNumber: i + 1,
-                  url: await direct.presignPart(
-                    located.rest,
-                    s3UploadId,
-                    i + 1,
-                    SESSION_SECONDS
-                  )
-                }))
-              )
-            : [];
-        this.table.insert(record);
-        // Reserve the bytes so that parallel sessions cannot overrun the quota together.
-        this.core.usage.add(located.opened.usageKey, request.size);
-        return {
-          uploadId: record.id,
-          mode,
-          partSize,
-          partCount,
-          parts,
-          expiresAt: record.expiresAt
-        };
+        const id = randomId();
+        const expiresAt = now + SESSION_SECONDS * 1000;
+        // The parts occupy the store before they become the file: reserve them whole.
+        const reservation = await this.core.reserve(located, request.size, {
+          id,
+          replaced: existing?.size ?? 0,
+          expiresAt
+        });
+        try {
+          const s3UploadId = await direct.createMultipart(located.rest, {
+            contentType: contentTypeOf(request.path)
+          });
+          const record: IUploadRecord = {
+            id,
+            tier: tier.name,
+            owner: user.name,
+            path: request.path,
+            s3UploadId,
+            mode,
+            size: request.size,
+            partSize,
+            partCount,
+            overwrite: request.overwrite !== false,
+            createdAt: new Date(now).toISOString(),
+            expiresAt: new Date(expiresAt).toISOString()
+          };
+          this.table.insert(record);
+          const parts =
+            mode === 'direct'
+              ? await Promise.all(
+                  Array.from({ length: partCount }, async (_, i) => ({
+                    partNumber: i + 1,
+                    url: await direct.presignPart(
+                      located.rest,
+                      s3UploadId,
+                      i + 1,
+                      partSizeOf(record, i + 1),
+                      SESSION_SECONDS
+                    )
+                  }))
+                )
+              : [];
+          return {
+            uploadId: record.id,
+            mode,
+            partSize,
+            partCount,
+            parts,
+            expiresAt: record.expiresAt
+          };
+        } catch (e) {
+          this.table.delete(id);
+          reservation.release();
+          throw e;
+        }
       },
       s => ({ size: request.size, mode: s.mode, parts: s.partCount })
     );
+  }
+
+  /** The user's sessions on a tier that have not expired, oldest first. */
+  list(user: IStorageUser, tierName: string): OpenUpload[] {
+    this.core.tier(user, tierName);
+    return this.table
+      .open(user.name, tierName, new Date(this.core.now()).toISOString())
+      .map(u => ({
+        uploadId: u.id,
+        path: u.path,
+        mode: u.mode,
+        size: u.size,
+        partCount: u.partCount,
+        createdAt: u.createdAt,
+        expiresAt: u.expiresAt
+      }));
   }
 
   /** Bridge mode: one part, streamed on to S3. Its size must match the layout. */
@@ -187,6 +227,19 @@ export class StorageUploads {
       async () => {
         const direct = this.directOf(located);
         const held = await direct.listParts(located.rest, session.s3UploadId);
+        const total = held.reduce((n, p) => n + p.size, 0);
+        const reserved = this.core.reservations.bytesOf(session.id);
+        if (
+          located.tier.quota !== undefined &&
+          (reserved === undefined || total > reserved)
+        ) {
+          await this.discard(session, located);
+          throw new HttpError(
+            'quota_exceeded',
+            `The parts hold ${formatBytes(total)}, more than the ${formatBytes(reserved ?? 0)} this upload reserved against the quota; the upload was aborted and nothing was written`,
+            { reservedBytes: reserved ?? 0, requestedBytes: total }
+          );
+        }
         const problem = this.mismatch(session, held, request.parts ?? []);
         if (problem !== null) {
           await this.discard(session, located);
@@ -195,15 +248,34 @@ export class StorageUploads {
             `${problem}; the upload was aborted and nothing was written`
           );
         }
-        await direct.completeMultipart(
-          located.rest,
-          session.s3UploadId,
-          [...held]
-            .sort((a, b) => a.partNumber - b.partNumber)
-            .map(p => ({ partNumber: p.partNumber, etag: p.etag }))
-        );
-        this.table.delete(session.id);
-        this.core.usage.invalidate(located.opened.usageKey);
+        const claim = this.core.claim(located);
+        let replaced: number;
+        try {
+          const existing = await located.port.stat(located.rest);
+          if (
+            existing?.type === 'directory' ||
+            (existing !== null && !session.overwrite)
+          ) {
+            await this.discard(session, located);
+            throw new HttpError(
+              'conflict',
+              `${located.tier.name}:${session.path} ${existing.type === 'directory' ? 'is a folder' : 'was created meanwhile'}; the upload was aborted and nothing was written`
+            );
+          }
+          replaced = existing?.size ?? 0;
+          await direct.completeMultipart(
+            located.rest,
+            session.s3UploadId,
+            [...held]
+              .sort((a, b) => a.partNumber - b.partNumber)
+              .map(p => ({ partNumber: p.partNumber, etag: p.etag }))
+          );
+          this.table.delete(session.id);
+          this.core.settle(located, total - replaced);
+          this.core.reservations.release(session.id);
+        } finally {
+          claim.release();
+        }
         const entry = await located.port.stat(located.rest);
         if (entry === null) {
           throw new HttpError(
@@ -223,9 +295,58 @@ export class StorageUploads {
     uploadId: string
   ): Promise<void> {
     const { session, located } = this.session(user, tierName, uploadId);
-    await this.core.audited(user, located.tier, 'upload', session.path, () =>
-      this.discard(session, located)
+    await this.core.audited(
+      user,
+      located.tier,
+      'upload-abort',
+      session.path,
+      () => this.discard(session, located),
+      () => ({ size: session.size, parts: session.partCount })
     );
+  }
+
+  /**
+   * Aborts the multipart uploads of sessions that expired and releases their
+   * reservations; expired reservations and claims go too. At most `limit` sessions per
+   * call. Resolves with how many sessions were swept; a session whose abort failed stays
+   * for the next sweep.
+   */
+  async sweep(limit = 100): Promise<number> {
+    const now = new Date(this.core.now()).toISOString();
+    let swept = 0;
+    for (const session of this.table.expired(now, limit)) {
+      const tier = this.core.directory.byName(session.tier);
+      try {
+        if (tier !== undefined) {
+          const slash = session.path.indexOf('/');
+          const group =
+            isGroupTier(tier) && slash > 0 ? session.path.slice(0, slash) : '';
+          const rest =
+            group === '' ? session.path : session.path.slice(slash + 1);
+          const opened = this.core.ports.open(tier, session.owner, {
+            key: group,
+            access: 'write'
+          });
+          await opened.port.direct
+            ?.abortMultipart(rest, session.s3UploadId)
+            .catch((e: unknown) => {
+              // Already gone (completed elsewhere or aborted by the store): fine.
+              if (!(e instanceof StorageError && e.kind === 'not_found')) {
+                throw e;
+              }
+            });
+        }
+        this.table.delete(session.id);
+        this.core.reservations.release(session.id);
+        swept += 1;
+      } catch {
+        // S3 unreachable: the next sweep tries again.
+      }
+    }
+    for (const scope of this.core.reservations.dropExpired(now)) {
+      this.core.usage.invalidate(scope);
+    }
+    return swept;
   }
 
   private async discard(
@@ -233,7 +354,7 @@ export class StorageUploads {
     located: ILocated
   ): Promise<void> {
     this.table.delete(session.id);
-    this.core.usage.invalidate(located.opened.usageKey);
+    this.core.reservations.release(session.id);
     await this.directOf(located).abortMultipart(
       located.rest,
       session.s3UploadId

@@ -210,5 +210,34 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX course_jobs_student ON course_jobs (course, student);
     `
+  },
+  {
+    version: 10,
+    name: 'storage reservations, write claims, link versions',
+    sql: `
+      -- Bytes promised to writes in flight (streamed PUTs, copies, upload sessions): they
+      -- count toward a scope's usage until released or expired.
+      CREATE TABLE storage_reservations (
+        id          TEXT PRIMARY KEY,
+        -- the usage scope: tier + root
+        scope       TEXT NOT NULL,
+        -- the scope + the path written (or the folder a copy writes into)
+        target      TEXT NOT NULL,
+        bytes       INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+      );
+      CREATE INDEX storage_reservations_scope ON storage_reservations (scope, expires_at);
+      -- One writer per file at a time: a second one is refused at once.
+      CREATE TABLE storage_claims (
+        target      TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+      );
+      ALTER TABLE upload_sessions ADD COLUMN overwrite INTEGER NOT NULL DEFAULT 1;
+      CREATE INDEX upload_sessions_expires ON upload_sessions (expires_at);
+      -- size:mtime of the file when the link was made; null for older links
+      ALTER TABLE share_links ADD COLUMN version TEXT;
+    `
   }
 ];

@@ -452,11 +452,21 @@ describe('S3 adapter (Swift s3api)', () => {
         'direct/upload.bin',
         uploadId,
         i + 1,
+        part.length,
         600
       );
       expect(
         url.startsWith(`${S3_URL}/${bucket}/alice/direct/upload.bin?`)
       ).toBe(true);
+      expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe(
+        'content-length;host'
+      );
+      // More bytes than the URL was signed for: S3 refuses the signature.
+      const longer = await fetch(url, {
+        method: 'PUT',
+        body: Buffer.concat([part, Buffer.alloc(1024)])
+      });
+      expect(longer.status).toBe(403);
       const res = await fetch(url, {
         method: 'PUT',
         body: part,
@@ -470,6 +480,7 @@ describe('S3 adapter (Swift s3api)', () => {
       'direct/upload.bin',
       uploadId,
       4,
+      parts[2].length,
       600
     );
     const bad = await fetch(badUrl, {
@@ -492,6 +503,8 @@ describe('S3 adapter (Swift s3api)', () => {
     const res = await fetch(get);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain('attachment');
+    // Set at CreateMultipartUpload (Swift would store application/xml).
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(whole));
 
     const tampered = new URL(get);
@@ -552,12 +565,6 @@ describe('S3 adapter (Swift s3api)', () => {
       'not_found'
     );
     expect(await port.stat('dropped.bin')).toBeNull();
-
-    const put = await direct.presignPut('put/it.txt', 300);
-    expect((await fetch(put, { method: 'PUT', body: 'hello' })).status).toBe(
-      200
-    );
-    expect((await port.stat('put/it.txt'))?.size).toBe(5);
   });
 
   it('says unavailable for a bucket that does not exist', async () => {

@@ -2,7 +2,9 @@
  * Storage tiers through the hub's proxy against the stack's real Swift (s3api) and sshd:
  * tiers with usage, isolation against crafted paths, 1 GB through every upload and
  * download path with equal SHA-256 and a flat bridge RSS, 10,000 objects page by page,
- * public links, the sensitive tier's refusals and audit trail, quota overflow.
+ * public links, the sensitive tier's refusals and audit trail, quota overflow, and the
+ * side doors around the limits (parallel writes, part URLs, create-if-absent races,
+ * long names, links to replaced files, write URLs for code).
  */
 import {
   ListMultipartUploadsCommand,
@@ -22,6 +24,7 @@ import {
   ErrorBodySchema,
   FileEntrySchema,
   FileListSchema,
+  OpenUploadListSchema,
   Routes,
   ShareLinkSchema,
   TierListSchema,
@@ -805,5 +808,177 @@ describe('quota', () => {
     );
     s3.destroy();
     expect(uploads.Uploads ?? []).toEqual([]);
+  });
+});
+
+describe('side doors', () => {
+  it('keeps 20 parallel streamed PUTs within the little quota left', async () => {
+    // Open sessions reserve against the quota: leftovers of earlier runs go first.
+    const open = OpenUploadListSchema.parse(
+      (await bridge(Routes.tierUploads('outreach'), alice)).body
+    );
+    for (const u of open.uploads) {
+      expect(
+        (await json(alice, 'DELETE', Routes.tierUpload('outreach', u.uploadId)))
+          .status
+      ).toBe(204);
+    }
+    let usage: { bytes: number | null; quotaBytes: number | null } | undefined;
+    // The first walk of a scope may take longer than the tier list waits for it.
+    for (let i = 0; i < 10 && typeof usage?.bytes !== 'number'; i++) {
+      usage = TierListSchema.parse(
+        (await bridge(Routes.tiers, alice)).body
+      ).tiers.find(t => t.name === 'outreach')?.usage[''];
+    }
+    expect(usage?.bytes).toEqual(expect.any(Number));
+    const quota = usage?.quotaBytes ?? 0;
+    const used = usage?.bytes ?? 0;
+    // A session reserves all but 10 MiB without sending a byte.
+    const filler = await json(alice, 'POST', Routes.tierUploads('outreach'), {
+      path: `filler-${RUN}.bin`,
+      size: quota - used - 10 * MIB
+    });
+    expect(filler.status).toBe(201);
+    const session = UploadSessionSchema.parse(filler.body);
+    const listed = OpenUploadListSchema.parse(
+      (await bridge(Routes.tierUploads('outreach'), alice)).body
+    );
+    expect(listed.uploads.map(u => u.uploadId)).toContain(session.uploadId);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        putStream(
+          q(Routes.tierContent('outreach'), {
+            path: `burst-${RUN}/f${i}.bin`
+          }),
+          alice,
+          pseudoRandom(MIB, `burst${i}`),
+          MIB
+        ).catch((e: Error) => ({ status: -1, body: e.message }))
+      )
+    );
+    const statuses = results.map(r => r.status);
+    expect(statuses.every(s => s === 201 || s === 413)).toBe(true);
+    expect(statuses.filter(s => s === 201).length).toBeLessThanOrEqual(10);
+    const stored = FileListSchema.parse(
+      (
+        await bridge(
+          q(Routes.tierFiles('outreach'), { path: `burst-${RUN}` }),
+          alice
+        )
+      ).body
+    ).entries.reduce((n, e) => n + (e.size ?? 0), 0);
+    expect(stored).toBeLessThanOrEqual(10 * MIB);
+    expect(
+      (
+        await json(
+          alice,
+          'DELETE',
+          Routes.tierUpload('outreach', session.uploadId)
+        )
+      ).status
+    ).toBe(204);
+  });
+
+  it('has a presigned part URL refuse a body larger than declared', async () => {
+    const res = await json(alice, 'POST', Routes.tierUploads('archive'), {
+      path: `bounded-${RUN}.bin`,
+      size: MIB
+    });
+    expect(res.status).toBe(201);
+    const session = UploadSessionSchema.parse(res.body);
+    expect(session.mode).toBe('direct');
+    const [part] = session.parts;
+    const larger = await fetch(part.url, {
+      method: 'PUT',
+      body: Buffer.alloc(2 * MIB)
+    });
+    expect(larger.status).toBe(403);
+    const exact = await fetch(part.url, {
+      method: 'PUT',
+      body: Buffer.alloc(MIB)
+    });
+    expect(exact.status).toBe(200);
+    const done = await json(
+      alice,
+      'POST',
+      Routes.tierUploadComplete('archive', session.uploadId),
+      { parts: [{ partNumber: 1, etag: exact.headers.get('etag') ?? '' }] }
+    );
+    expect(done.status).toBe(200);
+    expect(FileEntrySchema.parse(done.body).size).toBe(MIB);
+  });
+
+  it.each(['archive', 'scratch'])(
+    'lets one of 10 parallel overwrite=false PUTs create a new name on %s',
+    async tier => {
+      const path = `once-${RUN}.txt`;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          putStream(
+            q(Routes.tierContent(tier), { path, overwrite: 'false' }),
+            alice,
+            Readable.from([Buffer.from(`writer ${i}`)]),
+            `writer ${i}`.length
+          )
+        )
+      );
+      const won = results.flatMap((r, i) => (r.status === 201 ? [i] : []));
+      expect(won).toHaveLength(1);
+      expect(results.filter(r => r.status === 409)).toHaveLength(9);
+      const content = await bridge(
+        q(Routes.tierContent(tier), { path }),
+        alice
+      );
+      expect(content.body).toBe(`writer ${won[0]}`);
+    }
+  );
+
+  it('answers 400 with a sentence for a name of 300 bytes', async () => {
+    const res = await putStream(
+      q(Routes.tierContent('scratch'), { path: 'n'.repeat(300) }),
+      alice,
+      Readable.from([Buffer.from('x')]),
+      1
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(ErrorBodySchema.parse(res.body).error)).toMatch(
+      /at most 255 bytes/
+    );
+  });
+
+  it('stops serving a share link once its file was replaced', async () => {
+    const path = `replaced-${RUN}.txt`;
+    const put = (text: string) =>
+      putStream(
+        q(Routes.tierContent('outreach'), { path }),
+        alice,
+        Readable.from([Buffer.from(text)]),
+        text.length
+      );
+    expect((await put('first version')).status).toBe(201);
+    const created = await json(alice, 'POST', Routes.tierLinks('outreach'), {
+      path,
+      expiresInSeconds: 3600
+    });
+    expect(created.status).toBe(201);
+    const link = ShareLinkSchema.parse(created.body);
+    expect((await fetch(link.url)).status).toBe(200);
+    expect((await put('the second, longer version')).status).toBe(201);
+    const gone = await fetch(link.url);
+    expect(gone.status).toBe(404);
+    expect(ErrorBodySchema.parse(await gone.json()).error.message).toBe(
+      'This link does not exist or has expired'
+    );
+  });
+
+  it('refuses write URLs for code on S3 tiers', async () => {
+    const res = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
+      path: `code-${RUN}.csv`,
+      mode: 'write'
+    });
+    expect(res.status).toBe(400);
+    expect(ErrorBodySchema.parse(res.body).error.message).toMatch(
+      /read URLs only/
+    );
   });
 });

@@ -184,6 +184,7 @@ const REQUESTS: Record<string, IRequestEntry> = {
     tier: 'archive',
     body: () => ({ path: 'other.bin', size: 5, direct: false })
   },
+  'GET /api/v1/tiers/:tier/uploads': { tier: 'archive' },
   'PUT /api/v1/tiers/:tier/uploads/:uploadId/parts/:partNumber': {
     tier: 'archive',
     raw: PART

@@ -44,7 +44,12 @@ async function drain(body: Readable): Promise<Buffer> {
 export class MemoryBackend {
   objects = new Map<string, IObject>();
   dirs = new Set<string>();
-  uploads = new Map<string, { key: string; parts: Map<number, Buffer> }>();
+  uploads = new Map<
+    string,
+    { key: string; parts: Map<number, Buffer>; contentType?: string }
+  >();
+  /** Content types the objects were stored with, by key. */
+  contentTypes = new Map<string, string>();
   /** Keys passed to the backend, to check that nothing leaves its root. */
   touched: string[] = [];
   writes = 0;
@@ -112,15 +117,17 @@ export class MemoryBackend {
     const direct: IDirectAccess = {
       presignGet: async (p, s) =>
         `https://s3.example/${key(p)}?X-Amz-Expires=${s}`,
-      presignPut: async (p, s) =>
-        `https://s3.example/${key(p)}?put&X-Amz-Expires=${s}`,
-      createMultipart: async p => {
+      createMultipart: async (p, options) => {
         const id = `mp${this.nextUpload++}`;
-        this.uploads.set(id, { key: key(p), parts: new Map() });
+        this.uploads.set(id, {
+          key: key(p),
+          parts: new Map(),
+          contentType: options?.contentType
+        });
         return id;
       },
-      presignPart: async (p, id, n) =>
-        `https://s3.example/${key(p)}?uploadId=${id}&partNumber=${n}`,
+      presignPart: async (p, id, n, size, s) =>
+        `https://s3.example/${key(p)}?uploadId=${id}&partNumber=${n}&content-length=${size}&X-Amz-Expires=${s}`,
       uploadPart: async (_p, id, n, body, size) => {
         const data = await drain(body);
         if (data.length !== size) {
@@ -151,6 +158,9 @@ export class MemoryBackend {
             parts.map(p => u.parts.get(p.partNumber) ?? Buffer.alloc(0))
           )
         );
+        if (u.contentType !== undefined) {
+          this.contentTypes.set(u.key, u.contentType);
+        }
         this.uploads.delete(id);
       },
       abortMultipart: async (_p, id) => {
@@ -190,6 +200,9 @@ export class MemoryBackend {
         // The real adapters' check: size and checksum before anything is stored.
         const counter = new ByteCounter(options.size, options);
         const data = await drain(body.pipe(counter));
+        if (options.exclusive === true && objects.has(k)) {
+          throw new StorageError('exists', `${p} already exists`);
+        }
         store(k, data);
         return { size: data.length, sha256: counter.sha256() };
       },

@@ -7,6 +7,7 @@ import {
   ErrorBodySchema,
   FileEntrySchema,
   FileListSchema,
+  OpenUploadListSchema,
   Routes,
   ShareLinkSchema,
   TierListSchema,
@@ -287,6 +288,53 @@ describe('storage routes', () => {
       path: 'm.bin',
       size: 6
     });
+  });
+
+  it("lists the caller's open sessions with GET …/uploads", async () => {
+    const session = UploadSessionSchema.parse(
+      (
+        await app.inject({
+          method: 'POST',
+          url: url(Routes.tierUploads('archive')),
+          headers: ALICE,
+          payload: { path: 'open.bin', size: 6 }
+        })
+      ).json()
+    );
+    const mine = await app.inject({
+      url: url(Routes.tierUploads('archive')),
+      headers: ALICE
+    });
+    expect(mine.statusCode).toBe(200);
+    expect(OpenUploadListSchema.parse(mine.json()).uploads).toEqual([
+      expect.objectContaining({
+        uploadId: session.uploadId,
+        path: 'open.bin',
+        size: 6
+      })
+    ]);
+    const theirs = await app.inject({
+      url: url(Routes.tierUploads('archive')),
+      headers: BOB
+    });
+    expect(OpenUploadListSchema.parse(theirs.json()).uploads).toEqual([]);
+  });
+
+  it('refuses a name over 255 bytes and a foreign cursor with 400 and a sentence', async () => {
+    const long = await put('scratch', 'n'.repeat(300), 'x');
+    expect(long.statusCode).toBe(400);
+    expect(
+      JSON.stringify(ErrorBodySchema.parse(long.json()).error.details)
+    ).toMatch(/at most 255 bytes/);
+    expect(f.fs.writes).toBe(0);
+    const cursor = await app.inject({
+      url: url(Routes.tierFiles('archive'), { path: '', cursor: 'forged' }),
+      headers: ALICE
+    });
+    expect(cursor.statusCode).toBe(400);
+    expect(ErrorBodySchema.parse(cursor.json()).error.message).toMatch(
+      /cursor/
+    );
   });
 
   it('aborts a session with DELETE', async () => {

@@ -6,10 +6,12 @@ import { queryAudit } from '../../src/storage/audit';
 import { checkTierPath } from '../../src/storage/paths';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
+import { uploadTempName } from '../../src/adapters/ssh/storage';
 import {
   ALICE,
   BOB,
   CAROL,
+  MemoryBackend,
   bucket,
   storageFixture,
   type IStorageFixture
@@ -789,5 +791,415 @@ describe('code access', () => {
     expect(sftp.snippets.python).toContain(
       'open("/scratch/u-alice/x.csv", "rb")'
     );
+  });
+});
+
+describe('quota reservations', () => {
+  const payload = (n: number, c = 'x') => bytes(c.repeat(n));
+
+  it('keeps parallel streamed writes within the quota (check and reserve in one step)', async () => {
+    f.fs.put('/scratch/u-alice/old', Buffer.alloc(500));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        f.service.files.write(ALICE, 'scratch', `p${i}`, payload(100), {
+          size: 100,
+          overwrite: true
+        })
+      )
+    );
+    const ok = results.filter(r => r.status === 'fulfilled');
+    expect(ok).toHaveLength(5);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect((r.reason as HttpError).code).toBe('quota_exceeded');
+      }
+    }
+    const stored = [...f.fs.objects.values()].reduce(
+      (n, o) => n + o.data.length,
+      0
+    );
+    expect(stored).toBe(1000);
+  });
+
+  it('holds an upload session reservation across a usage refresh and a restart', async () => {
+    await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/a.bin',
+      size: 400,
+      direct: false
+    });
+    // The figure is re-measured (the session's parts are invisible to listings).
+    f.clock.now += 60_000;
+    await f.service.tiers(ALICE);
+    await new Promise(r => setImmediate(r));
+    const e = await refusal(
+      f.service.uploads.start(ALICE, 'project', {
+        path: 'ml101/b.bin',
+        size: 200,
+        direct: false
+      })
+    );
+    expect(e.code).toBe('quota_exceeded');
+    const restarted = storageFixture(f.store);
+    const e2 = await refusal(
+      restarted.service.files.write(
+        ALICE,
+        'project',
+        'ml101/c.bin',
+        payload(200),
+        { size: 200, overwrite: true }
+      )
+    );
+    expect(e2.code).toBe('quota_exceeded');
+  });
+
+  it('signs each part URL with its length and aborts a complete whose parts exceed the reservation', async () => {
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'parts.bin',
+      size: 40 * 2 ** 20
+    });
+    expect(
+      s.parts.map(p => new URL(p.url).searchParams.get('content-length'))
+    ).toEqual([
+      String(16 * 2 ** 20),
+      String(16 * 2 ** 20),
+      String(8 * 2 ** 20)
+    ]);
+
+    const b = bucket(f, 'hpc-project');
+    const q = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/over.bin',
+      size: 10,
+      direct: false
+    });
+    const [upload] = [...b.uploads.values()];
+    // A part far larger than declared (what an unbounded part URL would have let in).
+    upload.parts.set(1, Buffer.alloc(300));
+    const e = await refusal(
+      f.service.uploads.complete(ALICE, 'project', q.uploadId, { parts: [] })
+    );
+    expect(e.statusCode).toBe(413);
+    expect(e.code).toBe('quota_exceeded');
+    expect(e.message).toMatch(/aborted and nothing was written/);
+    expect(b.uploads.size).toBe(0);
+    expect(b.objects.size).toBe(0);
+    // The reservation went with the session: the whole quota is free again.
+    await f.service.files.write(
+      ALICE,
+      'project',
+      'ml101/all.bin',
+      payload(500),
+      {
+        size: 500,
+        overwrite: true
+      }
+    );
+  });
+
+  it('hands out no write URLs on s3 tiers; sftp tiers still get the cluster path', async () => {
+    const e = await refusal(
+      f.service.codeAccess.grant(ALICE, 'archive', {
+        path: 'new.csv',
+        mode: 'write',
+        expiresInSeconds: 600
+      })
+    );
+    expect(e.statusCode).toBe(400);
+    expect(e.message).toMatch(/read URLs only/);
+    const sftp = await f.service.codeAccess.grant(ALICE, 'scratch', {
+      path: 'new.csv',
+      mode: 'write',
+      expiresInSeconds: 600
+    });
+    expect(sftp.clusterPath).toBe('/scratch/u-alice/new.csv');
+  });
+
+  it('releases a streamed write reservation when the write fails', async () => {
+    const e = await refusal(
+      f.service.files.write(ALICE, 'scratch', 'short', payload(10), {
+        size: 900,
+        overwrite: true
+      })
+    );
+    expect(e.statusCode).toBe(400);
+    await f.service.files.write(ALICE, 'scratch', 'full', payload(1000), {
+      size: 1000,
+      overwrite: true
+    });
+  });
+});
+
+describe('create if absent', () => {
+  it('lets exactly one of ten parallel overwrite=false writes create a new name', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        f.service.files.write(
+          ALICE,
+          'archive',
+          'once.txt',
+          bytes(`writer ${i}`),
+          {
+            size: `writer ${i}`.length,
+            overwrite: false
+          }
+        )
+      )
+    );
+    const won = results.flatMap((r, i) =>
+      r.status === 'fulfilled' ? [i] : []
+    );
+    expect(won).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect((r.reason as HttpError).statusCode).toBe(409);
+      }
+    }
+    expect(
+      bucket(f, 'hpc-archive').objects.get('alice/once.txt')?.data.toString()
+    ).toBe(`writer ${won[0]}`);
+    // The claim ends with the write: a later overwrite=false write sees the file.
+    const e = await refusal(
+      f.service.files.write(ALICE, 'archive', 'once.txt', bytes('late'), {
+        size: 4,
+        overwrite: false
+      })
+    );
+    expect(e.message).toMatch(/already exists/);
+  });
+
+  it('refuses a second writer of the same file while the first one runs', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Readable({
+      read() {
+        release = () => {
+          this.push('slow');
+          this.push(null);
+        };
+      }
+    });
+    const first = f.service.files.write(ALICE, 'archive', 'busy.txt', slow, {
+      size: 4,
+      overwrite: true
+    });
+    await new Promise(r => setImmediate(r));
+    const e = await refusal(
+      f.service.files.write(ALICE, 'archive', 'busy.txt', bytes('fast'), {
+        size: 4,
+        overwrite: true
+      })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(e.message).toMatch(/being written by another request/);
+    release();
+    await first;
+    expect(
+      bucket(f, 'hpc-archive').objects.get('alice/busy.txt')?.data.toString()
+    ).toBe('slow');
+  });
+
+  it('does not replace a file that appeared on the cluster during the write', async () => {
+    const body = new Readable({
+      read() {
+        f.fs.put('/scratch/u-alice/race.txt', 'theirs');
+        this.push('mine');
+        this.push(null);
+      }
+    });
+    const e = await refusal(
+      f.service.files.write(ALICE, 'scratch', 'race.txt', body, {
+        size: 4,
+        overwrite: false
+      })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(f.fs.objects.get('/scratch/u-alice/race.txt')?.data.toString()).toBe(
+      'theirs'
+    );
+  });
+
+  it('aborts an overwrite=false upload session when the name was taken meanwhile', async () => {
+    const b = bucket(f, 'hpc-archive');
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'taken.bin',
+      size: 4,
+      overwrite: false,
+      direct: false
+    });
+    await f.service.uploads.putPart(
+      ALICE,
+      'archive',
+      s.uploadId,
+      1,
+      bytes('mine'),
+      4
+    );
+    b.put('alice/taken.bin', 'theirs');
+    const e = await refusal(
+      f.service.uploads.complete(ALICE, 'archive', s.uploadId, { parts: [] })
+    );
+    expect(e.statusCode).toBe(409);
+    expect(b.uploads.size).toBe(0);
+    expect(b.objects.get('alice/taken.bin')?.data.toString()).toBe('theirs');
+  });
+});
+
+describe('open and abandoned upload sessions', () => {
+  it('lists the owner’s open sessions of a tier and counts them toward usage', async () => {
+    const a = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/open.bin',
+      size: 300,
+      direct: false
+    });
+    await f.service.uploads.start(ALICE, 'archive', { path: 'x.bin', size: 1 });
+    await f.service.uploads.start(BOB, 'project', {
+      path: 'ml101/bob.bin',
+      size: 100,
+      direct: false
+    });
+    expect(
+      f.service.uploads.list(ALICE, 'project').map(u => [u.uploadId, u.path])
+    ).toEqual([[a.uploadId, 'ml101/open.bin']]);
+    expect(f.service.uploads.list(ALICE, 'project')[0]).toMatchObject({
+      mode: 'bridge',
+      size: 300,
+      partCount: 1
+    });
+    // 300 + 100 reserved by the two open sessions of ml101: 101 more do not fit.
+    const e = await refusal(
+      f.service.files.write(
+        ALICE,
+        'project',
+        'ml101/y',
+        bytes('y'.repeat(101)),
+        {
+          size: 101,
+          overwrite: true
+        }
+      )
+    );
+    expect(e.code).toBe('quota_exceeded');
+  });
+
+  it('sweeps expired sessions: aborts the S3 upload and releases the reservation', async () => {
+    const b = bucket(f, 'hpc-project');
+    const s = await f.service.uploads.start(ALICE, 'project', {
+      path: 'ml101/abandoned.bin',
+      size: 500,
+      direct: false
+    });
+    expect(await f.service.uploads.sweep()).toBe(0);
+    expect(b.uploads.size).toBe(1);
+    f.clock.now += 6 * 3600 * 1000 + 1;
+    expect(f.service.uploads.list(ALICE, 'project')).toEqual([]);
+    expect(await f.service.uploads.sweep()).toBe(1);
+    expect(b.uploads.size).toBe(0);
+    expect(
+      (
+        await refusal(
+          f.service.uploads.complete(ALICE, 'project', s.uploadId, {
+            parts: []
+          })
+        )
+      ).statusCode
+    ).toBe(404);
+    await f.service.files.write(
+      ALICE,
+      'project',
+      'ml101/all',
+      bytes('z'.repeat(500)),
+      {
+        size: 500,
+        overwrite: true
+      }
+    );
+  });
+
+  it('keeps a session whose abort failed for the next sweep', async () => {
+    const b = bucket(f, 'hpc-archive');
+    await f.service.uploads.start(ALICE, 'archive', { path: 'k.bin', size: 1 });
+    f.clock.now += 6 * 3600 * 1000 + 1;
+    const port = b.port('alice/');
+    const abort = jest
+      .spyOn(MemoryBackend.prototype, 'port')
+      .mockImplementation(() => ({
+        ...port,
+        direct: {
+          ...port.direct!,
+          abortMultipart: async () => {
+            throw new Error('s3 down');
+          }
+        }
+      }));
+    expect(await f.service.uploads.sweep()).toBe(0);
+    abort.mockRestore();
+    expect(await f.service.uploads.sweep()).toBe(1);
+    expect(b.uploads.size).toBe(0);
+  });
+});
+
+describe('storage edges', () => {
+  it('stores multipart objects with the type of their name', async () => {
+    const s = await f.service.uploads.start(ALICE, 'archive', {
+      path: 'table.csv',
+      size: 3,
+      direct: false
+    });
+    await f.service.uploads.putPart(
+      ALICE,
+      'archive',
+      s.uploadId,
+      1,
+      bytes('a,b'),
+      3
+    );
+    await f.service.uploads.complete(ALICE, 'archive', s.uploadId, {
+      parts: []
+    });
+    expect(bucket(f, 'hpc-archive').contentTypes.get('alice/table.csv')).toBe(
+      'text/csv'
+    );
+  });
+
+  it('answers the one 404 from a share link once its file was replaced', async () => {
+    const b = bucket(f, 'hpc-public');
+    b.put('alice/poster.pdf', 'PDF v1');
+    const link = await f.service.links.create(
+      ALICE,
+      'outreach',
+      { path: 'poster.pdf', expiresInSeconds: 3600 },
+      'http://hub.example/services/hpc-bridge'
+    );
+    (await f.service.links.open(link.id)).body.destroy();
+    // Same size, later modification: another file.
+    b.objects.set('alice/poster.pdf', {
+      data: Buffer.from('PDF v2'),
+      modified: new Date(Date.now() + 5000)
+    });
+    const e = await refusal(f.service.links.open(link.id));
+    expect(e.statusCode).toBe(404);
+    expect(e.message).toBe('This link does not exist or has expired');
+  });
+
+  it('audits an aborted upload as its own action', async () => {
+    const s = await f.service.uploads.start(ALICE, 'sensitive', {
+      path: 'medical/a.bin',
+      size: 3
+    });
+    await f.service.uploads.abort(ALICE, 'sensitive', s.uploadId);
+    const actions = queryAudit(f.store, { user: 'alice', limit: 10 }).map(
+      r => r.action
+    );
+    expect(actions).toContain('storage.upload-abort');
+    expect(actions.filter(a => a === 'storage.upload')).toHaveLength(1);
+  });
+
+  it('keeps temporary names on the cluster within 255 bytes', () => {
+    const long = `/scratch/u-alice/${'é'.repeat(127)}x`;
+    expect(Buffer.byteLength(long.slice(long.lastIndexOf('/') + 1))).toBe(255);
+    const temp = uploadTempName(long);
+    const name = temp.slice(temp.lastIndexOf('/') + 1);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^\.é+\.hpc-upload-[0-9a-f]{12}$/);
+    expect(temp.startsWith('/scratch/u-alice/.')).toBe(true);
+    expect(uploadTempName('/s/a.txt')).toMatch(/^\/s\/\.a\.txt\.hpc-upload-/);
   });
 });

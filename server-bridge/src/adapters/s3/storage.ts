@@ -402,7 +402,8 @@ class S3Storage implements IStoragePort {
         Bucket: this.bucket,
         Key: key,
         Body: counter,
-        ContentLength: options.size
+        ContentLength: options.size,
+        ContentType: options.contentType ?? 'application/octet-stream'
       },
       partSize: this.options.partSize,
       queueSize: this.options.queueSize,
@@ -677,23 +678,17 @@ class S3DirectAccess implements IDirectAccess {
     );
   }
 
-  presignPut(path: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(
-      this.port.signer,
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.port.fileKey(path)
-      }),
-      { expiresIn: expiresInSeconds }
-    );
-  }
-
-  async createMultipart(path: string): Promise<string> {
+  async createMultipart(
+    path: string,
+    options: { contentType?: string } = {}
+  ): Promise<string> {
     const out = await this.port.send(path, () =>
       this.port.s3.send(
         new CreateMultipartUploadCommand({
           Bucket: this.bucket,
-          Key: this.port.fileKey(path)
+          Key: this.port.fileKey(path),
+          // Without it Swift stores the object as application/xml.
+          ContentType: options.contentType ?? 'application/octet-stream'
         })
       )
     );
@@ -703,10 +698,15 @@ class S3DirectAccess implements IDirectAccess {
     return out.UploadId;
   }
 
+  /**
+   * Content-Length is one of the URL's signed headers (X-Amz-SignedHeaders:
+   * content-length;host), so S3 refuses a body of any other length.
+   */
   presignPart(
     path: string,
     uploadId: string,
     partNumber: number,
+    size: number,
     expiresInSeconds: number
   ): Promise<string> {
     return getSignedUrl(
@@ -715,9 +715,13 @@ class S3DirectAccess implements IDirectAccess {
         Bucket: this.bucket,
         Key: this.port.fileKey(path),
         UploadId: uploadId,
-        PartNumber: partNumber
+        PartNumber: partNumber,
+        ContentLength: size
       }),
-      { expiresIn: expiresInSeconds }
+      {
+        expiresIn: expiresInSeconds,
+        signableHeaders: new Set(['content-length'])
+      }
     );
   }
 

@@ -151,9 +151,20 @@ function decodeCursor(cursor: string): IListPosition {
 /** Uploads land in a hidden sibling first; listings never show one, even one left by a crash. */
 const UPLOAD_TEMP = /^\..+\.hpc-upload-[0-9a-f]{12}$/;
 
-function uploadTempName(target: string): string {
+/** Bytes the temporary name adds to the file's own: a dot and `.hpc-upload-` + 12 hex. */
+const TEMP_EXTRA = 1 + 12 + 12;
+
+/**
+ * `.NAME.hpc-upload-RANDOM` next to the target, NAME shortened (whole characters) so
+ * that the temporary name stays within the file system's 255 bytes.
+ */
+export function uploadTempName(target: string): string {
   const slash = target.lastIndexOf('/');
-  return `${target.slice(0, slash + 1)}.${target.slice(slash + 1)}.hpc-upload-${randomBytes(6).toString('hex')}`;
+  let name = target.slice(slash + 1);
+  while (Buffer.byteLength(name) > 255 - TEMP_EXTRA) {
+    name = Array.from(name).slice(0, -1).join('');
+  }
+  return `${target.slice(0, slash + 1)}.${name}.hpc-upload-${randomBytes(6).toString('hex')}`;
 }
 
 export function sftpStorage(
@@ -408,7 +419,11 @@ class SftpStorage implements IStoragePort {
       const open = handle;
       handle = null;
       await done(cb => s.sftp.close(open, cb));
-      await this.replace(s.sftp, temp, target);
+      if (options.exclusive === true) {
+        await this.createFrom(s.sftp, temp, target, path);
+      } else {
+        await this.replace(s.sftp, temp, target);
+      }
       return { size: counter.bytes, sha256: counter.sha256() };
     } catch (e) {
       if (!body.destroyed) {
@@ -431,6 +446,26 @@ class SftpStorage implements IStoragePort {
       throw toStorageError(e, path);
     } finally {
       s.release();
+    }
+  }
+
+  /**
+   * Moves `temp` to `target` only if nothing is there: SFTP's plain rename is
+   * OpenSSH's link() + unlink() for files, which fails when the target exists.
+   */
+  private async createFrom(
+    sftp: SFTPWrapper,
+    temp: string,
+    target: string,
+    path: string
+  ): Promise<void> {
+    try {
+      await done(cb => sftp.rename(temp, target, cb));
+    } catch (e) {
+      if ((await this.lstat(sftp, path).catch(() => null)) !== null) {
+        throw new StorageError('exists', `${path} already exists`);
+      }
+      throw e;
     }
   }
 
