@@ -163,7 +163,8 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
       adminGroup: config.roles.adminGroup,
       instructorGroupSuffix: config.roles.instructorGroupSuffix
     },
-    fetchUser: deps.fetchUser
+    fetchUser: deps.fetchUser,
+    positiveTtlMs: config.hub.tokenCacheMs
   });
 
   const requireUser = authHook(auth);

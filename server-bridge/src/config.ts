@@ -703,6 +703,11 @@ export function configSchema(ctx: ILoadContext) {
             )
             .transform(u => u.replace(/\/+$/, '')),
           serviceName: nameSchema.default('hpc-bridge'),
+          /**
+           * How long an accepted hub token is trusted without asking the hub again: a
+           * token revoked at the hub keeps working for at most this long.
+           */
+          tokenCacheMs: z.number().int().min(0).max(30_000).default(5_000),
           apiToken: z.preprocess(
             v => v ?? { env: 'JUPYTERHUB_API_TOKEN' },
             secret

@@ -219,9 +219,8 @@ export class AdminDashboard {
     this.deps.flushTokens?.();
     for (const r of this.deps.store.db
       .prepare(
-        `SELECT k.owner AS owner, SUM(u.prompt_tokens + u.completion_tokens) AS tokens
-         FROM endpoint_usage u JOIN endpoint_keys k ON k.id = u.key_id
-         WHERE u.minute >= ? AND u.minute <= ? GROUP BY k.owner`
+        `SELECT owner, SUM(prompt_tokens + completion_tokens) AS tokens
+         FROM endpoint_usage WHERE minute >= ? AND minute <= ? GROUP BY owner`
       )
       .all(
         Math.floor(window.since / 60_000),

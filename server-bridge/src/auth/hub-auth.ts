@@ -1,6 +1,8 @@
 /**
  * Resolves `Authorization: token T` with the hub (`GET {apiUrl}/user` with T itself)
- * and caches the decision by sha256(T) for a short time.
+ * and caches the decision by sha256(T) for a short time: a few seconds (the window in
+ * which a token revoked at the hub still works), and never past the token's own
+ * `expires_at` when the hub's answer carries one.
  */
 import { createHash } from 'node:crypto';
 import { HttpError } from '../errors';
@@ -77,10 +79,39 @@ interface ICacheEntry {
   expires: number;
 }
 
+/** The longest time an accepted token is trusted without asking the hub again. */
+export const MAX_TOKEN_CACHE_MS = 30_000;
+export const DEFAULT_TOKEN_CACHE_MS = 5_000;
+
+/**
+ * The expiry (ms since the epoch) that the hub's answer states for the token: JupyterHub's
+ * token model has `expires_at` (ISO 8601, or null for a token that never expires). Null
+ * when the answer says nothing usable; a value that cannot be read counts as expired.
+ */
+export function expiryOf(body: unknown): number | null {
+  if (typeof body !== 'object' || body === null || !('expires_at' in body)) {
+    return null;
+  }
+  const value = (body as { expires_at: unknown }).expires_at;
+  if (value === null || value === undefined) {
+    return null;
+  }
+  if (typeof value !== 'string') {
+    return 0;
+  }
+  // JupyterHub writes UTC without a zone ("2024-05-01T12:00:00.000000Z" or without Z).
+  const iso = /(?:[zZ]|[+-]\d\d:?\d\d)$/.test(value) ? value : `${value}Z`;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
 export interface IHubAuthOptions {
   policy: IAuthPolicy;
   fetchUser: FetchUser;
-  /** How long an accepted token is trusted without asking the hub again (≤ 30 s). */
+  /**
+   * How long an accepted token is trusted without asking the hub again (default 5 s,
+   * at most 30 s): a token revoked at the hub works for at most this long.
+   */
   positiveTtlMs?: number;
   /** How long a rejected token is remembered (keeps a bad client from hammering the hub). */
   negativeTtlMs?: number;
@@ -97,7 +128,10 @@ export class HubAuth {
   private readonly maxEntries: number;
 
   constructor(private readonly options: IHubAuthOptions) {
-    this.positiveTtlMs = Math.min(options.positiveTtlMs ?? 30_000, 30_000);
+    this.positiveTtlMs = Math.min(
+      options.positiveTtlMs ?? DEFAULT_TOKEN_CACHE_MS,
+      MAX_TOKEN_CACHE_MS
+    );
     this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.now = options.now ?? Date.now;
     this.maxEntries = options.maxEntries ?? 10_000;
@@ -137,9 +171,9 @@ export class HubAuth {
       return pending;
     }
     const p = this.ask(token).then(
-      decision => {
+      ({ decision, tokenExpires }) => {
         this.inflight.delete(key);
-        this.remember(key, decision);
+        this.remember(key, decision, tokenExpires);
         return decision;
       },
       (e: unknown) => {
@@ -151,7 +185,9 @@ export class HubAuth {
     return p;
   }
 
-  private async ask(token: string): Promise<AuthDecision> {
+  private async ask(
+    token: string
+  ): Promise<{ decision: AuthDecision; tokenExpires: number | null }> {
     let answer: HubAnswer;
     try {
       answer = await this.options.fetchUser(token);
@@ -164,12 +200,22 @@ export class HubAuth {
       );
     }
     if (answer.status === 'rejected') {
-      return { ok: false, reason: 'the hub does not know this token' };
+      return {
+        decision: { ok: false, reason: 'the hub does not know this token' },
+        tokenExpires: null
+      };
     }
-    return decide(answer.body, this.options.policy);
+    return {
+      decision: decide(answer.body, this.options.policy),
+      tokenExpires: expiryOf(answer.body)
+    };
   }
 
-  private remember(key: string, decision: AuthDecision): void {
+  private remember(
+    key: string,
+    decision: AuthDecision,
+    tokenExpires: number | null
+  ): void {
     if (this.cache.size >= this.maxEntries) {
       const now = this.now();
       for (const [k, v] of this.cache) {
@@ -182,6 +228,13 @@ export class HubAuth {
       }
     }
     const ttl = decision.ok ? this.positiveTtlMs : this.negativeTtlMs;
-    this.cache.set(key, { decision, expires: this.now() + ttl });
+    let expires = this.now() + ttl;
+    if (decision.ok && tokenExpires !== null) {
+      expires = Math.min(expires, tokenExpires);
+    }
+    if (expires <= this.now()) {
+      return;
+    }
+    this.cache.set(key, { decision, expires });
   }
 }

@@ -12,22 +12,22 @@
 import type { GroupDirectory } from '../admin/hub-groups';
 import type { IAuthUser } from '../auth/decide';
 import type { ProfileConfig } from '../config';
-import type {
-  Course,
-  CourseDatasetList,
-  CourseJobList,
-  CourseKeyCreated,
-  CourseList,
-  CourseUpdate,
-  CourseUsage,
-  Endpoint
+import {
+  JobSchema,
+  type Course,
+  type CourseDatasetList,
+  type CourseJobList,
+  type CourseKeyCreated,
+  type CourseList,
+  type CourseUpdate,
+  type CourseUsage,
+  type Endpoint
 } from '../contract';
 import { CourseJobGate } from './job-gate';
 import type { EndpointKeys, IKeyRecord } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
 import { HttpError } from '../errors';
-import { JobTable } from '../jobs/table';
 import type { IContent } from '../storage/files';
 import { joinPath } from '../storage/paths';
 import type { StorageService } from '../storage/service';
@@ -76,13 +76,11 @@ function keyStatus(key: IKeyRecord | null): Course['myKey'] {
 
 export class CourseService {
   private readonly table: CourseTable;
-  private readonly jobTable: JobTable;
   private readonly gate: CourseJobGate;
   private readonly now: () => number;
 
   constructor(private readonly deps: ICourseServiceDeps) {
     this.table = new CourseTable(deps.store);
-    this.jobTable = new JobTable(deps.store);
     this.now = deps.now ?? Date.now;
     this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
   }
@@ -353,7 +351,10 @@ export class CourseService {
     };
   }
 
-  /** The members' jobs: state, profile, times; nothing of their notebooks. */
+  /**
+   * The members' course jobs (submitted with the course's job profile `course:NAME`):
+   * state, profile, times; nothing of their notebooks, and none of their other jobs.
+   */
   async jobs(course: string): Promise<CourseJobList> {
     const members = await this.membersIfKnown(course);
     if (members === null) {
@@ -362,16 +363,17 @@ export class CourseService {
         "The hub's group list is not available, so the course's members are not known"
       );
     }
-    const jobs = members
-      .flatMap(owner => this.jobTable.list({ owner }, JOBS_PER_MEMBER))
-      .map(r => ({
-        id: r.job.id,
-        owner: r.job.owner,
-        name: r.job.name,
-        profile: r.job.profile,
-        state: r.job.state,
-        submittedAt: r.job.submittedAt,
-        updatedAt: r.job.updatedAt
+    const jobs = this.table
+      .courseJobs(course, members, JOBS_PER_MEMBER)
+      .map(text => JobSchema.parse(JSON.parse(text)))
+      .map(job => ({
+        id: job.id,
+        owner: job.owner,
+        name: job.name,
+        profile: job.profile,
+        state: job.state,
+        submittedAt: job.submittedAt,
+        updatedAt: job.updatedAt
       }))
       .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
     return { jobs };

@@ -198,6 +198,32 @@ export class CourseTable {
       });
   }
 
+  /** The course's jobs (`job` JSON) of these students, newest first, at most `perStudent` each. */
+  courseJobs(
+    course: string,
+    students: readonly string[],
+    perStudent: number
+  ): string[] {
+    const wanted = new Set(students);
+    const counts = new Map<string, number>();
+    const out: string[] = [];
+    for (const row of this.store.db
+      .prepare(
+        `SELECT c.student AS student, j.job AS job FROM course_jobs c
+         JOIN jobs j ON j.id = c.job_id
+         WHERE c.course = ? ORDER BY j.submitted_at DESC, j.id`
+      )
+      .all(course)) {
+      const r = z.object({ student: z.string(), job: z.string() }).parse(row);
+      const n = counts.get(r.student) ?? 0;
+      if (wanted.has(r.student) && n < perStudent) {
+        counts.set(r.student, n + 1);
+        out.push(r.job);
+      }
+    }
+    return out;
+  }
+
   /** Students with course jobs. */
   jobStudents(course: string): string[] {
     return this.store.db

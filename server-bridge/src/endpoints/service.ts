@@ -84,6 +84,14 @@ function toReplica(r: IReplicaRecord): Replica {
   };
 }
 
+/**
+ * A replica as a user who only shares the endpoint sees it: its state and times, not
+ * where it runs (process id, job or server, host and port) nor the provider's reason.
+ */
+function forSharer(r: Replica): Replica {
+  return { ...r, ref: null, where: null, address: null, reason: null };
+}
+
 export interface IEndpointServiceDeps {
   config: BridgeConfig;
   table: EndpointTable;
@@ -101,7 +109,14 @@ export class EndpointService {
     );
   }
 
-  toEndpoint(ep: IEndpointRecord): Endpoint {
+  /**
+   * The endpoint as `viewer` may see it: its owner and admins get everything; a user it is
+   * only shared with (group, course) gets its replicas without where they run.
+   */
+  toEndpoint(ep: IEndpointRecord, viewer?: IAuthUser): Endpoint {
+    const full =
+      viewer === undefined || viewer.admin || viewer.name === ep.owner;
+    const replicas = this.deps.table.replicas(ep.id, 10).map(toReplica);
     return {
       id: ep.id,
       name: ep.name,
@@ -119,7 +134,7 @@ export class EndpointService {
       fallbackReason: ep.fallbackReason,
       ...(ep.tiers.length === 0 ? {} : { tiers: ep.tiers }),
       url: gatewayUrl(this.deps.config),
-      replicas: this.deps.table.replicas(ep.id, 10).map(toReplica),
+      replicas: full ? replicas : replicas.map(forSharer),
       createdAt: ep.createdAt,
       updatedAt: ep.updatedAt,
       lastRequestAt: ep.lastRequestAt
@@ -310,7 +325,7 @@ export class EndpointService {
   }
 
   get(user: IAuthUser, id: string): Endpoint {
-    return this.toEndpoint(this.record(user, id));
+    return this.toEndpoint(this.record(user, id), user);
   }
 
   /** Own endpoints and those shared with the user's groups; admins: all with `all`. */
@@ -321,7 +336,7 @@ export class EndpointService {
     return this.deps.table
       .list()
       .filter(ep => all || ep.owner === user.name || sharedWith(user, ep))
-      .map(ep => this.toEndpoint(ep));
+      .map(ep => this.toEndpoint(ep, user));
   }
 
   async start(user: IAuthUser, id: string): Promise<Endpoint> {

@@ -1,5 +1,5 @@
 /**
- * Usage of endpoint API keys (table `endpoint_usage`, migration 5): per key and minute,
+ * Usage of endpoint API keys (table `endpoint_usage`, migrations 5 and 11): per key and minute,
  * requests, errors, prompt and completion tokens, the latency sum and a small latency
  * sample (for p50/p95). Counted in memory and written every few seconds (one
  * transaction), so that the gateway never waits on the disk; `flush()` writes now.
@@ -7,6 +7,9 @@
  * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute; its
  * `tokenBudget` is spent once prompt + completion tokens reach it. Requests in flight
  * when the budget runs out still finish (their tokens are counted).
+ *
+ * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
+ * stay when the endpoint and its keys are deleted.
  */
 import { z } from 'zod';
 import type { EndpointMetrics } from '../contract';
@@ -33,7 +36,15 @@ export type Admission =
   | { ok: false; reason: 'rate'; retryAfterSeconds: number; limit: number }
   | { ok: false; reason: 'budget'; used: number; budget: number };
 
-interface IBucket {
+/** Who spent the usage and on what, copied into each row. */
+interface ILabels {
+  owner: string;
+  endpointOwner: string;
+  endpointName: string;
+  keyName: string;
+}
+
+interface IBucket extends ILabels {
   keyId: string;
   endpointId: string;
   minute: number;
@@ -50,6 +61,10 @@ interface IBucket {
 const UsageRowSchema = z.object({
   key_id: z.string(),
   endpoint_id: z.string(),
+  owner: z.string(),
+  endpoint_owner: z.string(),
+  endpoint_name: z.string(),
+  key_name: z.string(),
   minute: z.number().int(),
   requests: z.number().int(),
   errors: z.number().int(),
@@ -67,6 +82,10 @@ function bucketOf(row: unknown): IBucket {
   return {
     keyId: r.key_id,
     endpointId: r.endpoint_id,
+    owner: r.owner,
+    endpointOwner: r.endpoint_owner,
+    endpointName: r.endpoint_name,
+    keyName: r.key_name,
     minute: r.minute,
     requests: r.requests,
     errors: r.errors,
@@ -241,13 +260,47 @@ export class EndpointUsage {
     return { ok: true };
   }
 
-  /** Counts one finished request. */
+  /** The key's and endpoint's names now (null when the key is gone). */
+  private labelsOf(keyId: string): ILabels | null {
+    const row = this.store.db
+      .prepare(
+        `SELECT k.owner AS owner, k.name AS key_name, e.owner AS endpoint_owner,
+           e.name AS endpoint_name
+         FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id WHERE k.id = ?`
+      )
+      .get(keyId) as
+      | {
+          owner: string;
+          key_name: string;
+          endpoint_owner: string;
+          endpoint_name: string;
+        }
+      | undefined;
+    return row === undefined
+      ? null
+      : {
+          owner: row.owner,
+          keyName: row.key_name,
+          endpointOwner: row.endpoint_owner,
+          endpointName: row.endpoint_name
+        };
+  }
+
+  /**
+   * Counts one finished request. The names are read when a key's minute starts, so a
+   * request that ends just before its endpoint is deleted is still written.
+   */
   record(event: IUsageEvent): void {
     const minute = this.minuteOf(this.now());
     const id = `${event.keyId}|${minute}`;
     let b = this.pending.get(id);
     if (b === undefined) {
+      const labels = this.labelsOf(event.keyId);
+      if (labels === null) {
+        return; // the key went with its endpoint before the request ended
+      }
       b = {
+        ...labels,
         keyId: event.keyId,
         endpointId: event.endpointId,
         minute,
@@ -304,21 +357,22 @@ export class EndpointUsage {
       'SELECT * FROM endpoint_usage WHERE key_id = ? AND minute = ?'
     );
     const write = db.prepare(
-      `INSERT OR REPLACE INTO endpoint_usage (key_id, endpoint_id, minute, requests, errors,
-         prompt_tokens, completion_tokens, latency_ms_sum, latency_seen, latency_sample)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT OR REPLACE INTO endpoint_usage (key_id, endpoint_id, owner, endpoint_owner,
+         endpoint_name, key_name, minute, requests, errors, prompt_tokens, completion_tokens,
+         latency_ms_sum, latency_seen, latency_sample)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     );
-    const exists = db.prepare('SELECT 1 FROM endpoint_keys WHERE id = ?');
     db.transaction(() => {
       for (const b of buckets) {
-        if (exists.get(b.keyId) === undefined) {
-          continue; // the key went with its endpoint
-        }
         const row = read.get(b.keyId, b.minute);
         const m = row === undefined ? b : merge(bucketOf(row), b, this.random);
         write.run(
           m.keyId,
           m.endpointId,
+          m.owner,
+          m.endpointOwner,
+          m.endpointName,
+          m.keyName,
           m.minute,
           m.requests,
           m.errors,

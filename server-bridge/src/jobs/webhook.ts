@@ -1,14 +1,71 @@
 /** POSTs a finished job to its webhook: 5 s timeout, one retry, failures only logged. */
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { BaseLogger } from 'pino';
 import type { Job } from '../contract';
-import { webhookRefusal, type Lookup } from './webhook-target';
+import {
+  webhookTarget,
+  type IWebhookTarget,
+  type Lookup
+} from './webhook-target';
+
+/** One POST to a webhook; resolves with the HTTP status. */
+export type WebhookSend = (
+  target: IWebhookTarget,
+  body: string,
+  timeoutMs: number
+) => Promise<number>;
 
 export interface IWebhookOptions {
   /** The admin's `webhooks.allowPrivateNetworks`. */
   allowPrivateNetworks: boolean;
-  fetchImpl?: typeof fetch;
+  /** How the POST is made (a recorder in unit tests); default: `sendPinned`. */
+  send?: WebhookSend;
   lookup?: Lookup;
 }
+
+/** A `lookup` for `http.request` that answers the checked address and nothing else. */
+export function pinnedLookup(target: IWebhookTarget): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all === true) {
+      callback(null, [{ address: target.address, family: target.family }]);
+    } else {
+      callback(null, target.address, target.family);
+    }
+  };
+}
+
+/**
+ * POSTs to the target's address itself: the name is not resolved again, while the Host
+ * header and the TLS server name (and certificate check) stay the URL's host.
+ */
+export const sendPinned: WebhookSend = (target, body, timeoutMs) =>
+  new Promise((resolve, reject) => {
+    const { url } = target;
+    const options: RequestOptions = {
+      method: 'POST',
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body)
+      },
+      lookup: pinnedLookup(target),
+      agent: false,
+      signal: AbortSignal.timeout(timeoutMs)
+    };
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      options,
+      res => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 
 export async function postWebhook(
   url: string,
@@ -16,32 +73,32 @@ export async function postWebhook(
   logger: Pick<BaseLogger, 'info' | 'warn'>,
   options: IWebhookOptions
 ): Promise<boolean> {
-  const fetchImpl = options.fetchImpl ?? fetch;
-  if (!options.allowPrivateNetworks) {
-    const refusal = await webhookRefusal(url, options.lookup).catch(
-      (e: unknown) => `lookup failed: ${(e as Error).message}`
-    );
-    if (refusal !== null) {
-      logger.warn({ job: job.id, reason: refusal }, 'webhook refused');
-      return false;
-    }
+  const send = options.send ?? sendPinned;
+  const result = await webhookTarget(
+    url,
+    options.lookup,
+    options.allowPrivateNetworks
+  ).catch(
+    (e: unknown) =>
+      ({
+        ok: false,
+        reason: `lookup failed: ${(e as Error).message}`
+      }) as const
+  );
+  if (!result.ok) {
+    logger.warn({ job: job.id, reason: result.reason }, 'webhook refused');
+    return false;
   }
+  const body = JSON.stringify(job);
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const res = await fetchImpl(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(job),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(5_000)
-      });
-      await res.body?.cancel();
-      if (res.ok) {
-        logger.info({ job: job.id, status: res.status }, 'webhook delivered');
+      const status = await send(result.target, body, 5_000);
+      if (status >= 200 && status < 300) {
+        logger.info({ job: job.id, status }, 'webhook delivered');
         return true;
       }
       logger.warn(
-        { job: job.id, status: res.status, attempt },
+        { job: job.id, status, attempt },
         'webhook answered with an error'
       );
     } catch (e) {

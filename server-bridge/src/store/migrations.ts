@@ -238,6 +238,44 @@ export const migrations: readonly IMigration[] = [
       CREATE INDEX upload_sessions_expires ON upload_sessions (expires_at);
       -- size:mtime of the file when the link was made; null for older links
       ALTER TABLE share_links ADD COLUMN version TEXT;
+      `
+  },
+  {
+    version: 11,
+    name: 'endpoint usage outlives endpoints and keys',
+    sql: `
+      -- Usage is accounting: no foreign key (deleting an endpoint deleted its usage), and
+      -- who spent it and on what is kept in the row itself.
+      CREATE TABLE endpoint_usage_v11 (
+        key_id            TEXT NOT NULL,
+        endpoint_id       TEXT NOT NULL,
+        -- the key's owner (who spent the tokens), the endpoint's owner and name, the key's name
+        owner             TEXT NOT NULL,
+        endpoint_owner    TEXT NOT NULL,
+        endpoint_name     TEXT NOT NULL,
+        key_name          TEXT NOT NULL,
+        minute            INTEGER NOT NULL,
+        requests          INTEGER NOT NULL,
+        errors            INTEGER NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        latency_ms_sum    REAL NOT NULL,
+        latency_seen      INTEGER NOT NULL,
+        latency_sample    TEXT NOT NULL,
+        PRIMARY KEY (key_id, minute)
+      );
+      INSERT INTO endpoint_usage_v11
+        SELECT u.key_id, u.endpoint_id, COALESCE(k.owner, ''), COALESCE(e.owner, ''),
+               COALESCE(e.name, ''), COALESCE(k.name, ''), u.minute, u.requests, u.errors,
+               u.prompt_tokens, u.completion_tokens, u.latency_ms_sum, u.latency_seen,
+               u.latency_sample
+        FROM endpoint_usage u
+        LEFT JOIN endpoint_keys k ON k.id = u.key_id
+        LEFT JOIN endpoints e ON e.id = u.endpoint_id;
+      DROP TABLE endpoint_usage;
+      ALTER TABLE endpoint_usage_v11 RENAME TO endpoint_usage;
+      CREATE INDEX endpoint_usage_endpoint ON endpoint_usage (endpoint_id, minute);
+      CREATE INDEX endpoint_usage_owner ON endpoint_usage (minute, owner);
     `
   }
 ];

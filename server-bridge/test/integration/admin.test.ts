@@ -2,7 +2,8 @@
  * The admin dashboard on the real stack, through the hub's proxy: the admin sees alice's
  * job and endpoint in the overview, her core-hours after a finished SLURM job, the
  * backends' health samples, and finds her access to a sensitive file in the audit search
- * (JSON and CSV). Alice is refused every admin route.
+ * (JSON and CSV), and the tokens of an endpoint that alice deleted. Alice is refused
+ * every admin route.
  */
 import { randomBytes } from 'node:crypto';
 import { computeHours } from '../../src/admin/compute-hours';
@@ -19,6 +20,12 @@ import {
   type Job
 } from '../../src/contract';
 import { parseCsv } from '../unit/admin-helpers';
+import {
+  JSON_HEADERS,
+  createEndpoint,
+  newEndpointKey,
+  waitReady
+} from './endpoint-calls';
 import { BRIDGE_URL, bridge, createUserToken } from './stack';
 
 jest.setTimeout(180_000);
@@ -250,4 +257,50 @@ describe('admin dashboard on the stack', () => {
     );
     expect(none.records).toEqual([]);
   });
+
+  it("keeps an endpoint's tokens in the usage report after the endpoint is deleted", async () => {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const tokensOfAlice = async (): Promise<number> => {
+      const usage = AdminUsageSchema.parse(
+        (await send(admin, 'GET', q(Routes.adminUsage, { since }))).body
+      );
+      return usage.rows.find(r => r.name === 'alice')?.tokens ?? 0;
+    };
+    const endpoint = await createEndpoint(alice, {
+      name: `adm-usage-${RUN}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 },
+      visibility: 'private'
+    });
+    let deleted = false;
+    try {
+      await waitReady(endpoint.id, alice);
+      const key = await newEndpointKey(endpoint.id, alice);
+      const res = await fetch(`${BRIDGE_URL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, Authorization: `Bearer ${key.key}` },
+        body: JSON.stringify({
+          model: 'tiny-random',
+          messages: [{ role: 'user', content: 'Say something.' }],
+          max_tokens: 4
+        })
+      });
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as { usage: { total_tokens: number } };
+      expect(answer.usage.total_tokens).toBeGreaterThan(0);
+
+      const before = await tokensOfAlice();
+      expect(before).toBeGreaterThanOrEqual(answer.usage.total_tokens);
+
+      const del = await send(alice, 'DELETE', Routes.endpoint(endpoint.id));
+      expect(del.status).toBeLessThan(300);
+      deleted = true;
+      expect(await tokensOfAlice()).toBeGreaterThanOrEqual(before);
+    } finally {
+      if (!deleted) {
+        await send(alice, 'DELETE', Routes.endpoint(endpoint.id));
+      }
+    }
+  }, 300_000);
 });

@@ -2,9 +2,10 @@
  * Course mode on the real stack, through the hub: carol (ml101-instructors) shares her
  * endpoint (local provider, tiny-random) and an archive folder with ml101; alice and bob
  * (ml101) each take their own key and call the gateway with the openai client; alice
- * spends her budget (429) while bob's key still answers; carol sees both students' usage
- * and alice's job state, but not the job's output; bob sees nothing of alice's job; bob
- * reads the dataset and cannot change it.
+ * spends her budget (429) while bob's key still answers; alice sees the course endpoint
+ * without where its replicas run; carol sees both students' usage and the state of their
+ * course jobs, but neither their other jobs nor a job's output; bob sees nothing of alice's
+ * jobs; bob reads the dataset and cannot change it.
  */
 import OpenAI, { RateLimitError } from 'openai';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,8 @@ let alice: string;
 let bob: string;
 let endpoint: Endpoint;
 const keys: Record<string, string> = {};
+/** A job of alice's own research (profile cpu-small), not for the course. */
+let aliceResearchJob: string | undefined;
 
 /** The bridge through the hub; retries the transient 503 of a bridge restart. */
 async function call(
@@ -99,7 +102,8 @@ beforeAll(async () => {
       model: 'tiny-random',
       provider: 'local',
       resources: { gpus: 0 },
-      visibility: 'private'
+      visibility: 'course',
+      group: COURSE
     })
   });
   expect(res.status).toBe(201);
@@ -211,6 +215,38 @@ describe('course mode for ml101', () => {
     expect(bobAnswer.usage?.total_tokens).toBeLessThan(BUDGET);
   });
 
+  it('shows alice the course endpoint without where its replicas run', async () => {
+    const asOwner = EndpointSchema.parse(
+      (await call(Routes.endpoint(endpoint.id), carol)).body
+    );
+    const running = asOwner.replicas.filter(r => r.address !== null);
+    expect(running.length).toBeGreaterThan(0);
+    const secrets = running.flatMap(r =>
+      [r.address, r.ref, r.where].filter((v): v is string => v !== null)
+    );
+
+    const res = await call(Routes.endpoint(endpoint.id), alice);
+    expect(res.status).toBe(200);
+    const asStudent = EndpointSchema.parse(res.body);
+    expect(asStudent.replicas.length).toBeGreaterThan(0);
+    for (const r of asStudent.replicas) {
+      expect(r).toMatchObject({
+        ref: null,
+        where: null,
+        address: null,
+        reason: null
+      });
+    }
+    const listed = await call(Routes.endpoints, alice);
+    const course = await call(Routes.course(COURSE), alice);
+    for (const body of [res.body, listed.body, course.body]) {
+      const text = JSON.stringify(body);
+      for (const secret of secrets) {
+        expect(text).not.toContain(secret);
+      }
+    }
+  });
+
   it('answers 429 to alice once her budget is spent, while bob still gets answers', async () => {
     let refused: unknown = null;
     for (let i = 0; i < 20 && refused === null; i++) {
@@ -251,7 +287,7 @@ describe('course mode for ml101', () => {
     expect(fresh).toBeInstanceOf(RateLimitError);
   });
 
-  it("shows carol alice's job state but not its output; bob sees nothing of it", async () => {
+  it("does not show carol alice's own research job, nor bob; its output stays alice's", async () => {
     const submitted = await call(Routes.jobs, alice, {
       method: 'POST',
       headers: json,
@@ -279,17 +315,13 @@ describe('course mode for ml101', () => {
     });
     expect(submitted.status).toBe(201);
     const job = JobSchema.parse(submitted.body);
+    aliceResearchJob = job.id;
 
     const res = await call(Routes.courseJobs(COURSE), carol);
     expect(res.status).toBe(200);
-    const listed = CourseJobListSchema.parse(res.body).jobs.find(
-      j => j.id === job.id
-    );
-    expect(listed).toMatchObject({
-      owner: 'alice',
-      profile: 'cpu-small',
-      name: `it-course-job-${suffix}`
-    });
+    const listed = CourseJobListSchema.parse(res.body).jobs;
+    expect(listed.map(j => j.id)).not.toContain(job.id);
+    expect(listed.every(j => j.profile === 'course:ml101')).toBe(true);
     expect(JSON.stringify(res.body)).not.toContain('course.ipynb');
 
     for (const token of [carol, bob]) {
@@ -369,10 +401,20 @@ describe('course mode for ml101', () => {
         maxActiveJobs: 1,
         jobsLeft: 0
       });
-      const listed = CourseJobListSchema.parse(
+      const all = CourseJobListSchema.parse(
         (await call(Routes.courseJobs(COURSE), carol)).body
-      ).jobs.filter(j => started.includes(j.id));
+      ).jobs;
+      const listed = all.filter(j => started.includes(j.id));
       expect(listed.map(j => j.owner).sort()).toEqual(['alice', 'bob']);
+      expect(listed.find(j => j.id === job.id)).toMatchObject({
+        owner: 'alice',
+        profile: 'course:ml101',
+        name: `it-course-limit-a-${suffix}`
+      });
+      // alice's research job (an earlier case) is not a course job: carol never sees it.
+      expect(aliceResearchJob).toBeDefined();
+      expect(all.map(j => j.id)).not.toContain(aliceResearchJob);
+      expect(all.every(j => j.profile === 'course:ml101')).toBe(true);
     } finally {
       for (const [i, id] of started.entries()) {
         await call(Routes.jobAction(id, 'cancel'), i === 0 ? alice : bob, {

@@ -166,8 +166,25 @@ profiles:
     expect(config.basePath).toBe('/services/hpc-bridge/');
     expect(config.hub.apiUrl).toBe('http://hub:8081/hub/api');
     expect(config.hub.serviceName).toBe('hpc-bridge');
+    expect(config.hub.tokenCacheMs).toBe(5_000);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8765 });
     expect(config.clusters).toEqual([]);
+  });
+
+  it('keeps the hub token cache at or under 30 s', () => {
+    const d = dir();
+    const file = write(
+      d,
+      'config.yaml',
+      'store: { path: ":memory:" }\nhub: { tokenCacheMs: 60000 }\n'
+    );
+    const env = {
+      JUPYTERHUB_API_URL: 'http://hub:8081/hub/api',
+      JUPYTERHUB_API_TOKEN: 't'
+    };
+    expect(problemsOf(() => loadConfig(file, env))).toEqual([
+      expect.stringMatching(/hub\.tokenCacheMs: .*30000/)
+    ]);
   });
 
   it('lists every problem at once, each with the file and the key', () => {

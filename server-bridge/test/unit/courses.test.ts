@@ -4,10 +4,13 @@
  */
 import type { IAuthUser } from '../../src/auth/decide';
 import { CourseService } from '../../src/courses/service';
+import { CourseTable } from '../../src/courses/table';
 import { EndpointKeys } from '../../src/endpoints/keys';
 import { EndpointService } from '../../src/endpoints/service';
 import { EndpointUsage } from '../../src/endpoints/usage';
+import { JobTable } from '../../src/jobs/table';
 import { Store } from '../../src/store';
+import { jobOf } from './admin-helpers';
 import { controllerFixture } from './endpoints-fakes';
 
 const user = (name: string, groups: string[]): IAuthUser => ({
@@ -38,12 +41,19 @@ function setup() {
   const courses = new CourseService({
     store,
     endpoints,
-    keys: { keys, usage }
+    keys: { keys, usage },
+    groups: async () =>
+      new Map([
+        ['ml101', ['alice', 'bob']],
+        ['ml101-instructors', ['carol']]
+      ])
   });
   const ep = endpoints.create(carol, {
     name: 'course',
     model: 'tiny-random',
-    provider: 'local'
+    provider: 'local',
+    visibility: 'course',
+    group: 'ml101'
   });
   const spend = (keyId: string, tokens: number) =>
     usage.record({
@@ -54,7 +64,36 @@ function setup() {
       latencyMs: 1,
       error: false
     });
-  return { store, endpoints, keys, usage, courses, ep, spend };
+  return { store, endpoints, keys, usage, courses, ep, spend, serving };
+}
+
+/** A job of `owner` in the store; `course` records it as submitted with that course's profile. */
+function storeJob(
+  store: Store,
+  id: string,
+  owner: string,
+  profile: string,
+  submittedAt: string,
+  course?: string
+): void {
+  const job = jobOf([], 1, 0, { id, owner, profile, submittedAt });
+  new JobTable(store).insert({
+    job,
+    workdir: `/home/${owner}/${id}`,
+    clusterUser: owner,
+    webhookUrl: null,
+    request: {
+      name: job.name,
+      notebook: {
+        path: 'a.ipynb',
+        content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }
+      },
+      profile
+    }
+  });
+  if (course !== undefined) {
+    new CourseTable(store).addJob(id, course, owner, submittedAt);
+  }
 }
 
 describe('course mode', () => {
@@ -139,5 +178,88 @@ describe('course mode', () => {
     expect(courses.list(carol).courses).toEqual([
       { name: 'ml101', title: 'ML', role: 'instructor' }
     ]);
+  });
+
+  it("lists only the members' course jobs to the instructor, not their other jobs", async () => {
+    const { store, courses } = setup();
+    storeJob(store, 'research', 'alice', 'cpu-small', '2026-03-01T10:00:00Z');
+    storeJob(
+      store,
+      'hw1',
+      'alice',
+      'course:ml101',
+      '2026-03-01T11:00:00Z',
+      'ml101'
+    );
+    storeJob(
+      store,
+      'hw1-bob',
+      'bob',
+      'course:ml101',
+      '2026-03-01T12:00:00Z',
+      'ml101'
+    );
+    storeJob(
+      store,
+      'other',
+      'bob',
+      'course:ai202',
+      '2026-03-01T13:00:00Z',
+      'ai202'
+    );
+    storeJob(
+      store,
+      'outsider',
+      'dave',
+      'course:ml101',
+      '2026-03-01T14:00:00Z',
+      'ml101'
+    );
+    const list = await courses.jobs('ml101');
+    expect(list.jobs.map(j => [j.id, j.owner, j.profile])).toEqual([
+      ['hw1-bob', 'bob', 'course:ml101'],
+      ['hw1', 'alice', 'course:ml101']
+    ]);
+  });
+
+  it('shows students the course endpoint without where its replicas run', () => {
+    const { endpoints, ep, serving } = setup();
+    serving.table.putReplica({
+      id: 'r1',
+      endpointId: ep.id,
+      provider: 'local',
+      handle: { provider: 'local', replicaId: 'r1', ref: { pid: 4242 } },
+      state: 'ready',
+      address: '127.0.0.1:41234',
+      reason: 'health check of http://127.0.0.1:41234/health passed',
+      handoverOf: null,
+      createdAt: '2026-03-01T10:00:00.000Z',
+      readyAt: '2026-03-01T10:00:05.000Z',
+      endsAt: null,
+      drainingSince: null,
+      stoppedAt: null
+    });
+    const r1 = (e: { replicas: { id: string }[] }) =>
+      e.replicas.find(r => r.id === 'r1');
+    expect(r1(endpoints.get(alice, ep.id))).toEqual({
+      id: 'r1',
+      provider: 'local',
+      state: 'ready',
+      ref: null,
+      where: null,
+      address: null,
+      reason: null,
+      createdAt: '2026-03-01T10:00:00.000Z',
+      readyAt: '2026-03-01T10:00:05.000Z',
+      endsAt: null
+    });
+    expect(JSON.stringify(endpoints.list(alice))).not.toMatch(/4242|41234/);
+    expect(r1(endpoints.get(carol, ep.id))).toMatchObject({
+      ref: '4242',
+      address: '127.0.0.1:41234'
+    });
+    expect(
+      r1(endpoints.get({ ...bob, name: 'root', admin: true }, ep.id))
+    ).toMatchObject({ address: '127.0.0.1:41234' });
   });
 });

@@ -125,10 +125,10 @@ async function harness(
       allowPrivateNetworks: false,
       // example.org as DNS would answer; no network in unit tests.
       lookup: async () => ['93.184.215.14'],
-      fetchImpl: (async (_url: string, init: RequestInit) => {
-        webhooks.push(JSON.parse(String(init.body)));
-        return new Response('ok');
-      }) as typeof fetch
+      send: async (_target, body) => {
+        webhooks.push(JSON.parse(body));
+        return 200;
+      }
     }
   });
   const { app } = await testApp({
