@@ -440,6 +440,10 @@ const servingResourcesSchema = z.strictObject({
   timeMinutes: z.number().int().positive()
 });
 
+/** A catalog model's `maxTokens` and `defaultMaxTokens` when the config sets none. */
+export const DEFAULT_MAX_TOKENS = 4096;
+export const DEFAULT_DEFAULT_MAX_TOKENS = 512;
+
 /** A model of the serving catalog: what clients pass as `model`. */
 const modelSchema = z
   .strictObject({
@@ -467,10 +471,16 @@ const modelSchema = z
     providers: z
       .array(z.enum(['local', 'slurm', 'openstack']))
       .min(1)
-      .refine(ps => new Set(ps).size === ps.length, 'duplicate provider')
+      .refine(ps => new Set(ps).size === ps.length, 'duplicate provider'),
+    /** Most completion tokens one gateway request may ask for (`max_tokens`). */
+    maxTokens: z.number().int().positive().default(DEFAULT_MAX_TOKENS),
+    /** The gateway's `max_tokens` when a request sets none; default: 512 or maxTokens. */
+    defaultMaxTokens: z.number().int().positive().optional()
   })
-  .transform(({ limits, ...m }) => ({
+  .transform(({ limits, defaultMaxTokens, ...m }) => ({
     ...m,
+    defaultMaxTokens:
+      defaultMaxTokens ?? Math.min(DEFAULT_DEFAULT_MAX_TOKENS, m.maxTokens),
     limits: {
       cpus: limits.cpus ?? m.resources.cpus,
       memoryMB: limits.memoryMB ?? m.resources.memoryMB,
@@ -479,6 +489,13 @@ const modelSchema = z
     }
   }))
   .superRefine((m, tx) => {
+    if (m.defaultMaxTokens > m.maxTokens) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['defaultMaxTokens'],
+        message: `must be at most maxTokens (${m.maxTokens})`
+      });
+    }
     for (const k of ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const) {
       if (m.limits[k] < m.resources[k]) {
         tx.addIssue({

@@ -309,6 +309,7 @@ export function createEndpoints(
     keys,
     usage,
     router: controller,
+    tokenLimits: model => config.models.find(m => m.name === model),
     warn: (details, message) => gatewayLog.warn(details, message)
   });
   return { providers, table, controller, service, keys, usage, gateway };

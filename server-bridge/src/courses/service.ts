@@ -57,10 +57,13 @@ const JOBS_PER_MEMBER = 50;
 
 interface IStudentKeys {
   active: IKeyRecord | null;
-  /** Tokens used by the student's course keys on the endpoint, all of them. */
+  /**
+   * Tokens used by the student's course keys on the endpoint, all of them, with what
+   * their requests in flight hold: a key made now must not get those tokens again.
+   */
   tokensUsed: number;
   requests: number;
-  /** Tokens used by every key except the active one. */
+  /** Tokens used (or held) by every key except the active one. */
   usedBefore: number;
 }
 
@@ -563,13 +566,15 @@ export class CourseService {
         usedBefore: 0
       };
       const u = used.get(row.keyId);
-      const tokens = u?.tokensUsed ?? 0;
+      const tokens = (u?.tokensUsed ?? 0) + (u?.tokensReserved ?? 0);
       s.tokensUsed += tokens;
       s.requests += u?.requests ?? 0;
       const record = keys.get(row.keyId);
       if (record !== undefined && record.revokedAt === null) {
         if (s.active !== null) {
-          s.usedBefore += used.get(s.active.id)?.tokensUsed ?? 0;
+          const previous = used.get(s.active.id);
+          s.usedBefore +=
+            (previous?.tokensUsed ?? 0) + (previous?.tokensReserved ?? 0);
         }
         s.active = record;
       } else {

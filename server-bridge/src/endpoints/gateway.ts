@@ -9,14 +9,20 @@
  * (`upstreamFailed`) and sends the request once more to the replica the router gives
  * then (another one, or a new one after a restart). A failure after the first
  * response byte is passed to the client as it is; nothing is sent twice.
+ *
+ * Token budgets are caps: before a request goes, its key reserves what it may cost
+ * (the body's size in bytes, an upper bound of its prompt tokens, plus `max_tokens`
+ * per choice); the real usage replaces the reservation when the answer ends (see
+ * `forward` for what a request without reported usage costs).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
+import { DEFAULT_DEFAULT_MAX_TOKENS, DEFAULT_MAX_TOKENS } from '../config';
 import { HttpError } from '../errors';
 import { bearerOf, type EndpointKeys, type IResolvedKey } from './keys';
 import type { IEndpointRouter, IUpstream } from './ports';
-import type { EndpointUsage } from './usage';
+import type { EndpointUsage, IReservation } from './usage';
 
 /** The paths under `/v1` that go to the model server. */
 export const FORWARDED_PATHS = [
@@ -31,6 +37,12 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Largest non-streaming answer read for its usage; larger ones pass through uncounted. */
 const MAX_BUFFERED_ANSWER = 64 * 1024 * 1024;
+
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Longest upstream error message passed on (longer ones are cut). */
+const MAX_UPSTREAM_MESSAGE = 2000;
 
 /** OpenAI's error shape; clients (the `openai` packages) parse it. */
 export interface IOpenAIErrorBody {
@@ -48,7 +60,9 @@ export class OpenAIError extends Error {
     message: string,
     readonly type: string,
     readonly code: string | null,
-    readonly headers: Record<string, string> = {}
+    readonly headers: Record<string, string> = {},
+    /** The request body's field at fault. */
+    readonly param: string | null = null
   ) {
     super(message);
     this.name = 'OpenAIError';
@@ -59,11 +73,92 @@ export class OpenAIError extends Error {
       error: {
         message: this.message,
         type: this.type,
-        param: null,
+        param: this.param,
         code: this.code
       }
     };
   }
+}
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `max`; a scan without
+ * recursion, so that any depth is safe to check before the text is parsed.
+ */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) {
+        i += 1; // the escaped character
+      } else if (c === 0x22) {
+        inString = false;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > max) {
+        return true;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+const UpstreamErrorSchema = z.looseObject({
+  error: z
+    .union([
+      z.string(),
+      z.looseObject({
+        message: z.string().optional(),
+        type: z.string().optional(),
+        param: z.string().nullish(),
+        code: z.union([z.string(), z.number()]).nullish()
+      })
+    ])
+    .optional(),
+  message: z.string().optional(),
+  detail: z.string().optional()
+});
+
+/**
+ * A model server's error in OpenAI's exact shape: llama-server sends a numeric `code`
+ * and no `param`, other servers `{detail}` or plain text. `status` decides the type
+ * where the model server gives none (and always for 5xx: `server_error`).
+ */
+export function normaliseUpstreamError(
+  status: number,
+  upstream: unknown
+): IOpenAIErrorBody {
+  const parsed = UpstreamErrorSchema.safeParse(upstream);
+  const e = parsed.success ? parsed.data.error : undefined;
+  const detail = typeof e === 'object' ? e : undefined;
+  const message =
+    (typeof e === 'string' ? e : detail?.message) ??
+    (parsed.success
+      ? (parsed.data.message ?? parsed.data.detail)
+      : undefined) ??
+    `The model server answered HTTP ${status}.`;
+  const type =
+    status >= 500
+      ? 'server_error'
+      : (detail?.type ??
+        (status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'));
+  return {
+    error: {
+      message:
+        message.length > MAX_UPSTREAM_MESSAGE
+          ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…`
+          : message,
+      type,
+      param: detail?.param ?? null,
+      code: typeof detail?.code === 'string' ? detail.code : null
+    }
+  };
 }
 
 /** Any error as OpenAI's error: ours, the router's HttpErrors, Fastify's 4xx. */
@@ -102,15 +197,54 @@ const UNAUTHENTICATED = (message: string): OpenAIError =>
     'www-authenticate': 'Bearer'
   });
 
+const POSITIVE_INTEGER = 'must be a positive integer';
+const count = z
+  .number({ error: POSITIVE_INTEGER })
+  .int({ error: POSITIVE_INTEGER })
+  .positive({ error: POSITIVE_INTEGER })
+  .nullish();
+
 /** What the gateway reads of a request body; everything else passes unchanged. */
 export const GatewayBodySchema = z.looseObject({
   model: z.string().optional(),
   stream: z.boolean().nullish(),
   stream_options: z
     .looseObject({ include_usage: z.boolean().optional() })
-    .nullish()
+    .nullish(),
+  max_tokens: count,
+  max_completion_tokens: count,
+  /** llama-server's own name for max_tokens (it wins there when both are sent). */
+  n_predict: count,
+  /** Choices per request: each may run to max_tokens. */
+  n: count,
+  best_of: count
 });
 export type GatewayBody = z.infer<typeof GatewayBodySchema>;
+
+/** The completion-token limits of a catalog model. */
+export interface ITokenLimits {
+  /** `max_tokens` of a request that sets none. */
+  defaultMaxTokens: number;
+  /** Most a request may ask for. */
+  maxTokens: number;
+}
+
+const DEFAULT_TOKEN_LIMITS: ITokenLimits = {
+  defaultMaxTokens: DEFAULT_DEFAULT_MAX_TOKENS,
+  maxTokens: DEFAULT_MAX_TOKENS
+};
+
+/** A request checked and ready to go: the upstream body and what it may cost. */
+export interface IPreparedRequest {
+  model: string;
+  payload: Buffer;
+  streaming: boolean;
+  clientWantsUsage: boolean;
+  /** The prompt's tokens at most: the upstream body's size in bytes. */
+  promptEstimate: number;
+  /** The completion's tokens at most: max_tokens × choices (0 for embeddings). */
+  completionMax: number;
+}
 
 const UsageSchema = z.looseObject({
   prompt_tokens: z.number().nonnegative().optional(),
@@ -156,6 +290,8 @@ export interface IGatewayOptions {
   keys: EndpointKeys;
   usage: EndpointUsage;
   router: IEndpointRouter;
+  /** The catalog's limits of a model; default (and for unknown models): 512 of 4096. */
+  tokenLimits?: (model: string) => ITokenLimits | undefined;
   now?: () => number;
   /** Warnings (failed replicas, aborted streams); default: none. */
   warn?: (details: Record<string, unknown>, message: string) => void;
@@ -164,7 +300,9 @@ export interface IGatewayOptions {
 export interface IForwardRequest {
   key: IResolvedKey;
   path: ForwardedPath;
-  body: GatewayBody;
+  prepared: IPreparedRequest;
+  /** From `admit`: settled once the request ends, whatever happens. */
+  reservation: IReservation;
   /** When the request arrived (for the latency). */
   startedAt: number;
   /** The client's connection: closed → the upstream request is aborted. */
@@ -205,16 +343,91 @@ export class Gateway {
     return key;
   }
 
-  /** Budget and rate; 429 in OpenAI's shape when the key may not send now. */
-  admit(key: IResolvedKey): void {
-    const a = this.options.usage.admit(key);
+  /**
+   * Checks a request's body against the model's limits and builds what goes upstream:
+   * the endpoint's model, `max_tokens` (the model's default when the request sets
+   * none; the smallest of max_tokens, max_completion_tokens and n_predict otherwise,
+   * written to each of them that was sent), usage asked for on streams.
+   */
+  prepare(
+    key: IResolvedKey,
+    path: ForwardedPath,
+    request: GatewayBody
+  ): IPreparedRequest {
+    const model = this.model(key, request.model);
+    const streaming = request.stream === true;
+    const clientWantsUsage = request.stream_options?.include_usage === true;
+    const body: GatewayBody = { ...request, model };
+    let completionMax = 0;
+    if (path !== 'embeddings') {
+      const limits = this.options.tokenLimits?.(model) ?? DEFAULT_TOKEN_LIMITS;
+      const fields = [
+        'max_tokens',
+        'max_completion_tokens',
+        'n_predict'
+      ] as const;
+      const asked = fields
+        .map(f => request[f])
+        .filter((v): v is number => typeof v === 'number');
+      const maxTokens =
+        asked.length === 0 ? limits.defaultMaxTokens : Math.min(...asked);
+      if (maxTokens > limits.maxTokens) {
+        throw new OpenAIError(
+          400,
+          `max_tokens is ${maxTokens}; the model ${model} allows at most ${limits.maxTokens}.`,
+          'invalid_request_error',
+          'invalid_value',
+          {},
+          fields.find(f => request[f] === maxTokens) ?? 'max_tokens'
+        );
+      }
+      body.max_tokens = maxTokens;
+      for (const f of fields) {
+        if (typeof request[f] === 'number') {
+          body[f] = maxTokens;
+        }
+      }
+      completionMax =
+        maxTokens * Math.max(request.n ?? 1, request.best_of ?? 1);
+    }
+    if (streaming) {
+      body.stream_options = {
+        ...(request.stream_options ?? {}),
+        include_usage: true
+      };
+    }
+    const payload = Buffer.from(JSON.stringify(body));
+    return {
+      model,
+      payload,
+      streaming,
+      clientWantsUsage,
+      promptEstimate: payload.length,
+      completionMax
+    };
+  }
+
+  /**
+   * Budget and rate: reserves what the request may cost; 429 in OpenAI's shape when
+   * the key may not send now or the reservation does not fit its budget.
+   */
+  admit(key: IResolvedKey, prepared: IPreparedRequest): IReservation {
+    const cost = prepared.promptEstimate + prepared.completionMax;
+    const a = this.options.usage.admit(key, cost);
     if (a.ok) {
-      return;
+      return a.reservation;
     }
     if (a.reason === 'budget') {
+      const left = Math.max(0, a.budget - a.used - a.reserved);
+      const held =
+        a.reserved > 0
+          ? ` (${a.reserved} more are held by requests in flight)`
+          : '';
       throw new OpenAIError(
         429,
-        `This key has used its token budget (${a.used} of ${a.budget} tokens). Ask the endpoint's owner for a new key.`,
+        a.used >= a.budget
+          ? `This key has used its token budget (${a.used} of ${a.budget} tokens). Ask the endpoint's owner for a new key.`
+          : `This request may cost up to ${a.asked} tokens (${prepared.promptEstimate} for the prompt, its size in bytes, and ${prepared.completionMax} for max_tokens), but the key has ${left} of its ${a.budget} tokens left${held}. Send a smaller max_tokens or a shorter prompt.`,
         'insufficient_quota',
         'insufficient_quota'
       );
@@ -266,22 +479,17 @@ export class Gateway {
    * Sends a request to the endpoint and the answer back to `res`. Rejects (nothing
    * written yet) when no replica could be reached; once the answer has started, the
    * promise resolves whatever happens to the stream.
+   *
+   * The reservation is settled exactly once, with the usage the model server reports;
+   * without a report: a stream costs the prompt estimate plus one token per content
+   * chunk passed on, a successful answer its whole reservation, a request the client
+   * aborted after it was sent the prompt estimate plus what was streamed; an error
+   * answer, a refused key or an unreachable replica cost nothing.
    */
   async forward(request: IForwardRequest): Promise<void> {
-    const { key, path, res } = request;
+    const { key, path, res, prepared, reservation } = request;
     const { router } = this.options;
-    const model = this.model(key, request.body.model);
-    const streaming = request.body.stream === true;
-    const clientWantsUsage =
-      request.body.stream_options?.include_usage === true;
-    const body: GatewayBody = { ...request.body, model };
-    if (streaming) {
-      body.stream_options = {
-        ...(request.body.stream_options ?? {}),
-        include_usage: true
-      };
-    }
-    const payload = Buffer.from(JSON.stringify(body));
+    const { model, payload, promptEstimate } = prepared;
 
     const ac = new AbortController();
     const onClose = (): void => {
@@ -292,30 +500,43 @@ export class Gateway {
     res.on('close', onClose);
     router.touched(key.endpointId);
 
-    const record = (tokens: ITokens, error: boolean): void => {
-      this.options.usage.record({
-        keyId: key.keyId,
-        endpointId: key.endpointId,
-        promptTokens: tokens.prompt,
-        completionTokens: tokens.completion,
-        latencyMs: this.now() - request.startedAt,
-        error
-      });
+    let settled = false;
+    const settle = (tokens: ITokens, error: boolean): void => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      this.options.usage.record(
+        {
+          keyId: key.keyId,
+          endpointId: key.endpointId,
+          promptTokens: tokens.prompt,
+          completionTokens: tokens.completion,
+          latencyMs: this.now() - request.startedAt,
+          error
+        },
+        reservation
+      );
     };
+    const nothing: ITokens = { prompt: 0, completion: 0 };
+    const promptOnly: ITokens = { prompt: promptEstimate, completion: 0 };
 
     let answer: IncomingMessage;
     let upstream: IUpstream;
+    const progress = { sent: false };
     try {
       ({ answer, upstream } = await this.send(
         key.endpointId,
         path,
         payload,
-        ac.signal
+        ac.signal,
+        progress
       ));
     } catch (e) {
       res.off('close', onClose);
-      record({ prompt: 0, completion: 0 }, true);
-      if (ac.signal.aborted) {
+      const aborted = ac.signal.aborted;
+      settle(aborted && progress.sent ? promptOnly : nothing, true);
+      if (aborted) {
         throw new OpenAIError(
           499,
           'The client closed the request.',
@@ -335,7 +556,7 @@ export class Gateway {
         upstream.replicaId,
         `the replica refused the gateway's key (HTTP ${status})`
       );
-      record({ prompt: 0, completion: 0 }, true);
+      settle(nothing, true);
       throw new OpenAIError(
         502,
         'The model server refused the gateway; the replica is being checked. Try again.',
@@ -350,28 +571,47 @@ export class Gateway {
         const result = await this.relayStream(
           answer,
           res,
-          clientWantsUsage,
+          prepared.clientWantsUsage,
           model
         );
-        record(result.tokens, !result.complete);
+        settle(
+          result.reported ?? {
+            prompt: promptEstimate,
+            completion: result.chunks
+          },
+          !result.complete
+        );
       } else {
+        const ok = status >= 200 && status < 300;
         let buffered = await this.readAnswer(answer);
-        if (contentType.startsWith('application/json')) {
+        let type = contentType === '' ? 'application/json' : contentType;
+        if (!ok) {
+          buffered = Buffer.from(
+            JSON.stringify(normaliseUpstreamError(status, jsonOrText(buffered)))
+          );
+          type = 'application/json';
+        } else if (contentType.startsWith('application/json')) {
           buffered = Buffer.from(
             new ModelName(model).apply(buffered.toString('utf8'))
           );
         }
         request.takeOver();
         res.writeHead(status, {
-          'content-type': contentType === '' ? 'application/json' : contentType,
+          'content-type': type,
           'content-length': String(buffered.length),
           'cache-control': 'no-store'
         });
         res.end(buffered);
-        record(usageOfAnswer(buffered), status >= 400);
+        settle(
+          usageOfAnswer(buffered) ??
+            (ok
+              ? { prompt: promptEstimate, completion: prepared.completionMax }
+              : nothing),
+          !ok
+        );
       }
     } catch (e) {
-      record({ prompt: 0, completion: 0 }, true);
+      settle(promptOnly, true);
       if (!res.headersSent && !ac.signal.aborted) {
         throw e;
       }
@@ -394,7 +634,8 @@ export class Gateway {
     endpointId: string,
     path: ForwardedPath,
     payload: Buffer,
-    signal: AbortSignal
+    signal: AbortSignal,
+    progress: { sent: boolean }
   ): Promise<{ answer: IncomingMessage; upstream: IUpstream }> {
     const { router } = this.options;
     let upstream = await router.upstream(endpointId, signal);
@@ -402,6 +643,7 @@ export class Gateway {
     let fresh = false;
     for (;;) {
       try {
+        progress.sent = true;
         const answer = await this.request(
           upstream,
           path,
@@ -528,7 +770,7 @@ export class Gateway {
     res: ServerResponse,
     clientWantsUsage: boolean,
     model: string
-  ): Promise<{ tokens: ITokens; complete: boolean }> {
+  ): Promise<{ reported: ITokens | null; chunks: number; complete: boolean }> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -553,7 +795,7 @@ export class Gateway {
           answer.destroy();
           res.destroy();
         }
-        resolve({ tokens: parser.tokens(), complete });
+        resolve({ reported: parser.usage, chunks: parser.chunks, complete });
       };
       answer.setEncoding('utf8');
       answer.on('data', (chunk: string) => {
@@ -577,16 +819,22 @@ export class Gateway {
   }
 }
 
-function usageOfAnswer(body: Buffer): ITokens {
+/** The usage an answer reports; null when it reports none. */
+function usageOfAnswer(body: Buffer): ITokens | null {
+  const parsed = AnswerSchema.safeParse(jsonOrText(body));
+  return parsed.success && parsed.data.usage
+    ? tokensOf(parsed.data.usage)
+    : null;
+}
+
+/** A body as JSON, or as its text when it is not JSON. */
+function jsonOrText(body: Buffer): unknown {
+  const text = body.toString('utf8');
   try {
-    const parsed = AnswerSchema.safeParse(JSON.parse(body.toString('utf8')));
-    if (parsed.success && parsed.data.usage) {
-      return tokensOf(parsed.data.usage);
-    }
+    return JSON.parse(text) as unknown;
   } catch {
-    // not JSON: no usage
+    return text.trim() === '' ? null : { message: text.trim() };
   }
-  return { prompt: 0, completion: 0 };
 }
 
 /**
@@ -624,13 +872,16 @@ const ChunkSchema = z.looseObject({
 /**
  * Splits an SSE stream into events and reads the usage. Each complete event is
  * returned as soon as its blank line arrived; partial events wait for the rest.
- * Without a usage chunk (an aborted stream), the content chunks seen are counted as
- * completion tokens (one token per chunk, as llama.cpp and vLLM stream them).
+ * Without a usage chunk (an aborted stream), the content chunks seen count as
+ * completion tokens (one token per chunk, as llama.cpp and vLLM stream them). An
+ * error event is passed on in OpenAI's error shape.
  */
 export class SseUsage {
   private buffer = '';
-  private usage: ITokens | null = null;
-  private chunks = 0;
+  /** The usage the stream reported; null until (unless) it does. */
+  usage: ITokens | null = null;
+  /** Content chunks passed on. */
+  chunks = 0;
 
   constructor(
     private readonly keepUsage: boolean,
@@ -665,13 +916,13 @@ export class SseUsage {
     return this.event(rest) ?? '';
   }
 
-  tokens(): ITokens {
-    return this.usage ?? { prompt: 0, completion: this.chunks };
-  }
-
   /** The event to pass on (possibly rewritten), or null to drop it. */
   private event(raw: string): string | null {
     const event = this.model.apply(raw);
+    const error = event.includes('"error"') ? errorEvent(event) : null;
+    if (error !== null) {
+      return error;
+    }
     if (!event.includes('"usage"')) {
       // The common case, a token: no JSON parse.
       if (event.includes('"choices":[{')) {
@@ -716,4 +967,36 @@ export class SseUsage {
       .map(l => (l.startsWith('data:') ? `data: ${JSON.stringify(rest)}` : l))
       .join('\n');
   }
+}
+
+const ErrorEventSchema = z.looseObject({ error: z.unknown() });
+
+/**
+ * An SSE event whose data is `{error: …}`, with that error in OpenAI's shape; null
+ * for any other event.
+ */
+function errorEvent(event: string): string | null {
+  const lines = event.split(/\r?\n/);
+  const dataLines = lines.filter(l => l.startsWith('data:'));
+  if (dataLines.length !== 1) {
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse((dataLines[0] as string).slice(5).trim());
+  } catch {
+    return null;
+  }
+  const parsed = ErrorEventSchema.safeParse(json);
+  if (!parsed.success || parsed.data.error === undefined) {
+    return null;
+  }
+  const e = parsed.data.error;
+  const code =
+    typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+  const status = typeof code === 'number' && code >= 400 ? code : 500;
+  const body = normaliseUpstreamError(status, json);
+  return lines
+    .map(l => (l.startsWith('data:') ? `data: ${JSON.stringify(body)}` : l))
+    .join('\n');
 }

@@ -4,12 +4,21 @@
  * sample (for p50/p95). Counted in memory and written every few seconds (one
  * transaction), so that the gateway never waits on the disk; `flush()` writes now.
  *
+<<<<<<< HEAD
  * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute; its
  * `tokenBudget` is spent once prompt + completion tokens reach it. Requests in flight
  * when the budget runs out still finish (their tokens are counted).
  *
  * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
  * stay when the endpoint and its keys are deleted.
+=======
+ * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute. Its
+ * `tokenBudget` is a cap: each admitted request reserves what it may cost (the gateway
+ * computes it) with one conditional UPDATE of the key's counters (`tokens_used`,
+ * `tokens_reserved`, migration 9), which fails when used + reserved + the reservation
+ * would pass the budget; the request's real cost replaces its reservation when it is
+ * settled. Concurrent requests therefore never hold more than the budget.
+>>>>>>> fix-gateway
  */
 import { z } from 'zod';
 import type { EndpointMetrics } from '../contract';
@@ -31,10 +40,40 @@ export interface IUsageEvent {
   error: boolean;
 }
 
+/** Tokens held for one admitted request until it is settled (`record`). */
+export interface IReservation {
+  keyId: string;
+  tokens: number;
+}
+
 export type Admission =
-  | { ok: true }
+  | { ok: true; reservation: IReservation }
   | { ok: false; reason: 'rate'; retryAfterSeconds: number; limit: number }
-  | { ok: false; reason: 'budget'; used: number; budget: number };
+  | {
+      ok: false;
+      reason: 'budget';
+      used: number;
+      /** Held by the key's requests in flight. */
+      reserved: number;
+      budget: number;
+      /** The reservation that did not fit. */
+      asked: number;
+    };
+
+/** A key's token counters. */
+export interface IKeyTokens {
+  /** Charged by settled requests. */
+  used: number;
+  /** Held by requests in flight. */
+  reserved: number;
+  budget: number | null;
+}
+
+const KeyTokensRowSchema = z.object({
+  tokens_used: z.number().int(),
+  tokens_reserved: z.number().int(),
+  token_budget: z.number().int().nullable()
+});
 
 /** Who spent the usage and on what, copied into each row. */
 interface ILabels {
@@ -168,6 +207,8 @@ function round(ms: number | null): number | null {
 export interface IKeyUsage {
   requests: number;
   tokensUsed: number;
+  /** Held by the key's requests in flight (not yet settled). */
+  tokensReserved: number;
 }
 
 export interface IUsageOptions {
@@ -185,8 +226,6 @@ export class EndpointUsage {
     string,
     { minute: number; count: number }
   >();
-  /** Prompt + completion tokens per key over its lifetime (loaded lazily). */
-  private readonly tokens = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   private readonly now: () => number;
@@ -200,43 +239,64 @@ export class EndpointUsage {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.onError = options.onError ?? (() => undefined);
+    // Requests that were in flight when the bridge stopped without finishing them
+    // (a crash) are charged what they reserved.
+    store.db
+      .prepare(
+        'UPDATE endpoint_keys SET tokens_used = tokens_used + tokens_reserved, tokens_reserved = 0 WHERE tokens_reserved > 0'
+      )
+      .run();
   }
 
   private minuteOf(ms: number): number {
     return Math.floor(ms / 60_000);
   }
 
-  /** Lifetime tokens of a key (written and pending). */
-  tokensUsed(keyId: string): number {
-    let total = this.tokens.get(keyId);
-    if (total === undefined) {
-      const row = this.store.db
-        .prepare(
-          'SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS t FROM endpoint_usage WHERE key_id = ?'
-        )
-        .get(keyId) as { t: number };
-      total = row.t;
-      for (const b of this.pending.values()) {
-        if (b.keyId === keyId) {
-          total += b.promptTokens + b.completionTokens;
-        }
-      }
-      this.tokens.set(keyId, total);
+  /** A key's token counters; null for an unknown key. */
+  keyTokens(keyId: string): IKeyTokens | null {
+    const row = this.store.db
+      .prepare(
+        'SELECT tokens_used, tokens_reserved, token_budget FROM endpoint_keys WHERE id = ?'
+      )
+      .get(keyId);
+    if (row === undefined) {
+      return null;
     }
-    return total;
+    const r = KeyTokensRowSchema.parse(row);
+    return {
+      used: r.tokens_used,
+      reserved: r.tokens_reserved,
+      budget: r.token_budget
+    };
+  }
+
+  /** Lifetime tokens charged to a key (settled requests). */
+  tokensUsed(keyId: string): number {
+    return this.keyTokens(keyId)?.used ?? 0;
   }
 
   /**
-   * Whether a request with this key may go now; when it may, it counts towards the
-   * key's rate window. Budget first (a spent key stays spent), then the rate.
+   * Whether a request with this key may go now, reserving `tokens` of the key's
+   * budget; when it may, it counts towards the key's rate window. A spent key is
+   * refused first, then the rate, then a reservation that does not fit. The budget is
+   * the key's as stored now (a course may have changed it since the key was resolved).
    */
-  admit(key: IResolvedKey): Admission {
-    const { tokenBudget, requestsPerMinute } = key.limits;
-    if (tokenBudget !== null) {
-      const used = this.tokensUsed(key.keyId);
-      if (used >= tokenBudget) {
-        return { ok: false, reason: 'budget', used, budget: tokenBudget };
-      }
+  admit(key: IResolvedKey, tokens: number): Admission {
+    const { requestsPerMinute } = key.limits;
+    const before = this.keyTokens(key.keyId);
+    const refused = (t: IKeyTokens | null): Admission => ({
+      ok: false,
+      reason: 'budget',
+      used: t?.used ?? 0,
+      reserved: t?.reserved ?? 0,
+      budget: t?.budget ?? 0,
+      asked: tokens
+    });
+    if (before === null) {
+      return refused(null);
+    }
+    if (before.budget !== null && before.used >= before.budget) {
+      return refused(before);
     }
     const now = this.now();
     const minute = this.minuteOf(now);
@@ -256,10 +316,22 @@ export class EndpointUsage {
         )
       };
     }
+    const amount = Math.max(0, Math.ceil(tokens));
+    const reserved = this.store.db
+      .prepare(
+        `UPDATE endpoint_keys SET tokens_reserved = tokens_reserved + @amount
+         WHERE id = @id
+           AND (token_budget IS NULL OR tokens_used + tokens_reserved + @amount <= token_budget)`
+      )
+      .run({ amount, id: key.keyId });
+    if (reserved.changes !== 1) {
+      return refused(this.keyTokens(key.keyId));
+    }
     w.count += 1;
-    return { ok: true };
+    return { ok: true, reservation: { keyId: key.keyId, tokens: amount } };
   }
 
+<<<<<<< HEAD
   /** The key's and endpoint's names now (null when the key is gone). */
   private labelsOf(keyId: string): ILabels | null {
     const row = this.store.db
@@ -291,6 +363,13 @@ export class EndpointUsage {
    * request that ends just before its endpoint is deleted is still written.
    */
   record(event: IUsageEvent): void {
+=======
+  /**
+   * Counts one finished request and charges its tokens to the key; `reservation`:
+   * what it held since `admit`, released now (settle each reservation once).
+   */
+  record(event: IUsageEvent, reservation?: IReservation): void {
+>>>>>>> fix-gateway
     const minute = this.minuteOf(this.now());
     const id = `${event.keyId}|${minute}`;
     let b = this.pending.get(id);
@@ -323,10 +402,12 @@ export class EndpointUsage {
     b.completionTokens += completion;
     b.latencySum += latency;
     addToSample(b, latency, this.random);
-    const total = this.tokens.get(event.keyId);
-    if (total !== undefined) {
-      this.tokens.set(event.keyId, total + prompt + completion);
-    }
+    this.store.db
+      .prepare(
+        `UPDATE endpoint_keys SET tokens_used = tokens_used + ?,
+           tokens_reserved = MAX(0, tokens_reserved - ?) WHERE id = ?`
+      )
+      .run(prompt + completion, reservation?.tokens ?? 0, event.keyId);
     this.schedule();
   }
 
@@ -386,22 +467,31 @@ export class EndpointUsage {
     })();
   }
 
-  /** Requests and lifetime tokens per key of an endpoint (for the key list). */
+  /** Requests, lifetime tokens and tokens in flight per key of an endpoint. */
   keyUsage(endpointId: string): Map<string, IKeyUsage> {
     this.flush();
     const rows = this.store.db
       .prepare(
-        `SELECT key_id, SUM(requests) AS requests,
-           SUM(prompt_tokens + completion_tokens) AS tokens
-         FROM endpoint_usage WHERE endpoint_id = ? GROUP BY key_id`
+        `SELECT k.id AS key_id, k.tokens_used AS tokens, k.tokens_reserved AS reserved,
+           COALESCE((SELECT SUM(u.requests) FROM endpoint_usage u WHERE u.key_id = k.id), 0)
+             AS requests
+         FROM endpoint_keys k WHERE k.endpoint_id = ?`
       )
       .all(endpointId) as {
       key_id: string;
       requests: number;
       tokens: number;
+      reserved: number;
     }[];
     return new Map(
-      rows.map(r => [r.key_id, { requests: r.requests, tokensUsed: r.tokens }])
+      rows.map(r => [
+        r.key_id,
+        {
+          requests: r.requests,
+          tokensUsed: r.tokens,
+          tokensReserved: r.reserved
+        }
+      ])
     );
   }
 

@@ -1,9 +1,10 @@
 /**
  * The OpenAI-compatible gateway routes: `{basePath}v1/models`, `v1/chat/completions`,
  * `v1/completions`, `v1/embeddings`. Not under `/api/v1` and without hub auth: the API
- * key (`Authorization: Bearer hpcb_…`) is the auth and selects the endpoint. Every
- * error here is in OpenAI's shape `{error: {message, type, param, code}}`, which the
- * OpenAI clients parse.
+ * key (`Authorization: Bearer hpcb_…`) is the auth and selects the endpoint; it is
+ * checked from the header before any of the body is read. Every error here is in
+ * OpenAI's shape `{error: {message, type, param, code}}`, which the OpenAI clients
+ * parse. JSON bodies nest at most MAX_JSON_DEPTH deep.
  *
  * Register with the prefix from `gatewayPrefix`:
  * `app.register(gatewayRoutes, { prefix: gatewayPrefix(config.basePath), gateway })`.
@@ -18,10 +19,13 @@ import { policy } from '../auth/policy';
 import {
   FORWARDED_PATHS,
   GatewayBodySchema,
+  jsonDeeperThan,
+  MAX_JSON_DEPTH,
   OpenAIError,
   toOpenAIError,
   type Gateway
 } from '../endpoints/gateway';
+import type { IResolvedKey } from '../endpoints/keys';
 
 /** Request bodies (prompts, message histories) up to this size. */
 export const GATEWAY_BODY_LIMIT = 4 * 1024 * 1024;
@@ -78,21 +82,61 @@ export async function gatewayRoutes(
     );
   });
 
+  // JSON with a depth check before parsing (a deep body would overflow the stack of
+  // whatever walks it later); the rest is Fastify's own parser.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: GATEWAY_BODY_LIMIT },
+    (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+        done(
+          new OpenAIError(
+            400,
+            `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
+            'invalid_request_error',
+            'invalid_json'
+          ),
+          undefined
+        );
+        return;
+      }
+      parseJson(request, text, done);
+    }
+  );
+
+  // The key, from the header, before the body is read: a client without a valid key
+  // never gets a body buffered.
+  const keys = new WeakMap<FastifyRequest, IResolvedKey>();
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    keys.set(request, gateway.authenticate(request.headers.authorization));
+  };
+  const keyOf = (request: FastifyRequest): IResolvedKey => {
+    const key = keys.get(request);
+    if (key === undefined) {
+      throw new Error('gateway route without its authentication hook');
+    }
+    return key;
+  };
+
   const hidden = { hide: true, tags: ['gateway'] };
   const config = policy.public(
     'the gateway checks its own API keys (Authorization: Bearer hpcb_…), not hub tokens'
   );
 
-  app.get('/models', { config, schema: hidden }, async request => {
-    const key = gateway.authenticate(request.headers.authorization);
-    return gateway.models(key);
-  });
+  app.get(
+    '/models',
+    { config, schema: hidden, onRequest: authenticate },
+    async request => gateway.models(keyOf(request))
+  );
 
   app.get<{ Params: { model: string } }>(
     '/models/:model',
-    { config, schema: hidden },
+    { config, schema: hidden, onRequest: authenticate },
     async request => {
-      const key = gateway.authenticate(request.headers.authorization);
+      const key = keyOf(request);
       const id = gateway.model(key, request.params.model);
       return gateway.models(key).data.find(m => m.id === id);
     }
@@ -101,27 +145,36 @@ export async function gatewayRoutes(
   for (const path of FORWARDED_PATHS) {
     app.post(
       `/${path}`,
-      { bodyLimit: GATEWAY_BODY_LIMIT, config, schema: hidden },
+      {
+        bodyLimit: GATEWAY_BODY_LIMIT,
+        config,
+        schema: hidden,
+        onRequest: authenticate
+      },
       async (request, reply) => {
         const startedAt = gateway.time();
-        const key = gateway.authenticate(request.headers.authorization);
+        const key = keyOf(request);
         const parsed = GatewayBodySchema.safeParse(request.body);
         if (!parsed.success) {
+          const first = parsed.error.issues[0]?.path[0];
           throw new OpenAIError(
             400,
             `Invalid request body: ${parsed.error.issues
               .map(i => `${i.path.join('.') || 'body'}: ${i.message}`)
               .join('; ')}`,
             'invalid_request_error',
-            'invalid_body'
+            'invalid_body',
+            {},
+            typeof first === 'string' ? first : null
           );
         }
-        gateway.model(key, parsed.data.model);
-        gateway.admit(key);
+        const prepared = gateway.prepare(key, path, parsed.data);
+        const reservation = gateway.admit(key, prepared);
         await gateway.forward({
           key,
           path,
-          body: parsed.data,
+          prepared,
+          reservation,
           startedAt,
           res: reply.raw,
           takeOver: () => reply.hijack()

@@ -212,6 +212,19 @@ export const migrations: readonly IMigration[] = [
     `
   },
   {
+    version: 9,
+    name: 'endpoint key token counters',
+    sql: `
+      -- Tokens charged to the key (settled requests) and held by its requests in flight:
+      -- the budget check is one conditional UPDATE of these (src/endpoints/usage.ts).
+      ALTER TABLE endpoint_keys ADD COLUMN tokens_used INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE endpoint_keys ADD COLUMN tokens_reserved INTEGER NOT NULL DEFAULT 0;
+      UPDATE endpoint_keys SET tokens_used = COALESCE(
+        (SELECT SUM(prompt_tokens + completion_tokens) FROM endpoint_usage
+          WHERE endpoint_usage.key_id = endpoint_keys.id), 0);
+      `
+  },
+  {
     version: 10,
     name: 'storage reservations, write claims, link versions',
     sql: `

@@ -3,10 +3,13 @@
  * official `openai` npm client: a real llama-server (local provider) serving the seeded
  * random tiny model. Chat and streaming with a key; no key / wrong key / revoked key →
  * 401; budget spent → 429; rate limit → 429 with Retry-After; usage and metrics; a key
- * of bob's endpoint does not reach alice's private one.
+ * of bob's endpoint does not reach alice's private one. Budgets are caps under
+ * concurrency; max_tokens, deep JSON and the model server's own errors come back in
+ * OpenAI's exact error shape.
  */
 import OpenAI, {
   AuthenticationError,
+  BadRequestError,
   NotFoundError,
   RateLimitError
 } from 'openai';
@@ -190,6 +193,127 @@ describe('the gateway with the openai client', () => {
   });
 });
 
+/** The key's tokens used, from the key list. */
+async function tokensUsed(keyId: string): Promise<number> {
+  const list = await call(Routes.endpointKeys(aliceEp.id), alice);
+  const k = EndpointKeyListSchema.parse(list.body).keys.find(
+    x => x.id === keyId
+  );
+  if (k === undefined) {
+    throw new Error(`no key ${keyId}`);
+  }
+  return k.tokensUsed;
+}
+
+/** Checks that `body` is exactly OpenAI's error shape and returns its fields. */
+function openAIErrorOf(body: unknown): {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+} {
+  expect(Object.keys(body as object)).toEqual(['error']);
+  const e = (body as { error: Record<string, unknown> }).error;
+  expect(Object.keys(e).sort()).toEqual(['code', 'message', 'param', 'type']);
+  expect(typeof e.message).toBe('string');
+  expect(typeof e.type).toBe('string');
+  expect(e.param === null || typeof e.param === 'string').toBe(true);
+  expect(e.code === null || typeof e.code === 'string').toBe(true);
+  return e as {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+  };
+}
+
+describe('gateway caps and input', () => {
+  it('keeps twenty concurrent requests of a key within its budget', async () => {
+    // Twenty answers of this model use more than this (each about 20 tokens).
+    const budget = 250;
+    const { id, key } = await newKey(aliceEp.id, alice, {
+      name: 'concurrent',
+      tokenBudget: budget
+    });
+    const body = { model: 'tiny-random', messages: MESSAGES, max_tokens: 8 };
+    // What one request reserves: its body's bytes (as forwarded) and max_tokens.
+    const reservation = Buffer.byteLength(JSON.stringify(body)) + 8;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${GATEWAY}/chat/completions`, {
+          method: 'POST',
+          headers: { ...json, Authorization: `Bearer ${key}` },
+          body: JSON.stringify(body)
+        });
+        return { status: res.status, body: (await res.json()) as unknown };
+      })
+    );
+    const ok = results.filter(r => r.status === 200);
+    const refused = results.filter(r => r.status === 429);
+    expect(ok.length + refused.length).toBe(20);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(openAIErrorOf(refused[0]?.body).code).toBe('insufficient_quota');
+    const used = await tokensUsed(id);
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThanOrEqual(budget + reservation);
+    expect(used).toBeLessThanOrEqual(budget);
+  });
+
+  it('refuses a non-positive or non-integer max_tokens and one above the model maximum with 400', async () => {
+    const openai = client(aliceKey);
+    for (const [field, value] of [
+      ['max_tokens', -1],
+      ['max_tokens', 0],
+      ['max_tokens', 2.5],
+      ['max_completion_tokens', -1],
+      ['max_tokens', 100_000]
+    ] as const) {
+      const err = await openai.chat.completions
+        .create({ model: 'tiny-random', messages: MESSAGES, [field]: value })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect((err as BadRequestError).param).toBe(field);
+    }
+  });
+
+  it("refuses JSON nested 10,000 deep with 400, and without a key with 401, in OpenAI's shape", async () => {
+    const deep = `{"messages": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const withKey = await fetch(`${GATEWAY}/chat/completions`, {
+      method: 'POST',
+      headers: { ...json, Authorization: `Bearer ${aliceKey}` },
+      body: deep
+    });
+    expect(withKey.status).toBe(400);
+    expect(openAIErrorOf(await withKey.json()).code).toBe('invalid_json');
+    const noKey = await fetch(`${GATEWAY}/chat/completions`, {
+      method: 'POST',
+      headers: json,
+      body: deep
+    });
+    expect(noKey.status).toBe(401);
+    expect(openAIErrorOf(await noKey.json()).code).toBe('invalid_api_key');
+  });
+
+  it("passes the model server's own error on in OpenAI's exact shape, at no cost", async () => {
+    const { id, key } = await newKey(aliceEp.id, alice, { name: 'too-long' });
+    // llama-server refuses messages that are no list (with a numeric code, no param).
+    const res = await fetch(`${GATEWAY}/chat/completions`, {
+      method: 'POST',
+      headers: { ...json, Authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        model: 'tiny-random',
+        messages: 'not a list',
+        max_tokens: 4
+      })
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const e = openAIErrorOf(await res.json());
+    expect(e.message.length).toBeGreaterThan(0);
+    expect(await tokensUsed(id)).toBe(0);
+  });
+});
+
 describe('gateway auth and limits', () => {
   it('answers 401 without a key, with a wrong key and with a revoked key', async () => {
     const none = await fetch(`${GATEWAY}/chat/completions`, {
@@ -225,23 +349,27 @@ describe('gateway auth and limits', () => {
     expect((err as AuthenticationError).status).toBe(401);
   });
 
-  it("answers 429 insufficient_quota once the key's token budget is spent", async () => {
-    const { key } = await newKey(aliceEp.id, alice, {
+  it("answers 429 insufficient_quota once the key's token budget no longer holds a request", async () => {
+    const budget = 150;
+    const { id, key } = await newKey(aliceEp.id, alice, {
       name: 'budget',
-      tokenBudget: 10
+      tokenBudget: budget
     });
     const openai = client(key);
-    const first = await openai.chat.completions.create({
-      model: 'tiny-random',
-      messages: MESSAGES,
-      max_tokens: 4
-    });
-    expect(first.usage?.total_tokens).toBeGreaterThanOrEqual(10);
-    const err = await openai.chat.completions
-      .create({ model: 'tiny-random', messages: MESSAGES, max_tokens: 4 })
-      .catch((e: unknown) => e);
+    const request = { model: 'tiny-random', messages: MESSAGES, max_tokens: 4 };
+    let err: unknown = null;
+    let answered = 0;
+    for (let i = 0; i < 20 && err === null; i++) {
+      err = await openai.chat.completions.create(request).then(
+        () => null,
+        (e: unknown) => e
+      );
+      answered += err === null ? 1 : 0;
+    }
+    expect(answered).toBeGreaterThan(0);
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).code).toBe('insufficient_quota');
+    expect(await tokensUsed(id)).toBeLessThanOrEqual(budget);
   });
 
   it("answers 429 rate_limit_exceeded with Retry-After beyond the key's requests per minute", async () => {

@@ -143,6 +143,51 @@ describe('course mode', () => {
     ]);
   });
 
+  it('caps a student across key rotations while requests are in flight', async () => {
+    const { courses, keys, usage, ep } = setup();
+    await courses.update(carol, 'ml101', {
+      endpoint: { endpointId: ep.id, tokenBudget: 100 }
+    });
+    const first = keys.resolve(courses.createKey(alice, 'ml101').key);
+    if (first === null) {
+      throw new Error('no key');
+    }
+    // A request in flight holds 60 of the 100; the course key refuses one that does not fit.
+    const held = usage.admit(first, 60);
+    expect(held.ok).toBe(true);
+    expect(usage.admit(first, 41)).toMatchObject({
+      ok: false,
+      reason: 'budget'
+    });
+    // A new key gets only what neither used nor held tokens leave.
+    const rotated = courses.createKey(alice, 'ml101');
+    expect(rotated.tokensLeft).toBe(40);
+    usage.record(
+      {
+        keyId: first.keyId,
+        endpointId: ep.id,
+        promptTokens: 30,
+        completionTokens: 30,
+        latencyMs: 1,
+        error: false
+      },
+      held.ok ? held.reservation : undefined
+    );
+    const second = keys.resolve(rotated.key);
+    expect(second?.limits.tokenBudget).toBe(40);
+    expect(second === null ? null : usage.admit(second, 41)).toMatchObject({
+      ok: false,
+      reason: 'budget'
+    });
+    expect(courses.usage('ml101').students).toEqual([
+      expect.objectContaining({
+        student: 'alice',
+        tokensUsed: 60,
+        budgetLeft: 40
+      })
+    ]);
+  });
+
   it('applies a new budget to held keys and revokes them when the endpoint goes', async () => {
     const { courses, keys, ep, spend } = setup();
     await courses.update(carol, 'ml101', {

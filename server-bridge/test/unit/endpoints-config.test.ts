@@ -153,6 +153,42 @@ describe('serving config', () => {
     ]);
   });
 
+  it("gives each model the gateway's max_tokens default and maximum", () => {
+    const m = SERVING_CONFIG.models[0];
+    const config = parseConfig(
+      {
+        ...BASE,
+        ...SERVING_CONFIG,
+        models: [
+          m,
+          { ...m, name: 'short', maxTokens: 256 },
+          { ...m, name: 'set', maxTokens: 8192, defaultMaxTokens: 1024 }
+        ]
+      },
+      'c.yaml',
+      {}
+    );
+    expect(
+      config.models.map(x => [x.name, x.defaultMaxTokens, x.maxTokens])
+    ).toEqual([
+      ['tiny-random', 512, 4096],
+      ['short', 256, 256],
+      ['set', 1024, 8192]
+    ]);
+    expect(
+      problems({
+        ...SERVING_CONFIG,
+        models: [
+          { ...m, maxTokens: 100, defaultMaxTokens: 200 },
+          { ...m, name: 'b', maxTokens: -1 }
+        ]
+      })
+    ).toEqual([
+      'c.yaml: models[0].defaultMaxTokens: must be at most maxTokens (100)',
+      'c.yaml: models[1].maxTokens: Too small: expected number to be >0'
+    ]);
+  });
+
   it('resolves resources within the model limits', () => {
     const config = parseConfig({ ...BASE, ...SERVING_CONFIG }, 'c.yaml', {});
     const model = config.models[0];

@@ -113,52 +113,113 @@ describe('EndpointUsage', () => {
     limits: { ...LIMITLESS, ...limits }
   });
 
+  const budget = (tokenBudget: number | null): void =>
+    new EndpointKeys(store).setLimits(keyId, {
+      requestsPerMinute: null,
+      tokenBudget
+    });
+  const event = (promptTokens: number, completionTokens: number) => ({
+    keyId,
+    endpointId: 'ep',
+    promptTokens,
+    completionTokens,
+    latencyMs: 10,
+    error: false
+  });
+  const reserved = (tokens: number) => ({
+    ok: true,
+    reservation: { keyId, tokens }
+  });
+
   it('limits requests per key and calendar minute, with the seconds to wait', () => {
     const k = key({ requestsPerMinute: 2 });
     clock.t += 15_000;
-    expect(usage.admit(k)).toEqual({ ok: true });
-    expect(usage.admit(k)).toEqual({ ok: true });
-    expect(usage.admit(k)).toEqual({
+    expect(usage.admit(k, 5)).toEqual(reserved(5));
+    expect(usage.admit(k, 5)).toEqual(reserved(5));
+    expect(usage.admit(k, 5)).toEqual({
       ok: false,
       reason: 'rate',
       limit: 2,
       retryAfterSeconds: 45
     });
     clock.t += 45_000;
-    expect(usage.admit(k)).toEqual({ ok: true });
+    expect(usage.admit(k, 5)).toEqual(reserved(5));
   });
 
   it('refuses a key once its tokens reach the budget, written or not', () => {
+    budget(20);
     const k = key({ tokenBudget: 20 });
-    expect(usage.admit(k)).toEqual({ ok: true });
-    usage.record({
-      keyId,
-      endpointId: 'ep',
-      promptTokens: 8,
-      completionTokens: 4,
-      latencyMs: 10,
-      error: false
-    });
-    expect(usage.admit(k)).toEqual({ ok: true });
+    const a = usage.admit(k, 12);
+    expect(a).toEqual(reserved(12));
+    usage.record(event(8, 4), a.ok ? a.reservation : undefined);
+    const b = usage.admit(k, 8);
+    expect(b).toEqual(reserved(8));
     usage.flush();
-    usage.record({
-      keyId,
-      endpointId: 'ep',
-      promptTokens: 5,
-      completionTokens: 3,
-      latencyMs: 10,
-      error: false
-    });
-    expect(usage.admit(k)).toEqual({
+    usage.record(event(5, 3), b.ok ? b.reservation : undefined);
+    expect(usage.admit(k, 1)).toEqual({
       ok: false,
       reason: 'budget',
       used: 20,
-      budget: 20
+      reserved: 0,
+      budget: 20,
+      asked: 1
     });
     // A fresh counter (a restarted bridge) reads the same from the store.
     usage.flush();
     const again = new EndpointUsage(store, { now: clock.now });
     expect(again.tokensUsed(keyId)).toBe(20);
+  });
+
+  it('holds reservations so that requests in flight never pass the budget together', () => {
+    budget(50);
+    const k = key({ tokenBudget: 50 });
+    const held = [usage.admit(k, 20), usage.admit(k, 20)];
+    expect(held).toEqual([reserved(20), reserved(20)]);
+    // 40 held, 10 left: a third of 20 does not fit, one of 10 does.
+    expect(usage.admit(k, 20)).toMatchObject({
+      ok: false,
+      reason: 'budget',
+      used: 0,
+      reserved: 40,
+      asked: 20
+    });
+    const small = usage.admit(k, 10);
+    expect(small).toEqual(reserved(10));
+    expect(usage.keyTokens(keyId)).toEqual({
+      used: 0,
+      reserved: 50,
+      budget: 50
+    });
+    // Settling replaces a reservation with the real cost, which frees the rest.
+    for (const h of [...held, small]) {
+      usage.record(event(3, 2), h.ok ? h.reservation : undefined);
+    }
+    expect(usage.keyTokens(keyId)).toEqual({
+      used: 15,
+      reserved: 0,
+      budget: 50
+    });
+    expect(usage.admit(k, 35)).toEqual(reserved(35));
+    expect(usage.keyUsage('ep').get(keyId)).toEqual({
+      requests: 3,
+      tokensUsed: 15,
+      tokensReserved: 35
+    });
+  });
+
+  it('reads a budget changed after the key was resolved, and charges what a stopped bridge left reserved', () => {
+    budget(100);
+    const k = key({ tokenBudget: 100 });
+    expect(usage.admit(k, 30)).toEqual(reserved(30));
+    budget(40);
+    expect(usage.admit(k, 30)).toMatchObject({ ok: false, reason: 'budget' });
+    // The bridge stops with the 30 still held: a new one charges them.
+    const again = new EndpointUsage(store, { now: clock.now });
+    expect(again.keyTokens(keyId)).toEqual({
+      used: 30,
+      reserved: 0,
+      budget: 40
+    });
   });
 
   it('reports per-minute requests, errors, tokens and p50/p95 latency of an endpoint', () => {
@@ -209,7 +270,8 @@ describe('EndpointUsage', () => {
     });
     expect(usage.keyUsage('ep').get(keyId)).toEqual({
       requests: 21,
-      tokensUsed: 63
+      tokensUsed: 63,
+      tokensReserved: 0
     });
     expect(usage.metrics('other').totals.requests).toBe(0);
   });

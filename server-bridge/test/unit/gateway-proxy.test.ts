@@ -210,7 +210,12 @@ describe('gateway pass-through', () => {
     const [call] = model.calls;
     expect(call?.url).toBe('/v1/chat/completions');
     expect(call?.headers.authorization).toBe('Bearer upstream-secret');
-    expect(call?.body).toEqual({ ...CHAT, model: 'tiny-random' });
+    // The model's default max_tokens is written when the request sets none.
+    expect(call?.body).toEqual({
+      ...CHAT,
+      model: 'tiny-random',
+      max_tokens: 512
+    });
     expect(f.router.touches).toEqual(['ep-alice']);
     expect(f.usage.metrics('ep-alice', 1).totals).toEqual({
       requests: 1,
@@ -251,9 +256,15 @@ describe('gateway pass-through', () => {
     expect(emb.status).toBe(200);
     const comp = await post('completions', { prompt: 'abc' });
     expect(comp.status).toBe(400);
-    expect(((await comp.json()) as IOpenAIError).error.message).toBe(
-      'prompt too long'
-    );
+    // llama-server's numeric code is no OpenAI code: the error comes in OpenAI's shape.
+    expect(await comp.json()).toEqual({
+      error: {
+        message: 'prompt too long',
+        type: 'invalid_request_error',
+        param: null,
+        code: null
+      }
+    });
     expect(model.calls.map(c => c.url)).toEqual([
       '/v1/embeddings',
       '/v1/completions'
@@ -382,7 +393,10 @@ describe('gateway pass-through', () => {
       `data: ${JSON.stringify({ ...USAGE_CHUNK, model: 'tiny-random' })}`,
       'data: [DONE]'
     ]);
-    expect(f.usage.metrics('ep-alice', 1).totals.completionTokens).toBe(3);
+    // The plain answer reports no usage: it costs its reservation (max_tokens 512).
+    expect(f.usage.metrics('ep-alice', 1).totals.completionTokens).toBe(
+      512 + 3
+    );
   });
 });
 
@@ -390,14 +404,26 @@ describe('gateway limits', () => {
   it("answers 429 insufficient_quota once the key's tokens reach its budget", async () => {
     const { key } = f.keys.create('ep-alice', 'alice', {
       name: 'small',
-      tokenBudget: 12
+      tokenBudget: 100
     });
-    expect((await post('chat/completions', CHAT, key)).status).toBe(200);
-    const spent = await post('chat/completions', CHAT, key);
+    model.handle = call => {
+      call.res.writeHead(200, { 'content-type': 'application/json' });
+      call.res.end(
+        JSON.stringify({
+          object: 'chat.completion',
+          choices: [],
+          usage: { prompt_tokens: 92, completion_tokens: 8 }
+        })
+      );
+    };
+    const small = { ...CHAT, max_tokens: 8 };
+    expect((await post('chat/completions', small, key)).status).toBe(200);
+    const spent = await post('chat/completions', small, key);
     expect(spent.status).toBe(429);
     expect(await openAIError(spent)).toMatchObject({
       type: 'insufficient_quota',
-      code: 'insufficient_quota'
+      code: 'insufficient_quota',
+      message: expect.stringContaining('used its token budget (100 of 100')
     });
     expect(model.calls).toHaveLength(1);
     // Another key of the endpoint is not affected.
@@ -518,13 +544,20 @@ describe('gateway retry and abort', () => {
     ac.abort();
     await closed;
     expect(upstreamCall.res.writableFinished).toBe(false);
-    // The usage is recorded as an error with the chunks seen as completion tokens.
+    // Recorded as an error that costs the prompt estimate (the body's bytes) and the
+    // chunks streamed as completion tokens.
     await new Promise(r => setImmediate(r));
+    const prompt = Buffer.byteLength(JSON.stringify(upstreamCall.body));
     expect(f.usage.metrics('ep-alice', 1).totals).toEqual({
       requests: 1,
       errors: 1,
-      promptTokens: 0,
+      promptTokens: prompt,
       completionTokens: 1
+    });
+    expect(f.usage.keyTokens(f.keys.list('ep-alice')[0]?.id ?? '')).toEqual({
+      used: prompt + 1,
+      reserved: 0,
+      budget: null
     });
   });
 
