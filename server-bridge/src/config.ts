@@ -378,7 +378,6 @@ export const RECIPE_PLACEHOLDERS = [
   'model',
   'host',
   'port',
-  'upstream_key',
   'threads'
 ] as const;
 
@@ -386,7 +385,8 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * A serving recipe: the model server's argv (never a shell string), with placeholders
- * inside tokens, and the path it answers health checks on.
+ * inside tokens, the path it answers health checks on, and the environment variable it
+ * reads its API key from (a key in the argv would be visible to every local user).
  */
 const recipeSchema = z
   .strictObject({
@@ -402,12 +402,25 @@ const recipeSchema = z
     health: z
       .string()
       .regex(/^\/[A-Za-z0-9._~/-]*$/, 'an absolute URL path such as /health')
-      .default('/health')
+      .default('/health'),
+    /** llama-server reads `LLAMA_API_KEY`, vLLM `VLLM_API_KEY`. */
+    keyEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name')
+      .default('LLAMA_API_KEY')
   })
   .superRefine((r, tx) => {
     r.command.forEach((token, i) => {
       for (const m of token.matchAll(PLACEHOLDER)) {
-        if (!(RECIPE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')) {
+        if (m[1] === 'upstream_key') {
+          tx.addIssue({
+            code: 'custom',
+            path: ['command', i],
+            message: `{upstream_key} would put the replica's key on its command line, where every local user sees it; the bridge hands it in the environment variable named by keyEnv (default LLAMA_API_KEY)`
+          });
+        } else if (
+          !(RECIPE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')
+        ) {
           tx.addIssue({
             code: 'custom',
             path: ['command', i],
@@ -658,6 +671,24 @@ const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
         local: z
           .strictObject({
             maxReplicas: z.number().int().positive().max(256).default(4),
+            /** Endpoints of one user with a replica here at once (429 beyond). */
+            maxReplicasPerUser: z.number().int().positive().max(256).default(2),
+            /** The unprivileged Unix account replicas run as (required when the bridge
+             *  runs as root; the key is then readable by that account and root only). */
+            runAs: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name')
+              .refine(n => n !== 'root', 'not root')
+              .optional(),
+            /** Address-space limit of a replica = its memoryMB + this (prlimit --as). */
+            memoryHeadroomMB: z
+              .number()
+              .int()
+              .nonnegative()
+              .max(1_048_576)
+              .default(1024),
+            /** The nice increment replicas run with. */
+            nice: z.number().int().min(0).max(19).default(10),
             compliant: compliantFlag
           })
           .optional(),

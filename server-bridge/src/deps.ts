@@ -21,7 +21,7 @@ import { CredentialService } from './credentials/service';
 import { EndpointController } from './endpoints/controller';
 import { Gateway } from './endpoints/gateway';
 import { EndpointKeys } from './endpoints/keys';
-import { LocalProvider } from './endpoints/local-provider';
+import { LocalProvider, lookupAccount } from './endpoints/local-provider';
 import { OpenStackProvider } from './endpoints/openstack-provider';
 import type { IServingProvider } from './endpoints/ports';
 import { EndpointService } from './endpoints/service';
@@ -247,7 +247,15 @@ export function createEndpoints(
       'local',
       new LocalProvider({
         dir: localServingDir(config),
-        maxReplicas: local.maxReplicas
+        maxReplicas: local.maxReplicas,
+        maxReplicasPerUser: local.maxReplicasPerUser,
+        ...(local.runAs === undefined
+          ? {}
+          : { runAs: lookupAccount(local.runAs) }),
+        limits: {
+          memoryHeadroomMB: local.memoryHeadroomMB,
+          nice: local.nice
+        }
       })
     );
   }

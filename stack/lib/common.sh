@@ -33,6 +33,8 @@ DEMO_USERS=(alice bob carol admin)
 COURSE_GROUP=ml101
 COURSE_MEMBERS=(alice bob carol)
 BRIDGE_UNIX_USER=hpcbridge
+# The bridge's local serving replicas run as this account (serving.providers.local.runAs).
+SERVE_UNIX_USER=hpcb-serve
 
 # Start order; stack/down walks it backwards.
 DAEMONS=(munge mariadb slurmdbd slurmctld slurmd sshd memcached

@@ -40,6 +40,9 @@ setup_users() {
   for name in "${DEMO_USERS[@]}" "$BRIDGE_UNIX_USER"; do
     ensure_unix_user "$name"
   done
+  # No login, no home: a system account that only runs local model replicas.
+  id "$SERVE_UNIX_USER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin "$SERVE_UNIX_USER"
   getent group "$COURSE_GROUP" >/dev/null || groupadd "$COURSE_GROUP"
   for name in "${COURSE_MEMBERS[@]}"; do
     id -nG "$name" | tr ' ' '\n' | grep -qx "$COURSE_GROUP" || usermod -aG "$COURSE_GROUP" "$name"
@@ -52,7 +55,7 @@ setup_users() {
     authorize_key "$name" "$STACK_DIR/ssh/users/${name}_ed25519.pub"
   done
   setup_scratch
-  log "users: ${DEMO_USERS[*]} $BRIDGE_UNIX_USER (group $COURSE_GROUP: ${COURSE_MEMBERS[*]})"
+  log "users: ${DEMO_USERS[*]} $BRIDGE_UNIX_USER $SERVE_UNIX_USER (group $COURSE_GROUP: ${COURSE_MEMBERS[*]})"
 }
 
 # The cluster's scratch space (the `scratch` storage tier): /scratch/USER, private to USER.

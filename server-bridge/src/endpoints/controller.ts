@@ -21,6 +21,7 @@ import { HttpError } from '../errors';
 import type { ServingProviderInfo, ServingProviderName } from '../contract';
 import type {
   IEndpointRouter,
+  IReplicaHandle,
   IServingProvider,
   IStopOptions,
   IUpstream,
@@ -109,6 +110,11 @@ export function newReplicaId(): string {
 
 export function newUpstreamKey(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/** The key replica `r` expects (its own; the endpoint's for one started before). */
+function keyOf(ep: IEndpointRecord, r: IReplicaRecord): string {
+  return r.upstreamKey ?? ep.upstreamKey ?? '';
 }
 
 function baseUrlOf(address: string): string {
@@ -410,6 +416,7 @@ export class EndpointController implements IEndpointRouter {
         fallback?: ServingProviderName | null;
       }
   ): IEndpointRecord {
+    this.checkUserSlots({ ...ep, id: ep.id });
     const now = iso(this.clock.now());
     const rec: IEndpointRecord = {
       ...ep,
@@ -422,7 +429,7 @@ export class EndpointController implements IEndpointRouter {
       reason: null,
       restarts: 0,
       failuresInRow: 0,
-      upstreamKey: newUpstreamKey(),
+      upstreamKey: null,
       createdAt: now,
       updatedAt: now,
       lastRequestAt: null,
@@ -438,6 +445,7 @@ export class EndpointController implements IEndpointRouter {
   async startEndpoint(id: string): Promise<void> {
     await this.exclusive(id, async () => {
       const ep = this.mustGet(id);
+      this.checkUserSlots(ep);
       const now = this.clock.now();
       this.save({
         ...ep,
@@ -491,6 +499,7 @@ export class EndpointController implements IEndpointRouter {
       if (ep.state !== 'scaled-to-zero' || ep.desired !== 'running') {
         return;
       }
+      this.checkUserSlots(ep);
       this.deps.logger.info({ endpoint: id }, 'waking endpoint');
       this.save({
         ...ep,
@@ -499,6 +508,41 @@ export class EndpointController implements IEndpointRouter {
         activeSince: iso(this.clock.now())
       });
     });
+  }
+
+  /**
+   * `serving.providers.local.maxReplicasPerUser`: an endpoint on the local provider may
+   * start (create, start, wake) only while its owner's other serving endpoints there
+   * are fewer (429 otherwise). The provider checks it again when it spawns.
+   */
+  private checkUserSlots(
+    ep: Pick<IEndpointRecord, 'id' | 'owner' | 'provider'>
+  ) {
+    const cap = this.serving.providers.local?.maxReplicasPerUser;
+    if (ep.provider !== 'local' || cap === undefined) {
+      return;
+    }
+    const others = this.table
+      .list(ep.owner)
+      .filter(
+        x =>
+          x.id !== ep.id &&
+          x.desired === 'running' &&
+          !['failed', 'scaled-to-zero', 'stopped'].includes(x.state) &&
+          (x.provider === 'local' ||
+            this.activeOf(x.id).some(r => r.provider === 'local'))
+      );
+    if (others.length >= cap) {
+      throw new HttpError(
+        'rate_limited',
+        `At most ${cap} endpoint${cap === 1 ? '' : 's'} of one user run on the local provider at once (maxReplicasPerUser); ${others
+          .map(x => x.name)
+          .sort()
+          .join(
+            ', '
+          )} ${others.length === 1 ? 'runs' : 'run'} now: stop one first or choose another provider`
+      );
+    }
   }
 
   private mustGet(id: string): IEndpointRecord {
@@ -667,13 +711,13 @@ export class EndpointController implements IEndpointRouter {
 
     // 3. Routes, state, waiters.
     const active = this.activeOf(id);
-    const upstreamKey = ep.upstreamKey;
+    const current = ep;
     rt.routes = active
       .filter(r => r.state === 'ready' && !rt.suspect.has(r.id))
       .sort((a, b) => (ms(b.readyAt) ?? 0) - (ms(a.readyAt) ?? 0))
       .map(r => ({
         baseUrl: baseUrlOf(r.address ?? ''),
-        apiKey: upstreamKey,
+        apiKey: keyOf(current, r),
         replicaId: r.id
       }));
     const state = this.stateOf(ep, active, now);
@@ -832,7 +876,7 @@ export class EndpointController implements IEndpointRouter {
     const recipe = this.recipeOf(ep);
     const url = `${baseUrlOf(address)}${recipe?.health ?? '/health'}`;
     if (next.state === 'starting') {
-      const h = await this.health(url, ep.upstreamKey);
+      const h = await this.health(url, keyOf(ep, r));
       if (h.ok) {
         next = { ...next, state: 'ready', readyAt: iso(now), reason: null };
         rt.healthFailures.set(r.id, 0);
@@ -871,7 +915,7 @@ export class EndpointController implements IEndpointRouter {
         this.putReplicaIfChanged(r, next);
         return ep;
       }
-      const h = await this.health(url, ep.upstreamKey);
+      const h = await this.health(url, keyOf(ep, r));
       rt.lastHealthAt.set(r.id, now);
       if (h.ok) {
         rt.healthFailures.set(r.id, 0);
@@ -967,6 +1011,7 @@ export class EndpointController implements IEndpointRouter {
   ): Promise<IEndpointRecord> {
     const model = this.deps.config.models.find(m => m.name === ep.model);
     const recipe = this.recipeOf(ep);
+    const upstreamKey = newUpstreamKey();
     const rec: IReplicaRecord = {
       id: newReplicaId(),
       endpointId: ep.id,
@@ -980,7 +1025,8 @@ export class EndpointController implements IEndpointRouter {
       readyAt: null,
       endsAt: null,
       drainingSince: null,
-      stoppedAt: null
+      stoppedAt: null,
+      upstreamKey
     };
     if (model === undefined || recipe === undefined) {
       this.putReplica({
@@ -998,7 +1044,6 @@ export class EndpointController implements IEndpointRouter {
     try {
       const argv = renderArgv(recipe, {
         model: model.path,
-        upstream_key: ep.upstreamKey,
         threads: ep.resources.cpus
       });
       const handle = await this.provider(provider).start({
@@ -1007,11 +1052,17 @@ export class EndpointController implements IEndpointRouter {
         owner: ep.owner,
         modelPath: model.path,
         argv,
-        upstreamKey: ep.upstreamKey,
+        upstreamKey,
+        keyEnv: recipe.keyEnv,
         resources: ep.resources,
         env: ep.tierEnv
       });
-      this.putReplica({ ...rec, handle, reason: null });
+      this.putReplica({
+        ...rec,
+        handle,
+        reason: null,
+        upstreamKey: this.wokenKey(ep.id, handle) ?? upstreamKey
+      });
       this.deps.logger.info(
         { endpoint: ep.id, replica: rec.id, provider, handoverOf },
         'replica started'
@@ -1031,6 +1082,25 @@ export class EndpointController implements IEndpointRouter {
         noCapacity
       );
     }
+  }
+
+  /**
+   * A provider that woke a parked replica instead of starting a new one names it in
+   * `ref.wokenFrom`: the woken server still expects that replica's key.
+   */
+  private wokenKey(endpointId: string, handle: IReplicaHandle): string | null {
+    const from = handle.ref.wokenFrom;
+    if (typeof from !== 'string') {
+      return null;
+    }
+    const parked = this.table
+      .replicas(endpointId, 100)
+      .find(x => x.id === from);
+    if (parked === undefined) {
+      return null;
+    }
+    const ep = this.table.get(endpointId);
+    return parked.upstreamKey ?? ep?.upstreamKey ?? null;
   }
 
   private canFallBack(ep: IEndpointRecord, provider: string): boolean {

@@ -4,8 +4,19 @@
  * free port of 127.0.0.1, in its own process group (stopped with SIGTERM, then SIGKILL),
  * with stdout/stderr in `<dir>/<replica>.log` and a `<dir>/<replica>.json` that lets a
  * restarted bridge find (adopt or stop) the replicas of the previous one.
+ *
+ * Replicas run as the `runAs` account (never the bridge's root), under `prlimit`
+ * (address space = the replica's memory + headroom, no core dumps) and `nice`; their key
+ * comes in an environment variable, which only that account and root can read
+ * (`/proc/PID/environ`), never in the argv. One user's endpoints take at most
+ * `maxReplicasPerUser` of the bridge's `maxReplicas` slots.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  execFileSync,
+  spawn as nodeSpawn,
+  type ChildProcess,
+  type SpawnOptions
+} from 'node:child_process';
 import {
   closeSync,
   mkdirSync,
@@ -27,12 +38,46 @@ import type {
   IServingProvider,
   ReplicaStatus
 } from './ports';
-import { withAddress } from './recipe';
+import { keyEnvironment, withAddress } from './recipe';
+
+/** The Unix account replicas run as. */
+export interface ILocalAccount {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** Limits every replica gets (through `prlimit` and `nice`, which exec the recipe). */
+export interface ILocalLimits {
+  /** Added to the replica's memoryMB for its address-space limit (RLIMIT_AS counts
+   *  reserved virtual memory: thread stacks, malloc arenas, the mapped model). */
+  memoryHeadroomMB: number;
+  /** `nice` increment, 0–19. */
+  nice: number;
+  /** Default /usr/bin/prlimit and /usr/bin/nice. */
+  prlimit?: string;
+  niceProgram?: string;
+}
+
+export type SpawnFn = (
+  program: string,
+  args: readonly string[],
+  options: SpawnOptions
+) => ChildProcess;
 
 export interface ILocalProviderOptions {
   /** Where logs and replica files go (created if missing). */
   dir: string;
   maxReplicas: number;
+  /** Endpoints of one owner with a running replica, at most (a successor of a replica
+   *  of the same endpoint does not count). */
+  maxReplicasPerUser: number;
+  /** The account replicas run as; unset: the bridge's own (refused when that is root). */
+  runAs?: ILocalAccount;
+  /** Unset: no limits (tests of the process handling). */
+  limits?: ILocalLimits;
+  /** child_process.spawn, replaced in tests. */
+  spawn?: SpawnFn;
   /** Address replicas listen on; default 127.0.0.1. */
   host?: string;
   /** Between SIGTERM and SIGKILL; default 5000 ms. */
@@ -134,6 +179,50 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** The uid and gid of a Unix account (`getent passwd`, so NSS accounts work too). */
+export function lookupAccount(name: string): ILocalAccount {
+  let line = '';
+  try {
+    line = execFileSync('getent', ['passwd', name], { encoding: 'utf8' });
+  } catch {
+    // not found: below
+  }
+  const [, , uid, gid] = line.trim().split(':');
+  if (uid === undefined || gid === undefined || !/^\d+$/.test(uid + gid)) {
+    throw new Error(
+      `serving.providers.local.runAs: there is no Unix account ${name} on this host`
+    );
+  }
+  return { name, uid: Number(uid), gid: Number(gid) };
+}
+
+/** The error of a start that finds no room: `noCapacity` lets a fallback take it. */
+function noRoom(message: string): Error {
+  return Object.assign(new Error(message), { noCapacity: true });
+}
+
+/** The argv under the limits: `prlimit … -- nice -n N PROGRAM ARGS` (each execs the next). */
+export function limitedArgv(
+  argv: readonly string[],
+  memoryMB: number,
+  limits: ILocalLimits | undefined
+): string[] {
+  if (limits === undefined) {
+    return [...argv];
+  }
+  const bytes = (memoryMB + limits.memoryHeadroomMB) * 1024 * 1024;
+  return [
+    limits.prlimit ?? '/usr/bin/prlimit',
+    `--as=${bytes}`,
+    '--core=0',
+    '--',
+    limits.niceProgram ?? '/usr/bin/nice',
+    '-n',
+    String(limits.nice),
+    ...argv
+  ];
+}
+
 export class LocalProvider implements IServingProvider {
   readonly name = 'local';
   private readonly children = new Map<string, IChild>();
@@ -159,10 +248,32 @@ export class LocalProvider implements IServingProvider {
     return [...this.children.values()].filter(c => c.exit === null).length;
   }
 
+  /** The endpoints of `owner` with a live replica here. */
+  private endpointsOf(owner: string): Set<string> {
+    return new Set(
+      [...this.children.values()]
+        .filter(c => c.exit === null && c.info.owner === owner)
+        .map(c => c.info.endpointId)
+    );
+  }
+
   async start(spec: IReplicaSpec): Promise<IReplicaHandle> {
     if (this.running() >= this.options.maxReplicas) {
+      throw noRoom(
+        `At most ${this.options.maxReplicas} local replicas run at once on this bridge`
+      );
+    }
+    const mine = this.endpointsOf(spec.owner);
+    const cap = this.options.maxReplicasPerUser;
+    if (!mine.has(spec.endpointId) && mine.size >= cap) {
+      throw noRoom(
+        `At most ${cap} endpoint${cap === 1 ? '' : 's'} of one user run on the local provider at once (maxReplicasPerUser)`
+      );
+    }
+    const runAs = this.options.runAs;
+    if (runAs === undefined ? process.getuid?.() === 0 : runAs.uid === 0) {
       throw new Error(
-        `at most ${this.options.maxReplicas} local replicas run at once on this bridge`
+        'The local provider does not run replicas as root: set serving.providers.local.runAs to an unprivileged account'
       );
     }
     const paths = this.paths(spec.replicaId);
@@ -172,17 +283,30 @@ export class LocalProvider implements IServingProvider {
     if (program === undefined) {
       throw new Error('empty command');
     }
+    const [launcher = program, ...args] = limitedArgv(
+      argv,
+      spec.resources.memoryMB,
+      this.options.limits
+    );
     const out = openSync(paths.log, 'a', 0o600);
     let child: ChildProcess;
     try {
-      child = spawn(program, argv.slice(1), {
+      child = (this.options.spawn ?? nodeSpawn)(launcher, args, {
         detached: true,
         shell: false,
+        cwd: '/',
         stdio: ['ignore', out, out],
+        ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           LANG: 'C.UTF-8',
-          ...spec.env
+          // glibc reserves 64 MiB of address space per arena; keep RLIMIT_AS meaningful
+          MALLOC_ARENA_MAX: '2',
+          ...(runAs === undefined
+            ? {}
+            : { HOME: '/', USER: runAs.name, LOGNAME: runAs.name }),
+          ...spec.env,
+          ...keyEnvironment(spec.keyEnv, spec.upstreamKey)
         }
       });
     } finally {

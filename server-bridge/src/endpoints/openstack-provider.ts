@@ -28,7 +28,7 @@ import type {
   IStopOptions,
   ReplicaStatus
 } from './ports';
-import { withAddress, withEnvironment } from './recipe';
+import { keyEnvironment, withAddress, withEnvironment } from './recipe';
 
 /** Every server the bridge creates carries this tag (reconciliation lists by it). */
 export const BRIDGE_TAG = 'hpc-bridge';
@@ -145,14 +145,20 @@ export class OpenStackProvider implements IServingProvider {
 
   async start(spec: IReplicaSpec): Promise<IReplicaHandle> {
     const flavor = this.flavorFor(spec.resources.gpus);
-    const userData = renderUserData(
-      this.config.userData,
-      withEnvironment(spec.argv, spec.env ?? {}),
-      this.config.port
-    );
-    // Identifies what the server runs, without revealing it (the user-data holds a key).
+    const render = (key: string) =>
+      renderUserData(
+        this.config.userData,
+        withEnvironment(spec.argv, {
+          ...spec.env,
+          ...keyEnvironment(spec.keyEnv, key)
+        }),
+        this.config.port
+      );
+    const userData = render(spec.upstreamKey);
+    // Identifies what the server runs, whichever replica's key it holds (a woken server
+    // keeps the key it was booted with).
     const specHash = createHash('sha256')
-      .update(`${flavor}\0${userData}`)
+      .update(`${flavor}\0${render('_'.repeat(16))}`)
       .digest('hex')
       .slice(0, 16);
     if (this.config.onStop === 'shelve') {
@@ -216,9 +222,13 @@ export class OpenStackProvider implements IServingProvider {
     let woken: IReplicaHandle | null = null;
     for (const s of parked) {
       if (woken === null && s.metadata.hpcb_spec === specHash) {
+        const from = s.metadata.hpcb_replica;
         await this.nova.setMetadataItem(s.id, 'hpcb_replica', spec.replicaId);
         await this.nova.action(s.id, 'unshelve');
         woken = this.handleOf(spec.replicaId, s.id, s.name);
+        if (from !== undefined) {
+          woken.ref.wokenFrom = from;
+        }
       } else {
         await this.nova.deleteServer(s.id);
       }

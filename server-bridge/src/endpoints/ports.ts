@@ -43,8 +43,11 @@ export interface IReplicaSpec {
   /** The recipe rendered to argv, except `{host}`/`{port}`, which only the provider
    *  knows: it substitutes them (see `renderArgv`). */
   argv: readonly string[];
-  /** The key the replica expects (`{upstream_key}`); the gateway sends it. */
+  /** The replica's own key (fresh for every replica); the gateway sends it. The provider
+   *  hands it over in the environment variable `keyEnv`, never in an argument. */
   upstreamKey: string;
+  /** The recipe's `keyEnv` (e.g. `LLAMA_API_KEY`). */
+  keyEnv: string;
   resources: IReplicaResources;
   /** Extra environment of the replica: where its storage tiers are (no credentials). */
   env?: Readonly<Record<string, string>>;

@@ -11,7 +11,6 @@ export type RecipePlaceholder = (typeof RECIPE_PLACEHOLDERS)[number];
 /** Values known when the bridge asks for a replica; `{host}`/`{port}` come later. */
 export interface IRecipeValues {
   model: string;
-  upstream_key: string;
   threads: number;
 }
 
@@ -50,24 +49,32 @@ export function renderArgv(
     values.model
   );
   check(
-    /^[A-Za-z0-9_-]{16,128}$/.test(values.upstream_key),
-    'upstream key',
-    '…'
-  );
-  check(
     Number.isSafeInteger(values.threads) && values.threads >= 1,
     'threads',
     values.threads
   );
   const known = {
     model: values.model,
-    upstream_key: values.upstream_key,
     threads: String(values.threads)
   };
   return recipe.command.map(t => substitute(t, known));
 }
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+const UPSTREAM_KEY = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * The environment entry that hands a replica its key (`{LLAMA_API_KEY: key}`): never
+ * an argument, which every local user could read in `ps`.
+ */
+export function keyEnvironment(
+  keyEnv: string,
+  key: string
+): Record<string, string> {
+  check(ENV_NAME.test(keyEnv), 'key variable name', keyEnv);
+  check(UPSTREAM_KEY.test(key), 'upstream key', '…');
+  return { [keyEnv]: key };
+}
 
 /**
  * The argv run under `/usr/bin/env NAME=VALUE …` (for a cloud's user-data, which has

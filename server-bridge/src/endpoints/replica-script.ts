@@ -1,7 +1,9 @@
 /**
  * The batch script of a slurm replica: picks a free port on the node, writes
  * `{"host": …, "port": …}` to `replica.json` in its working directory (the bridge reads
- * it over SFTP), then execs the recipe. The recipe's argv is quoted word by word
+ * it over SFTP), reads the replica's key from a 0600 file into the recipe's key variable
+ * (the key is in neither the script, which slurmctld keeps, nor any command line), then
+ * execs the recipe. The recipe's argv is quoted word by word
  * (`shellCommandWithAddress` → `shellQuote`); `{host}`/`{port}` become shell variables.
  */
 import { shellQuote } from '../adapters/ssh/quote';
@@ -27,6 +29,8 @@ export interface IReplicaScriptOptions {
   comment?: string;
   /** Exported before the recipe starts (where the endpoint's storage tiers are). */
   env?: Readonly<Record<string, string>>;
+  /** The variable the recipe reads its key from, and the file (mode 0600) holding it. */
+  key: { env: string; file: string };
 }
 
 const PICK_PORT =
@@ -42,6 +46,19 @@ export function renderReplicaScript(options: IReplicaScriptOptions): string {
     comment
   );
   const command = shellCommandWithAddress(argv, 'HPCB_HOST', 'HPCB_PORT');
+  const { key } = options;
+  checkScriptValue(
+    'replica script',
+    /^[A-Z_][A-Z0-9_]{0,127}$/.test(key.env) && !key.env.startsWith('HPCB_'),
+    'key variable',
+    key.env
+  );
+  checkScriptValue(
+    'replica script',
+    key.file.startsWith('/') && /^[^\0\n\r]+$/.test(key.file),
+    'key file',
+    key.file
+  );
   return [
     ...sbatchHeader('replica script', {
       ...options,
@@ -52,6 +69,8 @@ export function renderReplicaScript(options: IReplicaScriptOptions): string {
     '',
     'set -euo pipefail',
     ...exportLines('replica script', options.env ?? {}),
+    `${key.env}=$(< ${shellQuote(key.file)})`,
+    `export ${key.env}`,
     `HPCB_PORT=$(${shellQuote(python)} -c ${shellQuote(PICK_PORT)})`,
     "HPCB_HOST=$(hostname -I 2>/dev/null | awk '{print $1}' || true)",
     'if [ -z "${HPCB_HOST}" ]; then HPCB_HOST=$(hostname -i | awk \'{print $1}\'); fi',

@@ -1,8 +1,9 @@
 /**
  * The `slurm` serving provider: each replica is one long batch job run as the endpoint's
- * owner (sbatch over the owner's SSH session, like notebook jobs). The job picks a free
- * port, writes `replica.json` ({host, port}) to its working directory and execs the
- * recipe; the bridge reads that file over SFTP as the owner. Job states come from the
+ * owner (sbatch over the owner's SSH session, like notebook jobs). The replica's key goes
+ * to `upstream.key` (mode 0600) in its working directory over SFTP, never into the
+ * script or a command line. The job picks a free port, writes `replica.json`
+ * ({host, port}) to its working directory and execs the recipe; the bridge reads that file over SFTP as the owner. Job states come from the
  * service account's `squeue` (one read per few seconds for all replicas) and `sacct`.
  */
 import type { ClusterConfig } from '../config';
@@ -16,6 +17,7 @@ import type {
   IServingProvider,
   ReplicaStatus
 } from './ports';
+import { keyEnvironment } from './recipe';
 import { renderReplicaScript } from './replica-script';
 
 export interface ISlurmProviderOptions {
@@ -137,6 +139,9 @@ export class SlurmProvider implements IServingProvider {
       async s => {
         const home = await s.files.home();
         const workdir = `${home.replace(/\/+$/, '')}/${this.options.root}/${spec.replicaId}`;
+        const keyFile = `${workdir}/upstream.key`;
+        // checks the name and the key's form
+        keyEnvironment(spec.keyEnv, spec.upstreamKey);
         const script = renderReplicaScript({
           jobName,
           workdir,
@@ -144,11 +149,15 @@ export class SlurmProvider implements IServingProvider {
           resources: spec.resources,
           argv: spec.argv,
           env: spec.env ?? {},
-          python: this.cluster.jobs.python
+          python: this.cluster.jobs.python,
+          key: { env: spec.keyEnv, file: keyFile }
         });
         await s.files.writeAll(
           [workdir],
-          [{ path: `${workdir}/replica.sbatch`, data: script, mode: 0o700 }]
+          [
+            { path: keyFile, data: `${spec.upstreamKey}\n`, mode: 0o600 },
+            { path: `${workdir}/replica.sbatch`, data: script, mode: 0o700 }
+          ]
         );
         const slurmId = await s.slurm.submit(
           `${workdir}/replica.sbatch`,

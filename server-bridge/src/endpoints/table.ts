@@ -33,8 +33,9 @@ export const EndpointRecordSchema = z.object({
   restarts: z.number().int().nonnegative(),
   /** Failed replicas in a row without one becoming ready in between (the bound). */
   failuresInRow: z.number().int().nonnegative(),
-  /** The key replicas expect (`{upstream_key}`); never shown to users. */
-  upstreamKey: z.string(),
+  /** The one key of all replicas started before each replica got its own (kept so that
+   *  they stay reachable until they end); null for newer endpoints. Never shown. */
+  upstreamKey: z.string().nullable().default(null),
   createdAt: z.string(),
   updatedAt: z.string(),
   lastRequestAt: z.string().nullable(),
@@ -69,7 +70,10 @@ export const ReplicaRecordSchema = z.object({
   endsAt: z.string().nullable(),
   /** When it started draining (walltime handover). */
   drainingSince: z.string().nullable(),
-  stoppedAt: z.string().nullable()
+  stoppedAt: z.string().nullable(),
+  /** The key this replica expects, fresh for every replica (null: the endpoint's key,
+   *  for a replica started before replicas had their own). Never shown to users. */
+  upstreamKey: z.string().nullable().default(null)
 });
 export type IReplicaRecord = z.infer<typeof ReplicaRecordSchema>;
 

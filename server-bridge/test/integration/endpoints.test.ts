@@ -5,10 +5,11 @@
  * key made by the key routes), stop → process / job gone, ownership.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
   EndpointSchema,
+  ErrorBodySchema,
   ModelCatalogSchema,
   Routes,
   type Endpoint
@@ -246,6 +247,131 @@ describe('slurm provider', () => {
       await new Promise(r => setTimeout(r, 500));
     }
     expect(squeue(slurmId)).toBe('');
+  });
+});
+
+/** Output of `sh -c script` run as a Unix user (as `su` gives it: stdout only). */
+function asUser(user: string, script: string): string {
+  return execFileSync('su', ['-s', '/bin/sh', user, '-c', script], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'ignore']
+  });
+}
+
+/** A direct call to a replica, past the gateway. */
+async function direct(address: string, key?: string): Promise<number> {
+  const res = await fetch(`http://${address}/v1/models`, {
+    headers: key === undefined ? {} : { Authorization: `Bearer ${key}` }
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('replica keys', () => {
+  it('another Unix user finds no replica key in ps or /proc, and a replica wants its own key', async () => {
+    const local = await create({
+      name: `it-keys-local-${suffix}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 }
+    });
+    const slurm = await create({
+      name: `it-keys-slurm-${suffix}`,
+      model: 'tiny-random',
+      provider: 'slurm',
+      resources: { timeMinutes: 10 }
+    });
+    const [l, s] = await Promise.all([
+      waitFor(local.id, e => e.state === 'ready'),
+      waitFor(slurm.id, e => e.state === 'ready')
+    ]);
+    const lr = l.replicas.find(r => r.state === 'ready');
+    const sr = s.replicas.find(r => r.state === 'ready');
+    const pid = Number(lr?.ref);
+
+    // The local replica runs as hpcb-serve with its key in its environment (root reads it).
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const uid = /\nUid:\s+(\d+)/.exec(status)?.[1];
+    expect(uid).toBe(
+      execFileSync('id', ['-u', 'hpcb-serve'], { encoding: 'utf8' }).trim()
+    );
+    const localKey =
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find(v => v.startsWith('LLAMA_API_KEY='))
+        ?.slice('LLAMA_API_KEY='.length) ?? '';
+    expect(localKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    // The slurm replica read its key from a 0600 file of alice's.
+    const home = execFileSync('getent', ['passwd', 'alice'], {
+      encoding: 'utf8'
+    }).split(':')[5];
+    const keyFile = `${home}/.hpc-bridge/endpoints/${sr?.id}/upstream.key`;
+    const slurmKey = readFileSync(keyFile, 'utf8').trim();
+    expect(slurmKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(slurmKey).not.toBe(localKey);
+    expect(
+      execFileSync('stat', ['-c', '%U %a', keyFile], {
+        encoding: 'utf8'
+      }).trim()
+    ).toBe('alice 600');
+
+    const seen = [
+      asUser('bob', 'ps -eo args'),
+      asUser('bob', 'cat /proc/[0-9]*/cmdline 2>/dev/null; true'),
+      asUser('bob', 'cat /proc/[0-9]*/environ 2>/dev/null; true'),
+      asUser('bob', `cat ${keyFile} 2>/dev/null; true`)
+    ].join('\n');
+    expect(seen).toContain('llama-server');
+    expect(seen.includes(localKey)).toBe(false);
+    expect(seen.includes(slurmKey)).toBe(false);
+    // SLURM shows the job's script and command to everyone: neither holds a key.
+    const job = execFileSync('scontrol', ['show', 'job', sr?.ref ?? ''], {
+      encoding: 'utf8'
+    });
+    expect(job.includes(slurmKey)).toBe(false);
+
+    // Past the gateway: no key, or another replica's key → 401.
+    for (const [address, own, other] of [
+      [lr?.address ?? '', localKey, slurmKey],
+      [sr?.address ?? '', slurmKey, localKey]
+    ] as const) {
+      expect(await direct(address)).toBe(401);
+      expect(await direct(address, other)).toBe(401);
+      expect(await direct(address, own)).toBe(200);
+    }
+
+    for (const ep of [local, slurm]) {
+      await bridge(Routes.endpoint(ep.id), alice, { method: 'DELETE' });
+    }
+  });
+
+  it('refuses a third running local endpoint of one user with 429', async () => {
+    const body = (n: number) => ({
+      name: `it-cap-${n}-${suffix}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 }
+    });
+    const eps = [
+      await createEndpoint(bob, body(1)),
+      await createEndpoint(bob, body(2))
+    ];
+    const third = await bridge(Routes.endpoints, bob, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(body(3))
+    });
+    expect(third.status).toBe(429);
+    expect(ErrorBodySchema.parse(third.body).error).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringMatching(
+        /^At most 2 endpoints of one user run on the local provider at once/
+      )
+    });
+    for (const ep of eps) {
+      await bridge(Routes.endpoint(ep.id), bob, { method: 'DELETE' });
+    }
   });
 });
 

@@ -525,7 +525,8 @@ describe('the openstack provider on the stack cloud', () => {
       full.body.server['OS-EXT-SRV-ATTR:user_data'] ?? '',
       'base64'
     ).toString('utf8');
-    const upstreamKey = /--api-key (\S+)/.exec(script)?.[1] ?? '';
+    const upstreamKey =
+      /LLAMA_API_KEY=([A-Za-z0-9_-]+)/.exec(script)?.[1] ?? '';
     expect(upstreamKey.length).toBeGreaterThanOrEqual(16);
     const logs = ['bridge.log', 'jupyterhub.log'].map(f =>
       readFileSync(join(STACK_DIR, 'log', f), 'utf8')

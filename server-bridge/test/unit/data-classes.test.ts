@@ -322,6 +322,7 @@ describe('the environment in job and replica scripts', () => {
       resources: { timeMinutes: 1, cpus: 1, memoryMB: 100, gpus: 1 },
       argv: ['/bin/server', '--port', '{port}'],
       python: '/usr/bin/python3',
+      key: { env: 'LLAMA_API_KEY', file: '/home/a/r/upstream.key' },
       env: { HPCB_TIER_SENSITIVE: 's3://b/medical/' }
     });
     const lines = script.split('\n');

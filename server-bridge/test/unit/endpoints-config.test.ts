@@ -129,7 +129,7 @@ describe('serving config', () => {
       })
     ).toEqual([
       'c.yaml: recipes[0].command[0]: the program must be an absolute path without placeholders',
-      'c.yaml: recipes[1].command[1]: unknown placeholder {secret} (allowed: {model} {host} {port} {upstream_key} {threads})',
+      'c.yaml: recipes[1].command[1]: unknown placeholder {secret} (allowed: {model} {host} {port} {threads})',
       'c.yaml: recipes[1].command: the command must contain {port} (the provider picks the port)'
     ]);
   });

@@ -30,7 +30,7 @@ describe('EndpointController: lifecycle', () => {
     await f.controller.tick();
     expect(state(f)).toBe('starting');
     const r = f.provider.last();
-    const key = f.table.get('e1')?.upstreamKey ?? '';
+    const key = r.spec.upstreamKey;
     expect(r.spec.argv).toEqual([
       '/opt/llama/bin/llama-server',
       '-m',
@@ -39,11 +39,11 @@ describe('EndpointController: lifecycle', () => {
       '{host}',
       '--port',
       '{port}',
-      '--api-key',
-      key,
       '-t',
       '2'
     ]);
+    expect(r.spec.keyEnv).toBe('LLAMA_API_KEY');
+    expect(key).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(r.spec.owner).toBe('alice');
     expect(r.spec.resources.timeMinutes).toBe(60);
 
@@ -320,6 +320,45 @@ describe('EndpointController: walltime handover', () => {
     expect(f.table.get('e1')?.restarts).toBe(0);
   });
 
+  it('gives every replica a fresh key; routes and health checks use each its own', async () => {
+    const f = controllerFixture();
+    const keys = f.health.keys;
+    createEndpoint(f, { timeMinutes: 60 });
+    await f.controller.tick();
+    const first = f.provider.last();
+    const endsAt = f.clock.now() + 60 * MINUTE;
+    f.provider.run(first, 9032, new Date(endsAt));
+    await f.controller.tick();
+    const signal = new AbortController().signal;
+    await expect(f.controller.upstream('e1', signal)).resolves.toMatchObject({
+      apiKey: first.spec.upstreamKey
+    });
+
+    f.clock.t = endsAt - 5 * MINUTE;
+    f.controller.touched('e1');
+    await f.controller.tick();
+    const second = f.provider.last();
+    expect(second).not.toBe(first);
+    expect(second.spec.upstreamKey).not.toBe(first.spec.upstreamKey);
+    f.provider.run(second, 9033, new Date(f.clock.now() + 60 * MINUTE));
+    await f.controller.tick();
+    await f.controller.tick();
+    await expect(f.controller.upstream('e1', signal)).resolves.toEqual({
+      baseUrl: 'http://127.0.0.1:9033',
+      apiKey: second.spec.upstreamKey,
+      replicaId: second.spec.replicaId
+    });
+    expect(keys).toContain(`9032:${first.spec.upstreamKey}`);
+    expect(keys).toContain(`9033:${second.spec.upstreamKey}`);
+    expect(keys).not.toContain(`9033:${first.spec.upstreamKey}`);
+    // The endpoint holds no key of its own any more.
+    expect(f.table.get('e1')?.upstreamKey).toBeNull();
+    expect(f.table.replicas('e1').map(r => r.upstreamKey)).toEqual([
+      first.spec.upstreamKey,
+      second.spec.upstreamKey
+    ]);
+  });
+
   it('with a short time limit the lead is half the limit', async () => {
     const f = controllerFixture();
     createEndpoint(f, { timeMinutes: 2 });
@@ -440,5 +479,71 @@ describe('EndpointController: reconcile', () => {
     // e1's kept replica failed its first check: replaced at once.
     expect(kept.stopped).toBe(true);
     expect(g.table.replicas('e1')[0]?.reason).toMatch(/bridge restarted/);
+  });
+});
+
+describe('EndpointController: replicas per user on the local provider', () => {
+  async function refusal(p: Promise<unknown> | (() => unknown)) {
+    try {
+      await (typeof p === 'function' ? p() : p);
+    } catch (e) {
+      return e as HttpError;
+    }
+    throw new Error('not refused');
+  }
+
+  it('refuses a create beyond maxReplicasPerUser with 429; other users are not affected', async () => {
+    const f = controllerFixture();
+    createEndpoint(f, { id: 'e1' });
+    createEndpoint(f, { id: 'e2' });
+    const e = await refusal(() => createEndpoint(f, { id: 'e3' }));
+    expect(e).toBeInstanceOf(HttpError);
+    expect(e.statusCode).toBe(429);
+    expect(e.message).toBe(
+      'At most 2 endpoints of one user run on the local provider at once (maxReplicasPerUser); chat-e1, chat-e2 run now: stop one first or choose another provider'
+    );
+    expect(f.table.get('e3')).toBeUndefined();
+    createEndpoint(f, { id: 'e4', owner: 'bob' });
+    expect(f.table.get('e4')?.state).toBe('pending');
+  });
+
+  it('refuses a start beyond the cap, and allows it once another endpoint stopped', async () => {
+    const f = controllerFixture();
+    createEndpoint(f, { id: 'e1' });
+    createEndpoint(f, { id: 'e2' });
+    await f.controller.stopEndpoint('e2');
+    createEndpoint(f, { id: 'e3' });
+    const e = await refusal(f.controller.startEndpoint('e2'));
+    expect(e.statusCode).toBe(429);
+    expect(e.message).toMatch(/^At most 2 endpoints of one user/);
+    expect(f.table.get('e2')?.desired).toBe('stopped');
+    await f.controller.stopEndpoint('e3');
+    await f.controller.startEndpoint('e2');
+    expect(f.table.get('e2')?.desired).toBe('running');
+  });
+
+  it('a scaled-to-zero endpoint does not count, and cannot wake while the others fill the cap', async () => {
+    const f = controllerFixture();
+    createEndpoint(f, { id: 'e1', idleMinutes: 10 });
+    await ready(f, 9080);
+    f.clock.advance(10 * MINUTE);
+    await f.controller.tick();
+    expect(state(f)).toBe('scaled-to-zero');
+    createEndpoint(f, { id: 'e2' });
+    createEndpoint(f, { id: 'e3' });
+    const e = await refusal(
+      f.controller.upstream('e1', new AbortController().signal)
+    );
+    expect(e.statusCode).toBe(429);
+    expect(state(f)).toBe('scaled-to-zero');
+    await f.controller.stopEndpoint('e3');
+    const held = f.controller.upstream('e1', new AbortController().signal);
+    await f.controller.tick();
+    expect(state(f)).toBe('starting');
+    f.provider.run(f.provider.last(), 9081);
+    await f.controller.tick();
+    await expect(held).resolves.toMatchObject({
+      baseUrl: 'http://127.0.0.1:9081'
+    });
   });
 });

@@ -112,9 +112,12 @@ export class FakeProvider implements IServingProvider {
 export class FakeHealth {
   readonly down = new Set<number>();
   readonly calls: string[] = [];
+  /** `port:key` of every check. */
+  readonly keys: string[] = [];
   check: HealthCheck = async (url, apiKey) => {
     this.calls.push(url);
     const port = Number(new URL(url).port);
+    this.keys.push(`${port}:${apiKey}`);
     if (apiKey.length < 16) {
       return { ok: false, detail: 'no key' };
     }
@@ -146,8 +149,6 @@ export const SERVING_CONFIG = {
         '{host}',
         '--port',
         '{port}',
-        '--api-key',
-        '{upstream_key}',
         '-t',
         '{threads}'
       ],

@@ -1,13 +1,43 @@
 /**
  * The local provider with real child processes (a tiny Node HTTP server as the "model
  * server"): spawn without a shell, free port, process group, SIGTERM then SIGKILL, logs,
- * time limit, adoption by a new provider instance.
+ * time limit, adoption by a new provider instance; the account, limits and key hand-over
+ * (with a recording spawn), and the cap per user.
  */
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalProvider } from '../../src/endpoints/local-provider';
+import {
+  limitedArgv,
+  LocalProvider,
+  lookupAccount,
+  type ILocalProviderOptions
+} from '../../src/endpoints/local-provider';
 import type { IReplicaSpec } from '../../src/endpoints/ports';
+
+const KEY = 'k'.repeat(32);
+/** As root (the stack, CI containers) replicas must run as another account. */
+const RUN_AS = process.getuid?.() === 0 ? lookupAccount('nobody') : undefined;
+
+/** An idle process with the options given, less the account (the test may not be root). */
+function idle(options: SpawnOptions) {
+  const rest = { ...options };
+  delete rest.uid;
+  delete rest.gid;
+  return spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], rest);
+}
+
+function provider(
+  options: Partial<ILocalProviderOptions> & { dir: string }
+): LocalProvider {
+  return new LocalProvider({
+    maxReplicas: 2,
+    maxReplicasPerUser: 2,
+    ...(RUN_AS === undefined ? {} : { runAs: RUN_AS }),
+    ...options
+  });
+}
 
 const SERVER = `
 const http = require('node:http');
@@ -24,19 +54,21 @@ function spec(replicaId: string, mode = 'ok', timeMinutes = 60): IReplicaSpec {
     owner: 'alice',
     modelPath: '/m.gguf',
     argv: [process.execPath, '-e', SERVER, '{port}', '{host}', mode],
-    upstreamKey: 'k'.repeat(32),
+    upstreamKey: KEY,
+    keyEnv: 'LLAMA_API_KEY',
     resources: { cpus: 1, memoryMB: 100, gpus: 0, timeMinutes }
   };
 }
 
 async function until<T>(fn: () => Promise<T | null>): Promise<T> {
-  for (;;) {
+  for (let i = 0; i < 300; i++) {
     const v = await fn();
     if (v !== null) {
       return v;
     }
     await new Promise(r => setTimeout(r, 50));
   }
+  throw new Error('gave up waiting');
 }
 
 async function get(port: number): Promise<string | null> {
@@ -60,7 +92,12 @@ describe('LocalProvider', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hpcb-local-'));
 
   it('starts the argv on a free port of 127.0.0.1, logs to a file, stops the process group', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 2 });
+    const p = provider({
+      dir,
+      maxReplicas: 2,
+      // node reserves ~1 GiB of address space at start
+      limits: { memoryHeadroomMB: 1024, nice: 7 }
+    });
     const h = await p.start(spec('r1'));
     const st = await p.status(h);
     expect(st).toMatchObject({ state: 'running', host: '127.0.0.1' });
@@ -68,6 +105,22 @@ describe('LocalProvider', () => {
       throw new Error('not running');
     }
     expect(await until(() => get(st.port))).toBe('/health');
+    // prlimit and nice have exec'd the recipe: same pid, its argv, under the limits.
+    const pid = Number(h.ref.pid);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline[0]).toBe(process.execPath);
+    expect(cmdline.join(' ')).not.toContain(KEY);
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(
+      `LLAMA_API_KEY=${KEY}`
+    );
+    expect(readFileSync(`/proc/${pid}/limits`, 'utf8')).toMatch(
+      new RegExp(`Max address space\\s+${(100 + 1024) * 1024 * 1024}\\s`)
+    );
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[18]).toBe('7');
+    const uid = /\nUid:\s+(\d+)/.exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8')
+    )?.[1];
+    expect(Number(uid)).toBe(RUN_AS?.uid ?? process.getuid?.());
     expect(readFileSync(join(dir, 'r1.log'), 'utf8')).toContain(
       `listening on ${st.port}`
     );
@@ -81,7 +134,7 @@ describe('LocalProvider', () => {
   });
 
   it('reports an exit as failed, with the tail of the log', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 2 });
+    const p = provider({ dir, maxReplicas: 2 });
     const h = await p.start(spec('r2', 'crash'));
     const st = await until(async () => {
       const s = await p.status(h);
@@ -94,7 +147,7 @@ describe('LocalProvider', () => {
   });
 
   it('kills with SIGKILL what ignores SIGTERM', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 2, stopGraceMs: 300 });
+    const p = provider({ dir, maxReplicas: 2, stopGraceMs: 300 });
     const h = await p.start(spec('r3', 'stubborn'));
     const st = await p.status(h);
     if (st.state !== 'running') {
@@ -109,18 +162,18 @@ describe('LocalProvider', () => {
   });
 
   it('refuses more than maxReplicas', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 1 });
+    const p = provider({ dir, maxReplicas: 1 });
     const h = await p.start(spec('r4'));
     await expect(p.start(spec('r5'))).rejects.toThrow(
-      'at most 1 local replicas run at once on this bridge'
+      'At most 1 local replicas run at once on this bridge'
     );
     await p.stop(h);
   });
 
   it('a new provider instance (bridge restart) adopts running replicas and can stop them', async () => {
-    const first = new LocalProvider({ dir, maxReplicas: 2 });
+    const first = provider({ dir, maxReplicas: 2 });
     const h = await first.start(spec('r6'));
-    const second = new LocalProvider({ dir, maxReplicas: 2 });
+    const second = provider({ dir, maxReplicas: 2 });
     expect((await second.list()).map(x => x.handle.replicaId)).toEqual(['r6']);
     const st = await second.status(h);
     expect(st).toMatchObject({ state: 'running' });
@@ -130,7 +183,7 @@ describe('LocalProvider', () => {
   });
 
   it('enforces the time limit', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 2, minuteMs: 300 });
+    const p = provider({ dir, maxReplicas: 2, minuteMs: 300 });
     const h = await p.start(spec('r7', 'ok', 1));
     const st = await until(async () => {
       const s = await p.status(h);
@@ -141,12 +194,124 @@ describe('LocalProvider', () => {
   });
 
   it('a missing program fails the start', async () => {
-    const p = new LocalProvider({ dir, maxReplicas: 2 });
+    const p = provider({ dir, maxReplicas: 2 });
     await expect(
       p.start({
         ...spec('r8'),
         argv: ['/nonexistent/llama-server', '--port', '{port}']
       })
     ).rejects.toThrow(/cannot run \/nonexistent\/llama-server: .*ENOENT/);
+  });
+
+  it('spawns through prlimit and nice as the runAs account, the key in the environment only', async () => {
+    const calls: { program: string; args: string[]; options: SpawnOptions }[] =
+      [];
+    const p = provider({
+      dir,
+      runAs: { name: 'hpcb-serve', uid: 4242, gid: 4343 },
+      limits: { memoryHeadroomMB: 256, nice: 10 },
+      spawn: (program, args, options) => {
+        calls.push({ program, args: [...args], options });
+        return idle(options);
+      }
+    });
+    const h = await p.start(spec('r9'));
+    const [call] = calls;
+    expect(call?.program).toBe('/usr/bin/prlimit');
+    expect(call?.args.slice(0, 6)).toEqual([
+      `--as=${(100 + 256) * 1024 * 1024}`,
+      '--core=0',
+      '--',
+      '/usr/bin/nice',
+      '-n',
+      '10'
+    ]);
+    expect(call?.args[6]).toBe(process.execPath);
+    expect(call?.options).toMatchObject({
+      uid: 4242,
+      gid: 4343,
+      detached: true,
+      shell: false,
+      cwd: '/'
+    });
+    expect(call?.options.env).toMatchObject({
+      LLAMA_API_KEY: KEY,
+      USER: 'hpcb-serve',
+      HOME: '/'
+    });
+    expect(JSON.stringify([call?.program, call?.args])).not.toContain(KEY);
+    expect(readFileSync(join(dir, 'r9.json'), 'utf8')).not.toContain(KEY);
+    await p.stop(h);
+  });
+
+  it('gives each replica the key of its spec, in the variable the recipe names', async () => {
+    const envs: NodeJS.ProcessEnv[] = [];
+    const p = provider({
+      dir,
+      spawn: (_program, _args, options) => {
+        envs.push(options.env ?? {});
+        return idle(options);
+      }
+    });
+    const other = 'o'.repeat(32);
+    const a = await p.start(spec('r10'));
+    const b = await p.start({
+      ...spec('r11'),
+      upstreamKey: other,
+      keyEnv: 'VLLM_API_KEY'
+    });
+    expect(envs[0]?.LLAMA_API_KEY).toBe(KEY);
+    expect(envs[1]?.VLLM_API_KEY).toBe(other);
+    expect(envs[1]?.LLAMA_API_KEY).toBeUndefined();
+    await p.stop(a);
+    await p.stop(b);
+  });
+
+  it('refuses to run replicas as root', async () => {
+    const p = provider({
+      dir,
+      runAs: { name: 'root', uid: 0, gid: 0 },
+      spawn: () => {
+        throw new Error('must not spawn');
+      }
+    });
+    await expect(p.start(spec('r12'))).rejects.toThrow(
+      /does not run replicas as root: set serving.providers.local.runAs/
+    );
+  });
+
+  it('caps the endpoints of one user (a successor of the same endpoint does not count)', async () => {
+    const p = provider({
+      dir,
+      maxReplicas: 8,
+      maxReplicasPerUser: 2,
+      spawn: (_program, _args, options) => idle(options)
+    });
+    const started = [
+      await p.start({ ...spec('c1'), endpointId: 'e1' }),
+      await p.start({ ...spec('c2'), endpointId: 'e2' })
+    ];
+    const refused = p.start({ ...spec('c3'), endpointId: 'e3' });
+    await expect(refused).rejects.toThrow(
+      'At most 2 endpoints of one user run on the local provider at once (maxReplicasPerUser)'
+    );
+    await expect(refused).rejects.toMatchObject({ noCapacity: true });
+    started.push(await p.start({ ...spec('c4'), endpointId: 'e1' }));
+    started.push(
+      await p.start({ ...spec('c5'), endpointId: 'e3', owner: 'bob' })
+    );
+    for (const h of started) {
+      await p.stop(h);
+    }
+    started.length = 0;
+    started.push(await p.start({ ...spec('c6'), endpointId: 'e3' }));
+    await p.stop(started[0]!);
+  });
+
+  it('limitedArgv leaves the argv alone without limits', () => {
+    expect(limitedArgv(['/bin/x', '-a'], 100, undefined)).toEqual([
+      '/bin/x',
+      '-a'
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  keyEnvironment,
   renderArgv,
   shellCommandWithAddress,
   withAddress
@@ -18,8 +19,6 @@ const RECIPE = {
     '--host={host}',
     '--port',
     '{port}',
-    '--api-key',
-    '{upstream_key}',
     '-t{threads}'
   ]
 };
@@ -28,7 +27,6 @@ describe('recipes', () => {
   it('substitutes placeholders inside tokens, never splitting or joining them', () => {
     const argv = renderArgv(RECIPE, {
       model: '/models/a model.gguf',
-      upstream_key: KEY,
       threads: 3
     });
     expect(argv).toEqual([
@@ -38,8 +36,6 @@ describe('recipes', () => {
       '--host={host}',
       '--port',
       '{port}',
-      '--api-key',
-      KEY,
       '-t3'
     ]);
     expect(withAddress(argv, '127.0.0.1', 4321)).toEqual([
@@ -49,26 +45,34 @@ describe('recipes', () => {
       '--host=127.0.0.1',
       '--port',
       '4321',
-      '--api-key',
-      KEY,
       '-t3'
     ]);
   });
 
   it('rejects values outside their safe form', () => {
-    const ok = { model: '/m.gguf', upstream_key: KEY, threads: 1 };
+    const ok = { model: '/m.gguf', threads: 1 };
     expect(() => renderArgv(RECIPE, { ...ok, model: 'relative.gguf' })).toThrow(
       /model path/
     );
     expect(() => renderArgv(RECIPE, { ...ok, model: '/m\n.gguf' })).toThrow(
       /model path/
     );
-    expect(() => renderArgv(RECIPE, { ...ok, upstream_key: 'short' })).toThrow(
-      /upstream key/
-    );
     expect(() => renderArgv(RECIPE, { ...ok, threads: 0 })).toThrow(/threads/);
     expect(() => withAddress(['x', '{host}'], 'a b', 1)).toThrow(/host/);
     expect(() => withAddress(['x', '{port}'], 'h', 70000)).toThrow(/port/);
+  });
+
+  it('hands the key over as one environment entry, checked', () => {
+    expect(keyEnvironment('LLAMA_API_KEY', KEY)).toEqual({
+      LLAMA_API_KEY: KEY
+    });
+    expect(() => keyEnvironment('LLAMA_API_KEY', 'short')).toThrow(
+      /upstream key/
+    );
+    expect(() => keyEnvironment('LLAMA_API_KEY', `${KEY} x`)).toThrow(
+      /upstream key/
+    );
+    expect(() => keyEnvironment('A=B', KEY)).toThrow(/variable name/);
   });
 
   it('quotes every word for the shell; a real bash gets exactly the argv back', () => {
@@ -109,7 +113,11 @@ describe('recipes', () => {
         '--host',
         '{host}'
       ]),
-      python: '/usr/bin/python3'
+      python: '/usr/bin/python3',
+      key: {
+        env: 'LLAMA_API_KEY',
+        file: '/home/alice/.hpc-bridge/endpoints/def/upstream.key'
+      }
     });
     expect(script).toContain('#SBATCH --time=30\n');
     expect(script).toContain('#SBATCH --gres=gpu:1\n');
@@ -133,12 +141,23 @@ describe('recipes', () => {
       workdir: dir,
       partition: 'gpu',
       resources: { cpus: 1, memoryMB: 100, gpus: 0, timeMinutes: 1 },
-      argv: ['/usr/bin/printf', '%s|', '{host}', '{port}'],
-      python: '/usr/bin/python3'
+      argv: [
+        '/bin/sh',
+        '-c',
+        'printf "%s|" "$@" "$LLAMA_API_KEY"',
+        'sh',
+        '{host}',
+        '{port}'
+      ],
+      python: '/usr/bin/python3',
+      key: { env: 'LLAMA_API_KEY', file: join(dir, 'upstream.key') }
     });
+    expect(script).not.toContain(KEY);
+    writeFileSync(join(dir, 'upstream.key'), `${KEY}\n`, { mode: 0o600 });
     const out = execFileSync('/bin/bash', ['-c', script], {
       cwd: dir,
-      encoding: 'utf8'
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' }
     });
     const info = JSON.parse(
       readFileSync(join(dir, 'replica.json'), 'utf8')
@@ -147,7 +166,7 @@ describe('recipes', () => {
       port: number;
     };
     expect(info.port).toBeGreaterThan(0);
-    expect(out).toBe(`${info.host}|${info.port}|`);
+    expect(out).toBe(`${info.host}|${info.port}|${KEY}|`);
   });
 
   it('refuses unsafe sbatch values', () => {
@@ -157,7 +176,8 @@ describe('recipes', () => {
       partition: 'gpu',
       resources: { cpus: 1, memoryMB: 100, gpus: 0, timeMinutes: 1 },
       argv: ['/bin/x'],
-      python: '/usr/bin/python3'
+      python: '/usr/bin/python3',
+      key: { env: 'LLAMA_API_KEY', file: '/w/upstream.key' }
     };
     expect(() =>
       renderReplicaScript({ ...base, partition: 'gpu --wrap=x' })
@@ -171,5 +191,17 @@ describe('recipes', () => {
     expect(() => renderReplicaScript({ ...base, argv: [] })).toThrow(
       /empty command/
     );
+    expect(() =>
+      renderReplicaScript({
+        ...base,
+        key: { env: 'X=$(id)', file: '/w/upstream.key' }
+      })
+    ).toThrow(/key variable/);
+    expect(() =>
+      renderReplicaScript({
+        ...base,
+        key: { env: 'LLAMA_API_KEY', file: 'upstream.key' }
+      })
+    ).toThrow(/key file/);
   });
 });

@@ -9,7 +9,12 @@ import {
 } from '../../src/contract';
 import { EndpointService } from '../../src/endpoints/service';
 import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
-import { controllerFixture, type IControllerFixture } from './endpoints-fakes';
+import {
+  controllerFixture,
+  SERVING_CONFIG,
+  servingConfig,
+  type IControllerFixture
+} from './endpoints-fakes';
 
 HUB_USERS['ep-alice'] = {
   kind: 'user',
@@ -46,7 +51,15 @@ let f: IControllerFixture;
 let app: BridgeApp;
 
 beforeEach(async () => {
-  f = controllerFixture();
+  // three endpoints of one user below
+  f = controllerFixture(
+    servingConfig({
+      serving: {
+        ...SERVING_CONFIG.serving,
+        providers: { local: { maxReplicas: 4, maxReplicasPerUser: 3 } }
+      }
+    })
+  );
   const service = new EndpointService({
     config: f.config,
     table: f.table,
@@ -130,14 +143,14 @@ describe('endpoint routes', () => {
       state: 'pending',
       url: 'http://hub.example:8000/services/hpc-bridge/v1'
     });
-    expect(JSON.stringify(res.json())).not.toContain(
-      f.table.get(ep.id)?.upstreamKey
-    );
     await f.controller.tick();
+    const key = f.table.replicas(ep.id)[0]?.upstreamKey ?? '';
+    expect(key).not.toBe('');
     const got = await app.inject({
       url: `${BASE}${Routes.endpoint(ep.id)}`,
       headers: ALICE
     });
+    expect(JSON.stringify(got.json())).not.toContain(key);
     expect(EndpointSchema.parse(got.json())).toMatchObject({
       state: 'starting',
       replicas: [{ provider: 'local', state: 'pending' }]

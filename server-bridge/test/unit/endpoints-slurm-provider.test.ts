@@ -18,11 +18,10 @@ const SPEC: IReplicaSpec = {
     '--host',
     '{host}',
     '--port',
-    '{port}',
-    '--api-key',
-    KEY
+    '{port}'
   ],
   upstreamKey: KEY,
+  keyEnv: 'LLAMA_API_KEY',
   resources: { cpus: 1, memoryMB: 1000, gpus: 1, timeMinutes: 30 }
 };
 
@@ -66,13 +65,48 @@ describe('SlurmProvider', () => {
     expect(script).toContain('#SBATCH --partition=gpu\n#SBATCH --time=30\n');
     expect(script).toContain('#SBATCH --gres=gpu:1\n');
     expect(script).toContain(
-      `exec /opt/llama/bin/llama-server -m /models/tiny.gguf --host "\${HPCB_HOST}" --port "\${HPCB_PORT}" --api-key ${KEY}\n`
+      `exec /opt/llama/bin/llama-server -m /models/tiny.gguf --host "\${HPCB_HOST}" --port "\${HPCB_PORT}"\n`
     );
     expect(h).toMatchObject({
       provider: 'slurm',
       replicaId: 'b2c3',
       ref: { cluster: 'demo', slurmId: '100', owner: 'alice', timeMinutes: 30 }
     });
+  });
+
+  it('hands the key over in a 0600 file, never in the script or the sbatch command', async () => {
+    const { fake, provider } = fixture();
+    await provider.start(SPEC);
+    const dir = '/home/alice/.hpc-bridge/endpoints/b2c3';
+    const script = fake.files.get(`${dir}/replica.sbatch`)?.toString() ?? '';
+    expect(script).not.toContain(KEY);
+    expect(JSON.stringify(fake.submitted)).not.toContain(KEY);
+    expect(fake.files.get(`${dir}/upstream.key`)?.toString()).toBe(`${KEY}\n`);
+    expect(fake.modes.get(`${dir}/upstream.key`)).toBe(0o600);
+    expect(script).toContain(
+      `LLAMA_API_KEY=$(< ${dir}/upstream.key)\nexport LLAMA_API_KEY\n`
+    );
+    expect(script.indexOf('export LLAMA_API_KEY')).toBeLessThan(
+      script.indexOf('exec ')
+    );
+
+    const other = 'o'.repeat(32);
+    await provider.start({ ...SPEC, replicaId: 'd4e5', upstreamKey: other });
+    expect(
+      fake.files
+        .get('/home/alice/.hpc-bridge/endpoints/d4e5/upstream.key')
+        ?.toString()
+    ).toBe(`${other}\n`);
+  });
+
+  it('refuses a key or key variable outside their safe form', async () => {
+    const { provider } = fixture();
+    await expect(
+      provider.start({ ...SPEC, upstreamKey: 'short' })
+    ).rejects.toThrow(/upstream key/);
+    await expect(
+      provider.start({ ...SPEC, keyEnv: 'X; rm -rf /' })
+    ).rejects.toThrow(/variable name/);
   });
 
   it('maps queue, replica.json and accounting to replica states', async () => {

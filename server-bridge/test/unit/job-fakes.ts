@@ -13,6 +13,8 @@ import type {
 
 export class FakeCluster {
   files = new Map<string, Buffer>();
+  /** The mode each file was written with. */
+  modes = new Map<string, number>();
   dirs = new Set<string>();
   submitted: { script: string; workdir: string; user: string }[] = [];
   actions: string[] = [];
@@ -87,7 +89,10 @@ export class FakeCluster {
         ) => {
           refuse();
           dirs.forEach(d => this.dirs.add(d));
-          files.forEach(f => this.files.set(f.path, Buffer.from(f.data)));
+          files.forEach(f => {
+            this.files.set(f.path, Buffer.from(f.data));
+            this.modes.set(f.path, f.mode ?? 0o600);
+          });
         }
       },
       storage: () => {

@@ -162,11 +162,10 @@ const SPEC: IReplicaSpec = {
     '--host',
     '{host}',
     '--port',
-    '{port}',
-    '--api-key',
-    'KEY-0123456789abcdef'
+    '{port}'
   ],
   upstreamKey: 'KEY-0123456789abcdef',
+  keyEnv: 'LLAMA_API_KEY',
   resources: { cpus: 1, memoryMB: 1000, gpus: 1, timeMinutes: 60 }
 };
 
@@ -227,7 +226,7 @@ describe('OpenStackProvider', () => {
       metadata: { hpcb_endpoint: 'e1', hpcb_replica: 'r1', hpcb_owner: 'alice' }
     });
     expect(f.nova.lastCreate?.userData).toBe(
-      '#!/bin/sh\nexec /opt/llama-server -m /models/tiny.gguf --host 0.0.0.0 --port 8080 --api-key KEY-0123456789abcdef\n'
+      "#!/bin/sh\nexec /usr/bin/env 'LLAMA_API_KEY=KEY-0123456789abcdef' /opt/llama-server -m /models/tiny.gguf --host 0.0.0.0 --port 8080\n"
     );
     await expect(
       f.provider.start({ ...SPEC, resources: { ...SPEC.resources, gpus: 4 } })
@@ -326,8 +325,14 @@ describe('OpenStackProvider', () => {
         handle: { replicaId: 'r1' }
       }
     ]);
-    const again = await f.provider.start({ ...SPEC, replicaId: 'r2' });
+    // A fresh key per replica still wakes the parked server, which keeps r1's key.
+    const again = await f.provider.start({
+      ...SPEC,
+      replicaId: 'r2',
+      upstreamKey: 'KEY-fedcba9876543210'
+    });
     expect(again.ref.serverId).toBe('srv-1');
+    expect(again.ref.wokenFrom).toBe('r1');
     expect(f.nova.calls).toEqual(['shelve:srv-1', 'unshelve:srv-1']);
     expect(await f.provider.list()).toMatchObject([
       { parked: false, handle: { replicaId: 'r2', ref: { serverId: 'srv-1' } } }
