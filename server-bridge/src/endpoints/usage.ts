@@ -4,21 +4,15 @@
  * sample (for p50/p95). Counted in memory and written every few seconds (one
  * transaction), so that the gateway never waits on the disk; `flush()` writes now.
  *
-<<<<<<< HEAD
- * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute; its
- * `tokenBudget` is spent once prompt + completion tokens reach it. Requests in flight
- * when the budget runs out still finish (their tokens are counted).
- *
- * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
- * stay when the endpoint and its keys are deleted.
-=======
  * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute. Its
  * `tokenBudget` is a cap: each admitted request reserves what it may cost (the gateway
  * computes it) with one conditional UPDATE of the key's counters (`tokens_used`,
  * `tokens_reserved`, migration 9), which fails when used + reserved + the reservation
  * would pass the budget; the request's real cost replaces its reservation when it is
  * settled. Concurrent requests therefore never hold more than the budget.
->>>>>>> fix-gateway
+ *
+ * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
+ * stay when the endpoint and its keys are deleted.
  */
 import { z } from 'zod';
 import type { EndpointMetrics } from '../contract';
@@ -331,7 +325,6 @@ export class EndpointUsage {
     return { ok: true, reservation: { keyId: key.keyId, tokens: amount } };
   }
 
-<<<<<<< HEAD
   /** The key's and endpoint's names now (null when the key is gone). */
   private labelsOf(keyId: string): ILabels | null {
     const row = this.store.db
@@ -359,17 +352,12 @@ export class EndpointUsage {
   }
 
   /**
-   * Counts one finished request. The names are read when a key's minute starts, so a
-   * request that ends just before its endpoint is deleted is still written.
-   */
-  record(event: IUsageEvent): void {
-=======
-  /**
    * Counts one finished request and charges its tokens to the key; `reservation`:
-   * what it held since `admit`, released now (settle each reservation once).
+   * what it held since `admit`, released now (settle each reservation once). The names
+   * are read when a key's minute starts, so a request that ends just before its
+   * endpoint is deleted is still written.
    */
   record(event: IUsageEvent, reservation?: IReservation): void {
->>>>>>> fix-gateway
     const minute = this.minuteOf(this.now());
     const id = `${event.keyId}|${minute}`;
     let b = this.pending.get(id);
