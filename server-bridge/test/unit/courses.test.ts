@@ -282,7 +282,8 @@ describe('course mode', () => {
       readyAt: '2026-03-01T10:00:05.000Z',
       endsAt: null,
       drainingSince: null,
-      stoppedAt: null
+      stoppedAt: null,
+      upstreamKey: 'replica-key-r1'
     });
     const r1 = (e: { replicas: { id: string }[] }) =>
       e.replicas.find(r => r.id === 'r1');
