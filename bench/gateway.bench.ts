@@ -16,7 +16,7 @@
  * The demo model (tiny-random) writes random text; what is measured is the serving path.
  * Env: BENCH_GATEWAY_MODEL (default tiny-random), BENCH_GATEWAY_PROVIDER (local|slurm),
  * BENCH_GATEWAY_ROUNDS (alternated rounds of each part, default 5; at least 5 makes sense),
- * BENCH_GATEWAY_REQUESTS (sequential requests per side per round of (a), default 100),
+ * BENCH_GATEWAY_REQUESTS (sequential requests per side per round of (a), default 200),
  * BENCH_GATEWAY_STREAM_TOKENS (default 256), BENCH_GATEWAY_STREAMS (completions per side
  * per round of (b), default 3), BENCH_GATEWAY_CLIENTS (default 64),
  * BENCH_GATEWAY_WINDOW_MS (per side per round of (c), default 4000),
@@ -44,7 +44,7 @@ import { alternate, compare, median, percentile, report } from './stats';
 const MODEL = process.env.BENCH_GATEWAY_MODEL ?? 'tiny-random';
 const PROVIDER = process.env.BENCH_GATEWAY_PROVIDER ?? 'local';
 const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5);
-const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 100);
+const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 200);
 const STREAM_TOKENS = Number(process.env.BENCH_GATEWAY_STREAM_TOKENS ?? 256);
 const STREAMS = Number(process.env.BENCH_GATEWAY_STREAMS ?? 3);
 const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 64);
@@ -326,6 +326,7 @@ async function throughput(
 }
 
 const UPSTREAM = 'the same llama-server called directly';
+
 async function main(): Promise<void> {
   const token = await createUserToken('alice');
   const got = await bridge(Routes.modelCatalog, token);
@@ -377,7 +378,7 @@ async function main(): Promise<void> {
           baseline: UPSTREAM,
           better: 'lower',
           passThrough: true,
-          note: `the gateway adds ${(c.target.median - c.baseline.median).toFixed(2)} ms (difference of the medians); each round the ${p} of ${REQUESTS} sequential requests per side; ${setup}`
+          note: `gateway − direct: ${(c.target.median - c.baseline.median).toFixed(2)} ms (of the medians); each round the ${p} of ${REQUESTS} sequential requests per side; ${setup}`
         },
         c
       );
