@@ -1,8 +1,13 @@
 /**
  * GET /api/v1/clusters through the hub's proxy and the bridge, against its
  * baseline: the raw `sinfo --json` over an already-open SSH connection, which is
- * the least any tool pays to learn the same facts. Prints medians, p95 and the
- * ratio, plus the bridge's resident memory before and after.
+ * the least any tool pays to learn the same facts. The two alternate round by round
+ * (stats.ts); each round times a few requests per side and keeps their median. Prints
+ * and records the median of the rounds, their min–max and the per-round ratios, plus
+ * the bridge's resident memory before and after.
+ *
+ * Env: BENCH_ROUNDS (alternated rounds, default 8, at least 5 makes sense),
+ * BENCH_CLUSTERS_REQUESTS (requests per side per round, default 5).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +17,11 @@ import {
   STACK_DIR,
   createUserToken
 } from '../server-bridge/test/integration/stack';
-import { record } from './results';
-import { report, sample } from './stats';
+import { record, recordComparison } from './results';
+import { alternate, compare, medianMs, report } from './stats';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const REQUESTS = Number(process.env.BENCH_CLUSTERS_REQUESTS ?? 5);
 
 function connect(): Promise<Client> {
   const client = new Client();
@@ -60,10 +66,10 @@ async function main(): Promise<void> {
   const client = await connect();
   const rssBefore = bridgeRssKiB();
 
-  const baseline = await sample(ROUNDS, async () => {
+  const viaSinfo = async () => {
     JSON.parse(await sinfo(client));
-  });
-  const bridge = await sample(ROUNDS, async () => {
+  };
+  const viaBridge = async () => {
     const res = await fetch(`${BRIDGE_URL}/api/v1/clusters`, {
       headers: { Authorization: `token ${token}` }
     });
@@ -71,34 +77,51 @@ async function main(): Promise<void> {
       throw new Error(`/clusters answered ${res.status}`);
     }
     await res.json();
-  });
+  };
+  // Warm-up: the SSH channel, the HTTP connection, the bridge's sinfo cache, the JIT.
+  await viaSinfo();
+  await viaBridge();
+  const rounds = await alternate(
+    ROUNDS,
+    () => medianMs(REQUESTS, viaSinfo),
+    () => medianMs(REQUESTS, viaBridge)
+  );
   client.end();
 
-  report('clusters', [
-    ['raw sinfo --json over open ssh (baseline)', baseline],
-    ['GET /api/v1/clusters via hub proxy + bridge', bridge]
-  ]);
-  record({
-    bench: 'clusters',
-    metric: 'GET /api/v1/clusters via hub proxy + bridge, median',
-    value: bridge.median,
-    unit: 'ms',
-    baseline: 'raw `sinfo --json` over an open SSH connection',
-    baselineValue: baseline.median,
-    note: `lower is better; the bridge caches sinfo for a few seconds; ${ROUNDS} rounds`
-  });
+  const c = compare(rounds.target, rounds.baseline);
+  report(
+    `clusters (median of ${REQUESTS} requests per side per round)`,
+    {
+      baseline: 'raw sinfo --json over open ssh',
+      target: 'GET /api/v1/clusters via hub proxy + bridge'
+    },
+    c,
+    'ms'
+  );
+  recordComparison(
+    {
+      bench: 'clusters',
+      metric: 'GET /api/v1/clusters via hub proxy + bridge',
+      unit: 'ms',
+      baseline: 'raw `sinfo --json` over an open SSH connection',
+      better: 'lower',
+      note: `the bridge caches sinfo for a few seconds; each round the median of ${REQUESTS} requests per side`
+    },
+    c
+  );
   const rssAfter = bridgeRssKiB();
   record({
     bench: 'clusters',
-    metric: `bridge RSS after ${ROUNDS} requests`,
+    metric: `bridge RSS after ${ROUNDS * REQUESTS + 1} requests`,
     value: rssAfter / 1024,
     unit: 'MiB',
     baseline: 'bridge RSS before',
     baselineValue: rssBefore / 1024,
+    better: 'lower',
     note: 'resident memory of the bridge process'
   });
   process.stdout.write(
-    `bridge RSS: ${(rssBefore / 1024).toFixed(1)} MiB before, ${(rssAfter / 1024).toFixed(1)} MiB after ${ROUNDS} requests\n`
+    `bridge RSS: ${(rssBefore / 1024).toFixed(1)} MiB before, ${(rssAfter / 1024).toFixed(1)} MiB after ${ROUNDS * REQUESTS + 1} requests\n`
   );
 }
 

@@ -4,15 +4,23 @@
  * endpoint of the same model served by the bridge (`local` provider by default: the same
  * binary on the same host), called through `{hub}/services/hpc-bridge/v1` with an API key.
  *
- *   (a) added latency: sequential 1-token chat completions, p50/p99;
- *   (b) streaming: tokens/s of one `stream: true` completion (usage of the last chunk);
+ *   (a) added latency: sequential 1-token chat completions, p50/p99 per round;
+ *   (b) streaming: tokens/s of `stream: true` completions (usage of the last chunk);
  *   (c) throughput: requests/s of 64 concurrent clients sending short completions.
+ *
+ * Each part alternates the two round by round (stats.ts: direct first on even rounds, the
+ * gateway first on odd ones) and records the median of the rounds with their min–max.
+ * The gateway relays to the same llama-server: it cannot be faster, so a row where it is
+ * measures noise, and the rendered table says so (`passThrough`).
  *
  * The demo model (tiny-random) writes random text; what is measured is the serving path.
  * Env: BENCH_GATEWAY_MODEL (default tiny-random), BENCH_GATEWAY_PROVIDER (local|slurm),
- * BENCH_GATEWAY_ROUNDS (default 200), BENCH_GATEWAY_STREAM_TOKENS (default 256),
- * BENCH_GATEWAY_STREAM_ROUNDS (default 5), BENCH_GATEWAY_CLIENTS (default 64),
- * BENCH_GATEWAY_WINDOW_MS (default 10000), BENCH_GATEWAY_LLAMA_SERVER (the binary).
+ * BENCH_GATEWAY_ROUNDS (alternated rounds of each part, default 5; at least 5 makes sense),
+ * BENCH_GATEWAY_REQUESTS (sequential requests per side per round of (a), default 200),
+ * BENCH_GATEWAY_STREAM_TOKENS (default 256), BENCH_GATEWAY_STREAMS (completions per side
+ * per round of (b), default 3), BENCH_GATEWAY_CLIENTS (default 64),
+ * BENCH_GATEWAY_WINDOW_MS (per side per round of (c), default 4000),
+ * BENCH_GATEWAY_LLAMA_SERVER (the binary).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,15 +38,19 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
-import { record } from './results';
+import { recordComparison } from './results';
+import { alternate, compare, median, percentile, report } from './stats';
 
 const MODEL = process.env.BENCH_GATEWAY_MODEL ?? 'tiny-random';
 const PROVIDER = process.env.BENCH_GATEWAY_PROVIDER ?? 'local';
-const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 200);
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5);
+const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 200);
 const STREAM_TOKENS = Number(process.env.BENCH_GATEWAY_STREAM_TOKENS ?? 256);
-const STREAM_ROUNDS = Number(process.env.BENCH_GATEWAY_STREAM_ROUNDS ?? 5);
+const STREAMS = Number(process.env.BENCH_GATEWAY_STREAMS ?? 3);
 const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 64);
-const WINDOW_MS = Number(process.env.BENCH_GATEWAY_WINDOW_MS ?? 10000);
+const WINDOW_MS = Number(process.env.BENCH_GATEWAY_WINDOW_MS ?? 4000);
+/** Before the rounds of (c), each side runs its clients this long, unrecorded. */
+const WARM_UP_MS = 1000;
 const LLAMA_SERVER =
   process.env.BENCH_GATEWAY_LLAMA_SERVER ??
   '/opt/hpc-bridge/llama/bin/llama-server';
@@ -52,10 +64,6 @@ interface ITarget {
 }
 
 const messages = [{ role: 'user', content: 'Say something.' }];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -215,17 +223,20 @@ interface ILatency {
   p99: number;
 }
 
-async function latency(target: ITarget): Promise<ILatency> {
+async function warmUp(target: ITarget): Promise<void> {
   for (let i = 0; i < 5; i++) {
-    await complete(target, 1); // warm-up: connections, the prompt cache
+    await complete(target, 1); // connections, the prompt cache
   }
+}
+
+/** One round of (a): REQUESTS sequential 1-token completions, their p50 and p99. */
+async function latency(target: ITarget): Promise<ILatency> {
   const times: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < REQUESTS; i++) {
     const start = performance.now();
     await complete(target, 1);
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
 }
 
@@ -275,24 +286,24 @@ async function streamOnce(target: ITarget): Promise<number> {
   return (tokens || chunks) / seconds;
 }
 
+/** One round of (b): the median tokens/s of STREAMS streamed completions. */
 async function streaming(target: ITarget): Promise<number> {
-  await streamOnce(target);
   const rates: number[] = [];
-  for (let i = 0; i < STREAM_ROUNDS; i++) {
+  for (let i = 0; i < STREAMS; i++) {
     rates.push(await streamOnce(target));
   }
-  rates.sort((a, b) => a - b);
-  return percentile(rates, 0.5);
+  return median(rates);
 }
 
-/** CLIENTS loops of 8-token completions for WINDOW_MS: completed requests/s and errors. */
+/** CLIENTS loops of 8-token completions for `windowMs`: completed requests/s and errors. */
 async function throughput(
-  target: ITarget
+  target: ITarget,
+  windowMs = WINDOW_MS
 ): Promise<{ rps: number; errors: number }> {
   let done = 0;
   let errors = 0;
   let firstError = '';
-  const end = performance.now() + WINDOW_MS;
+  const end = performance.now() + windowMs;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -314,9 +325,7 @@ async function throughput(
   return { rps: done / seconds, errors };
 }
 
-const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
-const line = (label: string, text: string) =>
-  process.stdout.write(`${label.padEnd(40)} ${text}\n`);
+const UPSTREAM = 'the same llama-server called directly';
 
 async function main(): Promise<void> {
   const token = await createUserToken('alice');
@@ -337,82 +346,105 @@ async function main(): Promise<void> {
   try {
     const viaGateway = await startEndpoint(token, catalog);
     endpointId = viaGateway.id;
-    const targets = [direct.target, viaGateway.target];
+    const labels = {
+      baseline: direct.target.label,
+      target: viaGateway.target.label
+    };
+    const setup = `${MODEL}, ${PROVIDER} provider`;
 
-    process.stdout.write(
-      `\n## gateway: added latency (${ROUNDS} sequential 1-token chat completions, ${MODEL})\n`
-    );
-    const lat: ILatency[] = [];
-    for (const t of targets) {
-      lat.push(await latency(t));
-    }
-    targets.forEach((t, i) =>
-      line(
-        t.label + (i === 0 ? ' (baseline)' : ''),
-        `p50 ${ms(lat[i].p50)}  p99 ${ms(lat[i].p99)}  ratio p50 ${(lat[i].p50 / lat[0].p50).toFixed(2)}x  p99 ${(lat[i].p99 / lat[0].p99).toFixed(2)}x`
-      )
-    );
-    line(
-      'added by the gateway',
-      `p50 ${ms(lat[1].p50 - lat[0].p50)}  p99 ${ms(lat[1].p99 - lat[0].p99)}`
+    await warmUp(direct.target);
+    await warmUp(viaGateway.target);
+    const lat = await alternate(
+      ROUNDS,
+      () => latency(direct.target),
+      () => latency(viaGateway.target)
     );
     for (const p of ['p50', 'p99'] as const) {
-      record({
+      const c = compare(
+        lat.target.map(l => l[p]),
+        lat.baseline.map(l => l[p])
+      );
+      report(
+        `gateway: 1-token chat completion, ${p} of ${REQUESTS} sequential requests per round`,
+        labels,
+        c,
+        'ms'
+      );
+      recordComparison(
+        {
+          bench: 'gateway',
+          metric: `1-token chat completion through the gateway, ${p}`,
+          unit: 'ms',
+          baseline: UPSTREAM,
+          better: 'lower',
+          passThrough: true,
+          note: `gateway − direct: ${(c.target.median - c.baseline.median).toFixed(2)} ms (of the medians); each round the ${p} of ${REQUESTS} sequential requests per side; ${setup}`
+        },
+        c
+      );
+    }
+
+    await streamOnce(direct.target);
+    await streamOnce(viaGateway.target);
+    const rates = await alternate(
+      ROUNDS,
+      () => streaming(direct.target),
+      () => streaming(viaGateway.target)
+    );
+    const streamed = compare(rates.target, rates.baseline);
+    report(
+      `gateway: streamed completion of ${STREAM_TOKENS} tokens, median of ${STREAMS} per side per round`,
+      labels,
+      streamed,
+      'tokens/s'
+    );
+    recordComparison(
+      {
         bench: 'gateway',
-        metric: `1-token chat completion through the gateway, ${p}`,
-        value: lat[1][p],
-        unit: 'ms',
-        baseline: 'the same llama-server called directly',
-        baselineValue: lat[0][p],
-        note: `lower is better; the gateway adds ${(lat[1][p] - lat[0][p]).toFixed(2)} ms; ${ROUNDS} sequential requests, ${MODEL}, ${PROVIDER} provider`
-      });
-    }
+        metric: `streamed completion of ${STREAM_TOKENS} tokens`,
+        unit: 'tokens/s',
+        baseline: UPSTREAM,
+        better: 'higher',
+        passThrough: true,
+        note: `each round the median of ${STREAMS} completions per side; a random-weight model: the serving path is measured, not the model`
+      },
+      streamed
+    );
 
+    await throughput(direct.target, WARM_UP_MS);
+    await throughput(viaGateway.target, WARM_UP_MS);
+    const tps = await alternate(
+      ROUNDS,
+      () => throughput(direct.target),
+      () => throughput(viaGateway.target)
+    );
+    const served = compare(
+      tps.target.map(t => t.rps),
+      tps.baseline.map(t => t.rps)
+    );
+    const errors = (runs: { errors: number }[]) =>
+      runs.reduce((sum, r) => sum + r.errors, 0);
+    report(
+      `gateway: ${CLIENTS} concurrent clients, 8-token completions, ${WINDOW_MS / 1000} s per side per round`,
+      labels,
+      served,
+      'req/s'
+    );
     process.stdout.write(
-      `\n## gateway: streaming (${STREAM_TOKENS} tokens, stream: true, median of ${STREAM_ROUNDS})\n`
+      `errors: ${errors(tps.target)} via the gateway, ${errors(tps.baseline)} direct\n`
     );
-    const rates: number[] = [];
-    for (const t of targets) {
-      rates.push(await streaming(t));
-    }
-    targets.forEach((t, i) =>
-      line(
-        t.label + (i === 0 ? ' (baseline)' : ''),
-        `${rates[i].toFixed(0).padStart(8)} tokens/s  ratio ${(rates[i] / rates[0]).toFixed(2)}x`
-      )
+    recordComparison(
+      {
+        bench: 'gateway',
+        metric: `${CLIENTS} concurrent clients, 8-token completions`,
+        unit: 'req/s',
+        baseline: UPSTREAM,
+        better: 'higher',
+        passThrough: true,
+        note: `${WINDOW_MS / 1000} s per side per round; errors: ${errors(tps.target)} via the gateway, ${errors(tps.baseline)} direct`
+      },
+      served
     );
-    record({
-      bench: 'gateway',
-      metric: `streamed completion of ${STREAM_TOKENS} tokens, median of ${STREAM_ROUNDS}`,
-      value: rates[1],
-      unit: 'tokens/s',
-      baseline: 'the same llama-server called directly',
-      baselineValue: rates[0],
-      note: 'higher is better; a random-weight model: the serving path is measured, not the model'
-    });
-
-    process.stdout.write(
-      `\n## gateway: ${CLIENTS} concurrent clients (8-token completions, ${WINDOW_MS / 1000} s each)\n`
-    );
-    const tps: { rps: number; errors: number }[] = [];
-    for (const t of targets) {
-      tps.push(await throughput(t));
-    }
-    targets.forEach((t, i) =>
-      line(
-        t.label + (i === 0 ? ' (baseline)' : ''),
-        `${tps[i].rps.toFixed(1).padStart(8)} requests/s  errors ${tps[i].errors}  ratio ${(tps[i].rps / tps[0].rps).toFixed(2)}x`
-      )
-    );
-    record({
-      bench: 'gateway',
-      metric: `${CLIENTS} concurrent clients, 8-token completions`,
-      value: tps[1].rps,
-      unit: 'req/s',
-      baseline: 'the same llama-server called directly',
-      baselineValue: tps[0].rps,
-      note: `higher is better; ${WINDOW_MS / 1000} s each; errors: ${tps[1].errors} via the gateway, ${tps[0].errors} direct`
-    });
   } finally {
     direct.child.kill();
     if (endpointId !== undefined) {

@@ -2,10 +2,14 @@
  * Renders bench/RESULTS.md from the rows the benchmarks wrote (results.ts) and the
  * list of benchmarks bench/run ran: a header with the date, the commit and the machine,
  * then one table per area with each value next to its baseline from the same run.
+ * Rows from alternated rounds show the median with the min–max of the rounds, and the
+ * range of the per-round ratios; a pass-through row (`passThrough`) whose target comes
+ * out ahead of the upstream it relays to is flagged as noise.
  *
  * Usage: tsx bench/render-results.ts RESULTS_JSONL RUNS_FILE OUT_MD
  * RUNS_FILE has one line per benchmark: `NAME EXIT_CODE SECONDS`.
- * Env: BENCH_LOAD_START (/proc/loadavg when the run began), BENCH_NOTE (a caveat).
+ * Env: BENCH_LOAD_START (/proc/loadavg when the run began), BENCH_NOTE (the machine
+ * and its load during the run).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +39,7 @@ const AREAS: { bench: string; title: string; intro: string }[] = [
     bench: 'storage',
     title: 'Storage',
     intro:
-      'Throughput of each transfer path against the S3 SDK talking to Swift directly, and the bridge’s peak resident memory while it moves the file (`bench/storage.bench.ts`; one round per size, expect ±30 % between runs).'
+      'Throughput of each transfer path against the S3 SDK talking to Swift directly, and the bridge’s peak resident memory while it moves the file (`bench/storage.bench.ts`; each round runs the baseline and every path once, in reverse order on odd rounds).'
   },
   {
     bench: 'load',
@@ -67,11 +71,11 @@ function cpuModel(): string {
   return /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? cpus()[0].model;
 }
 
-function number(v: number): string {
+function number(v: number, integers = true): string {
   if (!Number.isFinite(v)) {
     return String(v);
   }
-  if (Number.isInteger(v)) {
+  if (integers && Number.isInteger(v)) {
     return String(v);
   }
   const abs = Math.abs(v);
@@ -87,6 +91,43 @@ function ratio(v: number): string {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A value with the min–max of its rounds, where it has rounds. */
+function withRange(v: number, unit: string, range?: [number, number]): string {
+  // The bounds as precise as the value: `3.10 ms (3.00–3.30)`, not `(3–3.30)`.
+  const bound = (b: number) => number(b, Number.isInteger(v));
+  return `${number(v)} ${unit}${range ? ` (${bound(range[0])}–${bound(range[1])})` : ''}`;
+}
+
+/** Whether the target came out ahead of its baseline. */
+function ahead(r: IResultRow): boolean {
+  return r.better === 'lower' ? r.ratio < 1 : r.ratio > 1;
+}
+
+function noteOf(r: IResultRow): string {
+  const parts: string[] = [];
+  if (r.passThrough && r.better && ahead(r)) {
+    parts.push(
+      '**faster than the upstream it only relays to: measurement noise, not a result**'
+    );
+  }
+  if (r.better) {
+    parts.push(`${r.better} is better`);
+  }
+  if (r.note) {
+    parts.push(r.note);
+  }
+  if (r.rounds !== undefined && r.spread) {
+    const [lo, hi] = r.spread.ratio;
+    parts.push(
+      `median of ${r.rounds} alternated rounds; per-round ratio ${ratio(lo)}–${ratio(hi)}` +
+        (lo < 1 && hi > 1
+          ? ' (the rounds disagree on which side is ahead)'
+          : '')
+    );
+  }
+  return parts.join('; ');
+}
+
 function table(rows: IResultRow[]): string {
   const lines = [
     '| measured | value | baseline (same run) | baseline value | ratio | note |',
@@ -94,10 +135,26 @@ function table(rows: IResultRow[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${cell(r.metric)} | ${number(r.value)} ${r.unit} | ${cell(r.baseline)} | ${number(r.baselineValue)} ${r.unit} | ${ratio(r.ratio)} | ${cell(r.note)} |`
+      `| ${cell(r.metric)} | ${withRange(r.value, r.unit, r.spread?.value)} | ${cell(r.baseline)} | ${withRange(r.baselineValue, r.unit, r.spread?.baselineValue)} | ${ratio(r.ratio)} | ${cell(noteOf(r))} |`
     );
   }
   return lines.join('\n');
+}
+
+/** How the rows of one table were measured, in a sentence or two. */
+function method(rows: IResultRow[]): string {
+  const alternated = rows.filter(r => r.rounds !== undefined).length;
+  const medians =
+    'Compared rows are medians of rounds that alternate the target and its baseline (the baseline first on even rounds, the target first on odd ones), with the min–max of the rounds in brackets; the ratio is median over median, and the note gives the number of rounds and the range of the per-round ratios.';
+  if (alternated === rows.length) {
+    return medians;
+  }
+  const single =
+    'rows without brackets come from one measurement of each side, not from alternated rounds: read a ratio near 1 there as no difference.';
+  if (alternated > 0) {
+    return `${medians} Other ${single}`;
+  }
+  return `The ${single.replace(/^rows without brackets/, 'rows')}`;
 }
 
 function main(): void {
@@ -129,7 +186,8 @@ function main(): void {
     '# Benchmark results',
     '',
     'Written by `npm run bench` (`bench/run`); regenerated on every run, do not edit.',
-    'Every value is compared with a baseline measured in the same run on the same machine.',
+    'Every value is compared with a baseline measured in the same run on the same machine;',
+    'where the two were measured in alternated rounds, the table shows medians and the spread.',
     '',
     `- **date**: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- **commit**: ${commit}${dirty}`,
@@ -143,7 +201,7 @@ function main(): void {
     `- **duration**: ${(total / 60).toFixed(1)} min (${runs.map(r => `${r.name} ${r.seconds} s`).join(', ')})`
   ];
   if (process.env.BENCH_NOTE) {
-    header.push(`- **caveat**: ${process.env.BENCH_NOTE}`);
+    header.push(`- **machine and load**: ${process.env.BENCH_NOTE}`);
   }
   const failed = runs.filter(r => r.code !== 0);
   if (failed.length > 0) {
@@ -166,12 +224,12 @@ function main(): void {
     sections.push(
       `## ${area.title}\n\n${area.intro ? `${area.intro}\n\n` : ''}${
         mine.length > 0
-          ? table(mine)
+          ? `${method(mine)}\n\n${table(mine)}`
           : '_No results: the benchmark did not finish._'
       }`
     );
   }
-  const text = `${header.join('\n')}\n\nRatio = value / baseline value; the note says which way is better.\n\n${sections.join('\n\n')}\n`;
+  const text = `${header.join('\n')}\n\nRatio = value / baseline value; the note says which way is better. A target that only relays to its baseline (a pass-through: the gateway to its llama-server, the proxy to the bridge) cannot be faster than it; where a row says it is, the note flags it as measurement noise.\n\n${sections.join('\n\n')}\n`;
   writeFileSync(out, text);
   process.stdout.write(`wrote ${out} (${rows.length} rows)\n`);
 }

@@ -11,7 +11,14 @@
  *   (iv)  the sftp tier `scratch` through the bridge: PUT / GET …/tiers/scratch/content,
  *         next to OpenSSH's scp of the same file as the same user (what sftp can do here)
  *
- * Env: BENCH_STORAGE_SIZES (MiB, default 256,1024), BENCH_STORAGE_ROUNDS (default 1),
+ * The paths alternate with the baseline round by round (stats.ts): even rounds run the
+ * baseline, then (ii), (iii), (iv), scp; odd rounds the reverse, so that every path and
+ * the baseline share each stretch of the machine's load and none always goes first.
+ * Each row is the median of the rounds with their min–max, its ratio the median over
+ * the median of the baseline, with the range of the per-round ratios.
+ *
+ * Env: BENCH_STORAGE_SIZES (MiB, default 256; 1024 as well takes about four times as
+ * long), BENCH_STORAGE_ROUNDS (alternated rounds, default 5; at least 5 makes sense),
  * BENCH_STORAGE_CONCURRENCY (parallel part PUTs, default 4), BENCH_STORAGE_TMP,
  * BENCH_STORAGE_PATHS (a subset of sdk,stream,multipart,sftp; the baseline always runs).
  */
@@ -43,14 +50,15 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
-import { record } from './results';
+import { record, recordComparison } from './results';
+import { alternateRounds, compare, type IComparison } from './stats';
 
 const execFileAsync = promisify(execFile);
 const MIB = 2 ** 20;
-const SIZES = (process.env.BENCH_STORAGE_SIZES ?? '256,1024')
+const SIZES = (process.env.BENCH_STORAGE_SIZES ?? '256')
   .split(',')
   .map(s => Number(s) * MIB);
-const ROUNDS = Number(process.env.BENCH_STORAGE_ROUNDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_STORAGE_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_STORAGE_CONCURRENCY ?? 4);
 const PATHS = new Set(
   (process.env.BENCH_STORAGE_PATHS ?? 'sdk,stream,multipart,sftp').split(',')
@@ -399,6 +407,7 @@ async function scp(from: string, to: string): Promise<void> {
   ]);
 }
 
+/** One path's rounds: seconds per round each way, and the bridge's peak RSS meanwhile. */
 interface IRow {
   label: string;
   upload: number[];
@@ -412,40 +421,47 @@ async function timed(task: () => Promise<void>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fixed = (v: number) => v.toFixed(1);
 
 function printRow(size: number, row: IRow, baseline: IRow): void {
-  const mbps = (seconds: number[]) => size / MIB / median(seconds);
-  const up = mbps(row.upload);
-  const down = mbps(row.download);
-  const rss =
-    row === baseline
-      ? `bridge RSS ${(row.rss / MIB).toFixed(0)} MiB (idle)`
-      : `bridge peak RSS ${(row.rss / MIB).toFixed(0)} MiB`;
+  const mibps = (seconds: number[]) => seconds.map(s => size / MIB / s);
+  const isBaseline = row === baseline;
+  const rss = isBaseline
+    ? `bridge RSS ${(row.rss / MIB).toFixed(0)} MiB (idle)`
+    : `bridge peak RSS ${(row.rss / MIB).toFixed(0)} MiB`;
+  const ways = [
+    ['upload', compare(mibps(row.upload), mibps(baseline.upload))],
+    ['download', compare(mibps(row.download), mibps(baseline.download))]
+  ] as const;
+  const side = (way: string, c: IComparison) =>
+    `${way.slice(0, 4)} ${fixed(c.target.median).padStart(7)} (${fixed(c.target.min)}–${fixed(c.target.max)}` +
+    (isBaseline
+      ? ')'
+      : `; ${c.ratio.toFixed(2)}x, per round ${c.roundRatios.min.toFixed(2)}–${c.roundRatios.max.toFixed(2)}x)`);
   process.stdout.write(
-    `${row.label.padEnd(44)} up ${up.toFixed(1).padStart(7)} (${(up / mbps(baseline.upload)).toFixed(2)}x)` +
-      `  down ${down.toFixed(1).padStart(7)} (${(down / mbps(baseline.download)).toFixed(2)}x)  ${rss}\n`
+    `${row.label.padEnd(44)} ${ways.map(([way, c]) => side(way, c)).join('  ')}  ${rss}\n`
   );
-  if (row === baseline) {
+  if (isBaseline) {
     return;
   }
   const label = row.label.trim();
   const reference = label.startsWith('scp') ? ' (not through the bridge)' : '';
+  // The bridge's stream to the S3 tier relays to the very store the baseline talks to.
+  const passThrough = label.startsWith('(ii)');
   const sizeMiB = size / MIB;
-  for (const [way, value, base] of [
-    ['upload', up, mbps(baseline.upload)],
-    ['download', down, mbps(baseline.download)]
-  ] as const) {
-    record({
-      bench: 'storage',
-      metric: `${way} ${sizeMiB} MiB: ${label}`,
-      value,
-      unit: 'MiB/s',
-      baseline: `direct S3 SDK ${way}`,
-      baselineValue: base,
-      note: `higher is better${reference}; median of ${ROUNDS}`
-    });
+  for (const [way, c] of ways) {
+    recordComparison(
+      {
+        bench: 'storage',
+        metric: `${way} ${sizeMiB} MiB: ${label}`,
+        unit: 'MiB/s',
+        baseline: `direct S3 SDK ${way}`,
+        better: 'higher',
+        ...(passThrough ? { passThrough } : {}),
+        note: `one transfer per path per round${reference}`
+      },
+      c
+    );
   }
   if (!reference) {
     record({
@@ -455,7 +471,8 @@ function printRow(size: number, row: IRow, baseline: IRow): void {
       unit: 'MiB',
       baseline: 'bridge RSS at rest (during the direct S3 baseline)',
       baselineValue: baseline.rss / MIB,
-      note: 'lower is better; sampled every 100 ms; files are streamed, never held whole'
+      better: 'lower',
+      note: `the peak over ${row.upload.length} rounds each; sampled every 100 ms; files are streamed, never held whole`
     });
   }
 }
@@ -506,38 +523,49 @@ async function benchSize(paths: Paths, file: IFile): Promise<number> {
           `${file.path}.back`
         )
     }
-  ];
+  ].filter(c => c.key === 'sdk' || PATHS.has(c.key));
   process.stdout.write(
-    `\n## storage: ${file.size / MIB} MiB, median of ${ROUNDS} (MiB/s; ratio to direct S3)\n`
+    `\n## storage: ${file.size / MIB} MiB, ${ROUNDS} alternated rounds (MiB/s: median (min–max); ratio to direct S3)\n`
   );
-  let baseline: IRow | undefined;
-  let failed = 0;
-  for (const c of cases.filter(c => c.key === 'sdk' || PATHS.has(c.key))) {
-    const row: IRow = { label: '', upload: [], download: [], rss: 0 };
-    // The baseline does not touch the bridge: its row shows the bridge at rest.
-    const rss = new RssSampler(bridgePid());
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        row.upload.push(await timed(async () => void (await c.up())));
-        row.download.push(await timed(c.down));
+  const rows: IRow[] = cases.map(() => ({
+    label: '',
+    upload: [],
+    download: [],
+    rss: 0
+  }));
+  const failures = new Map<number, string>();
+  await alternateRounds(
+    ROUNDS,
+    cases.map((c, i) => async () => {
+      if (failures.has(i)) {
+        return;
       }
-    } catch (err) {
-      rss.stop();
-      if (c.key === 'sdk') {
-        throw err; // no baseline, no ratios
+      // The baseline does not touch the bridge: its row shows the bridge at rest.
+      const rss = new RssSampler(bridgePid());
+      try {
+        rows[i].upload.push(await timed(async () => void (await c.up())));
+        rows[i].download.push(await timed(c.down));
+      } catch (err) {
+        if (i === 0) {
+          throw err; // no baseline, no ratios
+        }
+        failures.set(i, String(err).slice(0, 300));
+      } finally {
+        rows[i].rss = Math.max(rows[i].rss, rss.stop());
       }
-      failed++;
-      process.stdout.write(
-        `${c.label().padEnd(44)} FAILED: ${String(err).slice(0, 300)}\n`
-      );
-      continue;
+    })
+  );
+  cases.forEach((c, i) => (rows[i].label = c.label()));
+  const baseline = rows[0];
+  rows.forEach((row, i) => {
+    const failure = failures.get(i);
+    if (failure === undefined) {
+      printRow(file.size, row, baseline);
+    } else {
+      process.stdout.write(`${row.label.padEnd(44)} FAILED: ${failure}\n`);
     }
-    row.rss = rss.stop();
-    row.label = c.label();
-    baseline ??= row;
-    printRow(file.size, row, baseline);
-  }
-  return failed;
+  });
+  return failures.size;
 }
 
 async function main(): Promise<void> {
