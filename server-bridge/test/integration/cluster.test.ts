@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 describe('health', () => {
-  it('reports the hub, the cluster (ssh + slurmctld) and the S3 endpoint as ok', async () => {
+  it('reports the hub, the cluster (ssh, slurmctld, a test submit, sftp) and the S3 endpoint (objects written and read) as ok', async () => {
     const res = await bridge('/api/v1/health', token);
     expect(res.status).toBe(200);
     const health = HealthSchema.parse(res.body);
@@ -27,7 +27,20 @@ describe('health', () => {
     expect(byKind('cluster').map(c => c.name)).toContain('cluster:demo');
     expect(byKind('s3').map(c => c.name)).toContain('s3:demo');
     const cluster = byKind('cluster')[0];
-    expect(cluster.checks).toEqual({ ssh: 'ok', slurmctld: 'ok' });
+    // What users do: a job slurmctld would take (sbatch --test-only), an SFTP stat.
+    expect(cluster.checks).toEqual({
+      ssh: 'ok',
+      slurmctld: 'ok',
+      submit: 'ok',
+      sftp: 'ok'
+    });
+    // And S3: list, then a small object written, read back and deleted.
+    expect(byKind('s3')[0]?.checks).toEqual({
+      list: 'ok',
+      write: 'ok',
+      read: 'ok',
+      delete: 'ok'
+    });
     for (const component of health.components) {
       expect({ name: component.name, status: component.status }).toEqual({
         name: component.name,

@@ -742,7 +742,7 @@ describe('the sensitive tier', () => {
       ['alice', 'storage.link', `sensitive:${path}`, 'refused'],
       ['alice', 'storage.code-access', `sensitive:${path}`, 'refused'],
       ['alice', 'storage.upload', `sensitive:${path}.2`, 'ok'],
-      ['alice', 'storage.upload', `sensitive:${path}.2`, 'ok'],
+      ['alice', 'storage.upload-abort', `sensitive:${path}.2`, 'ok'],
       ['bob', 'storage.read', `sensitive:${path}`, 'refused'],
       ['alice', 'storage.rename', `sensitive:${path}`, 'ok'],
       ['alice', 'storage.delete', `sensitive:${renamed}`, 'ok']
