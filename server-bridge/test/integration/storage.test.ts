@@ -969,6 +969,10 @@ describe('side doors', () => {
     expect(ErrorBodySchema.parse(await gone.json()).error.message).toBe(
       'This link does not exist or has expired'
     );
+    await json(alice, 'DELETE', Routes.link(link.id));
+    await bridge(q(Routes.tierFiles('outreach'), { path }), alice, {
+      method: 'DELETE'
+    });
   });
 
   it('refuses write URLs for code on S3 tiers', async () => {

@@ -75,15 +75,18 @@ export class StorageApi {
     await this._request.delete(this._url(tier, 'files', path));
   }
 
-  /** Revokes the links to a file that are still live, e.g. left by a failed run. */
-  async revokeLinks(tier: string, path: string): Promise<void> {
+  /** Revokes the tier's live links to PATH, or all of them without one. */
+  async revokeLinks(tier: string, path?: string): Promise<void> {
     const response = await this._ok(
       `Cannot list the links of ${tier}`,
       this._request.get(`${BRIDGE_API}/tiers/${tier}/links`)
     );
     const { links } = (await response.json()) as { links: IShareLink[] };
     for (const link of links) {
-      if (link.path === path && link.revokedAt === null) {
+      if (
+        (path === undefined || link.path === path) &&
+        link.revokedAt === null
+      ) {
         await this._request.delete(`${BRIDGE_API}/links/${link.id}`);
       }
     }
