@@ -161,3 +161,28 @@ function runPython(
     timeout: 110_000
   });
 }
+
+test('a gateway request over 4 MiB without a key gets the 401 in OpenAI’s shape through the hub proxy', async () => {
+  const body = JSON.stringify({
+    model: 'tiny-random',
+    messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }]
+  });
+  const res = await raw({
+    method: 'POST',
+    path: `${BASE_PATH}/v1/chat/completions`,
+    headers: {
+      authorization: 'Bearer not-a-key',
+      'content-type': 'application/json'
+    },
+    body,
+    timeoutMs: 60_000
+  });
+  expect(res.status).toBe(401);
+  const parsed = JSON.parse(res.text) as { error: Record<string, unknown> };
+  expect(Object.keys(parsed.error).sort()).toEqual([
+    'code',
+    'message',
+    'param',
+    'type'
+  ]);
+});
