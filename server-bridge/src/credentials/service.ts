@@ -98,9 +98,10 @@ export class CredentialService {
 }
 
 /**
- * A new ed25519 pair that ssh2 can read back. About 1 in 200 private keys from
- * ssh2's own generator fails its parser ("Malformed OpenSSH private key"), which
- * would lock the user out for good; such a pair is thrown away.
+ * A new ed25519 pair that ssh2 can read back. About 1 in 200 pairs from ssh2's own
+ * generator fails its parser ("Malformed OpenSSH private/public key": a key whose first
+ * byte is zero loses it), which would lock the user out for good; such a pair is thrown
+ * away.
  */
 export function usableKeyPair(
   comment: string,
@@ -109,7 +110,10 @@ export function usableKeyPair(
 ): { public: string; private: string } {
   for (let attempt = 0; attempt < 20; attempt++) {
     const pair = generate();
-    if (!(utils.parseKey(pair.private) instanceof Error)) {
+    if (
+      !(utils.parseKey(pair.private) instanceof Error) &&
+      !(utils.parseKey(pair.public) instanceof Error)
+    ) {
       return pair;
     }
   }
