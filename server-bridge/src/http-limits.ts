@@ -121,15 +121,24 @@ export function drainBeforeReply(
   app: FastifyInstance,
   maxBytes = DRAIN_BEFORE_REPLY_BYTES
 ): void {
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     const raw = request.raw;
-    const length = Number(raw.headers['content-length'] ?? NaN);
+    const length = Number(raw.headers['content-length'] ?? 0);
+    const declaresBody =
+      raw.headers['transfer-encoding'] !== undefined || length > 0;
     if (
+      !declaresBody ||
+      raw.complete ||
       raw.readableEnded ||
       raw.destroyed ||
-      !(length > 0 && length <= maxBytes) ||
       typeof raw.socket?.setTimeout !== 'function'
     ) {
+      return payload;
+    }
+    if (!(length > 0 && length <= maxBytes)) {
+      // Too much (or an unknown amount) to read: say that the connection ends here, so
+      // that no client or proxy sends its next request on it.
+      void reply.header('connection', 'close');
       return payload;
     }
     await new Promise<void>(resolve => {

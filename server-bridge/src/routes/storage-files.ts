@@ -181,8 +181,6 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
       }
     },
     async (request, reply) => {
-      // An early refusal must not wait for gigabytes the client is still sending.
-      void reply.header('connection', 'close');
       const size = declaredLength(request);
       const checksum = request.headers['x-checksum-sha256'];
       if (
@@ -205,7 +203,6 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
           ...(checksum === undefined ? {} : { sha256: checksum })
         }
       );
-      void reply.removeHeader('connection');
       return reply.status(201).send(result);
     }
   );

@@ -105,7 +105,6 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
       }
     },
     async (request, reply) => {
-      void reply.header('connection', 'close');
       const size = declaredLength(request);
       const { tier, uploadId, partNumber } = request.params;
       const part = await storage.uploads.putPart(
@@ -128,7 +127,6 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
           `Part ${partNumber} arrived altered (Content-MD5 differs); send it again`
         );
       }
-      void reply.removeHeader('connection');
       return reply.header('etag', part.etag).send(part);
     }
   );

@@ -126,30 +126,32 @@ test("Python's urllib: PUT then GET through the hub proxy, every answer the brid
 import json, os, sys, urllib.request, urllib.error
 base = os.environ["BASE"]
 auth = {"Authorization": "token " + os.environ["TOKEN"]}
-statuses = []
+answers = []
 def call(method, url, data=None):
     req = urllib.request.Request(url, data=data, method=method, headers=dict(auth))
     try:
         with urllib.request.urlopen(req, timeout=60) as res:
             res.read()
-            return res.status
+            return [method, res.status, ""]
     except urllib.error.HTTPError as e:
-        e.read()
-        return e.code
+        return [method, e.code, e.read()[:300].decode("utf-8", "replace")]
 for i in range(24):
     path = "urllib/round-%d.txt" % i
-    statuses.append(call("PUT", base + "/tiers/archive/content?path=" + path, b"x" * (1024 * (i + 1))))
-    statuses.append(call("GET", base + "/jobs"))
-    statuses.append(call("DELETE", base + "/tiers/archive/files?path=" + path))
-print(json.dumps(statuses))
+    answers.append(call("PUT", base + "/tiers/archive/content?path=" + path, b"x" * (1024 * (i + 1))))
+    answers.append(call("GET", base + "/jobs"))
+    answers.append(call("DELETE", base + "/tiers/archive/files?path=" + path))
+print(json.dumps(answers))
 `;
   const { stdout } = await runPython(script, {
     BASE: `http://127.0.0.1:8000${BASE_PATH}/api/v1`,
     TOKEN: alice
   });
-  const statuses = JSON.parse(stdout) as number[];
-  expect(statuses).toHaveLength(72);
-  expect(statuses.filter((s, i) => s !== [201, 200, 204][i % 3])).toEqual([]);
+  const answers = JSON.parse(stdout) as [string, number, string][];
+  expect(answers).toHaveLength(72);
+  const unexpected = answers
+    .map((answer, i) => ({ i, answer }))
+    .filter(({ i, answer }) => answer[1] !== [201, 200, 204][i % 3]);
+  expect(unexpected).toEqual([]);
 });
 
 function runPython(

@@ -1,7 +1,14 @@
 /** Folding real squeue/sacct output (captured on this stack) into jobs. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSacct, parseSqueue } from '../../src/adapters/ssh/queue';
+import type { SshConnection } from '../../src/adapters/ssh/client';
+import { SshQueue } from '../../src/adapters/ssh/jobs';
+import {
+  parseSacct,
+  parseSqueue,
+  squeueFailure
+} from '../../src/adapters/ssh/queue';
+import { SlurmCommandError } from '../../src/adapters/ssh/slurm';
 import type { Job, JobElement } from '../../src/contract';
 import {
   applyTick,
@@ -242,5 +249,28 @@ describe('what of a job is worth an event', () => {
     expect(
       same(pending(5, at(1)), { ...pending(5, at(1)), state: 'RUNNING' })
     ).toBe(false);
+  });
+});
+
+describe('the queue without its controller', () => {
+  // Captured on this stack with slurmctld stopped: exit 0, an empty queue and an error.
+  const down = fixture('squeue-controller-down.json');
+
+  it('is a controller failure, not an empty queue (running jobs would look gone)', async () => {
+    expect(squeueFailure(JSON.parse(down))).toBe(
+      'slurm_load_jobs: Failed while looking for jobs'
+    );
+    expect(
+      squeueFailure(JSON.parse(fixture('squeue-pending.json')))
+    ).toBeNull();
+    const conn = {
+      exec: async () => ({ code: 0, signal: null, stdout: down, stderr: '' })
+    } as unknown as SshConnection;
+    const failed = await new SshQueue(conn).queue().then(
+      () => null,
+      (e: unknown) => e
+    );
+    expect(failed).toBeInstanceOf(SlurmCommandError);
+    expect((failed as SlurmCommandError).controllerDown).toBe(true);
   });
 });

@@ -21,6 +21,7 @@ import {
   SACCT_FIELDS
 } from './queue';
 import * as sftp from './sftp';
+import { squeueFailure } from './queue';
 import { SlurmCommandError } from './slurm';
 import { sftpStorage } from './storage';
 
@@ -52,8 +53,21 @@ export class SshQueue implements IQueuePort {
   constructor(private readonly conn: SshConnection) {}
 
   async queue(): Promise<IQueueRecord[]> {
-    const { stdout } = await run(this.conn, ['squeue', '--json']);
-    return parseSqueue(JSON.parse(stdout));
+    const argv = ['squeue', '--json'];
+    const result = await run(this.conn, argv);
+    const json: unknown = JSON.parse(result.stdout);
+    // Without its controller, squeue --json exits 0 with an empty queue and an error
+    // entry: taken as it is, every running job would look gone from the queue.
+    const failure = squeueFailure(json);
+    if (failure !== null) {
+      throw new SlurmCommandError(argv, {
+        code: 1,
+        signal: null,
+        stdout: result.stdout,
+        stderr: `Unable to contact slurm controller: ${failure}`
+      });
+    }
+    return parseSqueue(json);
   }
 
   async accounting(jobIds: readonly string[]): Promise<IAccountingRecord[]> {

@@ -35,6 +35,29 @@ export const SqueueSchema = z.looseObject({
   jobs: z.array(SqueueJobSchema)
 });
 
+const SqueueErrorsSchema = z.looseObject({
+  errors: z
+    .array(
+      z.looseObject({
+        description: z.string().optional(),
+        error: z.string().optional(),
+        source: z.string().optional()
+      })
+    )
+    .default([])
+});
+
+/** The errors `squeue --json` reports next to its (then empty) queue, or null. */
+export function squeueFailure(json: unknown): string | null {
+  const parsed = SqueueErrorsSchema.safeParse(json);
+  if (!parsed.success || parsed.data.errors.length === 0) {
+    return null;
+  }
+  return parsed.data.errors
+    .map(e => [e.source, e.description ?? e.error].filter(Boolean).join(': '))
+    .join('; ');
+}
+
 /** `0-2`, `1,3-5`, `0-9:3`, `0-9%2` → the indices. Caps at 100 000 to stay bounded. */
 export function expandArrayTasks(spec: string): number[] {
   const out: number[] = [];
