@@ -417,8 +417,12 @@ function requestArb(op: IOperation): fc.Arbitrary<IRawRequest> {
           method: op.method,
           path: url,
           // The hub's proxy cannot route a malformed escape (the hub answers it with a
-          // 500 page of its own): those go to the bridge's listener directly.
-          ...(/%(?![0-9A-Fa-f]{2})/.test(url) ? { target: DIRECT } : {}),
+          // 500 page of its own), and a path whose `..` segments climb out of the
+          // service's prefix is the hub's, not the bridge's: those go to the bridge's
+          // listener directly.
+          ...(/%(?![0-9A-Fa-f]{2})/.test(url) || leavesService(url)
+            ? { target: DIRECT }
+            : {}),
           headers,
           ...(body.body === undefined ? {} : { body: body.body }),
           ...(op.path.endsWith('/events') || url.includes('follow=')
@@ -427,6 +431,11 @@ function requestArb(op: IOperation): fc.Arbitrary<IRawRequest> {
         };
       });
   });
+}
+
+/** True when the path, with its dot segments resolved as a proxy does, is not the bridge's. */
+function leavesService(url: string): boolean {
+  return !new URL(url, 'http://hub').pathname.startsWith(`${BASE_PATH}/`);
 }
 
 /** fast-check's report with the property's own error (the answer that failed). */

@@ -121,14 +121,15 @@ describe('the gateway with the openai client', () => {
       stream_options: { include_usage: true }
     });
     let usage: OpenAI.CompletionUsage | null | undefined;
-    let text = '';
+    // Deltas, not text: a random-weight model may well pick tokens that print nothing.
+    let deltas = 0;
     for await (const chunk of withUsage) {
-      text += chunk.choices[0]?.delta.content ?? '';
+      deltas += typeof chunk.choices[0]?.delta.content === 'string' ? 1 : 0;
       usage = chunk.usage ?? usage;
     }
     expect(usage?.completion_tokens).toBeGreaterThan(0);
     expect(usage?.completion_tokens).toBeLessThanOrEqual(8);
-    expect(text.length).toBeGreaterThan(0);
+    expect(deltas).toBeGreaterThan(0);
   });
 
   it('answers embeddings, one vector per input, with the prompt tokens counted', async () => {
