@@ -120,16 +120,17 @@ describe('the gateway with the openai client', () => {
       stream: true,
       stream_options: { include_usage: true }
     });
+    // No check of the text: the random-weight model often picks only tokens that print
+    // nothing, so that llama-server streams no content delta at all.
     let usage: OpenAI.CompletionUsage | null | undefined;
-    // Deltas, not text: a random-weight model may well pick tokens that print nothing.
-    let deltas = 0;
+    let chunkCount = 0;
     for await (const chunk of withUsage) {
-      deltas += typeof chunk.choices[0]?.delta.content === 'string' ? 1 : 0;
+      chunkCount += 1;
       usage = chunk.usage ?? usage;
     }
+    expect(chunkCount).toBeGreaterThan(1);
     expect(usage?.completion_tokens).toBeGreaterThan(0);
     expect(usage?.completion_tokens).toBeLessThanOrEqual(8);
-    expect(deltas).toBeGreaterThan(0);
   });
 
   it('answers embeddings, one vector per input, with the prompt tokens counted', async () => {
