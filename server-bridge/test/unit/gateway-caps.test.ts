@@ -5,37 +5,28 @@
  * body, deep JSON refused, every error in OpenAI's exact shape.
  */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { IUpstream } from '../../src/endpoints/ports';
 import {
   FakeModelServer,
-  gatewayFixture,
-  V1,
+  liveGateway,
   type IGatewayFixture,
+  type ILiveGateway,
   type IUpstreamCall
 } from './gateway-fakes';
 
 let f: IGatewayFixture;
 let model: FakeModelServer;
-let live: IUpstream;
 let base: string;
 let aliceKey: string;
 
+let gateway: ILiveGateway;
+
 beforeEach(async () => {
-  f = await gatewayFixture();
-  model = new FakeModelServer();
-  live = await model.start();
-  f.router.answers = [live];
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = f.app.server.address() as AddressInfo;
-  base = `http://127.0.0.1:${port}${V1}`;
-  aliceKey = f.keys.create('ep-alice', 'alice', { name: 'k' }).key;
+  gateway = await liveGateway();
+  ({ f, model, base, aliceKey } = gateway);
 });
 
 afterEach(async () => {
-  await model.stop();
-  f.app.server.closeAllConnections();
-  await f.app.close();
+  await gateway.close();
 });
 
 async function post(

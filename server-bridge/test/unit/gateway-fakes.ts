@@ -221,3 +221,35 @@ export async function gatewayFixture(): Promise<IGatewayFixture> {
   });
   return { app, store, keys, usage, router, gateway, clock };
 }
+
+/** A listening gateway with a live fake model server behind it and a key of alice's. */
+export interface ILiveGateway {
+  f: IGatewayFixture;
+  model: FakeModelServer;
+  live: IUpstream;
+  base: string;
+  aliceKey: string;
+  close(): Promise<void>;
+}
+
+export async function liveGateway(): Promise<ILiveGateway> {
+  const f = await gatewayFixture();
+  const model = new FakeModelServer();
+  const live = await model.start();
+  f.router.answers = [live];
+  await f.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = f.app.server.address() as AddressInfo;
+  return {
+    f,
+    model,
+    live,
+    base: `http://127.0.0.1:${port}${V1}`,
+    aliceKey: f.keys.create('ep-alice', 'alice', { name: 'k' }).key,
+    close: async () => {
+      await model.stop();
+      // fetch (undici) opens a spare connection after an abort; it would hold close() up.
+      f.app.server.closeAllConnections();
+      await f.app.close();
+    }
+  };
+}

@@ -4,15 +4,14 @@
  * the documented retry, client aborts.
  */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { HttpError } from '../../src/errors';
 import type { IUpstream } from '../../src/endpoints/ports';
 import {
   deadUpstream,
   FakeModelServer,
-  gatewayFixture,
-  V1,
+  liveGateway,
   type IGatewayFixture,
+  type ILiveGateway,
   type IUpstreamCall
 } from './gateway-fakes';
 
@@ -22,22 +21,15 @@ let live: IUpstream;
 let base: string;
 let aliceKey: string;
 
+let gateway: ILiveGateway;
+
 beforeEach(async () => {
-  f = await gatewayFixture();
-  model = new FakeModelServer();
-  live = await model.start();
-  f.router.answers = [live];
-  await f.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = f.app.server.address() as AddressInfo;
-  base = `http://127.0.0.1:${port}${V1}`;
-  aliceKey = f.keys.create('ep-alice', 'alice', { name: 'k' }).key;
+  gateway = await liveGateway();
+  ({ f, model, live, base, aliceKey } = gateway);
 });
 
 afterEach(async () => {
-  await model.stop();
-  // fetch (undici) opens a spare connection after an abort; it would hold close() up.
-  f.app.server.closeAllConnections();
-  await f.app.close();
+  await gateway.close();
 });
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
