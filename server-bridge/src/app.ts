@@ -65,6 +65,7 @@ import { whoamiRoutes } from './routes/whoami';
 import type { StorageService } from './storage/service';
 import type { Store } from './store';
 import { BRIDGE_VERSION } from './version';
+import { named } from './routes/named';
 
 export type { IClusterBackend, IS3Backend } from './routes/context';
 
@@ -183,12 +184,12 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
 
   const prefix = config.basePath.replace(/\/+$/, '');
   await app.register(
-    async api => {
-      await api.register(versionRoutes, ctx);
-      await api.register(openapiRoutes);
-      await api.register(whoamiRoutes, ctx);
-      await api.register(healthRoutes, ctx);
-      await api.register(clustersRoutes, ctx);
+    named(async api => {
+      await api.register(named(versionRoutes), ctx);
+      await api.register(named(openapiRoutes));
+      await api.register(named(whoamiRoutes), ctx);
+      await api.register(named(healthRoutes), ctx);
+      await api.register(named(clustersRoutes), ctx);
       if (deps.jobs !== undefined) {
         const jobsCtx: IJobsContext = {
           ...ctx,
@@ -199,13 +200,13 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             ? {}
             : { pingMs: deps.jobs.pingMs })
         };
-        await api.register(jobsRoutes, jobsCtx);
-        await api.register(eventsRoutes, jobsCtx);
-        await api.register(credentialsRoutes, jobsCtx);
+        await api.register(named(jobsRoutes), jobsCtx);
+        await api.register(named(eventsRoutes), jobsCtx);
+        await api.register(named(credentialsRoutes), jobsCtx);
       }
-      await api.register(auditRoutes, { ...ctx, store: deps.store });
+      await api.register(named(auditRoutes), { ...ctx, store: deps.store });
       const usage = deps.endpoints?.keys?.usage;
-      await api.register(adminRoutes, {
+      await api.register(named(adminRoutes), {
         ...ctx,
         health: new HealthHistory(deps.store),
         dashboard: new AdminDashboard({
@@ -219,7 +220,7 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
           ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
         })
       });
-      await api.register(coursesRoutes, {
+      await api.register(named(coursesRoutes), {
         ...ctx,
         courses: new CourseService({
           store: deps.store,
@@ -243,7 +244,7 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             ? {}
             : { linkBaseUrl: config.storage.linkBaseUrl })
         };
-        await api.register(storageRoutes, storageCtx);
+        await api.register(named(storageRoutes), storageCtx);
       }
       const endpoints = deps.endpoints;
       if (endpoints !== undefined) {
@@ -257,9 +258,9 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
                   endpoints.keys?.usage.metrics(id) ?? null
               })
         };
-        await api.register(endpointsRoutes, endpointsCtx);
+        await api.register(named(endpointsRoutes), endpointsCtx);
         if (endpoints.keys !== undefined) {
-          await api.register(endpointKeysRoutes, {
+          await api.register(named(endpointKeysRoutes), {
             ...ctx,
             keys: endpoints.keys.keys,
             usage: endpoints.keys.usage,
@@ -268,11 +269,11 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
           });
         }
       }
-    },
+    }, 'bridgeApi'),
     { prefix }
   );
   if (deps.endpoints?.gateway !== undefined) {
-    await app.register(gatewayRoutes, {
+    await app.register(named(gatewayRoutes), {
       prefix: gatewayPrefix(config.basePath),
       gateway: deps.endpoints.gateway
     });

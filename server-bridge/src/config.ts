@@ -734,7 +734,7 @@ export function configSchema(ctx: ILoadContext) {
         .prefault({}),
       basePath: z
         .string()
-        .default(ctx.env.JUPYTERHUB_SERVICE_PREFIX ?? '/')
+        .default(() => ctx.env.JUPYTERHUB_SERVICE_PREFIX ?? '/')
         .refine(
           p => p.startsWith('/') && !/[?#\s]/.test(p),
           'must be an absolute URL path like /services/hpc-bridge/'
@@ -1027,16 +1027,31 @@ export function formatIssues(
   return lines;
 }
 
+/**
+ * One schema for every parse: building it costs more than a parse. Its transforms read the
+ * env and base directory of the parse under way through this context; parsing is
+ * synchronous, so no other parse can run in between.
+ */
+let parsing: ILoadContext = { env: {}, baseDir: '/' };
+const parseContext: ILoadContext = {
+  get env() {
+    return parsing.env;
+  },
+  get baseDir() {
+    return parsing.baseDir;
+  }
+};
+let schema: ReturnType<typeof configSchema> | undefined;
+
 /** Validates an already parsed config object; throws `ConfigError` with every problem. */
 export function parseConfig(
   raw: unknown,
   file: string,
   env: Env = process.env
 ): BridgeConfig {
-  const result = configSchema({
-    env,
-    baseDir: dirname(resolve(file))
-  }).safeParse(raw ?? {});
+  schema ??= configSchema(parseContext);
+  parsing = { env, baseDir: dirname(resolve(file)) };
+  const result = schema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(file, formatIssues(file, result.error.issues));
   }

@@ -4,6 +4,7 @@
  * quota bounds it), `GET …/content` and public links stream the file (Range supported).
  */ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { IStorageContext } from './context';
+import { named } from './named';
 import { storageFileRoutes } from './storage-files';
 import { STREAM_BODY_LIMIT } from './storage-http';
 import { storageLinkRoutes } from './storage-links';
@@ -20,7 +21,7 @@ export const storageRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
     { bodyLimit: STREAM_BODY_LIMIT },
     (_request, payload, done) => done(null, payload)
   );
-  await app.register(storageFileRoutes, ctx);
-  await app.register(storageUploadRoutes, ctx);
-  await app.register(storageLinkRoutes, ctx);
+  await app.register(named(storageFileRoutes), ctx);
+  await app.register(named(storageUploadRoutes), ctx);
+  await app.register(named(storageLinkRoutes), ctx);
 };

@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FileListSchema, Routes } from '../../src/contract';
-import { bridge, createUserToken } from '../integration/stack';
+import { SshError } from '../../src/adapters/ssh/client';
+import { aliceConnection, bridge, createUserToken } from '../integration/stack';
 import {
   ctl,
   duringFault,
   ended,
   errorOf,
+  sleep,
   sleeper,
   stackOk,
   submitJob,
@@ -73,4 +75,39 @@ it('answers 503 with a sentence naming the cluster while sshd is down, and works
   const files = await bridge(`${Routes.tierFiles('scratch')}?path=`, alice);
   expect(files.status).toBe(200);
   FileListSchema.parse(files.body);
+});
+
+it('fails a command and an SFTP session that sshd cut off as a lost connection, not as their result', async () => {
+  const conn = aliceConnection();
+  try {
+    const command = conn.exec(['sleep', '60'], { timeoutMs: 120_000 });
+    const transfer = conn.withSftp(async sftp => {
+      for (;;) {
+        await new Promise<void>((resolve, reject) =>
+          sftp.stat('.', err => (err ? reject(err) : resolve()))
+        );
+        await sleep(50);
+      }
+    });
+    const outcomes = Promise.allSettled([command, transfer]);
+    await sleep(1_000);
+    // Bounded: a request pending on a dead connection used to wait forever.
+    const lost = await duringFault('sshd', 'stop', () =>
+      Promise.race([outcomes, sleep(30_000).then(() => 'still waiting')])
+    );
+    if (typeof lost === 'string') {
+      throw new Error(`the calls were ${lost} 30 s after sshd went away`);
+    }
+    for (const outcome of lost) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as SshError;
+      expect(reason).toBeInstanceOf(SshError);
+      expect(reason.stage).toBe('connect');
+      expect(reason.message).toMatch(/was lost during/);
+    }
+    // The next call connects afresh.
+    expect((await conn.exec(['true'])).code).toBe(0);
+  } finally {
+    conn.close();
+  }
 });

@@ -4,6 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { SshConnection } from '../../src/adapters/ssh/client';
+import { parseOpenSshPublicKey } from '../../src/adapters/ssh/host-key';
+import { decryptSecret } from '../../src/credentials/crypto';
 
 export const STACK_DIR =
   process.env.STACK_DIR ?? resolve(__dirname, '..', '..', '..', '.stack');
@@ -177,4 +182,40 @@ export async function ensureServer(user: string): Promise<void> {
     await new Promise(r => setTimeout(r, 500));
   }
   throw new Error(`the server of ${user} did not become ready`);
+}
+
+/** Alice's bridge key for the demo cluster, as the running bridge stored it. */
+export function aliceConnection(): SshConnection {
+  const db = new Database(join(STACK_DIR, 'bridge', 'bridge.db'), {
+    readonly: true
+  });
+  const row = db
+    .prepare(
+      "SELECT private_key FROM credentials WHERE user = 'alice' AND cluster = 'demo'"
+    )
+    .get() as { private_key: string };
+  db.close();
+  const secretKey = readFileSync(
+    join(STACK_DIR, 'bridge', 'secret.key'),
+    'utf8'
+  ).trim();
+  return new SshConnection(
+    {
+      host: '127.0.0.1',
+      port: 2222,
+      username: 'alice',
+      privateKey: decryptSecret(
+        secretKey,
+        row.private_key,
+        'ssh-key\0alice\0demo'
+      ),
+      hostKey: parseOpenSshPublicKey(
+        readFileSync(join(STACK_DIR, 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8')
+      ),
+      connectTimeoutMs: 10_000,
+      idleCloseMs: 60_000
+    },
+    pino({ level: 'silent' }),
+    'alice@demo'
+  );
 }

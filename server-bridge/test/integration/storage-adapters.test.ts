@@ -16,21 +16,17 @@ import {
   PutObjectCommand,
   S3Client
 } from '@aws-sdk/client-s3';
-import Database from 'better-sqlite3';
-import pino from 'pino';
 import { S3Store } from '../../src/adapters/s3/storage';
 import { SshConnection } from '../../src/adapters/ssh/client';
-import { parseOpenSshPublicKey } from '../../src/adapters/ssh/host-key';
 import { sshUserCluster } from '../../src/adapters/ssh/jobs';
 import { sftpStorage } from '../../src/adapters/ssh/storage';
 import { Secret, type S3Config } from '../../src/config';
-import { decryptSecret } from '../../src/credentials/crypto';
 import {
   StorageError,
   type IStorageEntry,
   type IStoragePort
 } from '../../src/ports/storage';
-import { STACK_DIR } from './stack';
+import { aliceConnection, STACK_DIR } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -572,42 +568,6 @@ describe('S3 adapter (Swift s3api)', () => {
     await expectStorageError(() => missing.list('', 10), 'unavailable');
   });
 });
-
-/** Alice's bridge key for the demo cluster, as the running bridge stored it. */
-function aliceConnection(): SshConnection {
-  const db = new Database(join(STACK_DIR, 'bridge', 'bridge.db'), {
-    readonly: true
-  });
-  const row = db
-    .prepare(
-      "SELECT private_key FROM credentials WHERE user = 'alice' AND cluster = 'demo'"
-    )
-    .get() as { private_key: string };
-  db.close();
-  const secretKey = readFileSync(
-    join(STACK_DIR, 'bridge', 'secret.key'),
-    'utf8'
-  ).trim();
-  return new SshConnection(
-    {
-      host: '127.0.0.1',
-      port: 2222,
-      username: 'alice',
-      privateKey: decryptSecret(
-        secretKey,
-        row.private_key,
-        'ssh-key\0alice\0demo'
-      ),
-      hostKey: parseOpenSshPublicKey(
-        readFileSync(join(STACK_DIR, 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8')
-      ),
-      connectTimeoutMs: 10_000,
-      idleCloseMs: 60_000
-    },
-    pino({ level: 'silent' }),
-    'alice@demo'
-  );
-}
 
 describe('SFTP adapter (sshd as alice)', () => {
   const name = `h1-storage-test-${randomBytes(4).toString('hex')}`;

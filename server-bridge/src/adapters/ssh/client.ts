@@ -67,6 +67,11 @@ export class SshError extends Error {
  */
 export const MAX_CHANNELS = 8;
 
+/** ssh2's answers to a channel request on a connection that has just gone away. */
+const connectionGone = (e: Error): boolean =>
+  /No response from server|Not connected|ECONNRESET/.test(e.message) ||
+  (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+
 const isChannelRefusal = (e: unknown): boolean =>
   /Channel open failure/.test((e as Error).message);
 
@@ -183,7 +188,12 @@ export class SshConnection {
                 client.sftp((err, s) => {
                   if (err) {
                     reject(
-                      new SshError(`cannot start sftp: ${err.message}`, 'exec')
+                      connectionGone(err)
+                        ? this.lostDuring('the start of SFTP', err)
+                        : new SshError(
+                            `cannot start sftp: ${err.message}`,
+                            'exec'
+                          )
                     );
                   } else {
                     resolve(s);
@@ -196,11 +206,32 @@ export class SshConnection {
         this.releaseChannel();
         throw e;
       }
+      // A request pending when the connection drops never gets its callback: the
+      // channel's close (or the connection's) ends the session as a lost connection.
+      let lost: () => void = () => undefined;
+      const cutOff = new Promise<never>((_resolve, reject) => {
+        lost = () => reject(this.lostDuring('the file transfer'));
+      });
+      cutOff.catch(() => undefined);
+      let channelOpen = true;
+      sftp.once('close', () => {
+        channelOpen = false;
+        lost();
+      });
+      client.once('close', lost);
       try {
-        return await fn(sftp);
+        return await Promise.race([fn(sftp), cutOff]);
+      } catch (e) {
+        throw e instanceof Error && connectionGone(e)
+          ? this.lostDuring('the file transfer', e)
+          : e;
       } finally {
         // Free the slot only once the server has closed the channel.
         await new Promise<void>(resolve => {
+          if (!channelOpen) {
+            resolve();
+            return;
+          }
           const timer = setTimeout(resolve, 2_000);
           sftp.once('close', () => {
             clearTimeout(timer);
@@ -208,6 +239,7 @@ export class SshConnection {
           });
           sftp.end();
         });
+        client.off('close', lost);
         this.releaseChannel();
       }
     } finally {
@@ -320,6 +352,16 @@ export class SshConnection {
     }
   }
 
+  /** The connection went away while a channel was open: stage `connect`, 503. */
+  private lostDuring(what: string, cause?: unknown): SshError {
+    const t = this.target;
+    const why = cause instanceof Error ? ` (${cause.message})` : '';
+    return new SshError(
+      `the connection to ${t.host}:${t.port} was lost during ${what}${why}`,
+      'connect'
+    );
+  }
+
   private openExec(
     client: Client,
     command: string,
@@ -335,7 +377,12 @@ export class SshConnection {
               (err: Error | undefined, stream: ClientChannel) => {
                 if (err) {
                   reject(
-                    new SshError(`cannot start command: ${err.message}`, 'exec')
+                    connectionGone(err)
+                      ? this.lostDuring('the start of a command', err)
+                      : new SshError(
+                          `cannot start command: ${err.message}`,
+                          'exec'
+                        )
                   );
                 } else {
                   resolve(stream);
@@ -401,6 +448,11 @@ export class SshConnection {
           }
           settled = true;
           clearTimeout(timer);
+          if ((code ?? null) === null && (signal ?? null) === null) {
+            // sshd sends an exit status or signal for every command it ran to its end.
+            reject(this.lostDuring('the command'));
+            return;
+          }
           resolve({
             code: code ?? null,
             signal: signal ?? null,
