@@ -1,6 +1,7 @@
 /**
  * Jest projects: `unit` (no network: bridge domain logic, contract, frontend
- * models), `integration` (the real stack started by ./stack/up) and `openstack`
+ * models), `integration` and `integration-storage` (the real stack started by
+ * ./stack/up) and `openstack`
  * (the same stack with its OpenStack cloud: ./stack/up --with-openstack) and `faults`
  * (stops and kills components of the stack: server-bridge/test/faults).
  */
@@ -50,7 +51,21 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/openstack[^/]*\\.test\\.ts$'],
+      testPathIgnorePatterns: [
+        '/openstack[^/]*\\.test\\.ts$',
+        '/storage[^/]*\\.test\\.ts$'
+      ],
+      transform: bridgeTransform,
+      transformIgnorePatterns,
+      testTimeout: 60000
+    },
+    {
+      // The storage tiers' tests (S3 and SFTP transfers): npm test runs them beside the
+      // other integration tests, which use SLURM, the gateway and the hub.
+      displayName: 'integration-storage',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/integration'],
+      testMatch: ['**/storage*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
       testTimeout: 60000

@@ -926,12 +926,14 @@ export class EndpointController implements IEndpointRouter {
       const failures = (rt.healthFailures.get(r.id) ?? 0) + 1;
       rt.healthFailures.set(r.id, failures);
       if (suspect !== undefined || failures >= this.serving.healthFailures) {
+        const ended = await this.endedReason(r);
         return this.replicaFailed(
           ep,
           next,
-          suspect !== undefined
-            ? `requests failed (${suspect}) and the health check failed (${h.detail})`
-            : `${failures} health checks failed in a row (${h.detail})`
+          ended ??
+            (suspect !== undefined
+              ? `requests failed (${suspect}) and the health check failed (${h.detail})`
+              : `${failures} health checks failed in a row (${h.detail})`)
         );
       }
       this.putReplicaIfChanged(r, next);
@@ -1160,6 +1162,15 @@ export class EndpointController implements IEndpointRouter {
    * the provider has no room (`noCapacity`) and there is no fallback, retrying at once
    * cannot help: the endpoint fails with the provider's sentence first.
    */
+  /** The provider's word on how a replica that stopped answering ended, if it knows. */
+  private async endedReason(r: IReplicaRecord): Promise<string | null> {
+    const provider = this.provider(r.provider);
+    if (r.handle === null || provider.endedReason === undefined) {
+      return null;
+    }
+    return provider.endedReason(r.handle).catch(() => null);
+  }
+
   private async replicaFailed(
     ep: IEndpointRecord,
     r: IReplicaRecord,

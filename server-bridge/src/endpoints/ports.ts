@@ -103,6 +103,11 @@ export interface IServingProvider {
   stop(handle: IReplicaHandle, options?: IStopOptions): Promise<void>;
   /** The bridge's replicas this provider still knows about. */
   list(): Promise<IProviderReplica[]>;
+  /**
+   * How the replica ended, asked once it stops answering: the provider's word (a job
+   * cancelled or out of time) says more than a refused connection. Null while it runs.
+   */
+  endedReason?(handle: IReplicaHandle): Promise<string | null>;
   /** Extra facts for the create dialog (flavors, quota); never throws. */
   describe?(): Promise<Partial<ServingProviderInfo>>;
 }

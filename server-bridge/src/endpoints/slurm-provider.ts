@@ -211,6 +211,15 @@ export class SlurmProvider implements IServingProvider {
     return this.ended(ref, job?.state ?? null);
   }
 
+  async endedReason(handle: IReplicaHandle): Promise<string | null> {
+    // The cached queue may predate the end (a scancel a moment ago).
+    this.snapshot = null;
+    const status = await this.status(handle);
+    return status.state === 'failed' || status.state === 'gone'
+      ? (status.reason ?? null)
+      : null;
+  }
+
   private async address(
     replicaId: string,
     ref: IRef

@@ -412,12 +412,12 @@ describe('slurm provider: failures and walltime', () => {
   });
 
   it('hands over before the time limit under a steady request loop: zero failed requests, same URL', async () => {
-    // A 2-minute limit: the next replica starts 1 minute before the end (half the limit).
+    // A 1-minute limit: the next replica starts 30 s before the end (half the limit).
     const ep = await create({
       name: `it-handover-${suffix}`,
       model: 'tiny-random',
       provider: 'slurm',
-      resources: { timeMinutes: 2 }
+      resources: { timeMinutes: 1 }
     });
     const ready = await waitFor(ep.id, e => e.state === 'ready');
     expect(ready.replicas).toHaveLength(1);
@@ -427,7 +427,7 @@ describe('slurm provider: failures and walltime', () => {
     while (loop.ok() < 3) {
       await new Promise(r => setTimeout(r, 100));
     }
-    // The loop runs before the handover starts (1 minute before the end).
+    // The loop runs before the handover starts (30 s before the end).
     const during = await bridge(Routes.endpoint(ep.id), alice);
     expect(EndpointSchema.parse(during.body).replicas).toHaveLength(1);
     const after = await waitFor(

@@ -254,6 +254,22 @@ describe('EndpointController: failures and restarts', () => {
     });
   });
 
+  it("names the provider's end of a replica that stopped answering (a cancelled job), not the refused connection", async () => {
+    const f = controllerFixture();
+    createEndpoint(f);
+    await ready(f, 9030);
+    const first = f.provider.last();
+    // The queue the status came from still said running; the provider knows better now.
+    f.provider.endedReasons.set(first.spec.replicaId, 'job 41 CANCELLED');
+    f.health.down.add(9030);
+    f.controller.upstreamFailed('e1', first.spec.replicaId, 'ECONNREFUSED');
+    await f.controller.tick();
+    expect(f.table.replicas('e1')[0]).toMatchObject({
+      state: 'failed',
+      reason: 'job 41 CANCELLED'
+    });
+  });
+
   it("a start error fails the replica with the provider's message", async () => {
     const f = controllerFixture();
     f.provider.failStart = new Error('at most 4 local replicas run at once');

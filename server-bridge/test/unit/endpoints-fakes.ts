@@ -65,6 +65,13 @@ export class FakeProvider implements IServingProvider {
     return r === undefined ? { state: 'gone' } : r.status;
   }
 
+  /** What `endedReason` answers, by replica id; null for the others. */
+  readonly endedReasons = new Map<string, string>();
+
+  async endedReason(handle: IReplicaHandle): Promise<string | null> {
+    return this.endedReasons.get(handle.replicaId) ?? null;
+  }
+
   async stop(handle: IReplicaHandle): Promise<void> {
     const r = this.replicas.get(handle.replicaId);
     if (r !== undefined && !r.stopped) {

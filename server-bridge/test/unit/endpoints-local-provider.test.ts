@@ -79,10 +79,13 @@ async function get(port: number): Promise<string | null> {
   }
 }
 
+/** Whether `pid` still runs: an exited child its parent has not reaped yet (a zombie) does not. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return (
+      stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    );
   } catch {
     return false;
   }
