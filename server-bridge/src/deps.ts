@@ -8,10 +8,12 @@ import { hubGroups } from './admin/hub-groups';
 import { HubApi } from './adapters/hub';
 import { Keystone } from './adapters/openstack/keystone';
 import { Nova } from './adapters/openstack/nova';
+import { OpenStackProvider } from './adapters/openstack/provider';
 import { S3Endpoint } from './adapters/s3/health';
 import { S3Store } from './adapters/s3/storage';
 import { SshPool, type ISshTarget } from './adapters/ssh/client';
 import { SshQueue, sshUserCluster } from './adapters/ssh/jobs';
+import { sshBatchScripts } from './adapters/ssh/scripts';
 import { SshSlurm } from './adapters/ssh/slurm';
 import { hubFetchUser } from './auth/hub-auth';
 import { checkBackends } from './routes/health';
@@ -22,7 +24,6 @@ import { EndpointController } from './endpoints/controller';
 import { Gateway } from './endpoints/gateway';
 import { EndpointKeys } from './endpoints/keys';
 import { LocalProvider, lookupAccount } from './endpoints/local-provider';
-import { OpenStackProvider } from './endpoints/openstack-provider';
 import type { IServingProvider } from './endpoints/ports';
 import { EndpointService } from './endpoints/service';
 import { SlurmProvider } from './endpoints/slurm-provider';
@@ -90,6 +91,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     config,
     store,
     access,
+    scripts: sshBatchScripts,
     events,
     logger: logger.child({ component: 'jobs' }),
     poke: cluster => pollers.get(cluster)?.poke(),
@@ -269,6 +271,7 @@ export function createEndpoints(
         partition: slurm.partition,
         root: slurm.root,
         access,
+        scripts: sshBatchScripts,
         queue: queueOf(cluster)
       })
     );

@@ -29,6 +29,9 @@ const STATUS_OF: Record<ErrorCode, number> = {
   internal: 500
 };
 
+/** The HTTP status that answers an error of `code`. */
+export const statusOf = (code: ErrorCode): number => STATUS_OF[code];
+
 export class HttpError extends Error {
   readonly statusCode: number;
 

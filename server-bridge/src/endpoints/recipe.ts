@@ -3,7 +3,6 @@
  * (`{model}`, `-m{model}`); a value never splits or joins tokens, and nothing is ever
  * handed to a shell unquoted.
  */
-import { shellQuote } from '../adapters/ssh/quote';
 import { RECIPE_PLACEHOLDERS, type RecipeConfig } from '../config';
 
 export type RecipePlaceholder = (typeof RECIPE_PLACEHOLDERS)[number];
@@ -104,36 +103,4 @@ export function withAddress(
   check(/^[A-Za-z0-9.:-]+$/.test(host), 'host', host);
   check(Number.isSafeInteger(port) && port > 0 && port < 65536, 'port', port);
   return argv.map(t => substitute(t, { host, port: String(port) }));
-}
-
-/**
- * The argv as one shell command line in which `{host}` and `{port}` become the shell
- * variables `$host_var`/`$port_var` (set by the batch script at run time). Every literal
- * part is quoted by `shellQuote`; the variables are double-quoted.
- */
-export function shellCommandWithAddress(
-  argv: readonly string[],
-  hostVar: string,
-  portVar: string
-): string {
-  check(/^[A-Z_][A-Z0-9_]*$/.test(hostVar), 'shell variable', hostVar);
-  check(/^[A-Z_][A-Z0-9_]*$/.test(portVar), 'shell variable', portVar);
-  if (argv.length === 0) {
-    throw new Error('empty command');
-  }
-  return argv
-    .map(token => {
-      const parts = token.split(/(\{host\}|\{port\})/);
-      const words = parts
-        .filter(p => p !== '')
-        .map(p =>
-          p === '{host}'
-            ? `"\${${hostVar}}"`
-            : p === '{port}'
-              ? `"\${${portVar}}"`
-              : shellQuote(p)
-        );
-      return words.length === 0 ? "''" : words.join('');
-    })
-    .join(' ');
 }

@@ -8,7 +8,7 @@
  */
 import type { ClusterConfig } from '../config';
 import type { IClusterAccess } from '../credentials/access';
-import type { IQueuePort, IQueueRecord } from '../ports/slurm';
+import type { IBatchScripts, IQueuePort, IQueueRecord } from '../ports/slurm';
 import { z } from 'zod';
 import type {
   IProviderReplica,
@@ -18,7 +18,6 @@ import type {
   ReplicaStatus
 } from './ports';
 import { keyEnvironment } from './recipe';
-import { renderReplicaScript } from './replica-script';
 
 export interface ISlurmProviderOptions {
   cluster: ClusterConfig;
@@ -26,6 +25,8 @@ export interface ISlurmProviderOptions {
   /** Replica working directories, relative to the owner's home. */
   root: string;
   access: IClusterAccess;
+  /** Renders the replica's batch script (the cluster adapter's). */
+  scripts: IBatchScripts;
   /** The service account's queue reads. */
   queue: IQueuePort;
   /** How long one queue read serves status calls; default 2000 ms. */
@@ -142,7 +143,7 @@ export class SlurmProvider implements IServingProvider {
         const keyFile = `${workdir}/upstream.key`;
         // checks the name and the key's form
         keyEnvironment(spec.keyEnv, spec.upstreamKey);
-        const script = renderReplicaScript({
+        const script = this.options.scripts.replica({
           jobName,
           workdir,
           partition: this.options.partition,

@@ -22,7 +22,7 @@ import {
 import { CourseJobGate, type ICourseProfile } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import { HttpError } from '../errors';
-import type { IUserClusterPort } from '../ports/slurm';
+import type { IBatchScripts, IUserClusterPort } from '../ports/slurm';
 import {
   auditSensitiveUses,
   checkJobPolicy,
@@ -33,7 +33,6 @@ import {
   type ITierUse
 } from '../policy/data-classes';
 import type { Store } from '../store';
-import { renderBatchScript } from './batch-script';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
@@ -124,6 +123,8 @@ export interface IJobServiceDeps {
   config: BridgeConfig;
   store: Store;
   access: IClusterAccess;
+  /** Renders the batch script (the cluster adapter's). */
+  scripts: IBatchScripts;
   events: JobEvents;
   logger: Pick<BaseLogger, 'info' | 'warn' | 'error'>;
   /** Asks the cluster's poller for an early tick (after a submit). */
@@ -267,7 +268,7 @@ export class JobService {
     const p = this.plan(user, req, false);
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const home = await s.files.home();
-      const script = renderBatchScript({
+      const script = this.deps.scripts.notebookJob({
         jobName: req.name,
         workdir: home,
         partition: p.profile.partition,
@@ -302,7 +303,7 @@ export class JobService {
       this.deps.access.run(p.cluster.name, user.name, async s => {
         const home = await s.files.home();
         const workdir = `${home.replace(/\/+$/, '')}/${p.cluster.jobs.root}/${id}`;
-        const script = renderBatchScript({
+        const script = this.deps.scripts.notebookJob({
           jobName: req.name,
           workdir,
           partition: p.profile.partition,

@@ -3,8 +3,12 @@
  * into a job, and derives the overall state of arrays.
  */
 import type { Job, JobElement, JobState } from '../contract';
-import { exitCodeOf, mapSlurmState } from '../adapters/ssh/queue';
-import type { IAccountingRecord, IQueueRecord } from '../ports/slurm';
+import {
+  exitCodeOf,
+  mapSlurmState,
+  type IAccountingRecord,
+  type IQueueRecord
+} from '../ports/slurm';
 import { isTerminal } from './table';
 
 const iso = (epoch: number | null): string | null =>

@@ -1,4 +1,10 @@
-import type { Partition } from '../contract';
+import {
+  JobStateSchema,
+  type JobState,
+  type Partition,
+  type Resources
+} from '../contract';
+import type { IReplicaResources } from '../endpoints/ports';
 import type { IStoragePort } from './storage';
 
 /** What the bridge needs from a SLURM cluster (for now: reads). */
@@ -115,4 +121,86 @@ export interface IUserClusterPort {
   files: IClusterFilesPort;
   /** A storage port on the absolute directory `root` (a tier such as `/scratch/alice`). */
   storage(root: string): IStoragePort;
+}
+
+/** A notebook job's batch script (`job.sbatch`). */
+export interface IBatchScriptOptions {
+  /** Already valid per JobNameSchema. */
+  jobName: string;
+  /** Absolute path of the job's working directory on the cluster. */
+  workdir: string;
+  partition: string;
+  resources: Resources;
+  /** Number of array elements (index 0…n-1); null for a single job. */
+  arraySize: number | null;
+  /** Absolute path of the cluster's Python that has nbclient. */
+  python: string;
+  /** Exported before the runner starts (e.g. `HPCB_TIER_SCRATCH`); names `[A-Z_][A-Z0-9_]*`. */
+  env?: Readonly<Record<string, string>>;
+  /** A SLURM reservation (`--reservation`; a course's job profile); null: none. */
+  reservation?: string | null;
+}
+
+/** A slurm replica's batch script (`replica.sbatch`). */
+export interface IReplicaScriptOptions {
+  jobName: string;
+  /** Absolute path of the replica's working directory on the cluster. */
+  workdir: string;
+  partition: string;
+  resources: IReplicaResources;
+  /** The recipe's argv with `{host}`/`{port}` left in. */
+  argv: readonly string[];
+  /** Absolute path of the cluster's Python (picks the free port). */
+  python: string;
+  /** `#SBATCH --comment` (letters, digits, "_", "-", "."); optional. */
+  comment?: string;
+  /** Exported before the recipe starts (where the endpoint's storage tiers are). */
+  env?: Readonly<Record<string, string>>;
+  /** The variable the recipe reads its key from, and the file (mode 0600) holding it. */
+  key: { env: string; file: string };
+}
+
+/**
+ * The batch scripts sbatch runs, rendered by the adapter that knows the shell: the domain
+ * hands it values, never strings to quote. Each throws on a value outside its safe form.
+ */
+export interface IBatchScripts {
+  notebookJob(options: IBatchScriptOptions): string;
+  replica(options: IReplicaScriptOptions): string;
+}
+
+/** SLURM names that are the contract's own (all but the bridge's SUBMITTED and UNKNOWN). */
+const DIRECT: ReadonlySet<string> = new Set<JobState>(
+  JobStateSchema.options.filter(s => s !== 'SUBMITTED' && s !== 'UNKNOWN')
+);
+
+/** SLURM's state names → the contract's; rare transitional states fold into the nearest. */
+export function mapSlurmState(state: string): JobState {
+  const s = state.toUpperCase().split(/[\s+]/)[0] ?? '';
+  if (DIRECT.has(s)) {
+    return s as JobState;
+  }
+  switch (s) {
+    case 'CONFIGURING':
+    case 'REQUEUED':
+    case 'REQUEUE_HOLD':
+    case 'REQUEUE_FED':
+    case 'RESV_DEL_HOLD':
+      return 'PENDING';
+    case 'STOPPED':
+      return 'SUSPENDED';
+    case 'SIGNALING':
+    case 'STAGE_OUT':
+    case 'RESIZING':
+      return 'RUNNING';
+    case 'OOM':
+      return 'OUT_OF_MEMORY';
+    default:
+      return 'UNKNOWN';
+  }
+}
+
+/** squeue's raw wait status → `exit:signal`. */
+export function exitCodeOf(status: number): string {
+  return `${(status >> 8) & 0xff}:${status & 0x7f}`;
 }

@@ -4,7 +4,7 @@
  * S3 tiers hand out no write URLs: a presigned PUT cannot be revoked and bypasses the
  * quota's reservations and the overwrite rules, so writes go through the bridge.
  */
-import { shellQuote } from '../adapters/ssh/quote';
+import { shellQuote } from '../shell-quote';
 import type { CodeAccess, CodeAccessRequest } from '../contract';
 import { HttpError } from '../errors';
 import type { StorageCore } from './core';

@@ -13,6 +13,7 @@ import { EndpointService } from '../../src/endpoints/service';
 import { controllerFixture } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
+import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 
 export const BRIDGE_SCOPE = 'access:services!service=hpc-bridge';
 
@@ -137,7 +138,14 @@ export async function testApp(
     logger,
     store,
     jobs: {
-      service: new JobService({ config, store, access, events, logger }),
+      service: new JobService({
+        config,
+        store,
+        access,
+        scripts: sshBatchScripts,
+        events,
+        logger
+      }),
       access,
       events
     },

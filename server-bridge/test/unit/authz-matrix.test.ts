@@ -5,6 +5,7 @@
  * first created one resource of every kind through the real routes. A route without an
  * entry in REQUESTS fails the test, so no route can be added without one.
  */
+import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 import type { BridgeApp } from '../../src/app';
 import {
   policy,
@@ -348,6 +349,7 @@ async function world(bare = false): Promise<IWorld> {
         config,
         store,
         access,
+        scripts: sshBatchScripts,
         events,
         logger: logger as never
       }),

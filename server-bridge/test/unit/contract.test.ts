@@ -1,14 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   ClusterListSchema,
   CONTRACT_VERSION,
   ErrorBodySchema,
+  ErrorCodeSchema,
   HealthSchema,
   Routes,
   TierPathSchema,
   VersionSchema
 } from '../../src/contract';
 import { policy } from '../../src/auth/policy';
+import { statusOf } from '../../src/errors';
 import { BASE, CPU_PARTITION, FakeSlurm, testApp } from './app-fixture';
 
 const AUTH = { authorization: 'token alice-token' };
@@ -335,5 +339,24 @@ describe('paths inside a tier', () => {
     ['a\ud83d', false]
   ])('%j is accepted: %s', (path, ok) => {
     expect(TierPathSchema.safeParse(path).success).toBe(ok);
+  });
+});
+
+describe('docs/api.md, Errors', () => {
+  it('lists every error code of the contract with its status', () => {
+    const doc = readFileSync(
+      join(__dirname, '..', '..', '..', 'docs', 'api.md'),
+      'utf8'
+    );
+    const section = doc.slice(doc.indexOf('\n## Errors'));
+    const rows = [...section.matchAll(/^\| (\d{3}) +\| `([a-z_]+)` /gm)].map(
+      m => `${m[2]} ${m[1]}`
+    );
+    for (const code of ErrorCodeSchema.options) {
+      expect(rows).toContain(`${code} ${statusOf(code)}`);
+    }
+    expect(
+      rows.every(r => ErrorCodeSchema.safeParse(r.split(' ')[0]).success)
+    ).toBe(true);
   });
 });

@@ -3,10 +3,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeConfig } from '../../src/config';
-import { renderReplicaScript } from '../../src/endpoints/replica-script';
+import { renderReplicaScript } from '../../src/adapters/ssh/replica-script';
 import { withEnvironment } from '../../src/endpoints/recipe';
 import { HttpError } from '../../src/errors';
-import { renderBatchScript } from '../../src/jobs/batch-script';
+import { renderBatchScript } from '../../src/adapters/ssh/batch-script';
 import {
   checkEndpointPolicy,
   checkJobPolicy,

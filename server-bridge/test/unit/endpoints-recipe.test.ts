@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import {
   keyEnvironment,
   renderArgv,
-  shellCommandWithAddress,
   withAddress
 } from '../../src/endpoints/recipe';
-import { renderReplicaScript } from '../../src/endpoints/replica-script';
+import {
+  renderReplicaScript,
+  shellCommandWithAddress
+} from '../../src/adapters/ssh/replica-script';
 
 const KEY = 'k'.repeat(32);
 const RECIPE = {

@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../../src/config';
 import { hubUserOf, SlurmProvider } from '../../src/endpoints/slurm-provider';
 import type { IReplicaSpec } from '../../src/endpoints/ports';
 import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
+import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 
 const KEY = 'k'.repeat(32);
 
@@ -39,6 +40,7 @@ function fixture() {
     partition: 'gpu',
     root: '.hpc-bridge/endpoints',
     access: fakeAccess(fake),
+    scripts: sshBatchScripts,
     queue: fake.queuePort(),
     queueCacheMs: 0,
     now: () => now

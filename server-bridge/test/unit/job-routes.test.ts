@@ -16,6 +16,7 @@ import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
 import type { BridgeApp } from '../../src/app';
 import { demoConfig } from './demo-config';
 import { CourseTable, type IJobProfileShare } from '../../src/courses/table';
+import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 
 HUB_USERS['admin-token'] = {
   kind: 'user',
@@ -108,6 +109,7 @@ async function harness(
     config: cfg,
     store,
     access,
+    scripts: sshBatchScripts,
     events,
     logger,
     refresh: async () => poller.refresh()

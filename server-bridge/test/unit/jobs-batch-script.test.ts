@@ -2,10 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  renderBatchScript,
-  type IBatchScriptOptions
-} from '../../src/jobs/batch-script';
+import { renderBatchScript } from '../../src/adapters/ssh/batch-script';
+import type { IBatchScriptOptions } from '../../src/ports/slurm';
 
 const BASE: IBatchScriptOptions = {
   jobName: 'train-model_1.v2',

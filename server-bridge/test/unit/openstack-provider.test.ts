@@ -12,7 +12,7 @@ import {
   fixedAddress,
   OpenStackProvider,
   renderUserData
-} from '../../src/endpoints/openstack-provider';
+} from '../../src/adapters/openstack/provider';
 import type { IReplicaSpec } from '../../src/endpoints/ports';
 import { SERVING_CONFIG } from './endpoints-fakes';
 

@@ -2,15 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  exitCodeOf,
   expandArrayTasks,
-  mapSlurmState,
   parseRssMB,
   parseSacct,
   parseSbatchParsable,
   parseSqueue,
   parseTestOnly
 } from '../../src/adapters/ssh/queue';
+import { exitCodeOf, mapSlurmState } from '../../src/ports/slurm';
 
 const fixture = (name: string): string =>
   readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8');

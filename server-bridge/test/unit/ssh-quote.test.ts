@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { commandLine, shellQuote } from '../../src/adapters/ssh/quote';
+import { commandLine, shellQuote } from '../../src/shell-quote';
 
 /** Runs `sh -c LINE` locally with a helper that prints each argv word NUL-separated. */
 function wordsAfterShell(line: string): string[] {

@@ -14,7 +14,7 @@ import {
   hostKeyMatches,
   type IPinnedHostKey
 } from './host-key';
-import { commandLine } from './quote';
+import { commandLine } from '../../shell-quote';
 
 export interface ISshTarget {
   host: string;

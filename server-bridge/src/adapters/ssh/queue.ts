@@ -10,7 +10,6 @@
  * (checked on this stack, see test/fixtures/sacct-22.05.json vs sacct-parsable.txt).
  */
 import { z } from 'zod';
-import { JobStateSchema, type JobState } from '../../contract';
 import type { IAccountingRecord, IQueueRecord } from '../../ports/slurm';
 
 const SqueueJobSchema = z.looseObject({
@@ -196,42 +195,6 @@ export function parseSacct(text: string): IAccountingRecord[] {
     }
   }
   return [...byKey.values()];
-}
-
-/** SLURM names that are the contract's own (all but the bridge's SUBMITTED and UNKNOWN). */
-const DIRECT: ReadonlySet<string> = new Set<JobState>(
-  JobStateSchema.options.filter(s => s !== 'SUBMITTED' && s !== 'UNKNOWN')
-);
-
-/** SLURM's state names → the contract's; rare transitional states fold into the nearest. */
-export function mapSlurmState(state: string): JobState {
-  const s = state.toUpperCase().split(/[\s+]/)[0] ?? '';
-  if (DIRECT.has(s)) {
-    return s as JobState;
-  }
-  switch (s) {
-    case 'CONFIGURING':
-    case 'REQUEUED':
-    case 'REQUEUE_HOLD':
-    case 'REQUEUE_FED':
-    case 'RESV_DEL_HOLD':
-      return 'PENDING';
-    case 'STOPPED':
-      return 'SUSPENDED';
-    case 'SIGNALING':
-    case 'STAGE_OUT':
-    case 'RESIZING':
-      return 'RUNNING';
-    case 'OOM':
-      return 'OUT_OF_MEMORY';
-    default:
-      return 'UNKNOWN';
-  }
-}
-
-/** squeue's raw wait status → `exit:signal`. */
-export function exitCodeOf(status: number): string {
-  return `${(status >> 8) & 0xff}:${status & 0x7f}`;
 }
 
 /** `sbatch --parsable` prints `123` or `123;cluster`. */

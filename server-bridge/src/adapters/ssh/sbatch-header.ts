@@ -4,7 +4,7 @@
  * single word that needs no quoting at all, else rendering throws.
  */
 import { JobNameSchema } from '../../contract';
-import { shellQuote } from './quote';
+import { shellQuote } from '../../shell-quote';
 
 export interface ISbatchResources {
   timeMinutes: number;

@@ -7,19 +7,11 @@
  * zero shelves it and the next start of the endpoint unshelves it.
  */
 import { createHash } from 'node:crypto';
-import { commandLine } from '../adapters/ssh/quote';
-import {
-  capacitySentence,
-  CloudError,
-  NO_VALID_HOST
-} from '../adapters/openstack/errors';
-import {
-  flavorGpus,
-  type Nova,
-  type NovaServer
-} from '../adapters/openstack/nova';
-import type { OpenStackConfig } from '../config';
-import type { ServingProviderInfo } from '../contract';
+import { commandLine } from '../../shell-quote';
+import { capacitySentence, CloudError, NO_VALID_HOST } from './errors';
+import { flavorGpus, type Nova, type NovaServer } from './nova';
+import type { OpenStackConfig } from '../../config';
+import type { ServingProviderInfo } from '../../contract';
 import type {
   IProviderReplica,
   IReplicaHandle,
@@ -27,8 +19,12 @@ import type {
   IServingProvider,
   IStopOptions,
   ReplicaStatus
-} from './ports';
-import { keyEnvironment, withAddress, withEnvironment } from './recipe';
+} from '../../endpoints/ports';
+import {
+  keyEnvironment,
+  withAddress,
+  withEnvironment
+} from '../../endpoints/recipe';
 
 /** Every server the bridge creates carries this tag (reconciliation lists by it). */
 export const BRIDGE_TAG = 'hpc-bridge';

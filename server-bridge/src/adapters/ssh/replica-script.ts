@@ -6,31 +6,45 @@
  * execs the recipe. The recipe's argv is quoted word by word
  * (`shellCommandWithAddress` → `shellQuote`); `{host}`/`{port}` become shell variables.
  */
-import { shellQuote } from '../adapters/ssh/quote';
-import {
-  checkScriptValue,
-  exportLines,
-  sbatchHeader
-} from '../adapters/ssh/sbatch-header';
-import type { IReplicaResources } from './ports';
-import { shellCommandWithAddress } from './recipe';
+import { shellQuote } from '../../shell-quote';
+import { checkScriptValue, exportLines, sbatchHeader } from './sbatch-header';
+import type { IReplicaScriptOptions } from '../../ports/slurm';
 
-export interface IReplicaScriptOptions {
-  jobName: string;
-  /** Absolute path of the replica's working directory on the cluster. */
-  workdir: string;
-  partition: string;
-  resources: IReplicaResources;
-  /** The recipe's argv with `{host}`/`{port}` left in. */
-  argv: readonly string[];
-  /** Absolute path of the cluster's Python (picks the free port). */
-  python: string;
-  /** `#SBATCH --comment` (letters, digits, "_", "-", "."); optional. */
-  comment?: string;
-  /** Exported before the recipe starts (where the endpoint's storage tiers are). */
-  env?: Readonly<Record<string, string>>;
-  /** The variable the recipe reads its key from, and the file (mode 0600) holding it. */
-  key: { env: string; file: string };
+/**
+ * The argv as one shell command line in which `{host}` and `{port}` become the shell
+ * variables `$host_var`/`$port_var` (set by the batch script at run time). Every literal
+ * part is quoted by `shellQuote`; the variables are double-quoted.
+ */
+export function shellCommandWithAddress(
+  argv: readonly string[],
+  hostVar: string,
+  portVar: string
+): string {
+  for (const name of [hostVar, portVar]) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
+      throw new Error(
+        `invalid shell variable for a recipe: ${JSON.stringify(name)}`
+      );
+    }
+  }
+  if (argv.length === 0) {
+    throw new Error('empty command');
+  }
+  return argv
+    .map(token => {
+      const parts = token.split(/(\{host\}|\{port\})/);
+      const words = parts
+        .filter(p => p !== '')
+        .map(p =>
+          p === '{host}'
+            ? `"\${${hostVar}}"`
+            : p === '{port}'
+              ? `"\${${portVar}}"`
+              : shellQuote(p)
+        );
+      return words.length === 0 ? "''" : words.join('');
+    })
+    .join(' ');
 }
 
 const PICK_PORT =

@@ -2,31 +2,15 @@
  * The batch script of a notebook job. Layout of the working directory: see
  * docs/INTERFACES.md (inputs/, outputs/, progress/, logs/ must exist before sbatch).
  */
-import { shellQuote } from '../adapters/ssh/quote';
+import { shellQuote } from '../../shell-quote';
 import {
   checkScriptValue,
   exportLines,
   isCount,
   sbatchHeader
-} from '../adapters/ssh/sbatch-header';
-import { MAX_SWEEP_ELEMENTS, type Resources } from '../contract';
-
-export interface IBatchScriptOptions {
-  /** Already valid per JobNameSchema. */
-  jobName: string;
-  /** Absolute path of the job's working directory on the cluster. */
-  workdir: string;
-  partition: string;
-  resources: Resources;
-  /** Number of array elements (index 0…n-1); null for a single job. */
-  arraySize: number | null;
-  /** Absolute path of the cluster's Python that has nbclient. */
-  python: string;
-  /** Exported before the runner starts (e.g. `HPCB_TIER_SCRATCH`); names `[A-Z_][A-Z0-9_]*`. */
-  env?: Readonly<Record<string, string>>;
-  /** A SLURM reservation (`--reservation`; a course's job profile); null: none. */
-  reservation?: string | null;
-}
+} from './sbatch-header';
+import { MAX_SWEEP_ELEMENTS } from '../../contract';
+import type { IBatchScriptOptions } from '../../ports/slurm';
 
 const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 

@@ -1,0 +1,9 @@
+/** The batch scripts of this adapter, as the domain's port. */
+import type { IBatchScripts } from '../../ports/slurm';
+import { renderBatchScript } from './batch-script';
+import { renderReplicaScript } from './replica-script';
+
+export const sshBatchScripts: IBatchScripts = {
+  notebookJob: renderBatchScript,
+  replica: renderReplicaScript
+};
