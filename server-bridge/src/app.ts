@@ -19,7 +19,7 @@ import {
 import { AdminDashboard } from './admin/dashboard';
 import { HealthHistory } from './admin/health-history';
 import type { GroupDirectory } from './admin/hub-groups';
-import type { IHubPort } from './adapters/hub';
+import type { IHubPort } from './ports/hub';
 import { authHook, decorateUser } from './auth/plugin';
 import { HubAuth, type FetchUser } from './auth/hub-auth';
 import { accessHooks, type IDeclaredRoute } from './auth/policy';

@@ -1,10 +1,6 @@
 /** Health check of the hub: the bridge's own token must resolve to the bridge service. */
 import { z } from 'zod';
-
-export interface IHubPort {
-  /** Resolves with a short detail when the hub answers and knows the bridge's token. */
-  check(signal: AbortSignal): Promise<string>;
-}
+import type { IHubPort } from '../ports/hub';
 
 const ServiceModelSchema = z.looseObject({
   kind: z.string(),

@@ -415,6 +415,12 @@ export class JobService {
     return rec;
   }
 
+  /** Whether element `index` of job `id` has ended (or is gone): a followed log stops then. */
+  elementEnded(id: string, index: number): boolean {
+    const el = this.table.get(id)?.job.elements.find(e => e.index === index);
+    return el === undefined || isTerminal(el.state);
+  }
+
   list(user: IAuthUser, query: JobListQuery): Job[] {
     const all = query.all === 'true';
     if (all && !user.admin) {

@@ -5,10 +5,10 @@ import {
   Routes,
   type Cluster
 } from '../contract';
+import { withTimeout } from '../with-timeout';
 import {
   authErrorResponses,
   SECURITY,
-  withTimeout,
   type IClusterBackend,
   type IRouteContext
 } from './context';

@@ -1,23 +1,13 @@
 import { ErrorBodySchema, type EndpointMetrics } from '../contract';
-import type { IHubPort } from '../adapters/hub';
+import type { IClusterBackend, IS3Backend } from '../admin/health-checks';
+import type { IHubPort } from '../ports/hub';
 import type { IClusterAccess } from '../credentials/access';
 import type { EndpointService } from '../endpoints/service';
 import type { JobEvents } from '../jobs/events';
 import type { JobService } from '../jobs/service';
-import type { IS3Port } from '../ports/s3';
-import type { ISlurmPort } from '../ports/slurm';
 import type { StorageService } from '../storage/service';
 
-export interface IClusterBackend {
-  name: string;
-  title: string;
-  slurm: ISlurmPort;
-}
-
-export interface IS3Backend {
-  name: string;
-  port: IS3Port;
-}
+export type { IClusterBackend, IS3Backend };
 
 /** What route plugins get: backends and a few settings (auth comes from each route's policy). */
 export interface IRouteContext {
@@ -71,23 +61,3 @@ export const publicErrorResponses = {
 } as const;
 
 export const SECURITY = [{ hubToken: [] }];
-
-/** Runs `fn` with an abort signal and a deadline; rejects with a clear message on timeout. */
-export async function withTimeout<T>(
-  ms: number,
-  fn: (signal: AbortSignal) => Promise<T>
-): Promise<T> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([fn(ac.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -17,7 +17,6 @@ import {
 } from '../contract';
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
-import { isTerminal } from '../jobs/table';
 import { withLiveElapsed } from '../jobs/track';
 import { authErrorResponses, SECURITY, type IJobsContext } from './context';
 import { followLog } from './log-stream';
@@ -225,11 +224,7 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         path,
         tail: q.tail,
         follow,
-        ended: () => {
-          const now = jobs.table.get(id);
-          const el = now?.job.elements.find(e => e.index === q.element);
-          return el === undefined || isTerminal(el.state);
-        }
+        ended: () => jobs.elementEnded(id, q.element)
       });
       return reply;
     }
