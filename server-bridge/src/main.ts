@@ -8,7 +8,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, redact, type BridgeConfig } from './config';
-import { checkConfig, formatReport } from './config-check';
+import { checkConfig, formatReport } from './config/check';
 import { createDeps } from './deps';
 import { createLogger } from './logging';
 import { BRIDGE_VERSION } from './version';

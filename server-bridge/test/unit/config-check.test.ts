@@ -6,7 +6,7 @@ import {
   findingOfProblem,
   formatReport,
   type ICheckReport
-} from '../../src/config-check';
+} from '../../src/config/check';
 import { loadConfig } from '../../src/config';
 import { runCheckConfig } from '../../src/main';
 

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { ConfigError, keyPath, loadConfig, type BridgeConfig } from './config';
-import { referenceProblems } from './config-references';
-import { onlineChecks, type IOnlineFinding } from './config-online';
+import { ConfigError, keyPath, loadConfig, type BridgeConfig } from './index';
+import { referenceProblems } from './references';
+import { onlineChecks, type IOnlineFinding } from './online';
 
 export type FindingStatus = 'error' | 'warning' | 'ok';
 

@@ -8,16 +8,16 @@ import {
   ListBucketsCommand,
   S3Client
 } from '@aws-sdk/client-s3';
-import { Keystone } from './adapters/openstack/keystone';
-import { SshConnection, SshError } from './adapters/ssh/client';
-import { SshSlurm } from './adapters/ssh/slurm';
+import { Keystone } from '../adapters/openstack/keystone';
+import { SshConnection, SshError } from '../adapters/ssh/client';
+import { SshSlurm } from '../adapters/ssh/slurm';
 import type {
   BridgeConfig,
   ClusterConfig,
   OpenStackConfig,
   S3Config,
   Secret
-} from './config';
+} from './index';
 
 export interface IOnlineFinding {
   status: 'ok' | 'error' | 'warning';
