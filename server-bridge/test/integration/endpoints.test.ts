@@ -5,6 +5,7 @@
  * key made by the key routes), stop → process / job gone, ownership.
  */
 import { execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
@@ -78,7 +79,10 @@ function requestLoop(key: string) {
           failures.push(res);
         }
       } catch (e) {
-        failures.push(String(e));
+        const cause = (e as { cause?: unknown }).cause;
+        failures.push(
+          `${String(e)}${cause === undefined ? '' : ` (${String(cause)})`}`
+        );
       }
     }
   })();
@@ -107,17 +111,48 @@ const waitFor = (
 const newKey = async (id: string): Promise<string> =>
   (await newEndpointKey(id, alice)).key;
 
-async function chat(key: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${BRIDGE_URL}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { ...json, Authorization: `Bearer ${key}` },
-    body: JSON.stringify({
-      model: 'tiny-random',
-      messages: [{ role: 'user', content: 'Hello' }],
-      max_tokens: 8
-    })
+/**
+ * One chat completion on a connection of its own (closed after the answer): under load a
+ * client that reuses an idle keep-alive connection can race the proxy closing it ("fetch
+ * failed" before the request reached the bridge), which is not what these tests count.
+ */
+function chat(key: string): Promise<{ status: number; body: unknown }> {
+  const payload = JSON.stringify({
+    model: 'tiny-random',
+    messages: [{ role: 'user', content: 'Hello' }],
+    max_tokens: 8
   });
-  return { status: res.status, body: await res.json() };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${BRIDGE_URL}/v1/chat/completions`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          ...json,
+          Authorization: `Bearer ${key}`,
+          'Content-Length': String(Buffer.byteLength(payload))
+        }
+      },
+      res => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: kept as text for the failure message
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      }
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 function alive(pid: number): boolean {
