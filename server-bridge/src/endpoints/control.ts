@@ -1,0 +1,244 @@
+/**
+ * What the parts of the endpoint controller share: its dependencies, the in-memory
+ * runtime of each endpoint (waiters, routes, health bookkeeping) and the writes of
+ * endpoint and replica records. `EndpointController` owns one; the modules of the
+ * control plane (observe, replica effects, handover, scale to zero, reconcile) take it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BaseLogger } from 'pino';
+import type { BridgeConfig } from '../config';
+import { HttpError } from '../errors';
+import type { HealthCheck } from './health';
+import { httpHealthCheck } from './health';
+import type { IServingProvider, IUpstream } from './ports';
+import {
+  ACTIVE_REPLICA_STATES,
+  type EndpointTable,
+  type IEndpointRecord,
+  type IReplicaRecord
+} from './table';
+
+export interface IClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: IClock = { now: () => Date.now() };
+
+export interface IEndpointControllerDeps {
+  config: Pick<BridgeConfig, 'serving' | 'recipes' | 'models'>;
+  table: EndpointTable;
+  providers: ReadonlyMap<string, IServingProvider>;
+  logger: Pick<BaseLogger, 'info' | 'warn' | 'debug'>;
+  clock?: IClock;
+  health?: HealthCheck;
+  /** Milliseconds between two loop ticks; default 1000. */
+  tickMs?: number;
+  /** After a drain starts, the old replica is stopped this many seconds later; default 60. */
+  drainSeconds?: number;
+  /** A ready endpoint without a request for this long shows as `idle`; default 60. */
+  idleAfterSeconds?: number;
+}
+
+export interface IWaiter {
+  deadline: number;
+  resolve: (u: IUpstream) => void;
+  reject: (e: Error) => void;
+}
+
+/** What the controller keeps in memory per endpoint (rebuilt after a restart). */
+export interface IRuntime {
+  /** The stored record as last written (the gateway's hot path reads this). */
+  record: IEndpointRecord | null;
+  waiters: Set<IWaiter>;
+  /** Ready replicas to route to, newest first. */
+  routes: IUpstream[];
+  healthFailures: Map<string, number>;
+  lastHealthAt: Map<string, number>;
+  /** When a replica was first seen running (start timeout). */
+  runningSince: Map<string, number>;
+  /** Replicas the gateway reported failing: not routed to until a health check passes. */
+  suspect: Map<string, string>;
+  lastTouched: number | null;
+  stepping: Promise<void> | null;
+  again: boolean;
+}
+
+export function newReplicaId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function newUpstreamKey(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** The key replica `r` expects (its own; the endpoint's for one started before). */
+export function keyOf(ep: IEndpointRecord, r: IReplicaRecord): string {
+  return r.upstreamKey ?? ep.upstreamKey ?? '';
+}
+
+export function baseUrlOf(address: string): string {
+  return `http://${address}`;
+}
+
+export function addressOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function ms(isoText: string | null): number | null {
+  return isoText === null ? null : Date.parse(isoText);
+}
+
+/** One sentence of `n` minutes: "1 minute", "5 minutes". */
+export function minutes(n: number): string {
+  return `${n} minute${n === 1 ? '' : 's'}`;
+}
+
+export class EndpointControl {
+  readonly clock: IClock;
+  readonly health: HealthCheck;
+  readonly runtimes = new Map<string, IRuntime>();
+
+  constructor(readonly deps: IEndpointControllerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.health = deps.health ?? httpHealthCheck;
+  }
+
+  get serving() {
+    return this.deps.config.serving;
+  }
+
+  get table() {
+    return this.deps.table;
+  }
+
+  get logger() {
+    return this.deps.logger;
+  }
+
+  runtime(id: string): IRuntime {
+    let rt = this.runtimes.get(id);
+    if (rt === undefined) {
+      rt = {
+        record: null,
+        waiters: new Set(),
+        routes: [],
+        healthFailures: new Map(),
+        lastHealthAt: new Map(),
+        runningSince: new Map(),
+        suspect: new Map(),
+        lastTouched: null,
+        stepping: null,
+        again: false
+      };
+      this.runtimes.set(id, rt);
+    }
+    return rt;
+  }
+
+  provider(name: string): IServingProvider {
+    const p = this.deps.providers.get(name);
+    if (p === undefined) {
+      throw new HttpError(
+        'bad_request',
+        `The ${name} provider is not configured on this bridge`
+      );
+    }
+    return p;
+  }
+
+  /** The endpoint's record, from memory when the controller wrote it last. */
+  cached(id: string): IEndpointRecord | undefined {
+    const rt = this.runtimes.get(id);
+    if (rt !== undefined && rt.record !== null) {
+      return rt.record;
+    }
+    const rec = this.table.get(id);
+    if (rec !== undefined) {
+      this.runtime(id).record = rec;
+    }
+    return rec;
+  }
+
+  mustGet(id: string): IEndpointRecord {
+    const ep = this.table.get(id);
+    if (ep === undefined) {
+      throw new HttpError('not_found', `No endpoint ${id}`);
+    }
+    return ep;
+  }
+
+  save(ep: IEndpointRecord): IEndpointRecord {
+    const next = { ...ep, updatedAt: iso(this.clock.now()) };
+    this.table.update(next);
+    this.runtime(ep.id).record = next;
+    return next;
+  }
+
+  putReplica(r: IReplicaRecord): void {
+    this.table.putReplica(r);
+  }
+
+  putReplicaIfChanged(before: IReplicaRecord, after: IReplicaRecord): void {
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      this.putReplica(after);
+    }
+  }
+
+  activeOf(id: string): IReplicaRecord[] {
+    return this.table
+      .replicas(id)
+      .filter(r => ACTIVE_REPLICA_STATES.includes(r.state));
+  }
+
+  /** Routes nothing to replica `replicaId` of the endpoint. */
+  unroute(endpointId: string, replicaId: string): void {
+    const rt = this.runtime(endpointId);
+    rt.routes = rt.routes.filter(x => x.replicaId !== replicaId);
+  }
+
+  /**
+   * A request to replica `replicaId` failed: it gets none until a health check passes
+   * (the `suspect` effect of `request-failed`).
+   */
+  suspect(endpointId: string, replicaId: string, reason: string): void {
+    this.runtime(endpointId).suspect.set(replicaId, reason);
+    this.unroute(endpointId, replicaId);
+  }
+
+  rejectWaiters(id: string, message: string): void {
+    const rt = this.runtime(id);
+    rt.routes = [];
+    for (const w of rt.waiters) {
+      w.reject(new HttpError('upstream_unavailable', message));
+    }
+    rt.waiters.clear();
+  }
+
+  /** Throws the 503 a request gets while the endpoint is stopped or failed. */
+  refuseUnavailable(ep: IEndpointRecord): void {
+    if (ep.desired === 'stopped') {
+      throw new HttpError(
+        'upstream_unavailable',
+        `Endpoint ${ep.name} is stopped; its owner can start it again`
+      );
+    }
+    if (ep.state === 'failed') {
+      throw new HttpError(
+        'upstream_unavailable',
+        `Endpoint ${ep.name} failed: ${ep.reason ?? 'unknown reason'}`
+      );
+    }
+  }
+
+  recipeOf(ep: IEndpointRecord) {
+    const model = this.deps.config.models.find(m => m.name === ep.model);
+    return model === undefined
+      ? undefined
+      : this.deps.config.recipes.find(r => r.name === model.recipe);
+  }
+}
