@@ -57,7 +57,7 @@ module.exports = {
       ],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      testTimeout: 60000
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-60s.ts']
     },
     {
       // The storage tiers' tests (S3 and SFTP transfers): npm test runs them beside the
@@ -68,7 +68,7 @@ module.exports = {
       testMatch: ['**/storage*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      testTimeout: 60000
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-60s.ts']
     },
     {
       displayName: 'hostile',
@@ -77,7 +77,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      testTimeout: 120000
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-120s.ts']
     },
     {
       displayName: 'openstack',
@@ -86,7 +86,7 @@ module.exports = {
       testMatch: ['**/openstack*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      testTimeout: 120000
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-120s.ts']
     },
     {
       displayName: 'faults',
@@ -95,7 +95,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      testTimeout: 600000
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-600s.ts']
     }
   ]
 };
