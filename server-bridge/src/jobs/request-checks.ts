@@ -1,7 +1,7 @@
 /** Checks of a job request that need no cluster: resources against the profile, the webhook's target. */
 import { isPublicAddress, literalAddress } from './webhook-target';
 import type { BridgeConfig, ProfileConfig } from '../config';
-import { type Resources } from '../contract';
+import type { Resources } from '../contract';
 import { HttpError } from '../errors';
 
 /** The profile's defaults with the user's overrides, each checked against its range. */
