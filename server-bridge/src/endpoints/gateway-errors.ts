@@ -41,35 +41,6 @@ export class OpenAIError extends Error {
   }
 }
 
-/**
- * Whether a JSON text nests arrays and objects deeper than `max`; a scan without
- * recursion, so that any depth is safe to check before the text is parsed.
- */
-export function jsonDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) {
-        i += 1; // the escaped character
-      } else if (c === 0x22) {
-        inString = false;
-      }
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b || c === 0x5b) {
-      depth += 1;
-      if (depth > max) {
-        return true;
-      }
-    } else if (c === 0x7d || c === 0x5d) {
-      depth -= 1;
-    }
-  }
-  return false;
-}
-
 const UpstreamErrorSchema = z.looseObject({
   error: z
     .union([
