@@ -19,13 +19,14 @@ import type { IClusterAccess } from '../credentials/access';
 import { HttpError } from '../errors';
 import type { IBatchScripts } from '../ports/slurm';
 import {
-  auditSensitiveUses,
   checkJobPolicy,
   checkReachable,
   resolveTierUses,
   resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse
+  type ITierUse,
+  tierUseAuditor,
+  type TierUseAuditor
 } from '../policy/data-classes';
 import type { Store } from '../store';
 import type { JobEvents } from './events';
@@ -65,10 +66,12 @@ export class JobService {
   readonly table: JobTable;
   /** Course job profiles and their per-student limits. */
   readonly courses: CourseJobGate;
+  private readonly auditUses: TierUseAuditor;
 
   constructor(private readonly deps: IJobServiceDeps) {
     this.table = new JobTable(deps.store);
     this.courses = new CourseJobGate(deps.store, deps.config.profiles);
+    this.auditUses = tierUseAuditor(deps.store, 'job.uses-tier');
   }
 
   /** The admin's profiles, and for a user also those of their courses. */
@@ -175,21 +178,6 @@ export class JobService {
       env: tierEnvironment(uses),
       isArray: req.sweep !== undefined
     };
-  }
-
-  private auditUses(
-    user: IAuthUser,
-    uses: readonly ITierUse[],
-    outcome: 'ok' | 'refused',
-    details: Record<string, unknown>
-  ): void {
-    auditSensitiveUses(this.deps.store, {
-      user: user.name,
-      action: 'job.uses-tier',
-      uses,
-      outcome,
-      details
-    });
   }
 
   /** The batch script of a planned job in `workdir`. */
