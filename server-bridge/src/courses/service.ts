@@ -24,14 +24,12 @@ import {
   type Endpoint
 } from '../contract';
 import { CourseJobGate } from './job-gate';
-import type { EndpointKeys, IKeyRecord } from '../endpoints/keys';
+import type { EndpointKeys } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
 import { HttpError } from '../errors';
 import type { IContent } from '../storage/files';
-import { joinPath } from '../storage/paths';
 import type { StorageService } from '../storage/service';
-import type { IStorageUser } from '../storage/tiers';
 import type { Store } from '../store';
 import {
   CourseTable,
@@ -40,6 +38,8 @@ import {
   type IEndpointShare,
   type IJobProfileShare
 } from './table';
+import { CourseDataset } from './dataset';
+import { keyStatus, studentKeys, type IStudentKeys } from './student-keys';
 
 export interface ICourseServiceDeps {
   store: Store;
@@ -54,38 +54,17 @@ export interface ICourseServiceDeps {
 
 /** Jobs shown per member in the course's job list. */
 const JOBS_PER_MEMBER = 50;
-
-interface IStudentKeys {
-  active: IKeyRecord | null;
-  /**
-   * Tokens used by the student's course keys on the endpoint, all of them, with what
-   * their requests in flight hold: a key made now must not get those tokens again.
-   */
-  tokensUsed: number;
-  requests: number;
-  /** Tokens used (or held) by every key except the active one. */
-  usedBefore: number;
-}
-
-function keyStatus(key: IKeyRecord | null): Course['myKey'] {
-  return key === null
-    ? null
-    : {
-        prefix: key.prefix,
-        createdAt: key.createdAt,
-        revokedAt: key.revokedAt
-      };
-}
-
 export class CourseService {
   private readonly table: CourseTable;
   private readonly gate: CourseJobGate;
+  private readonly dataset: CourseDataset;
   private readonly now: () => number;
 
   constructor(private readonly deps: ICourseServiceDeps) {
     this.table = new CourseTable(deps.store);
     this.now = deps.now ?? Date.now;
     this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
+    this.dataset = new CourseDataset(this.table, deps.store, deps.storage);
   }
 
   /** Courses the user teaches (with or without settings) and those they take. */
@@ -199,7 +178,7 @@ export class CourseService {
       dataset =
         patch.dataset === null
           ? null
-          : await this.checkDataset(
+          : await this.dataset.check(
               user,
               patch.dataset.tier,
               patch.dataset.path
@@ -382,76 +361,22 @@ export class CourseService {
     return { jobs };
   }
 
-  async datasetList(
+  datasetList(
     user: IAuthUser,
     course: string,
     path: string
   ): Promise<CourseDatasetList> {
-    const { storage, dataset } = this.datasetOrFail(course);
-    const full = path === '' ? dataset.path : joinPath(dataset.path, path);
-    this.auditRead(user, course, dataset, 'course.dataset.list', path);
-    const list = await storage.files.list(
-      ownerOf(dataset),
-      dataset.tier,
-      full,
-      1000
-    );
-    const prefix = `${dataset.path}/`;
-    return {
-      tier: dataset.tier,
-      path,
-      entries: list.entries.map(e => ({
-        ...e,
-        path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : e.name,
-        writable: false
-      }))
-    };
+    return this.dataset.list(user, course, path);
   }
 
   /** A file of the dataset; the caller streams `body`. */
-  async datasetRead(
+  datasetRead(
     user: IAuthUser,
     course: string,
     path: string,
     range: Parameters<StorageService['files']['read']>[3]
   ): Promise<IContent> {
-    const { storage, dataset } = this.datasetOrFail(course);
-    this.auditRead(user, course, dataset, 'course.dataset.read', path);
-    return storage.files.read(
-      ownerOf(dataset),
-      dataset.tier,
-      joinPath(dataset.path, path),
-      range
-    );
-  }
-
-  private auditRead(
-    user: IAuthUser,
-    course: string,
-    dataset: IDatasetShare,
-    action: string,
-    path: string
-  ): void {
-    const tier = this.deps.storage?.core.directory.byName(dataset.tier);
-    if (tier?.class === 'sensitive') {
-      this.deps.store.audit({
-        user: user.name,
-        action,
-        target: `${dataset.tier}:${dataset.path}`,
-        details: { course, path, readAs: dataset.owner }
-      });
-    }
-  }
-
-  private datasetOrFail(course: string): {
-    storage: StorageService;
-    dataset: IDatasetShare;
-  } {
-    const dataset = this.table.get(course)?.dataset ?? null;
-    if (dataset === null || this.deps.storage === undefined) {
-      throw new HttpError('not_found', `Course ${course} shares no dataset`);
-    }
-    return { storage: this.deps.storage, dataset };
+    return this.dataset.read(user, course, path, range);
   }
 
   private keysOrFail(): { keys: EndpointKeys; usage: EndpointUsage } {
@@ -496,27 +421,6 @@ export class CourseService {
     return ep;
   }
 
-  private async checkDataset(
-    user: IAuthUser,
-    tier: string,
-    path: string
-  ): Promise<IDatasetShare> {
-    if (this.deps.storage === undefined) {
-      throw new HttpError(
-        'upstream_unavailable',
-        'Storage is not available on this bridge'
-      );
-    }
-    const entry = await this.deps.storage.files.stat(user, tier, path);
-    if (entry.type !== 'directory') {
-      throw new HttpError(
-        'bad_request',
-        `${tier}:${path} is a file: share a folder as the dataset`
-      );
-    }
-    return { tier, path, owner: user.name, ownerGroups: [...user.groups] };
-  }
-
   /**
    * A new endpoint revokes the keys of the old one; a new budget or rate applies to the
    * keys students hold now (what they used before counts against it).
@@ -546,43 +450,11 @@ export class CourseService {
     }
   }
 
-  /** Per student: their active key and what all their course keys used. */
   private studentKeys(
     course: string,
     endpointId: string
   ): Map<string, IStudentKeys> {
-    const rows = this.table.keys(course, endpointId);
-    const out = new Map<string, IStudentKeys>();
-    if (rows.length === 0 || this.deps.keys === undefined) {
-      return out;
-    }
-    const { keys, usage } = this.deps.keys;
-    const used = usage.keyUsage(endpointId);
-    for (const row of rows) {
-      const s = out.get(row.student) ?? {
-        active: null,
-        tokensUsed: 0,
-        requests: 0,
-        usedBefore: 0
-      };
-      const u = used.get(row.keyId);
-      const tokens = (u?.tokensUsed ?? 0) + (u?.tokensReserved ?? 0);
-      s.tokensUsed += tokens;
-      s.requests += u?.requests ?? 0;
-      const record = keys.get(row.keyId);
-      if (record !== undefined && record.revokedAt === null) {
-        if (s.active !== null) {
-          const previous = used.get(s.active.id);
-          s.usedBefore +=
-            (previous?.tokensUsed ?? 0) + (previous?.tokensReserved ?? 0);
-        }
-        s.active = record;
-      } else {
-        s.usedBefore += tokens;
-      }
-      out.set(row.student, s);
-    }
-    return out;
+    return studentKeys(this.table, this.deps.keys, course, endpointId);
   }
 
   /** The members of the course's group; null when the hub's group list is not at hand. */
@@ -597,8 +469,4 @@ export class CourseService {
       return null;
     }
   }
-}
-
-function ownerOf(dataset: IDatasetShare): IStorageUser {
-  return { name: dataset.owner, groups: dataset.ownerGroups };
 }

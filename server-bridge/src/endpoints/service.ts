@@ -15,12 +15,13 @@ import type {
 import { EndpointCreateSchema } from '../contract';
 import { HttpError } from '../errors';
 import {
-  auditSensitiveUses,
   checkEndpointPolicy,
   checkReachable,
   resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse
+  type ITierUse,
+  tierUseAuditor,
+  type TierUseAuditor
 } from '../policy/data-classes';
 import type { Store } from '../store';
 import {
@@ -100,7 +101,11 @@ export interface IEndpointServiceDeps {
 }
 
 export class EndpointService {
-  constructor(private readonly deps: IEndpointServiceDeps) {}
+  private readonly auditUses: TierUseAuditor;
+
+  constructor(private readonly deps: IEndpointServiceDeps) {
+    this.auditUses = tierUseAuditor(deps.store, 'endpoint.uses-tier');
+  }
 
   async catalog() {
     return modelCatalog(
@@ -275,21 +280,6 @@ export class EndpointService {
       throw e;
     }
     return uses;
-  }
-
-  private auditUses(
-    user: IAuthUser,
-    uses: readonly ITierUse[],
-    outcome: 'ok' | 'refused',
-    details: Record<string, unknown>
-  ): void {
-    auditSensitiveUses(this.deps.store, {
-      user: user.name,
-      action: 'endpoint.uses-tier',
-      uses,
-      outcome,
-      details
-    });
   }
 
   /** The endpoint if `user` may see it; 404 otherwise, so ids of others do not leak. */

@@ -18,9 +18,16 @@ import { z } from 'zod';
 import type { EndpointMetrics } from '../contract';
 import type { Store } from '../store';
 import type { IResolvedKey } from './keys';
+import {
+  addToSample,
+  bucketOf,
+  type IBucket,
+  type ILabels,
+  merge,
+  quantile,
+  round
+} from './usage-buckets';
 
-/** Latencies kept per key and minute (a uniform reservoir sample). */
-export const LATENCY_SAMPLE = 64;
 const FLUSH_EVERY_MS = 5_000;
 
 export interface IUsageEvent {
@@ -68,135 +75,6 @@ const KeyTokensRowSchema = z.object({
   tokens_reserved: z.number().int(),
   token_budget: z.number().int().nullable()
 });
-
-/** Who spent the usage and on what, copied into each row. */
-interface ILabels {
-  owner: string;
-  endpointOwner: string;
-  endpointName: string;
-  keyName: string;
-}
-
-interface IBucket extends ILabels {
-  keyId: string;
-  endpointId: string;
-  minute: number;
-  requests: number;
-  errors: number;
-  promptTokens: number;
-  completionTokens: number;
-  latencySum: number;
-  /** How many latencies the sample was drawn from. */
-  seen: number;
-  sample: number[];
-}
-
-const UsageRowSchema = z.object({
-  key_id: z.string(),
-  endpoint_id: z.string(),
-  owner: z.string(),
-  endpoint_owner: z.string(),
-  endpoint_name: z.string(),
-  key_name: z.string(),
-  minute: z.number().int(),
-  requests: z.number().int(),
-  errors: z.number().int(),
-  prompt_tokens: z.number().int(),
-  completion_tokens: z.number().int(),
-  latency_ms_sum: z.number(),
-  latency_seen: z.number().int(),
-  latency_sample: z.string()
-});
-
-const SampleSchema = z.array(z.number());
-
-function bucketOf(row: unknown): IBucket {
-  const r = UsageRowSchema.parse(row);
-  return {
-    keyId: r.key_id,
-    endpointId: r.endpoint_id,
-    owner: r.owner,
-    endpointOwner: r.endpoint_owner,
-    endpointName: r.endpoint_name,
-    keyName: r.key_name,
-    minute: r.minute,
-    requests: r.requests,
-    errors: r.errors,
-    promptTokens: r.prompt_tokens,
-    completionTokens: r.completion_tokens,
-    latencySum: r.latency_ms_sum,
-    seen: r.latency_seen,
-    sample: SampleSchema.parse(JSON.parse(r.latency_sample))
-  };
-}
-
-/** Adds one latency to a reservoir sample of at most LATENCY_SAMPLE values. */
-function addToSample(
-  b: Pick<IBucket, 'seen' | 'sample'>,
-  value: number,
-  random: () => number
-): void {
-  b.seen += 1;
-  if (b.sample.length < LATENCY_SAMPLE) {
-    b.sample.push(value);
-    return;
-  }
-  const j = Math.floor(random() * b.seen);
-  if (j < LATENCY_SAMPLE) {
-    b.sample[j] = value;
-  }
-}
-
-/** Merges `b` into `a` (same key and minute); the samples are merged by weight. */
-function merge(a: IBucket, b: IBucket, random: () => number): IBucket {
-  const sample =
-    a.sample.length + b.sample.length <= LATENCY_SAMPLE
-      ? [...a.sample, ...b.sample]
-      : mergeSamples(a, b, random);
-  return {
-    ...a,
-    requests: a.requests + b.requests,
-    errors: a.errors + b.errors,
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    latencySum: a.latencySum + b.latencySum,
-    seen: a.seen + b.seen,
-    sample
-  };
-}
-
-function mergeSamples(a: IBucket, b: IBucket, random: () => number): number[] {
-  const pa = [...a.sample];
-  const pb = [...b.sample];
-  const out: number[] = [];
-  while (out.length < LATENCY_SAMPLE && (pa.length > 0 || pb.length > 0)) {
-    const fromA =
-      pb.length === 0 ||
-      (pa.length > 0 && random() * (a.seen + b.seen) < a.seen);
-    const pool = fromA ? pa : pb;
-    const i = Math.floor(random() * pool.length);
-    out.push(pool[i] as number);
-    pool.splice(i, 1);
-  }
-  return out;
-}
-
-/** The q-quantile (0..1) of `values` by nearest rank; null when empty. */
-export function quantile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) {
-    return null;
-  }
-  const sorted = [...values].sort((x, y) => x - y);
-  const rank = Math.min(
-    sorted.length - 1,
-    Math.max(0, Math.ceil(q * sorted.length) - 1)
-  );
-  return sorted[rank] as number;
-}
-
-function round(ms: number | null): number | null {
-  return ms === null ? null : Math.round(ms * 10) / 10;
-}
 
 export interface IKeyUsage {
   requests: number;

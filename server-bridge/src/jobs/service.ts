@@ -2,10 +2,6 @@
  * Jobs: submit (prepare notebooks, write the working directory over SFTP, sbatch as the
  * user), list/read with ownership checks, actions, log and output files.
  */
-import { isPublicAddress, literalAddress } from './webhook-target';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { BaseLogger } from 'pino';
 import type { IAuthUser } from '../auth/decide';
 import type { BridgeConfig, ProfileConfig } from '../config';
@@ -16,108 +12,41 @@ import {
   type JobListQuery,
   type JobSubmit,
   type NotebookContent,
-  type Profile,
-  type Resources
+  type Profile
 } from '../contract';
 import { CourseJobGate, type ICourseProfile } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import { HttpError } from '../errors';
-import type { IBatchScripts, IUserClusterPort } from '../ports/slurm';
+import type { IBatchScripts } from '../ports/slurm';
 import {
-  auditSensitiveUses,
   checkJobPolicy,
   checkReachable,
   resolveTierUses,
   resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse
+  type ITierUse,
+  tierUseAuditor,
+  type TierUseAuditor
 } from '../policy/data-classes';
 import type { Store } from '../store';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './table';
+import {
+  jobWorkdir,
+  newJobId,
+  sbatch,
+  sbatchRefusal,
+  submittedJob,
+  writeWorkdir
+} from './submission';
+import { checkWebhookUrl, resolveResources } from './request-checks';
 
 export type JobAction = 'cancel' | 'hold' | 'release';
 
 /** Largest output notebook the bridge hands out. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
-
-let runnerSource: string | null = null;
-function runner(): string {
-  runnerSource ??= readFileSync(
-    resolve(__dirname, '..', '..', 'runner', 'hpc_bridge_runner.py'),
-    'utf8'
-  );
-  return runnerSource;
-}
-
-export function newJobId(): string {
-  return randomBytes(6).toString('hex');
-}
-
-/** The profile's defaults with the user's overrides, each checked against its range. */
-export function resolveResources(
-  profile: ProfileConfig,
-  overrides: Partial<Resources> = {}
-): Resources {
-  const keys = ['timeMinutes', 'cpus', 'memoryMB', 'gpus'] as const;
-  const out = {} as Resources;
-  const problems: { field: string; value: number; min: number; max: number }[] =
-    [];
-  for (const k of keys) {
-    const range = profile[k];
-    const value = overrides[k] ?? range.default;
-    const min = k === 'gpus' ? range.min : Math.max(1, range.min);
-    if (value < min || value > range.max) {
-      problems.push({ field: k, value, min, max: range.max });
-    }
-    out[k] = value;
-  }
-  if (problems.length > 0) {
-    throw new HttpError(
-      'bad_request',
-      `Resources outside the limits of profile ${profile.name}: ${problems
-        .map(p => `${p.field}=${p.value} (allowed ${p.min}–${p.max})`)
-        .join(', ')}`,
-      problems
-    );
-  }
-  return out;
-}
-
-/**
- * A webhook must not point back at the bridge (directly or through the hub's proxy), nor,
- * unless the admin allows private networks, at a non-public address literal. Names are
- * checked again after DNS when the webhook is called.
- */
-export function checkWebhookUrl(url: string, config: BridgeConfig): void {
-  const u = new URL(url);
-  const literal = u.hostname === 'localhost' ? '127.0.0.1' : literalAddress(u);
-  if (
-    !config.webhooks.allowPrivateNetworks &&
-    literal !== null &&
-    !isPublicAddress(literal)
-  ) {
-    throw new HttpError(
-      'bad_request',
-      'webhookUrl must be a public address (the bridge does not call loopback or private networks)'
-    );
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]', config.listen.host];
-  const port =
-    u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
-  const base = config.basePath.replace(/\/+$/, '');
-  if (
-    (loopback.includes(u.hostname) && port === config.listen.port) ||
-    (base !== '' && u.pathname.startsWith(`${base}/`))
-  ) {
-    throw new HttpError(
-      'bad_request',
-      'webhookUrl must not point at the HPC Bridge itself'
-    );
-  }
-}
 
 export interface IJobServiceDeps {
   config: BridgeConfig;
@@ -137,10 +66,12 @@ export class JobService {
   readonly table: JobTable;
   /** Course job profiles and their per-student limits. */
   readonly courses: CourseJobGate;
+  private readonly auditUses: TierUseAuditor;
 
   constructor(private readonly deps: IJobServiceDeps) {
     this.table = new JobTable(deps.store);
     this.courses = new CourseJobGate(deps.store, deps.config.profiles);
+    this.auditUses = tierUseAuditor(deps.store, 'job.uses-tier');
   }
 
   /** The admin's profiles, and for a user also those of their courses. */
@@ -249,18 +180,17 @@ export class JobService {
     };
   }
 
-  private auditUses(
-    user: IAuthUser,
-    uses: readonly ITierUse[],
-    outcome: 'ok' | 'refused',
-    details: Record<string, unknown>
-  ): void {
-    auditSensitiveUses(this.deps.store, {
-      user: user.name,
-      action: 'job.uses-tier',
-      uses,
-      outcome,
-      details
+  /** The batch script of a planned job in `workdir`. */
+  private script(req: JobSubmit, p: JobPlan, workdir: string): string {
+    return this.deps.scripts.notebookJob({
+      jobName: req.name,
+      workdir,
+      partition: p.profile.partition,
+      resources: p.resources,
+      arraySize: p.isArray ? p.points.length : null,
+      python: p.cluster.jobs.python,
+      env: p.env,
+      reservation: p.course?.reservation ?? null
     });
   }
 
@@ -268,16 +198,7 @@ export class JobService {
     const p = this.plan(user, req, false);
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const home = await s.files.home();
-      const script = this.deps.scripts.notebookJob({
-        jobName: req.name,
-        workdir: home,
-        partition: p.profile.partition,
-        resources: p.resources,
-        arraySize: p.isArray ? p.points.length : null,
-        python: p.cluster.jobs.python,
-        env: p.env,
-        reservation: p.course?.reservation ?? null
-      });
+      const script = this.script(req, p, home);
       try {
         return await s.slurm.testOnly(script, home);
       } catch (e) {
@@ -300,70 +221,7 @@ export class JobService {
       p.points.length
     );
     const { job, workdir, clusterUser } = await admission.until(
-      this.deps.access.run(p.cluster.name, user.name, async s => {
-        const home = await s.files.home();
-        const workdir = `${home.replace(/\/+$/, '')}/${p.cluster.jobs.root}/${id}`;
-        const script = this.deps.scripts.notebookJob({
-          jobName: req.name,
-          workdir,
-          partition: p.profile.partition,
-          resources: p.resources,
-          arraySize: p.isArray ? p.points.length : null,
-          python: p.cluster.jobs.python,
-          env: p.env,
-          reservation: p.course?.reservation ?? null
-        });
-        await writeWorkdir(s, workdir, p.notebooks, script);
-        let slurmId: string;
-        try {
-          slurmId = await s.slurm.submit(`${workdir}/job.sbatch`, workdir);
-        } catch (e) {
-          // sbatch's own refusal is the request's fault; a transport failure is not.
-          if ((e as { stage?: unknown }).stage !== undefined) {
-            throw e;
-          }
-          throw sbatchRefusal(p.cluster.name, e);
-        }
-        const now = new Date().toISOString();
-        const job: Job = {
-          id,
-          owner: user.name,
-          cluster: p.cluster.name,
-          name: req.name,
-          notebookPath: req.notebook.path,
-          profile: p.profile.name,
-          partition: p.profile.partition,
-          resources: p.resources,
-          state: 'SUBMITTED',
-          slurmId,
-          isArray: p.isArray,
-          elements: p.points.map((parameters, index) => ({
-            index,
-            slurmId: p.isArray ? `${slurmId}_${index}` : slurmId,
-            state: 'SUBMITTED',
-            reason: null,
-            node: null,
-            exitCode: null,
-            elapsedSeconds: null,
-            maxRssMB: null,
-            progress: null,
-            parameters,
-            startedAt: null,
-            endedAt: null
-          })),
-          queuePosition: null,
-          expectedStart: null,
-          submittedAt: now,
-          updatedAt: now,
-          resubmittedFrom,
-          ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) })
-        };
-        return {
-          job,
-          workdir,
-          clusterUser: await this.clusterUser(p.cluster.name, user.name)
-        };
-      })
+      this.submitOnCluster(user, req, p, id, resubmittedFrom)
     );
     this.table.insert({
       job,
@@ -373,10 +231,49 @@ export class JobService {
       request: req
     });
     admission.recorded(job.id);
+    this.auditSubmit(user, job, p.uses, resubmittedFrom);
+    this.announce(job);
+    return job;
+  }
+
+  /** Writes the working directory and runs sbatch, as the user. */
+  private submitOnCluster(
+    user: IAuthUser,
+    req: JobSubmit,
+    p: JobPlan,
+    id: string,
+    resubmittedFrom: string | null
+  ): Promise<{ job: Job; workdir: string; clusterUser: string }> {
+    return this.deps.access.run(p.cluster.name, user.name, async s => {
+      const workdir = jobWorkdir(await s.files.home(), p.cluster.jobs.root, id);
+      await writeWorkdir(s, workdir, p.notebooks, this.script(req, p, workdir));
+      const slurmId = await sbatch(s, p.cluster.name, workdir);
+      const job = submittedJob({
+        id,
+        owner: user.name,
+        req,
+        p,
+        slurmId,
+        resubmittedFrom
+      });
+      return {
+        job,
+        workdir,
+        clusterUser: await this.clusterUser(p.cluster.name, user.name)
+      };
+    });
+  }
+
+  private auditSubmit(
+    user: IAuthUser,
+    job: Job,
+    uses: readonly ITierUse[],
+    resubmittedFrom: string | null
+  ): void {
     this.deps.store.audit({
       user: user.name,
       action: resubmittedFrom === null ? 'job.submit' : 'job.resubmit',
-      target: id,
+      target: job.id,
       details: {
         cluster: job.cluster,
         slurmId: job.slurmId,
@@ -386,20 +283,23 @@ export class JobService {
         ...(resubmittedFrom === null ? {} : { resubmittedFrom })
       }
     });
-    this.auditUses(user, p.uses, 'ok', {
-      job: id,
+    this.auditUses(user, uses, 'ok', {
+      job: job.id,
       name: job.name,
       slurmId: job.slurmId,
       profile: job.profile,
       partition: job.partition
     });
+  }
+
+  /** Logs the new job, tells the owner's streams and asks the poller for an early look. */
+  private announce(job: Job): void {
     this.deps.logger.info(
-      { job: id, owner: user.name, slurmId: job.slurmId },
+      { job: job.id, owner: job.owner, slurmId: job.slurmId },
       'job submitted'
     );
     this.deps.events.emit(job);
     this.deps.poke?.(job.cluster);
-    return job;
   }
 
   private async clusterUser(cluster: string, user: string): Promise<string> {
@@ -543,33 +443,4 @@ export class JobService {
   }
 }
 
-async function writeWorkdir(
-  s: IUserClusterPort,
-  workdir: string,
-  notebooks: readonly NotebookContent[],
-  script: string
-): Promise<void> {
-  await s.files.writeAll(
-    ['inputs', 'outputs', 'progress', 'logs'].map(d => `${workdir}/${d}`),
-    [
-      ...notebooks.map((nb, i) => ({
-        path: `${workdir}/inputs/${i}.ipynb`,
-        data: JSON.stringify(nb)
-      })),
-      { path: `${workdir}/runner.py`, data: runner() },
-      { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 }
-    ]
-  );
-}
-
-/** sbatch failed: 503 when the scheduler did not answer, else the request's fault (400). */
-function sbatchRefusal(cluster: string, e: unknown): HttpError {
-  const message = (e as Error).message;
-  if ((e as { controllerDown?: unknown }).controllerDown === true) {
-    return new HttpError(
-      'upstream_unavailable',
-      `The scheduler of cluster ${cluster} (slurmctld) does not answer, so nothing was submitted (${message}). Try again in a minute; jobs already submitted keep running.`
-    );
-  }
-  return new HttpError('bad_request', message);
-}
+export type JobPlan = ReturnType<JobService['plan']>;

@@ -370,3 +370,25 @@ export function auditSensitiveUses(
     });
   }
 }
+
+export type TierUseAuditor = (
+  user: Pick<IStorageUser, 'name'>,
+  uses: readonly ITierUse[],
+  outcome: 'ok' | 'refused',
+  details: Record<string, unknown>
+) => void;
+
+/** `auditSensitiveUses` of one action, for a service's calls. */
+export function tierUseAuditor(
+  store: Pick<Store, 'audit'>,
+  action: 'job.uses-tier' | 'endpoint.uses-tier'
+): TierUseAuditor {
+  return (user, uses, outcome, details) =>
+    auditSensitiveUses(store, {
+      user: user.name,
+      action,
+      uses,
+      outcome,
+      details
+    });
+}

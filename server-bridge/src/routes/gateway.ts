@@ -16,15 +16,14 @@ import type {
   FastifyRequest
 } from 'fastify';
 import { policy } from '../auth/policy';
+import type { Gateway } from '../endpoints/gateway';
 import {
   FORWARDED_PATHS,
   GatewayBodySchema,
   jsonDeeperThan,
-  MAX_JSON_DEPTH,
-  OpenAIError,
-  toOpenAIError,
-  type Gateway
-} from '../endpoints/gateway';
+  MAX_JSON_DEPTH
+} from '../endpoints/gateway-body';
+import { OpenAIError, toOpenAIError } from '../endpoints/gateway-errors';
 import type { IResolvedKey } from '../endpoints/keys';
 
 /** Request bodies (prompts, message histories) up to this size. */

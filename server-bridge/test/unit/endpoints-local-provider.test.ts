@@ -9,11 +9,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  limitedArgv,
   LocalProvider,
-  lookupAccount,
   type ILocalProviderOptions
 } from '../../src/endpoints/local-provider';
+import {
+  limitedArgv,
+  lookupAccount
+} from '../../src/endpoints/local-processes';
 import type { IReplicaSpec } from '../../src/endpoints/ports';
 
 const KEY = 'k'.repeat(32);

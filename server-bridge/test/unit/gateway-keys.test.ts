@@ -12,7 +12,8 @@ import {
   bearerOf,
   type IKeyLimits
 } from '../../src/endpoints/keys';
-import { EndpointUsage, quantile } from '../../src/endpoints/usage';
+import { EndpointUsage } from '../../src/endpoints/usage';
+import { quantile } from '../../src/endpoints/usage-buckets';
 import { Store } from '../../src/store';
 import { BASE } from './app-fixture';
 import {

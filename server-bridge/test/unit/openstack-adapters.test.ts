@@ -6,7 +6,7 @@ import { Secret } from '../../src/config';
 import { CloudError } from '../../src/adapters/openstack/errors';
 import { authBody, Keystone } from '../../src/adapters/openstack/keystone';
 import { Nova } from '../../src/adapters/openstack/nova';
-import { freePort } from '../../src/endpoints/local-provider';
+import { freePort } from '../../src/endpoints/local-processes';
 
 interface ICall {
   method: string;

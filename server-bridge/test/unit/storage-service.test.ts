@@ -6,7 +6,7 @@ import { queryAudit } from '../../src/storage/audit';
 import { checkTierPath } from '../../src/storage/paths';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
-import { uploadTempName } from '../../src/adapters/ssh/storage';
+import { uploadTempName } from '../../src/adapters/ssh/storage-upload';
 import {
   ALICE,
   BOB,

@@ -5,10 +5,9 @@
  * symbolic links are not followed out of the root (listings leave them out, and every
  * path is checked with realpath against the root's own realpath).
  */
-import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
+import type { SFTPWrapper, Stats } from 'ssh2';
 import {
   StorageError,
   type IByteRange,
@@ -21,7 +20,6 @@ import {
 } from '../../ports/storage';
 import { ByteCounter, shortBody } from '../byte-counter';
 import {
-  baseName,
   checkRelativePath,
   isSameOrInside,
   joinPath,
@@ -29,144 +27,20 @@ import {
 } from '../storage-paths';
 import type { SshConnection } from './client';
 import { SftpReadStream, SftpWriteStream } from './sftp-streams';
-
-const NO_SUCH_FILE = 2;
-const PERMISSION_DENIED = 3;
-/** What OpenSSH answers for a name over NAME_MAX, among others. */
-const BAD_MESSAGE = 5;
-
-function call<T>(
-  fn: (cb: (err: Error | null | undefined, value: T) => void) => void
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    fn((err, value) => (err ? reject(err) : resolve(value)));
-  });
-}
-
-function done(
-  fn: (cb: (err: Error | null | undefined) => void) => void
-): Promise<void> {
-  return call<undefined>(cb => fn(err => cb(err, undefined)));
-}
-
-function sftpCode(e: unknown): unknown {
-  return (e as { code?: unknown }).code;
-}
-
-/** SFTP status codes as `StorageError`s; SSH connection errors pass unchanged. */
-function toStorageError(e: unknown, what: string): unknown {
-  if (e instanceof StorageError) {
-    return e;
-  }
-  switch (sftpCode(e)) {
-    case NO_SUCH_FILE:
-      return new StorageError('not_found', `There is no ${what}`);
-    case PERMISSION_DENIED:
-      return new StorageError('denied', `Permission denied: ${what}`);
-    case BAD_MESSAGE:
-      return new StorageError(
-        'invalid',
-        `The cluster's file system refused the name of ${what} (too long or not valid there)`
-      );
-    default:
-      return e;
-  }
-}
-
-interface ISftpSession {
-  sftp: SFTPWrapper;
-  /** Closes the SFTP channel. */
-  release(): void;
-}
-
-/**
- * An SFTP channel that stays open until `release` (a download stream outlives the
- * call that opened it), on top of `withSftp`, which closes the channel when its
- * callback settles.
- */
-function openSession(conn: SshConnection): Promise<ISftpSession> {
-  return new Promise<ISftpSession>((resolve, reject) => {
-    let opened = false;
-    conn
-      .withSftp(
-        sftp =>
-          new Promise<void>(release => {
-            opened = true;
-            resolve({ sftp, release: () => release() });
-          })
-      )
-      .catch((e: unknown) => {
-        if (!opened) {
-          reject(e);
-        }
-      });
-  });
-}
-
-function entryOf(path: string, attrs: Stats): IStorageEntry {
-  const isDir = attrs.isDirectory();
-  return {
-    name: baseName(path),
-    path,
-    type: isDir ? 'directory' : 'file',
-    size: isDir ? null : attrs.size,
-    lastModified: attrs.mtime ? new Date(attrs.mtime * 1000) : null
-  };
-}
-
-/** Position in a listing: folders first, then by name (code units). */
-interface IListPosition {
-  dir: boolean;
-  name: string;
-}
-
-function compare(a: IListPosition, b: IListPosition): number {
-  if (a.dir !== b.dir) {
-    return a.dir ? -1 : 1;
-  }
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-function encodeCursor(p: IListPosition): string {
-  return Buffer.from(JSON.stringify([p.dir ? 1 : 0, p.name])).toString(
-    'base64url'
-  );
-}
-
-function decodeCursor(cursor: string): IListPosition {
-  try {
-    const [dir, name] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8')
-    ) as unknown[];
-    if ((dir === 0 || dir === 1) && typeof name === 'string') {
-      return { dir: dir === 1, name };
-    }
-  } catch {
-    // fall through
-  }
-  throw new StorageError('invalid', 'The listing cursor is not valid');
-}
+import {
+  call,
+  done,
+  entryOf,
+  NO_SUCH_FILE,
+  openSession,
+  sftpCode,
+  toStorageError
+} from './storage-sftp';
+import { compare, decodeCursor, encodeCursor } from './storage-listing';
+import { renameOver, uploadTempName } from './storage-upload';
+import { SftpRoot } from './storage-root';
 
 /** A port on the directory `root` (absolute) of the user's cluster account. */
-/** Uploads land in a hidden sibling first; listings never show one, even one left by a crash. */
-const UPLOAD_TEMP = /^\..+\.hpc-upload-[0-9a-f]{12}$/;
-
-/** Bytes the temporary name adds to the file's own: a dot and `.hpc-upload-` + 12 hex. */
-const TEMP_EXTRA = 1 + 12 + 12;
-
-/**
- * `.NAME.hpc-upload-RANDOM` next to the target, NAME shortened (whole characters) so
- * that the temporary name stays within the file system's 255 bytes.
- */
-export function uploadTempName(target: string): string {
-  const slash = target.lastIndexOf('/');
-  let name = target.slice(slash + 1);
-  while (Buffer.byteLength(name) > 255 - TEMP_EXTRA) {
-    name = Array.from(name).slice(0, -1).join('');
-  }
-  return `${target.slice(0, slash + 1)}.${name}.hpc-upload-${randomBytes(6).toString('hex')}`;
-}
-
 export function sftpStorage(
   connection: SshConnection,
   root: string
@@ -175,137 +49,20 @@ export function sftpStorage(
 }
 
 class SftpStorage implements IStoragePort {
-  private readonly root: string;
-  private realRoot: Promise<string> | null = null;
+  private readonly tree: SftpRoot;
 
   constructor(
     private readonly conn: SshConnection,
     root: string
   ) {
-    const trimmed = root.replace(/\/+$/, '');
-    if (!root.startsWith('/')) {
-      throw new StorageError('invalid', `"${root}" is not an absolute path`);
-    }
-    if (trimmed !== '') {
-      checkRelativePath(trimmed.slice(1), false);
-    }
-    this.root = trimmed === '' ? '/' : trimmed;
-  }
-
-  private abs(path: string): string {
-    checkRelativePath(path);
-    if (path === '') {
-      return this.root;
-    }
-    return this.root === '/' ? `/${path}` : `${this.root}/${path}`;
+    this.tree = new SftpRoot(root);
   }
 
   private async session<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     return this.conn.withSftp(async sftp => {
-      await this.rootReal(sftp);
+      await this.tree.rootReal(sftp);
       return fn(sftp);
     });
-  }
-
-  /** The root's realpath; not_found with a sentence when the folder is missing. */
-  private rootReal(sftp: SFTPWrapper): Promise<string> {
-    if (this.realRoot === null) {
-      const check = (async () => {
-        let attrs: Stats;
-        try {
-          attrs = await call<Stats>(cb => sftp.stat(this.root, cb));
-        } catch (e) {
-          if (sftpCode(e) === NO_SUCH_FILE) {
-            throw new StorageError(
-              'not_found',
-              `the folder ${this.root} does not exist on the cluster`
-            );
-          }
-          throw toStorageError(e, `folder ${this.root}`);
-        }
-        if (!attrs.isDirectory()) {
-          throw new StorageError(
-            'not_found',
-            `${this.root} on the cluster is not a folder`
-          );
-        }
-        return call<string>(cb => sftp.realpath(this.root, cb));
-      })();
-      this.realRoot = check;
-      check.catch(() => {
-        this.realRoot = null;
-      });
-    }
-    return this.realRoot;
-  }
-
-  /**
-   * Refuses `path` when it resolves (through symbolic links) outside the root.
-   * Returns false when it does not exist.
-   */
-  private async inside(sftp: SFTPWrapper, path: string): Promise<boolean> {
-    const realRoot = await this.rootReal(sftp);
-    let real: string;
-    try {
-      real = await call<string>(cb => sftp.realpath(this.abs(path), cb));
-    } catch (e) {
-      if (sftpCode(e) === NO_SUCH_FILE) {
-        return false;
-      }
-      throw toStorageError(e, path);
-    }
-    if (!(realRoot === '/' || isSameOrInside(realRoot, real))) {
-      throw new StorageError(
-        'denied',
-        `${path} is a link that leads out of the tier`
-      );
-    }
-    return true;
-  }
-
-  /**
-   * lstat of `path` itself (a link is not followed), after checking that the folder
-   * holding it resolves inside the root; null when missing.
-   */
-  private async lstat(sftp: SFTPWrapper, path: string): Promise<Stats | null> {
-    if (path !== '' && !(await this.inside(sftp, parentOf(path)))) {
-      return null;
-    }
-    try {
-      return await call<Stats>(cb => sftp.lstat(this.abs(path), cb));
-    } catch (e) {
-      if (sftpCode(e) === NO_SUCH_FILE) {
-        return null;
-      }
-      throw toStorageError(e, path);
-    }
-  }
-
-  private async readdir(
-    sftp: SFTPWrapper,
-    dir: string
-  ): Promise<FileEntryWithStats[]> {
-    const attrs = (await this.inside(sftp, dir))
-      ? await call<Stats>(cb => sftp.stat(this.abs(dir), cb)).catch(() => null)
-      : null;
-    if (attrs === null || !attrs.isDirectory()) {
-      throw new StorageError('not_found', `There is no folder ${dir}`);
-    }
-    try {
-      const list = await call<FileEntryWithStats[]>(cb =>
-        sftp.readdir(this.abs(dir), cb)
-      );
-      // Links and special files are left out: nothing is followed out of the root.
-      return list.filter(
-        e =>
-          e.filename !== '.' &&
-          e.filename !== '..' &&
-          !UPLOAD_TEMP.test(e.filename) &&
-          (e.attrs.isDirectory() || e.attrs.isFile())
-      );
-    } catch (e) {
-      throw toStorageError(e, `folder ${dir}`);
-    }
   }
 
   async list(
@@ -315,7 +72,7 @@ class SftpStorage implements IStoragePort {
   ): Promise<IStoragePage> {
     checkRelativePath(dir);
     const after = cursor === undefined ? null : decodeCursor(cursor);
-    const list = await this.session(sftp => this.readdir(sftp, dir));
+    const list = await this.session(sftp => this.tree.readdir(sftp, dir));
     const sorted = list
       .map(e => ({ dir: e.attrs.isDirectory(), name: e.filename, e }))
       .sort(compare)
@@ -331,11 +88,13 @@ class SftpStorage implements IStoragePort {
   stat(path: string): Promise<IStorageEntry | null> {
     checkRelativePath(path);
     return this.session(async sftp => {
-      if (!(await this.inside(sftp, path))) {
+      if (!(await this.tree.inside(sftp, path))) {
         return null;
       }
       try {
-        const attrs = await call<Stats>(cb => sftp.stat(this.abs(path), cb));
+        const attrs = await call<Stats>(cb =>
+          sftp.stat(this.tree.abs(path), cb)
+        );
         return entryOf(path, attrs);
       } catch (e) {
         if (sftpCode(e) === NO_SUCH_FILE) {
@@ -350,12 +109,14 @@ class SftpStorage implements IStoragePort {
     checkRelativePath(path, false);
     const s = await openSession(this.conn);
     try {
-      await this.rootReal(s.sftp);
-      if (!(await this.inside(s.sftp, path))) {
+      await this.tree.rootReal(s.sftp);
+      if (!(await this.tree.inside(s.sftp, path))) {
         s.release();
         return null;
       }
-      const attrs = await call<Stats>(cb => s.sftp.stat(this.abs(path), cb));
+      const attrs = await call<Stats>(cb =>
+        s.sftp.stat(this.tree.abs(path), cb)
+      );
       if (!attrs.isFile()) {
         throw new StorageError('invalid', `${path} is a folder, not a file`);
       }
@@ -366,7 +127,7 @@ class SftpStorage implements IStoragePort {
         );
       }
       const handle = await call<Buffer>(cb =>
-        s.sftp.open(this.abs(path), 'r', cb)
+        s.sftp.open(this.tree.abs(path), 'r', cb)
       );
       const body = new SftpReadStream(
         s.sftp,
@@ -400,13 +161,13 @@ class SftpStorage implements IStoragePort {
     checkRelativePath(path, false);
     const counter = new ByteCounter(options.size, options);
     const s = await openSession(this.conn);
-    const target = this.abs(path);
+    const target = this.tree.abs(path);
     const temp = uploadTempName(target);
     let handle: Buffer | null = null;
     try {
-      await this.rootReal(s.sftp);
-      await this.mkdirIn(s.sftp, parentOf(path));
-      const existing = await this.lstat(s.sftp, path);
+      await this.tree.rootReal(s.sftp);
+      await this.tree.mkdirIn(s.sftp, parentOf(path));
+      const existing = await this.tree.lstat(s.sftp, path);
       if (existing !== null && existing.isDirectory()) {
         throw new StorageError('exists', `${path} is a folder`);
       }
@@ -422,7 +183,7 @@ class SftpStorage implements IStoragePort {
       if (options.exclusive === true) {
         await this.createFrom(s.sftp, temp, target, path);
       } else {
-        await this.replace(s.sftp, temp, target);
+        await renameOver(s.sftp, temp, target);
       }
       return { size: counter.bytes, sha256: counter.sha256() };
     } catch (e) {
@@ -462,72 +223,16 @@ class SftpStorage implements IStoragePort {
     try {
       await done(cb => sftp.rename(temp, target, cb));
     } catch (e) {
-      if ((await this.lstat(sftp, path).catch(() => null)) !== null) {
+      if ((await this.tree.lstat(sftp, path).catch(() => null)) !== null) {
         throw new StorageError('exists', `${path} already exists`);
       }
       throw e;
     }
   }
 
-  /** Renames `temp` over `target` in one step where the server can (posix-rename). */
-  private async replace(
-    sftp: SFTPWrapper,
-    temp: string,
-    target: string
-  ): Promise<void> {
-    try {
-      await done(cb => sftp.ext_openssh_rename(temp, target, cb));
-      return;
-    } catch (e) {
-      if (sftpCode(e) !== undefined) {
-        throw e;
-      }
-      // Thrown synchronously: the server lacks the extension.
-    }
-    await done(cb => sftp.unlink(target, cb)).catch((e: unknown) => {
-      if (sftpCode(e) !== NO_SUCH_FILE) {
-        throw e;
-      }
-    });
-    await done(cb => sftp.rename(temp, target, cb));
-  }
-
-  /** `mkdir -p` below the root. */
-  private async mkdirIn(sftp: SFTPWrapper, path: string): Promise<void> {
-    if (path === '') {
-      return;
-    }
-    let current = '';
-    for (const segment of path.split('/')) {
-      current = joinPath(current, segment);
-      const attrs = await this.lstat(sftp, current);
-      if (attrs === null) {
-        try {
-          await done(cb => sftp.mkdir(this.abs(current), cb));
-        } catch (e) {
-          const now = await this.lstat(sftp, current);
-          if (now === null || !now.isDirectory()) {
-            throw toStorageError(e, `folder ${current}`);
-          }
-        }
-      } else if (!attrs.isDirectory()) {
-        const target = attrs.isSymbolicLink()
-          ? (await this.inside(sftp, current)) &&
-            (await call<Stats>(cb => sftp.stat(this.abs(current), cb)))
-          : null;
-        if (!target || !target.isDirectory()) {
-          throw new StorageError(
-            'exists',
-            `${current} exists and is not a folder`
-          );
-        }
-      }
-    }
-  }
-
   mkdir(path: string): Promise<void> {
     checkRelativePath(path, false);
-    return this.session(sftp => this.mkdirIn(sftp, path));
+    return this.session(sftp => this.tree.mkdirIn(sftp, path));
   }
 
   rename(from: string, to: string): Promise<void> {
@@ -539,19 +244,21 @@ class SftpStorage implements IStoragePort {
       );
     }
     return this.session(async sftp => {
-      if ((await this.lstat(sftp, from)) === null) {
+      if ((await this.tree.lstat(sftp, from)) === null) {
         throw new StorageError(
           'not_found',
           `There is no file or folder ${from}`
         );
       }
-      if ((await this.lstat(sftp, to)) !== null) {
+      if ((await this.tree.lstat(sftp, to)) !== null) {
         throw new StorageError('exists', `${to} already exists`);
       }
-      await this.mkdirIn(sftp, parentOf(to));
+      await this.tree.mkdirIn(sftp, parentOf(to));
       try {
         // SFTP's plain rename refuses to replace an existing target.
-        await done(cb => sftp.rename(this.abs(from), this.abs(to), cb));
+        await done(cb =>
+          sftp.rename(this.tree.abs(from), this.tree.abs(to), cb)
+        );
       } catch (e) {
         throw toStorageError(e, from);
       }
@@ -561,7 +268,7 @@ class SftpStorage implements IStoragePort {
   async delete(path: string): Promise<void> {
     checkRelativePath(path, false);
     const isDir = await this.session(async sftp => {
-      const attrs = await this.lstat(sftp, path);
+      const attrs = await this.tree.lstat(sftp, path);
       if (attrs === null) {
         throw new StorageError(
           'not_found',
@@ -570,7 +277,7 @@ class SftpStorage implements IStoragePort {
       }
       if (!attrs.isDirectory()) {
         try {
-          await done(cb => sftp.unlink(this.abs(path), cb));
+          await done(cb => sftp.unlink(this.tree.abs(path), cb));
         } catch (e) {
           throw toStorageError(e, path);
         }
@@ -579,7 +286,10 @@ class SftpStorage implements IStoragePort {
       return true;
     });
     if (isDir) {
-      await this.run(['rm', '-rf', '--', this.abs(path)], `delete ${path}`);
+      await this.run(
+        ['rm', '-rf', '--', this.tree.abs(path)],
+        `delete ${path}`
+      );
     }
   }
 
@@ -593,14 +303,14 @@ class SftpStorage implements IStoragePort {
       );
     }
     await this.session(async sftp => {
-      if ((await this.lstat(sftp, from)) === null) {
+      if ((await this.tree.lstat(sftp, from)) === null) {
         throw new StorageError(
           'not_found',
           `There is no file or folder ${from}`
         );
       }
-      await this.mkdirIn(sftp, parentOf(to));
-      if (!(await this.inside(sftp, parentOf(to)))) {
+      await this.tree.mkdirIn(sftp, parentOf(to));
+      if (!(await this.tree.inside(sftp, parentOf(to)))) {
         throw new StorageError(
           'not_found',
           `There is no folder ${parentOf(to)}`
@@ -614,8 +324,8 @@ class SftpStorage implements IStoragePort {
         '-T',
         '--preserve=timestamps',
         '--',
-        this.abs(from),
-        this.abs(to)
+        this.tree.abs(from),
+        this.tree.abs(to)
       ],
       `copy ${from} to ${to}`
     );
@@ -624,15 +334,15 @@ class SftpStorage implements IStoragePort {
   async usage(): Promise<number> {
     await this.session(async () => undefined);
     const { stdout } = await this.run(
-      ['du', '-sb', '--', this.root],
-      `measure ${this.root}`,
+      ['du', '-sb', '--', this.tree.root],
+      `measure ${this.tree.root}`,
       true
     );
     const bytes = /^(\d+)\s/.exec(stdout)?.[1];
     if (bytes === undefined) {
       throw new StorageError(
         'unavailable',
-        `du printed no size for ${this.root}`
+        `du printed no size for ${this.tree.root}`
       );
     }
     return Number(bytes);
@@ -651,7 +361,7 @@ class SftpStorage implements IStoragePort {
     const pending = [path];
     while (pending.length > 0) {
       const dir = pending.pop() ?? '';
-      const list = await this.session(sftp => this.readdir(sftp, dir));
+      const list = await this.session(sftp => this.tree.readdir(sftp, dir));
       for (const e of list) {
         const child = joinPath(dir, e.filename);
         if (e.attrs.isDirectory()) {

@@ -1,0 +1,122 @@
+/**
+ * Submitting a planned job: its working directory on the cluster (inputs, the runner,
+ * the batch script), sbatch and its refusals as HTTP errors, the job as first stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Job, JobSubmit, NotebookContent } from '../contract';
+import { HttpError } from '../errors';
+import type { IUserClusterPort } from '../ports/slurm';
+import type { JobPlan } from './service';
+
+let runnerSource: string | null = null;
+function runner(): string {
+  runnerSource ??= readFileSync(
+    resolve(__dirname, '..', '..', 'runner', 'hpc_bridge_runner.py'),
+    'utf8'
+  );
+  return runnerSource;
+}
+
+export function newJobId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** `<home>/<jobs root>/<id>`: the job's working directory. */
+export function jobWorkdir(home: string, root: string, id: string): string {
+  return `${home.replace(/\/+$/, '')}/${root}/${id}`;
+}
+
+/** Submits the written batch script; sbatch's own refusal is the request's fault, a transport failure is not. */
+export async function sbatch(
+  s: IUserClusterPort,
+  cluster: string,
+  workdir: string
+): Promise<string> {
+  try {
+    return await s.slurm.submit(`${workdir}/job.sbatch`, workdir);
+  } catch (e) {
+    if ((e as { stage?: unknown }).stage !== undefined) {
+      throw e;
+    }
+    throw sbatchRefusal(cluster, e);
+  }
+}
+
+export async function writeWorkdir(
+  s: IUserClusterPort,
+  workdir: string,
+  notebooks: readonly NotebookContent[],
+  script: string
+): Promise<void> {
+  await s.files.writeAll(
+    ['inputs', 'outputs', 'progress', 'logs'].map(d => `${workdir}/${d}`),
+    [
+      ...notebooks.map((nb, i) => ({
+        path: `${workdir}/inputs/${i}.ipynb`,
+        data: JSON.stringify(nb)
+      })),
+      { path: `${workdir}/runner.py`, data: runner() },
+      { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 }
+    ]
+  );
+}
+
+/** sbatch failed: 503 when the scheduler did not answer, else the request's fault (400). */
+export function sbatchRefusal(cluster: string, e: unknown): HttpError {
+  const message = (e as Error).message;
+  if ((e as { controllerDown?: unknown }).controllerDown === true) {
+    return new HttpError(
+      'upstream_unavailable',
+      `The scheduler of cluster ${cluster} (slurmctld) does not answer, so nothing was submitted (${message}). Try again in a minute; jobs already submitted keep running.`
+    );
+  }
+  return new HttpError('bad_request', message);
+}
+
+/** The stored job right after sbatch: every element SUBMITTED. */
+export function submittedJob(a: {
+  id: string;
+  owner: string;
+  req: JobSubmit;
+  p: JobPlan;
+  slurmId: string;
+  resubmittedFrom: string | null;
+}): Job {
+  const { p, slurmId } = a;
+  const now = new Date().toISOString();
+  return {
+    id: a.id,
+    owner: a.owner,
+    cluster: p.cluster.name,
+    name: a.req.name,
+    notebookPath: a.req.notebook.path,
+    profile: p.profile.name,
+    partition: p.profile.partition,
+    resources: p.resources,
+    state: 'SUBMITTED',
+    slurmId,
+    isArray: p.isArray,
+    elements: p.points.map((parameters, index) => ({
+      index,
+      slurmId: p.isArray ? `${slurmId}_${index}` : slurmId,
+      state: 'SUBMITTED',
+      reason: null,
+      node: null,
+      exitCode: null,
+      elapsedSeconds: null,
+      maxRssMB: null,
+      progress: null,
+      parameters,
+      startedAt: null,
+      endedAt: null
+    })),
+    queuePosition: null,
+    expectedStart: null,
+    submittedAt: now,
+    updatedAt: now,
+    resubmittedFrom: a.resubmittedFrom,
+    ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) })
+  };
+}
