@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import type { Endpoints } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Snippets } from '../endpoints/snippets';
-import { EndpointsModel } from '../models/EndpointsModel';
+import { EndpointsModel } from '../endpoints/EndpointsModel';
 import { json } from './helpers';
 import {
   CATALOG,

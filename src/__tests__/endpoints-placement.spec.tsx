@@ -4,11 +4,11 @@
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { Placement } from '../endpoints/placement';
-import { EndpointsModel } from '../models/EndpointsModel';
-import { TierChoice } from '../models/TierChoice';
-import { EndpointsDialogs } from '../widgets/EndpointsDialogs';
-import { EndpointsSection } from '../widgets/EndpointsSection';
-import { TranslatorContext } from '../widgets/translator';
+import { EndpointsModel } from '../endpoints/EndpointsModel';
+import { TierChoice } from '../storage/TierChoice';
+import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
+import { EndpointsSection } from '../endpoints/EndpointsSection';
+import { TranslatorContext } from '../ui/translator';
 import { identityTrans } from './helpers';
 import { TIERS } from './tier-fakes';
 import {

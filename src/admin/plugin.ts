@@ -6,12 +6,12 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import React from 'react';
 // The Admin section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { AdminModel } from '../models/AdminModel';
+import { AdminModel } from './AdminModel';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { AdminSection } from '../widgets/AdminSection';
-import { OptionalSectionWidget } from '../widgets/OptionalSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { AdminSection } from './AdminSection';
+import { OptionalSectionWidget } from '../ui/OptionalSection';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { AdminApi } from './api';
 
 /**

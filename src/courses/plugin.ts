@@ -6,12 +6,12 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import React from 'react';
 // The Course section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { CourseModel } from '../models/CourseModel';
+import { CourseModel } from './CourseModel';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { CourseSection } from '../widgets/CourseSection';
-import { OptionalSectionWidget } from '../widgets/OptionalSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { CourseSection } from './CourseSection';
+import { OptionalSectionWidget } from '../ui/OptionalSection';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { CourseApi } from './api';
 
 /**

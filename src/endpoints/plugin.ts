@@ -8,12 +8,12 @@ import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from '../commands';
 // The Endpoints section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { EndpointsModel } from '../models/EndpointsModel';
-import { TierChoice } from '../models/TierChoice';
+import { EndpointsModel } from './EndpointsModel';
+import { TierChoice } from '../storage/TierChoice';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { EndpointsSectionWidget } from '../widgets/EndpointsSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { EndpointsSectionWidget } from './EndpointsSection';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi, type Endpoints } from './api';
 
 /**
@@ -40,7 +40,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     client.baseUrlChanged.connect(() => void model.refresh());
 
     const dialogs = async () =>
-      (await import('../widgets/EndpointsDialogs')).EndpointsDialogs;
+      (await import('./EndpointsDialogs')).EndpointsDialogs;
 
     const report = (title: string) => (error: unknown) => {
       void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>

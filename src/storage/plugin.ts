@@ -17,14 +17,11 @@ import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
 // The Storage section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { StorageModel } from '../models/StorageModel';
+import { StorageModel } from './StorageModel';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import {
-  StorageSection,
-  StorageSectionWidget
-} from '../widgets/StorageSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { StorageSection, StorageSectionWidget } from './StorageSection';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { StorageApi, type Storage } from './api';
 // Tier browsers are restored at start from the settings: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -130,7 +127,7 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     });
 
     const dialogs = async () =>
-      (await import('../widgets/StorageDialogs')).StorageDialogs;
+      (await import('./StorageDialogs')).StorageDialogs;
 
     const tierOf = (name: unknown): Storage.Tier | null =>
       typeof name === 'string' ? model.tier(name) : null;
