@@ -7,16 +7,15 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
-import { CommandIDs } from '../commands';
+import { CommandIDs, NO_ARGS } from '../commands';
 import { hpcBridgeIcon } from '../icons';
 import { IBridgeClient, IBridgePanel } from '../tokens';
+import { watchSettings } from '../ui/settings';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 // The side panel's tab must exist at start, so the shell loads with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { BridgePanel } from './BridgePanel';
 import { ClusterModel } from './ClusterModel';
-
-const NO_ARGS = { args: { type: 'object', properties: {} } } as const;
 
 /**
  * The **HPC Bridge** left side panel.
@@ -46,26 +45,12 @@ export const panelPlugin: JupyterFrontEndPlugin<IBridgePanel> = {
       restorer.add(panel, 'jupyterlab-hpc-bridge:panel');
     }
 
-    if (settingRegistry) {
-      void settingRegistry
-        .load(panelPlugin.id)
-        .then(settings => {
-          const apply = () => {
-            const interval = settings.get('refreshInterval').composite;
-            if (typeof interval === 'number') {
-              clusterModel.refreshInterval = interval;
-            }
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            `${panelPlugin.id}: cannot load the settings, using defaults.`,
-            reason
-          );
-        });
-    }
+    watchSettings(settingRegistry, panelPlugin.id, settings => {
+      const interval = settings.get('refreshInterval').composite;
+      if (typeof interval === 'number') {
+        clusterModel.refreshInterval = interval;
+      }
+    });
 
     app.commands.addCommand(CommandIDs.openPanel, {
       label: trans.__('Open the HPC Bridge Panel'),
