@@ -4,7 +4,6 @@ import {
   Button,
   caretDownIcon,
   caretRightIcon,
-  closeIcon,
   ReactWidget,
   UseSignal
 } from '@jupyterlab/ui-components';
@@ -17,7 +16,9 @@ import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { EndpointsDialogs } from './EndpointsDialogs';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { IconButton } from '../ui/IconButton';
+import { shortTime } from '../ui/format';
+import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
+import { EndpointMetrics } from './EndpointMetrics';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 
 /**
@@ -266,7 +267,7 @@ export namespace EndpointsSection {
           </div>
         )}
         {owner && (
-          <TryIt
+          <EndpointTryIt
             endpoint={endpoint}
             chat={model.chat(endpoint.id)}
             onSend={prompt => actions.onSend(endpoint, prompt)}
@@ -292,14 +293,16 @@ export namespace EndpointsSection {
         </details>
         {detailError && <Alert message={detailError} />}
         {owner && (
-          <Keys
+          <EndpointKeys
             endpoint={endpoint}
             keys={model.keys(endpoint.id)}
             onCreate={() => actions.onCreateKey(endpoint)}
             onRevoke={key => actions.onRevokeKey(endpoint, key)}
           />
         )}
-        {owner && metrics && <Metrics name={endpoint.name} metrics={metrics} />}
+        {owner && metrics && (
+          <EndpointMetrics name={endpoint.name} metrics={metrics} />
+        )}
       </div>
     );
   }
@@ -339,259 +342,12 @@ export namespace EndpointsSection {
               <td>
                 <code>{replica.address ?? '—'}</code>
               </td>
-              <td>{time(replica.endsAt)}</td>
+              <td>{shortTime(replica.endsAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
     );
-  }
-
-  export function TryIt(props: {
-    endpoint: Endpoints.Endpoint;
-    chat: EndpointsModel.IChat;
-    onSend: (prompt: string) => void;
-  }): JSX.Element {
-    const trans = useTranslator();
-    const [prompt, setPrompt] = React.useState('');
-    const { chat, endpoint } = props;
-    const send = () => {
-      if (prompt.trim() && !chat.busy) {
-        props.onSend(prompt);
-      }
-    };
-    return (
-      <div
-        className="jp-hpc-TryIt"
-        role="group"
-        aria-label={trans.__('Try %1', endpoint.name)}
-      >
-        <div className="jp-hpc-TryIt-title">{trans.__('Try it')}</div>
-        <textarea
-          className="jp-mod-styled jp-hpc-TryIt-input"
-          rows={2}
-          value={prompt}
-          placeholder={trans.__('Ask something… (Ctrl+Enter sends)')}
-          aria-label={trans.__('Message to %1', endpoint.name)}
-          onChange={event => setPrompt(event.currentTarget.value)}
-          onKeyDown={event => {
-            if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-              event.preventDefault();
-              send();
-            }
-          }}
-        />
-        <div className="jp-hpc-TryIt-bar">
-          <Button
-            small
-            disabled={chat.busy || !prompt.trim()}
-            aria-label={trans.__('Send to %1', endpoint.name)}
-            onClick={send}
-          >
-            {chat.busy ? trans.__('Answering…') : trans.__('Send')}
-          </Button>
-          <span className="jp-hpc-Form-note">
-            {trans.__(
-              'Uses a key named panel-try that this page makes for itself.'
-            )}
-          </span>
-        </div>
-        {(chat.answer || chat.busy) && (
-          <div
-            className="jp-hpc-TryIt-answer"
-            role="log"
-            aria-live="polite"
-            aria-label={trans.__('Answer of %1', endpoint.name)}
-          >
-            {chat.answer}
-          </div>
-        )}
-        {chat.error && (
-          <p className="jp-hpc-TryIt-error" role="alert">
-            {chat.error}
-          </p>
-        )}
-      </div>
-    );
-  }
-
-  export function Keys(props: {
-    endpoint: Endpoints.Endpoint;
-    keys: readonly Endpoints.Key[];
-    onCreate: () => void;
-    onRevoke: (key: Endpoints.Key) => void;
-  }): JSX.Element {
-    const trans = useTranslator();
-    const { endpoint } = props;
-    return (
-      <div className="jp-hpc-EndpointKeys">
-        <div className="jp-hpc-Endpoint-subtitle">
-          <span>{trans.__('API keys')}</span>
-          <Button
-            small
-            minimal
-            aria-label={trans.__('New key for %1', endpoint.name)}
-            onClick={props.onCreate}
-          >
-            <addIcon.react tag="span" className="jp-hpc-Endpoint-icon" />
-            {trans.__('New key…')}
-          </Button>
-        </div>
-        {props.keys.length === 0 ? (
-          <p className="jp-hpc-Section-empty">
-            {trans.__('No keys yet: a client needs one to call the endpoint.')}
-          </p>
-        ) : (
-          <table
-            className="jp-hpc-EndpointTable"
-            aria-label={trans.__('Keys of %1', endpoint.name)}
-          >
-            <thead>
-              <tr>
-                <th>{trans.__('Key')}</th>
-                <th>{trans.__('Requests')}</th>
-                <th>{trans.__('Tokens')}</th>
-                <th>{trans.__('Last used')}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {props.keys.map(key => (
-                <tr
-                  key={key.id}
-                  className={key.revokedAt ? 'jp-mod-revoked' : undefined}
-                  aria-label={trans.__('Key %1', key.name)}
-                >
-                  <td>
-                    {key.name}{' '}
-                    <code className="jp-hpc-Endpoint-muted">{key.prefix}…</code>
-                  </td>
-                  <td>
-                    {key.requests}
-                    {key.requestsPerMinute !== null && (
-                      <span className="jp-hpc-Endpoint-muted">
-                        {' '}
-                        {trans.__('(≤ %1/min)', key.requestsPerMinute)}
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    {key.tokenBudget === null
-                      ? key.tokensUsed
-                      : trans.__('%1 / %2', key.tokensUsed, key.tokenBudget)}
-                  </td>
-                  <td>
-                    {key.revokedAt
-                      ? trans.__('revoked')
-                      : key.lastUsedAt
-                        ? time(key.lastUsedAt)
-                        : trans.__('never')}
-                  </td>
-                  <td>
-                    {!key.revokedAt && (
-                      <IconButton
-                        label={trans.__('Revoke key %1', key.name)}
-                        icon={closeIcon}
-                        onClick={() => props.onRevoke(key)}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-    );
-  }
-
-  export function Metrics(props: {
-    name: string;
-    metrics: Endpoints.Metrics;
-  }): JSX.Element {
-    const trans = useTranslator();
-    const summary = EndpointsModel.summary(props.metrics);
-    const ms = (value: number | null) =>
-      value === null ? '—' : trans.__('%1 ms', Math.round(value));
-    return (
-      <div className="jp-hpc-EndpointMetrics">
-        <div className="jp-hpc-Endpoint-subtitle">
-          <span>{trans.__('Traffic (last 15 minutes)')}</span>
-        </div>
-        <table
-          className="jp-hpc-EndpointTable"
-          aria-label={trans.__('Metrics of %1', props.name)}
-        >
-          <tbody>
-            <tr>
-              <th>{trans.__('Requests/min')}</th>
-              <td>
-                {summary.requestsPerMinute}{' '}
-                <Sparkline
-                  values={summary.series}
-                  label={trans.__('Requests per minute, last 15 minutes')}
-                />
-              </td>
-            </tr>
-            <tr>
-              <th>{trans.__('Latency p50 / p95')}</th>
-              <td>
-                {ms(summary.p50Ms)} / {ms(summary.p95Ms)}
-              </td>
-            </tr>
-            <tr>
-              <th>{trans.__('Requests / errors')}</th>
-              <td>
-                {summary.requests} / {summary.errors}
-              </td>
-            </tr>
-            <tr>
-              <th>{trans.__('Tokens')}</th>
-              <td>{summary.tokens}</td>
-            </tr>
-          </tbody>
-        </table>
-      </div>
-    );
-  }
-
-  /** A tiny bar chart of `values` (inline SVG). */
-  export function Sparkline(props: {
-    values: readonly number[];
-    label: string;
-  }): JSX.Element {
-    const width = 90;
-    const height = 16;
-    const max = Math.max(1, ...props.values);
-    const step = props.values.length > 0 ? width / props.values.length : width;
-    return (
-      <svg
-        className="jp-hpc-Sparkline"
-        width={width}
-        height={height}
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-label={props.label}
-      >
-        {props.values.map((value, i) => {
-          const h = value === 0 ? 1 : Math.max(2, (value / max) * height);
-          return (
-            <rect
-              key={i}
-              x={i * step + 0.5}
-              y={height - h}
-              width={Math.max(1, step - 1)}
-              height={h}
-              className={value === 0 ? 'jp-mod-zero' : undefined}
-            />
-          );
-        })}
-      </svg>
-    );
-  }
-
-  function time(iso: string | null): string {
-    return iso ? new Date(iso).toLocaleTimeString() : '—';
   }
 }
 
