@@ -6,7 +6,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { Placement } from '../endpoints/placement';
 import { EndpointsModel } from '../endpoints/EndpointsModel';
 import { TierChoice } from '../storage/TierChoice';
-import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
+import { EndpointCreateForm } from '../endpoints/EndpointCreateForm';
 import { EndpointsSection } from '../endpoints/EndpointsSection';
 import { TranslatorContext } from '../ui/translator';
 import { identityTrans } from './helpers';
@@ -202,7 +202,7 @@ describe('The create dialog on the cloud', () => {
   function render(value: Partial<EndpointsModel.ICreateForm>): string {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
-        <EndpointsDialogs.CreateForm
+        <EndpointCreateForm
           context={{
             catalog: CLOUD_CATALOG,
             groups: [],
@@ -270,7 +270,7 @@ describe('The create dialog on the cloud', () => {
     const shown = text(
       renderToStaticMarkup(
         <TranslatorContext.Provider value={identityTrans()}>
-          <EndpointsDialogs.CreateForm
+          <EndpointCreateForm
             context={{
               catalog,
               groups: [],
@@ -413,7 +413,7 @@ describe('The create dialog: storage tiers', () => {
   function render(tiers: string[], error: string | null = null): string {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
-        <EndpointsDialogs.CreateForm
+        <EndpointCreateForm
           context={{
             catalog: CATALOG,
             groups: [],

@@ -11,6 +11,7 @@ import {
   type ICourseForm
 } from './CourseModel';
 import { Alert } from '../ui/Alert';
+import { CopyField } from '../ui/CopyField';
 import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
@@ -353,10 +354,7 @@ async function showKey(
     body: ReactWidget.create(
       <TranslatorContext.Provider value={trans}>
         <div className="jp-hpc-KeyCreated">
-          <EndpointsDialogs.CopyField
-            label={trans.__('API key')}
-            value={created.key}
-          />
+          <CopyField label={trans.__('API key')} value={created.key} />
           <p className="jp-hpc-Form-warning">
             {trans.__(
               'Copy the key now: it will not be shown again. Getting another key revokes this one.'
@@ -369,10 +367,11 @@ async function showKey(
               created.tokenBudget
             )}
           </p>
-          <EndpointsDialogs.CopyField
+          <CopyField
             label={trans.__('Python')}
             value={python}
             code
+            codeLabelled
           />
         </div>
       </TranslatorContext.Provider>
@@ -403,7 +402,7 @@ function StudentView(props: {
             {course.endpoint.state})
           </p>
           {model.gatewayUrl !== null && (
-            <EndpointsDialogs.CopyField
+            <CopyField
               label={trans.__('Gateway URL')}
               value={model.gatewayUrl}
             />

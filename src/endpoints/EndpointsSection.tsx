@@ -13,8 +13,8 @@ import type { Endpoints } from './api';
 import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
 import { Alert } from '../ui/Alert';
+import { CopyField } from '../ui/CopyField';
 import { ClusterSection } from '../cluster/ClusterSection';
-import { EndpointsDialogs } from './EndpointsDialogs';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { shortTime } from '../ui/format';
 import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
@@ -233,10 +233,7 @@ export namespace EndpointsSection {
         {endpoint.replicas.length > 0 && (
           <Replicas catalog={model.catalog} replicas={endpoint.replicas} />
         )}
-        <EndpointsDialogs.CopyField
-          label={trans.__('Gateway URL')}
-          value={endpoint.url}
-        />
+        <CopyField label={trans.__('Gateway URL')} value={endpoint.url} />
         {owner && (
           <div className="jp-hpc-Endpoint-actions">
             <Button
@@ -280,15 +277,17 @@ export namespace EndpointsSection {
               'Put a key of this endpoint into the environment variable HPCB_API_KEY.'
             )}
           </p>
-          <EndpointsDialogs.CopyField
+          <CopyField
             label={trans.__('Python')}
             value={snippets.python}
             code
+            codeLabelled
           />
-          <EndpointsDialogs.CopyField
+          <CopyField
             label={trans.__('curl')}
             value={snippets.curl}
             code
+            codeLabelled
           />
         </details>
         {detailError && <Alert message={detailError} />}

@@ -1,11 +1,12 @@
-import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { copyIcon, ReactWidget } from '@jupyterlab/ui-components';
+import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Storage } from './api';
-import { IconButton } from '../ui/IconButton';
+import { CopyField } from '../ui/CopyField';
 import { askForm, FormBody, SelectField } from '../ui/FormDialog';
-import { TranslatorContext, useTranslator } from '../ui/translator';
+import { TextField } from '../ui/FormFields';
+import { TranslatorContext } from '../ui/translator';
 
 /**
  * The small dialogs of the Storage section: share link, use in code, copy to
@@ -31,7 +32,7 @@ export namespace StorageDialogs {
       { path, expiresInSeconds: 7 * 24 * 3600 },
       (value, set) => (
         <>
-          <PathField
+          <TextField
             label={trans.__('File in %1', tier.name)}
             value={value.path}
             onChange={p => set({ ...value, path: p })}
@@ -154,7 +155,7 @@ export namespace StorageDialogs {
       { path, toTier: first.name, to: path },
       (value, set) => (
         <>
-          <PathField
+          <TextField
             label={trans.__('From %1', tier.name)}
             value={value.path}
             onChange={p =>
@@ -174,7 +175,7 @@ export namespace StorageDialogs {
             }))}
             onChange={toTier => set({ ...value, toTier })}
           />
-          <PathField
+          <TextField
             label={trans.__('To path')}
             value={value.to}
             onChange={to => set({ ...value, to })}
@@ -202,7 +203,7 @@ export namespace StorageDialogs {
       trans,
       { folder },
       (value, set) => (
-        <PathField
+        <TextField
           label={trans.__('Folder in %1 (empty: the top)', tier.name)}
           value={value.folder}
           onChange={f => set({ folder: f })}
@@ -227,55 +228,5 @@ export namespace StorageDialogs {
       return trans._n('%1 day', '%1 days', seconds / (24 * 3600));
     }
     return trans._n('%1 hour', '%1 hours', Math.round(seconds / 3600));
-  }
-
-  function PathField(props: {
-    label: string;
-    value: string;
-    onChange: (value: string) => void;
-  }): JSX.Element {
-    return (
-      <label className="jp-hpc-Form-field">
-        <span>{props.label}</span>
-        <input
-          className="jp-mod-styled"
-          type="text"
-          value={props.value}
-          spellCheck={false}
-          onChange={event => props.onChange(event.currentTarget.value)}
-        />
-      </label>
-    );
-  }
-
-  function CopyField(props: {
-    label: string;
-    value: string;
-    code?: boolean;
-  }): JSX.Element {
-    const trans = useTranslator();
-    return (
-      <div className="jp-hpc-CopyField">
-        <div className="jp-hpc-CopyField-header">
-          <span className="jp-hpc-CopyField-label">{props.label}</span>
-          <IconButton
-            label={trans.__('Copy %1', props.label)}
-            icon={copyIcon}
-            onClick={() => Clipboard.copyToSystem(props.value)}
-          />
-        </div>
-        {props.code ? (
-          <pre className="jp-hpc-CopyField-code">{props.value}</pre>
-        ) : (
-          <input
-            className="jp-mod-styled jp-hpc-CopyField-value"
-            readOnly
-            value={props.value}
-            aria-label={props.label}
-            onFocus={event => event.currentTarget.select()}
-          />
-        )}
-      </div>
-    );
   }
 }
