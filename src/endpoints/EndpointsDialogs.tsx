@@ -6,6 +6,7 @@ import type { Endpoints } from './api';
 import { EndpointsModel } from './EndpointsModel';
 import type { TierChoice } from '../storage/TierChoice';
 import { CopyField } from '../ui/CopyField';
+import { SnippetFields } from './SnippetFields';
 import { askForm, FormBody } from '../ui/FormDialog';
 import { TextField } from '../ui/FormFields';
 import { EndpointCreateForm } from './EndpointCreateForm';
@@ -150,18 +151,7 @@ export namespace EndpointsDialogs {
                 'Copy the key now: it will not be shown again. The bridge keeps only a hash of it.'
               )}
             </p>
-            <CopyField
-              label={trans.__('Python')}
-              value={snippets.python}
-              code
-              codeLabelled
-            />
-            <CopyField
-              label={trans.__('curl')}
-              value={snippets.curl}
-              code
-              codeLabelled
-            />
+            <SnippetFields snippets={snippets} />
           </div>
         </TranslatorContext.Provider>
       ),

@@ -14,6 +14,7 @@ import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
 import { Alert } from '../ui/Alert';
 import { CopyField } from '../ui/CopyField';
+import { SnippetFields } from './SnippetFields';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { shortTime } from '../ui/format';
@@ -277,18 +278,7 @@ export namespace EndpointsSection {
               'Put a key of this endpoint into the environment variable HPCB_API_KEY.'
             )}
           </p>
-          <CopyField
-            label={trans.__('Python')}
-            value={snippets.python}
-            code
-            codeLabelled
-          />
-          <CopyField
-            label={trans.__('curl')}
-            value={snippets.curl}
-            code
-            codeLabelled
-          />
+          <SnippetFields snippets={snippets} />
         </details>
         {detailError && <Alert message={detailError} />}
         {owner && (
