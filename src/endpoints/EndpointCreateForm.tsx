@@ -5,15 +5,15 @@ import { NumberField, TextField } from '../ui/FormFields';
 import { useTranslator } from '../ui/translator';
 import type { Endpoints } from './api';
 import type { EndpointsDialogs } from './EndpointsDialogs';
-import { EndpointsModel } from './EndpointsModel';
 import { Placement } from './placement';
+import { EndpointForm } from './createForm';
 
 /** The create dialog's fields. */
 export function EndpointCreateForm(props: {
   context: EndpointsDialogs.ICreateContext;
-  value: EndpointsModel.ICreateForm;
+  value: EndpointForm.ICreateForm;
   error: string | null;
-  onChange: (value: EndpointsModel.ICreateForm) => void;
+  onChange: (value: EndpointForm.ICreateForm) => void;
 }): JSX.Element {
   const trans = useTranslator();
   const { catalog, groups, courses } = props.context;
@@ -48,7 +48,7 @@ export function EndpointCreateForm(props: {
           const chosen = catalog.models.find(m => m.name === name);
           if (chosen) {
             onChange({
-              ...EndpointsModel.defaults(catalog, chosen),
+              ...EndpointForm.defaults(catalog, chosen),
               name: value.name,
               idleMinutes: value.idleMinutes,
               visibility: value.visibility,
@@ -66,14 +66,11 @@ export function EndpointCreateForm(props: {
         value={value.provider}
         options={model.providers.map(name => ({
           value: name,
-          label: EndpointsModel.providerTitle(catalog, name)
+          label: EndpointForm.providerTitle(catalog, name)
         }))}
         onChange={provider =>
           onChange(
-            EndpointsModel.withProvider(
-              value,
-              provider as Endpoints.ProviderName
-            )
+            EndpointForm.withProvider(value, provider as Endpoints.ProviderName)
           )
         }
       />

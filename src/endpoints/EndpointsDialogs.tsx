@@ -11,6 +11,7 @@ import { askForm, FormBody } from '../ui/FormDialog';
 import { TextField } from '../ui/FormFields';
 import { EndpointCreateForm } from './EndpointCreateForm';
 import { TranslatorContext } from '../ui/translator';
+import { EndpointForm } from './createForm';
 
 /**
  * The dialogs of the Endpoints section: create an endpoint, create a key,
@@ -37,10 +38,10 @@ export namespace EndpointsDialogs {
   export async function askCreate(
     trans: TranslationBundle,
     context: ICreateContext,
-    form: EndpointsModel.ICreateForm,
+    form: EndpointForm.ICreateForm,
     error: string | null = null
-  ): Promise<EndpointsModel.ICreateForm | null> {
-    const body = new FormBody<EndpointsModel.ICreateForm>(
+  ): Promise<EndpointForm.ICreateForm | null> {
+    const body = new FormBody<EndpointForm.ICreateForm>(
       trans,
       form,
       (value, set) => (

@@ -21,6 +21,7 @@ import { shortTime } from '../ui/format';
 import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
 import { TranslatorContext, useTranslator } from '../ui/translator';
+import { EndpointForm } from './createForm';
 
 /**
  * The **Endpoints** section: the user's model-serving endpoints with their
@@ -144,7 +145,7 @@ export namespace EndpointsSection {
           <StateBadge state={endpoint.state} reason={endpoint.reason} />
         </div>
         <div className="jp-hpc-Endpoint-summary">
-          {EndpointsModel.providerTitle(model.catalog, endpoint.provider)}
+          {EndpointForm.providerTitle(model.catalog, endpoint.provider)}
           {' · '}
           {endpoint.visibility === 'private'
             ? trans.__('private')
