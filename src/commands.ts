@@ -18,3 +18,6 @@ export namespace CommandIDs {
   export const createEndpoint = 'hpc-bridge:create-endpoint';
   export const refreshEndpoints = 'hpc-bridge:refresh-endpoints';
 }
+
+/** The `describedBy` of a command without arguments. */
+export const NO_ARGS = { args: { type: 'object', properties: {} } } as const;

@@ -1,7 +1,8 @@
 /**
  * @jest-environment node
  */
-import { BridgeClient, BridgeRequestError } from '../client';
+import { BridgeClient } from '../core/client';
+import { BridgeRequestError } from '../transport/errors';
 import type { Bridge } from '../tokens';
 import { CLUSTERS, identityTrans, json, queuedFetch } from './helpers';
 

@@ -6,7 +6,7 @@ import {
   CourseForms,
   CourseModel,
   type ICourseForm
-} from '../models/CourseModel';
+} from '../courses/CourseModel';
 import { endpoint } from './endpoints-fakes';
 
 const NOW = '2026-03-01T10:00:00.000Z';

@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import type { Endpoints } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Snippets } from '../endpoints/snippets';
-import { EndpointsModel } from '../models/EndpointsModel';
+import { EndpointsModel } from '../endpoints/EndpointsModel';
 import { json } from './helpers';
 import {
   CATALOG,
@@ -14,6 +14,7 @@ import {
   key,
   sse
 } from './endpoints-fakes';
+import { EndpointForm } from '../endpoints/createForm';
 
 const STATES: Endpoints.State[] = [
   'pending',
@@ -123,11 +124,9 @@ describe('EndpointsModel: states', () => {
     );
     const model = new EndpointsModel({ api });
     await model.refresh();
-    const form = { ...EndpointsModel.defaults(CATALOG, CATALOG.models[0]) };
+    const form = { ...EndpointForm.defaults(CATALOG, CATALOG.models[0]) };
     await expect(
-      model.create(
-        EndpointsModel.createRequest({ ...form, name: 'x', cpus: 5 })
-      )
+      model.create(EndpointForm.createRequest({ ...form, name: 'x', cpus: 5 }))
     ).rejects.toThrow('cpus=5 (allowed 1–2)');
     expect(model.endpoints).toEqual([]);
   });
@@ -135,7 +134,7 @@ describe('EndpointsModel: states', () => {
 
 describe('EndpointsModel: the create form', () => {
   it('starts from the model defaults and the first configured provider', () => {
-    expect(EndpointsModel.defaults(CATALOG, CATALOG.models[0])).toEqual({
+    expect(EndpointForm.defaults(CATALOG, CATALOG.models[0])).toEqual({
       name: '',
       model: 'tiny-random',
       provider: 'local',
@@ -149,19 +148,19 @@ describe('EndpointsModel: the create form', () => {
       fallback: '',
       tiers: []
     });
-    expect(EndpointsModel.providerTitle(CATALOG, 'slurm')).toBe(
+    expect(EndpointForm.providerTitle(CATALOG, 'slurm')).toBe(
       'SLURM GPU partition'
     );
   });
 
   it('sends a group only for shared endpoints', () => {
     const form = {
-      ...EndpointsModel.defaults(CATALOG, CATALOG.models[0]),
+      ...EndpointForm.defaults(CATALOG, CATALOG.models[0]),
       name: ' demo ',
       gpus: 0,
       group: 'ml101'
     };
-    expect(EndpointsModel.createRequest(form)).toEqual({
+    expect(EndpointForm.createRequest(form)).toEqual({
       name: 'demo',
       model: 'tiny-random',
       provider: 'local',
@@ -170,18 +169,18 @@ describe('EndpointsModel: the create form', () => {
       visibility: 'private'
     });
     expect(
-      EndpointsModel.createRequest({ ...form, visibility: 'course' })
+      EndpointForm.createRequest({ ...form, visibility: 'course' })
     ).toMatchObject({ visibility: 'course', group: 'ml101' });
   });
 
   it('sends the chosen tiers, and no tiers key when none is chosen', () => {
     const form = {
-      ...EndpointsModel.defaults(CATALOG, CATALOG.models[0]),
+      ...EndpointForm.defaults(CATALOG, CATALOG.models[0]),
       name: 'rag'
     };
-    expect(EndpointsModel.createRequest(form)).not.toHaveProperty('tiers');
+    expect(EndpointForm.createRequest(form)).not.toHaveProperty('tiers');
     expect(
-      EndpointsModel.createRequest({
+      EndpointForm.createRequest({
         ...form,
         tiers: ['scratch', 'sensitive:medical']
       }).tiers

@@ -4,11 +4,11 @@
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { Placement } from '../endpoints/placement';
-import { EndpointsModel } from '../models/EndpointsModel';
-import { TierChoice } from '../models/TierChoice';
-import { EndpointsDialogs } from '../widgets/EndpointsDialogs';
-import { EndpointsSection } from '../widgets/EndpointsSection';
-import { TranslatorContext } from '../widgets/translator';
+import { EndpointsModel } from '../endpoints/EndpointsModel';
+import { TierChoice } from '../storage/TierChoice';
+import { EndpointCreateForm } from '../endpoints/EndpointCreateForm';
+import { EndpointsSection } from '../endpoints/EndpointsSection';
+import { TranslatorContext } from '../ui/translator';
 import { identityTrans } from './helpers';
 import { TIERS } from './tier-fakes';
 import {
@@ -17,6 +17,7 @@ import {
   FakeEndpointsApi,
   endpoint
 } from './endpoints-fakes';
+import { EndpointForm } from '../endpoints/createForm';
 
 // The JupyterLab UI packages are ES modules that this Jest setup does not
 // transform: stand-ins just good enough to render the markup.
@@ -140,26 +141,26 @@ describe('Placement: the cloud side of a request', () => {
 });
 
 describe('EndpointsModel: the fallback in the create form', () => {
-  const form = (): EndpointsModel.ICreateForm => ({
-    ...EndpointsModel.defaults(CLOUD_CATALOG, tiny),
+  const form = (): EndpointForm.ICreateForm => ({
+    ...EndpointForm.defaults(CLOUD_CATALOG, tiny),
     name: 'cloudy',
     provider: 'openstack'
   });
 
   it('sends the fallback only when one other than the provider is chosen', () => {
-    expect(EndpointsModel.createRequest(form())).not.toHaveProperty('fallback');
+    expect(EndpointForm.createRequest(form())).not.toHaveProperty('fallback');
     expect(
-      EndpointsModel.createRequest({ ...form(), fallback: 'slurm' })
+      EndpointForm.createRequest({ ...form(), fallback: 'slurm' })
     ).toMatchObject({ provider: 'openstack', fallback: 'slurm' });
     expect(
-      EndpointsModel.createRequest({ ...form(), fallback: 'openstack' })
+      EndpointForm.createRequest({ ...form(), fallback: 'openstack' })
     ).not.toHaveProperty('fallback');
   });
 
   it('drops the fallback when the provider becomes the fallback', () => {
     const chosen = { ...form(), fallback: 'slurm' as const };
-    expect(EndpointsModel.withProvider(chosen, 'local').fallback).toBe('slurm');
-    expect(EndpointsModel.withProvider(chosen, 'slurm')).toMatchObject({
+    expect(EndpointForm.withProvider(chosen, 'local').fallback).toBe('slurm');
+    expect(EndpointForm.withProvider(chosen, 'slurm')).toMatchObject({
       provider: 'slurm',
       fallback: ''
     });
@@ -199,10 +200,10 @@ describe('EndpointsModel: the fallback in the create form', () => {
 });
 
 describe('The create dialog on the cloud', () => {
-  function render(value: Partial<EndpointsModel.ICreateForm>): string {
+  function render(value: Partial<EndpointForm.ICreateForm>): string {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
-        <EndpointsDialogs.CreateForm
+        <EndpointCreateForm
           context={{
             catalog: CLOUD_CATALOG,
             groups: [],
@@ -211,7 +212,7 @@ describe('The create dialog on the cloud', () => {
             tiersError: null
           }}
           value={{
-            ...EndpointsModel.defaults(CLOUD_CATALOG, tiny),
+            ...EndpointForm.defaults(CLOUD_CATALOG, tiny),
             provider: 'openstack',
             ...value
           }}
@@ -270,7 +271,7 @@ describe('The create dialog on the cloud', () => {
     const shown = text(
       renderToStaticMarkup(
         <TranslatorContext.Provider value={identityTrans()}>
-          <EndpointsDialogs.CreateForm
+          <EndpointCreateForm
             context={{
               catalog,
               groups: [],
@@ -279,7 +280,7 @@ describe('The create dialog on the cloud', () => {
               tiersError: null
             }}
             value={{
-              ...EndpointsModel.defaults(catalog, tiny),
+              ...EndpointForm.defaults(catalog, tiny),
               provider: 'openstack'
             }}
             error={null}
@@ -413,7 +414,7 @@ describe('The create dialog: storage tiers', () => {
   function render(tiers: string[], error: string | null = null): string {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
-        <EndpointsDialogs.CreateForm
+        <EndpointCreateForm
           context={{
             catalog: CATALOG,
             groups: [],
@@ -421,7 +422,7 @@ describe('The create dialog: storage tiers', () => {
             tiers: TierChoice.options(TIERS),
             tiersError: null
           }}
-          value={{ ...EndpointsModel.defaults(CATALOG, model), tiers }}
+          value={{ ...EndpointForm.defaults(CATALOG, model), tiers }}
           error={error}
           onChange={() => undefined}
         />

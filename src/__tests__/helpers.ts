@@ -1,5 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { BridgeClient } from '../client';
+import type { BridgeClient } from '../core/client';
 
 /** A translation bundle that only substitutes `%1`, `%2`, … */
 export function identityTrans(): TranslationBundle {

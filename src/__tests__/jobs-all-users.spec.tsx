@@ -4,11 +4,11 @@
 import { JobSchema } from '@hpc-bridge/server/contract';
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { BridgeClient } from '../client';
-import { JobsModel } from '../models/JobsModel';
+import { BridgeClient } from '../core/client';
+import { JobsModel } from '../jobs/JobsModel';
 import type { Bridge } from '../tokens';
-import { JobsSection } from '../widgets/JobsSection';
-import { TranslatorContext } from '../widgets/translator';
+import { JobsSection } from '../jobs/JobsSection';
+import { TranslatorContext } from '../ui/translator';
 import { identityTrans, job, json, waitFor } from './helpers';
 
 // The JupyterLab UI packages are ES modules that this Jest setup does not

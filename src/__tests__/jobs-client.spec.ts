@@ -1,8 +1,9 @@
 /**
  * @jest-environment node
  */
-import { BridgeClient, BridgeRequestError } from '../client';
-import { SseParser } from '../events';
+import { BridgeClient } from '../core/client';
+import { BridgeRequestError } from '../transport/errors';
+import { SseParser } from '../transport/events';
 import type { Bridge } from '../tokens';
 import {
   identityTrans,

@@ -4,8 +4,8 @@
 import { JobSchema, Routes } from '@hpc-bridge/server/contract';
 import type { z } from 'zod';
 import { Signal } from '@lumino/signaling';
-import { JobsModel } from '../models/JobsModel';
-import { SubmitModel } from '../models/SubmitModel';
+import { JobsModel } from '../jobs/JobsModel';
+import { SubmitModel } from '../jobs/SubmitModel';
 import type { Bridge, IBridgeClient } from '../tokens';
 import { identityTrans, job, waitFor } from './helpers';
 import { TIERS } from './tier-fakes';

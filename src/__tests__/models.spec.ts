@@ -4,9 +4,9 @@
 import { CONTRACT_VERSION } from '@hpc-bridge/server/contract';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { BridgeClient } from '../client';
-import { ClusterModel } from '../models/ClusterModel';
-import { ConnectionModel } from '../models/ConnectionModel';
+import { BridgeClient } from '../core/client';
+import { ClusterModel } from '../cluster/ClusterModel';
+import { ConnectionModel } from '../status/ConnectionModel';
 import { EXTENSION_VERSION } from '../version';
 import { CLUSTERS, identityTrans, json, queuedFetch } from './helpers';
 

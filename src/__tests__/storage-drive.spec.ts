@@ -5,6 +5,7 @@ import { ContentsManager, ServerConnection } from '@jupyterlab/services';
 import type { Contents } from '@jupyterlab/services';
 import { TierDrive } from '../storage/TierDrive';
 import { FakeStorageApi, tier, transfer } from './storage-fakes';
+import { DriveContent } from '../storage/content';
 
 const settings = ServerConnection.makeSettings({
   baseUrl: 'http://127.0.0.1:8888/'
@@ -73,7 +74,7 @@ describe('TierDrive', () => {
     api.files.set('scratch/d/data.csv', encode('a,b\n1,2\n'));
     api.files.set(
       'scratch/nb.ipynb',
-      encode(JSON.stringify(TierDrive.emptyNotebook()))
+      encode(JSON.stringify(DriveContent.emptyNotebook()))
     );
     api.files.set('scratch/img.png', new Uint8Array([0x89, 0x50, 0xff, 0x00]));
 
@@ -147,10 +148,10 @@ describe('TierDrive', () => {
     await contents.save('scratch:n.ipynb', {
       type: 'notebook',
       format: 'json',
-      content: TierDrive.emptyNotebook()
+      content: DriveContent.emptyNotebook()
     });
     expect(JSON.parse(decode(api.puts[0].bytes))).toEqual(
-      TierDrive.emptyNotebook()
+      DriveContent.emptyNotebook()
     );
     await contents.save('scratch:t.txt', {
       type: 'file',

@@ -3,10 +3,10 @@
  */
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { StorageModel } from '../models/StorageModel';
+import { StorageModel } from '../storage/StorageModel';
 import type { Upload } from '../storage/upload';
-import { StorageSection } from '../widgets/StorageSection';
-import { TranslatorContext } from '../widgets/translator';
+import { StorageSection } from '../storage/StorageSection';
+import { TranslatorContext } from '../ui/translator';
 import { identityTrans } from './helpers';
 import { FakeStorageApi, entry, tier, transfer } from './storage-fakes';
 

@@ -3,9 +3,9 @@
  */
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { TierChoice } from '../models/TierChoice';
-import { TiersField } from '../widgets/TiersField';
-import { TranslatorContext } from '../widgets/translator';
+import { TierChoice } from '../storage/TierChoice';
+import { TiersField } from '../storage/TiersField';
+import { TranslatorContext } from '../ui/translator';
 import { identityTrans } from './helpers';
 import { TIERS } from './tier-fakes';
 

@@ -1,5 +1,5 @@
 /** Tiers as `GET /tiers` lists them, for the tier pickers' tests. */
-import type { TierChoice } from '../models/TierChoice';
+import type { TierChoice } from '../storage/TierChoice';
 
 export function tier(
   overrides: Partial<TierChoice.Tier> & Pick<TierChoice.Tier, 'name'>

@@ -1,17 +1,8 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import React from 'react';
+import { optionalSectionPlugin } from '../ui/sectionPlugin';
 // The Course section must exist when the panel opens: loaded with the plugin.
-// eslint-disable-next-line jupyter/prefer-lazy-imports
-import { CourseModel } from '../models/CourseModel';
-import { IBridgeClient, IBridgePanel } from '../tokens';
-// eslint-disable-next-line jupyter/prefer-lazy-imports
-import { CourseSection } from '../widgets/CourseSection';
-import { OptionalSectionWidget } from '../widgets/OptionalSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { CourseModel } from './CourseModel';
+import { CourseSection } from './CourseSection';
 import { CourseApi } from './api';
 
 /**
@@ -19,33 +10,16 @@ import { CourseApi } from './api';
  * instructors share an endpoint (per-student token budget) and a read-only dataset
  * folder and see usage and job states; students get their key and the dataset.
  */
-export const coursePlugin: JupyterFrontEndPlugin<void> = {
+export const coursePlugin = optionalSectionPlugin({
   id: 'jupyterlab-hpc-bridge:courses',
   description:
     'The Course section of the HPC Bridge panel: course settings, per-student usage and job states for instructors; the shared endpoint, a personal key and the dataset for students.',
-  autoStart: true,
-  requires: [IBridgeClient],
-  optional: [IBridgePanel, ITranslator],
-  activate: (
-    app: JupyterFrontEnd,
-    client: IBridgeClient,
-    panel: IBridgePanel | null,
-    translator: ITranslator | null
-  ): void => {
-    if (!panel) {
-      return;
-    }
-    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-    const model = new CourseModel({ api: new CourseApi(client), auto: false });
-    void app.restored.then(() => model.start());
-    const section = new OptionalSectionWidget({
-      model,
-      trans,
-      className: 'jp-hpc-CourseSectionWidget',
-      label: trans.__('Course'),
-      isShown: m => m.hasCourses,
-      render: m => React.createElement(CourseSection, { model: m })
-    });
-    panel.addSection(section, { rank: 450 });
-  }
-};
+  rank: 450,
+  model: client => new CourseModel({ api: new CourseApi(client), auto: false }),
+  section: trans => ({
+    className: 'jp-hpc-CourseSectionWidget',
+    label: trans.__('Course'),
+    isShown: m => m.hasCourses,
+    render: m => React.createElement(CourseSection, { model: m })
+  })
+});

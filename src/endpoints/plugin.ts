@@ -8,13 +8,16 @@ import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from '../commands';
 // The Endpoints section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { EndpointsModel } from '../models/EndpointsModel';
-import { TierChoice } from '../models/TierChoice';
+import { EndpointsModel } from './EndpointsModel';
+import { TierChoice } from '../storage/TierChoice';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { EndpointsSectionWidget } from '../widgets/EndpointsSection';
-import { TRANSLATION_DOMAIN } from '../widgets/translator';
+import { EndpointsSectionWidget } from './EndpointsSection';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi, type Endpoints } from './api';
+// Small, and loaded with the model before this split: kept at the top.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { EndpointForm } from './createForm';
 
 /**
  * Model-serving endpoints: the Endpoints section of the panel (create, start,
@@ -40,7 +43,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     client.baseUrlChanged.connect(() => void model.refresh());
 
     const dialogs = async () =>
-      (await import('../widgets/EndpointsDialogs')).EndpointsDialogs;
+      (await import('./EndpointsDialogs')).EndpointsDialogs;
 
     const report = (title: string) => (error: unknown) => {
       void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>
@@ -86,7 +89,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
           courses: EndpointsModel.courses(groups)
         };
         const { askCreate } = await dialogs();
-        let form: EndpointsModel.ICreateForm | null = EndpointsModel.defaults(
+        let form: EndpointForm.ICreateForm | null = EndpointForm.defaults(
           catalog,
           first
         );
@@ -98,7 +101,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
             return;
           }
           try {
-            await model.create(EndpointsModel.createRequest(form));
+            await model.create(EndpointForm.createRequest(form));
             if (panel) {
               app.shell.activateById(panel.id);
             }

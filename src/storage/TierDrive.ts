@@ -10,6 +10,7 @@ import {
   normalizePath,
   uniqueName
 } from './paths';
+import { DriveContent } from './content';
 
 /**
  * A JupyterLab drive over one storage tier of the HPC Bridge: registered with
@@ -128,7 +129,7 @@ export class TierDrive implements Contents.IDrive {
       const name = uniqueName(taken, 'Untitled', '.ipynb');
       model = await this._write(
         joinPath(dir, name),
-        TierDrive.emptyNotebook(),
+        DriveContent.emptyNotebook(),
         {
           type: 'notebook',
           format: 'json'
@@ -182,7 +183,7 @@ export class TierDrive implements Contents.IDrive {
   ): Promise<Contents.IModel> {
     const path = normalizePath(localPath);
     const chunk = options.chunk;
-    const body = TierDrive.toBlob(options);
+    const body = DriveContent.toBlob(options);
     if (chunk === undefined) {
       const model = await this._write(path, body, options);
       this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
@@ -335,7 +336,7 @@ export class TierDrive implements Contents.IDrive {
     }
     return {
       ...model,
-      content: TierDrive.toBase64(bytes),
+      content: DriveContent.toBase64(bytes),
       format: 'base64',
       size: bytes.byteLength
     };
@@ -349,7 +350,7 @@ export class TierDrive implements Contents.IDrive {
     const blob =
       body instanceof Blob
         ? body
-        : TierDrive.toBlob({
+        : DriveContent.toBlob({
             ...options,
             content: body
           } as Partial<Contents.IModel>);
@@ -456,51 +457,4 @@ export namespace TierDrive {
   export const PAGE_SIZE = 1000;
   export const DOWNLOAD_URL_LIFETIME_MS = 60_000;
   export const EPOCH = new Date(0).toISOString();
-
-  /** The file a new notebook starts with (nbformat 4.5). */
-  export function emptyNotebook(): Record<string, unknown> {
-    return {
-      cells: [],
-      metadata: {},
-      nbformat: 4,
-      nbformat_minor: 5
-    };
-  }
-
-  /** The bytes of a save request's content, by its format. */
-  export function toBlob(options: Partial<Contents.IModel>): Blob {
-    const content = options.content;
-    if (options.format === 'base64') {
-      return new Blob([fromBase64(typeof content === 'string' ? content : '')]);
-    }
-    if (
-      options.format === 'json' ||
-      options.type === 'notebook' ||
-      (content !== null && typeof content === 'object')
-    ) {
-      // Jupyter Server writes notebooks with an indent of 1 and a final newline.
-      return new Blob([`${JSON.stringify(content ?? null, null, 1)}\n`], {
-        type: 'application/json'
-      });
-    }
-    return new Blob([typeof content === 'string' ? content : '']);
-  }
-
-  export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-    const binary = atob(text.replace(/\s/g, ''));
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) {
-      bytes[i] = binary.charCodeAt(i);
-    }
-    return bytes;
-  }
-
-  export function toBase64(bytes: Uint8Array): string {
-    let binary = '';
-    const step = 0x8000;
-    for (let i = 0; i < bytes.length; i += step) {
-      binary += String.fromCharCode(...bytes.subarray(i, i + step));
-    }
-    return btoa(binary);
-  }
 }

@@ -2,7 +2,7 @@ import { Routes, UploadResultSchema } from '@hpc-bridge/server/contract';
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { IStorageApi, Storage } from './api';
-import { TierDrive } from './TierDrive';
+import { DriveContent } from './content';
 
 /**
  * Large-file uploads to a tier, with progress, never holding the whole file in
@@ -200,7 +200,7 @@ export namespace Upload {
 
     const sendPart = async (range: (typeof ranges)[number]) => {
       const body = await file.slice(range.start, range.end).arrayBuffer();
-      const contentMd5 = TierDrive.toBase64(md5(new Uint8Array(body)));
+      const contentMd5 = DriveContent.toBase64(md5(new Uint8Array(body)));
       let url: string;
       let headers: Record<string, string>;
       let error: (status: number, text: string) => Error;

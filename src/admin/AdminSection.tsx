@@ -1,0 +1,468 @@
+import { Button } from '@jupyterlab/ui-components';
+import React from 'react';
+import type { Admin } from './api';
+import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
+import { Alert } from '../ui/Alert';
+import { download, when } from '../ui/OptionalSection';
+import { useTranslator } from '../ui/translator';
+
+const JOB_STATES: Admin.JobState[] = [
+  'PENDING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT'
+];
+
+function bytes(n: number | null): string {
+  if (n === null) {
+    return '–';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function JobsView(props: { model: AdminModel }): JSX.Element {
+  const trans = useTranslator();
+  const { model } = props;
+  const [user, setUser] = React.useState(model.jobFilter.user);
+  const o = model.overview;
+  return (
+    <div className="jp-hpc-Admin-view">
+      <form
+        className="jp-hpc-Admin-filters"
+        onSubmit={e => {
+          e.preventDefault();
+          model.setJobFilter({ ...model.jobFilter, user });
+        }}
+      >
+        <input
+          className="jp-mod-styled"
+          aria-label={trans.__('Filter by user')}
+          placeholder={trans.__('User')}
+          value={user}
+          onChange={e => setUser(e.target.value)}
+        />
+        <select
+          className="jp-mod-styled"
+          aria-label={trans.__('Filter by state')}
+          value={model.jobFilter.state}
+          onChange={e =>
+            model.setJobFilter({
+              user,
+              state: e.target.value as Admin.JobState | ''
+            })
+          }
+        >
+          <option value="">{trans.__('Any state')}</option>
+          {JOB_STATES.map(s => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <Button type="submit" small>
+          {trans.__('Apply')}
+        </Button>
+      </form>
+      {o === null ? (
+        <p className="jp-hpc-Section-empty">{trans.__('Loading…')}</p>
+      ) : (
+        <>
+          <p
+            className="jp-hpc-Admin-counts"
+            aria-label={trans.__('Job counts')}
+          >
+            {trans.__('%1 jobs', o.jobs.total)}
+            {Object.entries(o.jobs.counts).map(([state, n]) => (
+              <span key={state} className="jp-hpc-Admin-count">
+                {state} {n}
+              </span>
+            ))}
+          </p>
+          <table
+            className="jp-hpc-Admin-table"
+            aria-label={trans.__('Newest jobs')}
+          >
+            <thead>
+              <tr>
+                <th>{trans.__('Owner')}</th>
+                <th>{trans.__('Job')}</th>
+                <th>{trans.__('Profile')}</th>
+                <th>{trans.__('State')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {o.jobs.newest.map(j => (
+                <tr key={j.id} title={`${j.id} · ${when(j.submittedAt)}`}>
+                  <td>{j.owner}</td>
+                  <td>{j.name}</td>
+                  <td>{j.profile}</td>
+                  <td
+                    className={`jp-hpc-Admin-state jp-mod-${j.state.toLowerCase()}`}
+                  >
+                    {j.state}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h4 className="jp-hpc-Admin-subtitle">{trans.__('Endpoints')}</h4>
+          {o.endpoints.length === 0 ? (
+            <p className="jp-hpc-Section-empty">{trans.__('No endpoints.')}</p>
+          ) : (
+            <table
+              className="jp-hpc-Admin-table"
+              aria-label={trans.__('All endpoints')}
+            >
+              <thead>
+                <tr>
+                  <th>{trans.__('Owner')}</th>
+                  <th>{trans.__('Model')}</th>
+                  <th>{trans.__('Provider')}</th>
+                  <th>{trans.__('State')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {o.endpoints.map(ep => (
+                  <tr key={ep.id} title={ep.name}>
+                    <td>{ep.owner}</td>
+                    <td>{ep.model}</td>
+                    <td>{ep.provider}</td>
+                    <td>{ep.state}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h4 className="jp-hpc-Admin-subtitle">{trans.__('Tier usage')}</h4>
+          <table
+            className="jp-hpc-Admin-table"
+            aria-label={trans.__('Tier usage')}
+          >
+            <thead>
+              <tr>
+                <th>{trans.__('Tier')}</th>
+                <th>{trans.__('Scope')}</th>
+                <th>{trans.__('Used')}</th>
+                <th>{trans.__('Quota')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {o.tiers.map(t => (
+                <tr
+                  key={`${t.tier}/${t.scope}/${t.name}`}
+                  title={
+                    t.measuredAt === null
+                      ? trans.__('Not measured since the bridge started')
+                      : trans.__('Measured %1', when(t.measuredAt))
+                  }
+                >
+                  <td>{t.tier}</td>
+                  <td>{t.name}</td>
+                  <td>{bytes(t.bytes)}</td>
+                  <td>{bytes(t.quotaBytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}
+
+function UsageView(props: { model: AdminModel }): JSX.Element {
+  const trans = useTranslator();
+  const { model } = props;
+  const u = model.usage;
+  return (
+    <div className="jp-hpc-Admin-view">
+      <div className="jp-hpc-Admin-filters">
+        <select
+          className="jp-mod-styled"
+          aria-label={trans.__('Usage per')}
+          value={model.usageBy}
+          onChange={e => model.setUsageBy(e.target.value as 'user' | 'group')}
+        >
+          <option value="user">{trans.__('Per user')}</option>
+          <option value="group">{trans.__('Per group / course')}</option>
+        </select>
+      </div>
+      {u === null ? (
+        <p className="jp-hpc-Section-empty">{trans.__('Loading…')}</p>
+      ) : (
+        <>
+          <table className="jp-hpc-Admin-table" aria-label={trans.__('Usage')}>
+            <thead>
+              <tr>
+                <th>
+                  {u.by === 'user' ? trans.__('User') : trans.__('Group')}
+                </th>
+                <th>{trans.__('Jobs')}</th>
+                <th>{trans.__('Core-h')}</th>
+                <th>{trans.__('GPU-h')}</th>
+                <th>{trans.__('Tokens')}</th>
+                <th>{trans.__('Stored')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {u.rows.map(r => (
+                <tr key={r.name} title={r.members?.join(', ')}>
+                  <td>{r.name}</td>
+                  <td>{r.jobs}</td>
+                  <td>{r.coreHours.toFixed(2)}</td>
+                  <td>{r.gpuHours.toFixed(2)}</td>
+                  <td>{r.tokens}</td>
+                  <td>{bytes(r.bytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="jp-hpc-Section-footer">
+            {trans.__('Since %1.', when(u.since))} {u.note}
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
+function HealthStrip(props: { backend: Admin.BackendHistory }): JSX.Element {
+  const trans = useTranslator();
+  const { backend } = props;
+  // At most 96 cells (15 minutes each over 24 h): the worst sample of each bucket.
+  const samples = backend.samples;
+  const buckets = Math.min(96, samples.length);
+  const cells: Admin.BackendHistory['samples'] = [];
+  const rank = { ok: 0, degraded: 1, down: 2 };
+  for (let i = 0; i < buckets; i++) {
+    const from = Math.floor((i * samples.length) / buckets);
+    const to = Math.floor(((i + 1) * samples.length) / buckets);
+    const slice = samples.slice(from, Math.max(to, from + 1));
+    cells.push(
+      slice.reduce((w, s) => (rank[s.status] > rank[w.status] ? s : w))
+    );
+  }
+  const ratio =
+    backend.okRatio === null
+      ? '–'
+      : `${Math.round(backend.okRatio * 1000) / 10}%`;
+  return (
+    <li className="jp-hpc-Admin-health">
+      <span className="jp-hpc-Admin-healthName">{backend.name}</span>
+      <span
+        className="jp-hpc-Admin-strip"
+        role="img"
+        aria-label={trans.__('%1: %2 ok', backend.name, ratio)}
+      >
+        {cells.map((c, i) => (
+          <span
+            key={i}
+            className={`jp-hpc-Admin-cell jp-mod-${c.status}`}
+            title={`${when(c.ts)} · ${c.status} · ${Math.round(c.latencyMs)} ms${
+              c.detail ? ` · ${c.detail}` : ''
+            }`}
+          />
+        ))}
+      </span>
+      <span className="jp-hpc-Admin-ratio">{ratio}</span>
+    </li>
+  );
+}
+
+function HealthView(props: { model: AdminModel }): JSX.Element {
+  const trans = useTranslator();
+  const h = props.model.health;
+  if (h === null) {
+    return <p className="jp-hpc-Section-empty">{trans.__('Loading…')}</p>;
+  }
+  return (
+    <div className="jp-hpc-Admin-view">
+      {h.backends.length === 0 ? (
+        <p className="jp-hpc-Section-empty">
+          {trans.__(
+            'No samples yet: the bridge checks its backends every minute.'
+          )}
+        </p>
+      ) : (
+        <ul className="jp-hpc-Admin-healthList">
+          {h.backends.map(b => (
+            <HealthStrip key={b.name} backend={b} />
+          ))}
+        </ul>
+      )}
+      <p className="jp-hpc-Section-footer">{trans.__('The last 24 hours.')}</p>
+    </div>
+  );
+}
+
+function AuditView(props: { model: AdminModel }): JSX.Element {
+  const trans = useTranslator();
+  const { model } = props;
+  const form = model.auditForm;
+  const [error, setError] = React.useState<string | null>(null);
+  const set =
+    (key: keyof IAuditForm) =>
+    (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+      model.setAuditForm({ ...form, [key]: e.target.value });
+  const run = (fn: () => Promise<void>) => () => {
+    setError(null);
+    fn().catch((e: unknown) =>
+      setError(e instanceof Error ? e.message : String(e))
+    );
+  };
+  const field = (key: keyof IAuditForm, label: string, type = 'text') => (
+    <label className="jp-hpc-Admin-field">
+      <span>{label}</span>
+      <input
+        className="jp-mod-styled"
+        type={type}
+        value={form[key]}
+        onChange={set(key)}
+      />
+    </label>
+  );
+  const records = model.auditRecords;
+  return (
+    <div className="jp-hpc-Admin-view">
+      <form
+        className="jp-hpc-Admin-auditForm"
+        aria-label={trans.__('Audit search')}
+        onSubmit={e => {
+          e.preventDefault();
+          run(() => model.search())();
+        }}
+      >
+        {field('user', trans.__('User'))}
+        {field('tier', trans.__('Tier'))}
+        {field('path', trans.__('Path contains'))}
+        {field('action', trans.__('Action'))}
+        <label className="jp-hpc-Admin-field">
+          <span>{trans.__('Outcome')}</span>
+          <select
+            className="jp-mod-styled"
+            value={form.outcome}
+            onChange={set('outcome')}
+          >
+            <option value="">{trans.__('Any')}</option>
+            <option value="ok">{trans.__('ok')}</option>
+            <option value="refused">{trans.__('refused')}</option>
+            <option value="failed">{trans.__('failed')}</option>
+          </select>
+        </label>
+        {field('since', trans.__('Since'), 'datetime-local')}
+        {field('until', trans.__('Until'), 'datetime-local')}
+        <div className="jp-hpc-Admin-buttons">
+          <Button type="submit" small>
+            {trans.__('Search')}
+          </Button>
+          <Button
+            small
+            minimal
+            onClick={run(async () =>
+              download(await model.exportAudit('jsonl'), 'audit.jsonl')
+            )}
+          >
+            {trans.__('Export JSONL')}
+          </Button>
+          <Button
+            small
+            minimal
+            onClick={run(async () =>
+              download(await model.exportAudit('csv'), 'audit.csv')
+            )}
+          >
+            {trans.__('Export CSV')}
+          </Button>
+        </div>
+      </form>
+      {error !== null && <Alert message={error} />}
+      {records !== null &&
+        (records.length === 0 ? (
+          <p className="jp-hpc-Section-empty">
+            {trans.__('No matching records.')}
+          </p>
+        ) : (
+          <table
+            className="jp-hpc-Admin-table"
+            aria-label={trans.__('Audit records')}
+          >
+            <thead>
+              <tr>
+                <th>{trans.__('Time')}</th>
+                <th>{trans.__('User')}</th>
+                <th>{trans.__('Action')}</th>
+                <th>{trans.__('Target')}</th>
+                <th>{trans.__('Outcome')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {records.map(r => (
+                <tr key={r.id}>
+                  <td>{when(r.ts)}</td>
+                  <td>{r.user}</td>
+                  <td>{r.action}</td>
+                  <td className="jp-hpc-Admin-target">{r.target}</td>
+                  <td>{String(r.details.outcome ?? '')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+    </div>
+  );
+}
+
+/** The Admin section: tabs over all jobs and endpoints, usage, health, audit. */
+export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
+  const trans = useTranslator();
+  const { model } = props;
+  if (model.isAdmin !== true) {
+    return null;
+  }
+  const tabs: [AdminTab, string][] = [
+    ['jobs', trans.__('Jobs & endpoints')],
+    ['usage', trans.__('Usage')],
+    ['health', trans.__('Health')],
+    ['audit', trans.__('Audit')]
+  ];
+  const view = {
+    jobs: <JobsView model={model} />,
+    usage: <UsageView model={model} />,
+    health: <HealthView model={model} />,
+    audit: <AuditView model={model} />
+  }[model.tab];
+  return (
+    <section
+      className="jp-hpc-Section jp-hpc-Admin"
+      aria-label={trans.__('Admin')}
+    >
+      <h3 className="jp-hpc-Section-title">{trans.__('Admin')}</h3>
+      <div className="jp-hpc-Admin-tabs" role="tablist">
+        {tabs.map(([id, label]) => (
+          <button
+            key={id}
+            role="tab"
+            aria-selected={model.tab === id}
+            className={`jp-hpc-Admin-tab${model.tab === id ? ' jp-mod-active' : ''}`}
+            onClick={() => model.setTab(id)}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {model.error !== null && model.tab !== 'audit' && (
+        <Alert message={model.error.message} onRetry={() => model.refresh()} />
+      )}
+      <div role="tabpanel">{view}</div>
+    </section>
+  );
+}

@@ -1,0 +1,180 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import React from 'react';
+import type { Endpoints } from './api';
+import { EndpointsModel } from './EndpointsModel';
+import type { TierChoice } from '../storage/TierChoice';
+import { CopyField } from '../ui/CopyField';
+import { SnippetFields } from './SnippetFields';
+import { askForm, FormBody } from '../ui/FormDialog';
+import { TextField } from '../ui/FormFields';
+import { EndpointCreateForm } from './EndpointCreateForm';
+import { TranslatorContext } from '../ui/translator';
+import { EndpointForm } from './createForm';
+
+/**
+ * The dialogs of the Endpoints section: create an endpoint, create a key,
+ * show a new key once, confirm deleting and revoking. Each form body is a
+ * widget whose `getValue` gives the input.
+ */
+export namespace EndpointsDialogs {
+  export interface ICreateContext {
+    catalog: Endpoints.Catalog;
+    /** The user's hub groups (visibility `group`). */
+    groups: readonly string[];
+    /** The courses the user teaches (visibility `course`). */
+    courses: readonly string[];
+    /** The storage tiers the user can read, for the replicas. */
+    tiers: readonly TierChoice.IOption[];
+    /** Why the tiers could not be listed; `null` when they were. */
+    tiersError: string | null;
+  }
+
+  /**
+   * Asks for a new endpoint, starting from `form`; `error` (the bridge's
+   * refusal of the last try) is shown above the fields.
+   */
+  export async function askCreate(
+    trans: TranslationBundle,
+    context: ICreateContext,
+    form: EndpointForm.ICreateForm,
+    error: string | null = null
+  ): Promise<EndpointForm.ICreateForm | null> {
+    const body = new FormBody<EndpointForm.ICreateForm>(
+      trans,
+      form,
+      (value, set) => (
+        <EndpointCreateForm
+          context={context}
+          value={value}
+          error={error}
+          onChange={set}
+        />
+      ),
+      'jp-hpc-EndpointDialog'
+    );
+    return askForm(
+      trans,
+      trans.__('Create a model endpoint'),
+      body,
+      trans.__('Create')
+    );
+  }
+
+  export interface IKeyInput {
+    name: string;
+    /** Empty: unlimited. */
+    requestsPerMinute: string;
+    /** Empty: unlimited. */
+    tokenBudget: string;
+  }
+
+  /** Asks for a new key's name and limits. */
+  export async function askKey(
+    trans: TranslationBundle,
+    endpoint: Endpoints.Endpoint,
+    input: IKeyInput,
+    error: string | null = null
+  ): Promise<IKeyInput | null> {
+    const body = new FormBody<IKeyInput>(
+      trans,
+      input,
+      (value, set) => (
+        <>
+          {error && (
+            <p className="jp-hpc-Form-error" role="alert">
+              {error}
+            </p>
+          )}
+          <TextField
+            label={trans.__('Key name')}
+            value={value.name}
+            placeholder={trans.__('e.g. laptop')}
+            onChange={name => set({ ...value, name })}
+          />
+          <TextField
+            label={trans.__('Requests per minute (empty: unlimited)')}
+            value={value.requestsPerMinute}
+            inputMode="numeric"
+            onChange={requestsPerMinute => set({ ...value, requestsPerMinute })}
+          />
+          <TextField
+            label={trans.__('Token budget (empty: unlimited)')}
+            value={value.tokenBudget}
+            inputMode="numeric"
+            onChange={tokenBudget => set({ ...value, tokenBudget })}
+          />
+        </>
+      ),
+      'jp-hpc-EndpointDialog'
+    );
+    return askForm(
+      trans,
+      trans.__('New key for %1', endpoint.name),
+      body,
+      trans.__('Create key')
+    );
+  }
+
+  /** The request of a filled-in key dialog (numbers as the user typed them). */
+  export function keyRequest(input: IKeyInput): Endpoints.KeyCreate {
+    const number = (text: string): number | undefined =>
+      text.trim() === '' ? undefined : Number(text.trim());
+    const requestsPerMinute = number(input.requestsPerMinute);
+    const tokenBudget = number(input.tokenBudget);
+    return {
+      name: input.name.trim(),
+      ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }),
+      ...(tokenBudget === undefined ? {} : { tokenBudget })
+    };
+  }
+
+  /** Shows a new key, the only time it is shown, with snippets that use it. */
+  export async function showKey(
+    trans: TranslationBundle,
+    endpoint: Endpoints.Endpoint,
+    created: Endpoints.KeyCreated
+  ): Promise<void> {
+    const snippets = EndpointsModel.snippetsFor(
+      endpoint.url,
+      endpoint.model,
+      created.key
+    );
+    await showDialog({
+      title: trans.__('Key %1 created', created.name),
+      body: ReactWidget.create(
+        <TranslatorContext.Provider value={trans}>
+          <div className="jp-hpc-KeyCreated">
+            <CopyField label={trans.__('API key')} value={created.key} />
+            <p className="jp-hpc-Form-warning">
+              {trans.__(
+                'Copy the key now: it will not be shown again. The bridge keeps only a hash of it.'
+              )}
+            </p>
+            <SnippetFields snippets={snippets} />
+          </div>
+        </TranslatorContext.Provider>
+      ),
+      buttons: [Dialog.okButton({ label: trans.__('Close') })]
+    });
+  }
+
+  /** Asks before something that cannot be undone; `true` when confirmed. */
+  export async function confirm(
+    trans: TranslationBundle,
+    title: string,
+    message: string,
+    action: string
+  ): Promise<boolean> {
+    const result = await showDialog({
+      title,
+      body: message,
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: action })
+      ]
+    });
+    return result.button.accept;
+  }
+}

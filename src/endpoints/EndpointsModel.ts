@@ -1,0 +1,614 @@
+import type { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { Endpoints, IEndpointsApi } from './api';
+import { GatewayChat } from './chat';
+import { Snippets } from './snippets';
+
+/**
+ * The Endpoints section's state: the model catalog, the endpoints the user
+ * may see, and for the expanded ones their keys, metrics and the "Try it"
+ * chat. Polls the bridge while the section is visible, faster while an
+ * endpoint is on its way up. No widget code here.
+ */
+export class EndpointsModel implements IDisposable {
+  constructor(options: EndpointsModel.IOptions) {
+    this._api = options.api;
+    this._interval = options.pollInterval ?? EndpointsModel.POLL_INTERVAL_MS;
+    this._fastInterval =
+      options.fastPollInterval ?? EndpointsModel.FAST_POLL_INTERVAL_MS;
+    this._chatFetch = options.chatFetch;
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this._fetch(),
+      frequency: this._frequency(false),
+      name: 'jupyterlab-hpc-bridge:EndpointsModel',
+      standby: () => !this._visible || 'when-hidden'
+    });
+    if (options.auto ?? false) {
+      this.start();
+    }
+  }
+
+  /** The admin's catalog, once fetched. */
+  get catalog(): Endpoints.Catalog | null {
+    return this._catalog;
+  }
+
+  /** The user's endpoints and those shared with them, newest first. */
+  get endpoints(): readonly Endpoints.Endpoint[] {
+    return this._endpoints;
+  }
+
+  endpoint(id: string): Endpoints.Endpoint | null {
+    return this._endpoints.find(endpoint => endpoint.id === id) ?? null;
+  }
+
+  /** Who the bridge sees, once known. */
+  get user(): EndpointsModel.IUser | null {
+    return this._user;
+  }
+
+  /** The error of the last refresh, or `null`. */
+  get error(): Error | null {
+    return this._error;
+  }
+
+  /** Whether no refresh has completed yet. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** Ids of the endpoints whose details are shown. */
+  get expanded(): ReadonlySet<string> {
+    return this._expanded;
+  }
+
+  /** Whether the section is on screen (the model polls only then). */
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  set visible(visible: boolean) {
+    if (visible === this._visible) {
+      return;
+    }
+    this._visible = visible;
+    if (visible && this._poll.state.phase !== 'constructed') {
+      void this._poll.refresh();
+    }
+  }
+
+  /** The keys of an endpoint (never the keys themselves: only prefixes). */
+  keys(id: string): readonly Endpoints.Key[] {
+    return this._keys.get(id) ?? [];
+  }
+
+  metrics(id: string): Endpoints.Metrics | null {
+    return this._metrics.get(id) ?? null;
+  }
+
+  /** Why the keys or metrics of an expanded endpoint could not be read. */
+  detailError(id: string): string | null {
+    return this._detailErrors.get(id) ?? null;
+  }
+
+  /** Whether an action (start, stop, delete) on the endpoint is in flight. */
+  busy(id: string): boolean {
+    return this._busy.has(id);
+  }
+
+  /** The "Try it" box of an endpoint. */
+  chat(id: string): EndpointsModel.IChat {
+    return this._chats.get(id) ?? EndpointsModel.NO_CHAT;
+  }
+
+  /** Whether the user owns the endpoint (may act on it, see keys and metrics). */
+  isOwner(endpoint: Endpoints.Endpoint): boolean {
+    return this._user !== null && endpoint.owner === this._user.name;
+  }
+
+  /** The snippets for an endpoint, reading the key from `HPCB_API_KEY`. */
+  snippets(endpoint: Endpoints.Endpoint): EndpointsModel.ISnippets {
+    return EndpointsModel.snippetsFor(endpoint.url, endpoint.model, null);
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Start polling (after the app is restored). */
+  start(): void {
+    void this._poll.start();
+  }
+
+  /**
+   * Read the catalog again (the cloud's quota changes), keeping the one
+   * known when the bridge does not answer; rejects only if none is known.
+   */
+  async refreshCatalog(): Promise<Endpoints.Catalog> {
+    try {
+      this._catalog = await this._api.catalog();
+      this._emit();
+    } catch (error) {
+      if (this._catalog === null) {
+        throw error;
+      }
+    }
+    return this._catalog;
+  }
+
+  /** Fetch everything now. */
+  async refresh(): Promise<void> {
+    if (this._poll.state.phase === 'constructed') {
+      await this._fetch().catch(() => undefined);
+      return;
+    }
+    await this._poll.refresh();
+    await this._poll.tick.catch(() => undefined);
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    for (const controller of this._chatControllers.values()) {
+      controller.abort();
+    }
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /** Show or hide an endpoint's details; showing fetches its keys and metrics. */
+  toggle(id: string): void {
+    const next = new Set(this._expanded);
+    if (next.has(id)) {
+      next.delete(id);
+    } else {
+      next.add(id);
+    }
+    this._expanded = next;
+    this._emit();
+    if (next.has(id)) {
+      void this._fetchDetails(id);
+    }
+  }
+
+  /**
+   * Create an endpoint; rejects with the bridge's sentence (e.g. a resource
+   * out of range). The new endpoint is listed and expanded.
+   */
+  async create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+    const endpoint = this._upsert(await this._api.create(request));
+    this._expanded = new Set([...this._expanded, endpoint.id]);
+    this._emit();
+    return endpoint;
+  }
+
+  /** Start a stopped or failed endpoint again. */
+  async startEndpoint(id: string): Promise<Endpoints.Endpoint> {
+    return this._upsert(
+      await this._act(id, () => this._api.action(id, 'start'))
+    );
+  }
+
+  /** Stop every replica; requests are refused until it is started again. */
+  async stopEndpoint(id: string): Promise<Endpoints.Endpoint> {
+    return this._upsert(
+      await this._act(id, () => this._api.action(id, 'stop'))
+    );
+  }
+
+  /** Delete an endpoint (its replicas stop, its keys go with it). */
+  async deleteEndpoint(id: string): Promise<void> {
+    await this._act(id, () => this._api.remove(id));
+    this._forget(id);
+    this._emit();
+  }
+
+  /**
+   * Create a key. The answer holds the key itself: the caller shows it once;
+   * the model keeps only what the key list shows (name, prefix, usage).
+   */
+  async createKey(
+    id: string,
+    request: Endpoints.KeyCreate
+  ): Promise<Endpoints.KeyCreated> {
+    const created = await this._api.createKey(id, request);
+    this._keys.set(id, [
+      ...this.keys(id),
+      EndpointsModel.withoutSecret(created)
+    ]);
+    this._emit();
+    return created;
+  }
+
+  async revokeKey(id: string, keyId: string): Promise<void> {
+    const revoked = await this._api.revokeKey(id, keyId);
+    this._keys.set(
+      id,
+      this.keys(id).map(key => (key.id === keyId ? revoked : key))
+    );
+    this._emit();
+  }
+
+  /**
+   * Send `prompt` to the endpoint through the gateway and stream the answer
+   * into `chat(id)`. The first message creates the endpoint's `panel-try` key
+   * (kept in this page's memory only) after revoking older ones.
+   */
+  async send(id: string, prompt: string): Promise<void> {
+    const endpoint = this.endpoint(id);
+    const text = prompt.trim();
+    if (!endpoint || !text || this.chat(id).busy) {
+      return;
+    }
+    this._chatControllers.get(id)?.abort();
+    const controller = new AbortController();
+    this._chatControllers.set(id, controller);
+    this._setChat(id, { prompt: text, answer: '', busy: true, error: null });
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const key = await this._tryKey(id);
+        try {
+          for await (const piece of GatewayChat.stream({
+            url: endpoint.url,
+            key,
+            model: endpoint.model,
+            prompt: text,
+            maxTokens: EndpointsModel.TRY_MAX_TOKENS,
+            signal: controller.signal,
+            fetch: this._chatFetch
+          })) {
+            this._setChat(id, {
+              ...this.chat(id),
+              answer: this.chat(id).answer + piece
+            });
+          }
+          break;
+        } catch (error) {
+          // Revoked elsewhere (another tab made its own): once with a new key.
+          const revoked =
+            error instanceof GatewayChat.GatewayError && error.status === 401;
+          if (!revoked || attempt > 0 || this.chat(id).answer) {
+            throw error;
+          }
+          this._tryKeys.delete(id);
+        }
+      }
+      this._setChat(id, { ...this.chat(id), busy: false });
+    } catch (error) {
+      this._setChat(id, {
+        ...this.chat(id),
+        busy: false,
+        error: controller.signal.aborted
+          ? null
+          : error instanceof Error
+            ? error.message
+            : String(error)
+      });
+    } finally {
+      if (this._chatControllers.get(id) === controller) {
+        this._chatControllers.delete(id);
+      }
+      void this._fetchDetails(id);
+    }
+  }
+
+  /** The key of the "Try it" box: made on first use, older ones revoked. */
+  private async _tryKey(id: string): Promise<string> {
+    const known = this._tryKeys.get(id);
+    if (known) {
+      return known;
+    }
+    const stale = (await this._api.keys(id)).filter(
+      key => key.name === EndpointsModel.TRY_KEY_NAME && key.revokedAt === null
+    );
+    for (const key of stale) {
+      await this._api.revokeKey(id, key.id);
+    }
+    const created = await this._api.createKey(id, {
+      name: EndpointsModel.TRY_KEY_NAME,
+      requestsPerMinute: EndpointsModel.TRY_REQUESTS_PER_MINUTE,
+      tokenBudget: EndpointsModel.TRY_TOKEN_BUDGET
+    });
+    this._tryKeys.set(id, created.key);
+    return created.key;
+  }
+
+  private async _act<T>(id: string, act: () => Promise<T>): Promise<T> {
+    this._busy.add(id);
+    this._emit();
+    try {
+      return await act();
+    } finally {
+      this._busy.delete(id);
+      this._emit();
+    }
+  }
+
+  private async _fetch(): Promise<void> {
+    try {
+      if (this._user === null) {
+        const user = await this._api.whoami();
+        this._user = { name: user.name, groups: user.groups };
+      }
+      if (this._catalog === null) {
+        this._catalog = await this._api.catalog();
+      }
+      const endpoints = await this._api.list();
+      this._endpoints = EndpointsModel.sorted(endpoints);
+      const ids = new Set(endpoints.map(endpoint => endpoint.id));
+      for (const id of [...this._expanded, ...this._keys.keys()]) {
+        if (!ids.has(id)) {
+          this._forget(id);
+        }
+      }
+      this._error = null;
+    } catch (error) {
+      this._error = error instanceof Error ? error : new Error(String(error));
+    }
+    this._loading = false;
+    this._poll.frequency = this._frequency(this._settling());
+    this._emit();
+    await Promise.all([...this._expanded].map(id => this._fetchDetails(id)));
+    if (this._error) {
+      throw this._error;
+    }
+  }
+
+  /** Keys and metrics of an endpoint the user owns. */
+  private async _fetchDetails(id: string): Promise<void> {
+    const endpoint = this.endpoint(id);
+    if (!endpoint || !this.isOwner(endpoint)) {
+      return;
+    }
+    try {
+      const [keys, metrics] = await Promise.all([
+        this._api.keys(id),
+        this._api.metrics(id)
+      ]);
+      if (!this.endpoint(id)) {
+        return;
+      }
+      this._keys.set(id, keys);
+      this._metrics.set(id, metrics);
+      this._detailErrors.delete(id);
+    } catch (error) {
+      this._detailErrors.set(
+        id,
+        error instanceof Error ? error.message : String(error)
+      );
+    }
+    this._emit();
+  }
+
+  /** Whether an endpoint is on its way up (poll faster). */
+  private _settling(): boolean {
+    return this._endpoints.some(endpoint =>
+      EndpointsModel.isSettling(endpoint.state)
+    );
+  }
+
+  private _frequency(fast: boolean) {
+    return {
+      interval: fast ? this._fastInterval : this._interval,
+      backoff: true,
+      max: this._interval * 6
+    };
+  }
+
+  /** Show a new version of an endpoint; poll fast if it is settling. */
+  private _upsert(endpoint: Endpoints.Endpoint): Endpoints.Endpoint {
+    const others = this._endpoints.filter(other => other.id !== endpoint.id);
+    this._endpoints = EndpointsModel.sorted([...others, endpoint]);
+    this._emit();
+    if (EndpointsModel.isSettling(endpoint.state)) {
+      this._poll.frequency = this._frequency(true);
+      if (this._poll.state.phase !== 'constructed') {
+        void this._poll.refresh();
+      }
+    }
+    return endpoint;
+  }
+
+  private _forget(id: string): void {
+    this._endpoints = this._endpoints.filter(endpoint => endpoint.id !== id);
+    const expanded = new Set(this._expanded);
+    expanded.delete(id);
+    this._expanded = expanded;
+    this._keys.delete(id);
+    this._metrics.delete(id);
+    this._detailErrors.delete(id);
+    this._chats.delete(id);
+    this._tryKeys.delete(id);
+    this._chatControllers.get(id)?.abort();
+    this._chatControllers.delete(id);
+  }
+
+  private _setChat(id: string, chat: EndpointsModel.IChat): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._chats.set(id, chat);
+    this._emit();
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private readonly _api: IEndpointsApi;
+  private readonly _interval: number;
+  private readonly _fastInterval: number;
+  private readonly _chatFetch: GatewayChat.FetchFunction | undefined;
+  private readonly _poll: Poll;
+  private _catalog: Endpoints.Catalog | null = null;
+  private _endpoints: Endpoints.Endpoint[] = [];
+  private _user: EndpointsModel.IUser | null = null;
+  private _error: Error | null = null;
+  private _loading = true;
+  private _visible = false;
+  private _expanded: ReadonlySet<string> = new Set();
+  private readonly _keys = new Map<string, Endpoints.Key[]>();
+  private readonly _metrics = new Map<string, Endpoints.Metrics>();
+  private readonly _detailErrors = new Map<string, string>();
+  private readonly _busy = new Set<string>();
+  private readonly _chats = new Map<string, EndpointsModel.IChat>();
+  private readonly _tryKeys = new Map<string, string>();
+  private readonly _chatControllers = new Map<string, AbortController>();
+  private _isDisposed = false;
+  private readonly _changed = new Signal<this, void>(this);
+}
+
+export namespace EndpointsModel {
+  export const POLL_INTERVAL_MS = 10_000;
+  /** While an endpoint is pending or starting. */
+  export const FAST_POLL_INTERVAL_MS = 2_000;
+
+  /** The key the "Try it" box makes for itself. */
+  export const TRY_KEY_NAME = 'panel-try';
+  export const TRY_REQUESTS_PER_MINUTE = 30;
+  export const TRY_TOKEN_BUDGET = 20_000;
+  export const TRY_MAX_TOKENS = 64;
+
+  /** The hub group suffix that marks a course's instructors (bridge default). */
+  export const INSTRUCTOR_SUFFIX = '-instructors';
+
+  export interface IOptions {
+    api: IEndpointsApi;
+    pollInterval?: number;
+    fastPollInterval?: number;
+    /** Start polling at once (default: wait for `start()`). */
+    auto?: boolean;
+    /** The `fetch` of the "Try it" box (tests). */
+    chatFetch?: GatewayChat.FetchFunction;
+  }
+
+  export interface IUser {
+    name: string;
+    groups: string[];
+  }
+
+  export interface IChat {
+    prompt: string;
+    answer: string;
+    busy: boolean;
+    error: string | null;
+  }
+
+  export const NO_CHAT: IChat = {
+    prompt: '',
+    answer: '',
+    busy: false,
+    error: null
+  };
+
+  export interface ISnippets {
+    python: string;
+    curl: string;
+  }
+
+  export function snippetsFor(
+    url: string,
+    model: string,
+    key: string | null
+  ): ISnippets {
+    const options = { url, model, key };
+    return { python: Snippets.python(options), curl: Snippets.curl(options) };
+  }
+
+  /** What the key list holds of a new key: everything but the key. */
+  export function withoutSecret(created: Endpoints.KeyCreated): Endpoints.Key {
+    return {
+      id: created.id,
+      name: created.name,
+      prefix: created.prefix,
+      requestsPerMinute: created.requestsPerMinute,
+      tokenBudget: created.tokenBudget,
+      tokensUsed: created.tokensUsed,
+      requests: created.requests,
+      createdAt: created.createdAt,
+      lastUsedAt: created.lastUsedAt,
+      revokedAt: created.revokedAt
+    };
+  }
+
+  /** Pending or starting: no replica serves yet, but one is on its way. */
+  export function isSettling(state: Endpoints.State): boolean {
+    return state === 'pending' || state === 'starting';
+  }
+
+  /** Whether a request through the gateway is answered (or held until woken). */
+  export function isServing(state: Endpoints.State): boolean {
+    return state === 'ready' || state === 'idle' || state === 'scaled-to-zero';
+  }
+
+  /** What the owner may do to an endpoint in `state`. */
+  export function actions(state: Endpoints.State): {
+    start: boolean;
+    stop: boolean;
+  } {
+    return {
+      start: state === 'stopped' || state === 'failed',
+      stop: state !== 'stopped'
+    };
+  }
+
+  /** Newest first, then by name. */
+  export function sorted(
+    endpoints: readonly Endpoints.Endpoint[]
+  ): Endpoints.Endpoint[] {
+    return [...endpoints].sort(
+      (a, b) =>
+        b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)
+    );
+  }
+
+  /** The courses a user teaches, from the `<course>-instructors` groups. */
+  export function courses(groups: readonly string[]): string[] {
+    return groups
+      .filter(
+        group =>
+          group.length > INSTRUCTOR_SUFFIX.length &&
+          group.endsWith(INSTRUCTOR_SUFFIX)
+      )
+      .map(group => group.slice(0, -INSTRUCTOR_SUFFIX.length));
+  }
+
+  /**
+   * What the metrics table shows: requests in the minute in progress, p50/p95
+   * of the latest minute with requests, and the 15 minutes' totals.
+   */
+  export function summary(metrics: Endpoints.Metrics): IMetricsSummary {
+    const points = metrics.points;
+    const latest = [...points].reverse().find(point => point.requests > 0);
+    return {
+      requestsPerMinute: points[points.length - 1]?.requests ?? 0,
+      p50Ms: latest?.p50Ms ?? null,
+      p95Ms: latest?.p95Ms ?? null,
+      tokens: metrics.totals.promptTokens + metrics.totals.completionTokens,
+      requests: metrics.totals.requests,
+      errors: metrics.totals.errors,
+      series: points.map(point => point.requests)
+    };
+  }
+
+  export interface IMetricsSummary {
+    requestsPerMinute: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    tokens: number;
+    requests: number;
+    errors: number;
+    /** Requests per minute, oldest first (the sparkline). */
+    series: number[];
+  }
+}

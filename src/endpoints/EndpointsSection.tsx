@@ -1,0 +1,396 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import {
+  addIcon,
+  Button,
+  caretDownIcon,
+  caretRightIcon,
+  ReactWidget,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import React from 'react';
+import type { Endpoints } from './api';
+import { Placement } from './placement';
+import { EndpointsModel } from './EndpointsModel';
+import { Alert } from '../ui/Alert';
+import { CopyField } from '../ui/CopyField';
+import { SnippetFields } from './SnippetFields';
+import { ClusterSection } from '../cluster/ClusterSection';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { shortTime } from '../ui/format';
+import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
+import { EndpointMetrics } from './EndpointMetrics';
+import { TranslatorContext, useTranslator } from '../ui/translator';
+import { EndpointForm } from './createForm';
+
+/**
+ * The **Endpoints** section: the user's model-serving endpoints with their
+ * state; expanded, one shows its replicas, gateway URL, actions, a "Try it"
+ * chat box, snippets, keys and metrics.
+ */
+export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
+  const trans = useTranslator();
+  const { model, actions } = props;
+  return (
+    <section
+      className="jp-hpc-Section jp-hpc-Endpoints"
+      aria-label={trans.__('Endpoints')}
+    >
+      <div className="jp-hpc-Endpoints-header">
+        <h3 className="jp-hpc-Section-title">{trans.__('Endpoints')}</h3>
+        <Button
+          small
+          minimal
+          aria-label={trans.__('Create an endpoint')}
+          title={trans.__('Serve a model of the catalog behind one stable URL')}
+          onClick={actions.onCreate}
+        >
+          <addIcon.react tag="span" className="jp-hpc-Endpoint-icon" />
+          {trans.__('New endpoint…')}
+        </Button>
+      </div>
+      {model.error && (
+        <Alert message={model.error.message} onRetry={actions.onRetry} />
+      )}
+      {model.loading && !model.error ? (
+        <ClusterSection.Loading />
+      ) : (
+        <>
+          {!model.error && model.endpoints.length === 0 && (
+            <p className="jp-hpc-Section-empty">
+              {trans.__(
+                'No endpoints yet. Create one to serve a model behind an OpenAI-compatible URL.'
+              )}
+            </p>
+          )}
+          <ul
+            className="jp-hpc-EndpointList"
+            aria-label={trans.__('Endpoint list')}
+          >
+            {model.endpoints.map(endpoint => (
+              <EndpointsSection.EndpointItem
+                key={endpoint.id}
+                endpoint={endpoint}
+                model={model}
+                actions={actions}
+              />
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+export namespace EndpointsSection {
+  export interface IActions {
+    onCreate: () => void;
+    onRetry: () => Promise<void>;
+    onToggle: (endpoint: Endpoints.Endpoint) => void;
+    onStart: (endpoint: Endpoints.Endpoint) => void;
+    onStop: (endpoint: Endpoints.Endpoint) => void;
+    onDelete: (endpoint: Endpoints.Endpoint) => void;
+    onCreateKey: (endpoint: Endpoints.Endpoint) => void;
+    onRevokeKey: (endpoint: Endpoints.Endpoint, key: Endpoints.Key) => void;
+    onSend: (endpoint: Endpoints.Endpoint, prompt: string) => void;
+  }
+
+  export interface IProps {
+    /** Read only: the section renders what the model holds. */
+    model: EndpointsModel;
+    actions: IActions;
+  }
+
+  /** The state as a coloured badge, like the Jobs section's. */
+  export function StateBadge(props: {
+    state: Endpoints.State;
+    reason?: string | null;
+  }): JSX.Element {
+    return (
+      <span
+        className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${props.state}`}
+        title={props.reason ?? undefined}
+      >
+        {props.state}
+      </span>
+    );
+  }
+
+  export function EndpointItem(props: {
+    endpoint: Endpoints.Endpoint;
+    model: EndpointsModel;
+    actions: IActions;
+  }): JSX.Element {
+    const trans = useTranslator();
+    const { endpoint, model, actions } = props;
+    const expanded = model.expanded.has(endpoint.id);
+    const Caret = expanded ? caretDownIcon : caretRightIcon;
+    const fallback = Placement.fallbackNote(model.catalog, endpoint);
+    return (
+      <li
+        className={`jp-hpc-Endpoint jp-mod-${endpoint.state}`}
+        aria-label={trans.__('Endpoint %1', endpoint.name)}
+      >
+        <div className="jp-hpc-Endpoint-header">
+          <button
+            className="jp-hpc-Endpoint-toggle"
+            aria-expanded={expanded}
+            aria-label={trans.__('Details of %1', endpoint.name)}
+            onClick={() => actions.onToggle(endpoint)}
+          >
+            <Caret.react tag="span" className="jp-hpc-Endpoint-caret" />
+            <span className="jp-hpc-Endpoint-name">{endpoint.name}</span>
+          </button>
+          <code className="jp-hpc-Endpoint-model">{endpoint.model}</code>
+          <StateBadge state={endpoint.state} reason={endpoint.reason} />
+        </div>
+        <div className="jp-hpc-Endpoint-summary">
+          {EndpointForm.providerTitle(model.catalog, endpoint.provider)}
+          {' · '}
+          {endpoint.visibility === 'private'
+            ? trans.__('private')
+            : `${endpoint.visibility} ${endpoint.group ?? ''}`}
+          {!model.isOwner(endpoint) &&
+            ` · ${trans.__('by %1', endpoint.owner)}`}
+        </div>
+        {fallback && (
+          <p
+            className="jp-hpc-Endpoint-fallback"
+            role="note"
+            aria-label={trans.__('Fallback of %1', endpoint.name)}
+          >
+            {trans.__(
+              'Running on %1 because %2',
+              fallback.provider,
+              EndpointItem.clause(fallback.reason)
+            )}
+          </p>
+        )}
+        {endpoint.reason && (
+          <p className="jp-hpc-Endpoint-reason">{endpoint.reason}</p>
+        )}
+        {expanded && (
+          <Details endpoint={endpoint} model={model} actions={actions} />
+        )}
+      </li>
+    );
+  }
+
+  export namespace EndpointItem {
+    /** A sentence of the bridge as a clause after "because": no capital, no stop. */
+    export function clause(sentence: string): string {
+      const text = sentence.trim().replace(/\.$/, '');
+      return /^[A-Z][a-z]/.test(text)
+        ? text.charAt(0).toLowerCase() + text.slice(1)
+        : text;
+    }
+  }
+
+  function Details(props: {
+    endpoint: Endpoints.Endpoint;
+    model: EndpointsModel;
+    actions: IActions;
+  }): JSX.Element {
+    const trans = useTranslator();
+    const { endpoint, model, actions } = props;
+    const owner = model.isOwner(endpoint);
+    const allowed = EndpointsModel.actions(endpoint.state);
+    const busy = model.busy(endpoint.id);
+    const snippets = model.snippets(endpoint);
+    const metrics = model.metrics(endpoint.id);
+    const detailError = model.detailError(endpoint.id);
+    const { resources } = endpoint;
+    return (
+      <div className="jp-hpc-Endpoint-details">
+        <dl className="jp-hpc-Endpoint-facts">
+          <dt>{trans.__('Resources')}</dt>
+          <dd>
+            {trans.__(
+              '%1 CPU · %2 MB · %3 GPU · %4 min per replica',
+              resources.cpus,
+              resources.memoryMB,
+              resources.gpus,
+              resources.timeMinutes
+            )}
+          </dd>
+          <dt>{trans.__('Idle timeout')}</dt>
+          <dd>
+            {trans.__('%1 min, then scale to zero', endpoint.idleMinutes)}
+          </dd>
+          <dt>{trans.__('Restarts')}</dt>
+          <dd>{endpoint.restarts}</dd>
+          {endpoint.fallback && (
+            <>
+              <dt>{trans.__('Fallback')}</dt>
+              <dd>
+                {trans.__(
+                  '%1, when %2 cannot place a replica',
+                  Placement.title(model.catalog, endpoint.fallback),
+                  Placement.title(model.catalog, endpoint.provider)
+                )}
+              </dd>
+            </>
+          )}
+        </dl>
+        {endpoint.replicas.length > 0 && (
+          <Replicas catalog={model.catalog} replicas={endpoint.replicas} />
+        )}
+        <CopyField label={trans.__('Gateway URL')} value={endpoint.url} />
+        {owner && (
+          <div className="jp-hpc-Endpoint-actions">
+            <Button
+              small
+              disabled={busy || !allowed.start}
+              aria-label={trans.__('Start %1', endpoint.name)}
+              onClick={() => actions.onStart(endpoint)}
+            >
+              {trans.__('Start')}
+            </Button>
+            <Button
+              small
+              disabled={busy || !allowed.stop}
+              aria-label={trans.__('Stop %1', endpoint.name)}
+              onClick={() => actions.onStop(endpoint)}
+            >
+              {trans.__('Stop')}
+            </Button>
+            <Button
+              small
+              minimal
+              disabled={busy}
+              aria-label={trans.__('Delete %1', endpoint.name)}
+              onClick={() => actions.onDelete(endpoint)}
+            >
+              {trans.__('Delete')}
+            </Button>
+          </div>
+        )}
+        {owner && (
+          <EndpointTryIt
+            endpoint={endpoint}
+            chat={model.chat(endpoint.id)}
+            onSend={prompt => actions.onSend(endpoint, prompt)}
+          />
+        )}
+        <details className="jp-hpc-Endpoint-snippets" open>
+          <summary>{trans.__('Use it from code')}</summary>
+          <p className="jp-hpc-Form-note">
+            {trans.__(
+              'Put a key of this endpoint into the environment variable HPCB_API_KEY.'
+            )}
+          </p>
+          <SnippetFields snippets={snippets} />
+        </details>
+        {detailError && <Alert message={detailError} />}
+        {owner && (
+          <EndpointKeys
+            endpoint={endpoint}
+            keys={model.keys(endpoint.id)}
+            onCreate={() => actions.onCreateKey(endpoint)}
+            onRevoke={key => actions.onRevokeKey(endpoint, key)}
+          />
+        )}
+        {owner && metrics && (
+          <EndpointMetrics name={endpoint.name} metrics={metrics} />
+        )}
+      </div>
+    );
+  }
+
+  function Replicas(props: {
+    catalog: Endpoints.Catalog | null;
+    replicas: readonly Endpoints.Replica[];
+  }): JSX.Element {
+    const trans = useTranslator();
+    return (
+      <table className="jp-hpc-EndpointTable" aria-label={trans.__('Replicas')}>
+        <thead>
+          <tr>
+            <th>{trans.__('Replica')}</th>
+            <th>{trans.__('Runs on')}</th>
+            <th>{trans.__('Address')}</th>
+            <th>{trans.__('Ends')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.replicas.map(replica => (
+            <tr
+              key={replica.id}
+              title={replica.reason ?? undefined}
+              aria-label={trans.__('Replica %1', replica.id)}
+            >
+              <td>
+                <span
+                  className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
+                >
+                  {replica.state}
+                </span>
+              </td>
+              <td className="jp-hpc-Endpoint-where">
+                {Placement.replicaPlace(props.catalog, replica)}
+              </td>
+              <td>
+                <code>{replica.address ?? '—'}</code>
+              </td>
+              <td>{shortTime(replica.endsAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  }
+}
+
+/** The Endpoints section as a widget of the HPC Bridge panel. */
+export class EndpointsSectionWidget extends ReactWidget {
+  constructor(options: EndpointsSectionWidget.IOptions) {
+    super();
+    this._options = options;
+    this.addClass('jp-hpc-EndpointsSectionWidget');
+    this.title.label = options.trans.__('Endpoints');
+  }
+
+  render(): JSX.Element {
+    const { model, trans, actions } = this._options;
+    return (
+      <TranslatorContext.Provider value={trans}>
+        <ErrorBoundary>
+          <UseSignal signal={model.changed}>
+            {() => <EndpointsSection model={model} actions={actions} />}
+          </UseSignal>
+        </ErrorBoundary>
+      </TranslatorContext.Provider>
+    );
+  }
+
+  // The model polls only while the section is on screen.
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._options.model.visible = true;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._options.model.visible = this.isVisible;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._options.model.visible = false;
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._options.model.visible = false;
+    super.onBeforeDetach(msg);
+  }
+
+  private readonly _options: EndpointsSectionWidget.IOptions;
+}
+
+export namespace EndpointsSectionWidget {
+  export interface IOptions {
+    model: EndpointsModel;
+    trans: TranslationBundle;
+    actions: EndpointsSection.IActions;
+  }
+}

@@ -1,0 +1,98 @@
+import type { Endpoints } from './api';
+import { Placement } from './placement';
+import { TierChoice } from '../storage/TierChoice';
+
+/**
+ * The create dialog's fields: their starting values, how choosing a provider
+ * changes them, and the request they make.
+ */
+export namespace EndpointForm {
+  /** The title of a provider from the catalog, else its name. */
+  export function providerTitle(
+    catalog: Endpoints.Catalog | null,
+    name: string
+  ): string {
+    return Placement.title(catalog, name);
+  }
+
+  /** The values the create dialog starts with for `model`. */
+  export function defaults(
+    catalog: Endpoints.Catalog,
+    model: Endpoints.CatalogModel
+  ): ICreateForm {
+    const provider =
+      model.providers.find(name =>
+        catalog.providers.some(provider => provider.name === name)
+      ) ??
+      model.providers[0] ??
+      'local';
+    return {
+      name: '',
+      model: model.name,
+      provider,
+      cpus: model.resources.cpus.default,
+      memoryMB: model.resources.memoryMB.default,
+      gpus: model.resources.gpus.default,
+      timeMinutes: model.resources.timeMinutes.default,
+      idleMinutes: catalog.idleMinutes.default,
+      visibility: 'private',
+      group: '',
+      fallback: '',
+      tiers: []
+    };
+  }
+
+  /** The create dialog's fields. */
+  export interface ICreateForm {
+    name: string;
+    model: string;
+    provider: Endpoints.ProviderName;
+    cpus: number;
+    memoryMB: number;
+    gpus: number;
+    timeMinutes: number;
+    idleMinutes: number;
+    visibility: Endpoints.Visibility;
+    group: string;
+    /** Where a replica starts when `provider` cannot place it; '' for none. */
+    fallback: Endpoints.ProviderName | '';
+    /** Storage tiers the replicas use (`tier` or `tier:group`). */
+    tiers: string[];
+  }
+
+  /** The form after choosing `provider`: a fallback equal to it is dropped. */
+  export function withProvider(
+    form: ICreateForm,
+    provider: Endpoints.ProviderName
+  ): ICreateForm {
+    return {
+      ...form,
+      provider,
+      fallback: form.fallback === provider ? '' : form.fallback
+    };
+  }
+
+  /** The request of a filled-in create dialog. */
+  export function createRequest(form: ICreateForm): Endpoints.Create {
+    return {
+      name: form.name.trim(),
+      model: form.model,
+      provider: form.provider,
+      resources: {
+        cpus: form.cpus,
+        memoryMB: form.memoryMB,
+        gpus: form.gpus,
+        timeMinutes: form.timeMinutes
+      },
+      idleMinutes: form.idleMinutes,
+      visibility: form.visibility,
+      ...(form.visibility === 'private' || !form.group.trim()
+        ? {}
+        : { group: form.group.trim() }),
+      ...(form.fallback && form.fallback !== form.provider
+        ? { fallback: form.fallback }
+        : {}),
+      ...TierChoice.request(form.tiers)
+    };
+  }
+}

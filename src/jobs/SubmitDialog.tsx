@@ -1,0 +1,378 @@
+import { Dialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import React from 'react';
+import { SubmitModel } from './SubmitModel';
+import type { Bridge } from '../tokens';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { TiersField } from '../storage/TiersField';
+import { TranslatorContext, useTranslator } from '../ui/translator';
+
+/**
+ * The **Submit to cluster** dialog. Its Submit button sends the request and
+ * keeps the dialog open with the bridge's error when it fails; it resolves
+ * with the submitted job.
+ */
+export class SubmitDialog extends Dialog<Bridge.Job | null> {
+  constructor(options: SubmitDialog.IOptions) {
+    const { model, trans } = options;
+    const body = new SubmitDialog.Body({ model, trans });
+    const buttons = [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: trans.__('Submit') })
+    ];
+    super({
+      title: options.title ?? trans.__('Submit to cluster'),
+      body,
+      buttons,
+      defaultButton: 1,
+      focusNodeSelector: 'select, input'
+    });
+    this.addClass('jp-hpc-SubmitDialog');
+    this._model = model;
+    this._accept = buttons.map(button => button.accept);
+  }
+
+  resolve(index?: number): void {
+    const accept = this._accept[index ?? 1];
+    if (!accept || this._model.submitted) {
+      super.resolve(index);
+      return;
+    }
+    void this._model.submit().then(job => {
+      if (job) {
+        super.resolve(index);
+      }
+    });
+  }
+
+  dispose(): void {
+    this._model.dispose();
+    super.dispose();
+  }
+
+  private readonly _model: SubmitModel;
+  private readonly _accept: boolean[];
+}
+
+export namespace SubmitDialog {
+  export interface IOptions {
+    model: SubmitModel;
+    trans: TranslationBundle;
+    title?: string;
+  }
+
+  export class Body
+    extends ReactWidget
+    implements Dialog.IBodyWidget<Bridge.Job | null>
+  {
+    constructor(options: { model: SubmitModel; trans: TranslationBundle }) {
+      super();
+      this._model = options.model;
+      this._trans = options.trans;
+      this.addClass('jp-hpc-SubmitForm-widget');
+    }
+
+    getValue(): Bridge.Job | null {
+      return this._model.submitted;
+    }
+
+    render(): JSX.Element {
+      const model = this._model;
+      return (
+        <TranslatorContext.Provider value={this._trans}>
+          <ErrorBoundary>
+            <UseSignal signal={model.changed}>
+              {() => <Form model={model} />}
+            </UseSignal>
+          </ErrorBoundary>
+        </TranslatorContext.Provider>
+      );
+    }
+
+    private readonly _model: SubmitModel;
+    private readonly _trans: TranslationBundle;
+  }
+
+  /** A labelled input with its error below. */
+  function Field(props: {
+    id: string;
+    label: string;
+    error?: string;
+    hint?: string;
+    children: React.ReactElement;
+  }): JSX.Element {
+    const errorId = `${props.id}-error`;
+    const hintId = `${props.id}-hint`;
+    const described =
+      [props.error ? errorId : '', props.hint ? hintId : '']
+        .filter(Boolean)
+        .join(' ') || undefined;
+    return (
+      <div
+        className={`jp-hpc-SubmitForm-field${props.error ? ' jp-mod-invalid' : ''}`}
+      >
+        <label htmlFor={props.id}>{props.label}</label>
+        {React.cloneElement(props.children, {
+          id: props.id,
+          'aria-invalid': props.error ? true : undefined,
+          'aria-describedby': described
+        })}
+        {props.hint && (
+          <span id={hintId} className="jp-hpc-SubmitForm-hint">
+            {props.hint}
+          </span>
+        )}
+        {props.error && (
+          <span id={errorId} className="jp-hpc-SubmitForm-error">
+            {props.error}
+          </span>
+        )}
+      </div>
+    );
+  }
+
+  export function Form(props: { model: SubmitModel }): JSX.Element {
+    const trans = useTranslator();
+    const { model } = props;
+    const errors = model.errors;
+    const profile = model.profile;
+    const resourceLabels: Record<SubmitModel.Resource, string> = {
+      timeMinutes: trans.__('Time (minutes)'),
+      cpus: trans.__('CPUs'),
+      memoryMB: trans.__('Memory (MB)'),
+      gpus: trans.__('GPUs')
+    };
+    const parameterNames = Object.keys(model.parameters);
+    const elements = model.sweepElements;
+    const estimate = model.estimate;
+    return (
+      <form
+        className="jp-hpc-SubmitForm"
+        aria-label={trans.__('Submit to cluster')}
+        onSubmit={event => event.preventDefault()}
+      >
+        <p className="jp-hpc-SubmitForm-notebook">
+          {model.cells
+            ? trans._n(
+                '%2: %1 cell (the cells tagged "setup" and the selection)',
+                '%2: %1 cells (the cells tagged "setup" and the selection)',
+                model.cells.length,
+                model.notebookPath
+              )
+            : model.notebookPath}
+        </p>
+        {model.profilesError && (
+          <div className="jp-hpc-Alert jp-mod-error" role="alert">
+            <p className="jp-hpc-Alert-message">
+              {model.profilesError.message}
+            </p>
+          </div>
+        )}
+        <fieldset className="jp-hpc-SubmitForm-group">
+          <legend>{trans.__('Job')}</legend>
+          <Field
+            id="jp-hpc-submit-name"
+            label={trans.__('Job name')}
+            error={errors['name']}
+          >
+            <input
+              className="jp-mod-styled"
+              value={model.name}
+              onChange={event => model.setName(event.target.value)}
+            />
+          </Field>
+          <Field
+            id="jp-hpc-submit-profile"
+            label={trans.__('Profile')}
+            error={model.loadingProfiles ? undefined : errors['profile']}
+            hint={profile?.description}
+          >
+            <select
+              className="jp-mod-styled"
+              value={profile?.name ?? ''}
+              disabled={model.loadingProfiles}
+              onChange={event => model.setProfile(event.target.value)}
+            >
+              {model.loadingProfiles && (
+                <option value="">{trans.__('Loading profiles…')}</option>
+              )}
+              {model.profiles.map(p => (
+                <option key={p.name} value={p.name}>
+                  {trans.__('%1 (%2 on %3)', p.title, p.partition, p.cluster)}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </fieldset>
+        {profile && (
+          <fieldset className="jp-hpc-SubmitForm-group jp-hpc-SubmitForm-resources">
+            <legend>{trans.__('Resources')}</legend>
+            {SubmitModel.RESOURCES.map(key => (
+              <Field
+                key={key}
+                id={`jp-hpc-submit-${key}`}
+                label={resourceLabels[key]}
+                error={errors[key]}
+                hint={trans.__('%1–%2', profile[key].min, profile[key].max)}
+              >
+                <input
+                  className="jp-mod-styled"
+                  type="number"
+                  min={profile[key].min}
+                  max={profile[key].max}
+                  step={1}
+                  value={model.resources[key]}
+                  onChange={event => model.setResource(key, event.target.value)}
+                />
+              </Field>
+            ))}
+          </fieldset>
+        )}
+        <fieldset className="jp-hpc-SubmitForm-group jp-hpc-SubmitForm-parameters">
+          <legend>{trans.__('Parameters')}</legend>
+          {parameterNames.length === 0 ? (
+            <p className="jp-hpc-SubmitForm-hint">
+              {trans.__(
+                'This notebook has no cell tagged "parameters": nothing to set.'
+              )}
+            </p>
+          ) : (
+            <table className="jp-hpc-SubmitForm-parameterTable">
+              <thead>
+                <tr>
+                  <th scope="col">{trans.__('Parameter')}</th>
+                  <th scope="col">{trans.__('Value')}</th>
+                  <th scope="col">{trans.__('Sweep values')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {parameterNames.map(name => (
+                  <tr key={name}>
+                    <th scope="row">
+                      <code>{name}</code>
+                    </th>
+                    <td>
+                      <input
+                        className="jp-mod-styled"
+                        aria-label={trans.__('Value of %1', name)}
+                        aria-invalid={
+                          errors[`param:${name}`] ? true : undefined
+                        }
+                        value={model.parameters[name]}
+                        disabled={!!model.sweep[name]?.trim()}
+                        onChange={event =>
+                          model.setParameter(name, event.target.value)
+                        }
+                      />
+                      {errors[`param:${name}`] && (
+                        <span className="jp-hpc-SubmitForm-error">
+                          {errors[`param:${name}`]}
+                        </span>
+                      )}
+                    </td>
+                    <td>
+                      <input
+                        className="jp-mod-styled"
+                        aria-label={trans.__('Sweep values of %1', name)}
+                        aria-invalid={
+                          errors[`sweep:${name}`] ? true : undefined
+                        }
+                        placeholder={trans.__('e.g. 1, 2, 3')}
+                        value={model.sweep[name] ?? ''}
+                        onChange={event =>
+                          model.setSweep(name, event.target.value)
+                        }
+                      />
+                      {errors[`sweep:${name}`] && (
+                        <span className="jp-hpc-SubmitForm-error">
+                          {errors[`sweep:${name}`]}
+                        </span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {elements > 1 && (
+            <p className="jp-hpc-SubmitForm-sweep" role="status">
+              {trans.__('%1 jobs in one array', elements)}
+            </p>
+          )}
+          {errors['sweep'] && (
+            <span className="jp-hpc-SubmitForm-error">{errors['sweep']}</span>
+          )}
+        </fieldset>
+        <TiersField
+          options={model.tierOptions}
+          chosen={model.tiers}
+          loading={model.loadingTiers}
+          error={model.tiersError?.message ?? errors['tiers'] ?? null}
+          sensitiveHint={trans.__(
+            'Sensitive data: the job may run only on a partition approved for it (the bridge refuses others), and every use is recorded in the audit log.'
+          )}
+          onChange={tiers => model.setTiers(tiers)}
+        />
+        <fieldset className="jp-hpc-SubmitForm-group">
+          <legend>{trans.__('When it ends')}</legend>
+          <Field
+            id="jp-hpc-submit-webhook"
+            label={trans.__('Webhook URL (optional)')}
+            error={errors['webhookUrl']}
+            hint={trans.__('Receives the job as JSON (POST) when it ends.')}
+          >
+            <input
+              className="jp-mod-styled"
+              type="url"
+              placeholder={trans.__('https://…')}
+              value={model.webhookUrl}
+              onChange={event => model.setWebhookUrl(event.target.value)}
+            />
+          </Field>
+        </fieldset>
+        <div
+          className="jp-hpc-SubmitForm-estimate"
+          role="status"
+          aria-live="polite"
+          aria-label={trans.__('Expected start')}
+        >
+          {estimate.loading
+            ? trans.__('Asking SLURM when the job would start…')
+            : estimate.error
+              ? trans.__('No estimate: %1', estimate.error.message)
+              : estimate.result
+                ? estimate.result.expectedStart
+                  ? trans.__(
+                      'Expected start: %1',
+                      new Date(estimate.result.expectedStart).toLocaleString()
+                    )
+                  : estimate.result.message
+                : null}
+        </div>
+        {(errors['request'] || errors['notebook']) && (
+          <div className="jp-hpc-Alert jp-mod-error" role="alert">
+            <p className="jp-hpc-Alert-message">
+              {errors['request'] ?? errors['notebook']}
+            </p>
+          </div>
+        )}
+        {model.submitError && (
+          <div className="jp-hpc-Alert jp-mod-error" role="alert">
+            <p className="jp-hpc-Alert-message">
+              {trans.__(
+                'The bridge refused the job: %1',
+                model.submitError.message
+              )}
+            </p>
+          </div>
+        )}
+        {model.submitting && (
+          <p className="jp-hpc-SubmitForm-hint" role="status">
+            {trans.__('Submitting…')}
+          </p>
+        )}
+      </form>
+    );
+  }
+}

@@ -1,0 +1,270 @@
+import { BridgeEventSchema } from '@hpc-bridge/server/contract';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { Bridge } from '../tokens';
+
+/**
+ * An incremental parser of `text/event-stream` (the subset the bridge sends:
+ * `event:`, `data:`, `id:`, comments; `retry:` is ignored).
+ */
+export class SseParser {
+  /**
+   * Feed a chunk of text; returns the messages it completed.
+   */
+  push(chunk: string): SseParser.IMessage[] {
+    this._buffer += chunk;
+    const messages: SseParser.IMessage[] = [];
+    let newline = this._buffer.search(/\r\n|\r|\n/);
+    while (newline >= 0) {
+      const line = this._buffer.slice(0, newline);
+      const width =
+        this._buffer[newline] === '\r' && this._buffer[newline + 1] === '\n'
+          ? 2
+          : 1;
+      this._buffer = this._buffer.slice(newline + width);
+      const message = this._line(line);
+      if (message) {
+        messages.push(message);
+      }
+      newline = this._buffer.search(/\r\n|\r|\n/);
+    }
+    return messages;
+  }
+
+  private _line(line: string): SseParser.IMessage | null {
+    if (line === '') {
+      if (this._data.length === 0) {
+        this._event = '';
+        return null;
+      }
+      const message = {
+        event: this._event || 'message',
+        data: this._data.join('\n')
+      };
+      this._event = '';
+      this._data = [];
+      return message;
+    }
+    if (line.startsWith(':')) {
+      return null;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) {
+      value = value.slice(1);
+    }
+    if (field === 'event') {
+      this._event = value;
+    } else if (field === 'data') {
+      this._data.push(value);
+    }
+    return null;
+  }
+
+  private _buffer = '';
+  private _event = '';
+  private _data: string[] = [];
+}
+
+export namespace SseParser {
+  export interface IMessage {
+    event: string;
+    data: string;
+  }
+
+  /**
+   * The bridge event of a message, validated by the contract, or `null`.
+   * `data` carries the event with its `type`; a `data` without `type` takes
+   * it from the `event:` line.
+   */
+  export function toBridgeEvent(message: IMessage): Bridge.BridgeEvent | null {
+    let data: unknown;
+    try {
+      data = JSON.parse(message.data);
+    } catch {
+      return null;
+    }
+    if (data !== null && typeof data === 'object' && !('type' in data)) {
+      data = { type: message.event, ...data };
+    }
+    const parsed = BridgeEventSchema.safeParse(data);
+    return parsed.success ? parsed.data : null;
+  }
+}
+
+/**
+ * The user's event stream over `fetch` (an `EventSource` cannot send the
+ * Authorization header). Reconnects with exponential backoff; a stream that
+ * stays silent longer than `silenceMs` (the bridge pings every 15 s) is
+ * reopened: a killed bridge does not always close the connection.
+ */
+export class EventStream implements Bridge.IEventStream {
+  constructor(options: EventStream.IOptions) {
+    this._open = options.open;
+    this._minDelay = options.minDelayMs ?? 1000;
+    this._maxDelay = options.maxDelayMs ?? 30_000;
+    this._silence = options.silenceMs ?? 40_000;
+    void this._run();
+  }
+
+  get state(): Bridge.EventStreamState {
+    return this._state;
+  }
+
+  get stateChanged(): ISignal<this, Bridge.EventStreamState> {
+    return this._stateChanged;
+  }
+
+  get received(): ISignal<this, Bridge.BridgeEvent> {
+    return this._received;
+  }
+
+  get error(): Error | null {
+    return this._error;
+  }
+
+  /** Connection attempts that failed in a row. */
+  get failures(): number {
+    return this._failures;
+  }
+
+  get isDisposed(): boolean {
+    return this._state === 'closed';
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._setState('closed');
+    this._controller?.abort();
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+    }
+    this._wake();
+    Signal.clearData(this);
+  }
+
+  private async _run(): Promise<void> {
+    while (!this.isDisposed) {
+      this._controller = new AbortController();
+      try {
+        await this._read(this._controller.signal);
+        // The bridge closed the stream (e.g. restarted): reconnect soon.
+        this._error = null;
+      } catch (error) {
+        if (this.isDisposed) {
+          return;
+        }
+        this._error = error instanceof Error ? error : new Error(String(error));
+        this._failures++;
+      }
+      if (this.isDisposed) {
+        return;
+      }
+      this._setState('connecting');
+      await this._sleep(this._delay());
+    }
+  }
+
+  private async _read(signal: AbortSignal): Promise<void> {
+    const response = await this._open(signal);
+    const body = response.body;
+    if (!body) {
+      throw new Error('The event stream has no body.');
+    }
+    this._failures = 0;
+    this._error = null;
+    this._setState('open');
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    this._watchSilence();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || this.isDisposed) {
+          return;
+        }
+        this._watchSilence();
+        for (const message of parser.push(
+          decoder.decode(value, { stream: true })
+        )) {
+          const event = SseParser.toBridgeEvent(message);
+          if (event && !this.isDisposed) {
+            this._received.emit(event);
+          }
+        }
+      }
+    } finally {
+      if (this._timer !== null) {
+        clearTimeout(this._timer);
+        this._timer = null;
+      }
+      reader.cancel().catch(() => undefined);
+    }
+  }
+
+  private _watchSilence(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._controller?.abort();
+    }, this._silence);
+  }
+
+  private _delay(): number {
+    const exponent = Math.min(this._failures, 10);
+    return Math.min(this._maxDelay, this._minDelay * 2 ** exponent);
+  }
+
+  private _sleep(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this._wake = () => undefined;
+        resolve();
+      }, ms);
+      this._wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private _setState(state: Bridge.EventStreamState): void {
+    if (state === this._state || this._state === 'closed') {
+      return;
+    }
+    this._state = state;
+    this._stateChanged.emit(state);
+  }
+
+  private readonly _open: (signal: AbortSignal) => Promise<Response>;
+  private readonly _minDelay: number;
+  private readonly _maxDelay: number;
+  private readonly _silence: number;
+  private _state: Bridge.EventStreamState = 'connecting';
+  private _error: Error | null = null;
+  private _failures = 0;
+  private _controller: AbortController | null = null;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _wake: () => void = () => undefined;
+  private readonly _stateChanged = new Signal<this, Bridge.EventStreamState>(
+    this
+  );
+  private readonly _received = new Signal<this, Bridge.BridgeEvent>(this);
+}
+
+export namespace EventStream {
+  export interface IOptions {
+    /** Opens the stream (headers received) or rejects. */
+    open: (signal: AbortSignal) => Promise<Response>;
+    /** First reconnection delay; doubles per failure. */
+    minDelayMs?: number;
+    maxDelayMs?: number;
+    /** Reopen a stream that sent nothing for this long. */
+    silenceMs?: number;
+  }
+}

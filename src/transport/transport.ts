@@ -1,0 +1,404 @@
+import { Routes } from '@hpc-bridge/server/contract';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { z } from 'zod';
+import type { Bridge } from '../tokens';
+import {
+  BridgeRequestError,
+  describeIssues,
+  fetchError,
+  httpError,
+  parseJson
+} from './errors';
+import { EventStream } from './events';
+
+/**
+ * The transport of `IBridgeClient`: plain `fetch` with the user's hub token, the
+ * connection state, errors as sentences and the event stream. `TSender` is
+ * what its signals name as their sender (the client built on it).
+ *
+ * `ServerConnection.makeRequest` is not used on purpose: it refuses URLs
+ * outside the user's own server, and the bridge is a hub service.
+ */
+export class BridgeTransport<TSender = unknown> {
+  constructor(options: BridgeTransport.IOptions) {
+    this._baseUrl = options.baseUrl;
+    this._getToken = options.getToken;
+    this._trans = options.trans;
+    this._fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this._timeoutMs = options.timeoutMs ?? BridgeTransport.DEFAULT_TIMEOUT_MS;
+    this._eventOptions = options.eventStream ?? {};
+    this._ready = (options.ready ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined
+    );
+  }
+
+  get baseUrl(): string | null {
+    return this._baseUrl;
+  }
+
+  get baseUrlChanged(): ISignal<TSender, string | null> {
+    return this._baseUrlChanged;
+  }
+
+  get connection(): Bridge.ConnectionState {
+    return this._connection;
+  }
+
+  get connectionChanged(): ISignal<TSender, Bridge.ConnectionState> {
+    return this._connectionChanged;
+  }
+
+  /**
+   * Change the bridge URL and the request timeout (from the settings).
+   */
+  configure(options: { baseUrl: string | null; timeoutMs?: number }): void {
+    if (options.timeoutMs !== undefined) {
+      this._timeoutMs = options.timeoutMs;
+    }
+    if (options.baseUrl === this._baseUrl) {
+      return;
+    }
+    this._baseUrl = options.baseUrl;
+    this._setConnection('unknown');
+    this._baseUrlChanged.emit(options.baseUrl);
+  }
+
+  get clusterAuthFailed(): ISignal<TSender, Bridge.SshCredential> {
+    return this._clusterAuthFailed;
+  }
+
+  request<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>,
+    options: Bridge.IRequestOptions = {}
+  ): Promise<T> {
+    return this._call(method, route, schema, options);
+  }
+
+  async fetchRaw(
+    method: Bridge.Method,
+    route: string,
+    options: Bridge.IRawRequestOptions = {}
+  ): Promise<Response> {
+    await this._ready;
+    const { url, base } = this._url(route, options.query);
+    let response: Response;
+    try {
+      response = await this._fetch(url, {
+        method,
+        headers: {
+          ...this._headers(options.accept ?? '*/*'),
+          ...options.headers
+        },
+        body: options.body,
+        cache: 'no-store',
+        signal: options.signal
+      });
+    } catch (error) {
+      this._setConnection('disconnected');
+      throw fetchError(this._trans, url, base, false, this._timeoutMs);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      const error = this._httpError(url, base, response.status, text);
+      this._setConnection(
+        error.reason === 'http' ? 'connected' : 'disconnected'
+      );
+      throw error;
+    }
+    this._setConnection('connected');
+    return response;
+  }
+
+  async prepare(
+    route: string,
+    query: Record<string, string | undefined> = {}
+  ): Promise<Bridge.IPreparedRequest> {
+    await this._ready;
+    const { url, base } = this._url(route, query);
+    const headers = this._headers('application/json');
+    return {
+      url,
+      headers,
+      error: (status: number, text: string) =>
+        status === 0
+          ? fetchError(this._trans, url, base, false, this._timeoutMs)
+          : this._httpError(url, base, status, text)
+    };
+  }
+
+  events(): Bridge.IEventStream {
+    return new EventStream({
+      open: signal =>
+        this.open(Routes.events, { accept: 'text/event-stream', signal }),
+      ...this._eventOptions
+    });
+  }
+
+  /**
+   * Open a streaming GET (log, events): resolves with the response once its
+   * headers arrived; rejects like the other requests on errors.
+   */
+  async open(
+    route: string,
+    options: {
+      query?: Record<string, string>;
+      accept: string;
+      signal?: AbortSignal;
+    }
+  ): Promise<Response> {
+    await this._ready;
+    const { url, base } = this._url(route, options.query);
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    options.signal?.addEventListener('abort', abort);
+    const timer = setTimeout(abort, this._timeoutMs);
+    let response: Response;
+    try {
+      response = await this._fetch(url, {
+        headers: this._headers(options.accept),
+        cache: 'no-store',
+        signal: controller.signal
+      });
+    } catch (error) {
+      this._setConnection('disconnected');
+      throw fetchError(
+        this._trans,
+        url,
+        base,
+        controller.signal.aborted,
+        this._timeoutMs
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      const error = this._httpError(url, base, response.status, text);
+      this._setConnection(
+        error.reason === 'http' ? 'connected' : 'disconnected'
+      );
+      throw error;
+    }
+    this._setConnection('connected');
+    if (options.signal?.aborted) {
+      controller.abort();
+    }
+    return response;
+  }
+
+  private async _call<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>,
+    options: { query?: Record<string, string | undefined>; body?: unknown }
+  ): Promise<T> {
+    await this._ready;
+    try {
+      const result = await this._request(method, route, schema, options);
+      this._setConnection('connected');
+      return result;
+    } catch (error) {
+      const reached =
+        error instanceof BridgeRequestError && error.reason === 'http';
+      this._setConnection(reached ? 'connected' : 'disconnected');
+      throw error;
+    }
+  }
+
+  private _url(
+    route: string,
+    query: Record<string, string | undefined> = {}
+  ): { url: string; base: string } {
+    const base = this._baseUrl;
+    if (base === null) {
+      throw new BridgeRequestError({
+        reason: 'unconfigured',
+        url: null,
+        message: this._trans.__(
+          'The HPC Bridge URL is unknown: this JupyterLab does not run under JupyterHub. Set "Bridge URL" in Settings → Settings Editor → HPC Bridge.'
+        )
+      });
+    }
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') {
+        params.set(key, value);
+      }
+    }
+    const search = params.toString();
+    return {
+      url: base + route.replace(/^\//, '') + (search ? `?${search}` : ''),
+      base
+    };
+  }
+
+  private _headers(accept: string, json = false): Record<string, string> {
+    const headers: Record<string, string> = { Accept: accept };
+    if (json) {
+      headers['Content-Type'] = 'application/json';
+    }
+    const token = this._getToken();
+    if (token) {
+      headers['Authorization'] = `token ${token}`;
+    }
+    return headers;
+  }
+
+  /** `httpError`, telling `clusterAuthFailed` about a refused key. */
+  private _httpError(
+    url: string,
+    base: string,
+    status: number,
+    text: string
+  ): BridgeRequestError {
+    const error = httpError(this._trans, url, base, status, text);
+    const credential = error.credential;
+    if (credential) {
+      this._clusterAuthFailed.emit(credential);
+    }
+    return error;
+  }
+
+  private async _request<T>(
+    method: Bridge.Method,
+    route: string,
+    schema: z.ZodType<T>,
+    options: { query?: Record<string, string | undefined>; body?: unknown }
+  ): Promise<T> {
+    const { url, base } = this._url(route, options.query);
+    const hasBody = options.body !== undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this._timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this._fetch(url, {
+        method,
+        headers: this._headers('application/json', hasBody),
+        body: hasBody ? JSON.stringify(options.body) : undefined,
+        cache: 'no-store',
+        signal: controller.signal
+      });
+      text = await response.text();
+    } catch (error) {
+      throw fetchError(
+        this._trans,
+        url,
+        base,
+        controller.signal.aborted,
+        this._timeoutMs
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+
+    if (!response.ok) {
+      throw this._httpError(url, base, response.status, text);
+    }
+
+    const parsed = schema.safeParse(parseJson(text));
+    if (!parsed.success) {
+      throw new BridgeRequestError({
+        reason: 'invalid-response',
+        url,
+        status: response.status,
+        message: this._trans.__(
+          'The HPC Bridge at %1 sent an answer this extension does not understand (%2). The bridge and the extension versions may not match.',
+          base,
+          describeIssues(parsed.error)
+        )
+      });
+    }
+    return parsed.data;
+  }
+
+  private _setConnection(state: Bridge.ConnectionState): void {
+    if (state === this._connection) {
+      return;
+    }
+    this._connection = state;
+    this._connectionChanged.emit(state);
+  }
+
+  /** This transport as its signals' sender. */
+  private get sender(): TSender {
+    return this as unknown as TSender;
+  }
+
+  private _baseUrl: string | null;
+  private _connection: Bridge.ConnectionState = 'unknown';
+  private readonly _getToken: () => string;
+  private readonly _trans: TranslationBundle;
+  private readonly _fetch: BridgeTransport.FetchFunction;
+  private readonly _ready: Promise<void>;
+  private _timeoutMs: number;
+  private readonly _baseUrlChanged = new Signal<TSender, string | null>(
+    this.sender
+  );
+  private readonly _connectionChanged = new Signal<
+    TSender,
+    Bridge.ConnectionState
+  >(this.sender);
+  private readonly _clusterAuthFailed = new Signal<
+    TSender,
+    Bridge.SshCredential
+  >(this.sender);
+  private readonly _eventOptions: Partial<EventStream.IOptions>;
+}
+
+export namespace BridgeTransport {
+  export const DEFAULT_TIMEOUT_MS = 30_000;
+
+  /** The hub service name of the bridge. */
+  export const SERVICE_NAME = 'hpc-bridge';
+
+  export type FetchFunction = (
+    input: string,
+    init: RequestInit
+  ) => Promise<Response>;
+
+  export interface IOptions {
+    /** The bridge's base URL ending with `/`, or `null` when unknown. */
+    baseUrl: string | null;
+    /** Returns the user's hub token (`PageConfig.getToken()`). */
+    getToken: () => string;
+    trans: TranslationBundle;
+    /** Requests wait for it (e.g. the settings); its failure is ignored. */
+    ready?: Promise<unknown>;
+    timeoutMs?: number;
+    /** Defaults to the global `fetch`. */
+    fetch?: FetchFunction;
+    /** Reconnection timing of `events()` (tests). */
+    eventStream?: Partial<Omit<EventStream.IOptions, 'open'>>;
+  }
+
+  export interface IResolveOptions {
+    /** The `bridgeUrl` setting; wins when not empty. */
+    setting?: string | null;
+    /** Page config `hubHost` (empty unless the hub uses subdomains). */
+    hubHost?: string;
+    /** Page config `hubPrefix`, e.g. `/hub/`; empty without a hub. */
+    hubPrefix?: string;
+  }
+
+  /**
+   * Find the bridge: the `bridgeUrl` setting, else the hub's
+   * `/services/hpc-bridge/` next to `hubPrefix`, else `null`.
+   */
+  export function resolveBaseUrl(options: IResolveOptions): string | null {
+    const setting = options.setting?.trim() ?? '';
+    if (setting) {
+      return setting.endsWith('/') ? setting : `${setting}/`;
+    }
+    const prefix = options.hubPrefix?.trim() ?? '';
+    if (!prefix) {
+      return null;
+    }
+    const root = prefix.replace(/\/+$/, '').replace(/\/hub$/, '');
+    return `${options.hubHost ?? ''}${root}/services/${SERVICE_NAME}/`;
+  }
+}
