@@ -7,7 +7,7 @@ import { HealthHistory, HealthSampler } from './admin/health-history';
 import { checkBackends } from './admin/health-checks';
 import { hubGroups } from './admin/hub-groups';
 import { HubApi } from './adapters/hub';
-import { Keystone } from './adapters/openstack/keystone';
+import { keystoneFor } from './adapters/openstack/keystone';
 import { Nova } from './adapters/openstack/nova';
 import { OpenStackProvider } from './adapters/openstack/provider';
 import { S3Endpoint } from './adapters/s3/health';
@@ -279,26 +279,7 @@ export function createEndpoints(
   }
   const openstack = config.serving.providers.openstack;
   if (openstack !== undefined) {
-    const auth = openstack.auth;
-    const keystone = new Keystone({
-      cloud: openstack.title,
-      authUrl: openstack.authUrl,
-      region: openstack.region,
-      credentials:
-        auth.applicationCredential !== undefined
-          ? {
-              applicationCredential: {
-                id: auth.applicationCredential.id.reveal(),
-                secret: auth.applicationCredential.secret
-              }
-            }
-          : {
-              password: {
-                ...auth.password,
-                username: auth.password.username.reveal()
-              }
-            }
-    });
+    const keystone = keystoneFor(openstack);
     providers.set(
       'openstack',
       new OpenStackProvider({ config: openstack, nova: new Nova(keystone) })

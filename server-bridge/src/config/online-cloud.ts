@@ -4,7 +4,7 @@ import {
   ListBucketsCommand,
   S3Client
 } from '@aws-sdk/client-s3';
-import { Keystone } from '../adapters/openstack/keystone';
+import { keystoneFor } from '../adapters/openstack/keystone';
 import type { BridgeConfig, OpenStackConfig, S3Config, Secret } from './index';
 import {
   failed,
@@ -128,27 +128,7 @@ export async function checkOpenStack(
   o: OpenStackConfig,
   { timeoutMs }: IOnlineOptions
 ): Probe {
-  const auth = o.auth;
-  const keystone = new Keystone({
-    cloud: o.title,
-    authUrl: o.authUrl,
-    region: o.region,
-    timeoutMs,
-    credentials:
-      auth.applicationCredential !== undefined
-        ? {
-            applicationCredential: {
-              id: auth.applicationCredential.id.reveal(),
-              secret: auth.applicationCredential.secret
-            }
-          }
-        : {
-            password: {
-              ...auth.password,
-              username: auth.password.username.reveal()
-            }
-          }
-  });
+  const keystone = keystoneFor(o, timeoutMs);
   const path = 'serving.providers.openstack';
   try {
     const compute = await keystone.endpoint('compute');

@@ -5,7 +5,7 @@
  * when a service answers 401 (a revoked or expired token).
  */
 import { z } from 'zod';
-import type { Secret } from '../../config';
+import type { OpenStackConfig, Secret } from '../../config';
 import {
   apiMessage,
   CloudError,
@@ -263,4 +263,32 @@ export class Keystone {
       return res;
     }
   }
+}
+
+/** Keystone for the configured cloud: its application credential, else its password. */
+export function keystoneFor(
+  cloud: OpenStackConfig,
+  timeoutMs?: number
+): Keystone {
+  const auth = cloud.auth;
+  return new Keystone({
+    cloud: cloud.title,
+    authUrl: cloud.authUrl,
+    region: cloud.region,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    credentials:
+      auth.applicationCredential !== undefined
+        ? {
+            applicationCredential: {
+              id: auth.applicationCredential.id.reveal(),
+              secret: auth.applicationCredential.secret
+            }
+          }
+        : {
+            password: {
+              ...auth.password,
+              username: auth.password.username.reveal()
+            }
+          }
+  });
 }
