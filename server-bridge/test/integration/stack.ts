@@ -32,13 +32,24 @@ export async function hubApi(
         ...((init.headers as Record<string, string> | undefined) ?? {})
       }
     });
-  // A kept-alive socket the proxy closes just as a request goes out fails with
-  // "other side closed" (seen in CI); nothing reached the hub, so sending again is safe.
+  return resendingDropped(request);
+}
+
+/**
+ * A kept-alive socket the proxy closes while the test's event loop is busy (compiling the
+ * next test file) fails the next request with "other side closed" although nothing reached
+ * the server; sending it again on a fresh socket is safe. fetch's errors come from Node's
+ * realm, not the test's, so they are recognised by name, never by `instanceof`.
+ */
+async function resendingDropped(
+  request: () => Promise<Response>
+): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await request();
     } catch (err) {
-      if (!(err instanceof TypeError) || attempt >= 3) {
+      const dropped = (err as Error | undefined)?.name === 'TypeError';
+      if (!dropped || attempt >= 3) {
         throw err;
       }
       await new Promise(resolve => setTimeout(resolve, 200 * attempt));
@@ -78,7 +89,9 @@ export async function bridge(
   if (token !== undefined) {
     headers.Authorization = `token ${token}`;
   }
-  const res = await fetch(`${BRIDGE_URL}${path}`, { ...init, headers });
+  const send = () => fetch(`${BRIDGE_URL}${path}`, { ...init, headers });
+  const idempotent = ['GET', 'HEAD', undefined].includes(init.method);
+  const res = idempotent ? await resendingDropped(send) : await send();
   const text = await res.text();
   let body: unknown = text;
   try {
