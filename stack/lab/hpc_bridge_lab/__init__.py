@@ -19,10 +19,13 @@ import copy
 import json
 import os
 
+import jupyter_server
 from jupyter_core.paths import jupyter_config_dir, jupyter_path
 from jupyterlab_server import LabServerApp
 from jupyterlab_server.handlers import LabHandler, NotFoundHandler
 from traitlets import Unicode, default
+
+from . import server_apis
 
 __version__ = "0.1.0"
 
@@ -139,6 +142,8 @@ class HpcBridgeLabApp(LabServerApp):
         self.handlers[:] = [
             (spec[0], replacements.get(spec[1], spec[1]), *spec[2:]) for spec in self.handlers
         ]
+        if jupyter_server.version_info < (2,):
+            self.handlers.extend(server_apis.HANDLERS)
 
     def _init_page_config(self):
         """Server-wide page config, as jupyterlab's LabApp sets it."""
