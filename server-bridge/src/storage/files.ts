@@ -24,6 +24,23 @@ export function fileEntryOf(located: ILocated, e: IStorageEntry): FileEntry {
   };
 }
 
+/**
+ * The entry at `path` after a write or mkdir; `made` describes it when the store does
+ * not list it yet.
+ */
+async function entryAfter(
+  located: ILocated,
+  path: string,
+  made: Pick<IStorageEntry, 'type' | 'size' | 'lastModified'>
+): Promise<FileEntry> {
+  const entry = (await located.port.stat(located.rest)) ?? {
+    name: path.slice(path.lastIndexOf('/') + 1),
+    path: located.rest,
+    ...made
+  };
+  return fileEntryOf(located, entry);
+}
+
 export interface IContent extends IStorageRead {
   entry: FileEntry;
   /** Set when a range was asked for. */
@@ -238,14 +255,12 @@ export class StorageFiles {
         } finally {
           claim.release();
         }
-        const entry = (await located.port.stat(located.rest)) ?? {
-          name: path.slice(path.lastIndexOf('/') + 1),
-          path: located.rest,
-          type: 'file' as const,
+        const entry = await entryAfter(located, path, {
+          type: 'file',
           size: request.size,
           lastModified: new Date(this.core.now())
-        };
-        return { entry: fileEntryOf(located, entry), sha256: written.sha256 };
+        });
+        return { entry, sha256: written.sha256 };
       },
       r => ({ size: r.entry.size, sha256: r.sha256 })
     );
@@ -265,14 +280,11 @@ export class StorageFiles {
         throw new HttpError('conflict', `${tier.name}:${path} is a file`);
       }
       await located.port.mkdir(located.rest);
-      const entry = (await located.port.stat(located.rest)) ?? {
-        name: path.slice(path.lastIndexOf('/') + 1),
-        path: located.rest,
-        type: 'directory' as const,
+      return entryAfter(located, path, {
+        type: 'directory',
         size: null,
         lastModified: null
-      };
-      return fileEntryOf(located, entry);
+      });
     });
   }
 
