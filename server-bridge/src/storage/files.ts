@@ -155,17 +155,13 @@ export class StorageFiles {
     path: string,
     range?: (size: number) => IByteRange | undefined
   ): Promise<IContent> {
-    return this.core.run(
+    return this.core.runOnItem(
       user,
       tierName,
       'read',
       path,
-      async tier => {
-        const located = this.core.locate(user, tier, path, 'read', {
-          item: true
-        });
-        return this.readLocated(located, range);
-      },
+      'read',
+      async located => this.readLocated(located, range),
       r => ({
         size: r.size,
         ...(r.range === undefined ? {} : { range: r.range })
@@ -205,15 +201,13 @@ export class StorageFiles {
     body: Readable,
     request: IWriteRequest
   ): Promise<UploadResult> {
-    return this.core.run(
+    return this.core.runOnItem(
       user,
       tierName,
       'write',
       path,
-      async tier => {
-        const located = this.core.locate(user, tier, path, 'write', {
-          item: true
-        });
+      'write',
+      async (located, tier) => {
         // The claim makes the check below and the write one step for other writers.
         const claim = this.core.claim(located);
         let written: IWriteResult;
