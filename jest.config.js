@@ -57,7 +57,8 @@ module.exports = {
       ],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-60s.ts']
+      globals: { testTimeoutMs: 60_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
       // The storage tiers' tests (S3 and SFTP transfers): npm test runs them beside the
@@ -68,7 +69,8 @@ module.exports = {
       testMatch: ['**/storage*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-60s.ts']
+      globals: { testTimeoutMs: 60_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
       displayName: 'hostile',
@@ -77,7 +79,8 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-120s.ts']
+      globals: { testTimeoutMs: 120_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
       displayName: 'openstack',
@@ -86,7 +89,8 @@ module.exports = {
       testMatch: ['**/openstack*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-120s.ts']
+      globals: { testTimeoutMs: 120_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
       displayName: 'faults',
@@ -95,7 +99,8 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
-      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout-600s.ts']
+      globals: { testTimeoutMs: 600_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     }
   ]
 };

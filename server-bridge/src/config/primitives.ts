@@ -23,6 +23,18 @@ export const nameSchema = z
     'must be lowercase letters, digits and "-", starting with a letter'
   );
 
+/** A path below the cluster account's home: relative, without "." or ".." segments. */
+export const homeRelativePath = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+    'a relative path of letters, digits, ".", "_", "-"'
+  )
+  .refine(
+    p => p.split('/').every(s => s !== '..' && s !== '.'),
+    'no "." or ".." segments'
+  );
+
 export function secretSchema(ctx: ILoadContext) {
   return z
     .strictObject({

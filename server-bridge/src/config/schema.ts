@@ -5,6 +5,7 @@ import {
   ALWAYS,
   ILoadContext,
   SECRET_KEY_ENV,
+  homeRelativePath,
   hostKeySchema,
   httpUrl,
   nameSchema,
@@ -100,17 +101,7 @@ export function configSchema(ctx: ILoadContext) {
             jobs: z
               .strictObject({
                 /** Job working directories, relative to the cluster account's home. */
-                root: z
-                  .string()
-                  .regex(
-                    /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
-                    'a relative path of letters, digits, ".", "_", "-"'
-                  )
-                  .refine(
-                    p => p.split('/').every(s => s !== '..' && s !== '.'),
-                    'no "." or ".." segments'
-                  )
-                  .default('.hpc-bridge/jobs'),
+                root: homeRelativePath.default('.hpc-bridge/jobs'),
                 /** The cluster's Python with nbclient + nbformat, run on the compute node. */
                 python: z
                   .string()

@@ -1,6 +1,12 @@
 /** The serving sections: recipes, models, the serving providers (local, slurm, openstack). */
 import { z } from 'zod';
-import { httpUrl, nameSchema, rangeSchema, secretSchema } from './primitives';
+import {
+  homeRelativePath,
+  httpUrl,
+  nameSchema,
+  rangeSchema,
+  secretSchema
+} from './primitives';
 import { Secret } from './secret';
 
 /** Placeholders a serving recipe may use, each inside one argv token. */
@@ -330,17 +336,7 @@ export const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
               .string()
               .regex(/^[A-Za-z0-9_.-]+$/, 'a partition name'),
             /** Replica working directories, relative to the cluster account's home. */
-            root: z
-              .string()
-              .regex(
-                /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
-                'a relative path of letters, digits, ".", "_", "-"'
-              )
-              .refine(
-                p => p.split('/').every(s => s !== '..' && s !== '.'),
-                'no "." or ".." segments'
-              )
-              .default('.hpc-bridge/endpoints'),
+            root: homeRelativePath.default('.hpc-bridge/endpoints'),
             compliant: compliantFlag
           })
           .optional(),

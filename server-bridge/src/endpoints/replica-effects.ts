@@ -12,7 +12,7 @@ import {
 } from './control';
 import type { IReplicaHandle, IStopOptions } from './ports';
 import { renderArgv } from './recipe';
-import { replicaFailed, stopReplica } from './replica-stops';
+import { replicaFailed, stopQuietly, stopReplica } from './replica-stops';
 import {
   type IReplicaTransition,
   type ReplicaEvent,
@@ -356,17 +356,7 @@ async function fallBack(
   const fallback = ep.fallback ?? ep.provider;
   // The cause alone: the panel says "Running on <fallback> because <reason>".
   const reason = why.charAt(0).toUpperCase() + why.slice(1);
-  if (r.handle !== null) {
-    await ctl
-      .provider(r.provider)
-      .stop(r.handle)
-      .catch((e: unknown) =>
-        ctl.logger.warn(
-          { endpoint: ep.id, replica: r.id, err: e },
-          'cannot stop a replica moved to the fallback'
-        )
-      );
-  }
+  await stopQuietly(ctl, r, 'cannot stop a replica moved to the fallback');
   ctl.putReplica({
     ...r,
     state: 'stopped',

@@ -7,6 +7,29 @@ import type { IStopOptions } from './ports';
 import type { IEndpointRecord, IReplicaRecord } from './table';
 
 /**
+ * Asks the provider to stop `r` if it has a handle; a failure is only logged, as
+ * `warning`, since the replica is already given up.
+ */
+export async function stopQuietly(
+  ctl: EndpointControl,
+  r: IReplicaRecord,
+  warning: string
+): Promise<void> {
+  if (r.handle === null) {
+    return;
+  }
+  await ctl
+    .provider(r.provider)
+    .stop(r.handle)
+    .catch((e: unknown) =>
+      ctl.logger.warn(
+        { endpoint: r.endpointId, replica: r.id, err: e },
+        warning
+      )
+    );
+}
+
+/**
  * Marks a replica failed, stops it, and counts the failure against the bound. When
  * the provider has no room (`noCapacity`) and there is no fallback, retrying at once
  * cannot help: the endpoint fails with the provider's sentence first.
@@ -27,17 +50,7 @@ export async function replicaFailed(
   });
   rt.suspect.delete(r.id);
   ctl.unroute(ep.id, r.id);
-  if (r.handle !== null) {
-    await ctl
-      .provider(r.provider)
-      .stop(r.handle)
-      .catch((e: unknown) =>
-        ctl.logger.warn(
-          { endpoint: ep.id, replica: r.id, err: e },
-          'cannot stop a failed replica'
-        )
-      );
-  }
+  await stopQuietly(ctl, r, 'cannot stop a failed replica');
   const failuresInRow = ep.failuresInRow + 1;
   const maxRestarts = ctl.serving.maxRestarts;
   ctl.logger.warn(

@@ -1,4 +1,6 @@
+import type { FastifySchema } from 'fastify';
 import { ErrorBodySchema, type EndpointMetrics } from '../contract';
+import type { RouteAccess } from '../auth/policy';
 import type { IClusterBackend, IS3Backend } from '../admin/health-checks';
 import type { IHubPort } from '../ports/hub';
 import type { IClusterAccess } from '../credentials/access';
@@ -61,3 +63,20 @@ export const publicErrorResponses = {
 } as const;
 
 export const SECURITY = [{ hubToken: [] }];
+
+/**
+ * A hub-authenticated route's options: who may call it (`policy.…()`) and its schema,
+ * listed under `tag` in the OpenAPI document.
+ */
+export function declareRoute<S extends FastifySchema>(
+  tag: string,
+  config: { access: RouteAccess },
+  schema: S
+): { config: { access: RouteAccess }; schema: S & IDocumented } {
+  return { config, schema: { ...schema, tags: [tag], security: SECURITY } };
+}
+
+interface IDocumented {
+  tags: string[];
+  security: typeof SECURITY;
+}

@@ -15,7 +15,7 @@ import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import {
   authErrorResponses,
-  SECURITY,
+  declareRoute,
   type IEndpointsContext
 } from './context';
 
@@ -35,39 +35,27 @@ const ONE = `${API_PREFIX}/endpoints/:id`;
 
 export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
   app,
-  ctx
+  { endpoints, metrics }
 ) => {
-  const { endpoints } = ctx;
-
   app.get(
     Routes.modelCatalog,
-    {
-      config: policy.user(),
-      schema: {
-        summary:
-          'The model catalog: models users can serve, with resource ranges and providers',
-        tags: ['endpoints'],
-        security: SECURITY,
-        response: { 200: ModelCatalogSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('endpoints', policy.user(), {
+      summary:
+        'The model catalog: models users can serve, with resource ranges and providers',
+      response: { 200: ModelCatalogSchema, ...authErrorResponses }
+    }),
     async () => endpoints.catalog()
   );
 
   app.post(
     Routes.endpoints,
-    {
-      config: policy.user(),
-      schema: {
-        summary: 'Create an endpoint: a catalog model served by a provider',
-        description:
-          "Answers at once (state pending); the first replica starts in the background. Resources default to the model's and must stay within its limits. Visibility group/course needs a group of the user (course: a course they teach).",
-        tags: ['endpoints'],
-        security: SECURITY,
-        body: EndpointCreateSchema,
-        response: { 201: EndpointSchema, ...endpointErrors }
-      }
-    },
+    declareRoute('endpoints', policy.user(), {
+      summary: 'Create an endpoint: a catalog model served by a provider',
+      description:
+        "Answers at once (state pending); the first replica starts in the background. Resources default to the model's and must stay within its limits. Visibility group/course needs a group of the user (course: a course they teach).",
+      body: EndpointCreateSchema,
+      response: { 201: EndpointSchema, ...endpointErrors }
+    }),
     async (request, reply) => {
       const ep = endpoints.create(userOf(request), request.body);
       return reply.status(201).send(ep);
@@ -76,17 +64,12 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
 
   app.get(
     Routes.endpoints,
-    {
-      config: policy.user(),
-      schema: {
-        summary:
-          "My endpoints and those shared with my groups (admins: all=true for everyone's)",
-        tags: ['endpoints'],
-        security: SECURITY,
-        querystring: ListQuerySchema,
-        response: { 200: EndpointListSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('endpoints', policy.user(), {
+      summary:
+        "My endpoints and those shared with my groups (admins: all=true for everyone's)",
+      querystring: ListQuerySchema,
+      response: { 200: EndpointListSchema, ...authErrorResponses }
+    }),
     async request => ({
       endpoints: endpoints.list(userOf(request), request.query.all === 'true')
     })
@@ -94,60 +77,44 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
 
   app.get(
     ONE,
-    {
-      config: policy.owned('endpoint', 'read'),
-      schema: {
-        summary: 'One endpoint: state, reason, replicas, URL',
-        description: "Others' private endpoints answer 404 (admins see all).",
-        tags: ['endpoints'],
-        security: SECURITY,
-        params: EndpointIdParamsSchema,
-        response: {
-          200: EndpointSchema,
-          404: ErrorBodySchema,
-          ...authErrorResponses
-        }
+    declareRoute('endpoints', policy.owned('endpoint', 'read'), {
+      summary: 'One endpoint: state, reason, replicas, URL',
+      description: "Others' private endpoints answer 404 (admins see all).",
+      params: EndpointIdParamsSchema,
+      response: {
+        200: EndpointSchema,
+        404: ErrorBodySchema,
+        ...authErrorResponses
       }
-    },
+    }),
     async request => endpoints.get(userOf(request), request.params.id)
   );
 
   for (const action of ['start', 'stop'] as const) {
     app.post(
       `${ONE}/${action}`,
-      {
-        config: policy.owned('endpoint', 'act'),
-        schema: {
-          summary:
-            action === 'start'
-              ? 'Serve again (after stop, failure or scale to zero)'
-              : 'Stop every replica; requests are refused until started again',
-          tags: ['endpoints'],
-          security: SECURITY,
-          params: EndpointIdParamsSchema,
-          response: { 200: EndpointSchema, ...endpointErrors }
-        }
-      },
+      declareRoute('endpoints', policy.owned('endpoint', 'act'), {
+        summary:
+          action === 'start'
+            ? 'Serve again (after stop, failure or scale to zero)'
+            : 'Stop every replica; requests are refused until started again',
+        params: EndpointIdParamsSchema,
+        response: { 200: EndpointSchema, ...endpointErrors }
+      }),
       async request => endpoints[action](userOf(request), request.params.id)
     );
   }
 
-  const metrics = ctx.metrics;
   if (metrics !== undefined) {
     app.get(
       `${ONE}/metrics`,
-      {
-        config: policy.owned('endpoint', 'read'),
-        schema: {
-          summary:
-            'Recent traffic per minute: requests, errors, p50/p95 latency, tokens',
-          description: 'Only the owner (and admins).',
-          tags: ['endpoints'],
-          security: SECURITY,
-          params: EndpointIdParamsSchema,
-          response: { 200: EndpointMetricsSchema, ...endpointErrors }
-        }
-      },
+      declareRoute('endpoints', policy.owned('endpoint', 'read'), {
+        summary:
+          'Recent traffic per minute: requests, errors, p50/p95 latency, tokens',
+        description: 'Only the owner (and admins).',
+        params: EndpointIdParamsSchema,
+        response: { 200: EndpointMetricsSchema, ...endpointErrors }
+      }),
       async request => {
         const ep = endpoints.owned(userOf(request), request.params.id);
         return (
@@ -167,16 +134,11 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
 
   app.delete(
     ONE,
-    {
-      config: policy.owned('endpoint', 'act'),
-      schema: {
-        summary: 'Stop the replicas and delete the endpoint (and its keys)',
-        tags: ['endpoints'],
-        security: SECURITY,
-        params: EndpointIdParamsSchema,
-        response: { 204: z.null(), ...endpointErrors }
-      }
-    },
+    declareRoute('endpoints', policy.owned('endpoint', 'act'), {
+      summary: 'Stop the replicas and delete the endpoint (and its keys)',
+      params: EndpointIdParamsSchema,
+      response: { 204: z.null(), ...endpointErrors }
+    }),
     async (request, reply) => {
       await endpoints.delete(userOf(request), request.params.id);
       return reply.status(204).send(null);

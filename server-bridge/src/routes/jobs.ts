@@ -18,7 +18,7 @@ import {
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { withLiveElapsed } from '../jobs/track';
-import { authErrorResponses, SECURITY, type IJobsContext } from './context';
+import { authErrorResponses, declareRoute, type IJobsContext } from './context';
 import { followLog } from './log-stream';
 
 /** Errors of routes that act on the cluster as the user. */
@@ -39,34 +39,26 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
 
   app.get(
     Routes.profiles,
-    {
-      config: policy.user(),
-      schema: {
-        summary:
-          'Job profiles (admin presets with the ranges users may choose in, and those of my courses)',
-        tags: ['jobs'],
-        security: SECURITY,
-        response: { 200: ProfileListSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('jobs', policy.user(), {
+      summary:
+        'Job profiles (admin presets with the ranges users may choose in, and those of my courses)',
+      response: { 200: ProfileListSchema, ...authErrorResponses }
+    }),
     async request => ({ profiles: jobs.profiles(userOf(request)) })
   );
 
   app.post(
     Routes.jobs,
     {
-      config: policy.user(),
       bodyLimit: 64 * 1024 * 1024,
-      schema: {
+      ...declareRoute('jobs', policy.user(), {
         summary:
           'Submit a notebook (or some of its cells, or a sweep) as a SLURM job',
         description:
           "Writes the job working directory on the cluster over SFTP and runs sbatch as the user. 412 cluster_auth_failed when the cluster does not accept the user's key (details: the key to install). 429 course_limit when a course profile's per-student limit refuses the job (the message names the rule and the numbers).",
-        tags: ['jobs'],
-        security: SECURITY,
         body: JobSubmitSchema,
         response: { 201: JobSchema, ...clusterErrors, 429: ErrorBodySchema }
-      }
+      })
     },
     async (request, reply) => {
       const job = await jobs.submit(userOf(request), request.body);
@@ -77,32 +69,24 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app.post(
     Routes.jobsEstimate,
     {
-      config: policy.user(),
       bodyLimit: 64 * 1024 * 1024,
-      schema: {
+      ...declareRoute('jobs', policy.user(), {
         summary:
           'Expected start of a job (sbatch --test-only), without submitting',
-        tags: ['jobs'],
-        security: SECURITY,
         body: JobSubmitSchema,
         response: { 200: JobEstimateSchema, ...clusterErrors }
-      }
+      })
     },
     async request => jobs.estimate(userOf(request), request.body)
   );
 
   app.get(
     Routes.jobs,
-    {
-      config: policy.user(),
-      schema: {
-        summary: "My jobs, newest first (admins: all=true for everyone's)",
-        tags: ['jobs'],
-        security: SECURITY,
-        querystring: JobListQuerySchema,
-        response: { 200: JobListSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('jobs', policy.user(), {
+      summary: "My jobs, newest first (admins: all=true for everyone's)",
+      querystring: JobListQuerySchema,
+      response: { 200: JobListSchema, ...authErrorResponses }
+    }),
     async request => ({
       jobs: jobs
         .list(userOf(request), request.query)
@@ -112,22 +96,17 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
 
   app.get(
     `${API_PREFIX}/jobs/:id`,
-    {
-      config: policy.owned('job', 'read'),
-      schema: {
-        summary:
-          'One job: state, node, elapsed, exit code, MaxRSS, progress per element',
-        description: "Other users' jobs answer 404 (admins see all).",
-        tags: ['jobs'],
-        security: SECURITY,
-        params: JobIdParamsSchema,
-        response: {
-          200: JobSchema,
-          404: ErrorBodySchema,
-          ...authErrorResponses
-        }
+    declareRoute('jobs', policy.owned('job', 'read'), {
+      summary:
+        'One job: state, node, elapsed, exit code, MaxRSS, progress per element',
+      description: "Other users' jobs answer 404 (admins see all).",
+      params: JobIdParamsSchema,
+      response: {
+        200: JobSchema,
+        404: ErrorBodySchema,
+        ...authErrorResponses
       }
-    },
+    }),
     async request =>
       withLiveElapsed(
         jobs.record(userOf(request), request.params.id).job,
@@ -138,33 +117,23 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   for (const action of ACTIONS) {
     app.post(
       `${API_PREFIX}/jobs/:id/${action}`,
-      {
-        config: policy.owned('job', 'act'),
-        schema: {
-          summary: `${action} a job (scancel / scontrol ${action}), as its owner's cluster account`,
-          tags: ['jobs'],
-          security: SECURITY,
-          params: JobIdParamsSchema,
-          response: { 200: JobSchema, ...clusterErrors }
-        }
-      },
+      declareRoute('jobs', policy.owned('job', 'act'), {
+        summary: `${action} a job (scancel / scontrol ${action}), as its owner's cluster account`,
+        params: JobIdParamsSchema,
+        response: { 200: JobSchema, ...clusterErrors }
+      }),
       async request => jobs.act(userOf(request), request.params.id, action)
     );
   }
 
   app.post(
     `${API_PREFIX}/jobs/:id/resubmit`,
-    {
-      config: policy.owned('job'),
-      schema: {
-        summary:
-          'Submit the same request again as a new job (resubmittedFrom = id)',
-        tags: ['jobs'],
-        security: SECURITY,
-        params: JobIdParamsSchema,
-        response: { 201: JobSchema, ...clusterErrors }
-      }
-    },
+    declareRoute('jobs', policy.owned('job'), {
+      summary:
+        'Submit the same request again as a new job (resubmittedFrom = id)',
+      params: JobIdParamsSchema,
+      response: { 201: JobSchema, ...clusterErrors }
+    }),
     async (request, reply) => {
       const job = await jobs.resubmit(userOf(request), request.params.id);
       return reply.status(201).send(job);
@@ -173,40 +142,29 @@ export const jobsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
 
   app.get(
     `${API_PREFIX}/jobs/:id/output`,
-    {
-      config: policy.owned('job', 'read'),
-      schema: {
-        summary:
-          'The executed notebook of one element (saved after every cell)',
-        tags: ['jobs'],
-        security: SECURITY,
-        params: JobIdParamsSchema,
-        querystring: JobOutputQuerySchema,
-        response: { 200: NotebookContentSchema, ...clusterErrors }
-      }
-    },
+    declareRoute('jobs', policy.owned('job', 'read'), {
+      summary: 'The executed notebook of one element (saved after every cell)',
+      params: JobIdParamsSchema,
+      querystring: JobOutputQuerySchema,
+      response: { 200: NotebookContentSchema, ...clusterErrors }
+    }),
     async request =>
       jobs.output(userOf(request), request.params.id, request.query.element)
   );
 
   app.get(
     `${API_PREFIX}/jobs/:id/log`,
-    {
-      config: policy.owned('job', 'read'),
-      schema: {
-        summary:
-          'stdout or stderr of one element (text/plain); follow=1 streams until the job ends',
-        tags: ['jobs'],
-        security: SECURITY,
-        params: JobIdParamsSchema,
-        querystring: JobLogQuerySchema,
-        produces: ['text/plain'],
-        response: {
-          200: z.string().describe('The log text (chunked when following)'),
-          ...clusterErrors
-        }
+    declareRoute('jobs', policy.owned('job', 'read'), {
+      summary:
+        'stdout or stderr of one element (text/plain); follow=1 streams until the job ends',
+      params: JobIdParamsSchema,
+      querystring: JobLogQuerySchema,
+      produces: ['text/plain'],
+      response: {
+        200: z.string().describe('The log text (chunked when following)'),
+        ...clusterErrors
       }
-    },
+    }),
     async (request, reply) => {
       const user = userOf(request);
       const { id } = request.params;

@@ -15,7 +15,6 @@ import {
   PathQuerySchema,
   RenameSchema,
   TierListSchema,
-  TierParamsSchema,
   TransferParamsSchema,
   TransferSchema,
   UploadQuerySchema,
@@ -24,7 +23,11 @@ import {
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { HttpError } from '../errors';
-import { authErrorResponses, SECURITY, type IStorageContext } from './context';
+import {
+  authErrorResponses,
+  declareRoute,
+  type IStorageContext
+} from './context';
 import {
   storageErrors,
   STREAM_BODY_LIMIT,
@@ -32,7 +35,8 @@ import {
   declaredLength,
   rawBody,
   parseRange,
-  sendContent
+  sendContent,
+  onTier
 } from './storage-http';
 
 export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
@@ -43,35 +47,24 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${API_PREFIX}/tiers`,
-    {
-      config: policy.user(),
-      schema: {
-        summary: 'The storage tiers you may see, with usage and quota',
-        description:
-          'Usage per scope (your root, or per group): the last measured figure, adjusted at once for writes through the bridge, measured again in the background when older than about 30 s; null when it could not be measured in time.',
-        tags: ['storage'],
-        security: SECURITY,
-        response: { 200: TierListSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('storage', policy.user(), {
+      summary: 'The storage tiers you may see, with usage and quota',
+      description:
+        'Usage per scope (your root, or per group): the last measured figure, adjusted at once for writes through the bridge, measured again in the background when older than about 30 s; null when it could not be measured in time.',
+      response: { 200: TierListSchema, ...authErrorResponses }
+    }),
     async request => ({ tiers: await storage.tiers(userOf(request)) })
   );
 
   app.get(
     `${TIER}/files`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'One page of a folder',
-        description:
-          'Pass `nextCursor` as `cursor` for the next page. On a `{group}` tier the root lists your groups.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        querystring: FileListQuerySchema,
-        response: { 200: FileListSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'One page of a folder',
+      description:
+        'Pass `nextCursor` as `cursor` for the next page. On a `{group}` tier the root lists your groups.',
+      querystring: FileListQuerySchema,
+      response: { 200: FileListSchema, ...storageErrors }
+    }),
     async request =>
       storage.files.list(
         userOf(request),
@@ -84,17 +77,11 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.delete(
     `${TIER}/files`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Delete a file or a folder with everything in it',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        querystring: PathQuerySchema,
-        response: { 204: z.null(), ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Delete a file or a folder with everything in it',
+      querystring: PathQuerySchema,
+      response: { 204: z.null(), ...storageErrors }
+    }),
     async (request, reply) => {
       await storage.files.delete(
         userOf(request),
@@ -107,17 +94,11 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${TIER}/stat`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'One file or folder',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        querystring: PathQuerySchema,
-        response: { 200: FileEntrySchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'One file or folder',
+      querystring: PathQuerySchema,
+      response: { 200: FileEntrySchema, ...storageErrors }
+    }),
     async request =>
       storage.files.stat(
         userOf(request),
@@ -128,20 +109,14 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${TIER}/content`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'The bytes of a file (streamed; Range → 206)',
-        description:
-          'Content-Type from the extension; `download=true` adds Content-Disposition: attachment.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        querystring: ContentQuerySchema,
-        produces: ['application/octet-stream'],
-        response: { ...storageErrors, 416: ErrorBodySchema }
-      }
-    },
+    onTier({
+      summary: 'The bytes of a file (streamed; Range → 206)',
+      description:
+        'Content-Type from the extension; `download=true` adds Content-Disposition: attachment.',
+      querystring: ContentQuerySchema,
+      produces: ['application/octet-stream'],
+      response: { ...storageErrors, 416: ErrorBodySchema }
+    }),
     async (request, reply) => {
       const header = request.headers.range;
       const content = await storage.files.read(
@@ -162,15 +137,11 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app.put(
     `${TIER}/content`,
     {
-      config: policy.owned('tier'),
       bodyLimit: STREAM_BODY_LIMIT,
-      schema: {
+      ...onTier({
         summary: 'Upload a file as one stream',
         description:
           'Body: the raw bytes (application/octet-stream) with Content-Length (411 without). Optional header x-checksum-sha256 (hex). The quota is checked from Content-Length before any byte is written (413 quota_exceeded). Nothing is visible at `path` until every byte arrived and matched.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
         querystring: UploadQuerySchema,
         consumes: ['application/octet-stream'],
         response: {
@@ -178,7 +149,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
           411: ErrorBodySchema,
           ...storageErrors
         }
-      }
+      })
     },
     async (request, reply) => {
       const size = declaredLength(request);
@@ -209,17 +180,11 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.post(
     `${TIER}/mkdir`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Create a folder (and its parents)',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: MkdirSchema,
-        response: { 201: FileEntrySchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Create a folder (and its parents)',
+      body: MkdirSchema,
+      response: { 201: FileEntrySchema, ...storageErrors }
+    }),
     async (request, reply) =>
       reply
         .status(201)
@@ -234,18 +199,12 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.post(
     `${TIER}/rename`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary:
-          'Move a file or folder within the tier (409 when the target exists)',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: RenameSchema,
-        response: { 200: FileEntrySchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary:
+        'Move a file or folder within the tier (409 when the target exists)',
+      body: RenameSchema,
+      response: { 200: FileEntrySchema, ...storageErrors }
+    }),
     async request =>
       storage.files.rename(
         userOf(request),
@@ -257,19 +216,13 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.post(
     `${TIER}/copy`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Copy a file or folder, within the tier or to another tier',
-        description:
-          'Runs on the server; answers 202 with a transfer to follow with GET /transfers/{id}. Quota checked before the copy starts.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: CopySchema,
-        response: { 202: TransferSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Copy a file or folder, within the tier or to another tier',
+      description:
+        'Runs on the server; answers 202 with a transfer to follow with GET /transfers/{id}. Quota checked before the copy starts.',
+      body: CopySchema,
+      response: { 202: TransferSchema, ...storageErrors }
+    }),
     async (request, reply) =>
       reply
         .status(202)
@@ -284,34 +237,23 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${API_PREFIX}/transfers/:id`,
-    {
-      config: policy.owned('transfer'),
-      schema: {
-        summary: 'Progress of one of your copies',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TransferParamsSchema,
-        response: { 200: TransferSchema, ...storageErrors }
-      }
-    },
+    declareRoute('storage', policy.owned('transfer'), {
+      summary: 'Progress of one of your copies',
+      params: TransferParamsSchema,
+      response: { 200: TransferSchema, ...storageErrors }
+    }),
     async request => storage.transfers.get(userOf(request), request.params.id)
   );
 
   app.post(
     `${TIER}/code-access`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'A presigned URL or the cluster path, with code snippets',
-        description:
-          'S3 tiers: a presigned GET (read) or PUT (write) URL valid for expiresInSeconds. Sftp tiers: the absolute path on the cluster. Refused (403) on sensitive tiers.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: CodeAccessRequestSchema,
-        response: { 200: CodeAccessSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'A presigned URL or the cluster path, with code snippets',
+      description:
+        'S3 tiers: a presigned GET (read) or PUT (write) URL valid for expiresInSeconds. Sftp tiers: the absolute path on the cluster. Refused (403) on sensitive tiers.',
+      body: CodeAccessRequestSchema,
+      response: { 200: CodeAccessSchema, ...storageErrors }
+    }),
     async request =>
       storage.codeAccess.grant(
         userOf(request),

@@ -2,14 +2,15 @@
  * What the storage routes share: error responses, path prefixes, streamed bodies and
  * file answers (Range, safe headers).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { API_PREFIX, ErrorBodySchema } from '../contract';
+import { API_PREFIX, ErrorBodySchema, TierParamsSchema } from '../contract';
+import { policy } from '../auth/policy';
 import { HttpError } from '../errors';
 import type { IByteRange } from '../ports/storage';
 import type { IContent } from '../storage/files';
 import { contentDisposition, contentTypeOf } from '../storage/paths';
-import { authErrorResponses } from './context';
+import { authErrorResponses, declareRoute } from './context';
 
 export const storageErrors = {
   ...authErrorResponses,
@@ -24,6 +25,14 @@ export const STREAM_BODY_LIMIT = 2 ** 50;
 
 export const TIER = `${API_PREFIX}/tiers/:tier`;
 export const UPLOAD = `${TIER}/uploads/:uploadId`;
+
+/** The options of a route under `TIER`: the caller must be allowed on the tier. */
+export function onTier<S extends FastifySchema>(schema: S) {
+  return declareRoute('storage', policy.owned('tier'), {
+    ...schema,
+    params: TierParamsSchema
+  });
+}
 
 /** The declared body size of a streamed PUT; 411 without one. */
 export function declaredLength(request: FastifyRequest): number {

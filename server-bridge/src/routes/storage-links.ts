@@ -7,18 +7,17 @@ import {
   ShareLinkCreateSchema,
   ShareLinkListSchema,
   ShareLinkParamsSchema,
-  ShareLinkSchema,
-  TierParamsSchema
+  ShareLinkSchema
 } from '../contract';
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import {
   authErrorResponses,
   publicErrorResponses,
-  SECURITY,
+  declareRoute,
   type IStorageContext
 } from './context';
-import { storageErrors, TIER, sendContent } from './storage-http';
+import { storageErrors, TIER, sendContent, onTier } from './storage-http';
 
 export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app,
@@ -32,19 +31,13 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.post(
     `${TIER}/links`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Share a file by an anonymous link (public tiers only)',
-        description:
-          'Other classes answer 403 with the rule. The link works without logging in until it expires or is revoked.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: ShareLinkCreateSchema,
-        response: { 201: ShareLinkSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Share a file by an anonymous link (public tiers only)',
+      description:
+        'Other classes answer 403 with the rule. The link works without logging in until it expires or is revoked.',
+      body: ShareLinkCreateSchema,
+      response: { 201: ShareLinkSchema, ...storageErrors }
+    }),
     async (request, reply) =>
       reply
         .status(201)
@@ -60,16 +53,10 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${TIER}/links`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Your share links on this tier, newest first',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        response: { 200: ShareLinkListSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Your share links on this tier, newest first',
+      response: { 200: ShareLinkListSchema, ...storageErrors }
+    }),
     async request => {
       const user = userOf(request);
       storage.core.tier(user, request.params.tier);
@@ -85,15 +72,10 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.get(
     `${API_PREFIX}/links`,
-    {
-      config: policy.user(),
-      schema: {
-        summary: 'All your share links, newest first',
-        tags: ['storage'],
-        security: SECURITY,
-        response: { 200: ShareLinkListSchema, ...authErrorResponses }
-      }
-    },
+    declareRoute('storage', policy.user(), {
+      summary: 'All your share links, newest first',
+      response: { 200: ShareLinkListSchema, ...authErrorResponses }
+    }),
     async request => ({
       links: storage.links.list(userOf(request), publicBase(request))
     })
@@ -101,16 +83,11 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
 
   app.delete(
     `${API_PREFIX}/links/:id`,
-    {
-      config: policy.owned('link'),
-      schema: {
-        summary: 'Revoke one of your share links (it answers 404 from then on)',
-        tags: ['storage'],
-        security: SECURITY,
-        params: ShareLinkParamsSchema,
-        response: { 200: ShareLinkSchema, ...storageErrors }
-      }
-    },
+    declareRoute('storage', policy.owned('link'), {
+      summary: 'Revoke one of your share links (it answers 404 from then on)',
+      params: ShareLinkParamsSchema,
+      response: { 200: ShareLinkSchema, ...storageErrors }
+    }),
     async request =>
       storage.links.revoke(
         userOf(request),

@@ -8,7 +8,6 @@ import {
   ErrorBodySchema,
   FileEntrySchema,
   OpenUploadListSchema,
-  TierParamsSchema,
   UploadCompleteSchema,
   UploadParamsSchema,
   UploadPartParamsSchema,
@@ -18,14 +17,15 @@ import {
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import { HttpError } from '../errors';
-import { SECURITY, type IStorageContext } from './context';
+import { declareRoute, type IStorageContext } from './context';
 import {
   storageErrors,
   STREAM_BODY_LIMIT,
   TIER,
   UPLOAD,
   declaredLength,
-  rawBody
+  rawBody,
+  onTier
 } from './storage-http';
 
 const PartResultSchema = z
@@ -39,19 +39,13 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
 
   app.post(
     `${TIER}/uploads`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: 'Start a multipart upload (S3 tiers)',
-        description:
-          '`direct`: PUT each part to its presigned URL (with Content-MD5), then complete with the ETags. `bridge`: PUT each part to …/uploads/{id}/parts/{n}. Sftp tiers answer 400: upload with PUT …/content.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        body: UploadStartSchema,
-        response: { 201: UploadSessionSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: 'Start a multipart upload (S3 tiers)',
+      description:
+        '`direct`: PUT each part to its presigned URL (with Content-MD5), then complete with the ETags. `bridge`: PUT each part to …/uploads/{id}/parts/{n}. Sftp tiers answer 400: upload with PUT …/content.',
+      body: UploadStartSchema,
+      response: { 201: UploadSessionSchema, ...storageErrors }
+    }),
     async (request, reply) =>
       reply
         .status(201)
@@ -66,18 +60,12 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
 
   app.get(
     `${TIER}/uploads`,
-    {
-      config: policy.owned('tier'),
-      schema: {
-        summary: "The caller's open upload sessions on the tier",
-        description:
-          'Sessions not yet completed, aborted or expired, oldest first. Their declared sizes count toward the quota until then; expired ones are aborted by a periodic sweep.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: TierParamsSchema,
-        response: { 200: OpenUploadListSchema, ...storageErrors }
-      }
-    },
+    onTier({
+      summary: "The caller's open upload sessions on the tier",
+      description:
+        'Sessions not yet completed, aborted or expired, oldest first. Their declared sizes count toward the quota until then; expired ones are aborted by a periodic sweep.',
+      response: { 200: OpenUploadListSchema, ...storageErrors }
+    }),
     async request => ({
       uploads: storage.uploads.list(userOf(request), request.params.tier)
     })
@@ -86,15 +74,12 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
   app.put(
     `${UPLOAD}/parts/:partNumber`,
     {
-      config: policy.owned('upload'),
       bodyLimit: STREAM_BODY_LIMIT,
-      schema: {
+      ...declareRoute('storage', policy.owned('upload'), {
         summary:
           'One part of a bridge-mode upload (raw bytes, Content-Length required)',
         description:
           'The part must have exactly the size the session gave (the last one the rest). Optional Content-MD5 is checked against the ETag S3 returns. The answer carries the ETag as a header too.',
-        tags: ['storage'],
-        security: SECURITY,
         params: UploadPartParamsSchema,
         consumes: ['application/octet-stream'],
         response: {
@@ -102,7 +87,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
           411: ErrorBodySchema,
           ...storageErrors
         }
-      }
+      })
     },
     async (request, reply) => {
       const size = declaredLength(request);
@@ -133,19 +118,14 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
 
   app.post(
     `${UPLOAD}/complete`,
-    {
-      config: policy.owned('upload'),
-      schema: {
-        summary: 'Complete a multipart upload',
-        description:
-          'Checks the parts S3 holds (count, sizes, sum = declared size, the ETags sent) and aborts the upload on any mismatch (400, nothing written); parts over the reservation abort with 413, and with `overwrite: false` a file created meanwhile aborts with 409.',
-        tags: ['storage'],
-        security: SECURITY,
-        params: UploadParamsSchema,
-        body: UploadCompleteSchema,
-        response: { 200: FileEntrySchema, ...storageErrors }
-      }
-    },
+    declareRoute('storage', policy.owned('upload'), {
+      summary: 'Complete a multipart upload',
+      description:
+        'Checks the parts S3 holds (count, sizes, sum = declared size, the ETags sent) and aborts the upload on any mismatch (400, nothing written); parts over the reservation abort with 413, and with `overwrite: false` a file created meanwhile aborts with 409.',
+      params: UploadParamsSchema,
+      body: UploadCompleteSchema,
+      response: { 200: FileEntrySchema, ...storageErrors }
+    }),
     async request =>
       storage.uploads.complete(
         userOf(request),
@@ -157,17 +137,12 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
 
   app.delete(
     UPLOAD,
-    {
-      config: policy.owned('upload'),
-      schema: {
-        summary:
-          'Abort a multipart upload (its parts are discarded, its reservation released)',
-        tags: ['storage'],
-        security: SECURITY,
-        params: UploadParamsSchema,
-        response: { 204: z.null(), ...storageErrors }
-      }
-    },
+    declareRoute('storage', policy.owned('upload'), {
+      summary:
+        'Abort a multipart upload (its parts are discarded, its reservation released)',
+      params: UploadParamsSchema,
+      response: { 204: z.null(), ...storageErrors }
+    }),
     async (request, reply) => {
       await storage.uploads.abort(
         userOf(request),

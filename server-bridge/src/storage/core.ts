@@ -181,6 +181,26 @@ export class StorageCore {
     );
   }
 
+  /** `run` on the one file or folder at `path` (never a group folder itself), located for `need`. */
+  async runOnItem<T>(
+    user: IStorageUser,
+    tierName: string,
+    action: StorageAction,
+    path: string,
+    need: Need,
+    fn: (located: ILocated, tier: TierConfig) => Promise<T>,
+    details?: (result: T) => Record<string, unknown>
+  ): Promise<T> {
+    return this.run(
+      user,
+      tierName,
+      action,
+      path,
+      tier => fn(this.locate(user, tier, path, need, { item: true }), tier),
+      details
+    );
+  }
+
   /** Usage of an open scope (cached). */
   measure(opened: IOpenedScope): Promise<IUsage> {
     return this.usage.get(opened.usageKey, () => opened.port.usage());

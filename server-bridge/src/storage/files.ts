@@ -24,6 +24,23 @@ export function fileEntryOf(located: ILocated, e: IStorageEntry): FileEntry {
   };
 }
 
+/**
+ * The entry at `path` after a write or mkdir; `made` describes it when the store does
+ * not list it yet.
+ */
+async function entryAfter(
+  located: ILocated,
+  path: string,
+  made: Pick<IStorageEntry, 'type' | 'size' | 'lastModified'>
+): Promise<FileEntry> {
+  const entry = (await located.port.stat(located.rest)) ?? {
+    name: path.slice(path.lastIndexOf('/') + 1),
+    path: located.rest,
+    ...made
+  };
+  return fileEntryOf(located, entry);
+}
+
 export interface IContent extends IStorageRead {
   entry: FileEntry;
   /** Set when a range was asked for. */
@@ -138,17 +155,13 @@ export class StorageFiles {
     path: string,
     range?: (size: number) => IByteRange | undefined
   ): Promise<IContent> {
-    return this.core.run(
+    return this.core.runOnItem(
       user,
       tierName,
       'read',
       path,
-      async tier => {
-        const located = this.core.locate(user, tier, path, 'read', {
-          item: true
-        });
-        return this.readLocated(located, range);
-      },
+      'read',
+      async located => this.readLocated(located, range),
       r => ({
         size: r.size,
         ...(r.range === undefined ? {} : { range: r.range })
@@ -188,15 +201,13 @@ export class StorageFiles {
     body: Readable,
     request: IWriteRequest
   ): Promise<UploadResult> {
-    return this.core.run(
+    return this.core.runOnItem(
       user,
       tierName,
       'write',
       path,
-      async tier => {
-        const located = this.core.locate(user, tier, path, 'write', {
-          item: true
-        });
+      'write',
+      async (located, tier) => {
         // The claim makes the check below and the write one step for other writers.
         const claim = this.core.claim(located);
         let written: IWriteResult;
@@ -238,14 +249,12 @@ export class StorageFiles {
         } finally {
           claim.release();
         }
-        const entry = (await located.port.stat(located.rest)) ?? {
-          name: path.slice(path.lastIndexOf('/') + 1),
-          path: located.rest,
-          type: 'file' as const,
+        const entry = await entryAfter(located, path, {
+          type: 'file',
           size: request.size,
           lastModified: new Date(this.core.now())
-        };
-        return { entry: fileEntryOf(located, entry), sha256: written.sha256 };
+        });
+        return { entry, sha256: written.sha256 };
       },
       r => ({ size: r.entry.size, sha256: r.sha256 })
     );
@@ -265,14 +274,11 @@ export class StorageFiles {
         throw new HttpError('conflict', `${tier.name}:${path} is a file`);
       }
       await located.port.mkdir(located.rest);
-      const entry = (await located.port.stat(located.rest)) ?? {
-        name: path.slice(path.lastIndexOf('/') + 1),
-        path: located.rest,
-        type: 'directory' as const,
+      return entryAfter(located, path, {
+        type: 'directory',
         size: null,
         lastModified: null
-      };
-      return fileEntryOf(located, entry);
+      });
     });
   }
 

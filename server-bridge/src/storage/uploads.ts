@@ -20,6 +20,7 @@ import {
   type IDirectAccess,
   type IMultipartPart
 } from '../ports/storage';
+import type { StorageAction } from './audit';
 import type { ILocated, StorageCore } from './core';
 import { fileEntryOf } from './files';
 import { contentTypeOf } from './paths';
@@ -52,6 +53,13 @@ export function partSizeOf(
 
 function unquote(etag: string): string {
   return etag.replace(/^W\//, '').replace(/"/g, '');
+}
+
+/** The caller's upload session `uploadId` on a tier. */
+interface IUploadRef {
+  user: IStorageUser;
+  tierName: string;
+  uploadId: string;
 }
 
 export class StorageUploads {
@@ -180,13 +188,10 @@ export class StorageUploads {
     body: Readable,
     size: number
   ): Promise<IMultipartPart> {
-    const { session, located } = this.session(user, tierName, uploadId);
-    return this.core.audited(
-      user,
-      located.tier,
+    return this.inSession(
+      { user, tierName, uploadId },
       'upload',
-      session.path,
-      async () => {
+      async (session, located) => {
         if (partNumber > session.partCount) {
           throw new HttpError(
             'bad_request',
@@ -218,13 +223,10 @@ export class StorageUploads {
     uploadId: string,
     request: UploadComplete
   ): Promise<FileEntry> {
-    const { session, located } = this.session(user, tierName, uploadId);
-    return this.core.audited(
-      user,
-      located.tier,
+    return this.inSession(
+      { user, tierName, uploadId },
       'write',
-      session.path,
-      async () => {
+      async (session, located) => {
         const direct = this.directOf(located);
         const held = await direct.listParts(located.rest, session.s3UploadId);
         const total = held.reduce((n, p) => n + p.size, 0);
@@ -285,7 +287,7 @@ export class StorageUploads {
         }
         return fileEntryOf(located, entry);
       },
-      e => ({ size: e.size, parts: session.partCount })
+      (e, session) => ({ size: e.size, parts: session.partCount })
     );
   }
 
@@ -294,14 +296,11 @@ export class StorageUploads {
     tierName: string,
     uploadId: string
   ): Promise<void> {
-    const { session, located } = this.session(user, tierName, uploadId);
-    await this.core.audited(
-      user,
-      located.tier,
+    await this.inSession(
+      { user, tierName, uploadId },
       'upload-abort',
-      session.path,
-      () => this.discard(session, located),
-      () => ({ size: session.size, parts: session.partCount })
+      (session, located) => this.discard(session, located),
+      (_, session) => ({ size: session.size, parts: session.partCount })
     );
   }
 
@@ -395,6 +394,24 @@ export class StorageUploads {
       }
     }
     return null;
+  }
+
+  /** Runs `fn` on the caller's session, audited as `action` on the session's path. */
+  private inSession<T>(
+    { user, tierName, uploadId }: IUploadRef,
+    action: StorageAction,
+    fn: (session: IUploadRecord, located: ILocated) => Promise<T>,
+    details: (result: T, session: IUploadRecord) => Record<string, unknown>
+  ): Promise<T> {
+    const { session, located } = this.session(user, tierName, uploadId);
+    return this.core.audited(
+      user,
+      located.tier,
+      action,
+      session.path,
+      () => fn(session, located),
+      result => details(result, session)
+    );
   }
 
   /** The owner's session on this tier; anyone else gets the same 404 as a missing one. */
