@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { utils } from 'ssh2';
 import type { SshCredential } from '../contract';
 import { decryptSecret, encryptSecret } from './crypto';
-import { CredentialTable } from './store';
+import { CredentialTable } from './repository/credentials';
 import type { Store } from '../store';
 
 export interface IUserKey {

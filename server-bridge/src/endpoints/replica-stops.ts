@@ -4,7 +4,7 @@
  */
 import { type EndpointControl, iso } from './control';
 import type { IStopOptions } from './ports';
-import type { IEndpointRecord, IReplicaRecord } from './table';
+import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
 
 /**
  * Marks a replica failed, stops it, and counts the failure against the bound. When
