@@ -138,11 +138,14 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         ])
       ),
       clusters: config.clusters,
-      // The session is opened per call; `run` maps a refused key to 412, no connection to 503.
-      sftp: (cluster, hubUser, root) =>
-        guardedPort(access.session(cluster, hubUser).storage(root), fn =>
-          access.run(cluster, hubUser, () => fn())
-        )
+      // One session (one decryption of the user's key) for the port; `run` maps a refused
+      // key to 412, no connection to 503.
+      sftp: (cluster, hubUser, root) => {
+        const session = access.session(cluster, hubUser);
+        return guardedPort(session.storage(root), fn =>
+          access.run(cluster, hubUser, () => fn(), session)
+        );
+      }
     })
   });
   const endpoints = createEndpoints(
