@@ -28,15 +28,15 @@ import { lookupAccount } from './endpoints/local-processes';
 import type { IServingProvider } from './endpoints/ports';
 import { EndpointService } from './endpoints/service';
 import { SlurmProvider } from './endpoints/slurm-provider';
-import { EndpointTable } from './endpoints/table';
+import { EndpointTable } from './endpoints/repository/endpoints';
 import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
 import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
-import { UploadTable } from './storage/records';
-import { ReservationTable } from './storage/reservations';
+import { UploadTable } from './storage/repository/records';
+import { ReservationTable } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
 import { Store } from './store';
 
@@ -138,11 +138,14 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         ])
       ),
       clusters: config.clusters,
-      // The session is opened per call; `run` maps a refused key to 412, no connection to 503.
-      sftp: (cluster, hubUser, root) =>
-        guardedPort(access.session(cluster, hubUser).storage(root), fn =>
-          access.run(cluster, hubUser, () => fn())
-        )
+      // One session (one decryption of the user's key) for the port; `run` maps a refused
+      // key to 412, no connection to 503.
+      sftp: (cluster, hubUser, root) => {
+        const session = access.session(cluster, hubUser);
+        return guardedPort(session.storage(root), fn =>
+          access.run(cluster, hubUser, () => fn(), session)
+        );
+      }
     })
   });
   const endpoints = createEndpoints(

@@ -1,23 +1,24 @@
 /**
  * What the admin dashboard answers: an overview of every user's jobs, endpoints and tier
- * usage, and usage per user or group in a time window. Reads the store and the figures
- * the services already hold; starts no backend work of its own.
+ * usage, and usage per user or group in a time window. Reads the features' repositories
+ * and the figures the services already hold; starts no backend work of its own.
  */
-import { z } from 'zod';
 import type { IAuthUser } from '../auth/decide';
 import type { TierConfig } from '../config';
-import {
-  JobSchema,
-  type AdminOverview,
-  type AdminTierScope,
-  type AdminUsage,
-  type AdminUsageRow,
-  type Job,
-  type JobState
+import type {
+  AdminOverview,
+  AdminTierScope,
+  AdminUsage,
+  AdminUsageRow,
+  JobState
 } from '../contract';
+import { CredentialTable } from '../credentials/repository/credentials';
+import { EndpointTable } from '../endpoints/repository/endpoints';
+import { EndpointKeyTable } from '../endpoints/repository/keys';
+import { UsageTable } from '../endpoints/repository/usage';
 import type { EndpointService } from '../endpoints/service';
 import { HttpError } from '../errors';
-import { JobTable } from '../jobs/table';
+import { JobTable } from '../jobs/repository/jobs';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
 import {
@@ -29,6 +30,7 @@ import {
   type IWindow
 } from './compute-hours';
 import type { GroupDirectory, GroupMembers } from './hub-groups';
+import { auditedUsers } from './repository/audit';
 import { tierScopes } from './tier-usage';
 
 const DEFAULT_WINDOW_MS = 30 * 24 * 3600 * 1000;
@@ -51,33 +53,36 @@ export interface IOverviewFilter {
   limit: number;
 }
 
-const CountRowSchema = z.object({ state: z.string(), n: z.number().int() });
-const NameSchema = z.object({ name: z.string() });
-const TokenRowSchema = z.object({ owner: z.string(), tokens: z.number() });
-const JobRowSchema = z.object({ job: z.string() });
-
 export class AdminDashboard {
   private readonly jobs: JobTable;
+  private readonly endpointTable: EndpointTable;
+  private readonly keys: EndpointKeyTable;
+  private readonly credentials: CredentialTable;
+  private readonly usageTable: UsageTable;
   private readonly now: () => number;
 
   constructor(private readonly deps: IAdminDashboardDeps) {
     this.jobs = new JobTable(deps.store);
+    this.endpointTable = new EndpointTable(deps.store);
+    this.keys = new EndpointKeyTable(deps.store);
+    this.credentials = new CredentialTable(deps.store);
+    this.usageTable = new UsageTable(deps.store);
     this.now = deps.now ?? Date.now;
   }
 
   /** Everyone the bridge has seen: owners of jobs, endpoints and keys, audited users. */
   knownUsers(): string[] {
-    const rows = this.deps.store.db
-      .prepare(
-        `SELECT owner AS name FROM jobs
-         UNION SELECT owner FROM endpoints
-         UNION SELECT owner FROM endpoint_keys
-         UNION SELECT user FROM credentials
-         UNION SELECT user FROM audit
-         ORDER BY 1`
-      )
-      .all();
-    return rows.map(r => NameSchema.parse(r).name);
+    const names = new Set([
+      ...this.jobs.owners(),
+      ...this.endpointTable.owners(),
+      ...this.keys.owners(),
+      ...this.credentials.users(),
+      ...auditedUsers(this.deps.store)
+    ]);
+    // Byte order of UTF-8, as SQLite sorted them.
+    return [...names].sort((a, b) =>
+      Buffer.compare(Buffer.from(a), Buffer.from(b))
+    );
   }
 
   private async groupsOrNull(): Promise<GroupMembers | null> {
@@ -98,24 +103,14 @@ export class AdminDashboard {
   }
 
   async overview(admin: IAuthUser, f: IOverviewFilter): Promise<AdminOverview> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (f.user !== undefined) {
-      where.push('owner = ?');
-      args.push(f.user);
-    }
-    if (f.since !== undefined) {
-      where.push('submitted_at >= ?');
-      args.push(new Date(f.since).toISOString());
-    }
     const counts: Record<string, number> = {};
     let total = 0;
-    for (const r of this.deps.store.db
-      .prepare(
-        `SELECT state, COUNT(*) AS n FROM jobs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY state`
-      )
-      .all(...args)) {
-      const row = CountRowSchema.parse(r);
+    for (const row of this.jobs.countByState({
+      ...(f.user === undefined ? {} : { owner: f.user }),
+      ...(f.since === undefined
+        ? {}
+        : { since: new Date(f.since).toISOString() })
+    })) {
       counts[row.state] = row.n;
       total += row.n;
     }
@@ -198,10 +193,7 @@ export class AdminDashboard {
       return r;
     };
     const untilIso = new Date(window.until).toISOString();
-    for (const r of this.deps.store.db
-      .prepare('SELECT job FROM jobs WHERE submitted_at <= ?')
-      .all(untilIso)) {
-      const job: Job = JobSchema.parse(JSON.parse(JobRowSchema.parse(r).job));
+    for (const job of this.jobs.submittedUntil(untilIso)) {
       const submitted = Date.parse(job.submittedAt);
       const ranInWindow = job.elements.some(e => {
         const run = runOf(e, now);
@@ -217,16 +209,10 @@ export class AdminDashboard {
       u.gpuHours += hours.gpuHours;
     }
     this.deps.flushTokens?.();
-    for (const r of this.deps.store.db
-      .prepare(
-        `SELECT owner, SUM(prompt_tokens + completion_tokens) AS tokens
-         FROM endpoint_usage WHERE minute >= ? AND minute <= ? GROUP BY owner`
-      )
-      .all(
-        Math.floor(window.since / 60_000),
-        Math.floor(window.until / 60_000)
-      )) {
-      const t = TokenRowSchema.parse(r);
+    for (const t of this.usageTable.tokensPerOwner(
+      Math.floor(window.since / 60_000),
+      Math.floor(window.until / 60_000)
+    )) {
       row(t.owner).tokens += t.tokens;
     }
     return rows;

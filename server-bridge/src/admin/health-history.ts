@@ -3,7 +3,6 @@
  * backends once a minute (the same checks as `GET /health`), keeps each result for 7
  * days, and answers the series per backend.
  */
-import { z } from 'zod';
 import type {
   AdminHealth,
   BackendHistory,
@@ -11,51 +10,36 @@ import type {
   HealthSample
 } from '../contract';
 import type { Store } from '../store';
+import { HealthSampleTable } from './repository/health-samples';
 
 export const SAMPLE_INTERVAL_MS = 60_000;
 export const RETENTION_MS = 7 * 24 * 3600 * 1000;
 
-const RowSchema = z.object({
-  ts: z.string(),
-  backend: z.string(),
-  status: z.enum(['ok', 'degraded', 'down']),
-  latency_ms: z.number(),
-  detail: z.string().nullable()
-});
-
 export class HealthHistory {
+  private readonly samples: HealthSampleTable;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly now: () => number = Date.now
-  ) {}
+  ) {
+    this.samples = new HealthSampleTable(store);
+  }
 
   /** Records one check of every backend and drops samples older than the retention. */
   record(components: readonly ComponentHealth[]): void {
     const at = this.now();
-    const ts = new Date(at).toISOString();
-    const insert = this.store.db.prepare(
-      'INSERT INTO health_samples (ts, backend, status, latency_ms, detail) VALUES (?, ?, ?, ?, ?)'
+    this.samples.record(
+      new Date(at).toISOString(),
+      components,
+      new Date(at - RETENTION_MS).toISOString()
     );
-    this.store.db.transaction(() => {
-      for (const c of components) {
-        insert.run(ts, c.name, c.status, c.latencyMs, c.detail ?? null);
-      }
-      this.store.db
-        .prepare('DELETE FROM health_samples WHERE ts < ?')
-        .run(new Date(at - RETENTION_MS).toISOString());
-    })();
   }
 
   /** The samples of the last `hours`, per backend (sorted by name), oldest first. */
   series(hours: number): AdminHealth {
     const to = this.now();
     const from = to - hours * 3600 * 1000;
-    const rows = this.store.db
-      .prepare(
-        'SELECT ts, backend, status, latency_ms, detail FROM health_samples WHERE ts >= ? ORDER BY ts, backend'
-      )
-      .all(new Date(from).toISOString())
-      .map(r => RowSchema.parse(r));
+    const rows = this.samples.since(new Date(from).toISOString());
     const byBackend = new Map<string, HealthSample[]>();
     for (const r of rows) {
       const list = byBackend.get(r.backend) ?? [];

@@ -7,7 +7,7 @@ import { joinPath } from '../storage/paths';
 import type { StorageService } from '../storage/service';
 import type { IStorageUser } from '../storage/tiers';
 import type { Store } from '../store';
-import type { CourseTable, IDatasetShare } from './table';
+import type { CourseTable, IDatasetShare } from './repository/courses';
 
 export class CourseDataset {
   constructor(

@@ -21,7 +21,7 @@ import {
   type IStudentJobUse
 } from './job-limits';
 import type { Store } from '../store';
-import { CourseTable, type IJobProfileShare } from './table';
+import { CourseTable, type IJobProfileShare } from './repository/courses';
 
 /** A course's job profile as jobs use it. */
 export interface ICourseProfile extends ProfileConfig {

@@ -37,7 +37,7 @@ import {
   type IDatasetShare,
   type IEndpointShare,
   type IJobProfileShare
-} from './table';
+} from './repository/courses';
 import { CourseDataset } from './dataset';
 import { keyStatus, studentKeys, type IStudentKeys } from './student-keys';
 

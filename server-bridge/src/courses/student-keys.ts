@@ -1,8 +1,9 @@
 /** What a student's course keys used on the course endpoint, and which one is active. */
 import type { Course } from '../contract';
-import type { EndpointKeys, IKeyRecord } from '../endpoints/keys';
+import type { EndpointKeys } from '../endpoints/keys';
+import type { IKeyRecord } from '../endpoints/repository/keys';
 import type { EndpointUsage } from '../endpoints/usage';
-import type { CourseTable } from './table';
+import type { CourseTable } from './repository/courses';
 
 export interface IStudentKeys {
   active: IKeyRecord | null;

@@ -40,14 +40,16 @@ export interface IClusterAccess {
   /** The user's SSH session on the cluster. */
   session(cluster: string, hubUser: string): IUserClusterPort;
   /**
-   * Runs `fn` in the user's session; an authentication failure becomes
+   * Runs `fn` in the user's session (`session`: one opened before, so that the user's
+   * key is not decrypted again); an authentication failure becomes
    * 412 cluster_auth_failed with the credential, a connection failure or a login node
    * that keeps refusing new sessions 503.
    */
   run<T>(
     cluster: string,
     hubUser: string,
-    fn: (s: IUserClusterPort) => Promise<T>
+    fn: (s: IUserClusterPort) => Promise<T>,
+    session?: IUserClusterPort
   ): Promise<T>;
 }
 
@@ -79,11 +81,11 @@ export class ClusterAccess implements IClusterAccess {
 
   credential(cluster: string, hubUser: string): SshCredential {
     const c = this.cluster(cluster);
-    return this.credentials.userKey(
+    return this.credentials.credential(
       hubUser,
       c,
       clusterUserOf(c.userMapping, hubUser)
-    ).credential;
+    );
   }
 
   session(cluster: string, hubUser: string): IUserClusterPort {
@@ -99,9 +101,9 @@ export class ClusterAccess implements IClusterAccess {
   async run<T>(
     cluster: string,
     hubUser: string,
-    fn: (s: IUserClusterPort) => Promise<T>
+    fn: (s: IUserClusterPort) => Promise<T>,
+    session: IUserClusterPort = this.session(cluster, hubUser)
   ): Promise<T> {
-    const session = this.session(cluster, hubUser);
     try {
       return await fn(session);
     } catch (e) {

@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import { utils } from 'ssh2';
 import type { SshCredential } from '../contract';
 import { decryptSecret, encryptSecret } from './crypto';
-import { CredentialTable } from './store';
+import {
+  CredentialTable,
+  type IStoredCredential
+} from './repository/credentials';
 import type { Store } from '../store';
 
 export interface IUserKey {
@@ -48,12 +51,12 @@ export class CredentialService {
     return `ssh-key\0${user}\0${cluster}`;
   }
 
-  /** The user's key for the cluster, created on first call. */
-  userKey(
+  /** The user's stored (sealed) key pair for the cluster, created on first call. */
+  private stored(
     user: string,
-    cluster: { name: string; title: string },
+    cluster: { name: string },
     clusterUser: string
-  ): IUserKey {
+  ): IStoredCredential {
     let row = this.table.get(user, cluster.name);
     if (row === undefined) {
       const pair = usableKeyPair(`hpc-bridge ${user}@${cluster.name}`);
@@ -74,6 +77,47 @@ export class CredentialService {
         throw new Error('the new SSH key was not stored');
       }
     }
+    return row;
+  }
+
+  private credentialOf(
+    row: IStoredCredential,
+    cluster: { name: string; title: string },
+    clusterUser: string
+  ): SshCredential {
+    return {
+      cluster: cluster.name,
+      clusterUser,
+      publicKey: row.publicKey,
+      fingerprint: fingerprint(row.publicKey),
+      instructions: installInstructions(
+        cluster.title,
+        clusterUser,
+        row.publicKey
+      )
+    };
+  }
+
+  /** The user's public key and how to install it (created on first call); nothing is decrypted. */
+  credential(
+    user: string,
+    cluster: { name: string; title: string },
+    clusterUser: string
+  ): SshCredential {
+    return this.credentialOf(
+      this.stored(user, cluster, clusterUser),
+      cluster,
+      clusterUser
+    );
+  }
+
+  /** The user's key for the cluster with the private key decrypted, created on first call. */
+  userKey(
+    user: string,
+    cluster: { name: string; title: string },
+    clusterUser: string
+  ): IUserKey {
+    const row = this.stored(user, cluster, clusterUser);
     const privateKey = decryptSecret(
       this.secretKeyHex(),
       row.privateKeySealed,
@@ -82,17 +126,7 @@ export class CredentialService {
     return {
       clusterUser,
       privateKey,
-      credential: {
-        cluster: cluster.name,
-        clusterUser,
-        publicKey: row.publicKey,
-        fingerprint: fingerprint(row.publicKey),
-        instructions: installInstructions(
-          cluster.title,
-          clusterUser,
-          row.publicKey
-        )
-      }
+      credential: this.credentialOf(row, cluster, clusterUser)
     };
   }
 }

@@ -16,7 +16,7 @@ import {
   type EndpointTable,
   type IEndpointRecord,
   type IReplicaRecord
-} from './table';
+} from './repository/endpoints';
 
 export interface IClock {
   /** Milliseconds since the epoch. */

@@ -36,7 +36,10 @@ import type { IEndpointRouter, IUpstream } from './ports';
 import { stopAll } from './replica-effects';
 import { providerDetails, reconcile } from './reconcile';
 import { idleTooLong, scaleToZero, stateOf, woken } from './scale-to-zero';
-import { ACTIVE_REPLICA_STATES, type IEndpointRecord } from './table';
+import {
+  ACTIVE_REPLICA_STATES,
+  type IEndpointRecord
+} from './repository/endpoints';
 import { checkUserSlots } from './user-slots';
 
 export {

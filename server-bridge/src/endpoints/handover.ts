@@ -5,7 +5,7 @@
  */
 import { type EndpointControl, ms } from './control';
 import { apply, startReplica } from './replica-effects';
-import type { IEndpointRecord } from './table';
+import type { IEndpointRecord } from './repository/endpoints';
 
 /** Starts what is missing: a replica, a handover successor; drains the replaced. */
 export async function converge(

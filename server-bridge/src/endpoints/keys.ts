@@ -4,33 +4,19 @@
  * the SHA-256 hex of the whole key. Each key opens exactly one endpoint.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { HttpError } from '../errors';
 import type { Store } from '../store';
+import {
+  EndpointKeyTable,
+  keyRecordOf,
+  type IKeyLimits,
+  type IKeyRecord,
+  type KeyRow
+} from './repository/keys';
 
 export const KEY_PREFIX = 'hpcb_';
 /** What the list shows of a key: the prefix and a few characters, never enough to use. */
 const SHOWN_CHARS = KEY_PREFIX.length + 4;
-
-export interface IKeyLimits {
-  /** Requests per minute for this key; null: unlimited. */
-  requestsPerMinute: number | null;
-  /** Prompt + completion tokens this key may use in total; null: unlimited. */
-  tokenBudget: number | null;
-}
-
-export interface IKeyRecord extends IKeyLimits {
-  id: string;
-  endpointId: string;
-  /** The user who created the key. */
-  owner: string;
-  name: string;
-  /** `hpcb_` and the first characters of the key, to recognise it in a list. */
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
 
 /** What a presented, valid key resolves to. */
 export interface IResolvedKey {
@@ -44,36 +30,6 @@ export interface IKeyCreate {
   name: string;
   requestsPerMinute?: number | null;
   tokenBudget?: number | null;
-}
-
-const KeyRowSchema = z.object({
-  id: z.string(),
-  endpoint_id: z.string(),
-  owner: z.string(),
-  name: z.string(),
-  key_hash: z.string(),
-  prefix: z.string(),
-  requests_per_minute: z.number().int().nullable(),
-  token_budget: z.number().int().nullable(),
-  created_at: z.string(),
-  revoked_at: z.string().nullable(),
-  last_used_at: z.string().nullable()
-});
-type KeyRow = z.infer<typeof KeyRowSchema>;
-
-function recordOf(row: KeyRow): IKeyRecord {
-  return {
-    id: row.id,
-    endpointId: row.endpoint_id,
-    owner: row.owner,
-    name: row.name,
-    prefix: row.prefix,
-    requestsPerMinute: row.requests_per_minute,
-    tokenBudget: row.token_budget,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    lastUsedAt: row.last_used_at
-  };
 }
 
 export function hashKey(key: string): string {
@@ -100,11 +56,14 @@ const LAST_USED_EVERY_MS = 10_000;
 export class EndpointKeys {
   /** keyId → last time `last_used_at` was written. */
   private readonly lastUsedWritten = new Map<string, number>();
+  private readonly table: EndpointKeyTable;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly now: () => number = Date.now
-  ) {}
+  ) {
+    this.table = new EndpointKeyTable(store);
+  }
 
   /** Creates a key; the returned `key` is the only time the secret is seen. */
   create(
@@ -126,39 +85,17 @@ export class EndpointKeys {
       revoked_at: null,
       last_used_at: null
     };
-    this.store.db
-      .prepare(
-        `INSERT INTO endpoint_keys (id, endpoint_id, owner, name, key_hash, prefix,
-           requests_per_minute, token_budget, created_at, revoked_at, last_used_at)
-         VALUES (@id, @endpoint_id, @owner, @name, @key_hash, @prefix,
-           @requests_per_minute, @token_budget, @created_at, @revoked_at, @last_used_at)`
-      )
-      .run(row);
-    return { key, record: recordOf(row) };
+    this.table.insert(row);
+    return { key, record: keyRecordOf(row) };
   }
 
   get(keyId: string): IKeyRecord | undefined {
-    const row = this.store.db
-      .prepare('SELECT * FROM endpoint_keys WHERE id = ?')
-      .get(keyId);
-    return row === undefined ? undefined : recordOf(KeyRowSchema.parse(row));
+    return this.table.get(keyId);
   }
 
   /** The endpoint's keys (revoked ones included), newest first; `owner` narrows to one user's. */
   list(endpointId: string, owner?: string): IKeyRecord[] {
-    const rows =
-      owner === undefined
-        ? this.store.db
-            .prepare(
-              'SELECT * FROM endpoint_keys WHERE endpoint_id = ? ORDER BY created_at DESC, id'
-            )
-            .all(endpointId)
-        : this.store.db
-            .prepare(
-              'SELECT * FROM endpoint_keys WHERE endpoint_id = ? AND owner = ? ORDER BY created_at DESC, id'
-            )
-            .all(endpointId, owner);
-    return rows.map(r => recordOf(KeyRowSchema.parse(r)));
+    return this.table.list(endpointId, owner);
   }
 
   /** Revokes a key of the endpoint (idempotent); 404 when the endpoint has no such key. */
@@ -170,30 +107,18 @@ export class EndpointKeys {
         `Endpoint ${endpointId} has no key ${keyId}`
       );
     }
-    this.store.db
-      .prepare(
-        'UPDATE endpoint_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
-      )
-      .run(new Date(this.now()).toISOString(), keyId);
+    this.table.revoke(keyId, new Date(this.now()).toISOString());
     return this.get(keyId) ?? key;
   }
 
   /** Changes a key's limits (a course's budget changed); takes effect at its next request. */
   setLimits(keyId: string, limits: IKeyLimits): void {
-    this.store.db
-      .prepare(
-        'UPDATE endpoint_keys SET requests_per_minute = ?, token_budget = ? WHERE id = ?'
-      )
-      .run(limits.requestsPerMinute, limits.tokenBudget, keyId);
+    this.table.setLimits(keyId, limits);
   }
 
   /** Revokes every key of an endpoint (call when the endpoint is deleted). */
   revokeAll(endpointId: string): number {
-    return this.store.db
-      .prepare(
-        'UPDATE endpoint_keys SET revoked_at = ? WHERE endpoint_id = ? AND revoked_at IS NULL'
-      )
-      .run(new Date(this.now()).toISOString(), endpointId).changes;
+    return this.table.revokeAll(endpointId, new Date(this.now()).toISOString());
   }
 
   /**
@@ -206,13 +131,10 @@ export class EndpointKeys {
       return null;
     }
     const hash = hashKey(presented);
-    const row = this.store.db
-      .prepare('SELECT * FROM endpoint_keys WHERE key_hash = ?')
-      .get(hash);
-    if (row === undefined) {
+    const key = this.table.byHash(hash);
+    if (key === undefined) {
       return null;
     }
-    const key = KeyRowSchema.parse(row);
     const same = timingSafeEqual(
       Buffer.from(key.key_hash, 'hex'),
       Buffer.from(hash, 'hex')
@@ -239,8 +161,6 @@ export class EndpointKeys {
       return;
     }
     this.lastUsedWritten.set(keyId, now);
-    this.store.db
-      .prepare('UPDATE endpoint_keys SET last_used_at = ? WHERE id = ?')
-      .run(new Date(now).toISOString(), keyId);
+    this.table.markUsed(keyId, new Date(now).toISOString());
   }
 }

@@ -19,7 +19,7 @@ import {
   type IReplicaInHand
 } from './replica-effects';
 import type { ReplicaEvent } from './replica-lifecycle';
-import type { IEndpointRecord, IReplicaRecord } from './table';
+import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
 
 /** Provider status + health of one active replica; returns the endpoint, updated. */
 export async function observe(

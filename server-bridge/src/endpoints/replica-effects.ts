@@ -18,7 +18,7 @@ import {
   type ReplicaEvent,
   transition
 } from './replica-lifecycle';
-import type { IEndpointRecord, IReplicaRecord } from './table';
+import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
 
 /** A replica during one step: as stored, and as changed so far. */
 export interface IReplicaInHand {

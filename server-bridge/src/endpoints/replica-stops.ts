@@ -4,7 +4,7 @@
  */
 import { type EndpointControl, iso } from './control';
 import type { IStopOptions } from './ports';
-import type { IEndpointRecord, IReplicaRecord } from './table';
+import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
 
 /**
  * Asks the provider to stop `r` if it has a handle; a failure is only logged, as

@@ -6,7 +6,7 @@
 import type { EndpointState } from '../contract';
 import { type EndpointControl, iso, minutes, ms } from './control';
 import { stopAll } from './replica-effects';
-import type { IEndpointRecord, IReplicaRecord } from './table';
+import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
 
 /** Milliseconds since the endpoint was started, woken or last asked. */
 export function idleFor(ep: IEndpointRecord, now: number): number {

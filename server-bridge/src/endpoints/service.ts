@@ -33,7 +33,11 @@ import {
   resolveServingResources
 } from './catalog';
 import type { EndpointController } from './controller';
-import type { EndpointTable, IEndpointRecord, IReplicaRecord } from './table';
+import type {
+  EndpointTable,
+  IEndpointRecord,
+  IReplicaRecord
+} from './repository/endpoints';
 
 export function newEndpointId(): string {
   return randomBytes(6).toString('hex');

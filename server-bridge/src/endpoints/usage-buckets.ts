@@ -1,8 +1,8 @@
 /**
- * One key's usage in one minute (a row of `endpoint_usage`) and its latency sample:
- * a uniform reservoir of at most LATENCY_SAMPLE values, merged by weight.
+ * One key's usage in one minute (a row of `endpoint_usage`, read and written by
+ * `repository/usage.ts`) and its latency sample: a uniform reservoir of at most
+ * LATENCY_SAMPLE values, merged by weight.
  */
-import { z } from 'zod';
 
 /** Latencies kept per key and minute (a uniform reservoir sample). */
 export const LATENCY_SAMPLE = 64;
@@ -27,45 +27,6 @@ export interface IBucket extends ILabels {
   /** How many latencies the sample was drawn from. */
   seen: number;
   sample: number[];
-}
-
-const UsageRowSchema = z.object({
-  key_id: z.string(),
-  endpoint_id: z.string(),
-  owner: z.string(),
-  endpoint_owner: z.string(),
-  endpoint_name: z.string(),
-  key_name: z.string(),
-  minute: z.number().int(),
-  requests: z.number().int(),
-  errors: z.number().int(),
-  prompt_tokens: z.number().int(),
-  completion_tokens: z.number().int(),
-  latency_ms_sum: z.number(),
-  latency_seen: z.number().int(),
-  latency_sample: z.string()
-});
-
-const SampleSchema = z.array(z.number());
-
-export function bucketOf(row: unknown): IBucket {
-  const r = UsageRowSchema.parse(row);
-  return {
-    keyId: r.key_id,
-    endpointId: r.endpoint_id,
-    owner: r.owner,
-    endpointOwner: r.endpoint_owner,
-    endpointName: r.endpoint_name,
-    keyName: r.key_name,
-    minute: r.minute,
-    requests: r.requests,
-    errors: r.errors,
-    promptTokens: r.prompt_tokens,
-    completionTokens: r.completion_tokens,
-    latencySum: r.latency_ms_sum,
-    seen: r.latency_seen,
-    sample: SampleSchema.parse(JSON.parse(r.latency_sample))
-  };
 }
 
 /** Adds one latency to a reservoir sample of at most LATENCY_SAMPLE values. */

@@ -14,15 +14,14 @@
  * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
  * stay when the endpoint and its keys are deleted.
  */
-import { z } from 'zod';
 import type { EndpointMetrics } from '../contract';
 import type { Store } from '../store';
 import type { IResolvedKey } from './keys';
+import { EndpointKeyTable, type IKeyTokens } from './repository/keys';
+import { UsageTable } from './repository/usage';
 import {
   addToSample,
-  bucketOf,
   type IBucket,
-  type ILabels,
   merge,
   quantile,
   round
@@ -61,21 +60,6 @@ export type Admission =
       asked: number;
     };
 
-/** A key's token counters. */
-export interface IKeyTokens {
-  /** Charged by settled requests. */
-  used: number;
-  /** Held by requests in flight. */
-  reserved: number;
-  budget: number | null;
-}
-
-const KeyTokensRowSchema = z.object({
-  tokens_used: z.number().int(),
-  tokens_reserved: z.number().int(),
-  token_budget: z.number().int().nullable()
-});
-
 export interface IKeyUsage {
   requests: number;
   tokensUsed: number;
@@ -103,21 +87,18 @@ export class EndpointUsage {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly onError: (error: unknown) => void;
+  private readonly keys: EndpointKeyTable;
+  private readonly usage: UsageTable;
 
-  constructor(
-    private readonly store: Store,
-    options: IUsageOptions = {}
-  ) {
+  constructor(store: Store, options: IUsageOptions = {}) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.onError = options.onError ?? (() => undefined);
+    this.keys = new EndpointKeyTable(store);
+    this.usage = new UsageTable(store);
     // Requests that were in flight when the bridge stopped without finishing them
     // (a crash) are charged what they reserved.
-    store.db
-      .prepare(
-        'UPDATE endpoint_keys SET tokens_used = tokens_used + tokens_reserved, tokens_reserved = 0 WHERE tokens_reserved > 0'
-      )
-      .run();
+    this.keys.chargeReserved();
   }
 
   private minuteOf(ms: number): number {
@@ -126,20 +107,7 @@ export class EndpointUsage {
 
   /** A key's token counters; null for an unknown key. */
   keyTokens(keyId: string): IKeyTokens | null {
-    const row = this.store.db
-      .prepare(
-        'SELECT tokens_used, tokens_reserved, token_budget FROM endpoint_keys WHERE id = ?'
-      )
-      .get(keyId);
-    if (row === undefined) {
-      return null;
-    }
-    const r = KeyTokensRowSchema.parse(row);
-    return {
-      used: r.tokens_used,
-      reserved: r.tokens_reserved,
-      budget: r.token_budget
-    };
+    return this.keys.tokens(keyId);
   }
 
   /** Lifetime tokens charged to a key (settled requests). */
@@ -189,44 +157,11 @@ export class EndpointUsage {
       };
     }
     const amount = Math.max(0, Math.ceil(tokens));
-    const reserved = this.store.db
-      .prepare(
-        `UPDATE endpoint_keys SET tokens_reserved = tokens_reserved + @amount
-         WHERE id = @id
-           AND (token_budget IS NULL OR tokens_used + tokens_reserved + @amount <= token_budget)`
-      )
-      .run({ amount, id: key.keyId });
-    if (reserved.changes !== 1) {
+    if (!this.keys.reserve(key.keyId, amount)) {
       return refused(this.keyTokens(key.keyId));
     }
     w.count += 1;
     return { ok: true, reservation: { keyId: key.keyId, tokens: amount } };
-  }
-
-  /** The key's and endpoint's names now (null when the key is gone). */
-  private labelsOf(keyId: string): ILabels | null {
-    const row = this.store.db
-      .prepare(
-        `SELECT k.owner AS owner, k.name AS key_name, e.owner AS endpoint_owner,
-           e.name AS endpoint_name
-         FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id WHERE k.id = ?`
-      )
-      .get(keyId) as
-      | {
-          owner: string;
-          key_name: string;
-          endpoint_owner: string;
-          endpoint_name: string;
-        }
-      | undefined;
-    return row === undefined
-      ? null
-      : {
-          owner: row.owner,
-          keyName: row.key_name,
-          endpointOwner: row.endpoint_owner,
-          endpointName: row.endpoint_name
-        };
   }
 
   /**
@@ -240,7 +175,7 @@ export class EndpointUsage {
     const id = `${event.keyId}|${minute}`;
     let b = this.pending.get(id);
     if (b === undefined) {
-      const labels = this.labelsOf(event.keyId);
+      const labels = this.keys.labels(event.keyId);
       if (labels === null) {
         return; // the key went with its endpoint before the request ended
       }
@@ -268,12 +203,11 @@ export class EndpointUsage {
     b.completionTokens += completion;
     b.latencySum += latency;
     addToSample(b, latency, this.random);
-    this.store.db
-      .prepare(
-        `UPDATE endpoint_keys SET tokens_used = tokens_used + ?,
-           tokens_reserved = MAX(0, tokens_reserved - ?) WHERE id = ?`
-      )
-      .run(prompt + completion, reservation?.tokens ?? 0, event.keyId);
+    this.keys.settle(
+      event.keyId,
+      prompt + completion,
+      reservation?.tokens ?? 0
+    );
     this.schedule();
   }
 
@@ -299,59 +233,18 @@ export class EndpointUsage {
     }
     const buckets = [...this.pending.values()];
     this.pending = new Map();
-    const db = this.store.db;
-    const read = db.prepare(
-      'SELECT * FROM endpoint_usage WHERE key_id = ? AND minute = ?'
+    this.usage.add(buckets, (stored, added) =>
+      merge(stored, added, this.random)
     );
-    const write = db.prepare(
-      `INSERT OR REPLACE INTO endpoint_usage (key_id, endpoint_id, owner, endpoint_owner,
-         endpoint_name, key_name, minute, requests, errors, prompt_tokens, completion_tokens,
-         latency_ms_sum, latency_seen, latency_sample)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-    );
-    db.transaction(() => {
-      for (const b of buckets) {
-        const row = read.get(b.keyId, b.minute);
-        const m = row === undefined ? b : merge(bucketOf(row), b, this.random);
-        write.run(
-          m.keyId,
-          m.endpointId,
-          m.owner,
-          m.endpointOwner,
-          m.endpointName,
-          m.keyName,
-          m.minute,
-          m.requests,
-          m.errors,
-          m.promptTokens,
-          m.completionTokens,
-          m.latencySum,
-          m.seen,
-          JSON.stringify(m.sample)
-        );
-      }
-    })();
   }
 
   /** Requests, lifetime tokens and tokens in flight per key of an endpoint. */
   keyUsage(endpointId: string): Map<string, IKeyUsage> {
     this.flush();
-    const rows = this.store.db
-      .prepare(
-        `SELECT k.id AS key_id, k.tokens_used AS tokens, k.tokens_reserved AS reserved,
-           COALESCE((SELECT SUM(u.requests) FROM endpoint_usage u WHERE u.key_id = k.id), 0)
-             AS requests
-         FROM endpoint_keys k WHERE k.endpoint_id = ?`
-      )
-      .all(endpointId) as {
-      key_id: string;
-      requests: number;
-      tokens: number;
-      reserved: number;
-    }[];
+    const rows = this.usage.keyUsage(endpointId);
     return new Map(
       rows.map(r => [
-        r.key_id,
+        r.keyId,
         {
           requests: r.requests,
           tokensUsed: r.tokens,
@@ -370,12 +263,7 @@ export class EndpointUsage {
     this.flush();
     const last = this.minuteOf(this.now());
     const first = last - minutes + 1;
-    const rows = this.store.db
-      .prepare(
-        'SELECT * FROM endpoint_usage WHERE endpoint_id = ? AND minute >= ? AND minute <= ?'
-      )
-      .all(endpointId, first, last)
-      .map(bucketOf);
+    const rows = this.usage.ofEndpoint(endpointId, first, last);
     const totals = {
       requests: 0,
       errors: 0,

@@ -1,7 +1,7 @@
 /** How many endpoints of one user may run on the local provider at once. */
 import { HttpError } from '../errors';
 import type { EndpointControl } from './control';
-import type { IEndpointRecord } from './table';
+import type { IEndpointRecord } from './repository/endpoints';
 
 /**
  * `serving.providers.local.maxReplicasPerUser`: an endpoint on the local provider may

@@ -16,7 +16,7 @@ import {
 import type { IClusterAccess } from '../credentials/access';
 import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import type { JobEvents } from './events';
-import { isTerminal, type IJobRecord, type JobTable } from './table';
+import { isTerminal, type IJobRecord, type JobTable } from './repository/jobs';
 import { applyTick, eventWorthy, needingAccounting, snapshot } from './track';
 import { postWebhook, type IWebhookOptions } from './webhook';
 

@@ -32,7 +32,7 @@ import type { Store } from '../store';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
-import { isTerminal, JobTable, type IJobRecord } from './table';
+import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
   jobWorkdir,
   newJobId,

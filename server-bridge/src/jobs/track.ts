@@ -9,7 +9,7 @@ import {
   type IAccountingRecord,
   type IQueueRecord
 } from '../ports/slurm';
-import { isTerminal } from './table';
+import { isTerminal } from './repository/jobs';
 
 const iso = (epoch: number | null): string | null =>
   epoch === null || epoch <= 0 ? null : new Date(epoch * 1000).toISOString();

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { auditCsv, auditJsonl, searchAudit } from '../admin/audit-search';
+import { auditCsv, auditJsonl } from '../admin/audit-search';
+import { searchAudit } from '../admin/repository/audit';
 import { policy } from '../auth/policy';
 import { AuditListSchema, AuditSearchQuerySchema, Routes } from '../contract';
 import type { Store } from '../store';

@@ -18,7 +18,8 @@ import {
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
 import type { IAuthUser } from '../auth/decide';
-import type { IKeyRecord, EndpointKeys } from '../endpoints/keys';
+import type { EndpointKeys } from '../endpoints/keys';
+import type { IKeyRecord } from '../endpoints/repository/keys';
 import type { EndpointUsage, IKeyUsage } from '../endpoints/usage';
 import { HttpError } from '../errors';
 import type { IAuditEntry } from '../store';

@@ -24,9 +24,13 @@ export interface IFollowOptions {
 }
 
 export async function followLog(o: IFollowOptions): Promise<void> {
+  const session = o.access.session(o.cluster, o.owner);
   // The first read happens before the response starts, so auth failures are proper 412s.
-  const size = await o.access.run(o.cluster, o.owner, s =>
-    s.files.size(o.path)
+  const size = await o.access.run(
+    o.cluster,
+    o.owner,
+    s => s.files.size(o.path),
+    session
   );
   let offset = size === null ? 0 : Math.max(0, size - o.tail);
   let closed = false;
@@ -42,7 +46,6 @@ export async function followLog(o: IFollowOptions): Promise<void> {
     'x-content-type-options': 'nosniff'
   });
   const started = Date.now();
-  const session = o.access.session(o.cluster, o.owner);
   try {
     for (;;) {
       const endedBefore = o.ended();

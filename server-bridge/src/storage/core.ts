@@ -9,8 +9,8 @@ import { StorageError, type IStoragePort } from '../ports/storage';
 import type { StorageAction, StorageAudit } from './audit';
 import type { IOpenedScope, TierPorts } from './ports';
 import { checkQuota, type Clock, type IUsage, UsageCache } from './quota';
-import { randomId } from './records';
-import type { ReservationTable } from './reservations';
+import { randomId } from './repository/records';
+import type { ReservationTable } from './repository/reservations';
 import {
   type IResolvedPath,
   type IScope,

@@ -11,7 +11,11 @@ import { DATA_CLASS_RULES, policyRefusal } from '../policy/data-classes';
 import type { IStorageEntry } from '../ports/storage';
 import type { StorageCore } from './core';
 import type { IContent, StorageFiles } from './files';
-import { randomId, type IShareLinkRecord, type LinkTable } from './records';
+import {
+  randomId,
+  type IShareLinkRecord,
+  type LinkTable
+} from './repository/records';
 import { isGroupTier, type IStorageUser } from './tiers';
 
 export const LINK_GONE = 'This link does not exist or has expired';

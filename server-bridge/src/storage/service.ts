@@ -9,8 +9,8 @@ import { StorageFiles } from './files';
 import { StorageLinks } from './links';
 import type { TierPorts } from './ports';
 import type { Clock } from './quota';
-import { LinkTable, UploadTable } from './records';
-import { ReservationTable } from './reservations';
+import { LinkTable, UploadTable } from './repository/records';
+import { ReservationTable } from './repository/reservations';
 import {
   isGroupTier,
   scopesOf,

@@ -7,7 +7,7 @@ import type { CopyRequest, Transfer } from '../contract';
 import { HttpError } from '../errors';
 import type { IStorageEntry } from '../ports/storage';
 import type { ILocated, IReservation, StorageCore } from './core';
-import { randomId } from './records';
+import { randomId } from './repository/records';
 import type { IStorageUser } from './tiers';
 
 interface ITransferRecord {

@@ -25,7 +25,11 @@ import type { ILocated, StorageCore } from './core';
 import { fileEntryOf } from './files';
 import { contentTypeOf } from './paths';
 import { formatBytes } from './quota';
-import { randomId, type IUploadRecord, type UploadTable } from './records';
+import {
+  randomId,
+  type IUploadRecord,
+  type UploadTable
+} from './repository/records';
 import { isGroupTier, type IStorageUser } from './tiers';
 
 const MIB = 1024 * 1024;

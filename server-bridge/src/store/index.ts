@@ -20,7 +20,7 @@ export interface IAuditRecord extends Required<IAuditEntry> {
   ts: string;
 }
 
-const AuditRowSchema = z.object({
+export const AuditRowSchema = z.object({
   id: z.number(),
   ts: z.string(),
   user: z.string(),

@@ -1,5 +1,6 @@
 /** Audit search and CSV export; the health history's samples and retention. */
-import { auditCsv, csvField, searchAudit } from '../../src/admin/audit-search';
+import { auditCsv, csvField } from '../../src/admin/audit-search';
+import { searchAudit } from '../../src/admin/repository/audit';
 import {
   HealthHistory,
   HealthSampler,

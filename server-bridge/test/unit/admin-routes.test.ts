@@ -10,7 +10,7 @@ import {
   Routes,
   type Job
 } from '../../src/contract';
-import { JobTable } from '../../src/jobs/table';
+import { JobTable } from '../../src/jobs/repository/jobs';
 import { Store } from '../../src/store';
 import { jobOf, parseCsv } from './admin-helpers';
 import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';

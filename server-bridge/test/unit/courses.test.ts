@@ -4,11 +4,11 @@
  */
 import type { IAuthUser } from '../../src/auth/decide';
 import { CourseService } from '../../src/courses/service';
-import { CourseTable } from '../../src/courses/table';
+import { CourseTable } from '../../src/courses/repository/courses';
 import { EndpointKeys } from '../../src/endpoints/keys';
 import { EndpointService } from '../../src/endpoints/service';
 import { EndpointUsage } from '../../src/endpoints/usage';
-import { JobTable } from '../../src/jobs/table';
+import { JobTable } from '../../src/jobs/repository/jobs';
 import { Store } from '../../src/store';
 import { jobOf } from './admin-helpers';
 import { controllerFixture } from './endpoints-fakes';

@@ -16,7 +16,7 @@ import {
   tierVariable
 } from '../../src/policy/data-classes';
 import { EndpointService } from '../../src/endpoints/service';
-import { queryAudit } from '../../src/storage/audit';
+import { searchAudit } from '../../src/admin/repository/audit';
 import { demoConfig } from './demo-config';
 import {
   controllerFixture,
@@ -424,7 +424,7 @@ describe('an endpoint that uses tiers', () => {
   }
   const user = { ...ALICE, roles: [], instructorOf: [], admin: false };
   const uses = (f: IControllerFixture) =>
-    queryAudit(f.store, { action: 'endpoint.uses-tier', limit: 10 }).map(r => [
+    searchAudit(f.store, { action: 'endpoint.uses-tier', limit: 10 }).map(r => [
       r.user,
       r.target,
       r.details.outcome

@@ -12,7 +12,7 @@ import type {
   IServingProvider,
   ReplicaStatus
 } from '../../src/endpoints/ports';
-import { EndpointTable } from '../../src/endpoints/table';
+import { EndpointTable } from '../../src/endpoints/repository/endpoints';
 import { Store } from '../../src/store';
 
 export class FakeClock implements IClock {

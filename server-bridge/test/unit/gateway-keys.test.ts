@@ -7,11 +7,8 @@ import {
   ErrorBodySchema,
   Routes
 } from '../../src/contract';
-import {
-  EndpointKeys,
-  bearerOf,
-  type IKeyLimits
-} from '../../src/endpoints/keys';
+import { EndpointKeys, bearerOf } from '../../src/endpoints/keys';
+import type { IKeyLimits } from '../../src/endpoints/repository/keys';
 import { EndpointUsage } from '../../src/endpoints/usage';
 import { quantile } from '../../src/endpoints/usage-buckets';
 import { Store } from '../../src/store';

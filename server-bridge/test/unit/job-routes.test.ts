@@ -15,7 +15,10 @@ import { BASE, HUB_USERS, testApp, BRIDGE_SCOPE } from './app-fixture';
 import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
 import type { BridgeApp } from '../../src/app';
 import { demoConfig } from './demo-config';
-import { CourseTable, type IJobProfileShare } from '../../src/courses/table';
+import {
+  CourseTable,
+  type IJobProfileShare
+} from '../../src/courses/repository/courses';
 import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 
 HUB_USERS['admin-token'] = {

@@ -5,7 +5,7 @@
  */
 import { EndpointController } from '../../src/endpoints/controller';
 import type { IReplicaHandle, IStopOptions } from '../../src/endpoints/ports';
-import { EndpointTable } from '../../src/endpoints/table';
+import { EndpointTable } from '../../src/endpoints/repository/endpoints';
 import { Store } from '../../src/store';
 import {
   FakeClock,

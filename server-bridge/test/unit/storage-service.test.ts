@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { HttpError } from '../../src/errors';
-import { queryAudit } from '../../src/storage/audit';
+import { searchAudit } from '../../src/admin/repository/audit';
 import { checkTierPath } from '../../src/storage/paths';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
@@ -559,7 +559,7 @@ describe('audit on sensitive tiers', () => {
     await f.service.files.delete(ALICE, 'sensitive', 'medical/q.txt');
     // Nothing on other tiers.
     await f.service.files.list(ALICE, 'archive', '', 10);
-    const records = queryAudit(f.store, {
+    const records = searchAudit(f.store, {
       action: 'storage.',
       limit: 100
     }).reverse();
@@ -578,8 +578,8 @@ describe('audit on sensitive tiers', () => {
       ['alice', 'storage.delete', 'sensitive:medical/q.txt', 'ok']
     ]);
     expect(records[0].details).toMatchObject({ size: 7 });
-    expect(queryAudit(f.store, { q: 'q.txt', limit: 10 })).toHaveLength(3);
-    expect(queryAudit(f.store, { user: 'bob', limit: 10 })).toHaveLength(1);
+    expect(searchAudit(f.store, { q: 'q.txt', limit: 10 })).toHaveLength(3);
+    expect(searchAudit(f.store, { user: 'bob', limit: 10 })).toHaveLength(1);
   });
 });
 
@@ -1185,7 +1185,7 @@ describe('storage edges', () => {
       size: 3
     });
     await f.service.uploads.abort(ALICE, 'sensitive', s.uploadId);
-    const actions = queryAudit(f.store, { user: 'alice', limit: 10 }).map(
+    const actions = searchAudit(f.store, { user: 'alice', limit: 10 }).map(
       r => r.action
     );
     expect(actions).toContain('storage.upload-abort');

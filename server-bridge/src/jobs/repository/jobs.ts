@@ -7,8 +7,9 @@ import {
   type Job,
   type JobState,
   type JobSubmit
-} from '../contract';
-import type { Store } from '../store';
+} from '../../contract';
+import type { Store } from '../../store';
+import { whereDefined } from '../../store/rows';
 
 export interface IJobRecord {
   job: Job;
@@ -33,6 +34,10 @@ const RowSchema = z.object({
   request: z.string(),
   job: z.string()
 });
+
+const CountRowSchema = z.object({ state: z.string(), n: z.number().int() });
+const JobRowSchema = z.object({ job: z.string() });
+const OwnerRowSchema = z.object({ owner: z.string() });
 
 export const isTerminal = (s: JobState): boolean =>
   TERMINAL_JOB_STATES.includes(s);
@@ -111,27 +116,53 @@ export class JobTable {
 
   /** Newest first. */
   list(filter: IJobFilter, limit = 500): IJobRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.owner !== undefined) {
-      where.push('owner = ?');
-      args.push(filter.owner);
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    if (filter.since !== undefined) {
-      where.push('submitted_at >= ?');
-      args.push(filter.since);
-    }
-    const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY submitted_at DESC, id LIMIT ?`;
-    const rows = this.store.db.prepare(sql).all(...args, limit);
+    const where = whereDefined([
+      ['owner = ?', filter.owner],
+      ['state = ?', filter.state],
+      ['submitted_at >= ?', filter.since]
+    ]);
+    const rows = this.store.db
+      .prepare(
+        `SELECT * FROM jobs${where.sql} ORDER BY submitted_at DESC, id LIMIT ?`
+      )
+      .all(...where.args, limit);
     const records = rows.map(r => this.parse(r));
     const name = filter.name?.toLowerCase();
     return name === undefined
       ? records
       : records.filter(r => r.job.name.toLowerCase().includes(name));
+  }
+
+  /** How many jobs are in each state (states without jobs left out). */
+  countByState(
+    filter: Pick<IJobFilter, 'owner' | 'since'>
+  ): { state: string; n: number }[] {
+    const where = whereDefined([
+      ['owner = ?', filter.owner],
+      ['submitted_at >= ?', filter.since]
+    ]);
+    return this.store.db
+      .prepare(
+        `SELECT state, COUNT(*) AS n FROM jobs${where.sql} GROUP BY state`
+      )
+      .all(...where.args)
+      .map(r => CountRowSchema.parse(r));
+  }
+
+  /** Every job submitted at or before `until` (ISO). */
+  submittedUntil(until: string): Job[] {
+    return this.store.db
+      .prepare('SELECT job FROM jobs WHERE submitted_at <= ?')
+      .all(until)
+      .map(r => JobSchema.parse(JSON.parse(JobRowSchema.parse(r).job)));
+  }
+
+  /** Everyone who owns a job. */
+  owners(): string[] {
+    return this.store.db
+      .prepare('SELECT DISTINCT owner FROM jobs')
+      .all()
+      .map(r => OwnerRowSchema.parse(r).owner);
   }
 
   /** Jobs of the cluster that may still change. */

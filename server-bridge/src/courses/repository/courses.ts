@@ -1,6 +1,7 @@
 /** The `courses` and `course_keys` tables (migration 7) and `course_jobs` (migration 8). */
 import { z } from 'zod';
-import type { Store } from '../store';
+import type { Store } from '../../store';
+import { camelized } from '../../store/rows';
 
 /** The shared dataset: a folder of a tier, read as `owner` (the instructor who set it). */
 export interface IDatasetShare {
@@ -91,14 +92,7 @@ const KeyRowSchema = z.object({
 const StudentJobRowSchema = z.object({ job: z.string(), terminal: z.number() });
 
 function keyOf(row: unknown): ICourseKeyRecord {
-  const r = KeyRowSchema.parse(row);
-  return {
-    keyId: r.key_id,
-    course: r.course,
-    student: r.student,
-    endpointId: r.endpoint_id,
-    createdAt: r.created_at
-  };
+  return camelized(KeyRowSchema.parse(row));
 }
 
 export class CourseTable {

@@ -1,6 +1,6 @@
 /** The `credentials` table: one SSH key pair per (hub user, cluster). */
 import { z } from 'zod';
-import type { Store } from '../store';
+import type { Store } from '../../store';
 
 export interface IStoredCredential {
   user: string;
@@ -40,6 +40,14 @@ export class CredentialTable {
       privateKeySealed: r.private_key,
       createdAt: r.created_at
     };
+  }
+
+  /** Everyone with a key on some cluster. */
+  users(): string[] {
+    return this.store.db
+      .prepare('SELECT DISTINCT user FROM credentials')
+      .all()
+      .map(r => z.object({ user: z.string() }).parse(r).user);
   }
 
   /** Inserts unless a row exists (two first requests racing keep the first key). */

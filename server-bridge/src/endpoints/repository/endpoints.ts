@@ -8,8 +8,9 @@ import {
   ServingProviderNameSchema,
   ServingResourcesSchema,
   type ReplicaState
-} from '../contract';
-import type { Store } from '../store';
+} from '../../contract';
+import type { Store } from '../../store';
+import { whereDefined } from '../../store/rows';
 
 export const EndpointRecordSchema = z.object({
   id: z.string(),
@@ -123,17 +124,21 @@ export class EndpointTable {
 
   /** Newest first; all owners when `owner` is undefined. */
   list(owner?: string): IEndpointRecord[] {
-    const rows =
-      owner === undefined
-        ? this.db
-            .prepare('SELECT record FROM endpoints ORDER BY created_at DESC')
-            .all()
-        : this.db
-            .prepare(
-              'SELECT record FROM endpoints WHERE owner = ? ORDER BY created_at DESC'
-            )
-            .all(owner);
-    return rows.map(parse);
+    const where = whereDefined([['owner = ?', owner]]);
+    return this.db
+      .prepare(
+        `SELECT record FROM endpoints${where.sql} ORDER BY created_at DESC`
+      )
+      .all(...where.args)
+      .map(parse);
+  }
+
+  /** Everyone who owns an endpoint. */
+  owners(): string[] {
+    return this.db
+      .prepare('SELECT DISTINCT owner FROM endpoints')
+      .all()
+      .map(r => z.object({ owner: z.string() }).parse(r).owner);
   }
 
   delete(id: string): void {

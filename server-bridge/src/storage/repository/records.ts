@@ -1,7 +1,8 @@
 /** Share links and multipart upload sessions in the store (tables of migrations 3, 10). */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Store } from '../store';
+import type { Store } from '../../store';
+import { camelized, whereDefined } from '../../store/rows';
 
 /** 24 url-safe characters from 18 random bytes (144 bits). */
 export function randomId(bytes = 18): string {
@@ -32,17 +33,7 @@ const LinkRowSchema = z.object({
 });
 
 function linkOf(row: unknown): IShareLinkRecord {
-  const r = LinkRowSchema.parse(row);
-  return {
-    id: r.id,
-    tier: r.tier,
-    owner: r.owner,
-    path: r.path,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-    version: r.version
-  };
+  return camelized(LinkRowSchema.parse(row));
 }
 
 export class LinkTable {
@@ -74,19 +65,14 @@ export class LinkTable {
 
   /** The owner's links, newest first (optionally of one tier). */
   byOwner(owner: string, tier?: string): IShareLinkRecord[] {
-    const rows =
-      tier === undefined
-        ? this.store.db
-            .prepare(
-              'SELECT * FROM share_links WHERE owner = ? ORDER BY created_at DESC'
-            )
-            .all(owner)
-        : this.store.db
-            .prepare(
-              'SELECT * FROM share_links WHERE owner = ? AND tier = ? ORDER BY created_at DESC'
-            )
-            .all(owner, tier);
-    return rows.map(linkOf);
+    const where = whereDefined([
+      ['owner = ?', owner],
+      ['tier = ?', tier]
+    ]);
+    return this.store.db
+      .prepare(`SELECT * FROM share_links${where.sql} ORDER BY created_at DESC`)
+      .all(...where.args)
+      .map(linkOf);
   }
 
   revoke(id: string, at: string): void {
@@ -125,27 +111,13 @@ const UploadRowSchema = z.object({
   size: z.number(),
   part_size: z.number(),
   part_count: z.number(),
-  overwrite: z.number(),
+  overwrite: z.number().transform(n => n !== 0),
   created_at: z.string(),
   expires_at: z.string()
 });
 
 function uploadOf(row: unknown): IUploadRecord {
-  const r = UploadRowSchema.parse(row);
-  return {
-    id: r.id,
-    tier: r.tier,
-    owner: r.owner,
-    path: r.path,
-    s3UploadId: r.s3_upload_id,
-    mode: r.mode,
-    size: r.size,
-    partSize: r.part_size,
-    partCount: r.part_count,
-    overwrite: r.overwrite !== 0,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at
-  };
+  return camelized(UploadRowSchema.parse(row));
 }
 
 export class UploadTable {

@@ -10,7 +10,7 @@
  * that "create if absent" is atomic on backends without conditional writes (Swift's
  * s3api ignores `If-None-Match`).
  */
-import type { Store } from '../store';
+import type { Store } from '../../store';
 
 export interface IReservationRequest {
   id: string;

@@ -1,0 +1,41 @@
+/** Helpers of the features' repositories: row mapping and optional filters. */
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/** A row with its snake_case column names in camelCase. */
+export type Camelized<T> = { [K in keyof T as CamelCase<K & string>]: T[K] };
+
+/** The row (parsed by its schema) with camelCase names: `created_at` → `createdAt`. */
+export function camelized<T extends Record<string, unknown>>(
+  row: T
+): Camelized<T> {
+  return Object.fromEntries(
+    Object.entries(row).map(([column, value]) => [
+      column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+      value
+    ])
+  ) as Camelized<T>;
+}
+
+export type SqlValue = string | number | null;
+
+/**
+ * ` WHERE a AND b` of the conditions whose value is defined ('' when none), and their
+ * arguments in order; each condition holds one `?`.
+ */
+export function whereDefined(
+  conditions: readonly (readonly [string, SqlValue | undefined])[]
+): { sql: string; args: SqlValue[] } {
+  const used = conditions.filter(
+    (c): c is readonly [string, SqlValue] => c[1] !== undefined
+  );
+  return {
+    sql:
+      used.length === 0
+        ? ''
+        : ` WHERE ${used.map(([sql]) => sql).join(' AND ')}`,
+    args: used.map(([, value]) => value)
+  };
+}
