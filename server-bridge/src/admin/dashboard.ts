@@ -16,7 +16,7 @@ import {
   type JobState
 } from '../contract';
 import type { EndpointService } from '../endpoints/service';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import { JobTable } from '../jobs/table';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
@@ -180,7 +180,7 @@ export class AdminDashboard {
     const from =
       since === undefined ? to - DEFAULT_WINDOW_MS : Date.parse(since);
     if (from >= to) {
-      throw new HttpError('bad_request', '"since" must be before "until"');
+      throw new DomainError('bad_request', '"since" must be before "until"');
     }
     return { since: from, until: to };
   }
@@ -259,7 +259,7 @@ export class AdminDashboard {
     } else {
       const groups = await this.groupsOrNull();
       if (groups === null) {
-        throw new HttpError(
+        throw new DomainError(
           'upstream_unavailable',
           'Usage per group needs the hub’s group list, and the hub did not give it (the bridge’s service role needs read:groups)'
         );

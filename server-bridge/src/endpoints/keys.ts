@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { Store } from '../store';
 
 export const KEY_PREFIX = 'hpcb_';
@@ -165,7 +165,7 @@ export class EndpointKeys {
   revoke(endpointId: string, keyId: string): IKeyRecord {
     const key = this.get(keyId);
     if (key === undefined || key.endpointId !== endpointId) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `Endpoint ${endpointId} has no key ${keyId}`
       );

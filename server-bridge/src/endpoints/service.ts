@@ -13,7 +13,7 @@ import type {
   ServingProviderName
 } from '../contract';
 import { EndpointCreateSchema } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   checkEndpointPolicy,
   checkReachable,
@@ -153,7 +153,7 @@ export class EndpointService {
     checkProvider(config, model, req.provider);
     if (req.fallback !== undefined) {
       if (req.fallback === req.provider) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           "The fallback must be another provider than the endpoint's own"
         );
@@ -165,14 +165,14 @@ export class EndpointService {
     let group: string | null = null;
     if (req.visibility === 'private') {
       if (req.group !== undefined) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           'A private endpoint has no group; choose visibility group or course'
         );
       }
     } else {
       if (req.group === undefined) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           `Visibility ${req.visibility} needs a group`
         );
@@ -183,7 +183,7 @@ export class EndpointService {
           ? user.groups.includes(req.group)
           : user.instructorOf.includes(req.group));
       if (!allowed) {
-        throw new HttpError(
+        throw new DomainError(
           'forbidden',
           req.visibility === 'group'
             ? `You are not a member of group ${req.group}`
@@ -193,7 +193,7 @@ export class EndpointService {
       group = req.group;
     }
     if (this.deps.table.byName(user.name, req.name) !== undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `You already have an endpoint named ${req.name}`
       );
@@ -286,7 +286,7 @@ export class EndpointService {
   record(user: IAuthUser, id: string): IEndpointRecord {
     const ep = this.deps.table.get(id);
     if (ep === undefined || !visibleTo(user, ep)) {
-      throw new HttpError('not_found', `No endpoint ${id}`);
+      throw new DomainError('not_found', `No endpoint ${id}`);
     }
     return ep;
   }
@@ -295,7 +295,7 @@ export class EndpointService {
   owned(user: IAuthUser, id: string): IEndpointRecord {
     const ep = this.record(user, id);
     if (ep.owner !== user.name && !user.admin) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `Only the owner of endpoint ${ep.name} may change it`
       );
@@ -321,7 +321,7 @@ export class EndpointService {
   /** Own endpoints and those shared with the user's groups; admins: all with `all`. */
   list(user: IAuthUser, all = false): Endpoint[] {
     if (all && !user.admin) {
-      throw new HttpError('forbidden', 'Only admins may list all endpoints');
+      throw new DomainError('forbidden', 'Only admins may list all endpoints');
     }
     return this.deps.table
       .list()

@@ -11,7 +11,7 @@ import type {
 } from '../config';
 import type { ServingProviderName } from '../contract';
 import { clusterUserOf } from '../credentials/access';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { Store } from '../store';
 import {
   isGroupTier,
@@ -36,8 +36,8 @@ export function policyRefusal(
   rule: DataClassRule,
   reason: string,
   details: Record<string, unknown> = {}
-): HttpError {
-  return new HttpError(
+): DomainError {
+  return new DomainError(
     'policy_refused',
     `Refused by the data-class rule '${rule}': ${reason}`,
     { rule, ...details }
@@ -82,7 +82,7 @@ function pickGroup(
   const groups = scopesOf(tier, user).map(s => s.key);
   if (named !== null) {
     if (!groups.includes(named)) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `${tier.name}: "${named}" is not one of your groups on this tier`
       );
@@ -92,7 +92,7 @@ function pickGroup(
   if (groups.length === 1) {
     return groups[0] as string;
   }
-  throw new HttpError(
+  throw new DomainError(
     'bad_request',
     `Tier ${tier.name} has one folder per group and you are in several: name one, e.g. ${groups
       .map(g => `"${tier.name}:${g}"`)
@@ -111,7 +111,7 @@ function locate(
     const { store, bucket, prefix } = tier.location.s3;
     const endpoint = config.s3.find(s => s.name === store)?.endpoint;
     if (endpoint === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'internal',
         `tier ${tier.name}: no s3 store ${store}`
       );
@@ -124,7 +124,10 @@ function locate(
   const { cluster, path } = tier.location.sftp;
   const c = config.clusters.find(k => k.name === cluster);
   if (c === undefined) {
-    throw new HttpError('internal', `tier ${tier.name}: no cluster ${cluster}`);
+    throw new DomainError(
+      'internal',
+      `tier ${tier.name}: no cluster ${cluster}`
+    );
   }
   return {
     location: rootOf(path, clusterUserOf(c.userMapping, user.name), scope),
@@ -170,14 +173,14 @@ export function resolveTierUses(
     const parsed = parseRef(ref);
     const tier = directory.tier(parsed.name, user);
     if (seen.has(tier.name)) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${tier.name} is named twice; a job or an endpoint uses each tier once`
       );
     }
     seen.add(tier.name);
     if (!isGroupTier(tier) && parsed.group !== null) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${tier.name} has no group folders: write "${tier.name}"`
       );
@@ -195,7 +198,7 @@ export function resolveTierUses(
     uses.flatMap(u => (u.s3Endpoint === null ? [] : [u.s3Endpoint]))
   );
   if (endpoints.size > 1) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Tiers ${uses
         .filter(u => u.s3Endpoint !== null)
@@ -233,7 +236,7 @@ export function checkReachable(
       'sftp' in use.tier.location &&
       use.tier.location.sftp.cluster !== cluster
     ) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${use.tier.name} is a path on cluster ${use.tier.location.sftp.cluster}; ${where} cannot reach it`
       );
