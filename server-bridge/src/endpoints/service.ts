@@ -17,13 +17,15 @@ import { DomainError } from '../domain-error';
 import {
   checkEndpointPolicy,
   checkReachable,
-  resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse,
-  tierUseAuditor,
-  type TierUseAuditor
+  type ITierUse
 } from '../policy/data-classes';
 import type { Store } from '../store';
+import {
+  resolveTierUsesAudited,
+  tierUseAuditor,
+  type TierUseAuditor
+} from '../storage/tier-use-audit';
 import {
   checkProvider,
   findModel,

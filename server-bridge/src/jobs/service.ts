@@ -22,13 +22,15 @@ import {
   checkJobPolicy,
   checkReachable,
   resolveTierUses,
-  resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse,
-  tierUseAuditor,
-  type TierUseAuditor
+  type ITierUse
 } from '../policy/data-classes';
 import type { Store } from '../store';
+import {
+  resolveTierUsesAudited,
+  tierUseAuditor,
+  type TierUseAuditor
+} from '../storage/tier-use-audit';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';

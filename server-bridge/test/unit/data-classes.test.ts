@@ -12,12 +12,12 @@ import {
   checkEndpointPolicy,
   checkJobPolicy,
   resolveTierUses,
-  resolveTierUsesAudited,
   tierEnvironment,
   tierVariable
 } from '../../src/policy/data-classes';
 import { EndpointService } from '../../src/endpoints/service';
 import { queryAudit } from '../../src/storage/audit';
+import { resolveTierUsesAudited } from '../../src/storage/tier-use-audit';
 import { demoConfig } from './demo-config';
 import {
   controllerFixture,
