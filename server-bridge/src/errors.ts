@@ -13,6 +13,7 @@ import {
   ResponseSerializationError
 } from 'fastify-type-provider-zod';
 import type { ErrorBody, ErrorCode } from './contract';
+import { DomainError } from './domain-error';
 
 const STATUS_OF: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -32,19 +33,28 @@ const STATUS_OF: Record<ErrorCode, number> = {
 /** The HTTP status that answers an error of `code`. */
 export const statusOf = (code: ErrorCode): number => STATUS_OF[code];
 
-export class HttpError extends Error {
+/**
+ * An error of the HTTP layer; `statusCode` overrides the code's status where HTTP has a
+ * more precise one (411, 416).
+ */
+export class HttpError extends DomainError {
   readonly statusCode: number;
 
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    details?: unknown,
     statusCode?: number
   ) {
-    super(message);
+    super(code, message, details);
     this.name = 'HttpError';
     this.statusCode = statusCode ?? STATUS_OF[code];
   }
+}
+
+/** The status that answers `error`: its code's, or the HTTP layer's override. */
+export function statusOfError(error: DomainError): number {
+  return error instanceof HttpError ? error.statusCode : STATUS_OF[error.code];
 }
 
 export function errorBody(
@@ -76,22 +86,23 @@ function codeForStatus(status: number): ErrorCode {
 }
 
 function handleError(
-  error: FastifyError | HttpError | Error,
+  error: FastifyError | DomainError | Error,
   request: FastifyRequest,
   reply: FastifyReply
 ): void {
-  if (error instanceof HttpError) {
-    if (error.statusCode >= 500) {
+  if (error instanceof DomainError) {
+    const status = statusOfError(error);
+    if (status >= 500) {
       request.log.warn(
         { code: error.code, reason: error.message },
         'request failed upstream'
       );
     }
-    if (error.statusCode === 401) {
+    if (status === 401) {
       void reply.header('www-authenticate', 'token');
     }
     void reply
-      .status(error.statusCode)
+      .status(status)
       .send(errorBody(error.code, error.message, error.details));
     return;
   }

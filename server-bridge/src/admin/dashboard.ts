@@ -17,7 +17,7 @@ import { EndpointTable } from '../endpoints/repository/endpoints';
 import { EndpointKeyTable } from '../endpoints/repository/keys';
 import { UsageTable } from '../endpoints/repository/usage';
 import type { EndpointService } from '../endpoints/service';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import { JobTable } from '../jobs/repository/jobs';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
@@ -175,7 +175,7 @@ export class AdminDashboard {
     const from =
       since === undefined ? to - DEFAULT_WINDOW_MS : Date.parse(since);
     if (from >= to) {
-      throw new HttpError('bad_request', '"since" must be before "until"');
+      throw new DomainError('bad_request', '"since" must be before "until"');
     }
     return { since: from, until: to };
   }
@@ -245,7 +245,7 @@ export class AdminDashboard {
     } else {
       const groups = await this.groupsOrNull();
       if (groups === null) {
-        throw new HttpError(
+        throw new DomainError(
           'upstream_unavailable',
           'Usage per group needs the hub’s group list, and the hub did not give it (the bridge’s service role needs read:groups)'
         );

@@ -5,7 +5,7 @@
  * `expires_at` when the hub's answer carries one.
  */
 import { createHash } from 'node:crypto';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   decide,
   type AuthDecision,
@@ -139,19 +139,20 @@ export class HubAuth {
 
   /**
    * The user behind an `Authorization` header value.
-   * Throws HttpError 401 (no token), 403 (bad or insufficient token) or 503 (hub down).
+   * Throws `unauthenticated` (no token), `forbidden` (bad or insufficient token) or
+   * `upstream_unavailable` (hub down).
    */
   async authenticate(header: string | undefined): Promise<IAuthUser> {
     const token = tokenFromHeader(header);
     if (token === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'unauthenticated',
         'Send the hub token as "Authorization: token <TOKEN>"'
       );
     }
     const decision = await this.resolve(token);
     if (!decision.ok) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `Token not accepted: ${decision.reason}`
       );
@@ -194,7 +195,7 @@ export class HubAuth {
     } catch (e) {
       const msg =
         e instanceof HubUnavailableError ? e.message : 'hub not reachable';
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         `Cannot check the token: JupyterHub does not answer (${msg}). Try again in a minute.`
       );

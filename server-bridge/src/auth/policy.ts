@@ -9,7 +9,7 @@ import type {
   onRequestHookHandler,
   RouteOptions
 } from 'fastify';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import { userOf } from './plugin';
 
 /** The kinds of owned resources routes act on. */
@@ -97,7 +97,7 @@ export function requireCourseRole(
     const user = userOf(request);
     const course = (request.params as { course?: unknown }).course;
     if (typeof course !== 'string') {
-      throw new HttpError('bad_request', 'No course named in the path');
+      throw new DomainError('bad_request', 'No course named in the path');
     }
     const teaches = user.instructorOf.includes(course);
     const takes = user.groups.includes(course);
@@ -114,9 +114,9 @@ export function requireCourseRole(
       return;
     }
     if (!teaches && !takes) {
-      throw new HttpError('not_found', `No course ${course}`);
+      throw new DomainError('not_found', `No course ${course}`);
     }
-    throw new HttpError(
+    throw new DomainError(
       'forbidden',
       role === 'instructor'
         ? `Only instructors of ${course} may do this`
@@ -127,7 +127,7 @@ export function requireCourseRole(
 
 export const requireAdmin: onRequestAsyncHookHandler = async request => {
   if (!userOf(request).roles.includes('admin')) {
-    throw new HttpError('forbidden', 'Only hub admins may do this');
+    throw new DomainError('forbidden', 'Only hub admins may do this');
   }
 };
 

@@ -1,7 +1,7 @@
 /** A course's dataset: a folder shared by its instructor, read as them and never written. */
 import type { IAuthUser } from '../auth/decide';
 import type { CourseDatasetList } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IContent } from '../storage/files';
 import { joinPath } from '../storage/paths';
 import type { StorageService } from '../storage/service';
@@ -83,7 +83,7 @@ export class CourseDataset {
   } {
     const dataset = this.table.get(course)?.dataset ?? null;
     if (dataset === null || this.storage === undefined) {
-      throw new HttpError('not_found', `Course ${course} shares no dataset`);
+      throw new DomainError('not_found', `Course ${course} shares no dataset`);
     }
     return { storage: this.storage, dataset };
   }
@@ -95,14 +95,14 @@ export class CourseDataset {
     path: string
   ): Promise<IDatasetShare> {
     if (this.storage === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         'Storage is not available on this bridge'
       );
     }
     const entry = await this.storage.files.stat(user, tier, path);
     if (entry.type !== 'directory') {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `${tier}:${path} is a file: share a folder as the dataset`
       );

@@ -10,7 +10,7 @@ import {
   type CourseJobAllowance,
   type Resources
 } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   allowanceOf,
   checkCourseLimits,
@@ -104,14 +104,14 @@ export class CourseJobGate {
       return null;
     }
     if (!user.groups.includes(course)) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `Profile ${name} is for members of course ${course} only`
       );
     }
     const profile = this.profileOf(course);
     if (profile === null) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Course ${course} has no job profile: ask its instructor`
       );

@@ -8,7 +8,7 @@ import type {
   Job,
   Resources
 } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import { withLiveElapsed } from '../jobs/track';
 
 const PREFIX = 'course:';
@@ -93,7 +93,7 @@ export function checkCourseLimits(
   const { maxActiveJobs, gpuHoursBudget } = limits;
   const active = use.activeJobIds;
   if (maxActiveJobs !== null && active.length >= maxActiveJobs) {
-    throw new HttpError(
+    throw new DomainError(
       'course_limit',
       `${course} allows ${plural(maxActiveJobs, 'queued or running job')} per student; you have ${active.length} (${active.length === 1 ? 'job' : 'jobs'} ${active.join(', ')}): wait until one ends or cancel one`,
       { rule: 'maxActiveJobs', limit: maxActiveJobs, activeJobIds: active }
@@ -111,7 +111,7 @@ export function checkCourseLimits(
     requested: asked
   };
   if (used >= gpuHoursBudget) {
-    throw new HttpError(
+    throw new DomainError(
       'course_limit',
       `${course} allows ${formatHours(gpuHoursBudget)} GPU-hours per student; you have used ${formatHours(used)}, so none are left`,
       details
@@ -122,7 +122,7 @@ export function checkCourseLimits(
     const { gpus, timeMinutes } = request.resources;
     const elements =
       request.elements === 1 ? '' : ` × ${request.elements} elements`;
-    throw new HttpError(
+    throw new DomainError(
       'course_limit',
       `${course} allows ${formatHours(gpuHoursBudget)} GPU-hours per student; you have used ${formatHours(used)} (${formatHours(left)} left) and this job asks for ${formatHours(asked)} (${plural(gpus, 'GPU')} × ${timeMinutes} min${elements}): ask for less time or fewer GPUs`,
       details

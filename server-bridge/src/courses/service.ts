@@ -27,7 +27,7 @@ import { CourseJobGate } from './job-gate';
 import type { EndpointKeys } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IContent } from '../storage/files';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
@@ -221,14 +221,14 @@ export class CourseService {
     const { keys } = this.keysOrFail();
     const share = this.table.get(course)?.endpoint ?? null;
     if (share === null) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `Course ${course} shares no endpoint yet: ask its instructor`
       );
     }
     const ep = this.deps.endpoints?.shared(share.endpointId);
     if (ep === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `The endpoint of course ${course} no longer exists: ask its instructor`
       );
@@ -277,7 +277,7 @@ export class CourseService {
         : (this.studentKeys(course, share.endpointId).get(student)?.active ??
           null);
     if (share === null || active === null) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `${student} has no active key in course ${course}`
       );
@@ -340,7 +340,7 @@ export class CourseService {
   async jobs(course: string): Promise<CourseJobList> {
     const members = await this.membersIfKnown(course);
     if (members === null) {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         "The hub's group list is not available, so the course's members are not known"
       );
@@ -381,7 +381,7 @@ export class CourseService {
 
   private keysOrFail(): { keys: EndpointKeys; usage: EndpointUsage } {
     if (this.deps.keys === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         'Endpoint keys are not available on this bridge'
       );
@@ -395,7 +395,7 @@ export class CourseService {
   ): IJobProfileShare {
     const profiles = this.deps.profiles ?? [];
     if (!profiles.some(p => p.name === share.baseProfile)) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `No profile named "${share.baseProfile}": base the course's job profile on one of ${profiles.map(p => p.name).join(', ') || 'the admin profiles (none configured)'}`,
         { profiles: profiles.map(p => p.name) }
@@ -413,7 +413,7 @@ export class CourseService {
     this.keysOrFail();
     const ep = this.deps.endpoints?.shared(endpointId);
     if (ep === undefined || ep.owner !== user.name) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `You own no endpoint ${endpointId}: a course shares one of its instructor's endpoints`
       );

@@ -5,7 +5,7 @@
  */
 import type { ClusterConfig } from '../config';
 import type { SshCredential } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IUserClusterPort } from '../ports/slurm';
 import type { CredentialService } from './service';
 
@@ -21,13 +21,13 @@ export function clusterUserOf(
       ? mapping.table[hubUser]
       : mapping.template.replaceAll('{user}', hubUser);
   if (name === undefined) {
-    throw new HttpError(
+    throw new DomainError(
       'forbidden',
       `No cluster account is configured for user ${hubUser}`
     );
   }
   if (!UNIX_NAME.test(name)) {
-    throw new HttpError(
+    throw new DomainError(
       'forbidden',
       `The cluster account name for ${hubUser} is not a valid Unix user name`
     );
@@ -74,7 +74,7 @@ export class ClusterAccess implements IClusterAccess {
   private cluster(name: string): ClusterConfig {
     const c = this.clusters.find(k => k.name === name);
     if (c === undefined) {
-      throw new HttpError('not_found', `No cluster named "${name}"`);
+      throw new DomainError('not_found', `No cluster named "${name}"`);
     }
     return c;
   }
@@ -110,20 +110,20 @@ export class ClusterAccess implements IClusterAccess {
       const err = e as IConnectError;
       if (err.authFailed === true) {
         const credential = this.credential(cluster, hubUser);
-        throw new HttpError(
+        throw new DomainError(
           'cluster_auth_failed',
           credential.instructions,
           credential
         );
       }
       if (err.stage === 'connect' || err.stage === 'timeout') {
-        throw new HttpError(
+        throw new DomainError(
           'upstream_unavailable',
           `Cluster ${cluster} cannot be reached (${(e as Error).message}). Jobs already submitted keep running; try again in a minute.`
         );
       }
       if (err.stage === 'busy') {
-        throw new HttpError(
+        throw new DomainError(
           'upstream_unavailable',
           `Cluster ${cluster} is busy (${(e as Error).message}); try again in a moment.`
         );

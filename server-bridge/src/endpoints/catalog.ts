@@ -7,7 +7,7 @@ import type {
   ServingProviderName,
   ServingResources
 } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 const KEYS = ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const;
 
@@ -99,7 +99,7 @@ export function configuredProviders(
 export function findModel(config: BridgeConfig, name: string): ModelConfig {
   const m = config.models.find(x => x.name === name);
   if (m === undefined) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `No model named "${name}" in the catalog`,
       {
@@ -116,13 +116,13 @@ export function checkProvider(
   provider: ServingProviderName
 ): void {
   if (!model.providers.includes(provider)) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Model ${model.name} cannot be served by the ${provider} provider (allowed: ${model.providers.join(', ')})`
     );
   }
   if (config.serving.providers[provider] === undefined) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `The ${provider} provider is not configured on this bridge`
     );
@@ -146,7 +146,7 @@ export function resolveServingResources(
     out[k] = value;
   }
   if (problems.length > 0) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Resources outside the limits of model ${model.name}: ${problems
         .map(p => `${p.field}=${p.value} (allowed ${p.min}–${p.max})`)
@@ -165,7 +165,7 @@ export function resolveIdleMinutes(
   const r = config.serving.idleMinutes;
   const v = asked ?? r.default;
   if (v < r.min || v > r.max) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `idleMinutes=${v} is outside ${r.min}–${r.max}`
     );

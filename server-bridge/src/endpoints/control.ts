@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BaseLogger } from 'pino';
 import type { BridgeConfig } from '../config';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { HealthCheck } from './health';
 import { httpHealthCheck } from './health';
 import type { IServingProvider, IUpstream } from './ports';
@@ -143,7 +143,7 @@ export class EndpointControl {
   provider(name: string): IServingProvider {
     const p = this.deps.providers.get(name);
     if (p === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `The ${name} provider is not configured on this bridge`
       );
@@ -167,7 +167,7 @@ export class EndpointControl {
   mustGet(id: string): IEndpointRecord {
     const ep = this.table.get(id);
     if (ep === undefined) {
-      throw new HttpError('not_found', `No endpoint ${id}`);
+      throw new DomainError('not_found', `No endpoint ${id}`);
     }
     return ep;
   }
@@ -214,7 +214,7 @@ export class EndpointControl {
     const rt = this.runtime(id);
     rt.routes = [];
     for (const w of rt.waiters) {
-      w.reject(new HttpError('upstream_unavailable', message));
+      w.reject(new DomainError('upstream_unavailable', message));
     }
     rt.waiters.clear();
   }
@@ -222,13 +222,13 @@ export class EndpointControl {
   /** Throws the 503 a request gets while the endpoint is stopped or failed. */
   refuseUnavailable(ep: IEndpointRecord): void {
     if (ep.desired === 'stopped') {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         `Endpoint ${ep.name} is stopped; its owner can start it again`
       );
     }
     if (ep.state === 'failed') {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         `Endpoint ${ep.name} failed: ${ep.reason ?? 'unknown reason'}`
       );

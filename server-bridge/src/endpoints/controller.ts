@@ -20,7 +20,7 @@
  * they share. This class is the loop, the gateway's router and the owner's actions.
  */
 import type { ServingProviderInfo, ServingProviderName } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   baseUrlOf,
   EndpointControl,
@@ -104,7 +104,7 @@ export class EndpointController implements IEndpointRouter {
       await rt.stepping;
       for (const w of rt.waiters) {
         w.reject(
-          new HttpError('upstream_unavailable', 'The bridge is shutting down')
+          new DomainError('upstream_unavailable', 'The bridge is shutting down')
         );
       }
       rt.waiters.clear();
@@ -197,7 +197,7 @@ export class EndpointController implements IEndpointRouter {
   async upstream(endpointId: string, signal: AbortSignal): Promise<IUpstream> {
     const ep = this.ctl.cached(endpointId);
     if (ep === undefined) {
-      throw new HttpError('not_found', `No endpoint ${endpointId}`);
+      throw new DomainError('not_found', `No endpoint ${endpointId}`);
     }
     this.touched(endpointId);
     this.ctl.refuseUnavailable(ep);
@@ -207,7 +207,7 @@ export class EndpointController implements IEndpointRouter {
       return route;
     }
     if (signal.aborted) {
-      throw new HttpError('upstream_unavailable', 'The request was aborted');
+      throw new DomainError('upstream_unavailable', 'The request was aborted');
     }
     if (ep.state === 'scaled-to-zero') {
       await this.wake(endpointId);
@@ -216,7 +216,7 @@ export class EndpointController implements IEndpointRouter {
       const onAbort = () => {
         rt.waiters.delete(waiter);
         reject(
-          new HttpError('upstream_unavailable', 'The request was aborted')
+          new DomainError('upstream_unavailable', 'The request was aborted')
         );
       };
       const waiter: IWaiter = {
@@ -451,14 +451,14 @@ export class EndpointController implements IEndpointRouter {
         w.resolve(route);
         continue;
       }
-      let error: HttpError | null = null;
+      let error: DomainError | null = null;
       try {
         this.ctl.refuseUnavailable(ep);
       } catch (e) {
-        error = e as HttpError;
+        error = e as DomainError;
       }
       if (error === null && now >= w.deadline) {
-        error = new HttpError(
+        error = new DomainError(
           'upstream_unavailable',
           `Endpoint ${ep.name} did not become ready within ${this.serving.holdSeconds} s (state ${ep.state}${ep.reason === null ? '' : `: ${ep.reason}`})`
         );

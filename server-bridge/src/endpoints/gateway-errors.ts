@@ -1,6 +1,7 @@
 /** The gateway's errors in OpenAI's shape, its own and a model server's. */
 import { z } from 'zod';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
+import { statusOfError } from '../errors';
 
 /** Longest upstream error message passed on (longer ones are cut). */
 const MAX_UPSTREAM_MESSAGE = 2000;
@@ -93,13 +94,13 @@ export function normaliseUpstreamError(
   };
 }
 
-/** Any error as OpenAI's error: ours, the router's HttpErrors, Fastify's 4xx. */
+/** Any error as OpenAI's error: ours, the router's DomainErrors, Fastify's 4xx. */
 export function toOpenAIError(error: unknown): OpenAIError {
   if (error instanceof OpenAIError) {
     return error;
   }
-  if (error instanceof HttpError) {
-    const status = error.statusCode;
+  if (error instanceof DomainError) {
+    const status = statusOfError(error);
     return new OpenAIError(
       status,
       error.message,

@@ -4,7 +4,7 @@
  * the SHA-256 hex of the whole key. Each key opens exactly one endpoint.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { Store } from '../store';
 import {
   EndpointKeyTable,
@@ -102,7 +102,7 @@ export class EndpointKeys {
   revoke(endpointId: string, keyId: string): IKeyRecord {
     const key = this.get(keyId);
     if (key === undefined || key.endpointId !== endpointId) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `Endpoint ${endpointId} has no key ${keyId}`
       );

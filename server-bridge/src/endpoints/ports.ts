@@ -13,7 +13,7 @@ export interface IUpstream {
 
 export interface IEndpointRouter {
   /** The ready replica to send a request to; wakes a scaled-to-zero endpoint and waits
-   *  up to holdSeconds (rejects with HttpError 503 + a sentence when it cannot). */
+   *  up to holdSeconds (rejects with `upstream_unavailable` + a sentence when it cannot). */
   upstream(endpointId: string, signal: AbortSignal): Promise<IUpstream>;
   /** Marks activity (resets the idle timer) and reports a failed upstream call so the
    *  controller can health-check / replace the replica. */

@@ -13,17 +13,19 @@ import type {
   ServingProviderName
 } from '../contract';
 import { EndpointCreateSchema } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   checkEndpointPolicy,
   checkReachable,
-  resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse,
-  tierUseAuditor,
-  type TierUseAuditor
+  type ITierUse
 } from '../policy/data-classes';
 import type { Store } from '../store';
+import {
+  resolveTierUsesAudited,
+  tierUseAuditor,
+  type TierUseAuditor
+} from '../storage/tier-use-audit';
 import {
   checkProvider,
   findModel,
@@ -157,7 +159,7 @@ export class EndpointService {
     checkProvider(config, model, req.provider);
     if (req.fallback !== undefined) {
       if (req.fallback === req.provider) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           "The fallback must be another provider than the endpoint's own"
         );
@@ -169,14 +171,14 @@ export class EndpointService {
     let group: string | null = null;
     if (req.visibility === 'private') {
       if (req.group !== undefined) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           'A private endpoint has no group; choose visibility group or course'
         );
       }
     } else {
       if (req.group === undefined) {
-        throw new HttpError(
+        throw new DomainError(
           'bad_request',
           `Visibility ${req.visibility} needs a group`
         );
@@ -187,7 +189,7 @@ export class EndpointService {
           ? user.groups.includes(req.group)
           : user.instructorOf.includes(req.group));
       if (!allowed) {
-        throw new HttpError(
+        throw new DomainError(
           'forbidden',
           req.visibility === 'group'
             ? `You are not a member of group ${req.group}`
@@ -197,7 +199,7 @@ export class EndpointService {
       group = req.group;
     }
     if (this.deps.table.byName(user.name, req.name) !== undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `You already have an endpoint named ${req.name}`
       );
@@ -290,7 +292,7 @@ export class EndpointService {
   record(user: IAuthUser, id: string): IEndpointRecord {
     const ep = this.deps.table.get(id);
     if (ep === undefined || !visibleTo(user, ep)) {
-      throw new HttpError('not_found', `No endpoint ${id}`);
+      throw new DomainError('not_found', `No endpoint ${id}`);
     }
     return ep;
   }
@@ -299,7 +301,7 @@ export class EndpointService {
   owned(user: IAuthUser, id: string): IEndpointRecord {
     const ep = this.record(user, id);
     if (ep.owner !== user.name && !user.admin) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `Only the owner of endpoint ${ep.name} may change it`
       );
@@ -325,7 +327,7 @@ export class EndpointService {
   /** Own endpoints and those shared with the user's groups; admins: all with `all`. */
   list(user: IAuthUser, all = false): Endpoint[] {
     if (all && !user.admin) {
-      throw new HttpError('forbidden', 'Only admins may list all endpoints');
+      throw new DomainError('forbidden', 'Only admins may list all endpoints');
     }
     return this.deps.table
       .list()

@@ -1,5 +1,5 @@
 /** How many endpoints of one user may run on the local provider at once. */
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { EndpointControl } from './control';
 import type { IEndpointRecord } from './repository/endpoints';
 
@@ -27,7 +27,7 @@ export function checkUserSlots(
           ctl.activeOf(x.id).some(r => r.provider === 'local'))
     );
   if (others.length >= cap) {
-    throw new HttpError(
+    throw new DomainError(
       'rate_limited',
       `At most ${cap} endpoint${cap === 1 ? '' : 's'} of one user run on the local provider at once (maxReplicasPerUser); ${others
         .map(x => x.name)

@@ -8,13 +8,13 @@ import {
   type Parameters,
   type ParameterValue
 } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 export const PARAMETERS_TAG = 'parameters';
 export const INJECTED_TAG = 'injected-parameters';
 
 /** A request the notebook cannot satisfy (→ 400). */
-export class NotebookRequestError extends HttpError {
+export class NotebookRequestError extends DomainError {
   constructor(message: string, details?: unknown) {
     super('bad_request', message, details);
     this.name = 'NotebookRequestError';

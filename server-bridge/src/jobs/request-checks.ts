@@ -2,7 +2,7 @@
 import { isPublicAddress, literalAddress } from './webhook-target';
 import type { BridgeConfig, ProfileConfig } from '../config';
 import type { Resources } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 /** The profile's defaults with the user's overrides, each checked against its range. */
 export function resolveResources(
@@ -23,7 +23,7 @@ export function resolveResources(
     out[k] = value;
   }
   if (problems.length > 0) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Resources outside the limits of profile ${profile.name}: ${problems
         .map(p => `${p.field}=${p.value} (allowed ${p.min}–${p.max})`)
@@ -47,7 +47,7 @@ export function checkWebhookUrl(url: string, config: BridgeConfig): void {
     literal !== null &&
     !isPublicAddress(literal)
   ) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       'webhookUrl must be a public address (the bridge does not call loopback or private networks)'
     );
@@ -60,7 +60,7 @@ export function checkWebhookUrl(url: string, config: BridgeConfig): void {
     (loopback.includes(u.hostname) && port === config.listen.port) ||
     (base !== '' && u.pathname.startsWith(`${base}/`))
   ) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       'webhookUrl must not point at the HPC Bridge itself'
     );

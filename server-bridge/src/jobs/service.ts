@@ -16,19 +16,21 @@ import {
 } from '../contract';
 import { CourseJobGate, type ICourseProfile } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IBatchScripts } from '../ports/slurm';
 import {
   checkJobPolicy,
   checkReachable,
   resolveTierUses,
-  resolveTierUsesAudited,
   tierEnvironment,
-  type ITierUse,
-  tierUseAuditor,
-  type TierUseAuditor
+  type ITierUse
 } from '../policy/data-classes';
 import type { Store } from '../store';
+import {
+  resolveTierUsesAudited,
+  tierUseAuditor,
+  type TierUseAuditor
+} from '../storage/tier-use-audit';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
@@ -96,7 +98,7 @@ export class JobService {
     }
     const p = this.deps.config.profiles.find(x => x.name === name);
     if (p === undefined) {
-      throw new HttpError('bad_request', `No profile named "${name}"`, {
+      throw new DomainError('bad_request', `No profile named "${name}"`, {
         profiles: this.deps.config.profiles.map(x => x.name)
       });
     }
@@ -106,7 +108,10 @@ export class JobService {
   private clusterConfig(name: string) {
     const c = this.deps.config.clusters.find(x => x.name === name);
     if (c === undefined) {
-      throw new HttpError('internal', `profile names unknown cluster ${name}`);
+      throw new DomainError(
+        'internal',
+        `profile names unknown cluster ${name}`
+      );
     }
     return c;
   }
@@ -310,7 +315,7 @@ export class JobService {
   record(user: IAuthUser, id: string): IJobRecord {
     const rec = this.table.get(id);
     if (rec === undefined || (rec.job.owner !== user.name && !user.admin)) {
-      throw new HttpError('not_found', `No job ${id}`);
+      throw new DomainError('not_found', `No job ${id}`);
     }
     return rec;
   }
@@ -324,7 +329,7 @@ export class JobService {
   list(user: IAuthUser, query: JobListQuery): Job[] {
     const all = query.all === 'true';
     if (all && !user.admin) {
-      throw new HttpError('forbidden', 'Only admins may list all jobs');
+      throw new DomainError('forbidden', 'Only admins may list all jobs');
     }
     return this.table
       .list({
@@ -345,20 +350,20 @@ export class JobService {
     const rec = this.record(user, id);
     const slurmId = rec.job.slurmId;
     if (isTerminal(rec.job.state)) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `Job ${id} has already ended (${rec.job.state}); there is nothing to ${action}`,
         { state: rec.job.state }
       );
     }
     if (slurmId === null) {
-      throw new HttpError('conflict', `Job ${id} has no SLURM id`);
+      throw new DomainError('conflict', `Job ${id} has no SLURM id`);
     }
     await this.deps.access.run(rec.job.cluster, rec.job.owner, async s => {
       try {
         await s.slurm[action](slurmId);
       } catch (e) {
-        throw new HttpError('conflict', (e as Error).message);
+        throw new DomainError('conflict', (e as Error).message);
       }
     });
     this.deps.store.audit({
@@ -386,7 +391,7 @@ export class JobService {
   async resubmit(user: IAuthUser, id: string): Promise<Job> {
     const rec = this.record(user, id);
     if (rec.job.owner !== user.name) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         'Only the owner may resubmit a job (it runs as their account)'
       );
@@ -397,7 +402,7 @@ export class JobService {
   elementOf(rec: IJobRecord, element: number) {
     const el = rec.job.elements.find(e => e.index === element);
     if (el === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `Job ${rec.job.id} has no element ${element}`
       );
@@ -417,7 +422,7 @@ export class JobService {
       s.files.readFile(path, MAX_OUTPUT_BYTES)
     );
     if (data === null) {
-      throw new HttpError(
+      throw new DomainError(
         'not_found',
         `Job ${id} has not produced an output notebook yet (state ${rec.job.state}); it appears when the first cell has run`
       );
@@ -426,7 +431,7 @@ export class JobService {
       JSON.parse(data.toString('utf8'))
     );
     if (!parsed.success) {
-      throw new HttpError(
+      throw new DomainError(
         'internal',
         `the output notebook of ${id} is not nbformat 4`
       );

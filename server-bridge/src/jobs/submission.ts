@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Job, JobSubmit, NotebookContent } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IUserClusterPort } from '../ports/slurm';
 import type { JobPlan } from './service';
 
@@ -64,15 +64,15 @@ export async function writeWorkdir(
 }
 
 /** sbatch failed: 503 when the scheduler did not answer, else the request's fault (400). */
-export function sbatchRefusal(cluster: string, e: unknown): HttpError {
+export function sbatchRefusal(cluster: string, e: unknown): DomainError {
   const message = (e as Error).message;
   if ((e as { controllerDown?: unknown }).controllerDown === true) {
-    return new HttpError(
+    return new DomainError(
       'upstream_unavailable',
       `The scheduler of cluster ${cluster} (slurmctld) does not answer, so nothing was submitted (${message}). Try again in a minute; jobs already submitted keep running.`
     );
   }
-  return new HttpError('bad_request', message);
+  return new DomainError('bad_request', message);
 }
 
 /** The stored job right after sbatch: every element SUBMITTED. */

@@ -1,9 +1,9 @@
 /** A parameter sweep: the grid of values becomes one SLURM array element per point. */
 import { MAX_SWEEP_ELEMENTS, type Parameters, type Sweep } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 /** A grid with no points or more than MAX_SWEEP_ELEMENTS (→ 400). */
-export class SweepSizeError extends HttpError {
+export class SweepSizeError extends DomainError {
   constructor(readonly size: number) {
     super(
       'bad_request',

@@ -11,8 +11,7 @@ import type {
 } from '../config';
 import type { ServingProviderName } from '../contract';
 import { clusterUserOf } from '../credentials/access';
-import { HttpError } from '../errors';
-import type { Store } from '../store';
+import { DomainError } from '../domain-error';
 import {
   isGroupTier,
   rootOf,
@@ -36,8 +35,8 @@ export function policyRefusal(
   rule: DataClassRule,
   reason: string,
   details: Record<string, unknown> = {}
-): HttpError {
-  return new HttpError(
+): DomainError {
+  return new DomainError(
     'policy_refused',
     `Refused by the data-class rule '${rule}': ${reason}`,
     { rule, ...details }
@@ -82,7 +81,7 @@ function pickGroup(
   const groups = scopesOf(tier, user).map(s => s.key);
   if (named !== null) {
     if (!groups.includes(named)) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `${tier.name}: "${named}" is not one of your groups on this tier`
       );
@@ -92,7 +91,7 @@ function pickGroup(
   if (groups.length === 1) {
     return groups[0] as string;
   }
-  throw new HttpError(
+  throw new DomainError(
     'bad_request',
     `Tier ${tier.name} has one folder per group and you are in several: name one, e.g. ${groups
       .map(g => `"${tier.name}:${g}"`)
@@ -111,7 +110,7 @@ function locate(
     const { store, bucket, prefix } = tier.location.s3;
     const endpoint = config.s3.find(s => s.name === store)?.endpoint;
     if (endpoint === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'internal',
         `tier ${tier.name}: no s3 store ${store}`
       );
@@ -124,7 +123,10 @@ function locate(
   const { cluster, path } = tier.location.sftp;
   const c = config.clusters.find(k => k.name === cluster);
   if (c === undefined) {
-    throw new HttpError('internal', `tier ${tier.name}: no cluster ${cluster}`);
+    throw new DomainError(
+      'internal',
+      `tier ${tier.name}: no cluster ${cluster}`
+    );
   }
   return {
     location: rootOf(path, clusterUserOf(c.userMapping, user.name), scope),
@@ -170,14 +172,14 @@ export function resolveTierUses(
     const parsed = parseRef(ref);
     const tier = directory.tier(parsed.name, user);
     if (seen.has(tier.name)) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${tier.name} is named twice; a job or an endpoint uses each tier once`
       );
     }
     seen.add(tier.name);
     if (!isGroupTier(tier) && parsed.group !== null) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${tier.name} has no group folders: write "${tier.name}"`
       );
@@ -195,7 +197,7 @@ export function resolveTierUses(
     uses.flatMap(u => (u.s3Endpoint === null ? [] : [u.s3Endpoint]))
   );
   if (endpoints.size > 1) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Tiers ${uses
         .filter(u => u.s3Endpoint !== null)
@@ -233,7 +235,7 @@ export function checkReachable(
       'sftp' in use.tier.location &&
       use.tier.location.sftp.cluster !== cluster
     ) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `Tier ${use.tier.name} is a path on cluster ${use.tier.location.sftp.cluster}; ${where} cannot reach it`
       );
@@ -241,7 +243,8 @@ export function checkReachable(
   }
 }
 
-function sensitiveOf(uses: readonly ITierUse[]): ITierUse[] {
+/** The uses of sensitive tiers: each is audited. */
+export function sensitiveOf(uses: readonly ITierUse[]): ITierUse[] {
   return uses.filter(u => u.tier.class === 'sensitive');
 }
 
@@ -318,77 +321,4 @@ export function checkEndpointPolicy(
       );
     }
   }
-}
-
-/**
- * Audits, as refused, the attempts to use sensitive tiers the user may not read; then
- * resolves the references (which answers 404 for those).
- */
-export function resolveTierUsesAudited(
-  config: BridgeConfig,
-  store: Pick<Store, 'audit'>,
-  user: IStorageUser,
-  refs: readonly string[],
-  action: 'job.uses-tier' | 'endpoint.uses-tier',
-  details: Record<string, unknown>
-): ITierUse[] {
-  for (const name of hiddenSensitiveTiers(config, user, refs)) {
-    store.audit({
-      user: user.name,
-      action,
-      target: name,
-      details: {
-        ...details,
-        outcome: 'refused',
-        reason: `No storage tier named "${name}" for ${user.name}`
-      }
-    });
-  }
-  return resolveTierUses(config, user, refs);
-}
-
-/**
- * One audit record per sensitive tier used (`job.uses-tier`, `endpoint.uses-tier`),
- * target `tier` or `tier:group`, with the outcome.
- */
-export function auditSensitiveUses(
-  store: Pick<Store, 'audit'>,
-  entry: {
-    user: string;
-    action: 'job.uses-tier' | 'endpoint.uses-tier';
-    uses: readonly ITierUse[];
-    outcome: 'ok' | 'refused';
-    details: Record<string, unknown>;
-  }
-): void {
-  for (const use of sensitiveOf(entry.uses)) {
-    store.audit({
-      user: entry.user,
-      action: entry.action,
-      target: use.ref,
-      details: { ...entry.details, outcome: entry.outcome }
-    });
-  }
-}
-
-export type TierUseAuditor = (
-  user: Pick<IStorageUser, 'name'>,
-  uses: readonly ITierUse[],
-  outcome: 'ok' | 'refused',
-  details: Record<string, unknown>
-) => void;
-
-/** `auditSensitiveUses` of one action, for a service's calls. */
-export function tierUseAuditor(
-  store: Pick<Store, 'audit'>,
-  action: 'job.uses-tier' | 'endpoint.uses-tier'
-): TierUseAuditor {
-  return (user, uses, outcome, details) =>
-    auditSensitiveUses(store, {
-      user: user.name,
-      action,
-      uses,
-      outcome,
-      details
-    });
 }

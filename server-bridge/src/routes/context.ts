@@ -76,7 +76,7 @@ export function declareRoute<S extends FastifySchema>(
   return { config, schema: { ...schema, tags: [tag], security: SECURITY } };
 }
 
-interface IDocumented {
+export interface IDocumented {
   tags: string[];
   security: typeof SECURITY;
 }

@@ -6,7 +6,7 @@
  */
 import { shellQuote } from '../shell-quote';
 import type { CodeAccess, CodeAccessRequest } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { StorageCore } from './core';
 import { baseName } from './paths';
 import type { IStorageUser } from './tiers';
@@ -80,13 +80,13 @@ export class StorageCodeAccess {
       request.path,
       async tier => {
         if (tier.class === 'sensitive') {
-          throw new HttpError(
+          throw new DomainError(
             'forbidden',
             `Code access is not possible on sensitive tiers; ${tier.name} is read through the bridge only, so that every access is recorded`
           );
         }
         if (request.mode === 'write' && 's3' in tier.location) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             `${tier.name} gives read URLs only: write through the bridge (PUT …/content?path=…, or an upload session for big files), so that the quota holds`
           );
@@ -104,7 +104,7 @@ export class StorageCodeAccess {
           request.mode === 'read' &&
           (await located.port.stat(located.rest)) === null
         ) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${tier.name}:${request.path}: no such file`
           );

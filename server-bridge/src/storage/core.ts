@@ -1,10 +1,10 @@
 /**
  * What every storage operation does first: find the tier, resolve the path for the user,
  * check the access it needs, open the scope's port; and what it does around the work:
- * the audit record on sensitive tiers and the mapping of adapter errors to HTTP errors.
+ * the audit record on sensitive tiers and the mapping of adapter errors to domain errors.
  */
 import type { TierConfig } from '../config';
-import { HttpError } from '../errors';
+import { DomainError, isRefusal } from '../domain-error';
 import { StorageError, type IStoragePort } from '../ports/storage';
 import type { StorageAction, StorageAudit } from './audit';
 import type { IOpenedScope, TierPorts } from './ports';
@@ -47,10 +47,10 @@ const KIND_TO_CODE = {
   unavailable: 'upstream_unavailable'
 } as const;
 
-/** StorageError → HttpError with the same sentence; anything else passes through. */
-export function toHttpError(e: unknown): unknown {
+/** StorageError → DomainError with the same sentence; anything else passes through. */
+export function toDomainError(e: unknown): unknown {
   if (e instanceof StorageError) {
-    return new HttpError(KIND_TO_CODE[e.kind], e.message);
+    return new DomainError(KIND_TO_CODE[e.kind], e.message);
   }
   return e;
 }
@@ -87,7 +87,7 @@ export class StorageCore {
     const resolved = this.directory.resolve(tier, user, path);
     const { scope } = resolved;
     if (scope === null) {
-      throw new HttpError(
+      throw new DomainError(
         need === 'write' ? 'forbidden' : 'bad_request',
         need === 'write'
           ? `Writes at the root of ${tier.name} are not possible: choose one of your group folders`
@@ -95,13 +95,13 @@ export class StorageCore {
       );
     }
     if (need === 'write' && scope.access !== 'write') {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `${tier.name}${scope.key === '' ? '' : `/${scope.key}`} is read-only for you`
       );
     }
     if (options.item === true && resolved.rest === '') {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `${tier.name}/${scope.key} is a group folder: it cannot be changed itself`
       );
@@ -141,12 +141,8 @@ export class StorageCore {
     try {
       result = await fn();
     } catch (e) {
-      const mapped = toHttpError(e);
-      const refused =
-        mapped instanceof HttpError &&
-        mapped.statusCode >= 400 &&
-        mapped.statusCode < 500;
-      record(refused ? 'refused' : 'failed', {
+      const mapped = toDomainError(e);
+      record(isRefusal(mapped) ? 'refused' : 'failed', {
         error: (mapped as Error).message
       });
       throw mapped;
@@ -169,7 +165,7 @@ export class StorageCore {
   ): Promise<T> {
     const tier = this.directory.byName(tierName);
     if (tier === undefined) {
-      throw new HttpError('not_found', `No storage tier named "${tierName}"`);
+      throw new DomainError('not_found', `No storage tier named "${tierName}"`);
     }
     return this.audited(
       user,
@@ -302,7 +298,7 @@ export class StorageCore {
         new Date(now).toISOString()
       )
     ) {
-      throw new HttpError(
+      throw new DomainError(
         'conflict',
         `${located.tier.name}:${located.path} is being written by another request; try again when it has finished`
       );

@@ -5,7 +5,7 @@
  * The key lives for one bridge process; a cursor from before a restart asks for a reload.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 const KEY = randomBytes(32);
 const MAC_CHARS = 22; // 128 bits, base64url
@@ -36,7 +36,7 @@ export function openCursor(folder: string, cursor: string): string {
     mac.length !== MAC_CHARS ||
     !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))
   ) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       'The cursor does not belong to this folder listing (or the bridge restarted since); list the folder again without a cursor'
     );

@@ -1,7 +1,7 @@
 /** Listing, reading, writing and changing files of a tier, as one user. */
 import type { Readable } from 'node:stream';
 import type { FileEntry, FileList, UploadResult } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type {
   IByteRange,
   IStorageEntry,
@@ -89,13 +89,13 @@ export class StorageFiles {
         if (located.rest !== '') {
           const stat = await located.port.stat(located.rest);
           if (stat === null) {
-            throw new HttpError(
+            throw new DomainError(
               'not_found',
               `${tier.name}:${path}: no such folder`
             );
           }
           if (stat.type !== 'directory') {
-            throw new HttpError(
+            throw new DomainError(
               'bad_request',
               `${tier.name}:${path} is a file, not a folder`
             );
@@ -139,7 +139,7 @@ export class StorageFiles {
       }
       const entry = await located.port.stat(located.rest);
       if (entry === null) {
-        throw new HttpError(
+        throw new DomainError(
           'not_found',
           `${tier.name}:${path}: no such file or folder`
         );
@@ -176,15 +176,15 @@ export class StorageFiles {
     const { tier, path } = located;
     const stat = await located.port.stat(located.rest);
     if (stat === null) {
-      throw new HttpError('not_found', `${tier.name}:${path}: no such file`);
+      throw new DomainError('not_found', `${tier.name}:${path}: no such file`);
     }
     if (stat.type === 'directory') {
-      throw new HttpError('bad_request', `${tier.name}:${path} is a folder`);
+      throw new DomainError('bad_request', `${tier.name}:${path} is a folder`);
     }
     const wanted = range?.(stat.size ?? 0);
     const read = await located.port.read(located.rest, wanted);
     if (read === null) {
-      throw new HttpError('not_found', `${tier.name}:${path}: no such file`);
+      throw new DomainError('not_found', `${tier.name}:${path}: no such file`);
     }
     return {
       ...read,
@@ -215,10 +215,13 @@ export class StorageFiles {
         try {
           existing = await located.port.stat(located.rest);
           if (existing?.type === 'directory') {
-            throw new HttpError('conflict', `${tier.name}:${path} is a folder`);
+            throw new DomainError(
+              'conflict',
+              `${tier.name}:${path} is a folder`
+            );
           }
           if (existing !== null && !request.overwrite) {
-            throw new HttpError(
+            throw new DomainError(
               'conflict',
               `${tier.name}:${path} already exists`
             );
@@ -271,7 +274,7 @@ export class StorageFiles {
       });
       const existing = await located.port.stat(located.rest);
       if (existing?.type === 'file') {
-        throw new HttpError('conflict', `${tier.name}:${path} is a file`);
+        throw new DomainError('conflict', `${tier.name}:${path} is a file`);
       }
       await located.port.mkdir(located.rest);
       return entryAfter(located, path, {
@@ -301,7 +304,7 @@ export class StorageFiles {
           item: true
         });
         if (source.scope.key !== target.scope.key) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             'Moving between group folders is not possible: copy, then delete'
           );
@@ -310,24 +313,27 @@ export class StorageFiles {
           target.rest === source.rest ||
           target.rest.startsWith(`${source.rest}/`)
         ) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             'A folder cannot be moved into itself'
           );
         }
         if ((await source.port.stat(source.rest)) === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${tier.name}:${from}: no such file or folder`
           );
         }
         if ((await target.port.stat(target.rest)) !== null) {
-          throw new HttpError('conflict', `${tier.name}:${to} already exists`);
+          throw new DomainError(
+            'conflict',
+            `${tier.name}:${to} already exists`
+          );
         }
         await source.port.rename(source.rest, target.rest);
         const entry = await target.port.stat(target.rest);
         if (entry === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${tier.name}:${to}: not found after the move`
           );
@@ -349,7 +355,7 @@ export class StorageFiles {
       });
       const existing = await located.port.stat(located.rest);
       if (existing === null) {
-        throw new HttpError(
+        throw new DomainError(
           'not_found',
           `${tier.name}:${path}: no such file or folder`
         );

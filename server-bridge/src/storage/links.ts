@@ -6,7 +6,7 @@
  * gives the same 404, so that links cannot be probed.
  */
 import { Routes, type ShareLink, type ShareLinkCreate } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError, isRefusal } from '../domain-error';
 import { DATA_CLASS_RULES, policyRefusal } from '../policy/data-classes';
 import type { IStorageEntry } from '../ports/storage';
 import type { StorageCore } from './core';
@@ -56,13 +56,13 @@ export class StorageLinks {
         });
         const stat = await located.port.stat(located.rest);
         if (stat === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${tier.name}:${request.path}: no such file`
           );
         }
         if (stat.type !== 'file') {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             'Share links point at files, not folders'
           );
@@ -94,7 +94,7 @@ export class StorageLinks {
   revoke(user: IStorageUser, id: string, baseUrl: string): ShareLink {
     const link = this.table.get(id);
     if (link === undefined || link.owner !== user.name) {
-      throw new HttpError('not_found', `No share link ${id}`);
+      throw new DomainError('not_found', `No share link ${id}`);
     }
     this.table.revoke(id, new Date(this.core.now()).toISOString());
     return this.view(this.table.get(id) ?? link, baseUrl);
@@ -112,7 +112,7 @@ export class StorageLinks {
       link.revokedAt !== null ||
       Date.parse(link.expiresAt) <= this.core.now()
     ) {
-      throw new HttpError('not_found', LINK_GONE);
+      throw new DomainError('not_found', LINK_GONE);
     }
     const slash = link.path.indexOf('/');
     const group =
@@ -144,12 +144,12 @@ export class StorageLinks {
           })
       ) {
         content.body.destroy();
-        throw new HttpError('not_found', LINK_GONE);
+        throw new DomainError('not_found', LINK_GONE);
       }
       return content;
     } catch (e) {
-      if (e instanceof HttpError && e.statusCode < 500) {
-        throw new HttpError('not_found', LINK_GONE);
+      if (isRefusal(e)) {
+        throw new DomainError('not_found', LINK_GONE);
       }
       throw e;
     }

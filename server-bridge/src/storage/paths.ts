@@ -4,7 +4,7 @@
  * refuses encodings that survive one round of URL decoding (`%2e%2e`).
  */
 import { TierPathSchema } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 /** Throws 400 unless `path` is a relative path inside a tier (`''` = root). */
 export function checkTierPath(path: string): string {
@@ -12,7 +12,7 @@ export function checkTierPath(path: string): string {
     !TierPathSchema.safeParse(path).success ||
     /%(?:2e|2f|5c|00)/i.test(path)
   ) {
-    throw new HttpError(
+    throw new DomainError(
       'bad_request',
       `Not a path inside the tier: ${JSON.stringify(path.slice(0, 200))}`
     );

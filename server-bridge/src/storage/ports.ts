@@ -4,7 +4,7 @@
  */
 import type { ClusterConfig, TierConfig } from '../config';
 import { clusterUserOf } from '../credentials/access';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IStoragePort } from '../ports/storage';
 import { rootOf, type IScope } from './tiers';
 
@@ -47,7 +47,7 @@ export class TierPorts {
     const { cluster, path } = tier.location.sftp;
     const c = this.deps.clusters.find(k => k.name === cluster);
     if (c === undefined) {
-      throw new HttpError('upstream_unavailable', `No cluster "${cluster}"`);
+      throw new DomainError('upstream_unavailable', `No cluster "${cluster}"`);
     }
     return rootOf(path, clusterUserOf(c.userMapping, hubUser), scope);
   }
@@ -63,7 +63,7 @@ export class TierPorts {
     if ('s3' in tier.location) {
       const store = this.deps.s3.get(tier.location.s3.store);
       if (store === undefined) {
-        throw new HttpError(
+        throw new DomainError(
           'upstream_unavailable',
           `Storage tier ${tier.name}: no S3 store "${tier.location.s3.store}"`
         );
@@ -75,7 +75,7 @@ export class TierPorts {
       };
     }
     if (this.deps.sftp === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         `Storage tier ${tier.name}: cluster access is not configured`
       );

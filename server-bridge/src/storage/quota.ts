@@ -5,7 +5,7 @@
  * while a new walk runs in the background, so no request waits for a walk of a big tree
  * except the very first one of a scope.
  */
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 
 export interface IUsage {
   bytes: number;
@@ -130,7 +130,7 @@ export function checkQuota(options: {
   const after = used - (options.replaced ?? 0) + size;
   if (after > quota) {
     const left = Math.max(0, quota - used + (options.replaced ?? 0));
-    throw new HttpError(
+    throw new DomainError(
       'quota_exceeded',
       `Writing ${formatBytes(size)} would exceed the ${formatBytes(quota)} quota of ${where}: ${formatBytes(used)} used, ${formatBytes(left)} left. Nothing was written.`,
       { quotaBytes: quota, usedBytes: used, requestedBytes: size }

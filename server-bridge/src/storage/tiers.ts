@@ -3,7 +3,7 @@
  * lives: the scope (the user's own root, or one group's root) and the path below it.
  */
 import type { TierConfig } from '../config';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import { checkTierPath, joinPath } from './paths';
 
 export type TierAccess = 'read' | 'write';
@@ -113,7 +113,7 @@ export class TierDirectory {
   tier(name: string, user: IStorageUser): TierConfig {
     const tier = this.tiers.find(t => t.name === name);
     if (tier === undefined || tierAccess(tier, user) === null) {
-      throw new HttpError('not_found', `No storage tier named "${name}"`);
+      throw new DomainError('not_found', `No storage tier named "${name}"`);
     }
     return tier;
   }
@@ -128,7 +128,7 @@ export class TierDirectory {
     if (!isGroupTier(tier)) {
       const access = accessFor(tier, user);
       if (access === null) {
-        throw new HttpError(
+        throw new DomainError(
           'not_found',
           `No storage tier named "${tier.name}"`
         );
@@ -143,7 +143,7 @@ export class TierDirectory {
     const rest = slash === -1 ? '' : path.slice(slash + 1);
     const scope = scopesOf(tier, user).find(s => s.key === group);
     if (scope === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `${tier.name}: "${group}" is not one of your groups on this tier`
       );
@@ -168,14 +168,14 @@ export function rootOf(
 ): string {
   for (const name of [userName, scope.key]) {
     if (name !== '' && (!SAFE_NAME.test(name) || name === '..')) {
-      throw new HttpError(
+      throw new DomainError(
         'forbidden',
         `"${name}" cannot be used in a storage location`
       );
     }
   }
   if (template.includes('{group}') && scope.key === '') {
-    throw new HttpError('bad_request', 'A group folder is required here');
+    throw new DomainError('bad_request', 'A group folder is required here');
   }
   return template
     .replaceAll('{user}', userName)

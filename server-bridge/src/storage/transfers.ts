@@ -4,7 +4,7 @@
  * streams read → write through the bridge (never buffered whole).
  */
 import type { CopyRequest, Transfer } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import type { IStorageEntry } from '../ports/storage';
 import type { ILocated, IReservation, StorageCore } from './core';
 import { randomId } from './repository/records';
@@ -38,7 +38,7 @@ export class StorageTransfers {
       async fromTier => {
         const toTier = this.core.directory.tier(toTierName, user);
         if (fromTier.class === 'sensitive' && toTier.class !== 'sensitive') {
-          throw new HttpError(
+          throw new DomainError(
             'forbidden',
             `Files on a sensitive tier can only be copied to a sensitive tier; ${toTier.name} is a ${toTier.class} tier`
           );
@@ -56,13 +56,13 @@ export class StorageTransfers {
         );
         const stat = await source.port.stat(source.rest);
         if (stat === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${fromTier.name}:${request.from}: no such file or folder`
           );
         }
         if ((await target.port.stat(target.rest)) !== null) {
-          throw new HttpError(
+          throw new DomainError(
             'conflict',
             `${toTier.name}:${request.to} already exists`
           );
@@ -73,7 +73,7 @@ export class StorageTransfers {
           (target.rest === source.rest ||
             target.rest.startsWith(`${source.rest}/`))
         ) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             'A folder cannot be copied into itself'
           );
@@ -125,7 +125,7 @@ export class StorageTransfers {
   get(user: IStorageUser, id: string): Transfer {
     const rec = this.transfers.get(id);
     if (rec === undefined || rec.owner !== user.name) {
-      throw new HttpError('not_found', `No transfer ${id}`);
+      throw new DomainError('not_found', `No transfer ${id}`);
     }
     return { ...rec.transfer };
   }
@@ -209,7 +209,7 @@ export class StorageTransfers {
       } else {
         const read = await source.port.read(file.path);
         if (read === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${file.path} vanished during the copy`
           );

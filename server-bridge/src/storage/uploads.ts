@@ -14,7 +14,7 @@ import type {
   UploadSession,
   UploadStart
 } from '../contract';
-import { HttpError } from '../errors';
+import { DomainError } from '../domain-error';
 import {
   StorageError,
   type IDirectAccess,
@@ -90,13 +90,13 @@ export class StorageUploads {
         const direct = this.directOf(located);
         const existing = await located.port.stat(located.rest);
         if (existing?.type === 'directory') {
-          throw new HttpError(
+          throw new DomainError(
             'conflict',
             `${tier.name}:${request.path} is a folder`
           );
         }
         if (existing !== null && request.overwrite === false) {
-          throw new HttpError(
+          throw new DomainError(
             'conflict',
             `${tier.name}:${request.path} already exists`
           );
@@ -197,14 +197,14 @@ export class StorageUploads {
       'upload',
       async (session, located) => {
         if (partNumber > session.partCount) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             `This upload has ${session.partCount} parts; there is no part ${partNumber}`
           );
         }
         const expected = partSizeOf(session, partNumber);
         if (size !== expected) {
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             `Part ${partNumber} must be ${expected} bytes, not ${size}`
           );
@@ -240,7 +240,7 @@ export class StorageUploads {
           (reserved === undefined || total > reserved)
         ) {
           await this.discard(session, located);
-          throw new HttpError(
+          throw new DomainError(
             'quota_exceeded',
             `The parts hold ${formatBytes(total)}, more than the ${formatBytes(reserved ?? 0)} this upload reserved against the quota; the upload was aborted and nothing was written`,
             { reservedBytes: reserved ?? 0, requestedBytes: total }
@@ -249,7 +249,7 @@ export class StorageUploads {
         const problem = this.mismatch(session, held, request.parts ?? []);
         if (problem !== null) {
           await this.discard(session, located);
-          throw new HttpError(
+          throw new DomainError(
             'bad_request',
             `${problem}; the upload was aborted and nothing was written`
           );
@@ -263,7 +263,7 @@ export class StorageUploads {
             (existing !== null && !session.overwrite)
           ) {
             await this.discard(session, located);
-            throw new HttpError(
+            throw new DomainError(
               'conflict',
               `${located.tier.name}:${session.path} ${existing.type === 'directory' ? 'is a folder' : 'was created meanwhile'}; the upload was aborted and nothing was written`
             );
@@ -284,7 +284,7 @@ export class StorageUploads {
         }
         const entry = await located.port.stat(located.rest);
         if (entry === null) {
-          throw new HttpError(
+          throw new DomainError(
             'not_found',
             `${session.path}: not found after completing`
           );
@@ -430,10 +430,13 @@ export class StorageUploads {
       session.owner !== user.name ||
       session.tier !== tierName
     ) {
-      throw new HttpError('not_found', `No upload ${uploadId} on ${tierName}`);
+      throw new DomainError(
+        'not_found',
+        `No upload ${uploadId} on ${tierName}`
+      );
     }
     if (Date.parse(session.expiresAt) < this.core.now()) {
-      throw new HttpError('not_found', `Upload ${uploadId} has expired`);
+      throw new DomainError('not_found', `Upload ${uploadId} has expired`);
     }
     const tier = this.core.tier(user, tierName);
     return {
@@ -447,7 +450,7 @@ export class StorageUploads {
   private directOf(located: ILocated): IDirectAccess {
     const direct = located.port.direct;
     if (direct === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'bad_request',
         `${located.tier.name} takes uploads as one stream: PUT its content with the file as the body`
       );

@@ -12,6 +12,7 @@ import {
   VersionSchema
 } from '../../src/contract';
 import { policy } from '../../src/auth/policy';
+import { DomainError, isRefusal } from '../../src/domain-error';
 import { statusOf } from '../../src/errors';
 import { BASE, CPU_PARTITION, FakeSlurm, testApp } from './app-fixture';
 
@@ -135,6 +136,33 @@ describe('contract', () => {
     });
     expect(logs()).toContain('secret internal detail');
     await app.close();
+  });
+
+  it('answers a domain error with the status of its code', async () => {
+    const { app } = await testApp();
+    app.get('/refused', { config: policy.public('a test route') }, async () => {
+      throw new DomainError('course_limit', 'Too many jobs', { limit: 2 });
+    });
+    const res = await app.inject({ url: '/refused' });
+    expect(res.statusCode).toBe(429);
+    expect(res.json()).toEqual({
+      error: {
+        code: 'course_limit',
+        message: 'Too many jobs',
+        details: { limit: 2 }
+      }
+    });
+    await app.close();
+  });
+
+  it('counts a domain error as a refusal exactly when its status is 4xx', () => {
+    for (const code of ErrorCodeSchema.options) {
+      expect([code, isRefusal(new DomainError(code, code))]).toEqual([
+        code,
+        statusOf(code) < 500
+      ]);
+    }
+    expect(isRefusal(new Error('not_found'))).toBe(false);
   });
 
   it('refuses to send a response that does not match its schema', async () => {

@@ -5,18 +5,19 @@ import { join } from 'node:path';
 import type { BridgeConfig } from '../../src/config';
 import { renderReplicaScript } from '../../src/adapters/ssh/replica-script';
 import { withEnvironment } from '../../src/endpoints/recipe';
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
+import { statusOf } from '../../src/errors';
 import { renderBatchScript } from '../../src/adapters/ssh/batch-script';
 import {
   checkEndpointPolicy,
   checkJobPolicy,
   resolveTierUses,
-  resolveTierUsesAudited,
   tierEnvironment,
   tierVariable
 } from '../../src/policy/data-classes';
 import { EndpointService } from '../../src/endpoints/service';
 import { searchAudit } from '../../src/admin/repository/audit';
+import { resolveTierUsesAudited } from '../../src/storage/tier-use-audit';
 import { demoConfig } from './demo-config';
 import {
   controllerFixture,
@@ -94,11 +95,11 @@ function config(
   );
 }
 
-function thrown(fn: () => unknown): HttpError {
+function thrown(fn: () => unknown): DomainError {
   try {
     fn();
   } catch (e) {
-    if (e instanceof HttpError) {
+    if (e instanceof DomainError) {
       return e;
     }
     throw e;
@@ -132,7 +133,7 @@ describe('resolveTierUses', () => {
   it('answers a tier the user cannot read like a missing one', () => {
     for (const ref of ['sensitive', 'sensitive:medical', 'nope']) {
       const e = thrown(() => resolveTierUses(c, BOB, [ref]));
-      expect([e.statusCode, e.message]).toEqual([
+      expect([statusOf(e.code), e.message]).toEqual([
         404,
         `No storage tier named "${ref.split(':')[0]}"`
       ]);
@@ -148,12 +149,12 @@ describe('resolveTierUses', () => {
         ?.ref
     ).toBe('project:climate');
     const several = thrown(() => resolveTierUses(c, BOB, ['project']));
-    expect([several.statusCode, several.message]).toEqual([
+    expect([statusOf(several.code), several.message]).toEqual([
       400,
       'Tier project has one folder per group and you are in several: name one, e.g. "project:genomics" or "project:ml101"'
     ]);
     const notMine = thrown(() => resolveTierUses(c, BOB, ['project:climate']));
-    expect([notMine.statusCode, notMine.message]).toEqual([
+    expect([statusOf(notMine.code), notMine.message]).toEqual([
       403,
       'project: "climate" is not one of your groups on this tier'
     ]);
@@ -219,7 +220,7 @@ describe('the data-class rules', () => {
     expect(() => checkJobPolicy(sensitive, demo, 'gpu')).not.toThrow();
     expect(() => checkJobPolicy(plain, demo, 'cpu')).not.toThrow();
     const e = thrown(() => checkJobPolicy(sensitive, demo, 'cpu'));
-    expect([e.statusCode, e.code, e.message, e.details]).toEqual([
+    expect([statusOf(e.code), e.code, e.message, e.details]).toEqual([
       403,
       'policy_refused',
       "Refused by the data-class rule 'sensitive data only on compliant partitions': tier sensitive is sensitive, partition cpu is not compliant (compliant: gpu)",

@@ -1,4 +1,5 @@
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
+import { statusOfError } from '../../src/errors';
 import {
   controllerFixture,
   createEndpoint,
@@ -104,13 +105,13 @@ describe('EndpointController: lifecycle', () => {
     f.clock.advance(121_000);
     await f.controller.tick();
     await expect(held).rejects.toMatchObject({
-      statusCode: 503,
+      code: 'upstream_unavailable',
       message: expect.stringMatching(/did not become ready within 120 s/)
     });
     const ac = new AbortController();
     const aborted = f.controller.upstream('e1', ac.signal);
     ac.abort();
-    await expect(aborted).rejects.toBeInstanceOf(HttpError);
+    await expect(aborted).rejects.toBeInstanceOf(DomainError);
   });
 
   it('stop refuses requests and stops replicas; start serves again', async () => {
@@ -124,7 +125,7 @@ describe('EndpointController: lifecycle', () => {
     await expect(
       f.controller.upstream('e1', new AbortController().signal)
     ).rejects.toMatchObject({
-      statusCode: 503,
+      code: 'upstream_unavailable',
       message: expect.stringMatching(/stopped/)
     });
     await f.controller.tick();
@@ -145,7 +146,7 @@ describe('EndpointController: lifecycle', () => {
     expect(f.provider.live()).toHaveLength(0);
     await expect(
       f.controller.upstream('e1', new AbortController().signal)
-    ).rejects.toMatchObject({ statusCode: 404 });
+    ).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 
@@ -195,7 +196,7 @@ describe('EndpointController: failures and restarts', () => {
     await expect(
       f.controller.upstream('e1', new AbortController().signal)
     ).rejects.toMatchObject({
-      statusCode: 503,
+      code: 'upstream_unavailable',
       message: expect.stringMatching(/failed: Replica failed 3 times/)
     });
     await f.controller.startEndpoint('e1');
@@ -503,7 +504,7 @@ describe('EndpointController: replicas per user on the local provider', () => {
     try {
       await (typeof p === 'function' ? p() : p);
     } catch (e) {
-      return e as HttpError;
+      return e as DomainError;
     }
     throw new Error('not refused');
   }
@@ -513,8 +514,8 @@ describe('EndpointController: replicas per user on the local provider', () => {
     createEndpoint(f, { id: 'e1' });
     createEndpoint(f, { id: 'e2' });
     const e = await refusal(() => createEndpoint(f, { id: 'e3' }));
-    expect(e).toBeInstanceOf(HttpError);
-    expect(e.statusCode).toBe(429);
+    expect(e).toBeInstanceOf(DomainError);
+    expect(statusOfError(e)).toBe(429);
     expect(e.message).toBe(
       'At most 2 endpoints of one user run on the local provider at once (maxReplicasPerUser); chat-e1, chat-e2 run now: stop one first or choose another provider'
     );
@@ -530,7 +531,7 @@ describe('EndpointController: replicas per user on the local provider', () => {
     await f.controller.stopEndpoint('e2');
     createEndpoint(f, { id: 'e3' });
     const e = await refusal(f.controller.startEndpoint('e2'));
-    expect(e.statusCode).toBe(429);
+    expect(statusOfError(e)).toBe(429);
     expect(e.message).toMatch(/^At most 2 endpoints of one user/);
     expect(f.table.get('e2')?.desired).toBe('stopped');
     await f.controller.stopEndpoint('e3');
@@ -550,7 +551,7 @@ describe('EndpointController: replicas per user on the local provider', () => {
     const e = await refusal(
       f.controller.upstream('e1', new AbortController().signal)
     );
-    expect(e.statusCode).toBe(429);
+    expect(statusOfError(e)).toBe(429);
     expect(state(f)).toBe('scaled-to-zero');
     await f.controller.stopEndpoint('e3');
     const held = f.controller.upstream('e1', new AbortController().signal);

@@ -11,7 +11,7 @@ import { Gateway } from '../../src/endpoints/gateway';
 import { EndpointKeys } from '../../src/endpoints/keys';
 import type { IEndpointRouter, IUpstream } from '../../src/endpoints/ports';
 import { EndpointUsage } from '../../src/endpoints/usage';
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
 import { endpointKeysRoutes } from '../../src/routes/endpoint-keys';
 import { gatewayPrefix, gatewayRoutes } from '../../src/routes/gateway';
 import { Store } from '../../src/store';
@@ -61,7 +61,7 @@ export class FakeRouter implements IEndpointRouter {
     this.upstreamCalls += 1;
     const a = this.answers[i];
     if (a === undefined) {
-      throw new HttpError(
+      throw new DomainError(
         'upstream_unavailable',
         `no replica of ${endpointId}`
       );

@@ -4,7 +4,7 @@
  * the documented retry, client aborts.
  */
 import { once } from 'node:events';
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
 import type { IUpstream } from '../../src/endpoints/ports';
 import {
   deadUpstream,
@@ -178,7 +178,7 @@ describe('gateway auth and checks', () => {
 
   it("passes the router's 503 on in OpenAI's shape", async () => {
     f.router.answers = [
-      new HttpError(
+      new DomainError(
         'upstream_unavailable',
         'The endpoint did not wake within 120 s'
       )

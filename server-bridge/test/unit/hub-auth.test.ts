@@ -5,7 +5,8 @@ import {
   type FetchUser,
   type HubAnswer
 } from '../../src/auth/hub-auth';
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
+import { statusOfError } from '../../src/errors';
 import { BRIDGE_SCOPE } from './app-fixture';
 
 const policy = {
@@ -39,8 +40,8 @@ async function statusOf(p: Promise<unknown>): Promise<number> {
     await p;
     return 200;
   } catch (e) {
-    if (e instanceof HttpError) {
-      return e.statusCode;
+    if (e instanceof DomainError) {
+      return statusOfError(e);
     }
     throw e;
   }

@@ -1,7 +1,7 @@
 /** In-memory fakes of the cluster ports for unit tests of the job service, poller and routes. */
 import type { SshCredential } from '../../src/contract';
 import type { IClusterAccess } from '../../src/credentials/access';
-import { HttpError } from '../../src/errors';
+import { DomainError } from '../../src/domain-error';
 import type {
   IAccountingRecord,
   IFileToWrite,
@@ -136,7 +136,7 @@ export function fakeAccess(cluster: FakeCluster): IClusterAccess {
         return await fn(cluster.port(user));
       } catch (e) {
         if ((e as { authFailed?: boolean }).authFailed === true) {
-          throw new HttpError(
+          throw new DomainError(
             'cluster_auth_failed',
             'install the key',
             credential(user)

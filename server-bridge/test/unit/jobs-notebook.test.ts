@@ -15,6 +15,8 @@ import {
   prepareNotebook,
   pythonLiteral
 } from '../../src/jobs/notebook';
+import { DomainError } from '../../src/domain-error';
+import { statusOfError } from '../../src/errors';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'notebooks');
 
@@ -169,7 +171,8 @@ describe('prepareNotebook', () => {
     try {
       attempt();
     } catch (e) {
-      expect(e).toMatchObject({ statusCode: 400, code: 'bad_request' });
+      expect(e).toMatchObject({ code: 'bad_request' });
+      expect(statusOfError(e as DomainError)).toBe(400);
     }
   });
 });

@@ -1,5 +1,7 @@
 import { MAX_SWEEP_ELEMENTS } from '../../src/contract';
 import { expandSweep, SweepSizeError } from '../../src/jobs/sweep';
+import { DomainError } from '../../src/domain-error';
+import { statusOfError } from '../../src/errors';
 
 describe('expandSweep', () => {
   it('is the base alone without a sweep', () => {
@@ -45,7 +47,8 @@ describe('expandSweep', () => {
     try {
       expandSweep({}, big);
     } catch (e) {
-      expect(e).toMatchObject({ statusCode: 400, code: 'bad_request' });
+      expect(e).toMatchObject({ code: 'bad_request' });
+      expect(statusOfError(e as DomainError)).toBe(400);
     }
   });
 

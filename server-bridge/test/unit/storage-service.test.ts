@@ -1,8 +1,10 @@
 /** The storage service against in-memory backends: tiers, paths, groups, quota, links, audit. */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { HttpError } from '../../src/errors';
 import { searchAudit } from '../../src/admin/repository/audit';
+import type { ErrorCode } from '../../src/contract';
+import { DomainError } from '../../src/domain-error';
+import { statusOfError } from '../../src/errors';
 import { checkTierPath } from '../../src/storage/paths';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
@@ -27,12 +29,15 @@ afterEach(() => {
   f.store.close();
 });
 
-async function refusal(p: Promise<unknown>): Promise<HttpError> {
+/** The domain error `p` rejects with, and the status the bridge answers it with. */
+async function refusal(
+  p: Promise<unknown>
+): Promise<{ code: ErrorCode; message: string; statusCode: number }> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof HttpError) {
-      return e;
+    if (e instanceof DomainError) {
+      return { code: e.code, message: e.message, statusCode: statusOfError(e) };
     }
     throw e;
   }
@@ -132,7 +137,7 @@ describe('paths and isolation', () => {
   it.each(hostile)('refuses %j before it reaches a backend', async path => {
     const e = await refusal(f.service.files.list(ALICE, 'scratch', path, 100));
     expect(e.statusCode).toBe(400);
-    expect(() => checkTierPath(path)).toThrow(HttpError);
+    expect(() => checkTierPath(path)).toThrow(DomainError);
     expect(f.fs.touched).toEqual([]);
   });
 
@@ -604,7 +609,7 @@ describe('copies', () => {
       'alice/runs/run1/a',
       'alice/runs/run1/sub/b'
     ]);
-    expect(() => f.service.transfers.get(BOB, t.id)).toThrow(HttpError);
+    expect(() => f.service.transfers.get(BOB, t.id)).toThrow(DomainError);
   });
 
   it('refuses copies out of a sensitive tier, over quota, and onto an existing target', async () => {
@@ -811,7 +816,7 @@ describe('quota reservations', () => {
     expect(ok).toHaveLength(5);
     for (const r of results) {
       if (r.status === 'rejected') {
-        expect((r.reason as HttpError).code).toBe('quota_exceeded');
+        expect((r.reason as DomainError).code).toBe('quota_exceeded');
       }
     }
     const stored = [...f.fs.objects.values()].reduce(
@@ -950,7 +955,7 @@ describe('create if absent', () => {
     expect(won).toHaveLength(1);
     for (const r of results) {
       if (r.status === 'rejected') {
-        expect((r.reason as HttpError).statusCode).toBe(409);
+        expect(statusOfError(r.reason as DomainError)).toBe(409);
       }
     }
     expect(
