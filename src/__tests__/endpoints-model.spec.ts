@@ -6,6 +6,7 @@ import type { Endpoints } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Snippets } from '../endpoints/snippets';
 import { EndpointsModel } from '../endpoints/EndpointsModel';
+import { TryItModel } from '../endpoints/TryItModel';
 import { json } from './helpers';
 import {
   CATALOG,
@@ -349,7 +350,7 @@ describe('EndpointsModel: the Try it box', () => {
     const api = new FakeEndpointsApi();
     api.endpoints = [endpoint()];
     api.keyList.set('e1', [
-      key({ id: 'old', name: EndpointsModel.TRY_KEY_NAME }),
+      key({ id: 'old', name: TryItModel.KEY_NAME }),
       key({ id: 'mine', name: 'laptop' })
     ]);
     const sent: string[] = [];
@@ -373,13 +374,13 @@ describe('EndpointsModel: the Try it box', () => {
     expect(api.calls).toContain('revokeKey e1 old');
     expect(api.calls).not.toContain('revokeKey e1 mine');
     const created = api.calls.filter(c => c.startsWith('createKey'));
-    expect(created).toEqual([`createKey e1 ${EndpointsModel.TRY_KEY_NAME}`]);
+    expect(created).toEqual([`createKey e1 ${TryItModel.KEY_NAME}`]);
     const tryKey = (api.keyList.get('e1') ?? []).find(
-      k => k.name === EndpointsModel.TRY_KEY_NAME && !k.revokedAt
+      k => k.name === TryItModel.KEY_NAME && !k.revokedAt
     );
     expect(tryKey).toMatchObject({
-      requestsPerMinute: EndpointsModel.TRY_REQUESTS_PER_MINUTE,
-      tokenBudget: EndpointsModel.TRY_TOKEN_BUDGET
+      requestsPerMinute: TryItModel.REQUESTS_PER_MINUTE,
+      tokenBudget: TryItModel.TOKEN_BUDGET
     });
 
     await model.send('e1', 'Again');

@@ -4,11 +4,11 @@ import { shortTime } from '../ui/format';
 import { IconButton } from '../ui/IconButton';
 import { useTranslator } from '../ui/translator';
 import type { Endpoints } from './api';
-import type { EndpointsModel } from './EndpointsModel';
+import type { TryItModel } from './TryItModel';
 
 export function EndpointTryIt(props: {
   endpoint: Endpoints.Endpoint;
-  chat: EndpointsModel.IChat;
+  chat: TryItModel.IChat;
   onSend: (prompt: string) => void;
 }): JSX.Element {
   const trans = useTranslator();

@@ -3,7 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Endpoints } from './api';
-import { EndpointsModel } from './EndpointsModel';
+import { Snippets } from './snippets';
 import type { TierChoice } from '../storage/TierChoice';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
@@ -136,11 +136,11 @@ export namespace EndpointsDialogs {
     endpoint: Endpoints.Endpoint,
     created: Endpoints.KeyCreated
   ): Promise<void> {
-    const snippets = EndpointsModel.snippetsFor(
-      endpoint.url,
-      endpoint.model,
-      created.key
-    );
+    const snippets = Snippets.both({
+      url: endpoint.url,
+      model: endpoint.model,
+      key: created.key
+    });
     await showDialog({
       title: trans.__('Key %1 created', created.name),
       body: ReactWidget.create(

@@ -2,8 +2,9 @@ import type { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Endpoints, IEndpointsApi } from './api';
-import { GatewayChat } from './chat';
+import type { GatewayChat } from './chat';
 import { Snippets } from './snippets';
+import { TryItModel } from './TryItModel';
 
 /**
  * The Endpoints section's state: the model catalog, the endpoints the user
@@ -17,7 +18,12 @@ export class EndpointsModel implements IDisposable {
     this._interval = options.pollInterval ?? EndpointsModel.POLL_INTERVAL_MS;
     this._fastInterval =
       options.fastPollInterval ?? EndpointsModel.FAST_POLL_INTERVAL_MS;
-    this._chatFetch = options.chatFetch;
+    this._tryIt = new TryItModel({
+      api: this._api,
+      fetch: options.chatFetch,
+      afterSend: id => void this._fetchDetails(id)
+    });
+    this._tryIt.changed.connect(this._emit, this);
     this._poll = new Poll({
       auto: false,
       factory: () => this._fetch(),
@@ -99,8 +105,8 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The "Try it" box of an endpoint. */
-  chat(id: string): EndpointsModel.IChat {
-    return this._chats.get(id) ?? EndpointsModel.NO_CHAT;
+  chat(id: string): TryItModel.IChat {
+    return this._tryIt.chat(id);
   }
 
   /** Whether the user owns the endpoint (may act on it, see keys and metrics). */
@@ -109,8 +115,8 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The snippets for an endpoint, reading the key from `HPCB_API_KEY`. */
-  snippets(endpoint: Endpoints.Endpoint): EndpointsModel.ISnippets {
-    return EndpointsModel.snippetsFor(endpoint.url, endpoint.model, null);
+  snippets(endpoint: Endpoints.Endpoint): Snippets.IBoth {
+    return Snippets.both({ url: endpoint.url, model: endpoint.model });
   }
 
   get changed(): ISignal<this, void> {
@@ -157,9 +163,7 @@ export class EndpointsModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    for (const controller of this._chatControllers.values()) {
-      controller.abort();
-    }
+    this._tryIt.dispose();
     this._poll.dispose();
     Signal.clearData(this);
   }
@@ -238,87 +242,13 @@ export class EndpointsModel implements IDisposable {
   }
 
   /**
-   * Send `prompt` to the endpoint through the gateway and stream the answer
-   * into `chat(id)`. The first message creates the endpoint's `panel-try` key
-   * (kept in this page's memory only) after revoking older ones.
+   * Send `prompt` to the endpoint's "Try it" box (see `TryItModel.send`).
    */
   async send(id: string, prompt: string): Promise<void> {
     const endpoint = this.endpoint(id);
-    const text = prompt.trim();
-    if (!endpoint || !text || this.chat(id).busy) {
-      return;
+    if (endpoint) {
+      await this._tryIt.send(endpoint, prompt);
     }
-    this._chatControllers.get(id)?.abort();
-    const controller = new AbortController();
-    this._chatControllers.set(id, controller);
-    this._setChat(id, { prompt: text, answer: '', busy: true, error: null });
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const key = await this._tryKey(id);
-        try {
-          for await (const piece of GatewayChat.stream({
-            url: endpoint.url,
-            key,
-            model: endpoint.model,
-            prompt: text,
-            maxTokens: EndpointsModel.TRY_MAX_TOKENS,
-            signal: controller.signal,
-            fetch: this._chatFetch
-          })) {
-            this._setChat(id, {
-              ...this.chat(id),
-              answer: this.chat(id).answer + piece
-            });
-          }
-          break;
-        } catch (error) {
-          // Revoked elsewhere (another tab made its own): once with a new key.
-          const revoked =
-            error instanceof GatewayChat.GatewayError && error.status === 401;
-          if (!revoked || attempt > 0 || this.chat(id).answer) {
-            throw error;
-          }
-          this._tryKeys.delete(id);
-        }
-      }
-      this._setChat(id, { ...this.chat(id), busy: false });
-    } catch (error) {
-      this._setChat(id, {
-        ...this.chat(id),
-        busy: false,
-        error: controller.signal.aborted
-          ? null
-          : error instanceof Error
-            ? error.message
-            : String(error)
-      });
-    } finally {
-      if (this._chatControllers.get(id) === controller) {
-        this._chatControllers.delete(id);
-      }
-      void this._fetchDetails(id);
-    }
-  }
-
-  /** The key of the "Try it" box: made on first use, older ones revoked. */
-  private async _tryKey(id: string): Promise<string> {
-    const known = this._tryKeys.get(id);
-    if (known) {
-      return known;
-    }
-    const stale = (await this._api.keys(id)).filter(
-      key => key.name === EndpointsModel.TRY_KEY_NAME && key.revokedAt === null
-    );
-    for (const key of stale) {
-      await this._api.revokeKey(id, key.id);
-    }
-    const created = await this._api.createKey(id, {
-      name: EndpointsModel.TRY_KEY_NAME,
-      requestsPerMinute: EndpointsModel.TRY_REQUESTS_PER_MINUTE,
-      tokenBudget: EndpointsModel.TRY_TOKEN_BUDGET
-    });
-    this._tryKeys.set(id, created.key);
-    return created.key;
   }
 
   private async _act<T>(id: string, act: () => Promise<T>): Promise<T> {
@@ -425,18 +355,7 @@ export class EndpointsModel implements IDisposable {
     this._keys.delete(id);
     this._metrics.delete(id);
     this._detailErrors.delete(id);
-    this._chats.delete(id);
-    this._tryKeys.delete(id);
-    this._chatControllers.get(id)?.abort();
-    this._chatControllers.delete(id);
-  }
-
-  private _setChat(id: string, chat: EndpointsModel.IChat): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._chats.set(id, chat);
-    this._emit();
+    this._tryIt.forget(id);
   }
 
   private _emit(): void {
@@ -448,7 +367,7 @@ export class EndpointsModel implements IDisposable {
   private readonly _api: IEndpointsApi;
   private readonly _interval: number;
   private readonly _fastInterval: number;
-  private readonly _chatFetch: GatewayChat.FetchFunction | undefined;
+  private readonly _tryIt: TryItModel;
   private readonly _poll: Poll;
   private _catalog: Endpoints.Catalog | null = null;
   private _endpoints: Endpoints.Endpoint[] = [];
@@ -461,9 +380,6 @@ export class EndpointsModel implements IDisposable {
   private readonly _metrics = new Map<string, Endpoints.Metrics>();
   private readonly _detailErrors = new Map<string, string>();
   private readonly _busy = new Set<string>();
-  private readonly _chats = new Map<string, EndpointsModel.IChat>();
-  private readonly _tryKeys = new Map<string, string>();
-  private readonly _chatControllers = new Map<string, AbortController>();
   private _isDisposed = false;
   private readonly _changed = new Signal<this, void>(this);
 }
@@ -472,12 +388,6 @@ export namespace EndpointsModel {
   export const POLL_INTERVAL_MS = 10_000;
   /** While an endpoint is pending or starting. */
   export const FAST_POLL_INTERVAL_MS = 2_000;
-
-  /** The key the "Try it" box makes for itself. */
-  export const TRY_KEY_NAME = 'panel-try';
-  export const TRY_REQUESTS_PER_MINUTE = 30;
-  export const TRY_TOKEN_BUDGET = 20_000;
-  export const TRY_MAX_TOKENS = 64;
 
   /** The hub group suffix that marks a course's instructors (bridge default). */
   export const INSTRUCTOR_SUFFIX = '-instructors';
@@ -495,34 +405,6 @@ export namespace EndpointsModel {
   export interface IUser {
     name: string;
     groups: string[];
-  }
-
-  export interface IChat {
-    prompt: string;
-    answer: string;
-    busy: boolean;
-    error: string | null;
-  }
-
-  export const NO_CHAT: IChat = {
-    prompt: '',
-    answer: '',
-    busy: false,
-    error: null
-  };
-
-  export interface ISnippets {
-    python: string;
-    curl: string;
-  }
-
-  export function snippetsFor(
-    url: string,
-    model: string,
-    key: string | null
-  ): ISnippets {
-    const options = { url, model, key };
-    return { python: Snippets.python(options), curl: Snippets.curl(options) };
   }
 
   /** What the key list holds of a new key: everything but the key. */
