@@ -1,8 +1,8 @@
 /**
  * @jest-environment node
  */
+import type { Endpoint, EndpointState } from '@hpc-bridge/server/contract';
 import { execFileSync } from 'child_process';
-import type { Endpoints } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Snippets } from '../endpoints/snippets';
 import { EndpointsModel } from '../endpoints/EndpointsModel';
@@ -17,7 +17,7 @@ import {
 } from './endpoints-fakes';
 import { EndpointForm } from '../endpoints/createForm';
 
-const STATES: Endpoints.State[] = [
+const STATES: EndpointState[] = [
   'pending',
   'starting',
   'ready',
@@ -107,9 +107,7 @@ describe('EndpointsModel: states', () => {
     await model.refresh();
     expect(api.calls).toContain('keys mine');
     expect(api.calls).not.toContain('keys theirs');
-    expect(model.isOwner(model.endpoint('theirs') as Endpoints.Endpoint)).toBe(
-      false
-    );
+    expect(model.isOwner(model.endpoint('theirs') as Endpoint)).toBe(false);
 
     api.endpoints = api.endpoints.filter(e => e.id !== 'mine');
     await model.refresh();
@@ -218,7 +216,7 @@ describe('EndpointsModel: keys are shown once', () => {
     });
     expect(model.keys('e1')[0]).not.toHaveProperty('key');
     // Nothing the section renders from afterwards holds the key.
-    const snippets = model.snippets(model.endpoint('e1') as Endpoints.Endpoint);
+    const snippets = model.snippets(model.endpoint('e1') as Endpoint);
     expect(JSON.stringify([model.keys('e1'), snippets])).not.toContain(
       created.key
     );

@@ -1,12 +1,12 @@
+import type { BackendHistory, JobState } from '@hpc-bridge/server/contract';
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Admin } from './api';
 import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
 import { Alert } from '../ui/Alert';
 import { download, when } from '../ui/OptionalSection';
 import { useTranslator } from '../ui/translator';
 
-const JOB_STATES: Admin.JobState[] = [
+const JOB_STATES: JobState[] = [
   'PENDING',
   'RUNNING',
   'COMPLETED',
@@ -57,7 +57,7 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
           onChange={e =>
             model.setJobFilter({
               user,
-              state: e.target.value as Admin.JobState | ''
+              state: e.target.value as JobState | ''
             })
           }
         >
@@ -235,13 +235,13 @@ function UsageView(props: { model: AdminModel }): JSX.Element {
   );
 }
 
-function HealthStrip(props: { backend: Admin.BackendHistory }): JSX.Element {
+function HealthStrip(props: { backend: BackendHistory }): JSX.Element {
   const trans = useTranslator();
   const { backend } = props;
   // At most 96 cells (15 minutes each over 24 h): the worst sample of each bucket.
   const samples = backend.samples;
   const buckets = Math.min(96, samples.length);
-  const cells: Admin.BackendHistory['samples'] = [];
+  const cells: BackendHistory['samples'] = [];
   const rank = { ok: 0, degraded: 1, down: 2 };
   for (let i = 0; i < buckets; i++) {
     const from = Math.floor((i * samples.length) / buckets);

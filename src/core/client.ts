@@ -1,3 +1,17 @@
+import type {
+  ClusterList,
+  Health,
+  Job,
+  JobEstimate,
+  JobList,
+  JobListQuery,
+  JobSubmit,
+  NotebookContent,
+  ProfileList,
+  SshCredential,
+  Version,
+  Whoami
+} from '@hpc-bridge/server/contract';
 import { ClusterApi } from '../cluster/api';
 import { JobsApi } from '../jobs/api';
 import { StatusApi } from '../status/api';
@@ -15,51 +29,51 @@ export class BridgeClient
   extends BridgeTransport<IBridgeClient>
   implements IBridgeClient
 {
-  whoami(): Promise<Bridge.Whoami> {
+  whoami(): Promise<Whoami> {
     return this._status.whoami();
   }
 
-  version(): Promise<Bridge.Version> {
+  version(): Promise<Version> {
     return this._status.version();
   }
 
-  health(): Promise<Bridge.Health> {
+  health(): Promise<Health> {
     return this._status.health();
   }
 
-  clusters(): Promise<Bridge.ClusterList> {
+  clusters(): Promise<ClusterList> {
     return this._cluster.clusters();
   }
 
-  profiles(): Promise<Bridge.ProfileList> {
+  profiles(): Promise<ProfileList> {
     return this._cluster.profiles();
   }
 
-  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+  submitJob(request: JobSubmit): Promise<Job> {
     return this._jobs.submitJob(request);
   }
 
-  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+  estimate(request: JobSubmit): Promise<JobEstimate> {
     return this._jobs.estimate(request);
   }
 
-  listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+  listJobs(query: JobListQuery = {}): Promise<JobList> {
     return this._jobs.listJobs(query);
   }
 
-  getJob(id: string): Promise<Bridge.Job> {
+  getJob(id: string): Promise<Job> {
     return this._jobs.getJob(id);
   }
 
-  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+  jobAction(id: string, action: Bridge.JobAction): Promise<Job> {
     return this._jobs.jobAction(id, action);
   }
 
-  getOutput(id: string, element = 0): Promise<Bridge.NotebookContent> {
+  getOutput(id: string, element = 0): Promise<NotebookContent> {
     return this._jobs.getOutput(id, element);
   }
 
-  sshCredential(cluster?: string): Promise<Bridge.SshCredential> {
+  sshCredential(cluster?: string): Promise<SshCredential> {
     return this._jobs.sshCredential(cluster);
   }
 

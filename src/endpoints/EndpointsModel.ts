@@ -1,7 +1,17 @@
+import type {
+  Endpoint,
+  EndpointCreate,
+  EndpointKey,
+  EndpointKeyCreate,
+  EndpointKeyCreated,
+  EndpointMetrics,
+  EndpointState,
+  ModelCatalog
+} from '@hpc-bridge/server/contract';
 import type { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { Endpoints, IEndpointsApi } from './api';
+import type { IEndpointsApi } from './api';
 import type { GatewayChat } from './chat';
 import { Snippets } from './snippets';
 import { TryItModel } from './TryItModel';
@@ -37,16 +47,16 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The admin's catalog, once fetched. */
-  get catalog(): Endpoints.Catalog | null {
+  get catalog(): ModelCatalog | null {
     return this._catalog;
   }
 
   /** The user's endpoints and those shared with them, newest first. */
-  get endpoints(): readonly Endpoints.Endpoint[] {
+  get endpoints(): readonly Endpoint[] {
     return this._endpoints;
   }
 
-  endpoint(id: string): Endpoints.Endpoint | null {
+  endpoint(id: string): Endpoint | null {
     return this._endpoints.find(endpoint => endpoint.id === id) ?? null;
   }
 
@@ -86,11 +96,11 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The keys of an endpoint (never the keys themselves: only prefixes). */
-  keys(id: string): readonly Endpoints.Key[] {
+  keys(id: string): readonly EndpointKey[] {
     return this._keys.get(id) ?? [];
   }
 
-  metrics(id: string): Endpoints.Metrics | null {
+  metrics(id: string): EndpointMetrics | null {
     return this._metrics.get(id) ?? null;
   }
 
@@ -110,12 +120,12 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Whether the user owns the endpoint (may act on it, see keys and metrics). */
-  isOwner(endpoint: Endpoints.Endpoint): boolean {
+  isOwner(endpoint: Endpoint): boolean {
     return this._user !== null && endpoint.owner === this._user.name;
   }
 
   /** The snippets for an endpoint, reading the key from `HPCB_API_KEY`. */
-  snippets(endpoint: Endpoints.Endpoint): Snippets.IBoth {
+  snippets(endpoint: Endpoint): Snippets.IBoth {
     return Snippets.both({ url: endpoint.url, model: endpoint.model });
   }
 
@@ -136,7 +146,7 @@ export class EndpointsModel implements IDisposable {
    * Read the catalog again (the cloud's quota changes), keeping the one
    * known when the bridge does not answer; rejects only if none is known.
    */
-  async refreshCatalog(): Promise<Endpoints.Catalog> {
+  async refreshCatalog(): Promise<ModelCatalog> {
     try {
       this._catalog = await this._api.catalog();
       this._emit();
@@ -187,7 +197,7 @@ export class EndpointsModel implements IDisposable {
    * Create an endpoint; rejects with the bridge's sentence (e.g. a resource
    * out of range). The new endpoint is listed and expanded.
    */
-  async create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+  async create(request: EndpointCreate): Promise<Endpoint> {
     const endpoint = this._upsert(await this._api.create(request));
     this._expanded = new Set([...this._expanded, endpoint.id]);
     this._emit();
@@ -195,14 +205,14 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Start a stopped or failed endpoint again. */
-  async startEndpoint(id: string): Promise<Endpoints.Endpoint> {
+  async startEndpoint(id: string): Promise<Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'start'))
     );
   }
 
   /** Stop every replica; requests are refused until it is started again. */
-  async stopEndpoint(id: string): Promise<Endpoints.Endpoint> {
+  async stopEndpoint(id: string): Promise<Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'stop'))
     );
@@ -221,8 +231,8 @@ export class EndpointsModel implements IDisposable {
    */
   async createKey(
     id: string,
-    request: Endpoints.KeyCreate
-  ): Promise<Endpoints.KeyCreated> {
+    request: EndpointKeyCreate
+  ): Promise<EndpointKeyCreated> {
     const created = await this._api.createKey(id, request);
     this._keys.set(id, [
       ...this.keys(id),
@@ -334,7 +344,7 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Show a new version of an endpoint; poll fast if it is settling. */
-  private _upsert(endpoint: Endpoints.Endpoint): Endpoints.Endpoint {
+  private _upsert(endpoint: Endpoint): Endpoint {
     const others = this._endpoints.filter(other => other.id !== endpoint.id);
     this._endpoints = EndpointsModel.sorted([...others, endpoint]);
     this._emit();
@@ -369,15 +379,15 @@ export class EndpointsModel implements IDisposable {
   private readonly _fastInterval: number;
   private readonly _tryIt: TryItModel;
   private readonly _poll: Poll;
-  private _catalog: Endpoints.Catalog | null = null;
-  private _endpoints: Endpoints.Endpoint[] = [];
+  private _catalog: ModelCatalog | null = null;
+  private _endpoints: Endpoint[] = [];
   private _user: EndpointsModel.IUser | null = null;
   private _error: Error | null = null;
   private _loading = true;
   private _visible = false;
   private _expanded: ReadonlySet<string> = new Set();
-  private readonly _keys = new Map<string, Endpoints.Key[]>();
-  private readonly _metrics = new Map<string, Endpoints.Metrics>();
+  private readonly _keys = new Map<string, EndpointKey[]>();
+  private readonly _metrics = new Map<string, EndpointMetrics>();
   private readonly _detailErrors = new Map<string, string>();
   private readonly _busy = new Set<string>();
   private _isDisposed = false;
@@ -408,7 +418,7 @@ export namespace EndpointsModel {
   }
 
   /** What the key list holds of a new key: everything but the key. */
-  export function withoutSecret(created: Endpoints.KeyCreated): Endpoints.Key {
+  export function withoutSecret(created: EndpointKeyCreated): EndpointKey {
     return {
       id: created.id,
       name: created.name,
@@ -424,17 +434,17 @@ export namespace EndpointsModel {
   }
 
   /** Pending or starting: no replica serves yet, but one is on its way. */
-  export function isSettling(state: Endpoints.State): boolean {
+  export function isSettling(state: EndpointState): boolean {
     return state === 'pending' || state === 'starting';
   }
 
   /** Whether a request through the gateway is answered (or held until woken). */
-  export function isServing(state: Endpoints.State): boolean {
+  export function isServing(state: EndpointState): boolean {
     return state === 'ready' || state === 'idle' || state === 'scaled-to-zero';
   }
 
   /** What the owner may do to an endpoint in `state`. */
-  export function actions(state: Endpoints.State): {
+  export function actions(state: EndpointState): {
     start: boolean;
     stop: boolean;
   } {
@@ -445,9 +455,7 @@ export namespace EndpointsModel {
   }
 
   /** Newest first, then by name. */
-  export function sorted(
-    endpoints: readonly Endpoints.Endpoint[]
-  ): Endpoints.Endpoint[] {
+  export function sorted(endpoints: readonly Endpoint[]): Endpoint[] {
     return [...endpoints].sort(
       (a, b) =>
         b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)
@@ -469,7 +477,7 @@ export namespace EndpointsModel {
    * What the metrics table shows: requests in the minute in progress, p50/p95
    * of the latest minute with requests, and the 15 minutes' totals.
    */
-  export function summary(metrics: Endpoints.Metrics): IMetricsSummary {
+  export function summary(metrics: EndpointMetrics): IMetricsSummary {
     const points = metrics.points;
     const latest = [...points].reverse().find(point => point.requests > 0);
     return {

@@ -1,3 +1,10 @@
+import type {
+  Endpoint,
+  EndpointKey,
+  EndpointState,
+  ModelCatalog,
+  Replica
+} from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   addIcon,
@@ -9,7 +16,6 @@ import {
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
-import type { Endpoints } from './api';
 import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
 import { Alert } from '../ui/Alert';
@@ -86,13 +92,13 @@ export namespace EndpointsSection {
   export interface IActions {
     onCreate: () => void;
     onRetry: () => Promise<void>;
-    onToggle: (endpoint: Endpoints.Endpoint) => void;
-    onStart: (endpoint: Endpoints.Endpoint) => void;
-    onStop: (endpoint: Endpoints.Endpoint) => void;
-    onDelete: (endpoint: Endpoints.Endpoint) => void;
-    onCreateKey: (endpoint: Endpoints.Endpoint) => void;
-    onRevokeKey: (endpoint: Endpoints.Endpoint, key: Endpoints.Key) => void;
-    onSend: (endpoint: Endpoints.Endpoint, prompt: string) => void;
+    onToggle: (endpoint: Endpoint) => void;
+    onStart: (endpoint: Endpoint) => void;
+    onStop: (endpoint: Endpoint) => void;
+    onDelete: (endpoint: Endpoint) => void;
+    onCreateKey: (endpoint: Endpoint) => void;
+    onRevokeKey: (endpoint: Endpoint, key: EndpointKey) => void;
+    onSend: (endpoint: Endpoint, prompt: string) => void;
   }
 
   export interface IProps {
@@ -103,7 +109,7 @@ export namespace EndpointsSection {
 
   /** The state as a coloured badge, like the Jobs section's. */
   export function StateBadge(props: {
-    state: Endpoints.State;
+    state: EndpointState;
     reason?: string | null;
   }): JSX.Element {
     return (
@@ -117,7 +123,7 @@ export namespace EndpointsSection {
   }
 
   export function EndpointItem(props: {
-    endpoint: Endpoints.Endpoint;
+    endpoint: Endpoint;
     model: EndpointsModel;
     actions: IActions;
   }): JSX.Element {
@@ -187,7 +193,7 @@ export namespace EndpointsSection {
   }
 
   function Details(props: {
-    endpoint: Endpoints.Endpoint;
+    endpoint: Endpoint;
     model: EndpointsModel;
     actions: IActions;
   }): JSX.Element {
@@ -298,8 +304,8 @@ export namespace EndpointsSection {
   }
 
   function Replicas(props: {
-    catalog: Endpoints.Catalog | null;
-    replicas: readonly Endpoints.Replica[];
+    catalog: ModelCatalog | null;
+    replicas: readonly Replica[];
   }): JSX.Element {
     const trans = useTranslator();
     return (

@@ -1,6 +1,7 @@
+import type { Endpoint } from '@hpc-bridge/server/contract';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { Endpoints, IEndpointsApi } from './api';
+import type { IEndpointsApi } from './api';
 import { GatewayChat } from './chat';
 
 /**
@@ -44,7 +45,7 @@ export class TryItModel implements IDisposable {
    * into `chat(endpoint.id)`. The first message creates the endpoint's
    * `panel-try` key after revoking older ones.
    */
-  async send(endpoint: Endpoints.Endpoint, prompt: string): Promise<void> {
+  async send(endpoint: Endpoint, prompt: string): Promise<void> {
     const id = endpoint.id;
     const text = prompt.trim();
     if (!text || this.chat(id).busy) {

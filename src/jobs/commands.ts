@@ -1,3 +1,4 @@
+import type { Job } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ICommandPalette } from '@jupyterlab/apputils';
 import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
@@ -6,7 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { refreshIcon, runIcon } from '@jupyterlab/ui-components';
 import { CommandIDs, NO_ARGS } from '../commands';
 import { hpcBridgeIcon } from '../icons';
-import type { Bridge, IBridgePanel } from '../tokens';
+import type { IBridgePanel } from '../tokens';
 import type { JobActions } from './actions';
 import type { JobsModel } from './JobsModel';
 import { SubmitToolbarExtension } from './toolbar';
@@ -35,7 +36,7 @@ export function registerJobCommands(
       app.shell.activateById(panel.id);
     }
   };
-  const submitted = (job: Bridge.Job | null) => {
+  const submitted = (job: Job | null) => {
     if (job) {
       openJobs();
     }
