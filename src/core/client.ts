@@ -1,17 +1,4 @@
-import type {
-  ClusterList,
-  Health,
-  Job,
-  JobEstimate,
-  JobList,
-  JobListQuery,
-  JobSubmit,
-  NotebookContent,
-  ProfileList,
-  SshCredential,
-  Version,
-  Whoami
-} from '@hpc-bridge/server/contract';
+import type * as contract from '@hpc-bridge/server/contract';
 import { ClusterApi } from '../cluster/api';
 import { JobsApi } from '../jobs/api';
 import { StatusApi } from '../status/api';
@@ -29,51 +16,51 @@ export class BridgeClient
   extends BridgeTransport<IBridgeClient>
   implements IBridgeClient
 {
-  whoami(): Promise<Whoami> {
+  whoami(): Promise<contract.Whoami> {
     return this._status.whoami();
   }
 
-  version(): Promise<Version> {
+  version(): Promise<contract.Version> {
     return this._status.version();
   }
 
-  health(): Promise<Health> {
+  health(): Promise<contract.Health> {
     return this._status.health();
   }
 
-  clusters(): Promise<ClusterList> {
+  clusters(): Promise<contract.ClusterList> {
     return this._cluster.clusters();
   }
 
-  profiles(): Promise<ProfileList> {
+  profiles(): Promise<contract.ProfileList> {
     return this._cluster.profiles();
   }
 
-  submitJob(request: JobSubmit): Promise<Job> {
+  submitJob(request: contract.JobSubmit): Promise<contract.Job> {
     return this._jobs.submitJob(request);
   }
 
-  estimate(request: JobSubmit): Promise<JobEstimate> {
+  estimate(request: contract.JobSubmit): Promise<contract.JobEstimate> {
     return this._jobs.estimate(request);
   }
 
-  listJobs(query: JobListQuery = {}): Promise<JobList> {
+  listJobs(query: contract.JobListQuery = {}): Promise<contract.JobList> {
     return this._jobs.listJobs(query);
   }
 
-  getJob(id: string): Promise<Job> {
+  getJob(id: string): Promise<contract.Job> {
     return this._jobs.getJob(id);
   }
 
-  jobAction(id: string, action: Bridge.JobAction): Promise<Job> {
+  jobAction(id: string, action: Bridge.JobAction): Promise<contract.Job> {
     return this._jobs.jobAction(id, action);
   }
 
-  getOutput(id: string, element = 0): Promise<NotebookContent> {
+  getOutput(id: string, element = 0): Promise<contract.NotebookContent> {
     return this._jobs.getOutput(id, element);
   }
 
-  sshCredential(cluster?: string): Promise<SshCredential> {
+  sshCredential(cluster?: string): Promise<contract.SshCredential> {
     return this._jobs.sshCredential(cluster);
   }
 

@@ -31,9 +31,9 @@ export class EndpointsModel implements IDisposable {
     this._tryIt = new TryItModel({
       api: this._api,
       fetch: options.chatFetch,
+      changed: () => this._emit(),
       afterSend: id => void this._fetchDetails(id)
     });
-    this._tryIt.changed.connect(this._emit, this);
     this._poll = new Poll({
       auto: false,
       factory: () => this._fetch(),

@@ -1,6 +1,4 @@
 import type { Endpoint } from '@hpc-bridge/server/contract';
-import type { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 import type { IEndpointsApi } from './api';
 import { GatewayChat } from './chat';
 
@@ -9,10 +7,11 @@ import { GatewayChat } from './chat';
  * its streamed answer, with the `panel-try` key the page makes for itself
  * (kept in this page's memory only). No widget code here.
  */
-export class TryItModel implements IDisposable {
+export class TryItModel {
   constructor(options: TryItModel.IOptions) {
     this._api = options.api;
     this._fetch = options.fetch;
+    this._changed = options.changed;
     this._afterSend = options.afterSend ?? (() => undefined);
   }
 
@@ -21,23 +20,12 @@ export class TryItModel implements IDisposable {
     return this._chats.get(id) ?? TryItModel.NO_CHAT;
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
+  /** Stop every answer; later pieces of them are dropped. */
   dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
     this._isDisposed = true;
     for (const controller of this._controllers.values()) {
       controller.abort();
     }
-    Signal.clearData(this);
   }
 
   /**
@@ -137,17 +125,17 @@ export class TryItModel implements IDisposable {
       return;
     }
     this._chats.set(id, chat);
-    this._changed.emit();
+    this._changed();
   }
 
   private readonly _api: IEndpointsApi;
   private readonly _fetch: GatewayChat.FetchFunction | undefined;
+  private readonly _changed: () => void;
   private readonly _afterSend: (id: string) => void;
   private readonly _chats = new Map<string, TryItModel.IChat>();
   private readonly _keys = new Map<string, string>();
   private readonly _controllers = new Map<string, AbortController>();
   private _isDisposed = false;
-  private readonly _changed = new Signal<this, void>(this);
 }
 
 export namespace TryItModel {
@@ -161,6 +149,8 @@ export namespace TryItModel {
     api: IEndpointsApi;
     /** The `fetch` of the gateway requests (tests). */
     fetch?: GatewayChat.FetchFunction;
+    /** Called on every change of a box. */
+    changed: () => void;
     /** Called when an answer ended (its key's usage changed). */
     afterSend?: (id: string) => void;
   }

@@ -173,9 +173,7 @@ export class StorageApi implements IStorageApi {
   }
 
   copy(tier: string, request: contract.CopyRequest): Promise<Transfer> {
-    return this._client.request('POST', Routes.tierCopy(tier), TransferSchema, {
-      body: request
-    });
+    return this._post(Routes.tierCopy(tier), TransferSchema, request);
   }
 
   transfer(id: string): Promise<Transfer> {
@@ -186,12 +184,7 @@ export class StorageApi implements IStorageApi {
     tier: string,
     request: contract.UploadStart
   ): Promise<UploadSession> {
-    return this._client.request(
-      'POST',
-      Routes.tierUploads(tier),
-      UploadSessionSchema,
-      { body: request }
-    );
+    return this._post(Routes.tierUploads(tier), UploadSessionSchema, request);
   }
 
   completeUpload(
@@ -199,11 +192,10 @@ export class StorageApi implements IStorageApi {
     uploadId: string,
     request: contract.UploadComplete
   ): Promise<FileEntry> {
-    return this._client.request(
-      'POST',
+    return this._post(
       Routes.tierUploadComplete(tier, uploadId),
       FileEntrySchema,
-      { body: request }
+      request
     );
   }
 
@@ -228,14 +220,7 @@ export class StorageApi implements IStorageApi {
     tier: string,
     request: contract.ShareLinkCreate
   ): Promise<ShareLink> {
-    return this._client.request(
-      'POST',
-      Routes.tierLinks(tier),
-      ShareLinkSchema,
-      {
-        body: request
-      }
-    );
+    return this._post(Routes.tierLinks(tier), ShareLinkSchema, request);
   }
 
   async revokeLink(id: string): Promise<void> {
@@ -246,12 +231,7 @@ export class StorageApi implements IStorageApi {
     tier: string,
     request: contract.CodeAccessRequest
   ): Promise<CodeAccess> {
-    return this._client.request(
-      'POST',
-      Routes.tierCodeAccess(tier),
-      CodeAccessSchema,
-      { body: request }
-    );
+    return this._post(Routes.tierCodeAccess(tier), CodeAccessSchema, request);
   }
 
   prepare(
@@ -259,5 +239,9 @@ export class StorageApi implements IStorageApi {
     query?: Record<string, string | undefined>
   ): Promise<Bridge.IPreparedRequest> {
     return this._client.prepare(route, query);
+  }
+
+  private _post<T>(route: string, schema: z.ZodType<T>, body: unknown) {
+    return this._client.request('POST', route, schema, { body });
   }
 }
