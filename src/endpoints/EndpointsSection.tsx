@@ -28,6 +28,7 @@ import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { EndpointForm } from './createForm';
+import { DataTable } from '../ui/DataTable';
 
 /**
  * The **Endpoints** section: the user's model-serving endpoints with their
@@ -309,40 +310,39 @@ export namespace EndpointsSection {
   }): JSX.Element {
     const trans = useTranslator();
     return (
-      <table className="jp-hpc-EndpointTable" aria-label={trans.__('Replicas')}>
-        <thead>
-          <tr>
-            <th>{trans.__('Replica')}</th>
-            <th>{trans.__('Runs on')}</th>
-            <th>{trans.__('Address')}</th>
-            <th>{trans.__('Ends')}</th>
+      <DataTable
+        className="jp-hpc-EndpointTable"
+        label={trans.__('Replicas')}
+        columns={[
+          trans.__('Replica'),
+          trans.__('Runs on'),
+          trans.__('Address'),
+          trans.__('Ends')
+        ]}
+        items={props.replicas}
+        row={replica => (
+          <tr
+            key={replica.id}
+            title={replica.reason ?? undefined}
+            aria-label={trans.__('Replica %1', replica.id)}
+          >
+            <td>
+              <span
+                className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
+              >
+                {replica.state}
+              </span>
+            </td>
+            <td className="jp-hpc-Endpoint-where">
+              {Placement.replicaPlace(props.catalog, replica)}
+            </td>
+            <td>
+              <code>{replica.address ?? '—'}</code>
+            </td>
+            <td>{shortTime(replica.endsAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {props.replicas.map(replica => (
-            <tr
-              key={replica.id}
-              title={replica.reason ?? undefined}
-              aria-label={trans.__('Replica %1', replica.id)}
-            >
-              <td>
-                <span
-                  className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
-                >
-                  {replica.state}
-                </span>
-              </td>
-              <td className="jp-hpc-Endpoint-where">
-                {Placement.replicaPlace(props.catalog, replica)}
-              </td>
-              <td>
-                <code>{replica.address ?? '—'}</code>
-              </td>
-              <td>{shortTime(replica.endsAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
     );
   }
 }
