@@ -1,4 +1,4 @@
-import type { Job } from '@hpc-bridge/server/contract';
+import type { Job, NotebookContent } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ICommandPalette } from '@jupyterlab/apputils';
 import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
@@ -44,6 +44,32 @@ export function registerJobCommands(
 
   const current = (): NotebookPanel | null => notebooks?.currentWidget ?? null;
 
+  /**
+   * Save and read the current notebook and offer to submit it; with
+   * `pickCells`, only the cells it picks run (their outputs come back).
+   */
+  const submitCurrent = async (
+    pickCells?: (
+      actions: JobActions,
+      notebook: NotebookPanel,
+      content: NotebookContent
+    ) => number[]
+  ): Promise<void> => {
+    const notebook = current();
+    if (!notebook) {
+      return;
+    }
+    const actions = await jobs();
+    const content = await actions.saveAndRead(notebook);
+    const path = notebook.context.path;
+    const cells = pickCells?.(actions, notebook, content);
+    const job = await actions.submitDialog({ path, content }, cells);
+    if (job && cells) {
+      actions.watchCellJob(job.id, { path, cells, source: content.cells });
+    }
+    submitted(job);
+  };
+
   app.commands.addCommand(CommandIDs.submitNotebook, {
     label: trans.__('Submit to cluster…'),
     caption: trans.__(
@@ -52,17 +78,7 @@ export function registerJobCommands(
     icon: hpcBridgeIcon,
     describedBy: NO_ARGS,
     isEnabled: () => current() !== null,
-    execute: async () => {
-      const notebook = current();
-      if (!notebook) {
-        return;
-      }
-      const actions = await jobs();
-      const content = await actions.saveAndRead(notebook);
-      submitted(
-        await actions.submitDialog({ path: notebook.context.path, content })
-      );
-    }
+    execute: () => submitCurrent()
   });
 
   app.commands.addCommand(CommandIDs.submitFile, {
@@ -116,27 +132,10 @@ export function registerJobCommands(
     icon: runIcon,
     describedBy: NO_ARGS,
     isEnabled: () => current() !== null,
-    execute: async () => {
-      const notebook = current();
-      if (!notebook) {
-        return;
-      }
-      const actions = await jobs();
-      const content = await actions.saveAndRead(notebook);
-      const cells = actions.selectedCells(notebook, content);
-      const job = await actions.submitDialog(
-        { path: notebook.context.path, content },
-        cells
-      );
-      if (job) {
-        actions.watchCellJob(job.id, {
-          path: notebook.context.path,
-          cells,
-          source: content.cells
-        });
-      }
-      submitted(job);
-    }
+    execute: () =>
+      submitCurrent((actions, notebook, content) =>
+        actions.selectedCells(notebook, content)
+      )
   });
 
   app.commands.addCommand(CommandIDs.openJobs, {
