@@ -1,14 +1,8 @@
+import type * as contract from '@hpc-bridge/server/contract';
 import {
-  type Job,
-  type JobEstimate,
   JobNameSchema,
-  type JobSubmit,
   JobSubmitSchema,
-  MAX_SWEEP_ELEMENTS,
-  type Parameters,
-  type Profile,
-  type Resources,
-  type Sweep
+  MAX_SWEEP_ELEMENTS
 } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
@@ -66,7 +60,7 @@ export class SubmitModel implements IDisposable {
     return this._cells;
   }
 
-  get profiles(): readonly Profile[] {
+  get profiles(): readonly contract.Profile[] {
     return this._profiles;
   }
 
@@ -78,7 +72,7 @@ export class SubmitModel implements IDisposable {
     return this._loadingProfiles;
   }
 
-  get profile(): Profile | null {
+  get profile(): contract.Profile | null {
     return this._profiles.find(p => p.name === this._profile) ?? null;
   }
 
@@ -157,7 +151,7 @@ export class SubmitModel implements IDisposable {
   }
 
   /** The submitted job, once submitted. */
-  get submitted(): Job | null {
+  get submitted(): contract.Job | null {
     return this._submitted;
   }
 
@@ -257,7 +251,7 @@ export class SubmitModel implements IDisposable {
   }
 
   /** The request the form describes, or `null` while it has errors. */
-  request(): JobSubmit | null {
+  request(): contract.JobSubmit | null {
     const built = this._build();
     return Object.keys(built.errors).length === 0 ? built.request : null;
   }
@@ -266,7 +260,7 @@ export class SubmitModel implements IDisposable {
    * Submit; resolves with the job, or with `null` when the form is invalid or
    * the bridge refused (then `submitError` says why).
    */
-  async submit(): Promise<Job | null> {
+  async submit(): Promise<contract.Job | null> {
     const request = this.request();
     if (!request || this._submitting) {
       this._changed.emit();
@@ -341,9 +335,9 @@ export class SubmitModel implements IDisposable {
 
   /** Build the request and find what is wrong with it. */
   private _build(): {
-    request: JobSubmit;
+    request: contract.JobSubmit;
     errors: Record<string, string>;
-    sweep: Sweep | undefined;
+    sweep: contract.Sweep | undefined;
   } {
     const trans = this._trans;
     const errors: Record<string, string> = {};
@@ -356,7 +350,7 @@ export class SubmitModel implements IDisposable {
         'Letters, digits, ".", "_" and "-" only; at most 64, starting with a letter or digit.'
       );
     }
-    const resources: Partial<Resources> = {};
+    const resources: Partial<contract.Resources> = {};
     for (const key of SubmitModel.RESOURCES) {
       const text = this._resources[key].trim();
       const value = Number(text);
@@ -375,7 +369,7 @@ export class SubmitModel implements IDisposable {
       }
       resources[key] = value;
     }
-    const parameters: Parameters = {};
+    const parameters: contract.Parameters = {};
     for (const [name, literal] of Object.entries(this._parameters)) {
       const parsed = parseLiteral(literal);
       if (parsed.ok) {
@@ -387,7 +381,7 @@ export class SubmitModel implements IDisposable {
         );
       }
     }
-    let sweep: Sweep | undefined;
+    let sweep: contract.Sweep | undefined;
     for (const [name, text] of Object.entries(this._sweep)) {
       const parsed = parseSweepValues(text);
       if (!parsed.ok) {
@@ -404,7 +398,7 @@ export class SubmitModel implements IDisposable {
       );
     }
     const webhookUrl = this._webhookUrl.trim();
-    const request: JobSubmit = {
+    const request: contract.JobSubmit = {
       name: this._name,
       notebook: this._notebook,
       profile: profile?.name ?? '',
@@ -439,12 +433,12 @@ export class SubmitModel implements IDisposable {
 
   private readonly _client: IBridgeClient;
   private readonly _trans: TranslationBundle;
-  private readonly _submit: (request: JobSubmit) => Promise<Job>;
-  private readonly _notebook: JobSubmit['notebook'];
+  private readonly _submit: SubmitModel.IOptions['submit'];
+  private readonly _notebook: contract.JobSubmit['notebook'];
   private readonly _cells: number[] | undefined;
   private readonly _estimator: Debouncer;
   private _disposed = false;
-  private _profiles: readonly Profile[] = [];
+  private _profiles: readonly contract.Profile[] = [];
   private _profilesError: Error | null = null;
   private _loadingProfiles = false;
   private _profile = '';
@@ -470,12 +464,12 @@ export class SubmitModel implements IDisposable {
   private _estimateSerial = 0;
   private _submitting = false;
   private _submitError: Error | null = null;
-  private _submitted: Job | null = null;
+  private _submitted: contract.Job | null = null;
   private readonly _changed = new Signal<this, void>(this);
 }
 
 export namespace SubmitModel {
-  export type Resource = keyof Resources;
+  export type Resource = keyof contract.Resources;
   export const RESOURCES: readonly Resource[] = [
     'timeMinutes',
     'cpus',
@@ -485,7 +479,7 @@ export namespace SubmitModel {
 
   export interface IEstimateState {
     loading: boolean;
-    result: JobEstimate | null;
+    result: contract.JobEstimate | null;
     error: Error | null;
   }
 
@@ -493,11 +487,11 @@ export namespace SubmitModel {
     client: IBridgeClient;
     trans: TranslationBundle;
     /** The notebook as saved, with its contents path. */
-    notebook: JobSubmit['notebook'];
+    notebook: contract.JobSubmit['notebook'];
     /** Cells of a cell job (setup + selection). */
     cells?: number[];
     /** Sends the request (e.g. `JobsModel.submit`). */
-    submit: (request: JobSubmit) => Promise<Job>;
+    submit: (request: contract.JobSubmit) => Promise<contract.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
     /** Load the profiles and tiers at once (default `true`). */
