@@ -1,13 +1,4 @@
-import type {
-  Endpoint,
-  EndpointCreate,
-  EndpointKey,
-  EndpointKeyCreate,
-  EndpointKeyCreated,
-  EndpointMetrics,
-  EndpointState,
-  ModelCatalog
-} from '@hpc-bridge/server/contract';
+import type * as contract from '@hpc-bridge/server/contract';
 import type { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -47,16 +38,16 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The admin's catalog, once fetched. */
-  get catalog(): ModelCatalog | null {
+  get catalog(): contract.ModelCatalog | null {
     return this._catalog;
   }
 
   /** The user's endpoints and those shared with them, newest first. */
-  get endpoints(): readonly Endpoint[] {
+  get endpoints(): readonly contract.Endpoint[] {
     return this._endpoints;
   }
 
-  endpoint(id: string): Endpoint | null {
+  endpoint(id: string): contract.Endpoint | null {
     return this._endpoints.find(endpoint => endpoint.id === id) ?? null;
   }
 
@@ -96,11 +87,11 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The keys of an endpoint (never the keys themselves: only prefixes). */
-  keys(id: string): readonly EndpointKey[] {
+  keys(id: string): readonly contract.EndpointKey[] {
     return this._keys.get(id) ?? [];
   }
 
-  metrics(id: string): EndpointMetrics | null {
+  metrics(id: string): contract.EndpointMetrics | null {
     return this._metrics.get(id) ?? null;
   }
 
@@ -120,12 +111,12 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Whether the user owns the endpoint (may act on it, see keys and metrics). */
-  isOwner(endpoint: Endpoint): boolean {
+  isOwner(endpoint: contract.Endpoint): boolean {
     return this._user !== null && endpoint.owner === this._user.name;
   }
 
   /** The snippets for an endpoint, reading the key from `HPCB_API_KEY`. */
-  snippets(endpoint: Endpoint): Snippets.IBoth {
+  snippets(endpoint: contract.Endpoint): Snippets.IBoth {
     return Snippets.both({ url: endpoint.url, model: endpoint.model });
   }
 
@@ -146,7 +137,7 @@ export class EndpointsModel implements IDisposable {
    * Read the catalog again (the cloud's quota changes), keeping the one
    * known when the bridge does not answer; rejects only if none is known.
    */
-  async refreshCatalog(): Promise<ModelCatalog> {
+  async refreshCatalog(): Promise<contract.ModelCatalog> {
     try {
       this._catalog = await this._api.catalog();
       this._emit();
@@ -197,7 +188,7 @@ export class EndpointsModel implements IDisposable {
    * Create an endpoint; rejects with the bridge's sentence (e.g. a resource
    * out of range). The new endpoint is listed and expanded.
    */
-  async create(request: EndpointCreate): Promise<Endpoint> {
+  async create(request: contract.EndpointCreate): Promise<contract.Endpoint> {
     const endpoint = this._upsert(await this._api.create(request));
     this._expanded = new Set([...this._expanded, endpoint.id]);
     this._emit();
@@ -205,14 +196,14 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Start a stopped or failed endpoint again. */
-  async startEndpoint(id: string): Promise<Endpoint> {
+  async startEndpoint(id: string): Promise<contract.Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'start'))
     );
   }
 
   /** Stop every replica; requests are refused until it is started again. */
-  async stopEndpoint(id: string): Promise<Endpoint> {
+  async stopEndpoint(id: string): Promise<contract.Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'stop'))
     );
@@ -231,8 +222,8 @@ export class EndpointsModel implements IDisposable {
    */
   async createKey(
     id: string,
-    request: EndpointKeyCreate
-  ): Promise<EndpointKeyCreated> {
+    request: contract.EndpointKeyCreate
+  ): Promise<contract.EndpointKeyCreated> {
     const created = await this._api.createKey(id, request);
     this._keys.set(id, [
       ...this.keys(id),
@@ -344,7 +335,7 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Show a new version of an endpoint; poll fast if it is settling. */
-  private _upsert(endpoint: Endpoint): Endpoint {
+  private _upsert(endpoint: contract.Endpoint): contract.Endpoint {
     const others = this._endpoints.filter(other => other.id !== endpoint.id);
     this._endpoints = EndpointsModel.sorted([...others, endpoint]);
     this._emit();
@@ -379,15 +370,15 @@ export class EndpointsModel implements IDisposable {
   private readonly _fastInterval: number;
   private readonly _tryIt: TryItModel;
   private readonly _poll: Poll;
-  private _catalog: ModelCatalog | null = null;
-  private _endpoints: Endpoint[] = [];
+  private _catalog: contract.ModelCatalog | null = null;
+  private _endpoints: contract.Endpoint[] = [];
   private _user: EndpointsModel.IUser | null = null;
   private _error: Error | null = null;
   private _loading = true;
   private _visible = false;
   private _expanded: ReadonlySet<string> = new Set();
-  private readonly _keys = new Map<string, EndpointKey[]>();
-  private readonly _metrics = new Map<string, EndpointMetrics>();
+  private readonly _keys = new Map<string, contract.EndpointKey[]>();
+  private readonly _metrics = new Map<string, contract.EndpointMetrics>();
   private readonly _detailErrors = new Map<string, string>();
   private readonly _busy = new Set<string>();
   private _isDisposed = false;
@@ -418,7 +409,9 @@ export namespace EndpointsModel {
   }
 
   /** What the key list holds of a new key: everything but the key. */
-  export function withoutSecret(created: EndpointKeyCreated): EndpointKey {
+  export function withoutSecret(
+    created: contract.EndpointKeyCreated
+  ): contract.EndpointKey {
     return {
       id: created.id,
       name: created.name,
@@ -434,17 +427,17 @@ export namespace EndpointsModel {
   }
 
   /** Pending or starting: no replica serves yet, but one is on its way. */
-  export function isSettling(state: EndpointState): boolean {
+  export function isSettling(state: contract.EndpointState): boolean {
     return state === 'pending' || state === 'starting';
   }
 
   /** Whether a request through the gateway is answered (or held until woken). */
-  export function isServing(state: EndpointState): boolean {
+  export function isServing(state: contract.EndpointState): boolean {
     return state === 'ready' || state === 'idle' || state === 'scaled-to-zero';
   }
 
   /** What the owner may do to an endpoint in `state`. */
-  export function actions(state: EndpointState): {
+  export function actions(state: contract.EndpointState): {
     start: boolean;
     stop: boolean;
   } {
@@ -455,7 +448,9 @@ export namespace EndpointsModel {
   }
 
   /** Newest first, then by name. */
-  export function sorted(endpoints: readonly Endpoint[]): Endpoint[] {
+  export function sorted(
+    endpoints: readonly contract.Endpoint[]
+  ): contract.Endpoint[] {
     return [...endpoints].sort(
       (a, b) =>
         b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)
@@ -477,7 +472,7 @@ export namespace EndpointsModel {
    * What the metrics table shows: requests in the minute in progress, p50/p95
    * of the latest minute with requests, and the 15 minutes' totals.
    */
-  export function summary(metrics: EndpointMetrics): IMetricsSummary {
+  export function summary(metrics: contract.EndpointMetrics): IMetricsSummary {
     const points = metrics.points;
     const latest = [...points].reverse().find(point => point.requests > 0);
     return {
