@@ -1,4 +1,18 @@
-import type * as contract from '@hpc-bridge/server/contract';
+import type {
+  BridgeEvent,
+  ClusterList,
+  Health,
+  Job,
+  JobEstimate,
+  JobList,
+  JobListQuery,
+  JobSubmit,
+  NotebookContent,
+  ProfileList,
+  SshCredential,
+  Version,
+  Whoami
+} from '@hpc-bridge/server/contract';
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
@@ -61,34 +75,34 @@ export interface IBridgeClient {
   readonly connectionChanged: ISignal<IBridgeClient, Bridge.ConnectionState>;
 
   /** The user the bridge sees. */
-  whoami(): Promise<Bridge.Whoami>;
+  whoami(): Promise<Whoami>;
 
   /** The bridge's version and contract version. */
-  version(): Promise<Bridge.Version>;
+  version(): Promise<Version>;
 
   /** The health of the hub, clusters and storage as the bridge sees them. */
-  health(): Promise<Bridge.Health>;
+  health(): Promise<Health>;
 
   /** The clusters with their partitions and free resources. */
-  clusters(): Promise<Bridge.ClusterList>;
+  clusters(): Promise<ClusterList>;
 
   /** The job profiles (admin presets with adjustable ranges). */
-  profiles(): Promise<Bridge.ProfileList>;
+  profiles(): Promise<ProfileList>;
 
   /** Submit a notebook (or some of its cells, or a sweep) as a job. */
-  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job>;
+  submitJob(request: JobSubmit): Promise<Job>;
 
   /** When SLURM expects the job to start (`sbatch --test-only`). */
-  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate>;
+  estimate(request: JobSubmit): Promise<JobEstimate>;
 
   /** The user's jobs (admins: everyone's with `all: 'true'`). */
-  listJobs(query?: Bridge.JobListQuery): Promise<Bridge.JobList>;
+  listJobs(query?: JobListQuery): Promise<JobList>;
 
   /** One job with its elements. */
-  getJob(id: string): Promise<Bridge.Job>;
+  getJob(id: string): Promise<Job>;
 
   /** Cancel, hold, release or resubmit a job; resolves with the job acted on (for `resubmit`: the new job). */
-  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job>;
+  jobAction(id: string, action: Bridge.JobAction): Promise<Job>;
 
   /**
    * The job's log: the tail, then (with `follow`) new text as it arrives until
@@ -97,10 +111,10 @@ export interface IBridgeClient {
   logStream(id: string, options?: Bridge.ILogOptions): AsyncIterable<string>;
 
   /** The executed notebook of a job (element `element` of an array). */
-  getOutput(id: string, element?: number): Promise<Bridge.NotebookContent>;
+  getOutput(id: string, element?: number): Promise<NotebookContent>;
 
   /** The user's SSH key for a cluster and how to install it. */
-  sshCredential(cluster?: string): Promise<Bridge.SshCredential>;
+  sshCredential(cluster?: string): Promise<SshCredential>;
 
   /**
    * A live stream of the user's events (`GET /api/v1/events`), reconnecting
@@ -142,37 +156,14 @@ export interface IBridgeClient {
    * Emitted when the cluster refused the user's key (HTTP 412
    * `cluster_auth_failed`), with the key to install.
    */
-  readonly clusterAuthFailed: ISignal<IBridgeClient, Bridge.SshCredential>;
+  readonly clusterAuthFailed: ISignal<IBridgeClient, SshCredential>;
 }
 
 /**
- * Request and response types of the bridge, from the shared contract.
+ * The bridge client's own types (the request and response types are the
+ * contract's, imported from `@hpc-bridge/server/contract`).
  */
 export namespace Bridge {
-  export type Whoami = contract.Whoami;
-  export type Version = contract.Version;
-  export type Health = contract.Health;
-  export type ClusterList = contract.ClusterList;
-  export type Cluster = contract.Cluster;
-  export type Partition = contract.Partition;
-  export type ErrorBody = contract.ErrorBody;
-  export type ErrorCode = contract.ErrorCode;
-  export type Profile = contract.Profile;
-  export type ProfileList = contract.ProfileList;
-  export type Resources = contract.Resources;
-  export type JobSubmit = contract.JobSubmit;
-  export type Job = contract.Job;
-  export type JobElement = contract.JobElement;
-  export type JobState = contract.JobState;
-  export type JobList = contract.JobList;
-  export type JobListQuery = contract.JobListQuery;
-  export type JobEstimate = contract.JobEstimate;
-  export type Parameters = contract.Parameters;
-  export type ParameterValue = contract.ParameterValue;
-  export type Sweep = contract.Sweep;
-  export type NotebookContent = contract.NotebookContent;
-  export type SshCredential = contract.SshCredential;
-  export type BridgeEvent = contract.BridgeEvent;
   export type JobAction = 'cancel' | 'hold' | 'release' | 'resubmit';
 
   export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,11 +1,18 @@
 import {
+  type Endpoint,
+  type EndpointCreate,
+  type EndpointKey,
+  type EndpointKeyCreate,
+  type EndpointKeyCreated,
   EndpointKeySchema,
+  type EndpointMetrics,
   EndpointSchema,
+  type ModelCatalog,
   ModelCatalogSchema
 } from '@hpc-bridge/server/contract';
-import type { Endpoints, IEndpointsApi } from '../endpoints/api';
+import type { IEndpointsApi } from '../endpoints/api';
 
-export const CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
+export const CATALOG: ModelCatalog = ModelCatalogSchema.parse({
   models: [
     {
       name: 'tiny-random',
@@ -29,7 +36,7 @@ export const CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
 });
 
 /** The catalog with a cloud (flavors and quota as Nova told the bridge) and a slurm fallback. */
-export const CLOUD_CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
+export const CLOUD_CATALOG: ModelCatalog = ModelCatalogSchema.parse({
   ...CATALOG,
   models: [
     { ...CATALOG.models[0], providers: ['local', 'slurm', 'openstack'] },
@@ -59,9 +66,7 @@ export const CLOUD_CATALOG: Endpoints.Catalog = ModelCatalogSchema.parse({
   ]
 });
 
-export function endpoint(
-  overrides: Partial<Endpoints.Endpoint> = {}
-): Endpoints.Endpoint {
+export function endpoint(overrides: Partial<Endpoint> = {}): Endpoint {
   return EndpointSchema.parse({
     id: 'e1',
     name: 'demo',
@@ -84,7 +89,7 @@ export function endpoint(
   });
 }
 
-export function key(overrides: Partial<Endpoints.Key> = {}): Endpoints.Key {
+export function key(overrides: Partial<EndpointKey> = {}): EndpointKey {
   return EndpointKeySchema.parse({
     id: 'k1',
     name: 'laptop',
@@ -103,15 +108,15 @@ export function key(overrides: Partial<Endpoints.Key> = {}): Endpoints.Key {
 /** An in-memory bridge: records the calls, keeps endpoints and keys. */
 export class FakeEndpointsApi implements IEndpointsApi {
   user = { name: 'alice', groups: ['ml101', 'ml101-instructors'] };
-  endpoints: Endpoints.Endpoint[] = [];
-  keyList = new Map<string, Endpoints.Key[]>();
+  endpoints: Endpoint[] = [];
+  keyList = new Map<string, EndpointKey[]>();
   calls: string[] = [];
   failCreateWith: Error | null = null;
-  catalogAnswer: Endpoints.Catalog = CATALOG;
+  catalogAnswer: ModelCatalog = CATALOG;
   failCatalogWith: Error | null = null;
   private _next = 0;
 
-  async catalog(): Promise<Endpoints.Catalog> {
+  async catalog(): Promise<ModelCatalog> {
     this.calls.push('catalog');
     if (this.failCatalogWith) {
       throw this.failCatalogWith;
@@ -124,16 +129,16 @@ export class FakeEndpointsApi implements IEndpointsApi {
     return this.user;
   }
 
-  async list(): Promise<Endpoints.Endpoint[]> {
+  async list(): Promise<Endpoint[]> {
     this.calls.push('list');
     return this.endpoints;
   }
 
-  async get(id: string): Promise<Endpoints.Endpoint> {
+  async get(id: string): Promise<Endpoint> {
     return this._find(id);
   }
 
-  async create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+  async create(request: EndpointCreate): Promise<Endpoint> {
     this.calls.push(`create ${request.name}`);
     if (this.failCreateWith) {
       throw this.failCreateWith;
@@ -148,10 +153,7 @@ export class FakeEndpointsApi implements IEndpointsApi {
     return created;
   }
 
-  async action(
-    id: string,
-    action: 'start' | 'stop'
-  ): Promise<Endpoints.Endpoint> {
+  async action(id: string, action: 'start' | 'stop'): Promise<Endpoint> {
     this.calls.push(`${action} ${id}`);
     const next = {
       ...this._find(id),
@@ -166,15 +168,15 @@ export class FakeEndpointsApi implements IEndpointsApi {
     this.endpoints = this.endpoints.filter(e => e.id !== id);
   }
 
-  async keys(id: string): Promise<Endpoints.Key[]> {
+  async keys(id: string): Promise<EndpointKey[]> {
     this.calls.push(`keys ${id}`);
     return this.keyList.get(id) ?? [];
   }
 
   async createKey(
     id: string,
-    request: Endpoints.KeyCreate
-  ): Promise<Endpoints.KeyCreated> {
+    request: EndpointKeyCreate
+  ): Promise<EndpointKeyCreated> {
     this.calls.push(`createKey ${id} ${request.name}`);
     const n = ++this._next;
     const listed = key({
@@ -188,16 +190,16 @@ export class FakeEndpointsApi implements IEndpointsApi {
     return { ...listed, key: `hpcb_K${n}xxSECRET${n}` };
   }
 
-  async revokeKey(id: string, keyId: string): Promise<Endpoints.Key> {
+  async revokeKey(id: string, keyId: string): Promise<EndpointKey> {
     this.calls.push(`revokeKey ${id} ${keyId}`);
     const list = (this.keyList.get(id) ?? []).map(k =>
       k.id === keyId ? { ...k, revokedAt: '2026-11-25T11:00:00.000Z' } : k
     );
     this.keyList.set(id, list);
-    return list.find(k => k.id === keyId) as Endpoints.Key;
+    return list.find(k => k.id === keyId) as EndpointKey;
   }
 
-  async metrics(id: string): Promise<Endpoints.Metrics> {
+  async metrics(id: string): Promise<EndpointMetrics> {
     this.calls.push(`metrics ${id}`);
     return {
       points: [],
@@ -205,7 +207,7 @@ export class FakeEndpointsApi implements IEndpointsApi {
     };
   }
 
-  private _find(id: string): Endpoints.Endpoint {
+  private _find(id: string): Endpoint {
     const found = this.endpoints.find(e => e.id === id);
     if (!found) {
       throw new Error(`no endpoint ${id}`);

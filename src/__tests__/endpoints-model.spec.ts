@@ -1,11 +1,12 @@
 /**
  * @jest-environment node
  */
+import type { Endpoint, EndpointState } from '@hpc-bridge/server/contract';
 import { execFileSync } from 'child_process';
-import type { Endpoints } from '../endpoints/api';
 import { GatewayChat } from '../endpoints/chat';
 import { Snippets } from '../endpoints/snippets';
 import { EndpointsModel } from '../endpoints/EndpointsModel';
+import { TryItModel } from '../endpoints/TryItModel';
 import { json } from './helpers';
 import {
   CATALOG,
@@ -16,7 +17,7 @@ import {
 } from './endpoints-fakes';
 import { EndpointForm } from '../endpoints/createForm';
 
-const STATES: Endpoints.State[] = [
+const STATES: EndpointState[] = [
   'pending',
   'starting',
   'ready',
@@ -106,9 +107,7 @@ describe('EndpointsModel: states', () => {
     await model.refresh();
     expect(api.calls).toContain('keys mine');
     expect(api.calls).not.toContain('keys theirs');
-    expect(model.isOwner(model.endpoint('theirs') as Endpoints.Endpoint)).toBe(
-      false
-    );
+    expect(model.isOwner(model.endpoint('theirs') as Endpoint)).toBe(false);
 
     api.endpoints = api.endpoints.filter(e => e.id !== 'mine');
     await model.refresh();
@@ -217,7 +216,7 @@ describe('EndpointsModel: keys are shown once', () => {
     });
     expect(model.keys('e1')[0]).not.toHaveProperty('key');
     // Nothing the section renders from afterwards holds the key.
-    const snippets = model.snippets(model.endpoint('e1') as Endpoints.Endpoint);
+    const snippets = model.snippets(model.endpoint('e1') as Endpoint);
     expect(JSON.stringify([model.keys('e1'), snippets])).not.toContain(
       created.key
     );
@@ -349,7 +348,7 @@ describe('EndpointsModel: the Try it box', () => {
     const api = new FakeEndpointsApi();
     api.endpoints = [endpoint()];
     api.keyList.set('e1', [
-      key({ id: 'old', name: EndpointsModel.TRY_KEY_NAME }),
+      key({ id: 'old', name: TryItModel.KEY_NAME }),
       key({ id: 'mine', name: 'laptop' })
     ]);
     const sent: string[] = [];
@@ -373,13 +372,13 @@ describe('EndpointsModel: the Try it box', () => {
     expect(api.calls).toContain('revokeKey e1 old');
     expect(api.calls).not.toContain('revokeKey e1 mine');
     const created = api.calls.filter(c => c.startsWith('createKey'));
-    expect(created).toEqual([`createKey e1 ${EndpointsModel.TRY_KEY_NAME}`]);
+    expect(created).toEqual([`createKey e1 ${TryItModel.KEY_NAME}`]);
     const tryKey = (api.keyList.get('e1') ?? []).find(
-      k => k.name === EndpointsModel.TRY_KEY_NAME && !k.revokedAt
+      k => k.name === TryItModel.KEY_NAME && !k.revokedAt
     );
     expect(tryKey).toMatchObject({
-      requestsPerMinute: EndpointsModel.TRY_REQUESTS_PER_MINUTE,
-      tokenBudget: EndpointsModel.TRY_TOKEN_BUDGET
+      requestsPerMinute: TryItModel.REQUESTS_PER_MINUTE,
+      tokenBudget: TryItModel.TOKEN_BUDGET
     });
 
     await model.send('e1', 'Again');

@@ -1,12 +1,11 @@
 /**
  * @jest-environment node
  */
-import { JobSchema } from '@hpc-bridge/server/contract';
+import { JobSchema, type Whoami } from '@hpc-bridge/server/contract';
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { BridgeClient } from '../core/client';
 import { JobsModel } from '../jobs/JobsModel';
-import type { Bridge } from '../tokens';
 import { JobsSection } from '../jobs/JobsSection';
 import { TranslatorContext } from '../ui/translator';
 import { identityTrans, job, json, waitFor } from './helpers';
@@ -41,7 +40,7 @@ const BOB = job({ id: 'b1', owner: 'bob', slurmId: '42' });
  * A bridge behind a stubbed `fetch`: whoami answers `user`, the job list
  * answers own or all jobs by the query; the event stream never opens.
  */
-function bridge(user: Bridge.Whoami) {
+function bridge(user: Whoami) {
   const urls: string[] = [];
   const fetch: BridgeClient.FetchFunction = async url => {
     urls.push(url);

@@ -1,6 +1,11 @@
 /**
  * @jest-environment node
  */
+import type {
+  BridgeEvent,
+  JobSubmit,
+  SshCredential
+} from '@hpc-bridge/server/contract';
 import { BridgeClient } from '../core/client';
 import { BridgeRequestError } from '../transport/errors';
 import { SseParser } from '../transport/events';
@@ -39,7 +44,7 @@ const CREDENTIAL = {
 describe('BridgeClient jobs', () => {
   it('posts the submission as JSON and validates the job', async () => {
     const { client, requests } = makeClient([json(job(), 201)]);
-    const request: Bridge.JobSubmit = {
+    const request: JobSubmit = {
       name: 'analysis',
       notebook: {
         path: 'work/analysis.ipynb',
@@ -82,7 +87,7 @@ describe('BridgeClient jobs', () => {
       }
     };
     const { client } = makeClient([json(body, 412)]);
-    const seen: Bridge.SshCredential[] = [];
+    const seen: SshCredential[] = [];
     client.clusterAuthFailed.connect((_, credential) => seen.push(credential));
     const error = await client.jobAction('j1', 'cancel').catch(e => e);
     expect(error).toBeInstanceOf(BridgeRequestError);
@@ -167,7 +172,7 @@ describe('BridgeClient.events', () => {
       second.response
     ]);
     const stream = client.events();
-    const received: Bridge.BridgeEvent[] = [];
+    const received: BridgeEvent[] = [];
     const states: Bridge.EventStreamState[] = [];
     stream.received.connect((_, event) => received.push(event));
     stream.stateChanged.connect((_, state) => states.push(state));

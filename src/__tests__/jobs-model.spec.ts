@@ -1,7 +1,19 @@
 /**
  * @jest-environment node
  */
-import { JobSchema, Routes } from '@hpc-bridge/server/contract';
+import {
+  type BridgeEvent,
+  type Job,
+  type JobEstimate,
+  type JobList,
+  type JobListQuery,
+  JobSchema,
+  type JobSubmit,
+  type Profile,
+  type ProfileList,
+  Routes,
+  type Whoami
+} from '@hpc-bridge/server/contract';
 import type { z } from 'zod';
 import { Signal } from '@lumino/signaling';
 import { JobsModel } from '../jobs/JobsModel';
@@ -10,7 +22,7 @@ import type { Bridge, IBridgeClient } from '../tokens';
 import { identityTrans, job, waitFor } from './helpers';
 import { TIERS } from './tier-fakes';
 
-function parsedJob(overrides: Record<string, unknown> = {}): Bridge.Job {
+function parsedJob(overrides: Record<string, unknown> = {}): Job {
   return JobSchema.parse(job(overrides));
 }
 
@@ -20,7 +32,7 @@ class FakeStream implements Bridge.IEventStream {
   error: Error | null = null;
   isDisposed = false;
   readonly stateChanged = new Signal<this, Bridge.EventStreamState>(this);
-  readonly received = new Signal<this, Bridge.BridgeEvent>(this);
+  readonly received = new Signal<this, BridgeEvent>(this);
   setState(state: Bridge.EventStreamState): void {
     this.state = state;
     this.stateChanged.emit(state);
@@ -33,23 +45,23 @@ class FakeStream implements Bridge.IEventStream {
 
 /** Answers list requests from `lists` and records the calls. */
 class FakeClient implements Partial<IBridgeClient> {
-  lists: Bridge.Job[][] = [];
+  lists: Job[][] = [];
   /** Answers `all=true` list requests, when set. */
-  allList: Bridge.Job[] | null = null;
+  allList: Job[] | null = null;
   calls: string[] = [];
-  queries: Bridge.JobListQuery[] = [];
-  user: Bridge.Whoami = { name: 'bob', groups: [], roles: ['researcher'] };
+  queries: JobListQuery[] = [];
+  user: Whoami = { name: 'bob', groups: [], roles: ['researcher'] };
   stream = new FakeStream();
   readonly baseUrlChanged = new Signal<IBridgeClient, string | null>(
     this as unknown as IBridgeClient
   );
-  profilesAnswer: Bridge.ProfileList = { profiles: [] };
-  estimates: Bridge.JobSubmit[] = [];
+  profilesAnswer: ProfileList = { profiles: [] };
+  estimates: JobSubmit[] = [];
 
-  async whoami(): Promise<Bridge.Whoami> {
+  async whoami(): Promise<Whoami> {
     return this.user;
   }
-  async listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+  async listJobs(query: JobListQuery = {}): Promise<JobList> {
     this.queries.push(query);
     if (query.all === 'true') {
       this.calls.push('list:all');
@@ -59,7 +71,7 @@ class FakeClient implements Partial<IBridgeClient> {
     const jobs = this.lists.length > 1 ? this.lists.shift() : this.lists[0];
     return { jobs: jobs ?? [] };
   }
-  async jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+  async jobAction(id: string, action: Bridge.JobAction): Promise<Job> {
     this.calls.push(`${action}:${id}`);
     if (action === 'hold') {
       throw new Error('Access/permission denied');
@@ -72,17 +84,17 @@ class FakeClient implements Partial<IBridgeClient> {
           updatedAt: '2026-11-25T10:01:00.000Z'
         });
   }
-  async getJob(id: string): Promise<Bridge.Job> {
+  async getJob(id: string): Promise<Job> {
     return parsedJob({ id });
   }
   events(): Bridge.IEventStream {
     this.calls.push('events');
     return this.stream;
   }
-  async profiles(): Promise<Bridge.ProfileList> {
+  async profiles(): Promise<ProfileList> {
     return this.profilesAnswer;
   }
-  async estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+  async estimate(request: JobSubmit): Promise<JobEstimate> {
     this.estimates.push(request);
     return { expectedStart: '2026-11-25T10:05:00.000Z', message: 'ok' };
   }
@@ -129,7 +141,7 @@ describe('JobsModel', () => {
     await waitFor(() => !model.loading);
     expect(model.jobs.map(j => j.state)).toEqual(['RUNNING']);
 
-    const ended: Bridge.Job[] = [];
+    const ended: Job[] = [];
     model.jobEnded.connect((_, j) => ended.push(j));
     fake.stream.setState('open');
     expect(model.live).toBe(true);
@@ -149,7 +161,7 @@ describe('JobsModel', () => {
     const fake = new FakeClient();
     fake.lists = [[parsedJob({ state: 'FAILED' })]];
     const model = create(fake);
-    const ended: Bridge.Job[] = [];
+    const ended: Job[] = [];
     model.jobEnded.connect((_, j) => ended.push(j));
     await waitFor(() => !model.loading);
     expect(ended).toEqual([]);
@@ -264,7 +276,7 @@ describe('JobsModel', () => {
   });
 
   describe('all users', () => {
-    const ADMIN: Bridge.Whoami = {
+    const ADMIN: Whoami = {
       name: 'alice',
       groups: [],
       roles: ['researcher', 'admin']
@@ -379,7 +391,7 @@ describe('JobsModel', () => {
 });
 
 describe('SubmitModel', () => {
-  const PROFILE: Bridge.Profile = {
+  const PROFILE: Profile = {
     name: 'cpu-small',
     title: 'CPU small',
     cluster: 'demo',

@@ -1,14 +1,22 @@
 import {
+  type CodeAccess,
+  type FileEntry,
   FileEntrySchema,
+  type FileList,
+  type ShareLink,
+  type Tier,
   TierSchema,
-  TransferSchema
+  type Transfer,
+  TransferSchema,
+  type UploadResult,
+  type UploadSession
 } from '@hpc-bridge/server/contract';
 import type * as contract from '@hpc-bridge/server/contract';
-import type { IStorageApi, Storage } from '../storage/api';
+import type { IStorageApi } from '../storage/api';
 import type { Bridge } from '../tokens';
 
 /** A tier as the bridge describes it. */
-export function tier(overrides: Partial<Storage.Tier> = {}): Storage.Tier {
+export function tier(overrides: Partial<Tier> = {}): Tier {
   return TierSchema.parse({
     name: 'scratch',
     title: 'Scratch',
@@ -30,8 +38,8 @@ export function tier(overrides: Partial<Storage.Tier> = {}): Storage.Tier {
 
 export function entry(
   path: string,
-  overrides: Partial<Storage.FileEntry> = {}
-): Storage.FileEntry {
+  overrides: Partial<FileEntry> = {}
+): FileEntry {
   return FileEntrySchema.parse({
     name: path.split('/').pop(),
     path,
@@ -43,9 +51,7 @@ export function entry(
   });
 }
 
-export function transfer(
-  overrides: Partial<Storage.Transfer> = {}
-): Storage.Transfer {
+export function transfer(overrides: Partial<Transfer> = {}): Transfer {
   return TransferSchema.parse({
     id: 'x1',
     kind: 'copy',
@@ -67,17 +73,17 @@ export function transfer(
  * implied by their files or made with mkdir. Records the calls.
  */
 export class FakeStorageApi implements IStorageApi {
-  tierList: Storage.Tier[] = [tier()];
+  tierList: Tier[] = [tier()];
   files = new Map<string, Uint8Array>();
   folders = new Set<string>();
   calls: string[] = [];
   puts: Array<{ tier: string; path: string; bytes: Uint8Array }> = [];
-  transfers: Storage.Transfer[] = [];
-  linkList: Storage.ShareLink[] = [];
+  transfers: Transfer[] = [];
+  linkList: ShareLink[] = [];
   failWith: Error | null = null;
   pageSize: number | null = null;
 
-  async tiers(): Promise<Storage.Tier[]> {
+  async tiers(): Promise<Tier[]> {
     this.calls.push('tiers');
     this._fail();
     return this.tierList;
@@ -88,7 +94,7 @@ export class FakeStorageApi implements IStorageApi {
     path: string,
     cursor?: string | null,
     limit = 1000
-  ): Promise<Storage.FileList> {
+  ): Promise<FileList> {
     this.calls.push(`list ${tierName}:${path} ${cursor ?? '-'}`);
     this._fail();
     const all = this.children(tierName, path);
@@ -102,7 +108,7 @@ export class FakeStorageApi implements IStorageApi {
     };
   }
 
-  async stat(tierName: string, path: string): Promise<Storage.FileEntry> {
+  async stat(tierName: string, path: string): Promise<FileEntry> {
     this.calls.push(`stat ${tierName}:${path}`);
     this._fail();
     const key = `${tierName}/${path}`;
@@ -126,11 +132,7 @@ export class FakeStorageApi implements IStorageApi {
     return new Response(new Blob([new Uint8Array(bytes)]));
   }
 
-  async put(
-    tierName: string,
-    path: string,
-    body: Blob
-  ): Promise<Storage.UploadResult> {
+  async put(tierName: string, path: string, body: Blob): Promise<UploadResult> {
     this.calls.push(`put ${tierName}:${path}`);
     this._fail();
     const bytes = new Uint8Array(await body.arrayBuffer());
@@ -142,7 +144,7 @@ export class FakeStorageApi implements IStorageApi {
     };
   }
 
-  async mkdir(tierName: string, path: string): Promise<Storage.FileEntry> {
+  async mkdir(tierName: string, path: string): Promise<FileEntry> {
     this.calls.push(`mkdir ${tierName}:${path}`);
     this._fail();
     this.folders.add(`${tierName}/${path}`);
@@ -155,11 +157,7 @@ export class FakeStorageApi implements IStorageApi {
     this.files.delete(`${tierName}/${path}`);
   }
 
-  async rename(
-    tierName: string,
-    from: string,
-    to: string
-  ): Promise<Storage.FileEntry> {
+  async rename(tierName: string, from: string, to: string): Promise<FileEntry> {
     this.calls.push(`rename ${tierName}:${from} ${to}`);
     this._fail();
     const bytes = this.files.get(`${tierName}/${from}`);
@@ -173,7 +171,7 @@ export class FakeStorageApi implements IStorageApi {
   async copy(
     tierName: string,
     request: contract.CopyRequest
-  ): Promise<Storage.Transfer> {
+  ): Promise<Transfer> {
     this.calls.push(
       `copy ${tierName}:${request.from} ${request.toTier ?? tierName}:${request.to}`
     );
@@ -193,7 +191,7 @@ export class FakeStorageApi implements IStorageApi {
     );
   }
 
-  async transfer(id: string): Promise<Storage.Transfer> {
+  async transfer(id: string): Promise<Transfer> {
     this.calls.push(`transfer ${id}`);
     const next = this.transfers.shift();
     if (!next) {
@@ -202,13 +200,13 @@ export class FakeStorageApi implements IStorageApi {
     return next;
   }
 
-  sessions: Storage.UploadSession[] = [];
+  sessions: UploadSession[] = [];
   completed: Array<{ uploadId: string; request: contract.UploadComplete }> = [];
 
   async startUpload(
     tierName: string,
     request: contract.UploadStart
-  ): Promise<Storage.UploadSession> {
+  ): Promise<UploadSession> {
     this.calls.push(`startUpload ${tierName}:${request.path} ${request.size}`);
     this._fail();
     const session = this.sessions.shift();
@@ -222,7 +220,7 @@ export class FakeStorageApi implements IStorageApi {
     tierName: string,
     uploadId: string,
     request: contract.UploadComplete
-  ): Promise<Storage.FileEntry> {
+  ): Promise<FileEntry> {
     this.calls.push(`completeUpload ${tierName} ${uploadId}`);
     this.completed.push({ uploadId, request });
     return entry('big.bin');
@@ -232,7 +230,7 @@ export class FakeStorageApi implements IStorageApi {
     this.calls.push(`abortUpload ${tierName} ${uploadId}`);
   }
 
-  async links(tierName?: string): Promise<Storage.ShareLink[]> {
+  async links(tierName?: string): Promise<ShareLink[]> {
     this.calls.push(`links ${tierName ?? '*'}`);
     return this.linkList.filter(link => !tierName || link.tier === tierName);
   }
@@ -240,7 +238,7 @@ export class FakeStorageApi implements IStorageApi {
   async createLink(
     tierName: string,
     request: contract.ShareLinkCreate
-  ): Promise<Storage.ShareLink> {
+  ): Promise<ShareLink> {
     this.calls.push(`createLink ${tierName}:${request.path}`);
     this._fail();
     return {
@@ -261,7 +259,7 @@ export class FakeStorageApi implements IStorageApi {
   async codeAccess(
     tierName: string,
     request: contract.CodeAccessRequest
-  ): Promise<Storage.CodeAccess> {
+  ): Promise<CodeAccess> {
     this.calls.push(`codeAccess ${tierName}:${request.path}`);
     this._fail();
     return {
@@ -291,10 +289,10 @@ export class FakeStorageApi implements IStorageApi {
   }
 
   /** Entries directly under `path` of a tier, folders first. */
-  children(tierName: string, path: string): Storage.FileEntry[] {
+  children(tierName: string, path: string): FileEntry[] {
     const prefix = `${tierName}/${path ? `${path}/` : ''}`;
     const folders = new Set<string>();
-    const files: Storage.FileEntry[] = [];
+    const files: FileEntry[] = [];
     const keys = [...this.files.keys(), ...this.folders];
     for (const key of keys) {
       if (!key.startsWith(prefix)) {

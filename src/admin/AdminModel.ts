@@ -1,4 +1,12 @@
-import type { Admin, IAdminApi } from './api';
+import type {
+  AdminHealth,
+  AdminOverview,
+  AdminUsage,
+  AuditRecord,
+  AuditSearchQuery,
+  JobState
+} from '@hpc-bridge/server/contract';
+import type { IAdminApi } from './api';
 import { PolledModel } from '../transport/PolledModel';
 
 /** The Admin section's sub-views. */
@@ -17,7 +25,7 @@ export interface IAuditForm {
 
 export interface IJobFilter {
   user: string;
-  state: '' | Admin.JobState;
+  state: '' | JobState;
 }
 
 const EMPTY_AUDIT: IAuditForm = {
@@ -60,16 +68,16 @@ export class AdminModel extends PolledModel {
   get tab(): AdminTab {
     return this._tab;
   }
-  get overview(): Admin.Overview | null {
+  get overview(): AdminOverview | null {
     return this._overview;
   }
-  get usage(): Admin.Usage | null {
+  get usage(): AdminUsage | null {
     return this._usage;
   }
-  get health(): Admin.Health | null {
+  get health(): AdminHealth | null {
     return this._health;
   }
-  get auditRecords(): Admin.AuditRecord[] | null {
+  get auditRecords(): AuditRecord[] | null {
     return this._audit;
   }
   get auditForm(): IAuditForm {
@@ -133,9 +141,9 @@ export class AdminModel extends PolledModel {
     return this._api.exportAudit(this.auditQuery(), format);
   }
 
-  auditQuery(): Admin.AuditQuery {
+  auditQuery(): AuditSearchQuery {
     const f = this._auditForm;
-    const q: Admin.AuditQuery = { limit: 500 };
+    const q: AuditSearchQuery = { limit: 500 };
     const since = isoOf(f.since);
     const until = isoOf(f.until);
     for (const [key, value] of [
@@ -200,10 +208,10 @@ export class AdminModel extends PolledModel {
   private _isAdmin: boolean | null = null;
   private _visible = false;
   private _tab: AdminTab = 'jobs';
-  private _overview: Admin.Overview | null = null;
-  private _usage: Admin.Usage | null = null;
-  private _health: Admin.Health | null = null;
-  private _audit: Admin.AuditRecord[] | null = null;
+  private _overview: AdminOverview | null = null;
+  private _usage: AdminUsage | null = null;
+  private _health: AdminHealth | null = null;
+  private _audit: AuditRecord[] | null = null;
   private _auditForm: IAuditForm = EMPTY_AUDIT;
   private _jobFilter: IJobFilter = { user: '', state: '' };
   private _usageBy: 'user' | 'group' = 'user';

@@ -1,12 +1,13 @@
+import type { BackendHistory, JobState } from '@hpc-bridge/server/contract';
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Admin } from './api';
 import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
 import { Alert } from '../ui/Alert';
 import { download, when } from '../ui/OptionalSection';
+import { DataTable } from '../ui/DataTable';
 import { useTranslator } from '../ui/translator';
 
-const JOB_STATES: Admin.JobState[] = [
+const JOB_STATES: JobState[] = [
   'PENDING',
   'RUNNING',
   'COMPLETED',
@@ -57,7 +58,7 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
           onChange={e =>
             model.setJobFilter({
               user,
-              state: e.target.value as Admin.JobState | ''
+              state: e.target.value as JobState | ''
             })
           }
         >
@@ -87,92 +88,80 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
               </span>
             ))}
           </p>
-          <table
+          <DataTable
             className="jp-hpc-Admin-table"
-            aria-label={trans.__('Newest jobs')}
-          >
-            <thead>
-              <tr>
-                <th>{trans.__('Owner')}</th>
-                <th>{trans.__('Job')}</th>
-                <th>{trans.__('Profile')}</th>
-                <th>{trans.__('State')}</th>
+            label={trans.__('Newest jobs')}
+            columns={[
+              trans.__('Owner'),
+              trans.__('Job'),
+              trans.__('Profile'),
+              trans.__('State')
+            ]}
+            items={o.jobs.newest}
+            row={j => (
+              <tr key={j.id} title={`${j.id} · ${when(j.submittedAt)}`}>
+                <td>{j.owner}</td>
+                <td>{j.name}</td>
+                <td>{j.profile}</td>
+                <td
+                  className={`jp-hpc-Admin-state jp-mod-${j.state.toLowerCase()}`}
+                >
+                  {j.state}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {o.jobs.newest.map(j => (
-                <tr key={j.id} title={`${j.id} · ${when(j.submittedAt)}`}>
-                  <td>{j.owner}</td>
-                  <td>{j.name}</td>
-                  <td>{j.profile}</td>
-                  <td
-                    className={`jp-hpc-Admin-state jp-mod-${j.state.toLowerCase()}`}
-                  >
-                    {j.state}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
           <h4 className="jp-hpc-Admin-subtitle">{trans.__('Endpoints')}</h4>
           {o.endpoints.length === 0 ? (
             <p className="jp-hpc-Section-empty">{trans.__('No endpoints.')}</p>
           ) : (
-            <table
+            <DataTable
               className="jp-hpc-Admin-table"
-              aria-label={trans.__('All endpoints')}
-            >
-              <thead>
-                <tr>
-                  <th>{trans.__('Owner')}</th>
-                  <th>{trans.__('Model')}</th>
-                  <th>{trans.__('Provider')}</th>
-                  <th>{trans.__('State')}</th>
+              label={trans.__('All endpoints')}
+              columns={[
+                trans.__('Owner'),
+                trans.__('Model'),
+                trans.__('Provider'),
+                trans.__('State')
+              ]}
+              items={o.endpoints}
+              row={ep => (
+                <tr key={ep.id} title={ep.name}>
+                  <td>{ep.owner}</td>
+                  <td>{ep.model}</td>
+                  <td>{ep.provider}</td>
+                  <td>{ep.state}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {o.endpoints.map(ep => (
-                  <tr key={ep.id} title={ep.name}>
-                    <td>{ep.owner}</td>
-                    <td>{ep.model}</td>
-                    <td>{ep.provider}</td>
-                    <td>{ep.state}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              )}
+            />
           )}
           <h4 className="jp-hpc-Admin-subtitle">{trans.__('Tier usage')}</h4>
-          <table
+          <DataTable
             className="jp-hpc-Admin-table"
-            aria-label={trans.__('Tier usage')}
-          >
-            <thead>
-              <tr>
-                <th>{trans.__('Tier')}</th>
-                <th>{trans.__('Scope')}</th>
-                <th>{trans.__('Used')}</th>
-                <th>{trans.__('Quota')}</th>
+            label={trans.__('Tier usage')}
+            columns={[
+              trans.__('Tier'),
+              trans.__('Scope'),
+              trans.__('Used'),
+              trans.__('Quota')
+            ]}
+            items={o.tiers}
+            row={t => (
+              <tr
+                key={`${t.tier}/${t.scope}/${t.name}`}
+                title={
+                  t.measuredAt === null
+                    ? trans.__('Not measured since the bridge started')
+                    : trans.__('Measured %1', when(t.measuredAt))
+                }
+              >
+                <td>{t.tier}</td>
+                <td>{t.name}</td>
+                <td>{bytes(t.bytes)}</td>
+                <td>{bytes(t.quotaBytes)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {o.tiers.map(t => (
-                <tr
-                  key={`${t.tier}/${t.scope}/${t.name}`}
-                  title={
-                    t.measuredAt === null
-                      ? trans.__('Not measured since the bridge started')
-                      : trans.__('Measured %1', when(t.measuredAt))
-                  }
-                >
-                  <td>{t.tier}</td>
-                  <td>{t.name}</td>
-                  <td>{bytes(t.bytes)}</td>
-                  <td>{bytes(t.quotaBytes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         </>
       )}
     </div>
@@ -235,13 +224,13 @@ function UsageView(props: { model: AdminModel }): JSX.Element {
   );
 }
 
-function HealthStrip(props: { backend: Admin.BackendHistory }): JSX.Element {
+function HealthStrip(props: { backend: BackendHistory }): JSX.Element {
   const trans = useTranslator();
   const { backend } = props;
   // At most 96 cells (15 minutes each over 24 h): the worst sample of each bucket.
   const samples = backend.samples;
   const buckets = Math.min(96, samples.length);
-  const cells: Admin.BackendHistory['samples'] = [];
+  const cells: BackendHistory['samples'] = [];
   const rank = { ok: 0, degraded: 1, down: 2 };
   for (let i = 0; i < buckets; i++) {
     const from = Math.floor((i * samples.length) / buckets);
@@ -391,31 +380,27 @@ function AuditView(props: { model: AdminModel }): JSX.Element {
             {trans.__('No matching records.')}
           </p>
         ) : (
-          <table
+          <DataTable
             className="jp-hpc-Admin-table"
-            aria-label={trans.__('Audit records')}
-          >
-            <thead>
-              <tr>
-                <th>{trans.__('Time')}</th>
-                <th>{trans.__('User')}</th>
-                <th>{trans.__('Action')}</th>
-                <th>{trans.__('Target')}</th>
-                <th>{trans.__('Outcome')}</th>
+            label={trans.__('Audit records')}
+            columns={[
+              trans.__('Time'),
+              trans.__('User'),
+              trans.__('Action'),
+              trans.__('Target'),
+              trans.__('Outcome')
+            ]}
+            items={records}
+            row={r => (
+              <tr key={r.id}>
+                <td>{when(r.ts)}</td>
+                <td>{r.user}</td>
+                <td>{r.action}</td>
+                <td className="jp-hpc-Admin-target">{r.target}</td>
+                <td>{String(r.details.outcome ?? '')}</td>
               </tr>
-            </thead>
-            <tbody>
-              {records.map(r => (
-                <tr key={r.id}>
-                  <td>{when(r.ts)}</td>
-                  <td>{r.user}</td>
-                  <td>{r.action}</td>
-                  <td className="jp-hpc-Admin-target">{r.target}</td>
-                  <td>{String(r.details.outcome ?? '')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         ))}
     </div>
   );

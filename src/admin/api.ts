@@ -1,25 +1,17 @@
 import {
+  type AdminHealth,
   AdminHealthSchema,
+  type AdminOverview,
+  type AdminOverviewQuery,
   AdminOverviewSchema,
+  type AdminUsage,
   AdminUsageSchema,
   AuditListSchema,
+  type AuditRecord,
+  type AuditSearchQuery,
   Routes
 } from '@hpc-bridge/server/contract';
-import type * as contract from '@hpc-bridge/server/contract';
 import type { IBridgeClient } from '../tokens';
-
-/** The contract's admin types. */
-export namespace Admin {
-  export type Overview = contract.AdminOverview;
-  export type OverviewQuery = contract.AdminOverviewQuery;
-  export type Usage = contract.AdminUsage;
-  export type UsageRow = contract.AdminUsageRow;
-  export type Health = contract.AdminHealth;
-  export type BackendHistory = contract.BackendHistory;
-  export type AuditRecord = contract.AuditRecord;
-  export type AuditQuery = contract.AuditSearchQuery;
-  export type JobState = contract.JobState;
-}
 
 /** Query values as strings, without the empty ones. */
 function query(q: Record<string, unknown>): Record<string, string> {
@@ -35,12 +27,12 @@ function query(q: Record<string, unknown>): Record<string, string> {
 /** The admin routes of the bridge; the Admin model talks to the bridge only through this. */
 export interface IAdminApi {
   whoami(): Promise<{ name: string; roles: string[] }>;
-  overview(q: Admin.OverviewQuery): Promise<Admin.Overview>;
-  usage(by: 'user' | 'group', since?: string): Promise<Admin.Usage>;
-  health(hours: number): Promise<Admin.Health>;
-  audit(q: Admin.AuditQuery): Promise<Admin.AuditRecord[]>;
+  overview(q: AdminOverviewQuery): Promise<AdminOverview>;
+  usage(by: 'user' | 'group', since?: string): Promise<AdminUsage>;
+  health(hours: number): Promise<AdminHealth>;
+  audit(q: AuditSearchQuery): Promise<AuditRecord[]>;
   /** The matching records as a file (`jsonl` or `csv`). */
-  exportAudit(q: Admin.AuditQuery, format: 'jsonl' | 'csv'): Promise<Blob>;
+  exportAudit(q: AuditSearchQuery, format: 'jsonl' | 'csv'): Promise<Blob>;
 }
 
 export class AdminApi implements IAdminApi {
@@ -50,7 +42,7 @@ export class AdminApi implements IAdminApi {
     return this._client.whoami();
   }
 
-  overview(q: Admin.OverviewQuery): Promise<Admin.Overview> {
+  overview(q: AdminOverviewQuery): Promise<AdminOverview> {
     return this._client.request(
       'GET',
       Routes.adminOverview,
@@ -59,19 +51,19 @@ export class AdminApi implements IAdminApi {
     );
   }
 
-  usage(by: 'user' | 'group', since?: string): Promise<Admin.Usage> {
+  usage(by: 'user' | 'group', since?: string): Promise<AdminUsage> {
     return this._client.request('GET', Routes.adminUsage, AdminUsageSchema, {
       query: query({ by, since })
     });
   }
 
-  health(hours: number): Promise<Admin.Health> {
+  health(hours: number): Promise<AdminHealth> {
     return this._client.request('GET', Routes.adminHealth, AdminHealthSchema, {
       query: { hours: String(hours) }
     });
   }
 
-  async audit(q: Admin.AuditQuery): Promise<Admin.AuditRecord[]> {
+  async audit(q: AuditSearchQuery): Promise<AuditRecord[]> {
     const list = await this._client.request(
       'GET',
       Routes.audit,
@@ -82,7 +74,7 @@ export class AdminApi implements IAdminApi {
   }
 
   async exportAudit(
-    q: Admin.AuditQuery,
+    q: AuditSearchQuery,
     format: 'jsonl' | 'csv'
   ): Promise<Blob> {
     const response = await this._client.fetchRaw('GET', Routes.audit, {

@@ -1,5 +1,6 @@
+import type { Cluster } from '@hpc-bridge/server/contract';
 import type { IPoll } from '@lumino/polling';
-import type { Bridge, IBridgeClient } from '../tokens';
+import type { IBridgeClient } from '../tokens';
 import { PolledModel } from '../transport/PolledModel';
 
 /**
@@ -23,7 +24,7 @@ export class ClusterModel extends PolledModel {
   }
 
   /** The clusters of the last successful refresh. */
-  get clusters(): readonly Bridge.Cluster[] {
+  get clusters(): readonly Cluster[] {
     return this._clusters;
   }
 
@@ -59,7 +60,7 @@ export class ClusterModel extends PolledModel {
   }
 
   private readonly _client: IBridgeClient;
-  private _clusters: readonly Bridge.Cluster[] = [];
+  private _clusters: readonly Cluster[] = [];
   private _updated: Date | null = null;
 }
 

@@ -1,6 +1,6 @@
+import type { Cluster, Partition } from '@hpc-bridge/server/contract';
 import { checkIcon, Table } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Bridge } from '../tokens';
 import { Alert } from '../ui/Alert';
 import { useTranslator } from '../ui/translator';
 
@@ -50,7 +50,7 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
 
 export namespace ClusterSection {
   export interface IProps {
-    clusters: readonly Bridge.Cluster[];
+    clusters: readonly Cluster[];
     error: Error | null;
     loading: boolean;
     updated: Date | null;
@@ -74,10 +74,10 @@ export namespace ClusterSection {
   /**
    * One cluster: its title, status, error and partition table.
    */
-  export function ClusterView(props: { cluster: Bridge.Cluster }): JSX.Element {
+  export function ClusterView(props: { cluster: Cluster }): JSX.Element {
     const trans = useTranslator();
     const { cluster } = props;
-    const statusLabel: Record<Bridge.Cluster['status'], string> = {
+    const statusLabel: Record<Cluster['status'], string> = {
       ok: trans.__('Online'),
       degraded: trans.__('Degraded'),
       down: trans.__('Down')
@@ -123,10 +123,10 @@ export namespace ClusterSection {
    * The partitions of one cluster, sortable by column.
    */
   export function PartitionTable(props: {
-    partitions: readonly Bridge.Partition[];
+    partitions: readonly Partition[];
   }): JSX.Element {
     const trans = useTranslator();
-    const columns: Table.IColumn<Bridge.Partition>[] = [
+    const columns: Table.IColumn<Partition>[] = [
       {
         id: 'name',
         label: trans.__('Partition'),

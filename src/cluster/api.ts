@@ -1,16 +1,17 @@
 import {
+  type ClusterList,
   ClusterListSchema,
+  type ProfileList,
   ProfileListSchema,
   Routes
 } from '@hpc-bridge/server/contract';
-import type { Bridge } from '../tokens';
 import type { BridgeTransport } from '../transport/transport';
 
 /** The cluster routes of the bridge: partitions with free resources, job profiles. */
 export class ClusterApi {
   constructor(private readonly _transport: Pick<BridgeTransport, 'request'>) {}
 
-  clusters(): Promise<Bridge.ClusterList> {
+  clusters(): Promise<ClusterList> {
     return this._transport.request(
       'GET',
       Routes.clusters,
@@ -19,7 +20,7 @@ export class ClusterApi {
     );
   }
 
-  profiles(): Promise<Bridge.ProfileList> {
+  profiles(): Promise<ProfileList> {
     return this._transport.request(
       'GET',
       Routes.profiles,

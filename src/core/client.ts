@@ -1,3 +1,4 @@
+import type * as contract from '@hpc-bridge/server/contract';
 import { ClusterApi } from '../cluster/api';
 import { JobsApi } from '../jobs/api';
 import { StatusApi } from '../status/api';
@@ -15,51 +16,51 @@ export class BridgeClient
   extends BridgeTransport<IBridgeClient>
   implements IBridgeClient
 {
-  whoami(): Promise<Bridge.Whoami> {
+  whoami(): Promise<contract.Whoami> {
     return this._status.whoami();
   }
 
-  version(): Promise<Bridge.Version> {
+  version(): Promise<contract.Version> {
     return this._status.version();
   }
 
-  health(): Promise<Bridge.Health> {
+  health(): Promise<contract.Health> {
     return this._status.health();
   }
 
-  clusters(): Promise<Bridge.ClusterList> {
+  clusters(): Promise<contract.ClusterList> {
     return this._cluster.clusters();
   }
 
-  profiles(): Promise<Bridge.ProfileList> {
+  profiles(): Promise<contract.ProfileList> {
     return this._cluster.profiles();
   }
 
-  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+  submitJob(request: contract.JobSubmit): Promise<contract.Job> {
     return this._jobs.submitJob(request);
   }
 
-  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+  estimate(request: contract.JobSubmit): Promise<contract.JobEstimate> {
     return this._jobs.estimate(request);
   }
 
-  listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+  listJobs(query: contract.JobListQuery = {}): Promise<contract.JobList> {
     return this._jobs.listJobs(query);
   }
 
-  getJob(id: string): Promise<Bridge.Job> {
+  getJob(id: string): Promise<contract.Job> {
     return this._jobs.getJob(id);
   }
 
-  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+  jobAction(id: string, action: Bridge.JobAction): Promise<contract.Job> {
     return this._jobs.jobAction(id, action);
   }
 
-  getOutput(id: string, element = 0): Promise<Bridge.NotebookContent> {
+  getOutput(id: string, element = 0): Promise<contract.NotebookContent> {
     return this._jobs.getOutput(id, element);
   }
 
-  sshCredential(cluster?: string): Promise<Bridge.SshCredential> {
+  sshCredential(cluster?: string): Promise<contract.SshCredential> {
     return this._jobs.sshCredential(cluster);
   }
 

@@ -12,6 +12,7 @@ import { CopyField } from '../ui/CopyField';
 import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
+import { DataTable } from '../ui/DataTable';
 
 function UsageTable(props: {
   model: CourseModel;
@@ -101,37 +102,33 @@ function JobsTable(props: { jobs: Courses.Job[] }): JSX.Element {
   }
   return (
     <>
-      <table
+      <DataTable
         className="jp-hpc-Course-table"
-        aria-label={trans.__('Course jobs')}
-      >
-        <thead>
-          <tr>
-            <th>{trans.__('Student')}</th>
-            <th>{trans.__('Job')}</th>
-            <th>{trans.__('State')}</th>
-            <th>{trans.__('Profile')}</th>
-            <th>{trans.__('Submitted')}</th>
-            <th>{trans.__('Updated')}</th>
+        label={trans.__('Course jobs')}
+        columns={[
+          trans.__('Student'),
+          trans.__('Job'),
+          trans.__('State'),
+          trans.__('Profile'),
+          trans.__('Submitted'),
+          trans.__('Updated')
+        ]}
+        items={jobs}
+        row={j => (
+          <tr key={j.id}>
+            <td>{j.owner}</td>
+            <td>{j.name}</td>
+            <td
+              className={`jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`}
+            >
+              {j.state}
+            </td>
+            <td>{j.profile}</td>
+            <td>{when(j.submittedAt)}</td>
+            <td>{when(j.updatedAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {jobs.map(j => (
-            <tr key={j.id}>
-              <td>{j.owner}</td>
-              <td>{j.name}</td>
-              <td
-                className={`jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`}
-              >
-                {j.state}
-              </td>
-              <td>{j.profile}</td>
-              <td>{when(j.submittedAt)}</td>
-              <td>{when(j.updatedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
       {jobs.length < props.jobs.length && (
         <Button small minimal onClick={() => setAll(true)}>
           {trans.__('Show all %1 jobs', props.jobs.length)}

@@ -77,6 +77,18 @@ export function SettingsForm(props: {
   const [saving, setSaving] = React.useState(false);
   const set = (patch: Partial<ICourseForm>): void =>
     setForm({ ...form, ...patch });
+  const input = (
+    name: keyof ICourseForm,
+    label: string,
+    options: { inputMode?: 'numeric' | 'decimal'; placeholder?: string } = {}
+  ): JSX.Element => (
+    <InputField
+      label={label}
+      {...options}
+      value={form[name]}
+      onChange={value => set({ [name]: value })}
+    />
+  );
   const endpoints = model.endpoints;
   // A shared endpoint stays selectable even when the list has not loaded it.
   const shared = course.endpoint;
@@ -97,11 +109,7 @@ export function SettingsForm(props: {
         }
       }}
     >
-      <InputField
-        label={trans.__('Title')}
-        value={form.title}
-        onChange={v => set({ title: v })}
-      />
+      {input('title', trans.__('Title'))}
       <label>
         {trans.__('Course endpoint')}
         <select
@@ -124,18 +132,14 @@ export function SettingsForm(props: {
       </label>
       {form.endpointId !== '' && (
         <>
-          <InputField
-            label={trans.__('Tokens per student')}
-            inputMode="numeric"
-            value={form.tokenBudget}
-            onChange={v => set({ tokenBudget: v })}
-          />
-          <InputField
-            label={trans.__('Requests per minute (empty: unlimited)')}
-            inputMode="numeric"
-            value={form.requestsPerMinute}
-            onChange={v => set({ requestsPerMinute: v })}
-          />
+          {input('tokenBudget', trans.__('Tokens per student'), {
+            inputMode: 'numeric'
+          })}
+          {input(
+            'requestsPerMinute',
+            trans.__('Requests per minute (empty: unlimited)'),
+            { inputMode: 'numeric' }
+          )}
         </>
       )}
       <ChoiceField
@@ -144,14 +148,10 @@ export function SettingsForm(props: {
         choices={model.tiers.map(t => ({ value: t.name, label: t.title }))}
         onChange={v => set({ datasetTier: v })}
       />
-      {form.datasetTier !== '' && (
-        <InputField
-          label={trans.__('Dataset folder')}
-          placeholder={trans.__('e.g. datasets/week1')}
-          value={form.datasetPath}
-          onChange={v => set({ datasetPath: v })}
-        />
-      )}
+      {form.datasetTier !== '' &&
+        input('datasetPath', trans.__('Dataset folder'), {
+          placeholder: trans.__('e.g. datasets/week1')
+        })}
       <ChoiceField
         label={trans.__('Job profile')}
         value={form.jobBaseProfile}
@@ -163,23 +163,17 @@ export function SettingsForm(props: {
       />
       {form.jobBaseProfile !== '' && (
         <>
-          <InputField
-            label={trans.__('Reservation (empty: none)')}
-            value={form.jobReservation}
-            onChange={v => set({ jobReservation: v })}
-          />
-          <InputField
-            label={trans.__('Jobs at a time per student (empty: unlimited)')}
-            inputMode="numeric"
-            value={form.jobMaxActive}
-            onChange={v => set({ jobMaxActive: v })}
-          />
-          <InputField
-            label={trans.__('GPU-hours per student (empty: unlimited)')}
-            inputMode="decimal"
-            value={form.jobGpuHours}
-            onChange={v => set({ jobGpuHours: v })}
-          />
+          {input('jobReservation', trans.__('Reservation (empty: none)'))}
+          {input(
+            'jobMaxActive',
+            trans.__('Jobs at a time per student (empty: unlimited)'),
+            { inputMode: 'numeric' }
+          )}
+          {input(
+            'jobGpuHours',
+            trans.__('GPU-hours per student (empty: unlimited)'),
+            { inputMode: 'decimal' }
+          )}
           {course.jobProfile !== null && (
             <p className="jp-hpc-Course-note">
               {trans.__(

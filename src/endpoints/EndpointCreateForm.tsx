@@ -1,9 +1,15 @@
+import type {
+  CatalogModel,
+  EndpointVisibility,
+  ModelCatalog,
+  ServingProviderInfo,
+  ServingProviderName
+} from '@hpc-bridge/server/contract';
 import React from 'react';
 import { TiersField } from '../storage/TiersField';
 import { SelectField } from '../ui/FormDialog';
 import { NumberField, TextField } from '../ui/FormFields';
 import { useTranslator } from '../ui/translator';
-import type { Endpoints } from './api';
 import type { EndpointsDialogs } from './EndpointsDialogs';
 import { Placement } from './placement';
 import { EndpointForm } from './createForm';
@@ -21,7 +27,7 @@ export function EndpointCreateForm(props: {
   const model =
     catalog.models.find(m => m.name === value.model) ?? catalog.models[0];
   const range = (
-    key: keyof Endpoints.CatalogModel['resources']
+    key: keyof CatalogModel['resources']
   ): { min: number; max: number } => model.resources[key];
   const choices = value.visibility === 'course' ? courses : groups;
   const providerInfo = Placement.provider(catalog, value.provider);
@@ -70,7 +76,7 @@ export function EndpointCreateForm(props: {
         }))}
         onChange={provider =>
           onChange(
-            EndpointForm.withProvider(value, provider as Endpoints.ProviderName)
+            EndpointForm.withProvider(value, provider as ServingProviderName)
           )
         }
       />
@@ -117,7 +123,7 @@ export function EndpointCreateForm(props: {
           onChange={fallback =>
             onChange({
               ...value,
-              fallback: fallback as Endpoints.ProviderName | ''
+              fallback: fallback as ServingProviderName | ''
             })
           }
         />
@@ -151,7 +157,7 @@ export function EndpointCreateForm(props: {
           { value: 'course', label: trans.__('Course: a course you teach') }
         ]}
         onChange={visibility => {
-          const next = visibility as Endpoints.Visibility;
+          const next = visibility as EndpointVisibility;
           const list = next === 'course' ? courses : groups;
           onChange({
             ...value,
@@ -203,7 +209,7 @@ export function EndpointCreateForm(props: {
 }
 
 /** Whether the catalog tells flavors, quota or why it cannot (a cloud). */
-function isCloud(info: Endpoints.ProviderInfo): boolean {
+function isCloud(info: ServingProviderInfo): boolean {
   return (
     info.flavors !== undefined ||
     info.quota !== undefined ||
@@ -216,10 +222,10 @@ function isCloud(info: Endpoints.ProviderInfo): boolean {
  * the project's quota left, or why the cloud could not be asked.
  */
 function CloudFacts(props: {
-  catalog: Endpoints.Catalog;
-  info: Endpoints.ProviderInfo;
+  catalog: ModelCatalog;
+  info: ServingProviderInfo;
   gpus: number;
-  fallback: Endpoints.ProviderName | '';
+  fallback: ServingProviderName | '';
 }): JSX.Element {
   const trans = useTranslator();
   const { info, gpus } = props;

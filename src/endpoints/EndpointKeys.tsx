@@ -1,14 +1,14 @@
+import type { Endpoint, EndpointKey } from '@hpc-bridge/server/contract';
 import { addIcon, Button, closeIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { shortTime } from '../ui/format';
 import { IconButton } from '../ui/IconButton';
 import { useTranslator } from '../ui/translator';
-import type { Endpoints } from './api';
-import type { EndpointsModel } from './EndpointsModel';
+import type { TryItModel } from './TryItModel';
 
 export function EndpointTryIt(props: {
-  endpoint: Endpoints.Endpoint;
-  chat: EndpointsModel.IChat;
+  endpoint: Endpoint;
+  chat: TryItModel.IChat;
   onSend: (prompt: string) => void;
 }): JSX.Element {
   const trans = useTranslator();
@@ -75,10 +75,10 @@ export function EndpointTryIt(props: {
 }
 
 export function EndpointKeys(props: {
-  endpoint: Endpoints.Endpoint;
-  keys: readonly Endpoints.Key[];
+  endpoint: Endpoint;
+  keys: readonly EndpointKey[];
   onCreate: () => void;
-  onRevoke: (key: Endpoints.Key) => void;
+  onRevoke: (key: EndpointKey) => void;
 }): JSX.Element {
   const trans = useTranslator();
   const { endpoint } = props;

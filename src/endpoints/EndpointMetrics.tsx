@@ -1,11 +1,11 @@
+import type { EndpointMetrics } from '@hpc-bridge/server/contract';
 import React from 'react';
 import { useTranslator } from '../ui/translator';
-import type { Endpoints } from './api';
 import { EndpointsModel } from './EndpointsModel';
 
 export function EndpointMetrics(props: {
   name: string;
-  metrics: Endpoints.Metrics;
+  metrics: EndpointMetrics;
 }): JSX.Element {
   const trans = useTranslator();
   const summary = EndpointsModel.summary(props.metrics);

@@ -1,9 +1,14 @@
+import type {
+  Endpoint,
+  EndpointKeyCreate,
+  EndpointKeyCreated,
+  ModelCatalog
+} from '@hpc-bridge/server/contract';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Endpoints } from './api';
-import { EndpointsModel } from './EndpointsModel';
+import { Snippets } from './snippets';
 import type { TierChoice } from '../storage/TierChoice';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
@@ -20,7 +25,7 @@ import { EndpointForm } from './createForm';
  */
 export namespace EndpointsDialogs {
   export interface ICreateContext {
-    catalog: Endpoints.Catalog;
+    catalog: ModelCatalog;
     /** The user's hub groups (visibility `group`). */
     groups: readonly string[];
     /** The courses the user teaches (visibility `course`). */
@@ -73,7 +78,7 @@ export namespace EndpointsDialogs {
   /** Asks for a new key's name and limits. */
   export async function askKey(
     trans: TranslationBundle,
-    endpoint: Endpoints.Endpoint,
+    endpoint: Endpoint,
     input: IKeyInput,
     error: string | null = null
   ): Promise<IKeyInput | null> {
@@ -118,7 +123,7 @@ export namespace EndpointsDialogs {
   }
 
   /** The request of a filled-in key dialog (numbers as the user typed them). */
-  export function keyRequest(input: IKeyInput): Endpoints.KeyCreate {
+  export function keyRequest(input: IKeyInput): EndpointKeyCreate {
     const number = (text: string): number | undefined =>
       text.trim() === '' ? undefined : Number(text.trim());
     const requestsPerMinute = number(input.requestsPerMinute);
@@ -133,14 +138,14 @@ export namespace EndpointsDialogs {
   /** Shows a new key, the only time it is shown, with snippets that use it. */
   export async function showKey(
     trans: TranslationBundle,
-    endpoint: Endpoints.Endpoint,
-    created: Endpoints.KeyCreated
+    endpoint: Endpoint,
+    created: EndpointKeyCreated
   ): Promise<void> {
-    const snippets = EndpointsModel.snippetsFor(
-      endpoint.url,
-      endpoint.model,
-      created.key
-    );
+    const snippets = Snippets.both({
+      url: endpoint.url,
+      model: endpoint.model,
+      key: created.key
+    });
     await showDialog({
       title: trans.__('Key %1 created', created.name),
       body: ReactWidget.create(

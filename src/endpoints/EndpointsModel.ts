@@ -1,9 +1,11 @@
+import type * as contract from '@hpc-bridge/server/contract';
 import type { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { Endpoints, IEndpointsApi } from './api';
-import { GatewayChat } from './chat';
+import type { IEndpointsApi } from './api';
+import type { GatewayChat } from './chat';
 import { Snippets } from './snippets';
+import { TryItModel } from './TryItModel';
 
 /**
  * The Endpoints section's state: the model catalog, the endpoints the user
@@ -17,7 +19,12 @@ export class EndpointsModel implements IDisposable {
     this._interval = options.pollInterval ?? EndpointsModel.POLL_INTERVAL_MS;
     this._fastInterval =
       options.fastPollInterval ?? EndpointsModel.FAST_POLL_INTERVAL_MS;
-    this._chatFetch = options.chatFetch;
+    this._tryIt = new TryItModel({
+      api: this._api,
+      fetch: options.chatFetch,
+      changed: () => this._emit(),
+      afterSend: id => void this._fetchDetails(id)
+    });
     this._poll = new Poll({
       auto: false,
       factory: () => this._fetch(),
@@ -31,16 +38,16 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The admin's catalog, once fetched. */
-  get catalog(): Endpoints.Catalog | null {
+  get catalog(): contract.ModelCatalog | null {
     return this._catalog;
   }
 
   /** The user's endpoints and those shared with them, newest first. */
-  get endpoints(): readonly Endpoints.Endpoint[] {
+  get endpoints(): readonly contract.Endpoint[] {
     return this._endpoints;
   }
 
-  endpoint(id: string): Endpoints.Endpoint | null {
+  endpoint(id: string): contract.Endpoint | null {
     return this._endpoints.find(endpoint => endpoint.id === id) ?? null;
   }
 
@@ -80,11 +87,11 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The keys of an endpoint (never the keys themselves: only prefixes). */
-  keys(id: string): readonly Endpoints.Key[] {
+  keys(id: string): readonly contract.EndpointKey[] {
     return this._keys.get(id) ?? [];
   }
 
-  metrics(id: string): Endpoints.Metrics | null {
+  metrics(id: string): contract.EndpointMetrics | null {
     return this._metrics.get(id) ?? null;
   }
 
@@ -99,18 +106,18 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** The "Try it" box of an endpoint. */
-  chat(id: string): EndpointsModel.IChat {
-    return this._chats.get(id) ?? EndpointsModel.NO_CHAT;
+  chat(id: string): TryItModel.IChat {
+    return this._tryIt.chat(id);
   }
 
   /** Whether the user owns the endpoint (may act on it, see keys and metrics). */
-  isOwner(endpoint: Endpoints.Endpoint): boolean {
+  isOwner(endpoint: contract.Endpoint): boolean {
     return this._user !== null && endpoint.owner === this._user.name;
   }
 
   /** The snippets for an endpoint, reading the key from `HPCB_API_KEY`. */
-  snippets(endpoint: Endpoints.Endpoint): EndpointsModel.ISnippets {
-    return EndpointsModel.snippetsFor(endpoint.url, endpoint.model, null);
+  snippets(endpoint: contract.Endpoint): Snippets.IBoth {
+    return Snippets.both({ url: endpoint.url, model: endpoint.model });
   }
 
   get changed(): ISignal<this, void> {
@@ -130,7 +137,7 @@ export class EndpointsModel implements IDisposable {
    * Read the catalog again (the cloud's quota changes), keeping the one
    * known when the bridge does not answer; rejects only if none is known.
    */
-  async refreshCatalog(): Promise<Endpoints.Catalog> {
+  async refreshCatalog(): Promise<contract.ModelCatalog> {
     try {
       this._catalog = await this._api.catalog();
       this._emit();
@@ -157,9 +164,7 @@ export class EndpointsModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    for (const controller of this._chatControllers.values()) {
-      controller.abort();
-    }
+    this._tryIt.dispose();
     this._poll.dispose();
     Signal.clearData(this);
   }
@@ -183,7 +188,7 @@ export class EndpointsModel implements IDisposable {
    * Create an endpoint; rejects with the bridge's sentence (e.g. a resource
    * out of range). The new endpoint is listed and expanded.
    */
-  async create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+  async create(request: contract.EndpointCreate): Promise<contract.Endpoint> {
     const endpoint = this._upsert(await this._api.create(request));
     this._expanded = new Set([...this._expanded, endpoint.id]);
     this._emit();
@@ -191,14 +196,14 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Start a stopped or failed endpoint again. */
-  async startEndpoint(id: string): Promise<Endpoints.Endpoint> {
+  async startEndpoint(id: string): Promise<contract.Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'start'))
     );
   }
 
   /** Stop every replica; requests are refused until it is started again. */
-  async stopEndpoint(id: string): Promise<Endpoints.Endpoint> {
+  async stopEndpoint(id: string): Promise<contract.Endpoint> {
     return this._upsert(
       await this._act(id, () => this._api.action(id, 'stop'))
     );
@@ -217,8 +222,8 @@ export class EndpointsModel implements IDisposable {
    */
   async createKey(
     id: string,
-    request: Endpoints.KeyCreate
-  ): Promise<Endpoints.KeyCreated> {
+    request: contract.EndpointKeyCreate
+  ): Promise<contract.EndpointKeyCreated> {
     const created = await this._api.createKey(id, request);
     this._keys.set(id, [
       ...this.keys(id),
@@ -238,87 +243,13 @@ export class EndpointsModel implements IDisposable {
   }
 
   /**
-   * Send `prompt` to the endpoint through the gateway and stream the answer
-   * into `chat(id)`. The first message creates the endpoint's `panel-try` key
-   * (kept in this page's memory only) after revoking older ones.
+   * Send `prompt` to the endpoint's "Try it" box (see `TryItModel.send`).
    */
   async send(id: string, prompt: string): Promise<void> {
     const endpoint = this.endpoint(id);
-    const text = prompt.trim();
-    if (!endpoint || !text || this.chat(id).busy) {
-      return;
+    if (endpoint) {
+      await this._tryIt.send(endpoint, prompt);
     }
-    this._chatControllers.get(id)?.abort();
-    const controller = new AbortController();
-    this._chatControllers.set(id, controller);
-    this._setChat(id, { prompt: text, answer: '', busy: true, error: null });
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const key = await this._tryKey(id);
-        try {
-          for await (const piece of GatewayChat.stream({
-            url: endpoint.url,
-            key,
-            model: endpoint.model,
-            prompt: text,
-            maxTokens: EndpointsModel.TRY_MAX_TOKENS,
-            signal: controller.signal,
-            fetch: this._chatFetch
-          })) {
-            this._setChat(id, {
-              ...this.chat(id),
-              answer: this.chat(id).answer + piece
-            });
-          }
-          break;
-        } catch (error) {
-          // Revoked elsewhere (another tab made its own): once with a new key.
-          const revoked =
-            error instanceof GatewayChat.GatewayError && error.status === 401;
-          if (!revoked || attempt > 0 || this.chat(id).answer) {
-            throw error;
-          }
-          this._tryKeys.delete(id);
-        }
-      }
-      this._setChat(id, { ...this.chat(id), busy: false });
-    } catch (error) {
-      this._setChat(id, {
-        ...this.chat(id),
-        busy: false,
-        error: controller.signal.aborted
-          ? null
-          : error instanceof Error
-            ? error.message
-            : String(error)
-      });
-    } finally {
-      if (this._chatControllers.get(id) === controller) {
-        this._chatControllers.delete(id);
-      }
-      void this._fetchDetails(id);
-    }
-  }
-
-  /** The key of the "Try it" box: made on first use, older ones revoked. */
-  private async _tryKey(id: string): Promise<string> {
-    const known = this._tryKeys.get(id);
-    if (known) {
-      return known;
-    }
-    const stale = (await this._api.keys(id)).filter(
-      key => key.name === EndpointsModel.TRY_KEY_NAME && key.revokedAt === null
-    );
-    for (const key of stale) {
-      await this._api.revokeKey(id, key.id);
-    }
-    const created = await this._api.createKey(id, {
-      name: EndpointsModel.TRY_KEY_NAME,
-      requestsPerMinute: EndpointsModel.TRY_REQUESTS_PER_MINUTE,
-      tokenBudget: EndpointsModel.TRY_TOKEN_BUDGET
-    });
-    this._tryKeys.set(id, created.key);
-    return created.key;
   }
 
   private async _act<T>(id: string, act: () => Promise<T>): Promise<T> {
@@ -404,7 +335,7 @@ export class EndpointsModel implements IDisposable {
   }
 
   /** Show a new version of an endpoint; poll fast if it is settling. */
-  private _upsert(endpoint: Endpoints.Endpoint): Endpoints.Endpoint {
+  private _upsert(endpoint: contract.Endpoint): contract.Endpoint {
     const others = this._endpoints.filter(other => other.id !== endpoint.id);
     this._endpoints = EndpointsModel.sorted([...others, endpoint]);
     this._emit();
@@ -425,18 +356,7 @@ export class EndpointsModel implements IDisposable {
     this._keys.delete(id);
     this._metrics.delete(id);
     this._detailErrors.delete(id);
-    this._chats.delete(id);
-    this._tryKeys.delete(id);
-    this._chatControllers.get(id)?.abort();
-    this._chatControllers.delete(id);
-  }
-
-  private _setChat(id: string, chat: EndpointsModel.IChat): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._chats.set(id, chat);
-    this._emit();
+    this._tryIt.forget(id);
   }
 
   private _emit(): void {
@@ -448,22 +368,19 @@ export class EndpointsModel implements IDisposable {
   private readonly _api: IEndpointsApi;
   private readonly _interval: number;
   private readonly _fastInterval: number;
-  private readonly _chatFetch: GatewayChat.FetchFunction | undefined;
+  private readonly _tryIt: TryItModel;
   private readonly _poll: Poll;
-  private _catalog: Endpoints.Catalog | null = null;
-  private _endpoints: Endpoints.Endpoint[] = [];
+  private _catalog: contract.ModelCatalog | null = null;
+  private _endpoints: contract.Endpoint[] = [];
   private _user: EndpointsModel.IUser | null = null;
   private _error: Error | null = null;
   private _loading = true;
   private _visible = false;
   private _expanded: ReadonlySet<string> = new Set();
-  private readonly _keys = new Map<string, Endpoints.Key[]>();
-  private readonly _metrics = new Map<string, Endpoints.Metrics>();
+  private readonly _keys = new Map<string, contract.EndpointKey[]>();
+  private readonly _metrics = new Map<string, contract.EndpointMetrics>();
   private readonly _detailErrors = new Map<string, string>();
   private readonly _busy = new Set<string>();
-  private readonly _chats = new Map<string, EndpointsModel.IChat>();
-  private readonly _tryKeys = new Map<string, string>();
-  private readonly _chatControllers = new Map<string, AbortController>();
   private _isDisposed = false;
   private readonly _changed = new Signal<this, void>(this);
 }
@@ -472,12 +389,6 @@ export namespace EndpointsModel {
   export const POLL_INTERVAL_MS = 10_000;
   /** While an endpoint is pending or starting. */
   export const FAST_POLL_INTERVAL_MS = 2_000;
-
-  /** The key the "Try it" box makes for itself. */
-  export const TRY_KEY_NAME = 'panel-try';
-  export const TRY_REQUESTS_PER_MINUTE = 30;
-  export const TRY_TOKEN_BUDGET = 20_000;
-  export const TRY_MAX_TOKENS = 64;
 
   /** The hub group suffix that marks a course's instructors (bridge default). */
   export const INSTRUCTOR_SUFFIX = '-instructors';
@@ -497,36 +408,10 @@ export namespace EndpointsModel {
     groups: string[];
   }
 
-  export interface IChat {
-    prompt: string;
-    answer: string;
-    busy: boolean;
-    error: string | null;
-  }
-
-  export const NO_CHAT: IChat = {
-    prompt: '',
-    answer: '',
-    busy: false,
-    error: null
-  };
-
-  export interface ISnippets {
-    python: string;
-    curl: string;
-  }
-
-  export function snippetsFor(
-    url: string,
-    model: string,
-    key: string | null
-  ): ISnippets {
-    const options = { url, model, key };
-    return { python: Snippets.python(options), curl: Snippets.curl(options) };
-  }
-
   /** What the key list holds of a new key: everything but the key. */
-  export function withoutSecret(created: Endpoints.KeyCreated): Endpoints.Key {
+  export function withoutSecret(
+    created: contract.EndpointKeyCreated
+  ): contract.EndpointKey {
     return {
       id: created.id,
       name: created.name,
@@ -542,17 +427,17 @@ export namespace EndpointsModel {
   }
 
   /** Pending or starting: no replica serves yet, but one is on its way. */
-  export function isSettling(state: Endpoints.State): boolean {
+  export function isSettling(state: contract.EndpointState): boolean {
     return state === 'pending' || state === 'starting';
   }
 
   /** Whether a request through the gateway is answered (or held until woken). */
-  export function isServing(state: Endpoints.State): boolean {
+  export function isServing(state: contract.EndpointState): boolean {
     return state === 'ready' || state === 'idle' || state === 'scaled-to-zero';
   }
 
   /** What the owner may do to an endpoint in `state`. */
-  export function actions(state: Endpoints.State): {
+  export function actions(state: contract.EndpointState): {
     start: boolean;
     stop: boolean;
   } {
@@ -564,8 +449,8 @@ export namespace EndpointsModel {
 
   /** Newest first, then by name. */
   export function sorted(
-    endpoints: readonly Endpoints.Endpoint[]
-  ): Endpoints.Endpoint[] {
+    endpoints: readonly contract.Endpoint[]
+  ): contract.Endpoint[] {
     return [...endpoints].sort(
       (a, b) =>
         b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)
@@ -587,7 +472,7 @@ export namespace EndpointsModel {
    * What the metrics table shows: requests in the minute in progress, p50/p95
    * of the latest minute with requests, and the 15 minutes' totals.
    */
-  export function summary(metrics: Endpoints.Metrics): IMetricsSummary {
+  export function summary(metrics: contract.EndpointMetrics): IMetricsSummary {
     const points = metrics.points;
     const latest = [...points].reverse().find(point => point.requests > 0);
     return {

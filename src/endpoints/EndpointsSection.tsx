@@ -1,3 +1,10 @@
+import type {
+  Endpoint,
+  EndpointKey,
+  EndpointState,
+  ModelCatalog,
+  Replica
+} from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   addIcon,
@@ -9,7 +16,6 @@ import {
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
-import type { Endpoints } from './api';
 import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
 import { Alert } from '../ui/Alert';
@@ -22,6 +28,7 @@ import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { EndpointForm } from './createForm';
+import { DataTable } from '../ui/DataTable';
 
 /**
  * The **Endpoints** section: the user's model-serving endpoints with their
@@ -86,13 +93,13 @@ export namespace EndpointsSection {
   export interface IActions {
     onCreate: () => void;
     onRetry: () => Promise<void>;
-    onToggle: (endpoint: Endpoints.Endpoint) => void;
-    onStart: (endpoint: Endpoints.Endpoint) => void;
-    onStop: (endpoint: Endpoints.Endpoint) => void;
-    onDelete: (endpoint: Endpoints.Endpoint) => void;
-    onCreateKey: (endpoint: Endpoints.Endpoint) => void;
-    onRevokeKey: (endpoint: Endpoints.Endpoint, key: Endpoints.Key) => void;
-    onSend: (endpoint: Endpoints.Endpoint, prompt: string) => void;
+    onToggle: (endpoint: Endpoint) => void;
+    onStart: (endpoint: Endpoint) => void;
+    onStop: (endpoint: Endpoint) => void;
+    onDelete: (endpoint: Endpoint) => void;
+    onCreateKey: (endpoint: Endpoint) => void;
+    onRevokeKey: (endpoint: Endpoint, key: EndpointKey) => void;
+    onSend: (endpoint: Endpoint, prompt: string) => void;
   }
 
   export interface IProps {
@@ -103,7 +110,7 @@ export namespace EndpointsSection {
 
   /** The state as a coloured badge, like the Jobs section's. */
   export function StateBadge(props: {
-    state: Endpoints.State;
+    state: EndpointState;
     reason?: string | null;
   }): JSX.Element {
     return (
@@ -117,7 +124,7 @@ export namespace EndpointsSection {
   }
 
   export function EndpointItem(props: {
-    endpoint: Endpoints.Endpoint;
+    endpoint: Endpoint;
     model: EndpointsModel;
     actions: IActions;
   }): JSX.Element {
@@ -187,7 +194,7 @@ export namespace EndpointsSection {
   }
 
   function Details(props: {
-    endpoint: Endpoints.Endpoint;
+    endpoint: Endpoint;
     model: EndpointsModel;
     actions: IActions;
   }): JSX.Element {
@@ -298,45 +305,44 @@ export namespace EndpointsSection {
   }
 
   function Replicas(props: {
-    catalog: Endpoints.Catalog | null;
-    replicas: readonly Endpoints.Replica[];
+    catalog: ModelCatalog | null;
+    replicas: readonly Replica[];
   }): JSX.Element {
     const trans = useTranslator();
     return (
-      <table className="jp-hpc-EndpointTable" aria-label={trans.__('Replicas')}>
-        <thead>
-          <tr>
-            <th>{trans.__('Replica')}</th>
-            <th>{trans.__('Runs on')}</th>
-            <th>{trans.__('Address')}</th>
-            <th>{trans.__('Ends')}</th>
+      <DataTable
+        className="jp-hpc-EndpointTable"
+        label={trans.__('Replicas')}
+        columns={[
+          trans.__('Replica'),
+          trans.__('Runs on'),
+          trans.__('Address'),
+          trans.__('Ends')
+        ]}
+        items={props.replicas}
+        row={replica => (
+          <tr
+            key={replica.id}
+            title={replica.reason ?? undefined}
+            aria-label={trans.__('Replica %1', replica.id)}
+          >
+            <td>
+              <span
+                className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
+              >
+                {replica.state}
+              </span>
+            </td>
+            <td className="jp-hpc-Endpoint-where">
+              {Placement.replicaPlace(props.catalog, replica)}
+            </td>
+            <td>
+              <code>{replica.address ?? '—'}</code>
+            </td>
+            <td>{shortTime(replica.endsAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {props.replicas.map(replica => (
-            <tr
-              key={replica.id}
-              title={replica.reason ?? undefined}
-              aria-label={trans.__('Replica %1', replica.id)}
-            >
-              <td>
-                <span
-                  className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
-                >
-                  {replica.state}
-                </span>
-              </td>
-              <td className="jp-hpc-Endpoint-where">
-                {Placement.replicaPlace(props.catalog, replica)}
-              </td>
-              <td>
-                <code>{replica.address ?? '—'}</code>
-              </td>
-              <td>{shortTime(replica.endsAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
     );
   }
 }

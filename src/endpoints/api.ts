@@ -1,14 +1,20 @@
 import {
+  type Endpoint,
+  type EndpointCreate,
+  type EndpointKey,
+  type EndpointKeyCreate,
+  type EndpointKeyCreated,
   EndpointKeyCreatedSchema,
   EndpointKeyListSchema,
   EndpointKeySchema,
   EndpointListSchema,
+  type EndpointMetrics,
   EndpointMetricsSchema,
   EndpointSchema,
+  type ModelCatalog,
   ModelCatalogSchema,
   Routes
 } from '@hpc-bridge/server/contract';
-import type * as contract from '@hpc-bridge/server/contract';
 import { z } from 'zod';
 import type { IBridgeClient } from '../tokens';
 
@@ -20,50 +26,31 @@ const AnySchema = z.unknown();
  * model talks to the bridge only through this.
  */
 export interface IEndpointsApi {
-  catalog(): Promise<Endpoints.Catalog>;
-  list(): Promise<Endpoints.Endpoint[]>;
-  get(id: string): Promise<Endpoints.Endpoint>;
-  create(request: Endpoints.Create): Promise<Endpoints.Endpoint>;
-  action(id: string, action: 'start' | 'stop'): Promise<Endpoints.Endpoint>;
+  catalog(): Promise<ModelCatalog>;
+  list(): Promise<Endpoint[]>;
+  get(id: string): Promise<Endpoint>;
+  create(request: EndpointCreate): Promise<Endpoint>;
+  action(id: string, action: 'start' | 'stop'): Promise<Endpoint>;
   remove(id: string): Promise<void>;
-  keys(id: string): Promise<Endpoints.Key[]>;
+  keys(id: string): Promise<EndpointKey[]>;
   createKey(
     id: string,
-    request: Endpoints.KeyCreate
-  ): Promise<Endpoints.KeyCreated>;
-  revokeKey(id: string, keyId: string): Promise<Endpoints.Key>;
-  metrics(id: string): Promise<Endpoints.Metrics>;
+    request: EndpointKeyCreate
+  ): Promise<EndpointKeyCreated>;
+  revokeKey(id: string, keyId: string): Promise<EndpointKey>;
+  metrics(id: string): Promise<EndpointMetrics>;
   whoami(): Promise<{ name: string; groups: string[] }>;
-}
-
-/** The contract's endpoint types. */
-export namespace Endpoints {
-  export type Catalog = contract.ModelCatalog;
-  export type CatalogModel = contract.CatalogModel;
-  export type ProviderName = contract.ServingProviderName;
-  export type ProviderInfo = contract.ServingProviderInfo;
-  export type Endpoint = contract.Endpoint;
-  export type State = contract.EndpointState;
-  export type Visibility = contract.EndpointVisibility;
-  export type Resources = contract.ServingResources;
-  export type Replica = contract.Replica;
-  export type Create = contract.EndpointCreate;
-  export type Key = contract.EndpointKey;
-  export type KeyCreate = contract.EndpointKeyCreate;
-  export type KeyCreated = contract.EndpointKeyCreated;
-  export type Metrics = contract.EndpointMetrics;
-  export type MetricPoint = contract.EndpointMetricPoint;
 }
 
 /** `IEndpointsApi` over the bridge client. */
 export class EndpointsApi implements IEndpointsApi {
   constructor(private readonly _client: IBridgeClient) {}
 
-  catalog(): Promise<Endpoints.Catalog> {
+  catalog(): Promise<ModelCatalog> {
     return this._client.request('GET', Routes.modelCatalog, ModelCatalogSchema);
   }
 
-  async list(): Promise<Endpoints.Endpoint[]> {
+  async list(): Promise<Endpoint[]> {
     const list = await this._client.request(
       'GET',
       Routes.endpoints,
@@ -72,17 +59,17 @@ export class EndpointsApi implements IEndpointsApi {
     return list.endpoints;
   }
 
-  get(id: string): Promise<Endpoints.Endpoint> {
+  get(id: string): Promise<Endpoint> {
     return this._client.request('GET', Routes.endpoint(id), EndpointSchema);
   }
 
-  create(request: Endpoints.Create): Promise<Endpoints.Endpoint> {
+  create(request: EndpointCreate): Promise<Endpoint> {
     return this._client.request('POST', Routes.endpoints, EndpointSchema, {
       body: request
     });
   }
 
-  action(id: string, action: 'start' | 'stop'): Promise<Endpoints.Endpoint> {
+  action(id: string, action: 'start' | 'stop'): Promise<Endpoint> {
     return this._client.request(
       'POST',
       Routes.endpointAction(id, action),
@@ -95,7 +82,7 @@ export class EndpointsApi implements IEndpointsApi {
     await this._client.request('DELETE', Routes.endpoint(id), AnySchema);
   }
 
-  async keys(id: string): Promise<Endpoints.Key[]> {
+  async keys(id: string): Promise<EndpointKey[]> {
     const list = await this._client.request(
       'GET',
       Routes.endpointKeys(id),
@@ -106,8 +93,8 @@ export class EndpointsApi implements IEndpointsApi {
 
   createKey(
     id: string,
-    request: Endpoints.KeyCreate
-  ): Promise<Endpoints.KeyCreated> {
+    request: EndpointKeyCreate
+  ): Promise<EndpointKeyCreated> {
     return this._client.request(
       'POST',
       Routes.endpointKeys(id),
@@ -116,7 +103,7 @@ export class EndpointsApi implements IEndpointsApi {
     );
   }
 
-  revokeKey(id: string, keyId: string): Promise<Endpoints.Key> {
+  revokeKey(id: string, keyId: string): Promise<EndpointKey> {
     return this._client.request(
       'DELETE',
       Routes.endpointKey(id, keyId),
@@ -124,7 +111,7 @@ export class EndpointsApi implements IEndpointsApi {
     );
   }
 
-  metrics(id: string): Promise<Endpoints.Metrics> {
+  metrics(id: string): Promise<EndpointMetrics> {
     return this._client.request(
       'GET',
       Routes.endpointMetrics(id),

@@ -1,3 +1,5 @@
+import { createParser } from 'eventsource-parser';
+
 /**
  * A streamed chat completion through the OpenAI-compatible gateway, read in
  * the browser: the answer's text arrives piece by piece.
@@ -73,17 +75,19 @@ export namespace GatewayChat {
     }
     const reader = body.getReader();
     const decoder = new TextDecoder();
-    let buffer = '';
+    const events: string[] = [];
+    const parser = createParser({ onEvent: event => events.push(event.data) });
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        buffer += done
-          ? decoder.decode()
-          : decoder.decode(value, { stream: true });
-        const lines = buffer.split(/\r?\n/);
-        buffer = done ? '' : (lines.pop() ?? '');
-        for (const line of lines) {
-          const text = parseLine(line);
+        // At the end, a blank line completes an event the gateway left open.
+        parser.feed(
+          done
+            ? `${decoder.decode()}\n\n`
+            : decoder.decode(value, { stream: true })
+        );
+        for (const data of events.splice(0)) {
+          const text = textOf(data);
           if (text) {
             yield text;
           }
@@ -102,10 +106,19 @@ export namespace GatewayChat {
    * other lines, `[DONE]` and chunks without text. An `error` chunk throws.
    */
   export function parseLine(line: string): string | null {
-    if (!line.startsWith('data:')) {
-      return null;
-    }
-    const data = line.slice(5).trim();
+    const events: string[] = [];
+    createParser({ onEvent: event => events.push(event.data) }).feed(
+      `${line}\n\n`
+    );
+    return events.length > 0 ? textOf(events[0]) : null;
+  }
+
+  /**
+   * The text of a chat completion chunk (an event's `data`), or `null` for
+   * `[DONE]` and chunks without text. An `error` chunk throws.
+   */
+  function textOf(eventData: string): string | null {
+    const data = eventData.trim();
     if (!data || data === '[DONE]') {
       return null;
     }

@@ -1,4 +1,10 @@
-import type { Endpoints } from './api';
+import type {
+  CatalogModel,
+  EndpointCreate,
+  EndpointVisibility,
+  ModelCatalog,
+  ServingProviderName
+} from '@hpc-bridge/server/contract';
 import { Placement } from './placement';
 import { TierChoice } from '../storage/TierChoice';
 
@@ -9,7 +15,7 @@ import { TierChoice } from '../storage/TierChoice';
 export namespace EndpointForm {
   /** The title of a provider from the catalog, else its name. */
   export function providerTitle(
-    catalog: Endpoints.Catalog | null,
+    catalog: ModelCatalog | null,
     name: string
   ): string {
     return Placement.title(catalog, name);
@@ -17,8 +23,8 @@ export namespace EndpointForm {
 
   /** The values the create dialog starts with for `model`. */
   export function defaults(
-    catalog: Endpoints.Catalog,
-    model: Endpoints.CatalogModel
+    catalog: ModelCatalog,
+    model: CatalogModel
   ): ICreateForm {
     const provider =
       model.providers.find(name =>
@@ -46,16 +52,16 @@ export namespace EndpointForm {
   export interface ICreateForm {
     name: string;
     model: string;
-    provider: Endpoints.ProviderName;
+    provider: ServingProviderName;
     cpus: number;
     memoryMB: number;
     gpus: number;
     timeMinutes: number;
     idleMinutes: number;
-    visibility: Endpoints.Visibility;
+    visibility: EndpointVisibility;
     group: string;
     /** Where a replica starts when `provider` cannot place it; '' for none. */
-    fallback: Endpoints.ProviderName | '';
+    fallback: ServingProviderName | '';
     /** Storage tiers the replicas use (`tier` or `tier:group`). */
     tiers: string[];
   }
@@ -63,7 +69,7 @@ export namespace EndpointForm {
   /** The form after choosing `provider`: a fallback equal to it is dropped. */
   export function withProvider(
     form: ICreateForm,
-    provider: Endpoints.ProviderName
+    provider: ServingProviderName
   ): ICreateForm {
     return {
       ...form,
@@ -73,7 +79,7 @@ export namespace EndpointForm {
   }
 
   /** The request of a filled-in create dialog. */
-  export function createRequest(form: ICreateForm): Endpoints.Create {
+  export function createRequest(form: ICreateForm): EndpointCreate {
     return {
       name: form.name.trim(),
       model: form.model,

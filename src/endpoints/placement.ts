@@ -1,4 +1,11 @@
-import type { Endpoints } from './api';
+import type {
+  CatalogModel,
+  Endpoint,
+  ModelCatalog,
+  Replica,
+  ServingProviderInfo,
+  ServingProviderName
+} from '@hpc-bridge/server/contract';
 
 /**
  * Where an endpoint's replicas run, derived from the catalog: the cloud
@@ -9,21 +16,18 @@ import type { Endpoints } from './api';
 export namespace Placement {
   /** What the catalog says about provider `name`, or `null` if not configured. */
   export function provider(
-    catalog: Endpoints.Catalog | null,
+    catalog: ModelCatalog | null,
     name: string
-  ): Endpoints.ProviderInfo | null {
+  ): ServingProviderInfo | null {
     return catalog?.providers.find(info => info.name === name) ?? null;
   }
 
   /** The title of a provider from the catalog, else its name. */
-  export function title(
-    catalog: Endpoints.Catalog | null,
-    name: string
-  ): string {
+  export function title(catalog: ModelCatalog | null, name: string): string {
     return provider(catalog, name)?.title ?? name;
   }
 
-  export type Flavor = NonNullable<Endpoints.ProviderInfo['flavors']>[number];
+  export type Flavor = NonNullable<ServingProviderInfo['flavors']>[number];
 
   /**
    * The flavor a replica with `gpus` GPUs gets (the bridge maps by exact GPU
@@ -31,7 +35,7 @@ export namespace Placement {
    * could not be read), or the GPU counts offered when none matches.
    */
   export function flavorFor(
-    info: Endpoints.ProviderInfo,
+    info: ServingProviderInfo,
     gpus: number
   ): { flavor: Flavor } | { offered: number[] } | null {
     if (!info.flavors) {
@@ -62,7 +66,7 @@ export namespace Placement {
 
   /** The project's quota left, as Nova reports it (limit -1: unlimited). */
   export function quotaLeft(
-    quota: NonNullable<Endpoints.ProviderInfo['quota']>
+    quota: NonNullable<ServingProviderInfo['quota']>
   ): IQuotaLeftAll {
     const left = (usage: { used: number; limit: number }): IQuotaLeft =>
       usage.limit < 0
@@ -103,10 +107,10 @@ export namespace Placement {
    * cannot place a replica: the model's other configured providers.
    */
   export function fallbackChoices(
-    catalog: Endpoints.Catalog,
-    model: Endpoints.CatalogModel,
+    catalog: ModelCatalog,
+    model: CatalogModel,
     primary: string
-  ): Endpoints.ProviderName[] {
+  ): ServingProviderName[] {
     return model.providers.filter(
       name => name !== primary && provider(catalog, name) !== null
     );
@@ -114,8 +118,8 @@ export namespace Placement {
 
   /** Where a replica runs, in words: the provider's title and the bridge's `where`. */
   export function replicaPlace(
-    catalog: Endpoints.Catalog | null,
-    replica: Endpoints.Replica
+    catalog: ModelCatalog | null,
+    replica: Replica
   ): string {
     const where = replica.where ?? replica.ref;
     const name = title(catalog, replica.provider);
@@ -127,8 +131,8 @@ export namespace Placement {
    * runs on and the bridge's sentence; `null` when it runs on its primary.
    */
   export function fallbackNote(
-    catalog: Endpoints.Catalog | null,
-    endpoint: Endpoints.Endpoint
+    catalog: ModelCatalog | null,
+    endpoint: Endpoint
   ): { provider: string; reason: string } | null {
     if (!endpoint.fallbackReason) {
       return null;

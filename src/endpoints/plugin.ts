@@ -1,3 +1,4 @@
+import type { Endpoint, ModelCatalog } from '@hpc-bridge/server/contract';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -14,7 +15,7 @@ import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsSectionWidget } from './EndpointsSection';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
-import { EndpointsApi, type Endpoints } from './api';
+import { EndpointsApi } from './api';
 // Small, and loaded with the model before this split: kept at the top.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointForm } from './createForm';
@@ -60,7 +61,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       describedBy: { args: { type: 'object', properties: {} } },
       execute: async () => {
         // Read again: the dialog shows the cloud's quota as it is now.
-        let catalog: Endpoints.Catalog;
+        let catalog: ModelCatalog;
         try {
           catalog = await model.refreshCatalog();
         } catch (reason) {
@@ -121,7 +122,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       execute: () => model.refresh()
     });
 
-    const createKey = async (endpoint: Endpoints.Endpoint) => {
+    const createKey = async (endpoint: Endpoint) => {
       const { askKey, keyRequest, showKey } = await dialogs();
       let input: Awaited<ReturnType<typeof askKey>> = {
         name: '',

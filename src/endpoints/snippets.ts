@@ -18,6 +18,15 @@ export namespace Snippets {
     key?: string | null;
   }
 
+  export interface IBoth {
+    python: string;
+    curl: string;
+  }
+
+  export function both(options: IOptions): IBoth {
+    return { python: python(options), curl: curl(options) };
+  }
+
   /** Python with the official `openai` client package. */
   export function python(options: IOptions): string {
     const key = options.key ?? null;

@@ -1,15 +1,15 @@
+import type { SshCredential } from '@hpc-bridge/server/contract';
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button, copyIcon } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Bridge } from '../tokens';
 
 /**
  * The cluster refused the user's key: show the public key to install, with
  * the bridge's instructions, in a copyable block.
  */
 export function CredentialInstructions(props: {
-  credential: Bridge.SshCredential;
+  credential: SshCredential;
   trans: TranslationBundle;
 }): JSX.Element {
   const { credential, trans } = props;
@@ -54,7 +54,7 @@ let open: Promise<unknown> | null = null;
 
 /** Show the key dialog (once at a time). */
 export function showCredentialDialog(
-  credential: Bridge.SshCredential,
+  credential: SshCredential,
   trans: TranslationBundle
 ): Promise<unknown> {
   if (open) {

@@ -1,6 +1,6 @@
+import type { Job, JobElement } from '@hpc-bridge/server/contract';
 import { Button, launchIcon, textEditorIcon } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Bridge } from '../tokens';
 import { IconButton } from '../ui/IconButton';
 import { useTranslator } from '../ui/translator';
 import type { JobsSection } from './JobsSection';
@@ -9,7 +9,7 @@ import { JobProgressBar, JobStateBadge } from './JobState';
 
 /** Node, elapsed time, exit code, memory, queue; one line per element. */
 export function JobDetails(props: {
-  job: Bridge.Job;
+  job: Job;
   onClose: () => void;
   onLog: JobsSection.IProps['onLog'];
   onOpenOutput: JobsSection.IProps['onOpenOutput'];
@@ -130,7 +130,7 @@ export function JobDetails(props: {
 }
 
 function elementRows(
-  element: Bridge.JobElement,
+  element: JobElement,
   trans: ReturnType<typeof useTranslator>
 ): Array<[string, string]> {
   const rows: Array<[string, string]> = [];

@@ -1,10 +1,10 @@
+import type { JobElement, JobState } from '@hpc-bridge/server/contract';
 import React from 'react';
-import type { Bridge } from '../tokens';
 import { useTranslator } from '../ui/translator';
 
 /** The state as a coloured badge, e.g. `COMPLETED`. */
 export function JobStateBadge(props: {
-  state: Bridge.JobState;
+  state: JobState;
   reason?: string | null;
 }): JSX.Element {
   return (
@@ -19,7 +19,7 @@ export function JobStateBadge(props: {
 
 /** "cell 7 of 20" with a bar. */
 export function JobProgressBar(props: {
-  progress: Bridge.JobElement['progress'];
+  progress: JobElement['progress'];
   label: string;
 }): JSX.Element {
   const trans = useTranslator();

@@ -1,4 +1,12 @@
-import { TERMINAL_JOB_STATES } from '@hpc-bridge/server/contract';
+import {
+  type BridgeEvent,
+  type Job,
+  type JobElement,
+  type JobState,
+  type JobSubmit,
+  TERMINAL_JOB_STATES,
+  type Whoami
+} from '@hpc-bridge/server/contract';
 import type { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Bridge, IBridgeClient } from '../tokens';
@@ -26,12 +34,12 @@ export class JobsModel extends PolledModel {
   }
 
   /** All known jobs, newest first. */
-  get jobs(): readonly Bridge.Job[] {
+  get jobs(): readonly Job[] {
     return this._jobs;
   }
 
   /** The jobs that pass the filters, newest first. */
-  get filtered(): readonly Bridge.Job[] {
+  get filtered(): readonly Job[] {
     return this._jobs.filter(job => JobsModel.matches(job, this._filters));
   }
 
@@ -39,7 +47,7 @@ export class JobsModel extends PolledModel {
    * The first of the filtered jobs, as many as the list shows: a long history
    * (thousands of jobs) is shown a page at a time (`showMore`).
    */
-  get shown(): readonly Bridge.Job[] {
+  get shown(): readonly Job[] {
     return this.filtered.slice(0, this._shownCount);
   }
 
@@ -60,7 +68,7 @@ export class JobsModel extends PolledModel {
   }
 
   /** Who the bridge sees, once known. */
-  get user(): Bridge.Whoami | null {
+  get user(): Whoami | null {
     return this._user;
   }
 
@@ -106,7 +114,7 @@ export class JobsModel extends PolledModel {
     this.emitChanged();
   }
 
-  get selected(): Bridge.Job | null {
+  get selected(): Job | null {
     return this._jobs.find(job => job.id === this._selectedId) ?? null;
   }
 
@@ -126,12 +134,12 @@ export class JobsModel extends PolledModel {
   }
 
   /** Emitted once when a job the model saw unfinished reaches a final state. */
-  get jobEnded(): ISignal<this, Bridge.Job> {
+  get jobEnded(): ISignal<this, Job> {
     return this._jobEnded;
   }
 
   /** Emitted for every new version of a job (event, poll, action). */
-  get jobUpdated(): ISignal<this, Bridge.Job> {
+  get jobUpdated(): ISignal<this, Job> {
     return this._jobUpdated;
   }
 
@@ -154,7 +162,7 @@ export class JobsModel extends PolledModel {
   }
 
   /** Submit a job; it joins the list at once. */
-  async submit(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+  async submit(request: JobSubmit): Promise<Job> {
     const job = await this._client.submitJob(request);
     this._upsert(job);
     return job;
@@ -164,7 +172,7 @@ export class JobsModel extends PolledModel {
    * Cancel, hold, release or resubmit; a failure is kept in `actionError`
    * and rethrown.
    */
-  async act(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+  async act(id: string, action: Bridge.JobAction): Promise<Job> {
     this._busy.add(id);
     this._actionError = null;
     this.emitChanged();
@@ -188,7 +196,7 @@ export class JobsModel extends PolledModel {
   }
 
   /** Fetch one job again (e.g. for its details). */
-  async reload(id: string): Promise<Bridge.Job> {
+  async reload(id: string): Promise<Job> {
     const job = await this._client.getJob(id);
     this._upsert(job);
     return job;
@@ -216,7 +224,7 @@ export class JobsModel extends PolledModel {
     }
     // One merge and one sort: the list may hold thousands of jobs.
     const known = new Map(this._jobs.map(job => [job.id, job]));
-    const jobs: Bridge.Job[] = [];
+    const jobs: Job[] = [];
     for (const job of list.jobs) {
       const previous = known.get(job.id) ?? null;
       if (previous !== null && previous.updatedAt >= job.updatedAt) {
@@ -242,11 +250,11 @@ export class JobsModel extends PolledModel {
   }
 
   /** Whether a job belongs to the user (unknown user: assume so). */
-  private _isMine(job: Bridge.Job): boolean {
+  private _isMine(job: Job): boolean {
     return this._user === null || job.owner === this._user.name;
   }
 
-  private _upsert(job: Bridge.Job): void {
+  private _upsert(job: Job): void {
     if (this.isDisposed) {
       return;
     }
@@ -267,7 +275,7 @@ export class JobsModel extends PolledModel {
   }
 
   /** Signals a new version of `job`, and its end once if the model saw it unfinished. */
-  private _announce(previous: Bridge.Job | null, job: Bridge.Job): void {
+  private _announce(previous: Job | null, job: Job): void {
     // Only the user's own jobs are announced, not those an admin watches.
     const ended =
       this._isMine(job) &&
@@ -285,7 +293,7 @@ export class JobsModel extends PolledModel {
     }
   }
 
-  private _onEvent(_: Bridge.IEventStream, event: Bridge.BridgeEvent): void {
+  private _onEvent(_: Bridge.IEventStream, event: BridgeEvent): void {
     // Admins get every user's jobs over the stream; keep them only when asked.
     if (event.type === 'job' && (this.showAll || this._isMine(event.job))) {
       this._upsert(event.job);
@@ -323,18 +331,18 @@ export class JobsModel extends PolledModel {
   private readonly _client: IBridgeClient;
   private _stream: Bridge.IEventStream | null = null;
   private _forced = false;
-  private _jobs: readonly Bridge.Job[] = [];
+  private _jobs: readonly Job[] = [];
   private _filters: JobsModel.IFilters = {};
   private _shownCount = JobsModel.PAGE_SIZE;
-  private _user: Bridge.Whoami | null = null;
+  private _user: Whoami | null = null;
   private _showAll = false;
   private _selectedId: string | null = null;
   private _actionError: Error | null = null;
   private readonly _busy = new Set<string>();
   /** Jobs seen unfinished: their end is announced. */
   private readonly _watching = new Set<string>();
-  private readonly _jobEnded = new Signal<this, Bridge.Job>(this);
-  private readonly _jobUpdated = new Signal<this, Bridge.Job>(this);
+  private readonly _jobEnded = new Signal<this, Job>(this);
+  private readonly _jobUpdated = new Signal<this, Job>(this);
 }
 
 export namespace JobsModel {
@@ -353,22 +361,22 @@ export namespace JobsModel {
 
   export interface IFilters {
     /** Only jobs in this state. */
-    state?: Bridge.JobState;
+    state?: JobState;
     /** Only jobs whose name contains this (case-insensitive). */
     name?: string;
     /** Only jobs submitted on or after this day (`YYYY-MM-DD`, local time). */
     since?: string;
   }
 
-  export function newestFirst(a: Bridge.Job, b: Bridge.Job): number {
+  export function newestFirst(a: Job, b: Job): number {
     return b.submittedAt.localeCompare(a.submittedAt);
   }
 
-  export function isTerminal(state: Bridge.JobState): boolean {
+  export function isTerminal(state: JobState): boolean {
     return TERMINAL_JOB_STATES.includes(state);
   }
 
-  export function matches(job: Bridge.Job, filters: IFilters): boolean {
+  export function matches(job: Job, filters: IFilters): boolean {
     if (filters.state && job.state !== filters.state) {
       return false;
     }
@@ -386,7 +394,7 @@ export namespace JobsModel {
   }
 
   /** The overall progress of a job (summed over its elements), or `null`. */
-  export function progress(job: Bridge.Job): Bridge.JobElement['progress'] {
+  export function progress(job: Job): JobElement['progress'] {
     let cell = 0;
     let of = 0;
     let known = false;
@@ -401,12 +409,12 @@ export namespace JobsModel {
   }
 
   /** Whether SLURM holds the job (pending with reason `JobHeld…`). */
-  export function isHeld(job: Bridge.Job): boolean {
+  export function isHeld(job: Job): boolean {
     return job.elements.some(element => /held/i.test(element.reason ?? ''));
   }
 
   /** Which actions make sense in a state. */
-  export function actions(job: Bridge.Job): Bridge.JobAction[] {
+  export function actions(job: Job): Bridge.JobAction[] {
     switch (job.state) {
       case 'SUBMITTED':
       case 'PENDING':

@@ -1,4 +1,4 @@
-import { JobStateSchema } from '@hpc-bridge/server/contract';
+import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
@@ -81,14 +81,14 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
 export namespace JobsSection {
   export interface IProps {
     /** The first of the jobs that pass the filters (the rest behind "Show more"). */
-    jobs: readonly Bridge.Job[];
+    jobs: readonly Job[];
     /** How many jobs pass the filters. */
     matching: number;
     onShowMore: () => void;
     /** How many jobs there are without filters. */
     total: number;
     filters: JobsModel.IFilters;
-    selected: Bridge.Job | null;
+    selected: Job | null;
     busy: ReadonlySet<string>;
     error: Error | null;
     actionError: Error | null;
@@ -101,9 +101,9 @@ export namespace JobsSection {
     onFilters: (filters: JobsModel.IFilters) => void;
     onShowAll: (on: boolean) => void;
     onSelect: (id: string | null) => void;
-    onAction: (job: Bridge.Job, action: Bridge.JobAction) => void;
-    onLog: (job: Bridge.Job, element: number) => void;
-    onOpenOutput: (job: Bridge.Job, element: number | null) => void;
+    onAction: (job: Job, action: Bridge.JobAction) => void;
+    onLog: (job: Job, element: number) => void;
+    onOpenOutput: (job: Job, element: number | null) => void;
     onRetry: () => Promise<void>;
   }
 
@@ -244,8 +244,8 @@ export namespace JobsSectionWidget {
   export interface IOptions {
     model: JobsModel;
     trans: TranslationBundle;
-    onAction: (job: Bridge.Job, action: Bridge.JobAction) => void;
-    onLog: (job: Bridge.Job, element: number) => void;
-    onOpenOutput: (job: Bridge.Job, element: number | null) => void;
+    onAction: (job: Job, action: Bridge.JobAction) => void;
+    onLog: (job: Job, element: number) => void;
+    onOpenOutput: (job: Job, element: number | null) => void;
   }
 }

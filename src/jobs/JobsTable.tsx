@@ -1,3 +1,4 @@
+import type { Job } from '@hpc-bridge/server/contract';
 import {
   Button,
   infoIcon,
@@ -67,7 +68,7 @@ export function JobsTable(props: JobsSection.IProps): JSX.Element {
 
 function Row(
   props: JobsSection.IProps & {
-    job: Bridge.Job;
+    job: Job;
     isSelected: boolean;
     isBusy: boolean;
   }

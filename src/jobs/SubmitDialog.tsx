@@ -1,9 +1,9 @@
+import type { Job } from '@hpc-bridge/server/contract';
 import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import { SubmitModel } from './SubmitModel';
-import type { Bridge } from '../tokens';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { TiersField } from '../storage/TiersField';
 import { TranslatorContext, useTranslator } from '../ui/translator';
@@ -13,7 +13,7 @@ import { TranslatorContext, useTranslator } from '../ui/translator';
  * keeps the dialog open with the bridge's error when it fails; it resolves
  * with the submitted job.
  */
-export class SubmitDialog extends Dialog<Bridge.Job | null> {
+export class SubmitDialog extends Dialog<Job | null> {
   constructor(options: SubmitDialog.IOptions) {
     const { model, trans } = options;
     const body = new SubmitDialog.Body({ model, trans });
@@ -64,7 +64,7 @@ export namespace SubmitDialog {
 
   export class Body
     extends ReactWidget
-    implements Dialog.IBodyWidget<Bridge.Job | null>
+    implements Dialog.IBodyWidget<Job | null>
   {
     constructor(options: { model: SubmitModel; trans: TranslationBundle }) {
       super();
@@ -73,7 +73,7 @@ export namespace SubmitDialog {
       this.addClass('jp-hpc-SubmitForm-widget');
     }
 
-    getValue(): Bridge.Job | null {
+    getValue(): Job | null {
       return this._model.submitted;
     }
 

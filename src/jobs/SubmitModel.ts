@@ -1,3 +1,4 @@
+import type * as contract from '@hpc-bridge/server/contract';
 import {
   JobNameSchema,
   JobSubmitSchema,
@@ -15,7 +16,7 @@ import {
   sanitizeJobName,
   sweepSize
 } from '../notebook/parameters';
-import type { Bridge, IBridgeClient } from '../tokens';
+import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
 
 /**
@@ -59,7 +60,7 @@ export class SubmitModel implements IDisposable {
     return this._cells;
   }
 
-  get profiles(): readonly Bridge.Profile[] {
+  get profiles(): readonly contract.Profile[] {
     return this._profiles;
   }
 
@@ -71,7 +72,7 @@ export class SubmitModel implements IDisposable {
     return this._loadingProfiles;
   }
 
-  get profile(): Bridge.Profile | null {
+  get profile(): contract.Profile | null {
     return this._profiles.find(p => p.name === this._profile) ?? null;
   }
 
@@ -150,7 +151,7 @@ export class SubmitModel implements IDisposable {
   }
 
   /** The submitted job, once submitted. */
-  get submitted(): Bridge.Job | null {
+  get submitted(): contract.Job | null {
     return this._submitted;
   }
 
@@ -250,7 +251,7 @@ export class SubmitModel implements IDisposable {
   }
 
   /** The request the form describes, or `null` while it has errors. */
-  request(): Bridge.JobSubmit | null {
+  request(): contract.JobSubmit | null {
     const built = this._build();
     return Object.keys(built.errors).length === 0 ? built.request : null;
   }
@@ -259,7 +260,7 @@ export class SubmitModel implements IDisposable {
    * Submit; resolves with the job, or with `null` when the form is invalid or
    * the bridge refused (then `submitError` says why).
    */
-  async submit(): Promise<Bridge.Job | null> {
+  async submit(): Promise<contract.Job | null> {
     const request = this.request();
     if (!request || this._submitting) {
       this._changed.emit();
@@ -334,9 +335,9 @@ export class SubmitModel implements IDisposable {
 
   /** Build the request and find what is wrong with it. */
   private _build(): {
-    request: Bridge.JobSubmit;
+    request: contract.JobSubmit;
     errors: Record<string, string>;
-    sweep: Bridge.Sweep | undefined;
+    sweep: contract.Sweep | undefined;
   } {
     const trans = this._trans;
     const errors: Record<string, string> = {};
@@ -349,7 +350,7 @@ export class SubmitModel implements IDisposable {
         'Letters, digits, ".", "_" and "-" only; at most 64, starting with a letter or digit.'
       );
     }
-    const resources: Partial<Bridge.Resources> = {};
+    const resources: Partial<contract.Resources> = {};
     for (const key of SubmitModel.RESOURCES) {
       const text = this._resources[key].trim();
       const value = Number(text);
@@ -368,7 +369,7 @@ export class SubmitModel implements IDisposable {
       }
       resources[key] = value;
     }
-    const parameters: Bridge.Parameters = {};
+    const parameters: contract.Parameters = {};
     for (const [name, literal] of Object.entries(this._parameters)) {
       const parsed = parseLiteral(literal);
       if (parsed.ok) {
@@ -380,7 +381,7 @@ export class SubmitModel implements IDisposable {
         );
       }
     }
-    let sweep: Bridge.Sweep | undefined;
+    let sweep: contract.Sweep | undefined;
     for (const [name, text] of Object.entries(this._sweep)) {
       const parsed = parseSweepValues(text);
       if (!parsed.ok) {
@@ -397,7 +398,7 @@ export class SubmitModel implements IDisposable {
       );
     }
     const webhookUrl = this._webhookUrl.trim();
-    const request: Bridge.JobSubmit = {
+    const request: contract.JobSubmit = {
       name: this._name,
       notebook: this._notebook,
       profile: profile?.name ?? '',
@@ -432,12 +433,12 @@ export class SubmitModel implements IDisposable {
 
   private readonly _client: IBridgeClient;
   private readonly _trans: TranslationBundle;
-  private readonly _submit: (request: Bridge.JobSubmit) => Promise<Bridge.Job>;
-  private readonly _notebook: Bridge.JobSubmit['notebook'];
+  private readonly _submit: SubmitModel.IOptions['submit'];
+  private readonly _notebook: contract.JobSubmit['notebook'];
   private readonly _cells: number[] | undefined;
   private readonly _estimator: Debouncer;
   private _disposed = false;
-  private _profiles: readonly Bridge.Profile[] = [];
+  private _profiles: readonly contract.Profile[] = [];
   private _profilesError: Error | null = null;
   private _loadingProfiles = false;
   private _profile = '';
@@ -463,12 +464,12 @@ export class SubmitModel implements IDisposable {
   private _estimateSerial = 0;
   private _submitting = false;
   private _submitError: Error | null = null;
-  private _submitted: Bridge.Job | null = null;
+  private _submitted: contract.Job | null = null;
   private readonly _changed = new Signal<this, void>(this);
 }
 
 export namespace SubmitModel {
-  export type Resource = keyof Bridge.Resources;
+  export type Resource = keyof contract.Resources;
   export const RESOURCES: readonly Resource[] = [
     'timeMinutes',
     'cpus',
@@ -478,7 +479,7 @@ export namespace SubmitModel {
 
   export interface IEstimateState {
     loading: boolean;
-    result: Bridge.JobEstimate | null;
+    result: contract.JobEstimate | null;
     error: Error | null;
   }
 
@@ -486,11 +487,11 @@ export namespace SubmitModel {
     client: IBridgeClient;
     trans: TranslationBundle;
     /** The notebook as saved, with its contents path. */
-    notebook: Bridge.JobSubmit['notebook'];
+    notebook: contract.JobSubmit['notebook'];
     /** Cells of a cell job (setup + selection). */
     cells?: number[];
     /** Sends the request (e.g. `JobsModel.submit`). */
-    submit: (request: Bridge.JobSubmit) => Promise<Bridge.Job>;
+    submit: (request: contract.JobSubmit) => Promise<contract.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
     /** Load the profiles and tiers at once (default `true`). */

@@ -2,7 +2,12 @@
  * What the jobs plugin does when asked: the Submit dialog, cell jobs, logs,
  * outputs, notifications. Loaded on first use, not at application start.
  */
-import { NotebookContentSchema } from '@hpc-bridge/server/contract';
+import {
+  type Job,
+  type JobSubmit,
+  type NotebookContent,
+  NotebookContentSchema
+} from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { ICodeCellModel } from '@jupyterlab/cells';
@@ -15,7 +20,7 @@ import { LogModel } from './LogModel';
 import { SubmitModel } from './SubmitModel';
 import { cellResults, jobCellIndices, jobMarker } from '../notebook/cells';
 import { outputPath } from '../notebook/parameters';
-import type { Bridge, IBridgeClient } from '../tokens';
+import type { IBridgeClient } from '../tokens';
 import { LogViewer } from './LogViewer';
 import { SubmitDialog } from './SubmitDialog';
 
@@ -23,7 +28,7 @@ import { SubmitDialog } from './SubmitDialog';
 export interface ICellJob {
   path: string;
   cells: number[];
-  source: Bridge.NotebookContent['cells'];
+  source: NotebookContent['cells'];
 }
 
 /** What the plugin does with jobs, apart from commands. */
@@ -40,9 +45,9 @@ export class JobActions {
 
   /** Show the Submit dialog; resolves with the job, or `null` if cancelled. */
   async submitDialog(
-    notebook: Bridge.JobSubmit['notebook'],
+    notebook: JobSubmit['notebook'],
     cells?: number[]
-  ): Promise<Bridge.Job | null> {
+  ): Promise<Job | null> {
     const { client, model, trans } = this._options;
     const submitModel = new SubmitModel({
       client,
@@ -63,20 +68,17 @@ export class JobActions {
   }
 
   /** The notebook content as the contract wants it, or an error for the user. */
-  parseNotebook(content: unknown): Bridge.NotebookContent {
+  parseNotebook(content: unknown): NotebookContent {
     return parseNotebook(content, this._options.trans);
   }
 
   /** Save the notebook, then read its content from the model. */
-  saveAndRead(panel: NotebookPanel): Promise<Bridge.NotebookContent> {
+  saveAndRead(panel: NotebookPanel): Promise<NotebookContent> {
     return saveAndRead(panel, this._options.trans);
   }
 
   /** The `setup` cells and the selected cells of a notebook. */
-  selectedCells(
-    panel: NotebookPanel,
-    content: Bridge.NotebookContent
-  ): number[] {
+  selectedCells(panel: NotebookPanel, content: NotebookContent): number[] {
     return selectedCells(panel, content);
   }
 
@@ -86,7 +88,7 @@ export class JobActions {
 
   /** Put the outputs of a finished cell job under the original cells. */
   async applyCellJob(
-    job: Bridge.Job,
+    job: Job,
     notebooks: INotebookTracker | null
   ): Promise<void> {
     const cellJob = this._cellJobs.get(job.id);
@@ -101,7 +103,7 @@ export class JobActions {
       return;
     }
     const { client, trans } = this._options;
-    let executed: Bridge.NotebookContent;
+    let executed: NotebookContent;
     try {
       executed = await client.getOutput(job.id, 0);
     } catch (error) {
@@ -146,7 +148,7 @@ export class JobActions {
     }
   }
 
-  openLog(job: Bridge.Job, element: number, autoScroll: boolean): void {
+  openLog(job: Job, element: number, autoScroll: boolean): void {
     const { app, client, trans } = this._options;
     const id = LogViewer.id(job.id, element);
     for (const widget of app.shell.widgets('main')) {
@@ -166,7 +168,7 @@ export class JobActions {
   }
 
   /** Save the executed notebook next to the source and open it. */
-  async openOutput(job: Bridge.Job, element: number | null): Promise<void> {
+  async openOutput(job: Job, element: number | null): Promise<void> {
     const { app, client, trans, docManager } = this._options;
     const path = outputPath(job.notebookPath, job.id, element);
     try {
@@ -198,7 +200,7 @@ export class JobActions {
   }
 
   /** A notification for a job that ended. */
-  notify(job: Bridge.Job, showDetails: () => void): void {
+  notify(job: Job, showDetails: () => void): void {
     const { trans } = this._options;
     const message = trans.__('Job %1 (%2): %3', job.name, job.id, job.state);
     const actions: Notification.IAction[] = [];
@@ -232,7 +234,7 @@ export class JobActions {
 export function parseNotebook(
   content: unknown,
   trans: TranslationBundle
-): Bridge.NotebookContent {
+): NotebookContent {
   const parsed = NotebookContentSchema.safeParse(content);
   if (!parsed.success) {
     throw new Error(
@@ -249,7 +251,7 @@ export function parseNotebook(
 export async function saveAndRead(
   panel: NotebookPanel,
   trans: TranslationBundle
-): Promise<Bridge.NotebookContent> {
+): Promise<NotebookContent> {
   await panel.context.ready;
   if (!panel.context.model.readOnly) {
     await panel.context.save();
@@ -271,7 +273,7 @@ export function isOutput(value: unknown): value is nbformat.IOutput {
  */
 export function selectedCells(
   panel: NotebookPanel,
-  content: Bridge.NotebookContent
+  content: NotebookContent
 ): number[] {
   const selected: number[] = [];
   panel.content.widgets.forEach((cell, index) => {

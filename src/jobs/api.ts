@@ -1,9 +1,16 @@
 import {
+  type Job,
+  type JobEstimate,
   JobEstimateSchema,
+  type JobList,
+  type JobListQuery,
   JobListSchema,
   JobSchema,
+  type JobSubmit,
+  type NotebookContent,
   NotebookContentSchema,
   Routes,
+  type SshCredential,
   SshCredentialSchema
 } from '@hpc-bridge/server/contract';
 import type { Bridge } from '../tokens';
@@ -13,13 +20,13 @@ import type { BridgeTransport } from '../transport/transport';
 export class JobsApi {
   constructor(private readonly _transport: JobsApi.ITransport) {}
 
-  submitJob(request: Bridge.JobSubmit): Promise<Bridge.Job> {
+  submitJob(request: JobSubmit): Promise<Job> {
     return this._transport.request('POST', Routes.jobs, JobSchema, {
       body: request
     });
   }
 
-  estimate(request: Bridge.JobSubmit): Promise<Bridge.JobEstimate> {
+  estimate(request: JobSubmit): Promise<JobEstimate> {
     return this._transport.request(
       'POST',
       Routes.jobsEstimate,
@@ -28,17 +35,17 @@ export class JobsApi {
     );
   }
 
-  listJobs(query: Bridge.JobListQuery = {}): Promise<Bridge.JobList> {
+  listJobs(query: JobListQuery = {}): Promise<JobList> {
     return this._transport.request('GET', Routes.jobs, JobListSchema, {
       query: { ...query }
     });
   }
 
-  getJob(id: string): Promise<Bridge.Job> {
+  getJob(id: string): Promise<Job> {
     return this._transport.request('GET', Routes.job(id), JobSchema, {});
   }
 
-  jobAction(id: string, action: Bridge.JobAction): Promise<Bridge.Job> {
+  jobAction(id: string, action: Bridge.JobAction): Promise<Job> {
     return this._transport.request(
       'POST',
       Routes.jobAction(id, action),
@@ -47,7 +54,7 @@ export class JobsApi {
     );
   }
 
-  getOutput(id: string, element = 0): Promise<Bridge.NotebookContent> {
+  getOutput(id: string, element = 0): Promise<NotebookContent> {
     return this._transport.request(
       'GET',
       Routes.jobOutput(id),
@@ -56,7 +63,7 @@ export class JobsApi {
     );
   }
 
-  sshCredential(cluster?: string): Promise<Bridge.SshCredential> {
+  sshCredential(cluster?: string): Promise<SshCredential> {
     return this._transport.request(
       'GET',
       Routes.sshCredential,

@@ -1,3 +1,4 @@
+import type { Job, NotebookContent } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ICommandPalette } from '@jupyterlab/apputils';
 import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
@@ -6,7 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { refreshIcon, runIcon } from '@jupyterlab/ui-components';
 import { CommandIDs, NO_ARGS } from '../commands';
 import { hpcBridgeIcon } from '../icons';
-import type { Bridge, IBridgePanel } from '../tokens';
+import type { IBridgePanel } from '../tokens';
 import type { JobActions } from './actions';
 import type { JobsModel } from './JobsModel';
 import { SubmitToolbarExtension } from './toolbar';
@@ -35,13 +36,39 @@ export function registerJobCommands(
       app.shell.activateById(panel.id);
     }
   };
-  const submitted = (job: Bridge.Job | null) => {
+  const submitted = (job: Job | null) => {
     if (job) {
       openJobs();
     }
   };
 
   const current = (): NotebookPanel | null => notebooks?.currentWidget ?? null;
+
+  /**
+   * Save and read the current notebook and offer to submit it; with
+   * `pickCells`, only the cells it picks run (their outputs come back).
+   */
+  const submitCurrent = async (
+    pickCells?: (
+      actions: JobActions,
+      notebook: NotebookPanel,
+      content: NotebookContent
+    ) => number[]
+  ): Promise<void> => {
+    const notebook = current();
+    if (!notebook) {
+      return;
+    }
+    const actions = await jobs();
+    const content = await actions.saveAndRead(notebook);
+    const path = notebook.context.path;
+    const cells = pickCells?.(actions, notebook, content);
+    const job = await actions.submitDialog({ path, content }, cells);
+    if (job && cells) {
+      actions.watchCellJob(job.id, { path, cells, source: content.cells });
+    }
+    submitted(job);
+  };
 
   app.commands.addCommand(CommandIDs.submitNotebook, {
     label: trans.__('Submit to cluster…'),
@@ -51,17 +78,7 @@ export function registerJobCommands(
     icon: hpcBridgeIcon,
     describedBy: NO_ARGS,
     isEnabled: () => current() !== null,
-    execute: async () => {
-      const notebook = current();
-      if (!notebook) {
-        return;
-      }
-      const actions = await jobs();
-      const content = await actions.saveAndRead(notebook);
-      submitted(
-        await actions.submitDialog({ path: notebook.context.path, content })
-      );
-    }
+    execute: () => submitCurrent()
   });
 
   app.commands.addCommand(CommandIDs.submitFile, {
@@ -115,27 +132,10 @@ export function registerJobCommands(
     icon: runIcon,
     describedBy: NO_ARGS,
     isEnabled: () => current() !== null,
-    execute: async () => {
-      const notebook = current();
-      if (!notebook) {
-        return;
-      }
-      const actions = await jobs();
-      const content = await actions.saveAndRead(notebook);
-      const cells = actions.selectedCells(notebook, content);
-      const job = await actions.submitDialog(
-        { path: notebook.context.path, content },
-        cells
-      );
-      if (job) {
-        actions.watchCellJob(job.id, {
-          path: notebook.context.path,
-          cells,
-          source: content.cells
-        });
-      }
-      submitted(job);
-    }
+    execute: () =>
+      submitCurrent((actions, notebook, content) =>
+        actions.selectedCells(notebook, content)
+      )
   });
 
   app.commands.addCommand(CommandIDs.openJobs, {

@@ -2,13 +2,13 @@
  * Cell jobs: which cells run, and how the executed cells map back onto the
  * notebook they came from. Pure functions over nbformat JSON.
  */
-import type { Bridge } from '../tokens';
+import type { NotebookContent } from '@hpc-bridge/server/contract';
 import { cellTags, SETUP_TAG } from './parameters';
 
 /** The tag the bridge gives to the cell it injects with parameter values. */
 export const INJECTED_TAG = 'injected-parameters';
 
-type Cell = Bridge.NotebookContent['cells'][number];
+type Cell = NotebookContent['cells'][number];
 
 /**
  * The cells of a cell job: every cell tagged `setup`, then the selected

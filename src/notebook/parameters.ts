@@ -2,7 +2,11 @@
  * Parameters, sweeps, job names and output paths: pure helpers of the Submit
  * dialog. Nothing here evaluates code; Python literals are parsed by hand.
  */
-import type { Bridge } from '../tokens';
+import type {
+  ParameterValue,
+  Parameters,
+  Sweep
+} from '@hpc-bridge/server/contract';
 
 type Scalar = string | number | boolean | null;
 
@@ -44,10 +48,10 @@ export function parametersCellIndex(cells: readonly ICellLike[]): number {
  * `skipped`), later assignments win.
  */
 export function parseParameters(source: string): {
-  values: Bridge.Parameters;
+  values: Parameters;
   skipped: string[];
 } {
-  const values: Bridge.Parameters = {};
+  const values: Parameters = {};
   const skipped: string[] = [];
   for (const raw of source.split(/\r?\n/)) {
     const line = raw.trim();
@@ -72,15 +76,13 @@ export function parseParameters(source: string): {
 }
 
 /** The parameters of a notebook's `parameters` cell (empty without one). */
-export function notebookParameters(
-  cells: readonly ICellLike[]
-): Bridge.Parameters {
+export function notebookParameters(cells: readonly ICellLike[]): Parameters {
   const index = parametersCellIndex(cells);
   return index < 0 ? {} : parseParameters(cellSource(cells[index])).values;
 }
 
 export type LiteralResult =
-  { ok: true; value: Bridge.ParameterValue } | { ok: false; error: string };
+  { ok: true; value: ParameterValue } | { ok: false; error: string };
 
 /**
  * Parse a Python literal: a number, a string, `True`/`False`/`None`, or a
@@ -90,7 +92,7 @@ export function parseLiteral(text: string): LiteralResult {
   const scanner = new Private.Scanner(text);
   try {
     scanner.skipSpace();
-    let value: Bridge.ParameterValue;
+    let value: ParameterValue;
     if (scanner.peek() === '[' || scanner.peek() === '(') {
       value = scanner.sequence();
     } else {
@@ -110,7 +112,7 @@ export function parseLiteral(text: string): LiteralResult {
 }
 
 /** A value as the Python literal the runner will see. */
-export function formatLiteral(value: Bridge.ParameterValue): string {
+export function formatLiteral(value: ParameterValue): string {
   if (Array.isArray(value)) {
     return `[${value.map(item => formatLiteral(item)).join(', ')}]`;
   }
@@ -158,7 +160,7 @@ export function parseSweepValues(
 }
 
 /** How many array elements a sweep expands to (1 without a sweep). */
-export function sweepSize(sweep: Bridge.Sweep | undefined | null): number {
+export function sweepSize(sweep: Sweep | undefined | null): number {
   if (!sweep) {
     return 1;
   }

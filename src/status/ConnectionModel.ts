@@ -1,4 +1,8 @@
-import { CONTRACT_VERSION } from '@hpc-bridge/server/contract';
+import {
+  CONTRACT_VERSION,
+  type Version,
+  type Whoami
+} from '@hpc-bridge/server/contract';
 import { EXTENSION_VERSION } from '../version';
 import type { Bridge, IBridgeClient } from '../tokens';
 import { PolledModel } from '../transport/PolledModel';
@@ -22,12 +26,12 @@ export class ConnectionModel extends PolledModel {
   }
 
   /** The user as the bridge sees them, once known. */
-  get user(): Bridge.Whoami | null {
+  get user(): Whoami | null {
     return this._user;
   }
 
   /** The bridge's version, once known. */
-  get version(): Bridge.Version | null {
+  get version(): Version | null {
     return this._version;
   }
 
@@ -80,8 +84,8 @@ export class ConnectionModel extends PolledModel {
   private readonly _client: IBridgeClient;
   private readonly _extensionVersion: string;
   private readonly _contractVersion: string;
-  private _user: Bridge.Whoami | null = null;
-  private _version: Bridge.Version | null = null;
+  private _user: Whoami | null = null;
+  private _version: Version | null = null;
 }
 
 export namespace ConnectionModel {
@@ -111,7 +115,7 @@ export namespace ConnectionModel {
   }
 
   export function compare(
-    bridge: Bridge.Version | null,
+    bridge: Version | null,
     extension: { version: string; contract: string }
   ): IMismatch | null {
     if (bridge === null) {

@@ -1,9 +1,9 @@
+import type { Version, Whoami } from '@hpc-bridge/server/contract';
 import { TextItem } from '@jupyterlab/statusbar';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { ConnectionModel } from './ConnectionModel';
-import type { Bridge } from '../tokens';
 import { useTranslator, TranslatorContext } from '../ui/translator';
 
 /**
@@ -88,8 +88,8 @@ export namespace StatusItem {
   }
 
   export interface IViewProps {
-    user: Bridge.Whoami | null;
-    version: Bridge.Version | null;
+    user: Whoami | null;
+    version: Version | null;
     error: Error | null;
     loading: boolean;
     mismatch: ConnectionModel.IMismatch | null;

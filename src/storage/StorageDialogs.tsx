@@ -1,8 +1,8 @@
+import type { CodeAccess, ShareLink, Tier } from '@hpc-bridge/server/contract';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { Storage } from './api';
 import { CopyField } from '../ui/CopyField';
 import { askForm, FormBody, SelectField } from '../ui/FormDialog';
 import { TextField } from '../ui/FormFields';
@@ -24,7 +24,7 @@ export namespace StorageDialogs {
   /** Asks which file of a public tier to share and for how long. */
   export async function askShareLink(
     trans: TranslationBundle,
-    tier: Storage.Tier,
+    tier: Tier,
     path: string
   ): Promise<IShareLinkInput | null> {
     const body = new FormBody<IShareLinkInput>(
@@ -69,7 +69,7 @@ export namespace StorageDialogs {
   /** Shows a new share link with a Copy button. */
   export async function showLink(
     trans: TranslationBundle,
-    link: Storage.ShareLink
+    link: ShareLink
   ): Promise<void> {
     await showDialog({
       title: trans.__('Share link created'),
@@ -96,7 +96,7 @@ export namespace StorageDialogs {
   /** Snippets for a kernel or a job, by language. */
   export async function showCodeAccess(
     trans: TranslationBundle,
-    access: Storage.CodeAccess
+    access: CodeAccess
   ): Promise<void> {
     await showDialog({
       title: trans.__('Use %1:%2 in code', access.tier, access.path),
@@ -136,8 +136,8 @@ export namespace StorageDialogs {
   /** Asks what to copy from `tier` and where to. */
   export async function askCopy(
     trans: TranslationBundle,
-    tier: Storage.Tier,
-    targets: readonly Storage.Tier[],
+    tier: Tier,
+    targets: readonly Tier[],
     path: string
   ): Promise<ICopyInput | null> {
     const writable = targets.filter(target => target.access === 'write');
@@ -196,7 +196,7 @@ export namespace StorageDialogs {
   /** Asks for a folder of `tier` (uploads). */
   export async function askFolder(
     trans: TranslationBundle,
-    tier: Storage.Tier,
+    tier: Tier,
     folder: string
   ): Promise<string | null> {
     const body = new FormBody<{ folder: string }>(

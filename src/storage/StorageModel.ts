@@ -1,6 +1,13 @@
+import type {
+  CodeAccess,
+  FileEntry,
+  ShareLink,
+  Tier,
+  Transfer
+} from '@hpc-bridge/server/contract';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { IStorageApi, Storage } from './api';
+import type { IStorageApi } from './api';
 import { joinPath } from './paths';
 import { Upload } from './upload';
 
@@ -17,11 +24,11 @@ export class StorageModel implements IDisposable {
     this._upload = options.upload ?? Upload.upload;
   }
 
-  get tiers(): readonly Storage.Tier[] {
+  get tiers(): readonly Tier[] {
     return this._tiers;
   }
 
-  tier(name: string): Storage.Tier | null {
+  tier(name: string): Tier | null {
     return this._tiers.find(tier => tier.name === name) ?? null;
   }
 
@@ -39,7 +46,7 @@ export class StorageModel implements IDisposable {
   }
 
   /** Live share links by tier (public tiers only). */
-  links(tier: string): readonly Storage.ShareLink[] {
+  links(tier: string): readonly ShareLink[] {
     return this._links.get(tier) ?? [];
   }
 
@@ -76,7 +83,7 @@ export class StorageModel implements IDisposable {
   async refresh(): Promise<void> {
     try {
       const tiers = await this._api.tiers();
-      const links = new Map<string, Storage.ShareLink[]>();
+      const links = new Map<string, ShareLink[]>();
       await Promise.all(
         tiers
           .filter(tier => tier.links)
@@ -127,11 +134,7 @@ export class StorageModel implements IDisposable {
    * Upload `file` into folder `dir` of `tier`, with progress in `transfers`.
    * Resolves with the stored entry; rejects with the bridge's sentence.
    */
-  async upload(
-    tierName: string,
-    file: File,
-    dir = ''
-  ): Promise<Storage.FileEntry> {
+  async upload(tierName: string, file: File, dir = ''): Promise<FileEntry> {
     const tier = this._requireTier(tierName);
     const path = joinPath(dir, file.name);
     const transfer = this._start({
@@ -186,7 +189,7 @@ export class StorageModel implements IDisposable {
   async copy(
     from: { tier: string; path: string },
     to: { tier: string; path: string }
-  ): Promise<Storage.Transfer> {
+  ): Promise<Transfer> {
     const local = this._start({
       kind: 'copy',
       label: `${from.tier}:${from.path} → ${to.tier}:${to.path}`,
@@ -200,7 +203,7 @@ export class StorageModel implements IDisposable {
         toTier: to.tier,
         to: to.path
       });
-      const follow = (current: Storage.Transfer) =>
+      const follow = (current: Transfer) =>
         this._update(local.id, {
           loaded: current.bytesDone,
           total: current.bytesTotal ?? 0,
@@ -227,14 +230,14 @@ export class StorageModel implements IDisposable {
     tier: string,
     path: string,
     expiresInSeconds?: number
-  ): Promise<Storage.ShareLink> {
+  ): Promise<ShareLink> {
     const link = await this._api.createLink(tier, { path, expiresInSeconds });
     this._links.set(tier, [link, ...this.links(tier)]);
     this._emit();
     return link;
   }
 
-  async revokeLink(link: Storage.ShareLink): Promise<void> {
+  async revokeLink(link: ShareLink): Promise<void> {
     await this._api.revokeLink(link.id);
     this._links.set(
       link.tier,
@@ -243,11 +246,11 @@ export class StorageModel implements IDisposable {
     this._emit();
   }
 
-  codeAccess(tier: string, path: string): Promise<Storage.CodeAccess> {
+  codeAccess(tier: string, path: string): Promise<CodeAccess> {
     return this._api.codeAccess(tier, { path });
   }
 
-  private _requireTier(name: string): Storage.Tier {
+  private _requireTier(name: string): Tier {
     const tier = this.tier(name);
     if (!tier) {
       throw new Error(`There is no storage tier "${name}" for you.`);
@@ -300,11 +303,9 @@ export class StorageModel implements IDisposable {
 
   private readonly _api: IStorageApi;
   private readonly _pollMs: number;
-  private readonly _upload: (
-    options: Upload.IOptions
-  ) => Promise<Storage.FileEntry>;
-  private _tiers: Storage.Tier[] = [];
-  private _links = new Map<string, Storage.ShareLink[]>();
+  private readonly _upload: (options: Upload.IOptions) => Promise<FileEntry>;
+  private _tiers: Tier[] = [];
+  private _links = new Map<string, ShareLink[]>();
   private _error: Error | null = null;
   private _loading = true;
   private _mounted: ReadonlySet<string> = new Set();
@@ -324,7 +325,7 @@ export namespace StorageModel {
     /** How often a running copy is polled. */
     transferPollMs?: number;
     /** Replaces `Upload.upload` (tests). */
-    upload?: (options: Upload.IOptions) => Promise<Storage.FileEntry>;
+    upload?: (options: Upload.IOptions) => Promise<FileEntry>;
   }
 
   /** An upload or a copy, as the section shows it. */
@@ -343,7 +344,7 @@ export namespace StorageModel {
   }
 
   /** Whether a link still works: neither revoked nor expired. */
-  export function isLive(link: Storage.ShareLink, now = Date.now()): boolean {
+  export function isLive(link: ShareLink, now = Date.now()): boolean {
     return link.revokedAt === null && Date.parse(link.expiresAt) > now;
   }
 
@@ -360,7 +361,7 @@ export namespace StorageModel {
   }
 
   /** Usage of a tier summed over its scopes; `null` parts are unknown. */
-  export function usage(tier: Storage.Tier): Array<{
+  export function usage(tier: Tier): Array<{
     scope: string;
     bytes: number | null;
     quotaBytes: number | null;

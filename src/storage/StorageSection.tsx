@@ -1,3 +1,4 @@
+import type { ShareLink, Tier } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
@@ -12,7 +13,6 @@ import {
 } from '@jupyterlab/ui-components';
 import React from 'react';
 import { StorageModel } from './StorageModel';
-import type { Storage } from './api';
 import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
@@ -69,22 +69,22 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
 
 export namespace StorageSection {
   export interface IActions {
-    onMount: (tier: Storage.Tier) => void;
-    onUnmount: (tier: Storage.Tier) => void;
-    onUpload: (tier: Storage.Tier) => void;
-    onShareLink: (tier: Storage.Tier) => void;
-    onUseInCode: (tier: Storage.Tier) => void;
-    onCopyToTier: (tier: Storage.Tier) => void;
-    onRevokeLink: (link: Storage.ShareLink) => void;
-    onCopyLink: (link: Storage.ShareLink) => void;
+    onMount: (tier: Tier) => void;
+    onUnmount: (tier: Tier) => void;
+    onUpload: (tier: Tier) => void;
+    onShareLink: (tier: Tier) => void;
+    onUseInCode: (tier: Tier) => void;
+    onCopyToTier: (tier: Tier) => void;
+    onRevokeLink: (link: ShareLink) => void;
+    onCopyLink: (link: ShareLink) => void;
     onCancelTransfer: (id: string) => void;
     onDismissTransfer: (id: string) => void;
   }
 
   export interface IProps {
-    tiers: readonly Storage.Tier[];
+    tiers: readonly Tier[];
     mounted: ReadonlySet<string>;
-    links: (tier: string) => readonly Storage.ShareLink[];
+    links: (tier: string) => readonly ShareLink[];
     transfers: readonly StorageModel.ITransfer[];
     error: Error | null;
     loading: boolean;
@@ -94,7 +94,7 @@ export namespace StorageSection {
 
   /** Why a tier offers no share links, or `null` when it does. */
   export function linkRefusal(
-    tier: Storage.Tier,
+    tier: Tier,
     trans: TranslationBundle
   ): string | null {
     if (tier.links) {
@@ -109,7 +109,7 @@ export namespace StorageSection {
 
   /** Why a tier offers no code access, or `null` when it does. */
   export function codeRefusal(
-    tier: Storage.Tier,
+    tier: Tier,
     trans: TranslationBundle
   ): string | null {
     if (tier.codeAccess) {
@@ -123,9 +123,9 @@ export namespace StorageSection {
   }
 
   export function TierCard(props: {
-    tier: Storage.Tier;
+    tier: Tier;
     mounted: boolean;
-    links: readonly Storage.ShareLink[];
+    links: readonly ShareLink[];
     actions: IActions;
   }): JSX.Element {
     const trans = useTranslator();
@@ -260,7 +260,7 @@ export namespace StorageSection {
     );
   }
 
-  export function QuotaBars(props: { tier: Storage.Tier }): JSX.Element {
+  export function QuotaBars(props: { tier: Tier }): JSX.Element {
     const trans = useTranslator();
     const rows = StorageModel.usage(props.tier);
     return (
@@ -313,7 +313,7 @@ export namespace StorageSection {
   }
 
   export function LinkList(props: {
-    links: readonly Storage.ShareLink[];
+    links: readonly ShareLink[];
     actions: IActions;
   }): JSX.Element {
     const trans = useTranslator();

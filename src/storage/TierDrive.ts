@@ -1,6 +1,12 @@
+import type {
+  FileEntry,
+  FileList,
+  Tier,
+  Transfer
+} from '@hpc-bridge/server/contract';
 import type { Contents, ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { IStorageApi, Storage } from './api';
+import type { IStorageApi } from './api';
 import {
   baseName,
   extension,
@@ -37,11 +43,11 @@ export class TierDrive implements Contents.IDrive {
   }
 
   /** The tier as the bridge last described it. */
-  get tier(): Storage.Tier {
+  get tier(): Tier {
     return this._tier;
   }
 
-  set tier(tier: Storage.Tier) {
+  set tier(tier: Tier) {
     this._tier = tier;
   }
 
@@ -235,9 +241,9 @@ export class TierDrive implements Contents.IDrive {
    * `onProgress` sees every state on the way.
    */
   async waitForTransfer(
-    transfer: Storage.Transfer,
-    onProgress?: (transfer: Storage.Transfer) => void
-  ): Promise<Storage.Transfer> {
+    transfer: Transfer,
+    onProgress?: (transfer: Transfer) => void
+  ): Promise<Transfer> {
     let current = transfer;
     onProgress?.(current);
     while (current.state === 'running') {
@@ -275,7 +281,7 @@ export class TierDrive implements Contents.IDrive {
     const models: Contents.IModel[] = [];
     let cursor: string | null = null;
     do {
-      const page: Storage.FileList = await this._api.list(
+      const page: FileList = await this._api.list(
         this.name,
         path,
         cursor,
@@ -359,7 +365,7 @@ export class TierDrive implements Contents.IDrive {
   }
 
   private _entryModel(
-    entry: Storage.FileEntry,
+    entry: FileEntry,
     type?: Contents.ContentType
   ): Contents.IModel {
     return entry.type === 'directory'
@@ -369,7 +375,7 @@ export class TierDrive implements Contents.IDrive {
 
   private _directoryModel(
     path: string,
-    entry: Storage.FileEntry | null
+    entry: FileEntry | null
   ): Contents.IModel {
     const time = entry?.lastModified ?? TierDrive.EPOCH;
     return {
@@ -386,7 +392,7 @@ export class TierDrive implements Contents.IDrive {
   }
 
   private _fileModel(
-    entry: Storage.FileEntry,
+    entry: FileEntry,
     type?: Contents.ContentType
   ): Contents.IModel {
     const time = entry.lastModified ?? TierDrive.EPOCH;
@@ -432,7 +438,7 @@ export class TierDrive implements Contents.IDrive {
   }
 
   private readonly _api: IStorageApi;
-  private _tier: Storage.Tier;
+  private _tier: Tier;
   private readonly _pageSize: number;
   private readonly _pollMs: number;
   private _isDisposed = false;
@@ -446,7 +452,7 @@ export class TierDrive implements Contents.IDrive {
 export namespace TierDrive {
   export interface IOptions {
     api: IStorageApi;
-    tier: Storage.Tier;
+    tier: Tier;
     serverSettings: ServerConnection.ISettings;
     /** Entries asked per page of a folder listing. */
     pageSize?: number;

@@ -1,13 +1,21 @@
 import {
+  type CodeAccess,
   CodeAccessSchema,
+  type FileEntry,
   FileEntrySchema,
+  type FileList,
   FileListSchema,
   Routes,
+  type ShareLink,
   ShareLinkListSchema,
   ShareLinkSchema,
+  type Tier,
   TierListSchema,
+  type Transfer,
   TransferSchema,
+  type UploadResult,
   UploadResultSchema,
+  type UploadSession,
   UploadSessionSchema
 } from '@hpc-bridge/server/contract';
 import type * as contract from '@hpc-bridge/server/contract';
@@ -22,14 +30,14 @@ const AnySchema = z.unknown();
  * uploads and the Storage model talk to the bridge only through this.
  */
 export interface IStorageApi {
-  tiers(): Promise<Storage.Tier[]>;
+  tiers(): Promise<Tier[]>;
   list(
     tier: string,
     path: string,
     cursor?: string | null,
     limit?: number
-  ): Promise<Storage.FileList>;
-  stat(tier: string, path: string): Promise<Storage.FileEntry>;
+  ): Promise<FileList>;
+  stat(tier: string, path: string): Promise<FileEntry>;
   /** The bytes of a file; the response's `Content-Type` says the mimetype. */
   content(
     tier: string,
@@ -42,32 +50,32 @@ export interface IStorageApi {
     path: string,
     body: Blob,
     options?: { sha256?: string }
-  ): Promise<Storage.UploadResult>;
-  mkdir(tier: string, path: string): Promise<Storage.FileEntry>;
+  ): Promise<UploadResult>;
+  mkdir(tier: string, path: string): Promise<FileEntry>;
   remove(tier: string, path: string): Promise<void>;
-  rename(tier: string, from: string, to: string): Promise<Storage.FileEntry>;
-  copy(tier: string, request: contract.CopyRequest): Promise<Storage.Transfer>;
-  transfer(id: string): Promise<Storage.Transfer>;
+  rename(tier: string, from: string, to: string): Promise<FileEntry>;
+  copy(tier: string, request: contract.CopyRequest): Promise<Transfer>;
+  transfer(id: string): Promise<Transfer>;
   startUpload(
     tier: string,
     request: contract.UploadStart
-  ): Promise<Storage.UploadSession>;
+  ): Promise<UploadSession>;
   completeUpload(
     tier: string,
     uploadId: string,
     request: contract.UploadComplete
-  ): Promise<Storage.FileEntry>;
+  ): Promise<FileEntry>;
   abortUpload(tier: string, uploadId: string): Promise<void>;
-  links(tier?: string): Promise<Storage.ShareLink[]>;
+  links(tier?: string): Promise<ShareLink[]>;
   createLink(
     tier: string,
     request: contract.ShareLinkCreate
-  ): Promise<Storage.ShareLink>;
+  ): Promise<ShareLink>;
   revokeLink(id: string): Promise<void>;
   codeAccess(
     tier: string,
     request: contract.CodeAccessRequest
-  ): Promise<Storage.CodeAccess>;
+  ): Promise<CodeAccess>;
   /** URL and headers for requests sent with `XMLHttpRequest` (progress). */
   prepare(
     route: string,
@@ -75,24 +83,11 @@ export interface IStorageApi {
   ): Promise<Bridge.IPreparedRequest>;
 }
 
-/** The contract's storage types. */
-export namespace Storage {
-  export type Tier = contract.Tier;
-  export type TierClass = contract.TierClass;
-  export type FileEntry = contract.FileEntry;
-  export type FileList = contract.FileList;
-  export type Transfer = contract.Transfer;
-  export type UploadSession = contract.UploadSession;
-  export type UploadResult = contract.UploadResult;
-  export type ShareLink = contract.ShareLink;
-  export type CodeAccess = contract.CodeAccess;
-}
-
 /** `IStorageApi` over the bridge client. */
 export class StorageApi implements IStorageApi {
   constructor(private readonly _client: IBridgeClient) {}
 
-  async tiers(): Promise<Storage.Tier[]> {
+  async tiers(): Promise<Tier[]> {
     const list = await this._client.request(
       'GET',
       Routes.tiers,
@@ -106,7 +101,7 @@ export class StorageApi implements IStorageApi {
     path: string,
     cursor?: string | null,
     limit?: number
-  ): Promise<Storage.FileList> {
+  ): Promise<FileList> {
     return this._client.request('GET', Routes.tierFiles(tier), FileListSchema, {
       query: {
         path,
@@ -116,7 +111,7 @@ export class StorageApi implements IStorageApi {
     });
   }
 
-  stat(tier: string, path: string): Promise<Storage.FileEntry> {
+  stat(tier: string, path: string): Promise<FileEntry> {
     return this._client.request('GET', Routes.tierStat(tier), FileEntrySchema, {
       query: { path }
     });
@@ -138,7 +133,7 @@ export class StorageApi implements IStorageApi {
     path: string,
     body: Blob,
     options: { sha256?: string } = {}
-  ): Promise<Storage.UploadResult> {
+  ): Promise<UploadResult> {
     const headers: Record<string, string> = {
       'Content-Type': 'application/octet-stream'
     };
@@ -153,7 +148,7 @@ export class StorageApi implements IStorageApi {
     return UploadResultSchema.parse(await response.json());
   }
 
-  mkdir(tier: string, path: string): Promise<Storage.FileEntry> {
+  mkdir(tier: string, path: string): Promise<FileEntry> {
     return this._client.request(
       'POST',
       Routes.tierMkdir(tier),
@@ -168,7 +163,7 @@ export class StorageApi implements IStorageApi {
     });
   }
 
-  rename(tier: string, from: string, to: string): Promise<Storage.FileEntry> {
+  rename(tier: string, from: string, to: string): Promise<FileEntry> {
     return this._client.request(
       'POST',
       Routes.tierRename(tier),
@@ -177,38 +172,30 @@ export class StorageApi implements IStorageApi {
     );
   }
 
-  copy(tier: string, request: contract.CopyRequest): Promise<Storage.Transfer> {
-    return this._client.request('POST', Routes.tierCopy(tier), TransferSchema, {
-      body: request
-    });
+  copy(tier: string, request: contract.CopyRequest): Promise<Transfer> {
+    return this._post(Routes.tierCopy(tier), TransferSchema, request);
   }
 
-  transfer(id: string): Promise<Storage.Transfer> {
+  transfer(id: string): Promise<Transfer> {
     return this._client.request('GET', Routes.transfer(id), TransferSchema);
   }
 
   startUpload(
     tier: string,
     request: contract.UploadStart
-  ): Promise<Storage.UploadSession> {
-    return this._client.request(
-      'POST',
-      Routes.tierUploads(tier),
-      UploadSessionSchema,
-      { body: request }
-    );
+  ): Promise<UploadSession> {
+    return this._post(Routes.tierUploads(tier), UploadSessionSchema, request);
   }
 
   completeUpload(
     tier: string,
     uploadId: string,
     request: contract.UploadComplete
-  ): Promise<Storage.FileEntry> {
-    return this._client.request(
-      'POST',
+  ): Promise<FileEntry> {
+    return this._post(
       Routes.tierUploadComplete(tier, uploadId),
       FileEntrySchema,
-      { body: request }
+      request
     );
   }
 
@@ -220,7 +207,7 @@ export class StorageApi implements IStorageApi {
     );
   }
 
-  async links(tier?: string): Promise<Storage.ShareLink[]> {
+  async links(tier?: string): Promise<ShareLink[]> {
     const list = await this._client.request(
       'GET',
       tier ? Routes.tierLinks(tier) : Routes.links,
@@ -232,15 +219,8 @@ export class StorageApi implements IStorageApi {
   createLink(
     tier: string,
     request: contract.ShareLinkCreate
-  ): Promise<Storage.ShareLink> {
-    return this._client.request(
-      'POST',
-      Routes.tierLinks(tier),
-      ShareLinkSchema,
-      {
-        body: request
-      }
-    );
+  ): Promise<ShareLink> {
+    return this._post(Routes.tierLinks(tier), ShareLinkSchema, request);
   }
 
   async revokeLink(id: string): Promise<void> {
@@ -250,13 +230,8 @@ export class StorageApi implements IStorageApi {
   codeAccess(
     tier: string,
     request: contract.CodeAccessRequest
-  ): Promise<Storage.CodeAccess> {
-    return this._client.request(
-      'POST',
-      Routes.tierCodeAccess(tier),
-      CodeAccessSchema,
-      { body: request }
-    );
+  ): Promise<CodeAccess> {
+    return this._post(Routes.tierCodeAccess(tier), CodeAccessSchema, request);
   }
 
   prepare(
@@ -264,5 +239,9 @@ export class StorageApi implements IStorageApi {
     query?: Record<string, string | undefined>
   ): Promise<Bridge.IPreparedRequest> {
     return this._client.prepare(route, query);
+  }
+
+  private _post<T>(route: string, schema: z.ZodType<T>, body: unknown) {
+    return this._client.request('POST', route, schema, { body });
   }
 }

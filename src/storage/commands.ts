@@ -1,3 +1,4 @@
+import type { Tier } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog } from '@jupyterlab/apputils';
 import type { ICommandPalette } from '@jupyterlab/apputils';
@@ -13,7 +14,6 @@ import type { CommandRegistry } from '@lumino/commands';
 import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
 import type { IBridgePanel } from '../tokens';
-import type { Storage } from './api';
 import type { TierMounts } from './mounts';
 import { StorageSection } from './StorageSection';
 import type { StorageModel } from './StorageModel';
@@ -62,11 +62,11 @@ export function registerStorageCommands(
   const { model, mounts, browsers, panel, palette, trans, mounting } = options;
   const dialogs = async () => (await import('./StorageDialogs')).StorageDialogs;
 
-  const tierOf = (name: unknown): Storage.Tier | null =>
+  const tierOf = (name: unknown): Tier | null =>
     typeof name === 'string' ? model.tier(name) : null;
 
   /** The tier and path selected in the current tier file browser. */
-  const selection = (): { tier: Storage.Tier; path: string } | null => {
+  const selection = (): { tier: Tier; path: string } | null => {
     const browser = browsers?.tracker.currentWidget ?? null;
     const name = mounts?.tierOf(browser) ?? null;
     const tier = tierOf(name);
@@ -82,7 +82,7 @@ export function registerStorageCommands(
   /** The tier and path of a command's arguments, else of the selection. */
   const target = (
     args: Record<string, unknown>
-  ): { tier: Storage.Tier; path: string } | null => {
+  ): { tier: Tier; path: string } | null => {
     const tier = tierOf(args['tier']);
     const path = typeof args['path'] === 'string' ? args['path'] : null;
     const selected = selection();
@@ -100,7 +100,7 @@ export function registerStorageCommands(
     id: string,
     options: Omit<CommandRegistry.ICommandOptions, 'execute'> & {
       act: (
-        chosen: { tier: Storage.Tier; path: string },
+        chosen: { tier: Tier; path: string },
         args: Record<string, unknown>
       ) => Promise<void>;
     }

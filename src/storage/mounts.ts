@@ -1,3 +1,4 @@
+import type { Tier } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Uploader,
@@ -14,7 +15,7 @@ import {
   ToolbarButton,
   type LabIcon
 } from '@jupyterlab/ui-components';
-import type { IStorageApi, Storage } from './api';
+import type { IStorageApi } from './api';
 import { TierDrive } from './TierDrive';
 
 /**
@@ -26,7 +27,7 @@ export class TierMounts {
   constructor(private readonly _options: TierMounts.IOptions) {}
 
   /** The drive of a tier (registered on first use). */
-  drive(tier: Storage.Tier): TierDrive {
+  drive(tier: Tier): TierDrive {
     let drive = this._drives.get(tier.name);
     if (!drive) {
       drive = new TierDrive({
@@ -61,7 +62,7 @@ export class TierMounts {
   }
 
   /** Mount: a file browser on the tier's drive in the left area. */
-  mount(tier: Storage.Tier, options: { activate?: boolean } = {}): FileBrowser {
+  mount(tier: Tier, options: { activate?: boolean } = {}): FileBrowser {
     const drive = this.drive(tier);
     let browser = this._browsers.get(tier.name);
     if (!browser) {
@@ -110,7 +111,7 @@ export class TierMounts {
    * are in `scratch:`, not `/`. Drawn by the stylesheet: the breadcrumbs
    * rebuild their nodes on every change of folder.
    */
-  private _labelCrumbs(browser: FileBrowser, tier: Storage.Tier): void {
+  private _labelCrumbs(browser: FileBrowser, tier: Tier): void {
     browser.node.style.setProperty(
       TierMounts.CRUMB_PROPERTY,
       JSON.stringify(`${tier.name}:`)
@@ -118,7 +119,7 @@ export class TierMounts {
   }
 
   /** New notebook, file and folder, Upload (the drive takes the chunks) and Refresh. */
-  private _addToolbar(browser: FileBrowser, tier: Storage.Tier): void {
+  private _addToolbar(browser: FileBrowser, tier: Tier): void {
     const { app, trans } = this._options;
     const writable = tier.access === 'write';
     const button = (

@@ -1,3 +1,4 @@
+import type { Tier } from '@hpc-bridge/server/contract';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -9,7 +10,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
-import { StorageApi, type Storage } from './api';
+import { StorageApi } from './api';
 // The commands are registered at activation.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { registerStorageCommands, reportError } from './commands';
@@ -122,7 +123,7 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     /** A section action: runs `command` on the tier. */
     const onTier =
       (command: string, args: Record<string, boolean> = {}) =>
-      (tier: Storage.Tier) =>
+      (tier: Tier) =>
         void app.commands.execute(command, { ...args, tier: tier.name });
 
     if (panel) {

@@ -1,7 +1,12 @@
-import { Routes, UploadResultSchema } from '@hpc-bridge/server/contract';
+import {
+  type FileEntry,
+  Routes,
+  type Tier,
+  UploadResultSchema
+} from '@hpc-bridge/server/contract';
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { IStorageApi, Storage } from './api';
+import type { IStorageApi } from './api';
 import { DriveContent } from './content';
 
 /**
@@ -48,7 +53,7 @@ export namespace Upload {
 
   export interface IOptions {
     api: IStorageApi;
-    tier: Storage.Tier;
+    tier: Tier;
     /** Target path in the tier. */
     path: string;
     file: Blob;
@@ -78,7 +83,7 @@ export namespace Upload {
   }
 
   /** How a file of `size` bytes goes to `tier`. */
-  export function plan(tier: Storage.Tier, size: number): 'direct' | 'stream' {
+  export function plan(tier: Tier, size: number): 'direct' | 'stream' {
     return tier.directUpload && tier.adapter === 's3' && size > 0
       ? 'direct'
       : 'stream';
@@ -100,7 +105,7 @@ export namespace Upload {
   }
 
   /** Upload `file`; resolves with the entry the bridge stored. */
-  export async function upload(options: IOptions): Promise<Storage.FileEntry> {
+  export async function upload(options: IOptions): Promise<FileEntry> {
     if (plan(options.tier, options.file.size) === 'direct') {
       try {
         return await multipart(options);
@@ -115,7 +120,7 @@ export namespace Upload {
   }
 
   /** Streamed through the bridge, with the SHA-256 checked by the bridge. */
-  export async function stream(options: IOptions): Promise<Storage.FileEntry> {
+  export async function stream(options: IOptions): Promise<FileEntry> {
     const { api, tier, path, file } = options;
     const total = file.size;
     const limit = options.checksumLimit ?? CHECKSUM_LIMIT;
@@ -167,9 +172,7 @@ export namespace Upload {
   }
 
   /** A multipart session: parts straight to S3 (direct) or through the bridge. */
-  export async function multipart(
-    options: IOptions
-  ): Promise<Storage.FileEntry> {
+  export async function multipart(options: IOptions): Promise<FileEntry> {
     const { api, tier, path, file } = options;
     const total = file.size;
     const session = await api.startUpload(tier.name, {

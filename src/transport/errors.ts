@@ -1,10 +1,12 @@
 import {
+  type ErrorBody,
   ErrorBodySchema,
+  type ErrorCode,
+  type SshCredential,
   SshCredentialSchema
 } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { z } from 'zod';
-import type { Bridge } from '../tokens';
 
 /**
  * An error of a request to the bridge. Its message is a sentence for the user.
@@ -29,10 +31,10 @@ export class BridgeRequestError extends Error {
   readonly status: number;
 
   /** The bridge's error body, when the bridge itself answered with an error. */
-  readonly body: Bridge.ErrorBody | null;
+  readonly body: ErrorBody | null;
 
   /** The bridge's error code, when the bridge itself answered with an error. */
-  get code(): Bridge.ErrorCode | null {
+  get code(): ErrorCode | null {
     return this.body?.error.code ?? null;
   }
 
@@ -40,7 +42,7 @@ export class BridgeRequestError extends Error {
    * The key to install when the cluster refused the user's key (HTTP 412
    * `cluster_auth_failed`), else `null`.
    */
-  get credential(): Bridge.SshCredential | null {
+  get credential(): SshCredential | null {
     if (this.code !== 'cluster_auth_failed') {
       return null;
     }
@@ -73,7 +75,7 @@ export namespace BridgeRequestError {
     message: string;
     url: string | null;
     status?: number;
-    body?: Bridge.ErrorBody | null;
+    body?: ErrorBody | null;
   }
 }
 

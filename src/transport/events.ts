@@ -1,69 +1,32 @@
-import { BridgeEventSchema } from '@hpc-bridge/server/contract';
+import {
+  type BridgeEvent,
+  BridgeEventSchema
+} from '@hpc-bridge/server/contract';
 import { ISignal, Signal } from '@lumino/signaling';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Bridge } from '../tokens';
 
 /**
- * An incremental parser of `text/event-stream` (the subset the bridge sends:
- * `event:`, `data:`, `id:`, comments; `retry:` is ignored).
+ * `text/event-stream` text to messages, chunk by chunk (`eventsource-parser`
+ * does the parsing; an event without `event:` is a `message`).
  */
 export class SseParser {
   /**
    * Feed a chunk of text; returns the messages it completed.
    */
   push(chunk: string): SseParser.IMessage[] {
-    this._buffer += chunk;
-    const messages: SseParser.IMessage[] = [];
-    let newline = this._buffer.search(/\r\n|\r|\n/);
-    while (newline >= 0) {
-      const line = this._buffer.slice(0, newline);
-      const width =
-        this._buffer[newline] === '\r' && this._buffer[newline + 1] === '\n'
-          ? 2
-          : 1;
-      this._buffer = this._buffer.slice(newline + width);
-      const message = this._line(line);
-      if (message) {
-        messages.push(message);
-      }
-      newline = this._buffer.search(/\r\n|\r|\n/);
-    }
-    return messages;
+    this._parser.feed(chunk);
+    return this._completed.splice(0);
   }
 
-  private _line(line: string): SseParser.IMessage | null {
-    if (line === '') {
-      if (this._data.length === 0) {
-        this._event = '';
-        return null;
-      }
-      const message = {
-        event: this._event || 'message',
-        data: this._data.join('\n')
-      };
-      this._event = '';
-      this._data = [];
-      return message;
-    }
-    if (line.startsWith(':')) {
-      return null;
-    }
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) {
-      value = value.slice(1);
-    }
-    if (field === 'event') {
-      this._event = value;
-    } else if (field === 'data') {
-      this._data.push(value);
-    }
-    return null;
-  }
-
-  private _buffer = '';
-  private _event = '';
-  private _data: string[] = [];
+  private readonly _completed: SseParser.IMessage[] = [];
+  private readonly _parser = createParser({
+    onEvent: (message: EventSourceMessage) =>
+      this._completed.push({
+        event: message.event || 'message',
+        data: message.data
+      })
+  });
 }
 
 export namespace SseParser {
@@ -77,7 +40,7 @@ export namespace SseParser {
    * `data` carries the event with its `type`; a `data` without `type` takes
    * it from the `event:` line.
    */
-  export function toBridgeEvent(message: IMessage): Bridge.BridgeEvent | null {
+  export function toBridgeEvent(message: IMessage): BridgeEvent | null {
     let data: unknown;
     try {
       data = JSON.parse(message.data);
@@ -115,7 +78,7 @@ export class EventStream implements Bridge.IEventStream {
     return this._stateChanged;
   }
 
-  get received(): ISignal<this, Bridge.BridgeEvent> {
+  get received(): ISignal<this, BridgeEvent> {
     return this._received;
   }
 
@@ -254,7 +217,7 @@ export class EventStream implements Bridge.IEventStream {
   private readonly _stateChanged = new Signal<this, Bridge.EventStreamState>(
     this
   );
-  private readonly _received = new Signal<this, Bridge.BridgeEvent>(this);
+  private readonly _received = new Signal<this, BridgeEvent>(this);
 }
 
 export namespace EventStream {

@@ -1,4 +1,4 @@
-import { Routes } from '@hpc-bridge/server/contract';
+import { Routes, type SshCredential } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { z } from 'zod';
@@ -65,52 +65,60 @@ export class BridgeTransport<TSender = unknown> {
     this._baseUrlChanged.emit(options.baseUrl);
   }
 
-  get clusterAuthFailed(): ISignal<TSender, Bridge.SshCredential> {
+  get clusterAuthFailed(): ISignal<TSender, SshCredential> {
     return this._clusterAuthFailed;
   }
 
-  request<T>(
+  async request<T>(
     method: Bridge.Method,
     route: string,
     schema: z.ZodType<T>,
     options: Bridge.IRequestOptions = {}
   ): Promise<T> {
-    return this._call(method, route, schema, options);
+    const hasBody = options.body !== undefined;
+    try {
+      return await this._send(
+        method,
+        route,
+        {
+          query: options.query,
+          accept: 'application/json',
+          json: hasBody,
+          body: hasBody ? JSON.stringify(options.body) : undefined,
+          timed: true,
+          readText: true
+        },
+        (answer, url, base) => this._parse(schema, answer, url, base)
+      );
+    } catch (error) {
+      if (
+        error instanceof BridgeRequestError &&
+        error.reason === 'unconfigured'
+      ) {
+        this._setConnection('disconnected');
+      }
+      throw error;
+    }
   }
 
-  async fetchRaw(
+  fetchRaw(
     method: Bridge.Method,
     route: string,
     options: Bridge.IRawRequestOptions = {}
   ): Promise<Response> {
-    await this._ready;
-    const { url, base } = this._url(route, options.query);
-    let response: Response;
-    try {
-      response = await this._fetch(url, {
-        method,
-        headers: {
-          ...this._headers(options.accept ?? '*/*'),
-          ...options.headers
-        },
+    return this._send(
+      method,
+      route,
+      {
+        query: options.query,
+        accept: options.accept ?? '*/*',
+        headers: options.headers,
         body: options.body,
-        cache: 'no-store',
-        signal: options.signal
-      });
-    } catch (error) {
-      this._setConnection('disconnected');
-      throw fetchError(this._trans, url, base, false, this._timeoutMs);
-    }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      const error = this._httpError(url, base, response.status, text);
-      this._setConnection(
-        error.reason === 'http' ? 'connected' : 'disconnected'
-      );
-      throw error;
-    }
-    this._setConnection('connected');
-    return response;
+        signal: options.signal,
+        timed: false
+      },
+      answer => answer.response
+    );
   }
 
   async prepare(
@@ -142,7 +150,7 @@ export class BridgeTransport<TSender = unknown> {
    * Open a streaming GET (log, events): resolves with the response once its
    * headers arrived; rejects like the other requests on errors.
    */
-  async open(
+  open(
     route: string,
     options: {
       query?: Record<string, string>;
@@ -150,56 +158,78 @@ export class BridgeTransport<TSender = unknown> {
       signal?: AbortSignal;
     }
   ): Promise<Response> {
+    return this._send(
+      'GET',
+      route,
+      { ...options, timed: true },
+      answer => answer.response
+    );
+  }
+
+  /**
+   * Sends one request with the user's token and tells the connection state.
+   * A `timed` request is aborted after the timeout (or with its `signal`),
+   * its text (`readText`) read within it. A bridge out of reach or an error
+   * status rejects with the sentence; else `finish` makes the result.
+   */
+  private async _send<T>(
+    method: Bridge.Method,
+    route: string,
+    request: BridgeTransport.ISendRequest,
+    finish: (
+      answer: { response: Response; text: string },
+      url: string,
+      base: string
+    ) => T
+  ): Promise<T> {
     await this._ready;
-    const { url, base } = this._url(route, options.query);
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    options.signal?.addEventListener('abort', abort);
-    const timer = setTimeout(abort, this._timeoutMs);
+    const { url, base } = this._url(route, request.query);
+    const controller = request.timed ? new AbortController() : null;
+    const abort = () => controller?.abort();
+    if (controller) {
+      request.signal?.addEventListener('abort', abort);
+    }
+    const timer = controller ? setTimeout(abort, this._timeoutMs) : undefined;
     let response: Response;
+    let text = '';
     try {
       response = await this._fetch(url, {
-        headers: this._headers(options.accept),
+        method,
+        headers: {
+          ...this._headers(request.accept, request.json),
+          ...request.headers
+        },
+        body: request.body,
         cache: 'no-store',
-        signal: controller.signal
+        signal: controller?.signal ?? request.signal
       });
+      if (request.readText) {
+        text = await response.text();
+      }
     } catch (error) {
       this._setConnection('disconnected');
       throw fetchError(
         this._trans,
         url,
         base,
-        controller.signal.aborted,
+        controller?.signal.aborted ?? false,
         this._timeoutMs
       );
     } finally {
       clearTimeout(timer);
     }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      const error = this._httpError(url, base, response.status, text);
-      this._setConnection(
-        error.reason === 'http' ? 'connected' : 'disconnected'
-      );
-      throw error;
-    }
-    this._setConnection('connected');
-    if (options.signal?.aborted) {
-      controller.abort();
-    }
-    return response;
-  }
-
-  private async _call<T>(
-    method: Bridge.Method,
-    route: string,
-    schema: z.ZodType<T>,
-    options: { query?: Record<string, string | undefined>; body?: unknown }
-  ): Promise<T> {
-    await this._ready;
     try {
-      const result = await this._request(method, route, schema, options);
+      if (!response.ok) {
+        if (!request.readText) {
+          text = await response.text().catch(() => '');
+        }
+        throw this._httpError(url, base, response.status, text);
+      }
+      const result = finish({ response, text }, url, base);
       this._setConnection('connected');
+      if (request.signal?.aborted) {
+        abort();
+      }
       return result;
     } catch (error) {
       const reached =
@@ -263,49 +293,19 @@ export class BridgeTransport<TSender = unknown> {
     return error;
   }
 
-  private async _request<T>(
-    method: Bridge.Method,
-    route: string,
+  /** The answer's JSON, validated by `schema`. */
+  private _parse<T>(
     schema: z.ZodType<T>,
-    options: { query?: Record<string, string | undefined>; body?: unknown }
-  ): Promise<T> {
-    const { url, base } = this._url(route, options.query);
-    const hasBody = options.body !== undefined;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this._timeoutMs);
-    let response: Response;
-    let text: string;
-    try {
-      response = await this._fetch(url, {
-        method,
-        headers: this._headers('application/json', hasBody),
-        body: hasBody ? JSON.stringify(options.body) : undefined,
-        cache: 'no-store',
-        signal: controller.signal
-      });
-      text = await response.text();
-    } catch (error) {
-      throw fetchError(
-        this._trans,
-        url,
-        base,
-        controller.signal.aborted,
-        this._timeoutMs
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-
-    if (!response.ok) {
-      throw this._httpError(url, base, response.status, text);
-    }
-
-    const parsed = schema.safeParse(parseJson(text));
+    answer: { response: Response; text: string },
+    url: string,
+    base: string
+  ): T {
+    const parsed = schema.safeParse(parseJson(answer.text));
     if (!parsed.success) {
       throw new BridgeRequestError({
         reason: 'invalid-response',
         url,
-        status: response.status,
+        status: answer.response.status,
         message: this._trans.__(
           'The HPC Bridge at %1 sent an answer this extension does not understand (%2). The bridge and the extension versions may not match.',
           base,
@@ -343,10 +343,9 @@ export class BridgeTransport<TSender = unknown> {
     TSender,
     Bridge.ConnectionState
   >(this.sender);
-  private readonly _clusterAuthFailed = new Signal<
-    TSender,
-    Bridge.SshCredential
-  >(this.sender);
+  private readonly _clusterAuthFailed = new Signal<TSender, SshCredential>(
+    this.sender
+  );
   private readonly _eventOptions: Partial<EventStream.IOptions>;
 }
 
@@ -374,6 +373,21 @@ export namespace BridgeTransport {
     fetch?: FetchFunction;
     /** Reconnection timing of `events()` (tests). */
     eventStream?: Partial<Omit<EventStream.IOptions, 'open'>>;
+  }
+
+  /** One request of `BridgeTransport`. */
+  export interface ISendRequest {
+    query?: Record<string, string | undefined>;
+    accept: string;
+    /** The body is JSON. */
+    json?: boolean;
+    headers?: Record<string, string>;
+    body?: BodyInit;
+    signal?: AbortSignal;
+    /** Abort after the timeout (else only with `signal`). */
+    timed: boolean;
+    /** Read the answer's text within the timeout. */
+    readText?: boolean;
   }
 
   export interface IResolveOptions {

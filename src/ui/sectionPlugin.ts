@@ -1,18 +1,11 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import {
-  ITranslator,
-  nullTranslator,
-  TranslationBundle
-} from '@jupyterlab/translation';
-import { IBridgeClient, IBridgePanel } from '../tokens';
+import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { IBridgePanel, type IBridgeClient } from '../tokens';
+import { hostedPlugin } from './hostedPlugin';
 import {
   IOptionalSectionModel,
   OptionalSectionWidget
 } from './OptionalSection';
-import { TRANSLATION_DOMAIN } from './translator';
 
 /**
  * A plugin that adds an optional section (shown to some users only) to the
@@ -21,22 +14,11 @@ import { TRANSLATION_DOMAIN } from './translator';
 export function optionalSectionPlugin<
   M extends IOptionalSectionModel & { start(): Promise<void> }
 >(options: optionalSectionPlugin.IOptions<M>): JupyterFrontEndPlugin<void> {
-  return {
+  return hostedPlugin({
     id: options.id,
     description: options.description,
-    autoStart: true,
-    requires: [IBridgeClient],
-    optional: [IBridgePanel, ITranslator],
-    activate: (
-      app: JupyterFrontEnd,
-      client: IBridgeClient,
-      panel: IBridgePanel | null,
-      translator: ITranslator | null
-    ): void => {
-      if (!panel) {
-        return;
-      }
-      const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    host: IBridgePanel,
+    activate: (app, client, panel, trans) => {
       const model = options.model(client);
       void app.restored.then(() => model.start());
       const section = new OptionalSectionWidget({
@@ -46,7 +28,7 @@ export function optionalSectionPlugin<
       });
       panel.addSection(section, { rank: options.rank });
     }
-  };
+  });
 }
 
 export namespace optionalSectionPlugin {

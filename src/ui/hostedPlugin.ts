@@ -1,0 +1,50 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import type { Token } from '@lumino/coreutils';
+import { IBridgeClient } from '../tokens';
+import { TRANSLATION_DOMAIN } from './translator';
+
+/**
+ * A plugin that shows something of the bridge in `host` (the panel, the
+ * status bar); without that host it does nothing.
+ */
+export function hostedPlugin<H>(options: {
+  id: string;
+  description: string;
+  host: Token<H>;
+  activate: (
+    app: JupyterFrontEnd,
+    client: IBridgeClient,
+    host: H,
+    trans: TranslationBundle
+  ) => void;
+}): JupyterFrontEndPlugin<void> {
+  return {
+    id: options.id,
+    description: options.description,
+    autoStart: true,
+    requires: [IBridgeClient],
+    optional: [options.host, ITranslator],
+    // The host's type is the caller's `H`, which the rule cannot follow.
+    // eslint-disable-next-line jupyter/plugin-activation-args
+    activate: (
+      app: JupyterFrontEnd,
+      client: IBridgeClient,
+      host: H | null,
+      translator: ITranslator | null
+    ): void => {
+      if (!host) {
+        return;
+      }
+      const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+      options.activate(app, client, host, trans);
+    }
+  };
+}
