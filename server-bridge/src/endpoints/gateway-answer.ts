@@ -2,7 +2,8 @@
  * Reading a model server's answers: the usage they report, the model name they show,
  * an SSE stream passed through event by event, a whole answer read with a size cap.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { normaliseUpstreamError, OpenAIError } from './gateway-errors';
 
@@ -215,7 +216,7 @@ function errorEvent(event: string): string | null {
 }
 
 /** A whole (non-streaming) answer; 502 when it is larger than the gateway accepts. */
-export async function readAnswer(answer: IncomingMessage): Promise<Buffer> {
+export async function readAnswer(answer: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of answer) {
@@ -240,7 +241,7 @@ export async function readAnswer(answer: IncomingMessage): Promise<Buffer> {
  * did not ask for usage itself.
  */
 export function relayStream(
-  answer: IncomingMessage,
+  answer: Readable,
   res: ServerResponse,
   clientWantsUsage: boolean,
   model: string
@@ -281,7 +282,7 @@ export function relayStream(
     });
     answer.on('end', () => finish(true));
     answer.on('error', () => finish(false));
-    answer.on('aborted', () => finish(false));
+    answer.on('close', () => finish(false));
     res.on('close', () => finish(res.writableFinished));
   });
 }

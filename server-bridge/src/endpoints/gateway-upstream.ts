@@ -1,6 +1,6 @@
 /** The connections to a replica: one upstream request, with the documented retry. */
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { Agent } from 'undici';
 import type { ForwardedPath } from './gateway-body';
 import { OpenAIError } from './gateway-errors';
 import type { IEndpointRouter, IUpstream } from './ports';
@@ -25,12 +25,28 @@ class ConnectFailure extends Error {
   }
 }
 
-/** The replicas' kept-alive connections and the requests sent over them. */
+/** A replica's answer: its status, its content type and the body as it arrives. */
+export interface IUpstreamAnswer {
+  readonly statusCode: number;
+  readonly contentType: string;
+  readonly body: Readable;
+}
+
+/** The replicas' kept-alive connections (undici) and the requests sent over them. */
 export class UpstreamClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  private readonly tlsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets: 256
+  // No header or body timeout: a long completion answers only when it is done, and
+  // the client's leaving (the signal) is what ends a request early.
+  private readonly pool = new Agent({
+    connections: 256,
+    connect: { timeout: CONNECT_TIMEOUT_MS },
+    headersTimeout: 0,
+    bodyTimeout: 0
+  });
+  private readonly freshConnections = new Agent({
+    pipelining: 0,
+    connect: { timeout: CONNECT_TIMEOUT_MS },
+    headersTimeout: 0,
+    bodyTimeout: 0
   });
 
   constructor(
@@ -48,7 +64,7 @@ export class UpstreamClient {
     payload: Buffer,
     signal: AbortSignal,
     progress: { sent: boolean }
-  ): Promise<{ answer: IncomingMessage; upstream: IUpstream }> {
+  ): Promise<{ answer: IUpstreamAnswer; upstream: IUpstream }> {
     const { router } = this;
     let upstream = await router.upstream(endpointId, signal);
     let retried = false;
@@ -100,62 +116,60 @@ export class UpstreamClient {
   }
 
   /** One upstream request; `fresh`: on a new connection, not a kept-alive one. */
-  private request(
+  private async request(
     upstream: IUpstream,
     path: ForwardedPath,
     payload: Buffer,
     signal: AbortSignal,
     fresh: boolean
-  ): Promise<IncomingMessage> {
+  ): Promise<IUpstreamAnswer> {
     const url = upstreamUrl(upstream.baseUrl, path);
-    const tls = url.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      const req = (tls ? https : http).request(url, {
+    const headers = {
+      authorization: `Bearer ${upstream.apiKey}`,
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+      accept: 'application/json, text/event-stream'
+    };
+    try {
+      const answer = await (fresh ? this.freshConnections : this.pool).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
-        agent: fresh ? false : tls ? this.tlsAgent : this.agent,
-        signal,
-        headers: {
-          authorization: `Bearer ${upstream.apiKey}`,
-          'content-type': 'application/json',
-          'content-length': String(payload.length),
-          accept: 'application/json, text/event-stream'
-        }
+        headers,
+        body: payload,
+        signal
       });
-      let answered = false;
-      req.on('response', answer => {
-        answered = true;
-        resolve(answer);
-      });
-      // A replica's host that does not answer at all (node down): give up connecting
-      // after CONNECT_TIMEOUT_MS, which counts as a connection failure.
-      req.on('socket', socket => {
-        if (!socket.connecting) {
-          return;
-        }
-        const timer = setTimeout(
-          () =>
-            req.destroy(
-              new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)
-            ),
-          CONNECT_TIMEOUT_MS
-        );
-        socket.once('connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      req.on('error', (err: Error) => {
-        if (!answered) {
-          reject(
-            signal.aborted ? err : new ConnectFailure(err, req.reusedSocket)
-          );
-        }
-      });
-      req.end(payload);
-    });
+      const type = answer.headers['content-type'];
+      return {
+        statusCode: answer.statusCode,
+        contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''),
+        body: answer.body
+      };
+    } catch (err) {
+      if (signal.aborted) {
+        throw err;
+      }
+      throw new ConnectFailure(asError(err), reusedConnection(err));
+    }
   }
 
   /** Releases the kept-alive connections. */
   close(): void {
-    this.agent.destroy();
-    this.tlsAgent.destroy();
+    void this.pool.destroy();
+    void this.freshConnections.destroy();
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * A connection closed under the request ("other side closed", a reset): on a kept-alive
+ * connection the replica may simply have closed it meanwhile. undici does not say whether
+ * the connection was reused, so the first such failure is tried once on a new connection.
+ */
+function reusedConnection(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }

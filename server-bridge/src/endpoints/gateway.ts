@@ -15,7 +15,7 @@
  * per choice); the real usage replaces the reservation when the answer ends (see
  * `forward` for what a request without reported usage costs).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import {
   DEFAULT_TOKEN_LIMITS,
   type ForwardedPath,
@@ -33,7 +33,7 @@ import {
   usageOfAnswer
 } from './gateway-answer';
 import { normaliseUpstreamError, OpenAIError } from './gateway-errors';
-import { UpstreamClient } from './gateway-upstream';
+import { type IUpstreamAnswer, UpstreamClient } from './gateway-upstream';
 import { bearerOf, type EndpointKeys, type IResolvedKey } from './keys';
 import type { IEndpointRouter, IUpstream } from './ports';
 import type { EndpointUsage, IReservation } from './usage';
@@ -249,7 +249,7 @@ export class Gateway {
   /** Sends the request to a replica; 499 when the client left meanwhile. */
   private async reach(
     exchange: IExchange
-  ): Promise<{ answer: IncomingMessage; upstream: IUpstream }> {
+  ): Promise<{ answer: IUpstreamAnswer; upstream: IUpstream }> {
     const { key, path, prepared } = exchange.request;
     const progress = { sent: false };
     try {
@@ -281,14 +281,14 @@ export class Gateway {
   /** A replica that refuses the gateway's own key is reported, and the client gets 502. */
   private refuseIfGatewayRejected(
     exchange: IExchange,
-    answer: IncomingMessage,
+    answer: IUpstreamAnswer,
     upstream: IUpstream
   ): void {
-    const status = answer.statusCode ?? 502;
+    const status = answer.statusCode;
     if (status !== 401 && status !== 403) {
       return;
     }
-    answer.resume();
+    answer.body.resume();
     this.options.router.upstreamFailed(
       exchange.request.key.endpointId,
       upstream.replicaId,
@@ -309,12 +309,12 @@ export class Gateway {
    */
   private async passAnswer(
     exchange: IExchange,
-    answer: IncomingMessage,
+    answer: IUpstreamAnswer,
     upstream: IUpstream
   ): Promise<void> {
     const { key, res, prepared } = exchange.request;
-    const status = answer.statusCode ?? 502;
-    const contentType = String(answer.headers['content-type'] ?? '');
+    const status = answer.statusCode;
+    const { contentType } = answer;
     try {
       if (status === 200 && contentType.startsWith('text/event-stream')) {
         await this.relay(exchange, answer);
@@ -340,12 +340,12 @@ export class Gateway {
 
   private async relay(
     exchange: IExchange,
-    answer: IncomingMessage
+    answer: IUpstreamAnswer
   ): Promise<void> {
     const { res, prepared } = exchange.request;
     exchange.request.takeOver();
     const result = await relayStream(
-      answer,
+      answer.body,
       res,
       prepared.clientWantsUsage,
       prepared.model
@@ -362,13 +362,13 @@ export class Gateway {
   /** A non-streaming answer, read whole: errors in OpenAI's shape, the model renamed. */
   private async replyWhole(
     exchange: IExchange,
-    answer: IncomingMessage,
+    answer: IUpstreamAnswer,
     status: number,
     contentType: string
   ): Promise<void> {
     const { res, prepared } = exchange.request;
     const ok = status >= 200 && status < 300;
-    let buffered = await readAnswer(answer);
+    let buffered = await readAnswer(answer.body);
     let type = contentType === '' ? 'application/json' : contentType;
     if (!ok) {
       buffered = Buffer.from(
