@@ -152,7 +152,10 @@ export namespace SubmitDialog {
     const trans = useTranslator();
     const { model, refusal } = props;
     return (
-      <div className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-refusal" role="alert">
+      <div
+        className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-refusal"
+        role="alert"
+      >
         <p className="jp-hpc-Alert-message">{refusal.message}</p>
         {refusal.compliantProfiles.length === 0 ? (
           <p className="jp-hpc-SubmitForm-hint">
