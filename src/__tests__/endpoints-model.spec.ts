@@ -139,7 +139,8 @@ describe('EndpointsModel: the create form', () => {
       provider: 'local',
       cpus: 1,
       memoryMB: 1000,
-      gpus: 1,
+      // The bridge host has no GPU to give.
+      gpus: 0,
       timeMinutes: 60,
       idleMinutes: 15,
       visibility: 'private',
@@ -150,6 +151,20 @@ describe('EndpointsModel: the create form', () => {
     expect(EndpointForm.providerTitle(CATALOG, 'slurm')).toBe(
       'SLURM GPU partition'
     );
+  });
+
+  it('gives GPUs off the bridge host, and keeps a number the user typed', () => {
+    const model = CATALOG.models[0];
+    const local = EndpointForm.defaults(CATALOG, model);
+    const slurm = EndpointForm.withProvider(local, 'slurm', model);
+    expect(slurm.gpus).toBe(1);
+    expect(EndpointForm.withProvider(slurm, 'local', model).gpus).toBe(0);
+    const typed = { ...slurm, gpus: 0 };
+    expect(EndpointForm.withProvider(typed, 'local', model).gpus).toBe(0);
+    expect(
+      EndpointForm.withProvider({ ...local, gpus: 1 }, 'slurm', model).gpus
+    ).toBe(1);
+    expect(EndpointForm.withProvider(local, 'slurm').gpus).toBe(0);
   });
 
   it('sends a group only for shared endpoints', () => {

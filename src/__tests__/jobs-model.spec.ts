@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { Signal } from '@lumino/signaling';
 import { JobsModel } from '../jobs/JobsModel';
 import { SubmitModel } from '../jobs/SubmitModel';
+import { BridgeRequestError } from '../transport/errors';
 import type { Bridge, IBridgeClient } from '../tokens';
 import { identityTrans, job, waitFor } from './helpers';
 import { TIERS } from './tier-fakes';
@@ -57,6 +58,8 @@ class FakeClient implements Partial<IBridgeClient> {
   );
   profilesAnswer: ProfileList = { profiles: [] };
   estimates: JobSubmit[] = [];
+  /** Thrown by `estimate` for requests it matches. */
+  estimateRefusal: ((request: JobSubmit) => Error | null) | null = null;
 
   async whoami(): Promise<Whoami> {
     return this.user;
@@ -96,6 +99,10 @@ class FakeClient implements Partial<IBridgeClient> {
   }
   async estimate(request: JobSubmit): Promise<JobEstimate> {
     this.estimates.push(request);
+    const refusal = this.estimateRefusal?.(request);
+    if (refusal) {
+      throw refusal;
+    }
     return { expectedStart: '2026-11-25T10:05:00.000Z', message: 'ok' };
   }
   /** `GET /tiers` answers this (an Error is thrown). */
@@ -562,5 +569,122 @@ describe('SubmitModel', () => {
     expect(model.submitted?.id).toBe('j1');
     expect(submit).toHaveBeenCalledTimes(2);
     model.dispose();
+  });
+  describe('a sensitive tier on a partition that is not compliant', () => {
+    const GPU: Profile = {
+      ...PROFILE,
+      name: 'gpu-1',
+      title: 'One GPU',
+      partition: 'gpu',
+      gpus: { default: 1, min: 1, max: 2 }
+    };
+    const refusal = (request: JobSubmit): Error | null =>
+      request.profile === 'cpu-small' &&
+      request.tiers?.includes('sensitive:medical')
+        ? new BridgeRequestError({
+            reason: 'http',
+            status: 403,
+            url: null,
+            message:
+              "Refused by the data-class rule 'sensitive data only on compliant partitions': tier sensitive is sensitive, partition cpu is not compliant (compliant: gpu)",
+            body: {
+              error: {
+                code: 'policy_refused',
+                message: 'Refused',
+                details: {
+                  rule: 'sensitive data only on compliant partitions',
+                  tiers: ['sensitive'],
+                  partition: 'cpu',
+                  compliantPartitions: ['gpu']
+                }
+              }
+            }
+          })
+        : null;
+
+    async function createRefusing(submit = jest.fn()) {
+      const fake = new FakeClient();
+      fake.profilesAnswer = { profiles: [PROFILE, GPU] };
+      fake.estimateRefusal = refusal;
+      const model = new SubmitModel({
+        client: asClient(fake),
+        trans: identityTrans(),
+        notebook: NOTEBOOK,
+        submit,
+        estimateDelay: 1
+      });
+      await waitFor(
+        () => model.profile !== null && model.tierOptions.length > 0
+      );
+      return model;
+    }
+
+    it('learns the rule from the estimate, disables Submit and offers the compliant profile', async () => {
+      const submit = jest.fn();
+      const model = await createRefusing(submit);
+      expect(model.refusal).toBeNull();
+      model.setTiers(['sensitive:medical']);
+      await waitFor(() => model.refusal !== null);
+      expect(model.refusal?.rule).toBe(
+        'sensitive data only on compliant partitions'
+      );
+      expect(model.refusal?.message).toContain('partition cpu');
+      expect(model.refusal?.compliantProfiles.map(p => p.name)).toEqual([
+        'gpu-1'
+      ]);
+      expect(model.valid).toBe(true);
+      expect(model.canSubmit).toBe(false);
+      expect(await model.submit()).toBeNull();
+      expect(submit).not.toHaveBeenCalled();
+
+      model.setProfile('gpu-1');
+      expect(model.refusal).toBeNull();
+      expect(model.canSubmit).toBe(true);
+      // What was learnt stays: back on cpu, the refusal shows at once.
+      model.setProfile('cpu-small');
+      expect(model.refusal).not.toBeNull();
+      model.setTiers([]);
+      expect(model.refusal).toBeNull();
+      model.dispose();
+    });
+
+    it('learns the rule from a refused submission too', async () => {
+      const submit = jest
+        .fn()
+        .mockImplementation(async (request: JobSubmit) => {
+          throw refusal(request);
+        });
+      const model = await createRefusing(submit);
+      model.setTiers(['sensitive:medical']);
+      // The submission goes before the estimate answers.
+      expect(await model.submit()).toBeNull();
+      expect(model.refusal?.compliantProfiles.map(p => p.name)).toEqual([
+        'gpu-1'
+      ]);
+      model.dispose();
+    });
+
+    it('ignores refusals of other kinds', async () => {
+      const model = await createRefusing(
+        jest.fn().mockRejectedValue(new Error('Partition gpu: no GPUs'))
+      );
+      model.setTiers(['scratch']);
+      expect(await model.submit()).toBeNull();
+      expect(model.refusal).toBeNull();
+      model.dispose();
+    });
+
+    it('hides the GPUs field where the profile allows none', async () => {
+      const model = await createRefusing();
+      expect(model.shownResources).toEqual(['timeMinutes', 'cpus', 'memoryMB']);
+      model.setProfile('gpu-1');
+      expect(model.shownResources).toEqual([
+        'timeMinutes',
+        'cpus',
+        'memoryMB',
+        'gpus'
+      ]);
+      model.dispose();
+    });
   });
 });

@@ -149,6 +149,15 @@ export namespace CourseForms {
     return parts.length === 0 ? 'No limits' : parts.join(', ');
   }
 
+  /** Whether the instructor has shared nothing yet: no endpoint, dataset or job profile. */
+  export function isUnset(course: Courses.Course): boolean {
+    return (
+      course.endpoint === null &&
+      course.dataset === null &&
+      course.jobProfile === null
+    );
+  }
+
   /** The endpoints an instructor may share: their own. */
   export function ownEndpoints(
     endpoints: Courses.Endpoint[],

@@ -9,13 +9,20 @@ import { Alert } from '../ui/Alert';
 import { messageOf } from '../ui/format';
 import { SettingsForm } from './CourseSettingsForm';
 import { CopyField } from '../ui/CopyField';
-import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
+import { confirmDestructive, type IConfirmSetting } from '../ui/confirm';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { DataTable } from '../ui/DataTable';
 
+/** What the section does outside its model: ask before revoking, open the New endpoint dialog. */
+export interface ICourseSectionActions {
+  confirm: IConfirmSetting;
+  onCreateEndpoint: () => void;
+}
+
 function UsageTable(props: {
   model: CourseModel;
+  confirm: IConfirmSetting;
   course: string;
   students: Courses.StudentUsage[];
 }): JSX.Element {
@@ -62,15 +69,15 @@ function UsageTable(props: {
                     title={s.key.prefix}
                     aria-label={trans.__('Revoke the key of %1', s.student)}
                     onClick={async () => {
-                      const ok = await EndpointsDialogs.confirm(
+                      const ok = await confirmDestructive(props.confirm, {
                         trans,
-                        trans.__('Revoke the key of %1?', s.student),
-                        trans.__(
+                        title: trans.__('Revoke the key of %1?', s.student),
+                        body: trans.__(
                           '%1 can no longer call the course endpoint until they get a new key.',
                           s.student
                         ),
-                        trans.__('Revoke')
-                      );
+                        action: trans.__('Revoke')
+                      });
                       if (ok) {
                         model
                           .revokeKey(course, s.student)
@@ -189,6 +196,15 @@ function StudentView(props: {
   const { course } = details;
   const [error, setError] = React.useState<string | null>(null);
   const left = model.tokensLeft(course.name);
+  if (CourseForms.isUnset(course)) {
+    return (
+      <p className="jp-hpc-Section-empty" role="status">
+        {trans.__(
+          'This course is not set up yet: your instructor has not shared an endpoint, a dataset or a job profile. Come back later.'
+        )}
+      </p>
+    );
+  }
   return (
     <>
       {course.endpoint === null ? (
@@ -306,10 +322,12 @@ function StudentView(props: {
   );
 }
 
-function CourseView(props: {
-  model: CourseModel;
-  summary: Courses.Summary;
-}): JSX.Element {
+function CourseView(
+  props: ICourseSectionActions & {
+    model: CourseModel;
+    summary: Courses.Summary;
+  }
+): JSX.Element {
   const trans = useTranslator();
   const { model, summary } = props;
   const details = model.details(summary.name);
@@ -331,10 +349,12 @@ function CourseView(props: {
             key={details.course.updatedAt ?? ''}
             model={model}
             course={details.course}
+            onCreateEndpoint={props.onCreateEndpoint}
           />
           <h4 className="jp-hpc-Course-subtitle">{trans.__('Students')}</h4>
           <UsageTable
             model={model}
+            confirm={props.confirm}
             course={summary.name}
             students={details.usage ?? []}
           />
@@ -349,9 +369,9 @@ function CourseView(props: {
 }
 
 /** The Course section: per course, settings and usage (instructors) or key and dataset (students). */
-export function CourseSection(props: {
-  model: CourseModel;
-}): JSX.Element | null {
+export function CourseSection(
+  props: ICourseSectionActions & { model: CourseModel }
+): JSX.Element | null {
   const trans = useTranslator();
   const { model } = props;
   if (!model.hasCourses) {
@@ -367,7 +387,13 @@ export function CourseSection(props: {
         <Alert message={model.error.message} onRetry={() => model.refresh()} />
       )}
       {(model.courses ?? []).map(c => (
-        <CourseView key={c.name} model={model} summary={c} />
+        <CourseView
+          key={c.name}
+          model={model}
+          summary={c}
+          confirm={props.confirm}
+          onCreateEndpoint={props.onCreateEndpoint}
+        />
       ))}
     </section>
   );

@@ -67,6 +67,8 @@ function ChoiceField(props: {
 export function SettingsForm(props: {
   model: CourseModel;
   course: Courses.Course;
+  /** Opens the New endpoint dialog. */
+  onCreateEndpoint: () => void;
 }): JSX.Element {
   const trans = useTranslator();
   const { model, course } = props;
@@ -130,6 +132,19 @@ export function SettingsForm(props: {
           ))}
         </select>
       </label>
+      {endpoints.length === 0 && shared === null && (
+        <div className="jp-hpc-Course-guide" role="note">
+          <p className="jp-hpc-Course-note">
+            {trans.__(
+              'You have no endpoint to share yet. Create one first (visibility “Course” and %1), then choose it here.',
+              course.name
+            )}
+          </p>
+          <Button small type="button" onClick={props.onCreateEndpoint}>
+            {trans.__('New endpoint…')}
+          </Button>
+        </div>
+      )}
       {form.endpointId !== '' && (
         <>
           {input('tokenBudget', trans.__('Tokens per student'), {

@@ -1,4 +1,5 @@
 import React from 'react';
+import { CommandIDs } from '../commands';
 import { optionalSectionPlugin } from '../ui/sectionPlugin';
 // The Course section must exist when the panel opens: loaded with the plugin.
 import { CourseModel } from './CourseModel';
@@ -15,11 +16,29 @@ export const coursePlugin = optionalSectionPlugin({
   description:
     'The Course section of the HPC Bridge panel: course settings, per-student usage and job states for instructors; the shared endpoint, a personal key and the dataset for students.',
   rank: 450,
-  model: client => new CourseModel({ api: new CourseApi(client), auto: false }),
-  section: trans => ({
+  model: (client, { app }) => {
+    const model = new CourseModel({ api: new CourseApi(client), auto: false });
+    // The settings form offers the instructor's endpoints: a new one shows at once.
+    app.commands.commandExecuted.connect((_, executed) => {
+      if (executed.id === CommandIDs.createEndpoint) {
+        void executed.result.then(
+          () => model.refresh(),
+          () => undefined
+        );
+      }
+    });
+    return model;
+  },
+  section: (trans, { app, confirm }) => ({
     className: 'jp-hpc-CourseSectionWidget',
     label: trans.__('Course'),
     isShown: m => m.hasCourses,
-    render: m => React.createElement(CourseSection, { model: m })
+    render: m =>
+      React.createElement(CourseSection, {
+        model: m,
+        confirm,
+        onCreateEndpoint: () =>
+          void app.commands.execute(CommandIDs.createEndpoint)
+      })
   })
 });

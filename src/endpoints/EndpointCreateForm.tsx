@@ -76,7 +76,11 @@ export function EndpointCreateForm(props: {
         }))}
         onChange={provider =>
           onChange(
-            EndpointForm.withProvider(value, provider as ServingProviderName)
+            EndpointForm.withProvider(
+              value,
+              provider as ServingProviderName,
+              model
+            )
           )
         }
       />

@@ -20,7 +20,7 @@ import { EndpointForm } from './createForm';
 
 /**
  * The dialogs of the Endpoints section: create an endpoint, create a key,
- * show a new key once, confirm deleting and revoking. Each form body is a
+ * show a new key once. Each form body is a
  * widget whose `getValue` gives the input.
  */
 export namespace EndpointsDialogs {
@@ -163,23 +163,5 @@ export namespace EndpointsDialogs {
       ),
       buttons: [Dialog.okButton({ label: trans.__('Close') })]
     });
-  }
-
-  /** Asks before something that cannot be undone; `true` when confirmed. */
-  export async function confirm(
-    trans: TranslationBundle,
-    title: string,
-    message: string,
-    action: string
-  ): Promise<boolean> {
-    const result = await showDialog({
-      title,
-      body: message,
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.warnButton({ label: action })
-      ]
-    });
-    return result.button.accept;
   }
 }

@@ -38,7 +38,7 @@ export namespace EndpointForm {
       provider,
       cpus: model.resources.cpus.default,
       memoryMB: model.resources.memoryMB.default,
-      gpus: model.resources.gpus.default,
+      gpus: gpusOn(model, provider),
       timeMinutes: model.resources.timeMinutes.default,
       idleMinutes: catalog.idleMinutes.default,
       visibility: 'private',
@@ -66,14 +66,33 @@ export namespace EndpointForm {
     tiers: string[];
   }
 
-  /** The form after choosing `provider`: a fallback equal to it is dropped. */
+  /**
+   * The GPUs `model` starts with on `provider`: the fewest it allows on the
+   * bridge host (`local`, which has no GPU to give), else its default.
+   */
+  export function gpusOn(
+    model: CatalogModel,
+    provider: ServingProviderName
+  ): number {
+    return provider === 'local'
+      ? model.resources.gpus.min
+      : model.resources.gpus.default;
+  }
+
+  /**
+   * The form after choosing `provider`: a fallback equal to it is dropped;
+   * GPUs follow the provider when `model` is given and they were its default.
+   */
   export function withProvider(
     form: ICreateForm,
-    provider: ServingProviderName
+    provider: ServingProviderName,
+    model?: CatalogModel
   ): ICreateForm {
+    const keepGpus = !model || form.gpus !== gpusOn(model, form.provider);
     return {
       ...form,
       provider,
+      gpus: keepGpus ? form.gpus : gpusOn(model, provider),
       fallback: form.fallback === provider ? '' : form.fallback
     };
   }

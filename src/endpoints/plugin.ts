@@ -4,6 +4,7 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { CommandIDs } from '../commands';
@@ -14,6 +15,7 @@ import { TierChoice } from '../storage/TierChoice';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsSectionWidget } from './EndpointsSection';
+import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
 // Small, and loaded with the model before this split: kept at the top.
@@ -30,15 +32,17 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     'Serves models of the HPC Bridge catalog as endpoints behind one OpenAI-compatible URL: create and manage them, their API keys, try them in a chat box and watch their traffic.',
   autoStart: true,
   requires: [IBridgeClient],
-  optional: [IBridgePanel, ICommandPalette, ITranslator],
+  optional: [IBridgePanel, ICommandPalette, ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     client: IBridgeClient,
     panel: IBridgePanel | null,
     palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const confirmSetting = watchConfirmSetting(settingRegistry);
     const model = new EndpointsModel({ api: new EndpointsApi(client) });
     void app.restored.then(() => model.start());
     client.baseUrlChanged.connect(() => void model.refresh());
@@ -165,15 +169,14 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
                 .catch(report(trans.__('Cannot stop %1', endpoint.name))),
             onDelete: endpoint =>
               void (async () => {
-                const { confirm } = await dialogs();
-                const sure = await confirm(
+                const sure = await confirmDestructive(confirmSetting, {
                   trans,
-                  trans.__('Delete endpoint %1?', endpoint.name),
-                  trans.__(
+                  title: trans.__('Delete endpoint %1?', endpoint.name),
+                  body: trans.__(
                     'Its replicas stop and its API keys stop working. This cannot be undone.'
                   ),
-                  trans.__('Delete')
-                );
+                  action: trans.__('Delete')
+                });
                 if (sure) {
                   await model.deleteEndpoint(endpoint.id);
                 }
@@ -184,16 +187,15 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
               ),
             onRevokeKey: (endpoint, key) =>
               void (async () => {
-                const { confirm } = await dialogs();
-                const sure = await confirm(
+                const sure = await confirmDestructive(confirmSetting, {
                   trans,
-                  trans.__('Revoke key %1?', key.name),
-                  trans.__(
+                  title: trans.__('Revoke key %1?', key.name),
+                  body: trans.__(
                     'Clients using %1… are refused from now on. This cannot be undone.',
                     key.prefix
                   ),
-                  trans.__('Revoke')
-                );
+                  action: trans.__('Revoke')
+                });
                 if (sure) {
                   await model.revokeKey(endpoint.id, key.id);
                 }

@@ -3,7 +3,8 @@ import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import { SubmitModel } from './SubmitModel';
+import type { PartitionCompliance } from './compliance';
+import type { SubmitModel } from './SubmitModel';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { TiersField } from '../storage/TiersField';
 import { TranslatorContext, useTranslator } from '../ui/translator';
@@ -31,6 +32,17 @@ export class SubmitDialog extends Dialog<Job | null> {
     this.addClass('jp-hpc-SubmitDialog');
     this._model = model;
     this._accept = buttons.map(button => button.accept);
+    model.changed.connect(() => this._checkValidation(), this);
+  }
+
+  /** Submit is also disabled while the bridge is known to refuse the choice. */
+  protected _checkValidation(): void {
+    super._checkValidation();
+    if (this._model.refusal !== null) {
+      this.node
+        .querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer .jp-mod-accept')
+        .forEach(button => (button.disabled = true));
+    }
   }
 
   resolve(index?: number): void {
@@ -132,6 +144,41 @@ export namespace SubmitDialog {
     );
   }
 
+  /** The rule a choice breaks, with a button per profile that follows it. */
+  function Refusal(props: {
+    model: SubmitModel;
+    refusal: PartitionCompliance.IRefusal;
+  }): JSX.Element {
+    const trans = useTranslator();
+    const { model, refusal } = props;
+    return (
+      <div
+        className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-refusal"
+        role="alert"
+      >
+        <p className="jp-hpc-Alert-message">{refusal.message}</p>
+        {refusal.compliantProfiles.length === 0 ? (
+          <p className="jp-hpc-SubmitForm-hint">
+            {trans.__(
+              'No profile of this cluster may use sensitive data: leave the sensitive tier out.'
+            )}
+          </p>
+        ) : (
+          refusal.compliantProfiles.map(profile => (
+            <button
+              key={profile.name}
+              type="button"
+              className="jp-Button jp-mod-styled jp-mod-accept"
+              onClick={() => model.setProfile(profile.name)}
+            >
+              {trans.__('Use %1', profile.title)}
+            </button>
+          ))
+        )}
+      </div>
+    );
+  }
+
   export function Form(props: { model: SubmitModel }): JSX.Element {
     const trans = useTranslator();
     const { model } = props;
@@ -185,7 +232,16 @@ export namespace SubmitDialog {
           <Field
             id="jp-hpc-submit-profile"
             label={trans.__('Profile')}
-            error={model.loadingProfiles ? undefined : errors['profile']}
+            error={
+              model.loadingProfiles
+                ? undefined
+                : (errors['profile'] ??
+                  (model.refusal
+                    ? trans.__(
+                        'Not on a partition for sensitive data: see Storage tiers.'
+                      )
+                    : undefined))
+            }
             hint={profile?.description}
           >
             <select
@@ -208,7 +264,7 @@ export namespace SubmitDialog {
         {profile && (
           <fieldset className="jp-hpc-SubmitForm-group jp-hpc-SubmitForm-resources">
             <legend>{trans.__('Resources')}</legend>
-            {SubmitModel.RESOURCES.map(key => (
+            {model.shownResources.map(key => (
               <Field
                 key={key}
                 id={`jp-hpc-submit-${key}`}
@@ -313,7 +369,9 @@ export namespace SubmitDialog {
             'Sensitive data: the job may run only on a partition approved for it (the bridge refuses others), and every use is recorded in the audit log.'
           )}
           onChange={tiers => model.setTiers(tiers)}
-        />
+        >
+          {model.refusal && <Refusal model={model} refusal={model.refusal} />}
+        </TiersField>
         <fieldset className="jp-hpc-SubmitForm-group">
           <legend>{trans.__('When it ends')}</legend>
           <Field

@@ -18,6 +18,7 @@ import {
 } from '../notebook/parameters';
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
+import { PartitionCompliance } from './compliance';
 
 /**
  * The state of the Submit to cluster form: profiles, resources within the
@@ -121,6 +122,27 @@ export class SubmitModel implements IDisposable {
   /** The chosen tiers of class `sensitive`: the job must run on a compliant partition. */
   get sensitiveTiers(): readonly TierChoice.IOption[] {
     return TierChoice.sensitive(this._tierOptions, this._tiers);
+  }
+
+  /** Why the bridge will refuse the chosen tiers on this profile (learnt from its refusals). */
+  get refusal(): PartitionCompliance.IRefusal | null {
+    const profile = this.profile;
+    return profile && this.sensitiveTiers.length > 0
+      ? this._compliance.refusal(this._trans, profile, this._profiles)
+      : null;
+  }
+
+  /** Whether Submit may be pressed: the form is valid and no refusal is known. */
+  get canSubmit(): boolean {
+    return this.valid && this.refusal === null && !this._submitting;
+  }
+
+  /** The resources the chosen profile lets the user set (GPUs only where it allows some). */
+  get shownResources(): readonly SubmitModel.Resource[] {
+    const profile = this.profile;
+    return SubmitModel.RESOURCES.filter(
+      key => key !== 'gpus' || (profile !== null && profile.gpus.max > 0)
+    );
   }
 
   /** How many array elements the sweep makes (1: no array). */
@@ -262,7 +284,7 @@ export class SubmitModel implements IDisposable {
    */
   async submit(): Promise<contract.Job | null> {
     const request = this.request();
-    if (!request || this._submitting) {
+    if (!request || this._submitting || this.refusal !== null) {
       this._changed.emit();
       return null;
     }
@@ -275,6 +297,7 @@ export class SubmitModel implements IDisposable {
     } catch (error) {
       this._submitError =
         error instanceof Error ? error : new Error(String(error));
+      this._compliance.learn(this._profiles, request.profile, error);
       return null;
     } finally {
       this._submitting = false;
@@ -320,6 +343,7 @@ export class SubmitModel implements IDisposable {
         this._estimateState = { loading: false, result, error: null };
       }
     } catch (error) {
+      this._compliance.learn(this._profiles, request.profile, error);
       if (serial === this._estimateSerial && !this._disposed) {
         this._estimateState = {
           loading: false,
@@ -462,6 +486,7 @@ export class SubmitModel implements IDisposable {
     error: null
   };
   private _estimateSerial = 0;
+  private readonly _compliance = new PartitionCompliance();
   private _submitting = false;
   private _submitError: Error | null = null;
   private _submitted: contract.Job | null = null;

@@ -1,3 +1,4 @@
+import type { Job } from '@hpc-bridge/server/contract';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -8,7 +9,8 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { IBridgeClient, IBridgePanel } from '../tokens';
+import { type Bridge, IBridgeClient, IBridgePanel } from '../tokens';
+import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { watchSettings } from '../ui/settings';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import type { JobActions } from './actions';
@@ -72,13 +74,28 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       options.autoScroll = settings.get('followLogs').composite !== false;
     });
 
+    const confirmSetting = watchConfirmSetting(settingRegistry);
+    const confirmed = (job: Job, action: Bridge.JobAction): Promise<boolean> =>
+      action === 'cancel'
+        ? confirmDestructive(confirmSetting, {
+            trans,
+            title: trans.__('Cancel job %1?', job.name),
+            body: trans.__(
+              'SLURM stops it; what it wrote so far stays in its folder. A cancelled job cannot be resumed, only submitted again.'
+            ),
+            action: trans.__('Cancel job')
+          })
+        : Promise.resolve(true);
+
     if (panel) {
       panel.addSection(
         new JobsSectionWidget({
           model,
           trans,
           onAction: (job, action) => {
-            void model.act(job.id, action).catch(() => undefined);
+            void confirmed(job, action).then(sure =>
+              sure ? model.act(job.id, action).catch(() => undefined) : null
+            );
           },
           onLog: (job, element) =>
             void jobs().then(actions =>

@@ -17,6 +17,8 @@ export function TiersField(props: {
   /** What choosing a sensitive tier brings (the data-class rule), in words. */
   sensitiveHint: string;
   onChange: (chosen: string[]) => void;
+  /** Shown at the end, e.g. why the bridge will refuse the choice. */
+  children?: React.ReactNode;
 }): JSX.Element {
   const trans = useTranslator();
   const { options, chosen } = props;
@@ -92,6 +94,7 @@ export function TiersField(props: {
           {props.sensitiveHint}
         </p>
       )}
+      {props.children}
     </fieldset>
   );
 }

@@ -9,6 +9,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
 import { IBridgeClient, IBridgePanel } from '../tokens';
+import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { StorageApi } from './api';
 // The commands are registered at activation.
@@ -126,6 +127,7 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
       (tier: Tier) =>
         void app.commands.execute(command, { ...args, tier: tier.name });
 
+    const confirmSetting = watchConfirmSetting(settingRegistry);
     if (panel) {
       panel.addSection(
         new StorageSectionWidget({
@@ -139,8 +141,15 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
             onUseInCode: onTier(CommandIDs.useInCode),
             onCopyToTier: onTier(CommandIDs.copyToTier),
             onRevokeLink: link =>
-              void model
-                .revokeLink(link)
+              void confirmDestructive(confirmSetting, {
+                trans,
+                title: trans.__('Revoke the link to %1?', link.path),
+                body: trans.__(
+                  'Whoever has the link can no longer download the file. This cannot be undone.'
+                ),
+                action: trans.__('Revoke')
+              })
+                .then(sure => (sure ? model.revokeLink(link) : undefined))
                 .catch(reportError(trans.__('Cannot revoke the link'))),
             onCopyLink: link => Clipboard.copyToSystem(link.url),
             onCancelTransfer: id => model.cancel(id),

@@ -2,6 +2,7 @@ import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import {
   ITranslator,
   nullTranslator,
@@ -23,7 +24,8 @@ export function hostedPlugin<H>(options: {
     app: JupyterFrontEnd,
     client: IBridgeClient,
     host: H,
-    trans: TranslationBundle
+    trans: TranslationBundle,
+    settingRegistry: ISettingRegistry | null
   ) => void;
 }): JupyterFrontEndPlugin<void> {
   return {
@@ -31,20 +33,21 @@ export function hostedPlugin<H>(options: {
     description: options.description,
     autoStart: true,
     requires: [IBridgeClient],
-    optional: [options.host, ITranslator],
+    optional: [options.host, ITranslator, ISettingRegistry],
     // The host's type is the caller's `H`, which the rule cannot follow.
     // eslint-disable-next-line jupyter/plugin-activation-args
     activate: (
       app: JupyterFrontEnd,
       client: IBridgeClient,
       host: H | null,
-      translator: ITranslator | null
+      translator: ITranslator | null,
+      settingRegistry: ISettingRegistry | null
     ): void => {
       if (!host) {
         return;
       }
       const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-      options.activate(app, client, host, trans);
+      options.activate(app, client, host, trans, settingRegistry);
     }
   };
 }

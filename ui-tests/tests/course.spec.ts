@@ -23,6 +23,7 @@ const BUDGET = 5000;
 
 interface IEndpoint {
   id: string;
+  name: string;
   owner: string;
   model: string;
   provider: string;
@@ -182,6 +183,53 @@ test.describe('Course', () => {
       await carol.delete(
         `tiers/archive/files?path=${encodeURIComponent(folder)}`
       );
+      await carol.dispose();
+      await carolPage.context().close();
+    }
+  });
+  test('an endpoint carol creates in the panel shows in the course form without a reload', async ({
+    browser,
+    playwright
+  }) => {
+    test.setTimeout(300_000);
+    const name = `ui-live-${Date.now().toString(36)}`;
+    const carolPage = await labAs(browser, 'carol');
+    const carol = await bridgeApiOf(playwright, carolPage);
+    try {
+      const teacher = new CoursePage(carolPage);
+      await teacher.open();
+      const field = teacher.settings(COURSE).getByLabel(S.endpointField);
+      await expect(field).toBeVisible();
+
+      // Created from the Endpoints section of the same page.
+      await teacher.panel
+        .getByRole('region', { name: 'Endpoints' })
+        .getByRole('button', { name: 'Create an endpoint' })
+        .click();
+      const dialog = carolPage.getByRole('dialog').filter({
+        has: carolPage.locator('.jp-Dialog-header', {
+          hasText: 'Create a model endpoint'
+        })
+      });
+      await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
+      await dialog
+        .getByRole('combobox', { name: 'Provider' })
+        .selectOption('local');
+      // On the bridge host an endpoint starts with no GPU.
+      await expect(
+        dialog.getByRole('spinbutton', { name: 'GPUs' })
+      ).toHaveValue('0');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+      await expect(dialog).toHaveCount(0);
+
+      await expect(field.locator('option', { hasText: name })).toHaveCount(1);
+    } finally {
+      const { endpoints } = (await (await carol.get('endpoints')).json()) as {
+        endpoints: IEndpoint[];
+      };
+      for (const endpoint of endpoints.filter(e => e.name === name)) {
+        await carol.delete(`endpoints/${endpoint.id}`);
+      }
       await carol.dispose();
       await carolPage.context().close();
     }

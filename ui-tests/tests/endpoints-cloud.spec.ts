@@ -128,8 +128,7 @@ test.describe('Endpoints on the cloud', () => {
       ).toEqual([]);
 
       await endpoints.button(name, S.remove(name)).click();
-      const confirm = endpoints.bridge.dialog(`Delete endpoint ${name}?`);
-      await confirm.getByRole('button', { name: 'Delete' }).click();
+      await endpoints.bridge.confirm(`Delete endpoint ${name}?`, 'Delete');
       await expect(endpoints.endpoint(name)).toHaveCount(0);
       expect(await api.find(name)).toBeNull();
     } finally {

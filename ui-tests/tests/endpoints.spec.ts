@@ -128,6 +128,15 @@ test.describe('Endpoints', () => {
         path: path.join(IMAGES, 'endpoints-panel.png')
       });
 
+      // Revoking a key asks first.
+      await keys
+        .getByRole('button', { name: 'Revoke key laptop', exact: true })
+        .click();
+      await endpoints.bridge.confirm('Revoke key laptop?', 'Revoke');
+      await expect(keys.getByRole('row', { name: 'Key laptop' })).toHaveClass(
+        /\bjp-mod-revoked\b/
+      );
+
       await endpoints.button(name, S.stop(name)).click();
       await expect(endpoints.state(name)).toHaveText('stopped', {
         timeout: READY_TIMEOUT
@@ -135,8 +144,7 @@ test.describe('Endpoints', () => {
       await expect(endpoints.button(name, S.start(name))).toBeEnabled();
 
       await endpoints.button(name, S.remove(name)).click();
-      const confirm = endpoints.bridge.dialog(`Delete endpoint ${name}?`);
-      await confirm.getByRole('button', { name: 'Delete' }).click();
+      await endpoints.bridge.confirm(`Delete endpoint ${name}?`, 'Delete');
       await expect(endpoints.endpoint(name)).toHaveCount(0);
       expect(await api.find(name)).toBeNull();
     } finally {

@@ -186,7 +186,7 @@ test.describe('Jobs', () => {
     );
   });
 
-  test("a sensitive tier on a partition that is not compliant is refused with the rule's sentence", async ({
+  test('a sensitive tier on a partition that is not compliant disables Submit and offers the compliant profile', async ({
     page,
     playwright,
     tmpPath
@@ -200,20 +200,64 @@ test.describe('Jobs', () => {
       .first()
       .click();
     const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const submit = dialog.getByRole('button', { name: 'Submit', exact: true });
     // cpu-small runs on partition cpu; the demo config marks only gpu compliant.
     await dialog.getByLabel('Profile').selectOption('cpu-small');
+    // cpu-small allows no GPU: no GPUs field.
+    await expect(dialog.getByLabel('CPUs')).toBeVisible();
+    await expect(dialog.getByLabel('GPUs')).toHaveCount(0);
     const sensitive = bridge.tierCheckbox(dialog, 'Sensitive (medical)');
     await sensitive.check();
     await expect(dialog.getByRole('note')).toContainText(
       'the job may run only on a partition approved for it'
     );
-    await dialog.getByRole('button', { name: 'Submit' }).click();
-    await expect(dialog.getByRole('alert')).toContainText(
-      "The bridge refused the job: Refused by the data-class rule 'sensitive data only on compliant partitions'"
+    // The estimate tells the dialog the rule: shown at the tiers, Submit disabled.
+    const refusal = dialog
+      .getByRole('group', { name: 'Storage tiers (optional)' })
+      .getByRole('alert');
+    await expect(refusal).toContainText(
+      "Refused by the data-class rule 'sensitive data only on compliant partitions'"
     );
-    // The dialog stays open with what was chosen.
+    await expect(submit).toBeDisabled();
+
+    // The compliant profile, one click away.
+    await refusal.getByRole('button', { name: 'Use One GPU' }).click();
+    await expect(dialog.getByLabel('Profile')).toHaveValue('gpu-1');
+    await expect(refusal).toHaveCount(0);
+    await expect(submit).toBeEnabled();
+    await expect(dialog.getByLabel('GPUs')).toBeVisible();
     await expect(sensitive).toBeChecked();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toBeHidden();
+  });
+
+  test('cancelling a job asks first', async ({ page, playwright, tmpPath }) => {
+    const notebook = `${tmpPath}/sleep.ipynb`;
+    const name = `sleep-${Date.now().toString(36)}`;
+    const bridge = await openWithPanel(page, playwright, notebook, [
+      { source: 'import time\ntime.sleep(600)' }
+    ]);
+    await page
+      .getByRole('button', { name: SELECTORS.submitButton })
+      .first()
+      .click();
+    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    await dialog.getByLabel('Job name').fill(name);
+    await dialog.getByRole('button', { name: 'Submit', exact: true }).click();
+    await expect(dialog).toBeHidden();
+
+    const cancel = bridge.jobRow(name).getByRole('button', { name: 'Cancel' });
+    await cancel.click();
+    // Cancel in the confirmation keeps the job.
+    const confirm = bridge.dialog(`Cancel job ${name}?`);
+    await confirm.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(confirm).toHaveCount(0);
+    await expect(bridge.jobState(name)).not.toHaveText('CANCELLED');
+
+    await cancel.click();
+    await bridge.confirm(`Cancel job ${name}?`, 'Cancel job');
+    await expect(bridge.jobState(name)).toHaveText('CANCELLED', {
+      timeout: JOB_TIMEOUT
+    });
   });
 });

@@ -206,6 +206,8 @@ test.describe('Storage tiers', () => {
       await outreach
         .getByRole('button', { name: `Revoke the link to ${name}` })
         .click();
+      // The dialog's title names the link's path.
+      await storage.bridge.confirm('Revoke the link to', 'Revoke');
       await expect(
         outreach.getByRole('list', { name: 'Share links' }).getByText(name)
       ).toHaveCount(0);

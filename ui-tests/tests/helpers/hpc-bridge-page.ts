@@ -69,6 +69,17 @@ export class HpcBridgePage {
     });
   }
 
+  /**
+   * Answers the confirmation of a destructive action (titled `title`) with its
+   * warn button `action`, and waits for the dialog to close.
+   */
+  async confirm(title: string, action: string): Promise<void> {
+    const dialog = this.dialog(title);
+    await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    await dialog.getByRole('button', { name: action, exact: true }).click();
+    await expect(dialog).toHaveCount(0);
+  }
+
   /** A tier's checkbox in a submit or create dialog: `Scratch`, `Sensitive (medical)`. */
   tierCheckbox(dialog: Locator, title: string): Locator {
     return dialog
