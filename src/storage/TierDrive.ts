@@ -377,7 +377,7 @@ export class TierDrive implements Contents.IDrive {
     path: string,
     entry: FileEntry | null
   ): Contents.IModel {
-    const time = entry?.lastModified ?? TierDrive.EPOCH;
+    const time = entry?.lastModified ?? TierDrive.NO_TIME;
     return {
       name: entry?.name ?? baseName(path),
       path,
@@ -395,7 +395,7 @@ export class TierDrive implements Contents.IDrive {
     entry: FileEntry,
     type?: Contents.ContentType
   ): Contents.IModel {
-    const time = entry.lastModified ?? TierDrive.EPOCH;
+    const time = entry.lastModified ?? TierDrive.NO_TIME;
     const isNotebook =
       type === 'notebook' ||
       (type === undefined && extension(entry.name) === '.ipynb');
@@ -462,5 +462,9 @@ export namespace TierDrive {
 
   export const PAGE_SIZE = 1000;
   export const DOWNLOAD_URL_LIFETIME_MS = 60_000;
-  export const EPOCH = new Date(0).toISOString();
+  /**
+   * The time of an entry the tier gives none for (S3 folders are key
+   * prefixes): empty, so the file browser shows no time rather than 1970's.
+   */
+  export const NO_TIME = '';
 }

@@ -17,6 +17,8 @@ import {
 } from '@jupyterlab/ui-components';
 import type { IStorageApi } from './api';
 import { TierDrive } from './TierDrive';
+import { tierClassPhrase } from './tierClass';
+import { TierListingRenderer } from './TierListingRenderer';
 
 /**
  * The drives and file browsers of mounted tiers. A drive is registered once
@@ -68,7 +70,11 @@ export class TierMounts {
     if (!browser) {
       browser = this._options.factory.createFileBrowser(
         `${TierMounts.BROWSER_ID_PREFIX}${tier.name}`,
-        { driveName: tier.name, restore: false }
+        {
+          driveName: tier.name,
+          restore: false,
+          renderer: new TierListingRenderer()
+        }
       );
       browser.addClass('jp-hpc-TierBrowser');
       this._addToolbar(browser, tier);
@@ -77,10 +83,10 @@ export class TierMounts {
       browser.title.icon = folderIcon;
       browser.title.label = tier.title;
       browser.title.caption = this._options.trans.__(
-        '%1 (%2:), a %3 tier of the HPC Bridge',
+        '%1 (%2:), %3 of the HPC Bridge',
         tier.title,
         tier.name,
-        tier.class
+        tierClassPhrase(tier.class, this._options.trans)
       );
       // A blob URL would be saved under a random name: download under the file's own.
       browser.model.download = (path: string) =>
