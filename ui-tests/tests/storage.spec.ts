@@ -144,6 +144,11 @@ test.describe('Storage tiers', () => {
       await storage.bridge.open();
       await storage.mount('outreach');
       await storage.item('outreach', name).click({ button: 'right' });
+      // JupyterLab's "Copy Shareable Link" opens only the server's own
+      // files: a tier file's link is "Share Link…".
+      await expect(
+        page.getByRole('menuitem', { name: 'Copy Shareable Link' })
+      ).toHaveCount(0);
       await page.getByRole('menuitem', { name: 'Share Link…' }).click();
 
       const ask = storage.bridge.dialog('Share a link to a file of Outreach');
