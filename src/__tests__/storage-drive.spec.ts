@@ -277,6 +277,23 @@ describe('TierDrive', () => {
     expect(times).toEqual(['', '2026-11-25T10:00:00.000Z']);
   });
 
+  it('serves files by the tier name alone, before the bridge described the tier', async () => {
+    const { api, drive, contents } = setup({ tier: 'scratch' });
+    api.files.set('scratch/d/data.csv', encode('a,b\n1,2\n'));
+    expect(drive.name).toBe('scratch');
+    expect(drive.tier).toBeNull();
+    expect((await contents.get('scratch:')).writable).toBe(false);
+
+    const csv = await contents.get('scratch:d/data.csv', {
+      content: true,
+      format: 'text'
+    });
+    expect(csv.content).toBe('a,b\n1,2\n');
+
+    drive.tier = tier();
+    expect((await contents.get('scratch:')).writable).toBe(true);
+  });
+
   it('keeps no checkpoints', async () => {
     const { contents } = setup();
     expect(await contents.listCheckpoints('scratch:a')).toEqual([]);

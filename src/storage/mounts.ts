@@ -30,18 +30,36 @@ export class TierMounts {
 
   /** The drive of a tier (registered on first use). */
   drive(tier: Tier): TierDrive {
-    let drive = this._drives.get(tier.name);
-    if (!drive) {
-      drive = new TierDrive({
-        api: this._options.api,
-        tier,
-        serverSettings: this._options.app.serviceManager.serverSettings
-      });
-      this._options.app.serviceManager.contents.addDrive(drive);
-      this._drives.set(tier.name, drive);
-    } else {
+    const drive = this._drives.get(tier.name);
+    if (drive) {
       drive.tier = tier;
+      return drive;
     }
+    return this._register(tier);
+  }
+
+  /**
+   * Register the drives of tiers known by name only, before the bridge
+   * describes them: the documents and recent files of the last session are
+   * asked for at start, and a `scratch:…` path without its drive would go
+   * to the Jupyter server (404).
+   */
+  registerDrives(names: Iterable<string>): void {
+    for (const name of names) {
+      if (!this._drives.has(name)) {
+        this._register(name);
+      }
+    }
+  }
+
+  private _register(tier: Tier | string): TierDrive {
+    const drive = new TierDrive({
+      api: this._options.api,
+      tier,
+      serverSettings: this._options.app.serviceManager.serverSettings
+    });
+    this._options.app.serviceManager.contents.addDrive(drive);
+    this._drives.set(drive.name, drive);
     return drive;
   }
 
