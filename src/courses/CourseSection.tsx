@@ -6,6 +6,7 @@ import type { Courses } from './api';
 import { Snippets } from '../endpoints/snippets';
 import { CourseForms, CourseModel, type ICourseDetails } from './CourseModel';
 import { Alert } from '../ui/Alert';
+import { ActionButton } from '../ui/ActionButton';
 import { messageOf } from '../ui/format';
 import { SettingsForm } from './CourseSettingsForm';
 import { CopyField } from '../ui/CopyField';
@@ -57,8 +58,8 @@ function UsageTable(props: {
                 {s.key === null ? (
                   '–'
                 ) : (
-                  <Button
-                    small
+                  <ActionButton
+                    kind="warn"
                     title={s.key.prefix}
                     aria-label={trans.__('Revoke the key of %1', s.student)}
                     onClick={async () => {
@@ -79,7 +80,7 @@ function UsageTable(props: {
                     }}
                   >
                     {trans.__('Revoke')}
-                  </Button>
+                  </ActionButton>
                 )}
               </td>
             </tr>
@@ -226,8 +227,8 @@ function StudentView(props: {
             </p>
           )}
           {error !== null && <Alert message={error} />}
-          <Button
-            small
+          <ActionButton
+            kind="accept"
             onClick={async () => {
               setError(null);
               try {
@@ -239,7 +240,7 @@ function StudentView(props: {
             }}
           >
             {trans.__('Get my key')}
-          </Button>
+          </ActionButton>
         </div>
       )}
       {course.jobProfile !== null && (
