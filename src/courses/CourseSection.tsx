@@ -208,7 +208,7 @@ function StudentView(props: {
               value={model.gatewayUrl}
             />
           )}
-          <p aria-label={trans.__('My budget')}>
+          <p role="group" aria-label={trans.__('My budget')}>
             {left === null
               ? trans.__('Budget: %1 tokens', course.endpoint.tokenBudget)
               : trans.__(
