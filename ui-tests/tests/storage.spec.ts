@@ -157,6 +157,10 @@ test.describe('Storage tiers', () => {
       // The root of a {group} tier lists the user's groups.
       await expect(storage.item('project', 'ml101')).toBeVisible();
       await expect(storage.item('project', 'climate')).toBeVisible();
+      // S3 folders are key prefixes without a time: none is shown, not "56y ago".
+      await expect(
+        storage.item('project', 'ml101').locator('.jp-DirListing-itemModified')
+      ).toHaveText('');
       await storage.openFolder('project', 'ml101');
       await storage.item('project', name).dblclick();
       const panel = page.locator('.jp-NotebookPanel').filter({
