@@ -6,6 +6,7 @@ import { coursePlugin } from './courses/plugin';
 import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs/plugin';
 import { statusPlugin } from './status/plugin';
+import { shareFilePlugin } from './storage/shareFile';
 import { storagePlugin } from './storage/plugin';
 
 export { BridgeClient } from './core/client';
@@ -19,6 +20,7 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   panelPlugin,
   jobsPlugin,
   storagePlugin,
+  shareFilePlugin,
   endpointsPlugin,
   coursePlugin,
   adminPlugin

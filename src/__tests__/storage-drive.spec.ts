@@ -4,7 +4,7 @@
 import { ContentsManager, ServerConnection } from '@jupyterlab/services';
 import type { Contents } from '@jupyterlab/services';
 import { TierDrive } from '../storage/TierDrive';
-import { FakeStorageApi, tier, transfer } from './storage-fakes';
+import { entry, FakeStorageApi, tier, transfer } from './storage-fakes';
 import { DriveContent } from '../storage/content';
 
 const settings = ServerConnection.makeSettings({
@@ -252,6 +252,46 @@ describe('TierDrive', () => {
     await expect(contents.get('scratch:x', { content: true })).rejects.toThrow(
       "You may not read bob's files."
     );
+  });
+
+  it('gives a folder without a modification time no time, not 1970', async () => {
+    const { api, contents } = setup();
+    api.folders.add('scratch/s3-prefix');
+    const folder = entry('s3-prefix', {
+      type: 'directory',
+      size: null,
+      lastModified: null
+    });
+    jest.spyOn(api, 'stat').mockResolvedValue(folder);
+    jest.spyOn(api, 'list').mockResolvedValue({
+      path: '',
+      entries: [folder, entry('dated.csv')],
+      nextCursor: null
+    });
+
+    const model = await contents.get('scratch:s3-prefix', { content: false });
+    expect(model.last_modified).toBe('');
+    expect(model.created).toBe('');
+    const root = await contents.get('scratch:', { content: true });
+    const times = root.content.map((m: Contents.IModel) => m.last_modified);
+    expect(times).toEqual(['', '2026-11-25T10:00:00.000Z']);
+  });
+
+  it('serves files by the tier name alone, before the bridge described the tier', async () => {
+    const { api, drive, contents } = setup({ tier: 'scratch' });
+    api.files.set('scratch/d/data.csv', encode('a,b\n1,2\n'));
+    expect(drive.name).toBe('scratch');
+    expect(drive.tier).toBeNull();
+    expect((await contents.get('scratch:')).writable).toBe(false);
+
+    const csv = await contents.get('scratch:d/data.csv', {
+      content: true,
+      format: 'text'
+    });
+    expect(csv.content).toBe('a,b\n1,2\n');
+
+    drive.tier = tier();
+    expect((await contents.get('scratch:')).writable).toBe(true);
   });
 
   it('keeps no checkpoints', async () => {

@@ -79,6 +79,7 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
         <>
           <p
             className="jp-hpc-Admin-counts"
+            role="group"
             aria-label={trans.__('Job counts')}
           >
             {trans.__('%1 jobs', o.jobs.total)}

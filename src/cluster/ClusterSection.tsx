@@ -179,7 +179,13 @@ export namespace ClusterSection {
       }
     ];
     return (
-      <div className="jp-hpc-PartitionTable">
+      // Focusable: it scrolls sideways in a narrow panel.
+      <div
+        className="jp-hpc-PartitionTable"
+        role="region"
+        aria-label={trans.__('Partitions')}
+        tabIndex={0}
+      >
         <Table
           columns={columns}
           rows={props.partitions.map(partition => ({

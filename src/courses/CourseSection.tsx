@@ -6,6 +6,7 @@ import type { Courses } from './api';
 import { Snippets } from '../endpoints/snippets';
 import { CourseForms, CourseModel, type ICourseDetails } from './CourseModel';
 import { Alert } from '../ui/Alert';
+import { ActionButton } from '../ui/ActionButton';
 import { messageOf } from '../ui/format';
 import { SettingsForm } from './CourseSettingsForm';
 import { CopyField } from '../ui/CopyField';
@@ -64,8 +65,8 @@ function UsageTable(props: {
                 {s.key === null ? (
                   '–'
                 ) : (
-                  <Button
-                    small
+                  <ActionButton
+                    kind="warn"
                     title={s.key.prefix}
                     aria-label={trans.__('Revoke the key of %1', s.student)}
                     onClick={async () => {
@@ -86,7 +87,7 @@ function UsageTable(props: {
                     }}
                   >
                     {trans.__('Revoke')}
-                  </Button>
+                  </ActionButton>
                 )}
               </td>
             </tr>
@@ -223,7 +224,7 @@ function StudentView(props: {
               value={model.gatewayUrl}
             />
           )}
-          <p aria-label={trans.__('My budget')}>
+          <p role="group" aria-label={trans.__('My budget')}>
             {left === null
               ? trans.__('Budget: %1 tokens', course.endpoint.tokenBudget)
               : trans.__(
@@ -242,8 +243,8 @@ function StudentView(props: {
             </p>
           )}
           {error !== null && <Alert message={error} />}
-          <Button
-            small
+          <ActionButton
+            kind="accept"
             onClick={async () => {
               setError(null);
               try {
@@ -255,7 +256,7 @@ function StudentView(props: {
             }}
           >
             {trans.__('Get my key')}
-          </Button>
+          </ActionButton>
         </div>
       )}
       {course.jobProfile !== null && (

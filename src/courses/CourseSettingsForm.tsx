@@ -1,6 +1,6 @@
-import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Alert } from '../ui/Alert';
+import { ActionButton } from '../ui/ActionButton';
 import { messageOf } from '../ui/format';
 import { when } from '../ui/OptionalSection';
 import { useTranslator } from '../ui/translator';
@@ -201,9 +201,9 @@ export function SettingsForm(props: {
       )}
       {error !== null && <Alert message={error} />}
       <div className="jp-hpc-Course-buttons">
-        <Button type="submit" small disabled={saving}>
+        <ActionButton kind="accept" type="submit" disabled={saving}>
           {trans.__('Save')}
-        </Button>
+        </ActionButton>
         {course.updatedBy !== null && (
           <span className="jp-hpc-Course-note">
             {trans.__(

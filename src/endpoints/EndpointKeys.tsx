@@ -2,6 +2,7 @@ import type { Endpoint, EndpointKey } from '@hpc-bridge/server/contract';
 import { addIcon, Button, closeIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { shortTime } from '../ui/format';
+import { ActionButton } from '../ui/ActionButton';
 import { IconButton } from '../ui/IconButton';
 import { useTranslator } from '../ui/translator';
 import type { TryItModel } from './TryItModel';
@@ -41,14 +42,14 @@ export function EndpointTryIt(props: {
         }}
       />
       <div className="jp-hpc-TryIt-bar">
-        <Button
-          small
+        <ActionButton
+          kind="accept"
           disabled={chat.busy || !prompt.trim()}
           aria-label={trans.__('Send to %1', endpoint.name)}
           onClick={send}
         >
           {chat.busy ? trans.__('Answering…') : trans.__('Send')}
-        </Button>
+        </ActionButton>
         <span className="jp-hpc-Form-note">
           {trans.__(
             'Uses a key named panel-try that this page makes for itself.'

@@ -19,6 +19,7 @@ import React from 'react';
 import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
 import { Alert } from '../ui/Alert';
+import { ActionButton } from '../ui/ActionButton';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
 import { ClusterSection } from '../cluster/ClusterSection';
@@ -245,14 +246,14 @@ export namespace EndpointsSection {
         <CopyField label={trans.__('Gateway URL')} value={endpoint.url} />
         {owner && (
           <div className="jp-hpc-Endpoint-actions">
-            <Button
-              small
+            <ActionButton
+              kind="accept"
               disabled={busy || !allowed.start}
               aria-label={trans.__('Start %1', endpoint.name)}
               onClick={() => actions.onStart(endpoint)}
             >
               {trans.__('Start')}
-            </Button>
+            </ActionButton>
             <Button
               small
               disabled={busy || !allowed.stop}
@@ -261,15 +262,14 @@ export namespace EndpointsSection {
             >
               {trans.__('Stop')}
             </Button>
-            <Button
-              small
-              minimal
+            <ActionButton
+              kind="warn"
               disabled={busy}
               aria-label={trans.__('Delete %1', endpoint.name)}
               onClick={() => actions.onDelete(endpoint)}
             >
               {trans.__('Delete')}
-            </Button>
+            </ActionButton>
           </div>
         )}
         {owner && (

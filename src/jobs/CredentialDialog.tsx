@@ -28,6 +28,7 @@ export function CredentialInstructions(props: {
       </p>
       <pre
         className="jp-hpc-Credential-key"
+        role="group"
         aria-label={trans.__('Public key')}
         tabIndex={0}
       >

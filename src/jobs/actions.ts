@@ -15,7 +15,9 @@ import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { ReadonlyJSONValue } from '@lumino/coreutils';
 import type { JobsModel } from './JobsModel';
+import { JobEndGroup } from './JobEndGroup';
 import { LogModel } from './LogModel';
 import { SubmitModel } from './SubmitModel';
 import { cellResults, jobCellIndices, jobMarker } from '../notebook/cells';
@@ -199,12 +201,34 @@ export class JobActions {
     }
   }
 
-  /** A notification for a job that ended. */
-  notify(job: Job, showDetails: () => void): void {
+  /**
+   * A notification for a job that ended; jobs that end close together share
+   * one ("3 jobs finished: …"), updated as they end. `show` opens the job's
+   * details, or the jobs list for `null`.
+   */
+  notify(job: Job, show: (job: Job | null) => void): void {
+    const group = this._endedJobs;
+    if (!group.add(job) && this._endNoticeId !== null) {
+      const notice = this._endNotice(group.jobs, show);
+      if (Notification.update({ id: this._endNoticeId, ...notice })) {
+        return;
+      }
+      // Dismissed: the job gets a notification of its own.
+      group.restart(job);
+    }
+    const { message, type, ...options } = this._endNotice(group.jobs, show);
+    this._endNoticeId = Notification.emit(message, type, options);
+  }
+
+  /** The notification of jobs that ended, with their actions. */
+  private _endNotice(
+    jobs: readonly Job[],
+    show: (job: Job | null) => void
+  ): JobEndGroup.ISummary & Notification.IOptions<ReadonlyJSONValue> {
     const { trans } = this._options;
-    const message = trans.__('Job %1 (%2): %3', job.name, job.id, job.state);
     const actions: Notification.IAction[] = [];
-    if (!job.isArray && job.state !== 'CANCELLED') {
+    const [job] = jobs;
+    if (jobs.length === 1 && !job.isArray && job.state !== 'CANCELLED') {
       actions.push({
         label: trans.__('Open output'),
         caption: trans.__(
@@ -213,20 +237,28 @@ export class JobActions {
         callback: () => void this.openOutput(job, null)
       });
     }
-    actions.push({
-      label: trans.__('Details'),
-      callback: showDetails,
-      displayType: 'link'
-    });
-    const type: Notification.TypeOptions =
-      job.state === 'COMPLETED'
-        ? 'success'
-        : job.state === 'CANCELLED'
-          ? 'info'
-          : 'error';
-    Notification.emit(message, type, { actions, autoClose: 15000 });
+    actions.push(
+      jobs.length === 1
+        ? {
+            label: trans.__('Details'),
+            callback: () => show(job),
+            displayType: 'link'
+          }
+        : {
+            label: trans.__('Show jobs'),
+            callback: () => show(null),
+            displayType: 'link'
+          }
+    );
+    return {
+      ...JobEndGroup.summarize(jobs, trans),
+      actions,
+      autoClose: JobEndGroup.AUTO_CLOSE_MS
+    };
   }
 
+  private readonly _endedJobs = new JobEndGroup();
+  private _endNoticeId: string | null = null;
   private readonly _cellJobs = new Map<string, ICellJob>();
 }
 

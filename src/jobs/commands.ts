@@ -174,10 +174,16 @@ export function registerJobCommands(
     selector: '.jp-DirListing-item[data-file-type="notebook"]',
     rank: 60
   });
+  // With the cell items (JupyterLab's end at 12), before the notebook's (20).
+  app.contextMenu.addItem({
+    type: 'separator',
+    selector: '.jp-Notebook .jp-Cell',
+    rank: 13
+  });
   app.contextMenu.addItem({
     command: CommandIDs.runSelectedCells,
     selector: '.jp-Notebook .jp-Cell',
-    rank: 60
+    rank: 13
   });
 
   if (palette) {

@@ -112,9 +112,11 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       void jobs().then(actions => {
         void actions.applyCellJob(job, notebooks);
         if (options.notify) {
-          actions.notify(job, () => {
+          actions.notify(job, shown => {
             if (panel) {
-              model.selectedId = job.id;
+              if (shown) {
+                model.selectedId = shown.id;
+              }
               app.shell.activateById(panel.id);
             }
           });

@@ -13,6 +13,7 @@ import {
 } from '@jupyterlab/ui-components';
 import React from 'react';
 import { StorageModel } from './StorageModel';
+import { tierClassPhrase } from './tierClass';
 import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
@@ -101,9 +102,9 @@ export namespace StorageSection {
       return null;
     }
     return trans.__(
-      'Share links are only possible on public tiers; %1 is a %2 tier.',
+      'Share links are only possible on public tiers; %1 is %2.',
       tier.name,
-      tier.class
+      tierClassPhrase(tier.class, trans)
     );
   }
 

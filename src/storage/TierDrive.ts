@@ -31,7 +31,9 @@ import { DriveContent } from './content';
 export class TierDrive implements Contents.IDrive {
   constructor(options: TierDrive.IOptions) {
     this._api = options.api;
-    this._tier = options.tier;
+    const { tier } = options;
+    this._name = typeof tier === 'string' ? tier : tier.name;
+    this._tier = typeof tier === 'string' ? null : tier;
     this.serverSettings = options.serverSettings;
     this._pageSize = options.pageSize ?? TierDrive.PAGE_SIZE;
     this._pollMs = options.transferPollMs ?? 500;
@@ -39,11 +41,11 @@ export class TierDrive implements Contents.IDrive {
 
   /** The tier name, used as the drive name (`scratch:`). */
   get name(): string {
-    return this._tier.name;
+    return this._name;
   }
 
-  /** The tier as the bridge last described it. */
-  get tier(): Tier {
+  /** The tier as the bridge last described it; `null` until it did. */
+  get tier(): Tier | null {
     return this._tier;
   }
 
@@ -377,7 +379,7 @@ export class TierDrive implements Contents.IDrive {
     path: string,
     entry: FileEntry | null
   ): Contents.IModel {
-    const time = entry?.lastModified ?? TierDrive.EPOCH;
+    const time = entry?.lastModified ?? TierDrive.NO_TIME;
     return {
       name: entry?.name ?? baseName(path),
       path,
@@ -395,7 +397,7 @@ export class TierDrive implements Contents.IDrive {
     entry: FileEntry,
     type?: Contents.ContentType
   ): Contents.IModel {
-    const time = entry.lastModified ?? TierDrive.EPOCH;
+    const time = entry.lastModified ?? TierDrive.NO_TIME;
     const isNotebook =
       type === 'notebook' ||
       (type === undefined && extension(entry.name) === '.ipynb');
@@ -432,13 +434,17 @@ export class TierDrive implements Contents.IDrive {
     };
   }
 
-  /** A tier root is writable unless the tier is read-only or lists groups. */
+  /**
+   * A tier root is writable unless the tier is read-only or lists groups;
+   * read-only until the bridge described the tier.
+   */
   private _rootWritable(): boolean {
-    return this._tier.access === 'write' && this._tier.groups === null;
+    return this._tier?.access === 'write' && this._tier.groups === null;
   }
 
   private readonly _api: IStorageApi;
-  private _tier: Tier;
+  private readonly _name: string;
+  private _tier: Tier | null;
   private readonly _pageSize: number;
   private readonly _pollMs: number;
   private _isDisposed = false;
@@ -452,7 +458,11 @@ export class TierDrive implements Contents.IDrive {
 export namespace TierDrive {
   export interface IOptions {
     api: IStorageApi;
-    tier: Tier;
+    /**
+     * The tier, or only its name for a drive registered before the bridge
+     * described it (documents of mounted tiers restored at start).
+     */
+    tier: Tier | string;
     serverSettings: ServerConnection.ISettings;
     /** Entries asked per page of a folder listing. */
     pageSize?: number;
@@ -462,5 +472,9 @@ export namespace TierDrive {
 
   export const PAGE_SIZE = 1000;
   export const DOWNLOAD_URL_LIFETIME_MS = 60_000;
-  export const EPOCH = new Date(0).toISOString();
+  /**
+   * The time of an entry the tier gives none for (S3 folders are key
+   * prefixes): empty, so the file browser shows no time rather than 1970's.
+   */
+  export const NO_TIME = '';
 }

@@ -17,6 +17,8 @@ import {
 } from '@jupyterlab/ui-components';
 import type { IStorageApi } from './api';
 import { TierDrive } from './TierDrive';
+import { tierClassPhrase } from './tierClass';
+import { TierListingRenderer } from './TierListingRenderer';
 
 /**
  * The drives and file browsers of mounted tiers. A drive is registered once
@@ -28,18 +30,36 @@ export class TierMounts {
 
   /** The drive of a tier (registered on first use). */
   drive(tier: Tier): TierDrive {
-    let drive = this._drives.get(tier.name);
-    if (!drive) {
-      drive = new TierDrive({
-        api: this._options.api,
-        tier,
-        serverSettings: this._options.app.serviceManager.serverSettings
-      });
-      this._options.app.serviceManager.contents.addDrive(drive);
-      this._drives.set(tier.name, drive);
-    } else {
+    const drive = this._drives.get(tier.name);
+    if (drive) {
       drive.tier = tier;
+      return drive;
     }
+    return this._register(tier);
+  }
+
+  /**
+   * Register the drives of tiers known by name only, before the bridge
+   * describes them: the documents and recent files of the last session are
+   * asked for at start, and a `scratch:…` path without its drive would go
+   * to the Jupyter server (404).
+   */
+  registerDrives(names: Iterable<string>): void {
+    for (const name of names) {
+      if (!this._drives.has(name)) {
+        this._register(name);
+      }
+    }
+  }
+
+  private _register(tier: Tier | string): TierDrive {
+    const drive = new TierDrive({
+      api: this._options.api,
+      tier,
+      serverSettings: this._options.app.serviceManager.serverSettings
+    });
+    this._options.app.serviceManager.contents.addDrive(drive);
+    this._drives.set(drive.name, drive);
     return drive;
   }
 
@@ -68,7 +88,11 @@ export class TierMounts {
     if (!browser) {
       browser = this._options.factory.createFileBrowser(
         `${TierMounts.BROWSER_ID_PREFIX}${tier.name}`,
-        { driveName: tier.name, restore: false }
+        {
+          driveName: tier.name,
+          restore: false,
+          renderer: new TierListingRenderer()
+        }
       );
       browser.addClass('jp-hpc-TierBrowser');
       this._addToolbar(browser, tier);
@@ -77,10 +101,10 @@ export class TierMounts {
       browser.title.icon = folderIcon;
       browser.title.label = tier.title;
       browser.title.caption = this._options.trans.__(
-        '%1 (%2:), a %3 tier of the HPC Bridge',
+        '%1 (%2:), %3 of the HPC Bridge',
         tier.title,
         tier.name,
-        tier.class
+        tierClassPhrase(tier.class, this._options.trans)
       );
       // A blob URL would be saved under a random name: download under the file's own.
       browser.model.download = (path: string) =>

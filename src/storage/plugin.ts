@@ -84,10 +84,10 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
           .load(storagePlugin.id)
           .then(loaded => {
             settings = loaded;
-            const mounted = loaded.get('mounted').composite;
-            model.restoreMounted(
-              Array.isArray(mounted) ? mounted.map(String) : []
-            );
+            const setting = loaded.get('mounted').composite;
+            const mounted = Array.isArray(setting) ? setting.map(String) : [];
+            mounts?.registerDrives(mounted);
+            model.restoreMounted(mounted);
           })
           .catch(reason => {
             console.error(

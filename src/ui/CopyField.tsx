@@ -26,6 +26,7 @@ export function CopyField(props: {
       {props.code ? (
         <pre
           className="jp-hpc-CopyField-code"
+          role={props.codeLabelled ? 'group' : undefined}
           aria-label={props.codeLabelled ? props.label : undefined}
         >
           {props.value}

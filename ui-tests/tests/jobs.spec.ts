@@ -165,10 +165,8 @@ test.describe('Jobs', () => {
       { source: 'print("scratch at", os.environ["HPCB_TIER_SCRATCH"])' }
     ]);
     await page.notebook.selectCells(1);
-    await page.notebook
-      .getCellLocator(1)
-      .then(cell => cell!.click({ button: 'right' }));
-    await page.getByRole('menuitem', { name: SELECTORS.runCellsMenu }).click();
+    // Beside JupyterLab's Run items, in the Run menu too.
+    await page.menu.clickMenuItem(`Run>${SELECTORS.runCellsMenu}`);
     const dialog = bridge.dialog(SELECTORS.cellsDialog);
     const scratch = bridge.tierCheckbox(dialog, 'Scratch');
     await expect(scratch).toBeVisible();

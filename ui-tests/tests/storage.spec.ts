@@ -88,6 +88,48 @@ test.describe('Storage tiers', () => {
     }
   });
 
+  test('a CSV opened from a tier asks only the bridge, also when restored after a reload', async ({
+    page,
+    playwright
+  }) => {
+    const api = await StorageApi.open(playwright);
+    const folder = `csv-${run()}`;
+    const name = 'stations.csv';
+    await api.mkdir('scratch', folder);
+    await api.put('scratch', `${folder}/${name}`, 'id,station\n1,north\n');
+    // The Jupyter server knows nothing of tiers: a tier path there is a 404.
+    const askedServer: string[] = [];
+    page.on('request', request => {
+      const url = decodeURIComponent(request.url());
+      if (url.includes('/api/contents') && url.includes(folder)) {
+        askedServer.push(`${request.method()} ${url}`);
+      }
+    });
+    const storage = new StoragePage(page);
+    try {
+      await storage.bridge.open();
+      await storage.mount('scratch');
+      await storage.showBrowser('scratch');
+      await storage.openFolder('scratch', folder);
+      await storage.item('scratch', name).dblclick();
+      const viewer = page.locator('.jp-CSVViewer');
+      await expect(viewer.locator('.lm-DataGrid')).toBeVisible();
+
+      // The workspace and the recent files bring the CSV back at start,
+      // before the bridge has listed the tiers.
+      await page.reload();
+      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+      await expect(viewer.locator('.lm-DataGrid')).toBeVisible();
+      expect(askedServer).toEqual([]);
+    } finally {
+      await api.remove('scratch', folder);
+      await api.dispose();
+      await page.evaluate(() =>
+        window.jupyterapp.commands.execute('application:close-all')
+      );
+    }
+  });
+
   test('mount project and open a notebook from a group folder', async ({
     page,
     playwright
@@ -115,6 +157,10 @@ test.describe('Storage tiers', () => {
       // The root of a {group} tier lists the user's groups.
       await expect(storage.item('project', 'ml101')).toBeVisible();
       await expect(storage.item('project', 'climate')).toBeVisible();
+      // S3 folders are key prefixes without a time: none is shown, not "56y ago".
+      await expect(
+        storage.item('project', 'ml101').locator('.jp-DirListing-itemModified')
+      ).toHaveText('');
       await storage.openFolder('project', 'ml101');
       await storage.item('project', name).dblclick();
       const panel = page.locator('.jp-NotebookPanel').filter({
@@ -144,6 +190,11 @@ test.describe('Storage tiers', () => {
       await storage.bridge.open();
       await storage.mount('outreach');
       await storage.item('outreach', name).click({ button: 'right' });
+      // JupyterLab's "Copy Shareable Link" opens only the server's own
+      // files: a tier file's link is "Share Link…".
+      await expect(
+        page.getByRole('menuitem', { name: 'Copy Shareable Link' })
+      ).toHaveCount(0);
       await page.getByRole('menuitem', { name: 'Share Link…' }).click();
 
       const ask = storage.bridge.dialog('Share a link to a file of Outreach');
