@@ -1,7 +1,9 @@
 import type { Cluster, Partition } from '@hpc-bridge/server/contract';
-import { checkIcon, Table } from '@jupyterlab/ui-components';
+import { checkIcon, refreshIcon, Table } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Alert } from '../ui/Alert';
+import { IconButton } from '../ui/IconButton';
+import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
 /**
@@ -13,8 +15,17 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
   const { clusters, error, loading, updated } = props;
   const stale = error !== null && clusters.length > 0;
   return (
-    <section className="jp-hpc-Section" aria-label={trans.__('Cluster')}>
-      <h3 className="jp-hpc-Section-title">{trans.__('Cluster')}</h3>
+    <Section
+      id="cluster"
+      title={trans.__('Cluster')}
+      toolbar={
+        <IconButton
+          label={trans.__('Refresh the cluster status')}
+          icon={refreshIcon}
+          onClick={() => void props.onRetry()}
+        />
+      }
+    >
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {loading && !error ? (
         <ClusterSection.Loading />
@@ -44,7 +55,7 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
           )}
         </div>
       )}
-    </section>
+    </Section>
   );
 }
 

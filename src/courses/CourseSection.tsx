@@ -1,6 +1,6 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, ReactWidget } from '@jupyterlab/ui-components';
+import { Button, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Courses } from './api';
 import { Snippets } from '../endpoints/snippets';
@@ -13,6 +13,8 @@ import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { DataTable } from '../ui/DataTable';
+import { IconButton } from '../ui/IconButton';
+import { Section } from '../ui/Section';
 
 function UsageTable(props: {
   model: CourseModel;
@@ -106,28 +108,20 @@ function JobsTable(props: { jobs: Courses.Job[] }): JSX.Element {
         className="jp-hpc-Course-table"
         label={trans.__('Course jobs')}
         columns={[
-          trans.__('Student'),
-          trans.__('Job'),
-          trans.__('State'),
-          trans.__('Profile'),
-          trans.__('Submitted'),
-          trans.__('Updated')
+          { label: trans.__('Student'), value: j => j.owner },
+          { label: trans.__('Job'), value: j => j.name },
+          {
+            label: trans.__('State'),
+            value: j => j.state,
+            className: j =>
+              `jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`
+          },
+          { label: trans.__('Profile'), value: j => j.profile },
+          { label: trans.__('Submitted'), value: j => when(j.submittedAt) },
+          { label: trans.__('Updated'), value: j => when(j.updatedAt) }
         ]}
         items={jobs}
-        row={j => (
-          <tr key={j.id}>
-            <td>{j.owner}</td>
-            <td>{j.name}</td>
-            <td
-              className={`jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`}
-            >
-              {j.state}
-            </td>
-            <td>{j.profile}</td>
-            <td>{when(j.submittedAt)}</td>
-            <td>{when(j.updatedAt)}</td>
-          </tr>
-        )}
+        rowKey={j => j.id}
       />
       {jobs.length < props.jobs.length && (
         <Button small minimal onClick={() => setAll(true)}>
@@ -358,17 +352,24 @@ export function CourseSection(props: {
     return null;
   }
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-CourseSection"
-      aria-label={trans.__('Course')}
+    <Section
+      id="course"
+      title={trans.__('Course')}
+      className="jp-hpc-CourseSection"
+      toolbar={
+        <IconButton
+          label={trans.__('Refresh the course')}
+          icon={refreshIcon}
+          onClick={() => void model.refresh()}
+        />
+      }
     >
-      <h3 className="jp-hpc-Section-title">{trans.__('Course')}</h3>
       {model.error !== null && (
         <Alert message={model.error.message} onRetry={() => model.refresh()} />
       )}
       {(model.courses ?? []).map(c => (
         <CourseView key={c.name} model={model} summary={c} />
       ))}
-    </section>
+    </Section>
   );
 }
