@@ -1,11 +1,10 @@
 import type { BackendHistory, JobState } from '@hpc-bridge/server/contract';
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
 import { Alert } from '../ui/Alert';
 import { download, when } from '../ui/OptionalSection';
 import { DataTable } from '../ui/DataTable';
-import { IconButton } from '../ui/IconButton';
 import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
@@ -411,13 +410,8 @@ export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
       id="admin"
       title={trans.__('Admin')}
       className="jp-hpc-Admin"
-      toolbar={
-        <IconButton
-          label={trans.__('Refresh the admin view')}
-          icon={refreshIcon}
-          onClick={() => void model.refresh()}
-        />
-      }
+      refreshLabel={trans.__('Refresh the admin view')}
+      onRefresh={() => void model.refresh()}
     >
       <div className="jp-hpc-Admin-tabs" role="tablist">
         {tabs.map(([id, label]) => (

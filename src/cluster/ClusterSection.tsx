@@ -1,8 +1,7 @@
 import type { Cluster, Partition } from '@hpc-bridge/server/contract';
-import { checkIcon, refreshIcon, Table } from '@jupyterlab/ui-components';
+import { checkIcon, Table } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Alert } from '../ui/Alert';
-import { IconButton } from '../ui/IconButton';
 import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
@@ -18,13 +17,8 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
     <Section
       id="cluster"
       title={trans.__('Cluster')}
-      toolbar={
-        <IconButton
-          label={trans.__('Refresh the cluster status')}
-          icon={refreshIcon}
-          onClick={() => void props.onRetry()}
-        />
-      }
+      refreshLabel={trans.__('Refresh the cluster status')}
+      onRefresh={() => void props.onRetry()}
     >
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {loading && !error ? (

@@ -1,6 +1,6 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { Button, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { Button, ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Courses } from './api';
 import { Snippets } from '../endpoints/snippets';
@@ -13,7 +13,6 @@ import { EndpointsDialogs } from '../endpoints/EndpointsDialogs';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { DataTable } from '../ui/DataTable';
-import { IconButton } from '../ui/IconButton';
 import { Section } from '../ui/Section';
 
 function UsageTable(props: {
@@ -356,13 +355,8 @@ export function CourseSection(props: {
       id="course"
       title={trans.__('Course')}
       className="jp-hpc-CourseSection"
-      toolbar={
-        <IconButton
-          label={trans.__('Refresh the course')}
-          icon={refreshIcon}
-          onClick={() => void model.refresh()}
-        />
-      }
+      refreshLabel={trans.__('Refresh the course')}
+      onRefresh={() => void model.refresh()}
     >
       {model.error !== null && (
         <Alert message={model.error.message} onRetry={() => model.refresh()} />

@@ -10,8 +10,7 @@ import {
   addIcon,
   Button,
   caretDownIcon,
-  caretRightIcon,
-  refreshIcon
+  caretRightIcon
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
@@ -54,13 +53,10 @@ export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
             icon={addIcon}
             onClick={actions.onCreate}
           />
-          <IconButton
-            label={trans.__('Refresh the endpoints')}
-            icon={refreshIcon}
-            onClick={() => void actions.onRetry()}
-          />
         </>
       }
+      refreshLabel={trans.__('Refresh the endpoints')}
+      onRefresh={() => void actions.onRetry()}
     >
       {model.error && (
         <Alert message={model.error.message} onRetry={actions.onRetry} />
@@ -357,8 +353,7 @@ export namespace EndpointsSection {
 export class EndpointsSectionWidget extends SectionWidget<EndpointsModel> {
   constructor(options: EndpointsSectionWidget.IOptions) {
     super({
-      model: options.model,
-      trans: options.trans,
+      ...options,
       className: 'jp-hpc-EndpointsSectionWidget',
       label: options.trans.__('Endpoints'),
       render: model => (

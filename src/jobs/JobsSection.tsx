@@ -1,6 +1,5 @@
 import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { JobDetails } from './JobDetails';
 import { JobsModel } from './JobsModel';
@@ -8,7 +7,6 @@ import { JobsTable } from './JobsTable';
 import type { Bridge } from '../tokens';
 import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
-import { IconButton } from '../ui/IconButton';
 import { Section } from '../ui/Section';
 import { SectionWidget } from '../ui/SectionWidget';
 import { useTranslator } from '../ui/translator';
@@ -37,13 +35,8 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
           {props.live ? trans.__('live') : trans.__('polling')}
         </span>
       }
-      toolbar={
-        <IconButton
-          label={trans.__('Refresh the jobs')}
-          icon={refreshIcon}
-          onClick={() => void props.onRetry()}
-        />
-      }
+      refreshLabel={trans.__('Refresh the jobs')}
+      onRefresh={() => void props.onRetry()}
     >
       <JobsSection.Filters
         filters={props.filters}
@@ -195,8 +188,7 @@ export namespace JobsSection {
 export class JobsSectionWidget extends SectionWidget<JobsModel> {
   constructor(options: JobsSectionWidget.IOptions) {
     super({
-      model: options.model,
-      trans: options.trans,
+      ...options,
       className: 'jp-hpc-JobsSectionWidget',
       label: options.trans.__('Jobs'),
       render: model => (

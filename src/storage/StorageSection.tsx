@@ -7,7 +7,6 @@ import {
   copyIcon,
   fileUploadIcon,
   linkIcon,
-  refreshIcon,
   type LabIcon
 } from '@jupyterlab/ui-components';
 import React from 'react';
@@ -32,13 +31,8 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
       id="storage"
       title={trans.__('Storage')}
       className="jp-hpc-Storage"
-      toolbar={
-        <IconButton
-          label={trans.__('Refresh the storage tiers')}
-          icon={refreshIcon}
-          onClick={() => void props.onRetry()}
-        />
-      }
+      refreshLabel={trans.__('Refresh the storage tiers')}
+      onRefresh={() => void props.onRetry()}
     >
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {loading && !error ? (
@@ -464,8 +458,7 @@ export namespace StorageSection {
 export class StorageSectionWidget extends SectionWidget<StorageModel> {
   constructor(options: StorageSectionWidget.IOptions) {
     super({
-      model: options.model,
-      trans: options.trans,
+      ...options,
       className: 'jp-hpc-StorageSectionWidget',
       label: options.trans.__('Storage'),
       render: model => (

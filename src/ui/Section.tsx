@@ -1,5 +1,6 @@
-import { caretDownIcon } from '@jupyterlab/ui-components';
+import { caretDownIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
+import { IconButton } from './IconButton';
 import { SectionFolds } from './SectionFolds';
 import { useTranslator } from './translator';
 
@@ -60,13 +61,22 @@ export function Section(props: Section.IProps): JSX.Element {
           </button>
         </h3>
         {props.status}
-        {props.toolbar && (
+        {(props.toolbar || props.onRefresh) && (
           <div
             className="jp-hpc-Section-toolbar"
             role="toolbar"
             aria-label={trans.__('%1 actions', props.title)}
           >
             {props.toolbar}
+            {props.onRefresh && (
+              <IconButton
+                label={
+                  props.refreshLabel ?? trans.__('Refresh %1', props.title)
+                }
+                icon={refreshIcon}
+                onClick={props.onRefresh}
+              />
+            )}
           </div>
         )}
       </div>
@@ -86,8 +96,12 @@ export namespace Section {
     className?: string;
     /** Shown beside the title, e.g. whether updates are live. */
     status?: React.ReactNode;
-    /** The section's buttons (refresh, new …), in its header. */
+    /** The section's buttons (new …), in its header. */
     toolbar?: React.ReactNode;
+    /** Adds a refresh button to the header's buttons. */
+    onRefresh?: () => void;
+    /** The refresh button's accessible name. */
+    refreshLabel?: string;
     children?: React.ReactNode;
   }
 }
