@@ -12,6 +12,8 @@ import { identityTrans, job, json, waitFor } from './helpers';
 
 // The JupyterLab UI packages are ES modules that this Jest setup does not
 // transform: stand-ins just good enough to render the section's markup.
+// The "…" menu needs a browser (Lumino's commands read `navigator`).
+jest.mock('../ui/MoreActions', () => ({ MoreActionsButton: () => null }));
 jest.mock('@jupyterlab/ui-components', () => {
   const { createElement } = jest.requireActual<typeof React>('react');
   const icon = { react: () => null };

@@ -5,6 +5,7 @@ import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
 import { Alert } from '../ui/Alert';
 import { download, when } from '../ui/OptionalSection';
 import { DataTable } from '../ui/DataTable';
+import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
 const JOB_STATES: JobState[] = [
@@ -93,24 +94,19 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
             className="jp-hpc-Admin-table"
             label={trans.__('Newest jobs')}
             columns={[
-              trans.__('Owner'),
-              trans.__('Job'),
-              trans.__('Profile'),
-              trans.__('State')
+              { label: trans.__('Owner'), value: j => j.owner },
+              { label: trans.__('Job'), value: j => j.name },
+              { label: trans.__('Profile'), value: j => j.profile },
+              {
+                label: trans.__('State'),
+                value: j => j.state,
+                className: j =>
+                  `jp-hpc-Admin-state jp-mod-${j.state.toLowerCase()}`
+              }
             ]}
             items={o.jobs.newest}
-            row={j => (
-              <tr key={j.id} title={`${j.id} · ${when(j.submittedAt)}`}>
-                <td>{j.owner}</td>
-                <td>{j.name}</td>
-                <td>{j.profile}</td>
-                <td
-                  className={`jp-hpc-Admin-state jp-mod-${j.state.toLowerCase()}`}
-                >
-                  {j.state}
-                </td>
-              </tr>
-            )}
+            rowKey={j => j.id}
+            rowTitle={j => `${j.id} · ${when(j.submittedAt)}`}
           />
           <h4 className="jp-hpc-Admin-subtitle">{trans.__('Endpoints')}</h4>
           {o.endpoints.length === 0 ? (
@@ -120,20 +116,14 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
               className="jp-hpc-Admin-table"
               label={trans.__('All endpoints')}
               columns={[
-                trans.__('Owner'),
-                trans.__('Model'),
-                trans.__('Provider'),
-                trans.__('State')
+                { label: trans.__('Owner'), value: ep => ep.owner },
+                { label: trans.__('Model'), value: ep => ep.model },
+                { label: trans.__('Provider'), value: ep => ep.provider },
+                { label: trans.__('State'), value: ep => ep.state }
               ]}
               items={o.endpoints}
-              row={ep => (
-                <tr key={ep.id} title={ep.name}>
-                  <td>{ep.owner}</td>
-                  <td>{ep.model}</td>
-                  <td>{ep.provider}</td>
-                  <td>{ep.state}</td>
-                </tr>
-              )}
+              rowKey={ep => ep.id}
+              rowTitle={ep => ep.name}
             />
           )}
           <h4 className="jp-hpc-Admin-subtitle">{trans.__('Tier usage')}</h4>
@@ -141,27 +131,18 @@ function JobsView(props: { model: AdminModel }): JSX.Element {
             className="jp-hpc-Admin-table"
             label={trans.__('Tier usage')}
             columns={[
-              trans.__('Tier'),
-              trans.__('Scope'),
-              trans.__('Used'),
-              trans.__('Quota')
+              { label: trans.__('Tier'), value: t => t.tier },
+              { label: trans.__('Scope'), value: t => t.name },
+              { label: trans.__('Used'), value: t => bytes(t.bytes) },
+              { label: trans.__('Quota'), value: t => bytes(t.quotaBytes) }
             ]}
             items={o.tiers}
-            row={t => (
-              <tr
-                key={`${t.tier}/${t.scope}/${t.name}`}
-                title={
-                  t.measuredAt === null
-                    ? trans.__('Not measured since the bridge started')
-                    : trans.__('Measured %1', when(t.measuredAt))
-                }
-              >
-                <td>{t.tier}</td>
-                <td>{t.name}</td>
-                <td>{bytes(t.bytes)}</td>
-                <td>{bytes(t.quotaBytes)}</td>
-              </tr>
-            )}
+            rowKey={t => `${t.tier}/${t.scope}/${t.name}`}
+            rowTitle={t =>
+              t.measuredAt === null
+                ? trans.__('Not measured since the bridge started')
+                : trans.__('Measured %1', when(t.measuredAt))
+            }
           />
         </>
       )}
@@ -385,22 +366,21 @@ function AuditView(props: { model: AdminModel }): JSX.Element {
             className="jp-hpc-Admin-table"
             label={trans.__('Audit records')}
             columns={[
-              trans.__('Time'),
-              trans.__('User'),
-              trans.__('Action'),
-              trans.__('Target'),
-              trans.__('Outcome')
+              { label: trans.__('Time'), value: r => when(r.ts) },
+              { label: trans.__('User'), value: r => r.user },
+              { label: trans.__('Action'), value: r => r.action },
+              {
+                label: trans.__('Target'),
+                value: r => r.target,
+                className: () => 'jp-hpc-Admin-target'
+              },
+              {
+                label: trans.__('Outcome'),
+                value: r => String(r.details.outcome ?? '')
+              }
             ]}
             items={records}
-            row={r => (
-              <tr key={r.id}>
-                <td>{when(r.ts)}</td>
-                <td>{r.user}</td>
-                <td>{r.action}</td>
-                <td className="jp-hpc-Admin-target">{r.target}</td>
-                <td>{String(r.details.outcome ?? '')}</td>
-              </tr>
-            )}
+            rowKey={r => String(r.id)}
           />
         ))}
     </div>
@@ -427,11 +407,13 @@ export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
     audit: <AuditView model={model} />
   }[model.tab];
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-Admin"
-      aria-label={trans.__('Admin')}
+    <Section
+      id="admin"
+      title={trans.__('Admin')}
+      className="jp-hpc-Admin"
+      refreshLabel={trans.__('Refresh the admin view')}
+      onRefresh={() => void model.refresh()}
     >
-      <h3 className="jp-hpc-Section-title">{trans.__('Admin')}</h3>
       <div className="jp-hpc-Admin-tabs" role="tablist">
         {tabs.map(([id, label]) => (
           <button
@@ -449,6 +431,6 @@ export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
         <Alert message={model.error.message} onRetry={() => model.refresh()} />
       )}
       <div role="tabpanel">{view}</div>
-    </section>
+    </Section>
   );
 }

@@ -1,22 +1,16 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import {
-  ReactWidget,
-  refreshIcon,
-  SidePanel,
-  ToolbarButton,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { SidePanel } from '@jupyterlab/ui-components';
 import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
 import { hpcBridgeIcon } from '../icons';
 import type { ClusterModel } from './ClusterModel';
 import { ClusterSection } from './ClusterSection';
-import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { TranslatorContext } from '../ui/translator';
+import { SectionFolds } from '../ui/SectionFolds';
+import { SectionWidget } from '../ui/SectionWidget';
 
 /**
- * The **HPC Bridge** side panel: a header, a toolbar and one widget per
- * section (the first one is **Cluster**).
+ * The **HPC Bridge** side panel: a header and one widget per section (the
+ * first one is **Cluster**), each folding on its own.
  */
 export class BridgePanel extends SidePanel {
   constructor(options: BridgePanel.IOptions) {
@@ -33,14 +27,8 @@ export class BridgePanel extends SidePanel {
     heading.addClass('jp-hpc-BridgePanel-title');
     this.header.addWidget(heading);
 
-    this.toolbar.addItem(
-      'refresh',
-      new ToolbarButton({
-        icon: refreshIcon,
-        onClick: () => void options.clusterModel.refresh(),
-        tooltip: trans.__('Refresh the cluster status')
-      })
-    );
+    this.folds = options.folds ?? new SectionFolds();
+    this.toolbar.hide();
 
     this.addSection(
       new BridgePanel.ClusterSectionWidget({
@@ -53,12 +41,18 @@ export class BridgePanel extends SidePanel {
 
   /** Add a section; sections are ordered by rank (Cluster: 100). */
   addSection(widget: Widget, options: { rank?: number } = {}): void {
+    if (widget instanceof SectionWidget) {
+      widget.folds = this.folds;
+    }
     const rank = options.rank ?? 500;
     const index = this._ranks.findIndex(other => other > rank);
     const at = index < 0 ? this._ranks.length : index;
     this._ranks.splice(at, 0, rank);
     this.insertWidget(at, widget);
   }
+
+  /** Which sections are folded. */
+  readonly folds: SectionFolds;
 
   private readonly _ranks: number[] = [];
 }
@@ -70,42 +64,29 @@ export namespace BridgePanel {
   export interface IOptions {
     clusterModel: ClusterModel;
     trans: TranslationBundle;
+    /** Which sections are folded (remembered per user when given a state database). */
+    folds?: SectionFolds;
   }
 
   /**
    * The **Cluster** section, re-rendered when the model changes.
    */
-  export class ClusterSectionWidget extends ReactWidget {
+  export class ClusterSectionWidget extends SectionWidget<ClusterModel> {
     constructor(options: { model: ClusterModel; trans: TranslationBundle }) {
-      super();
-      this._model = options.model;
-      this._trans = options.trans;
-      this.addClass('jp-hpc-ClusterSectionWidget');
-      this.title.label = options.trans.__('Cluster');
+      super({
+        ...options,
+        className: 'jp-hpc-ClusterSectionWidget',
+        label: options.trans.__('Cluster'),
+        render: model => (
+          <ClusterSection
+            clusters={model.clusters}
+            error={model.error}
+            loading={model.loading}
+            updated={model.updated}
+            onRetry={() => model.refresh()}
+          />
+        )
+      });
     }
-
-    render(): JSX.Element {
-      const model = this._model;
-      return (
-        <TranslatorContext.Provider value={this._trans}>
-          <ErrorBoundary>
-            <UseSignal signal={model.changed}>
-              {() => (
-                <ClusterSection
-                  clusters={model.clusters}
-                  error={model.error}
-                  loading={model.loading}
-                  updated={model.updated}
-                  onRetry={() => model.refresh()}
-                />
-              )}
-            </UseSignal>
-          </ErrorBoundary>
-        </TranslatorContext.Provider>
-      );
-    }
-
-    private readonly _model: ClusterModel;
-    private readonly _trans: TranslationBundle;
   }
 }

@@ -2,6 +2,7 @@ import type { Cluster, Partition } from '@hpc-bridge/server/contract';
 import { checkIcon, Table } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Alert } from '../ui/Alert';
+import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
 /**
@@ -13,8 +14,12 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
   const { clusters, error, loading, updated } = props;
   const stale = error !== null && clusters.length > 0;
   return (
-    <section className="jp-hpc-Section" aria-label={trans.__('Cluster')}>
-      <h3 className="jp-hpc-Section-title">{trans.__('Cluster')}</h3>
+    <Section
+      id="cluster"
+      title={trans.__('Cluster')}
+      refreshLabel={trans.__('Refresh the cluster status')}
+      onRefresh={() => void props.onRetry()}
+    >
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {loading && !error ? (
         <ClusterSection.Loading />
@@ -44,7 +49,7 @@ export function ClusterSection(props: ClusterSection.IProps): JSX.Element {
           )}
         </div>
       )}
-    </section>
+    </Section>
   );
 }
 

@@ -5,11 +5,13 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { CommandIDs, NO_ARGS } from '../commands';
 import { hpcBridgeIcon } from '../icons';
 import { IBridgeClient, IBridgePanel } from '../tokens';
+import { SectionFolds } from '../ui/SectionFolds';
 import { watchSettings } from '../ui/settings';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 // The side panel's tab must exist at start, so the shell loads with the plugin.
@@ -27,18 +29,27 @@ export const panelPlugin: JupyterFrontEndPlugin<IBridgePanel> = {
   autoStart: true,
   provides: IBridgePanel,
   requires: [IBridgeClient],
-  optional: [ISettingRegistry, ITranslator, ICommandPalette, ILayoutRestorer],
+  optional: [
+    ISettingRegistry,
+    ITranslator,
+    ICommandPalette,
+    ILayoutRestorer,
+    IStateDB
+  ],
   activate: (
     app: JupyterFrontEnd,
     client: IBridgeClient,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
   ): IBridgePanel => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const clusterModel = new ClusterModel({ client });
-    const panel = new BridgePanel({ clusterModel, trans });
+    const folds = new SectionFolds({ state });
+    void app.restored.then(() => folds.restore()).catch(() => undefined);
+    const panel = new BridgePanel({ clusterModel, trans, folds });
     panel.disposed.connect(() => clusterModel.dispose());
     app.shell.add(panel, 'left', { rank: 900 });
     if (restorer) {

@@ -14,6 +14,7 @@ import { confirmDestructive, type IConfirmSetting } from '../ui/confirm';
 import { download, when } from '../ui/OptionalSection';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 import { DataTable } from '../ui/DataTable';
+import { Section } from '../ui/Section';
 
 /** What the section does outside its model: ask before revoking, open the New endpoint dialog. */
 export interface ICourseSectionActions {
@@ -114,28 +115,20 @@ function JobsTable(props: { jobs: Courses.Job[] }): JSX.Element {
         className="jp-hpc-Course-table"
         label={trans.__('Course jobs')}
         columns={[
-          trans.__('Student'),
-          trans.__('Job'),
-          trans.__('State'),
-          trans.__('Profile'),
-          trans.__('Submitted'),
-          trans.__('Updated')
+          { label: trans.__('Student'), value: j => j.owner },
+          { label: trans.__('Job'), value: j => j.name },
+          {
+            label: trans.__('State'),
+            value: j => j.state,
+            className: j =>
+              `jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`
+          },
+          { label: trans.__('Profile'), value: j => j.profile },
+          { label: trans.__('Submitted'), value: j => when(j.submittedAt) },
+          { label: trans.__('Updated'), value: j => when(j.updatedAt) }
         ]}
         items={jobs}
-        row={j => (
-          <tr key={j.id}>
-            <td>{j.owner}</td>
-            <td>{j.name}</td>
-            <td
-              className={`jp-hpc-Course-state jp-mod-${j.state.toLowerCase()}`}
-            >
-              {j.state}
-            </td>
-            <td>{j.profile}</td>
-            <td>{when(j.submittedAt)}</td>
-            <td>{when(j.updatedAt)}</td>
-          </tr>
-        )}
+        rowKey={j => j.id}
       />
       {jobs.length < props.jobs.length && (
         <Button small minimal onClick={() => setAll(true)}>
@@ -379,11 +372,13 @@ export function CourseSection(
     return null;
   }
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-CourseSection"
-      aria-label={trans.__('Course')}
+    <Section
+      id="course"
+      title={trans.__('Course')}
+      className="jp-hpc-CourseSection"
+      refreshLabel={trans.__('Refresh the course')}
+      onRefresh={() => void model.refresh()}
     >
-      <h3 className="jp-hpc-Section-title">{trans.__('Course')}</h3>
       {model.error !== null && (
         <Alert message={model.error.message} onRetry={() => model.refresh()} />
       )}
@@ -396,6 +391,6 @@ export function CourseSection(
           onCreateEndpoint={props.onCreateEndpoint}
         />
       ))}
-    </section>
+    </Section>
   );
 }

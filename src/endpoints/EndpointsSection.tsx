@@ -10,9 +10,7 @@ import {
   addIcon,
   Button,
   caretDownIcon,
-  caretRightIcon,
-  ReactWidget,
-  UseSignal
+  caretRightIcon
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
@@ -23,11 +21,13 @@ import { ActionButton } from '../ui/ActionButton';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
 import { ClusterSection } from '../cluster/ClusterSection';
-import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { IconButton } from '../ui/IconButton';
+import { Section } from '../ui/Section';
+import { SectionWidget } from '../ui/SectionWidget';
 import { shortTime } from '../ui/format';
 import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
-import { TranslatorContext, useTranslator } from '../ui/translator';
+import { useTranslator } from '../ui/translator';
 import { EndpointForm } from './createForm';
 import { DataTable } from '../ui/DataTable';
 
@@ -40,23 +40,25 @@ export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
   const trans = useTranslator();
   const { model, actions } = props;
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-Endpoints"
-      aria-label={trans.__('Endpoints')}
+    <Section
+      id="endpoints"
+      title={trans.__('Endpoints')}
+      className="jp-hpc-Endpoints"
+      toolbar={
+        <>
+          <IconButton
+            label={trans.__('Create an endpoint')}
+            title={trans.__(
+              'New endpoint…: serve a model of the catalog behind one stable URL'
+            )}
+            icon={addIcon}
+            onClick={actions.onCreate}
+          />
+        </>
+      }
+      refreshLabel={trans.__('Refresh the endpoints')}
+      onRefresh={() => void actions.onRetry()}
     >
-      <div className="jp-hpc-Endpoints-header">
-        <h3 className="jp-hpc-Section-title">{trans.__('Endpoints')}</h3>
-        <Button
-          small
-          minimal
-          aria-label={trans.__('Create an endpoint')}
-          title={trans.__('Serve a model of the catalog behind one stable URL')}
-          onClick={actions.onCreate}
-        >
-          <addIcon.react tag="span" className="jp-hpc-Endpoint-icon" />
-          {trans.__('New endpoint…')}
-        </Button>
-      </div>
       {model.error && (
         <Alert message={model.error.message} onRetry={actions.onRetry} />
       )}
@@ -86,7 +88,7 @@ export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
           </ul>
         </>
       )}
-    </section>
+    </Section>
   );
 }
 
@@ -314,59 +316,51 @@ export namespace EndpointsSection {
         className="jp-hpc-EndpointTable"
         label={trans.__('Replicas')}
         columns={[
-          trans.__('Replica'),
-          trans.__('Runs on'),
-          trans.__('Address'),
-          trans.__('Ends')
-        ]}
-        items={props.replicas}
-        row={replica => (
-          <tr
-            key={replica.id}
-            title={replica.reason ?? undefined}
-            aria-label={trans.__('Replica %1', replica.id)}
-          >
-            <td>
+          {
+            label: trans.__('Replica'),
+            value: replica => (
               <span
                 className={`jp-hpc-JobState jp-hpc-EndpointState jp-mod-${replica.state}`}
               >
                 {replica.state}
               </span>
-            </td>
-            <td className="jp-hpc-Endpoint-where">
-              {Placement.replicaPlace(props.catalog, replica)}
-            </td>
-            <td>
-              <code>{replica.address ?? '—'}</code>
-            </td>
-            <td>{shortTime(replica.endsAt)}</td>
-          </tr>
-        )}
+            )
+          },
+          {
+            label: trans.__('Runs on'),
+            value: replica => Placement.replicaPlace(props.catalog, replica),
+            className: () => 'jp-hpc-Endpoint-where'
+          },
+          {
+            label: trans.__('Address'),
+            value: replica => <code>{replica.address ?? '—'}</code>
+          },
+          {
+            label: trans.__('Ends'),
+            value: replica => shortTime(replica.endsAt)
+          }
+        ]}
+        items={props.replicas}
+        rowKey={replica => replica.id}
+        rowTitle={replica => replica.reason ?? undefined}
+        rowLabel={replica => trans.__('Replica %1', replica.id)}
       />
     );
   }
 }
 
 /** The Endpoints section as a widget of the HPC Bridge panel. */
-export class EndpointsSectionWidget extends ReactWidget {
+export class EndpointsSectionWidget extends SectionWidget<EndpointsModel> {
   constructor(options: EndpointsSectionWidget.IOptions) {
-    super();
+    super({
+      ...options,
+      className: 'jp-hpc-EndpointsSectionWidget',
+      label: options.trans.__('Endpoints'),
+      render: model => (
+        <EndpointsSection model={model} actions={options.actions} />
+      )
+    });
     this._options = options;
-    this.addClass('jp-hpc-EndpointsSectionWidget');
-    this.title.label = options.trans.__('Endpoints');
-  }
-
-  render(): JSX.Element {
-    const { model, trans, actions } = this._options;
-    return (
-      <TranslatorContext.Provider value={trans}>
-        <ErrorBoundary>
-          <UseSignal signal={model.changed}>
-            {() => <EndpointsSection model={model} actions={actions} />}
-          </UseSignal>
-        </ErrorBoundary>
-      </TranslatorContext.Provider>
-    );
   }
 
   // The model polls only while the section is on screen.

@@ -1,6 +1,20 @@
 import type { JobElement, JobState } from '@hpc-bridge/server/contract';
+import {
+  checkIcon,
+  circleEmptyIcon,
+  circleIcon,
+  errorIcon,
+  type LabIcon,
+  pauseIcon,
+  runningIcon,
+  stopIcon
+} from '@jupyterlab/ui-components';
 import React from 'react';
 import { useTranslator } from '../ui/translator';
+
+function stateClass(state: JobState): string {
+  return `jp-mod-${state.toLowerCase().replace(/_/g, '-')}`;
+}
 
 /** The state as a coloured badge, e.g. `COMPLETED`. */
 export function JobStateBadge(props: {
@@ -9,10 +23,43 @@ export function JobStateBadge(props: {
 }): JSX.Element {
   return (
     <span
-      className={`jp-hpc-JobState jp-mod-${props.state.toLowerCase().replace(/_/g, '-')}`}
+      className={`jp-hpc-JobState ${stateClass(props.state)}`}
       title={props.reason ?? undefined}
     >
       {props.state}
+    </span>
+  );
+}
+
+const STATE_ICONS: Partial<Record<JobState, LabIcon>> = {
+  SUBMITTED: circleEmptyIcon,
+  PENDING: circleEmptyIcon,
+  RUNNING: runningIcon,
+  COMPLETING: runningIcon,
+  SUSPENDED: pauseIcon,
+  COMPLETED: checkIcon,
+  CANCELLED: stopIcon,
+  UNKNOWN: circleIcon
+};
+
+/**
+ * The state as an icon in the state's colour, for narrow rows; its accessible
+ * name and tooltip are the full state (and the reason, if any).
+ */
+export function JobStateIcon(props: {
+  state: JobState;
+  reason?: string | null;
+}): JSX.Element {
+  const Icon = STATE_ICONS[props.state] ?? errorIcon;
+  return (
+    <span
+      className={`jp-hpc-JobState jp-mod-icon ${stateClass(props.state)}`}
+      role="img"
+      aria-label={props.state}
+      title={props.reason ? `${props.state}: ${props.reason}` : props.state}
+    >
+      <Icon.react tag="span" aria-hidden="true" />
+      <span className="jp-hpc-visually-hidden">{props.state}</span>
     </span>
   );
 }
@@ -21,6 +68,8 @@ export function JobStateBadge(props: {
 export function JobProgressBar(props: {
   progress: JobElement['progress'];
   label: string;
+  /** Shows "7/20" instead of "cell 7 of 20" (the bar's value text stays long). */
+  compact?: boolean;
 }): JSX.Element {
   const trans = useTranslator();
   const { progress } = props;
@@ -45,7 +94,9 @@ export function JobProgressBar(props: {
           style={{ width: `${percent}%` }}
         />
       </span>
-      <span className="jp-hpc-JobProgress-text">{text}</span>
+      <span className="jp-hpc-JobProgress-text" aria-hidden={props.compact}>
+        {props.compact ? `${progress.cell}/${progress.of}` : text}
+      </span>
     </span>
   );
 }

@@ -1,6 +1,5 @@
 import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import { JobDetails } from './JobDetails';
 import { JobsModel } from './JobsModel';
@@ -8,8 +7,9 @@ import { JobsTable } from './JobsTable';
 import type { Bridge } from '../tokens';
 import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
-import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { TranslatorContext, useTranslator } from '../ui/translator';
+import { Section } from '../ui/Section';
+import { SectionWidget } from '../ui/SectionWidget';
+import { useTranslator } from '../ui/translator';
 
 /**
  * The **Jobs** section: filters, the table of jobs with live state and
@@ -19,12 +19,11 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
   const trans = useTranslator();
   const { jobs, total, error, loading, selected } = props;
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-Jobs"
-      aria-label={trans.__('Jobs')}
-    >
-      <h3 className="jp-hpc-Section-title">
-        {trans.__('Jobs')}
+    <Section
+      id="jobs"
+      title={trans.__('Jobs')}
+      className="jp-hpc-Jobs"
+      status={
         <span
           className={`jp-hpc-Jobs-live ${props.live ? 'jp-mod-live' : 'jp-mod-polling'}`}
           title={
@@ -35,7 +34,10 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
         >
           {props.live ? trans.__('live') : trans.__('polling')}
         </span>
-      </h3>
+      }
+      refreshLabel={trans.__('Refresh the jobs')}
+      onRefresh={() => void props.onRetry()}
+    >
       <JobsSection.Filters
         filters={props.filters}
         onChange={props.onFilters}
@@ -74,7 +76,7 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
           onOpenOutput={props.onOpenOutput}
         />
       )}
-    </section>
+    </Section>
   );
 }
 
@@ -105,6 +107,8 @@ export namespace JobsSection {
     onLog: (job: Job, element: number) => void;
     onOpenOutput: (job: Job, element: number | null) => void;
     onRetry: () => Promise<void>;
+    /** The main-area Jobs page, when one is installed. */
+    jobsPage?: { open: () => void } | null;
   }
 
   /** State, name and date filters; for admins, the "All users" toggle. */
@@ -181,63 +185,48 @@ export namespace JobsSection {
  * The **Jobs** section of the HPC Bridge panel, re-rendered when the model
  * changes.
  */
-export class JobsSectionWidget extends ReactWidget {
+export class JobsSectionWidget extends SectionWidget<JobsModel> {
   constructor(options: JobsSectionWidget.IOptions) {
-    super();
-    this._options = options;
-    this.addClass('jp-hpc-JobsSectionWidget');
-    this.title.label = options.trans.__('Jobs');
+    super({
+      ...options,
+      className: 'jp-hpc-JobsSectionWidget',
+      label: options.trans.__('Jobs'),
+      render: model => (
+        <JobsSection
+          jobs={model.shown}
+          matching={model.filtered.length}
+          onShowMore={() => model.showMore()}
+          total={model.jobs.length}
+          filters={model.filters}
+          selected={model.selected}
+          busy={model.busy}
+          error={model.error}
+          actionError={model.actionError}
+          loading={model.loading}
+          live={model.live}
+          canShowAll={model.canShowAll}
+          showAll={model.showAll}
+          onFilters={filters => {
+            model.filters = filters;
+          }}
+          onShowAll={on => {
+            model.showAll = on;
+          }}
+          onSelect={id => {
+            model.selectedId = id;
+            if (id) {
+              void model.reload(id).catch(() => undefined);
+            }
+          }}
+          onAction={(job, action) => options.onAction(job, action)}
+          onLog={(job, element) => options.onLog(job, element)}
+          onOpenOutput={(job, element) => options.onOpenOutput(job, element)}
+          onRetry={() => model.refresh()}
+          jobsPage={options.jobsPage?.()}
+        />
+      )
+    });
   }
-
-  render(): JSX.Element {
-    const { model, trans } = this._options;
-    const callbacks = this._options;
-    return (
-      <TranslatorContext.Provider value={trans}>
-        <ErrorBoundary>
-          <UseSignal signal={model.changed}>
-            {() => (
-              <JobsSection
-                jobs={model.shown}
-                matching={model.filtered.length}
-                onShowMore={() => model.showMore()}
-                total={model.jobs.length}
-                filters={model.filters}
-                selected={model.selected}
-                busy={model.busy}
-                error={model.error}
-                actionError={model.actionError}
-                loading={model.loading}
-                live={model.live}
-                canShowAll={model.canShowAll}
-                showAll={model.showAll}
-                onFilters={filters => {
-                  model.filters = filters;
-                }}
-                onShowAll={on => {
-                  model.showAll = on;
-                }}
-                onSelect={id => {
-                  model.selectedId = id;
-                  if (id) {
-                    void model.reload(id).catch(() => undefined);
-                  }
-                }}
-                onAction={(job, action) => callbacks.onAction(job, action)}
-                onLog={(job, element) => callbacks.onLog(job, element)}
-                onOpenOutput={(job, element) =>
-                  callbacks.onOpenOutput(job, element)
-                }
-                onRetry={() => model.refresh()}
-              />
-            )}
-          </UseSignal>
-        </ErrorBoundary>
-      </TranslatorContext.Provider>
-    );
-  }
-
-  private readonly _options: JobsSectionWidget.IOptions;
 }
 
 export namespace JobsSectionWidget {
@@ -247,5 +236,7 @@ export namespace JobsSectionWidget {
     onAction: (job: Job, action: Bridge.JobAction) => void;
     onLog: (job: Job, element: number) => void;
     onOpenOutput: (job: Job, element: number | null) => void;
+    /** The main-area Jobs page, asked at every render (it may be installed later). */
+    jobsPage?: () => { open: () => void } | null;
   }
 }

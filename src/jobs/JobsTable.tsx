@@ -1,6 +1,5 @@
 import type { Job } from '@hpc-bridge/server/contract';
 import {
-  Button,
   infoIcon,
   LabIcon,
   launchIcon,
@@ -12,54 +11,78 @@ import {
 } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Bridge } from '../tokens';
+import { type IMenuAction, MoreActionsButton } from '../ui/MoreActions';
 import { useTranslator } from '../ui/translator';
 import type { JobsSection } from './JobsSection';
 import { JobsModel } from './JobsModel';
-import { JobProgressBar, JobStateBadge } from './JobState';
+import { JobProgressBar, JobStateIcon } from './JobState';
 
-/** The table of jobs. */
+/**
+ * The table of jobs: compact rows (name, state icon, progress, a "…" menu of
+ * actions) in a list of bounded height that scrolls inside the section.
+ */
 export function JobsTable(props: JobsSection.IProps): JSX.Element {
   const trans = useTranslator();
   return (
     <div className="jp-hpc-JobTable-wrapper">
-      <table className="jp-hpc-JobTable" aria-label={trans.__('Jobs')}>
-        <thead>
-          <tr>
-            <th scope="col">{trans.__('Name')}</th>
-            <th scope="col">{trans.__('State')}</th>
-            <th scope="col">{trans.__('Progress')}</th>
-            <th scope="col">{trans.__('Submitted')}</th>
-            <th scope="col">
-              <span className="jp-hpc-visually-hidden">
-                {trans.__('Actions')}
-              </span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.jobs.map(job => (
-            <Row
-              key={job.id}
-              {...props}
-              job={job}
-              isSelected={props.selected?.id === job.id}
-              isBusy={props.busy.has(job.id)}
-            />
-          ))}
-        </tbody>
-      </table>
-      {props.matching > props.jobs.length && (
+      <div className="jp-hpc-JobTable-scroll">
+        <table className="jp-hpc-JobTable" aria-label={trans.__('Jobs')}>
+          <thead>
+            <tr>
+              <th scope="col">{trans.__('Name')}</th>
+              <th scope="col" className="jp-hpc-JobTable-state">
+                <span className="jp-hpc-visually-hidden">
+                  {trans.__('State')}
+                </span>
+              </th>
+              <th scope="col" className="jp-hpc-JobTable-progress">
+                {trans.__('Progress')}
+              </th>
+              <th scope="col" className="jp-hpc-JobTable-actions">
+                <span className="jp-hpc-visually-hidden">
+                  {trans.__('Actions')}
+                </span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.jobs.map(job => (
+              <Row
+                key={job.id}
+                {...props}
+                job={job}
+                isSelected={props.selected?.id === job.id}
+                isBusy={props.busy.has(job.id)}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {(props.matching > props.jobs.length || props.jobsPage) && (
         <div className="jp-hpc-JobTable-more">
-          <span>
-            {trans.__('%1 of %2 jobs', props.jobs.length, props.matching)}
-          </span>
-          <button
-            type="button"
-            className="jp-mod-styled jp-mod-reject"
-            onClick={props.onShowMore}
-          >
-            {trans.__('Show more')}
-          </button>
+          {props.matching > props.jobs.length && (
+            <>
+              <span>
+                {trans.__('%1 of %2 jobs', props.jobs.length, props.matching)}
+              </span>
+              <button
+                type="button"
+                className="jp-mod-styled jp-mod-reject"
+                onClick={props.onShowMore}
+              >
+                {trans.__('Show more')}
+              </button>
+            </>
+          )}
+          {props.jobsPage && (
+            <button
+              type="button"
+              className="jp-hpc-JobTable-all"
+              onClick={props.jobsPage.open}
+            >
+              {trans.__('Show all jobs')}
+            </button>
+          )}
         </div>
       )}
     </div>
@@ -94,6 +117,47 @@ function Row(
     ]
   };
   const ended = JobsModel.isTerminal(job.state);
+  const actions: IMenuAction[] = [
+    {
+      id: 'log',
+      label: trans.__('Log'),
+      caption: trans.__('Follow the log of this job'),
+      icon: textEditorIcon,
+      execute: () => props.onLog(job, 0)
+    },
+    ...(ended && !job.isArray
+      ? [
+          {
+            id: 'open-output',
+            label: trans.__('Open output'),
+            caption: trans.__(
+              'Save the executed notebook next to the source and open it'
+            ),
+            icon: launchIcon,
+            execute: () => props.onOpenOutput(job, null)
+          }
+        ]
+      : []),
+    {
+      id: 'details',
+      label: props.isSelected ? trans.__('Hide details') : trans.__('Details'),
+      caption: trans.__('Show the details of this job'),
+      icon: infoIcon,
+      execute: () => props.onSelect(props.isSelected ? null : job.id)
+    },
+    ...JobsModel.actions(job).map(action => {
+      const [label, caption, icon] = labels[action];
+      return {
+        id: action,
+        label,
+        caption,
+        icon,
+        enabled: !props.isBusy,
+        execute: () => props.onAction(job, action)
+      };
+    })
+  ];
+  const submitted = formatTime(job.submittedAt);
   return (
     <tr
       className={`jp-hpc-JobTable-row${props.isSelected ? ' jp-mod-selected' : ''}`}
@@ -101,8 +165,21 @@ function Row(
       aria-selected={props.isSelected}
     >
       <td className="jp-hpc-JobTable-name">
-        <span className="jp-hpc-JobTable-jobName">{job.name}</span>
-        <span className="jp-hpc-JobTable-id">
+        <span className="jp-hpc-JobTable-jobName" title={job.name}>
+          {job.name}
+        </span>
+        <span
+          className="jp-hpc-JobTable-id"
+          title={`${job.submittedAt} · ${job.id}${job.slurmId ? ` · SLURM ${job.slurmId}` : ''}`}
+        >
+          <time
+            className="jp-hpc-JobTable-submitted"
+            dateTime={job.submittedAt}
+            aria-label={trans.__('Submitted %1', submitted)}
+          >
+            {submitted}
+          </time>
+          {' · '}
           {props.showAll && (
             <span className="jp-hpc-JobTable-owner">{`${job.owner} · `}</span>
           )}
@@ -112,80 +189,30 @@ function Row(
           {job.isArray &&
             ` · ${trans._n('%1 element', '%1 elements', job.elements.length)}`}
         </span>
-      </td>
-      <td>
-        <JobStateBadge
-          state={job.state}
-          reason={job.elements[0]?.reason ?? null}
-        />
         {job.queuePosition !== null && (
           <span className="jp-hpc-JobTable-queue">
             {trans.__('#%1 in queue', job.queuePosition)}
           </span>
         )}
       </td>
-      <td>
+      <td className="jp-hpc-JobTable-state">
+        <JobStateIcon
+          state={job.state}
+          reason={job.elements[0]?.reason ?? null}
+        />
+      </td>
+      <td className="jp-hpc-JobTable-progress">
         <JobProgressBar
+          compact
           progress={JobsModel.progress(job)}
           label={trans.__('Progress of %1', job.name)}
         />
       </td>
-      <td className="jp-hpc-JobTable-submitted">
-        <time dateTime={job.submittedAt} title={job.submittedAt}>
-          {formatTime(job.submittedAt)}
-        </time>
-      </td>
       <td className="jp-hpc-JobTable-actions">
-        <div className="jp-hpc-JobTable-buttons">
-          {JobsModel.actions(job).map(action => {
-            const [label, title, icon] = labels[action];
-            return (
-              <Button
-                key={action}
-                minimal
-                small
-                disabled={props.isBusy}
-                aria-label={label}
-                title={title}
-                onClick={() => props.onAction(job, action)}
-              >
-                <icon.react tag="span" />
-              </Button>
-            );
-          })}
-          <Button
-            minimal
-            small
-            aria-label={trans.__('Log')}
-            title={trans.__('Follow the log of this job')}
-            onClick={() => props.onLog(job, 0)}
-          >
-            <textEditorIcon.react tag="span" />
-          </Button>
-          {ended && !job.isArray && (
-            <Button
-              minimal
-              small
-              aria-label={trans.__('Open output')}
-              title={trans.__(
-                'Save the executed notebook next to the source and open it'
-              )}
-              onClick={() => props.onOpenOutput(job, null)}
-            >
-              <launchIcon.react tag="span" />
-            </Button>
-          )}
-          <Button
-            minimal
-            small
-            aria-label={trans.__('Details')}
-            aria-expanded={props.isSelected}
-            title={trans.__('Show the details of this job')}
-            onClick={() => props.onSelect(props.isSelected ? null : job.id)}
-          >
-            <infoIcon.react tag="span" />
-          </Button>
-        </div>
+        <MoreActionsButton
+          label={trans.__('Actions for %1', job.name)}
+          actions={actions}
+        />
       </td>
     </tr>
   );
@@ -195,6 +222,6 @@ function formatTime(iso: string): string {
   const date = new Date(iso);
   const today = new Date();
   return date.toDateString() === today.toDateString()
-    ? date.toLocaleTimeString()
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
     : date.toLocaleDateString();
 }

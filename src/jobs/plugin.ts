@@ -23,6 +23,9 @@ import { showCredentialDialog } from './CredentialDialog';
 import { JobsModel } from './JobsModel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsSectionWidget } from './JobsSection';
+/** The main-area Jobs page's command, added by the plugin that provides the page. */
+const JOBS_PAGE_COMMAND = 'hpc-bridge:open-jobs-page';
+
 /**
  * Jobs: the Jobs section of the panel, the Submit to cluster dialog (notebook
  * toolbar, file browser, palette), cell jobs, logs, outputs and
@@ -102,7 +105,11 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
               actions.openLog(job, element, options.autoScroll)
             ),
           onOpenOutput: (job, element) =>
-            void jobs().then(actions => actions.openOutput(job, element))
+            void jobs().then(actions => actions.openOutput(job, element)),
+          jobsPage: () =>
+            app.commands.hasCommand(JOBS_PAGE_COMMAND)
+              ? { open: () => void app.commands.execute(JOBS_PAGE_COMMAND) }
+              : null
         }),
         { rank: 200 }
       );

@@ -2,8 +2,6 @@ import type { ShareLink, Tier } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
-  ReactWidget,
-  UseSignal,
   closeIcon,
   codeIcon,
   copyIcon,
@@ -16,9 +14,10 @@ import { StorageModel } from './StorageModel';
 import { tierClassPhrase } from './tierClass';
 import { Alert } from '../ui/Alert';
 import { ClusterSection } from '../cluster/ClusterSection';
-import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { IconButton } from '../ui/IconButton';
-import { TranslatorContext, useTranslator } from '../ui/translator';
+import { Section } from '../ui/Section';
+import { SectionWidget } from '../ui/SectionWidget';
+import { useTranslator } from '../ui/translator';
 
 /**
  * The **Storage** section: per tier its class, quota bars, Mount/Unmount,
@@ -29,11 +28,13 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
   const trans = useTranslator();
   const { tiers, error, loading } = props;
   return (
-    <section
-      className="jp-hpc-Section jp-hpc-Storage"
-      aria-label={trans.__('Storage')}
+    <Section
+      id="storage"
+      title={trans.__('Storage')}
+      className="jp-hpc-Storage"
+      refreshLabel={trans.__('Refresh the storage tiers')}
+      onRefresh={() => void props.onRetry()}
     >
-      <h3 className="jp-hpc-Section-title">{trans.__('Storage')}</h3>
       {error && <Alert message={error.message} onRetry={props.onRetry} />}
       {loading && !error ? (
         <ClusterSection.Loading />
@@ -64,7 +65,7 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
           onDismiss={props.actions.onDismissTransfer}
         />
       )}
-    </section>
+    </Section>
   );
 }
 
@@ -455,39 +456,26 @@ export namespace StorageSection {
 }
 
 /** The Storage section as a widget of the HPC Bridge panel. */
-export class StorageSectionWidget extends ReactWidget {
+export class StorageSectionWidget extends SectionWidget<StorageModel> {
   constructor(options: StorageSectionWidget.IOptions) {
-    super();
-    this._options = options;
-    this.addClass('jp-hpc-StorageSectionWidget');
-    this.title.label = options.trans.__('Storage');
+    super({
+      ...options,
+      className: 'jp-hpc-StorageSectionWidget',
+      label: options.trans.__('Storage'),
+      render: model => (
+        <StorageSection
+          tiers={model.tiers}
+          mounted={model.mounted}
+          links={tier => model.links(tier)}
+          transfers={model.transfers}
+          error={model.error}
+          loading={model.loading}
+          onRetry={() => model.refresh()}
+          actions={options.actions}
+        />
+      )
+    });
   }
-
-  render(): JSX.Element {
-    const { model, trans, actions } = this._options;
-    return (
-      <TranslatorContext.Provider value={trans}>
-        <ErrorBoundary>
-          <UseSignal signal={model.changed}>
-            {() => (
-              <StorageSection
-                tiers={model.tiers}
-                mounted={model.mounted}
-                links={tier => model.links(tier)}
-                transfers={model.transfers}
-                error={model.error}
-                loading={model.loading}
-                onRetry={() => model.refresh()}
-                actions={actions}
-              />
-            )}
-          </UseSignal>
-        </ErrorBoundary>
-      </TranslatorContext.Provider>
-    );
-  }
-
-  private readonly _options: StorageSectionWidget.IOptions;
 }
 
 export namespace StorageSectionWidget {

@@ -1,10 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import type { ISignal } from '@lumino/signaling';
-import React from 'react';
-import { ErrorBoundary } from './ErrorBoundary';
-import { TranslatorContext } from './translator';
+import { SectionWidget } from './SectionWidget';
 
 /** What an optional section needs of its model. */
 export interface IOptionalSectionModel {
@@ -20,24 +17,11 @@ export interface IOptionalSectionModel {
  */
 export class OptionalSectionWidget<
   M extends IOptionalSectionModel
-> extends ReactWidget {
+> extends SectionWidget<M> {
   constructor(private readonly _options: OptionalSectionWidget.IOptions<M>) {
-    super();
-    this.addClass(_options.className);
-    this.title.label = _options.label;
+    super(_options);
     this.hide();
     _options.model.changed.connect(this._syncHidden, this);
-  }
-
-  render(): JSX.Element {
-    const { model, trans, render } = this._options;
-    return (
-      <TranslatorContext.Provider value={trans}>
-        <ErrorBoundary>
-          <UseSignal signal={model.changed}>{() => render(model)}</UseSignal>
-        </ErrorBoundary>
-      </TranslatorContext.Provider>
-    );
   }
 
   private _syncHidden(): void {
@@ -56,14 +40,9 @@ export class OptionalSectionWidget<
 }
 
 export namespace OptionalSectionWidget {
-  export interface IOptions<M> {
-    model: M;
+  export interface IOptions<M> extends SectionWidget.IOptions<M> {
     trans: TranslationBundle;
-    className: string;
-    /** The section's title (already translated). */
-    label: string;
     isShown: (model: M) => boolean;
-    render: (model: M) => JSX.Element | null;
   }
 }
 

@@ -76,7 +76,7 @@ test.describe('Jobs', () => {
     await bridge.widen(620);
     await page.screenshot({ path: path.join(IMAGES, 'jobs-panel.png') });
 
-    await row.getByRole('button', { name: 'Open output' }).click();
+    await bridge.jobAction(name, 'Open output');
     await bridge.expectOutput(`double.job-${jobId}.ipynb`, 'y = 42');
   });
 
@@ -107,7 +107,7 @@ test.describe('Jobs', () => {
     });
     const row = bridge.jobRow(name);
     const jobId = await row.getAttribute('data-job-id');
-    await row.getByRole('button', { name: 'Details' }).click();
+    await bridge.jobAction(name, 'Details');
     const elements = bridge.jobs.getByRole('list', { name: 'Array elements' });
     await expect(elements.getByRole('listitem')).toHaveCount(3);
     await elements

@@ -57,9 +57,35 @@ export class HpcBridgePage {
     });
   }
 
-  /** The state badge of the job called `name`. */
+  /** The state of the job called `name`: an icon whose accessible name is the state. */
   jobState(name: string): Locator {
     return this.jobRow(name).locator('.jp-hpc-JobState');
+  }
+
+  /** The "…" button of the job called `name`, which opens its actions menu. */
+  jobActionsButton(name: string): Locator {
+    return this.jobRow(name).getByRole('button', {
+      name: `Actions for ${name}`
+    });
+  }
+
+  /** Runs a row action (`Log`, `Open output`, `Details`, `Cancel`…) from the job's "…" menu. */
+  async jobAction(name: string, action: string): Promise<void> {
+    await this.jobActionsButton(name).click();
+    await this.page
+      .locator('.jp-hpc-MoreActionsMenu')
+      .getByRole('menuitem', { name: action })
+      .click();
+  }
+
+  /** The panel section (a region) named `name`: `Cluster`, `Jobs`, `Storage`… */
+  section(name: string): Locator {
+    return this.panel.getByRole('region', { name, exact: true });
+  }
+
+  /** The caret button in a section's header that folds and unfolds it. */
+  sectionToggle(name: string): Locator {
+    return this.section(name).locator('.jp-hpc-Section-toggle');
   }
 
   /** The JupyterLab dialog titled `title` (its node has no accessible name). */

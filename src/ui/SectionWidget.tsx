@@ -1,0 +1,59 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import type { ISignal } from '@lumino/signaling';
+import React from 'react';
+import { ErrorBoundary } from './ErrorBoundary';
+import { SectionFoldsContext } from './Section';
+import { SectionFolds } from './SectionFolds';
+import { TranslatorContext } from './translator';
+
+/**
+ * A section of the panel as a widget: re-rendered on every change of its
+ * model, with the translator, an error boundary and the panel's fold state.
+ */
+export class SectionWidget<
+  M extends { readonly changed: ISignal<unknown, void> }
+> extends ReactWidget {
+  constructor(options: SectionWidget.IOptions<M>) {
+    super();
+    this._sectionOptions = options;
+    this.addClass(options.className);
+    this.title.label = options.label;
+  }
+
+  /** Set by the panel when the section is added to it. */
+  get folds(): SectionFolds {
+    return this._folds;
+  }
+  set folds(folds: SectionFolds) {
+    this._folds = folds;
+    this.update();
+  }
+
+  render(): JSX.Element {
+    const { model, trans, render } = this._sectionOptions;
+    return (
+      <TranslatorContext.Provider value={trans}>
+        <SectionFoldsContext.Provider value={this._folds}>
+          <ErrorBoundary>
+            <UseSignal signal={model.changed}>{() => render(model)}</UseSignal>
+          </ErrorBoundary>
+        </SectionFoldsContext.Provider>
+      </TranslatorContext.Provider>
+    );
+  }
+
+  private readonly _sectionOptions: SectionWidget.IOptions<M>;
+  private _folds = new SectionFolds();
+}
+
+export namespace SectionWidget {
+  export interface IOptions<M> {
+    model: M;
+    trans: TranslationBundle;
+    className: string;
+    /** The section's title (already translated). */
+    label: string;
+    render: (model: M) => JSX.Element | null;
+  }
+}
