@@ -1,4 +1,5 @@
 import React from 'react';
+import { Button } from '@jupyterlab/ui-components';
 import { Alert } from '../ui/Alert';
 import { ActionButton } from '../ui/ActionButton';
 import { messageOf } from '../ui/format';
