@@ -92,6 +92,7 @@ function render(model: JobsModel): string {
         onLog={noop}
         onOpenOutput={noop}
         onRetry={async () => undefined}
+        onOpenPage={noop}
       />
     </TranslatorContext.Provider>
   );

@@ -1,8 +1,12 @@
 import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import {
+  launchIcon,
+  ReactWidget,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
 import React from 'react';
-import { JobDetails } from './JobDetails';
 import { JobsModel } from './JobsModel';
 import { JobsTable } from './JobsTable';
 import type { Bridge } from '../tokens';
@@ -17,7 +21,7 @@ import { TranslatorContext, useTranslator } from '../ui/translator';
  */
 export function JobsSection(props: JobsSection.IProps): JSX.Element {
   const trans = useTranslator();
-  const { jobs, total, error, loading, selected } = props;
+  const { jobs, total, error, loading } = props;
   return (
     <section
       className="jp-hpc-Section jp-hpc-Jobs"
@@ -35,6 +39,13 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
         >
           {props.live ? trans.__('live') : trans.__('polling')}
         </span>
+        <ToolbarButtonComponent
+          className="jp-hpc-Jobs-openPage"
+          icon={launchIcon}
+          tooltip={trans.__('Open the Jobs page in the main area')}
+          aria-label={trans.__('Open the Jobs page')}
+          onClick={props.onOpenPage}
+        />
       </h3>
       <JobsSection.Filters
         filters={props.filters}
@@ -65,14 +76,6 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
         )
       ) : (
         <JobsTable {...props} />
-      )}
-      {selected && (
-        <JobDetails
-          job={selected}
-          onClose={() => props.onSelect(null)}
-          onLog={props.onLog}
-          onOpenOutput={props.onOpenOutput}
-        />
       )}
     </section>
   );
@@ -105,6 +108,8 @@ export namespace JobsSection {
     onLog: (job: Job, element: number) => void;
     onOpenOutput: (job: Job, element: number | null) => void;
     onRetry: () => Promise<void>;
+    /** Opens the Jobs page of the main area. */
+    onOpenPage: () => void;
   }
 
   /** State, name and date filters; for admins, the "All users" toggle. */
@@ -220,7 +225,7 @@ export class JobsSectionWidget extends ReactWidget {
                 onSelect={id => {
                   model.selectedId = id;
                   if (id) {
-                    void model.reload(id).catch(() => undefined);
+                    callbacks.onDetails(id);
                   }
                 }}
                 onAction={(job, action) => callbacks.onAction(job, action)}
@@ -229,6 +234,7 @@ export class JobsSectionWidget extends ReactWidget {
                   callbacks.onOpenOutput(job, element)
                 }
                 onRetry={() => model.refresh()}
+                onOpenPage={callbacks.onOpenPage}
               />
             )}
           </UseSignal>
@@ -247,5 +253,9 @@ export namespace JobsSectionWidget {
     onAction: (job: Job, action: Bridge.JobAction) => void;
     onLog: (job: Job, element: number) => void;
     onOpenOutput: (job: Job, element: number | null) => void;
+    /** Opens the detail page of a job. */
+    onDetails: (id: string) => void;
+    /** Opens the Jobs page of the main area. */
+    onOpenPage: () => void;
   }
 }

@@ -1,4 +1,5 @@
 import type { Job } from '@hpc-bridge/server/contract';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   infoIcon,
@@ -66,16 +67,11 @@ export function JobsTable(props: JobsSection.IProps): JSX.Element {
   );
 }
 
-function Row(
-  props: JobsSection.IProps & {
-    job: Job;
-    isSelected: boolean;
-    isBusy: boolean;
-  }
-): JSX.Element {
-  const trans = useTranslator();
-  const { job } = props;
-  const labels: Record<Bridge.JobAction, [string, string, LabIcon]> = {
+/** Per action: its label, its tooltip and its icon. */
+export function jobActionLabels(
+  trans: TranslationBundle
+): Record<Bridge.JobAction, [string, string, LabIcon]> {
+  return {
     cancel: [trans.__('Cancel'), trans.__('Cancel this job'), stopIcon],
     hold: [
       trans.__('Hold'),
@@ -93,6 +89,18 @@ function Row(
       redoIcon
     ]
   };
+}
+
+function Row(
+  props: JobsSection.IProps & {
+    job: Job;
+    isSelected: boolean;
+    isBusy: boolean;
+  }
+): JSX.Element {
+  const trans = useTranslator();
+  const { job } = props;
+  const labels = jobActionLabels(trans);
   const ended = JobsModel.isTerminal(job.state);
   return (
     <tr
@@ -179,9 +187,8 @@ function Row(
             minimal
             small
             aria-label={trans.__('Details')}
-            aria-expanded={props.isSelected}
-            title={trans.__('Show the details of this job')}
-            onClick={() => props.onSelect(props.isSelected ? null : job.id)}
+            title={trans.__('Open the details of this job in the main area')}
+            onClick={() => props.onSelect(job.id)}
           >
             <infoIcon.react tag="span" />
           </Button>

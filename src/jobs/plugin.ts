@@ -1,6 +1,7 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
@@ -10,11 +11,14 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IBridgeClient, IBridgePanel } from '../tokens';
 import { watchSettings } from '../ui/settings';
+import { CommandIDs } from '../commands';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import type { JobActions } from './actions';
 // The commands are registered at activation.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { registerJobCommands } from './commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { registerJobPages } from './pages';
 import { showCredentialDialog } from './CredentialDialog';
 // The Jobs section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -39,7 +43,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     IDocumentManager,
     ICommandPalette,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    ILayoutRestorer
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -50,7 +55,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     docManager: IDocumentManager | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const model = new JobsModel({ client });
@@ -72,6 +78,9 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       options.autoScroll = settings.get('followLogs').composite !== false;
     });
 
+    const openJob = (id: string) =>
+      void app.commands.execute(CommandIDs.openJob, { id });
+
     if (panel) {
       panel.addSection(
         new JobsSectionWidget({
@@ -85,7 +94,9 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
               actions.openLog(job, element, options.autoScroll)
             ),
           onOpenOutput: (job, element) =>
-            void jobs().then(actions => actions.openOutput(job, element))
+            void jobs().then(actions => actions.openOutput(job, element)),
+          onDetails: openJob,
+          onOpenPage: () => void app.commands.execute(CommandIDs.openJobsPage)
         }),
         { rank: 200 }
       );
@@ -95,14 +106,19 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       void jobs().then(actions => {
         void actions.applyCellJob(job, notebooks);
         if (options.notify) {
-          actions.notify(job, () => {
-            if (panel) {
-              model.selectedId = job.id;
-              app.shell.activateById(panel.id);
-            }
-          });
+          actions.notify(job, () => openJob(job.id));
         }
       });
+    });
+
+    registerJobPages(app, {
+      model,
+      client,
+      jobs,
+      palette,
+      restorer,
+      trans,
+      autoScroll: () => options.autoScroll
     });
 
     registerJobCommands(app, {
