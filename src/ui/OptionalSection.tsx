@@ -1,5 +1,10 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import {
+  launchIcon,
+  ReactWidget,
+  ToolbarButtonComponent,
+  UseSignal
+} from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import type { ISignal } from '@lumino/signaling';
 import React from 'react';
@@ -30,10 +35,19 @@ export class OptionalSectionWidget<
   }
 
   render(): JSX.Element {
-    const { model, trans, render } = this._options;
+    const { model, trans, render, openPage } = this._options;
     return (
       <TranslatorContext.Provider value={trans}>
         <ErrorBoundary>
+          {openPage && (
+            <ToolbarButtonComponent
+              className="jp-hpc-Section-openPage"
+              icon={launchIcon}
+              tooltip={openPage.label}
+              aria-label={openPage.label}
+              onClick={openPage.open}
+            />
+          )}
           <UseSignal signal={model.changed}>{() => render(model)}</UseSignal>
         </ErrorBoundary>
       </TranslatorContext.Provider>
@@ -64,6 +78,8 @@ export namespace OptionalSectionWidget {
     label: string;
     isShown: (model: M) => boolean;
     render: (model: M) => JSX.Element | null;
+    /** A button that opens the section's view as a main-area page. */
+    openPage?: { label: string; open: () => void };
   }
 }
 

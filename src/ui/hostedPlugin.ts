@@ -1,7 +1,9 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import {
   ITranslator,
   nullTranslator,
@@ -23,7 +25,8 @@ export function hostedPlugin<H>(options: {
     app: JupyterFrontEnd,
     client: IBridgeClient,
     host: H,
-    trans: TranslationBundle
+    trans: TranslationBundle,
+    shell: hostedPlugin.IShell
   ) => void;
 }): JupyterFrontEndPlugin<void> {
   return {
@@ -31,20 +34,30 @@ export function hostedPlugin<H>(options: {
     description: options.description,
     autoStart: true,
     requires: [IBridgeClient],
-    optional: [options.host, ITranslator],
+    optional: [options.host, ITranslator, ICommandPalette, ILayoutRestorer],
     // The host's type is the caller's `H`, which the rule cannot follow.
     // eslint-disable-next-line jupyter/plugin-activation-args
     activate: (
       app: JupyterFrontEnd,
       client: IBridgeClient,
       host: H | null,
-      translator: ITranslator | null
+      translator: ITranslator | null,
+      palette: ICommandPalette | null,
+      restorer: ILayoutRestorer | null
     ): void => {
       if (!host) {
         return;
       }
       const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-      options.activate(app, client, host, trans);
+      options.activate(app, client, host, trans, { palette, restorer });
     }
   };
+}
+
+export namespace hostedPlugin {
+  /** The parts of JupyterLab a hosted plugin may add to, when present. */
+  export interface IShell {
+    palette: ICommandPalette | null;
+    restorer: ILayoutRestorer | null;
+  }
 }
