@@ -108,7 +108,9 @@ test.describe('Jobs', () => {
     const row = bridge.jobRow(name);
     const jobId = await row.getAttribute('data-job-id');
     await row.getByRole('button', { name: 'Details' }).click();
-    const elements = bridge.jobs.getByRole('list', { name: 'Array elements' });
+    const elements = bridge
+      .jobPage(jobId ?? '')
+      .getByRole('list', { name: 'Array elements' });
     await expect(elements.getByRole('listitem')).toHaveCount(3);
     await elements
       .getByRole('listitem', { name: 'Element 2' })
