@@ -9,6 +9,10 @@ export namespace CommandIDs {
   export const runSelectedCells = 'hpc-bridge:run-selected-cells';
   export const openJobs = 'hpc-bridge:open-jobs';
   export const refreshJobs = 'hpc-bridge:refresh-jobs';
+  export const openJobsPage = 'hpc-bridge:open-jobs-page';
+  export const openJob = 'hpc-bridge:open-job';
+  export const openAdmin = 'hpc-bridge:open-admin';
+  export const openCourse = 'hpc-bridge:open-course';
   export const mountTier = 'hpc-bridge:mount-tier';
   export const uploadToTier = 'hpc-bridge:upload-to-tier';
   export const shareLink = 'hpc-bridge:share-link';

@@ -4,3 +4,4 @@ import './storage.css';
 import './endpoints.css';
 import './admin.css';
 import './course.css';
+import './pages.css';

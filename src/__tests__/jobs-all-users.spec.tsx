@@ -22,6 +22,8 @@ jest.mock('@jupyterlab/ui-components', () => {
       Button: (props: React.ButtonHTMLAttributes<HTMLButtonElement>) =>
         createElement('button', { 'aria-label': props['aria-label'] }),
       ReactWidget: class {},
+      ToolbarButtonComponent: (props: { 'aria-label'?: string }) =>
+        createElement('button', { 'aria-label': props['aria-label'] }),
       UseSignal: () => null
     },
     {

@@ -270,13 +270,15 @@ describe('StorageSection', () => {
     expect(html).toContain('aria-valuenow="100"');
   });
 
-  it('shows transfers with a progress bar', () => {
+  it('shows a transfer with a progress bar at the tier it started from', () => {
     const html = render({
+      tiers: [tier({ name: 'archive', title: 'Archive' }), tier()],
       transfers: [
         {
           id: 't1',
           kind: 'upload',
           label: 'big.bin',
+          origin: 'archive',
           tier: 'archive',
           path: 'big.bin',
           loaded: 512,
@@ -292,5 +294,11 @@ describe('StorageSection', () => {
     expect(html).toContain('aria-valuenow="50"');
     expect(html).toContain('straight to S3');
     expect(html).toContain('aria-label="Cancel big.bin"');
+    const archive = html.indexOf('aria-label="Tier archive"');
+    const scratch = html.indexOf('aria-label="Tier scratch"');
+    const transfers = html.indexOf('aria-label="Transfers of archive"');
+    expect(archive).toBeGreaterThanOrEqual(0);
+    expect(transfers).toBeGreaterThan(archive);
+    expect(transfers).toBeLessThan(scratch);
   });
 });

@@ -1,4 +1,6 @@
 import React from 'react';
+import { CommandIDs } from '../commands';
+import { hpcBridgeIcon } from '../icons';
 import { optionalSectionPlugin } from '../ui/sectionPlugin';
 // The Admin section must exist when the panel opens: loaded with the plugin.
 import { AdminModel } from './AdminModel';
@@ -20,5 +22,16 @@ export const adminPlugin = optionalSectionPlugin({
     label: trans.__('Admin'),
     isShown: m => m.isAdmin === true,
     render: m => React.createElement(AdminSection, { model: m })
+  }),
+  page: trans => ({
+    command: CommandIDs.openAdmin,
+    namespace: 'hpc-bridge-admin',
+    id: 'jp-hpc-admin-page',
+    className: 'jp-hpc-AdminPageWidget',
+    label: trans.__('Open the Admin Page'),
+    title: trans.__('HPC Admin'),
+    caption: trans.__('Open the Admin views in the main area'),
+    icon: hpcBridgeIcon,
+    unavailable: trans.__('Only hub admins see the Admin views.')
   })
 });

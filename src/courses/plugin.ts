@@ -1,5 +1,6 @@
 import React from 'react';
 import { CommandIDs } from '../commands';
+import { hpcBridgeIcon } from '../icons';
 import { optionalSectionPlugin } from '../ui/sectionPlugin';
 // The Course section must exist when the panel opens: loaded with the plugin.
 import { CourseModel } from './CourseModel';
@@ -40,5 +41,16 @@ export const coursePlugin = optionalSectionPlugin({
         onCreateEndpoint: () =>
           void app.commands.execute(CommandIDs.createEndpoint)
       })
+  }),
+  page: trans => ({
+    command: CommandIDs.openCourse,
+    namespace: 'hpc-bridge-course',
+    id: 'jp-hpc-course-page',
+    className: 'jp-hpc-CoursePageWidget',
+    label: trans.__('Open the Course Page'),
+    title: trans.__('HPC Course'),
+    caption: trans.__('Open the course management in the main area'),
+    icon: hpcBridgeIcon,
+    unavailable: trans.__('You teach or take no course.')
   })
 });

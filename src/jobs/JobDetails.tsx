@@ -10,7 +10,8 @@ import { JobProgressBar, JobStateBadge } from './JobState';
 /** Node, elapsed time, exit code, memory, queue; one line per element. */
 export function JobDetails(props: {
   job: Job;
-  onClose: () => void;
+  /** Offers a close button when given. */
+  onClose?: () => void;
   onLog: JobsSection.IProps['onLog'];
   onOpenOutput: JobsSection.IProps['onOpenOutput'];
 }): JSX.Element {
@@ -57,14 +58,16 @@ export function JobDetails(props: {
       <h4 className="jp-hpc-JobDetails-title">
         <span>{job.name}</span>
         <JobStateBadge state={job.state} />
-        <Button
-          minimal
-          small
-          aria-label={trans.__('Close details')}
-          onClick={props.onClose}
-        >
-          ×
-        </Button>
+        {props.onClose && (
+          <Button
+            minimal
+            small
+            aria-label={trans.__('Close details')}
+            onClick={props.onClose}
+          >
+            ×
+          </Button>
+        )}
       </h4>
       <dl className="jp-hpc-JobDetails-list">
         {rows.map(([term, value]) => (

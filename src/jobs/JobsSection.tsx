@@ -1,11 +1,12 @@
 import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { launchIcon } from '@jupyterlab/ui-components';
 import React from 'react';
-import { JobDetails } from './JobDetails';
 import { JobsModel } from './JobsModel';
 import { JobsTable } from './JobsTable';
 import type { Bridge } from '../tokens';
 import { Alert } from '../ui/Alert';
+import { IconButton } from '../ui/IconButton';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { Section } from '../ui/Section';
 import { SectionWidget } from '../ui/SectionWidget';
@@ -17,7 +18,7 @@ import { useTranslator } from '../ui/translator';
  */
 export function JobsSection(props: JobsSection.IProps): JSX.Element {
   const trans = useTranslator();
-  const { jobs, total, error, loading, selected } = props;
+  const { jobs, total, error, loading } = props;
   return (
     <Section
       id="jobs"
@@ -34,6 +35,17 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
         >
           {props.live ? trans.__('live') : trans.__('polling')}
         </span>
+      }
+      toolbar={
+        props.jobsPage && (
+          <IconButton
+            className="jp-hpc-Jobs-openPage"
+            label={trans.__('Open the Jobs page')}
+            title={trans.__('Open the Jobs page in the main area')}
+            icon={launchIcon}
+            onClick={props.jobsPage.open}
+          />
+        )
       }
       refreshLabel={trans.__('Refresh the jobs')}
       onRefresh={() => void props.onRetry()}
@@ -67,14 +79,6 @@ export function JobsSection(props: JobsSection.IProps): JSX.Element {
         )
       ) : (
         <JobsTable {...props} />
-      )}
-      {selected && (
-        <JobDetails
-          job={selected}
-          onClose={() => props.onSelect(null)}
-          onLog={props.onLog}
-          onOpenOutput={props.onOpenOutput}
-        />
       )}
     </Section>
   );
@@ -215,7 +219,7 @@ export class JobsSectionWidget extends SectionWidget<JobsModel> {
           onSelect={id => {
             model.selectedId = id;
             if (id) {
-              void model.reload(id).catch(() => undefined);
+              options.onDetails(id);
             }
           }}
           onAction={(job, action) => options.onAction(job, action)}
@@ -238,5 +242,7 @@ export namespace JobsSectionWidget {
     onOpenOutput: (job: Job, element: number | null) => void;
     /** The main-area Jobs page, asked at every render (it may be installed later). */
     jobsPage?: () => { open: () => void } | null;
+    /** Opens the detail page of a job. */
+    onDetails: (id: string) => void;
   }
 }

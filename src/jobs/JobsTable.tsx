@@ -1,4 +1,5 @@
 import type { Job } from '@hpc-bridge/server/contract';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   infoIcon,
   LabIcon,
@@ -89,16 +90,11 @@ export function JobsTable(props: JobsSection.IProps): JSX.Element {
   );
 }
 
-function Row(
-  props: JobsSection.IProps & {
-    job: Job;
-    isSelected: boolean;
-    isBusy: boolean;
-  }
-): JSX.Element {
-  const trans = useTranslator();
-  const { job } = props;
-  const labels: Record<Bridge.JobAction, [string, string, LabIcon]> = {
+/** Per action: its label, its tooltip and its icon. */
+export function jobActionLabels(
+  trans: TranslationBundle
+): Record<Bridge.JobAction, [string, string, LabIcon]> {
+  return {
     cancel: [trans.__('Cancel'), trans.__('Cancel this job'), stopIcon],
     hold: [
       trans.__('Hold'),
@@ -116,6 +112,18 @@ function Row(
       redoIcon
     ]
   };
+}
+
+function Row(
+  props: JobsSection.IProps & {
+    job: Job;
+    isSelected: boolean;
+    isBusy: boolean;
+  }
+): JSX.Element {
+  const trans = useTranslator();
+  const { job } = props;
+  const labels = jobActionLabels(trans);
   const ended = JobsModel.isTerminal(job.state);
   const actions: IMenuAction[] = [
     {
@@ -140,10 +148,10 @@ function Row(
       : []),
     {
       id: 'details',
-      label: props.isSelected ? trans.__('Hide details') : trans.__('Details'),
-      caption: trans.__('Show the details of this job'),
+      label: trans.__('Details'),
+      caption: trans.__('Open the details of this job in the main area'),
       icon: infoIcon,
-      execute: () => props.onSelect(props.isSelected ? null : job.id)
+      execute: () => props.onSelect(job.id)
     },
     ...JobsModel.actions(job).map(action => {
       const [label, caption, icon] = labels[action];

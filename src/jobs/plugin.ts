@@ -1,7 +1,8 @@
 import type { Job } from '@hpc-bridge/server/contract';
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
@@ -12,11 +13,14 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { type Bridge, IBridgeClient, IBridgePanel } from '../tokens';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { watchSettings } from '../ui/settings';
+import { CommandIDs } from '../commands';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import type { JobActions } from './actions';
 // The commands are registered at activation.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { registerJobCommands } from './commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { registerJobPages } from './pages';
 import { showCredentialDialog } from './CredentialDialog';
 // The Jobs section must exist when the panel opens: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -24,7 +28,6 @@ import { JobsModel } from './JobsModel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsSectionWidget } from './JobsSection';
 /** The main-area Jobs page's command, added by the plugin that provides the page. */
-const JOBS_PAGE_COMMAND = 'hpc-bridge:open-jobs-page';
 
 /**
  * Jobs: the Jobs section of the panel, the Submit to cluster dialog (notebook
@@ -44,7 +47,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     IDocumentManager,
     ICommandPalette,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    ILayoutRestorer
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -55,7 +59,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     docManager: IDocumentManager | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const model = new JobsModel({ client });
@@ -89,6 +94,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
             action: trans.__('Cancel job')
           })
         : Promise.resolve(true);
+    const openJob = (id: string) =>
+      void app.commands.execute(CommandIDs.openJob, { id });
 
     if (panel) {
       panel.addSection(
@@ -106,10 +113,10 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
             ),
           onOpenOutput: (job, element) =>
             void jobs().then(actions => actions.openOutput(job, element)),
-          jobsPage: () =>
-            app.commands.hasCommand(JOBS_PAGE_COMMAND)
-              ? { open: () => void app.commands.execute(JOBS_PAGE_COMMAND) }
-              : null
+          onDetails: openJob,
+          jobsPage: () => ({
+            open: () => void app.commands.execute(CommandIDs.openJobsPage)
+          })
         }),
         { rank: 200 }
       );
@@ -120,15 +127,24 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         void actions.applyCellJob(job, notebooks);
         if (options.notify) {
           actions.notify(job, shown => {
-            if (panel) {
-              if (shown) {
-                model.selectedId = shown.id;
-              }
-              app.shell.activateById(panel.id);
+            if (shown) {
+              openJob(shown.id);
+            } else {
+              void app.commands.execute(CommandIDs.openJobsPage);
             }
           });
         }
       });
+    });
+
+    registerJobPages(app, {
+      model,
+      client,
+      jobs,
+      palette,
+      restorer,
+      trans,
+      autoScroll: () => options.autoScroll
     });
 
     registerJobCommands(app, {

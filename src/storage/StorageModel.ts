@@ -140,6 +140,7 @@ export class StorageModel implements IDisposable {
     const transfer = this._start({
       kind: 'upload',
       label: file.name,
+      origin: tier.name,
       tier: tier.name,
       path,
       total: file.size
@@ -193,6 +194,7 @@ export class StorageModel implements IDisposable {
     const local = this._start({
       kind: 'copy',
       label: `${from.tier}:${from.path} → ${to.tier}:${to.path}`,
+      origin: from.tier,
       tier: to.tier,
       path: to.path,
       total: 0
@@ -261,7 +263,7 @@ export class StorageModel implements IDisposable {
   private _start(
     init: Pick<
       StorageModel.ITransfer,
-      'kind' | 'label' | 'tier' | 'path' | 'total'
+      'kind' | 'label' | 'origin' | 'tier' | 'path' | 'total'
     >
   ): StorageModel.ITransfer {
     const transfer: StorageModel.ITransfer = {
@@ -333,6 +335,9 @@ export namespace StorageModel {
     id: string;
     kind: 'upload' | 'copy';
     label: string;
+    /** The tier whose action started it (a copy's source), where it is shown. */
+    origin: string;
+    /** The tier written to. */
     tier: string;
     path: string;
     loaded: number;

@@ -21,8 +21,8 @@ import { useTranslator } from '../ui/translator';
 
 /**
  * The **Storage** section: per tier its class, quota bars, Mount/Unmount,
- * upload, share links (public tiers), code access and copy; then the uploads
- * and copies in progress.
+ * upload, share links (public tiers), code access and copy, and the uploads
+ * and copies started from it.
  */
 export function StorageSection(props: StorageSection.IProps): JSX.Element {
   const trans = useTranslator();
@@ -52,18 +52,14 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
                 tier={tier}
                 mounted={props.mounted.has(tier.name)}
                 links={props.links(tier.name)}
+                transfers={props.transfers.filter(
+                  transfer => transfer.origin === tier.name
+                )}
                 actions={props.actions}
               />
             ))}
           </ul>
         </>
-      )}
-      {props.transfers.length > 0 && (
-        <StorageSection.Transfers
-          transfers={props.transfers}
-          onCancel={props.actions.onCancelTransfer}
-          onDismiss={props.actions.onDismissTransfer}
-        />
       )}
     </Section>
   );
@@ -128,6 +124,8 @@ export namespace StorageSection {
     tier: Tier;
     mounted: boolean;
     links: readonly ShareLink[];
+    /** The uploads and copies started from this tier. */
+    transfers: readonly StorageModel.ITransfer[];
     actions: IActions;
   }): JSX.Element {
     const trans = useTranslator();
@@ -229,6 +227,14 @@ export namespace StorageSection {
         </div>
         {linkReason !== null && tier.class === 'sensitive' && (
           <p className="jp-hpc-Tier-note">{linkReason}</p>
+        )}
+        {props.transfers.length > 0 && (
+          <Transfers
+            tier={tier.name}
+            transfers={props.transfers}
+            onCancel={actions.onCancelTransfer}
+            onDismiss={actions.onDismissTransfer}
+          />
         )}
         {props.links.length > 0 && (
           <LinkList links={props.links} actions={actions} />
@@ -352,13 +358,17 @@ export namespace StorageSection {
   }
 
   export function Transfers(props: {
+    tier: string;
     transfers: readonly StorageModel.ITransfer[];
     onCancel: (id: string) => void;
     onDismiss: (id: string) => void;
   }): JSX.Element {
     const trans = useTranslator();
     return (
-      <ul className="jp-hpc-Transfers" aria-label={trans.__('Transfers')}>
+      <ul
+        className="jp-hpc-Transfers"
+        aria-label={trans.__('Transfers of %1', props.tier)}
+      >
         {props.transfers.map(transfer => (
           <TransferRow
             key={transfer.id}

@@ -23,6 +23,8 @@ import { TierMounts } from './mounts';
 import { StorageModel } from './StorageModel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { StorageSectionWidget } from './StorageSection';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { TransferNotifications } from './TransferNotifications';
 
 /**
  * Storage tiers: the Storage section of the panel, a JupyterLab drive and a
@@ -54,6 +56,8 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const api = new StorageApi(client);
     const model = new StorageModel({ api });
+    // Lives as long as the application: uploads and copies report in the notifications.
+    new TransferNotifications(model, trans);
     const mounts = browsers
       ? new TierMounts({
           app,

@@ -8,13 +8,15 @@ export function IconButton(props: {
   onClick: () => void;
   /** The tooltip, when the label alone does not say enough. */
   title?: string;
+  className?: string;
 }): JSX.Element {
   return (
     <Button
       small
       minimal
+      className={props.className}
       aria-label={props.label}
-      title={props.title}
+      title={props.title ?? props.label}
       onClick={props.onClick}
     >
       <props.icon.react tag="span" />

@@ -1,4 +1,8 @@
-import { caretDownIcon, refreshIcon } from '@jupyterlab/ui-components';
+import {
+  caretDownIcon,
+  launchIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
 import React from 'react';
 import { IconButton } from './IconButton';
 import { SectionFolds } from './SectionFolds';
@@ -8,6 +12,10 @@ import { useTranslator } from './translator';
 export const SectionFoldsContext = React.createContext<SectionFolds>(
   new SectionFolds()
 );
+
+/** The section's main-area page, when it has one: a button in its header opens it. */
+export const SectionPageContext =
+  React.createContext<Section.IPageButton | null>(null);
 
 /** Whether the section `id` is folded, and a function that toggles it. */
 export function useFolded(id: string): [boolean, () => void] {
@@ -36,6 +44,7 @@ export function useFolded(id: string): [boolean, () => void] {
 export function Section(props: Section.IProps): JSX.Element {
   const trans = useTranslator();
   const [folded, toggle] = useFolded(props.id);
+  const page = React.useContext(SectionPageContext);
   const bodyId = `jp-hpc-Section-${props.id}`;
   const classes = ['jp-hpc-Section', props.className, folded && 'jp-mod-folded']
     .filter(Boolean)
@@ -61,13 +70,21 @@ export function Section(props: Section.IProps): JSX.Element {
           </button>
         </h3>
         {props.status}
-        {(props.toolbar || props.onRefresh) && (
+        {(props.toolbar || props.onRefresh || page) && (
           <div
             className="jp-hpc-Section-toolbar"
             role="toolbar"
             aria-label={trans.__('%1 actions', props.title)}
           >
             {props.toolbar}
+            {page && (
+              <IconButton
+                className="jp-hpc-Section-openPage"
+                label={page.label}
+                icon={launchIcon}
+                onClick={page.open}
+              />
+            )}
             {props.onRefresh && (
               <IconButton
                 label={
@@ -88,6 +105,12 @@ export function Section(props: Section.IProps): JSX.Element {
 }
 
 export namespace Section {
+  export interface IPageButton {
+    /** The button's accessible name and tooltip. */
+    label: string;
+    open: () => void;
+  }
+
   export interface IProps {
     /** Names the fold state: `cluster`, `jobs`, `storage`, … */
     id: string;

@@ -3,7 +3,7 @@ import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import type { ISignal } from '@lumino/signaling';
 import React from 'react';
 import { ErrorBoundary } from './ErrorBoundary';
-import { SectionFoldsContext } from './Section';
+import { Section, SectionFoldsContext, SectionPageContext } from './Section';
 import { SectionFolds } from './SectionFolds';
 import { TranslatorContext } from './translator';
 
@@ -31,13 +31,17 @@ export class SectionWidget<
   }
 
   render(): JSX.Element {
-    const { model, trans, render } = this._sectionOptions;
+    const { model, trans, render, openPage } = this._sectionOptions;
     return (
       <TranslatorContext.Provider value={trans}>
         <SectionFoldsContext.Provider value={this._folds}>
-          <ErrorBoundary>
-            <UseSignal signal={model.changed}>{() => render(model)}</UseSignal>
-          </ErrorBoundary>
+          <SectionPageContext.Provider value={openPage ?? null}>
+            <ErrorBoundary>
+              <UseSignal signal={model.changed}>
+                {() => render(model)}
+              </UseSignal>
+            </ErrorBoundary>
+          </SectionPageContext.Provider>
         </SectionFoldsContext.Provider>
       </TranslatorContext.Provider>
     );
@@ -55,5 +59,7 @@ export namespace SectionWidget {
     /** The section's title (already translated). */
     label: string;
     render: (model: M) => JSX.Element | null;
+    /** A button in the section's header that opens its view as a main-area page. */
+    openPage?: Section.IPageButton;
   }
 }

@@ -1,7 +1,9 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import {
   ITranslator,
@@ -25,7 +27,7 @@ export function hostedPlugin<H>(options: {
     client: IBridgeClient,
     host: H,
     trans: TranslationBundle,
-    settingRegistry: ISettingRegistry | null
+    shell: hostedPlugin.IShell
   ) => void;
 }): JupyterFrontEndPlugin<void> {
   return {
@@ -33,7 +35,13 @@ export function hostedPlugin<H>(options: {
     description: options.description,
     autoStart: true,
     requires: [IBridgeClient],
-    optional: [options.host, ITranslator, ISettingRegistry],
+    optional: [
+      options.host,
+      ITranslator,
+      ICommandPalette,
+      ILayoutRestorer,
+      ISettingRegistry
+    ],
     // The host's type is the caller's `H`, which the rule cannot follow.
     // eslint-disable-next-line jupyter/plugin-activation-args
     activate: (
@@ -41,13 +49,28 @@ export function hostedPlugin<H>(options: {
       client: IBridgeClient,
       host: H | null,
       translator: ITranslator | null,
+      palette: ICommandPalette | null,
+      restorer: ILayoutRestorer | null,
       settingRegistry: ISettingRegistry | null
     ): void => {
       if (!host) {
         return;
       }
       const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-      options.activate(app, client, host, trans, settingRegistry);
+      options.activate(app, client, host, trans, {
+        palette,
+        restorer,
+        settingRegistry
+      });
     }
   };
+}
+
+export namespace hostedPlugin {
+  /** The parts of JupyterLab a hosted plugin may add to, when present. */
+  export interface IShell {
+    palette: ICommandPalette | null;
+    restorer: ILayoutRestorer | null;
+    settingRegistry: ISettingRegistry | null;
+  }
 }

@@ -108,7 +108,9 @@ test.describe('Jobs', () => {
     const row = bridge.jobRow(name);
     const jobId = await row.getAttribute('data-job-id');
     await bridge.jobAction(name, 'Details');
-    const elements = bridge.jobs.getByRole('list', { name: 'Array elements' });
+    const elements = bridge
+      .jobPage(jobId ?? '')
+      .getByRole('list', { name: 'Array elements' });
     await expect(elements.getByRole('listitem')).toHaveCount(3);
     await elements
       .getByRole('listitem', { name: 'Element 2' })
@@ -244,15 +246,14 @@ test.describe('Jobs', () => {
     await dialog.getByRole('button', { name: 'Submit', exact: true }).click();
     await expect(dialog).toBeHidden();
 
-    const cancel = bridge.jobRow(name).getByRole('button', { name: 'Cancel' });
-    await cancel.click();
+    await bridge.jobAction(name, 'Cancel');
     // Cancel in the confirmation keeps the job.
     const confirm = bridge.dialog(`Cancel job ${name}?`);
     await confirm.getByRole('button', { name: 'Cancel', exact: true }).click();
     await expect(confirm).toHaveCount(0);
     await expect(bridge.jobState(name)).not.toHaveText('CANCELLED');
 
-    await cancel.click();
+    await bridge.jobAction(name, 'Cancel');
     await bridge.confirm(`Cancel job ${name}?`, 'Cancel job');
     await expect(bridge.jobState(name)).toHaveText('CANCELLED', {
       timeout: JOB_TIMEOUT

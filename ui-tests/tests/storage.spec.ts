@@ -354,14 +354,18 @@ test.describe('Storage tiers', () => {
         await chooser
       ).setFiles({ name, mimeType: 'application/octet-stream', buffer: body });
 
-      await expect(storage.progress(name)).toBeVisible();
+      // At the tier clicked, and in the notifications with a done message.
+      await expect(storage.progress('archive', name)).toBeVisible();
       await expect(
-        storage.transfer(name).locator('.jp-hpc-Transfer-status')
+        storage.transfer('archive', name).locator('.jp-hpc-Transfer-status')
       ).toHaveText('done', { timeout: 110_000 });
-      await expect(storage.progress(name)).toHaveAttribute(
+      await expect(storage.progress('archive', name)).toHaveAttribute(
         'aria-valuenow',
         '100'
       );
+      await expect(
+        page.getByText(STORAGE_SELECTORS.uploaded(name, 'archive'))
+      ).toBeVisible();
 
       expect(await api.size('archive', name)).toBe(size);
       // The parts went from the browser to Swift, not through the bridge.
@@ -398,9 +402,9 @@ test.describe('Storage tiers', () => {
       await ask.getByRole('button', { name: 'Copy', exact: true }).click();
 
       const label = `scratch:${name} → archive:${name}`;
-      await expect(storage.progress(label)).toBeVisible();
+      await expect(storage.progress('scratch', label)).toBeVisible();
       await expect(
-        storage.transfer(label).locator('.jp-hpc-Transfer-status')
+        storage.transfer('scratch', label).locator('.jp-hpc-Transfer-status')
       ).toHaveText('done', { timeout: 110_000 });
 
       await storage.mount('archive');

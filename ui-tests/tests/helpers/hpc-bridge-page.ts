@@ -26,6 +26,19 @@ export const SELECTORS = {
   /** The cell context menu item and the dialog it opens. */
   runCellsMenu: 'Run Selected Cells on Cluster…',
   cellsDialog: 'Run selected cells on cluster',
+  /** The modal command palette. */
+  palette: '#modal-command-palette',
+  /** The commands that open the Admin page and its widget id. */
+  adminPageCommand: 'Open the Admin Page',
+  adminPageId: 'jp-hpc-admin-page',
+  /** The command that opens the Jobs page, its widget id and its table. */
+  jobsPageCommand: 'Open the Jobs Page',
+  jobsPageId: 'jp-hpc-jobs-page',
+  jobsPageTable: 'All jobs',
+  /** The Jobs section's button that opens the Jobs page. */
+  openJobsPage: 'Open the Jobs page',
+  /** The widget id of a job's page. */
+  jobPageId: (id: string): string => `jp-hpc-job-${id}`,
   /** The status bar item's text once the bridge knows the user. */
   statusText: (user: string): string => `HPC Bridge: ${user}`
 } as const;
@@ -55,6 +68,26 @@ export class HpcBridgePage {
     return this.jobs.locator('tr.jp-hpc-JobTable-row').filter({
       has: this.page.locator('td:first-child', { hasText: name })
     });
+  }
+
+  /** The Jobs page of the main area. */
+  get jobsPage(): Locator {
+    return this.page.locator(`#${SELECTORS.jobsPageId}`);
+  }
+
+  /** The table of the Jobs page. */
+  get jobsPageTable(): Locator {
+    return this.jobsPage.getByRole('table', { name: SELECTORS.jobsPageTable });
+  }
+
+  /** The detail page of the job `id`. */
+  jobPage(id: string): Locator {
+    return this.page.locator(`#${SELECTORS.jobPageId(id)}`);
+  }
+
+  /** Runs a command by its label from the command palette. */
+  async fromPalette(label: string): Promise<void> {
+    await runFromPalette(this.page, label);
   }
 
   /** The state of the job called `name`: an icon whose accessible name is the state. */
@@ -175,6 +208,25 @@ export class HpcBridgePage {
     }
     return this.partitionRow(partition).locator('td').nth(index);
   }
+}
+
+/** The command palette's items whose label holds `label`, once it is typed in. */
+export async function paletteItems(
+  page: Pick<Page, 'keyboard' | 'locator'>,
+  label: string
+): Promise<Locator> {
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator(SELECTORS.palette);
+  await palette.locator('input').fill(label);
+  return palette.locator('.lm-CommandPalette-item', { hasText: label });
+}
+
+/** Runs a command by its label from the command palette. */
+export async function runFromPalette(
+  page: Pick<Page, 'keyboard' | 'locator'>,
+  label: string
+): Promise<void> {
+  await (await paletteItems(page, label)).first().click();
 }
 
 /** Drags the left side panel's edge to `x` pixels (for screenshots). */

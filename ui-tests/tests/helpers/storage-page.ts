@@ -17,8 +17,11 @@ export const STORAGE_SELECTORS = {
   useInCode: (name: string): string => `Use ${name} in code`,
   upload: (name: string): string => `Upload to ${name}`,
   copyToTier: (name: string): string => `Copy from ${name} to another tier`,
-  /** Accessible name of the list of uploads and copies. */
-  transfers: 'Transfers',
+  /** Accessible name of the list of uploads and copies started from a tier. */
+  transfers: (name: string): string => `Transfers of ${name}`,
+  /** The notification that ends an upload. */
+  uploaded: (file: string, tier: string): string =>
+    `Uploaded ${file} to ${tier}`,
   progress: (label: string): string => `Progress of ${label}`,
   /** Widget id of a tier's file browser. */
   browserId: (name: string): string => `hpc-bridge-tier-${name}`
@@ -49,16 +52,19 @@ export class StoragePage {
     return this.tier(tier).getByRole('button', { name, exact: true });
   }
 
-  /** An upload or copy of the section, by its label (a file name, `a:x → b:y`). */
-  transfer(label: string): Locator {
-    return this.section
-      .getByRole('list', { name: STORAGE_SELECTORS.transfers })
+  /**
+   * An upload or copy shown at the tier it was started from, by its label (a
+   * file name, `a:x → b:y`).
+   */
+  transfer(tier: string, label: string): Locator {
+    return this.tier(tier)
+      .getByRole('list', { name: STORAGE_SELECTORS.transfers(tier) })
       .getByRole('listitem', { name: label, exact: true });
   }
 
   /** The progress bar of a transfer. */
-  progress(label: string): Locator {
-    return this.transfer(label).getByRole('progressbar', {
+  progress(tier: string, label: string): Locator {
+    return this.transfer(tier, label).getByRole('progressbar', {
       name: STORAGE_SELECTORS.progress(label),
       exact: true
     });
