@@ -1,9 +1,5 @@
 import type * as contract from '@hpc-bridge/server/contract';
-import {
-  JobNameSchema,
-  JobSubmitSchema,
-  MAX_SWEEP_ELEMENTS
-} from '@hpc-bridge/server/contract';
+import { JobNameSchema } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
@@ -11,14 +7,18 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   formatLiteral,
   notebookParameters,
-  parseLiteral,
-  parseSweepValues,
   sanitizeJobName,
   sweepSize
 } from '../notebook/parameters';
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
 import { PartitionCompliance } from './compliance';
+import {
+  checkedParameters,
+  checkedResources,
+  checkedSweep,
+  schemaErrors
+} from './submitChecks';
 
 /**
  * The state of the Submit to cluster form: profiles, resources within the
@@ -374,53 +374,9 @@ export class SubmitModel implements IDisposable {
         'Letters, digits, ".", "_" and "-" only; at most 64, starting with a letter or digit.'
       );
     }
-    const resources: Partial<contract.Resources> = {};
-    for (const key of SubmitModel.RESOURCES) {
-      const text = this._resources[key].trim();
-      const value = Number(text);
-      if (!/^\d+$/.test(text)) {
-        errors[key] = trans.__('A whole number.');
-        continue;
-      }
-      const range = profile?.[key];
-      if (range && (value < range.min || value > range.max)) {
-        errors[key] = trans.__(
-          'Between %1 and %2 for this profile.',
-          range.min,
-          range.max
-        );
-        continue;
-      }
-      resources[key] = value;
-    }
-    const parameters: contract.Parameters = {};
-    for (const [name, literal] of Object.entries(this._parameters)) {
-      const parsed = parseLiteral(literal);
-      if (parsed.ok) {
-        parameters[name] = parsed.value;
-      } else {
-        errors[`param:${name}`] = trans.__(
-          'Not a Python literal: %1',
-          parsed.error
-        );
-      }
-    }
-    let sweep: contract.Sweep | undefined;
-    for (const [name, text] of Object.entries(this._sweep)) {
-      const parsed = parseSweepValues(text);
-      if (!parsed.ok) {
-        errors[`sweep:${name}`] = parsed.error;
-      } else if (parsed.values) {
-        sweep = { ...(sweep ?? {}), [name]: parsed.values };
-      }
-    }
-    if (sweepSize(sweep) > MAX_SWEEP_ELEMENTS) {
-      errors['sweep'] = trans.__(
-        'The sweep makes %1 jobs; at most %2 are allowed.',
-        sweepSize(sweep),
-        MAX_SWEEP_ELEMENTS
-      );
-    }
+    const resources = checkedResources(this._resources, profile, trans, errors);
+    const parameters = checkedParameters(this._parameters, trans, errors);
+    const sweep = checkedSweep(this._sweep, trans, errors);
     const webhookUrl = this._webhookUrl.trim();
     const request: contract.JobSubmit = {
       name: this._name,
@@ -434,23 +390,7 @@ export class SubmitModel implements IDisposable {
       ...(webhookUrl ? { webhookUrl } : {})
     };
     if (Object.keys(errors).length === 0) {
-      const checked = JobSubmitSchema.safeParse(request);
-      if (!checked.success) {
-        for (const issue of checked.error.issues) {
-          const key =
-            issue.path[0] === 'webhookUrl'
-              ? 'webhookUrl'
-              : issue.path[0] === 'notebook'
-                ? 'notebook'
-                : issue.path[0] === 'tiers'
-                  ? 'tiers'
-                  : 'request';
-          errors[key] =
-            key === 'webhookUrl'
-              ? trans.__('An http(s) URL.')
-              : `${issue.path.join('.')}: ${issue.message}`;
-        }
-      }
+      schemaErrors(request, trans, errors);
     }
     return { request, errors, sweep };
   }
