@@ -8,6 +8,7 @@ import type { Locator } from '@playwright/test';
 
 import { saveNotebook, userApi } from './helpers/contents';
 import { HpcBridgePage, SELECTORS } from './helpers/hpc-bridge-page';
+import { reopenLab, workspaceSaved } from './helpers/workspace';
 
 /** Every section the panel may show; Course and Admin only to some users. */
 const SECTIONS = ['Cluster', 'Jobs', 'Storage', 'Endpoints', 'Course', 'Admin'];
@@ -129,11 +130,12 @@ for (const viewport of [null, { width: 1024, height: 700 }]) {
       await bridge.open();
       const toggle = bridge.sectionToggle(SELECTORS.clusterRegion);
       await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+      const saved = workspaceSaved(page, 'folded-sections');
       await toggle.click();
       await expect(toggle).toHaveAttribute('aria-expanded', 'false');
       await expect(bridge.partitionRow('cpu')).toBeHidden();
 
-      await page.reload();
+      await reopenLab(page, saved);
       await bridge.open();
       const reloaded = bridge.sectionToggle(SELECTORS.clusterRegion);
       await expect(reloaded).toHaveAttribute('aria-expanded', 'false');

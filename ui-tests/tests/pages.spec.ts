@@ -12,6 +12,7 @@ import {
   SELECTORS
 } from './helpers/hpc-bridge-page';
 import { JobsApi } from './helpers/jobs-api';
+import { reopenLab, workspaceSaved } from './helpers/workspace';
 
 /** SLURM runs these in seconds; the margin is for a loaded 2-core machine. */
 const JOB_TIMEOUT = 120_000;
@@ -85,6 +86,7 @@ test.describe('Main-area pages', () => {
     await expect(bridge.jobState(name)).toHaveText('COMPLETED', {
       timeout: JOB_TIMEOUT
     });
+    const saved = workspaceSaved(page, id);
     await bridge.jobAction(name, 'Details');
 
     const detail = bridge.jobPage(id);
@@ -98,7 +100,7 @@ test.describe('Main-area pages', () => {
       .getByRole('log', { name: 'stdout' });
     await expect(log).toContainText('x = 21', { timeout: JOB_TIMEOUT });
 
-    await page.reload();
+    await reopenLab(page, saved);
     await expect(bridge.jobPage(id)).toBeVisible();
     await expect(
       bridge.jobPage(id).getByRole('region', { name: 'Parameters' })

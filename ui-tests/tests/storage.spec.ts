@@ -9,6 +9,7 @@ import * as path from 'path';
 import { expect, test } from './fixtures';
 import { StorageApi } from './helpers/storage-api';
 import { StoragePage, STORAGE_SELECTORS } from './helpers/storage-page';
+import { reopenLab, workspaceSaved } from './helpers/workspace';
 
 const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
 /** Where Swift's S3 API answers the browser (direct uploads). */
@@ -111,14 +112,14 @@ test.describe('Storage tiers', () => {
       await storage.mount('scratch');
       await storage.showBrowser('scratch');
       await storage.openFolder('scratch', folder);
+      const saved = workspaceSaved(page, folder);
       await storage.item('scratch', name).dblclick();
       const viewer = page.locator('.jp-CSVViewer');
       await expect(viewer.locator('.lm-DataGrid')).toBeVisible();
 
       // The workspace and the recent files bring the CSV back at start,
       // before the bridge has listed the tiers.
-      await page.reload();
-      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+      await reopenLab(page, saved);
       await expect(viewer.locator('.lm-DataGrid')).toBeVisible();
       expect(askedServer).toEqual([]);
     } finally {

@@ -134,7 +134,9 @@ export class HpcBridgePage {
    */
   async confirm(title: string, action: string): Promise<void> {
     const dialog = this.dialog(title);
-    await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    await expect(
+      dialog.getByRole('button', { name: 'Cancel', exact: true })
+    ).toBeVisible();
     await dialog.getByRole('button', { name: action, exact: true }).click();
     await expect(dialog).toHaveCount(0);
   }
@@ -212,10 +214,13 @@ export class HpcBridgePage {
 
 /** The command palette's items whose label holds `label`, once it is typed in. */
 export async function paletteItems(
-  page: Pick<Page, 'keyboard' | 'locator'>,
+  page: Pick<Page, 'evaluate' | 'locator'>,
   label: string
 ): Promise<Locator> {
-  await page.keyboard.press('Control+Shift+C');
+  // The command, not its shortcut: a shortcut goes wherever the focus happens to be.
+  await page.evaluate(() =>
+    window.jupyterapp.commands.execute('apputils:activate-command-palette')
+  );
   const palette = page.locator(SELECTORS.palette);
   await palette.locator('input').fill(label);
   return palette.locator('.lm-CommandPalette-item', { hasText: label });
@@ -223,7 +228,7 @@ export async function paletteItems(
 
 /** Runs a command by its label from the command palette. */
 export async function runFromPalette(
-  page: Pick<Page, 'keyboard' | 'locator'>,
+  page: Pick<Page, 'evaluate' | 'locator'>,
   label: string
 ): Promise<void> {
   await (await paletteItems(page, label)).first().click();
