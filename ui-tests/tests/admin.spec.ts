@@ -57,7 +57,6 @@ test.describe('Admin', () => {
         `alice,storage.write,sensitive:${file},ok`
       );
 
-      await admin.widen(760);
       await admin.section.screenshot({
         path: path.join(IMAGES, 'admin-panel.png')
       });

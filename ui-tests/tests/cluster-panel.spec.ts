@@ -29,7 +29,6 @@ test.describe('HPC Bridge panel', () => {
     const gpus = await bridge.cell('gpu', SELECTORS.gpuColumn);
     await expect(gpus).toHaveText(/\/\s*2\s*$/);
 
-    await bridge.widen(620);
     await expect(gpus).toBeInViewport();
     await page.screenshot({ path: SCREENSHOT });
   });

@@ -102,7 +102,6 @@ test.describe('Endpoints on the cloud', () => {
       await expect(endpoints.button(name, S.send(name))).toHaveText('Send');
       await expect(endpoints.endpoint(name).getByRole('alert')).toHaveCount(0);
 
-      await endpoints.bridge.widen(620);
       await page.setViewportSize({ width: 1280, height: 1200 });
       await endpoints.showOnly(name);
       await endpoints.section.evaluate(node =>

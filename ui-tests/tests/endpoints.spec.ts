@@ -117,7 +117,6 @@ test.describe('Endpoints', () => {
           .getByRole('row', { name: /Requests \/ errors/ })
       ).toContainText(/[1-9]\d* \/ 0/);
 
-      await endpoints.bridge.widen(620);
       await page.setViewportSize({ width: 1280, height: 1200 });
       // Only this endpoint, whatever else the user has (other tests' leftovers).
       await endpoints.showOnly(name);

@@ -73,7 +73,6 @@ test.describe('Jobs', () => {
     const jobId = await row.getAttribute('data-job-id');
     expect(jobId).toMatch(/^[0-9a-f]{12}$/);
 
-    await bridge.widen(620);
     await page.screenshot({ path: path.join(IMAGES, 'jobs-panel.png') });
 
     await bridge.jobAction(name, 'Open output');
@@ -152,7 +151,6 @@ test.describe('Jobs', () => {
     const unselected = (await page.notebook.getCellLocator(2))!;
     await expect(unselected.locator('.jp-OutputArea-output')).toHaveCount(0);
 
-    await bridge.widen(620);
     await page.screenshot({ path: path.join(IMAGES, 'cell-job.png') });
   });
 

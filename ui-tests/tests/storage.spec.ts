@@ -247,7 +247,6 @@ test.describe('Storage tiers', () => {
         await api.createLinkStatus('sensitive', 'medical/x.csv')
       ).toBeGreaterThanOrEqual(400);
 
-      await storage.bridge.widen(600);
       // The section from its title, whatever the sections above hold.
       await storage.section.evaluate(node =>
         node.scrollIntoView({ block: 'start' })
