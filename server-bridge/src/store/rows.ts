@@ -1,8 +1,12 @@
-/** Helpers of the features' repositories: row mapping and optional filters. */
+/** Helpers of the features' repositories: row mapping, inserts and optional filters. */
+import type { Database } from 'better-sqlite3';
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
+
+const camelOf = (column: string): string =>
+  column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** A row with its snake_case column names in camelCase. */
 export type Camelized<T> = { [K in keyof T as CamelCase<K & string>]: T[K] };
@@ -12,10 +16,7 @@ export function camelized<T extends Record<string, unknown>>(
   row: T
 ): Camelized<T> {
   return Object.fromEntries(
-    Object.entries(row).map(([column, value]) => [
-      column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
-      value
-    ])
+    Object.entries(row).map(([column, value]) => [camelOf(column), value])
   ) as Camelized<T>;
 }
 
@@ -38,4 +39,24 @@ export function whereDefined(
         : ` WHERE ${used.map(([sql]) => sql).join(' AND ')}`,
     args: used.map(([, value]) => value)
   };
+}
+
+/**
+ * `INSERT INTO table` of one record: its columns are the row schema's (snake_case), their
+ * values the record's camelCase fields; booleans are stored as 1 and 0.
+ */
+export function insertRow(
+  db: Database,
+  table: string,
+  columns: readonly string[],
+  record: object
+): void {
+  const fields = record as Record<string, SqlValue | boolean>;
+  const values = columns.map(column => {
+    const value = fields[camelOf(column)];
+    return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  });
+  db.prepare(
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
+  ).run(...values);
 }

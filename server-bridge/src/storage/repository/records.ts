@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../../store';
-import { camelized, whereDefined } from '../../store/rows';
+import { camelized, insertRow, whereDefined } from '../../store/rows';
 
 /** 24 url-safe characters from 18 random bytes (144 bits). */
 export function randomId(bytes = 18): string {
@@ -40,20 +40,12 @@ export class LinkTable {
   constructor(private readonly store: Store) {}
 
   insert(link: IShareLinkRecord): void {
-    this.store.db
-      .prepare(
-        'INSERT INTO share_links (id, tier, owner, path, created_at, expires_at, revoked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
-      )
-      .run(
-        link.id,
-        link.tier,
-        link.owner,
-        link.path,
-        link.createdAt,
-        link.expiresAt,
-        link.revokedAt,
-        link.version
-      );
+    insertRow(
+      this.store.db,
+      'share_links',
+      Object.keys(LinkRowSchema.shape),
+      link
+    );
   }
 
   get(id: string): IShareLinkRecord | undefined {
@@ -123,25 +115,13 @@ function uploadOf(row: unknown): IUploadRecord {
 export class UploadTable {
   constructor(private readonly store: Store) {}
 
-  insert(u: IUploadRecord): void {
-    this.store.db
-      .prepare(
-        'INSERT INTO upload_sessions (id, tier, owner, path, s3_upload_id, mode, size, part_size, part_count, overwrite, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-      )
-      .run(
-        u.id,
-        u.tier,
-        u.owner,
-        u.path,
-        u.s3UploadId,
-        u.mode,
-        u.size,
-        u.partSize,
-        u.partCount,
-        u.overwrite ? 1 : 0,
-        u.createdAt,
-        u.expiresAt
-      );
+  insert(upload: IUploadRecord): void {
+    insertRow(
+      this.store.db,
+      'upload_sessions',
+      Object.keys(UploadRowSchema.shape),
+      upload
+    );
   }
 
   get(id: string): IUploadRecord | undefined {
