@@ -22,9 +22,14 @@ async function runFromPalette(
   page: IJupyterLabPageFixture,
   label: string
 ): Promise<void> {
-  await page.keyboard.press('Control+Shift+C');
   const palette = page.locator('#command-palette');
-  await expect(palette).toBeVisible();
+  await page.evaluate(() => window.jupyterapp.restored);
+  // The modal palette closes when the focus leaves it, and a lab that has just started
+  // may still move the focus: press the shortcut until the palette stays open.
+  await expect(async () => {
+    await page.keyboard.press('Control+Shift+C');
+    await expect(palette).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 30_000 });
   await page.keyboard.type(label);
   await expect(
     palette.locator('.lm-CommandPalette-item.lm-mod-active')

@@ -217,12 +217,17 @@ export async function paletteItems(
   page: Pick<Page, 'evaluate' | 'locator'>,
   label: string
 ): Promise<Locator> {
-  // The command, not its shortcut: a shortcut goes wherever the focus happens to be.
-  await page.evaluate(() =>
-    window.jupyterapp.commands.execute('apputils:activate-command-palette')
-  );
   const palette = page.locator(SELECTORS.palette);
-  await palette.locator('input').fill(label);
+  const input = palette.locator('input');
+  await page.evaluate(() => window.jupyterapp.restored);
+  // The modal palette closes when the focus leaves it, and a lab that has just started
+  // may still move the focus (restoring its layout): open it until it stays open.
+  await expect(async () => {
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('apputils:activate-command-palette')
+    );
+    await input.fill(label, { timeout: 2000 });
+  }).toPass({ timeout: 30_000 });
   return palette.locator('.lm-CommandPalette-item', { hasText: label });
 }
 
