@@ -27,7 +27,6 @@ import { showCredentialDialog } from './CredentialDialog';
 import { JobsModel } from './JobsModel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { JobsSectionWidget } from './JobsSection';
-/** The main-area Jobs page's command, added by the plugin that provides the page. */
 
 /**
  * Jobs: the Jobs section of the panel, the Submit to cluster dialog (notebook

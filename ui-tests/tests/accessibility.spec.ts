@@ -74,11 +74,7 @@ test.describe('Accessibility', () => {
     await api.dispose();
     const bridge = new HpcBridgePage(page);
     await page.notebook.openByPath(notebook);
-    await page
-      .getByRole('button', { name: SELECTORS.submitButton })
-      .first()
-      .click();
-    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const dialog = await bridge.openSubmitDialog();
     await expect(dialog).toBeVisible();
     // Profiles loaded and the estimate asked: the dialog as the user sees it.
     await expect(dialog.getByLabel('Value of x')).toHaveValue('1');

@@ -43,12 +43,7 @@ test.describe('Jobs', () => {
       { source: 'x = 1', tags: ['parameters'] },
       { source: 'y = x * 2\nprint(f"y = {y}")' }
     ]);
-    await page
-      .getByRole('button', { name: SELECTORS.submitButton })
-      .first()
-      .click();
-
-    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const dialog = await bridge.openSubmitDialog();
     await expect(dialog).toBeVisible();
     // Pre-filled from the cell tagged "parameters".
     await expect(dialog.getByLabel('Value of x')).toHaveValue('1');
@@ -90,11 +85,7 @@ test.describe('Jobs', () => {
       { source: 'x = 1', tags: ['parameters'] },
       { source: 'print(f"y = {x * 2}")' }
     ]);
-    await page
-      .getByRole('button', { name: SELECTORS.submitButton })
-      .first()
-      .click();
-    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const dialog = await bridge.openSubmitDialog();
     await dialog.getByLabel('Job name').fill(name);
     await dialog.getByLabel('Sweep values of x').fill('1, 2, 3');
     await expect(dialog).toContainText('3 jobs in one array');
@@ -193,11 +184,7 @@ test.describe('Jobs', () => {
     const bridge = await openWithPanel(page, playwright, notebook, [
       { source: 'print("never runs")' }
     ]);
-    await page
-      .getByRole('button', { name: SELECTORS.submitButton })
-      .first()
-      .click();
-    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const dialog = await bridge.openSubmitDialog();
     const submit = dialog.getByRole('button', { name: 'Submit', exact: true });
     // cpu-small runs on partition cpu; the demo config marks only gpu compliant.
     await dialog.getByLabel('Profile').selectOption('cpu-small');
@@ -235,11 +222,7 @@ test.describe('Jobs', () => {
     const bridge = await openWithPanel(page, playwright, notebook, [
       { source: 'import time\ntime.sleep(600)' }
     ]);
-    await page
-      .getByRole('button', { name: SELECTORS.submitButton })
-      .first()
-      .click();
-    const dialog = bridge.dialog(SELECTORS.submitDialog);
+    const dialog = await bridge.openSubmitDialog();
     await dialog.getByLabel('Job name').fill(name);
     await dialog.getByRole('button', { name: 'Submit', exact: true }).click();
     await expect(dialog).toBeHidden();

@@ -75,11 +75,7 @@ for (const viewport of [null, { width: 1024, height: 700 }]) {
       const bridge = new HpcBridgePage(page);
       await page.notebook.openByPath(notebook);
       await bridge.open();
-      await page
-        .getByRole('button', { name: SELECTORS.submitButton })
-        .first()
-        .click();
-      const dialog = bridge.dialog(SELECTORS.submitDialog);
+      const dialog = await bridge.openSubmitDialog();
       await dialog.getByLabel('Job name').fill(name);
       await dialog.getByRole('button', { name: 'Submit' }).click();
       await expect(dialog).toBeHidden();

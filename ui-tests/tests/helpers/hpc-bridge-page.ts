@@ -141,6 +141,15 @@ export class HpcBridgePage {
     await expect(dialog).toHaveCount(0);
   }
 
+  /** Clicks the notebook toolbar's Submit to cluster and answers its dialog. */
+  async openSubmitDialog(): Promise<Locator> {
+    await this.page
+      .getByRole('button', { name: SELECTORS.submitButton })
+      .first()
+      .click();
+    return this.dialog(SELECTORS.submitDialog);
+  }
+
   /** A tier's checkbox in a submit or create dialog: `Scratch`, `Sensitive (medical)`. */
   tierCheckbox(dialog: Locator, title: string): Locator {
     return dialog
