@@ -230,19 +230,21 @@ describe('StorageSection', () => {
     onDismissTransfer: jest.fn()
   };
 
-  function render(props: Partial<StorageSection.IProps>): string {
+  function render(view: Partial<StorageSection.IView>): string {
     return renderToStaticMarkup(
       <TranslatorContext.Provider value={identityTrans()}>
         <StorageSection
-          tiers={[]}
-          mounted={new Set()}
-          links={() => []}
-          transfers={[]}
-          error={null}
-          loading={false}
-          onRetry={async () => undefined}
+          view={{
+            tiers: [],
+            mounted: new Set(),
+            links: () => [],
+            transfers: [],
+            error: null,
+            loading: false,
+            refresh: async () => undefined,
+            ...view
+          }}
           actions={actions}
-          {...props}
         />
       </TranslatorContext.Provider>
     );

@@ -26,16 +26,19 @@ import { useTranslator } from '../ui/translator';
  */
 export function StorageSection(props: StorageSection.IProps): JSX.Element {
   const trans = useTranslator();
-  const { tiers, error, loading } = props;
+  const { view, actions } = props;
+  const { tiers, error, loading } = view;
   return (
     <Section
       id="storage"
       title={trans.__('Storage')}
       className="jp-hpc-Storage"
       refreshLabel={trans.__('Refresh the storage tiers')}
-      onRefresh={() => void props.onRetry()}
+      onRefresh={() => void view.refresh()}
     >
-      {error && <Alert message={error.message} onRetry={props.onRetry} />}
+      {error && (
+        <Alert message={error.message} onRetry={() => view.refresh()} />
+      )}
       {loading && !error ? (
         <ClusterSection.Loading />
       ) : (
@@ -50,12 +53,12 @@ export function StorageSection(props: StorageSection.IProps): JSX.Element {
               <StorageSection.TierCard
                 key={tier.name}
                 tier={tier}
-                mounted={props.mounted.has(tier.name)}
-                links={props.links(tier.name)}
-                transfers={props.transfers.filter(
+                mounted={view.mounted.has(tier.name)}
+                links={view.links(tier.name)}
+                transfers={view.transfers.filter(
                   transfer => transfer.origin === tier.name
                 )}
-                actions={props.actions}
+                actions={actions}
               />
             ))}
           </ul>
@@ -79,14 +82,19 @@ export namespace StorageSection {
     onDismissTransfer: (id: string) => void;
   }
 
+  /** What the section shows; the storage model is one. */
+  export interface IView {
+    readonly tiers: readonly Tier[];
+    readonly mounted: ReadonlySet<string>;
+    links(tier: string): readonly ShareLink[];
+    readonly transfers: readonly StorageModel.ITransfer[];
+    readonly error: Error | null;
+    readonly loading: boolean;
+    refresh(): Promise<void>;
+  }
+
   export interface IProps {
-    tiers: readonly Tier[];
-    mounted: ReadonlySet<string>;
-    links: (tier: string) => readonly ShareLink[];
-    transfers: readonly StorageModel.ITransfer[];
-    error: Error | null;
-    loading: boolean;
-    onRetry: () => Promise<void>;
+    view: IView;
     actions: IActions;
   }
 
@@ -472,18 +480,7 @@ export class StorageSectionWidget extends SectionWidget<StorageModel> {
       ...options,
       className: 'jp-hpc-StorageSectionWidget',
       label: options.trans.__('Storage'),
-      render: model => (
-        <StorageSection
-          tiers={model.tiers}
-          mounted={model.mounted}
-          links={tier => model.links(tier)}
-          transfers={model.transfers}
-          error={model.error}
-          loading={model.loading}
-          onRetry={() => model.refresh()}
-          actions={options.actions}
-        />
-      )
+      render: model => <StorageSection view={model} actions={options.actions} />
     });
   }
 }

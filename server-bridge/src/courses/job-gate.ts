@@ -5,11 +5,7 @@
  */
 import type { IAuthUser } from '../auth/decide';
 import type { ProfileConfig } from '../config';
-import {
-  JobSchema,
-  type CourseJobAllowance,
-  type Resources
-} from '../contract';
+import { type CourseJobAllowance, type Resources } from '../contract';
 import { DomainError } from '../domain-error';
 import {
   allowanceOf,
@@ -21,6 +17,7 @@ import {
   type IStudentJobUse
 } from './job-limits';
 import type { Store } from '../store';
+import { isTerminal, JobTable } from '../jobs/repository/jobs';
 import { CourseTable, type IJobProfileShare } from './repository/courses';
 
 /** A course's job profile as jobs use it. */
@@ -57,6 +54,7 @@ function describeLimits(course: string, share: IJobProfileShare): string {
 
 export class CourseJobGate {
   private readonly table: CourseTable;
+  private readonly jobs: JobTable;
   /** Submits admitted and not yet stored, per `course\0student`. */
   private readonly pending = new Map<string, number>();
 
@@ -66,6 +64,7 @@ export class CourseJobGate {
     private readonly now: () => number = Date.now
   ) {
     this.table = new CourseTable(store);
+    this.jobs = new JobTable(store);
   }
 
   /** The course's job profile, or null when it has none (or its base profile is gone). */
@@ -124,10 +123,10 @@ export class CourseJobGate {
     const nowMs = this.now();
     const activeJobIds: string[] = [];
     let gpuHoursUsed = 0;
-    for (const row of this.table.studentJobs(course, student)) {
-      const job = JobSchema.parse(JSON.parse(row.job));
+    const ids = this.table.studentJobIds(course, student);
+    for (const { job } of this.jobs.byIds(ids)) {
       gpuHoursUsed += gpuHoursOf(job, nowMs);
-      if (!row.terminal) {
+      if (!isTerminal(job.state)) {
         activeJobIds.push(job.id);
       }
     }

@@ -13,7 +13,6 @@ import type { GroupDirectory } from '../admin/hub-groups';
 import type { IAuthUser } from '../auth/decide';
 import type { ProfileConfig } from '../config';
 import {
-  JobSchema,
   type Course,
   type CourseDatasetList,
   type CourseJobList,
@@ -28,6 +27,7 @@ import type { EndpointKeys } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
 import { DomainError } from '../domain-error';
+import { JobTable } from '../jobs/repository/jobs';
 import type { IContent } from '../storage/files';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
@@ -56,12 +56,14 @@ export interface ICourseServiceDeps {
 const JOBS_PER_MEMBER = 50;
 export class CourseService {
   private readonly table: CourseTable;
+  private readonly jobTable: JobTable;
   private readonly gate: CourseJobGate;
   private readonly dataset: CourseDataset;
   private readonly now: () => number;
 
   constructor(private readonly deps: ICourseServiceDeps) {
     this.table = new CourseTable(deps.store);
+    this.jobTable = new JobTable(deps.store);
     this.now = deps.now ?? Date.now;
     this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
     this.dataset = new CourseDataset(this.table, deps.store, deps.storage);
@@ -345,9 +347,20 @@ export class CourseService {
         "The hub's group list is not available, so the course's members are not known"
       );
     }
-    const jobs = this.table
-      .courseJobs(course, members, JOBS_PER_MEMBER)
-      .map(text => JobSchema.parse(JSON.parse(text)))
+    const wanted = new Set(members);
+    const ids = this.table
+      .jobIds(course)
+      .filter(({ student }) => wanted.has(student))
+      .map(({ jobId }) => jobId);
+    const perMember = new Map<string, number>();
+    const jobs = this.jobTable
+      .byIds(ids)
+      .map(({ job }) => job)
+      .filter(job => {
+        const n = perMember.get(job.owner) ?? 0;
+        perMember.set(job.owner, n + 1);
+        return n < JOBS_PER_MEMBER;
+      })
       .map(job => ({
         id: job.id,
         owner: job.owner,

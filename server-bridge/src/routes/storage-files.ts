@@ -36,7 +36,8 @@ import {
   rawBody,
   parseRange,
   sendContent,
-  onTier
+  onTier,
+  onTierWith
 } from './storage-http';
 
 export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
@@ -226,13 +227,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
     async (request, reply) =>
       reply
         .status(202)
-        .send(
-          await storage.transfers.start(
-            userOf(request),
-            request.params.tier,
-            request.body
-          )
-        )
+        .send(await storage.transfers.start(...onTierWith(request)))
   );
 
   app.get(

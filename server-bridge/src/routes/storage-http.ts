@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { API_PREFIX, ErrorBodySchema, TierParamsSchema } from '../contract';
 import { policy } from '../auth/policy';
 import { HttpError } from '../errors';
+import { userOf } from '../auth/plugin';
+import type { IAuthUser } from '../auth/decide';
 import type { IByteRange } from '../ports/storage';
 import type { IContent } from '../storage/files';
 import { contentDisposition, contentTypeOf } from '../storage/paths';
@@ -35,6 +37,13 @@ export function onTier<S extends FastifySchema>(schema: S) {
 }
 
 /** The declared body size of a streamed PUT; 411 without one. */
+/** The caller, the tier and the body of a request to a tier route. */
+export function onTierWith<B>(
+  request: FastifyRequest & { params: { tier: string }; body: B }
+): [IAuthUser, string, B] {
+  return [userOf(request), request.params.tier, request.body];
+}
+
 export function declaredLength(request: FastifyRequest): number {
   const raw = request.headers['content-length'];
   if (raw === undefined || request.headers['transfer-encoding'] !== undefined) {

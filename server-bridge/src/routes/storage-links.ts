@@ -17,7 +17,13 @@ import {
   declareRoute,
   type IStorageContext
 } from './context';
-import { storageErrors, TIER, sendContent, onTier } from './storage-http';
+import {
+  storageErrors,
+  TIER,
+  sendContent,
+  onTier,
+  onTierWith
+} from './storage-http';
 
 export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
   app,
@@ -43,9 +49,7 @@ export const storageLinkRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
         .status(201)
         .send(
           await storage.links.create(
-            userOf(request),
-            request.params.tier,
-            request.body,
+            ...onTierWith(request),
             publicBase(request)
           )
         )

@@ -25,7 +25,8 @@ import {
   UPLOAD,
   declaredLength,
   rawBody,
-  onTier
+  onTier,
+  onTierWith
 } from './storage-http';
 
 const PartResultSchema = z
@@ -49,13 +50,7 @@ export const storageUploadRoutes: FastifyPluginAsyncZod<
     async (request, reply) =>
       reply
         .status(201)
-        .send(
-          await storage.uploads.start(
-            userOf(request),
-            request.params.tier,
-            request.body
-          )
-        )
+        .send(await storage.uploads.start(...onTierWith(request)))
   );
 
   app.get(

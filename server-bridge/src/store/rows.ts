@@ -1,5 +1,6 @@
 /** Helpers of the features' repositories: row mapping, inserts and optional filters. */
 import type { Database } from 'better-sqlite3';
+import type { z } from 'zod';
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
@@ -59,4 +60,25 @@ export function insertRow(
   db.prepare(
     `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
   ).run(...values);
+}
+
+/** A table of records found by their `id`; `recordOf` parses a row into a record. */
+export class IdTable<R extends object> {
+  constructor(
+    protected readonly db: Database,
+    protected readonly table: string,
+    private readonly rowSchema: z.ZodObject,
+    protected readonly recordOf: (row: unknown) => R
+  ) {}
+
+  insert(record: R): void {
+    insertRow(this.db, this.table, Object.keys(this.rowSchema.shape), record);
+  }
+
+  get(id: string): R | undefined {
+    const row: unknown = this.db
+      .prepare(`SELECT * FROM ${this.table} WHERE id = ?`)
+      .get(id);
+    return row === undefined ? undefined : this.recordOf(row);
+  }
 }

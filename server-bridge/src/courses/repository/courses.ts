@@ -89,7 +89,8 @@ const KeyRowSchema = z.object({
   created_at: z.string()
 });
 
-const StudentJobRowSchema = z.object({ job: z.string(), terminal: z.number() });
+const JobIdRowSchema = z.object({ job_id: z.string() });
+const StudentJobIdRowSchema = JobIdRowSchema.extend({ student: z.string() });
 
 function keyOf(row: unknown): ICourseKeyRecord {
   return camelized(KeyRowSchema.parse(row));
@@ -174,48 +175,25 @@ export class CourseTable {
       .run(jobId, course, student, at);
   }
 
-  /** The student's course jobs as stored in `jobs` (`job` JSON, `terminal`), oldest first. */
-  studentJobs(
-    course: string,
-    student: string
-  ): { job: string; terminal: boolean }[] {
+  /** The ids of the student's course jobs. */
+  studentJobIds(course: string, student: string): string[] {
     return this.store.db
       .prepare(
-        `SELECT j.job AS job, j.terminal AS terminal FROM course_jobs c
-         JOIN jobs j ON j.id = c.job_id
-         WHERE c.course = ? AND c.student = ? ORDER BY c.created_at, c.job_id`
+        'SELECT job_id FROM course_jobs WHERE course = ? AND student = ? ORDER BY created_at, job_id'
       )
       .all(course, student)
-      .map(row => {
-        const r = StudentJobRowSchema.parse(row);
-        return { job: r.job, terminal: r.terminal === 1 };
-      });
+      .map(row => JobIdRowSchema.parse(row).job_id);
   }
 
-  /** The course's jobs (`job` JSON) of these students, newest first, at most `perStudent` each. */
-  courseJobs(
-    course: string,
-    students: readonly string[],
-    perStudent: number
-  ): string[] {
-    const wanted = new Set(students);
-    const counts = new Map<string, number>();
-    const out: string[] = [];
-    for (const row of this.store.db
-      .prepare(
-        `SELECT c.student AS student, j.job AS job FROM course_jobs c
-         JOIN jobs j ON j.id = c.job_id
-         WHERE c.course = ? ORDER BY j.submitted_at DESC, j.id`
-      )
-      .all(course)) {
-      const r = z.object({ student: z.string(), job: z.string() }).parse(row);
-      const n = counts.get(r.student) ?? 0;
-      if (wanted.has(r.student) && n < perStudent) {
-        counts.set(r.student, n + 1);
-        out.push(r.job);
-      }
-    }
-    return out;
+  /** The ids of the course's jobs with their students. */
+  jobIds(course: string): { student: string; jobId: string }[] {
+    return this.store.db
+      .prepare('SELECT student, job_id FROM course_jobs WHERE course = ?')
+      .all(course)
+      .map(row => {
+        const r = StudentJobIdRowSchema.parse(row);
+        return { student: r.student, jobId: r.job_id };
+      });
   }
 
   /** Students with course jobs. */

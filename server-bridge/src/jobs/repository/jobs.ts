@@ -114,6 +114,17 @@ export class JobTable {
     return row === undefined ? undefined : this.parse(row);
   }
 
+  /** The jobs of these ids that exist, newest first. */
+  byIds(ids: readonly string[]): IJobRecord[] {
+    return this.store.db
+      .prepare(
+        `SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))
+         ORDER BY submitted_at DESC, id`
+      )
+      .all(JSON.stringify(ids))
+      .map(r => this.parse(r));
+  }
+
   /** Newest first. */
   list(filter: IJobFilter, limit = 500): IJobRecord[] {
     const where = whereDefined([

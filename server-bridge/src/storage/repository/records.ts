@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../../store';
-import { camelized, insertRow, whereDefined } from '../../store/rows';
+import { camelized, IdTable, whereDefined } from '../../store/rows';
 
 /** 24 url-safe characters from 18 random bytes (144 bits). */
 export function randomId(bytes = 18): string {
@@ -32,27 +32,11 @@ const LinkRowSchema = z.object({
   version: z.string().nullable()
 });
 
-function linkOf(row: unknown): IShareLinkRecord {
-  return camelized(LinkRowSchema.parse(row));
-}
-
-export class LinkTable {
-  constructor(private readonly store: Store) {}
-
-  insert(link: IShareLinkRecord): void {
-    insertRow(
-      this.store.db,
-      'share_links',
-      Object.keys(LinkRowSchema.shape),
-      link
+export class LinkTable extends IdTable<IShareLinkRecord> {
+  constructor(store: Store) {
+    super(store.db, 'share_links', LinkRowSchema, row =>
+      camelized(LinkRowSchema.parse(row))
     );
-  }
-
-  get(id: string): IShareLinkRecord | undefined {
-    const row = this.store.db
-      .prepare('SELECT * FROM share_links WHERE id = ?')
-      .get(id);
-    return row === undefined ? undefined : linkOf(row);
   }
 
   /** The owner's links, newest first (optionally of one tier). */
@@ -61,14 +45,14 @@ export class LinkTable {
       ['owner = ?', owner],
       ['tier = ?', tier]
     ]);
-    return this.store.db
+    return this.db
       .prepare(`SELECT * FROM share_links${where.sql} ORDER BY created_at DESC`)
       .all(...where.args)
-      .map(linkOf);
+      .map(this.recordOf);
   }
 
   revoke(id: string, at: string): void {
-    this.store.db
+    this.db
       .prepare(
         'UPDATE share_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
       )
@@ -108,57 +92,41 @@ const UploadRowSchema = z.object({
   expires_at: z.string()
 });
 
-function uploadOf(row: unknown): IUploadRecord {
-  return camelized(UploadRowSchema.parse(row));
-}
-
-export class UploadTable {
-  constructor(private readonly store: Store) {}
-
-  insert(upload: IUploadRecord): void {
-    insertRow(
-      this.store.db,
-      'upload_sessions',
-      Object.keys(UploadRowSchema.shape),
-      upload
+export class UploadTable extends IdTable<IUploadRecord> {
+  constructor(store: Store) {
+    super(store.db, 'upload_sessions', UploadRowSchema, row =>
+      camelized(UploadRowSchema.parse(row))
     );
-  }
-
-  get(id: string): IUploadRecord | undefined {
-    const row = this.store.db
-      .prepare('SELECT * FROM upload_sessions WHERE id = ?')
-      .get(id);
-    return row === undefined ? undefined : uploadOf(row);
   }
 
   /** The owner's sessions on a tier that have not expired at `now`, oldest first. */
   open(owner: string, tier: string, now: string): IUploadRecord[] {
-    return this.store.db
+    return this.db
       .prepare(
         'SELECT * FROM upload_sessions WHERE owner = ? AND tier = ? AND expires_at > ? ORDER BY created_at'
       )
       .all(owner, tier, now)
-      .map(uploadOf);
+      .map(this.recordOf);
   }
 
   /** Sessions expired at `now`, at most `limit` of them. */
   expired(now: string, limit: number): IUploadRecord[] {
-    return this.store.db
+    return this.db
       .prepare(
         'SELECT * FROM upload_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'
       )
       .all(now, limit)
-      .map(uploadOf);
+      .map(this.recordOf);
   }
 
   delete(id: string): void {
-    this.store.db.prepare('DELETE FROM upload_sessions WHERE id = ?').run(id);
+    this.db.prepare('DELETE FROM upload_sessions WHERE id = ?').run(id);
   }
 
   /** Whether a session that has not expired at `nowIso` owns this S3 multipart upload. */
   ownsS3Upload(s3UploadId: string, nowIso: string): boolean {
     return (
-      this.store.db
+      this.db
         .prepare(
           'SELECT 1 FROM upload_sessions WHERE s3_upload_id = ? AND expires_at > ?'
         )
