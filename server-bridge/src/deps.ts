@@ -261,7 +261,10 @@ export function createEndpoints(
         limits: {
           memoryHeadroomMB: local.memoryHeadroomMB,
           nice: local.nice
-        }
+        },
+        ...(local.buildStatus === undefined
+          ? {}
+          : { buildStatus: local.buildStatus })
       })
     );
   }

@@ -19,17 +19,40 @@ bridge_user_key() {
     die "the bridge did not give a key for $user (see $LOG_DIR/bridge.log)"
 }
 
+# The keys asked for last time, BRIDGE_KEYS_DIR/USER.pub, and the pid of the hub that gave
+# them (BRIDGE_KEYS_DIR/hub.pid): while that hub runs and every key is still authorized,
+# asking again (a hub token and a bridge call per user, ~2 s in all) would change nothing.
+BRIDGE_KEYS_DIR="$STACK_DIR/bridge/keys"
+
+bridge_keys_current() {
+  local name home
+  [[ -f $BRIDGE_KEYS_DIR/hub.pid && $(<"$BRIDGE_KEYS_DIR/hub.pid") == "$(daemon_pid jupyterhub)" ]] ||
+    return 1
+  for name in "${DEMO_USERS[@]}"; do
+    home="$(getent passwd "$name" | cut -d: -f6)"
+    [[ -s $BRIDGE_KEYS_DIR/$name.pub ]] &&
+      grep -qxF "$(<"$BRIDGE_KEYS_DIR/$name.pub")" "$home/.ssh/authorized_keys" 2>/dev/null ||
+      return 1
+  done
+}
+
 install_bridge_keys() {
   local name pub
   [[ -f $REPO_ROOT/server-bridge/lib/main.js ]] || {
     warn "no bridge build: users' bridge keys not installed"
     return 0
   }
+  if bridge_keys_current; then
+    log "bridge keys of ${DEMO_USERS[*]} already installed"
+    return 0
+  fi
+  install -d -m 700 "$BRIDGE_KEYS_DIR"
+  rm -f "$BRIDGE_KEYS_DIR/hub.pid"
   for name in "${DEMO_USERS[@]}"; do
-    pub="$(mktemp)"
+    pub="$BRIDGE_KEYS_DIR/$name.pub"
     bridge_user_key "$name" >"$pub"
     authorize_key "$name" "$pub"
-    rm -f "$pub"
   done
+  daemon_pid jupyterhub >"$BRIDGE_KEYS_DIR/hub.pid" || true
   log "bridge keys installed for ${DEMO_USERS[*]}"
 }

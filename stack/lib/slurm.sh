@@ -72,18 +72,21 @@ write_slurm_config() {
 
 slurmdbd_ok() { sacctmgr -n -P list cluster format=cluster; }
 
-# Every list comes back from sacctmgr one name a line; add only what is missing.
+# Every list comes back from sacctmgr one name a line; add only what is missing. Each list
+# is read once (a sacctmgr call costs ~0.1 s, and a stack that is up has everything).
 ensure_associations() {
-  sacctmgr -n -P list cluster format=cluster | grep -qx demo ||
-    sacctmgr -i add cluster demo >/dev/null
-  local entry account users user
+  local clusters accounts known_users entry account users user
+  clusters="$(sacctmgr -n -P list cluster format=cluster)"
+  grep -qx demo <<<"$clusters" || sacctmgr -i add cluster demo >/dev/null
+  accounts="$(sacctmgr -n -P list account format=account)"
+  known_users="$(sacctmgr -n -P list user format=user)"
   for entry in "${SLURM_ACCOUNTS[@]}"; do
     account=${entry%%:*}
     users=${entry#*:}
-    sacctmgr -n -P list account format=account | grep -qx "$account" ||
+    grep -qx "$account" <<<"$accounts" ||
       sacctmgr -i add account "$account" cluster=demo description="$account" organization=demo >/dev/null
     for user in ${users//,/ }; do
-      sacctmgr -n -P list user format=user | grep -qx "$user" ||
+      grep -qx "$user" <<<"$known_users" ||
         sacctmgr -i add user "$user" account="$account" defaultaccount="$account" >/dev/null
     done
   done

@@ -325,6 +325,11 @@ export const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
               .default(1024),
             /** The nice increment replicas run with. */
             nice: z.number().int().min(0).max(19).default(10),
+            /** The status file of the machine's model-server build (lines `state=building|
+             *  ready|failed`, `since=`, `pid=`, `log=`): while it says building, a replica
+             *  whose program is missing waits (pending, with a sentence) instead of failing,
+             *  and starts once the program is there. */
+            buildStatus: z.string().regex(/^\//, 'an absolute path').optional(),
             compliant: compliantFlag
           })
           .optional(),

@@ -4,7 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  accessSync,
   closeSync,
+  constants,
   openSync,
   readFileSync,
   readSync,
@@ -142,4 +144,56 @@ export function limitedArgv(
     String(limits.nice),
     ...argv
   ];
+}
+
+/** Whether `program` (a path) can be run; a bare name is looked up on PATH, so it counts. */
+export function installed(program: string): boolean {
+  if (!program.includes('/')) {
+    return true;
+  }
+  try {
+    accessSync(program, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The machine's build of the model server, as its installer records it
+ * (`serving.providers.local.buildStatus`, e.g. the stack's /opt/hpc-bridge/llama/status):
+ * lines `state=building|ready|failed`, `since=`, `pid=` (of the build), `log=`.
+ */
+export interface IBuildStatus {
+  /** `building` only while the build's process lives (a reboot or kill ends it). */
+  state: 'building' | 'ready' | 'failed';
+  since: string | null;
+  log: string | null;
+}
+
+/** The build status in `path`, or null when there is none (or it cannot be read). */
+export function readBuildStatus(path: string): IBuildStatus | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string): string | null => {
+    const line = text.split('\n').find(l => l.startsWith(`${name}=`));
+    const value = line?.slice(name.length + 1).trim();
+    return value === undefined || value === '' ? null : value;
+  };
+  const state = field('state');
+  if (state !== 'building' && state !== 'ready' && state !== 'failed') {
+    return null;
+  }
+  const pid = Number(field('pid'));
+  const gone =
+    state === 'building' && !(Number.isInteger(pid) && pid > 0 && alive(pid));
+  return {
+    state: gone ? 'failed' : state,
+    since: field('since'),
+    log: field('log')
+  };
 }

@@ -10,6 +10,10 @@
  * comes in an environment variable, which only that account and root can read
  * (`/proc/PID/environ`), never in the argv. One user's endpoints take at most
  * `maxReplicasPerUser` of the bridge's `maxReplicas` slots.
+ *
+ * A recipe's program that is not there yet while the machine builds it (`buildStatus`
+ * says `building`) does not fail the start: the replica waits, `pending` with a sentence
+ * that says so, and is spawned by the first status check that finds the program.
  */
 import {
   spawn as nodeSpawn,
@@ -38,11 +42,14 @@ import { keyEnvironment, withAddress } from './recipe';
 
 import {
   freePort,
+  installed,
   killGroup,
   limitedArgv,
   logTail,
   noRoom,
+  readBuildStatus,
   runs,
+  type IBuildStatus,
   type ILocalAccount,
   type ILocalLimits
 } from './local-processes';
@@ -72,6 +79,9 @@ export interface ILocalProviderOptions {
   stopGraceMs?: number;
   /** Milliseconds in a minute of the time limit; 60 000 except in tests. */
   minuteMs?: number;
+  /** The status file of the machine's model-server build (`readBuildStatus`); unset:
+   *  a missing program fails the start at once. */
+  buildStatus?: string;
 }
 
 const ReplicaFileSchema = z.object({
@@ -96,11 +106,28 @@ interface IChild {
   limitTimer: NodeJS.Timeout | null;
 }
 
+/** A replica whose program is still being built: spawned once it is there. */
+interface IWaiting {
+  spec: IReplicaSpec;
+  program: string;
+}
+
 const REPLICA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The panel's sentence for a replica that waits for the build. */
+export function buildingDetail(build: IBuildStatus): string {
+  const since = build.since === null ? '' : ` (since ${build.since})`;
+  return `The model server is still being built on this machine${since}; the endpoint starts when it is ready`;
+}
+
+function buildFailed(program: string, build: IBuildStatus): string {
+  return `${program} is missing: the model server's build on this machine failed${build.log === null ? '' : ` (see ${build.log})`}`;
+}
 
 export class LocalProvider implements IServingProvider {
   readonly name = 'local';
   private readonly children = new Map<string, IChild>();
+  private readonly waiting = new Map<string, IWaiting>();
   private readonly host: string;
   private readonly now = Date.now;
 
@@ -119,17 +146,32 @@ export class LocalProvider implements IServingProvider {
     };
   }
 
+  /** Live replicas and those waiting for their program: each holds a slot. */
   private running(): number {
-    return [...this.children.values()].filter(c => c.exit === null).length;
+    return (
+      [...this.children.values()].filter(c => c.exit === null).length +
+      this.waiting.size
+    );
   }
 
-  /** The endpoints of `owner` with a live replica here. */
+  /** The endpoints of `owner` with a live (or waiting) replica here. */
   private endpointsOf(owner: string): Set<string> {
-    return new Set(
-      [...this.children.values()]
+    return new Set([
+      ...[...this.children.values()]
         .filter(c => c.exit === null && c.info.owner === owner)
-        .map(c => c.info.endpointId)
-    );
+        .map(c => c.info.endpointId),
+      ...[...this.waiting.values()]
+        .filter(w => w.spec.owner === owner)
+        .map(w => w.spec.endpointId)
+    ]);
+  }
+
+  /** The build status, when the program is missing and a build status is configured. */
+  private buildOf(program: string): IBuildStatus | null {
+    const file = this.options.buildStatus;
+    return file === undefined || installed(program)
+      ? null
+      : readBuildStatus(file);
   }
 
   async start(spec: IReplicaSpec): Promise<IReplicaHandle> {
@@ -152,12 +194,34 @@ export class LocalProvider implements IServingProvider {
       );
     }
     const paths = this.paths(spec.replicaId);
-    const port = await freePort(this.host);
-    const argv = withAddress(spec.argv, this.host, port);
-    const program = argv[0];
+    const program = spec.argv[0];
     if (program === undefined) {
       throw new Error('empty command');
     }
+    const build = this.buildOf(program);
+    if (build?.state === 'building') {
+      this.waiting.set(spec.replicaId, { spec, program });
+      return this.waitingHandle(spec.replicaId, program);
+    }
+    if (build?.state === 'failed') {
+      throw new Error(buildFailed(program, build));
+    }
+    return this.launch(spec, paths);
+  }
+
+  private waitingHandle(replicaId: string, program: string): IReplicaHandle {
+    return { provider: this.name, replicaId, ref: { waitingFor: program } };
+  }
+
+  /** Spawns the replica (its slot was granted by `start`). */
+  private async launch(
+    spec: IReplicaSpec,
+    paths: { json: string; log: string }
+  ): Promise<IReplicaHandle> {
+    const runAs = this.options.runAs;
+    const port = await freePort(this.host);
+    const argv = withAddress(spec.argv, this.host, port);
+    const program = argv[0] ?? '';
     const [launcher = program, ...args] = limitedArgv(
       argv,
       spec.resources.memoryMB,
@@ -281,7 +345,38 @@ export class LocalProvider implements IServingProvider {
     }
   }
 
+  /**
+   * A waiting replica: spawned once its program is there (the controller asks every
+   * tick: one access check), failed when the build failed or stopped, else pending.
+   */
+  private async awaited(w: IWaiting): Promise<ReplicaStatus | null> {
+    const build = this.buildOf(w.program);
+    if (build?.state === 'building') {
+      return { state: 'pending', detail: buildingDetail(build) };
+    }
+    this.waiting.delete(w.spec.replicaId);
+    if (build?.state === 'failed') {
+      return { state: 'failed', reason: buildFailed(w.program, build) };
+    }
+    try {
+      await this.launch(w.spec, this.paths(w.spec.replicaId));
+    } catch (e) {
+      return {
+        state: 'failed',
+        reason: `could not start: ${(e as Error).message}`
+      };
+    }
+    return null;
+  }
+
   async status(handle: IReplicaHandle): Promise<ReplicaStatus> {
+    const w = this.waiting.get(handle.replicaId);
+    if (w !== undefined) {
+      const early = await this.awaited(w);
+      if (early !== null) {
+        return early;
+      }
+    }
     const entry = this.entry(handle.replicaId);
     if (entry === undefined) {
       return { state: 'gone', reason: 'unknown to the local provider' };
@@ -316,6 +411,9 @@ export class LocalProvider implements IServingProvider {
   }
 
   async stop(handle: IReplicaHandle): Promise<void> {
+    if (this.waiting.delete(handle.replicaId)) {
+      return;
+    }
     const entry = this.entry(handle.replicaId);
     if (entry === undefined) {
       return;
@@ -361,7 +459,11 @@ export class LocalProvider implements IServingProvider {
     } catch {
       return [];
     }
-    const out: IProviderReplica[] = [];
+    const out: IProviderReplica[] = [...this.waiting.values()].map(w => ({
+      handle: this.waitingHandle(w.spec.replicaId, w.program),
+      endpointId: w.spec.endpointId,
+      owner: w.spec.owner
+    }));
     for (const n of names) {
       if (!n.endsWith('.json')) {
         continue;

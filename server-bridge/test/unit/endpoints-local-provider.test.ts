@@ -2,10 +2,18 @@
  * The local provider with real child processes (a tiny Node HTTP server as the "model
  * server"): spawn without a shell, free port, process group, SIGTERM then SIGKILL, logs,
  * time limit, adoption by a new provider instance; the account, limits and key hand-over
- * (with a recording spawn), and the cap per user.
+ * (with a recording spawn), and the cap per user; a program that the machine still
+ * builds (a path that appears later) makes the replica wait instead of fail.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -318,5 +326,111 @@ describe('LocalProvider', () => {
       '/bin/x',
       '-a'
     ]);
+  });
+
+  describe('a program the machine is still building', () => {
+    /** Runnable by the runAs account: the program is a link to node, made later. */
+    const root = mkdtempSync(join(tmpdir(), 'hpcb-build-'));
+    chmodSync(root, 0o755);
+    const status = join(root, 'status');
+    let n = 0;
+
+    function later(): { program: string; appear: () => void } {
+      const bin = join(root, `bin${++n}`);
+      const program = join(bin, 'llama-server');
+      return {
+        program,
+        appear: () => {
+          mkdirSync(bin, { mode: 0o755 });
+          symlinkSync(process.execPath, program);
+        }
+      };
+    }
+
+    function building(state: string, pid = process.pid): void {
+      writeFileSync(
+        status,
+        `state=${state}\nsince=2026-12-06T09:09:41+00:00\npid=${pid}\nlog=/var/log/llama-build.log\n`
+      );
+    }
+
+    const waitingSpec = (id: string, program: string): IReplicaSpec => ({
+      ...spec(id),
+      argv: [program, ...spec(id).argv.slice(1)]
+    });
+
+    it('waits (pending, with a sentence) while it is built, then starts it and serves', async () => {
+      const p = provider({ dir, maxReplicas: 1, buildStatus: status });
+      const { program, appear } = later();
+      building('building');
+      const h = await p.start(waitingSpec('b1', program));
+      expect(h.ref).toEqual({ waitingFor: program });
+      const pending = await p.status(h);
+      expect(pending).toEqual({
+        state: 'pending',
+        detail:
+          'The model server is still being built on this machine (since 2026-12-06T09:09:41+00:00); the endpoint starts when it is ready'
+      });
+      expect((await p.list()).map(r => r.handle.replicaId)).toEqual(['b1']);
+      // a waiting replica holds its slot
+      await expect(
+        p.start({ ...waitingSpec('b2', program), endpointId: 'e2' })
+      ).rejects.toMatchObject({ noCapacity: true });
+
+      appear();
+      building('ready');
+      const running = await p.status(h);
+      expect(running.state).toBe('running');
+      const port = running.state === 'running' ? running.port : 0;
+      expect(await until(() => get(port))).toBe('/health');
+      expect((await p.list()).map(r => r.handle.replicaId)).toEqual(['b1']);
+      await p.stop(h);
+      expect(await p.list()).toEqual([]);
+    });
+
+    it('fails the waiting replica when the build fails, naming its log', async () => {
+      const p = provider({ dir, buildStatus: status });
+      const { program } = later();
+      building('building');
+      const h = await p.start(waitingSpec('b3', program));
+      expect((await p.status(h)).state).toBe('pending');
+      building('failed');
+      expect(await p.status(h)).toEqual({
+        state: 'failed',
+        reason: `${program} is missing: the model server's build on this machine failed (see /var/log/llama-build.log)`
+      });
+      expect(await p.list()).toEqual([]);
+    });
+
+    it('a build whose process is gone counts as failed: the start fails', async () => {
+      const p = provider({ dir, buildStatus: status });
+      const { program } = later();
+      building('building', 99_999_999);
+      await expect(p.start(waitingSpec('b4', program))).rejects.toThrow(
+        /is missing: the model server's build on this machine failed/
+      );
+    });
+
+    it('stopping a waiting replica forgets it; the program never runs', async () => {
+      const p = provider({ dir, buildStatus: status });
+      const { program, appear } = later();
+      building('building');
+      const h = await p.start(waitingSpec('b5', program));
+      await p.stop(h);
+      appear();
+      expect(await p.list()).toEqual([]);
+      expect(await p.status(h)).toEqual({
+        state: 'gone',
+        reason: 'unknown to the local provider'
+      });
+    });
+
+    it('an installed program starts at once, whatever the status file says', async () => {
+      const p = provider({ dir, buildStatus: status });
+      building('building');
+      const h = await p.start(spec('b6'));
+      expect(h.ref.pid).toEqual(expect.any(Number));
+      await p.stop(h);
+    });
   });
 });
