@@ -74,9 +74,32 @@ const JOBS = {
   ]
 };
 
-async function answerJson(route: Route, change: (body: any) => unknown) {
+interface ICount {
+  total: number;
+  idle: number;
+}
+interface IClusters {
+  clusters: {
+    updatedAt: string;
+    partitions: { nodes: ICount; cpus: ICount; gpus: ICount }[];
+  }[];
+}
+interface ITiers {
+  tiers: {
+    usage?: Record<
+      string,
+      { bytes: number; quotaBytes: number; measuredAt: string }
+    >;
+  }[];
+}
+
+/** The stack's answer, changed by `change`. */
+async function answerJson<T>(route: Route, change: (body: T) => T) {
   const response = await route.fetch();
-  await route.fulfill({ response, json: change(await response.json()) });
+  await route.fulfill({
+    response,
+    json: change((await response.json()) as T)
+  });
 }
 
 /** Fixed answers for what differs between runs; the rest goes to the stack. */
@@ -102,7 +125,7 @@ async function fixBridgeAnswers(page: Page): Promise<void> {
         case /^tiers\/[^/]+\/links$/.test(path):
           return route.fulfill({ json: { links: [] } });
         case path === 'clusters':
-          return answerJson(route, body => {
+          return answerJson<IClusters>(route, body => {
             for (const cluster of body.clusters) {
               cluster.updatedAt = NOW.toISOString();
               for (const partition of cluster.partitions) {
@@ -114,9 +137,9 @@ async function fixBridgeAnswers(page: Page): Promise<void> {
             return body;
           });
         case path === 'tiers':
-          return answerJson(route, body => {
+          return answerJson<ITiers>(route, body => {
             for (const tier of body.tiers) {
-              for (const use of Object.values<any>(tier.usage ?? {})) {
+              for (const use of Object.values(tier.usage ?? {})) {
                 use.bytes = Math.round(use.quotaBytes / 4);
                 use.measuredAt = NOW.toISOString();
               }
