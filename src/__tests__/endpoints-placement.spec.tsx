@@ -365,6 +365,25 @@ describe('Where replicas run', () => {
     );
   });
 
+  it('says why a replica asked for waits, until it runs', () => {
+    const building =
+      'The model server is still being built on this machine; the endpoint starts when it is ready.';
+    const waiting = endpoint({
+      state: 'starting',
+      replicas: [
+        {
+          ...onCloud.replicas[0],
+          provider: 'local',
+          state: 'pending',
+          address: null,
+          reason: building
+        }
+      ]
+    });
+    expect(EndpointsSection.EndpointItem.waiting(waiting)).toBe(building);
+    expect(EndpointsSection.EndpointItem.waiting(onCloud)).toBeNull();
+  });
+
   it('shows the fallback note by the state and each replica with its place', async () => {
     const api = new FakeEndpointsApi();
     api.catalogAnswer = CLOUD_CATALOG;

@@ -179,6 +179,11 @@ export namespace EndpointsSection {
         {endpoint.reason && (
           <p className="jp-hpc-Endpoint-reason">{endpoint.reason}</p>
         )}
+        {!endpoint.reason && EndpointItem.waiting(endpoint) && (
+          <p className="jp-hpc-Endpoint-reason" role="status">
+            {EndpointItem.waiting(endpoint)}
+          </p>
+        )}
         {expanded && (
           <Details endpoint={endpoint} model={model} actions={actions} />
         )}
@@ -187,6 +192,14 @@ export namespace EndpointsSection {
   }
 
   export namespace EndpointItem {
+    /** Why a replica asked for has not started yet (e.g. the model server is still being built). */
+    export function waiting(endpoint: Endpoint): string | null {
+      return (
+        endpoint.replicas.find(r => r.state === 'pending' && r.reason)
+          ?.reason ?? null
+      );
+    }
+
     /** A sentence of the bridge as a clause after "because": no capital, no stop. */
     export function clause(sentence: string): string {
       const text = sentence.trim().replace(/\.$/, '');
