@@ -238,18 +238,20 @@ export async function readAnswer(answer: Readable): Promise<Buffer> {
 /**
  * Passes an SSE answer through event by event as it arrives, reading the usage of
  * the final chunk; that chunk is dropped (or its `usage` removed) when the client
- * did not ask for usage itself.
+ * did not ask for usage itself. `headers` are added to the answer's own.
  */
 export function relayStream(
   answer: Readable,
   res: ServerResponse,
   clientWantsUsage: boolean,
-  model: string
+  model: string,
+  headers: Record<string, string> = {}
 ): Promise<{ reported: ITokens | null; chunks: number; complete: boolean }> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    'x-accel-buffering': 'no'
+    'x-accel-buffering': 'no',
+    ...headers
   });
   res.flushHeaders();
   const parser = new SseUsage(clientWantsUsage, new ModelName(model));

@@ -33,6 +33,7 @@ import {
   usageOfAnswer
 } from './gateway-answer';
 import { normaliseUpstreamError, OpenAIError } from './gateway-errors';
+import type { GatewayOverhead } from './gateway-overhead';
 import { type IUpstreamAnswer, UpstreamClient } from './gateway-upstream';
 import { bearerOf, type EndpointKeys, type IResolvedKey } from './keys';
 import type { IEndpointRouter, IUpstream } from './ports';
@@ -64,6 +65,8 @@ export interface IForwardRequest {
   reservation: IReservation;
   /** When the request arrived (for the latency). */
   startedAt: number;
+  /** The gateway's own time on the request, shown on the answer. */
+  overhead: GatewayOverhead;
   /** The client's connection: closed → the upstream request is aborted. */
   res: ServerResponse;
   /** Called just before the first byte is written to `res` (Fastify's hijack). */
@@ -250,15 +253,17 @@ export class Gateway {
   private async reach(
     exchange: IExchange
   ): Promise<{ answer: IUpstreamAnswer; upstream: IUpstream }> {
-    const { key, path, prepared } = exchange.request;
+    const { key, path, prepared, overhead } = exchange.request;
     const progress = { sent: false };
     try {
-      return await this.upstreams.send(
-        key.endpointId,
-        path,
-        prepared.payload,
-        exchange.signal,
-        progress
+      return await overhead.waitFor(
+        this.upstreams.send(
+          key.endpointId,
+          path,
+          prepared.payload,
+          exchange.signal,
+          progress
+        )
       );
     } catch (e) {
       const aborted = exchange.signal.aborted;
@@ -342,13 +347,14 @@ export class Gateway {
     exchange: IExchange,
     answer: IUpstreamAnswer
   ): Promise<void> {
-    const { res, prepared } = exchange.request;
+    const { res, prepared, overhead } = exchange.request;
     exchange.request.takeOver();
     const result = await relayStream(
       answer.body,
       res,
       prepared.clientWantsUsage,
-      prepared.model
+      prepared.model,
+      overhead.headers()
     );
     exchange.settle(
       result.reported ?? {
@@ -366,9 +372,9 @@ export class Gateway {
     status: number,
     contentType: string
   ): Promise<void> {
-    const { res, prepared } = exchange.request;
+    const { res, prepared, overhead } = exchange.request;
     const ok = status >= 200 && status < 300;
-    let buffered = await readAnswer(answer.body);
+    let buffered = await overhead.waitFor(readAnswer(answer.body));
     let type = contentType === '' ? 'application/json' : contentType;
     if (!ok) {
       buffered = Buffer.from(
@@ -384,7 +390,8 @@ export class Gateway {
     res.writeHead(status, {
       'content-type': type,
       'content-length': String(buffered.length),
-      'cache-control': 'no-store'
+      'cache-control': 'no-store',
+      ...overhead.headers()
     });
     res.end(buffered);
     exchange.settle(

@@ -24,6 +24,7 @@ import {
   MAX_JSON_DEPTH
 } from '../endpoints/gateway-body';
 import { OpenAIError, toOpenAIError } from '../endpoints/gateway-errors';
+import { GatewayOverhead } from '../endpoints/gateway-overhead';
 import type { IResolvedKey } from '../endpoints/keys';
 
 /** Request bodies (prompts, message histories) up to this size. */
@@ -106,6 +107,24 @@ export async function gatewayRoutes(
     }
   );
 
+  const overheads = new WeakMap<FastifyRequest, GatewayOverhead>();
+  const overheadOf = (
+    request: FastifyRequest,
+    reply: FastifyReply
+  ): GatewayOverhead => {
+    let overhead = overheads.get(request);
+    if (overhead === undefined) {
+      overhead = new GatewayOverhead(() => reply.elapsedTime);
+      overheads.set(request, overhead);
+    }
+    return overhead;
+  };
+  // Every answer Fastify sends here (lists, errors); forwarded answers bypass it.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.headers(overheadOf(request, reply).headers());
+    done(null, payload);
+  });
+
   // The key, from the header, before the body is read: a client without a valid key
   // never gets a body buffered.
   const keys = new WeakMap<FastifyRequest, IResolvedKey>();
@@ -175,6 +194,7 @@ export async function gatewayRoutes(
           prepared,
           reservation,
           startedAt,
+          overhead: overheadOf(request, reply),
           res: reply.raw,
           takeOver: () => reply.hijack()
         });

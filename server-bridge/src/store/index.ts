@@ -32,6 +32,7 @@ export const AuditRowSchema = z.object({
 export class Store {
   /** The database, for the store's table modules (credentials, jobs). */
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the database at `path` (`:memory:` for tests) and migrates it. */
   constructor(
@@ -51,6 +52,19 @@ export class Store {
       this.db.close();
       throw e;
     }
+  }
+
+  /**
+   * `sql` prepared on its first use and kept, for the queries of every gateway request
+   * (better-sqlite3 compiles a statement anew on each `prepare`).
+   */
+  statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   /** The highest migration applied. */

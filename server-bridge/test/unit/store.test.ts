@@ -70,4 +70,15 @@ describe('Store', () => {
     expect(s.auditLog().map(r => r.action)).toEqual(['b', 'a']);
     s.close();
   });
+
+  it('prepares a kept statement once and runs it again', () => {
+    const s = new Store(':memory:');
+    const sql = 'SELECT value FROM meta WHERE key = ?';
+    expect(s.statement(sql)).toBe(s.statement(sql));
+    s.setMeta('k', 'one');
+    expect(s.statement(sql).get('k')).toEqual({ value: 'one' });
+    s.setMeta('k', 'two');
+    expect(s.statement(sql).get('k')).toEqual({ value: 'two' });
+    s.close();
+  });
 });

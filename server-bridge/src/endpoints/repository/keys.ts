@@ -97,8 +97,8 @@ export class EndpointKeyTable {
 
   /** The row of a key hash (hash included, for the constant-time comparison). */
   byHash(hash: string): KeyRow | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM endpoint_keys WHERE key_hash = ?')
+    const row = this.store
+      .statement('SELECT * FROM endpoint_keys WHERE key_hash = ?')
       .get(hash);
     return row === undefined ? undefined : KeyRowSchema.parse(row);
   }
@@ -151,15 +151,15 @@ export class EndpointKeyTable {
   }
 
   markUsed(keyId: string, at: string): void {
-    this.db
-      .prepare('UPDATE endpoint_keys SET last_used_at = ? WHERE id = ?')
+    this.store
+      .statement('UPDATE endpoint_keys SET last_used_at = ? WHERE id = ?')
       .run(at, keyId);
   }
 
   /** A key's token counters; null for an unknown key. */
   tokens(keyId: string): IKeyTokens | null {
-    const row = this.db
-      .prepare(
+    const row = this.store
+      .statement(
         'SELECT tokens_used, tokens_reserved, token_budget FROM endpoint_keys WHERE id = ?'
       )
       .get(keyId);
@@ -186,8 +186,8 @@ export class EndpointKeyTable {
   /** Reserves `amount` tokens unless used + reserved + amount would pass the budget. */
   reserve(keyId: string, amount: number): boolean {
     return (
-      this.db
-        .prepare(
+      this.store
+        .statement(
           `UPDATE endpoint_keys SET tokens_reserved = tokens_reserved + @amount
          WHERE id = @id
            AND (token_budget IS NULL OR tokens_used + tokens_reserved + @amount <= token_budget)`
@@ -198,8 +198,8 @@ export class EndpointKeyTable {
 
   /** Charges `used` tokens and releases a reservation of `released`. */
   settle(keyId: string, used: number, released: number): void {
-    this.db
-      .prepare(
+    this.store
+      .statement(
         `UPDATE endpoint_keys SET tokens_used = tokens_used + ?,
            tokens_reserved = MAX(0, tokens_reserved - ?) WHERE id = ?`
       )
@@ -208,8 +208,8 @@ export class EndpointKeyTable {
 
   /** The key's and its endpoint's names now (null when the key is gone). */
   labels(keyId: string): ILabels | null {
-    const row = this.db
-      .prepare(
+    const row = this.store
+      .statement(
         `SELECT k.owner AS owner, k.name AS key_name, e.owner AS endpoint_owner,
            e.name AS endpoint_name
          FROM endpoint_keys k JOIN endpoints e ON e.id = k.endpoint_id WHERE k.id = ?`
