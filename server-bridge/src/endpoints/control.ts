@@ -62,6 +62,8 @@ export interface IRuntime {
   lastTouched: number | null;
   stepping: Promise<void> | null;
   again: boolean;
+  /** Steps run sooner than the loop's while requests are held (`probeWhileHeld`). */
+  probing: boolean;
 }
 
 export function newReplicaId(): string {
@@ -133,7 +135,8 @@ export class EndpointControl {
         suspect: new Map(),
         lastTouched: null,
         stepping: null,
-        again: false
+        again: false,
+        probing: false
       };
       this.runtimes.set(id, rt);
     }

@@ -51,6 +51,9 @@ export {
 } from './control';
 export { type HealthCheck, httpHealthCheck } from './health';
 
+const FIRST_PROBE_MS = 50;
+const MAX_PROBE_MS = 250;
+
 export class EndpointController implements IEndpointRouter {
   private readonly ctl: EndpointControl;
   private timer: NodeJS.Timeout | null = null;
@@ -233,7 +236,33 @@ export class EndpointController implements IEndpointRouter {
       signal.addEventListener('abort', onAbort, { once: true });
       rt.waiters.add(waiter);
       void this.stepSoon(endpointId);
+      this.probeWhileHeld(endpointId);
     });
+  }
+
+  /**
+   * Steps an endpoint that holds requests more often than the loop's tick: after
+   * 50, 100, 200 ms, then every 250 ms until no request waits, so that a replica's
+   * readiness reaches the held requests within a fraction of a second.
+   */
+  private probeWhileHeld(id: string): void {
+    const rt = this.runtime(id);
+    if (!this.looping || rt.probing) {
+      return;
+    }
+    rt.probing = true;
+    let delay = FIRST_PROBE_MS;
+    const next = (): void => {
+      if (this.closed || rt.waiters.size === 0) {
+        rt.probing = false;
+        return;
+      }
+      setTimeout(() => {
+        void this.stepSoon(id).finally(next);
+      }, delay).unref();
+      delay = Math.min(delay * 2, MAX_PROBE_MS);
+    };
+    next();
   }
 
   touched(endpointId: string): void {

@@ -97,6 +97,24 @@ describe('EndpointController: lifecycle', () => {
     expect(answered).toMatchObject({ baseUrl: 'http://127.0.0.1:9002' });
   });
 
+  it("answers a held request once its replica is ready, without waiting for the loop's tick", async () => {
+    const HOUR = 3_600_000;
+    const f = controllerFixture(undefined, undefined, undefined, HOUR);
+    createEndpoint(f);
+    await f.controller.tick();
+    await f.controller.start();
+    try {
+      const held = f.controller.upstream('e1', new AbortController().signal);
+      f.provider.run(f.provider.last(), 9004);
+      // The loop's next tick is an hour away: only the probes of a held request see it.
+      await expect(held).resolves.toMatchObject({
+        baseUrl: 'http://127.0.0.1:9004'
+      });
+    } finally {
+      await f.controller.stop();
+    }
+  });
+
   it('rejects a held request with 503 after holdSeconds, and on abort', async () => {
     const f = controllerFixture();
     createEndpoint(f);

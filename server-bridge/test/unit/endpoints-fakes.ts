@@ -207,7 +207,8 @@ export interface IControllerFixture {
 export function controllerFixture(
   config: BridgeConfig = servingConfig(),
   store: Store = new Store(':memory:'),
-  provider: FakeProvider = new FakeProvider()
+  provider: FakeProvider = new FakeProvider(),
+  tickMs?: number
 ): IControllerFixture {
   const table = new EndpointTable(store);
   const clock = new FakeClock();
@@ -223,7 +224,8 @@ export function controllerFixture(
     },
     clock,
     health: health.check,
-    drainSeconds: 30
+    drainSeconds: 30,
+    tickMs
   });
   return { config, store, table, clock, provider, health, controller };
 }
