@@ -25,9 +25,7 @@
  * BENCH_GATEWAY_LLAMA_SERVER (the binary), BENCH_BRIDGE_DIRECT_URL (the bridge's own
  * port and base path, default http://127.0.0.1:8765/services/hpc-bridge).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   type CatalogModel,
@@ -41,6 +39,7 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
+import { sleep, startLlamaServer } from './llama';
 import { recordComparison } from './results';
 import {
   alternate,
@@ -61,9 +60,6 @@ const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 64);
 const WINDOW_MS = Number(process.env.BENCH_GATEWAY_WINDOW_MS ?? 4000);
 /** Before the rounds of (c), each side runs its clients this long, unrecorded. */
 const WARM_UP_MS = 1000;
-const LLAMA_SERVER =
-  process.env.BENCH_GATEWAY_LLAMA_SERVER ??
-  '/opt/hpc-bridge/llama/bin/llama-server';
 const READY_TIMEOUT_MS = 180_000;
 const BRIDGE_DIRECT_URL = (
   process.env.BENCH_BRIDGE_DIRECT_URL ??
@@ -78,23 +74,6 @@ interface ITarget {
 }
 
 const messages = [{ role: 'user', content: 'Say something.' }];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port'))
-      );
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 async function chat(
   target: ITarget,
@@ -128,53 +107,10 @@ async function complete(
 }
 
 /** The baseline: llama-server with the recipe's arguments, on a free port. */
-async function startLlamaServer(
+async function startDirect(
   modelPath: string
 ): Promise<{ target: ITarget; child: ChildProcess }> {
-  const port = await freePort();
-  const key = randomBytes(16).toString('hex');
-  const child = spawn(
-    LLAMA_SERVER,
-    [
-      '-m',
-      modelPath,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--api-key',
-      key,
-      '-t',
-      '1',
-      '-c',
-      '512',
-      '--chat-template',
-      'chatml'
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] }
-  );
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-4000);
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`llama-server exited (${child.exitCode}):\n${log}`);
-    }
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) {
-        break;
-      }
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill();
-      throw new Error(`llama-server not healthy after 60 s:\n${log}`);
-    }
-    await sleep(100);
-  }
+  const { port, key, child } = await startLlamaServer(modelPath);
   return {
     target: {
       label: 'llama-server direct',
@@ -373,7 +309,7 @@ async function main(): Promise<void> {
   }
   // The catalog does not publish cluster paths; the stack installs the models here.
   const modelPath = `/opt/hpc-bridge/models/${MODEL}.gguf`;
-  const direct = await startLlamaServer(modelPath);
+  const direct = await startDirect(modelPath);
   let endpointId: string | undefined;
   try {
     const viaGateway = await startEndpoint(token, catalog);

@@ -185,6 +185,19 @@ export class SlurmProvider implements IServingProvider {
   async status(handle: IReplicaHandle): Promise<ReplicaStatus> {
     const ref = refOf(handle);
     const job = (await this.queue()).find(j => j.key === ref.slurmId);
+    const snapshotAt = this.snapshot?.at ?? 0;
+    if (
+      (job === undefined && snapshotAt < ref.submittedAt) ||
+      (job !== undefined && PENDING_STATES.has(job.state))
+    ) {
+      // The queue snapshot may be seconds old (or older than the job): a job that
+      // started since has written its address, which one file read tells sooner than
+      // the next squeue.
+      const started = await this.address(handle.replicaId, ref);
+      if (started !== null) {
+        return { state: 'running', ...started, endsAt: null };
+      }
+    }
     if (job !== undefined) {
       if (PENDING_STATES.has(job.state)) {
         return {

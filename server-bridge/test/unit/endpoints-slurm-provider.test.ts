@@ -26,7 +26,7 @@ const SPEC: IReplicaSpec = {
   resources: { cpus: 1, memoryMB: 1000, gpus: 1, timeMinutes: 30 }
 };
 
-function fixture() {
+function fixture(queueCacheMs = 0) {
   const fake = new FakeCluster();
   const demo = {
     name: 'demo',
@@ -42,7 +42,7 @@ function fixture() {
     access: fakeAccess(fake),
     scripts: sshBatchScripts,
     queue: fake.queuePort(),
-    queueCacheMs: 0,
+    queueCacheMs,
     now: () => now
   });
   return { fake, provider, advance: (ms: number) => (now += ms) };
@@ -109,6 +109,26 @@ describe('SlurmProvider', () => {
     await expect(
       provider.start({ ...SPEC, keyEnv: 'X; rm -rf /' })
     ).rejects.toThrow(/variable name/);
+  });
+
+  it('sees a replica start by its address before the queue snapshot does', async () => {
+    const { fake, provider } = fixture(60_000);
+    const dir = '/home/alice/.hpc-bridge/endpoints';
+    fake.queue = [queueRecord('100', 'PENDING', { reason: 'Resources' })];
+    const h = await provider.start(SPEC);
+    expect(await provider.status(h)).toMatchObject({ state: 'pending' });
+    fake.queue = [queueRecord('100', 'RUNNING', { startTime: 1000 })];
+    fake.files.set(
+      `${dir}/b2c3/replica.json`,
+      Buffer.from('{"host": "10.1.2.3", "port": 40001}')
+    );
+    // The snapshot still says pending; the address says it runs.
+    expect(await provider.status(h)).toEqual({
+      state: 'running',
+      host: '10.1.2.3',
+      port: 40001,
+      endsAt: null
+    });
   });
 
   it('maps queue, replica.json and accounting to replica states', async () => {
