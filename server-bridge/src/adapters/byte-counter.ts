@@ -18,6 +18,11 @@ export class ByteCounter extends Transform {
   private count = 0;
   private readonly hash: Hash = createHash('sha256');
   private digest: string | null = null;
+  /**
+   * The last chunk, passed on only once the whole body checks out: a store that
+   * commits when the announced length has arrived (a single PUT) never gets it all.
+   */
+  private held: Buffer | null = null;
 
   constructor(
     private readonly expected: number,
@@ -52,7 +57,9 @@ export class ByteCounter extends Transform {
     }
     this.hash.update(chunk);
     this.options.onProgress?.(this.count);
-    callback(null, chunk);
+    const previous = this.held;
+    this.held = chunk;
+    callback(null, previous ?? undefined);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -71,7 +78,7 @@ export class ByteCounter extends Transform {
       );
       return;
     }
-    callback();
+    callback(null, this.held ?? undefined);
   }
 }
 

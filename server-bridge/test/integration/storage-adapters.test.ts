@@ -145,6 +145,8 @@ describe('S3 adapter (Swift s3api)', () => {
   const raw = rawClient(config);
   let store: S3Store;
   let port: IStoragePort;
+  /** Writes files over 6 MiB in parts (the default is one PUT up to 5 GiB). */
+  let multipartPort: IStoragePort;
 
   beforeAll(async () => {
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -153,6 +155,10 @@ describe('S3 adapter (Swift s3api)', () => {
       copyPartSize: 5 * MiB
     });
     port = store.open(bucket, 'alice/');
+    multipartPort = new S3Store(config, { singlePutMax: 6 * MiB }).open(
+      bucket,
+      'alice/'
+    );
   });
 
   afterAll(async () => {
@@ -203,27 +209,39 @@ describe('S3 adapter (Swift s3api)', () => {
     return keys;
   }
 
-  it('writes a multipart stream with the right SHA-256 and reads it back, whole and by range', async () => {
-    const data = randomBytes(20 * MiB + 123);
-    let progress = 0;
-    const result = await port.write('data/big.bin', Readable.from([data]), {
-      size: data.length,
-      onProgress: b => (progress = b)
-    });
-    expect(result).toEqual({ size: data.length, sha256: sha256(data) });
-    expect(progress).toBe(data.length);
+  it.each([
+    ['one streamed PUT', () => port],
+    ['parts', () => multipartPort]
+  ])(
+    'writes a stream in %s with the right SHA-256 and reads it back, whole and by range',
+    async (_, portOf) => {
+      const port = portOf();
+      const data = randomBytes(20 * MiB + 123);
+      const name =
+        port === multipartPort ? 'data/big-parts.bin' : 'data/big.bin';
+      let progress = 0;
+      const result = await port.write(name, Readable.from([data]), {
+        size: data.length,
+        onProgress: b => (progress = b)
+      });
+      expect(result).toEqual({ size: data.length, sha256: sha256(data) });
+      expect(progress).toBe(data.length);
 
-    const whole = await port.read('data/big.bin');
-    expect(whole?.size).toBe(data.length);
-    expect(sha256(await readAll(whole!.body))).toBe(sha256(data));
+      const whole = await port.read(name);
+      expect(whole?.size).toBe(data.length);
+      expect(sha256(await readAll(whole!.body))).toBe(sha256(data));
 
-    const part = await port.read('data/big.bin', { start: 1000, end: 1999 });
-    expect(part?.size).toBe(data.length);
-    expect(await readAll(part!.body)).toEqual(data.subarray(1000, 2000));
+      const part = await port.read(name, { start: 1000, end: 1999 });
+      expect(part?.size).toBe(data.length);
+      expect(await readAll(part!.body)).toEqual(data.subarray(1000, 2000));
 
-    expect(await port.read('data/missing.bin')).toBeNull();
-    expect(await allKeys()).toContain('alice/data/big.bin');
-  });
+      expect(await port.read('data/missing.bin')).toBeNull();
+      expect(await allKeys()).toContain(`alice/${name}`);
+      if (port === multipartPort) {
+        await port.delete(name); // the later tests know data/ as the PUT case leaves it
+      }
+    }
+  );
 
   it('writes a small and an empty file in one request', async () => {
     const small = Buffer.from('a,b\n1,2\n');
@@ -236,54 +254,61 @@ describe('S3 adapter (Swift s3api)', () => {
     expect((await port.stat('empty.txt'))?.size).toBe(0);
   });
 
-  it('leaves nothing behind when the body is short, broken, too long, corrupted or aborted', async () => {
-    const data = randomBytes(18 * MiB);
-    await expectStorageError(
-      () =>
-        port.write(
-          'fail/short.bin',
-          Readable.from([data.subarray(0, 17 * MiB)]),
-          {
-            size: data.length
-          }
-        ),
-      'invalid'
-    );
-    await expect(
-      port.write('fail/broken.bin', brokenBody(data, 10 * MiB), {
-        size: data.length
-      })
-    ).rejects.toThrow();
-    await expectStorageError(
-      () => port.write('fail/long.bin', Readable.from([data]), { size: 100 }),
-      'invalid'
-    );
-    await expectStorageError(
-      () =>
-        port.write('fail/corrupt.bin', Readable.from([data]), {
-          size: data.length,
-          sha256: '0'.repeat(64)
-        }),
-      'invalid'
-    );
-    const controller = new AbortController();
-    const aborted = port.write(
-      'fail/aborted.bin',
-      new Readable({ read() {} }),
-      { size: data.length, signal: controller.signal }
-    );
-    controller.abort();
-    await expectStorageError(() => aborted, 'invalid');
+  it.each([
+    ['one streamed PUT', () => port],
+    ['parts', () => multipartPort]
+  ])(
+    'leaves nothing behind when a body in %s is short, broken, too long, corrupted or aborted',
+    async (_, portOf) => {
+      const port = portOf();
+      const data = randomBytes(18 * MiB);
+      await expectStorageError(
+        () =>
+          port.write(
+            'fail/short.bin',
+            Readable.from([data.subarray(0, 17 * MiB)]),
+            {
+              size: data.length
+            }
+          ),
+        'invalid'
+      );
+      await expect(
+        port.write('fail/broken.bin', brokenBody(data, 10 * MiB), {
+          size: data.length
+        })
+      ).rejects.toThrow();
+      await expectStorageError(
+        () => port.write('fail/long.bin', Readable.from([data]), { size: 100 }),
+        'invalid'
+      );
+      await expectStorageError(
+        () =>
+          port.write('fail/corrupt.bin', Readable.from([data]), {
+            size: data.length,
+            sha256: '0'.repeat(64)
+          }),
+        'invalid'
+      );
+      const controller = new AbortController();
+      const aborted = port.write(
+        'fail/aborted.bin',
+        new Readable({ read() {} }),
+        { size: data.length, signal: controller.signal }
+      );
+      controller.abort();
+      await expectStorageError(() => aborted, 'invalid');
 
-    expect((await allKeys()).filter(k => k.startsWith('alice/fail/'))).toEqual(
-      []
-    );
-    const uploads = await raw.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket })
-    );
-    expect(uploads.Uploads ?? []).toEqual([]);
-    expect(await port.stat('fail')).toBeNull();
-  });
+      expect(
+        (await allKeys()).filter(k => k.startsWith('alice/fail/'))
+      ).toEqual([]);
+      const uploads = await raw.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket })
+      );
+      expect(uploads.Uploads ?? []).toEqual([]);
+      expect(await port.stat('fail')).toBeNull();
+    }
+  );
 
   it('lists a folder of 2,500 files page by page, folders first, marker hidden', async () => {
     const keys = Array.from(

@@ -254,28 +254,45 @@ export class S3Storage implements IStoragePort {
       }
     });
     body.pipe(counter);
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: counter,
-        ContentLength: options.size,
-        ContentType: options.contentType ?? 'application/octet-stream'
-      },
-      partSize: this.options.partSize,
-      queueSize: this.options.queueSize,
-      leavePartsOnError: false
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      Body: counter,
+      ContentLength: options.size,
+      ContentType: options.contentType ?? 'application/octet-stream'
+    };
+    // Up to the store's object size: one PUT streamed as it arrives (no part buffers,
+    // no second copy); beyond it, multipart. The counter hashes and checks every
+    // byte, and holds back the last ones until they check out.
+    // The counter may fail before the SDK reads it (a short or corrupted body held
+    // back whole): its failure aborts the request and is the one reported.
+    const stop = new AbortController();
+    let counterError: unknown = null;
+    counter.once('error', e => {
+      counterError = e;
+      stop.abort();
     });
     try {
-      await upload.done();
+      await (options.size <= this.options.singlePutMax
+        ? this.client.send(unsignedPayload(new PutObjectCommand(params)), {
+            abortSignal: stop.signal
+          })
+        : new Upload({
+            client: this.client,
+            params,
+            partSize: this.options.partSize,
+            queueSize: this.options.queueSize,
+            leavePartsOnError: false,
+            abortController: stop
+          }).done());
     } catch (e) {
       body.unpipe(counter);
       body.resume();
       counter.destroy();
-      throw e instanceof StorageError
-        ? e
-        : toStorageError(e, this.describe(path), this.bucket);
+      const failure = counterError ?? e;
+      throw failure instanceof StorageError
+        ? failure
+        : toStorageError(failure, this.describe(path), this.bucket);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
@@ -395,6 +412,27 @@ export class S3Storage implements IStoragePort {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
+}
+
+/**
+ * Signs the request without hashing its body (`UNSIGNED-PAYLOAD`): the SDK would
+ * otherwise read a streamed body twice over plain HTTP, once to hash it and once to
+ * send it. The bridge's own counter hashes and checks every byte it relays.
+ */
+function unsignedPayload<
+  C extends { middlewareStack: PutObjectCommand['middlewareStack'] }
+>(command: C): C {
+  command.middlewareStack.add(
+    next => async args => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) {
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'hpcBridgeUnsignedPayload', priority: 'low' }
+  );
+  return command;
 }
 
 /** Swift's s3api insists on Content-MD5 for DeleteObjects (the SDK sends a CRC32). */

@@ -26,6 +26,8 @@ export interface IS3StoreOptions {
   multipartCopyThreshold?: number;
   /** Part size of such copies; default 512 MiB. */
   copyPartSize?: number;
+  /** Files up to this size are written in one streamed PUT; default 5 GiB (S3's limit). */
+  singlePutMax?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -51,7 +53,8 @@ export class S3Store {
       partSize: options.partSize ?? 8 * MiB,
       queueSize: options.queueSize ?? 3,
       multipartCopyThreshold: options.multipartCopyThreshold ?? 5 * GiB,
-      copyPartSize: options.copyPartSize ?? 512 * MiB
+      copyPartSize: options.copyPartSize ?? 512 * MiB,
+      singlePutMax: options.singlePutMax ?? 5 * GiB
     };
   }
 
