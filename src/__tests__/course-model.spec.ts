@@ -1,6 +1,9 @@
 /**
  * @jest-environment node
  */
+import type { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
+import { CommandIDs } from '../commands';
 import type { Courses, ICourseApi } from '../courses/api';
 import {
   CourseForms,
@@ -415,5 +418,75 @@ describe('CourseModel: actions', () => {
     });
     expect(kept).not.toContain(SECRET);
     model.dispose();
+  });
+});
+
+describe('CourseModel: the application commands', () => {
+  /** Counts the course list requests. */
+  class CountingApi extends FakeCourseApi {
+    lists = 0;
+    async list(): Promise<Courses.Summary[]> {
+      this.lists += 1;
+      return super.list();
+    }
+  }
+
+  /** Stands for the application's commands: runs a command and tells who listens. */
+  class FakeCommands {
+    readonly commandExecuted = new Signal<
+      this,
+      CommandRegistry.ICommandExecutedArgs
+    >(this);
+    async execute(id: string): Promise<void> {
+      const result = Promise.resolve(
+        id === CommandIDs.createEndpoint ? 'e3' : null
+      );
+      this.commandExecuted.emit({ id, args: {}, result });
+      await result;
+    }
+  }
+
+  const settled = () => new Promise(resolve => setTimeout(resolve, 0));
+
+  it('reloads after a new endpoint, not after other commands', async () => {
+    const api = new CountingApi({ ml101: 'instructor' });
+    const commands = new FakeCommands();
+    const model = new CourseModel({
+      api,
+      commandExecuted: commands.commandExecuted,
+      auto: false
+    });
+    // The instructor's section is on screen: a hidden one rests.
+    model.visible = true;
+    await model.refresh();
+    const listsBefore = api.lists;
+    const refresh = jest.spyOn(model, 'refresh');
+    await commands.execute('other:command');
+    await settled();
+    expect(refresh).not.toHaveBeenCalled();
+    await commands.execute(CommandIDs.createEndpoint);
+    await settled();
+    expect(refresh).toHaveBeenCalledTimes(1);
+    await refresh.mock.results[0].value;
+    model.dispose();
+    expect(api.lists).toBe(listsBefore + 1);
+  });
+
+  it('lets go of the commands when disposed', async () => {
+    const api = new CountingApi({ ml101: 'instructor' });
+    const commands = new FakeCommands();
+    const model = new CourseModel({
+      api,
+      commandExecuted: commands.commandExecuted,
+      auto: false
+    });
+    await model.refresh();
+    const refresh = jest.spyOn(model, 'refresh');
+    model.dispose();
+    expect(model.isDisposed).toBe(true);
+    await commands.execute(CommandIDs.createEndpoint);
+    await settled();
+    expect(refresh).not.toHaveBeenCalled();
+    expect(api.lists).toBe(1);
   });
 });
