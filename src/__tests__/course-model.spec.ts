@@ -54,14 +54,19 @@ class FakeCourseApi implements ICourseApi {
   async whoami(): Promise<{ name: string }> {
     return { name: 'carol' };
   }
+  /** Courses whose instructor has saved no settings yet. */
+  unconfigured = new Set<string>();
+
   async list(): Promise<Courses.Summary[]> {
     return Object.entries(this.roles).map(([name, role]) => ({
       name,
       title: name,
-      role
+      role,
+      configured: !this.unconfigured.has(name)
     }));
   }
   async get(name: string): Promise<Courses.Course> {
+    this.calls.push(`get ${name}`);
     return { ...this.stored, name, role: this.roles[name] };
   }
   async update(name: string, update: Courses.Update): Promise<Courses.Course> {
@@ -371,6 +376,33 @@ describe('CourseModel: roles', () => {
     expect(details?.dataset?.tier).toBe('archive');
     expect(api.calls).not.toContain('usage');
     expect(api.calls).not.toContain('endpoints');
+    model.dispose();
+  });
+
+  it('shows a student the course their instructor has not set up, and asks nothing more of it', async () => {
+    const api = new FakeCourseApi({ ml101: 'student', nlp201: 'student' });
+    api.unconfigured.add('nlp201');
+    const model = await visibleModel(api);
+    expect(model.hasCourses).toBe(true);
+    expect(model.awaitsSetup('nlp201')).toBe(true);
+    expect(model.awaitsSetup('ml101')).toBe(false);
+    expect(model.details('nlp201')).toBeNull();
+    expect(model.details('ml101')?.course.name).toBe('ml101');
+    expect(api.calls).not.toContain('get nlp201');
+    // Once the instructor saves it, the student's course loads like any other.
+    api.unconfigured.clear();
+    await model.refresh();
+    expect(model.awaitsSetup('nlp201')).toBe(false);
+    expect(model.details('nlp201')?.course.name).toBe('nlp201');
+    model.dispose();
+  });
+
+  it('never counts an instructor as waiting for the setup', async () => {
+    const api = new FakeCourseApi({ ml101: 'instructor' });
+    api.unconfigured.add('ml101');
+    const model = await visibleModel(api);
+    expect(model.awaitsSetup('ml101')).toBe(false);
+    expect(model.details('ml101')?.usage).not.toBeNull();
     model.dispose();
   });
 

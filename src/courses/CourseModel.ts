@@ -204,6 +204,12 @@ export class CourseModel extends PolledModel {
   get takes(): boolean {
     return (this._courses ?? []).some(c => c.role === 'student');
   }
+  /** Whether the user takes `course` and its instructor has not set it up yet (nothing to load). */
+  awaitsSetup(course: string): boolean {
+    return (this._courses ?? []).some(
+      c => c.name === course && c.role === 'student' && !c.configured
+    );
+  }
   details(course: string): ICourseDetails | null {
     return this._details.get(course) ?? null;
   }
@@ -297,13 +303,19 @@ export class CourseModel extends PolledModel {
     if (this.takes && this._gatewayUrl === null) {
       this._gatewayUrl = await this._api.gatewayUrl();
     }
-    const names = new Set(this._courses.map(c => c.name));
+    const names = new Set(
+      this._courses.filter(c => !this.awaitsSetup(c.name)).map(c => c.name)
+    );
     for (const name of [...this._details.keys()]) {
       if (!names.has(name)) {
         this._details.delete(name);
       }
     }
-    await Promise.all(this._courses.map(c => this._loadCourse(c.name)));
+    await Promise.all(
+      this._courses
+        .filter(c => !this.awaitsSetup(c.name))
+        .map(c => this._loadCourse(c.name))
+    );
   }
 
   private async _loadCourse(name: string): Promise<void> {
