@@ -232,7 +232,8 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             : { keys: deps.endpoints.keys }),
           ...(deps.storage === undefined ? {} : { storage: deps.storage }),
           ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups }),
-          profiles: config.profiles
+          profiles: config.profiles,
+          instructorGroupSuffix: config.roles.instructorGroupSuffix
         })
       });
       if (deps.storage !== undefined) {

@@ -1,6 +1,9 @@
 /**
  * @jest-environment node
  */
+import type { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
+import { CommandIDs } from '../commands';
 import type { Courses, ICourseApi } from '../courses/api';
 import {
   CourseForms,
@@ -51,14 +54,19 @@ class FakeCourseApi implements ICourseApi {
   async whoami(): Promise<{ name: string }> {
     return { name: 'carol' };
   }
+  /** Courses whose instructor has saved no settings yet. */
+  unconfigured = new Set<string>();
+
   async list(): Promise<Courses.Summary[]> {
     return Object.entries(this.roles).map(([name, role]) => ({
       name,
       title: name,
-      role
+      role,
+      configured: !this.unconfigured.has(name)
     }));
   }
   async get(name: string): Promise<Courses.Course> {
+    this.calls.push(`get ${name}`);
     return { ...this.stored, name, role: this.roles[name] };
   }
   async update(name: string, update: Courses.Update): Promise<Courses.Course> {
@@ -371,6 +379,33 @@ describe('CourseModel: roles', () => {
     model.dispose();
   });
 
+  it('shows a student the course their instructor has not set up, and asks nothing more of it', async () => {
+    const api = new FakeCourseApi({ ml101: 'student', nlp201: 'student' });
+    api.unconfigured.add('nlp201');
+    const model = await visibleModel(api);
+    expect(model.hasCourses).toBe(true);
+    expect(model.awaitsSetup('nlp201')).toBe(true);
+    expect(model.awaitsSetup('ml101')).toBe(false);
+    expect(model.details('nlp201')).toBeNull();
+    expect(model.details('ml101')?.course.name).toBe('ml101');
+    expect(api.calls).not.toContain('get nlp201');
+    // Once the instructor saves it, the student's course loads like any other.
+    api.unconfigured.clear();
+    await model.refresh();
+    expect(model.awaitsSetup('nlp201')).toBe(false);
+    expect(model.details('nlp201')?.course.name).toBe('nlp201');
+    model.dispose();
+  });
+
+  it('never counts an instructor as waiting for the setup', async () => {
+    const api = new FakeCourseApi({ ml101: 'instructor' });
+    api.unconfigured.add('ml101');
+    const model = await visibleModel(api);
+    expect(model.awaitsSetup('ml101')).toBe(false);
+    expect(model.details('ml101')?.usage).not.toBeNull();
+    model.dispose();
+  });
+
   it('loads only the list while the section is not visible', async () => {
     const api = new FakeCourseApi({ ml101: 'instructor' });
     const model = new CourseModel({ api, auto: false });
@@ -415,5 +450,75 @@ describe('CourseModel: actions', () => {
     });
     expect(kept).not.toContain(SECRET);
     model.dispose();
+  });
+});
+
+describe('CourseModel: the application commands', () => {
+  /** Counts the course list requests. */
+  class CountingApi extends FakeCourseApi {
+    lists = 0;
+    async list(): Promise<Courses.Summary[]> {
+      this.lists += 1;
+      return super.list();
+    }
+  }
+
+  /** Stands for the application's commands: runs a command and tells who listens. */
+  class FakeCommands {
+    readonly commandExecuted = new Signal<
+      this,
+      CommandRegistry.ICommandExecutedArgs
+    >(this);
+    async execute(id: string): Promise<void> {
+      const result = Promise.resolve(
+        id === CommandIDs.createEndpoint ? 'e3' : null
+      );
+      this.commandExecuted.emit({ id, args: {}, result });
+      await result;
+    }
+  }
+
+  const settled = () => new Promise(resolve => setTimeout(resolve, 0));
+
+  it('reloads after a new endpoint, not after other commands', async () => {
+    const api = new CountingApi({ ml101: 'instructor' });
+    const commands = new FakeCommands();
+    const model = new CourseModel({
+      api,
+      commandExecuted: commands.commandExecuted,
+      auto: false
+    });
+    // The instructor's section is on screen: a hidden one rests.
+    model.visible = true;
+    await model.refresh();
+    const listsBefore = api.lists;
+    const refresh = jest.spyOn(model, 'refresh');
+    await commands.execute('other:command');
+    await settled();
+    expect(refresh).not.toHaveBeenCalled();
+    await commands.execute(CommandIDs.createEndpoint);
+    await settled();
+    expect(refresh).toHaveBeenCalledTimes(1);
+    await refresh.mock.results[0].value;
+    model.dispose();
+    expect(api.lists).toBe(listsBefore + 1);
+  });
+
+  it('lets go of the commands when disposed', async () => {
+    const api = new CountingApi({ ml101: 'instructor' });
+    const commands = new FakeCommands();
+    const model = new CourseModel({
+      api,
+      commandExecuted: commands.commandExecuted,
+      auto: false
+    });
+    await model.refresh();
+    const refresh = jest.spyOn(model, 'refresh');
+    model.dispose();
+    expect(model.isDisposed).toBe(true);
+    await commands.execute(CommandIDs.createEndpoint);
+    await settled();
+    expect(refresh).not.toHaveBeenCalled();
+    expect(api.lists).toBe(1);
   });
 });

@@ -2,6 +2,7 @@
  * @jest-environment node
  */
 import { type Job, JobSchema } from '@hpc-bridge/server/contract';
+import { StateDB } from '@jupyterlab/statedb';
 import { Signal } from '@lumino/signaling';
 import { JobsPageModel } from '../jobs/JobsPageModel';
 import { job } from './helpers';
@@ -153,5 +154,64 @@ describe('JobsPageModel', () => {
     source.set([numbered(2)]);
     expect(changes).toBe(0);
     expect(model.isDisposed).toBe(true);
+  });
+});
+
+describe('JobsPageModel: the remembered view', () => {
+  const jobs = Array.from({ length: 7 }, (_, i) =>
+    numbered(i + 1, { state: i % 2 === 0 ? 'COMPLETED' : 'FAILED' })
+  );
+  const saved = () => new Promise(resolve => setTimeout(resolve, 0));
+
+  it('saves the sort, the filters and the page and restores them on a new page', async () => {
+    const state = new StateDB();
+    const first = new JobsPageModel({
+      source: new FakeSource(jobs),
+      pageSize: 2,
+      state
+    });
+    first.filters = { state: 'COMPLETED', name: 'run' };
+    first.sortBy('name');
+    first.page = 1;
+    await saved();
+    first.dispose();
+
+    const source = new FakeSource([]);
+    const again = new JobsPageModel({ source, pageSize: 2, state });
+    await again.restore();
+    expect(again.sort).toEqual({ key: 'name', direction: 'ascending' });
+    expect(again.filters).toEqual({ state: 'COMPLETED', name: 'run' });
+    // The jobs arrive after the view: the saved page shows then.
+    source.set(jobs);
+    expect(again.page).toBe(1);
+    expect(ids(again.rows)).toEqual(['j5', 'j7']);
+  });
+
+  it('keeps a change made before the saved view arrives', async () => {
+    const state = new StateDB();
+    await state.save(JobsPageModel.STATE_KEY, {
+      sort: { key: 'name', direction: 'descending' },
+      filters: { state: 'FAILED' },
+      page: 0
+    });
+    const model = new JobsPageModel({ source: new FakeSource(jobs), state });
+    const restored = model.restore();
+    model.sortBy('cluster');
+    await restored;
+    expect(model.sort).toEqual({ key: 'cluster', direction: 'ascending' });
+    expect(model.filters).toEqual({});
+  });
+
+  it('ignores a saved value of another shape', async () => {
+    const state = new StateDB();
+    await state.save(JobsPageModel.STATE_KEY, {
+      sort: { key: 'size', direction: 'up' },
+      filters: {},
+      page: -1
+    });
+    const model = new JobsPageModel({ source: new FakeSource(jobs), state });
+    await model.restore();
+    expect(model.sort).toEqual({ key: 'submitted', direction: 'descending' });
+    expect(model.page).toBe(0);
   });
 });

@@ -1,4 +1,7 @@
+import type { CommandRegistry } from '@lumino/commands';
+import type { ISignal } from '@lumino/signaling';
 import type { Courses, ICourseApi } from './api';
+import { CommandIDs } from '../commands';
 import { PolledModel } from '../transport/PolledModel';
 
 /** A course's settings as typed in the instructor's form (numbers as text). */
@@ -181,6 +184,8 @@ export class CourseModel extends PolledModel {
       auto: options.auto ?? true
     });
     this._api = options.api;
+    this._commandExecuted = options.commandExecuted ?? null;
+    this._commandExecuted?.connect(this._onCommandExecuted, this);
   }
 
   /** The user's courses; null until the first answer. */
@@ -198,6 +203,12 @@ export class CourseModel extends PolledModel {
   /** Whether the user takes any of their courses (the key dialog needs the gateway URL). */
   get takes(): boolean {
     return (this._courses ?? []).some(c => c.role === 'student');
+  }
+  /** Whether the user takes `course` and its instructor has not set it up yet (nothing to load). */
+  awaitsSetup(course: string): boolean {
+    return (this._courses ?? []).some(
+      c => c.name === course && c.role === 'student' && !c.configured
+    );
   }
   details(course: string): ICourseDetails | null {
     return this._details.get(course) ?? null;
@@ -266,6 +277,10 @@ export class CourseModel extends PolledModel {
     return this._api.datasetContent(course, path);
   }
 
+  protected disposing(): void {
+    this._commandExecuted?.disconnect(this._onCommandExecuted, this);
+  }
+
   protected standby(): boolean | 'when-hidden' {
     return (this.hasCourses && !this._visible) || 'when-hidden';
   }
@@ -288,13 +303,19 @@ export class CourseModel extends PolledModel {
     if (this.takes && this._gatewayUrl === null) {
       this._gatewayUrl = await this._api.gatewayUrl();
     }
-    const names = new Set(this._courses.map(c => c.name));
+    const names = new Set(
+      this._courses.filter(c => !this.awaitsSetup(c.name)).map(c => c.name)
+    );
     for (const name of [...this._details.keys()]) {
       if (!names.has(name)) {
         this._details.delete(name);
       }
     }
-    await Promise.all(this._courses.map(c => this._loadCourse(c.name)));
+    await Promise.all(
+      this._courses
+        .filter(c => !this.awaitsSetup(c.name))
+        .map(c => this._loadCourse(c.name))
+    );
   }
 
   private async _loadCourse(name: string): Promise<void> {
@@ -324,6 +345,19 @@ export class CourseModel extends PolledModel {
     this._details.set(name, details);
   }
 
+  /** The settings form offers the instructor's endpoints: a new one shows at once. */
+  private _onCommandExecuted(
+    _: unknown,
+    executed: CommandRegistry.ICommandExecutedArgs
+  ): void {
+    if (executed.id === CommandIDs.createEndpoint) {
+      void executed.result.then(
+        () => this.refresh(),
+        () => undefined
+      );
+    }
+  }
+
   private _setCourse(course: Courses.Course): void {
     const details = this._details.get(course.name);
     if (details) {
@@ -333,6 +367,10 @@ export class CourseModel extends PolledModel {
   }
 
   private readonly _api: ICourseApi;
+  private readonly _commandExecuted: ISignal<
+    unknown,
+    CommandRegistry.ICommandExecutedArgs
+  > | null;
   private _visible = false;
   private _me: string | null = null;
   private _courses: Courses.Summary[] | null = null;
@@ -347,6 +385,8 @@ export class CourseModel extends PolledModel {
 export namespace CourseModel {
   export interface IOptions {
     api: ICourseApi;
+    /** The application's `commandExecuted`: the model reloads after a new endpoint. */
+    commandExecuted?: ISignal<unknown, CommandRegistry.ICommandExecutedArgs>;
     /** Start polling at once (default `true`). */
     auto?: boolean;
   }

@@ -335,7 +335,14 @@ function CourseView(
             : trans.__('student')}
         </span>
       </h4>
-      {details === null ? (
+      {model.awaitsSetup(summary.name) ? (
+        <p className="jp-hpc-Section-empty" role="status">
+          {trans.__(
+            'Your instructor has not set up course %1 yet.',
+            summary.title
+          )}
+        </p>
+      ) : details === null ? (
         <p className="jp-hpc-Section-empty">{trans.__('Loading…')}</p>
       ) : details.course.role === 'instructor' ? (
         <>

@@ -17,19 +17,12 @@ export const coursePlugin = optionalSectionPlugin({
   description:
     'The Course section of the HPC Bridge panel: course settings, per-student usage and job states for instructors; the shared endpoint, a personal key and the dataset for students.',
   rank: 450,
-  model: (client, { app }) => {
-    const model = new CourseModel({ api: new CourseApi(client), auto: false });
-    // The settings form offers the instructor's endpoints: a new one shows at once.
-    app.commands.commandExecuted.connect((_, executed) => {
-      if (executed.id === CommandIDs.createEndpoint) {
-        void executed.result.then(
-          () => model.refresh(),
-          () => undefined
-        );
-      }
-    });
-    return model;
-  },
+  model: (client, { app }) =>
+    new CourseModel({
+      api: new CourseApi(client),
+      commandExecuted: app.commands.commandExecuted,
+      auto: false
+    }),
   section: (trans, { app, confirm }) => ({
     className: 'jp-hpc-CourseSectionWidget',
     label: trans.__('Course'),

@@ -1,18 +1,42 @@
-import type { Job } from '@hpc-bridge/server/contract';
+import { type Job, JobStateSchema } from '@hpc-bridge/server/contract';
+import type { IStateDB } from '@jupyterlab/statedb';
+import type { ReadonlyPartialJSONValue } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
+import { z } from 'zod';
 import { JobsModel } from './JobsModel';
 
 /**
  * What the Jobs page shows of the jobs: its own filters, a sort order and a
  * page of the result. The jobs themselves come from the `source` (the
  * JobsModel the panel's section shows), so the page is as live as the section.
+ * With a state database, the sort, the filters and the page are remembered for
+ * the user and restored when the page opens again.
  */
 export class JobsPageModel implements IDisposable {
   constructor(options: JobsPageModel.IOptions) {
     this._source = options.source;
     this._pageSize = options.pageSize ?? JobsPageModel.DEFAULT_PAGE_SIZE;
+    this._state = options.state ?? null;
     this._source.changed.connect(this._onSourceChanged, this);
+  }
+
+  /** Reads the saved view; a change made before the answer keeps its state. */
+  async restore(): Promise<void> {
+    if (!this._state) {
+      return;
+    }
+    const saved = JobsPageModel.savedView(
+      await this._state.fetch(JobsPageModel.STATE_KEY)
+    );
+    if (saved === null || this._changedByUser || this._isDisposed) {
+      return;
+    }
+    this._sort = saved.sort;
+    this._filters = saved.filters;
+    // Not clamped: the jobs may not have arrived yet; the getter clamps.
+    this._page = saved.page;
+    this._changedState();
   }
 
   get sort(): JobsPageModel.ISort {
@@ -32,7 +56,7 @@ export class JobsPageModel implements IDisposable {
         : JobsPageModel.naturalDirection(key);
     this._sort = { key, direction };
     this._page = 0;
-    this._changedState();
+    this._changedView();
   }
 
   get filters(): JobsModel.IFilters {
@@ -42,7 +66,7 @@ export class JobsPageModel implements IDisposable {
   set filters(filters: JobsModel.IFilters) {
     this._filters = { ...filters };
     this._page = 0;
-    this._changedState();
+    this._changedView();
   }
 
   get pageSize(): number {
@@ -58,7 +82,9 @@ export class JobsPageModel implements IDisposable {
     const next = Math.max(0, Math.min(Math.floor(page), this.pageCount - 1));
     if (next !== this.page) {
       this._page = next;
+      this._changedByUser = true;
       this._changed.emit();
+      void this._save();
     }
   }
 
@@ -124,8 +150,33 @@ export class JobsPageModel implements IDisposable {
     this._changed.emit();
   }
 
+  /** The user changed the sort or the filters. */
+  private _changedView(): void {
+    this._changedByUser = true;
+    this._changedState();
+    void this._save();
+  }
+
+  private async _save(): Promise<void> {
+    if (!this._state) {
+      return;
+    }
+    const view: JobsPageModel.ISavedView = {
+      sort: this._sort,
+      filters: this._filters,
+      page: this._page
+    };
+    // The filters' absent keys are left out: the state database stores JSON.
+    await this._state.save(
+      JobsPageModel.STATE_KEY,
+      JSON.parse(JSON.stringify(view))
+    );
+  }
+
   private readonly _source: JobsPageModel.ISource;
   private readonly _pageSize: number;
+  private readonly _state: IStateDB | null;
+  private _changedByUser = false;
   private _sort: JobsPageModel.ISort = {
     key: 'submitted',
     direction: 'descending'
@@ -141,8 +192,16 @@ export namespace JobsPageModel {
   /** Rows per page. */
   export const DEFAULT_PAGE_SIZE = 25;
 
-  export type SortKey =
-    'name' | 'state' | 'owner' | 'cluster' | 'submitted' | 'updated';
+  export const SORT_KEYS = [
+    'name',
+    'state',
+    'owner',
+    'cluster',
+    'submitted',
+    'updated'
+  ] as const;
+
+  export type SortKey = (typeof SORT_KEYS)[number];
 
   export type Direction = 'ascending' | 'descending';
 
@@ -160,6 +219,39 @@ export namespace JobsPageModel {
   export interface IOptions {
     source: ISource;
     pageSize?: number;
+    /** Where the user's sort, filters and page are remembered. */
+    state?: IStateDB | null;
+  }
+
+  /** The state database key of the page's view. */
+  export const STATE_KEY = 'jupyterlab-hpc-bridge:jobs-page';
+
+  /** What is remembered of the page. */
+  export interface ISavedView {
+    sort: ISort;
+    filters: JobsModel.IFilters;
+    page: number;
+  }
+
+  const SavedViewSchema = z.object({
+    sort: z.object({
+      key: z.enum(SORT_KEYS),
+      direction: z.enum(['ascending', 'descending'])
+    }),
+    filters: z.object({
+      state: JobStateSchema.optional(),
+      name: z.string().optional(),
+      since: z.string().optional()
+    }),
+    page: z.number().int().min(0)
+  });
+
+  /** The view in a saved value; null for a value of another shape (an older version's). */
+  export function savedView(
+    saved: ReadonlyPartialJSONValue | undefined
+  ): ISavedView | null {
+    const parsed = SavedViewSchema.safeParse(saved);
+    return parsed.success ? parsed.data : null;
   }
 
   /** Dates start newest first, text A to Z. */

@@ -59,31 +59,18 @@ export function JobsTable(props: JobsSection.IProps): JSX.Element {
           </tbody>
         </table>
       </div>
-      {(props.matching > props.jobs.length || props.jobsPage) && (
+      {props.matching > props.jobs.length && (
         <div className="jp-hpc-JobTable-more">
-          {props.matching > props.jobs.length && (
-            <>
-              <span>
-                {trans.__('%1 of %2 jobs', props.jobs.length, props.matching)}
-              </span>
-              <button
-                type="button"
-                className="jp-mod-styled jp-mod-reject"
-                onClick={props.onShowMore}
-              >
-                {trans.__('Show more')}
-              </button>
-            </>
-          )}
-          {props.jobsPage && (
-            <button
-              type="button"
-              className="jp-hpc-JobTable-all"
-              onClick={props.jobsPage.open}
-            >
-              {trans.__('Show all jobs')}
-            </button>
-          )}
+          <span>
+            {trans.__('%1 of %2 jobs', props.jobs.length, props.matching)}
+          </span>
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-reject"
+            onClick={props.onShowMore}
+          >
+            {trans.__('Show more')}
+          </button>
         </div>
       )}
     </div>

@@ -1,5 +1,6 @@
 import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import type { ICommandPalette } from '@jupyterlab/apputils';
+import type { IStateDB } from '@jupyterlab/statedb';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { listIcon } from '@jupyterlab/ui-components';
 import React from 'react';
@@ -29,6 +30,8 @@ export function registerJobPages(
     jobs: () => Promise<JobActions>;
     palette: ICommandPalette | null;
     restorer: ILayoutRestorer | null;
+    /** Where the Jobs page remembers its sort, filters and page. */
+    state: IStateDB | null;
     trans: TranslationBundle;
     /** Whether logs follow new lines (the `followLogs` setting). */
     autoScroll: () => boolean;
@@ -52,9 +55,14 @@ export function registerJobPages(
     },
     id: () => 'jp-hpc-jobs-page',
     args: () => ({}),
-    create: () =>
-      new ModelPage({
-        model: new JobsPageModel({ source: model }),
+    create: () => {
+      const pageModel = new JobsPageModel({
+        source: model,
+        state: options.state
+      });
+      void pageModel.restore().catch(() => undefined);
+      return new ModelPage({
+        model: pageModel,
         trans,
         id: 'jp-hpc-jobs-page',
         className: 'jp-hpc-JobsPageWidget',
@@ -66,7 +74,8 @@ export function registerJobPages(
             jobs: model,
             onOpen: job => openJob(job.id)
           })
-      })
+      });
+    }
   });
 
   addPageCommand<ModelPage<JobPageModel>>(app, {

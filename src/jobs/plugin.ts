@@ -9,6 +9,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { type Bridge, IBridgeClient, IBridgePanel } from '../tokens';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
@@ -47,7 +48,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ISettingRegistry,
     ITranslator,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -59,7 +61,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const model = new JobsModel({ client });
@@ -142,6 +145,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       jobs,
       palette,
       restorer,
+      state,
       trans,
       autoScroll: () => options.autoScroll
     });

@@ -5,8 +5,9 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { CopyField } from '../ui/CopyField';
 import { askForm, FormBody, SelectField } from '../ui/FormDialog';
-import { TextField } from '../ui/FormFields';
+import { PathField, TextField } from '../ui/FormFields';
 import { TranslatorContext } from '../ui/translator';
+import type { TierFilePicker } from './filePicker';
 
 /**
  * The small dialogs of the Storage section: share link, use in code, copy to
@@ -93,6 +94,47 @@ export namespace StorageDialogs {
     });
   }
 
+  /**
+   * Asks which file of `tier` to use in code: typed, or chosen with "Browse…"
+   * when `browse` is given.
+   */
+  export async function askCodePath(
+    trans: TranslationBundle,
+    tier: Tier,
+    browse: TierFilePicker | null
+  ): Promise<string | null> {
+    const body = new FormBody<{ path: string }>(
+      trans,
+      { path: '' },
+      (value, set, pick) => (
+        <PathField
+          label={trans.__('File in %1', tier.name)}
+          value={value.path}
+          onChange={path => set({ path })}
+          onBrowse={
+            browse
+              ? () =>
+                  pick(async current => {
+                    const path = await browse(tier, current.path);
+                    return path === null ? null : { path };
+                  })
+              : undefined
+          }
+          browseTitle={trans.__('Choose a file of %1', tier.name)}
+        />
+      ),
+      'jp-hpc-StorageDialog'
+    );
+    const value = await askForm(
+      trans,
+      trans.__('Use a file of %1 in code', tier.title),
+      body,
+      trans.__('Show snippets')
+    );
+    const path = value?.path.trim() ?? '';
+    return path === '' ? null : path;
+  }
+
   /** Snippets for a kernel or a job, by language. */
   export async function showCodeAccess(
     trans: TranslationBundle,
@@ -133,12 +175,21 @@ export namespace StorageDialogs {
     to: string;
   }
 
-  /** Asks what to copy from `tier` and where to. */
+  /** The copy's source with a new path; the target follows while it was the same. */
+  export function withSource(value: ICopyInput, path: string): ICopyInput {
+    return { ...value, path, to: value.to === value.path ? path : value.to };
+  }
+
+  /**
+   * Asks what to copy from `tier` and where to; the source is typed, or chosen
+   * with "Browse…" when `browse` is given.
+   */
   export async function askCopy(
     trans: TranslationBundle,
     tier: Tier,
     targets: readonly Tier[],
-    path: string
+    path: string,
+    browse: TierFilePicker | null = null
   ): Promise<ICopyInput | null> {
     const writable = targets.filter(target => target.access === 'write');
     const first = writable.find(t => t.name !== tier.name) ?? writable[0];
@@ -153,18 +204,24 @@ export namespace StorageDialogs {
     const body = new FormBody<ICopyInput>(
       trans,
       { path, toTier: first.name, to: path },
-      (value, set) => (
+      (value, set, pick) => (
         <>
-          <TextField
+          <PathField
             label={trans.__('From %1', tier.name)}
             value={value.path}
-            onChange={p =>
-              set({
-                ...value,
-                path: p,
-                to: value.to === value.path ? p : value.to
-              })
+            onChange={p => set(withSource(value, p))}
+            onBrowse={
+              browse
+                ? () =>
+                    pick(async current => {
+                      const chosen = await browse(tier, current.path);
+                      return chosen === null
+                        ? null
+                        : withSource(current, chosen);
+                    })
+                : undefined
             }
+            browseTitle={trans.__('Choose a file or folder of %1', tier.name)}
           />
           <SelectField
             label={trans.__('To tier')}

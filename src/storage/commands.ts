@@ -1,6 +1,5 @@
 import type { Tier } from '@hpc-bridge/server/contract';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { InputDialog } from '@jupyterlab/apputils';
 import type { ICommandPalette } from '@jupyterlab/apputils';
 import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -14,6 +13,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
 import type { IBridgePanel } from '../tokens';
+import type { TierFilePicker } from './filePicker';
 import type { TierMounts } from './mounts';
 import { StorageSection } from './StorageSection';
 import type { StorageModel } from './StorageModel';
@@ -57,6 +57,8 @@ export function registerStorageCommands(
     trans: TranslationBundle;
     /** The tier the mount command asked for last (its browser is activated once mounted). */
     mounting: { last: string | null };
+    /** Chooses a file of a tier in JupyterLab's file dialog; `null` without one. */
+    browse: TierFilePicker | null;
   }
 ): void {
   const { model, mounts, browsers, panel, palette, trans, mounting } = options;
@@ -257,15 +259,11 @@ export function registerStorageCommands(
     icon: hpcBridgeIcon,
     isEnabled: () => selection()?.tier.codeAccess ?? true,
     act: async chosen => {
-      let path = chosen.path;
-      if (!path) {
-        const asked = await InputDialog.getText({
-          title: trans.__('Use a file of %1 in code', chosen.tier.title),
-          label: trans.__('File in %1', chosen.tier.name),
-          okLabel: trans.__('Show snippets')
-        });
-        path = asked.button.accept ? (asked.value ?? '').trim() : '';
-      }
+      const path =
+        chosen.path ||
+        (await (
+          await dialogs()
+        ).askCodePath(trans, chosen.tier, options.browse));
       if (!path) {
         return;
       }
@@ -287,7 +285,7 @@ export function registerStorageCommands(
     act: async chosen => {
       const input = await (
         await dialogs()
-      ).askCopy(trans, chosen.tier, model.tiers, chosen.path);
+      ).askCopy(trans, chosen.tier, model.tiers, chosen.path, options.browse);
       if (!input) {
         return;
       }

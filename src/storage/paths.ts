@@ -92,3 +92,23 @@ export function uniqueName(
     }
   }
 }
+
+/** A tier path as its drive writes it: `('scratch', 'data/a.csv')` → `'scratch:data/a.csv'`. */
+export function drivePath(tier: string, path: string): string {
+  return `${tier}:${normalizePath(path)}`;
+}
+
+/**
+ * The path inside `tier` of a path of its drive (`'scratch:data/a.csv'` →
+ * `'data/a.csv'`); `null` for a path of another drive or of the server's files.
+ */
+export function tierPathOf(tier: string, path: string): string | null {
+  // As ContentsManager reads it: the drive is the first component's part before ':'.
+  const firstSlash = path.indexOf('/');
+  const first = firstSlash === -1 ? path : path.slice(0, firstSlash);
+  const colon = first.indexOf(':');
+  if (colon === -1 || first.slice(0, colon) !== tier) {
+    return null;
+  }
+  return normalizePath(path.slice(colon + 1));
+}

@@ -4,6 +4,7 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { Clipboard, ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -15,6 +16,7 @@ import { StorageApi } from './api';
 // The commands are registered at activation.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { registerStorageCommands, reportError } from './commands';
+import { tierFilePicker } from './filePicker';
 // Tier browsers are restored at start from the settings: loaded with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { TierMounts } from './mounts';
@@ -42,7 +44,8 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ICommandPalette,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    IDocumentManager
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -51,7 +54,8 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     browsers: IFileBrowserFactory | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    docManager: IDocumentManager | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const api = new StorageApi(client);
@@ -122,7 +126,16 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
       panel,
       palette,
       trans,
-      mounting
+      mounting,
+      browse:
+        mounts && docManager
+          ? tierFilePicker({
+              manager: docManager,
+              mounts,
+              trans,
+              translator: translator ?? undefined
+            })
+          : null
     });
 
     /** A section action: runs `command` on the tier. */

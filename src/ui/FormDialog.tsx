@@ -1,4 +1,4 @@
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
@@ -11,16 +11,25 @@ export class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
     private _value: T,
     private readonly _render: (
       value: T,
-      set: (value: T) => void
+      set: (value: T) => void,
+      pick: FormBody.Pick<T>
     ) => JSX.Element,
-    className: string
+    private readonly _className: string
   ) {
     super();
-    this.addClass(className);
+    this.addClass(_className);
   }
 
   getValue(): T {
     return this._value;
+  }
+
+  /** Set by `askForm` while the form is shown. */
+  onPick: FormBody.Pick<T> | null = null;
+
+  /** The same form with `value` (a closed dialog disposes its body). */
+  withValue(value: T): FormBody<T> {
+    return new FormBody(this._trans, value, this._render, this._className);
   }
 
   render(): JSX.Element {
@@ -30,33 +39,63 @@ export class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
           className="jp-hpc-Form"
           onSubmit={event => event.preventDefault()}
         >
-          {this._render(this._value, value => {
-            this._value = value;
-            this.update();
-          })}
+          {this._render(
+            this._value,
+            value => {
+              this._value = value;
+              this.update();
+            },
+            choose => this.onPick?.(choose)
+          )}
         </form>
       </TranslatorContext.Provider>
     );
   }
 }
 
-/** Shows a form with Cancel and `okLabel`; its value once accepted, else `null`. */
+export namespace FormBody {
+  /**
+   * Chooses part of the value in a dialog of its own (a file dialog): resolves
+   * with the new value, or `null` to keep the old one.
+   */
+  export type Pick<T> = (choose: (value: T) => Promise<T | null>) => void;
+}
+
+/**
+ * Shows a form with Cancel and `okLabel`; its value once accepted, else `null`.
+ * JupyterLab shows one dialog at a time: a field that picks in a dialog of its
+ * own closes the form, and the form opens again with the value picked.
+ */
 export async function askForm<T>(
   trans: TranslationBundle,
   title: string,
   body: FormBody<T>,
   okLabel: string
 ): Promise<T | null> {
-  const result = await showDialog({
-    title,
-    body,
-    focusNodeSelector: 'input',
-    buttons: [
-      Dialog.cancelButton({ label: trans.__('Cancel') }),
-      Dialog.okButton({ label: okLabel })
-    ]
-  });
-  return result.button.accept ? result.value : null;
+  for (let form = body; ;) {
+    const dialog = new Dialog({
+      title,
+      body: form,
+      focusNodeSelector: 'input',
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: okLabel })
+      ]
+    });
+    const shown = form;
+    const asked: { pick: (() => Promise<T>) | null } = { pick: null };
+    shown.onPick = choose => {
+      const value = shown.getValue();
+      // A picker that fails leaves the form as it was.
+      asked.pick = async () => (await choose(value).catch(() => null)) ?? value;
+      dialog.reject();
+    };
+    const result = await dialog.launch();
+    if (asked.pick === null) {
+      return result.button.accept ? result.value : null;
+    }
+    form = shown.withValue(await asked.pick());
+  }
 }
 
 /** A labelled select of a form. */

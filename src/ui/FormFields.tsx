@@ -58,3 +58,36 @@ export function NumberField(props: {
     </label>
   );
 }
+
+/** A path typed in, or chosen with "Browse…" when `onBrowse` is given. */
+export function PathField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  /** Opens a file dialog. */
+  onBrowse?: () => void;
+  /** The Browse button's accessible name and tooltip. */
+  browseTitle?: string;
+}): JSX.Element {
+  const trans = useTranslator();
+  return (
+    <div className="jp-hpc-PathField">
+      <TextField
+        label={props.label}
+        value={props.value}
+        onChange={props.onChange}
+      />
+      {props.onBrowse && (
+        <button
+          type="button"
+          className="jp-mod-styled jp-mod-reject jp-hpc-PathField-browse"
+          aria-label={props.browseTitle}
+          title={props.browseTitle}
+          onClick={props.onBrowse}
+        >
+          {trans.__('Browse…')}
+        </button>
+      )}
+    </div>
+  );
+}

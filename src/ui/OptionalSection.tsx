@@ -1,10 +1,11 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IDisposable } from '@lumino/disposable';
 import type { Message } from '@lumino/messaging';
 import type { ISignal } from '@lumino/signaling';
 import { SectionWidget } from './SectionWidget';
 
 /** What an optional section needs of its model. */
-export interface IOptionalSectionModel {
+export interface IOptionalSectionModel extends IDisposable {
   readonly changed: ISignal<unknown, void>;
   /** Set by the widget: the model loads its details only while the section is on screen. */
   visible: boolean;
@@ -13,7 +14,8 @@ export interface IOptionalSectionModel {
 /**
  * A panel section that only some users have (the Admin section for admins, the Course
  * section for instructors and students): hidden until `isShown` says so, re-rendered on
- * every change of its model, and telling the model when it is on screen.
+ * every change of its model, and telling the model when it is on screen. The widget owns
+ * its model and disposes it with itself.
  */
 export class OptionalSectionWidget<
   M extends IOptionalSectionModel
@@ -22,6 +24,14 @@ export class OptionalSectionWidget<
     super(_options);
     this.hide();
     _options.model.changed.connect(this._syncHidden, this);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    super.dispose();
+    this._options.model.dispose();
   }
 
   private _syncHidden(): void {

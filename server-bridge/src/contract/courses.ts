@@ -83,7 +83,9 @@ export type CourseUpdate = z.input<typeof CourseUpdateSchema>;
 export const CourseSummarySchema = z.object({
   name: z.string(),
   title: z.string(),
-  role: CourseRoleSchema
+  role: CourseRoleSchema,
+  /** Whether the instructor has saved the course's settings; a student of a course without them sees that it is not set up yet. */
+  configured: z.boolean()
 });
 
 export const CourseListSchema = z

@@ -49,6 +49,8 @@ export interface ICourseServiceDeps {
   groups?: GroupDirectory;
   /** The admin's job profiles (config `profiles`): a course's job profile is based on one. */
   profiles?: readonly ProfileConfig[];
+  /** Config `roles.instructorGroupSuffix`: group G is a course when G + suffix exists. */
+  instructorGroupSuffix?: string;
   now?: () => number;
 }
 
@@ -69,26 +71,46 @@ export class CourseService {
     this.dataset = new CourseDataset(this.table, deps.store, deps.storage);
   }
 
-  /** Courses the user teaches (with or without settings) and those they take. */
-  list(user: IAuthUser): CourseList {
+  /**
+   * Courses the user teaches (with or without settings) and those they take: groups
+   * with settings, and groups with an instructors' group whose instructor has not
+   * saved settings yet (`configured: false`; known only while the hub's group list is).
+   */
+  async list(user: IAuthUser): Promise<CourseList> {
     const withSettings = this.table.names();
-    const teaching = user.instructorOf.map(name => ({
+    const summary = (name: string, role: 'instructor' | 'student') => ({
       name,
       title: this.table.get(name)?.title ?? name,
-      role: 'instructor' as const
-    }));
-    const taking = user.groups
-      .filter(g => withSettings.has(g) && !user.instructorOf.includes(g))
-      .map(name => ({
-        name,
-        title: this.table.get(name)?.title ?? name,
-        role: 'student' as const
-      }));
+      role,
+      configured: withSettings.has(name)
+    });
+    const teaching = user.instructorOf.map(name => summary(name, 'instructor'));
+    const memberOf = user.groups.filter(g => !user.instructorOf.includes(g));
+    const courses = await this.coursesAmong(
+      memberOf.filter(g => !withSettings.has(g))
+    );
+    const taking = memberOf
+      .filter(g => withSettings.has(g) || courses.has(g))
+      .map(name => summary(name, 'student'));
     return {
       courses: [...teaching, ...taking].sort((a, b) =>
         a.name.localeCompare(b.name)
       )
     };
+  }
+
+  /** Those of `groups` that have an instructors' group in the hub; none when its list is not at hand. */
+  private async coursesAmong(groups: string[]): Promise<Set<string>> {
+    if (groups.length === 0 || this.deps.groups === undefined) {
+      return new Set();
+    }
+    const suffix = this.deps.instructorGroupSuffix ?? '-instructors';
+    try {
+      const directory = await this.deps.groups();
+      return new Set(groups.filter(g => directory.has(`${g}${suffix}`)));
+    } catch {
+      return new Set();
+    }
   }
 
   /** The course as the caller sees it (the route's policy let them in). */

@@ -50,7 +50,7 @@ export const coursesRoutes: FastifyPluginAsyncZod<ICoursesContext> = async (
       schema: {
         summary: 'The courses I teach or take',
         description:
-          'Instructors: every group G they are an instructor of (G-instructors). Students: groups with course settings they are members of.',
+          "Instructors: every group G they are an instructor of (G-instructors). Students: groups they are members of that have course settings, or an instructors' group (then `configured` is false: not set up yet).",
         tags: ['courses'],
         security: SECURITY,
         response: { 200: CourseListSchema, ...authErrorResponses }

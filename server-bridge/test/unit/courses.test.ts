@@ -210,18 +210,52 @@ describe('course mode', () => {
     );
   });
 
-  it('lists taught courses and taken courses with settings only', async () => {
+  it('lists taught courses and taken courses, saying which are set up', async () => {
     const { courses, ep } = setup();
-    expect(courses.list(alice).courses).toEqual([]);
+    // A group with an instructors' group is a course before its instructor saves it.
+    expect((await courses.list(alice)).courses).toEqual([
+      { name: 'ml101', title: 'ml101', role: 'student', configured: false }
+    ]);
+    expect((await courses.list(carol)).courses).toEqual([
+      { name: 'ml101', title: 'ml101', role: 'instructor', configured: false }
+    ]);
     await courses.update(carol, 'ml101', {
       title: 'ML',
       endpoint: { endpointId: ep.id, tokenBudget: 1 }
     });
-    expect(courses.list(alice).courses).toEqual([
-      { name: 'ml101', title: 'ML', role: 'student' }
+    expect((await courses.list(alice)).courses).toEqual([
+      { name: 'ml101', title: 'ML', role: 'student', configured: true }
     ]);
-    expect(courses.list(carol).courses).toEqual([
-      { name: 'ml101', title: 'ML', role: 'instructor' }
+    expect((await courses.list(carol)).courses).toEqual([
+      { name: 'ml101', title: 'ML', role: 'instructor', configured: true }
+    ]);
+  });
+
+  it('lists no course for a group without instructors, nor while the hub cannot be asked', async () => {
+    const { courses } = setup();
+    const dave = user('dave', ['staff', 'ml101']);
+    expect((await courses.list(dave)).courses.map(c => c.name)).toEqual([
+      'ml101'
+    ]);
+    const store = new Store(':memory:');
+    const blind = new CourseService({
+      store,
+      groups: async () => {
+        throw new Error('hub down');
+      }
+    });
+    expect((await blind.list(alice)).courses).toEqual([]);
+    new CourseTable(store).put({
+      name: 'ml101',
+      title: 'ML',
+      endpoint: null,
+      dataset: null,
+      jobProfile: null,
+      updatedBy: 'carol',
+      updatedAt: '2026-03-01T10:00:00Z'
+    });
+    expect((await blind.list(alice)).courses).toEqual([
+      { name: 'ml101', title: 'ML', role: 'student', configured: true }
     ]);
   });
 
