@@ -33,13 +33,19 @@ const AREAS: { bench: string; title: string; intro: string }[] = [
     bench: 'gateway',
     title: 'Gateway',
     intro:
-      'An endpoint of the demo model on the `local` provider called through the OpenAI-compatible gateway with an API key, against the same llama-server called directly (`bench/gateway.bench.ts`).'
+      'An endpoint of the demo model on the `local` provider called through the OpenAI-compatible gateway with an API key, on the bridge’s own port and through the hub’s proxy, against the same llama-server called directly; and the bridge’s own time per request as its `x-hpcb-overhead-ms` header reports it (`bench/gateway.bench.ts`).'
+  },
+  {
+    bench: 'coldstart',
+    title: 'Cold start',
+    intro:
+      'A request to an endpoint with no replica is held until one is ready: the first answer of a new endpoint (from `POST /endpoints` to a 1-token completion through the gateway) against the same llama-server started by hand on the same provider and polled every 20 ms (`bench/coldstart.bench.ts`). The difference is what the bridge adds.'
   },
   {
     bench: 'storage',
     title: 'Storage',
     intro:
-      'Throughput of each transfer path against the S3 SDK talking to Swift directly, and the bridge’s peak resident memory while it moves the file (`bench/storage.bench.ts`; each round runs the baseline and every path once, in reverse order on odd rounds).'
+      'Throughput of each transfer path against the S3 SDK talking to Swift directly, the bridge’s peak resident memory while it moves the file, and the CPU seconds per GiB of every process on the path (`bench/storage.bench.ts`; each round runs the baseline and every path once, in reverse order on odd rounds).'
   },
   {
     bench: 'load',

@@ -50,6 +50,7 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
+import { cpuSeconds, stackPid } from './proc';
 import { record, recordComparison } from './results';
 import { alternateRounds, compare, type IComparison } from './stats';
 
@@ -407,12 +408,28 @@ async function scp(from: string, to: string): Promise<void> {
   ]);
 }
 
-/** One path's rounds: seconds per round each way, and the bridge's peak RSS meanwhile. */
+/**
+ * One path's rounds: seconds per round each way, the bridge's peak RSS meanwhile, and
+ * the CPU seconds of the processes that move the bytes (all rounds, both ways).
+ */
 interface IRow {
   label: string;
   upload: number[];
   download: number[];
   rss: number;
+  cpu: { bridge: number; proxy: number; swift: number; client: number };
+}
+
+/** CPU seconds so far of the processes a transfer may pass through. */
+function cpuNow(): IRow['cpu'] {
+  const of = (name: string) => cpuSeconds(stackPid(STACK_DIR, name));
+  const own = process.cpuUsage();
+  return {
+    bridge: of('bridge'),
+    proxy: of('configurable-http-proxy'),
+    swift: of('swift-proxy') + of('swift-object'),
+    client: (own.user + own.system) / 1e6
+  };
 }
 
 async function timed(task: () => Promise<void>): Promise<number> {
@@ -474,6 +491,26 @@ function printRow(size: number, row: IRow, baseline: IRow): void {
       better: 'lower',
       note: `the peak over ${row.upload.length} rounds each; sampled every 100 ms; files are streamed, never held whole`
     });
+    // Per GiB moved (up and down); every process on the path shares the machine's cores.
+    const gib = (2 * size * row.upload.length) / (1024 * MIB);
+    const baseGib = (2 * size * baseline.upload.length) / (1024 * MIB);
+    const perGib = (cpu: IRow['cpu'], g: number) =>
+      (cpu.bridge + cpu.proxy + cpu.swift + cpu.client) / g;
+    const path = (cpu: IRow['cpu'], g: number) =>
+      `bridge ${(cpu.bridge / g).toFixed(2)}, hub proxy ${(cpu.proxy / g).toFixed(2)}, Swift ${(cpu.swift / g).toFixed(2)}, client ${(cpu.client / g).toFixed(2)} s/GiB`;
+    process.stdout.write(
+      `${''.padEnd(44)} CPU: ${path(row.cpu, gib)} (direct: ${path(baseline.cpu, baseGib)})\n`
+    );
+    record({
+      bench: 'storage',
+      metric: `CPU seconds per GiB moved, ${sizeMiB} MiB up and down: ${label}`,
+      value: perGib(row.cpu, gib),
+      unit: 's/GiB',
+      baseline: 'the same for the direct S3 SDK (its client and Swift)',
+      baselineValue: perGib(baseline.cpu, baseGib),
+      better: 'lower',
+      note: `${path(row.cpu, gib)}; direct: ${path(baseline.cpu, baseGib)}; the processes share the cores, so n cores move at most about n / (this) GiB/s`
+    });
   }
 }
 
@@ -531,7 +568,8 @@ async function benchSize(paths: Paths, file: IFile): Promise<number> {
     label: '',
     upload: [],
     download: [],
-    rss: 0
+    rss: 0,
+    cpu: { bridge: 0, proxy: 0, swift: 0, client: 0 }
   }));
   const failures = new Map<number, string>();
   await alternateRounds(
@@ -542,9 +580,14 @@ async function benchSize(paths: Paths, file: IFile): Promise<number> {
       }
       // The baseline does not touch the bridge: its row shows the bridge at rest.
       const rss = new RssSampler(bridgePid());
+      const cpuBefore = cpuNow();
       try {
         rows[i].upload.push(await timed(async () => void (await c.up())));
         rows[i].download.push(await timed(c.down));
+        const cpuAfter = cpuNow();
+        for (const k of Object.keys(cpuAfter) as (keyof IRow['cpu'])[]) {
+          rows[i].cpu[k] += cpuAfter[k] - cpuBefore[k];
+        }
       } catch (err) {
         if (i === 0) {
           throw err; // no baseline, no ratios
