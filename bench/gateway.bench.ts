@@ -361,17 +361,30 @@ async function main(): Promise<void> {
           c
         );
       }
+      // p50: the bridge's own share of what the gateway adds; p99: of its whole latency
+      // (at p99 the difference of two noisy tails can be zero or negative).
       const ownKey = p === 'p50' ? 'ownP50' : 'ownP99';
+      const against =
+        p === 'p50'
+          ? {
+              values: portLat.map((l, i) =>
+                Math.max(l.p50 - directLat[i].p50, 0.001)
+              ),
+              label: 'gateway on its port − direct',
+              row: 'latency added by the gateway on its own port (gateway − direct, p50)'
+            }
+          : {
+              values: portLat.map(l => l.p99),
+              label: 'gateway on its port, p99',
+              row: 'the p99 latency of the gateway on its own port'
+            };
       const own = compare(
         portLat.map(l => l[ownKey]),
-        portLat.map((l, i) => Math.max(l[p] - directLat[i][p], 0.001))
+        against.values
       );
       report(
         `gateway: the bridge's own time per request (x-hpcb-overhead-ms), ${p}`,
-        {
-          baseline: 'gateway on its port − direct',
-          target: 'x-hpcb-overhead-ms'
-        },
+        { baseline: against.label, target: 'x-hpcb-overhead-ms' },
         own,
         'ms'
       );
@@ -380,7 +393,7 @@ async function main(): Promise<void> {
           bench: 'gateway',
           metric: `the bridge's own time per request (x-hpcb-overhead-ms), ${p}`,
           unit: 'ms',
-          baseline: `latency added by the gateway on its own port (gateway − direct, ${p})`,
+          baseline: against.row,
           better: 'lower',
           note: `what the gateway reports on each answer: its time less the wait for llama-server; the rest of the added latency is the second HTTP hop (connections, parsing) of both sides; ${setup}`
         },
