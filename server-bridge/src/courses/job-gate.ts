@@ -5,7 +5,7 @@
  */
 import type { IAuthUser } from '../auth/decide';
 import type { ProfileConfig } from '../config';
-import { type CourseJobAllowance, type Resources } from '../contract';
+import type { CourseJobAllowance, CourseJobList, Resources } from '../contract';
 import { DomainError } from '../domain-error';
 import {
   allowanceOf,
@@ -142,6 +142,37 @@ export class CourseJobGate {
     return profile === null
       ? null
       : allowanceOf(profile.limits, this.use(course, student));
+  }
+
+  /** The course jobs of these members, newest first, at most `perMember` each. */
+  recentJobs(
+    course: string,
+    members: readonly string[],
+    perMember: number
+  ): CourseJobList['jobs'] {
+    const wanted = new Set(members);
+    const ids = this.table
+      .jobIds(course)
+      .filter(({ student }) => wanted.has(student))
+      .map(({ jobId }) => jobId);
+    const counts = new Map<string, number>();
+    return this.jobs
+      .byIds(ids)
+      .map(({ job }) => job)
+      .filter(job => {
+        const n = counts.get(job.owner) ?? 0;
+        counts.set(job.owner, n + 1);
+        return n < perMember;
+      })
+      .map(job => ({
+        id: job.id,
+        owner: job.owner,
+        name: job.name,
+        profile: job.profile,
+        state: job.state,
+        submittedAt: job.submittedAt,
+        updatedAt: job.updatedAt
+      }));
   }
 
   /** Students of the course who submitted course jobs. */

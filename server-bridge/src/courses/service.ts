@@ -27,7 +27,6 @@ import type { EndpointKeys } from '../endpoints/keys';
 import type { EndpointService } from '../endpoints/service';
 import type { EndpointUsage } from '../endpoints/usage';
 import { DomainError } from '../domain-error';
-import { JobTable } from '../jobs/repository/jobs';
 import type { IContent } from '../storage/files';
 import type { StorageService } from '../storage/service';
 import type { Store } from '../store';
@@ -58,14 +57,12 @@ export interface ICourseServiceDeps {
 const JOBS_PER_MEMBER = 50;
 export class CourseService {
   private readonly table: CourseTable;
-  private readonly jobTable: JobTable;
   private readonly gate: CourseJobGate;
   private readonly dataset: CourseDataset;
   private readonly now: () => number;
 
   constructor(private readonly deps: ICourseServiceDeps) {
     this.table = new CourseTable(deps.store);
-    this.jobTable = new JobTable(deps.store);
     this.now = deps.now ?? Date.now;
     this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
     this.dataset = new CourseDataset(this.table, deps.store, deps.storage);
@@ -369,30 +366,7 @@ export class CourseService {
         "The hub's group list is not available, so the course's members are not known"
       );
     }
-    const wanted = new Set(members);
-    const ids = this.table
-      .jobIds(course)
-      .filter(({ student }) => wanted.has(student))
-      .map(({ jobId }) => jobId);
-    const perMember = new Map<string, number>();
-    const jobs = this.jobTable
-      .byIds(ids)
-      .map(({ job }) => job)
-      .filter(job => {
-        const n = perMember.get(job.owner) ?? 0;
-        perMember.set(job.owner, n + 1);
-        return n < JOBS_PER_MEMBER;
-      })
-      .map(job => ({
-        id: job.id,
-        owner: job.owner,
-        name: job.name,
-        profile: job.profile,
-        state: job.state,
-        submittedAt: job.submittedAt,
-        updatedAt: job.updatedAt
-      }))
-      .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
+    const jobs = this.gate.recentJobs(course, members, JOBS_PER_MEMBER);
     return { jobs };
   }
 

@@ -32,6 +32,7 @@ import {
 } from './control';
 import { converge } from './handover';
 import { observe } from './observe';
+import { probeWhileHeld } from './held-probe';
 import type { IEndpointRouter, IUpstream } from './ports';
 import { stopAll } from './replica-effects';
 import { providerDetails, reconcile } from './reconcile';
@@ -50,9 +51,6 @@ export {
   systemClock
 } from './control';
 export { type HealthCheck, httpHealthCheck } from './health';
-
-const FIRST_PROBE_MS = 50;
-const MAX_PROBE_MS = 250;
 
 export class EndpointController implements IEndpointRouter {
   private readonly ctl: EndpointControl;
@@ -240,29 +238,14 @@ export class EndpointController implements IEndpointRouter {
     });
   }
 
-  /**
-   * Steps an endpoint that holds requests more often than the loop's tick: after
-   * 50, 100, 200 ms, then every 250 ms until no request waits, so that a replica's
-   * readiness reaches the held requests within a fraction of a second.
-   */
   private probeWhileHeld(id: string): void {
-    const rt = this.runtime(id);
-    if (!this.looping || rt.probing) {
-      return;
+    if (this.looping) {
+      probeWhileHeld(
+        this.runtime(id),
+        () => this.stepSoon(id),
+        () => this.closed
+      );
     }
-    rt.probing = true;
-    let delay = FIRST_PROBE_MS;
-    const next = (): void => {
-      if (this.closed || rt.waiters.size === 0) {
-        rt.probing = false;
-        return;
-      }
-      setTimeout(() => {
-        void this.stepSoon(id).finally(next);
-      }, delay).unref();
-      delay = Math.min(delay * 2, MAX_PROBE_MS);
-    };
-    next();
   }
 
   touched(endpointId: string): void {
