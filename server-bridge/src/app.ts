@@ -50,6 +50,8 @@ import { auditRoutes } from './routes/audit';
 import { coursesRoutes } from './routes/courses';
 import { CourseService } from './courses/service';
 import { storageRoutes } from './routes/storage';
+import { lineageRoutes } from './routes/lineage';
+import type { LineageService } from './lineage/service';
 import type {
   IClusterBackend,
   IEndpointsContext,
@@ -90,6 +92,8 @@ export interface IAppDeps {
   };
   /** Storage tiers, links, uploads; their routes exist only when given. */
   storage?: StorageService;
+  /** What made the objects jobs wrote; its route exists only when given. */
+  lineage?: LineageService;
   /**
    * Serving endpoints: lifecycle and catalog routes under /api/v1; with `keys`, the
    * key and metrics routes; with `gateway`, the OpenAI-compatible routes at
@@ -246,6 +250,12 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             : { linkBaseUrl: config.storage.linkBaseUrl })
         };
         await api.register(named(storageRoutes), storageCtx);
+      }
+      if (deps.lineage !== undefined) {
+        await api.register(named(lineageRoutes), {
+          ...ctx,
+          lineage: deps.lineage
+        });
       }
       const endpoints = deps.endpoints;
       if (endpoints !== undefined) {

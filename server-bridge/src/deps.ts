@@ -33,6 +33,10 @@ import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
+import { JobDataPlanner } from './lineage/job-data';
+import { JobDataPlanTable, LineageTable } from './lineage/repository/lineage';
+import { LineageService } from './lineage/service';
+import { StageOut } from './lineage/stage-out';
 import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/repository/records';
@@ -86,42 +90,6 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     credentials,
     (c, user, key) => sshUserCluster(pool.get(c.name, target(c, user, key)))
   );
-  const events = new JobEvents();
-  const pollers = new Map<string, JobPoller>();
-  const service = new JobService({
-    config,
-    store,
-    access,
-    scripts: sshBatchScripts,
-    events,
-    logger: logger.child({ component: 'jobs' }),
-    poke: cluster => pollers.get(cluster)?.poke(),
-    refresh: async cluster => pollers.get(cluster)?.refresh()
-  });
-  for (const c of config.clusters) {
-    pollers.set(
-      c.name,
-      new JobPoller({
-        cluster: c.name,
-        queue: new SshQueue(
-          pool.get(
-            c.name,
-            target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
-          )
-        ),
-        table: service.table,
-        access,
-        events,
-        logger: logger.child({ component: 'poller', cluster: c.name }),
-        intervalMs: c.pollSeconds * 1000,
-        webhooks: config.webhooks
-      })
-    );
-  }
-  const s3 = config.s3.map(s => ({
-    name: s.name,
-    port: new S3Endpoint(s, probeBucket(config, s.name))
-  }));
   const s3Stores = new Map(config.s3.map(s => [s.name, new S3Store(s)]));
   const storage = new StorageService({
     tiers: config.storage.tiers,
@@ -148,6 +116,55 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       }
     })
   });
+  const plans = new JobDataPlanTable(store);
+  const lineage = new LineageTable(store);
+  const events = new JobEvents();
+  const pollers = new Map<string, JobPoller>();
+  const service = new JobService({
+    config,
+    store,
+    access,
+    scripts: sshBatchScripts,
+    events,
+    logger: logger.child({ component: 'jobs' }),
+    poke: cluster => pollers.get(cluster)?.poke(),
+    refresh: async cluster => pollers.get(cluster)?.refresh(),
+    data: new JobDataPlanner(storage, plans)
+  });
+  const stageOut = new StageOut({
+    storage,
+    access,
+    plans,
+    lineage,
+    jobs: service.table,
+    events,
+    logger: logger.child({ component: 'stage-out' })
+  });
+  for (const c of config.clusters) {
+    pollers.set(
+      c.name,
+      new JobPoller({
+        cluster: c.name,
+        queue: new SshQueue(
+          pool.get(
+            c.name,
+            target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+          )
+        ),
+        table: service.table,
+        access,
+        events,
+        logger: logger.child({ component: 'poller', cluster: c.name }),
+        intervalMs: c.pollSeconds * 1000,
+        webhooks: config.webhooks,
+        onEnded: rec => void stageOut.onJobEnded(rec)
+      })
+    );
+  }
+  const s3 = config.s3.map(s => ({
+    name: s.name,
+    port: new S3Endpoint(s, probeBucket(config, s.name))
+  }));
   const endpoints = createEndpoints(
     config,
     logger,
@@ -179,6 +196,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     s3,
     jobs: { service, access, events },
     storage,
+    lineage: new LineageService(lineage, storage),
     endpoints: {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },

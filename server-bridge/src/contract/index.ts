@@ -185,6 +185,7 @@ export const Routes = {
   publicLink: (id: string) =>
     `${API_PREFIX}/public/links/${encodeURIComponent(id)}`,
   audit: `${API_PREFIX}/audit`,
+  lineage: `${API_PREFIX}/lineage`,
   adminOverview: `${API_PREFIX}/admin/overview`,
   adminUsage: `${API_PREFIX}/admin/usage`,
   adminHealth: `${API_PREFIX}/admin/health`,
@@ -220,4 +221,5 @@ export * from './admin';
 export * from './courses';
 export * from './endpoints';
 export * from './jobs';
+export * from './lineage';
 export * from './storage';

@@ -3,6 +3,12 @@
  * Shared by the bridge and the panels; no Node-only imports.
  */
 import { z } from 'zod';
+import {
+  JobInputSchema,
+  JobInputsSchema,
+  JobOutputSchema,
+  JobOutputsSchema
+} from './lineage';
 
 /** Names that end up in SLURM and in file names: no shell or path metacharacters. */
 export const JobNameSchema = z
@@ -156,6 +162,19 @@ export const JobSubmitSchema = z
      * policies apply (sensitive tiers only on compliant partitions).
      */
     tiers: TierUsesSchema.optional(),
+    /**
+     * Tier URIs the job reads: each must exist and be readable; copied into the working
+     * directory before sbatch (paths on the job's cluster are passed as they are), seen by
+     * the job as `HPCB_INPUT_<i>`.
+     */
+    inputs: JobInputsSchema.optional(),
+    /**
+     * Tier URIs the job writes (`archive:results/{job}/`; a trailing `/` for a folder):
+     * each must be writable and its quota must hold `estimateBytes`. The job writes
+     * output `i` at `HPCB_OUTPUT_<i>` (inside `HPCB_OUTPUT_DIR`); the bridge copies it to
+     * its tier when the element completes and records its lineage.
+     */
+    outputs: JobOutputsSchema.optional(),
     /** Called with the job (POST, JSON) when it ends. http(s) only. */
     webhookUrl: z
       .url({ protocol: /^https?$/ })
@@ -269,7 +288,11 @@ export const JobSchema = z
     /** The job this one was resubmitted from. */
     resubmittedFrom: z.string().nullable(),
     /** The storage tiers it uses (`tier` or `tier:group`). */
-    tiers: z.array(z.string()).optional()
+    tiers: z.array(z.string()).optional(),
+    /** Its declared inputs with the versions read at submit. */
+    inputs: z.array(JobInputSchema).optional(),
+    /** Its declared outputs, one entry per output and element, with the stage-out state. */
+    outputs: z.array(JobOutputSchema).optional()
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof JobSchema>;

@@ -33,6 +33,8 @@ export interface IPollerDeps {
   intervalMs: number;
   /** How webhooks are called (the admin's policy; fakes in unit tests). */
   webhooks: IWebhookOptions;
+  /** Called once for each job that has just ended, with its stored record (stage-out). */
+  onEnded?: (rec: IJobRecord) => void;
 }
 
 export class JobPoller {
@@ -169,6 +171,7 @@ export class JobPoller {
           { job: next.id, state: next.state },
           'job finished'
         );
+        this.deps.onEnded?.({ ...rec, job: next });
         if (rec.webhookUrl !== null) {
           void postWebhook(
             rec.webhookUrl,

@@ -31,6 +31,8 @@ import {
   tierUseAuditor,
   type TierUseAuditor
 } from '../storage/tier-use-audit';
+import type { JobDataPlanner } from '../lineage/job-data';
+import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { JobEvents } from './events';
 import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
@@ -38,6 +40,7 @@ import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
   jobWorkdir,
   newJobId,
+  prepareJobData,
   sbatch,
   sbatchRefusal,
   submittedJob,
@@ -62,6 +65,8 @@ export interface IJobServiceDeps {
   poke?: (cluster: string) => void;
   /** Runs a tick of the cluster's poller now and resolves once it is stored (after an action). */
   refresh?: (cluster: string) => Promise<void>;
+  /** Declared inputs and outputs (absent: a job that declares them is refused). */
+  data?: JobDataPlanner;
 }
 
 export class JobService {
@@ -186,7 +191,13 @@ export class JobService {
   }
 
   /** The batch script of a planned job in `workdir`. */
-  private script(req: JobSubmit, p: JobPlan, workdir: string): string {
+  private script(
+    req: JobSubmit,
+    p: JobPlan,
+    workdir: string,
+    data: JobDataPlan | null = null
+  ): string {
+    const planner = this.deps.data;
     return this.deps.scripts.notebookJob({
       jobName: req.name,
       workdir,
@@ -194,8 +205,13 @@ export class JobService {
       resources: p.resources,
       arraySize: p.isArray ? p.points.length : null,
       python: p.cluster.jobs.python,
-      env: p.env,
-      reservation: p.course?.reservation ?? null
+      env: {
+        ...p.env,
+        ...(data === null ? {} : planner?.environment(data, workdir))
+      },
+      reservation: p.course?.reservation ?? null,
+      outputDir:
+        data === null ? null : (planner?.outputDir(data, workdir) ?? null)
     });
   }
 
@@ -219,15 +235,24 @@ export class JobService {
   ): Promise<Job> {
     const p = this.plan(user, req, true);
     const id = newJobId();
+    const data = await prepareJobData(this.deps.data, user, req, p, id);
     const admission = this.courses.admit(
       user,
       p.course,
       p.resources,
       p.points.length
     );
-    const { job, workdir, clusterUser } = await admission.until(
-      this.submitOnCluster(user, req, p, id, resubmittedFrom)
-    );
+    const { job, workdir, clusterUser } = await admission
+      .until(this.submitOnCluster(user, req, p, id, resubmittedFrom, data))
+      .catch((e: unknown) => {
+        if (data !== null) {
+          this.deps.data?.release(data);
+        }
+        throw e;
+      });
+    if (data !== null) {
+      this.deps.data?.plans.insert(id, data, job.submittedAt);
+    }
     this.table.insert({
       job,
       workdir,
@@ -247,11 +272,16 @@ export class JobService {
     req: JobSubmit,
     p: JobPlan,
     id: string,
-    resubmittedFrom: string | null
+    resubmittedFrom: string | null,
+    data: JobDataPlan | null
   ): Promise<{ job: Job; workdir: string; clusterUser: string }> {
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const workdir = jobWorkdir(await s.files.home(), p.cluster.jobs.root, id);
-      await writeWorkdir(s, workdir, p.notebooks, this.script(req, p, workdir));
+      const script = this.script(req, p, workdir, data);
+      await writeWorkdir(s, workdir, p.notebooks, script);
+      if (data !== null) {
+        await this.deps.data?.stageIn(user, data, s, workdir);
+      }
       const slurmId = await sbatch(s, p.cluster.name, workdir);
       const job = submittedJob({
         id,
@@ -259,7 +289,8 @@ export class JobService {
         req,
         p,
         slurmId,
-        resubmittedFrom
+        resubmittedFrom,
+        data: data === null ? null : (this.deps.data?.jobFields(data) ?? null)
       });
       return {
         job,

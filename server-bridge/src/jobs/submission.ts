@@ -5,8 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Job, JobSubmit, NotebookContent } from '../contract';
+import type {
+  Job,
+  JobInput,
+  JobOutput,
+  JobSubmit,
+  NotebookContent
+} from '../contract';
 import { DomainError } from '../domain-error';
+import type { IAuthUser } from '../auth/decide';
+import type { JobDataPlanner } from '../lineage/job-data';
+import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { IUserClusterPort } from '../ports/slurm';
 import type { JobPlan } from './service';
 
@@ -17,6 +26,36 @@ function runner(): string {
     'utf8'
   );
   return runnerSource;
+}
+
+/**
+ * Checks a job's declared inputs and outputs and reserves the outputs' estimates; null
+ * when it declares none.
+ */
+export async function prepareJobData(
+  planner: JobDataPlanner | undefined,
+  user: IAuthUser,
+  req: JobSubmit,
+  p: JobPlan,
+  id: string
+): Promise<JobDataPlan | null> {
+  if (req.inputs === undefined && req.outputs === undefined) {
+    return null;
+  }
+  if (planner === undefined) {
+    throw new DomainError(
+      'bad_request',
+      'This bridge does not stage job inputs and outputs (no storage tiers are configured)'
+    );
+  }
+  return planner.prepare(user, req, {
+    jobId: id,
+    cluster: p.cluster,
+    partition: p.profile.partition,
+    elements: p.points.length,
+    timeMinutes: p.resources.timeMinutes,
+    now: new Date()
+  });
 }
 
 export function newJobId(): string {
@@ -83,6 +122,8 @@ export function submittedJob(a: {
   p: JobPlan;
   slurmId: string;
   resubmittedFrom: string | null;
+  /** Declared inputs and outputs, as the Job lists them. */
+  data?: { inputs: JobInput[]; outputs: JobOutput[] } | null;
 }): Job {
   const { p, slurmId } = a;
   const now = new Date().toISOString();
@@ -117,6 +158,8 @@ export function submittedJob(a: {
     submittedAt: now,
     updatedAt: now,
     resubmittedFrom: a.resubmittedFrom,
-    ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) })
+    ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) }),
+    ...(a.data?.inputs.length ? { inputs: a.data.inputs } : {}),
+    ...(a.data?.outputs.length ? { outputs: a.data.outputs } : {})
   };
 }

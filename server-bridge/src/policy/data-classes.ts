@@ -25,7 +25,8 @@ import {
 export const DATA_CLASS_RULES = {
   jobPartition: 'sensitive data only on compliant partitions',
   endpointProvider: 'sensitive data only on compliant serving providers',
-  publicLinks: 'share links only on public tiers'
+  publicLinks: 'share links only on public tiers',
+  derivedData: 'data derived from sensitive data never on public tiers'
 } as const;
 export type DataClassRule =
   (typeof DATA_CLASS_RULES)[keyof typeof DATA_CLASS_RULES];
@@ -264,21 +265,65 @@ export function checkJobPolicy(
   cluster: ClusterConfig,
   partition: string
 ): void {
-  const sensitive = sensitiveOf(uses);
+  checkSensitiveTiersOnPartition(
+    uses.map(u => u.tier),
+    cluster,
+    partition
+  );
+}
+
+/** The same rule for tiers a job reads from: throws its refusal. */
+export function checkSensitiveTiersOnPartition(
+  tiers: readonly Pick<TierConfig, 'name' | 'class'>[],
+  cluster: ClusterConfig,
+  partition: string
+): void {
+  const sensitive = [
+    ...new Set(tiers.filter(t => t.class === 'sensitive').map(t => t.name))
+  ];
   if (
     sensitive.length > 0 &&
     !cluster.compliantPartitions.includes(partition)
   ) {
     throw policyRefusal(
       DATA_CLASS_RULES.jobPartition,
-      `${tiersAreSensitive(sensitive)}, partition ${partition} is not compliant (compliant: ${listOrNone(cluster.compliantPartitions)})`,
+      `${namedSensitive(sensitive)}, partition ${partition} is not compliant (compliant: ${listOrNone(cluster.compliantPartitions)})`,
       {
-        tiers: sensitive.map(u => u.tier.name),
+        tiers: sensitive,
         partition,
         compliantPartitions: cluster.compliantPartitions
       }
     );
   }
+}
+
+/**
+ * Rule `data derived from sensitive data never on public tiers`: a job that reads a
+ * sensitive input may not write to a public tier. Throws its refusal.
+ */
+export function checkDerivedOutputs(
+  inputs: readonly Pick<TierConfig, 'name' | 'class'>[],
+  outputs: readonly Pick<TierConfig, 'name' | 'class'>[]
+): void {
+  const sensitive = [
+    ...new Set(inputs.filter(t => t.class === 'sensitive').map(t => t.name))
+  ];
+  const open = [
+    ...new Set(outputs.filter(t => t.class === 'public').map(t => t.name))
+  ];
+  if (sensitive.length > 0 && open.length > 0) {
+    throw policyRefusal(
+      DATA_CLASS_RULES.derivedData,
+      `${namedSensitive(sensitive)} among the inputs, and ${open.length === 1 ? `tier ${open[0]} is` : `tiers ${open.join(', ')} are`} public`,
+      { inputTiers: sensitive, outputTiers: open }
+    );
+  }
+}
+
+function namedSensitive(names: readonly string[]): string {
+  return names.length === 1
+    ? `tier ${names[0]} is sensitive`
+    : `tiers ${names.join(', ')} are sensitive`;
 }
 
 /** The serving providers configured here and marked `compliant: true`. */

@@ -139,6 +139,19 @@ export interface IBatchScriptOptions {
   env?: Readonly<Record<string, string>>;
   /** A SLURM reservation (`--reservation`; a course's job profile); null: none. */
   reservation?: string | null;
+  /** A folder per element for the job's declared outputs; null or absent: none. */
+  outputDir?: IOutputDirOptions | null;
+}
+
+/**
+ * Exported as `variable` = `<root>/<array index>` (created), and each entry as
+ * `<that folder>/<name>` (created when `folder`; else the file the job writes).
+ */
+export interface IOutputDirOptions {
+  variable: string;
+  /** Absolute path. */
+  root: string;
+  entries: readonly { variable: string; name: string; folder: boolean }[];
 }
 
 /** A slurm replica's batch script (`replica.sbatch`). */

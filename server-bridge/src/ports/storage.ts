@@ -14,6 +14,8 @@ export interface IStorageEntry {
   /** Null for folders. */
   size: number | null;
   lastModified: Date | null;
+  /** The object's ETag where the backend gives one (S3 stat). */
+  etag?: string;
 }
 
 export interface IStoragePage {

@@ -7,6 +7,7 @@ import { StorageCodeAccess } from './code-access';
 import { StorageCore } from './core';
 import { StorageFiles } from './files';
 import { StorageLinks } from './links';
+import { StorageStaging } from './staging';
 import type { TierPorts } from './ports';
 import type { Clock } from './quota';
 import { LinkTable, UploadTable } from './repository/records';
@@ -41,6 +42,8 @@ export class StorageService {
   readonly uploads: StorageUploads;
   readonly links: StorageLinks;
   readonly codeAccess: StorageCodeAccess;
+  /** A job's declared inputs and outputs. */
+  readonly staging: StorageStaging;
   private readonly usageWaitMs: number;
 
   constructor(deps: IStorageServiceDeps) {
@@ -61,6 +64,7 @@ export class StorageService {
       new LinkTable(deps.store)
     );
     this.codeAccess = new StorageCodeAccess(this.core);
+    this.staging = new StorageStaging(this.core);
     this.usageWaitMs = deps.usageWaitMs ?? 3000;
   }
 

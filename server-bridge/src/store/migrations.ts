@@ -290,5 +290,39 @@ export const migrations: readonly IMigration[] = [
       CREATE INDEX endpoint_usage_endpoint ON endpoint_usage (endpoint_id, minute);
       CREATE INDEX endpoint_usage_owner ON endpoint_usage (minute, owner);
     `
+  },
+  {
+    version: 12,
+    name: 'declared job data and lineage',
+    sql: `
+      -- What a job with declared inputs/outputs needs at its end: the owner's groups at
+      -- submit, the resolved inputs (with versions) and outputs, the notebook's hash.
+      CREATE TABLE job_data_plans (
+        job_id      TEXT PRIMARY KEY,
+        plan        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      -- One row per object a job wrote and version of it.
+      CREATE TABLE lineage_objects (
+        tier             TEXT NOT NULL,
+        -- the scope's root (an S3 prefix or a cluster path): per-user tiers share paths
+        scope_root       TEXT NOT NULL,
+        -- the path inside the tier (group folder first)
+        path             TEXT NOT NULL,
+        version          TEXT NOT NULL,
+        job_id           TEXT NOT NULL,
+        element          INTEGER NOT NULL,
+        owner            TEXT NOT NULL,
+        job_name         TEXT NOT NULL,
+        notebook_path    TEXT NOT NULL,
+        notebook_sha256  TEXT NOT NULL,
+        parameters       TEXT NOT NULL,
+        -- [{tier, scopeRoot, path, version}]
+        inputs           TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        PRIMARY KEY (tier, scope_root, path, version)
+      );
+      CREATE INDEX lineage_objects_job ON lineage_objects (job_id);
+    `
   }
 ];

@@ -5,6 +5,8 @@ import type { FetchUser, HubAnswer } from '../../src/auth/hub-auth';
 import { parseConfig } from '../../src/config';
 import type { Partition } from '../../src/contract';
 import { JobEvents } from '../../src/jobs/events';
+import { LineageTable } from '../../src/lineage/repository/lineage';
+import { LineageService } from '../../src/lineage/service';
 import { JobService } from '../../src/jobs/service';
 import { createLogger } from '../../src/logging';
 import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
@@ -133,6 +135,7 @@ export async function testApp(
   const access = fakeAccess(new FakeCluster());
   const events = new JobEvents();
   const serving = controllerFixture(undefined, store);
+  const storage = overrides.storage ?? storageFixture(store).service;
   const app = await buildApp({
     config,
     logger,
@@ -155,7 +158,11 @@ export async function testApp(
       { name: 'demo', title: 'Demo', slurm: new FakeSlurm([CPU_PARTITION]) }
     ],
     s3: [],
-    storage: storageFixture(store).service,
+    storage,
+    lineage: new LineageService(
+      new LineageTable(overrides.store ?? store),
+      storage
+    ),
     endpoints: {
       service: new EndpointService({
         config: serving.config,

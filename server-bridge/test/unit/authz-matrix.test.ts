@@ -164,6 +164,9 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'GET /api/v1/tiers/:tier/files': {},
   'DELETE /api/v1/tiers/:tier/files': { query: { path: 'alice-secret.txt' } },
   'GET /api/v1/tiers/:tier/stat': { query: { path: 'alice-secret.txt' } },
+  'GET /api/v1/lineage': {
+    query: { tier: 'archive', path: 'alice-secret.txt' }
+  },
   'GET /api/v1/tiers/:tier/content': { query: { path: 'alice-secret.txt' } },
   'PUT /api/v1/tiers/:tier/content': {
     query: { path: 'alice-secret.txt', overwrite: 'true' },

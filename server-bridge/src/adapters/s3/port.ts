@@ -178,11 +178,14 @@ export class S3Storage implements IStoragePort {
       const out = await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: key })
       );
-      return this.fileEntry({
-        Key: key,
-        Size: out.ContentLength,
-        LastModified: out.LastModified
-      });
+      return {
+        ...this.fileEntry({
+          Key: key,
+          Size: out.ContentLength,
+          LastModified: out.LastModified
+        }),
+        ...(out.ETag === undefined ? {} : { etag: out.ETag })
+      };
     } catch (e) {
       const err = toStorageError(e, this.describe(path), this.bucket);
       if (err.kind === 'not_found') {

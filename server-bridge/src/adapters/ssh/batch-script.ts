@@ -10,9 +10,46 @@ import {
   sbatchHeader
 } from './sbatch-header';
 import { MAX_SWEEP_ELEMENTS } from '../../contract';
-import type { IBatchScriptOptions } from '../../ports/slurm';
+import type { IBatchScriptOptions, IOutputDirOptions } from '../../ports/slurm';
 
 const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+const OUTPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+/** The element's output folder and each declared output in it, exported (and created). */
+function outputDirLines(dir: IOutputDirOptions | null): string[] {
+  if (dir === null) {
+    return [];
+  }
+  checkScriptValue(
+    'batch script',
+    dir.root.startsWith('/'),
+    'output folder',
+    dir.root
+  );
+  const lines = [
+    ...exportLines('batch script', { [dir.variable]: dir.root }).map(
+      line => `${line}/"$I"`
+    ),
+    `mkdir -p "$${dir.variable}"`
+  ];
+  for (const entry of dir.entries) {
+    checkScriptValue(
+      'batch script',
+      OUTPUT_NAME.test(entry.name),
+      'output name',
+      entry.name
+    );
+    lines.push(
+      ...exportLines('batch script', { [entry.variable]: entry.name }).map(
+        line => line.replace('=', `="$${dir.variable}"/`)
+      )
+    );
+    if (entry.folder) {
+      lines.push(`mkdir -p "$${entry.variable}"`);
+    }
+  }
+  return lines;
+}
 
 /** Renders `job.sbatch`; throws on any value outside its safe form. */
 export function renderBatchScript(options: IBatchScriptOptions): string {
@@ -48,6 +85,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'set -euo pipefail',
     ...exportLines('batch script', options.env ?? {}),
     'I=${SLURM_ARRAY_TASK_ID:-0}',
+    ...outputDirLines(options.outputDir ?? null),
     `exec ${shellQuote(python)} runner.py "inputs/$I.ipynb" "outputs/$I.ipynb" "progress/$I.json"`,
     ''
   ];

@@ -1,0 +1,227 @@
+/**
+ * Moving a job's declared data between tiers and its working directory on the cluster:
+ * what an input is (its version), whether an output may be written (access and quota,
+ * reserved until the stage-out), and the copies themselves, streamed file by file. The
+ * bridge reads and writes the tiers with its own credentials on the owner's behalf; the
+ * job never sees them.
+ */
+import type { TierConfig } from '../config';
+import type { ObjectVersion } from '../contract';
+import { DomainError } from '../domain-error';
+import type { IStorageEntry, IStoragePort } from '../ports/storage';
+import type { ILocated, StorageCore } from './core';
+import { joinPath, parentOf } from './paths';
+import type { IStorageUser } from './tiers';
+
+/** A tier path resolved for one user. */
+export interface IStagedPlace {
+  tier: string;
+  scopeKey: string;
+  scopeRoot: string;
+  /** The path inside the tier (group folder first). */
+  path: string;
+}
+
+export interface IStagedSource extends IStagedPlace {
+  folder: boolean;
+  version: ObjectVersion;
+  /** The tier's class (data-class rules). */
+  class: TierConfig['class'];
+  /** Set when the tier is a directory on a cluster: its cluster and absolute path. */
+  cluster: { name: string; path: string } | null;
+}
+
+export interface IStagedTarget extends IStagedPlace {
+  class: TierConfig['class'];
+}
+
+/** An object a stage-out wrote, with its version right after. */
+export interface IWrittenObject extends IStagedPlace {
+  version: ObjectVersion;
+}
+
+export function versionOf(entry: IStorageEntry): ObjectVersion {
+  return {
+    size: entry.size,
+    lastModified: entry.lastModified?.toISOString() ?? null,
+    ...(entry.etag === undefined ? {} : { etag: entry.etag })
+  };
+}
+
+function placeOf(located: ILocated): IStagedPlace {
+  return {
+    tier: located.tier.name,
+    scopeKey: located.scope.key,
+    scopeRoot: located.opened.root,
+    path: located.path
+  };
+}
+
+export class StorageStaging {
+  constructor(private readonly core: StorageCore) {}
+
+  /** The object at `path`: 404 when the user cannot read it or nothing is there. */
+  async source(
+    user: IStorageUser,
+    tierName: string,
+    path: string
+  ): Promise<IStagedSource> {
+    return this.core.run(user, tierName, 'stat', path, async tier => {
+      const located = this.core.locate(user, tier, path, 'read', {
+        item: true
+      });
+      const entry = await located.port.stat(located.rest);
+      if (entry === null) {
+        throw new DomainError(
+          'not_found',
+          `${tierName}:${path} does not exist`
+        );
+      }
+      return {
+        ...placeOf(located),
+        folder: entry.type === 'directory',
+        version: versionOf(entry),
+        class: tier.class,
+        cluster:
+          'sftp' in tier.location
+            ? {
+                name: tier.location.sftp.cluster,
+                path: joinPath(located.opened.root, located.rest)
+              }
+            : null
+      };
+    });
+  }
+
+  /**
+   * The output at `path`: 403 when the user may not write there, 413 when its quota
+   * cannot hold `estimateBytes`, which stay reserved (`reservationId`) until `release`
+   * or `expiresAt`.
+   */
+  async target(
+    user: IStorageUser,
+    tierName: string,
+    path: string,
+    reservation: { id: string; bytes: number; expiresAt: number }
+  ): Promise<IStagedTarget> {
+    return this.core.run(user, tierName, 'stat', path, async tier => {
+      const located = this.core.locate(user, tier, path, 'write', {
+        item: true
+      });
+      await this.core.reserve(located, reservation.bytes, {
+        id: reservation.id,
+        expiresAt: reservation.expiresAt
+      });
+      return { ...placeOf(located), class: tier.class };
+    });
+  }
+
+  /** Where `path` is for `user`, who must be able to read it (404/403 otherwise). */
+  readablePlace(
+    user: IStorageUser,
+    tierName: string,
+    path: string
+  ): IStagedPlace {
+    const tier = this.core.directory.tier(tierName, user);
+    return placeOf(this.core.locate(user, tier, path, 'read', { item: true }));
+  }
+
+  release(reservationId: string): void {
+    this.core.reservations.release(reservationId);
+  }
+
+  /** Copies the input (a file, or a folder with everything in it) to `to` on `target`. */
+  async copyIn(
+    user: IStorageUser,
+    from: IStagedPlace,
+    target: IStoragePort,
+    to: string
+  ): Promise<number> {
+    return this.core.run(user, from.tier, 'read', from.path, async tier => {
+      const source = this.core.locate(user, tier, from.path, 'read', {
+        item: true
+      });
+      let files = 0;
+      for await (const file of source.port.walk(source.rest)) {
+        if (file.type !== 'file') {
+          continue;
+        }
+        const rel =
+          file.path === source.rest
+            ? to
+            : joinPath(to, file.path.slice(source.rest.length + 1));
+        await copyFile(source.port, file.path, target, rel);
+        files += 1;
+      }
+      return files;
+    });
+  }
+
+  /**
+   * Copies `from` on `source` (a file, or every file below a folder) to the tier path
+   * `to` as `user`, and answers each object written with its version.
+   */
+  async copyOut(
+    user: IStorageUser,
+    source: IStoragePort,
+    from: string,
+    to: IStagedPlace,
+    folder: boolean
+  ): Promise<IWrittenObject[]> {
+    return this.core.run(user, to.tier, 'write', to.path, async tier => {
+      const target = this.core.locate(user, tier, to.path, 'write', {
+        item: true
+      });
+      const written: IWrittenObject[] = [];
+      try {
+        const files: IStorageEntry[] = [];
+        for await (const f of source.walk(from)) {
+          if (f.type === 'file') {
+            files.push(f);
+          }
+        }
+        if (files.length === 0) {
+          throw new DomainError(
+            'not_found',
+            `the job wrote nothing at ${from} for ${to.tier}:${to.path}`
+          );
+        }
+        for (const file of files) {
+          const rest = folder
+            ? joinPath(target.rest, file.path.slice(from.length + 1))
+            : target.rest;
+          await copyFile(source, file.path, target.port, rest);
+          const entry = await target.port.stat(rest);
+          written.push({
+            ...placeOf(target),
+            path: this.core.tierPath(target, rest),
+            version:
+              entry === null
+                ? { size: file.size, lastModified: null }
+                : versionOf(entry)
+          });
+        }
+      } finally {
+        this.core.usage.invalidate(target.opened.usageKey);
+      }
+      return written;
+    });
+  }
+}
+
+async function copyFile(
+  source: IStoragePort,
+  from: string,
+  target: IStoragePort,
+  to: string
+): Promise<void> {
+  const read = await source.read(from);
+  if (read === null) {
+    throw new DomainError('not_found', `${from} vanished during the copy`);
+  }
+  const parent = parentOf(to);
+  if (parent !== '') {
+    await target.mkdir(parent);
+  }
+  await target.write(to, read.body, { size: read.size });
+}
