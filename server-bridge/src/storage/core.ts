@@ -5,7 +5,11 @@
  */
 import type { TierConfig } from '../config';
 import { DomainError, isRefusal } from '../domain-error';
-import { StorageError, type IStoragePort } from '../ports/storage';
+import {
+  StorageError,
+  type IStorageEntry,
+  type IStoragePort
+} from '../ports/storage';
 import type { StorageAction, StorageAudit } from './audit';
 import type { IOpenedScope, TierPorts } from './ports';
 import { checkQuota, type Clock, type IUsage, UsageCache } from './quota';
@@ -108,6 +112,18 @@ export class StorageCore {
     }
     const opened = this.ports.open(tier, user.name, scope);
     return { ...resolved, scope, opened, port: opened.port };
+  }
+
+  /** What is at a located path; 404 when nothing is. */
+  async existing(located: ILocated): Promise<IStorageEntry> {
+    const entry = await located.port.stat(located.rest);
+    if (entry === null) {
+      throw new DomainError(
+        'not_found',
+        `${located.tier.name}:${located.path}: no such file or folder`
+      );
+    }
+    return entry;
   }
 
   /**

@@ -353,13 +353,7 @@ export class StorageFiles {
       const located = this.core.locate(user, tier, path, 'write', {
         item: true
       });
-      const existing = await located.port.stat(located.rest);
-      if (existing === null) {
-        throw new DomainError(
-          'not_found',
-          `${tier.name}:${path}: no such file or folder`
-        );
-      }
+      const existing = await this.core.existing(located);
       await located.port.delete(located.rest);
       if (existing.type === 'file') {
         this.core.usage.add(located.opened.usageKey, -(existing.size ?? 0));

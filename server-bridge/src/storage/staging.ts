@@ -70,13 +70,7 @@ export class StorageStaging {
       const located = this.core.locate(user, tier, path, 'read', {
         item: true
       });
-      const entry = await located.port.stat(located.rest);
-      if (entry === null) {
-        throw new DomainError(
-          'not_found',
-          `${tierName}:${path} does not exist`
-        );
-      }
+      const entry = await this.core.existing(located);
       return {
         ...placeOf(located),
         folder: entry.type === 'directory',

@@ -224,7 +224,7 @@ describe('submit checks', () => {
     );
     expect([missing.code, missing.message]).toEqual([
       'not_found',
-      'project:ml101/nope.csv does not exist'
+      'project:ml101/nope.csv: no such file or folder'
     ]);
     const hidden = await refusal(
       h.jobs.submit(
