@@ -12,7 +12,7 @@ import { HpcBridgePage } from './helpers/hpc-bridge-page';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 const API = '/services/hpc-bridge/api/v1/';
-const SECTIONS = ['Cluster', 'Jobs', 'Storage', 'Endpoints'];
+const SECTIONS = ['Cluster', 'Jobs', 'Storage', 'Endpoints', 'Course'];
 
 function minutesAgo(minutes: number): string {
   return new Date(NOW.getTime() - minutes * 60_000).toISOString();
@@ -94,6 +94,17 @@ interface ITiers {
 }
 
 /** The stack's answer, changed by `change`. */
+const COURSES = {
+  courses: [
+    {
+      name: 'ml101',
+      title: 'Machine learning 101',
+      role: 'student',
+      configured: false
+    }
+  ]
+};
+
 async function answerJson<T>(route: Route, change: (body: T) => T) {
   const response = await route.fetch();
   await route.fulfill({
@@ -121,7 +132,8 @@ async function fixBridgeAnswers(page: Page): Promise<void> {
         case path === 'endpoints':
           return route.fulfill({ json: { endpoints: [] } });
         case path === 'courses':
-          return route.fulfill({ json: { courses: [] } });
+          // A course alice takes whose instructor has not saved it yet.
+          return route.fulfill({ json: COURSES });
         case /^tiers\/[^/]+\/links$/.test(path):
           return route.fulfill({ json: { links: [] } });
         case path === 'clusters':
@@ -176,6 +188,7 @@ for (const [where, viewport] of [
       await expect(bridge.jobs).toContainText('polling');
       await expect(bridge.section('Storage')).toContainText('Archive');
       await expect(bridge.section('Endpoints')).toBeVisible();
+      await expect(bridge.section('Course')).toContainText('not set up');
       for (const theme of ['light', 'dark']) {
         if (theme === 'dark') {
           await page.theme.setDarkTheme();

@@ -175,7 +175,8 @@ describe('course mode for ml101', () => {
     expect(hers.courses).toContainEqual({
       name: COURSE,
       title: 'Machine learning 101',
-      role: 'student'
+      role: 'student',
+      configured: true
     });
   });
 
