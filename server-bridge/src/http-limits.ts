@@ -26,7 +26,7 @@ export const BODY_IDLE_MS = 60_000;
  */
 function frameworkErrors(
   error: FastifyError,
-  _request: FastifyRequest,
+  request: FastifyRequest,
   reply: FastifyReply
 ): void {
   const status = error.statusCode ?? 400;
@@ -36,9 +36,12 @@ function frameworkErrors(
       : error.code === 'FST_ERR_BAD_URL'
         ? 'The URL is not valid (a malformed %-escape)'
         : 'The request cannot be routed';
-  void reply
-    .status(status >= 400 && status < 500 ? status : 400)
-    .send(errorBody('bad_request', message));
+  // These answers skip the routes' hooks, the drain before a reply among them.
+  void drained(request, reply).then(() =>
+    reply
+      .status(status >= 400 && status < 500 ? status : 400)
+      .send(errorBody('bad_request', message))
+  );
 }
 
 /** Node's answers to bytes that are not a request it can parse, in the error shape. */
@@ -122,32 +125,44 @@ export function drainBeforeReply(
   maxBytes = DRAIN_BEFORE_REPLY_BYTES
 ): void {
   app.addHook('onSend', async (request, reply, payload) => {
-    const raw = request.raw;
-    const length = Number(raw.headers['content-length'] ?? 0);
-    const declaresBody =
-      raw.headers['transfer-encoding'] !== undefined || length > 0;
-    if (
-      !declaresBody ||
-      raw.complete ||
-      raw.readableEnded ||
-      raw.destroyed ||
-      typeof raw.socket?.setTimeout !== 'function'
-    ) {
-      return payload;
-    }
-    if (!(length > 0 && length <= maxBytes)) {
-      // Too much (or an unknown amount) to read: say that the connection ends here, so
-      // that no client or proxy sends its next request on it.
-      void reply.header('connection', 'close');
-      return payload;
-    }
-    await new Promise<void>(resolve => {
-      raw.once('end', resolve);
-      raw.once('close', resolve);
-      raw.once('error', resolve);
-      raw.unpipe();
-      raw.resume();
-    });
+    await drained(request, reply, maxBytes);
     return payload;
+  });
+}
+
+/**
+ * Resolves once the request's body has been read and dropped (at most `maxBytes`; a
+ * larger or unknown amount gets `Connection: close` on the answer instead).
+ */
+async function drained(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  maxBytes = DRAIN_BEFORE_REPLY_BYTES
+): Promise<void> {
+  const raw = request.raw;
+  const length = Number(raw.headers['content-length'] ?? 0);
+  const declaresBody =
+    raw.headers['transfer-encoding'] !== undefined || length > 0;
+  if (
+    !declaresBody ||
+    raw.complete ||
+    raw.readableEnded ||
+    raw.destroyed ||
+    typeof raw.socket?.setTimeout !== 'function'
+  ) {
+    return;
+  }
+  if (!(length > 0 && length <= maxBytes)) {
+    // Too much (or an unknown amount) to read: say that the connection ends here, so
+    // that no client or proxy sends its next request on it.
+    void reply.header('connection', 'close');
+    return;
+  }
+  await new Promise<void>(resolve => {
+    raw.once('end', resolve);
+    raw.once('close', resolve);
+    raw.once('error', resolve);
+    raw.unpipe();
+    raw.resume();
   });
 }

@@ -43,6 +43,26 @@ test('a JSON body over the route limit gets 413 in the error shape, through the 
   }
 });
 
+test("a URL part over the router's limit gets its error after the body, through the hub proxy too", async () => {
+  // The router answers before any route (and its hooks): the body must still be read,
+  // or the proxy, still writing it, answers 503 in place of the bridge.
+  const body = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+  for (const target of [undefined, DIRECT]) {
+    const res = await raw({
+      method: 'POST',
+      path: api(`/api/v1/endpoints/${'a'.repeat(300)}/keys`),
+      headers: { ...authHeader(alice), 'content-type': 'application/json' },
+      body,
+      ...(target === undefined ? {} : { target })
+    });
+    expect(res.status).toBe(414);
+    expect(problemsOf(res)).toEqual([]);
+    expect(JSON.parse(res.text)).toMatchObject({
+      error: { code: 'bad_request', message: 'A part of the URL is too long' }
+    });
+  }
+});
+
 test('a header block over 16 KiB gets 431 in the error shape', async () => {
   const res = await raw({
     method: 'GET',

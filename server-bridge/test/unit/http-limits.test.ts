@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { connect, type Socket } from 'node:net';
-import { drainBeforeReply } from '../../src/http-limits';
+import { drainBeforeReply, httpLimitOptions } from '../../src/http-limits';
 
 /** A server whose only route refuses in its onRequest hook, before any body is read. */
 async function refusingServer(maxBytes: number): Promise<FastifyInstance> {
@@ -71,5 +71,29 @@ describe('an answer that comes before the request body', () => {
     expect(answer.text()).toMatch(/^HTTP\/1\.1 401 /);
     socket.destroy();
     await answer.closed;
+  });
+});
+
+describe("the router's own answers (a URL part over maxParamLength)", () => {
+  let app: FastifyInstance;
+  afterEach(async () => app.close());
+
+  test('come after the request body, in the error shape', async () => {
+    app = Fastify({ ...httpLimitOptions, maxParamLength: 10 });
+    app.post('/items/:id', async () => ({ ok: true }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect(portOf(app), '127.0.0.1');
+    const answer = received(socket);
+    socket.write(
+      `POST /items/${'a'.repeat(50)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`
+    );
+    socket.write(Buffer.alloc(40_000, 1));
+    await wait(300);
+    expect(answer.text()).toBe('');
+    socket.write(Buffer.alloc(60_000, 1));
+    await wait(300);
+    expect(answer.text()).toMatch(/^HTTP\/1\.1 414 /);
+    expect(answer.text()).toContain('A part of the URL is too long');
+    socket.destroy();
   });
 });
