@@ -160,9 +160,10 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
     data.length
   );
   uploads.push(s3Upload, sftpUpload);
-  // The bridge has begun writing both: a multipart upload in S3, a temporary file on scratch.
-  await eventually('S3 multipart upload begun', async () =>
-    (await openMultipartUploads(`alice/${s3Path}`)) > 0 ? true : undefined
+  // The bridge has begun writing both: a PUT streaming into Swift (it reads only what it
+  // can pass on), a temporary file on scratch.
+  await eventually('S3 upload streaming', async () =>
+    s3Upload.sent() >= 24 * MIB ? true : undefined
   );
   await eventually('SFTP temporary file begun', async () =>
     existsSync('/scratch/alice/faults') &&
@@ -213,7 +214,7 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
     expect(stat.status).toBe(404);
   }
   await eventually(
-    'interrupted S3 multipart upload aborted',
+    'no multipart upload left in S3',
     async () =>
       (await openMultipartUploads(`alice/${s3Path}`)) === 0 ? true : undefined,
     60_000
