@@ -19,9 +19,7 @@
  * local,slurm,openstack; those the catalog lacks are skipped), BENCH_COLDSTART_MODEL,
  * BENCH_COLDSTART_PARTITION (the slurm provider's, default gpu).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   type Endpoint,
@@ -30,7 +28,6 @@ import {
   Routes
 } from '../server-bridge/src/contract';
 import {
-  STACK_DIR,
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
@@ -42,6 +39,7 @@ import {
   waitHealthy
 } from './llama';
 import { record, recordComparison } from './results';
+import { sshAlice } from './ssh';
 import { alternate, compare, report, spread } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_COLDSTART_ROUNDS ?? 5);
@@ -100,33 +98,6 @@ async function localByHand(): Promise<number> {
   }
 }
 
-function sshAlice(command: string): string {
-  return execFileSync(
-    'ssh',
-    [
-      '-p',
-      '2222',
-      '-i',
-      join(STACK_DIR, 'ssh', 'users', 'alice_ed25519'),
-      '-o',
-      `UserKnownHostsFile=${join(STACK_DIR, 'ssh', 'known_hosts')}`,
-      '-o',
-      'BatchMode=yes',
-      // One connection kept open, as the bridge keeps its own: the baseline pays no
-      // handshake per submit.
-      '-o',
-      'ControlMaster=auto',
-      '-o',
-      `ControlPath=${join(tmpdir(), 'hpcb-coldstart-%C')}`,
-      '-o',
-      'ControlPersist=120',
-      'alice@127.0.0.1',
-      command
-    ],
-    { encoding: 'utf8' }
-  ).trim();
-}
-
 /** Baseline `slurm`: sbatch by hand as the endpoint's replica job would ask, poll, answer. */
 function slurmByHand(
   resources: Endpoint['resources'],
@@ -148,7 +119,8 @@ function slurmByHand(
         resources.gpus > 0 ? `--gres=gpu:${resources.gpus}` : '',
         `--time=${resources.timeMinutes}`,
         `--wrap='exec ${server}'`
-      ].join(' ')
+      ].join(' '),
+      true
     );
     try {
       await waitHealthy(port, {
@@ -158,7 +130,7 @@ function slurmByHand(
       await firstAnswer(`http://127.0.0.1:${port}/v1`, key);
       return performance.now() - start;
     } finally {
-      sshAlice(`scancel ${jobId}`);
+      sshAlice(`scancel ${jobId}`, true);
     }
   };
 }

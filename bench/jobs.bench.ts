@@ -23,6 +23,7 @@ import {
 import { rpcCounts, rpcDelta } from './slurm-rpc';
 import { record, recordComparison } from './results';
 import { alternate, compare, report } from './stats';
+import { sshAlice } from './ssh';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '10,100,1000')
@@ -41,22 +42,9 @@ const notebook = (source: string) => ({
 });
 
 function sshSbatch(): string {
-  return execFileSync(
-    'ssh',
-    [
-      '-p',
-      '2222',
-      '-i',
-      join(STACK_DIR, 'ssh', 'users', 'alice_ed25519'),
-      '-o',
-      `UserKnownHostsFile=${join(STACK_DIR, 'ssh', 'known_hosts')}`,
-      '-o',
-      'BatchMode=yes',
-      'alice@127.0.0.1',
-      'sbatch --parsable --partition=cpu --output=/dev/null --wrap=true'
-    ],
-    { encoding: 'utf8' }
-  ).trim();
+  return sshAlice(
+    'sbatch --parsable --partition=cpu --output=/dev/null --wrap=true'
+  );
 }
 
 async function submit(token: string, source: string): Promise<string> {

@@ -33,12 +33,7 @@ export class LineageService {
     const seen = new Set<string>();
     let truncated = false;
     let level: StoredInput[] = [];
-    const first = this.table.find(
-      place.tier,
-      place.scopeRoot,
-      place.path,
-      place.version
-    );
+    const first = this.table.find(place);
     if (first !== undefined) {
       records.push(first.record);
       level = first.inputs;
@@ -59,12 +54,7 @@ export class LineageService {
           withheld.push({ tier: input.tier, path: input.path });
           continue;
         }
-        const found = this.table.find(
-          input.tier,
-          input.scopeRoot,
-          input.path,
-          input.version
-        );
+        const found = this.table.find(input);
         if (found !== undefined) {
           records.push(found.record);
           next.push(...found.inputs);

@@ -13,10 +13,11 @@ import {
   TERMINAL_JOB_STATES,
   type ErrorBody,
   type Job,
-  type JobSubmit,
-  type NotebookContent
+  type JobSubmit
 } from '../../src/contract';
-import { bridge } from '../integration/stack';
+import { bridge, code, notebook } from '../integration/stack';
+
+export { code, notebook };
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -132,29 +133,6 @@ export function errorOf(res: { status: number; body: unknown }): {
 }
 
 // ---------------------------------------------------------------- jobs
-
-type Cell = NotebookContent['cells'][number];
-
-export const code = (source: string, tags: string[] = []): Cell => ({
-  cell_type: 'code',
-  source,
-  metadata: tags.length > 0 ? { tags } : {},
-  outputs: [],
-  execution_count: null
-});
-
-export const notebook = (...cells: Cell[]): NotebookContent => ({
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells
-});
 
 /** A job that sleeps SECONDS and prints a marker. */
 export function sleeper(name: string, seconds: number): JobSubmit {

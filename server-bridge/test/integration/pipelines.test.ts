@@ -11,10 +11,9 @@ import {
   LineageSchema,
   Routes,
   TERMINAL_JOB_STATES,
-  type Job,
-  type NotebookContent
+  type Job
 } from '../../src/contract';
-import { BRIDGE_URL, bridge, createUserToken } from './stack';
+import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -25,36 +24,17 @@ const CSV = 'x,y\n1,2\n3,4\n5,6\n';
 let alice: string;
 let bob: string;
 
-const notebook = (source: string): NotebookContent => ({
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells: [
-    {
-      cell_type: 'code',
-      source,
-      metadata: {},
-      outputs: [],
-      execution_count: null
-    }
-  ]
-});
-
 /** Counts the input's data rows and writes the count where the bridge collects it. */
 const COUNT_ROWS = notebook(
-  [
-    'import os',
-    "rows = open(os.environ['HPCB_INPUT_0']).read().strip().splitlines()[1:]",
-    "with open(os.environ['HPCB_OUTPUT_0'], 'w') as out:",
-    "    out.write(f'{len(rows)} rows\\n')",
-    "print('counted', len(rows))"
-  ].join('\n')
+  code(
+    [
+      'import os',
+      "rows = open(os.environ['HPCB_INPUT_0']).read().strip().splitlines()[1:]",
+      "with open(os.environ['HPCB_OUTPUT_0'], 'w') as out:",
+      "    out.write(f'{len(rows)} rows\\n')",
+      "print('counted', len(rows))"
+    ].join('\n')
+  )
 );
 
 async function put(token: string, tier: string, path: string, text: string) {

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { SshConnection } from '../../src/adapters/ssh/client';
 import { parseOpenSshPublicKey } from '../../src/adapters/ssh/host-key';
 import { decryptSecret } from '../../src/credentials/crypto';
+import type { NotebookContent } from '../../src/contract';
 
 export const STACK_DIR =
   process.env.STACK_DIR ?? resolve(__dirname, '..', '..', '..', '.stack');
@@ -232,3 +233,30 @@ export function aliceConnection(): SshConnection {
     'alice@demo'
   );
 }
+
+// ---------------------------------------------------------------- notebooks
+
+type Cell = NotebookContent['cells'][number];
+
+/** A code cell (tagged, e.g. `parameters`). */
+export const code = (source: string, tags: string[] = []): Cell => ({
+  cell_type: 'code',
+  source,
+  metadata: tags.length > 0 ? { tags } : {},
+  outputs: [],
+  execution_count: null
+});
+
+/** A Python 3 notebook of these cells (nbformat 4.5). */
+export const notebook = (...cells: Cell[]): NotebookContent => ({
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {
+    kernelspec: {
+      name: 'python3',
+      display_name: 'Python 3',
+      language: 'python'
+    }
+  },
+  cells
+});

@@ -182,12 +182,13 @@ export class LineageTable {
    * The record of this version of the object; without a version (or none recorded for
    * it), the newest record at that path.
    */
-  find(
-    tier: string,
-    scopeRoot: string,
-    path: string,
-    version?: ObjectVersion
-  ): IStoredLineage | undefined {
+  find(object: {
+    tier: string;
+    scopeRoot: string;
+    path: string;
+    version?: ObjectVersion;
+  }): IStoredLineage | undefined {
+    const { tier, scopeRoot, path, version } = object;
     const db = this.store.db;
     const exact =
       version === undefined
