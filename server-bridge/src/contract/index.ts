@@ -186,6 +186,12 @@ export const Routes = {
     `${API_PREFIX}/public/links/${encodeURIComponent(id)}`,
   audit: `${API_PREFIX}/audit`,
   lineage: `${API_PREFIX}/lineage`,
+  triggers: `${API_PREFIX}/triggers`,
+  trigger: (id: string) => `${API_PREFIX}/triggers/${encodeURIComponent(id)}`,
+  triggerRuns: (id: string) =>
+    `${API_PREFIX}/triggers/${encodeURIComponent(id)}/runs`,
+  triggerDryRun: (id: string) =>
+    `${API_PREFIX}/triggers/${encodeURIComponent(id)}/dry-run`,
   adminOverview: `${API_PREFIX}/admin/overview`,
   adminUsage: `${API_PREFIX}/admin/usage`,
   adminHealth: `${API_PREFIX}/admin/health`,
@@ -223,3 +229,4 @@ export * from './endpoints';
 export * from './jobs';
 export * from './lineage';
 export * from './storage';
+export * from './triggers';

@@ -292,7 +292,9 @@ export const JobSchema = z
     /** Its declared inputs with the versions read at submit. */
     inputs: z.array(JobInputSchema).optional(),
     /** Its declared outputs, one entry per output and element, with the stage-out state. */
-    outputs: z.array(JobOutputSchema).optional()
+    outputs: z.array(JobOutputSchema).optional(),
+    /** The trigger run that submitted it. */
+    trigger: z.object({ id: z.string(), run: z.string() }).optional()
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof JobSchema>;
