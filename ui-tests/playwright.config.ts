@@ -18,19 +18,42 @@ const baseConfig: PlaywrightTestConfig = require('@jupyterlab/galata/lib/playwri
 const OPENSTACK_SPECS = ['**/endpoints-cloud.spec.ts'];
 const OPENSTACK = process.env.HPC_UI_OPENSTACK === '1';
 
+/**
+ * Specs that leave nothing on the cluster or the endpoints (panels, dialogs, screenshots,
+ * files under their own names): they run beside the others, one at a time. Galata keeps
+ * each test's workspace and settings in memory, so the two lines share no layout.
+ */
+const BESIDE_SPECS = [
+  '**/accessibility.spec.ts',
+  '**/cluster-panel.spec.ts',
+  '**/console.spec.ts',
+  '**/storage.spec.ts',
+  '**/visual.spec.ts'
+];
+
 export default defineConfig({
   ...baseConfig,
   testDir: './tests',
-  ...(OPENSTACK
-    ? { testMatch: OPENSTACK_SPECS }
-    : { testIgnore: OPENSTACK_SPECS }),
+  projects: OPENSTACK
+    ? [{ name: 'cloud', testMatch: OPENSTACK_SPECS }]
+    : [
+        // Jobs, endpoints and courses: one test at a time (one SLURM node, replica slots).
+        {
+          name: 'cluster',
+          testIgnore: [...OPENSTACK_SPECS, ...BESIDE_SPECS],
+          workers: 1
+        },
+        { name: 'panels', testMatch: BESIDE_SPECS, workers: 1 }
+      ],
   outputDir: './test-results',
+  // One reference per screenshot, whichever line of specs takes it.
+  snapshotPathTemplate: '{testDir}/{testFilePath}-snapshots/{arg}{-platform}{ext}',
   globalSetup: require.resolve('./global-setup'),
   // 2-core CI machines: spawning a server and starting the lab take a while.
   timeout: 120_000,
   expect: { timeout: 30_000 },
   retries: process.env.CI ? 1 : 0,
-  workers: 1,
+  workers: 2,
   reporter: [
     [process.env.CI ? 'line' : 'list'],
     ['html', { open: 'never', outputFolder: 'playwright-report' }]
