@@ -157,7 +157,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         logger: logger.child({ component: 'poller', cluster: c.name }),
         intervalMs: c.pollSeconds * 1000,
         webhooks: config.webhooks,
-        onEnded: rec => void stageOut.onJobEnded(rec)
+        onEnded: rec => stageOut.onJobEnded(rec)
       })
     );
   }
@@ -224,6 +224,17 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       for (const p of pollers.values()) {
         p.start();
       }
+      // Jobs ended in the database before this start: none of them is a poller's.
+      stageOut.resume().then(
+        n => {
+          if (n > 0) {
+            logger.info({ jobs: n }, 'stage-outs resumed');
+          }
+        },
+        (e: unknown) => {
+          logger.error({ err: e }, 'stage-outs not resumed');
+        }
+      );
       endpoints.controller.start().catch((e: unknown) => {
         logger.error({ err: e }, 'endpoint controller did not start');
       });

@@ -33,8 +33,11 @@ export interface IPollerDeps {
   intervalMs: number;
   /** How webhooks are called (the admin's policy; fakes in unit tests). */
   webhooks: IWebhookOptions;
-  /** Called once for each job that has just ended, with its stored record (stage-out). */
-  onEnded?: (rec: IJobRecord) => void;
+  /**
+   * Called once for each job that has just ended, with its stored record (stage-out);
+   * resolves to the job as it then is, which the job's webhook receives. Never rejects.
+   */
+  onEnded?: (rec: IJobRecord) => Promise<Job>;
 }
 
 export class JobPoller {
@@ -171,16 +174,21 @@ export class JobPoller {
           { job: next.id, state: next.state },
           'job finished'
         );
-        this.deps.onEnded?.({ ...rec, job: next });
-        if (rec.webhookUrl !== null) {
-          void postWebhook(
-            rec.webhookUrl,
-            next,
-            this.deps.logger,
-            this.deps.webhooks
-          );
-        }
+        void this.afterEnd({ ...rec, job: next });
       }
+    }
+  }
+
+  /** The job's webhook learns of the end once its outputs are on their tiers. */
+  private async afterEnd(rec: IJobRecord): Promise<void> {
+    const job = (await this.deps.onEnded?.(rec)) ?? rec.job;
+    if (rec.webhookUrl !== null) {
+      await postWebhook(
+        rec.webhookUrl,
+        job,
+        this.deps.logger,
+        this.deps.webhooks
+      );
     }
   }
 

@@ -37,13 +37,13 @@ export class StageOut {
 
   /**
    * The poller's hook for a job that has just ended: stages its outputs out, then stores
-   * and announces their states. Never throws.
+   * and announces their states. Resolves to the job as stored then; never rejects.
    */
-  async onJobEnded(rec: IJobRecord): Promise<void> {
+  async onJobEnded(rec: IJobRecord): Promise<Job> {
     try {
       const staged = await this.run(rec);
       if (staged.outputs === rec.job.outputs) {
-        return;
+        return rec.job;
       }
       const current = this.deps.jobs.get(rec.job.id)?.job ?? rec.job;
       const job = {
@@ -53,12 +53,27 @@ export class StageOut {
       };
       this.deps.jobs.update(job);
       this.deps.events.emit(job);
+      return job;
     } catch (e) {
       this.deps.logger.warn(
         { job: rec.job.id, err: (e as Error).message },
         'job stage-out failed'
       );
+      return rec.job;
     }
+  }
+
+  /**
+   * Stages out the jobs that ended while no stage-out ran (the bridge stopped in between):
+   * at start, before the pollers. Copies are idempotent: an output already on its tier is
+   * written again with the same bytes.
+   */
+  async resume(): Promise<number> {
+    const ended = this.deps.jobs.endedAwaitingStageOut();
+    for (const rec of ended) {
+      await this.onJobEnded(rec);
+    }
+    return ended.length;
   }
 
   /** The job with its outputs' stage-out states; the job as it was when it declared none. */

@@ -386,6 +386,33 @@ describe('stage-out and lineage', () => {
     return h.jobs.table.get(job.id)!.job;
   }
 
+  it('stages out at start a job that ended while no stage-out ran, once', async () => {
+    const h = harness();
+    const job = await h.jobs.submit(
+      ALICE,
+      request({
+        inputs: ['project:ml101/data/train.csv'],
+        outputs: ['project:ml101/{job}.txt']
+      })
+    );
+    h.fix.fs.put(`/home/alice/.hpc-bridge/jobs/${job.id}/data/out/0/0`, 'late');
+    const rec = h.jobs.table.get(job.id)!;
+    h.jobs.table.update({
+      ...rec.job,
+      state: 'COMPLETED',
+      elements: rec.job.elements.map(e => ({ ...e, state: 'COMPLETED' }))
+    });
+
+    expect(await h.stageOut.resume()).toBe(1);
+    expect(h.jobs.table.get(job.id)!.job.outputs?.[0]?.stageOut).toBe('done');
+    expect(
+      bucket(h.fix, 'hpc-project')
+        .objects.get(`ml101/${job.id}.txt`)
+        ?.data.toString()
+    ).toBe('late');
+    expect(await h.stageOut.resume()).toBe(0);
+  });
+
   it('copies each output to its tier and records what made it', async () => {
     const h = harness();
     const job = await finishedJob(h);

@@ -5,8 +5,11 @@ import {
   JobListSchema,
   JobSchema,
   SshCredentialSchema,
+  type Job,
+  type JobOutput,
   type JobSubmit
 } from '../../src/contract';
+import type { IJobRecord } from '../../src/jobs/repository/jobs';
 import { JobEvents } from '../../src/jobs/events';
 import { JobPoller } from '../../src/jobs/poller';
 import { JobService } from '../../src/jobs/service';
@@ -85,6 +88,16 @@ const REQUEST: JobSubmit = {
   parameters: { x: 21 }
 };
 
+const STAGED_OUTPUT: JobOutput = {
+  uri: 'archive:results/{job}/',
+  tier: 'archive',
+  path: 'results/j1',
+  folder: true,
+  element: 0,
+  estimateBytes: null,
+  stageOut: 'done'
+};
+
 interface IHarness {
   app: BridgeApp;
   cluster: FakeCluster;
@@ -95,7 +108,8 @@ interface IHarness {
 }
 
 async function harness(
-  streams: { sseMaxBufferedBytes?: number } = {}
+  streams: { sseMaxBufferedBytes?: number } = {},
+  onEnded?: (rec: IJobRecord) => Promise<Job>
 ): Promise<IHarness> {
   const cfg = config();
   const store = new Store(':memory:');
@@ -126,6 +140,7 @@ async function harness(
     events,
     logger,
     intervalMs: 1000,
+    ...(onEnded === undefined ? {} : { onEnded }),
     webhooks: {
       allowPrivateNetworks: false,
       // example.org as DNS would answer; no network in unit tests.
@@ -455,7 +470,11 @@ describe('poller', () => {
   });
 
   it('makes one squeue per tick, none without active jobs, and follows a job to the end', async () => {
-    const h = await harness();
+    // The stage-out's view of the ended job is what the webhook receives.
+    const h = await harness({}, async rec => ({
+      ...rec.job,
+      outputs: [STAGED_OUTPUT]
+    }));
     await h.poller.tick();
     expect(h.cluster.queueCalls).toBe(0);
 
@@ -530,7 +549,11 @@ describe('poller', () => {
     expect(h.cluster.queueCalls).toBe(4); // no active jobs left
     await new Promise(r => setTimeout(r, 10));
     expect(h.webhooks).toEqual([
-      expect.objectContaining({ id: job.id, state: 'COMPLETED' })
+      expect.objectContaining({
+        id: job.id,
+        state: 'COMPLETED',
+        outputs: [STAGED_OUTPUT]
+      })
     ]);
     await h.app.close();
   });

@@ -184,6 +184,18 @@ export class JobTable {
       .map(r => this.parse(r));
   }
 
+  /** Ended jobs with an output whose stage-out has not run. */
+  endedAwaitingStageOut(): IJobRecord[] {
+    return this.store.db
+      .prepare(
+        `SELECT * FROM jobs WHERE terminal = 1 AND EXISTS (
+           SELECT 1 FROM json_each(job, '$.outputs')
+           WHERE json_extract(value, '$.stageOut') = 'pending')`
+      )
+      .all()
+      .map(r => this.parse(r));
+  }
+
   hasActive(cluster: string): boolean {
     return (
       this.store.db
