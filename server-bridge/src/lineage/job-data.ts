@@ -113,7 +113,12 @@ export class JobDataPlanner {
       name: s.source.tier,
       class: s.source.class
     }));
-    checkSensitiveTiersOnPartition(inputTiers, ctx.cluster, ctx.partition);
+    // Writing to a sensitive tier is handling sensitive data too.
+    checkSensitiveTiersOnPartition(
+      [...inputTiers, ...outputTiers],
+      ctx.cluster,
+      ctx.partition
+    );
     checkDerivedOutputs(inputTiers, outputTiers);
     const outputs = await this.reserveOutputs(user, declared, ctx);
     return {

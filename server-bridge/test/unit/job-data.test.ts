@@ -313,6 +313,35 @@ describe('submit checks', () => {
       'policy_refused',
       "Refused by the data-class rule 'data derived from sensitive data never on public tiers': tier sensitive is sensitive among the inputs, and tier outreach is public"
     ]);
+    expect(h.store.auditLog({ user: 'alice', limit: 1 })[0]).toMatchObject({
+      action: 'job.uses-tier',
+      target: 'sensitive',
+      details: {
+        outcome: 'refused',
+        inputs: ['sensitive:medical/patients.csv'],
+        outputs: ['outreach:summary.csv'],
+        reason: e.message
+      }
+    });
+  });
+
+  it('keep a job that writes to a sensitive tier off non-compliant partitions', async () => {
+    const h = harness();
+    const e = await refusal(
+      h.jobs.submit(
+        ALICE,
+        request({ outputs: ['sensitive:medical/{job}/summary.csv'] })
+      )
+    );
+    expect([e.code, e.message]).toEqual([
+      'policy_refused',
+      "Refused by the data-class rule 'sensitive data only on compliant partitions': tier sensitive is sensitive, partition cpu is not compliant (compliant: secure)"
+    ]);
+    expect(h.store.auditLog({ user: 'alice', limit: 1 })[0]).toMatchObject({
+      action: 'job.uses-tier',
+      target: 'sensitive',
+      details: { outcome: 'refused', partition: 'cpu' }
+    });
   });
 
   it('need {element} in the outputs of a sweep', async () => {
