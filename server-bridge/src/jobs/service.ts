@@ -38,6 +38,7 @@ import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
+  auditDataRefusal,
   jobWorkdir,
   newJobId,
   prepareJobData,
@@ -237,7 +238,7 @@ export class JobService {
     const id = newJobId();
     const data = await prepareJobData(this.deps.data, user, req, p, id).catch(
       (e: unknown) => {
-        this.auditDataRefusal(user, req, p, e);
+        auditDataRefusal(this.deps.store, user, req, p, e);
         throw e;
       }
     );
@@ -331,37 +332,6 @@ export class JobService {
       profile: job.profile,
       partition: job.partition
     });
-  }
-
-  /** A data-class rule refused the declared data: one record per sensitive tier named. */
-  private auditDataRefusal(
-    user: IAuthUser,
-    req: JobSubmit,
-    p: JobPlan,
-    e: unknown
-  ): void {
-    if (!(e instanceof DomainError) || e.code !== 'policy_refused') {
-      return;
-    }
-    const named = e.details as { tiers?: string[]; inputTiers?: string[] };
-    for (const tier of named.tiers ?? named.inputTiers ?? []) {
-      this.deps.store.audit({
-        user: user.name,
-        action: 'job.uses-tier',
-        target: tier,
-        details: {
-          outcome: 'refused',
-          name: req.name,
-          profile: p.profile.name,
-          partition: p.profile.partition,
-          inputs: req.inputs ?? [],
-          outputs: (req.outputs ?? []).map(o =>
-            typeof o === 'string' ? o : o.uri
-          ),
-          reason: e.message
-        }
-      });
-    }
   }
 
   /** Logs the new job, tells the owner's streams and asks the poller for an early look. */

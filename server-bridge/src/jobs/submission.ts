@@ -17,6 +17,7 @@ import type { IAuthUser } from '../auth/decide';
 import type { JobDataPlanner } from '../lineage/job-data';
 import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { IUserClusterPort } from '../ports/slurm';
+import type { Store } from '../store';
 import type { JobPlan } from './service';
 
 let runnerSource: string | null = null;
@@ -56,6 +57,38 @@ export async function prepareJobData(
     timeMinutes: p.resources.timeMinutes,
     now: new Date()
   });
+}
+
+/** A data-class rule refused the declared data: one record per sensitive tier named. */
+export function auditDataRefusal(
+  store: Pick<Store, 'audit'>,
+  user: IAuthUser,
+  req: JobSubmit,
+  p: JobPlan,
+  e: unknown
+): void {
+  if (!(e instanceof DomainError) || e.code !== 'policy_refused') {
+    return;
+  }
+  const named = e.details as { tiers?: string[]; inputTiers?: string[] };
+  for (const tier of named.tiers ?? named.inputTiers ?? []) {
+    store.audit({
+      user: user.name,
+      action: 'job.uses-tier',
+      target: tier,
+      details: {
+        outcome: 'refused',
+        name: req.name,
+        profile: p.profile.name,
+        partition: p.profile.partition,
+        inputs: req.inputs ?? [],
+        outputs: (req.outputs ?? []).map(o =>
+          typeof o === 'string' ? o : o.uri
+        ),
+        reason: e.message
+      }
+    });
+  }
 }
 
 export function newJobId(): string {
