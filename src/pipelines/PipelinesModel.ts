@@ -66,6 +66,16 @@ export class PipelinesModel extends PolledModel {
     await this.poll.start();
   }
 
+  /** Load now, even while the section is hidden (a command, a new bridge URL). */
+  async refresh(): Promise<void> {
+    this._forced = true;
+    try {
+      await super.refresh();
+    } finally {
+      this._forced = false;
+    }
+  }
+
   /** Create a trigger; rejects with the bridge's refusal. It is listed first. */
   async create(request: contract.TriggerCreate): Promise<contract.Trigger> {
     return this._upsert(await this._api.create(request));
@@ -106,7 +116,7 @@ export class PipelinesModel extends PolledModel {
   }
 
   protected standby(): boolean | Poll.Standby {
-    return !this._visible || 'when-hidden';
+    return (!this._visible && !this._forced) || 'when-hidden';
   }
 
   /** The names of endpoints the triggers roll, once; unknown ones stay ids. */
@@ -152,6 +162,7 @@ export class PipelinesModel extends PolledModel {
   private readonly _endpointNames = new Map<string, string>();
   private readonly _busy = new Set<string>();
   private _visible = false;
+  private _forced = false;
 }
 
 export namespace PipelinesModel {
@@ -201,7 +212,7 @@ export namespace PipelinesModel {
   export function objectOf(
     uri: string
   ): { tier: string; path: string } | null {
-    const match = /^([a-z][a-z0-9-]{0,31}):(.+)$/.exec(uri);
+    const match = /^([a-z][a-z0-9-]{0,31}):([^/].*)$/.exec(uri);
     return match ? { tier: match[1], path: match[2] } : null;
   }
 }
