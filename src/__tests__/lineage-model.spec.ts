@@ -18,7 +18,11 @@ const LINEAGE: Lineage = LineageSchema.parse({
     {
       tier: 'archive',
       path: 'results/42/clean.csv',
-      version: { size: 2048, lastModified: '2025-03-01T10:05:00.000Z', etag: 'e42' },
+      version: {
+        size: 2048,
+        lastModified: '2025-03-01T10:05:00.000Z',
+        etag: 'e42'
+      },
       job: {
         id: '42',
         owner: 'alice',
@@ -26,7 +30,10 @@ const LINEAGE: Lineage = LineageSchema.parse({
         element: 0,
         notebookPath: 'pipelines/clean.ipynb',
         notebookSha256: SHA,
-        parameters: { trigger_uri: 'project:ml101/incoming/train.csv', alpha: 0.5 }
+        parameters: {
+          trigger_uri: 'project:ml101/incoming/train.csv',
+          alpha: 0.5
+        }
       },
       inputs: [
         {

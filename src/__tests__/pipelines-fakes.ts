@@ -124,7 +124,10 @@ export class FakePipelinesApi implements IPipelinesApi {
     if (!found) {
       throw new Error('not found');
     }
-    const patched = { ...found, ...(patch.state ? { state: patch.state } : {}) };
+    const patched = {
+      ...found,
+      ...(patch.state ? { state: patch.state } : {})
+    };
     this.triggers = this.triggers.map(t => (t.id === id ? patched : t));
     return patched;
   }

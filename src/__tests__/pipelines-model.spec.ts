@@ -16,7 +16,11 @@ describe('PipelinesModel', () => {
 
   it('lists the triggers newest first with their last runs', async () => {
     api.triggers = [
-      trigger({ id: 'old', name: 'old', createdAt: '2025-01-01T00:00:00.000Z' }),
+      trigger({
+        id: 'old',
+        name: 'old',
+        createdAt: '2025-01-01T00:00:00.000Z'
+      }),
       trigger({ id: 'new', name: 'new', createdAt: '2025-02-01T00:00:00.000Z' })
     ];
     expect(model.loading).toBe(true);
@@ -76,9 +80,14 @@ describe('PipelinesModel', () => {
       event: 'schedule' as const,
       notebookPath: 'nightly.ipynb'
     };
-    const created = await model.create(TriggerForm.createRequest(form, NOTEBOOK));
+    const created = await model.create(
+      TriggerForm.createRequest(form, NOTEBOOK)
+    );
     expect(model.triggers[0].id).toBe(created.id);
-    expect(api.created[0].source).toEqual({ kind: 'schedule', cron: '0 2 * * *' });
+    expect(api.created[0].source).toEqual({
+      kind: 'schedule',
+      cron: '0 2 * * *'
+    });
     await model.deleteTrigger('t1');
     expect(model.trigger('t1')).toBeNull();
     expect(api.calls).toContain('remove t1');
@@ -103,9 +112,9 @@ describe('PipelinesModel', () => {
       path: 'results/42/clean.csv'
     });
     expect(PipelinesModel.objectOf('https://x')).toBeNull();
-    expect(PipelinesModel.isBusy(trigger({ lastRuns: [run({ state: 'waiting' })] }))).toBe(
-      true
-    );
+    expect(
+      PipelinesModel.isBusy(trigger({ lastRuns: [run({ state: 'waiting' })] }))
+    ).toBe(true);
     expect(PipelinesModel.isBusy(trigger())).toBe(false);
   });
 });

@@ -24,7 +24,11 @@ describe('TriggerSummary.sentence', () => {
 
   it('names the trigger a job-ended trigger follows, and the endpoint it rolls', () => {
     const rolling = trigger({
-      source: { kind: 'job.ended', states: ['COMPLETED', 'FAILED'], trigger: 't1' },
+      source: {
+        kind: 'job.ended',
+        states: ['COMPLETED', 'FAILED'],
+        trigger: 't1'
+      },
       action: { kind: 'roll-endpoint', endpoint: 'e1', output: 0 }
     });
     expect(

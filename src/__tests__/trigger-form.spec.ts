@@ -2,7 +2,7 @@ import { TriggerCreateSchema } from '@hpc-bridge/server/contract';
 import { TriggerForm } from '../pipelines/triggerForm';
 import { BridgeRequestError } from '../transport/errors';
 import { endpoint } from './endpoints-fakes';
-import { NOTEBOOK, PIPELINE_TIERS, PROFILE } from './pipelines-fakes';
+import { NOTEBOOK, PIPELINE_TIERS, PROFILE, trigger } from './pipelines-fakes';
 import { TIERS } from './tier-fakes';
 
 const CONTEXT: TriggerForm.IContext = {
@@ -58,33 +58,26 @@ describe('TriggerForm.createRequest', () => {
   };
 
   it('sends the notebook content, the output and the event parameter', () => {
-    const request = TriggerForm.createRequest(base, NOTEBOOK);
-    expect(request).toEqual({
-      name: 'clean incoming',
-      source: {
-        kind: 'object.created',
-        prefix: 'project:ml101/incoming/',
-        match: '*.csv'
-      },
-      action: {
-        kind: 'submit',
-        parameter: 'trigger_uri',
-        job: {
-          name: 'clean',
-          notebook: { path: 'pipelines/clean.ipynb', content: NOTEBOOK },
-          profile: 'cpu',
-          outputs: ['archive:results/{job}/']
-        }
-      },
-      limits: { maxConcurrent: 2, maxPerHour: 20 }
-    });
+    const request = TriggerForm.createRequest(
+      { ...base, notebookPath: 'clean.ipynb' },
+      NOTEBOOK
+    );
+    // The fake trigger is the one this form describes.
+    const { name, source, action, limits } = trigger();
+    expect(request).toEqual({ name, source, action, limits });
     expect(TriggerCreateSchema.safeParse(request).success).toBe(true);
     expect(TriggerForm.check(request)).toEqual({});
   });
 
   it('reads a notebook of a tier through its drive, sending the path inside it', () => {
-    const form = { ...base, notebookTier: 'scratch', notebookPath: 'nb/clean.ipynb' };
-    expect(TriggerForm.notebookContentsPath(form)).toBe('scratch:nb/clean.ipynb');
+    const form = {
+      ...base,
+      notebookTier: 'scratch',
+      notebookPath: 'nb/clean.ipynb'
+    };
+    expect(TriggerForm.notebookContentsPath(form)).toBe(
+      'scratch:nb/clean.ipynb'
+    );
     const request = TriggerForm.createRequest(form, NOTEBOOK);
     expect(request.action).toMatchObject({
       job: { notebook: { path: 'nb/clean.ipynb' } }
@@ -105,7 +98,11 @@ describe('TriggerForm.createRequest', () => {
         null
       )
     ).toMatchObject({
-      source: { kind: 'job.ended', states: ['COMPLETED', 'FAILED'], trigger: 't1' },
+      source: {
+        kind: 'job.ended',
+        states: ['COMPLETED', 'FAILED'],
+        trigger: 't1'
+      },
       action: { kind: 'roll-endpoint', endpoint: 'e1', output: 1 }
     });
     expect(
@@ -147,7 +144,10 @@ describe('TriggerForm.createRequest', () => {
     ]);
     expect(errors.output).toMatch(/tier URI/);
     const cron = TriggerForm.check(
-      TriggerForm.createRequest({ ...base, event: 'schedule', cron: 'daily' }, null)
+      TriggerForm.createRequest(
+        { ...base, event: 'schedule', cron: 'daily' },
+        null
+      )
     );
     expect(cron.cron).toMatch(/five cron fields/);
   });
@@ -185,7 +185,9 @@ describe('TriggerForm.bridgeErrors', () => {
     ).toEqual({ endpoint: 'Endpoint e1 is not yours' });
     const sentence =
       'project:ml101/incoming/: the folder does not exist or you may not read it';
-    expect(TriggerForm.bridgeErrors(refusal(undefined, sentence), form)).toEqual({
+    expect(
+      TriggerForm.bridgeErrors(refusal(undefined, sentence), form)
+    ).toEqual({
       watchPath: sentence
     });
     const output = 'archive:results/{job}/: you may not write here';
@@ -205,7 +207,9 @@ describe('TriggerForm.bridgeErrors', () => {
 
   it('maps paths in every spelling to the same field', () => {
     expect(TriggerForm.fieldOf(['action', 'job', 'outputs', 0])).toBe('output');
-    expect(TriggerForm.fieldOf('/action/job/notebook/content')).toBe('notebookPath');
+    expect(TriggerForm.fieldOf('/action/job/notebook/content')).toBe(
+      'notebookPath'
+    );
     expect(TriggerForm.fieldOf('source.cron')).toBe('cron');
     expect(TriggerForm.fieldOf('/somewhere')).toBe('form');
   });

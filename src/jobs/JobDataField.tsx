@@ -75,7 +75,7 @@ export function JobDataField(props: {
               className="jp-mod-styled"
               aria-label={trans.__('Input %1', i + 1)}
               aria-invalid={errors[`input:${i}`] ? true : undefined}
-              placeholder="project:ml101/data/train.csv"
+              placeholder={trans.__('e.g. %1', 'project:ml101/data/train.csv')}
               value={uri}
               onChange={event =>
                 onChange(JobData.withUri(rows, 'input', i, event.target.value))
@@ -110,7 +110,7 @@ export function JobDataField(props: {
               className="jp-mod-styled"
               aria-label={trans.__('Output %1', i + 1)}
               aria-invalid={errors[`output:${i}`] ? true : undefined}
-              placeholder="archive:results/{job}/"
+              placeholder={trans.__('e.g. %1', 'archive:results/{job}/')}
               value={row.uri}
               onChange={event =>
                 onChange(JobData.withUri(rows, 'output', i, event.target.value))

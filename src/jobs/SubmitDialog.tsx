@@ -46,8 +46,10 @@ export class SubmitDialog extends Dialog<Job | null> {
     // The file dialog waits for this one to close: close, pick, then reopen.
     picker.onBrowse = (kind, index, tier) => {
       const rows = model.data;
-      const row = kind === 'input' ? rows.inputs[index] : rows.outputs[index]?.uri;
-      const current = JobData.tierOf(row ?? '') === tier ? JobData.pathOf(row ?? '') : '';
+      const row =
+        kind === 'input' ? rows.inputs[index] : rows.outputs[index]?.uri;
+      const current =
+        JobData.tierOf(row ?? '') === tier ? JobData.pathOf(row ?? '') : '';
       this._picking = async () => {
         const folder = kind === 'output';
         const path = await browse?.(tier, current, { folder });

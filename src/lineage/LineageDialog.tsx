@@ -79,7 +79,10 @@ export function LineageView(props: {
           )}
         </p>
       )}
-      <ol className="jp-hpc-Lineage-chain" aria-label={trans.__('Lineage chain')}>
+      <ol
+        className="jp-hpc-Lineage-chain"
+        aria-label={trans.__('Lineage chain')}
+      >
         {steps.map(step => (
           <li key={step.uri} className="jp-hpc-Lineage-step">
             <div className="jp-hpc-Lineage-object" title={step.uri}>

@@ -9,7 +9,6 @@ import { hpcBridgeIcon } from '../icons';
 import { IBridgeClient } from '../tokens';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { LineageApi } from './api';
-import { LineageModel } from './LineageModel';
 
 /** The file browsers of tiers carry this class (see `TierMounts`). */
 const TIER_BROWSER_CLASS = 'jp-hpc-TierBrowser';
@@ -60,7 +59,10 @@ export const lineagePlugin: JupyterFrontEndPlugin<void> = {
         args: {
           type: 'object',
           properties: {
-            tier: { type: 'string', description: 'The tier name, e.g. "archive"' },
+            tier: {
+              type: 'string',
+              description: 'The tier name, e.g. "archive"'
+            },
             path: {
               type: 'string',
               description:
@@ -76,7 +78,10 @@ export const lineagePlugin: JupyterFrontEndPlugin<void> = {
         if (!target) {
           return;
         }
-        const { showLineage } = await import('./LineageDialog');
+        const [{ showLineage }, { LineageModel }] = await Promise.all([
+          import('./LineageDialog'),
+          import('./LineageModel')
+        ]);
         await showLineage({
           trans,
           model: new LineageModel({ api, ...target }),

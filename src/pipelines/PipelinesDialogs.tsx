@@ -60,7 +60,12 @@ export namespace PipelinesDialogs {
       ),
       'jp-hpc-TriggerDialog'
     );
-    return askForm(trans, trans.__('Create a trigger'), body, trans.__('Create'));
+    return askForm(
+      trans,
+      trans.__('Create a trigger'),
+      body,
+      trans.__('Create')
+    );
   }
 
   /** What would fire now, and whether each event would run, wait or was seen. */
@@ -103,12 +108,16 @@ export namespace PipelinesDialogs {
           )}
           {result.truncated && (
             <p className="jp-hpc-Form-note">
-              {trans.__('More events would follow; the scan stopped at its bound.')}
+              {trans.__(
+                'More events would follow; the scan stopped at its bound.'
+              )}
             </p>
           )}
           {trigger.state === 'paused' && (
             <p className="jp-hpc-Form-note">
-              {trans.__('The trigger is paused: its events wait until it is resumed.')}
+              {trans.__(
+                'The trigger is paused: its events wait until it is resumed.'
+              )}
             </p>
           )}
         </div>

@@ -209,9 +209,7 @@ export namespace PipelinesModel {
    * A written object of a run (`archive:results/42/model.gguf`) taken apart
    * for the tier's file browser and the lineage; `null` for anything else.
    */
-  export function objectOf(
-    uri: string
-  ): { tier: string; path: string } | null {
+  export function objectOf(uri: string): { tier: string; path: string } | null {
     const match = /^([a-z][a-z0-9-]{0,31}):([^/].*)$/.exec(uri);
     return match ? { tier: match[1], path: match[2] } : null;
   }

@@ -7,7 +7,9 @@ import { TriggerSummary } from './summary';
 import { TriggerForm } from './triggerForm';
 
 /** The new trigger dialog's fields: when, then, and the limits in a fold. */
-export function TriggerCreateForm(props: TriggerCreateForm.IProps): JSX.Element {
+export function TriggerCreateForm(
+  props: TriggerCreateForm.IProps
+): JSX.Element {
   const trans = useTranslator();
   const { value, onChange, errors } = props;
   const set = (change: Partial<TriggerForm.IForm>) =>
@@ -134,7 +136,10 @@ function tierOptions(
 ): Array<{ value: string; label: string }> {
   return context.tiers
     .filter(tier => !writableOnly || tier.access === 'write')
-    .map(tier => ({ value: tier.name, label: `${tier.title} (${tier.name}:)` }));
+    .map(tier => ({
+      value: tier.name,
+      label: `${tier.title} (${tier.name}:)`
+    }));
 }
 
 function EventFields(props: IFieldsProps): JSX.Element {
@@ -161,7 +166,7 @@ function EventFields(props: IFieldsProps): JSX.Element {
           <TextField
             label={trans.__('Only names matching (optional)')}
             value={value.match}
-            placeholder="*.csv"
+            placeholder={trans.__('e.g. %1', '*.csv')}
             onChange={match => set({ match })}
           />
           <FieldError message={errors.match} />
@@ -216,7 +221,10 @@ function EventFields(props: IFieldsProps): JSX.Element {
             placeholder={TriggerForm.DEFAULT_CRON}
             onChange={cron => set({ cron })}
           />
-          <p className="jp-hpc-Form-note" data-testid="hpc-trigger-cron-reading">
+          <p
+            className="jp-hpc-Form-note"
+            data-testid="hpc-trigger-cron-reading"
+          >
             {TriggerSummary.cron(value.cron, trans)}
           </p>
           <FieldError message={errors.cron} />
@@ -262,7 +270,7 @@ function ActionFields(props: IFieldsProps): JSX.Element {
           <TextField
             label={trans.__('Results to (optional)')}
             value={value.output}
-            placeholder="archive:results/{job}/"
+            placeholder={trans.__('e.g. %1', 'archive:results/{job}/')}
             onChange={output => set({ output })}
           />
           <p className="jp-hpc-Form-note">

@@ -86,7 +86,10 @@ export function TriggerRunList(props: {
               </button>
             )}
           </div>
-          <div className="jp-hpc-Run-event" title={eventLabel(run.event, trans)}>
+          <div
+            className="jp-hpc-Run-event"
+            title={eventLabel(run.event, trans)}
+          >
             {eventLabel(run.event, trans)}
           </div>
           {(run.result?.objects ?? []).map(uri => (

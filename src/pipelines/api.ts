@@ -32,7 +32,10 @@ export interface IPipelinesApi {
   patch(id: string, patch: TriggerPatch): Promise<Trigger>;
   remove(id: string): Promise<void>;
   /** A page of runs, newest first; `before` a run id to page back. */
-  runs(id: string, options?: { before?: string; limit?: number }): Promise<TriggerRun[]>;
+  runs(
+    id: string,
+    options?: { before?: string; limit?: number }
+  ): Promise<TriggerRun[]>;
   dryRun(id: string): Promise<TriggerDryRun>;
   profiles(): Promise<Profile[]>;
   tiers(): Promise<Tier[]>;

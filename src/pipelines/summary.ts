@@ -145,11 +145,7 @@ export namespace TriggerSummary {
     }
     const minuteStep = step(minute);
     if (minuteStep !== null && hour === '*' && everyDay && weekday === '*') {
-      return trans._n(
-        'every minute',
-        'every %1 minutes',
-        minuteStep
-      );
+      return trans._n('every minute', 'every %1 minutes', minuteStep);
     }
     const minuteValue = number(minute, 59);
     if (minuteValue === null) {
@@ -183,11 +179,7 @@ export namespace TriggerSummary {
     }
     const dayOfMonth = number(day, 31);
     if (dayOfMonth !== null && month === '*' && weekday === '*') {
-      return trans.__(
-        'on day %1 of every month at %2 UTC',
-        dayOfMonth,
-        times
-      );
+      return trans.__('on day %1 of every month at %2 UTC', dayOfMonth, times);
     }
     return null;
   }

@@ -176,7 +176,10 @@ export namespace TriggerForm {
     }
   }
 
-  function action(form: IForm, notebook: NotebookContent | null): TriggerAction {
+  function action(
+    form: IForm,
+    notebook: NotebookContent | null
+  ): TriggerAction {
     switch (form.action) {
       case 'submit': {
         const path = normalizePath(form.notebookPath);
