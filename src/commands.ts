@@ -21,6 +21,9 @@ export namespace CommandIDs {
   export const refreshStorage = 'hpc-bridge:refresh-storage';
   export const createEndpoint = 'hpc-bridge:create-endpoint';
   export const refreshEndpoints = 'hpc-bridge:refresh-endpoints';
+  export const createTrigger = 'hpc-bridge:create-trigger';
+  export const refreshPipelines = 'hpc-bridge:refresh-pipelines';
+  export const showLineage = 'hpc-bridge:show-lineage';
 }
 
 /** The `describedBy` of a command without arguments. */

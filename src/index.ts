@@ -5,6 +5,8 @@ import { corePlugin } from './core/plugin';
 import { coursePlugin } from './courses/plugin';
 import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs/plugin';
+import { lineagePlugin } from './lineage/plugin';
+import { pipelinesPlugin } from './pipelines/plugin';
 import { statusPlugin } from './status/plugin';
 import { shareFilePlugin } from './storage/shareFile';
 import { storagePlugin } from './storage/plugin';
@@ -12,7 +14,7 @@ import { storagePlugin } from './storage/plugin';
 export { BridgeClient } from './core/client';
 export { BridgeRequestError } from './transport/errors';
 export { CommandIDs } from './commands';
-export { Bridge, IBridgeClient, IBridgePanel } from './tokens';
+export { Bridge, IBridgeClient, IBridgePanel, ITierFilePicker } from './tokens';
 
 const plugins: JupyterFrontEndPlugin<unknown>[] = [
   corePlugin,
@@ -22,6 +24,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   storagePlugin,
   shareFilePlugin,
   endpointsPlugin,
+  pipelinesPlugin,
+  lineagePlugin,
   coursePlugin,
   adminPlugin
 ];

@@ -36,6 +36,30 @@ export const IBridgePanel = new Token<IBridgePanel>(
 );
 
 /**
+ * Chooses files and folders of storage tiers, provided by `jupyterlab-hpc-bridge:storage`.
+ */
+export const ITierFilePicker = new Token<ITierFilePicker>(
+  'jupyterlab-hpc-bridge:ITierFilePicker',
+  "Chooses a file or folder of a storage tier in JupyterLab's file dialog, through the tier's drive."
+);
+
+/**
+ * Chooses a file or folder of a storage tier.
+ */
+export interface ITierFilePicker {
+  /**
+   * Opens the file dialog in `tier` at the folder of `current` (a path inside
+   * the tier); the chosen path inside the tier, or `null` when none was chosen
+   * or the tier is unknown. With `folder`, a folder is chosen.
+   */
+  pick(
+    tier: string,
+    current: string,
+    options?: { folder?: boolean }
+  ): Promise<string | null>;
+}
+
+/**
  * The HPC Bridge side panel.
  */
 export interface IBridgePanel {
@@ -166,7 +190,7 @@ export interface IBridgeClient {
 export namespace Bridge {
   export type JobAction = 'cancel' | 'hold' | 'release' | 'resubmit';
 
-  export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+  export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
   export interface IRequestOptions {
     query?: Record<string, string | undefined>;

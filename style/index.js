@@ -5,3 +5,4 @@ import './endpoints.css';
 import './admin.css';
 import './course.css';
 import './pages.css';
+import './pipelines.css';

@@ -53,6 +53,45 @@ describe('SubmitModel', () => {
     return { model, fake };
   }
 
+  it('sends the declared inputs and outputs, an estimate in bytes, blank rows left out', async () => {
+    const { model } = await create();
+    model.setData({
+      inputs: ['project:ml101/data/train.csv', '  '],
+      outputs: [
+        { uri: 'archive:results/{job}/', estimateMiB: '1.5' },
+        { uri: 'scratch:out/{job}.csv', estimateMiB: '' }
+      ]
+    });
+    expect(model.errors).toEqual({});
+    expect(model.request()).toMatchObject({
+      inputs: ['project:ml101/data/train.csv'],
+      outputs: [
+        { uri: 'archive:results/{job}/', estimateBytes: 1572864 },
+        'scratch:out/{job}.csv'
+      ]
+    });
+  });
+
+  it('names the data row that is not a tier URI, and {job} in an input', async () => {
+    const { model } = await create();
+    model.setData({
+      inputs: ['train.csv', 'scratch:runs/{job}/a.csv'],
+      outputs: [{ uri: 'archive:../x', estimateMiB: '-1' }]
+    });
+    expect(Object.keys(model.errors).sort()).toEqual([
+      'input:0',
+      'input:1',
+      'output:0'
+    ]);
+    expect(model.errors['input:1']).toMatch(/only \{date\}/);
+    expect(model.request()).toBeNull();
+    model.setData({
+      inputs: [],
+      outputs: [{ uri: 'archive:results/', estimateMiB: 'lots' }]
+    });
+    expect(Object.keys(model.errors)).toEqual(['estimate:0']);
+  });
+
   it('pre-fills name, profile defaults and parameters', async () => {
     const { model } = await create();
     expect(model.name).toBe('My-Sweep');

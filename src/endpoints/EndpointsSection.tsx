@@ -12,7 +12,6 @@ import {
   caretDownIcon,
   caretRightIcon
 } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
 import React from 'react';
 import { Placement } from './placement';
 import { EndpointsModel } from './EndpointsModel';
@@ -23,7 +22,7 @@ import { SnippetFields } from './SnippetFields';
 import { ClusterSection } from '../cluster/ClusterSection';
 import { IconButton } from '../ui/IconButton';
 import { Section } from '../ui/Section';
-import { SectionWidget } from '../ui/SectionWidget';
+import { VisibleSectionWidget } from '../ui/SectionWidget';
 import { shortTime } from '../ui/format';
 import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
@@ -363,7 +362,7 @@ export namespace EndpointsSection {
 }
 
 /** The Endpoints section as a widget of the HPC Bridge panel. */
-export class EndpointsSectionWidget extends SectionWidget<EndpointsModel> {
+export class EndpointsSectionWidget extends VisibleSectionWidget<EndpointsModel> {
   constructor(options: EndpointsSectionWidget.IOptions) {
     super({
       ...options,
@@ -373,31 +372,7 @@ export class EndpointsSectionWidget extends SectionWidget<EndpointsModel> {
         <EndpointsSection model={model} actions={options.actions} />
       )
     });
-    this._options = options;
   }
-
-  // The model polls only while the section is on screen.
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._options.model.visible = true;
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this._options.model.visible = this.isVisible;
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this._options.model.visible = false;
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this._options.model.visible = false;
-    super.onBeforeDetach(msg);
-  }
-
-  private readonly _options: EndpointsSectionWidget.IOptions;
 }
 
 export namespace EndpointsSectionWidget {

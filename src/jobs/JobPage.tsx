@@ -9,6 +9,7 @@ import {
 import React from 'react';
 import { Alert } from '../ui/Alert';
 import { useTranslator } from '../ui/translator';
+import { JobDataView } from './JobDataView';
 import { JobDetails } from './JobDetails';
 import { JobPageModel } from './JobPageModel';
 import { JobsModel } from './JobsModel';
@@ -97,6 +98,7 @@ export function JobPage(props: JobPage.IProps): JSX.Element {
         }}
         onOpenOutput={props.onOpenOutput}
       />
+      <JobDataView job={job} onShowLineage={props.onShowLineage} />
       <section
         className="jp-hpc-JobPage-section"
         aria-label={trans.__('Parameters')}
@@ -159,5 +161,7 @@ export namespace JobPage {
     onAction: (job: Job, action: JobPageModel.Action) => void;
     onLog: (job: Job, element: number) => void;
     onOpenOutput: (job: Job, element: number | null) => void;
+    /** Shows the lineage of an output the job wrote. */
+    onShowLineage: (tier: string, path: string) => void;
   }
 }

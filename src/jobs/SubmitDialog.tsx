@@ -3,10 +3,13 @@ import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { PartitionCompliance } from './compliance';
+import { Field, Refusal } from './SubmitFormParts';
 import type { SubmitModel } from './SubmitModel';
+import type { ITierFilePicker } from '../tokens';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { TiersField } from '../storage/TiersField';
+import { JobData } from './jobData';
+import { JobDataField } from './JobDataField';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 
 /**
@@ -16,8 +19,17 @@ import { TranslatorContext, useTranslator } from '../ui/translator';
  */
 export class SubmitDialog extends Dialog<Job | null> {
   constructor(options: SubmitDialog.IOptions) {
-    const { model, trans } = options;
-    const body = new SubmitDialog.Body({ model, trans });
+    const { model, trans, browse } = options;
+    const picker: { onBrowse: SubmitDialog.OnBrowse | null } = {
+      onBrowse: null
+    };
+    const body = new SubmitDialog.Body({
+      model,
+      trans,
+      onBrowse: browse
+        ? (kind, index, tier) => picker.onBrowse?.(kind, index, tier)
+        : undefined
+    });
     const buttons = [
       Dialog.cancelButton({ label: trans.__('Cancel') }),
       Dialog.okButton({ label: trans.__('Submit') })
@@ -31,6 +43,23 @@ export class SubmitDialog extends Dialog<Job | null> {
     });
     this.addClass('jp-hpc-SubmitDialog');
     this._model = model;
+    // The file dialog waits for this one to close: close, pick, then reopen.
+    picker.onBrowse = (kind, index, tier) => {
+      const rows = model.data;
+      const row =
+        kind === 'input' ? rows.inputs[index] : rows.outputs[index]?.uri;
+      const current =
+        JobData.tierOf(row ?? '') === tier ? JobData.pathOf(row ?? '') : '';
+      this._picking = async () => {
+        const folder = kind === 'output';
+        const path = await browse?.(tier, current, { folder });
+        if (path !== null && path !== undefined && !model.isDisposed) {
+          const uri = `${tier}:${path}${folder && path ? '/' : ''}`;
+          model.setData(JobData.withUri(model.data, kind, index, uri));
+        }
+      };
+      this.reject();
+    };
     this._accept = buttons.map(button => button.accept);
     model.changed.connect(() => this._checkValidation(), this);
   }
@@ -58,12 +87,20 @@ export class SubmitDialog extends Dialog<Job | null> {
     });
   }
 
+  /** Set when a field closed the dialog to pick a file: pick, then show the form again. */
+  get picking(): (() => Promise<void>) | null {
+    return this._picking;
+  }
+
   dispose(): void {
-    this._model.dispose();
+    if (!this._picking) {
+      this._model.dispose();
+    }
     super.dispose();
   }
 
   private readonly _model: SubmitModel;
+  private _picking: (() => Promise<void>) | null = null;
   private readonly _accept: boolean[];
 }
 
@@ -72,16 +109,46 @@ export namespace SubmitDialog {
     model: SubmitModel;
     trans: TranslationBundle;
     title?: string;
+    /** Chooses a file or folder of a tier (the inputs' and outputs' "Browse…"). */
+    browse?: ITierFilePicker['pick'];
+  }
+
+  /** A data row's "Browse…" in the tier `tier`. */
+  export type OnBrowse = (
+    kind: 'input' | 'output',
+    index: number,
+    tier: string
+  ) => void;
+
+  /**
+   * Shows the dialog until the job is submitted or the user cancels; a
+   * "Browse…" closes it for the file dialog and it opens again with the path.
+   */
+  export async function run(options: IOptions): Promise<Job | null> {
+    for (;;) {
+      const dialog = new SubmitDialog(options);
+      const result = await dialog.launch();
+      const picking = dialog.picking;
+      if (!picking) {
+        return result.button.accept ? result.value : null;
+      }
+      await picking().catch(() => undefined);
+    }
   }
 
   export class Body
     extends ReactWidget
     implements Dialog.IBodyWidget<Job | null>
   {
-    constructor(options: { model: SubmitModel; trans: TranslationBundle }) {
+    constructor(options: {
+      model: SubmitModel;
+      trans: TranslationBundle;
+      onBrowse?: OnBrowse;
+    }) {
       super();
       this._model = options.model;
       this._trans = options.trans;
+      this._onBrowse = options.onBrowse;
       this.addClass('jp-hpc-SubmitForm-widget');
     }
 
@@ -95,7 +162,7 @@ export namespace SubmitDialog {
         <TranslatorContext.Provider value={this._trans}>
           <ErrorBoundary>
             <UseSignal signal={model.changed}>
-              {() => <Form model={model} />}
+              {() => <Form model={model} onBrowse={this._onBrowse} />}
             </UseSignal>
           </ErrorBoundary>
         </TranslatorContext.Provider>
@@ -104,82 +171,13 @@ export namespace SubmitDialog {
 
     private readonly _model: SubmitModel;
     private readonly _trans: TranslationBundle;
+    private readonly _onBrowse: OnBrowse | undefined;
   }
 
-  /** A labelled input with its error below. */
-  function Field(props: {
-    id: string;
-    label: string;
-    error?: string;
-    hint?: string;
-    children: React.ReactElement;
-  }): JSX.Element {
-    const errorId = `${props.id}-error`;
-    const hintId = `${props.id}-hint`;
-    const described =
-      [props.error ? errorId : '', props.hint ? hintId : '']
-        .filter(Boolean)
-        .join(' ') || undefined;
-    return (
-      <div
-        className={`jp-hpc-SubmitForm-field${props.error ? ' jp-mod-invalid' : ''}`}
-      >
-        <label htmlFor={props.id}>{props.label}</label>
-        {React.cloneElement(props.children, {
-          id: props.id,
-          'aria-invalid': props.error ? true : undefined,
-          'aria-describedby': described
-        })}
-        {props.hint && (
-          <span id={hintId} className="jp-hpc-SubmitForm-hint">
-            {props.hint}
-          </span>
-        )}
-        {props.error && (
-          <span id={errorId} className="jp-hpc-SubmitForm-error">
-            {props.error}
-          </span>
-        )}
-      </div>
-    );
-  }
-
-  /** The rule a choice breaks, with a button per profile that follows it. */
-  function Refusal(props: {
+  export function Form(props: {
     model: SubmitModel;
-    refusal: PartitionCompliance.IRefusal;
+    onBrowse?: OnBrowse;
   }): JSX.Element {
-    const trans = useTranslator();
-    const { model, refusal } = props;
-    return (
-      <div
-        className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-refusal"
-        role="alert"
-      >
-        <p className="jp-hpc-Alert-message">{refusal.message}</p>
-        {refusal.compliantProfiles.length === 0 ? (
-          <p className="jp-hpc-SubmitForm-hint">
-            {trans.__(
-              'No profile of this cluster may use sensitive data: leave the sensitive tier out.'
-            )}
-          </p>
-        ) : (
-          refusal.compliantProfiles.map(profile => (
-            <button
-              key={profile.name}
-              type="button"
-              className="jp-Button jp-mod-styled jp-mod-accept"
-              onClick={() => model.setProfile(profile.name)}
-            >
-              {trans.__('Use %1', profile.title)}
-            </button>
-          ))
-        )}
-      </div>
-    );
-  }
-
-  export function Form(props: { model: SubmitModel }): JSX.Element {
     const trans = useTranslator();
     const { model } = props;
     const errors = model.errors;
@@ -372,6 +370,13 @@ export namespace SubmitDialog {
         >
           {model.refusal && <Refusal model={model} refusal={model.refusal} />}
         </TiersField>
+        <JobDataField
+          rows={model.data}
+          errors={errors}
+          tiers={[...new Set(model.tierOptions.map(option => option.tier))]}
+          onChange={rows => model.setData(rows)}
+          onBrowse={props.onBrowse}
+        />
         <fieldset className="jp-hpc-SubmitForm-group">
           <legend>{trans.__('When it ends')}</legend>
           <Field

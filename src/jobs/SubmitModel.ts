@@ -13,6 +13,7 @@ import {
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
 import { PartitionCompliance } from './compliance';
+import { JobData } from './jobData';
 import {
   checkedParameters,
   checkedResources,
@@ -100,6 +101,11 @@ export class SubmitModel implements IDisposable {
     return this._webhookUrl;
   }
 
+  /** The tier URIs the job reads and writes, as typed. */
+  get data(): JobData.IRows {
+    return this._data;
+  }
+
   /** The storage tiers the user may give the job (`tier` or `tier:group` each). */
   get tierOptions(): readonly TierChoice.IOption[] {
     return this._tierOptions;
@@ -150,7 +156,7 @@ export class SubmitModel implements IDisposable {
     return sweepSize(this._build().sweep);
   }
 
-  /** Problems per field (`name`, `profile`, `timeMinutes`, `param:x`, `sweep:x`, `webhookUrl`, `request`). */
+  /** Problems per field (`name`, `profile`, `timeMinutes`, `param:x`, `sweep:x`, `input:i`, `output:i`, `webhookUrl`, `request`). */
   get errors(): Readonly<Record<string, string>> {
     return this._build().errors;
   }
@@ -272,6 +278,11 @@ export class SubmitModel implements IDisposable {
     this._update();
   }
 
+  setData(rows: JobData.IRows): void {
+    this._data = rows;
+    this._update();
+  }
+
   /** The request the form describes, or `null` while it has errors. */
   request(): contract.JobSubmit | null {
     const built = this._build();
@@ -387,6 +398,7 @@ export class SubmitModel implements IDisposable {
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
       ...(sweep ? { sweep } : {}),
       ...TierChoice.request(this._tiers),
+      ...JobData.request(this._data, trans, errors),
       ...(webhookUrl ? { webhookUrl } : {})
     };
     if (Object.keys(errors).length === 0) {
@@ -416,6 +428,7 @@ export class SubmitModel implements IDisposable {
   private _parameters: Record<string, string> = {};
   private _sweep: Record<string, string> = {};
   private _webhookUrl = '';
+  private _data: JobData.IRows = JobData.EMPTY;
   private _tierOptions: TierChoice.IOption[] = [];
   private _tiers: string[] = [];
   private _loadingTiers = false;

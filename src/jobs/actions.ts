@@ -22,7 +22,7 @@ import { LogModel } from './LogModel';
 import { SubmitModel } from './SubmitModel';
 import { cellResults, jobCellIndices, jobMarker } from '../notebook/cells';
 import { outputPath } from '../notebook/parameters';
-import type { IBridgeClient } from '../tokens';
+import type { IBridgeClient, ITierFilePicker } from '../tokens';
 import { LogViewer } from './LogViewer';
 import { SubmitDialog } from './SubmitDialog';
 
@@ -42,6 +42,8 @@ export class JobActions {
       model: JobsModel;
       trans: TranslationBundle;
       docManager: IDocumentManager | null;
+      /** Chooses the job's inputs and outputs in the tiers' file dialogs. */
+      tierPicker?: ITierFilePicker | null;
     }
   ) {}
 
@@ -58,15 +60,15 @@ export class JobActions {
       cells,
       submit: request => model.submit(request)
     });
-    const dialog = new SubmitDialog({
+    const picker = this._options.tierPicker;
+    return SubmitDialog.run({
       model: submitModel,
       trans,
       title: cells
         ? trans.__('Run selected cells on cluster')
-        : trans.__('Submit to cluster')
+        : trans.__('Submit to cluster'),
+      browse: picker ? picker.pick.bind(picker) : undefined
     });
-    const result = await dialog.launch();
-    return result.button.accept ? result.value : null;
   }
 
   /** The notebook content as the contract wants it, or an error for the user. */

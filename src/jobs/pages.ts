@@ -132,7 +132,9 @@ export function registerJobPages(
                 actions.openLog(job, element, options.autoScroll())
               ),
             onOpenOutput: (job, element) =>
-              void jobs().then(actions => actions.openOutput(job, element))
+              void jobs().then(actions => actions.openOutput(job, element)),
+            onShowLineage: (tier, path) =>
+              void app.commands.execute(CommandIDs.showLineage, { tier, path })
           })
       });
       jobPageModel.changed.connect(() => {

@@ -11,7 +11,12 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { type Bridge, IBridgeClient, IBridgePanel } from '../tokens';
+import {
+  type Bridge,
+  IBridgeClient,
+  IBridgePanel,
+  ITierFilePicker
+} from '../tokens';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { watchSettings } from '../ui/settings';
 import { CommandIDs } from '../commands';
@@ -49,7 +54,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     ITranslator,
     ILayoutRestorer,
-    IStateDB
+    IStateDB,
+    ITierFilePicker
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -62,7 +68,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     restorer: ILayoutRestorer | null,
-    state: IStateDB | null
+    state: IStateDB | null,
+    tierPicker: ITierFilePicker | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const model = new JobsModel({ client });
@@ -72,7 +79,14 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     const jobs = (): Promise<JobActions> =>
       (loaded ??= import('./actions').then(
         module =>
-          new module.JobActions({ app, client, model, trans, docManager })
+          new module.JobActions({
+            app,
+            client,
+            model,
+            trans,
+            docManager,
+            tierPicker
+          })
       ));
 
     client.clusterAuthFailed.connect((_, credential) => {

@@ -98,7 +98,7 @@ export function schemaErrors(
   if (checked.success) {
     return;
   }
-  const fields = ['webhookUrl', 'notebook', 'tiers'];
+  const fields = ['webhookUrl', 'notebook', 'tiers', 'inputs', 'outputs'];
   for (const issue of checked.error.issues) {
     const first = String(issue.path[0]);
     const key = fields.includes(first) ? first : 'request';

@@ -8,7 +8,8 @@ import { dirName, drivePath, tierPathOf } from './paths';
 /** Lets the user choose a file or folder of a tier; its tier path, or `null` if none. */
 export type TierFilePicker = (
   tier: Tier,
-  current: string
+  current: string,
+  options?: { folder?: boolean }
 ) => Promise<string | null>;
 
 /**
@@ -23,14 +24,17 @@ export function tierFilePicker(options: {
   translator?: ITranslator;
 }): TierFilePicker {
   const { manager, mounts, trans, translator } = options;
-  return async (tier, current) => {
+  return async (tier, current, pickOptions = {}) => {
     mounts.drive(tier);
-    const result = await FileDialog.getOpenFiles({
+    const dialogOptions = {
       manager,
       translator,
       title: trans.__('Choose in %1 (%2:)', tier.title, tier.name),
       defaultPath: drivePath(tier.name, dirName(current))
-    });
+    };
+    const result = pickOptions.folder
+      ? await FileDialog.getExistingDirectory(dialogOptions)
+      : await FileDialog.getOpenFiles(dialogOptions);
     const chosen = result.button.accept ? result.value?.[0] : undefined;
     if (!chosen) {
       return null;

@@ -9,7 +9,7 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
-import { IBridgeClient, IBridgePanel } from '../tokens';
+import { IBridgeClient, IBridgePanel, ITierFilePicker } from '../tokens';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { StorageApi } from './api';
@@ -33,11 +33,12 @@ import { TransferNotifications } from './TransferNotifications';
  * file browser per mounted tier, uploads with progress, share links, code
  * access and copies between tiers.
  */
-export const storagePlugin: JupyterFrontEndPlugin<void> = {
+export const storagePlugin: JupyterFrontEndPlugin<ITierFilePicker> = {
   id: 'jupyterlab-hpc-bridge:storage',
   description:
     'Mounts the HPC Bridge storage tiers (scratch, project, archive, public, sensitive) as JupyterLab drives with their own file browsers; uploads large files with progress, shares public files by link and copies between tiers.',
   autoStart: true,
+  provides: ITierFilePicker,
   requires: [IBridgeClient],
   optional: [
     IBridgePanel,
@@ -56,7 +57,7 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     docManager: IDocumentManager | null
-  ): void => {
+  ): ITierFilePicker => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const api = new StorageApi(client);
     const model = new StorageModel({ api });
@@ -119,6 +120,15 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
       });
     });
 
+    const browse =
+      mounts && docManager
+        ? tierFilePicker({
+            manager: docManager,
+            mounts,
+            trans,
+            translator: translator ?? undefined
+          })
+        : null;
     registerStorageCommands(app, {
       model,
       mounts,
@@ -127,15 +137,7 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
       palette,
       trans,
       mounting,
-      browse:
-        mounts && docManager
-          ? tierFilePicker({
-              manager: docManager,
-              mounts,
-              trans,
-              translator: translator ?? undefined
-            })
-          : null
+      browse
     });
 
     /** A section action: runs `command` on the tier. */
@@ -176,5 +178,12 @@ export const storagePlugin: JupyterFrontEndPlugin<void> = {
         { rank: 300 }
       );
     }
+
+    return {
+      pick: async (name, current, options) => {
+        const tier = model.tier(name);
+        return tier && browse ? browse(tier, current, options) : null;
+      }
+    };
   }
 };

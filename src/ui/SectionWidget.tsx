@@ -1,5 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import type { ISignal } from '@lumino/signaling';
 import React from 'react';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -62,4 +63,39 @@ export namespace SectionWidget {
     /** A button in the section's header that opens its view as a main-area page. */
     openPage?: Section.IPageButton;
   }
+}
+
+/**
+ * A section whose model polls only while the section is on screen: the
+ * widget tells the model when it is shown and hidden.
+ */
+export class VisibleSectionWidget<
+  M extends { readonly changed: ISignal<unknown, void>; visible: boolean }
+> extends SectionWidget<M> {
+  constructor(options: SectionWidget.IOptions<M>) {
+    super(options);
+    this._model = options.model;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._model.visible = true;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._model.visible = this.isVisible;
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._model.visible = false;
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._model.visible = false;
+    super.onBeforeDetach(msg);
+  }
+
+  private readonly _model: M;
 }

@@ -1,0 +1,79 @@
+import React from 'react';
+import type { PartitionCompliance } from './compliance';
+import type { SubmitModel } from './SubmitModel';
+import { useTranslator } from '../ui/translator';
+
+/* The submit form's small parts: a labelled field, the refusal of a choice. */
+
+/** A labelled input with its error below. */
+export function Field(props: {
+  id: string;
+  label: string;
+  error?: string;
+  hint?: string;
+  children: React.ReactElement;
+}): JSX.Element {
+  const errorId = `${props.id}-error`;
+  const hintId = `${props.id}-hint`;
+  const described =
+    [props.error ? errorId : '', props.hint ? hintId : '']
+      .filter(Boolean)
+      .join(' ') || undefined;
+  return (
+    <div
+      className={`jp-hpc-SubmitForm-field${props.error ? ' jp-mod-invalid' : ''}`}
+    >
+      <label htmlFor={props.id}>{props.label}</label>
+      {React.cloneElement(props.children, {
+        id: props.id,
+        'aria-invalid': props.error ? true : undefined,
+        'aria-describedby': described
+      })}
+      {props.hint && (
+        <span id={hintId} className="jp-hpc-SubmitForm-hint">
+          {props.hint}
+        </span>
+      )}
+      {props.error && (
+        <span id={errorId} className="jp-hpc-SubmitForm-error">
+          {props.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** The rule a choice breaks, with a button per profile that follows it. */
+export function Refusal(props: {
+  model: SubmitModel;
+  refusal: PartitionCompliance.IRefusal;
+}): JSX.Element {
+  const trans = useTranslator();
+  const { model, refusal } = props;
+  return (
+    <div
+      className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-refusal"
+      role="alert"
+    >
+      <p className="jp-hpc-Alert-message">{refusal.message}</p>
+      {refusal.compliantProfiles.length === 0 ? (
+        <p className="jp-hpc-SubmitForm-hint">
+          {trans.__(
+            'No profile of this cluster may use sensitive data: leave the sensitive tier out.'
+          )}
+        </p>
+      ) : (
+        refusal.compliantProfiles.map(profile => (
+          <button
+            key={profile.name}
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-accept"
+            onClick={() => model.setProfile(profile.name)}
+          >
+            {trans.__('Use %1', profile.title)}
+          </button>
+        ))
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { CommandIDs } from '../commands';
+import { hpcBridgeIcon } from '../icons';
+import { IBridgeClient } from '../tokens';
+import { TRANSLATION_DOMAIN } from '../ui/translator';
+import { LineageApi } from './api';
+
+/** The file browsers of tiers carry this class (see `TierMounts`). */
+const TIER_BROWSER_CLASS = 'jp-hpc-TierBrowser';
+
+/**
+ * Lineage: "Show lineage" on an object of a tier (its file browser's context
+ * menu, or a command with the tier and path) opens what made it, back to the
+ * raw inputs, with "Re-run with the same inputs".
+ */
+export const lineagePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-hpc-bridge:lineage',
+  description:
+    'Shows the lineage of an object of a storage tier: the job, notebook and parameters that made it and the inputs it read, back to the raw ones; re-runs the job with the same inputs.',
+  autoStart: true,
+  requires: [IBridgeClient],
+  optional: [IFileBrowserFactory, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IBridgeClient,
+    browsers: IFileBrowserFactory | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const api = new LineageApi(client);
+
+    /** The tier and path selected in the current tier file browser. */
+    const selection = (): { tier: string; path: string } | null => {
+      const browser = browsers?.tracker.currentWidget ?? null;
+      if (!browser?.hasClass(TIER_BROWSER_CLASS)) {
+        return null;
+      }
+      const item = browser.selectedItems().next();
+      if (!item || item.done) {
+        return null;
+      }
+      const contents = app.serviceManager.contents;
+      const tier = contents.driveName(item.value.path);
+      return tier ? { tier, path: contents.localPath(item.value.path) } : null;
+    };
+
+    app.commands.addCommand(CommandIDs.showLineage, {
+      label: trans.__('Show Lineage'),
+      caption: trans.__(
+        'What made this object: the job, its notebook and parameters, and the inputs it read'
+      ),
+      icon: hpcBridgeIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            tier: {
+              type: 'string',
+              description: 'The tier name, e.g. "archive"'
+            },
+            path: {
+              type: 'string',
+              description:
+                'The object inside the tier; defaults to the selection in its file browser'
+            }
+          }
+        }
+      },
+      execute: async args => {
+        const tier = typeof args['tier'] === 'string' ? args['tier'] : null;
+        const path = typeof args['path'] === 'string' ? args['path'] : null;
+        const target = tier && path ? { tier, path } : selection();
+        if (!target) {
+          return;
+        }
+        const [{ showLineage }, { LineageModel }] = await Promise.all([
+          import('./LineageDialog'),
+          import('./LineageModel')
+        ]);
+        await showLineage({
+          trans,
+          model: new LineageModel({ api, ...target }),
+          onOpenJob: id => void app.commands.execute(CommandIDs.openJob, { id })
+        });
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: CommandIDs.showLineage,
+      selector: `.${TIER_BROWSER_CLASS} .jp-DirListing-item[data-isdir="false"]`,
+      rank: 74
+    });
+  }
+};
