@@ -60,7 +60,11 @@ export const TriggerSourceSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('endpoint.idle'),
     endpoint: z.string().min(1).max(64),
-    idleMinutes: z.number().int().min(1).max(7 * 24 * 60)
+    idleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
   })
 ]);
 export type TriggerSource = z.infer<typeof TriggerSourceSchema>;
