@@ -61,8 +61,11 @@ export class TriggerRunner {
     await this.ticking;
   }
 
-  /** A tick as soon as the one under way (if any) has ended. */
+  /** A tick as soon as the one under way (if any) has ended; nothing before `start`. */
   poke(): void {
+    if (this.timer === undefined) {
+      return;
+    }
     if (this.ticking !== null) {
       this.again = true;
       return;
@@ -73,7 +76,7 @@ export class TriggerRunner {
       })
       .finally(() => {
         this.ticking = null;
-        if (this.again && this.timer !== undefined) {
+        if (this.again) {
           this.again = false;
           this.poke();
         }

@@ -40,7 +40,8 @@ export class JobEndedSource implements ITriggerSource<EndedRule> {
     private readonly jobs: JobTable,
     options: { intervalMs?: number; batch?: number } = {}
   ) {
-    this.intervalMs = options.intervalMs ?? 5_000;
+    // A query of the store: every tick (a job's end pokes one).
+    this.intervalMs = options.intervalMs ?? 0;
     this.batch = options.batch ?? 200;
   }
 

@@ -71,12 +71,20 @@ export class ObjectCreatedSource implements ITriggerSource<ObjectSource> {
 
   private readonly pageSize: number;
 
-  /** Lists the first page as the baseline: 404/403 when the owner cannot read the folder. */
+  /** Lists the first page as the baseline: 404 when the owner cannot read the folder. */
   async baseline(
     owner: IAuthUser,
     source: ObjectSource,
     now: Date
   ): Promise<Cursor> {
+    const { tier, path } = parseTierUri(source.prefix);
+    const folder = await this.storage.files.stat(owner, tier, path);
+    if (folder.type !== 'directory') {
+      throw new DomainError(
+        'bad_request',
+        `${source.prefix} is a file, not a folder`
+      );
+    }
     const first: Cursor = { seen: {}, pass: [], page: null, baseline: true };
     const scan = await this.scan({
       source,
