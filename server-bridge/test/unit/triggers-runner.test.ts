@@ -53,7 +53,9 @@ describe('object.created', () => {
 
     h.project.put('ml101/incoming/new.csv', 'a,b,c');
     await later(h);
-    expect(runsOf(h, t.id).map(r => [r.event.uri, r.event.version?.size])).toEqual([
+    expect(
+      runsOf(h, t.id).map(r => [r.event.uri, r.event.version?.size])
+    ).toEqual([
       ['project:ml101/incoming/new.csv', 3],
       ['project:ml101/incoming/new.csv', 5]
     ]);
@@ -85,7 +87,11 @@ describe('object.created', () => {
     expect(runsOf(h, t.id)).toHaveLength(2);
     await h.runner.tick();
     await h.runner.tick();
-    expect(runsOf(h, t.id).map(r => r.event.uri).sort()).toEqual(
+    expect(
+      runsOf(h, t.id)
+        .map(r => r.event.uri)
+        .sort()
+    ).toEqual(
       ['a', 'b', 'c', 'd', 'e'].map(n => `project:ml101/incoming/${n}.csv`)
     );
   });
