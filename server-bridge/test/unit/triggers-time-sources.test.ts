@@ -1,6 +1,7 @@
-/** Cron expressions and the schedule source: parsing, refusals, due minutes, missed slots. */
+/** Cron expressions and the sources that go by the clock: schedule and endpoint.idle. */
 import { DomainError } from '../../src/domain-error';
 import { latestDue, parseCron } from '../../src/triggers/cron';
+import { EndpointIdleSource } from '../../src/triggers/sources/endpoint-idle';
 import { ScheduleSource } from '../../src/triggers/sources/schedule';
 import { ALICE } from './trigger-fakes';
 
@@ -110,5 +111,39 @@ describe('schedule source', () => {
     expect(after.events.map(e => e.event.due)).toEqual([
       '2026-01-10T15:40:00.000Z'
     ]);
+  });
+});
+
+describe('endpoint.idle source', () => {
+  const rule = {
+    kind: 'endpoint.idle' as const,
+    endpoint: 'ep1',
+    idleMinutes: 30
+  };
+
+  it('fires once per idle period, counted from the last request', async () => {
+    let last: Date | null = null;
+    const source = new EndpointIdleSource(() => last);
+    const scan = (cursor: unknown, at: string) =>
+      source.scan({ source: rule, owner: ALICE, cursor, now: new Date(at) });
+    const cursor = await source.baseline(
+      ALICE,
+      rule,
+      new Date('2026-01-10T12:00:00Z')
+    );
+    expect((await scan(cursor, '2026-01-10T12:29:00Z')).events).toEqual([]);
+    const idle = await scan(cursor, '2026-01-10T12:31:00Z');
+    expect(idle.events.map(e => e.key)).toEqual([
+      'idle:ep1:2026-01-10T12:00:00.000Z'
+    ]);
+    // The same period keeps its key (recorded once); a request starts a new one.
+    expect((await scan(cursor, '2026-01-10T13:00:00Z')).events[0]?.key).toBe(
+      idle.events[0]?.key
+    );
+    last = new Date('2026-01-10T13:05:00Z');
+    expect((await scan(cursor, '2026-01-10T13:20:00Z')).events).toEqual([]);
+    expect((await scan(cursor, '2026-01-10T13:36:00Z')).events[0]?.key).toBe(
+      'idle:ep1:2026-01-10T13:05:00.000Z'
+    );
   });
 });
