@@ -52,6 +52,8 @@ import { CourseService } from './courses/service';
 import { storageRoutes } from './routes/storage';
 import { lineageRoutes } from './routes/lineage';
 import type { LineageService } from './lineage/service';
+import { triggersRoutes } from './routes/triggers';
+import type { TriggerService } from './triggers/service';
 import type {
   IClusterBackend,
   IEndpointsContext,
@@ -94,6 +96,8 @@ export interface IAppDeps {
   storage?: StorageService;
   /** What made the objects jobs wrote; its route exists only when given. */
   lineage?: LineageService;
+  /** Triggers and their runs; their routes exist only when given. */
+  triggers?: TriggerService;
   /**
    * Serving endpoints: lifecycle and catalog routes under /api/v1; with `keys`, the
    * key and metrics routes; with `gateway`, the OpenAI-compatible routes at
@@ -255,6 +259,12 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         await api.register(named(lineageRoutes), {
           ...ctx,
           lineage: deps.lineage
+        });
+      }
+      if (deps.triggers !== undefined) {
+        await api.register(named(triggersRoutes), {
+          ...ctx,
+          triggers: deps.triggers
         });
       }
       const endpoints = deps.endpoints;

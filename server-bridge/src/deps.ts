@@ -43,6 +43,8 @@ import { UploadTable } from './storage/repository/records';
 import { ReservationTable } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
 import { Store } from './store';
+import { unavailableRoller } from './triggers/actions/roll-endpoint';
+import { buildTriggers } from './triggers/build';
 
 function target(
   c: ClusterConfig,
@@ -157,7 +159,12 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         logger: logger.child({ component: 'poller', cluster: c.name }),
         intervalMs: c.pollSeconds * 1000,
         webhooks: config.webhooks,
-        onEnded: rec => stageOut.onJobEnded(rec)
+        // A job.ended trigger fires once the job's outputs are in their tiers.
+        onEnded: async rec => {
+          const job = await stageOut.onJobEnded(rec);
+          triggers.runner.poke();
+          return job;
+        }
       })
     );
   }
@@ -179,6 +186,19 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       )
   );
   const hub = new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal());
+  const groups = hubGroups(config.hub.apiUrl, config.hub.apiToken.reveal());
+  const triggers = buildTriggers({
+    config,
+    store,
+    jobs: service,
+    storage,
+    roller: unavailableRoller,
+    webhooks: config.webhooks,
+    groups,
+    endpointOwner: id => endpoints.service.ownerOf(id),
+    lastRequestAt: id => endpoints.usage.lastRequestAt(id),
+    logger: logger.child({ component: 'triggers' })
+  });
   let uploadSweep: NodeJS.Timeout | undefined;
   const healthSampler = new HealthSampler({
     history: new HealthHistory(store),
@@ -191,12 +211,13 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     fetchUser: hubFetchUser(config.hub.apiUrl),
     hub,
-    hubGroups: hubGroups(config.hub.apiUrl, config.hub.apiToken.reveal()),
+    hubGroups: groups,
     clusters,
     s3,
     jobs: { service, access, events },
     storage,
     lineage: new LineageService(lineage, storage),
+    triggers: triggers.service,
     endpoints: {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },
@@ -238,10 +259,12 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       endpoints.controller.start().catch((e: unknown) => {
         logger.error({ err: e }, 'endpoint controller did not start');
       });
+      triggers.runner.start();
     },
     close: async () => {
       clearInterval(uploadSweep);
       await healthSampler.stop();
+      await triggers.runner.stop();
       for (const p of pollers.values()) {
         p.stop();
       }

@@ -20,7 +20,8 @@ export const RESOURCE_KINDS = [
   'tier',
   'transfer',
   'upload',
-  'link'
+  'link',
+  'trigger'
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

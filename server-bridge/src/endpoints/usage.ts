@@ -238,6 +238,16 @@ export class EndpointUsage {
     );
   }
 
+  /**
+   * The end of the last minute the endpoint served a request in (usage is counted by
+   * the minute); null if it never served one.
+   */
+  lastRequestAt(endpointId: string): Date | null {
+    this.flush();
+    const minute = this.usage.lastMinute(endpointId);
+    return minute === null ? null : new Date((minute + 1) * 60_000);
+  }
+
   /** Requests, lifetime tokens and tokens in flight per key of an endpoint. */
   keyUsage(endpointId: string): Map<string, IKeyUsage> {
     this.flush();

@@ -22,8 +22,7 @@ import {
   checkJobPolicy,
   checkReachable,
   resolveTierUses,
-  tierEnvironment,
-  type ITierUse
+  tierEnvironment
 } from '../policy/data-classes';
 import type { Store } from '../store';
 import {
@@ -38,7 +37,7 @@ import { checkKernel, prepareNotebook } from './notebook';
 import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
-  auditDataRefusal,
+  auditSubmit,
   jobWorkdir,
   newJobId,
   prepareJobData,
@@ -50,6 +49,16 @@ import {
 import { checkWebhookUrl, resolveResources } from './request-checks';
 
 export type JobAction = 'cancel' | 'hold' | 'release';
+
+export interface ISubmitOptions {
+  resubmittedFrom?: string;
+  /** The job's id, reserved before (a trigger run's); a new one when absent. */
+  id?: string;
+  /** The trigger run that submits it. */
+  trigger?: { id: string; run: string };
+  /** The SLURM id of a job already submitted for `id`: recorded, sbatch is not run. */
+  adopt?: string;
+}
 
 /** Largest output notebook the bridge hands out. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -229,19 +238,23 @@ export class JobService {
     });
   }
 
+  /**
+   * Submits the job as `user`. `options.id` submits under an id chosen before (a trigger
+   * run reserves it, so that a retry cannot make a second job); `options.adopt` records
+   * a SLURM job already submitted for that id instead of running sbatch.
+   */
   async submit(
     user: IAuthUser,
     req: JobSubmit,
-    resubmittedFrom: string | null = null
+    options: ISubmitOptions = {}
   ): Promise<Job> {
     const p = this.plan(user, req, true);
-    const id = newJobId();
-    const data = await prepareJobData(this.deps.data, user, req, p, id).catch(
-      (e: unknown) => {
-        auditDataRefusal(this.deps.store, user, req, p, e);
-        throw e;
-      }
-    );
+    const id = options.id ?? newJobId();
+    if (options.id !== undefined) {
+      // Output reservations a submit under this id left when the bridge died.
+      this.deps.data?.releaseJob(id);
+    }
+    const data = await prepareJobData(this.deps, user, req, p, id);
     const admission = this.courses.admit(
       user,
       p.course,
@@ -249,7 +262,7 @@ export class JobService {
       p.points.length
     );
     const { job, workdir, clusterUser } = await admission
-      .until(this.submitOnCluster(user, req, p, id, resubmittedFrom, data))
+      .until(this.submitOnCluster(user, req, p, id, options, data))
       .catch((e: unknown) => {
         if (data !== null) {
           this.deps.data?.release(data);
@@ -267,70 +280,67 @@ export class JobService {
       request: req
     });
     admission.recorded(job.id);
-    this.auditSubmit(user, job, p.uses, resubmittedFrom);
+    auditSubmit(this.deps.store, this.auditUses, user, job, p.uses, options);
     this.announce(job);
     return job;
   }
 
-  /** Writes the working directory and runs sbatch, as the user. */
+  /** Checks a request as a submit would, without touching the cluster or the tiers. */
+  check(user: IAuthUser, req: JobSubmit): JobPlan {
+    return this.plan(user, req, false);
+  }
+
+  /** SLURM ids of the user's jobs (since `since`) in the working directory of job `id`. */
+  async onCluster(
+    user: IAuthUser,
+    req: JobSubmit,
+    id: string,
+    since: Date
+  ): Promise<string[]> {
+    const p = this.plan(user, req, false);
+    return this.deps.access.run(p.cluster.name, user.name, async s =>
+      s.slurm.jobsIn(
+        jobWorkdir(await s.files.home(), p.cluster.jobs.root, id),
+        since
+      )
+    );
+  }
+
+  /** Writes the working directory and runs sbatch (or adopts a job), as the user. */
   private submitOnCluster(
     user: IAuthUser,
     req: JobSubmit,
     p: JobPlan,
     id: string,
-    resubmittedFrom: string | null,
+    options: ISubmitOptions,
     data: JobDataPlan | null
   ): Promise<{ job: Job; workdir: string; clusterUser: string }> {
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const workdir = jobWorkdir(await s.files.home(), p.cluster.jobs.root, id);
-      const script = this.script(req, p, workdir, data);
-      await writeWorkdir(s, workdir, p.notebooks, script);
-      if (data !== null) {
-        await this.deps.data?.stageIn(user, data, s, workdir);
+      let slurmId = options.adopt;
+      if (slurmId === undefined) {
+        const script = this.script(req, p, workdir, data);
+        await writeWorkdir(s, workdir, p.notebooks, script);
+        if (data !== null) {
+          await this.deps.data?.stageIn(user, data, s, workdir);
+        }
+        slurmId = await sbatch(s, p.cluster.name, workdir);
       }
-      const slurmId = await sbatch(s, p.cluster.name, workdir);
       const job = submittedJob({
         id,
         owner: user.name,
         req,
         p,
         slurmId,
-        resubmittedFrom,
-        data: data === null ? null : (this.deps.data?.jobFields(data) ?? null)
+        resubmittedFrom: options.resubmittedFrom ?? null,
+        data: data === null ? null : (this.deps.data?.jobFields(data) ?? null),
+        ...(options.trigger === undefined ? {} : { trigger: options.trigger })
       });
       return {
         job,
         workdir,
         clusterUser: await this.clusterUser(p.cluster.name, user.name)
       };
-    });
-  }
-
-  private auditSubmit(
-    user: IAuthUser,
-    job: Job,
-    uses: readonly ITierUse[],
-    resubmittedFrom: string | null
-  ): void {
-    this.deps.store.audit({
-      user: user.name,
-      action: resubmittedFrom === null ? 'job.submit' : 'job.resubmit',
-      target: job.id,
-      details: {
-        cluster: job.cluster,
-        slurmId: job.slurmId,
-        profile: job.profile,
-        notebook: job.notebookPath,
-        elements: job.elements.length,
-        ...(resubmittedFrom === null ? {} : { resubmittedFrom })
-      }
-    });
-    this.auditUses(user, uses, 'ok', {
-      job: job.id,
-      name: job.name,
-      slurmId: job.slurmId,
-      profile: job.profile,
-      partition: job.partition
     });
   }
 
@@ -433,7 +443,7 @@ export class JobService {
         'Only the owner may resubmit a job (it runs as their account)'
       );
     }
-    return this.submit(user, rec.request, id);
+    return this.submit(user, rec.request, { resubmittedFrom: id });
   }
 
   elementOf(rec: IJobRecord, element: number) {

@@ -16,9 +16,11 @@ import { DomainError } from '../domain-error';
 import type { IAuthUser } from '../auth/decide';
 import type { JobDataPlanner } from '../lineage/job-data';
 import type { JobDataPlan } from '../lineage/repository/lineage';
+import type { ITierUse } from '../policy/data-classes';
 import type { IUserClusterPort } from '../ports/slurm';
 import type { Store } from '../store';
-import type { JobPlan } from './service';
+import type { TierUseAuditor } from '../storage/tier-use-audit';
+import type { ISubmitOptions, JobPlan } from './service';
 
 let runnerSource: string | null = null;
 function runner(): string {
@@ -33,8 +35,9 @@ function runner(): string {
  * Checks a job's declared inputs and outputs and reserves the outputs' estimates; null
  * when it declares none.
  */
+/** Checks and reserves the declared data; a data-class refusal is audited. */
 export async function prepareJobData(
-  planner: JobDataPlanner | undefined,
+  deps: { data?: JobDataPlanner | undefined; store: Pick<Store, 'audit'> },
   user: IAuthUser,
   req: JobSubmit,
   p: JobPlan,
@@ -43,24 +46,29 @@ export async function prepareJobData(
   if (req.inputs === undefined && req.outputs === undefined) {
     return null;
   }
-  if (planner === undefined) {
+  if (deps.data === undefined) {
     throw new DomainError(
       'bad_request',
       'This bridge does not stage job inputs and outputs (no storage tiers are configured)'
     );
   }
-  return planner.prepare(user, req, {
-    jobId: id,
-    cluster: p.cluster,
-    partition: p.profile.partition,
-    elements: p.points.length,
-    timeMinutes: p.resources.timeMinutes,
-    now: new Date()
-  });
+  return deps.data
+    .prepare(user, req, {
+      jobId: id,
+      cluster: p.cluster,
+      partition: p.profile.partition,
+      elements: p.points.length,
+      timeMinutes: p.resources.timeMinutes,
+      now: new Date()
+    })
+    .catch((e: unknown) => {
+      auditDataRefusal(deps.store, user, req, p, e);
+      throw e;
+    });
 }
 
 /** A data-class rule refused the declared data: one record per sensitive tier named. */
-export function auditDataRefusal(
+function auditDataRefusal(
   store: Pick<Store, 'audit'>,
   user: IAuthUser,
   req: JobSubmit,
@@ -157,6 +165,7 @@ export function submittedJob(a: {
   resubmittedFrom: string | null;
   /** Declared inputs and outputs, as the Job lists them. */
   data?: { inputs: JobInput[]; outputs: JobOutput[] } | null;
+  trigger?: { id: string; run: string };
 }): Job {
   const { p, slurmId } = a;
   const now = new Date().toISOString();
@@ -193,6 +202,45 @@ export function submittedJob(a: {
     resubmittedFrom: a.resubmittedFrom,
     ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) }),
     ...(a.data?.inputs.length ? { inputs: a.data.inputs } : {}),
-    ...(a.data?.outputs.length ? { outputs: a.data.outputs } : {})
+    ...(a.data?.outputs.length ? { outputs: a.data.outputs } : {}),
+    ...(a.trigger === undefined ? {} : { trigger: a.trigger })
   };
+}
+
+/** The audit records of a submit: the job, and the tiers it uses. */
+export function auditSubmit(
+  store: Store,
+  auditUses: TierUseAuditor,
+  user: IAuthUser,
+  job: Job,
+  uses: readonly ITierUse[],
+  options: ISubmitOptions
+): void {
+  const { resubmittedFrom, trigger, adopt } = options;
+  store.audit({
+    user: user.name,
+    action:
+      adopt !== undefined
+        ? 'job.adopt'
+        : resubmittedFrom === undefined
+          ? 'job.submit'
+          : 'job.resubmit',
+    target: job.id,
+    details: {
+      cluster: job.cluster,
+      slurmId: job.slurmId,
+      profile: job.profile,
+      notebook: job.notebookPath,
+      elements: job.elements.length,
+      ...(resubmittedFrom === undefined ? {} : { resubmittedFrom }),
+      ...(trigger === undefined ? {} : { trigger })
+    }
+  });
+  auditUses(user, uses, 'ok', {
+    job: job.id,
+    name: job.name,
+    slurmId: job.slurmId,
+    profile: job.profile,
+    partition: job.partition
+  });
 }

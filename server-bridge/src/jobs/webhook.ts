@@ -67,12 +67,26 @@ export const sendPinned: WebhookSend = (target, body, timeoutMs) =>
     req.end(body);
   });
 
-export async function postWebhook(
+export type WebhookOutcome =
+  | { delivered: true; status: number }
+  | {
+      delivered: false;
+      reason: string;
+      status?: number;
+      /** The address failed the checks: nothing was sent. */
+      refused?: true;
+    };
+
+/**
+ * POSTs `body` (JSON) to `url` once its address passes the checks: two attempts, each
+ * reported to `log`; answers the first 2xx status, or why nothing was delivered.
+ */
+export async function postJson(
   url: string,
-  job: Job,
-  logger: Pick<BaseLogger, 'info' | 'warn'>,
-  options: IWebhookOptions
-): Promise<boolean> {
+  body: string,
+  options: IWebhookOptions,
+  log: (attempt: number, outcome: { status?: number; err?: string }) => void
+): Promise<WebhookOutcome> {
   const send = options.send ?? sendPinned;
   const result = await webhookTarget(
     url,
@@ -86,27 +100,50 @@ export async function postWebhook(
       }) as const
   );
   if (!result.ok) {
-    logger.warn({ job: job.id, reason: result.reason }, 'webhook refused');
-    return false;
+    return { delivered: false, reason: result.reason, refused: true };
   }
-  const body = JSON.stringify(job);
+  let last: WebhookOutcome = { delivered: false, reason: 'not sent' };
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
       const status = await send(result.target, body, 5_000);
+      log(attempt, { status });
       if (status >= 200 && status < 300) {
-        logger.info({ job: job.id, status }, 'webhook delivered');
-        return true;
+        return { delivered: true, status };
       }
-      logger.warn(
-        { job: job.id, status, attempt },
-        'webhook answered with an error'
-      );
+      last = { delivered: false, status, reason: `answered ${status}` };
     } catch (e) {
-      logger.warn(
-        { job: job.id, err: (e as Error).message, attempt },
-        'webhook failed'
-      );
+      log(attempt, { err: (e as Error).message });
+      last = { delivered: false, reason: (e as Error).message };
     }
   }
-  return false;
+  return last;
+}
+
+export async function postWebhook(
+  url: string,
+  job: Job,
+  logger: Pick<BaseLogger, 'info' | 'warn'>,
+  options: IWebhookOptions
+): Promise<boolean> {
+  const outcome = await postJson(
+    url,
+    JSON.stringify(job),
+    options,
+    (attempt, { status, err }) => {
+      if (status !== undefined && status >= 200 && status < 300) {
+        logger.info({ job: job.id, status }, 'webhook delivered');
+      } else if (status !== undefined) {
+        logger.warn(
+          { job: job.id, status, attempt },
+          'webhook answered with an error'
+        );
+      } else {
+        logger.warn({ job: job.id, err, attempt }, 'webhook failed');
+      }
+    }
+  );
+  if (!outcome.delivered && outcome.refused === true) {
+    logger.warn({ job: job.id, reason: outcome.reason }, 'webhook refused');
+  }
+  return outcome.delivered;
 }

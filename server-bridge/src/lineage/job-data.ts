@@ -41,6 +41,9 @@ export interface IJobDataContext {
   now: Date;
 }
 
+/** The ids of a job's output reservations start with this. */
+const reservationPrefix = (jobId: string): string => `job-${jobId}-`;
+
 /** How long past its time limit an output's reservation is held for a job still queued. */
 const RESERVATION_SLACK_MS = 7 * 24 * 3600 * 1000;
 
@@ -188,7 +191,7 @@ export class JobDataPlanner {
     const planned: PlannedOutput[] = [];
     try {
       for (const o of declared) {
-        const reservationId = `job-${ctx.jobId}-${o.index}-${o.element}`;
+        const reservationId = `${reservationPrefix(ctx.jobId)}${o.index}-${o.element}`;
         const target = await this.storage.staging.target(user, o.tier, o.path, {
           id: reservationId,
           bytes: o.estimateBytes ?? 0,
@@ -259,6 +262,11 @@ export class JobDataPlanner {
         );
       }
     }
+  }
+
+  /** Gives back every output reservation of job `jobId` (a submit that died half-way). */
+  releaseJob(jobId: string): void {
+    this.storage.staging.releaseAll(reservationPrefix(jobId));
   }
 
   /** Gives back the outputs' reservations (a submit that failed, or a finished stage-out). */

@@ -83,6 +83,11 @@ export interface IUserSlurmPort {
   /** `sbatch --test-only` with the script on stdin. */
   testOnly(script: string, workdir: string): Promise<ITestOnlyResult>;
   cancel(slurmId: string): Promise<void>;
+  /**
+   * Ids of the user's jobs submitted since `since` whose working directory is `workdir`
+   * (accounting and the queue together; array elements folded into their array's id).
+   */
+  jobsIn(workdir: string, since: Date): Promise<string[]>;
   hold(slurmId: string): Promise<void>;
   release(slurmId: string): Promise<void>;
 }

@@ -124,6 +124,11 @@ export class StorageStaging {
     this.core.reservations.release(reservationId);
   }
 
+  /** Releases every reservation whose id starts with `prefix`. */
+  releaseAll(prefix: string): void {
+    this.core.reservations.releaseAll(prefix);
+  }
+
   /** Copies the input (a file, or a folder with everything in it) to `to` on `target`. */
   async copyIn(
     user: IStorageUser,

@@ -324,5 +324,55 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX lineage_objects_job ON lineage_objects (job_id);
     `
+  },
+  {
+    version: 13,
+    name: 'triggers',
+    sql: `
+      -- A durable rule of its owner: a source (JSON), an action (JSON), limits (JSON), and
+      -- the owner's identity when it was made (the runs act with it).
+      CREATE TABLE triggers (
+        id          TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        limits      TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        identity    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX triggers_owner ON triggers (owner, created_at);
+      -- What the trigger's source has seen so far (source-specific JSON).
+      CREATE TABLE trigger_cursors (
+        trigger_id  TEXT PRIMARY KEY REFERENCES triggers (id) ON DELETE CASCADE,
+        cursor      TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      -- One row per event; (trigger_id, key) makes an event fire once.
+      CREATE TABLE trigger_runs (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        trigger_id  TEXT NOT NULL REFERENCES triggers (id) ON DELETE CASCADE,
+        key         TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        fired_at    TEXT NOT NULL,
+        -- when the action was claimed (starting), its attempts, the next attempt
+        claimed_at  TEXT,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        retry_at    TEXT,
+        started_at  TEXT,
+        ended_at    TEXT,
+        -- the job id reserved before a submit
+        job_id      TEXT,
+        result      TEXT,
+        reason      TEXT,
+        UNIQUE (trigger_id, key)
+      );
+      CREATE INDEX trigger_runs_state ON trigger_runs (state, trigger_id);
+      CREATE INDEX trigger_runs_started ON trigger_runs (trigger_id, started_at);
+    `
   }
 ];

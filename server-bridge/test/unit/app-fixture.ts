@@ -16,6 +16,8 @@ import { controllerFixture } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
 import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
+import { unavailableRoller } from '../../src/triggers/actions/roll-endpoint';
+import { buildTriggers } from '../../src/triggers/build';
 
 export const BRIDGE_SCOPE = 'access:services!service=hpc-bridge';
 
@@ -136,22 +138,28 @@ export async function testApp(
   const events = new JobEvents();
   const serving = controllerFixture(undefined, store);
   const storage = overrides.storage ?? storageFixture(store).service;
+  const jobs = new JobService({
+    config,
+    store,
+    access,
+    scripts: sshBatchScripts,
+    events,
+    logger
+  });
   const app = await buildApp({
     config,
     logger,
     store,
-    jobs: {
-      service: new JobService({
-        config,
-        store,
-        access,
-        scripts: sshBatchScripts,
-        events,
-        logger
-      }),
-      access,
-      events
-    },
+    jobs: { service: jobs, access, events },
+    triggers: buildTriggers({
+      config,
+      store,
+      jobs,
+      storage,
+      roller: unavailableRoller,
+      webhooks: config.webhooks,
+      logger
+    }).service,
     fetchUser,
     hub: { check: async () => 'token of service hpc-bridge' },
     clusters: [

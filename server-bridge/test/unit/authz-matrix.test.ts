@@ -25,6 +25,8 @@ import { controllerFixture } from './endpoints-fakes';
 import { FakeRouter } from './gateway-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
+import { unavailableRoller } from '../../src/triggers/actions/roll-endpoint';
+import { buildTriggers } from '../../src/triggers/build';
 
 const ADMIN_GROUP = 'hpc-admins';
 
@@ -105,6 +107,12 @@ const JOB_REQUEST = {
   profile: 'cpu-small'
 };
 
+const TRIGGER_REQUEST = {
+  name: 'nightly',
+  source: { kind: 'schedule', cron: '0 2 * * *' },
+  action: { kind: 'webhook', url: 'http://8.8.8.8/hook' }
+};
+
 /** Alice's resources in one world, by the ids the routes know them by. */
 interface IOwned {
   job: string;
@@ -113,6 +121,7 @@ interface IOwned {
   link: string;
   transfer: string;
   upload: string;
+  trigger: string;
 }
 
 interface IWorld {
@@ -213,6 +222,13 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'GET /api/v1/links': {},
   'DELETE /api/v1/links/:id': {},
   'GET /api/v1/public/links/:id': { publicStatus: 200 },
+  'GET /api/v1/triggers': {},
+  'POST /api/v1/triggers': { body: () => TRIGGER_REQUEST },
+  'GET /api/v1/triggers/:id': {},
+  'PATCH /api/v1/triggers/:id': { body: () => ({ state: 'paused' }) },
+  'DELETE /api/v1/triggers/:id': {},
+  'GET /api/v1/triggers/:id/runs': {},
+  'POST /api/v1/triggers/:id/dry-run': {},
   'GET /api/v1/models': {},
   'GET /api/v1/courses': {},
   'GET /api/v1/courses/:course': {},
@@ -344,22 +360,29 @@ async function world(bare = false): Promise<IWorld> {
   const keys = new EndpointKeys(store);
   const usage = new EndpointUsage(store);
   const gateway = new Gateway({ keys, usage, router: new FakeRouter() });
+  const jobs = new JobService({
+    config,
+    store,
+    access,
+    scripts: sshBatchScripts,
+    events,
+    logger: logger as never
+  });
+  const storage = storageFixture(store).service;
   const { app } = await testApp({
     config,
     store,
-    jobs: {
-      service: new JobService({
-        config,
-        store,
-        access,
-        scripts: sshBatchScripts,
-        events,
-        logger: logger as never
-      }),
-      access,
-      events
-    },
-    storage: storageFixture(store).service,
+    jobs: { service: jobs, access, events },
+    storage,
+    triggers: buildTriggers({
+      config,
+      store,
+      jobs,
+      storage,
+      roller: unavailableRoller,
+      webhooks: config.webhooks,
+      logger: { ...logger, error: () => undefined }
+    }).service,
     hubGroups: async () =>
       new Map([
         ['ml101', ['alice', 'bob']],
@@ -492,10 +515,15 @@ async function world(bare = false): Promise<IWorld> {
     },
     j => j.uploadId
   );
+  const trigger = await ok(
+    app,
+    { method: 'POST', url: '/api/v1/triggers', body: TRIGGER_REQUEST },
+    j => j.id
+  );
   return {
     app,
     cluster,
-    owned: { job, endpoint, key: keyId, link, transfer, upload }
+    owned: { job, endpoint, key: keyId, link, transfer, upload, trigger }
   };
 }
 
@@ -505,7 +533,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     ['/jobs/:id', o.job],
     ['/endpoints/:id', o.endpoint],
     ['/transfers/:id', o.transfer],
-    ['/links/:id', o.link]
+    ['/links/:id', o.link],
+    ['/triggers/:id', o.trigger]
   ];
   let url = path;
   for (const [prefix, id] of idOf) {
@@ -544,6 +573,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
     )
   );
   const transfer = await get(`/api/v1/transfers/${o.transfer}`);
+  const trigger = await get(`/api/v1/triggers/${o.trigger}`);
   const part = await request(w.app, 'owner', {
     method: 'PUT',
     url: `/api/v1/tiers/archive/uploads/${o.upload}/parts/1`,
@@ -557,6 +587,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
     links: [links.status, links.body],
     files: files.map(f => [f.status, f.body]),
     transfer: transfer.status,
+    trigger: [trigger.status, trigger.body],
     upload: part.status,
     jobsAsAlice: w.cluster.submitted.filter(j => j.user.includes('alice'))
       .length,

@@ -23,6 +23,8 @@ export class FakeCluster {
   queueCalls = 0;
   accountingCalls: string[][] = [];
   nextId = 100;
+  /** The SLURM id of each job sbatch took, by working directory. */
+  slurmIds: { workdir: string; slurmId: string }[] = [];
   /** Users whose key the cluster refuses. */
   refuse = new Set<string>();
 
@@ -43,7 +45,15 @@ export class FakeCluster {
         submit: async (script, workdir) => {
           refuse();
           this.submitted.push({ script, workdir, user });
-          return String(this.nextId++);
+          const slurmId = String(this.nextId++);
+          this.slurmIds.push({ workdir, slurmId });
+          return slurmId;
+        },
+        jobsIn: async workdir => {
+          refuse();
+          return this.slurmIds
+            .filter(j => j.workdir === workdir)
+            .map(j => j.slurmId);
         },
         testOnly: async (): Promise<ITestOnlyResult> => {
           refuse();

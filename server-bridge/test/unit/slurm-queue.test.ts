@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   expandArrayTasks,
+  parseJobsIn,
   parseRssMB,
   parseSacct,
   parseSbatchParsable,
@@ -102,6 +103,24 @@ describe('sacct --parsable2', () => {
     expect(rec?.maxRssMB).toBe(1536);
     expect(parseRssMB('')).toBeNull();
     expect(parseRssMB('512M')).toBe(512);
+  });
+});
+
+describe('jobs in a working directory (sacct JobID|WorkDir, squeue %F|%Z)', () => {
+  it('answers the base ids of the jobs there, arrays folded, other folders left out', () => {
+    const out = [
+      '101|/home/alice/.hpc-bridge/jobs/abc',
+      '102_3|/home/alice/.hpc-bridge/jobs/abc/',
+      '103_[0-4]|/home/alice/.hpc-bridge/jobs/abc',
+      '104|/home/alice/.hpc-bridge/jobs/abcd',
+      'garbage',
+      ''
+    ].join('\n');
+    expect(parseJobsIn(out, '/home/alice/.hpc-bridge/jobs/abc')).toEqual([
+      '101',
+      '102',
+      '103'
+    ]);
   });
 });
 

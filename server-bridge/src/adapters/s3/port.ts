@@ -114,7 +114,10 @@ export class S3Storage implements IStoragePort {
     );
     const files = (out.Contents ?? [])
       .filter(o => o.Key !== undefined && o.Key !== prefix)
-      .map(o => this.fileEntry(o));
+      .map(o => ({
+        ...this.fileEntry(o),
+        ...(o.ETag === undefined ? {} : { etag: o.ETag })
+      }));
     const hasMarker = (out.Contents ?? []).some(o => o.Key === prefix);
     if (
       dir !== '' &&

@@ -14,6 +14,7 @@ import type {
 } from '../../ports/slurm';
 import type { SshConnection } from './client';
 import {
+  parseJobsIn,
   parseSacct,
   parseSbatchParsable,
   parseSqueue,
@@ -115,6 +116,34 @@ export class SshUserSlurm implements IUserSlurmPort {
 
   async cancel(slurmId: string): Promise<void> {
     await run(this.conn, ['scancel', checkId(slurmId)]);
+  }
+
+  async jobsIn(workdir: string, since: Date): Promise<string[]> {
+    // -S is read in the cluster's time zone: a day earlier covers every offset.
+    const start = new Date(since.getTime() - 24 * 3600 * 1000)
+      .toISOString()
+      .slice(0, 19);
+    const accounted = await run(this.conn, [
+      'sacct',
+      '-X',
+      '--noheader',
+      '--parsable2',
+      '--format=JobID,WorkDir',
+      '-S',
+      start
+    ]);
+    const queued = await run(this.conn, [
+      'squeue',
+      '--me',
+      '--noheader',
+      '--format=%F|%Z'
+    ]);
+    return [
+      ...new Set([
+        ...parseJobsIn(accounted.stdout, workdir),
+        ...parseJobsIn(queued.stdout, workdir)
+      ])
+    ];
   }
 
   async hold(slurmId: string): Promise<void> {

@@ -198,6 +198,30 @@ export function parseSacct(text: string): IAccountingRecord[] {
 }
 
 /** `sbatch --parsable` prints `123` or `123;cluster`. */
+/**
+ * Lines `JOBID|WORKDIR` (sacct's JobID, squeue's %F) → the base ids of the jobs whose
+ * working directory is `workdir`: `12_3` and `12_[0-3]` count as `12`.
+ */
+export function parseJobsIn(stdout: string, workdir: string): string[] {
+  const want = workdir.replace(/\/+$/, '');
+  const ids = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const bar = line.indexOf('|');
+    const id = /^(\d+)/.exec(line.slice(0, bar).trim())?.[1];
+    if (
+      bar > 0 &&
+      id !== undefined &&
+      line
+        .slice(bar + 1)
+        .trim()
+        .replace(/\/+$/, '') === want
+    ) {
+      ids.add(id);
+    }
+  }
+  return [...ids];
+}
+
 export function parseSbatchParsable(stdout: string): string {
   const m = /^(\d+)(?:;\S+)?\s*$/m.exec(stdout.trim());
   if (m === null) {

@@ -120,6 +120,20 @@ export class UsageTable {
       .map(bucketOf);
   }
 
+  /** The last minute in which the endpoint had a request; null when it never had one. */
+  lastMinute(endpointId: string): number | null {
+    const row = z
+      .object({ m: z.number().int().nullable() })
+      .parse(
+        this.store.db
+          .prepare(
+            'SELECT MAX(minute) AS m FROM endpoint_usage WHERE endpoint_id = ? AND requests > 0'
+          )
+          .get(endpointId)
+      );
+    return row.m;
+  }
+
   /** Prompt + completion tokens per key owner in minutes `first` to `last` (inclusive). */
   tokensPerOwner(
     first: number,

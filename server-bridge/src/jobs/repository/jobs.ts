@@ -196,6 +196,25 @@ export class JobTable {
       .map(r => this.parse(r));
   }
 
+  /**
+   * The owner's ended jobs last updated after `after` (updated_at, then id), in that
+   * order: a job shows up again when its stage-out updates it.
+   */
+  endedAfter(
+    owner: string,
+    after: { at: string; id: string },
+    limit: number
+  ): IJobRecord[] {
+    return this.store.db
+      .prepare(
+        `SELECT * FROM jobs WHERE owner = ? AND terminal = 1
+           AND (updated_at > ? OR (updated_at = ? AND id > ?))
+         ORDER BY updated_at, id LIMIT ?`
+      )
+      .all(owner, after.at, after.at, after.id, limit)
+      .map(r => this.parse(r));
+  }
+
   hasActive(cluster: string): boolean {
     return (
       this.store.db

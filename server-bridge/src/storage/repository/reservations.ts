@@ -85,6 +85,15 @@ export class ReservationTable {
       .run(id);
   }
 
+  /** Releases every reservation whose id starts with `prefix`. */
+  releaseAll(prefix: string): void {
+    this.store.db
+      .prepare(
+        'DELETE FROM storage_reservations WHERE substr(id, 1, length(?)) = ?'
+      )
+      .run(prefix, prefix);
+  }
+
   /**
    * Whether a reservation of the scope lapsed (expired unreleased) after `since`: the
    * bytes its URL or session may have written are then missing from a figure measured

@@ -1,0 +1,38 @@
+/**
+ * What every trigger action does: carry out one run as the owner and say how it went.
+ * Throwing a refusal (a 4xx `DomainError`) fails the run; any other error is taken as
+ * passing and the run is tried again later.
+ */
+import type { IAuthUser } from '../../auth/decide';
+import type { TriggerAction } from '../../contract';
+import type { IRunRecord, RunResult } from '../repository/runs';
+import type { ITriggerRecord } from '../repository/triggers';
+
+export interface IActionContext {
+  trigger: ITriggerRecord;
+  /** The run, claimed (`starting`); `attempts` > 1 after a restart or a retry. */
+  run: IRunRecord;
+  owner: IAuthUser;
+}
+
+export type ActionOutcome =
+  /** A job was submitted: the run goes on until it ends. */
+  | { step: 'submitted'; result: RunResult }
+  | { step: 'finished'; result: RunResult };
+
+export interface ITriggerAction<A extends TriggerAction = TriggerAction> {
+  perform(ctx: IActionContext, action: A): Promise<ActionOutcome>;
+}
+
+export type TriggerActions = {
+  [K in TriggerAction['kind']]: ITriggerAction<
+    Extract<TriggerAction, { kind: K }>
+  >;
+};
+
+export function actionOf(
+  actions: TriggerActions,
+  action: TriggerAction
+): ITriggerAction {
+  return actions[action.kind] as ITriggerAction;
+}
