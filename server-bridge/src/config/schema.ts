@@ -135,6 +135,16 @@ export function configSchema(ctx: ILoadContext) {
       webhooks: z
         .strictObject({ allowPrivateNetworks: z.boolean().default(false) })
         .default({ allowPrivateNetworks: false }),
+      /**
+       * How often triggers look: the runner's tick, and the listing scan of each watched
+       * tier folder (one bounded listing per scan, so this bounds their cost).
+       */
+      triggers: z
+        .strictObject({
+          tickSeconds: z.number().min(1).max(300).default(5),
+          scanSeconds: z.number().min(1).max(3600).default(30)
+        })
+        .default({ tickSeconds: 5, scanSeconds: 30 }),
       /** Job presets offered to users (partition, resources with ranges). */
       profiles: z
         .array(

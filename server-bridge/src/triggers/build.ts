@@ -61,6 +61,7 @@ export function buildTriggers(deps: ITriggersDeps): {
   });
   const sources: TriggerSources = {
     'object.created': new ObjectCreatedSource(deps.storage, {
+      intervalMs: deps.config.triggers.scanSeconds * 1000,
       ...(deps.objectPageSize === undefined
         ? {}
         : { pageSize: deps.objectPageSize })
@@ -83,7 +84,7 @@ export function buildTriggers(deps: ITriggersDeps): {
     actions,
     owners,
     logger: deps.logger,
-    ...(deps.tickMs === undefined ? {} : { tickMs: deps.tickMs }),
+    tickMs: deps.tickMs ?? deps.config.triggers.tickSeconds * 1000,
     ...(deps.now === undefined ? {} : { now: deps.now })
   });
   const service = new TriggerService({
