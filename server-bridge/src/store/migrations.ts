@@ -324,5 +324,19 @@ export const migrations: readonly IMigration[] = [
       );
       CREATE INDEX lineage_objects_job ON lineage_objects (job_id);
     `
+  },
+  {
+    version: 14,
+    name: 'user models',
+    sql: `
+      -- Model files users registered under a name of their own (one JSON record per row).
+      CREATE TABLE user_models (
+        owner       TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        record      TEXT NOT NULL,
+        PRIMARY KEY (owner, name)
+      );
+    `
   }
 ];
