@@ -90,7 +90,7 @@ function toReplica(r: IReplicaRecord): Replica {
     where,
     address: r.address,
     reason: r.reason,
-    model: r.model ?? null,
+    ...(r.model === undefined || r.model === null ? {} : { model: r.model }),
     createdAt: r.createdAt,
     readyAt: r.readyAt,
     endsAt: r.endsAt
@@ -148,15 +148,16 @@ export class EndpointService {
     return {
       ...catalog,
       models: [...catalog.models, ...own],
-      userModels:
-        rules === undefined || this.deps.models === undefined
-          ? null
-          : {
+      ...(rules === undefined || this.deps.models === undefined
+        ? {}
+        : {
+            userModels: {
               recipes: rules.recipes,
               tierClasses: rules.tierClasses,
               maxBytes: rules.maxBytes,
               providers: rules.providers
             }
+          })
     };
   }
 
