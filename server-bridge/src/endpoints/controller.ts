@@ -420,7 +420,9 @@ export class EndpointController implements IEndpointRouter {
     } else {
       ep = await converge(this.ctl, ep, now);
     }
-    ep = await advanceRoll(this.ctl, ep, now);
+    if (ep.roll !== null) {
+      ep = await advanceRoll(this.ctl, ep, now);
+    }
 
     // 3. Routes, state, waiters.
     const active = this.ctl.activeOf(id);

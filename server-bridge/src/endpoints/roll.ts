@@ -25,6 +25,9 @@ export interface IRollTarget {
 
 const isActive = (r: IReplicaRecord) => ACTIVE_REPLICA_STATES.includes(r.state);
 
+/** The newest replicas a roll looks at: more than an endpoint has active at once. */
+const REPLICAS_SEEN = 50;
+
 /**
  * Switches endpoint `id` to `target` (run under the endpoint's lock). 409 while a roll is
  * in flight. Without a ready replica there is nothing to hand over: the next replica
@@ -56,18 +59,15 @@ export async function startRoll(
       now
     );
   }
-  const serving = active.filter(
-    r => r.state === 'ready' || r.state === 'draining'
-  );
   return ctl.save({
     ...ep,
     model: target.model,
     modelFile: target.modelFile,
     failuresInRow: 0,
-    roll: serving.some(r => r.state === 'ready')
+    roll: active.some(r => r.state === 'ready')
       ? {
           from: { model: ep.model, modelFile: ep.modelFile },
-          replaces: serving.map(r => r.id),
+          replaces: ctl.table.replicas(id, REPLICAS_SEEN).map(r => r.id),
           startedAt: iso(now)
         }
       : null
@@ -88,15 +88,13 @@ export async function advanceRoll(
   if (roll === null) {
     return ep;
   }
-  const replicas = ctl.table.replicas(ep.id, 50);
+  const replicas = ctl.table.replicas(ep.id, REPLICAS_SEEN);
   const old = replicas.filter(r => roll.replaces.includes(r.id) && isActive(r));
   if (old.length === 0) {
     ctl.logger.info({ endpoint: ep.id, model: ep.model }, 'roll finished');
     return { ...ep, roll: null };
   }
-  const fresh = replicas.filter(
-    r => !roll.replaces.includes(r.id) && r.createdAt >= roll.startedAt
-  );
+  const fresh = replicas.filter(r => !roll.replaces.includes(r.id));
   if (fresh.length === 0) {
     const serving = old.find(r => r.state === 'ready');
     const serves =

@@ -20,7 +20,10 @@ export const RollSchema = z.object({
     model: z.string(),
     modelFile: ModelFileSchema.nullable()
   }),
-  /** The active replicas when the roll started: they drain once the new one is ready. */
+  /**
+   * The endpoint's replicas when the roll started: those still active serve the old model
+   * and drain once a new one is ready; any other is the new model's.
+   */
   replaces: z.array(z.string()),
   startedAt: z.string()
 });
