@@ -151,6 +151,7 @@ describe('serving config', () => {
       problems({
         ...SERVING_CONFIG,
         serving: {
+          ...SERVING_CONFIG.serving,
           userModels: {
             recipes: ['vllm'],
             tierClasses: ['secret'],
@@ -168,6 +169,7 @@ describe('serving config', () => {
       problems({
         ...SERVING_CONFIG,
         serving: {
+          ...SERVING_CONFIG.serving,
           userModels: {
             recipes: ['vllm'],
             tierClasses: ['archive'],
