@@ -25,10 +25,7 @@ import { Gateway } from './endpoints/gateway';
 import { EndpointKeys } from './endpoints/keys';
 import { LocalProvider } from './endpoints/local-provider';
 import { lookupAccount } from './endpoints/local-processes';
-import {
-  LocalModelPlacer,
-  SlurmModelPlacer
-} from './endpoints/model-placers';
+import { LocalModelPlacer, SlurmModelPlacer } from './endpoints/model-placers';
 import type { IModelPlacer, IServingProvider } from './endpoints/ports';
 import { UserModelTable } from './endpoints/repository/user-models';
 import { UserModels } from './endpoints/user-models';

@@ -47,14 +47,23 @@ export class LocalModelPlacer implements IModelPlacer {
 
   async place(file: IModelFile): Promise<string> {
     const { storage, dir } = this.options;
-    const source = await storage.staging.source(file.owner, file.tier, file.path);
+    const source = await storage.staging.source(
+      file.owner,
+      file.tier,
+      file.path
+    );
     if (source.folder) {
       throw new DomainError('bad_request', `${file.uri} is a folder`);
     }
     this.ensureDir();
     // The version (size, time, ETag) of the file at its place names the copy it gave.
     const versionKey = sha256(
-      JSON.stringify([source.tier, source.scopeRoot, source.path, source.version])
+      JSON.stringify([
+        source.tier,
+        source.scopeRoot,
+        source.path,
+        source.version
+      ])
     );
     const seen = join(dir, `${versionKey}.version`);
     const known = existsSync(seen) ? readFileSync(seen, 'utf8').trim() : '';
@@ -143,7 +152,11 @@ export class SlurmModelPlacer implements IModelPlacer {
     replica: { replicaId: string }
   ): Promise<string> {
     const { storage, access, cluster, root } = this.options;
-    const source = await storage.staging.source(file.owner, file.tier, file.path);
+    const source = await storage.staging.source(
+      file.owner,
+      file.tier,
+      file.path
+    );
     if (source.folder) {
       throw new DomainError('bad_request', `${file.uri} is a folder`);
     }

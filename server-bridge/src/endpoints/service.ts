@@ -143,8 +143,7 @@ export class EndpointService {
       await this.deps.controller.providerDetails()
     );
     const rules = this.deps.config.serving.userModels;
-    const own =
-      user === undefined ? [] : (this.deps.models?.list(user) ?? []);
+    const own = user === undefined ? [] : (this.deps.models?.list(user) ?? []);
     return {
       ...catalog,
       models: [...catalog.models, ...own],
@@ -369,7 +368,13 @@ export class EndpointService {
     const owner: IAuthUser =
       ep.owner === user.name
         ? user
-        : { name: ep.owner, groups: [], roles: [], instructorOf: [], admin: false };
+        : {
+            name: ep.owner,
+            groups: [],
+            roles: [],
+            instructorOf: [],
+            admin: false
+          };
     const served = await modelOrFile(
       this.deps.config,
       this.deps.models,

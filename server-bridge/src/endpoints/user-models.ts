@@ -233,8 +233,12 @@ export class UserModels {
     tier: string,
     path: string
   ): Promise<boolean> {
-    const content = await this.deps.storage.files.read(user, tier, path, size =>
-      size === 0 ? undefined : { start: 0, end: Math.min(size, 4) - 1 }
+    const content = await this.deps.storage.files.read(
+      user,
+      tier,
+      path,
+      size =>
+        size === 0 ? undefined : { start: 0, end: Math.min(size, 4) - 1 }
     );
     const chunks: Buffer[] = [];
     let length = 0;

@@ -10,7 +10,11 @@ import {
 } from '../contract';
 import { policy } from '../auth/policy';
 import { userOf } from '../auth/plugin';
-import { authErrorResponses, declareRoute, type IModelsContext } from './context';
+import {
+  authErrorResponses,
+  declareRoute,
+  type IModelsContext
+} from './context';
 
 /** Registering and removing the caller's own models (the list is the catalog route's). */
 export const modelsRoutes: FastifyPluginAsyncZod<IModelsContext> = async (
@@ -20,7 +24,8 @@ export const modelsRoutes: FastifyPluginAsyncZod<IModelsContext> = async (
   app.post(
     Routes.modelCatalog,
     declareRoute('endpoints', policy.owned('tier'), {
-      summary: 'Register a model file you can read on a tier as one of your models',
+      summary:
+        'Register a model file you can read on a tier as one of your models',
       description:
         'The admin decides which recipes take user files and which tier classes they may come from (serving.userModels; absent: 403). The file must exist and be readable by you (404 otherwise), be within maxBytes, and start with "GGUF" for a llama-server recipe. Only you see and use it; create an endpoint with its name, or roll one to it.',
       body: UserModelCreateSchema,

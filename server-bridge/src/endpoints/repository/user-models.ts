@@ -61,9 +61,7 @@ export class UserModelTable {
   /** The owner's models, by name. */
   list(owner: string): IUserModelRecord[] {
     return this.db
-      .prepare(
-        'SELECT record FROM user_models WHERE owner = ? ORDER BY name'
-      )
+      .prepare('SELECT record FROM user_models WHERE owner = ? ORDER BY name')
       .all(owner)
       .map(parse);
   }
