@@ -2,7 +2,7 @@
  * Ports of the model-serving endpoints: the control plane (controller, providers)
  * on one side, the OpenAI-compatible gateway on the other.
  */
-import type { ServingProviderInfo } from '../contract';
+import type { Endpoint, ServingProviderInfo } from '../contract';
 
 /** Where the gateway sends one request: a ready replica of an endpoint. */
 export interface IUpstream {
@@ -132,4 +132,19 @@ export interface IServingProvider {
   endedReason?(handle: IReplicaHandle): Promise<string | null>;
   /** Extra facts for the create dialog (flavors, quota); never throws. */
   describe?(): Promise<Partial<ServingProviderInfo>>;
+}
+
+/** Who a roll acts for when no request carries a user (a trigger of the owner). */
+export interface IRollingUser {
+  name: string;
+  groups: readonly string[];
+}
+
+/** What a `job.ended` trigger calls to serve the model file a job wrote. */
+export interface IEndpointRoller {
+  roll(
+    user: IRollingUser,
+    endpointId: string,
+    modelUri: string
+  ): Promise<Endpoint>;
 }

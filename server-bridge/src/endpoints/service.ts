@@ -34,6 +34,7 @@ import {
   resolveServingResources
 } from './catalog';
 import type { EndpointController } from './controller';
+import type { IEndpointRoller } from './ports';
 import {
   modelOrFile,
   namedModel,
@@ -112,21 +113,6 @@ export interface IEndpointServiceDeps {
   store: Pick<Store, 'audit'>;
   /** Users' own model files; absent: catalog models only. */
   models?: UserModels;
-}
-
-/** Who a roll acts for when no request carries a user (a trigger of the owner). */
-export interface IRollingUser {
-  name: string;
-  groups: readonly string[];
-}
-
-/** What a `job.ended` trigger calls to serve the model file a job wrote. */
-export interface IEndpointRoller {
-  roll(
-    user: IRollingUser,
-    endpointId: string,
-    modelUri: string
-  ): Promise<Endpoint>;
 }
 
 export class EndpointService {
