@@ -36,12 +36,14 @@ import type { Gateway } from './endpoints/gateway';
 import type { EndpointKeys } from './endpoints/keys';
 import type { EndpointService } from './endpoints/service';
 import type { EndpointUsage } from './endpoints/usage';
+import type { UserModels } from './endpoints/user-models';
 import type { JobEvents } from './jobs/events';
 import type { JobService } from './jobs/service';
 import { clustersRoutes } from './routes/clusters';
 import { credentialsRoutes } from './routes/credentials';
 import { endpointKeysRoutes } from './routes/endpoint-keys';
 import { endpointsRoutes } from './routes/endpoints';
+import { modelsRoutes } from './routes/models';
 import { eventsRoutes } from './routes/events';
 import { gatewayPrefix, gatewayRoutes } from './routes/gateway';
 import { jobsRoutes } from './routes/jobs';
@@ -107,6 +109,8 @@ export interface IAppDeps {
     service: EndpointService;
     keys?: { keys: EndpointKeys; usage: EndpointUsage };
     gateway?: Gateway;
+    /** Users' own model files: the routes that register and remove them. */
+    models?: UserModels;
   };
   /** The hub's groups and members, for admin usage per group (absent: by=group answers 503). */
   hubGroups?: GroupDirectory;
@@ -280,6 +284,12 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
               })
         };
         await api.register(named(endpointsRoutes), endpointsCtx);
+        if (endpoints.models !== undefined) {
+          await api.register(named(modelsRoutes), {
+            ...ctx,
+            models: endpoints.models
+          });
+        }
         if (endpoints.keys !== undefined) {
           await api.register(named(endpointKeysRoutes), {
             ...ctx,

@@ -25,7 +25,10 @@ import { Gateway } from './endpoints/gateway';
 import { EndpointKeys } from './endpoints/keys';
 import { LocalProvider } from './endpoints/local-provider';
 import { lookupAccount } from './endpoints/local-processes';
-import type { IServingProvider } from './endpoints/ports';
+import { LocalModelPlacer, SlurmModelPlacer } from './endpoints/model-placers';
+import type { IModelPlacer, IServingProvider } from './endpoints/ports';
+import { UserModelTable } from './endpoints/repository/user-models';
+import { UserModels } from './endpoints/user-models';
 import { EndpointService } from './endpoints/service';
 import { SlurmProvider } from './endpoints/slurm-provider';
 import { EndpointTable } from './endpoints/repository/endpoints';
@@ -43,7 +46,6 @@ import { UploadTable } from './storage/repository/records';
 import { ReservationTable } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
 import { Store } from './store';
-import { unavailableRoller } from './triggers/actions/roll-endpoint';
 import { buildTriggers } from './triggers/build';
 
 function target(
@@ -177,6 +179,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     logger,
     store,
     access,
+    storage,
     c =>
       new SshQueue(
         pool.get(
@@ -192,7 +195,13 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     jobs: service,
     storage,
-    roller: unavailableRoller,
+    roller: {
+      roll: async (owner, endpointId, modelUri) => ({
+        endpoint: (
+          await endpoints.service.rollModel(owner, endpointId, modelUri)
+        ).id
+      })
+    },
     webhooks: config.webhooks,
     groups,
     endpointOwner: id => endpoints.service.ownerOf(id),
@@ -221,7 +230,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     endpoints: {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },
-      gateway: endpoints.gateway
+      gateway: endpoints.gateway,
+      ...(endpoints.models === undefined ? {} : { models: endpoints.models })
     },
     sweepInterruptedUploads: () => {
       new ReservationTable(store).dropUnowned();
@@ -290,26 +300,49 @@ export function localServingDir(config: BridgeConfig): string {
     : join(dirname(config.store.path), 'serving-local');
 }
 
+/** Where the local provider keeps its copies of users' model files: next to the store. */
+export function localModelDir(config: BridgeConfig): string {
+  return config.store.path === ':memory:'
+    ? join(tmpdir(), `hpc-bridge-models-${process.pid}`)
+    : join(dirname(config.store.path), 'serving-models');
+}
+
 /** The serving control plane (providers, controller) and H8's gateway, keys, usage. */
 export function createEndpoints(
   config: BridgeConfig,
   logger: Logger,
   store: Store,
   access: ClusterAccess,
+  storage: StorageService,
   queueOf: (c: ClusterConfig) => SshQueue
 ) {
   const providers = new Map<string, IServingProvider>();
+  const placers = new Map<string, IModelPlacer>();
+  const userModels = config.serving.userModels;
   const local = config.serving.providers.local;
   if (local !== undefined) {
+    const runAs =
+      local.runAs === undefined ? undefined : lookupAccount(local.runAs);
+    if (userModels !== undefined) {
+      placers.set(
+        'local',
+        new LocalModelPlacer({
+          storage,
+          dir: localModelDir(config),
+          maxBytes: userModels.maxBytes,
+          ...(runAs === undefined || process.getuid?.() !== 0
+            ? {}
+            : { account: runAs })
+        })
+      );
+    }
     providers.set(
       'local',
       new LocalProvider({
         dir: localServingDir(config),
         maxReplicas: local.maxReplicas,
         maxReplicasPerUser: local.maxReplicasPerUser,
-        ...(local.runAs === undefined
-          ? {}
-          : { runAs: lookupAccount(local.runAs) }),
+        ...(runAs === undefined ? {} : { runAs }),
         limits: {
           memoryHeadroomMB: local.memoryHeadroomMB,
           nice: local.nice
@@ -334,6 +367,17 @@ export function createEndpoints(
         queue: queueOf(cluster)
       })
     );
+    if (userModels !== undefined) {
+      placers.set(
+        'slurm',
+        new SlurmModelPlacer({
+          storage,
+          access,
+          cluster: cluster.name,
+          root: slurm.root
+        })
+      );
+    }
   }
   const openstack = config.serving.providers.openstack;
   if (openstack !== undefined) {
@@ -348,9 +392,25 @@ export function createEndpoints(
     config,
     table,
     providers,
+    placers,
     logger: logger.child({ component: 'endpoints' })
   });
-  const service = new EndpointService({ config, table, controller, store });
+  const models =
+    userModels === undefined
+      ? undefined
+      : new UserModels({
+          config,
+          table: new UserModelTable(store),
+          storage,
+          store
+        });
+  const service = new EndpointService({
+    config,
+    table,
+    controller,
+    store,
+    ...(models === undefined ? {} : { models })
+  });
   const gatewayLog = logger.child({ component: 'gateway' });
   const keys = new EndpointKeys(store);
   const usage = new EndpointUsage(store, {
@@ -360,10 +420,21 @@ export function createEndpoints(
     keys,
     usage,
     router: controller,
-    tokenLimits: model => config.models.find(m => m.name === model),
+    // a user's model (not in the catalog) gets the limits of user models
+    tokenLimits: model =>
+      config.models.find(m => m.name === model) ?? userModels,
     warn: (details, message) => gatewayLog.warn(details, message)
   });
-  return { providers, table, controller, service, keys, usage, gateway };
+  return {
+    providers,
+    table,
+    controller,
+    service,
+    keys,
+    usage,
+    gateway,
+    models
+  };
 }
 
 /**

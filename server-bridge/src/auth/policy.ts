@@ -17,6 +17,7 @@ export const RESOURCE_KINDS = [
   'job',
   'endpoint',
   'endpoint-key',
+  'model',
   'tier',
   'transfer',
   'upload',

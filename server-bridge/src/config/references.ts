@@ -1,8 +1,9 @@
 /**
  * The references between parts of a config (profiles → clusters, tiers → S3 stores and
- * clusters, the slurm provider → a cluster, models → recipes). One check for both users:
- * the schema's final step on a parsed config, and `check-config` on the file as written
- * (zod skips that final step when anything else is wrong, and an admin wants every problem).
+ * clusters, the slurm provider → a cluster, models and user models → recipes). One check
+ * for both users: the schema's final step on a parsed config, and `check-config` on the
+ * file as written (zod skips that final step when anything else is wrong, and an admin
+ * wants every problem).
  */
 
 export interface IReferenceProblem {
@@ -88,6 +89,10 @@ export function referenceProblems(config: unknown): IReferenceProblem[] {
       'cluster'
     );
   }
+  const userModels = isRecord(serving.userModels) ? serving.userModels : {};
+  entries(userModels.recipes).forEach((r, i) => {
+    check(recipes, r, ['serving', 'userModels', 'recipes', i], 'recipe');
+  });
   entries(config.models).forEach((m, i) => {
     if (isRecord(m)) {
       check(recipes, m.recipe, ['models', i, 'recipe'], 'recipe');

@@ -1,6 +1,7 @@
 /** The serving sections: recipes, models, the serving providers (local, slurm, openstack). */
 import { z } from 'zod';
 import {
+  byteSizeSchema,
   homeRelativePath,
   httpUrl,
   nameSchema,
@@ -8,6 +9,7 @@ import {
   secretSchema
 } from './primitives';
 import { Secret } from './secret';
+import { TIER_CLASSES } from './storage';
 
 /** Placeholders a serving recipe may use, each inside one argv token. */
 export const RECIPE_PLACEHOLDERS = [
@@ -93,6 +95,62 @@ export const servingResourcesSchema = z.strictObject({
 export const DEFAULT_MAX_TOKENS = 4096;
 export const DEFAULT_DEFAULT_MAX_TOKENS = 512;
 
+/** What a model's replicas get and may ask for, and the gateway's token limits. */
+const sizingFields = {
+  /** Defaults of one replica. */
+  resources: servingResourcesSchema,
+  /** Most a user may ask for; default: the defaults. */
+  limits: servingResourcesSchema.partial().default({}),
+  /** Most completion tokens one gateway request may ask for (`max_tokens`). */
+  maxTokens: z.number().int().positive().default(DEFAULT_MAX_TOKENS),
+  /** The gateway's `max_tokens` when a request sets none; default: 512 or maxTokens. */
+  defaultMaxTokens: z.number().int().positive().optional()
+};
+
+type Sizing<T> = T & {
+  resources: z.output<typeof servingResourcesSchema>;
+  limits: Partial<z.output<typeof servingResourcesSchema>>;
+  maxTokens: number;
+  defaultMaxTokens?: number | undefined;
+};
+
+/** Fills `limits` from the defaults and `defaultMaxTokens` from `maxTokens`. */
+function resolveSizing<T>({ limits, defaultMaxTokens, ...m }: Sizing<T>) {
+  return {
+    ...m,
+    defaultMaxTokens:
+      defaultMaxTokens ?? Math.min(DEFAULT_DEFAULT_MAX_TOKENS, m.maxTokens),
+    limits: {
+      cpus: limits.cpus ?? m.resources.cpus,
+      memoryMB: limits.memoryMB ?? m.resources.memoryMB,
+      gpus: limits.gpus ?? m.resources.gpus,
+      timeMinutes: limits.timeMinutes ?? m.resources.timeMinutes
+    }
+  };
+}
+
+function checkSizing(
+  m: ReturnType<typeof resolveSizing<object>>,
+  tx: z.RefinementCtx
+): void {
+  if (m.defaultMaxTokens > m.maxTokens) {
+    tx.addIssue({
+      code: 'custom',
+      path: ['defaultMaxTokens'],
+      message: `must be at most maxTokens (${m.maxTokens})`
+    });
+  }
+  for (const k of ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const) {
+    if (m.limits[k] < m.resources[k]) {
+      tx.addIssue({
+        code: 'custom',
+        path: ['limits', k],
+        message: `must be at least the default (${m.resources[k]})`
+      });
+    }
+  }
+}
+
 /** A model of the serving catalog: what clients pass as `model`. */
 export const modelSchema = z
   .strictObject({
@@ -113,48 +171,43 @@ export const modelSchema = z
         p => p.split('/').every(s => s !== '.' && s !== '..'),
         'no "." or ".." segments'
       ),
-    /** Defaults of one replica. */
-    resources: servingResourcesSchema,
-    /** Most a user may ask for; default: the defaults. */
-    limits: servingResourcesSchema.partial().default({}),
     providers: z
       .array(z.enum(['local', 'slurm', 'openstack']))
       .min(1)
       .refine(ps => new Set(ps).size === ps.length, 'duplicate provider'),
-    /** Most completion tokens one gateway request may ask for (`max_tokens`). */
-    maxTokens: z.number().int().positive().default(DEFAULT_MAX_TOKENS),
-    /** The gateway's `max_tokens` when a request sets none; default: 512 or maxTokens. */
-    defaultMaxTokens: z.number().int().positive().optional()
+    ...sizingFields
   })
-  .transform(({ limits, defaultMaxTokens, ...m }) => ({
-    ...m,
-    defaultMaxTokens:
-      defaultMaxTokens ?? Math.min(DEFAULT_DEFAULT_MAX_TOKENS, m.maxTokens),
-    limits: {
-      cpus: limits.cpus ?? m.resources.cpus,
-      memoryMB: limits.memoryMB ?? m.resources.memoryMB,
-      gpus: limits.gpus ?? m.resources.gpus,
-      timeMinutes: limits.timeMinutes ?? m.resources.timeMinutes
-    }
-  }))
-  .superRefine((m, tx) => {
-    if (m.defaultMaxTokens > m.maxTokens) {
-      tx.addIssue({
-        code: 'custom',
-        path: ['defaultMaxTokens'],
-        message: `must be at most maxTokens (${m.maxTokens})`
-      });
-    }
-    for (const k of ['cpus', 'memoryMB', 'gpus', 'timeMinutes'] as const) {
-      if (m.limits[k] < m.resources[k]) {
-        tx.addIssue({
-          code: 'custom',
-          path: ['limits', k],
-          message: `must be at least the default (${m.resources[k]})`
-        });
-      }
-    }
-  });
+  .transform(resolveSizing)
+  .superRefine(checkSizing);
+
+/**
+ * Models users bring themselves: a file on a tier they can read (a job's output), served
+ * with one of `recipes`. Absent: users serve catalog models only.
+ */
+export const userModelsSchema = z
+  .strictObject({
+    /** The recipes that take a user's file as `{model}`. */
+    recipes: z.array(nameSchema).min(1),
+    /** The tier classes a model file may come from. */
+    tierClasses: z.array(z.enum(TIER_CLASSES)).min(1),
+    /** The largest file accepted (bytes, or a size such as 8GiB). */
+    maxBytes: byteSizeSchema,
+    /** Where such models run: openstack servers boot from an image and cannot reach tiers. */
+    providers: z
+      .array(z.enum(['local', 'slurm']))
+      .min(1)
+      .refine(ps => new Set(ps).size === ps.length, 'duplicate provider')
+      .default(['local', 'slurm']),
+    ...sizingFields,
+    resources: servingResourcesSchema.default({
+      cpus: 1,
+      memoryMB: 2000,
+      gpus: 0,
+      timeMinutes: 60
+    })
+  })
+  .transform(resolveSizing)
+  .superRefine(checkSizing);
 
 /** A serving provider approved for `sensitive` data (see the data-class policies). */
 export const compliantFlag = z.boolean().default(false);
@@ -301,6 +354,8 @@ export const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
     fallbackAfterMinutes: z.number().positive().max(1440).default(5),
     /** Seconds between two reconciliations of the providers' replicas with the store. */
     reconcileSeconds: z.number().int().positive().max(86_400).default(60),
+    /** Users' own model files (see `userModelsSchema`); absent: catalog models only. */
+    userModels: userModelsSchema.optional(),
     providers: z
       .strictObject({
         /** Child processes on the bridge host (development, small course models). */

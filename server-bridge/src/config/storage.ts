@@ -29,12 +29,21 @@ export const locationTemplate = z
  * template on a cluster, accessed as the user). `{user}` is the hub user (for sftp: the
  * cluster account); `{group}` makes one root per listed group the user is in.
  */
+/** The data classes of tiers (the data-class policies name them). */
+export const TIER_CLASSES = [
+  'scratch',
+  'project',
+  'archive',
+  'public',
+  'sensitive'
+] as const;
+
 export const tierSchema = z
   .strictObject({
     name: nameSchema,
     title: z.string().min(1),
     description: z.string().optional(),
-    class: z.enum(['scratch', 'project', 'archive', 'public', 'sensitive']),
+    class: z.enum(TIER_CLASSES),
     s3: z
       .strictObject({
         store: nameSchema,

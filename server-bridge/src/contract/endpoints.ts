@@ -94,7 +94,7 @@ const RangeSchema = z.object({
   max: z.number().int().nonnegative()
 });
 
-/** One entry of `GET /api/v1/models` (the admin's catalog). */
+/** One entry of `GET /api/v1/models`: the admin's catalog, then the caller's own models. */
 export const CatalogModelSchema = z.object({
   name: z.string(),
   title: z.string(),
@@ -106,7 +106,14 @@ export const CatalogModelSchema = z.object({
     memoryMB: RangeSchema,
     gpus: RangeSchema,
     timeMinutes: RangeSchema
-  })
+  }),
+  /** The caller registered it (a file on a tier); absent for the admin's models. */
+  own: z.boolean().optional(),
+  /** Own models: the file, as a tier URI. */
+  uri: z.string().optional(),
+  /** Own models: the file's size when registered. */
+  sizeBytes: z.number().int().nonnegative().optional(),
+  registeredAt: z.iso.datetime().optional()
 });
 export type CatalogModel = z.infer<typeof CatalogModelSchema>;
 
@@ -118,7 +125,17 @@ export const ModelCatalogSchema = z
     /** Bounds of an endpoint's idle timeout (minutes). */
     idleMinutes: RangeSchema,
     /** The gateway's base URL (`…/v1`) that OpenAI clients use. */
-    gatewayUrl: z.string()
+    gatewayUrl: z.string(),
+    /** What users may register as their own models; null when the admin has not opened it. */
+    userModels: z
+      .object({
+        recipes: z.array(z.string()),
+        tierClasses: z.array(z.string()),
+        maxBytes: z.number().int().positive(),
+        providers: z.array(ServingProviderNameSchema)
+      })
+      .nullable()
+      .optional()
   })
   .meta({ id: 'ModelCatalog' });
 export type ModelCatalog = z.infer<typeof ModelCatalogSchema>;
@@ -126,7 +143,7 @@ export type ModelCatalog = z.infer<typeof ModelCatalogSchema>;
 export const EndpointCreateSchema = z
   .object({
     name: EndpointNameSchema,
-    /** A catalog model name. */
+    /** A catalog model name, or the name of one of the caller's own models. */
     model: z.string().min(1).max(128),
     provider: ServingProviderNameSchema,
     /** Overrides of the model's defaults, each within the model's range. */
@@ -175,6 +192,8 @@ export const ReplicaSchema = z.object({
   /** `host:port` once known. */
   address: z.string().nullable(),
   reason: z.string().nullable(),
+  /** The model it serves (an endpoint that rolled to another model has replicas of both). */
+  model: z.string().nullable().optional(),
   createdAt: z.iso.datetime(),
   readyAt: z.iso.datetime().nullable(),
   /** When its time limit ends (handover starts `handoverMinutes` before). */
@@ -187,7 +206,19 @@ export const EndpointSchema = z
     id: z.string(),
     name: EndpointNameSchema,
     owner: z.string(),
+    /** The model it serves (or, during a roll, the one it rolls to). */
     model: z.string(),
+    /** The model file of a user model (a tier URI); null for a catalog model. */
+    modelUri: z.string().nullable().optional(),
+    /** A roll in flight: the model served before, until its replicas have drained. */
+    roll: z
+      .object({
+        from: z.string(),
+        fromUri: z.string().nullable(),
+        startedAt: z.iso.datetime()
+      })
+      .nullable()
+      .optional(),
     provider: ServingProviderNameSchema,
     resources: ServingResourcesSchema,
     idleMinutes: z.number().int().positive(),

@@ -205,7 +205,12 @@ export const Routes = {
     `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/keys/${encodeURIComponent(keyId)}`,
   endpointMetrics: (id: string) =>
     `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/metrics`,
+  endpointRoll: (id: string) =>
+    `${API_PREFIX}/endpoints/${encodeURIComponent(id)}/roll`,
+  /** GET: the catalog and the caller's own models; POST: register a model file. */
   modelCatalog: `${API_PREFIX}/models`,
+  userModel: (name: string) =>
+    `${API_PREFIX}/models/${encodeURIComponent(name)}`,
   courses: `${API_PREFIX}/courses`,
   course: (course: string) =>
     `${API_PREFIX}/courses/${encodeURIComponent(course)}`,
@@ -228,5 +233,6 @@ export * from './courses';
 export * from './endpoints';
 export * from './jobs';
 export * from './lineage';
+export * from './models';
 export * from './storage';
 export * from './triggers';

@@ -96,7 +96,10 @@ export function configuredProviders(
   return out;
 }
 
-export function findModel(config: BridgeConfig, name: string): ModelConfig {
+export function findModel(
+  config: Pick<BridgeConfig, 'models'>,
+  name: string
+): ModelConfig {
   const m = config.models.find(x => x.name === name);
   if (m === undefined) {
     throw new DomainError(

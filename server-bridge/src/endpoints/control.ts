@@ -10,7 +10,8 @@ import type { BridgeConfig } from '../config';
 import { DomainError } from '../domain-error';
 import type { HealthCheck } from './health';
 import { httpHealthCheck } from './health';
-import type { IServingProvider, IUpstream } from './ports';
+import type { RecipeConfig } from '../config';
+import type { IModelPlacer, IServingProvider, IUpstream } from './ports';
 import {
   ACTIVE_REPLICA_STATES,
   type EndpointTable,
@@ -29,6 +30,8 @@ export interface IEndpointControllerDeps {
   config: Pick<BridgeConfig, 'serving' | 'recipes' | 'models'>;
   table: EndpointTable;
   providers: ReadonlyMap<string, IServingProvider>;
+  /** By provider name: how its replicas get a user's model file (none: it cannot). */
+  placers?: ReadonlyMap<string, IModelPlacer>;
   logger: Pick<BaseLogger, 'info' | 'warn' | 'debug'>;
   clock?: IClock;
   health?: HealthCheck;
@@ -39,6 +42,23 @@ export interface IEndpointControllerDeps {
   /** A ready endpoint without a request for this long shows as `idle`; default 60. */
   idleAfterSeconds?: number;
 }
+
+/** What the owner's create decides; the controller fills in the rest of the record. */
+export type INewEndpoint = Pick<
+  IEndpointRecord,
+  | 'id'
+  | 'name'
+  | 'owner'
+  | 'model'
+  | 'provider'
+  | 'resources'
+  | 'idleMinutes'
+  | 'visibility'
+  | 'group'
+> &
+  Partial<
+    Pick<IEndpointRecord, 'tiers' | 'tierEnv' | 'modelFile' | 'fallback'>
+  >;
 
 export interface IWaiter {
   deadline: number;
@@ -238,10 +258,52 @@ export class EndpointControl {
     }
   }
 
-  recipeOf(ep: IEndpointRecord) {
-    const model = this.deps.config.models.find(m => m.name === ep.model);
-    return model === undefined
-      ? undefined
-      : this.deps.config.recipes.find(r => r.name === model.recipe);
+  /**
+   * The recipe of the model `ep` serves and, for a catalog model, its path (a user's
+   * file is placed for each replica); a sentence when it can no longer be served.
+   */
+  servedModel(
+    ep: IEndpointRecord
+  ): { recipe: RecipeConfig; path: string | null } | string {
+    const { config } = this.deps;
+    const file = ep.modelFile;
+    const recipeNamed = (name: string) =>
+      config.recipes.find(r => r.name === name);
+    if (file !== null) {
+      const recipe = recipeNamed(file.recipe);
+      return recipe !== undefined &&
+        config.serving.userModels?.recipes.includes(file.recipe) === true
+        ? { recipe, path: null }
+        : `recipe ${file.recipe} no longer serves user models (serving.userModels)`;
+    }
+    const model = config.models.find(m => m.name === ep.model);
+    const recipe = model === undefined ? undefined : recipeNamed(model.recipe);
+    return model === undefined || recipe === undefined
+      ? `model ${ep.model} is no longer in the catalog`
+      : { recipe, path: model.path };
+  }
+
+  recipeOf(ep: IEndpointRecord): RecipeConfig | undefined {
+    const served = this.servedModel(ep);
+    return typeof served === 'string' ? undefined : served.recipe;
+  }
+
+  /** Where a replica of `ep` on `provider` reads its user model file. */
+  async placeModel(
+    ep: IEndpointRecord,
+    provider: string,
+    replicaId: string
+  ): Promise<string> {
+    const file = ep.modelFile;
+    const placer = this.deps.placers?.get(provider);
+    if (file === null || placer === undefined) {
+      throw new Error(
+        `the ${provider} provider cannot serve a model file from a tier`
+      );
+    }
+    return placer.place(
+      { ...file, owner: { name: ep.owner, groups: file.groups } },
+      { endpointId: ep.id, replicaId }
+    );
   }
 }

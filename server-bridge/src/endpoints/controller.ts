@@ -19,18 +19,20 @@
  * (idle, scale to zero, wake), `reconcile.ts`, `user-slots.ts`; `control.ts` holds what
  * they share. This class is the loop, the gateway's router and the owner's actions.
  */
-import type { ServingProviderInfo, ServingProviderName } from '../contract';
+import type { ServingProviderInfo } from '../contract';
 import { DomainError } from '../domain-error';
 import {
   baseUrlOf,
   EndpointControl,
   type IEndpointControllerDeps,
+  type INewEndpoint,
   iso,
   type IWaiter,
   keyOf,
   ms
 } from './control';
 import { converge } from './handover';
+import { advanceRoll, type IRollTarget, startRoll } from './roll';
 import { observe } from './observe';
 import { probeWhileHeld } from './held-probe';
 import type { IEndpointRouter, IUpstream } from './ports';
@@ -270,34 +272,15 @@ export class EndpointController implements IEndpointRouter {
   // ---------------------------------------------------------------- owner actions
 
   /** A new endpoint record (state pending); the loop starts its first replica. */
-  create(
-    ep: Omit<
-      IEndpointRecord,
-      | 'desired'
-      | 'state'
-      | 'reason'
-      | 'restarts'
-      | 'failuresInRow'
-      | 'upstreamKey'
-      | 'createdAt'
-      | 'updatedAt'
-      | 'lastRequestAt'
-      | 'activeSince'
-      | 'fallback'
-      | 'fallbackReason'
-      | 'tiers'
-      | 'tierEnv'
-    > &
-      Partial<Pick<IEndpointRecord, 'tiers' | 'tierEnv'>> & {
-        fallback?: ServingProviderName | null;
-      }
-  ): IEndpointRecord {
+  create(ep: INewEndpoint): IEndpointRecord {
     checkUserSlots(this.ctl, { ...ep, id: ep.id });
     const now = iso(this.clock.now());
     const rec: IEndpointRecord = {
       ...ep,
       tiers: ep.tiers ?? [],
       tierEnv: ep.tierEnv ?? {},
+      modelFile: ep.modelFile ?? null,
+      roll: null,
       fallback: ep.fallback ?? null,
       fallbackReason: null,
       desired: 'running',
@@ -334,6 +317,14 @@ export class EndpointController implements IEndpointRouter {
         activeSince: iso(now)
       });
     });
+    await this.stepSoon(id);
+  }
+
+  /** Serves `target` instead, at the same URL with the same keys (see `roll.ts`). */
+  async rollModel(id: string, target: IRollTarget): Promise<void> {
+    await this.exclusive(id, () =>
+      startRoll(this.ctl, id, target, this.clock.now())
+    );
     await this.stepSoon(id);
   }
 
@@ -428,6 +419,9 @@ export class EndpointController implements IEndpointRouter {
       ep = await scaleToZero(this.ctl, ep);
     } else {
       ep = await converge(this.ctl, ep, now);
+    }
+    if (ep.roll !== null) {
+      ep = await advanceRoll(this.ctl, ep, now);
     }
 
     // 3. Routes, state, waiters.

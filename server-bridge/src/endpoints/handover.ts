@@ -29,7 +29,7 @@ export async function converge(
       { stored: old, next: old },
       'drain-due',
       {
-        reason: `Replaced by ${ready[0]?.id ?? '?'} (walltime handover)`,
+        reason: `Replaced by ${ready[0]?.id ?? '?'} (${ep.roll === null ? 'walltime handover' : `roll to ${ep.model}`})`,
         successor: ready[0]?.id
       },
       now

@@ -23,6 +23,28 @@ export interface IEndpointRouter {
   modelOf(endpointId: string): string | null;
 }
 
+/** A user's model file on a tier, to be served by a replica. */
+export interface IModelFile {
+  uri: string;
+  tier: string;
+  /** The path inside the tier (group folder first). */
+  path: string;
+  /** The bridge reads it as the endpoint's owner (groups as when the file was checked). */
+  owner: { name: string; groups: readonly string[] };
+}
+
+/**
+ * Brings a model file where one provider's replicas can read it: a copy on the bridge
+ * host (local), the file itself or a copy on the cluster (slurm).
+ */
+export interface IModelPlacer {
+  /** The absolute path the replica reads the model at (404 when the owner cannot read it). */
+  place(
+    file: IModelFile,
+    replica: { endpointId: string; replicaId: string }
+  ): Promise<string>;
+}
+
 /** Resources of one replica (the model's defaults, adjusted within its limits). */
 export interface IReplicaResources {
   cpus: number;

@@ -232,8 +232,7 @@ export async function startReplica(
   now: number,
   provider: ServingProviderName = ep.provider
 ): Promise<IEndpointRecord> {
-  const model = ctl.deps.config.models.find(m => m.name === ep.model);
-  const recipe = ctl.recipeOf(ep);
+  const served = ctl.servedModel(ep);
   const upstreamKey = newUpstreamKey();
   const rec: IReplicaRecord = {
     id: newReplicaId(),
@@ -242,6 +241,7 @@ export async function startReplica(
     handle: null,
     state: 'pending',
     address: null,
+    model: ep.model,
     reason: null,
     handoverOf,
     createdAt: iso(now),
@@ -252,27 +252,23 @@ export async function startReplica(
     upstreamKey
   };
   const hand = { stored: rec, next: rec };
-  if (model === undefined || recipe === undefined) {
-    return apply(
-      ctl,
-      ep,
-      hand,
-      'model-missing',
-      { reason: `model ${ep.model} is no longer in the catalog` },
-      now
-    );
+  if (typeof served === 'string') {
+    return apply(ctl, ep, hand, 'model-missing', { reason: served }, now);
   }
+  const { recipe } = served;
   ctl.putReplica(rec);
   try {
+    const modelPath =
+      served.path ?? (await ctl.placeModel(ep, provider, rec.id));
     const argv = renderArgv(recipe, {
-      model: model.path,
+      model: modelPath,
       threads: ep.resources.cpus
     });
     const handle = await ctl.provider(provider).start({
       endpointId: ep.id,
       replicaId: rec.id,
       owner: ep.owner,
-      modelPath: model.path,
+      modelPath,
       argv,
       upstreamKey,
       keyEnv: recipe.keyEnv,

@@ -28,13 +28,18 @@ import {
 } from '../storage/tier-use-audit';
 import {
   checkProvider,
-  findModel,
   gatewayUrl,
   modelCatalog,
   resolveIdleMinutes,
   resolveServingResources
 } from './catalog';
 import type { EndpointController } from './controller';
+import {
+  modelOrFile,
+  namedModel,
+  type IServable,
+  type UserModels
+} from './user-models';
 import type {
   EndpointTable,
   IEndpointRecord,
@@ -85,6 +90,7 @@ function toReplica(r: IReplicaRecord): Replica {
     where,
     address: r.address,
     reason: r.reason,
+    ...(r.model === undefined || r.model === null ? {} : { model: r.model }),
     createdAt: r.createdAt,
     readyAt: r.readyAt,
     endsAt: r.endsAt
@@ -104,6 +110,8 @@ export interface IEndpointServiceDeps {
   table: EndpointTable;
   controller: EndpointController;
   store: Pick<Store, 'audit'>;
+  /** Users' own model files; absent: catalog models only. */
+  models?: UserModels;
 }
 
 export class EndpointService {
@@ -113,11 +121,28 @@ export class EndpointService {
     this.auditUses = tierUseAuditor(deps.store, 'endpoint.uses-tier');
   }
 
-  async catalog() {
-    return modelCatalog(
+  /** The admin's catalog, then the caller's own models (`own: true`). */
+  async catalog(user?: IAuthUser) {
+    const catalog = modelCatalog(
       this.deps.config,
       await this.deps.controller.providerDetails()
     );
+    const rules = this.deps.config.serving.userModels;
+    const own = user === undefined ? [] : (this.deps.models?.list(user) ?? []);
+    return {
+      ...catalog,
+      models: [...catalog.models, ...own],
+      ...(rules === undefined || this.deps.models === undefined
+        ? {}
+        : {
+            userModels: {
+              recipes: rules.recipes,
+              tierClasses: rules.tierClasses,
+              maxBytes: rules.maxBytes,
+              providers: rules.providers
+            }
+          })
+    };
   }
 
   /**
@@ -133,6 +158,15 @@ export class EndpointService {
       name: ep.name,
       owner: ep.owner,
       model: ep.model,
+      modelUri: ep.modelFile?.uri ?? null,
+      roll:
+        ep.roll === null
+          ? null
+          : {
+              from: ep.roll.from.model,
+              fromUri: ep.roll.from.modelFile?.uri ?? null,
+              startedAt: ep.roll.startedAt
+            },
       provider: ep.provider,
       resources: ep.resources,
       idleMinutes: ep.idleMinutes,
@@ -155,16 +189,14 @@ export class EndpointService {
   create(user: IAuthUser, input: EndpointCreate): Endpoint {
     const req = EndpointCreateSchema.parse(input);
     const { config } = this.deps;
-    const model = findModel(config, req.model);
-    checkProvider(config, model, req.provider);
-    if (req.fallback !== undefined) {
-      if (req.fallback === req.provider) {
-        throw new DomainError(
-          'bad_request',
-          "The fallback must be another provider than the endpoint's own"
-        );
-      }
-      checkProvider(config, model, req.fallback);
+    const served = namedModel(config, this.deps.models, user, req.model);
+    const { model } = served;
+    this.checkProviders(served, req.provider, req.fallback ?? null);
+    if (req.fallback !== undefined && req.fallback === req.provider) {
+      throw new DomainError(
+        'bad_request',
+        "The fallback must be another provider than the endpoint's own"
+      );
     }
     const resources = resolveServingResources(model, req.resources);
     const idleMinutes = resolveIdleMinutes(config, req.idleMinutes);
@@ -210,6 +242,7 @@ export class EndpointService {
       name: req.name,
       owner: user.name,
       model: model.name,
+      modelFile: served.file,
       provider: req.provider,
       fallback: req.fallback ?? null,
       resources,
@@ -226,6 +259,7 @@ export class EndpointService {
       details: {
         name: rec.name,
         model: rec.model,
+        ...(served.file === null ? {} : { modelUri: served.file.uri }),
         provider: rec.provider,
         visibility: rec.visibility
       }
@@ -286,6 +320,72 @@ export class EndpointService {
       throw e;
     }
     return uses;
+  }
+
+  /** The providers must serve the model; a user's file never goes to a cloud server. */
+  private checkProviders(
+    served: IServable,
+    provider: ServingProviderName,
+    fallback: ServingProviderName | null
+  ): void {
+    for (const p of fallback === null ? [provider] : [provider, fallback]) {
+      if (served.file !== null && p === 'openstack') {
+        throw new DomainError(
+          'bad_request',
+          'A model file from a tier cannot be served by the openstack provider: its servers boot from an image and cannot reach the tiers. Use the local or slurm provider.'
+        );
+      }
+      checkProvider(this.deps.config, served.model, p);
+    }
+  }
+
+  /**
+   * Serves another model at the endpoint's URL with its keys: a catalog model, one of the
+   * owner's models, or a tier URI of a model file. A new replica starts with it and the
+   * old ones drain once it is ready; 409 while a roll is in flight.
+   */
+  async rollModel(
+    user: IAuthUser,
+    id: string,
+    model: string
+  ): Promise<Endpoint> {
+    const ep = this.owned(user, id);
+    const owner: IAuthUser =
+      ep.owner === user.name
+        ? user
+        : {
+            name: ep.owner,
+            groups: [],
+            roles: [],
+            instructorOf: [],
+            admin: false
+          };
+    const served = await modelOrFile(
+      this.deps.config,
+      this.deps.models,
+      owner,
+      model,
+      ep.modelFile?.recipe
+    );
+    this.checkProviders(served, ep.provider, ep.fallback);
+    resolveServingResources(served.model, ep.resources);
+    await this.deps.controller.rollModel(ep.id, {
+      model: served.model.name,
+      modelFile: served.file
+    });
+    this.deps.store.audit({
+      user: user.name,
+      action: 'endpoint.roll',
+      target: ep.id,
+      details: {
+        owner: ep.owner,
+        name: ep.name,
+        from: ep.model,
+        to: served.model.name,
+        ...(served.file === null ? {} : { modelUri: served.file.uri })
+      }
+    });
+    return this.get(user, id);
   }
 
   /** The endpoint if `user` may see it; 404 otherwise, so ids of others do not leak. */

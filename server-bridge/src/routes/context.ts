@@ -5,6 +5,7 @@ import type { IClusterBackend, IS3Backend } from '../admin/health-checks';
 import type { IHubPort } from '../ports/hub';
 import type { IClusterAccess } from '../credentials/access';
 import type { EndpointService } from '../endpoints/service';
+import type { UserModels } from '../endpoints/user-models';
 import type { JobEvents } from '../jobs/events';
 import type { JobService } from '../jobs/service';
 import type { StorageService } from '../storage/service';
@@ -46,6 +47,11 @@ export interface IEndpointsContext extends IRouteContext {
   endpoints: EndpointService;
   /** An endpoint's recent traffic (the gateway's usage); the route exists only when given. */
   metrics?: (endpointId: string) => EndpointMetrics | null;
+}
+
+/** What the routes of users' own models need on top. */
+export interface IModelsContext extends IRouteContext {
+  models: UserModels;
 }
 
 /** Error responses every authenticated route declares. */

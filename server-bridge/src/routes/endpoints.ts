@@ -6,6 +6,7 @@ import {
   EndpointIdParamsSchema,
   EndpointListSchema,
   EndpointMetricsSchema,
+  EndpointRollSchema,
   EndpointSchema,
   ErrorBodySchema,
   ModelCatalogSchema,
@@ -42,15 +43,18 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
     declareRoute('endpoints', policy.user(), {
       summary:
         'The model catalog: models users can serve, with resource ranges and providers',
+      description:
+        "The admin's models, then the caller's own (own: true, with the file's tier URI); userModels says what users may register (null: nothing).",
       response: { 200: ModelCatalogSchema, ...authErrorResponses }
     }),
-    async () => endpoints.catalog()
+    async request => endpoints.catalog(userOf(request))
   );
 
   app.post(
     Routes.endpoints,
     declareRoute('endpoints', policy.user(), {
-      summary: 'Create an endpoint: a catalog model served by a provider',
+      summary:
+        'Create an endpoint: a catalog model, or one of your models, served by a provider',
       description:
         "Answers at once (state pending); the first replica starts in the background. Resources default to the model's and must stay within its limits. Visibility group/course needs a group of the user (course: a course they teach).",
       body: EndpointCreateSchema,
@@ -104,6 +108,24 @@ export const endpointsRoutes: FastifyPluginAsyncZod<IEndpointsContext> = async (
       async request => endpoints[action](userOf(request), request.params.id)
     );
   }
+
+  app.post(
+    `${ONE}/roll`,
+    declareRoute('endpoints', policy.owned('endpoint', 'act'), {
+      summary: 'Serve another model at the same URL, with the same keys',
+      description:
+        'model: a catalog model, one of your models, or the tier URI of a model file (checked as at registration). A replica starts with the new model; once it is ready the old replicas drain (roll shows the previous model until then). If the new model never becomes ready, the old one serves on and reason says why. 409 while a roll is in flight; the openstack provider cannot serve model files.',
+      params: EndpointIdParamsSchema,
+      body: EndpointRollSchema,
+      response: { 200: EndpointSchema, ...endpointErrors }
+    }),
+    async request =>
+      endpoints.rollModel(
+        userOf(request),
+        request.params.id,
+        request.body.model
+      )
+  );
 
   if (metrics !== undefined) {
     app.get(

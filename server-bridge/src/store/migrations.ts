@@ -374,5 +374,19 @@ export const migrations: readonly IMigration[] = [
       CREATE INDEX trigger_runs_state ON trigger_runs (state, trigger_id);
       CREATE INDEX trigger_runs_started ON trigger_runs (trigger_id, started_at);
     `
+  },
+  {
+    version: 14,
+    name: 'user models',
+    sql: `
+      -- Model files users registered under a name of their own (one JSON record per row).
+      CREATE TABLE user_models (
+        owner       TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        record      TEXT NOT NULL,
+        PRIMARY KEY (owner, name)
+      );
+    `
   }
 ];

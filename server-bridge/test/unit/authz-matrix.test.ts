@@ -15,6 +15,8 @@ import {
 import { EndpointKeys } from '../../src/endpoints/keys';
 import { EndpointService } from '../../src/endpoints/service';
 import { EndpointUsage } from '../../src/endpoints/usage';
+import { UserModelTable } from '../../src/endpoints/repository/user-models';
+import { UserModels } from '../../src/endpoints/user-models';
 import { Gateway } from '../../src/endpoints/gateway';
 import { JobEvents } from '../../src/jobs/events';
 import { JobService } from '../../src/jobs/service';
@@ -27,6 +29,11 @@ import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
 import { unavailableRoller } from '../../src/triggers/actions/roll-endpoint';
 import { buildTriggers } from '../../src/triggers/build';
+import { userModelsConfig } from './user-models-fakes';
+
+/** Alice's own model (a file on archive), by a name no other answer holds. */
+const MODEL = 'alice-model-7f3';
+const MODEL_FILE = 'GGUF alice weights';
 
 const ADMIN_GROUP = 'hpc-admins';
 
@@ -230,6 +237,11 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'GET /api/v1/triggers/:id/runs': {},
   'POST /api/v1/triggers/:id/dry-run': {},
   'GET /api/v1/models': {},
+  'POST /api/v1/models': {
+    tier: 'archive',
+    body: () => ({ name: 'another', uri: 'archive:model.gguf' })
+  },
+  'DELETE /api/v1/models/:name': {},
   'GET /api/v1/courses': {},
   'GET /api/v1/courses/:course': {},
   'PUT /api/v1/courses/:course': { body: () => ({ title: 'ML 101' }) },
@@ -250,6 +262,7 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'POST /api/v1/endpoints/:id/stop': {},
   'GET /api/v1/endpoints/:id/metrics': {},
   'DELETE /api/v1/endpoints/:id': {},
+  'POST /api/v1/endpoints/:id/roll': { body: () => ({ model: MODEL }) },
   'POST /api/v1/endpoints/:id/keys': { body: () => ({ name: 'k2' }) },
   'GET /api/v1/endpoints/:id/keys': {},
   'DELETE /api/v1/endpoints/:id/keys/:keyId': {},
@@ -356,7 +369,14 @@ async function world(bare = false): Promise<IWorld> {
   const access = fakeAccess(cluster);
   const events = new JobEvents();
   const logger = { info: () => undefined, warn: () => undefined };
-  const serving = controllerFixture(undefined, store);
+  const serving = controllerFixture(userModelsConfig(), store);
+  const storage = storageFixture(store).service;
+  const models = new UserModels({
+    config: serving.config,
+    table: new UserModelTable(store),
+    storage,
+    store
+  });
   const keys = new EndpointKeys(store);
   const usage = new EndpointUsage(store);
   const gateway = new Gateway({ keys, usage, router: new FakeRouter() });
@@ -368,7 +388,6 @@ async function world(bare = false): Promise<IWorld> {
     events,
     logger: logger as never
   });
-  const storage = storageFixture(store).service;
   const { app } = await testApp({
     config,
     store,
@@ -393,10 +412,12 @@ async function world(bare = false): Promise<IWorld> {
         config: serving.config,
         table: serving.table,
         controller: serving.controller,
-        store
+        store,
+        models
       }),
       keys: { keys, usage },
-      gateway
+      gateway,
+      models
     },
     close: async () => {
       usage.close();
@@ -440,7 +461,8 @@ async function world(bare = false): Promise<IWorld> {
   for (const [tier, path, bytes] of [
     ['scratch', 'alice-secret.txt', SECRET],
     ['archive', 'alice-secret.txt', SECRET],
-    ['outreach', 'shared.txt', SHARED]
+    ['outreach', 'shared.txt', SHARED],
+    ['archive', 'model.gguf', MODEL_FILE]
   ] as const) {
     await ok(app, {
       method: 'PUT',
@@ -449,6 +471,11 @@ async function world(bare = false): Promise<IWorld> {
       raw: bytes
     });
   }
+  await ok(app, {
+    method: 'POST',
+    url: '/api/v1/models',
+    body: { name: MODEL, uri: 'archive:model.gguf' }
+  });
   const link = await ok(
     app,
     {
@@ -547,7 +574,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     .replace(':keyId', o.key)
     .replace(':course', 'ml101')
     .replace(':student', 'alice')
-    .replace(':model', 'tiny-random');
+    .replace(':model', 'tiny-random')
+    .replace(':name', MODEL);
 }
 
 /** What alice sees of her resources; a cell of another caller must leave it as it was. */
@@ -563,6 +591,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
   const endpoint = await get(`/api/v1/endpoints/${o.endpoint}`);
   const keys = await get(`/api/v1/endpoints/${o.endpoint}/keys`);
   const links = await get('/api/v1/links');
+  const catalog = await get('/api/v1/models');
   const files = await Promise.all(
     [
       ['scratch', 'alice-secret.txt'],
@@ -585,6 +614,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
     endpoint: [endpoint.status, parse(endpoint).state === 'stopped'],
     keys: [keys.status, keys.body],
     links: [links.status, links.body],
+    models: [catalog.status, catalog.body.includes(MODEL)],
     files: files.map(f => [f.status, f.body]),
     transfer: transfer.status,
     trigger: [trigger.status, trigger.body],

@@ -119,6 +119,69 @@ describe('serving config', () => {
     ]);
   });
 
+  it('opens user models with serving.userModels: defaults, sizes, known recipes and classes', () => {
+    const config = parseConfig(
+      {
+        ...BASE,
+        ...SERVING_CONFIG,
+        serving: {
+          ...SERVING_CONFIG.serving,
+          userModels: {
+            recipes: ['llama-server'],
+            tierClasses: ['archive'],
+            maxBytes: '2GiB'
+          }
+        }
+      },
+      'c.yaml',
+      {}
+    );
+    expect(config.serving.userModels).toEqual({
+      recipes: ['llama-server'],
+      tierClasses: ['archive'],
+      maxBytes: 2 ** 31,
+      providers: ['local', 'slurm'],
+      resources: { cpus: 1, memoryMB: 2000, gpus: 0, timeMinutes: 60 },
+      limits: { cpus: 1, memoryMB: 2000, gpus: 0, timeMinutes: 60 },
+      maxTokens: 4096,
+      defaultMaxTokens: 512
+    });
+    expect(parseConfig(BASE, 'c.yaml', {}).serving.userModels).toBeUndefined();
+    expect(
+      problems({
+        ...SERVING_CONFIG,
+        serving: {
+          ...SERVING_CONFIG.serving,
+          userModels: {
+            recipes: ['vllm'],
+            tierClasses: ['secret'],
+            maxBytes: 'lots',
+            providers: ['openstack']
+          }
+        }
+      })
+    ).toEqual([
+      'c.yaml: serving.userModels.tierClasses[0]: Invalid option: expected one of "scratch"|"project"|"archive"|"public"|"sensitive"',
+      'c.yaml: serving.userModels.maxBytes: a size such as 500MB, 10GiB or a number of bytes',
+      'c.yaml: serving.userModels.providers[0]: Invalid option: expected one of "local"|"slurm"'
+    ]);
+    expect(
+      problems({
+        ...SERVING_CONFIG,
+        serving: {
+          ...SERVING_CONFIG.serving,
+          userModels: {
+            recipes: ['vllm'],
+            tierClasses: ['archive'],
+            maxBytes: 1
+          }
+        }
+      })
+    ).toEqual([
+      'c.yaml: serving.userModels.recipes[0]: no recipe named "vllm"'
+    ]);
+  });
+
   it('checks recipes: placeholders, an absolute program, a {port}', () => {
     expect(
       problems({

@@ -6,6 +6,7 @@ import {
   type IClock
 } from '../../src/endpoints/controller';
 import type {
+  IModelPlacer,
   IProviderReplica,
   IReplicaHandle,
   IReplicaSpec,
@@ -208,7 +209,8 @@ export function controllerFixture(
   config: BridgeConfig = servingConfig(),
   store: Store = new Store(':memory:'),
   provider: FakeProvider = new FakeProvider(),
-  tickMs?: number
+  tickMs?: number,
+  placers?: ReadonlyMap<string, IModelPlacer>
 ): IControllerFixture {
   const table = new EndpointTable(store);
   const clock = new FakeClock();
@@ -217,6 +219,7 @@ export function controllerFixture(
     config,
     table,
     providers: new Map([[provider.name, provider]]),
+    ...(placers === undefined ? {} : { placers }),
     logger: {
       info: () => undefined,
       warn: () => undefined,

@@ -11,12 +11,33 @@ import {
 } from '../../contract';
 import type { Store } from '../../store';
 import { whereDefined } from '../../store/rows';
+import { ModelFileSchema } from './user-models';
+
+/** An endpoint moving to another model: the new one starts, then the old ones drain. */
+export const RollSchema = z.object({
+  /** The model served before, and its file (null: a catalog model). */
+  from: z.object({
+    model: z.string(),
+    modelFile: ModelFileSchema.nullable()
+  }),
+  /**
+   * The endpoint's replicas when the roll started: those still active serve the old model
+   * and drain once a new one is ready; any other is the new model's.
+   */
+  replaces: z.array(z.string()),
+  startedAt: z.string()
+});
+export type IRollRecord = z.infer<typeof RollSchema>;
 
 export const EndpointRecordSchema = z.object({
   id: z.string(),
   name: EndpointNameSchema,
   owner: z.string(),
   model: z.string(),
+  /** The file of a user model (rows before user models, and catalog models: null). */
+  modelFile: ModelFileSchema.nullable().default(null),
+  /** A roll to another model in flight (see `roll.ts`). */
+  roll: RollSchema.nullable().default(null),
   provider: ServingProviderNameSchema,
   /** Where replicas go when `provider` cannot place one (rows before it: none). */
   fallback: ServingProviderNameSchema.nullable().default(null),
@@ -63,6 +84,8 @@ export const ReplicaRecordSchema = z.object({
   state: ReplicaStateSchema,
   /** `host:port` once the provider reports it. */
   address: z.string().nullable(),
+  /** The model it was started with (rows before rolls: none, the endpoint's). */
+  model: z.string().nullable().optional(),
   reason: z.string().nullable(),
   /** Started to replace one whose time limit ends (not a restart). */
   handoverOf: z.string().nullable(),

@@ -20,7 +20,7 @@ export interface IEndpointRoller {
   ): Promise<{ endpoint: string }>;
 }
 
-/** Until the endpoints feature can roll: every roll is refused, with the reason. */
+/** A bridge without serving endpoints: every roll is refused, with the reason. */
 export const unavailableRoller: IEndpointRoller = {
   roll: () =>
     Promise.reject(
