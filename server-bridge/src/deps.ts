@@ -300,8 +300,12 @@ export function localServingDir(config: BridgeConfig): string {
     : join(dirname(config.store.path), 'serving-local');
 }
 
-/** Where the local provider keeps its copies of users' model files: next to the store. */
+/** Where the local provider keeps its copies of users' model files. */
 export function localModelDir(config: BridgeConfig): string {
+  const configured = config.serving.providers.local?.modelDir;
+  if (configured !== undefined) {
+    return configured;
+  }
   return config.store.path === ':memory:'
     ? join(tmpdir(), `hpc-bridge-models-${process.pid}`)
     : join(dirname(config.store.path), 'serving-models');

@@ -385,6 +385,10 @@ export const servingSchema = (secret: ReturnType<typeof secretSchema>) =>
              *  whose program is missing waits (pending, with a sentence) instead of failing,
              *  and starts once the program is there. */
             buildStatus: z.string().regex(/^\//, 'an absolute path').optional(),
+            /** Where copies of users' model files go (serving.userModels); runAs must be
+             *  able to reach it, which the store's own folder (0700) does not allow.
+             *  Default: `serving-models` next to the store. */
+            modelDir: z.string().regex(/^\//, 'an absolute path').optional(),
             compliant: compliantFlag
           })
           .optional(),

@@ -35,7 +35,7 @@ import { converge } from './handover';
 import { advanceRoll, type IRollTarget, startRoll } from './roll';
 import { observe } from './observe';
 import { probeWhileHeld } from './held-probe';
-import type { IEndpointRouter, IUpstream } from './ports';
+import type { IEndpointRouter, IServedModel, IUpstream } from './ports';
 import { stopAll } from './replica-effects';
 import { providerDetails, reconcile } from './reconcile';
 import { idleTooLong, scaleToZero, stateOf, woken } from './scale-to-zero';
@@ -265,8 +265,19 @@ export class EndpointController implements IEndpointRouter {
     void this.stepSoon(endpointId);
   }
 
-  modelOf(endpointId: string): string | null {
-    return this.ctl.cached(endpointId)?.model ?? null;
+  modelOf(endpointId: string): IServedModel | null {
+    const ep = this.ctl.cached(endpointId);
+    if (ep === undefined) {
+      return null;
+    }
+    return {
+      name: ep.model,
+      accepts: [
+        ep.model,
+        ep.name,
+        ...(ep.roll === null ? [] : [ep.roll.from.model])
+      ]
+    };
   }
 
   // ---------------------------------------------------------------- owner actions

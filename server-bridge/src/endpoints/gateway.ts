@@ -159,8 +159,8 @@ export class Gateway {
 
   /** The endpoint's model; 404 when the endpoint is gone or `requested` names another. */
   model(key: IResolvedKey, requested?: string): string {
-    const model = this.options.router.modelOf(key.endpointId);
-    if (model === null) {
+    const served = this.options.router.modelOf(key.endpointId);
+    if (served === null) {
       throw new OpenAIError(
         404,
         'The endpoint of this key no longer exists.',
@@ -168,15 +168,15 @@ export class Gateway {
         'model_not_found'
       );
     }
-    if (requested !== undefined && requested !== model) {
+    if (requested !== undefined && !served.accepts.includes(requested)) {
       throw new OpenAIError(
         404,
-        `The model ${JSON.stringify(requested)} does not exist here: this key's endpoint serves ${JSON.stringify(model)}.`,
+        `The model ${JSON.stringify(requested)} does not exist here: this key's endpoint serves ${JSON.stringify(served.name)}.`,
         'invalid_request_error',
         'model_not_found'
       );
     }
-    return model;
+    return served.name;
   }
 
   /** `GET /v1/models`: the one model of the key's endpoint. */

@@ -20,7 +20,17 @@ export interface IEndpointRouter {
   touched(endpointId: string): void;
   upstreamFailed(endpointId: string, replicaId: string, reason: string): void;
   /** For GET /v1/models and the model check. */
-  modelOf(endpointId: string): string | null;
+  modelOf(endpointId: string): IServedModel | null;
+}
+
+/** What an endpoint serves, and the names a request may give for it. */
+export interface IServedModel {
+  name: string;
+  /**
+   * `name`, the endpoint's own name (stable across rolls) and, while a roll drains the
+   * old replicas, the model rolled from: clients keep working through a roll.
+   */
+  accepts: readonly string[];
 }
 
 /** A user's model file on a tier, to be served by a replica. */

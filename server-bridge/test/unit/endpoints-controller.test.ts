@@ -62,7 +62,10 @@ describe('EndpointController: lifecycle', () => {
       replicaId: r.spec.replicaId
     });
     expect(f.health.calls.at(-1)).toBe('http://127.0.0.1:9001/health');
-    expect(f.controller.modelOf('e1')).toBe('tiny-random');
+    expect(f.controller.modelOf('e1')).toEqual({
+      name: 'tiny-random',
+      accepts: ['tiny-random', 'chat-e1']
+    });
     expect(f.controller.modelOf('nope')).toBeNull();
   });
 

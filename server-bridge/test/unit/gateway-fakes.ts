@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { BridgeApp } from '../../src/app';
 import { Gateway } from '../../src/endpoints/gateway';
 import { EndpointKeys } from '../../src/endpoints/keys';
-import type { IEndpointRouter, IUpstream } from '../../src/endpoints/ports';
+import type {
+  IEndpointRouter,
+  IServedModel,
+  IUpstream
+} from '../../src/endpoints/ports';
 import { EndpointUsage } from '../../src/endpoints/usage';
 import { DomainError } from '../../src/domain-error';
 import { endpointKeysRoutes } from '../../src/routes/endpoint-keys';
@@ -80,8 +84,9 @@ export class FakeRouter implements IEndpointRouter {
     this.failures.push({ endpointId, replicaId, reason });
   }
 
-  modelOf(endpointId: string): string | null {
-    return ENDPOINTS[endpointId]?.model ?? null;
+  modelOf(endpointId: string): IServedModel | null {
+    const model = ENDPOINTS[endpointId]?.model;
+    return model === undefined ? null : { name: model, accepts: [model] };
   }
 }
 

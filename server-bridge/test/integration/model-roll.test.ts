@@ -1,0 +1,177 @@
+/**
+ * The loop closed on the real stack: a notebook job on SLURM writes a GGUF model file,
+ * the bridge stages it out to the archive tier, a job.ended trigger rolls the user's
+ * endpoint to it, and the gateway answers from the new model at the same URL with the
+ * same key, by the endpoint's name, while the old replica drains.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  JobSchema,
+  Routes,
+  TriggerRunListSchema,
+  TriggerSchema,
+  type Endpoint
+} from '../../src/contract';
+import {
+  JSON_HEADERS,
+  callRetrying,
+  createEndpoint,
+  newEndpointKey,
+  waitForEndpoint,
+  waitReady
+} from './endpoint-calls';
+import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
+
+jest.setTimeout(300_000);
+
+const RUN = randomBytes(4).toString('hex');
+const FOLDER = `models-${RUN}`;
+/** The stack's demo model with 22M parameters: a real GGUF that llama-server loads. */
+const SMALL_MODEL = '/opt/hpc-bridge/models/small-random.gguf';
+
+const WRITE_MODEL = notebook(
+  code(
+    [
+      'import os, shutil',
+      `shutil.copyfile(${JSON.stringify(SMALL_MODEL)}, os.environ['HPCB_OUTPUT_0'])`
+    ].join('\n')
+  )
+);
+
+let alice: string;
+let bob: string;
+let endpoint: Endpoint | undefined;
+
+async function chat(key: string, model: string) {
+  const res = await fetch(`${BRIDGE_URL}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, Authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 4
+    })
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([
+    createUserToken('alice'),
+    createUserToken('bob')
+  ]);
+});
+
+afterAll(async () => {
+  if (endpoint !== undefined) {
+    await callRetrying(Routes.endpoint(endpoint.id), alice, {
+      method: 'DELETE'
+    });
+  }
+});
+
+describe('a model trained by a job, served behind the gateway', () => {
+  it('rolls the endpoint to the GGUF the job wrote: same URL, same key, new model', async () => {
+    const name = `roll-${RUN}`;
+    endpoint = await createEndpoint(alice, {
+      name,
+      model: 'tiny-random',
+      provider: 'local'
+    });
+    const id = endpoint.id;
+    await waitReady(id, alice);
+    const { key } = await newEndpointKey(id, alice);
+    expect(await chat(key, 'tiny-random')).toMatchObject({ status: 200 });
+
+    const triggerRes = await bridge(Routes.triggers, alice, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        name: `serve-${RUN}`,
+        source: {
+          kind: 'job.ended',
+          states: ['COMPLETED'],
+          jobName: `train-${RUN}`
+        },
+        action: { kind: 'roll-endpoint', endpoint: id, output: 0 }
+      })
+    });
+    expect(triggerRes.status).toBe(201);
+    const trigger = TriggerSchema.parse(triggerRes.body);
+    // Not bob's endpoint to roll.
+    const bobs = await bridge(Routes.triggers, bob, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        name: `steal-${RUN}`,
+        source: { kind: 'job.ended', states: ['COMPLETED'] },
+        action: { kind: 'roll-endpoint', endpoint: id }
+      })
+    });
+    expect(bobs.status).toBe(404);
+
+    const submitted = await bridge(Routes.jobs, alice, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        name: `train-${RUN}`,
+        notebook: { path: `work/${FOLDER}/train.ipynb`, content: WRITE_MODEL },
+        profile: 'cpu-small',
+        outputs: [`archive:${FOLDER}/{job}/model.gguf`]
+      })
+    });
+    expect(submitted.status).toBe(201);
+    const job = JobSchema.parse(submitted.body);
+    const modelUri = `archive:${FOLDER}/${job.id}/model.gguf`;
+
+    // The trigger fires once the file is on the archive tier, and rolls the endpoint.
+    const deadline = Date.now() + 200_000;
+    for (;;) {
+      const runs = TriggerRunListSchema.parse(
+        (await bridge(Routes.triggerRuns(trigger.id), alice)).body
+      ).runs;
+      if (runs.some(r => r.state === 'done' || r.state === 'failed')) {
+        expect(runs).toEqual([
+          expect.objectContaining({
+            state: 'done',
+            event: expect.objectContaining({ jobId: job.id })
+          })
+        ]);
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no roll: ${JSON.stringify(runs)}`);
+      }
+      await new Promise(r => setTimeout(r, 1000));
+    }
+
+    // A replica of the new model serves; the old one no longer does; the URL stayed.
+    const rolled = await waitForEndpoint(
+      id,
+      alice,
+      ep =>
+        ep.replicas.some(r => r.model === modelUri && r.state === 'ready') &&
+        ep.replicas.every(r => r.model === modelUri || r.state !== 'ready'),
+      200_000
+    );
+    expect(rolled).toMatchObject({
+      model: modelUri,
+      modelUri,
+      url: endpoint.url
+    });
+
+    // The same key, by the endpoint's name (stable across rolls) and by the new model's.
+    const byName = await chat(key, name);
+    expect(byName).toMatchObject({
+      status: 200,
+      body: { model: rolled.model }
+    });
+    expect((await chat(key, rolled.model)).status).toBe(200);
+    const models = await fetch(`${BRIDGE_URL}/v1/models`, {
+      headers: { Authorization: `Bearer ${key}` }
+    });
+    expect(await models.json()).toMatchObject({
+      data: [{ id: rolled.model }]
+    });
+  });
+});
