@@ -2,11 +2,13 @@
  * Fault: the bridge is killed with SIGKILL while jobs run, two streamed uploads (S3 and
  * SFTP tiers) are half-way and a local endpoint serves (another one still starting). The
  * hub restarts its managed service; afterwards every job is still tracked to its end
- * state, no partial file is visible and a retry succeeds, and every llama-server left
- * running belongs to a live replica (adopted or replaced, no orphan).
+ * state, no partial file is visible and a retry succeeds, every llama-server left
+ * running belongs to a live replica (adopted or replaced, no orphan), and a trigger run
+ * caught while it submits its job makes exactly one job for its file.
  */
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,17 +16,21 @@ import {
   FileListSchema,
   JobListSchema,
   Routes,
+  TriggerRunListSchema,
+  TriggerSchema,
   UploadResultSchema,
   type Endpoint,
   type Job
 } from '../../src/contract';
 import { STACK_DIR, bridge, createUserToken } from '../integration/stack';
 import {
+  code,
   ctl,
   duringFault,
   ended,
   eventually,
   processesOf,
+  notebook,
   sleeper,
   stackOk,
   submitOk,
@@ -120,6 +126,56 @@ async function listing(token: string, tier: string): Promise<string[]> {
   return FileListSchema.parse(res.body).entries.map(e => e.name);
 }
 
+/** A trigger on a fresh project folder whose runs submit a job named `jobName`. */
+async function watchFolder(folder: string, jobName: string): Promise<string> {
+  const made = await bridge(Routes.tierMkdir('project'), alice, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ path: folder })
+  });
+  expect(made.status).toBe(201);
+  const res = await bridge(Routes.triggers, alice, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: jobName,
+      source: { kind: 'object.created', prefix: `project:${folder}/` },
+      action: {
+        kind: 'submit',
+        job: {
+          name: jobName,
+          notebook: {
+            path: `work/${jobName}.ipynb`,
+            content: notebook(code("print('seen')"))
+          },
+          profile: 'cpu-small'
+        }
+      }
+    })
+  });
+  expect(res.status).toBe(201);
+  return TriggerSchema.parse(res.body).id;
+}
+
+async function runsOf(trigger: string) {
+  const res = await bridge(Routes.triggerRuns(trigger), alice);
+  if (res.status !== 200) {
+    throw new Error(`runs of ${trigger}: ${res.status}`);
+  }
+  return TriggerRunListSchema.parse(res.body).runs;
+}
+
+/** The SLURM jobs of that name, as the accounting database knows them. */
+function slurmJobsNamed(name: string): string[] {
+  return execFileSync(
+    'sacct',
+    ['-a', '-X', '-n', '-P', `--name=${name}`, '--format=JobIDRaw'],
+    { encoding: 'utf8' }
+  )
+    .split('\n')
+    .filter(Boolean);
+}
+
 it('loses nothing when the bridge is killed with jobs running, uploads in flight and endpoints serving', async () => {
   // A serving endpoint, and jobs of two users (one ends while the bridge is down).
   const serving = await createEndpoint(`fault-serving-${RUN}`);
@@ -179,6 +235,29 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
     }
   }
 
+  // A file lands in a watched folder: the bridge dies while the trigger run submits.
+  const triggered = `fault-trig-${RUN}`;
+  const trigger = await watchFolder(`ml101/faults-${RUN}`, triggered);
+  const put = await bridge(
+    `${Routes.tierContent('project')}?${new URLSearchParams({ path: `ml101/faults-${RUN}/in.bin`, overwrite: 'true' })}`,
+    alice,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: content(8 * MIB, RUN)
+    }
+  );
+  expect(put.status).toBe(201);
+  await eventually(
+    'the trigger run claimed',
+    async () =>
+      (await runsOf(trigger)).some(r => r.state !== 'waiting')
+        ? true
+        : undefined,
+    60_000,
+    50
+  );
+
   await duringFault('bridge', 'kill9', async () => {
     // Both uploads end without success (the proxy's error or a reset connection).
     for (const upload of [s3Upload, sftpUpload]) {
@@ -200,6 +279,22 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
       state: 'COMPLETED'
     });
   }
+
+  // The run goes on after the restart: one run, one job, one SLURM job for the file.
+  const [run] = await eventually(
+    'the trigger run submitted its job',
+    async () => {
+      const runs = await runsOf(trigger);
+      return runs.every(r => r.result?.jobId !== undefined) ? runs : undefined;
+    },
+    120_000
+  );
+  expect(run?.result?.jobId).toEqual(expect.any(String));
+  const jobsOfRun = JobListSchema.parse(
+    (await bridge(`/api/v1/jobs?name=${triggered}`, alice)).body
+  ).jobs;
+  expect(jobsOfRun.map(j => j.id)).toEqual([run?.result?.jobId]);
+  expect(slurmJobsNamed(triggered)).toHaveLength(1);
 
   // No partial file anywhere a user looks, and nothing half-written left in S3.
   for (const [tier, path] of [
