@@ -47,7 +47,8 @@ export default defineConfig({
       ],
   outputDir: './test-results',
   // One reference per screenshot, whichever line of specs takes it.
-  snapshotPathTemplate: '{testDir}/{testFilePath}-snapshots/{arg}{-platform}{ext}',
+  snapshotPathTemplate:
+    '{testDir}/{testFilePath}-snapshots/{arg}{-platform}{ext}',
   globalSetup: require.resolve('./global-setup'),
   // 2-core CI machines: spawning a server and starting the lab take a while.
   timeout: 120_000,

@@ -352,9 +352,7 @@ test.describe('Storage tiers', () => {
       ).toHaveValue('');
       const chooser = page.waitForEvent('filechooser');
       await ask.getByRole('button', { name: 'Choose files…' }).click();
-      await (
-        await chooser
-      ).setFiles(file);
+      await (await chooser).setFiles(file);
 
       // At the tier clicked, and in the notifications with a done message.
       await expect(storage.progress('archive', name)).toBeVisible();
