@@ -12,7 +12,69 @@ import { HpcBridgePage } from './helpers/hpc-bridge-page';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 const API = '/services/hpc-bridge/api/v1/';
-const SECTIONS = ['Cluster', 'Jobs', 'Storage', 'Endpoints', 'Course'];
+const SECTIONS = [
+  'Cluster',
+  'Jobs',
+  'Storage',
+  'Pipelines',
+  'Endpoints',
+  'Course'
+];
+
+/** A trigger of alice's that watches a folder, with one run that submitted a job. */
+const TRIGGERS = {
+  triggers: [
+    {
+      id: 't1',
+      owner: 'alice',
+      name: 'clean incoming',
+      source: {
+        kind: 'object.created',
+        prefix: 'project:ml101/incoming/',
+        match: '*.csv'
+      },
+      action: {
+        kind: 'submit',
+        parameter: 'trigger_uri',
+        job: {
+          name: 'clean',
+          notebook: {
+            path: 'clean.ipynb',
+            content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }
+          },
+          profile: 'cpu-small',
+          outputs: ['archive:results/{job}/']
+        }
+      },
+      limits: { maxConcurrent: 2, maxPerHour: 20 },
+      state: 'active',
+      createdAt: '2026-12-01T09:00:00.000Z',
+      updatedAt: '2026-12-01T09:00:00.000Z',
+      lastRuns: [
+        {
+          id: 'r1',
+          trigger: 't1',
+          key: 'obj:project:ml101/incoming/train.csv@e1',
+          event: {
+            kind: 'object.created',
+            uri: 'project:ml101/incoming/train.csv',
+            version: {
+              size: 1204,
+              lastModified: '2026-12-01T11:40:00.000Z',
+              etag: 'e1'
+            }
+          },
+          state: 'done',
+          firedAt: '2026-12-01T11:40:05.000Z',
+          startedAt: '2026-12-01T11:40:05.000Z',
+          endedAt: '2026-12-01T11:42:00.000Z',
+          result: { jobId: 'a1b2c3d4e5f6' },
+          reason: null
+        }
+      ]
+    }
+  ]
+};
 
 function minutesAgo(minutes: number): string {
   return new Date(NOW.getTime() - minutes * 60_000).toISOString();
@@ -131,6 +193,8 @@ async function fixBridgeAnswers(page: Page): Promise<void> {
           return route.fulfill({ json: JOBS });
         case path === 'endpoints':
           return route.fulfill({ json: { endpoints: [] } });
+        case path === 'triggers':
+          return route.fulfill({ json: TRIGGERS });
         case path === 'courses':
           // A course alice takes whose instructor has not saved it yet.
           return route.fulfill({ json: COURSES });
@@ -187,6 +251,7 @@ for (const [where, viewport] of [
       await expect(bridge.jobs.getByText('train-model')).toBeVisible();
       await expect(bridge.jobs).toContainText('polling');
       await expect(bridge.section('Storage')).toContainText('Archive');
+      await expect(bridge.section('Pipelines')).toContainText('clean incoming');
       await expect(bridge.section('Endpoints')).toBeVisible();
       await expect(bridge.section('Course')).toContainText('not set up');
       for (const theme of ['light', 'dark']) {
