@@ -1,4 +1,4 @@
-import { Button, closeIcon } from '@jupyterlab/ui-components';
+import { closeIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { IconButton } from '../ui/IconButton';
 import { useTranslator } from '../ui/translator';
@@ -24,9 +24,9 @@ export function JobDataField(props: {
   const tierFor = (uri: string) => JobData.tierOf(uri) || browseTier;
   const browse = (kind: 'input' | 'output', index: number, uri: string) =>
     props.onBrowse && tierFor(uri) ? (
-      <Button
-        small
-        className="jp-hpc-JobData-browse"
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-reject jp-hpc-JobData-browse"
         aria-label={
           kind === 'input'
             ? trans.__('Browse for input %1', index + 1)
@@ -35,7 +35,7 @@ export function JobDataField(props: {
         onClick={() => props.onBrowse!(kind, index, tierFor(uri))}
       >
         {trans.__('Browse…')}
-      </Button>
+      </button>
     ) : null;
   const error = (key: string) =>
     errors[key] ? (
@@ -96,13 +96,14 @@ export function JobDataField(props: {
           </li>
         ))}
       </ul>
-      <Button
-        small
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-reject"
         data-testid="hpc-submit-add-input"
         onClick={() => onChange({ ...rows, inputs: [...rows.inputs, ''] })}
       >
         {trans.__('Add input')}
-      </Button>
+      </button>
       <ul className="jp-hpc-JobData-list" aria-label={trans.__('Outputs')}>
         {rows.outputs.map((row, i) => (
           <li key={i} className="jp-hpc-JobData-row">
@@ -148,8 +149,9 @@ export function JobDataField(props: {
           </li>
         ))}
       </ul>
-      <Button
-        small
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-reject"
         data-testid="hpc-submit-add-output"
         onClick={() =>
           onChange({
@@ -159,7 +161,7 @@ export function JobDataField(props: {
         }
       >
         {trans.__('Add output')}
-      </Button>
+      </button>
       {error('inputs')}
       {error('outputs')}
     </fieldset>

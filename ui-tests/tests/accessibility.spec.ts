@@ -102,4 +102,21 @@ test.describe('Accessibility', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toBeHidden();
   });
+
+  test('the Create a trigger dialog has no serious or critical axe violation', async ({
+    page
+  }) => {
+    const bridge = new HpcBridgePage(page);
+    await bridge.open();
+    const section = bridge.section('Pipelines');
+    await section.scrollIntoViewIfNeeded();
+    await section.getByRole('button', { name: 'Create a trigger' }).click();
+    const dialog = bridge.dialog('Create a trigger');
+    await expect(
+      dialog.getByRole('textbox', { name: 'Trigger name' })
+    ).toBeVisible();
+    expect(await seriousViolations(page, DIALOG)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+  });
 });
