@@ -19,14 +19,17 @@ const OPENSTACK_SPECS = ['**/endpoints-cloud.spec.ts'];
 const OPENSTACK = process.env.HPC_UI_OPENSTACK === '1';
 
 /**
- * Specs that leave nothing on the cluster or the endpoints (panels, dialogs, screenshots,
- * files under their own names): they run beside the others, one at a time. Galata keeps
- * each test's workspace and settings in memory, so the two lines share no layout.
+ * Specs that start no endpoint and hold no course (panels, dialogs, screenshots, pages,
+ * files and jobs under their own names): they run beside the others, one at a time.
+ * Galata keeps each test's workspace and settings in memory, so the two lines share no
+ * layout.
  */
 const BESIDE_SPECS = [
   '**/accessibility.spec.ts',
+  '**/admin.spec.ts',
   '**/cluster-panel.spec.ts',
   '**/console.spec.ts',
+  '**/pages.spec.ts',
   '**/storage.spec.ts',
   '**/visual.spec.ts'
 ];

@@ -294,7 +294,16 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
     (await bridge(`/api/v1/jobs?name=${triggered}`, alice)).body
   ).jobs;
   expect(jobsOfRun.map(j => j.id)).toEqual([run?.result?.jobId]);
-  expect(slurmJobsNamed(triggered)).toHaveLength(1);
+  // slurmdbd records a submitted job a moment later than squeue shows it.
+  const recorded = await eventually(
+    'the SLURM job in the accounting database',
+    async () => {
+      const ids = slurmJobsNamed(triggered);
+      return ids.length > 0 ? ids : undefined;
+    },
+    60_000
+  );
+  expect(recorded).toHaveLength(1);
 
   // No partial file anywhere a user looks, and nothing half-written left in S3.
   for (const [tier, path] of [
