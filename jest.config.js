@@ -53,8 +53,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: [
         '/openstack[^/]*\\.test\\.ts$',
-        '/storage[^/]*\\.test\\.ts$',
-        '/triggers\\.test\\.ts$'
+        '/storage[^/]*\\.test\\.ts$'
       ],
       transform: bridgeTransform,
       transformIgnorePatterns,
@@ -62,12 +61,12 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
-      // The storage tiers' tests (S3 and SFTP transfers) and the triggers that watch them:
-      // npm test runs them beside the other integration tests (SLURM, gateway, hub).
+      // The storage tiers' tests (S3 and SFTP transfers): npm test runs them beside the
+      // other integration tests, which use SLURM, the gateway and the hub.
       displayName: 'integration-storage',
       testEnvironment: 'node',
       roots: ['<rootDir>/server-bridge/test/integration'],
-      testMatch: ['**/storage*.test.ts', '**/triggers.test.ts'],
+      testMatch: ['**/storage*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns,
       globals: { testTimeoutMs: 60_000 },
