@@ -78,8 +78,9 @@ export function SettingsForm(props: {
   );
   const [error, setError] = React.useState<string | null>(null);
   const [saving, setSaving] = React.useState(false);
+  // From the latest state: two changes before a render must not undo each other.
   const set = (patch: Partial<ICourseForm>): void =>
-    setForm({ ...form, ...patch });
+    setForm(current => ({ ...current, ...patch }));
   const input = (
     name: keyof ICourseForm,
     label: string,
