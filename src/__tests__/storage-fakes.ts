@@ -256,16 +256,21 @@ export class FakeStorageApi implements IStorageApi {
     this.calls.push(`revokeLink ${id}`);
   }
 
+  /** What `codeAccess` answers as the URL: `null` as an sftp tier does. */
+  presignedUrl: string | null = 'http://s3/x';
+
   async codeAccess(
     tierName: string,
     request: contract.CodeAccessRequest
   ): Promise<CodeAccess> {
-    this.calls.push(`codeAccess ${tierName}:${request.path}`);
+    this.calls.push(
+      `codeAccess ${tierName}:${request.path}${request.download ? ' download' : ''}`
+    );
     this._fail();
     return {
       tier: tierName,
       path: request.path,
-      url: 'http://s3/x',
+      url: this.presignedUrl,
       clusterPath: null,
       expiresAt: '2026-11-25T11:00:00.000Z',
       snippets: { curl: 'curl http://s3/x' }

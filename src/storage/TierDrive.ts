@@ -105,21 +105,26 @@ export class TierDrive implements Contents.IDrive {
 
   /**
    * Download a file to the user's computer under its own name (a blob URL
-   * from `getDownloadUrl` would be saved under a random name).
+   * from `getDownloadUrl` would be saved under a random name). Where the tier
+   * gives presigned URLs, the browser saves the file straight from S3 (the
+   * store names it): nothing is held in the page, whatever its size.
    */
   async download(localPath: string): Promise<void> {
-    const blob = await this._download(localPath);
-    const url = URL.createObjectURL(blob);
+    const path = normalizePath(localPath);
+    const direct = await this._directDownloadUrl(path);
+    const url = direct ?? URL.createObjectURL(await this._download(path));
     const link = document.createElement('a');
     link.href = url;
-    link.download = baseName(localPath);
+    link.download = baseName(path);
     document.body.appendChild(link);
     link.click();
     document.body.removeChild(link);
-    setTimeout(
-      () => URL.revokeObjectURL(url),
-      TierDrive.DOWNLOAD_URL_LIFETIME_MS
-    );
+    if (direct === null) {
+      setTimeout(
+        () => URL.revokeObjectURL(url),
+        TierDrive.DOWNLOAD_URL_LIFETIME_MS
+      );
+    }
   }
 
   async newUntitled(
@@ -301,6 +306,19 @@ export class TierDrive implements Contents.IDrive {
     return new Set((await this._listAll(dir)).map(model => model.name));
   }
 
+  /** A presigned attachment URL, or `null` where the tier reads through the bridge. */
+  private async _directDownloadUrl(path: string): Promise<string | null> {
+    if (this._tier === null || !this._tier.codeAccess) {
+      return null;
+    }
+    const access = await this._api.codeAccess(this.name, {
+      path,
+      download: true,
+      expiresInSeconds: TierDrive.DIRECT_DOWNLOAD_SECONDS
+    });
+    return access.url;
+  }
+
   private async _download(localPath: string): Promise<Blob> {
     const response = await this._api.content(
       this.name,
@@ -472,6 +490,8 @@ export namespace TierDrive {
 
   export const PAGE_SIZE = 1000;
   export const DOWNLOAD_URL_LIFETIME_MS = 60_000;
+  /** How long a presigned download URL is valid (the bridge's minimum). */
+  export const DIRECT_DOWNLOAD_SECONDS = 60;
   /**
    * The time of an entry the tier gives none for (S3 folders are key
    * prefixes): empty, so the file browser shows no time rather than 1970's.

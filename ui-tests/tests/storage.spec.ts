@@ -272,6 +272,34 @@ test.describe('Storage tiers', () => {
       await api.dispose();
     }
   });
+  test('Download of an archive file: the browser saves it straight from S3 under its name', async ({
+    page,
+    playwright
+  }) => {
+    const api = await StorageApi.open(playwright);
+    const name = `results-${run()}.csv`;
+    const content = 'epoch,loss\n1,0.52\n2,0.31\n';
+    await api.put('archive', name, content);
+    const storage = new StoragePage(page);
+    try {
+      await storage.bridge.open();
+      await storage.mount('archive');
+      await storage.item('archive', name).click({ button: 'right' });
+      const download = page.waitForEvent('download');
+      await page
+        .getByRole('menuitem', { name: 'Download', exact: true })
+        .click();
+      const saved = await download;
+      // Not through the bridge: the page never holds the file.
+      expect(saved.url().startsWith(S3_ENDPOINT)).toBe(true);
+      expect(saved.suggestedFilename()).toBe(name);
+      expect(fs.readFileSync((await saved.path()) ?? '', 'utf8')).toBe(content);
+    } finally {
+      await api.remove('archive', name);
+      await api.dispose();
+    }
+  });
+
   test('New Notebook in a tier browser: created in the tier, opened with a kernel', async ({
     page,
     playwright

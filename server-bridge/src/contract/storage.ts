@@ -336,7 +336,12 @@ export const CodeAccessRequestSchema = z.object({
     .int()
     .min(60)
     .max(7 * 24 * 3600)
-    .default(3600)
+    .default(3600),
+  /**
+   * A URL the browser saves as a file under its own name (Content-Disposition:
+   * attachment): the panel's Download of a large file, straight from S3.
+   */
+  download: z.boolean().default(false)
 });
 export type CodeAccessRequest = z.input<typeof CodeAccessRequestSchema>;
 

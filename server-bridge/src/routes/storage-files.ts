@@ -245,7 +245,7 @@ export const storageFileRoutes: FastifyPluginAsyncZod<IStorageContext> = async (
     onTier({
       summary: 'A presigned URL or the cluster path, with code snippets',
       description:
-        'S3 tiers: a presigned GET (read) or PUT (write) URL valid for expiresInSeconds. Sftp tiers: the absolute path on the cluster. Refused (403) on sensitive tiers.',
+        "S3 tiers: a presigned GET URL valid for expiresInSeconds (with download=true the store answers it as an attachment under the file's name: what the panel's Download uses for S3 tiers). Sftp tiers: the absolute path on the cluster. Refused (403) on sensitive tiers.",
       body: CodeAccessRequestSchema,
       response: { 200: CodeAccessSchema, ...storageErrors }
     }),

@@ -113,7 +113,8 @@ export class StorageCodeAccess {
         if (direct !== undefined) {
           const url = await direct.presignGet(
             located.rest,
-            request.expiresInSeconds
+            request.expiresInSeconds,
+            request.download ? { downloadName: baseName(request.path) } : {}
           );
           return {
             tier: tier.name,
@@ -138,7 +139,7 @@ export class StorageCodeAccess {
           snippets: clusterSnippets(clusterPath, request.mode)
         };
       },
-      () => ({ mode: request.mode })
+      () => ({ mode: request.mode, download: request.download })
     );
   }
 }

@@ -975,6 +975,44 @@ describe('side doors', () => {
     });
   });
 
+  it("gives the panel's Download a presigned URL that S3 answers as an attachment under the file's name", async () => {
+    const path = `reports/download ${RUN}.csv`;
+    const body = 'a,b\n1,2\n';
+    const put = await putStream(
+      q(Routes.tierContent('archive'), { path }),
+      alice,
+      Readable.from([Buffer.from(body)]),
+      body.length
+    );
+    expect(put.status).toBe(201);
+    const access = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
+      path,
+      download: true,
+      expiresInSeconds: 60
+    });
+    expect(access.status).toBe(200);
+    const url = CodeAccessSchema.parse(access.body).url ?? '';
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:8080\//);
+    const got = await fetch(url);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-disposition')).toBe(
+      `attachment; filename="download ${RUN}.csv"; filename*=UTF-8''download%20${RUN}.csv`
+    );
+    expect(await got.text()).toBe(body);
+    const scratch = await json(
+      alice,
+      'POST',
+      Routes.tierCodeAccess('scratch'),
+      {
+        path: 'anything.csv',
+        mode: 'write',
+        download: true
+      }
+    );
+    expect(CodeAccessSchema.parse(scratch.body).url).toBeNull();
+    await json(alice, 'DELETE', q(Routes.tierFiles('archive'), { path }));
+  });
+
   it('refuses write URLs for code on S3 tiers', async () => {
     const res = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
       path: `code-${RUN}.csv`,
