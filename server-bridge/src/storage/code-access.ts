@@ -71,7 +71,8 @@ export class StorageCodeAccess {
   async grant(
     user: IStorageUser,
     tierName: string,
-    request: Required<CodeAccessRequest>
+    request: Required<Omit<CodeAccessRequest, 'download'>> &
+      Pick<CodeAccessRequest, 'download'>
   ): Promise<CodeAccess> {
     return this.core.run(
       user,
@@ -114,7 +115,9 @@ export class StorageCodeAccess {
           const url = await direct.presignGet(
             located.rest,
             request.expiresInSeconds,
-            request.download ? { downloadName: baseName(request.path) } : {}
+            request.download === true
+              ? { downloadName: baseName(request.path) }
+              : {}
           );
           return {
             tier: tier.name,
@@ -139,7 +142,7 @@ export class StorageCodeAccess {
           snippets: clusterSnippets(clusterPath, request.mode)
         };
       },
-      () => ({ mode: request.mode, download: request.download })
+      () => ({ mode: request.mode, download: request.download === true })
     );
   }
 }
