@@ -12,7 +12,11 @@ import { snapshot } from '../jobs/track';
 import type { IAccountingRecord, IQueuePort } from '../ports/slurm';
 import { connectionFileOf, portsWritten } from './connection';
 import type { KernelEvents } from './events';
-import type { IKernelRecord, KernelTable } from './repository/kernels';
+import {
+  isKernelTerminal,
+  type IKernelRecord,
+  type KernelTable
+} from './repository/kernels';
 import type { KernelService } from './service';
 import { applyKernelTick, kernelEventWorthy } from './track';
 
@@ -132,6 +136,9 @@ export class KernelPoller {
     table.updateMany(changed);
     for (const rec of changed) {
       this.deps.events.emit(rec.kernel);
+      if (isKernelTerminal(rec.kernel.state)) {
+        void this.removeRuntimeDir(rec);
+      }
       this.deps.logger.debug(
         { kernel: rec.kernel.id, state: rec.kernel.state },
         'kernel state'
@@ -140,6 +147,22 @@ export class KernelPoller {
     return table
       .active(cluster)
       .some(r => r.kernel.state === 'pending' || r.kernel.state === 'starting');
+  }
+
+  /** A kernel that ended by itself: its folder (connection file, sockets) goes too. */
+  private async removeRuntimeDir(rec: IKernelRecord): Promise<void> {
+    try {
+      await this.deps.access.run(
+        rec.kernel.cluster,
+        rec.kernel.owner,
+        async s => s.kernels?.removeDir(rec.runtimeDir)
+      );
+    } catch (e) {
+      this.deps.logger.warn(
+        { kernel: rec.kernel.id, err: (e as Error).message },
+        'kernel runtime folder not removed'
+      );
+    }
   }
 
   /** `running` once ipykernel has rewritten its connection file (its sockets are bound). */

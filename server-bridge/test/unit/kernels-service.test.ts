@@ -200,6 +200,11 @@ describe('kernel states from the queue', () => {
       state: 'failed',
       endedReason: 'TIMEOUT'
     });
+    // Its folder (connection file with the key, sockets) goes with it.
+    await new Promise(r => setImmediate(r));
+    expect(f.cluster.removed).toEqual([
+      `alice:/home/alice/.hpc-bridge/kernels/${k.id}`
+    ]);
     const k2 = await f.service.start(ALICE, START);
     f.cluster.queue = [];
     f.cluster.accounting = [
