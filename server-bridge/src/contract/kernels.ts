@@ -5,6 +5,26 @@
 import { z } from 'zod';
 import { ResourcesSchema, TierUsesSchema } from './jobs';
 
+/**
+ * pending (queued) → starting (the job runs, ipykernel not listening yet) → running, then
+ * ended (the job completed), failed (TIMEOUT, NODE_FAIL, …) or cancelled.
+ */
+export const KernelStateSchema = z.enum([
+  'pending',
+  'starting',
+  'running',
+  'ended',
+  'failed',
+  'cancelled'
+]);
+export type KernelState = z.infer<typeof KernelStateSchema>;
+
+export const TERMINAL_KERNEL_STATES: readonly KernelState[] = [
+  'ended',
+  'failed',
+  'cancelled'
+];
+
 /** A kernel spec the lab adds to its kernel picker (`hpcb-<profile>`). */
 export const KernelSpecSchema = z.object({
   name: z.string(),
@@ -47,22 +67,6 @@ export const KernelStartSchema = z
   })
   .meta({ id: 'KernelStart' });
 export type KernelStart = z.infer<typeof KernelStartSchema>;
-
-export const KernelStateSchema = z.enum([
-  'pending',
-  'starting',
-  'running',
-  'ended',
-  'failed',
-  'cancelled'
-]);
-export type KernelState = z.infer<typeof KernelStateSchema>;
-
-export const TERMINAL_KERNEL_STATES: readonly KernelState[] = [
-  'ended',
-  'failed',
-  'cancelled'
-];
 
 export const ClusterKernelSchema = z
   .object({

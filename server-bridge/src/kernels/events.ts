@@ -1,23 +1,18 @@
-/** The in-process bus of cluster kernel changes, for the owner's SSE stream. */
-import { EventEmitter } from 'node:events';
+/** The in-process bus of cluster kernel changes, for the owners' SSE streams. */
 import type { ClusterKernel } from '../contract';
 
-export class KernelEvents {
-  private readonly emitter = new EventEmitter();
+type Listener = (kernel: ClusterKernel) => void;
 
-  constructor() {
-    this.emitter.setMaxListeners(0);
-  }
+export class KernelEvents {
+  private readonly listeners = new Set<Listener>();
 
   emit(kernel: ClusterKernel): void {
-    this.emitter.emit('kernel', kernel);
+    this.listeners.forEach(listener => listener(kernel));
   }
 
   /** Returns the unsubscribe function. */
-  subscribe(listener: (kernel: ClusterKernel) => void): () => void {
-    this.emitter.on('kernel', listener);
-    return () => {
-      this.emitter.off('kernel', listener);
-    };
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

@@ -35,7 +35,7 @@ export interface IKernelPollerDeps {
 }
 
 export class KernelPoller {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = true;
   /** squeue calls made, for tests. */
@@ -50,10 +50,7 @@ export class KernelPoller {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    clearTimeout(this.timer);
   }
 
   /** A tick soon (a kernel was started). */
@@ -64,17 +61,10 @@ export class KernelPoller {
   }
 
   private schedule(ms: number): void {
-    if (this.stopped) {
-      return;
+    clearTimeout(this.timer);
+    if (!this.stopped) {
+      this.timer = setTimeout(() => void this.run(), ms).unref();
     }
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.run();
-    }, ms);
-    this.timer.unref();
   }
 
   private async run(): Promise<void> {

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import type { ZodType } from 'zod';
 import {
   API_PREFIX,
   ClusterKernelSchema,
@@ -37,6 +38,19 @@ export interface IKernelsContext extends IRouteContext {
 }
 
 const ownedErrors = { ...authErrorResponses, 404: ErrorBodySchema } as const;
+
+/** A route on one kernel (`:id`): its owner only, 404 to anyone else. */
+function ownedKernel<R extends Record<number, ZodType>>(
+  summary: string,
+  response: R
+) {
+  return declareRoute('kernels', policy.owned('kernel'), {
+    summary,
+    params: KernelIdParamsSchema,
+    response: { ...ownedErrors, ...response }
+  });
+}
+
 const KERNEL = `${API_PREFIX}/kernels/:id`;
 
 /** Bytes a channel may have waiting for a slow WebSocket client before the kernel side pauses. */
@@ -44,10 +58,8 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export const kernelsRoutes: FastifyPluginAsyncZod<IKernelsContext> = async (
   app,
-  ctx
+  { kernels }
 ) => {
-  const { kernels } = ctx;
-
   app.get(
     Routes.kernelSpecs,
     declareRoute('kernels', policy.user(), {
@@ -86,34 +98,23 @@ export const kernelsRoutes: FastifyPluginAsyncZod<IKernelsContext> = async (
 
   app.get(
     KERNEL,
-    declareRoute('kernels', policy.owned('kernel'), {
-      summary: 'One of my cluster kernels',
-      params: KernelIdParamsSchema,
-      response: { 200: ClusterKernelSchema, ...ownedErrors }
-    }),
+    ownedKernel('One of my cluster kernels', { 200: ClusterKernelSchema }),
     async request => kernels.get(userOf(request), request.params.id)
   );
-
   app.delete(
     KERNEL,
-    declareRoute('kernels', policy.owned('kernel'), {
-      summary:
-        'Shut a cluster kernel down: scancel as me, its runtime folder removed',
-      params: KernelIdParamsSchema,
-      response: { 200: ClusterKernelSchema, ...ownedErrors }
-    }),
+    ownedKernel(
+      'Shut a cluster kernel down: scancel as me, its runtime folder removed',
+      { 200: ClusterKernelSchema }
+    ),
     async request => kernels.stop(userOf(request), request.params.id)
   );
-
   app.put(
     `${KERNEL}/lease`,
-    declareRoute('kernels', policy.owned('kernel'), {
-      summary: "The launcher's heartbeat: keeps the kernel alive",
-      description:
-        'A kernel without a lease for `kernels.leaseSeconds` is cancelled (its launcher or notebook server is gone). 409 once the kernel has ended (details: state, endedReason).',
-      params: KernelIdParamsSchema,
-      response: { 200: KernelLeaseSchema, ...ownedErrors, 409: ErrorBodySchema }
-    }),
+    ownedKernel(
+      "The launcher's heartbeat: keeps the kernel alive. A kernel without a lease for `kernels.leaseSeconds` is cancelled (its launcher or notebook server is gone); 409 once it has ended (details: state, endedReason).",
+      { 200: KernelLeaseSchema, 409: ErrorBodySchema }
+    ),
     async request => kernels.lease(userOf(request), request.params.id)
   );
 
