@@ -3,6 +3,7 @@
  * `main.ts` does, tests use `app.inject()`.
  */
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -39,6 +40,9 @@ import type { EndpointUsage } from './endpoints/usage';
 import type { UserModels } from './endpoints/user-models';
 import type { JobEvents } from './jobs/events';
 import type { JobService } from './jobs/service';
+import type { KernelEvents } from './kernels/events';
+import type { KernelService } from './kernels/service';
+import { kernelsRoutes } from './routes/kernels';
 import { clustersRoutes } from './routes/clusters';
 import { credentialsRoutes } from './routes/credentials';
 import { endpointKeysRoutes } from './routes/endpoint-keys';
@@ -94,6 +98,8 @@ export interface IAppDeps {
     events: JobEvents;
     pingMs?: number;
   };
+  /** Cluster kernels and their channel relay; their routes exist only when given. */
+  kernels?: { service: KernelService; events: KernelEvents };
   /** Storage tiers, links, uploads; their routes exist only when given. */
   storage?: StorageService;
   /** What made the objects jobs wrote; its route exists only when given. */
@@ -145,6 +151,8 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
   dropStalledBodies(app);
   drainBeforeReply(app);
   decorateUser(app);
+  // Kernel channels are WebSockets; the auth hooks run before the upgrade.
+  await app.register(websocket, { options: { maxPayload: 256 * 1024 * 1024 } });
 
   await app.register(swagger, {
     openapi: {
@@ -208,6 +216,9 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
           jobs: deps.jobs.service,
           access: deps.jobs.access,
           events: deps.jobs.events,
+          ...(deps.kernels === undefined
+            ? {}
+            : { kernelEvents: deps.kernels.events }),
           ...(deps.jobs.pingMs === undefined
             ? {}
             : { pingMs: deps.jobs.pingMs })
@@ -215,6 +226,12 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
         await api.register(named(jobsRoutes), jobsCtx);
         await api.register(named(eventsRoutes), jobsCtx);
         await api.register(named(credentialsRoutes), jobsCtx);
+      }
+      if (deps.kernels !== undefined) {
+        await api.register(named(kernelsRoutes), {
+          ...ctx,
+          kernels: deps.kernels.service
+        });
       }
       await api.register(named(auditRoutes), { ...ctx, store: deps.store });
       const usage = deps.endpoints?.keys?.usage;

@@ -36,6 +36,8 @@ import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
+import { renderKernelScript } from './adapters/ssh/kernel-script';
+import { buildKernels } from './kernels/build';
 import { JobDataPlanner } from './lineage/job-data';
 import { JobDataPlanTable, LineageTable } from './lineage/repository/lineage';
 import { LineageService } from './lineage/service';
@@ -170,6 +172,20 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       })
     );
   }
+  const kernels = buildKernels({
+    config,
+    store,
+    access,
+    script: renderKernelScript,
+    queueOf: c =>
+      new SshQueue(
+        pool.get(
+          c.name,
+          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+        )
+      ),
+    logger: logger.child({ component: 'kernels' })
+  });
   const s3 = config.s3.map(s => ({
     name: s.name,
     port: new S3Endpoint(s, probeBucket(config, s.name))
@@ -224,6 +240,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     clusters,
     s3,
     jobs: { service, access, events },
+    kernels: { service: kernels.service, events: kernels.events },
     storage,
     lineage: new LineageService(lineage, storage),
     triggers: triggers.service,
@@ -255,6 +272,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       for (const p of pollers.values()) {
         p.start();
       }
+      kernels.start();
       // Jobs ended in the database before this start: none of them is a poller's.
       stageOut.resume().then(
         n => {
@@ -278,6 +296,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       for (const p of pollers.values()) {
         p.stop();
       }
+      kernels.stop();
       await endpoints.controller.stop();
       endpoints.gateway.close();
       endpoints.usage.close();

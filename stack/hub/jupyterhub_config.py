@@ -87,6 +87,18 @@ c.JupyterHub.load_roles = [
     # The filtered scope must be spelled exactly like this: plain access:services does not
     # satisfy it.
     {"name": "user", "scopes": ["self", "access:services!service=hpc-bridge"]},
+    # The single-user server's own token (JUPYTERHUB_API_TOKEN, which its kernels and the
+    # cluster kernel launcher inherit) may call the bridge too: the default scopes of the
+    # server role plus the bridge's. The bridge accepts it as the user's (kind user, the
+    # bridge scope, access to the user's own server).
+    {
+        "name": "server",
+        "scopes": [
+            "users:activity!user",
+            "access:servers!user",
+            "access:services!service=hpc-bridge",
+        ],
+    },
     {
         "name": "stack-admin",
         "scopes": [
@@ -123,6 +135,8 @@ c.Spawner.environment = {
     "PYTHONPATH": str(LAB_RUNTIME),
     "JUPYTERHUB_SINGLEUSER_APP": "jupyter_server.serverapp.ServerApp",
     "HPC_LAB_RUNTIME": str(LAB_RUNTIME),
+    # The bridge through the hub's proxy, for the cluster kernel specs and launcher.
+    "HPC_BRIDGE_URL": "http://127.0.0.1:8000/services/hpc-bridge/",
 }
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60

@@ -24,4 +24,19 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 c.ServerApp.jpserver_extensions = {"hpc_bridge_lab": True}
+
+# Cluster kernels: the HPC Bridge's kernel specs ("Python 3 on cluster — <profile>") next
+# to the local ones; each runs cluster-kernel/launcher.mjs, which starts the kernel as a
+# SLURM job of the user through the bridge ($HPC_BRIDGE_URL, the server's own token).
+c.ServerApp.kernel_spec_manager_class = "hpc_bridge_lab.cluster_kernels.ClusterKernelSpecManager"
+# A cluster kernel answers its first kernel_info_request only once its job has left the
+# queue and ipykernel runs on the node: the default 60 s would declare a kernel that waits
+# for a node dead (and restart it, submitting another job). One hour of queue wait.
+c.MappingKernelManager.kernel_info_timeout = 3600
+# Shutdown: shutdown_request first; after half of this the launcher gets SIGTERM (it
+# cancels the job and exits within 1.5 s), at the end SIGKILL.
+c.KernelManager.shutdown_wait_time = 5.0
+# A kernel whose job ended (TIMEOUT, NODE_FAIL) makes its launcher exit; the restarter
+# starts a new job at most this many times in a row.
+c.KernelRestarter.restart_limit = 5
 c.ServerApp.default_url = "/lab"

@@ -96,12 +96,16 @@ install_lab_runtime() {
   copy_tree "$REPO_ROOT/stack/lab/settings" "$dest/settings"
   copy_tree "$REPO_ROOT/jupyterlab_hpc_bridge/labextension" "$dest/labextensions/jupyterlab-hpc-bridge"
   install -m 644 "$REPO_ROOT/stack/lab/singleuser_config.py" "$dest/singleuser_config.py"
+  # The cluster kernel launcher and its one dependency (ws, which has none).
+  copy_tree "$REPO_ROOT/stack/lab/cluster-kernel" "$dest/cluster-kernel"
+  copy_tree "$REPO_ROOT/node_modules/ws" "$dest/cluster-kernel/node_modules/ws"
   chmod -R a+rX /opt/hpc-bridge
   printf '%s\n' "$digest" >"$dest/.sources.digest"
 }
 
 LAB_SOURCES=(stack/lab/hpc_bridge_lab stack/lab/build stack/lab/settings
-  jupyterlab_hpc_bridge/labextension stack/lab/singleuser_config.py)
+  jupyterlab_hpc_bridge/labextension stack/lab/singleuser_config.py
+  stack/lab/cluster-kernel)
 
 lab_sources_digest() {
   (cd "$REPO_ROOT" && find "${LAB_SOURCES[@]}" -name __pycache__ -prune -o \

@@ -22,7 +22,8 @@ export const RESOURCE_KINDS = [
   'transfer',
   'upload',
   'link',
-  'trigger'
+  'trigger',
+  'kernel'
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

@@ -24,6 +24,7 @@ export { configSchema } from './schema';
 export type {
   BridgeConfig,
   ClusterConfig,
+  KernelsConfig,
   ModelConfig,
   OpenStackConfig,
   ProfileConfig,

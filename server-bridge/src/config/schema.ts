@@ -176,6 +176,20 @@ export function configSchema(ctx: ILoadContext) {
         )
         .default([])
         .superRefine(uniqueNames, ALWAYS),
+      /**
+       * Cluster kernels (a notebook's kernel as a SLURM job): the profiles offered as
+       * kernels, when an idle kernel is culled, how long a launcher's lease lasts.
+       */
+      kernels: z
+        .strictObject({
+          profiles: z
+            .array(nameSchema)
+            .default([])
+            .refine(ps => new Set(ps).size === ps.length, 'duplicate profile'),
+          idleMinutes: z.number().int().min(1).max(10_080).default(60),
+          leaseSeconds: z.number().int().min(10).max(3600).default(60)
+        })
+        .prefault({}),
       s3: z
         .array(
           z.strictObject({
@@ -249,6 +263,15 @@ export function configSchema(ctx: ILoadContext) {
       for (const problem of referenceProblems(asWritten)) {
         tx.addIssue({ code: 'custom', ...problem });
       }
+      c.kernels.profiles.forEach((name, i) => {
+        if (!c.profiles.some(p => p.name === name)) {
+          tx.addIssue({
+            code: 'custom',
+            path: ['kernels', 'profiles', i],
+            message: `no profile named "${name}"`
+          });
+        }
+      });
       const slurm = c.serving.providers.slurm;
       const slurmCluster = c.clusters.find(k => k.name === slurm?.cluster);
       if (
@@ -288,3 +311,4 @@ export type OpenStackConfig = NonNullable<
 >;
 export type RecipeConfig = BridgeConfig['recipes'][number];
 export type ModelConfig = BridgeConfig['models'][number];
+export type KernelsConfig = BridgeConfig['kernels'];

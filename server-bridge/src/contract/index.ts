@@ -225,13 +225,23 @@ export const Routes = {
   courseDatasetFiles: (course: string) =>
     `${API_PREFIX}/courses/${encodeURIComponent(course)}/dataset/files`,
   courseDatasetContent: (course: string) =>
-    `${API_PREFIX}/courses/${encodeURIComponent(course)}/dataset/content`
+    `${API_PREFIX}/courses/${encodeURIComponent(course)}/dataset/content`,
+  kernelSpecs: `${API_PREFIX}/kernels/specs`,
+  kernels: `${API_PREFIX}/kernels`,
+  kernel: (id: string) => `${API_PREFIX}/kernels/${encodeURIComponent(id)}`,
+  kernelLease: (id: string) =>
+    `${API_PREFIX}/kernels/${encodeURIComponent(id)}/lease`,
+  kernelChannel: (id: string, channel: string) =>
+    `${API_PREFIX}/kernels/${encodeURIComponent(id)}/channels/${encodeURIComponent(channel)}`,
+  adminKernels: `${API_PREFIX}/admin/kernels`
 } as const;
 
 export * from './admin';
 export * from './courses';
 export * from './endpoints';
+export * from './events';
 export * from './jobs';
+export * from './kernels';
 export * from './lineage';
 export * from './models';
 export * from './storage';

@@ -354,10 +354,3 @@ export const SshCredentialSchema = z
   })
   .meta({ id: 'SshCredential' });
 export type SshCredential = z.infer<typeof SshCredentialSchema>;
-
-/** Server-sent events of `GET /api/v1/events` (`event: <type>`, `data: <json>`). */
-export const BridgeEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('job'), job: JobSchema }),
-  z.object({ type: z.literal('ping'), at: z.iso.datetime() })
-]);
-export type BridgeEvent = z.infer<typeof BridgeEventSchema>;

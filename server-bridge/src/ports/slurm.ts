@@ -5,6 +5,7 @@ import {
   type Resources
 } from '../contract';
 import type { IReplicaResources } from '../endpoints/ports';
+import type { Duplex } from 'node:stream';
 import type { IStoragePort } from './storage';
 
 /** What the bridge needs from a SLURM cluster (for now: reads). */
@@ -126,7 +127,37 @@ export interface IUserClusterPort {
   files: IClusterFilesPort;
   /** A storage port on the absolute directory `root` (a tier such as `/scratch/alice`). */
   storage(root: string): IStoragePort;
+  /** Cluster kernels' jobs and channels (absent: this cluster has none). */
+  kernels?: IUserKernelPort;
 }
+
+/** What cluster kernels need as the user beyond files and scancel. */
+export interface IUserKernelPort {
+  /** `sbatch --parsable --chdir=WORKDIR` with `script` on stdin → the job id. */
+  submitScript(script: string, workdir: string): Promise<string>;
+  /** `rm -rf` of a kernel's runtime folder (an absolute path the domain checked). */
+  removeDir(path: string): Promise<void>;
+  /**
+   * A byte stream to the Unix socket `path` on the login node
+   * (`direct-streamlocal@openssh.com`); it ends when either side closes.
+   */
+  openSocket(path: string): Promise<Duplex>;
+}
+
+/** A kernel job's batch script: runs ipykernel with the connection file of `runtimeDir`. */
+export interface IKernelScriptOptions {
+  jobName: string;
+  /** Absolute path of the kernel's 0700 runtime folder (its working directory). */
+  runtimeDir: string;
+  /** Absolute path of the connection file in it (written 0600 before sbatch). */
+  connectionFile: string;
+  partition: string;
+  resources: Resources;
+  python: string;
+  env?: Readonly<Record<string, string>>;
+}
+
+export type KernelScript = (options: IKernelScriptOptions) => string;
 
 /** A notebook job's batch script (`job.sbatch`). */
 export interface IBatchScriptOptions {

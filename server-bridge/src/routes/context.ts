@@ -8,6 +8,7 @@ import type { EndpointService } from '../endpoints/service';
 import type { UserModels } from '../endpoints/user-models';
 import type { JobEvents } from '../jobs/events';
 import type { JobService } from '../jobs/service';
+import type { KernelEvents } from '../kernels/events';
 import type { StorageService } from '../storage/service';
 
 export type { IClusterBackend, IS3Backend };
@@ -27,6 +28,8 @@ export interface IJobsContext extends IRouteContext {
   jobs: JobService;
   access: IClusterAccess;
   events: JobEvents;
+  /** Cluster kernels' changes, for the same stream (absent: no kernel events). */
+  kernelEvents?: KernelEvents;
   /** Seconds between SSE pings; default 15. */
   pingMs?: number;
   /** Bytes an event stream may buffer for a client that does not read; default 8 MiB. */

@@ -47,7 +47,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
       config: policy.user(),
       schema: {
         summary:
-          'Server-sent events: `job` on every change of a job you may see, `ping` every 15 s',
+          'Server-sent events: `job` on every change of a job you may see, `kernel` on every change of one of your cluster kernels, `ping` every 15 s',
         description:
           'Each event is `event: <type>` + `data: <BridgeEvent JSON>`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers).',
         tags: ['events'],
@@ -92,12 +92,19 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
           send(jobFrame(job));
         }
       });
+      const unsubscribeKernels =
+        ctx.kernelEvents?.subscribe(kernel => {
+          if (kernel.owner === user.name) {
+            send(frame({ type: 'kernel', kernel }));
+          }
+        }) ?? ((): void => undefined);
       const timer = setInterval(ping, ctx.pingMs ?? PING_MS);
       await new Promise<void>(resolve => {
         end = (): void => {
           if (open.delete(end)) {
             clearInterval(timer);
             unsubscribe();
+            unsubscribeKernels();
             resolve();
           }
         };

@@ -388,5 +388,26 @@ export const migrations: readonly IMigration[] = [
         PRIMARY KEY (owner, name)
       );
     `
+  },
+  {
+    version: 16,
+    name: 'cluster kernels',
+    sql: `
+      -- Notebook kernels running as SLURM jobs of their owners (one JSON record per row;
+      -- the kernel's HMAC key is never stored).
+      CREATE TABLE kernels (
+        id            TEXT PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        cluster       TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        terminal      INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        lease_until   TEXT NOT NULL,
+        runtime_dir   TEXT NOT NULL,
+        record        TEXT NOT NULL
+      );
+      CREATE INDEX kernels_owner ON kernels (owner, created_at);
+      CREATE INDEX kernels_active ON kernels (terminal, cluster);
+    `
   }
 ];

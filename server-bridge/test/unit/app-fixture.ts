@@ -15,6 +15,9 @@ import { EndpointService } from '../../src/endpoints/service';
 import { controllerFixture } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { storageFixture } from './storage-fakes';
+import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
+import { KernelEvents } from '../../src/kernels/events';
+import { KernelService } from '../../src/kernels/service';
 import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
 import { unavailableRoller } from '../../src/triggers/actions/roll-endpoint';
 import { buildTriggers } from '../../src/triggers/build';
@@ -146,11 +149,23 @@ export async function testApp(
     events,
     logger
   });
+  const kernelEvents = new KernelEvents();
   const app = await buildApp({
     config,
     logger,
     store,
     jobs: { service: jobs, access, events },
+    kernels: {
+      service: new KernelService({
+        config,
+        store,
+        access,
+        script: renderKernelScript,
+        events: kernelEvents,
+        logger
+      }),
+      events: kernelEvents
+    },
     triggers: buildTriggers({
       config,
       store,

@@ -25,7 +25,11 @@ import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
 import { demoConfig } from './demo-config';
 import { controllerFixture } from './endpoints-fakes';
 import { FakeRouter } from './gateway-fakes';
-import { FakeCluster, fakeAccess } from './job-fakes';
+import { fakeAccess } from './job-fakes';
+import { FakeKernelCluster, START, kernelAccess } from './kernel-fakes';
+import { KernelEvents } from '../../src/kernels/events';
+import { KernelService } from '../../src/kernels/service';
+import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
 import { storageFixture } from './storage-fakes';
 import { unavailableRoller } from '../../src/triggers/actions/roll-endpoint';
 import { buildTriggers } from '../../src/triggers/build';
@@ -129,11 +133,12 @@ interface IOwned {
   transfer: string;
   upload: string;
   trigger: string;
+  kernel: string;
 }
 
 interface IWorld {
   app: BridgeApp;
-  cluster: FakeCluster;
+  cluster: FakeKernelCluster;
   owned: IOwned;
 }
 
@@ -146,6 +151,8 @@ interface IRequestEntry {
   raw?: string;
   /** Public routes: the status every caller gets. */
   publicStatus?: number;
+  /** The owner's status when it is no success (a WebSocket route asked without an upgrade). */
+  ownerStatus?: number;
   /** The answer is a stream that does not end (SSE): check the status only. */
   endless?: true;
   /** Run as the owner before the request (e.g. upload the part an upload completes). */
@@ -171,6 +178,14 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'GET /api/v1/jobs/:id/output': { query: { element: '0' } },
   'GET /api/v1/jobs/:id/log': { query: { element: '0', stream: 'stdout' } },
   'GET /api/v1/events': { endless: true },
+  'GET /api/v1/kernels/specs': {},
+  'GET /api/v1/kernels': {},
+  'POST /api/v1/kernels': { body: () => START },
+  'GET /api/v1/kernels/:id': {},
+  'DELETE /api/v1/kernels/:id': {},
+  'PUT /api/v1/kernels/:id/lease': {},
+  'GET /api/v1/kernels/:id/channels/:channel': { ownerStatus: 400 },
+  'GET /api/v1/admin/kernels': {},
   'GET /api/v1/credentials/ssh': {},
   'GET /api/v1/audit': {},
   'GET /api/v1/admin/overview': {},
@@ -363,9 +378,10 @@ async function world(bare = false): Promise<IWorld> {
         memoryMB: { default: 500, max: 4000 },
         gpus: { default: 0, max: 0 }
       }
-    ]
+    ],
+    kernels: { profiles: ['cpu-small'] }
   });
-  const cluster = new FakeCluster();
+  const cluster = new FakeKernelCluster();
   const access = fakeAccess(cluster);
   const events = new JobEvents();
   const logger = { info: () => undefined, warn: () => undefined };
@@ -388,10 +404,20 @@ async function world(bare = false): Promise<IWorld> {
     events,
     logger: logger as never
   });
+  const kernelEvents = new KernelEvents();
+  const kernels = new KernelService({
+    config,
+    store,
+    access: kernelAccess(cluster),
+    script: renderKernelScript,
+    events: kernelEvents,
+    logger
+  });
   const { app } = await testApp({
     config,
     store,
     jobs: { service: jobs, access, events },
+    kernels: { service: kernels, events: kernelEvents },
     storage,
     triggers: buildTriggers({
       config,
@@ -547,10 +573,33 @@ async function world(bare = false): Promise<IWorld> {
     { method: 'POST', url: '/api/v1/triggers', body: TRIGGER_REQUEST },
     j => j.id
   );
+  // Alice's kernel, running (ipykernel's sockets known), so its channel answers.
+  const kernel = await ok(
+    app,
+    { method: 'POST', url: '/api/v1/kernels', body: START },
+    j => j.id
+  );
+  const rec = kernels.table.get(kernel);
+  if (rec !== undefined) {
+    kernels.table.update({
+      ...rec,
+      kernel: { ...rec.kernel, state: 'running' },
+      ports: { shell: 1, iopub: 2, stdin: 3, control: 4, hb: 5 }
+    });
+  }
   return {
     app,
     cluster,
-    owned: { job, endpoint, key: keyId, link, transfer, upload, trigger }
+    owned: {
+      job,
+      endpoint,
+      key: keyId,
+      link,
+      transfer,
+      upload,
+      trigger,
+      kernel
+    }
   };
 }
 
@@ -561,7 +610,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     ['/endpoints/:id', o.endpoint],
     ['/transfers/:id', o.transfer],
     ['/links/:id', o.link],
-    ['/triggers/:id', o.trigger]
+    ['/triggers/:id', o.trigger],
+    ['/kernels/:id', o.kernel]
   ];
   let url = path;
   for (const [prefix, id] of idOf) {
@@ -575,7 +625,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     .replace(':course', 'ml101')
     .replace(':student', 'alice')
     .replace(':model', 'tiny-random')
-    .replace(':name', MODEL);
+    .replace(':name', MODEL)
+    .replace(':channel', 'shell');
 }
 
 /** What alice sees of her resources; a cell of another caller must leave it as it was. */
@@ -603,6 +654,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
   );
   const transfer = await get(`/api/v1/transfers/${o.transfer}`);
   const trigger = await get(`/api/v1/triggers/${o.trigger}`);
+  const kernel = await get(`/api/v1/kernels/${o.kernel}`);
   const part = await request(w.app, 'owner', {
     method: 'PUT',
     url: `/api/v1/tiers/archive/uploads/${o.upload}/parts/1`,
@@ -618,6 +670,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
     files: files.map(f => [f.status, f.body]),
     transfer: transfer.status,
     trigger: [trigger.status, trigger.body],
+    kernel: [kernel.status, parse(kernel).state],
     upload: part.status,
     jobsAsAlice: w.cluster.submitted.filter(j => j.user.includes('alice'))
       .length,
@@ -675,7 +728,10 @@ function expectationFor(
       : { status: REFUSED, noOwnerData: true, intact: true };
   }
   if (who === 'owner') {
-    return { status: '2xx', ...plain };
+    return {
+      status: entry.ownerStatus === undefined ? '2xx' : [entry.ownerStatus],
+      ...plain
+    };
   }
   if (access.who === 'user') {
     return { status: '2xx', noOwnerData: true, intact: true };

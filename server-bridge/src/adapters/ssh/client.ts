@@ -158,6 +158,43 @@ export class SshConnection {
     }
   }
 
+  /**
+   * A stream to the Unix socket `path` on the remote host (`openssh_forwardOutStreamLocal`;
+   * sshd needs AllowStreamLocalForwarding). Forwarded channels are not sessions (no
+   * MaxSessions slot); the connection stays open while one is.
+   */
+  async openStreamLocal(path: string): Promise<ClientChannel> {
+    this.active += 1;
+    this.clearIdle();
+    const done = (): void => {
+      this.active -= 1;
+      this.armIdle();
+    };
+    try {
+      const client = await this.connect();
+      const stream = await new Promise<ClientChannel>((resolve, reject) => {
+        this.onLiveClient(client, reject, () =>
+          client.openssh_forwardOutStreamLocal(path, (err, channel) => {
+            if (err) {
+              reject(
+                connectionGone(err)
+                  ? this.lostDuring('the start of a socket relay', err)
+                  : new SshError(`cannot open ${path}: ${err.message}`, 'exec')
+              );
+            } else {
+              resolve(channel);
+            }
+          })
+        );
+      });
+      stream.once('close', done);
+      return stream;
+    } catch (e) {
+      done();
+      throw e;
+    }
+  }
+
   /** Opens the connection if needed; resolves when the session is authenticated. */
   async connect(): Promise<Client> {
     if (this.closed) {

@@ -25,6 +25,7 @@ import * as sftp from './sftp';
 import { squeueFailure } from './queue';
 import { SlurmCommandError } from './slurm';
 import { sftpStorage } from './storage';
+import { SshKernels } from './kernels';
 
 const SLURM_ID = /^\d+(_\d+)?$/;
 
@@ -217,6 +218,7 @@ export function sshUserCluster(conn: SshConnection): IUserClusterPort {
   return {
     slurm: new SshUserSlurm(conn),
     files: new SftpFiles(conn),
-    storage: root => sftpStorage(conn, root)
+    storage: root => sftpStorage(conn, root),
+    kernels: new SshKernels(conn)
   };
 }

@@ -1,0 +1,41 @@
+/** Cluster kernels over SSH as the user: sbatch from stdin, the runtime folder, socket relay. */
+import type { Duplex } from 'node:stream';
+import type { IUserKernelPort } from '../../ports/slurm';
+import type { SshConnection } from './client';
+import { parseSbatchParsable } from './queue';
+import { SlurmCommandError } from './slurm';
+
+/** What removeDir accepts: an absolute path below a `.hpc-bridge/kernels/` folder. */
+const RUNTIME_DIR =
+  /^(\/[A-Za-z0-9._+-]+)+\/\.hpc-bridge\/kernels\/[a-f0-9]{12}$/;
+
+export class SshKernels implements IUserKernelPort {
+  constructor(private readonly conn: SshConnection) {}
+
+  async submitScript(script: string, workdir: string): Promise<string> {
+    const argv = ['sbatch', '--parsable', `--chdir=${workdir}`];
+    const result = await this.conn.exec(argv, {
+      stdin: script,
+      timeoutMs: 30_000
+    });
+    if (result.code !== 0) {
+      throw new SlurmCommandError(argv, result);
+    }
+    return parseSbatchParsable(result.stdout);
+  }
+
+  async removeDir(path: string): Promise<void> {
+    if (!RUNTIME_DIR.test(path) || path.split('/').includes('..')) {
+      throw new Error(`not a kernel runtime folder: ${path}`);
+    }
+    const argv = ['rm', '-rf', '--', path];
+    const result = await this.conn.exec(argv, { timeoutMs: 30_000 });
+    if (result.code !== 0) {
+      throw new SlurmCommandError(argv, result);
+    }
+  }
+
+  openSocket(path: string): Promise<Duplex> {
+    return this.conn.openStreamLocal(path);
+  }
+}
