@@ -130,10 +130,17 @@ describe('cluster kernels', () => {
     let stderr = '';
     driver.stderr.on('data', c => (stderr += String(c)));
     const steps: IStep[] = [];
-    const lines = createInterface({ input: driver.stdout });
+    // One iterator for every step: a for-await loop left early would close the lines.
+    const lines = createInterface({ input: driver.stdout })[
+      Symbol.asyncIterator
+    ]();
     const next = async (step: string): Promise<IStep> => {
-      for await (const line of lines) {
-        const s = JSON.parse(line) as IStep;
+      for (
+        let read = await lines.next();
+        read.done !== true;
+        read = await lines.next()
+      ) {
+        const s = JSON.parse(read.value) as IStep;
         steps.push(s);
         if (s.error !== undefined) {
           throw new Error(
