@@ -221,7 +221,9 @@ export class JobService {
       },
       reservation: p.course?.reservation ?? null,
       outputDir:
-        data === null ? null : (planner?.outputDir(data, workdir) ?? null)
+        data === null ? null : (planner?.outputDir(data, workdir) ?? null),
+      elementEnv:
+        data === null ? {} : (planner?.elementEnvironment(data, workdir) ?? {})
     });
   }
 
