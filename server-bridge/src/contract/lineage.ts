@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-/** Placeholders an output URI may hold; an input URI only `{date}`. */
+/** Placeholders an output URI may hold; an input URI `{date}` and `{element}`. */
 export const TIER_URI_PLACEHOLDERS = ['job', 'element', 'date'] as const;
 export type TierUriPlaceholder = (typeof TIER_URI_PLACEHOLDERS)[number];
 

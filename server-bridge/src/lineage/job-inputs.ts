@@ -33,7 +33,10 @@ export function expandInputs(
   now: Date
 ): IExpandedInput[] {
   const date = dateValue(now);
-  const declared = (inputs ?? []).map(uri => ({ uri, parts: parseTierUri(uri) }));
+  const declared = (inputs ?? []).map(uri => ({
+    uri,
+    parts: parseTierUri(uri)
+  }));
   const perElement = declared.filter(d => d.parts.path.includes('{element}'));
   const total = declared.length + perElement.length * (elements - 1);
   if (total > MAX_EXPANDED_INPUTS) {
