@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterConfig } from '../config';
 import {
   parseTierUri,
+  type JobDataEstimate,
   type JobInput,
   type JobOutput,
   type JobSubmit
@@ -22,6 +23,7 @@ import type { IOutputDirOptions, IUserClusterPort } from '../ports/slurm';
 import { baseName } from '../storage/paths';
 import type { StorageService } from '../storage/service';
 import type { IStorageUser } from '../storage/tiers';
+import { estimateJobData } from './data-estimate';
 import {
   expandInputs,
   inputIndex,
@@ -142,6 +144,15 @@ export class JobDataPlanner {
       ),
       outputs
     };
+  }
+
+  /** The submit's checks of the declared data, as the estimate answers them; no side effects. */
+  estimate(
+    user: IStorageUser,
+    req: JobSubmit,
+    ctx: Omit<IJobDataContext, 'jobId'>
+  ): Promise<JobDataEstimate> {
+    return estimateJobData(this.storage, this, user, req, ctx);
   }
 
   /** Each output expanded for each element; 400 for a sweep output without `{element}`. */
