@@ -154,7 +154,11 @@ export function configSchema(ctx: ILoadContext) {
         .strictObject({
           attempts: z.number().int().min(1).max(10).default(3),
           backoffSeconds: z.number().min(0).max(600).default(10),
-          deadlineMinutes: z.number().positive().max(24 * 60).default(60)
+          deadlineMinutes: z
+            .number()
+            .positive()
+            .max(24 * 60)
+            .default(60)
         })
         .default({ attempts: 3, backoffSeconds: 10, deadlineMinutes: 60 }),
       /** Job presets offered to users (partition, resources with ranges). */
