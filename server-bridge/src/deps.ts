@@ -144,7 +144,9 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     lineage,
     jobs: service.table,
     events,
-    logger: logger.child({ component: 'stage-out' })
+    logger: logger.child({ component: 'stage-out' }),
+    audit: store,
+    limits: config.stageOut
   });
   for (const c of config.clusters) {
     pollers.set(

@@ -47,8 +47,22 @@ export function JobDataView(props: {
       {inputs.length > 0 && (
         <ul className="jp-hpc-JobData-list" aria-label={trans.__('Inputs')}>
           {inputs.map(input => (
-            <li key={input.uri} className="jp-hpc-JobData-item">
-              <code title={input.uri}>{input.uri}</code>{' '}
+            <li
+              key={`${input.uri}#${input.element ?? ''}`}
+              className="jp-hpc-JobData-item"
+            >
+              {input.element === undefined ? (
+                <code title={input.uri}>{input.uri}</code>
+              ) : (
+                <>
+                  <code title={input.uri}>
+                    {`${input.tier}:${input.path}${input.folder ? '/' : ''}`}
+                  </code>{' '}
+                  <span className="jp-hpc-JobData-version">
+                    {trans.__('element %1', input.element)}
+                  </span>
+                </>
+              )}{' '}
               <span className="jp-hpc-JobData-version">
                 {LineageChain.version(input.version, trans) ||
                   trans.__('folder')}

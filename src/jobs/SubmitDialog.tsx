@@ -3,7 +3,7 @@ import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import { Field, Refusal } from './SubmitFormParts';
+import { DataChecks, Field, Refusal } from './SubmitFormParts';
 import type { SubmitModel } from './SubmitModel';
 import type { ITierFilePicker } from '../tokens';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
@@ -413,6 +413,7 @@ export namespace SubmitDialog {
                   : estimate.result.message
                 : null}
         </div>
+        <DataChecks data={estimate.result?.data} />
         {(errors['request'] || errors['notebook']) && (
           <div className="jp-hpc-Alert jp-mod-error" role="alert">
             <p className="jp-hpc-Alert-message">

@@ -1,9 +1,10 @@
 import React from 'react';
+import type { JobDataEstimate } from '@hpc-bridge/server/contract';
 import type { PartitionCompliance } from './compliance';
 import type { SubmitModel } from './SubmitModel';
 import { useTranslator } from '../ui/translator';
 
-/* The submit form's small parts: a labelled field, the refusal of a choice. */
+/* The submit form's small parts: a labelled field, the refusal of a choice, the data checks. */
 
 /** A labelled input with its error below. */
 export function Field(props: {
@@ -73,6 +74,45 @@ export function Refusal(props: {
             {trans.__('Use %1', profile.title)}
           </button>
         ))
+      )}
+    </div>
+  );
+}
+
+/**
+ * What the estimate found about the declared inputs and outputs: what a submit would
+ * refuse (errors) and what the user should know (warnings); nothing when all is well.
+ */
+export function DataChecks(props: {
+  data: JobDataEstimate | undefined;
+}): JSX.Element | null {
+  const trans = useTranslator();
+  const { data } = props;
+  if (!data || (data.errors.length === 0 && data.warnings.length === 0)) {
+    return null;
+  }
+  return (
+    <div className="jp-hpc-SubmitForm-dataChecks">
+      {data.errors.length > 0 && (
+        <div className="jp-hpc-Alert jp-mod-error" role="alert">
+          <p className="jp-hpc-Alert-message">
+            {trans.__('The bridge would refuse this data:')}
+          </p>
+          <ul>
+            {data.errors.map((e, i) => (
+              <li key={i}>{e.message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {data.warnings.length > 0 && (
+        <div className="jp-hpc-Alert jp-mod-warning" role="status">
+          <ul>
+            {data.warnings.map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </div>
       )}
     </div>
   );

@@ -145,6 +145,22 @@ export function configSchema(ctx: ILoadContext) {
           scanSeconds: z.number().min(1).max(3600).default(30)
         })
         .default({ tickSeconds: 5, scanSeconds: 30 }),
+      /**
+       * How long the copy of a job's declared outputs to their tiers may take: each output
+       * is tried `attempts` times (waiting `backoffSeconds`, doubled each time, between
+       * tries), all within `deadlineMinutes` of the job's end; then it is failed.
+       */
+      stageOut: z
+        .strictObject({
+          attempts: z.number().int().min(1).max(10).default(3),
+          backoffSeconds: z.number().min(0).max(600).default(10),
+          deadlineMinutes: z
+            .number()
+            .positive()
+            .max(24 * 60)
+            .default(60)
+        })
+        .default({ attempts: 3, backoffSeconds: 10, deadlineMinutes: 60 }),
       /** Job presets offered to users (partition, resources with ranges). */
       profiles: z
         .array(

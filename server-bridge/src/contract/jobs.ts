@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  JobDataEstimateSchema,
   JobInputSchema,
   JobInputsSchema,
   JobOutputSchema,
@@ -337,7 +338,9 @@ export const JobEstimateSchema = z
   .object({
     expectedStart: z.iso.datetime().nullable(),
     /** What SLURM said, e.g. `Job 12 to start at … using 1 processors on nodes node1 in partition cpu`. */
-    message: z.string()
+    message: z.string(),
+    /** The checks of the declared inputs and outputs; absent when the request has none. */
+    data: JobDataEstimateSchema.optional()
   })
   .meta({ id: 'JobEstimate' });
 export type JobEstimate = z.infer<typeof JobEstimateSchema>;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-/** Placeholders an output URI may hold; an input URI only `{date}`. */
+/** Placeholders an output URI may hold; an input URI `{date}` and `{element}`. */
 export const TIER_URI_PLACEHOLDERS = ['job', 'element', 'date'] as const;
 export type TierUriPlaceholder = (typeof TIER_URI_PLACEHOLDERS)[number];
 
@@ -112,7 +112,9 @@ export const JobInputSchema = z.object({
   tier: z.string(),
   path: z.string(),
   folder: z.boolean(),
-  version: ObjectVersionSchema
+  version: ObjectVersionSchema,
+  /** The element that reads it (an input with `{element}`); absent: every element. */
+  element: z.number().int().nonnegative().optional()
 });
 export type JobInput = z.infer<typeof JobInputSchema>;
 
@@ -139,6 +141,50 @@ export const JobOutputSchema = z.object({
   error: z.string().optional()
 });
 export type JobOutput = z.infer<typeof JobOutputSchema>;
+
+/**
+ * What `POST /jobs/estimate` found about a request's declared data, checked as a submit
+ * checks it but without reserving anything: each input (expanded per element) with its
+ * size, each output, and the problems a submit would refuse (`errors`, each with the code
+ * the submit would answer) or that the user should know (`warnings`).
+ */
+export const JobDataEstimateSchema = z
+  .object({
+    inputs: z.array(
+      z.object({
+        uri: z.string(),
+        tier: z.string(),
+        path: z.string(),
+        /** The element that reads it (`{element}`); absent: every element. */
+        element: z.number().int().nonnegative().optional(),
+        folder: z.boolean(),
+        /** Bytes; null for a folder. */
+        size: z.number().int().nonnegative().nullable()
+      })
+    ),
+    outputs: z.array(
+      z.object({
+        uri: z.string(),
+        tier: z.string(),
+        /** Expanded (`{job}` stays as it is until the job has an id). */
+        path: z.string(),
+        element: z.number().int().nonnegative(),
+        estimateBytes: z.number().int().nonnegative().nullable()
+      })
+    ),
+    warnings: z.array(z.string()),
+    errors: z.array(
+      z.object({
+        /** The error code the submit would answer (`not_found`, `policy_refused`, …). */
+        code: z.string(),
+        message: z.string(),
+        /** The declared URI it is about, where it is about one. */
+        uri: z.string().optional()
+      })
+    )
+  })
+  .meta({ id: 'JobDataEstimate' });
+export type JobDataEstimate = z.infer<typeof JobDataEstimateSchema>;
 
 /** What made one object: the job, its notebook and parameters, and the inputs it read. */
 export const LineageRecordSchema = z

@@ -11,7 +11,12 @@ import { DomainError } from '../domain-error';
 import type { HealthCheck } from './health';
 import { httpHealthCheck } from './health';
 import type { RecipeConfig } from '../config';
-import type { IModelPlacer, IServingProvider, IUpstream } from './ports';
+import type {
+  IModelPlacer,
+  IServingProvider,
+  IUpstream,
+  ModelPlacement
+} from './ports';
 import {
   ACTIVE_REPLICA_STATES,
   type EndpointTable,
@@ -84,6 +89,8 @@ export interface IRuntime {
   again: boolean;
   /** Steps run sooner than the loop's while requests are held (`probeWhileHeld`). */
   probing: boolean;
+  /** Pending replicas waiting for their model file's copy (started on a later step). */
+  modelCopies: Set<string>;
 }
 
 export function newReplicaId(): string {
@@ -156,7 +163,8 @@ export class EndpointControl {
         lastTouched: null,
         stepping: null,
         again: false,
-        probing: false
+        probing: false,
+        modelCopies: new Set()
       };
       this.runtimes.set(id, rt);
     }
@@ -288,12 +296,15 @@ export class EndpointControl {
     return typeof served === 'string' ? undefined : served.recipe;
   }
 
-  /** Where a replica of `ep` on `provider` reads its user model file. */
+  /**
+   * Where a replica of `ep` on `provider` reads its user model file, or how far its copy
+   * has come (a placer that copies in the background).
+   */
   async placeModel(
     ep: IEndpointRecord,
     provider: string,
     replicaId: string
-  ): Promise<string> {
+  ): Promise<ModelPlacement> {
     const file = ep.modelFile;
     const placer = this.deps.placers?.get(provider);
     if (file === null || placer === undefined) {
@@ -301,9 +312,10 @@ export class EndpointControl {
         `the ${provider} provider cannot serve a model file from a tier`
       );
     }
-    return placer.place(
-      { ...file, owner: { name: ep.owner, groups: file.groups } },
-      { endpointId: ep.id, replicaId }
-    );
+    const model = { ...file, owner: { name: ep.owner, groups: file.groups } };
+    const replica = { endpointId: ep.id, replicaId };
+    return placer.begin === undefined
+      ? { path: await placer.place(model, replica) }
+      : placer.begin(model, replica);
   }
 }

@@ -16,7 +16,8 @@ import {
   apply,
   canFallBack,
   type IEventDetail,
-  type IReplicaInHand
+  type IReplicaInHand,
+  launchReplica
 } from './replica-effects';
 import type { ReplicaEvent } from './replica-lifecycle';
 import type { IEndpointRecord, IReplicaRecord } from './repository/endpoints';
@@ -32,7 +33,10 @@ export async function observe(
   const on = (event: ReplicaEvent, detail: IEventDetail = {}) =>
     apply(ctl, ep, hand, event, detail, now);
   if (r.handle === null) {
-    return on('no-handle', { reason: 'the provider gave no handle' });
+    // A replica whose model file is being copied starts once the copy is done.
+    return r.state === 'pending' && ctl.runtime(ep.id).modelCopies.has(r.id)
+      ? launchReplica(ctl, ep, r, now)
+      : on('no-handle', { reason: 'the provider gave no handle' });
   }
   let status: ReplicaStatus;
   try {

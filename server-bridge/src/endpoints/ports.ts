@@ -53,7 +53,19 @@ export interface IModelPlacer {
     file: IModelFile,
     replica: { endpointId: string; replicaId: string }
   ): Promise<string>;
+  /**
+   * The same without waiting for a copy: the path when the file is in place, else how far
+   * the copy (started in the background, one per file) has come; throws when it failed.
+   */
+  begin?(
+    file: IModelFile,
+    replica: { endpointId: string; replicaId: string }
+  ): Promise<ModelPlacement>;
 }
+
+/** Where a model file is, or how far its copy has come (bytes of `of`; null: unknown). */
+export type ModelPlacement =
+  { path: string } | { copying: { bytes: number; of: number | null } };
 
 /** Resources of one replica (the model's defaults, adjusted within its limits). */
 export interface IReplicaResources {

@@ -225,15 +225,13 @@ async function onEndpoint(
 }
 
 /** Starts a replica of `ep` (on `provider`); `handoverOf` names the one it replaces. */
-export async function startReplica(
+export function startReplica(
   ctl: EndpointControl,
   ep: IEndpointRecord,
   handoverOf: string | null,
   now: number,
   provider: ServingProviderName = ep.provider
 ): Promise<IEndpointRecord> {
-  const served = ctl.servedModel(ep);
-  const upstreamKey = newUpstreamKey();
   const rec: IReplicaRecord = {
     id: newReplicaId(),
     endpointId: ep.id,
@@ -249,17 +247,58 @@ export async function startReplica(
     endsAt: null,
     drainingSince: null,
     stoppedAt: null,
-    upstreamKey
+    upstreamKey: newUpstreamKey()
   };
+  if (typeof ctl.servedModel(ep) !== 'string') {
+    ctl.putReplica(rec);
+  }
+  return launchReplica(ctl, ep, rec, now);
+}
+
+/** MiB, rounded down, of a byte count. */
+const mib = (bytes: number): number => Math.floor(bytes / (1024 * 1024));
+
+/** The waiting reason of a replica whose model file is being copied. */
+export function copyingReason(c: { bytes: number; of: number | null }): string {
+  return c.of === null
+    ? `copying model (${mib(c.bytes)} MiB)`
+    : `copying model (${mib(c.bytes)} MiB of ${mib(c.of)})`;
+}
+
+/**
+ * Has the provider start the stored pending replica `rec`, once its model is in place: a
+ * model file still being copied leaves it pending (the reason says how far the copy has
+ * come) for a later step to launch, so no step waits for a copy.
+ */
+export async function launchReplica(
+  ctl: EndpointControl,
+  ep: IEndpointRecord,
+  rec: IReplicaRecord,
+  now: number
+): Promise<IEndpointRecord> {
+  const { provider, upstreamKey } = rec;
+  const served = ctl.servedModel(ep);
   const hand = { stored: rec, next: rec };
   if (typeof served === 'string') {
     return apply(ctl, ep, hand, 'model-missing', { reason: served }, now);
   }
   const { recipe } = served;
-  ctl.putReplica(rec);
+  const copies = ctl.runtime(ep.id).modelCopies;
   try {
-    const modelPath =
-      served.path ?? (await ctl.placeModel(ep, provider, rec.id));
+    let modelPath = served.path;
+    if (modelPath === null) {
+      const placed = await ctl.placeModel(ep, provider, rec.id);
+      if ('copying' in placed) {
+        copies.add(rec.id);
+        ctl.putReplicaIfChanged(rec, {
+          ...rec,
+          reason: copyingReason(placed.copying)
+        });
+        return ep;
+      }
+      modelPath = placed.path;
+    }
+    copies.delete(rec.id);
     const argv = renderArgv(recipe, {
       model: modelPath,
       threads: ep.resources.cpus
@@ -270,7 +309,7 @@ export async function startReplica(
       owner: ep.owner,
       modelPath,
       argv,
-      upstreamKey,
+      upstreamKey: upstreamKey ?? '',
       keyEnv: recipe.keyEnv,
       resources: ep.resources,
       env: ep.tierEnv
@@ -282,11 +321,17 @@ export async function startReplica(
       upstreamKey: wokenKey(ctl, ep.id, handle) ?? upstreamKey
     });
     ctl.logger.info(
-      { endpoint: ep.id, replica: rec.id, provider, handoverOf },
+      {
+        endpoint: ep.id,
+        replica: rec.id,
+        provider,
+        handoverOf: rec.handoverOf
+      },
       'replica started'
     );
     return ep;
   } catch (e) {
+    copies.delete(rec.id);
     const message = (e as Error).message;
     if ((e as { noCapacity?: unknown }).noCapacity === true) {
       return canFallBack(ctl, ep, provider)

@@ -38,11 +38,11 @@ import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
   auditSubmit,
+  estimateJob,
   jobWorkdir,
   newJobId,
   prepareJobData,
   sbatch,
-  sbatchRefusal,
   submittedJob,
   writeWorkdir
 } from './submission';
@@ -221,21 +221,18 @@ export class JobService {
       },
       reservation: p.course?.reservation ?? null,
       outputDir:
-        data === null ? null : (planner?.outputDir(data, workdir) ?? null)
+        data === null ? null : (planner?.outputDir(data, workdir) ?? null),
+      elementEnv:
+        data === null ? {} : (planner?.elementEnvironment(data, workdir) ?? {})
     });
   }
 
+  /** `sbatch --test-only`, and the checks of the declared data (nothing reserved). */
   async estimate(user: IAuthUser, req: JobSubmit): Promise<JobEstimate> {
     const p = this.plan(user, req, false);
-    return this.deps.access.run(p.cluster.name, user.name, async s => {
-      const home = await s.files.home();
-      const script = this.script(req, p, home);
-      try {
-        return await s.slurm.testOnly(script, home);
-      } catch (e) {
-        throw sbatchRefusal(p.cluster.name, e);
-      }
-    });
+    return estimateJob(this.deps, user, req, p, home =>
+      this.script(req, p, home)
+    );
   }
 
   /**

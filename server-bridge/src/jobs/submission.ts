@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type {
   Job,
+  JobEstimate,
   JobInput,
   JobOutput,
   JobSubmit,
@@ -14,6 +15,8 @@ import type {
 } from '../contract';
 import { DomainError } from '../domain-error';
 import type { IAuthUser } from '../auth/decide';
+import type { IClusterAccess } from '../credentials/access';
+import { noStagingEstimate } from '../lineage/data-estimate';
 import type { JobDataPlanner } from '../lineage/job-data';
 import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { ITierUse } from '../policy/data-classes';
@@ -33,9 +36,8 @@ function runner(): string {
 
 /**
  * Checks a job's declared inputs and outputs and reserves the outputs' estimates; null
- * when it declares none.
+ * when it declares none. A data-class refusal is audited.
  */
-/** Checks and reserves the declared data; a data-class refusal is audited. */
 export async function prepareJobData(
   deps: { data?: JobDataPlanner | undefined; store: Pick<Store, 'audit'> },
   user: IAuthUser,
@@ -65,6 +67,43 @@ export async function prepareJobData(
       auditDataRefusal(deps.store, user, req, p, e);
       throw e;
     });
+}
+
+/**
+ * `sbatch --test-only` of the job's script (`script(home)`), with the checks of its
+ * declared data (as a submit checks them, nothing reserved) when it has any.
+ */
+export async function estimateJob(
+  deps: {
+    data?: JobDataPlanner | undefined;
+    access: IClusterAccess;
+  },
+  user: IAuthUser,
+  req: JobSubmit,
+  p: JobPlan,
+  script: (home: string) => string
+): Promise<JobEstimate> {
+  const data =
+    req.inputs === undefined && req.outputs === undefined
+      ? null
+      : deps.data === undefined
+        ? noStagingEstimate()
+        : await deps.data.estimate(user, req, {
+            cluster: p.cluster,
+            partition: p.profile.partition,
+            elements: p.points.length,
+            timeMinutes: p.resources.timeMinutes,
+            now: new Date()
+          });
+  const slurm = await deps.access.run(p.cluster.name, user.name, async s => {
+    const home = await s.files.home();
+    try {
+      return await s.slurm.testOnly(script(home), home);
+    } catch (e) {
+      throw sbatchRefusal(p.cluster.name, e);
+    }
+  });
+  return data === null ? slurm : { ...slurm, data };
 }
 
 /** A data-class rule refused the declared data: one record per sensitive tier named. */

@@ -1,13 +1,15 @@
 /**
  * A job's declared inputs and outputs at submit: the checks (each input readable, each
  * output writable with room for its estimate, the data-class rules), the plan kept for
- * the stage-out, what the job sees (`HPCB_INPUT_<i>`, `HPCB_OUTPUT_DIR`,
- * `HPCB_OUTPUT_<i>`) and the stage-in into its working directory.
+ * the stage-out, what the job sees (`HPCB_INPUT_<i>`, per element for an input with
+ * `{element}`, `HPCB_OUTPUT_DIR`, `HPCB_OUTPUT_<i>`) and the stage-in into its working
+ * directory.
  */
 import { createHash } from 'node:crypto';
 import type { ClusterConfig } from '../config';
 import {
   parseTierUri,
+  type JobDataEstimate,
   type JobInput,
   type JobOutput,
   type JobSubmit
@@ -20,8 +22,14 @@ import {
 import type { IOutputDirOptions, IUserClusterPort } from '../ports/slurm';
 import { baseName } from '../storage/paths';
 import type { StorageService } from '../storage/service';
-import type { IStagedSource } from '../storage/staging';
 import type { IStorageUser } from '../storage/tiers';
+import { estimateJobData } from './data-estimate';
+import {
+  expandInputs,
+  inputIndex,
+  lookUpInputs,
+  plannedInput
+} from './job-inputs';
 import {
   JobDataPlanTable,
   type JobDataPlan,
@@ -51,9 +59,16 @@ export const OUTPUT_DIR_VARIABLE = 'HPCB_OUTPUT_DIR';
 export const inputVariable = (i: number): string => `HPCB_INPUT_${i}`;
 export const outputVariable = (i: number): string => `HPCB_OUTPUT_${i}`;
 
-/** Where input `i` lands in the working directory when it is copied. */
+/**
+ * Where the input at position `i` of the plan lands in the working directory when it is
+ * copied (an element's own input in a folder of that element).
+ */
 export function stagedInputPath(input: PlannedInput, i: number): string {
-  const dir = `data/in/${i}`;
+  const index = inputIndex(input, i);
+  const dir =
+    input.element === undefined || input.element === null
+      ? `data/in/${index}`
+      : `data/in/${index}/${input.element}`;
   return input.folder ? dir : `${dir}/${baseName(input.path)}`;
 }
 
@@ -97,15 +112,11 @@ export class JobDataPlanner {
     if (req.inputs === undefined && req.outputs === undefined) {
       return null;
     }
-    const date = dateValue(ctx.now);
-    const sources = await Promise.all(
-      (req.inputs ?? []).map(async uri => {
-        const parts = parseTierUri(uri);
-        const path = expandPlaceholders(uri, parts.path, { date });
-        return {
-          uri,
-          source: await this.storage.staging.source(user, parts.tier, path)
-        };
+    const sources = await lookUpInputs(
+      expandInputs(req.inputs, ctx.elements, ctx.now),
+      async input => ({
+        input,
+        source: await this.storage.staging.source(user, input.tier, input.path)
       })
     );
     const declared = this.declaredOutputs(req, ctx);
@@ -128,15 +139,24 @@ export class JobDataPlanner {
       owner: user.name,
       groups: [...user.groups],
       notebookSha256: notebookSha256(req.notebook.content),
-      inputs: sources.map(({ uri, source }) =>
-        plannedInput(uri, source, ctx.cluster.name)
+      inputs: sources.map(({ input, source }) =>
+        plannedInput(input, source, ctx.cluster.name)
       ),
       outputs
     };
   }
 
+  /** The submit's checks of the declared data, as the estimate answers them; no side effects. */
+  estimate(
+    user: IStorageUser,
+    req: JobSubmit,
+    ctx: Omit<IJobDataContext, 'jobId'>
+  ): Promise<JobDataEstimate> {
+    return estimateJobData(this.storage, this, user, req, ctx);
+  }
+
   /** Each output expanded for each element; 400 for a sweep output without `{element}`. */
-  private declaredOutputs(
+  declaredOutputs(
     req: JobSubmit,
     ctx: IJobDataContext
   ): (IDeclaredOutput & { index: number; element: number })[] {
@@ -217,14 +237,30 @@ export class JobDataPlanner {
     return planned;
   }
 
-  /** The job's view of its data: where each input is; the outputs' folder. */
+  /** The job's view of its data: where each input every element reads is. */
   environment(plan: JobDataPlan, workdir: string): Record<string, string> {
     return Object.fromEntries(
-      plan.inputs.map((input, i) => [
-        inputVariable(i),
-        input.clusterPath ?? `${workdir}/${stagedInputPath(input, i)}`
-      ])
+      plan.inputs.flatMap((input, i) =>
+        input.element === undefined || input.element === null
+          ? [[inputVariable(inputIndex(input, i)), where(input, i, workdir)]]
+          : []
+      )
     );
+  }
+
+  /** Each element's own inputs (`{element}`): variable → its value for each element. */
+  elementEnvironment(
+    plan: JobDataPlan,
+    workdir: string
+  ): Record<string, string[]> {
+    const env: Record<string, string[]> = {};
+    plan.inputs.forEach((input, i) => {
+      if (input.element !== undefined && input.element !== null) {
+        const values = (env[inputVariable(inputIndex(input, i))] ??= []);
+        values[input.element] = where(input, i, workdir);
+      }
+    });
+    return env;
   }
 
   /** What the batch script creates per element for the outputs; null without outputs. */
@@ -282,7 +318,10 @@ export class JobDataPlanner {
         tier: i.tier,
         path: i.path,
         folder: i.folder,
-        version: i.version
+        version: i.version,
+        ...(i.element === undefined || i.element === null
+          ? {}
+          : { element: i.element })
       })),
       outputs: plan.outputs.map(o => ({
         uri: o.uri,
@@ -297,22 +336,7 @@ export class JobDataPlanner {
   }
 }
 
-function plannedInput(
-  uri: string,
-  source: IStagedSource,
-  jobCluster: string
-): PlannedInput {
-  return {
-    uri,
-    tier: source.tier,
-    scopeKey: source.scopeKey,
-    scopeRoot: source.scopeRoot,
-    path: source.path,
-    folder: source.folder,
-    version: source.version,
-    clusterPath:
-      source.cluster !== null && source.cluster.name === jobCluster
-        ? source.cluster.path
-        : null
-  };
+/** Where input `i` of the plan is on the cluster for the job. */
+function where(input: PlannedInput, i: number, workdir: string): string {
+  return input.clusterPath ?? `${workdir}/${stagedInputPath(input, i)}`;
 }

@@ -2,17 +2,23 @@
  * When a job with declared outputs ends: each completed element's outputs go from its
  * working directory to their tiers (the bridge's credentials, on the owner's behalf, with
  * the owner's groups at submit), each object written gets its lineage record, and the
- * job shows how each output's stage-out went. A failure is recorded on that output; the
- * job itself stays as it ended.
+ * job shows how each output's stage-out went. A failure is recorded on that output (and
+ * audited); the job itself stays as it ended. Each output is tried a bounded number of
+ * times within a deadline, so every stage-out ends and the job's end is announced.
  */
 import type { BaseLogger } from 'pino';
+import type { BridgeConfig } from '../config';
 import type { Job, JobOutput } from '../contract';
 import type { IClusterAccess } from '../credentials/access';
+import { isRefusal } from '../domain-error';
 import type { JobEvents } from '../jobs/events';
 import type { IJobRecord, JobTable } from '../jobs/repository/jobs';
+import type { Store } from '../store';
 import type { StorageService } from '../storage/service';
 import type { IWrittenObject } from '../storage/staging';
+import { withTimeout } from '../with-timeout';
 import { stagedOutputPath } from './job-data';
+import { inputsOfElement } from './job-inputs';
 import {
   JobDataPlanTable,
   LineageTable,
@@ -29,11 +35,33 @@ export interface IStageOutDeps {
   jobs: JobTable;
   events: JobEvents;
   logger: Pick<BaseLogger, 'info' | 'warn'>;
+  /** Failed stage-outs are audited here (the bridge's store). */
+  audit?: Pick<Store, 'audit'>;
+  /** Attempts, backoff and deadline (`stageOut` of the config); its defaults when absent. */
+  limits?: BridgeConfig['stageOut'];
   now?: () => Date;
+  /** Waits between attempts (tests pass a faster one). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+export const DEFAULT_STAGE_OUT_LIMITS: BridgeConfig['stageOut'] = {
+  attempts: 3,
+  backoffSeconds: 10,
+  deadlineMinutes: 60
+};
+
+/** Errors that another attempt cannot mend: the job wrote nothing, no access, no room. */
+const permanent = isRefusal;
+
+const wait = (ms: number): Promise<void> =>
+  new Promise(resolve => setTimeout(resolve, ms).unref());
 
 export class StageOut {
   constructor(private readonly deps: IStageOutDeps) {}
+
+  private get copies() {
+    return this.deps.plans.copies;
+  }
 
   /**
    * The poller's hook for a job that has just ended: stages its outputs out, then stores
@@ -64,9 +92,9 @@ export class StageOut {
   }
 
   /**
-   * Stages out the jobs that ended while no stage-out ran (the bridge stopped in between):
-   * at start, before the pollers. Copies are idempotent: an output already on its tier is
-   * written again with the same bytes.
+   * Stages out the jobs that ended while no stage-out ran or finished (the bridge stopped
+   * in between): at start, before the pollers. The files an earlier try copied and that
+   * are unchanged on the tier since are kept; what is missing or differs is copied.
    */
   async resume(): Promise<number> {
     const ended = this.deps.jobs.endedAwaitingStageOut();
@@ -84,16 +112,20 @@ export class StageOut {
       return job;
     }
     const owner = { name: plan.owner, groups: plan.groups };
+    const limits = this.deps.limits ?? DEFAULT_STAGE_OUT_LIMITS;
+    const deadline = this.clock() + limits.deadlineMinutes * 60_000;
     const states: JobOutput[] = [];
     try {
       for (const [i, planned] of plan.outputs.entries()) {
         const declared = job.outputs?.[i];
         if (declared !== undefined) {
-          states.push(
-            await this.stageOne(rec, plan, planned, declared, owner).catch(
-              (e: unknown) => failed(declared, e)
-            )
-          );
+          const state = await this.attempts(deadline, limits, signal =>
+            this.stageOne(rec, plan, planned, declared, owner, signal)
+          ).catch((e: unknown) => failed(declared, e));
+          if (state.stageOut === 'failed') {
+            this.auditFailure(rec, state);
+          }
+          states.push(state);
         }
       }
     } finally {
@@ -101,6 +133,7 @@ export class StageOut {
         this.deps.storage.staging.release(o.reservationId)
       );
     }
+    this.copies.forget(job.id);
     this.deps.logger.info(
       {
         job: job.id,
@@ -111,12 +144,68 @@ export class StageOut {
     return { ...job, outputs: states };
   }
 
+  private clock(): number {
+    return (this.deps.now?.() ?? new Date()).getTime();
+  }
+
+  /**
+   * Runs `fn` until it succeeds, at most `limits.attempts` times with a doubling pause
+   * between, each try cut off at `deadline`; rejects with the last reason.
+   */
+  private async attempts<T>(
+    deadline: number,
+    limits: BridgeConfig['stageOut'],
+    fn: (signal: AbortSignal) => Promise<T>
+  ): Promise<T> {
+    const sleep = this.deps.sleep ?? wait;
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - this.clock();
+      if (left <= 0) {
+        throw new Error(
+          `not finished within the stage-out deadline (${limits.deadlineMinutes} minutes)`
+        );
+      }
+      try {
+        return await withTimeout(left, fn);
+      } catch (e) {
+        const timedOut = this.clock() >= deadline;
+        const last = attempt >= limits.attempts || permanent(e) || timedOut;
+        if (last) {
+          throw timedOut
+            ? new Error(
+                `not finished within the stage-out deadline (${limits.deadlineMinutes} minutes)`
+              )
+            : new Error(
+                `${(e as Error).message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`
+              );
+        }
+        const pause = limits.backoffSeconds * 1000 * 2 ** (attempt - 1);
+        await sleep(Math.min(pause, Math.max(0, deadline - this.clock())));
+      }
+    }
+  }
+
+  private auditFailure(rec: IJobRecord, output: JobOutput): void {
+    this.deps.audit?.audit({
+      user: rec.job.owner,
+      action: 'job.stage-out-failed',
+      target: rec.job.id,
+      details: {
+        tier: output.tier,
+        path: output.path,
+        element: output.element,
+        reason: output.error ?? null
+      }
+    });
+  }
+
   private async stageOne(
     rec: IJobRecord,
     plan: JobDataPlan,
     planned: PlannedOutput,
     declared: JobOutput,
-    owner: { name: string; groups: string[] }
+    owner: { name: string; groups: string[] },
+    signal: AbortSignal
   ): Promise<JobOutput> {
     const element = rec.job.elements.find(e => e.index === planned.element);
     if (element?.state !== 'COMPLETED') {
@@ -131,9 +220,14 @@ export class StageOut {
           s.storage(rec.workdir),
           stagedOutputPath(planned.element, planned.index),
           planned,
-          planned.folder
+          planned.folder,
+          this.copies.journal(rec.job.id, planned.reservationId)
         )
     );
+    if (signal.aborted) {
+      // The deadline passed while it copied: the output is already failed.
+      return { ...declared, stageOut: 'failed' };
+    }
     this.record(rec, plan, planned, written);
     return { ...declared, stageOut: 'done' };
   }
@@ -146,10 +240,11 @@ export class StageOut {
   ): void {
     const element = rec.job.elements.find(e => e.index === planned.element);
     const createdAt = (this.deps.now?.() ?? new Date()).toISOString();
+    const inputs = inputsOfElement(plan.inputs, planned.element);
     for (const object of written) {
       this.deps.lineage.put({
         scopeRoot: object.scopeRoot,
-        inputs: plan.inputs.map(i => ({
+        inputs: inputs.map(i => ({
           tier: i.tier,
           scopeRoot: i.scopeRoot,
           path: i.path,
@@ -168,7 +263,7 @@ export class StageOut {
             notebookSha256: plan.notebookSha256,
             parameters: element?.parameters ?? {}
           },
-          inputs: plan.inputs.map(i => ({
+          inputs: inputs.map(i => ({
             tier: i.tier,
             path: i.path,
             version: i.version

@@ -19,7 +19,7 @@ export function expandPlaceholders(
     if (values[name] === undefined) {
       throw new DomainError(
         'bad_request',
-        `${uri}: {${name}} cannot be used here (an input exists before the job, so only {date} expands in inputs)`
+        `${uri}: {${name}} cannot be used here (an input exists before the job, so only {date} and {element} expand in inputs)`
       );
     }
   }

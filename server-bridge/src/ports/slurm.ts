@@ -177,6 +177,8 @@ export interface IBatchScriptOptions {
   reservation?: string | null;
   /** A folder per element for the job's declared outputs; null or absent: none. */
   outputDir?: IOutputDirOptions | null;
+  /** Exported for one element only: variable → its value for element i (at index i). */
+  elementEnv?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**

@@ -40,6 +40,30 @@ export interface IWrittenObject extends IStagedPlace {
   version: ObjectVersion;
 }
 
+/**
+ * What a stage-out has copied so far, kept across restarts: a file recorded here whose
+ * destination still has the recorded version (and whose source still has the recorded
+ * size) is not copied again when the stage-out is resumed.
+ */
+export interface ICopyJournal {
+  copied(
+    tierPath: string
+  ): { sourceSize: number | null; version: ObjectVersion } | undefined;
+  record(
+    tierPath: string,
+    sourceSize: number | null,
+    version: ObjectVersion
+  ): void;
+}
+
+function sameVersion(a: ObjectVersion, b: ObjectVersion): boolean {
+  return (
+    a.size === b.size &&
+    a.lastModified === b.lastModified &&
+    (a.etag ?? null) === (b.etag ?? null)
+  );
+}
+
 export function versionOf(entry: IStorageEntry): ObjectVersion {
   return {
     size: entry.size,
@@ -158,14 +182,17 @@ export class StorageStaging {
 
   /**
    * Copies `from` on `source` (a file, or every file below a folder) to the tier path
-   * `to` as `user`, and answers each object written with its version.
+   * `to` as `user`, and answers each object written with its version. Each copy is
+   * checked (the destination holds as many bytes as the source) and recorded in
+   * `journal`; a file the journal shows as copied and unchanged since is not copied again.
    */
   async copyOut(
     user: IStorageUser,
     source: IStoragePort,
     from: string,
     to: IStagedPlace,
-    folder: boolean
+    folder: boolean,
+    journal?: ICopyJournal
   ): Promise<IWrittenObject[]> {
     return this.core.run(user, to.tier, 'write', to.path, async tier => {
       const target = this.core.locate(user, tier, to.path, 'write', {
@@ -189,16 +216,16 @@ export class StorageStaging {
           const rest = folder
             ? joinPath(target.rest, file.path.slice(from.length + 1))
             : target.rest;
-          await copyFile(source, file.path, target.port, rest);
-          const entry = await target.port.stat(rest);
-          written.push({
-            ...placeOf(target),
-            path: this.core.tierPath(target, rest),
-            version:
-              entry === null
-                ? { size: file.size, lastModified: null }
-                : versionOf(entry)
-          });
+          const path = this.core.tierPath(target, rest);
+          const version = await copyChecked(
+            source,
+            file,
+            target.port,
+            rest,
+            journal?.copied(path)
+          );
+          journal?.record(path, file.size, version);
+          written.push({ ...placeOf(target), path, version });
         }
       } finally {
         this.core.usage.invalidate(target.opened.usageKey);
@@ -206,6 +233,38 @@ export class StorageStaging {
       return written;
     });
   }
+}
+
+/**
+ * Copies one file unless `before` (what an earlier try of the same copy wrote) is still
+ * at `to` for a source of the same size; answers the destination's version, after
+ * checking that it holds the source's bytes.
+ */
+async function copyChecked(
+  source: IStoragePort,
+  file: IStorageEntry,
+  target: IStoragePort,
+  to: string,
+  before: { sourceSize: number | null; version: ObjectVersion } | undefined
+): Promise<ObjectVersion> {
+  if (before !== undefined && before.sourceSize === file.size) {
+    const there = await target.stat(to);
+    if (there !== null && sameVersion(versionOf(there), before.version)) {
+      return before.version;
+    }
+  }
+  await copyFile(source, file.path, target, to);
+  const entry = await target.stat(to);
+  if (entry === null) {
+    return { size: file.size, lastModified: null };
+  }
+  if (file.size !== null && entry.size !== null && entry.size !== file.size) {
+    throw new DomainError(
+      'internal',
+      `${to} holds ${entry.size} of the ${file.size} bytes copied`
+    );
+  }
+  return versionOf(entry);
 }
 
 async function copyFile(

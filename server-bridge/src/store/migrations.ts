@@ -409,5 +409,21 @@ export const migrations: readonly IMigration[] = [
       CREATE INDEX kernels_owner ON kernels (owner, created_at);
       CREATE INDEX kernels_active ON kernels (terminal, cluster);
     `
+  },
+  {
+    version: 17,
+    name: 'stage-out copies',
+    sql: `
+      -- Each file a job's stage-out copied, with the destination's version right after:
+      -- a resumed stage-out copies only what is missing or has changed since.
+      CREATE TABLE stage_out_copies (
+        job_id       TEXT NOT NULL,
+        output       TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        source_size  INTEGER,
+        version      TEXT NOT NULL,
+        PRIMARY KEY (job_id, output, path)
+      );
+    `
   }
 ];

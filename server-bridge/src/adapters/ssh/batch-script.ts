@@ -51,6 +51,36 @@ function outputDirLines(dir: IOutputDirOptions | null): string[] {
   return lines;
 }
 
+/**
+ * Each element's own values (`{element}` inputs): one `case` on the element's index that
+ * exports them; an element without a value gets none.
+ */
+function elementEnvLines(
+  env: Readonly<Record<string, readonly string[]>>
+): string[] {
+  const byElement = new Map<number, Record<string, string>>();
+  for (const [name, values] of Object.entries(env)) {
+    values.forEach((value, element) => {
+      const vars = byElement.get(element) ?? {};
+      vars[name] = value;
+      byElement.set(element, vars);
+    });
+  }
+  if (byElement.size === 0) {
+    return [];
+  }
+  return [
+    'case "$I" in',
+    ...[...byElement.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(
+        ([element, vars]) =>
+          `  ${element}) ${exportLines('batch script', vars).join('; ')} ;;`
+      ),
+    'esac'
+  ];
+}
+
 /** Renders `job.sbatch`; throws on any value outside its safe form. */
 export function renderBatchScript(options: IBatchScriptOptions): string {
   const { arraySize, python } = options;
@@ -85,6 +115,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'set -euo pipefail',
     ...exportLines('batch script', options.env ?? {}),
     'I=${SLURM_ARRAY_TASK_ID:-0}',
+    ...elementEnvLines(options.elementEnv ?? {}),
     ...outputDirLines(options.outputDir ?? null),
     `exec ${shellQuote(python)} runner.py "inputs/$I.ipynb" "outputs/$I.ipynb" "progress/$I.json"`,
     ''

@@ -10,6 +10,7 @@ import {
   type ObjectVersion
 } from '../../contract';
 import type { Store } from '../../store';
+import { StageOutCopyTable } from './copies';
 
 /** A tier path as one user resolved it: the scope's root tells users' paths apart. */
 const PlacedSchema = z.object({
@@ -24,6 +25,10 @@ export type Placed = z.infer<typeof PlacedSchema>;
 
 const PlannedInputSchema = PlacedSchema.extend({
   uri: z.string(),
+  /** The declared input's index (`HPCB_INPUT_<i>`); absent in plans before `{element}`. */
+  index: z.number().int().nonnegative().optional(),
+  /** The element whose input it is (`{element}` expanded); null or absent: every element's. */
+  element: z.number().int().nonnegative().nullable().optional(),
   folder: z.boolean(),
   version: ObjectVersionSchema,
   /** The path on the job's cluster where the tier is there (not copied); else null. */
@@ -56,7 +61,12 @@ export type JobDataPlan = z.infer<typeof JobDataPlanSchema>;
 const PlanRowSchema = z.object({ plan: z.string() });
 
 export class JobDataPlanTable {
-  constructor(private readonly store: Store) {}
+  /** What each job's stage-out has copied so far. */
+  readonly copies: StageOutCopyTable;
+
+  constructor(private readonly store: Store) {
+    this.copies = new StageOutCopyTable(store);
+  }
 
   insert(jobId: string, plan: JobDataPlan, createdAt: string): void {
     this.store.db
