@@ -146,6 +146,12 @@ export interface IBatchScriptOptions {
   reservation?: string | null;
   /** A folder per element for the job's declared outputs; null or absent: none. */
   outputDir?: IOutputDirOptions | null;
+  /**
+   * Absolute path of a file (mode 0600, rendered by `secretEnv`) the script sources
+   * before the runner starts: variables whose values must not be in the script, which
+   * slurmctld keeps. Null or absent: none.
+   */
+  secretsFile?: string | null;
 }
 
 /**
@@ -185,6 +191,8 @@ export interface IReplicaScriptOptions {
 export interface IBatchScripts {
   notebookJob(options: IBatchScriptOptions): string;
   replica(options: IReplicaScriptOptions): string;
+  /** The content of a secrets file that a script sources: `export NAME=VALUE` lines. */
+  secretEnv(env: Readonly<Record<string, string>>): string;
 }
 
 /** SLURM names that are the contract's own (all but the bridge's SUBMITTED and UNKNOWN). */

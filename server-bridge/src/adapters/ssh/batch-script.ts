@@ -68,6 +68,13 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'reservation',
     reservation
   );
+  const secrets = options.secretsFile ?? null;
+  checkScriptValue(
+    'batch script',
+    secrets === null || (secrets.startsWith('/') && !/[\0\n\r]/.test(secrets)),
+    'secrets file',
+    secrets
+  );
   const log = arraySize === null ? 'logs/0' : 'logs/%a';
   const lines = [
     ...sbatchHeader('batch script', {
@@ -84,6 +91,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     '',
     'set -euo pipefail',
     ...exportLines('batch script', options.env ?? {}),
+    ...(secrets === null ? [] : [`. ${shellQuote(secrets)}`]),
     'I=${SLURM_ARRAY_TASK_ID:-0}',
     ...outputDirLines(options.outputDir ?? null),
     `exec ${shellQuote(python)} runner.py "inputs/$I.ipynb" "outputs/$I.ipynb" "progress/$I.json"`,
