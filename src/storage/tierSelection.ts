@@ -1,0 +1,26 @@
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+
+/** The file browsers of tiers carry this class (see `TierMounts`). */
+export const TIER_BROWSER_CLASS = 'jp-hpc-TierBrowser';
+
+/** The context-menu selector of the files (not folders) in tier browsers. */
+export const TIER_FILE_SELECTOR = `.${TIER_BROWSER_CLASS} .jp-DirListing-item[data-isdir="false"]`;
+
+/** The tier and path selected in the current tier file browser, if any. */
+export function tierSelection(
+  app: JupyterFrontEnd,
+  browsers: IFileBrowserFactory | null
+): { tier: string; path: string } | null {
+  const browser = browsers?.tracker.currentWidget ?? null;
+  if (!browser?.hasClass(TIER_BROWSER_CLASS)) {
+    return null;
+  }
+  const item = browser.selectedItems().next();
+  if (!item || item.done) {
+    return null;
+  }
+  const contents = app.serviceManager.contents;
+  const tier = contents.driveName(item.value.path);
+  return tier ? { tier, path: contents.localPath(item.value.path) } : null;
+}
