@@ -20,6 +20,8 @@ import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
 import { addUserModelCommands } from './userModelCommands';
+// Your models are listed in the Endpoints section when the panel opens.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { UserModelsApi, UserModelsModel } from './UserModelsModel';
 // Small, and loaded with the model before this split: kept at the top.
 // eslint-disable-next-line jupyter/prefer-lazy-imports

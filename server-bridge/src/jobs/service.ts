@@ -229,7 +229,7 @@ export class JobService {
       reservation: p.course?.reservation ?? null,
       outputDir:
         data === null ? null : (planner?.outputDir(data, workdir) ?? null),
-      secretsFile: keys?.env == null ? null : `${workdir}/${ENDPOINTS_ENV_FILE}`
+      secretsFile: keys?.env ? `${workdir}/${ENDPOINTS_ENV_FILE}` : null
     });
   }
 
