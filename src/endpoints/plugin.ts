@@ -179,6 +179,18 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    /** Asks first (unless the user turned that off), then acts; a failure is shown. */
+    const confirmed = (
+      question: { title: string; body: string; action: string },
+      act: () => Promise<unknown>,
+      failure: string
+    ): void =>
+      void (async () => {
+        if (await confirmDestructive(confirmSetting, { trans, ...question })) {
+          await act();
+        }
+      })().catch(report(failure));
+
     if (panel) {
       panel.addSection(
         new EndpointsSectionWidget({
@@ -187,19 +199,17 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
           userModels: {
             model: userModels,
             onDelete: m =>
-              void (async () => {
-                const sure = await confirmDestructive(confirmSetting, {
-                  trans,
+              confirmed(
+                {
                   title: trans.__('Delete model %1?', m.name),
                   body: trans.__(
                     'It leaves your models; endpoints serving it keep serving the file, and the file stays on its tier.'
                   ),
                   action: trans.__('Delete')
-                });
-                if (sure) {
-                  await userModels.remove(m.name);
-                }
-              })().catch(report(trans.__('Cannot delete model %1', m.name)))
+                },
+                () => userModels.remove(m.name),
+                trans.__('Cannot delete model %1', m.name)
+              )
           },
           actions: {
             onCreate: () =>
@@ -217,38 +227,34 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
                 .stopEndpoint(endpoint.id)
                 .catch(report(trans.__('Cannot stop %1', endpoint.name))),
             onDelete: endpoint =>
-              void (async () => {
-                const sure = await confirmDestructive(confirmSetting, {
-                  trans,
+              confirmed(
+                {
                   title: trans.__('Delete endpoint %1?', endpoint.name),
                   body: trans.__(
                     'Its replicas stop and its API keys stop working. This cannot be undone.'
                   ),
                   action: trans.__('Delete')
-                });
-                if (sure) {
-                  await model.deleteEndpoint(endpoint.id);
-                }
-              })().catch(report(trans.__('Cannot delete %1', endpoint.name))),
+                },
+                () => model.deleteEndpoint(endpoint.id),
+                trans.__('Cannot delete %1', endpoint.name)
+              ),
             onCreateKey: endpoint =>
               void createKey(endpoint).catch(
                 report(trans.__('Cannot create a key'))
               ),
             onRevokeKey: (endpoint, key) =>
-              void (async () => {
-                const sure = await confirmDestructive(confirmSetting, {
-                  trans,
+              confirmed(
+                {
                   title: trans.__('Revoke key %1?', key.name),
                   body: trans.__(
                     'Clients using %1… are refused from now on. This cannot be undone.',
                     key.prefix
                   ),
                   action: trans.__('Revoke')
-                });
-                if (sure) {
-                  await model.revokeKey(endpoint.id, key.id);
-                }
-              })().catch(report(trans.__('Cannot revoke the key'))),
+                },
+                () => model.revokeKey(endpoint.id, key.id),
+                trans.__('Cannot revoke the key')
+              ),
             onSend: (endpoint, prompt) => void model.send(endpoint.id, prompt)
           }
         }),

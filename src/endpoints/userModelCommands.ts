@@ -3,7 +3,11 @@ import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
-import { TIER_FILE_SELECTOR, tierSelection } from '../storage/tierSelection';
+import {
+  TIER_FILE_ARGS,
+  TIER_FILE_SELECTOR,
+  tierTarget
+} from '../storage/tierSelection';
 import type { UserModelsModel } from './UserModelsModel';
 
 /**
@@ -22,11 +26,8 @@ export function addUserModelCommands(
   }
 ): void {
   const { trans, model, browsers } = options;
-  const target = (args: Record<string, unknown>) => {
-    const tier = typeof args['tier'] === 'string' ? args['tier'] : null;
-    const path = typeof args['path'] === 'string' ? args['path'] : null;
-    return tier && path ? { tier, path } : tierSelection(app, browsers);
-  };
+  const target = (args: Record<string, unknown>) =>
+    tierTarget(app, browsers, args);
   app.commands.addCommand(CommandIDs.registerModel, {
     label: trans.__('Register as Model…'),
     caption: trans.__(
@@ -37,22 +38,7 @@ export function addUserModelCommands(
       const chosen = target(args);
       return chosen !== null && model.registrable(chosen.path);
     },
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          tier: {
-            type: 'string',
-            description: 'The tier name, e.g. "archive"'
-          },
-          path: {
-            type: 'string',
-            description:
-              'The file inside the tier; defaults to the selection in its file browser'
-          }
-        }
-      }
-    },
+    describedBy: TIER_FILE_ARGS,
     execute: async args => {
       const chosen = target(args);
       if (!chosen) {

@@ -16,6 +16,7 @@ export function JobEndpointsField(props: {
 }): JSX.Element {
   const trans = useTranslator();
   const { choice, rows } = props;
+  const { options, loading, error } = choice.state;
   const chosen = rows.endpoints ?? [];
   return (
     <fieldset
@@ -28,15 +29,15 @@ export function JobEndpointsField(props: {
           'The job gets a key of each endpoint, revoked when it ends: OPENAI_BASE_URL and OPENAI_API_KEY for the first, HPCB_ENDPOINT_<NAME>_URL and _KEY for each.'
         )}
       </p>
-      {choice.loading && choice.options.length === 0 && (
+      {loading && options.length === 0 && (
         <p className="jp-hpc-Section-empty">{trans.__('Loading endpoints…')}</p>
       )}
-      {choice.error && (
+      {error && (
         <p className="jp-hpc-SubmitForm-error">
-          {trans.__('Cannot list your endpoints: %1', choice.error.message)}
+          {trans.__('Cannot list your endpoints: %1', error.message)}
         </p>
       )}
-      {!choice.loading && !choice.error && choice.options.length === 0 && (
+      {!loading && !error && options.length === 0 && (
         <p className="jp-hpc-Section-empty">
           {trans.__('You have no endpoints.')}
         </p>
@@ -45,7 +46,7 @@ export function JobEndpointsField(props: {
         className="jp-hpc-JobData-list"
         aria-label={trans.__('Endpoints this job calls')}
       >
-        {choice.options.map(ep => (
+        {options.map(ep => (
           <li key={ep.id} className="jp-hpc-JobData-row">
             <label>
               <input

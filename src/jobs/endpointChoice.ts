@@ -9,18 +9,14 @@ import type { IEndpointsApi } from '../endpoints/api';
 export class JobEndpointChoice {
   constructor(private readonly _api: Pick<IEndpointsApi, 'list' | 'whoami'>) {}
 
+  /** The user's endpoints by name, and whether they are still being listed. */
+  get state(): JobEndpointChoice.IState {
+    return this._state;
+  }
+
   /** The user's endpoints, by name (empty until loaded). */
   get options(): readonly Endpoint[] {
-    return this._options;
-  }
-
-  get loading(): boolean {
-    return this._loading;
-  }
-
-  /** Why the endpoints could not be listed (the job can still be submitted). */
-  get error(): Error | null {
-    return this._error;
+    return this._state.options;
   }
 
   get changed(): ISignal<this, void> {
@@ -28,22 +24,21 @@ export class JobEndpointChoice {
   }
 
   async load(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
+    this._set({ loading: true });
     try {
       const [me, endpoints] = await Promise.all([
         this._api.whoami(),
         this._api.list()
       ]);
-      this._options = endpoints
+      const options = endpoints
         .filter(ep => ep.owner === me.name)
         .sort((a, b) => a.name.localeCompare(b.name));
-      this._error = null;
+      this._set({ options, loading: false, error: null });
     } catch (error) {
-      this._error = error instanceof Error ? error : new Error(String(error));
-    } finally {
-      this._loading = false;
-      this._changed.emit();
+      this._set({
+        loading: false,
+        error: error instanceof Error ? error : new Error(String(error))
+      });
     }
   }
 
@@ -56,13 +51,29 @@ export class JobEndpointChoice {
       chosen.delete(name);
     }
     return [
-      ...this._options.map(ep => ep.name).filter(n => chosen.delete(n)),
+      ...this.options.map(ep => ep.name).filter(n => chosen.delete(n)),
       ...chosen
     ];
   }
 
-  private _options: Endpoint[] = [];
-  private _loading = false;
-  private _error: Error | null = null;
+  private _set(change: Partial<JobEndpointChoice.IState>): void {
+    this._state = { ...this._state, ...change };
+    this._changed.emit();
+  }
+
+  private _state: JobEndpointChoice.IState = {
+    options: [],
+    loading: false,
+    error: null
+  };
   private readonly _changed = new Signal<this, void>(this);
+}
+
+export namespace JobEndpointChoice {
+  export interface IState {
+    options: readonly Endpoint[];
+    loading: boolean;
+    /** Why the endpoints could not be listed (the job can still be submitted). */
+    error: Error | null;
+  }
 }

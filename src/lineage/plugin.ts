@@ -6,7 +6,11 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
-import { TIER_FILE_SELECTOR, tierSelection } from '../storage/tierSelection';
+import {
+  TIER_FILE_ARGS,
+  TIER_FILE_SELECTOR,
+  tierTarget
+} from '../storage/tierSelection';
 import { IBridgeClient } from '../tokens';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { LineageApi } from './api';
@@ -38,27 +42,9 @@ export const lineagePlugin: JupyterFrontEndPlugin<void> = {
         'What made this object: the job, its notebook and parameters, and the inputs it read'
       ),
       icon: hpcBridgeIcon,
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: {
-            tier: {
-              type: 'string',
-              description: 'The tier name, e.g. "archive"'
-            },
-            path: {
-              type: 'string',
-              description:
-                'The object inside the tier; defaults to the selection in its file browser'
-            }
-          }
-        }
-      },
+      describedBy: TIER_FILE_ARGS,
       execute: async args => {
-        const tier = typeof args['tier'] === 'string' ? args['tier'] : null;
-        const path = typeof args['path'] === 'string' ? args['path'] : null;
-        const target =
-          tier && path ? { tier, path } : tierSelection(app, browsers);
+        const target = tierTarget(app, browsers, args);
         if (!target) {
           return;
         }

@@ -24,3 +24,29 @@ export function tierSelection(
   const tier = contents.driveName(item.value.path);
   return tier ? { tier, path: contents.localPath(item.value.path) } : null;
 }
+
+/** A command's `tier` and `path` arguments, else the selection in a tier browser. */
+export function tierTarget(
+  app: JupyterFrontEnd,
+  browsers: IFileBrowserFactory | null,
+  args: Record<string, unknown>
+): { tier: string; path: string } | null {
+  const tier = typeof args['tier'] === 'string' ? args['tier'] : null;
+  const path = typeof args['path'] === 'string' ? args['path'] : null;
+  return tier && path ? { tier, path } : tierSelection(app, browsers);
+}
+
+/** `describedBy` of a command on a file of a tier (`tierTarget`'s arguments). */
+export const TIER_FILE_ARGS = {
+  args: {
+    type: 'object',
+    properties: {
+      tier: { type: 'string', description: 'The tier name, e.g. "archive"' },
+      path: {
+        type: 'string',
+        description:
+          'The file inside the tier; defaults to the selection in its file browser'
+      }
+    }
+  }
+};
