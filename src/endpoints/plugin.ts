@@ -19,6 +19,8 @@ import { EndpointsSectionWidget } from './EndpointsSection';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
+// Registers its command at activation (small; its dialog loads lazily).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addUserModelCommands } from './userModelCommands';
 // Your models are listed in the Endpoints section when the panel opens.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
