@@ -24,6 +24,7 @@ export namespace CommandIDs {
   export const createTrigger = 'hpc-bridge:create-trigger';
   export const refreshPipelines = 'hpc-bridge:refresh-pipelines';
   export const showLineage = 'hpc-bridge:show-lineage';
+  export const registerModel = 'hpc-bridge:register-model';
 }
 
 /** The `describedBy` of a command without arguments. */

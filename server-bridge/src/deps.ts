@@ -22,6 +22,8 @@ import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
 import { EndpointController } from './endpoints/controller';
 import { Gateway } from './endpoints/gateway';
+import { gatewayUrl } from './endpoints/catalog';
+import { JobKeys } from './endpoints/job-keys';
 import { EndpointKeys } from './endpoints/keys';
 import { LocalProvider } from './endpoints/local-provider';
 import { lookupAccount } from './endpoints/local-processes';
@@ -125,6 +127,20 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const plans = new JobDataPlanTable(store);
   const lineage = new LineageTable(store);
   const events = new JobEvents();
+  const endpoints = createEndpoints(
+    config,
+    logger,
+    store,
+    access,
+    storage,
+    c =>
+      new SshQueue(
+        pool.get(
+          c.name,
+          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+        )
+      )
+  );
   const pollers = new Map<string, JobPoller>();
   const service = new JobService({
     config,
@@ -135,7 +151,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     logger: logger.child({ component: 'jobs' }),
     poke: cluster => pollers.get(cluster)?.poke(),
     refresh: async cluster => pollers.get(cluster)?.refresh(),
-    data: new JobDataPlanner(storage, plans)
+    data: new JobDataPlanner(storage, plans),
+    endpoints: endpoints.jobKeys
   });
   const stageOut = new StageOut({
     storage,
@@ -167,6 +184,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         webhooks: config.webhooks,
         // A job.ended trigger fires once the job's outputs are in their tiers.
         onEnded: async rec => {
+          endpoints.jobKeys.revoke(rec.job.id);
           const job = await stageOut.onJobEnded(rec);
           triggers.runner.poke();
           return job;
@@ -192,20 +210,6 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     name: s.name,
     port: new S3Endpoint(s, probeBucket(config, s.name))
   }));
-  const endpoints = createEndpoints(
-    config,
-    logger,
-    store,
-    access,
-    storage,
-    c =>
-      new SshQueue(
-        pool.get(
-          c.name,
-          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
-        )
-      )
-  );
   const hub = new HubApi(config.hub.apiUrl, config.hub.apiToken.reveal());
   const groups = hubGroups(config.hub.apiUrl, config.hub.apiToken.reveal());
   const triggers = buildTriggers({
@@ -244,7 +248,9 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     jobs: { service, access, events },
     kernels: { service: kernels.service, events: kernels.events },
     storage,
-    lineage: new LineageService(lineage, storage),
+    lineage: new LineageService(lineage, storage, id =>
+      endpoints.jobKeys.calls(id)
+    ),
     triggers: triggers.service,
     endpoints: {
       service: endpoints.service,
@@ -265,6 +271,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     },
     startBackground: () => {
       healthSampler.start();
+      const revoked = endpoints.jobKeys.revokeEnded();
+      if (revoked > 0) {
+        logger.info({ keys: revoked }, 'keys of ended jobs revoked');
+      }
       uploadSweep = setInterval(() => {
         storage.uploads.sweep().catch((e: unknown) => {
           logger.warn({ err: e }, 'expired upload sweep failed');
@@ -450,6 +460,12 @@ export function createEndpoints(
       config.models.find(m => m.name === model) ?? userModels,
     warn: (details, message) => gatewayLog.warn(details, message)
   });
+  const jobKeys = new JobKeys({
+    table,
+    keys,
+    usage,
+    gatewayUrl: gatewayUrl(config)
+  });
   return {
     providers,
     table,
@@ -458,7 +474,8 @@ export function createEndpoints(
     keys,
     usage,
     gateway,
-    models
+    models,
+    jobKeys
   };
 }
 

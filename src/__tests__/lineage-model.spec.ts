@@ -1,5 +1,6 @@
 import {
   type Job,
+  type JobCall,
   type Lineage,
   LineageSchema
 } from '@hpc-bridge/server/contract';
@@ -121,6 +122,57 @@ describe('LineageChain', () => {
       /^2\.0 KiB, modified .+, etag e42$/
     );
     expect(LineageChain.version(null, trans)).toBe('');
+  });
+});
+
+describe('LineageChain.calls', () => {
+  const trans = identityTrans();
+  const call: JobCall = {
+    endpointId: 'e1',
+    endpoint: 'llm-demo',
+    model: 'tiny-random',
+    requests: 3,
+    promptTokens: 400,
+    completionTokens: 12,
+    firstAt: '2025-03-01T10:00:00.000Z',
+    lastAt: '2025-03-01T10:03:00.000Z'
+  };
+  const withCalls = (calls: JobCall[] | undefined) =>
+    LineageSchema.parse({
+      ...LINEAGE,
+      records: [
+        {
+          ...LINEAGE.records[0],
+          job: {
+            ...LINEAGE.records[0].job,
+            ...(calls === undefined ? {} : { calls })
+          }
+        }
+      ]
+    }).records[0];
+
+  it('says which endpoints the job called, how often and how many tokens', () => {
+    expect(
+      LineageChain.calls(
+        withCalls([
+          call,
+          { ...call, endpoint: 'other', model: null, requests: 1 },
+          {
+            ...call,
+            endpoint: 'unused',
+            requests: 0,
+            firstAt: null,
+            lastAt: null
+          }
+        ]),
+        trans
+      )
+    ).toEqual([
+      'called endpoint llm-demo (tiny-random) 3 times, 412 tokens',
+      'called endpoint other once, 412 tokens',
+      'declared endpoint unused (tiny-random), never called it'
+    ]);
+    expect(LineageChain.calls(withCalls(undefined), trans)).toEqual([]);
   });
 });
 

@@ -49,7 +49,12 @@ export function EndpointCreateForm(props: {
       <SelectField
         label={trans.__('Model')}
         value={model.name}
-        options={catalog.models.map(m => ({ value: m.name, label: m.title }))}
+        options={catalog.models.map(m => ({
+          value: m.name,
+          label: m.own
+            ? trans.__('%1 (your model, %2)', m.title, m.uri ?? '')
+            : m.title
+        }))}
         onChange={name => {
           const chosen = catalog.models.find(m => m.name === name);
           if (chosen) {

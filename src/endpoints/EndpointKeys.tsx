@@ -125,6 +125,18 @@ export function EndpointKeys(props: {
                 <td>
                   {key.name}{' '}
                   <code className="jp-hpc-Endpoint-muted">{key.prefix}…</code>
+                  {key.jobId && (
+                    <span
+                      className="jp-hpc-Endpoint-muted"
+                      title={trans.__(
+                        'Made for job %1, which declared this endpoint; revoked when the job ends.',
+                        key.jobId
+                      )}
+                    >
+                      {' '}
+                      {trans.__('(for job %1)', key.jobId)}
+                    </span>
+                  )}
                 </td>
                 <td>
                   {key.requests}

@@ -3,14 +3,16 @@ import type {
   EndpointKey,
   EndpointState,
   ModelCatalog,
-  Replica
+  Replica,
+  UserModel
 } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   addIcon,
   Button,
   caretDownIcon,
-  caretRightIcon
+  caretRightIcon,
+  UseSignal
 } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Placement } from './placement';
@@ -28,6 +30,8 @@ import { EndpointKeys, EndpointTryIt } from './EndpointKeys';
 import { EndpointMetrics } from './EndpointMetrics';
 import { useTranslator } from '../ui/translator';
 import { EndpointForm } from './createForm';
+import { UserModelsList } from './UserModelsList';
+import type { UserModelsModel } from './UserModelsModel';
 import { DataTable } from '../ui/DataTable';
 
 /**
@@ -87,6 +91,23 @@ export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
           </ul>
         </>
       )}
+      {props.userModels && (
+        <UseSignal signal={props.userModels.model.changed}>
+          {() =>
+            props.userModels && (
+              <UserModelsList
+                model={props.userModels.model}
+                servedBy={name =>
+                  model.endpoints
+                    .filter(ep => ep.model === name && model.isOwner(ep))
+                    .map(ep => ep.name)
+                }
+                onDelete={props.userModels.onDelete}
+              />
+            )
+          }
+        </UseSignal>
+      )}
     </Section>
   );
 }
@@ -108,6 +129,13 @@ export namespace EndpointsSection {
     /** Read only: the section renders what the model holds. */
     model: EndpointsModel;
     actions: IActions;
+    /** The user's registered models, listed under the endpoints. */
+    userModels?: IUserModels;
+  }
+
+  export interface IUserModels {
+    model: UserModelsModel;
+    onDelete: (model: UserModel) => void;
   }
 
   /** The state as a coloured badge, like the Jobs section's. */
@@ -369,7 +397,11 @@ export class EndpointsSectionWidget extends VisibleSectionWidget<EndpointsModel>
       className: 'jp-hpc-EndpointsSectionWidget',
       label: options.trans.__('Endpoints'),
       render: model => (
-        <EndpointsSection model={model} actions={options.actions} />
+        <EndpointsSection
+          model={model}
+          actions={options.actions}
+          {...(options.userModels ? { userModels: options.userModels } : {})}
+        />
       )
     });
   }
@@ -380,5 +412,6 @@ export namespace EndpointsSectionWidget {
     model: EndpointsModel;
     trans: TranslationBundle;
     actions: EndpointsSection.IActions;
+    userModels?: EndpointsSection.IUserModels;
   }
 }

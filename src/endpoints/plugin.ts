@@ -4,6 +4,7 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
@@ -18,6 +19,12 @@ import { EndpointsSectionWidget } from './EndpointsSection';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
+// Registers its command at activation (small; its dialog loads lazily).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addUserModelCommands } from './userModelCommands';
+// Your models are listed in the Endpoints section when the panel opens.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { UserModelsApi, UserModelsModel } from './UserModelsModel';
 // Small, and loaded with the model before this split: kept at the top.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointForm } from './createForm';
@@ -32,20 +39,45 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     'Serves models of the HPC Bridge catalog as endpoints behind one OpenAI-compatible URL: create and manage them, their API keys, try them in a chat box and watch their traffic.',
   autoStart: true,
   requires: [IBridgeClient],
-  optional: [IBridgePanel, ICommandPalette, ISettingRegistry, ITranslator],
+  optional: [
+    IBridgePanel,
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator,
+    IFileBrowserFactory
+  ],
   activate: (
     app: JupyterFrontEnd,
     client: IBridgeClient,
     panel: IBridgePanel | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    browsers: IFileBrowserFactory | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const confirmSetting = watchConfirmSetting(settingRegistry);
     const model = new EndpointsModel({ api: new EndpointsApi(client) });
-    void app.restored.then(() => model.start());
-    client.baseUrlChanged.connect(() => void model.refresh());
+    // The user's own models: the create form lists them from the catalog.
+    const userModels = new UserModelsModel({
+      api: new UserModelsApi(client),
+      trans,
+      onChanged: () => void model.refreshCatalog().catch(() => undefined)
+    });
+    void app.restored.then(() => {
+      model.start();
+      void userModels.load();
+    });
+    client.baseUrlChanged.connect(() => {
+      void model.refresh();
+      void userModels.load();
+    });
+    addUserModelCommands(app, {
+      trans,
+      model: userModels,
+      browsers,
+      onRegistered: () => panel && app.shell.activateById(panel.id)
+    });
 
     const dialogs = async () =>
       (await import('./EndpointsDialogs')).EndpointsDialogs;
@@ -149,15 +181,44 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    /** Asks first (unless the user turned that off), then acts; a failure is shown. */
+    const confirmed = (
+      question: { title: string; body: string; action: string },
+      act: () => Promise<unknown>,
+      failure: string
+    ): void =>
+      void (async () => {
+        if (await confirmDestructive(confirmSetting, { trans, ...question })) {
+          await act();
+        }
+      })().catch(report(failure));
+
     if (panel) {
       panel.addSection(
         new EndpointsSectionWidget({
           model,
           trans,
+          userModels: {
+            model: userModels,
+            onDelete: m =>
+              confirmed(
+                {
+                  title: trans.__('Delete model %1?', m.name),
+                  body: trans.__(
+                    'It leaves your models; endpoints serving it keep serving the file, and the file stays on its tier.'
+                  ),
+                  action: trans.__('Delete')
+                },
+                () => userModels.remove(m.name),
+                trans.__('Cannot delete model %1', m.name)
+              )
+          },
           actions: {
             onCreate: () =>
               void app.commands.execute(CommandIDs.createEndpoint),
-            onRetry: () => model.refresh(),
+            onRetry: async () => {
+              await Promise.all([model.refresh(), userModels.load()]);
+            },
             onToggle: endpoint => model.toggle(endpoint.id),
             onStart: endpoint =>
               void model
@@ -168,38 +229,34 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
                 .stopEndpoint(endpoint.id)
                 .catch(report(trans.__('Cannot stop %1', endpoint.name))),
             onDelete: endpoint =>
-              void (async () => {
-                const sure = await confirmDestructive(confirmSetting, {
-                  trans,
+              confirmed(
+                {
                   title: trans.__('Delete endpoint %1?', endpoint.name),
                   body: trans.__(
                     'Its replicas stop and its API keys stop working. This cannot be undone.'
                   ),
                   action: trans.__('Delete')
-                });
-                if (sure) {
-                  await model.deleteEndpoint(endpoint.id);
-                }
-              })().catch(report(trans.__('Cannot delete %1', endpoint.name))),
+                },
+                () => model.deleteEndpoint(endpoint.id),
+                trans.__('Cannot delete %1', endpoint.name)
+              ),
             onCreateKey: endpoint =>
               void createKey(endpoint).catch(
                 report(trans.__('Cannot create a key'))
               ),
             onRevokeKey: (endpoint, key) =>
-              void (async () => {
-                const sure = await confirmDestructive(confirmSetting, {
-                  trans,
+              confirmed(
+                {
                   title: trans.__('Revoke key %1?', key.name),
                   body: trans.__(
                     'Clients using %1… are refused from now on. This cannot be undone.',
                     key.prefix
                   ),
                   action: trans.__('Revoke')
-                });
-                if (sure) {
-                  await model.revokeKey(endpoint.id, key.id);
-                }
-              })().catch(report(trans.__('Cannot revoke the key'))),
+                },
+                () => model.revokeKey(endpoint.id, key.id),
+                trans.__('Cannot revoke the key')
+              ),
             onSend: (endpoint, prompt) => void model.send(endpoint.id, prompt)
           }
         }),

@@ -6,7 +6,7 @@ import { useTranslator } from '../ui/translator';
 /**
  * A job's declared data on its page: the inputs with the versions read at
  * submit, the outputs (per element) with their stage-out state, and the
- * trigger run that submitted it.
+ * trigger run that submitted it, and the endpoints it declared it calls.
  */
 export function JobDataView(props: {
   job: Job;
@@ -17,7 +17,13 @@ export function JobDataView(props: {
   const { job } = props;
   const inputs = job.inputs ?? [];
   const outputs = job.outputs ?? [];
-  if (inputs.length === 0 && outputs.length === 0 && !job.trigger) {
+  const endpoints = job.endpoints ?? [];
+  if (
+    inputs.length === 0 &&
+    outputs.length === 0 &&
+    endpoints.length === 0 &&
+    !job.trigger
+  ) {
     return null;
   }
   const stageOut = {
@@ -66,6 +72,25 @@ export function JobDataView(props: {
               <span className="jp-hpc-JobData-version">
                 {LineageChain.version(input.version, trans) ||
                   trans.__('folder')}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {endpoints.length > 0 && (
+        <ul
+          className="jp-hpc-JobData-list"
+          aria-label={trans.__('Endpoints this job calls')}
+          data-testid="hpc-job-endpoints"
+        >
+          {endpoints.map(ep => (
+            <li key={ep.id} className="jp-hpc-JobData-item">
+              {trans.__('calls endpoint')} <code>{ep.name}</code>{' '}
+              <span className="jp-hpc-JobData-version">
+                {trans.__(
+                  'with a key of its own, as HPCB_ENDPOINT_%1_URL and _KEY',
+                  ep.env
+                )}
               </span>
             </li>
           ))}

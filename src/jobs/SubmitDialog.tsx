@@ -10,6 +10,7 @@ import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { TiersField } from '../storage/TiersField';
 import { JobData } from './jobData';
 import { JobDataField } from './JobDataField';
+import { JobEndpointsField } from './JobEndpointsField';
 import { TranslatorContext, useTranslator } from '../ui/translator';
 
 /**
@@ -376,6 +377,12 @@ export namespace SubmitDialog {
           tiers={[...new Set(model.tierOptions.map(option => option.tier))]}
           onChange={rows => model.setData(rows)}
           onBrowse={props.onBrowse}
+        />
+        <JobEndpointsField
+          choice={model.endpoints}
+          rows={model.data}
+          error={errors['endpoints']}
+          onChange={rows => model.setData(rows)}
         />
         <fieldset className="jp-hpc-SubmitForm-group">
           <legend>{trans.__('When it ends')}</legend>

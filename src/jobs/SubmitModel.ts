@@ -13,6 +13,8 @@ import {
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
 import { PartitionCompliance } from './compliance';
+import { EndpointsApi, type IEndpointsApi } from '../endpoints/api';
+import { JobEndpointChoice } from './endpointChoice';
 import { JobData } from './jobData';
 import {
   checkedParameters,
@@ -43,11 +45,19 @@ export class SubmitModel implements IDisposable {
       () => this._estimate(),
       options.estimateDelay ?? 600
     );
+    this.endpoints = new JobEndpointChoice(
+      options.endpoints ?? new EndpointsApi(options.client)
+    );
+    this.endpoints.changed.connect(() => this._changed.emit());
     if (options.auto ?? true) {
       void this.loadProfiles();
       void this.loadTiers();
+      void this.endpoints.load();
     }
   }
+
+  /** The user's endpoints the job may declare it calls. */
+  readonly endpoints: JobEndpointChoice;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -324,6 +334,7 @@ export class SubmitModel implements IDisposable {
     }
     this._disposed = true;
     this._estimator.dispose();
+    Signal.clearData(this.endpoints);
     Signal.clearData(this);
   }
 
@@ -472,7 +483,9 @@ export namespace SubmitModel {
     submit: (request: contract.JobSubmit) => Promise<contract.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
-    /** Load the profiles and tiers at once (default `true`). */
+    /** Load the profiles, tiers and endpoints at once (default `true`). */
     auto?: boolean;
+    /** Lists the user's endpoints (default: the bridge's endpoint routes). */
+    endpoints?: Pick<IEndpointsApi, 'list' | 'whoami'>;
   }
 }

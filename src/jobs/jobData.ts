@@ -1,5 +1,6 @@
 import {
   type JobSubmit,
+  MAX_JOB_ENDPOINTS,
   placeholdersOf,
   TierUriSchema
 } from '@hpc-bridge/server/contract';
@@ -8,7 +9,8 @@ import type { FieldErrors } from './submitChecks';
 
 /**
  * The declared data of a job in the submit form: the tier URIs it reads and
- * writes, as typed, and the `inputs`/`outputs` of the request they make.
+ * writes, as typed, the endpoints it calls, and the `inputs`/`outputs`/
+ * `endpoints` of the request they make.
  */
 export namespace JobData {
   export interface IOutputRow {
@@ -20,9 +22,11 @@ export namespace JobData {
   export interface IRows {
     inputs: string[];
     outputs: IOutputRow[];
+    /** Names of the user's endpoints the job calls through the gateway. */
+    endpoints?: string[];
   }
 
-  export const EMPTY: IRows = { inputs: [], outputs: [] };
+  export const EMPTY: IRows = { inputs: [], outputs: [], endpoints: [] };
 
   const MIB = 1024 * 1024;
 
@@ -34,7 +38,7 @@ export namespace JobData {
     rows: IRows,
     trans: TranslationBundle,
     errors: FieldErrors
-  ): Pick<JobSubmit, 'inputs' | 'outputs'> {
+  ): Pick<JobSubmit, 'inputs' | 'outputs' | 'endpoints'> {
     const inputs: string[] = [];
     rows.inputs.forEach((text, i) => {
       const uri = text.trim();
@@ -71,9 +75,17 @@ export namespace JobData {
         );
       }
     });
+    const endpoints = rows.endpoints ?? [];
+    if (endpoints.length > MAX_JOB_ENDPOINTS) {
+      errors['endpoints'] = trans.__(
+        'A job may call at most %1 endpoints.',
+        MAX_JOB_ENDPOINTS
+      );
+    }
     return {
       ...(inputs.length > 0 ? { inputs } : {}),
-      ...(outputs.length > 0 ? { outputs } : {})
+      ...(outputs.length > 0 ? { outputs } : {}),
+      ...(endpoints.length > 0 ? { endpoints: [...endpoints] } : {})
     };
   }
 

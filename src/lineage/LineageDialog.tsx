@@ -109,6 +109,19 @@ export function LineageView(props: {
                 ? trans.__('from no declared input')
                 : trans.__('from')}
             </p>
+            {step.record.job.calls && (
+              <ul
+                className="jp-hpc-Lineage-calls"
+                aria-label={trans.__(
+                  'Endpoints job %1 called',
+                  step.record.job.id
+                )}
+              >
+                {LineageChain.calls(step.record, trans).map(line => (
+                  <li key={line}>{line}</li>
+                ))}
+              </ul>
+            )}
             <ul className="jp-hpc-Lineage-inputs">
               {step.inputs.map(input => (
                 <li

@@ -175,6 +175,33 @@ export namespace LineageChain {
     return parts.join(', ');
   }
 
+  /**
+   * "called endpoint llm-demo (tiny-random) 3 times, 412 tokens": one line per
+   * endpoint the job declared (empty when it declared none).
+   */
+  export function calls(
+    record: LineageRecord,
+    trans: TranslationBundle
+  ): string[] {
+    return (record.job.calls ?? []).map(call => {
+      const endpoint = call.model
+        ? trans.__('%1 (%2)', call.endpoint, call.model)
+        : call.endpoint;
+      if (call.requests === 0) {
+        return trans.__('declared endpoint %1, never called it', endpoint);
+      }
+      const tokens = call.promptTokens + call.completionTokens;
+      return call.requests === 1
+        ? trans.__('called endpoint %1 once, %2 tokens', endpoint, tokens)
+        : trans.__(
+            'called endpoint %1 %2 times, %3 tokens',
+            endpoint,
+            call.requests,
+            tokens
+          );
+    });
+  }
+
   /** "clean.ipynb, alpha=0.5, trigger_uri="project:…"": the job's notebook and parameters. */
   export function jobLabel(record: LineageRecord): string {
     const notebook = record.job.notebookPath.split('/').pop() ?? '';

@@ -6,12 +6,14 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CommandIDs } from '../commands';
 import { hpcBridgeIcon } from '../icons';
+import {
+  TIER_FILE_ARGS,
+  TIER_FILE_SELECTOR,
+  tierTarget
+} from '../storage/tierSelection';
 import { IBridgeClient } from '../tokens';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { LineageApi } from './api';
-
-/** The file browsers of tiers carry this class (see `TierMounts`). */
-const TIER_BROWSER_CLASS = 'jp-hpc-TierBrowser';
 
 /**
  * Lineage: "Show lineage" on an object of a tier (its file browser's context
@@ -34,47 +36,15 @@ export const lineagePlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const api = new LineageApi(client);
 
-    /** The tier and path selected in the current tier file browser. */
-    const selection = (): { tier: string; path: string } | null => {
-      const browser = browsers?.tracker.currentWidget ?? null;
-      if (!browser?.hasClass(TIER_BROWSER_CLASS)) {
-        return null;
-      }
-      const item = browser.selectedItems().next();
-      if (!item || item.done) {
-        return null;
-      }
-      const contents = app.serviceManager.contents;
-      const tier = contents.driveName(item.value.path);
-      return tier ? { tier, path: contents.localPath(item.value.path) } : null;
-    };
-
     app.commands.addCommand(CommandIDs.showLineage, {
       label: trans.__('Show Lineage'),
       caption: trans.__(
         'What made this object: the job, its notebook and parameters, and the inputs it read'
       ),
       icon: hpcBridgeIcon,
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: {
-            tier: {
-              type: 'string',
-              description: 'The tier name, e.g. "archive"'
-            },
-            path: {
-              type: 'string',
-              description:
-                'The object inside the tier; defaults to the selection in its file browser'
-            }
-          }
-        }
-      },
+      describedBy: TIER_FILE_ARGS,
       execute: async args => {
-        const tier = typeof args['tier'] === 'string' ? args['tier'] : null;
-        const path = typeof args['path'] === 'string' ? args['path'] : null;
-        const target = tier && path ? { tier, path } : selection();
+        const target = tierTarget(app, browsers, args);
         if (!target) {
           return;
         }
@@ -92,7 +62,7 @@ export const lineagePlugin: JupyterFrontEndPlugin<void> = {
 
     app.contextMenu.addItem({
       command: CommandIDs.showLineage,
-      selector: `.${TIER_BROWSER_CLASS} .jp-DirListing-item[data-isdir="false"]`,
+      selector: TIER_FILE_SELECTOR,
       rank: 74
     });
   }

@@ -273,7 +273,9 @@ export const EndpointKeySchema = z
     requests: z.number().int().nonnegative(),
     createdAt: z.iso.datetime(),
     lastUsedAt: z.iso.datetime().nullable(),
-    revokedAt: z.iso.datetime().nullable()
+    revokedAt: z.iso.datetime().nullable(),
+    /** A key the bridge made for a job that declared the endpoint (revoked when it ends). */
+    jobId: z.string().optional()
   })
   .meta({ id: 'EndpointKey' });
 export type EndpointKey = z.infer<typeof EndpointKeySchema>;

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import {
   JobDataEstimateSchema,
+  JobEndpointRefsSchema,
+  JobEndpointSchema,
   JobInputSchema,
   JobInputsSchema,
   JobOutputSchema,
@@ -176,6 +178,12 @@ export const JobSubmitSchema = z
      * its tier when the element completes and records its lineage.
      */
     outputs: JobOutputsSchema.optional(),
+    /**
+     * Endpoints (names or ids) the job calls through the gateway: each must be the
+     * user's own. The job gets a key per endpoint (revoked when it ends), as
+     * `HPCB_ENDPOINT_<NAME>_URL`/`_KEY` and, for the first, `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
+     */
+    endpoints: JobEndpointRefsSchema.optional(),
     /** Called with the job (POST, JSON) when it ends. http(s) only. */
     webhookUrl: z
       .url({ protocol: /^https?$/ })
@@ -295,7 +303,9 @@ export const JobSchema = z
     /** Its declared outputs, one entry per output and element, with the stage-out state. */
     outputs: z.array(JobOutputSchema).optional(),
     /** The trigger run that submitted it. */
-    trigger: z.object({ id: z.string(), run: z.string() }).optional()
+    trigger: z.object({ id: z.string(), run: z.string() }).optional(),
+    /** The endpoints it declared it calls. */
+    endpoints: z.array(JobEndpointSchema).optional()
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof JobSchema>;

@@ -186,6 +186,43 @@ export const JobDataEstimateSchema = z
   .meta({ id: 'JobDataEstimate' });
 export type JobDataEstimate = z.infer<typeof JobDataEstimateSchema>;
 
+/** How many endpoints one job may declare. */
+export const MAX_JOB_ENDPOINTS = 4;
+
+/** Endpoints a job calls, by name or id. */
+export const JobEndpointRefsSchema = z
+  .array(z.string().min(1).max(64))
+  .min(1)
+  .max(MAX_JOB_ENDPOINTS);
+
+/** An endpoint a job declared; `env` is the stem of its variables (`HPCB_ENDPOINT_<env>_URL`). */
+export const JobEndpointSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  env: z.string()
+});
+export type JobEndpoint = z.infer<typeof JobEndpointSchema>;
+
+/** What a job asked of one endpoint through the gateway, with the keys made for it. */
+export const JobCallSchema = z
+  .object({
+    endpointId: z.string(),
+    endpoint: z.string(),
+    /** The endpoint's model now; null once the endpoint is deleted. */
+    model: z.string().nullable(),
+    requests: z.number().int().nonnegative(),
+    promptTokens: z.number().int().nonnegative(),
+    completionTokens: z.number().int().nonnegative(),
+    /**
+     * Usage is kept per minute: the start of the minute of the first call and the end of
+     * the minute of the last; null when the job never called the endpoint.
+     */
+    firstAt: z.iso.datetime().nullable(),
+    lastAt: z.iso.datetime().nullable()
+  })
+  .meta({ id: 'JobCall' });
+export type JobCall = z.infer<typeof JobCallSchema>;
+
 /** What made one object: the job, its notebook and parameters, and the inputs it read. */
 export const LineageRecordSchema = z
   .object({
@@ -199,7 +236,9 @@ export const LineageRecordSchema = z
       element: z.number().int().nonnegative(),
       notebookPath: z.string(),
       notebookSha256: z.string().regex(/^[0-9a-f]{64}$/),
-      parameters: z.record(z.string(), z.unknown())
+      parameters: z.record(z.string(), z.unknown()),
+      /** The endpoints the job called through the gateway (absent: it declared none). */
+      calls: z.array(JobCallSchema).optional()
     }),
     inputs: z.array(
       z.object({

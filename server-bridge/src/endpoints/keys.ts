@@ -30,6 +30,8 @@ export interface IKeyCreate {
   name: string;
   requestsPerMinute?: number | null;
   tokenBudget?: number | null;
+  /** The job the bridge makes the key for. */
+  jobId?: string;
 }
 
 export function hashKey(key: string): string {
@@ -83,7 +85,8 @@ export class EndpointKeys {
       token_budget: request.tokenBudget ?? null,
       created_at: new Date(this.now()).toISOString(),
       revoked_at: null,
-      last_used_at: null
+      last_used_at: null,
+      job_id: request.jobId ?? null
     };
     this.table.insert(row);
     return { key, record: keyRecordOf(row) };
@@ -114,6 +117,21 @@ export class EndpointKeys {
   /** Changes a key's limits (a course's budget changed); takes effect at its next request. */
   setLimits(keyId: string, limits: IKeyLimits): void {
     this.table.setLimits(keyId, limits);
+  }
+
+  /** The keys made for a job (revoked ones included). */
+  ofJob(jobId: string): IKeyRecord[] {
+    return this.table.ofJob(jobId);
+  }
+
+  /** Revokes the keys made for a job (idempotent); how many were live. */
+  revokeJob(jobId: string): number {
+    return this.table.revokeJob(jobId, new Date(this.now()).toISOString());
+  }
+
+  /** Revokes the keys of jobs that ended while no poller saw them end; how many. */
+  revokeOfEndedJobs(): number {
+    return this.table.revokeOfEndedJobs(new Date(this.now()).toISOString());
   }
 
   /** Revokes every key of an endpoint (call when the endpoint is deleted). */

@@ -18,7 +18,7 @@ import type { EndpointMetrics } from '../contract';
 import type { Store } from '../store';
 import type { IResolvedKey } from './keys';
 import { EndpointKeyTable, type IKeyTokens } from './repository/keys';
-import { UsageTable } from './repository/usage';
+import { UsageTable, type JobUsageRow } from './repository/usage';
 import {
   addToSample,
   type IBucket,
@@ -262,6 +262,12 @@ export class EndpointUsage {
         }
       ])
     );
+  }
+
+  /** Per endpoint, what the keys made for job `jobId` were used for (written first). */
+  ofJob(jobId: string): JobUsageRow[] {
+    this.flush();
+    return this.usage.ofJob(jobId);
   }
 
   /**

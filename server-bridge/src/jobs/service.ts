@@ -6,7 +6,6 @@ import type { BaseLogger } from 'pino';
 import type { IAuthUser } from '../auth/decide';
 import type { BridgeConfig, ProfileConfig } from '../config';
 import {
-  NotebookContentSchema,
   type Job,
   type JobEstimate,
   type JobListQuery,
@@ -33,7 +32,14 @@ import {
 import type { JobDataPlanner } from '../lineage/job-data';
 import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { JobEvents } from './events';
+import {
+  ENDPOINTS_ENV_FILE,
+  JobKeysMinted,
+  resolveJobEndpoints,
+  type IJobEndpoints
+} from './job-endpoints';
 import { checkKernel, prepareNotebook } from './notebook';
+import { readOutputNotebook } from './output';
 import { expandSweep } from './sweep';
 import { isTerminal, JobTable, type IJobRecord } from './repository/jobs';
 import {
@@ -60,9 +66,6 @@ export interface ISubmitOptions {
   adopt?: string;
 }
 
-/** Largest output notebook the bridge hands out. */
-const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
-
 export interface IJobServiceDeps {
   config: BridgeConfig;
   store: Store;
@@ -77,6 +80,8 @@ export interface IJobServiceDeps {
   refresh?: (cluster: string) => Promise<void>;
   /** Declared inputs and outputs (absent: a job that declares them is refused). */
   data?: JobDataPlanner;
+  /** Endpoints jobs call (absent: a job that declares one is refused). */
+  endpoints?: IJobEndpoints;
 }
 
 export class JobService {
@@ -195,6 +200,7 @@ export class JobService {
       notebooks,
       cluster,
       uses,
+      endpoints: resolveJobEndpoints(this.deps.endpoints, user, req.endpoints),
       env: tierEnvironment(uses),
       isArray: req.sweep !== undefined
     };
@@ -205,7 +211,8 @@ export class JobService {
     req: JobSubmit,
     p: JobPlan,
     workdir: string,
-    data: JobDataPlan | null = null
+    data: JobDataPlan | null = null,
+    keys: JobKeysMinted | null = null
   ): string {
     const planner = this.deps.data;
     return this.deps.scripts.notebookJob({
@@ -223,7 +230,8 @@ export class JobService {
       outputDir:
         data === null ? null : (planner?.outputDir(data, workdir) ?? null),
       elementEnv:
-        data === null ? {} : (planner?.elementEnvironment(data, workdir) ?? {})
+        data === null ? {} : (planner?.elementEnvironment(data, workdir) ?? {}),
+      secretsFile: keys?.env ? `${workdir}/${ENDPOINTS_ENV_FILE}` : null
     });
   }
 
@@ -258,12 +266,20 @@ export class JobService {
       p.resources,
       p.points.length
     );
+    // A job adopted after a restart already holds its keys (in its working directory).
+    const keys = JobKeysMinted.mint(
+      this.deps.endpoints,
+      user,
+      id,
+      options.adopt === undefined ? p.endpoints : []
+    );
     const { job, workdir, clusterUser } = await admission
-      .until(this.submitOnCluster(user, req, p, id, options, data))
+      .until(this.submitOnCluster(user, req, p, id, options, data, keys))
       .catch((e: unknown) => {
         if (data !== null) {
           this.deps.data?.release(data);
         }
+        keys.revoke();
         throw e;
       });
     if (data !== null) {
@@ -310,14 +326,17 @@ export class JobService {
     p: JobPlan,
     id: string,
     options: ISubmitOptions,
-    data: JobDataPlan | null
+    data: JobDataPlan | null,
+    keys: JobKeysMinted
   ): Promise<{ job: Job; workdir: string; clusterUser: string }> {
     return this.deps.access.run(p.cluster.name, user.name, async s => {
       const workdir = jobWorkdir(await s.files.home(), p.cluster.jobs.root, id);
       let slurmId = options.adopt;
       if (slurmId === undefined) {
-        const script = this.script(req, p, workdir, data);
-        await writeWorkdir(s, workdir, p.notebooks, script);
+        const script = this.script(req, p, workdir, data, keys);
+        const secrets =
+          keys.env === null ? null : this.deps.scripts.secretEnv(keys.env);
+        await writeWorkdir(s, workdir, p.notebooks, script, secrets);
         if (data !== null) {
           await this.deps.data?.stageIn(user, data, s, workdir);
         }
@@ -461,26 +480,7 @@ export class JobService {
   ): Promise<NotebookContent> {
     const rec = this.record(user, id);
     this.elementOf(rec, element);
-    const path = `${rec.workdir}/outputs/${element}.ipynb`;
-    const data = await this.deps.access.run(rec.job.cluster, rec.job.owner, s =>
-      s.files.readFile(path, MAX_OUTPUT_BYTES)
-    );
-    if (data === null) {
-      throw new DomainError(
-        'not_found',
-        `Job ${id} has not produced an output notebook yet (state ${rec.job.state}); it appears when the first cell has run`
-      );
-    }
-    const parsed = NotebookContentSchema.safeParse(
-      JSON.parse(data.toString('utf8'))
-    );
-    if (!parsed.success) {
-      throw new DomainError(
-        'internal',
-        `the output notebook of ${id} is not nbformat 4`
-      );
-    }
-    return parsed.data;
+    return readOutputNotebook(this.deps.access, rec, element);
   }
 
   logPath(

@@ -21,6 +21,7 @@ import type { JobDataPlanner } from '../lineage/job-data';
 import type { JobDataPlan } from '../lineage/repository/lineage';
 import type { ITierUse } from '../policy/data-classes';
 import type { IUserClusterPort } from '../ports/slurm';
+import { ENDPOINTS_ENV_FILE } from './job-endpoints';
 import type { Store } from '../store';
 import type { TierUseAuditor } from '../storage/tier-use-audit';
 import type { ISubmitOptions, JobPlan } from './service';
@@ -167,7 +168,9 @@ export async function writeWorkdir(
   s: IUserClusterPort,
   workdir: string,
   notebooks: readonly NotebookContent[],
-  script: string
+  script: string,
+  /** The endpoints' keys (`endpoints.env`, mode 0600); null: none. */
+  secrets: string | null = null
 ): Promise<void> {
   await s.files.writeAll(
     ['inputs', 'outputs', 'progress', 'logs'].map(d => `${workdir}/${d}`),
@@ -177,7 +180,16 @@ export async function writeWorkdir(
         data: JSON.stringify(nb)
       })),
       { path: `${workdir}/runner.py`, data: runner() },
-      { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 }
+      { path: `${workdir}/job.sbatch`, data: script, mode: 0o700 },
+      ...(secrets === null
+        ? []
+        : [
+            {
+              path: `${workdir}/${ENDPOINTS_ENV_FILE}`,
+              data: secrets,
+              mode: 0o600
+            }
+          ])
     ]
   );
 }
@@ -242,6 +254,7 @@ export function submittedJob(a: {
     ...(p.uses.length === 0 ? {} : { tiers: p.uses.map(u => u.ref) }),
     ...(a.data?.inputs.length ? { inputs: a.data.inputs } : {}),
     ...(a.data?.outputs.length ? { outputs: a.data.outputs } : {}),
+    ...(p.endpoints.length === 0 ? {} : { endpoints: p.endpoints }),
     ...(a.trigger === undefined ? {} : { trigger: a.trigger })
   };
 }

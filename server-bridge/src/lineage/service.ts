@@ -3,7 +3,7 @@
  * The caller must be able to read the object; an input they cannot read (or that is
  * another user's on a per-user tier) is named as withheld and not followed.
  */
-import type { Lineage, LineageRecord } from '../contract';
+import type { JobCall, Lineage, LineageRecord } from '../contract';
 import type { StorageService } from '../storage/service';
 import type { IStagedPlace } from '../storage/staging';
 import type { IStorageUser } from '../storage/tiers';
@@ -16,11 +16,23 @@ import {
 /** How many jobs back a chain is followed. */
 export const MAX_LINEAGE_DEPTH = 10;
 
+/** What a job asked of the endpoints it declared; null when it declared none. */
+export type JobCallsOf = (jobId: string) => JobCall[] | null;
+
 export class LineageService {
   constructor(
     private readonly table: LineageTable,
-    private readonly storage: StorageService
+    private readonly storage: StorageService,
+    private readonly callsOf: JobCallsOf = () => null
   ) {}
+
+  /** The record with the gateway calls of its job, as they are now. */
+  private withCalls(record: LineageRecord): LineageRecord {
+    const calls = this.callsOf(record.job.id);
+    return calls === null
+      ? record
+      : { ...record, job: { ...record.job, calls } };
+  }
 
   async chain(
     user: IStorageUser,
@@ -35,7 +47,7 @@ export class LineageService {
     let level: StoredInput[] = [];
     const first = this.table.find(place);
     if (first !== undefined) {
-      records.push(first.record);
+      records.push(this.withCalls(first.record));
       level = first.inputs;
     }
     for (let depth = 1; level.length > 0; depth++) {
@@ -56,7 +68,7 @@ export class LineageService {
         }
         const found = this.table.find(input);
         if (found !== undefined) {
-          records.push(found.record);
+          records.push(this.withCalls(found.record));
           next.push(...found.inputs);
         }
       }

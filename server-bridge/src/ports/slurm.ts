@@ -179,6 +179,12 @@ export interface IBatchScriptOptions {
   outputDir?: IOutputDirOptions | null;
   /** Exported for one element only: variable → its value for element i (at index i). */
   elementEnv?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Absolute path of a file (mode 0600, rendered by `secretEnv`) the script sources
+   * before the runner starts: variables whose values must not be in the script, which
+   * slurmctld keeps. Null or absent: none.
+   */
+  secretsFile?: string | null;
 }
 
 /**
@@ -218,6 +224,8 @@ export interface IReplicaScriptOptions {
 export interface IBatchScripts {
   notebookJob(options: IBatchScriptOptions): string;
   replica(options: IReplicaScriptOptions): string;
+  /** The content of a secrets file that a script sources: `export NAME=VALUE` lines. */
+  secretEnv(env: Readonly<Record<string, string>>): string;
 }
 
 /** SLURM names that are the contract's own (all but the bridge's SUBMITTED and UNKNOWN). */

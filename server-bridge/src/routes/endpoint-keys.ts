@@ -52,7 +52,8 @@ export function keyView(
     requests: usage?.requests ?? 0,
     createdAt: record.createdAt,
     lastUsedAt: record.lastUsedAt,
-    revokedAt: record.revokedAt
+    revokedAt: record.revokedAt,
+    ...(record.jobId === null ? {} : { jobId: record.jobId })
   };
 }
 

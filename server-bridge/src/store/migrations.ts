@@ -425,5 +425,14 @@ export const migrations: readonly IMigration[] = [
         PRIMARY KEY (job_id, output, path)
       );
     `
+  },
+  {
+    version: 18,
+    name: 'job keys',
+    sql: `
+      -- A key the bridge made for a job that declared the endpoint; NULL: a user's key.
+      ALTER TABLE endpoint_keys ADD COLUMN job_id TEXT;
+      CREATE INDEX endpoint_keys_job ON endpoint_keys (job_id) WHERE job_id IS NOT NULL;
+    `
   }
 ];

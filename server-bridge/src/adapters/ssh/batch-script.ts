@@ -98,6 +98,13 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'reservation',
     reservation
   );
+  const secrets = options.secretsFile ?? null;
+  checkScriptValue(
+    'batch script',
+    secrets === null || (secrets.startsWith('/') && !/[\0\n\r]/.test(secrets)),
+    'secrets file',
+    secrets
+  );
   const log = arraySize === null ? 'logs/0' : 'logs/%a';
   const lines = [
     ...sbatchHeader('batch script', {
@@ -114,6 +121,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     '',
     'set -euo pipefail',
     ...exportLines('batch script', options.env ?? {}),
+    ...(secrets === null ? [] : [`. ${shellQuote(secrets)}`]),
     'I=${SLURM_ARRAY_TASK_ID:-0}',
     ...elementEnvLines(options.elementEnv ?? {}),
     ...outputDirLines(options.outputDir ?? null),

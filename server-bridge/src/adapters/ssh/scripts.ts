@@ -2,8 +2,10 @@
 import type { IBatchScripts } from '../../ports/slurm';
 import { renderBatchScript } from './batch-script';
 import { renderReplicaScript } from './replica-script';
+import { exportLines } from './sbatch-header';
 
 export const sshBatchScripts: IBatchScripts = {
   notebookJob: renderBatchScript,
-  replica: renderReplicaScript
+  replica: renderReplicaScript,
+  secretEnv: env => [...exportLines('secrets file', env), ''].join('\n')
 };

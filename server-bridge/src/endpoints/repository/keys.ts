@@ -25,6 +25,8 @@ export interface IKeyRecord extends IKeyLimits {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** The job the bridge made the key for; null: a user's own key. */
+  jobId: string | null;
 }
 
 /** A key's token counters. */
@@ -47,7 +49,8 @@ const KeyRowSchema = z.object({
   token_budget: z.number().int().nullable(),
   created_at: z.string(),
   revoked_at: z.string().nullable(),
-  last_used_at: z.string().nullable()
+  last_used_at: z.string().nullable(),
+  job_id: z.string().nullable()
 });
 export type KeyRow = z.infer<typeof KeyRowSchema>;
 
@@ -81,9 +84,10 @@ export class EndpointKeyTable {
     this.db
       .prepare(
         `INSERT INTO endpoint_keys (id, endpoint_id, owner, name, key_hash, prefix,
-           requests_per_minute, token_budget, created_at, revoked_at, last_used_at)
+           requests_per_minute, token_budget, created_at, revoked_at, last_used_at, job_id)
          VALUES (@id, @endpoint_id, @owner, @name, @key_hash, @prefix,
-           @requests_per_minute, @token_budget, @created_at, @revoked_at, @last_used_at)`
+           @requests_per_minute, @token_budget, @created_at, @revoked_at, @last_used_at,
+           @job_id)`
       )
       .run(row);
   }
@@ -131,6 +135,33 @@ export class EndpointKeyTable {
         'UPDATE endpoint_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
       )
       .run(at, keyId);
+  }
+
+  /** The keys made for a job (revoked ones included). */
+  ofJob(jobId: string): IKeyRecord[] {
+    return this.db
+      .prepare('SELECT * FROM endpoint_keys WHERE job_id = ? ORDER BY rowid')
+      .all(jobId)
+      .map(keyRecordOf);
+  }
+
+  /** Revokes the keys made for a job; how many were live. */
+  revokeJob(jobId: string, at: string): number {
+    return this.db
+      .prepare(
+        'UPDATE endpoint_keys SET revoked_at = ? WHERE job_id = ? AND revoked_at IS NULL'
+      )
+      .run(at, jobId).changes;
+  }
+
+  /** Revokes the live keys of jobs that have ended (in table `jobs`); how many. */
+  revokeOfEndedJobs(at: string): number {
+    return this.db
+      .prepare(
+        `UPDATE endpoint_keys SET revoked_at = ?
+         WHERE job_id IN (SELECT id FROM jobs WHERE terminal = 1) AND revoked_at IS NULL`
+      )
+      .run(at).changes;
   }
 
   /** Revokes every key of an endpoint; how many were live. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Store } from '../../store';
-import { camelized } from '../../store/rows';
+import { camelized, type Camelized } from '../../store/rows';
 import type { IBucket } from '../usage-buckets';
 
 const UsageRowSchema = z.object({
@@ -44,6 +44,16 @@ const KeyUsageRowSchema = z.object({
   tokens: z.number(),
   reserved: z.number()
 });
+
+const JobUsageRowSchema = z.object({
+  endpoint_id: z.string(),
+  requests: z.number().int(),
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  first_minute: z.number().int(),
+  last_minute: z.number().int()
+});
+export type JobUsageRow = Camelized<z.infer<typeof JobUsageRowSchema>>;
 
 const OwnerTokensRowSchema = z.object({
   owner: z.string(),
@@ -132,6 +142,21 @@ export class UsageTable {
           .get(endpointId)
       );
     return row.m;
+  }
+
+  /** Per endpoint, what the keys made for job `jobId` were used for (minutes with requests). */
+  ofJob(jobId: string): JobUsageRow[] {
+    return this.store.db
+      .prepare(
+        `SELECT u.endpoint_id AS endpoint_id, SUM(u.requests) AS requests,
+           SUM(u.prompt_tokens) AS prompt_tokens, SUM(u.completion_tokens) AS completion_tokens,
+           MIN(u.minute) AS first_minute, MAX(u.minute) AS last_minute
+         FROM endpoint_usage u JOIN endpoint_keys k ON k.id = u.key_id
+         WHERE k.job_id = ? AND u.requests > 0
+         GROUP BY u.endpoint_id`
+      )
+      .all(jobId)
+      .map(r => camelized(JobUsageRowSchema.parse(r)));
   }
 
   /** Prompt + completion tokens per key owner in minutes `first` to `last` (inclusive). */
