@@ -7,7 +7,10 @@ import type { IAdminApi } from '../admin/api';
 import { clusterKernel } from './kernels-fakes';
 
 /** An admin API whose only data is the running cluster kernels. */
-function api(kernels: ClusterKernel[], roles = ['admin']): IAdminApi & {
+function api(
+  kernels: ClusterKernel[],
+  roles = ['admin']
+): IAdminApi & {
   kernelCalls: number;
 } {
   const fake = {
@@ -54,7 +57,9 @@ describe('AdminModel: cluster kernels', () => {
     model.visible = true;
     model.setTab('kernels');
     await model.refresh();
-    expect(model.kernels?.map(k => [k.owner, k.node, k.slurmId, k.state])).toEqual([
+    expect(
+      model.kernels?.map(k => [k.owner, k.node, k.slurmId, k.state])
+    ).toEqual([
       ['alice', null, '123', 'pending'],
       ['bob', 'node2', '456', 'running']
     ]);

@@ -21,8 +21,7 @@ jest.mock('@jupyterlab/apputils', () => ({
 
 const N = jest.mocked(Notification);
 const NOW = Date.parse('2026-12-07T10:00:00.000Z');
-const at = (minutes: number) =>
-  new Date(NOW + minutes * 60_000).toISOString();
+const at = (minutes: number) => new Date(NOW + minutes * 60_000).toISOString();
 let seconds = 0;
 /** A newer version of the kernel each time (events carry updatedAt). */
 const version = (overrides: Partial<ClusterKernel>) =>

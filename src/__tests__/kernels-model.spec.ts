@@ -60,12 +60,12 @@ describe('KernelsModel', () => {
     s.api.stream.received.emit({ type: 'kernel', kernel: running });
     s.api.stream.received.emit({ type: 'kernel', kernel: pending });
     expect(model.forJupyterKernel('jk-1')?.state).toBe('running');
-    expect(changes.map(c => [c.previous?.state ?? null, c.kernel.state])).toEqual(
-      [
-        [null, 'pending'],
-        ['pending', 'running']
-      ]
-    );
+    expect(
+      changes.map(c => [c.previous?.state ?? null, c.kernel.state])
+    ).toEqual([
+      [null, 'pending'],
+      ['pending', 'running']
+    ]);
   });
 
   it('polls while the stream is down and rests while it is open', async () => {
@@ -91,7 +91,11 @@ describe('KernelsModel', () => {
     const s = setup(() => now);
     model = s.model;
     s.api.lists = [
-      [clusterKernel({ walltimeEnd: new Date(NOW + 30 * 60_000).toISOString() })]
+      [
+        clusterKernel({
+          walltimeEnd: new Date(NOW + 30 * 60_000).toISOString()
+        })
+      ]
     ];
     model.start();
     await model.refresh();

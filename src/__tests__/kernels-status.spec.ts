@@ -81,7 +81,9 @@ describe('KernelStatus.text', () => {
 
 describe('KernelStatus helpers', () => {
   it('writes English ordinals', () => {
-    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(KernelStatus.ordinal)).toEqual([
+    expect(
+      [1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(KernelStatus.ordinal)
+    ).toEqual([
       '1st',
       '2nd',
       '3rd',
@@ -106,7 +108,10 @@ describe('KernelStatus helpers', () => {
     );
     expect(
       KernelStatus.endedMessage(
-        clusterKernel({ state: 'ended', endedReason: 'the job left the queue' }),
+        clusterKernel({
+          state: 'ended',
+          endedReason: 'the job left the queue'
+        }),
         trans
       )
     ).toBe(

@@ -31,7 +31,9 @@ jest.mock('../ui/SectionWidget', () => ({ SectionWidget: class {} }));
 const trans = identityTrans();
 const render = (element: React.ReactElement) =>
   renderToStaticMarkup(
-    <TranslatorContext.Provider value={trans}>{element}</TranslatorContext.Provider>
+    <TranslatorContext.Provider value={trans}>
+      {element}
+    </TranslatorContext.Provider>
   );
 
 describe('KernelStatusItem.View', () => {

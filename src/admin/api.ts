@@ -72,8 +72,6 @@ export class AdminApi implements IAdminApi {
       'GET',
       Routes.audit,
       AuditListSchema,
-  type ClusterKernel,
-  KernelListSchema,
       { query: query({ ...q, format: 'json' }) }
     );
     return list.records;

@@ -18,7 +18,8 @@ export class KernelNotices implements IDisposable {
     this._trans = options.trans;
     this._isOpen = options.isOpen;
     this._shutdown = options.shutdown;
-    this._warnMinutes = options.warnMinutes ?? KernelNotices.DEFAULT_WARN_MINUTES;
+    this._warnMinutes =
+      options.warnMinutes ?? KernelNotices.DEFAULT_WARN_MINUTES;
     this._model.kernelChanged.connect(this._onChange, this);
     this._model.ticked.connect(this._checkWalltimes, this);
   }
@@ -110,10 +111,7 @@ export class KernelNotices implements IDisposable {
 
   private _checkWalltimes(): void {
     for (const kernel of this._model.kernels) {
-      if (
-        kernel.state === 'running' &&
-        this._isOpen(kernel.jupyterKernelId)
-      ) {
+      if (kernel.state === 'running' && this._isOpen(kernel.jupyterKernelId)) {
         this._checkWalltime(kernel);
       }
     }

@@ -12,10 +12,14 @@ import { watchSettings } from '../ui/settings';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { KernelsApi } from './api';
 import { CurrentKernelModel } from './CurrentKernelModel';
+// The notices follow kernels from the start: loaded with the plugin.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KernelNotices } from './KernelNotices';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KernelsModel } from './KernelsModel';
 import { Sessions } from './sessions';
-import { showKernelDialog } from './widgets/KernelDialog';
+// The status bar item is registered at start (hidden until a cluster kernel shows).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KernelStatusItem } from './widgets/KernelStatusItem';
 
 /**
@@ -27,7 +31,7 @@ import { KernelStatusItem } from './widgets/KernelStatusItem';
 export const kernelsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-hpc-bridge:kernels',
   description:
-    "Shows the cluster kernel of the current notebook in the status bar (node, job, walltime left, queue position) and notifies while it waits for the cluster, before its walltime ends and when its job ends.",
+    'Shows the cluster kernel of the current notebook in the status bar (node, job, walltime left, queue position) and notifies while it waits for the cluster, before its walltime ends and when its job ends.',
   autoStart: true,
   requires: [IBridgeClient],
   optional: [IStatusBar, ILabShell, ITranslator, ISettingRegistry],
@@ -82,9 +86,11 @@ export const kernelsPlugin: JupyterFrontEndPlugin<void> = {
         if (kernel === null) {
           return;
         }
-        void showKernelDialog(kernel, current.now, trans).then(stop =>
-          stop ? shutdown(kernel.jupyterKernelId) : undefined
-        );
+        void import('./widgets/KernelDialog')
+          .then(({ showKernelDialog }) =>
+            showKernelDialog(kernel, current.now, trans)
+          )
+          .then(stop => (stop ? shutdown(kernel.jupyterKernelId) : undefined));
       }
     });
     statusBar.registerStatusItem(kernelsPlugin.id, {

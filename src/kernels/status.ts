@@ -56,11 +56,7 @@ export namespace KernelStatus {
     if (minutes < 60) {
       return trans.__('%1 min left', minutes);
     }
-    return trans.__(
-      '%1 h %2 min left',
-      Math.floor(minutes / 60),
-      minutes % 60
-    );
+    return trans.__('%1 h %2 min left', Math.floor(minutes / 60), minutes % 60);
   }
 
   /** `Waiting for the cluster: 2nd in queue (Resources), expected 14:05`. */

@@ -18,7 +18,8 @@ export async function showKernelDialog(
   trans: TranslationBundle
 ): Promise<boolean> {
   const live = !KernelsModel.isTerminal(kernel.state);
-  const stop = kernel.state === 'running' ? trans.__('Shut down') : trans.__('Cancel');
+  const stop =
+    kernel.state === 'running' ? trans.__('Shut down') : trans.__('Cancel');
   const body = ReactWidget.create(
     <TranslatorContext.Provider value={trans}>
       <KernelDetails kernel={kernel} now={now} />

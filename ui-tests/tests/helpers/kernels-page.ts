@@ -80,7 +80,9 @@ export class KernelsPage {
     const dialog = this.page.locator('.jp-Dialog').filter({
       has: this.page.getByLabel(KERNEL_SELECTORS.details)
     });
-    await dialog.getByRole('button', { name: KERNEL_SELECTORS.shutDown }).click();
+    await dialog
+      .getByRole('button', { name: KERNEL_SELECTORS.shutDown })
+      .click();
     await dialog.waitFor({ state: 'detached' });
   }
 }
