@@ -131,3 +131,24 @@ describe('CurrentKernelModel', () => {
     model.dispose();
   });
 });
+
+describe('KernelsModel and a new bridge', () => {
+  it('opens the stream again and reloads when the shared stream closes', async () => {
+    const { api, model } = setup();
+    let opened = 0;
+    const events = api.events.bind(api);
+    api.events = () => {
+      opened++;
+      return events();
+    };
+    api.lists = [[clusterKernel()], []];
+    model.start();
+    await model.refresh();
+    expect(model.kernels).toHaveLength(1);
+    api.stream.setState('closed');
+    await model.refresh();
+    expect(opened).toBe(2);
+    expect(model.kernels).toHaveLength(0);
+    model.dispose();
+  });
+});

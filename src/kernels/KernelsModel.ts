@@ -82,10 +82,7 @@ export class KernelsModel extends PolledModel {
     if (this.isDisposed || this._stream) {
       return;
     }
-    const stream = this._api.events();
-    stream.received.connect(this._onEvent, this);
-    stream.stateChanged.connect(this._onStreamState, this);
-    this._stream = stream;
+    this._openStream();
     this._timer = setInterval(() => this.tick(), this._tickMs);
     void this.poll.start();
   }
@@ -169,22 +166,35 @@ export class KernelsModel extends PolledModel {
     await super.refresh();
   }
 
+  private _openStream(): void {
+    const stream = this._api.events();
+    stream.received.connect(this._onEvent, this);
+    stream.stateChanged.connect(this._onStreamState, this);
+    this._stream = stream;
+  }
+
   private _onEvent(_: Bridge.IEventStream, event: BridgeEvent): void {
     if (event.type === 'kernel') {
       this.upsert(event.kernel);
     }
   }
 
+  /** Open: load what was missed, once; (re)connecting: poll until it is open. */
   private _onStreamState(
     _: Bridge.IEventStream,
     state: Bridge.EventStreamState
   ): void {
-    if (state === 'open') {
-      // Events missed while disconnected: load the list once.
+    if (this.isDisposed) {
+      return;
+    }
+    if (state === 'closed') {
+      // The shared stream ended (a new bridge URL): the kernels are the new bridge's.
+      this._stream = null;
+      this._kernels = [];
+      this._openStream();
       void this.refresh();
-    } else if (state === 'connecting') {
-      // Back to polling until the stream is open again.
-      void this.poll.refresh();
+    } else {
+      void (state === 'open' ? this.refresh() : this.poll.refresh());
     }
     this.emitChanged();
   }
