@@ -6,6 +6,7 @@ import * as path from 'path';
 
 import { HUB_USER } from '../hub';
 import { expect, test } from './fixtures';
+import { AdminPage, labAs } from './helpers/admin-page';
 import {
   KERNEL_SELECTORS,
   KernelsPage,
@@ -96,7 +97,8 @@ test.describe('Cluster kernels', () => {
     );
   });
 
-  test('a job cancelled behind the notebook is reported in the notebook', async ({
+  test('the admin sees the kernel; a job cancelled behind the notebook is reported in it', async ({
+    browser,
     page,
     tmpPath
   }) => {
@@ -106,6 +108,23 @@ test.describe('Cluster kernels', () => {
       timeout: KERNEL_TIMEOUT
     });
     const jobId = jobIdOf(await kernels.run(0, JOB_ID_CELL));
+
+    // The Admin section lists the running kernel with its user and job.
+    const adminPage = await labAs(browser, 'admin');
+    try {
+      const admin = new AdminPage(adminPage);
+      await admin.open();
+      await admin.tab(KERNEL_SELECTORS.adminTab).click();
+      const row = admin.section
+        .getByRole('table', { name: KERNEL_SELECTORS.adminTable })
+        .getByRole('row')
+        .filter({ hasText: jobId });
+      await expect(row).toContainText(HUB_USER);
+      await expect(row).toContainText('cpu-small');
+      await expect(row).toContainText('running');
+    } finally {
+      await adminPage.context().close();
+    }
 
     scancelAs(HUB_USER, jobId);
 

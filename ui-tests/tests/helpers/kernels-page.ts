@@ -22,6 +22,9 @@ export const KERNEL_SELECTORS = {
   stdin: '.jp-Stdin-input',
   /** A JupyterLab notification toast. */
   toast: '.Toastify__toast',
+  /** The Admin section's tab and table of running cluster kernels. */
+  adminTab: 'Kernels',
+  adminTable: 'Cluster kernels',
   /** The running text of the status bar item: node and job id. */
   running: /^Cluster: (\S+) · job (\d+)/
 } as const;
