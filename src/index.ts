@@ -5,6 +5,7 @@ import { corePlugin } from './core/plugin';
 import { coursePlugin } from './courses/plugin';
 import { endpointsPlugin } from './endpoints/plugin';
 import { jobsPlugin } from './jobs/plugin';
+import { kernelsPlugin } from './kernels/plugin';
 import { lineagePlugin } from './lineage/plugin';
 import { pipelinesPlugin } from './pipelines/plugin';
 import { statusPlugin } from './status/plugin';
@@ -21,6 +22,7 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   statusPlugin,
   panelPlugin,
   jobsPlugin,
+  kernelsPlugin,
   storagePlugin,
   shareFilePlugin,
   endpointsPlugin,

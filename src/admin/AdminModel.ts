@@ -4,13 +4,14 @@ import type {
   AdminUsage,
   AuditRecord,
   AuditSearchQuery,
+  ClusterKernel,
   JobState
 } from '@hpc-bridge/server/contract';
 import type { IAdminApi } from './api';
 import { PolledModel } from '../transport/PolledModel';
 
 /** The Admin section's sub-views. */
-export type AdminTab = 'jobs' | 'usage' | 'health' | 'audit';
+export type AdminTab = 'jobs' | 'kernels' | 'usage' | 'health' | 'audit';
 
 /** Filters of the audit search, as typed in the form. */
 export interface IAuditForm {
@@ -70,6 +71,10 @@ export class AdminModel extends PolledModel {
   }
   get overview(): AdminOverview | null {
     return this._overview;
+  }
+  /** Running cluster kernels of every user, oldest first; null until loaded. */
+  get kernels(): ClusterKernel[] | null {
+    return this._kernels;
   }
   get usage(): AdminUsage | null {
     return this._usage;
@@ -190,6 +195,11 @@ export class AdminModel extends PolledModel {
         });
         break;
       }
+      case 'kernels':
+        this._kernels = (await this._api.kernels()).sort((a, b) =>
+          a.createdAt.localeCompare(b.createdAt)
+        );
+        break;
       case 'usage':
         this._usage = await this._api.usage(this._usageBy);
         break;
@@ -209,6 +219,7 @@ export class AdminModel extends PolledModel {
   private _visible = false;
   private _tab: AdminTab = 'jobs';
   private _overview: AdminOverview | null = null;
+  private _kernels: ClusterKernel[] | null = null;
   private _usage: AdminUsage | null = null;
   private _health: AdminHealth | null = null;
   private _audit: AuditRecord[] | null = null;

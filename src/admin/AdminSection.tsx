@@ -5,6 +5,7 @@ import { AdminModel, type AdminTab, type IAuditForm } from './AdminModel';
 import { Alert } from '../ui/Alert';
 import { download, when } from '../ui/OptionalSection';
 import { DataTable } from '../ui/DataTable';
+import { KernelsView } from './KernelsView';
 import { Section } from '../ui/Section';
 import { useTranslator } from '../ui/translator';
 
@@ -396,12 +397,14 @@ export function AdminSection(props: { model: AdminModel }): JSX.Element | null {
   }
   const tabs: [AdminTab, string][] = [
     ['jobs', trans.__('Jobs & endpoints')],
+    ['kernels', trans.__('Kernels')],
     ['usage', trans.__('Usage')],
     ['health', trans.__('Health')],
     ['audit', trans.__('Audit')]
   ];
   const view = {
     jobs: <JobsView model={model} />,
+    kernels: <KernelsView model={model} />,
     usage: <UsageView model={model} />,
     health: <HealthView model={model} />,
     audit: <AuditView model={model} />

@@ -7,6 +7,8 @@ import {
   type AdminUsage,
   AdminUsageSchema,
   AuditListSchema,
+  type ClusterKernel,
+  KernelListSchema,
   type AuditRecord,
   type AuditSearchQuery,
   Routes
@@ -31,6 +33,8 @@ export interface IAdminApi {
   usage(by: 'user' | 'group', since?: string): Promise<AdminUsage>;
   health(hours: number): Promise<AdminHealth>;
   audit(q: AuditSearchQuery): Promise<AuditRecord[]>;
+  /** Every cluster kernel that has not ended (`GET /admin/kernels`). */
+  kernels(): Promise<ClusterKernel[]>;
   /** The matching records as a file (`jsonl` or `csv`). */
   exportAudit(q: AuditSearchQuery, format: 'jsonl' | 'csv'): Promise<Blob>;
 }
@@ -71,6 +75,15 @@ export class AdminApi implements IAdminApi {
       { query: query({ ...q, format: 'json' }) }
     );
     return list.records;
+  }
+
+  async kernels(): Promise<ClusterKernel[]> {
+    const list = await this._client.request(
+      'GET',
+      Routes.adminKernels,
+      KernelListSchema
+    );
+    return list.kernels;
   }
 
   async exportAudit(

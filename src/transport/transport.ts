@@ -11,6 +11,7 @@ import {
   parseJson
 } from './errors';
 import { EventStream } from './events';
+import { SharedEventStream } from './sharedEvents';
 
 /**
  * The transport of `IBridgeClient`: plain `fetch` with the user's hub token, the
@@ -62,6 +63,8 @@ export class BridgeTransport<TSender = unknown> {
     }
     this._baseUrl = options.baseUrl;
     this._setConnection('unknown');
+    // The stream of the old bridge ends; its users acquire one of the new bridge.
+    this._events.close();
     this._baseUrlChanged.emit(options.baseUrl);
   }
 
@@ -138,12 +141,9 @@ export class BridgeTransport<TSender = unknown> {
     };
   }
 
+  /** A handle on the one event stream the models share. */
   events(): Bridge.IEventStream {
-    return new EventStream({
-      open: signal =>
-        this.open(Routes.events, { accept: 'text/event-stream', signal }),
-      ...this._eventOptions
-    });
+    return this._events.acquire();
   }
 
   /**
@@ -347,6 +347,14 @@ export class BridgeTransport<TSender = unknown> {
     this.sender
   );
   private readonly _eventOptions: Partial<EventStream.IOptions>;
+  private readonly _events = new SharedEventStream(
+    () =>
+      new EventStream({
+        open: signal =>
+          this.open(Routes.events, { accept: 'text/event-stream', signal }),
+        ...this._eventOptions
+      })
+  );
 }
 
 export namespace BridgeTransport {
