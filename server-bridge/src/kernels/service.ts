@@ -71,8 +71,16 @@ export class KernelService {
   private readonly auditUses: TierUseAuditor;
   /** Relayed shell/stdin traffic not yet written: kernel id → epoch ms. */
   private readonly activity = new Map<string, number>();
+  /** Kernels with a shell request relayed and no reply yet (a cell runs): never idle. */
+  private readonly busy = new Set<string>();
+  /**
+   * When this bridge started: leases and idle time count from here at the earliest, so a
+   * bridge that was down longer than `leaseSeconds` does not cancel every kernel.
+   */
+  private readonly since: number;
 
   constructor(private readonly deps: IKernelServiceDeps) {
+    this.since = deps.now?.() ?? Date.now();
     this.table = new KernelTable(deps.store);
     this.auditUses = tierUseAuditor(deps.store, 'job.uses-tier');
   }
@@ -349,6 +357,7 @@ export class KernelService {
     };
     this.table.update({ ...current, kernel: next });
     this.activity.delete(kernel.id);
+    this.busy.delete(kernel.id);
     this.deps.events.emit(next);
     this.deps.logger.info(
       { kernel: kernel.id, owner: kernel.owner, reason },
@@ -363,17 +372,27 @@ export class KernelService {
    */
   async sweep(): Promise<number> {
     const now = this.now();
-    const { idleMinutes } = this.deps.config.kernels;
+    const { idleMinutes, leaseSeconds } = this.deps.config.kernels;
     let n = 0;
     for (const rec of this.table.active()) {
+      const id = rec.kernel.id;
       const last = Math.max(
         Date.parse(rec.kernel.lastActivity),
-        this.activity.get(rec.kernel.id) ?? 0
+        this.activity.get(id) ?? 0,
+        this.since
       );
+      const leaseEnd = Math.max(
+        Date.parse(rec.leaseUntil),
+        this.since + leaseSeconds * 1000
+      );
+      const idle =
+        rec.kernel.state === 'running' &&
+        !this.busy.has(id) &&
+        now - last >= idleMinutes * 60_000;
       const reason =
-        Date.parse(rec.leaseUntil) < now
+        leaseEnd < now
           ? "the launcher's lease expired (its notebook server is gone)"
-          : rec.kernel.state === 'running' && now - last >= idleMinutes * 60_000
+          : idle
             ? `idle for ${idleMinutes} minutes`
             : null;
       if (reason === null) {
@@ -392,9 +411,17 @@ export class KernelService {
     return n;
   }
 
-  /** Relayed shell or stdin traffic: the kernel is in use. */
-  touch(id: string): void {
+  /**
+   * Relayed shell or stdin traffic: the kernel is in use. A shell `request` (to the
+   * kernel) makes it busy until a shell `reply` (from it) comes back.
+   */
+  touch(id: string, shell?: 'request' | 'reply'): void {
     this.activity.set(id, this.now());
+    if (shell === 'request') {
+      this.busy.add(id);
+    } else if (shell === 'reply') {
+      this.busy.delete(id);
+    }
   }
 
   /** Writes relayed activity older than ACTIVITY_WRITE_MS into the records. */
