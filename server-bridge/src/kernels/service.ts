@@ -24,11 +24,7 @@ import {
   tierEnvironment,
   type ITierUse
 } from '../policy/data-classes';
-import type {
-  IUserClusterPort,
-  IUserKernelPort,
-  KernelScript
-} from '../ports/slurm';
+import type { KernelScript } from '../ports/slurm';
 import type { Store } from '../store';
 import {
   resolveTierUsesAudited,
@@ -38,6 +34,7 @@ import {
 import {
   connectionFile,
   connectionFileOf,
+  kernelPort,
   MAX_SOCKET_PATH,
   socketPath
 } from './connection';
@@ -471,18 +468,20 @@ export class KernelService {
   /** Opens channel `channel` as the kernel's owner over their SSH connection. */
   async openChannel(user: IAuthUser, id: string, channel: KernelChannel) {
     const target = this.channel(user, id, channel);
-    return this.deps.access.run(target.cluster, target.owner, async s =>
-      kernelPort(s, target.cluster).openSocket(target.path)
-    );
+    return this.deps.access.run(target.cluster, target.owner, async s => {
+      try {
+        return await kernelPort(s, target.cluster).openSocket(target.path);
+      } catch (e) {
+        // The connection itself failed (503 from `run`), or nothing listens there.
+        if ((e as { stage?: unknown }).stage !== 'exec') {
+          throw e;
+        }
+        throw new DomainError(
+          'conflict',
+          `Kernel ${id} does not listen on its ${channel} socket (it has stopped or is restarting)`,
+          { state: this.table.get(id)?.kernel.state ?? 'unknown' }
+        );
+      }
+    });
   }
-}
-
-function kernelPort(s: IUserClusterPort, cluster: string): IUserKernelPort {
-  if (s.kernels === undefined) {
-    throw new DomainError(
-      'bad_request',
-      `Cluster ${cluster} does not run kernels through this bridge`
-    );
-  }
-  return s.kernels;
 }
