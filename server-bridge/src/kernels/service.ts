@@ -153,7 +153,7 @@ export class KernelService {
         if (socketPath(runtimeDir, 5).length > MAX_SOCKET_PATH) {
           throw new DomainError(
             'bad_request',
-            `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (home ${runtimeDir}); Unix sockets cannot have such paths`
+            `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (in ${runtimeDir}); Unix sockets cannot have such paths`
           );
         }
         const kernels = kernelPort(s, cluster.name);

@@ -56,10 +56,12 @@ export function kernelAccess(cluster: FakeKernelCluster): IClusterAccess {
 }
 
 export function kernelConfig(
-  kernels: Record<string, unknown> = {}
+  kernels: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {}
 ): BridgeConfig {
   return demoConfig(
     {
+      ...extra,
       profiles: [
         {
           name: 'cpu-small',

@@ -130,6 +130,46 @@ describe('starting a kernel', () => {
     expect(f.cluster.scripts).toHaveLength(0);
   });
 
+  it('gives the kernel its tiers, and a sensitive tier only on a compliant partition', async () => {
+    const tiers = {
+      storage: {
+        tiers: [
+          {
+            name: 'scratch',
+            title: 'Scratch',
+            class: 'scratch',
+            sftp: { cluster: 'demo', path: '/scratch/{user}' }
+          },
+          {
+            name: 'secure',
+            title: 'Secure',
+            class: 'sensitive',
+            sftp: { cluster: 'demo', path: '/secure/{group}' },
+            read: ['medical'],
+            write: ['medical']
+          }
+        ]
+      }
+    };
+    const f = kernelFixture(kernelConfig({}, tiers));
+    const doctor = { ...ALICE, groups: ['medical'] };
+    const k = await f.service.start(doctor, { ...START, tiers: ['scratch'] });
+    expect(k.tiers).toEqual(['scratch']);
+    expect(f.cluster.scripts[0]?.script).toContain(
+      'export HPCB_TIER_SCRATCH=/scratch/alice'
+    );
+    const e = await refusal(
+      f.service.start(doctor, { ...START, tiers: ['secure:medical'] })
+    );
+    expect(e.code).toBe('policy_refused');
+    expect(e.message).toContain('partition cpu is not compliant');
+    expect(f.cluster.scripts).toHaveLength(1);
+    const audit = JSON.stringify(
+      f.store.db.prepare('SELECT * FROM audit').all()
+    );
+    expect(audit).toContain('refused');
+  });
+
   it('removes the runtime folder when sbatch refuses', async () => {
     const f = kernelFixture();
     const port = f.cluster.withKernels.bind(f.cluster);
