@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { KERNEL_CHANNELS, type KernelStart } from '../contract';
+import { DomainError } from '../domain-error';
+import type { IUserClusterPort, IUserKernelPort } from '../ports/slurm';
 import type { KernelPorts } from './repository/kernels';
 
 export const CONNECTION_FILE = 'kernel.json';
@@ -79,4 +81,18 @@ export function portsWritten(data: Buffer | null): KernelPorts | null {
     ports[channel] = parsed.data[`${channel}_port`];
   }
   return ports;
+}
+
+/** The session's kernel port; 400 for a cluster whose adapter has none. */
+export function kernelPort(
+  s: IUserClusterPort,
+  cluster: string
+): IUserKernelPort {
+  if (s.kernels === undefined) {
+    throw new DomainError(
+      'bad_request',
+      `Cluster ${cluster} does not run kernels through this bridge`
+    );
+  }
+  return s.kernels;
 }

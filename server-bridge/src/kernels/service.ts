@@ -24,11 +24,7 @@ import {
   tierEnvironment,
   type ITierUse
 } from '../policy/data-classes';
-import type {
-  IUserClusterPort,
-  IUserKernelPort,
-  KernelScript
-} from '../ports/slurm';
+import type { KernelScript } from '../ports/slurm';
 import type { Store } from '../store';
 import {
   resolveTierUsesAudited,
@@ -38,6 +34,7 @@ import {
 import {
   connectionFile,
   connectionFileOf,
+  kernelPort,
   MAX_SOCKET_PATH,
   socketPath
 } from './connection';
@@ -71,8 +68,16 @@ export class KernelService {
   private readonly auditUses: TierUseAuditor;
   /** Relayed shell/stdin traffic not yet written: kernel id → epoch ms. */
   private readonly activity = new Map<string, number>();
+  /** Kernels with a shell request relayed and no reply yet (a cell runs): never idle. */
+  private readonly busy = new Set<string>();
+  /**
+   * When this bridge started: leases and idle time count from here at the earliest, so a
+   * bridge that was down longer than `leaseSeconds` does not cancel every kernel.
+   */
+  private readonly since: number;
 
   constructor(private readonly deps: IKernelServiceDeps) {
+    this.since = deps.now?.() ?? Date.now();
     this.table = new KernelTable(deps.store);
     this.auditUses = tierUseAuditor(deps.store, 'job.uses-tier');
   }
@@ -148,7 +153,7 @@ export class KernelService {
         if (socketPath(runtimeDir, 5).length > MAX_SOCKET_PATH) {
           throw new DomainError(
             'bad_request',
-            `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (home ${runtimeDir}); Unix sockets cannot have such paths`
+            `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (in ${runtimeDir}); Unix sockets cannot have such paths`
           );
         }
         const kernels = kernelPort(s, cluster.name);
@@ -349,6 +354,7 @@ export class KernelService {
     };
     this.table.update({ ...current, kernel: next });
     this.activity.delete(kernel.id);
+    this.busy.delete(kernel.id);
     this.deps.events.emit(next);
     this.deps.logger.info(
       { kernel: kernel.id, owner: kernel.owner, reason },
@@ -363,17 +369,27 @@ export class KernelService {
    */
   async sweep(): Promise<number> {
     const now = this.now();
-    const { idleMinutes } = this.deps.config.kernels;
+    const { idleMinutes, leaseSeconds } = this.deps.config.kernels;
     let n = 0;
     for (const rec of this.table.active()) {
+      const id = rec.kernel.id;
       const last = Math.max(
         Date.parse(rec.kernel.lastActivity),
-        this.activity.get(rec.kernel.id) ?? 0
+        this.activity.get(id) ?? 0,
+        this.since
       );
+      const leaseEnd = Math.max(
+        Date.parse(rec.leaseUntil),
+        this.since + leaseSeconds * 1000
+      );
+      const idle =
+        rec.kernel.state === 'running' &&
+        !this.busy.has(id) &&
+        now - last >= idleMinutes * 60_000;
       const reason =
-        Date.parse(rec.leaseUntil) < now
+        leaseEnd < now
           ? "the launcher's lease expired (its notebook server is gone)"
-          : rec.kernel.state === 'running' && now - last >= idleMinutes * 60_000
+          : idle
             ? `idle for ${idleMinutes} minutes`
             : null;
       if (reason === null) {
@@ -392,9 +408,17 @@ export class KernelService {
     return n;
   }
 
-  /** Relayed shell or stdin traffic: the kernel is in use. */
-  touch(id: string): void {
+  /**
+   * Relayed shell or stdin traffic: the kernel is in use. A shell `request` (to the
+   * kernel) makes it busy until a shell `reply` (from it) comes back.
+   */
+  touch(id: string, shell?: 'request' | 'reply'): void {
     this.activity.set(id, this.now());
+    if (shell === 'request') {
+      this.busy.add(id);
+    } else if (shell === 'reply') {
+      this.busy.delete(id);
+    }
   }
 
   /** Writes relayed activity older than ACTIVITY_WRITE_MS into the records. */
@@ -444,18 +468,20 @@ export class KernelService {
   /** Opens channel `channel` as the kernel's owner over their SSH connection. */
   async openChannel(user: IAuthUser, id: string, channel: KernelChannel) {
     const target = this.channel(user, id, channel);
-    return this.deps.access.run(target.cluster, target.owner, async s =>
-      kernelPort(s, target.cluster).openSocket(target.path)
-    );
+    return this.deps.access.run(target.cluster, target.owner, async s => {
+      try {
+        return await kernelPort(s, target.cluster).openSocket(target.path);
+      } catch (e) {
+        // The connection itself failed (503 from `run`), or nothing listens there.
+        if ((e as { stage?: unknown }).stage !== 'exec') {
+          throw e;
+        }
+        throw new DomainError(
+          'conflict',
+          `Kernel ${id} does not listen on its ${channel} socket (it has stopped or is restarting)`,
+          { state: this.table.get(id)?.kernel.state ?? 'unknown' }
+        );
+      }
+    });
   }
-}
-
-function kernelPort(s: IUserClusterPort, cluster: string): IUserKernelPort {
-  if (s.kernels === undefined) {
-    throw new DomainError(
-      'bad_request',
-      `Cluster ${cluster} does not run kernels through this bridge`
-    );
-  }
-  return s.kernels;
 }

@@ -162,25 +162,37 @@ export const kernelsRoutes: FastifyPluginAsyncZod<IKernelsContext> = async (
         socket.close(1011, 'no kernel stream');
         return;
       }
-      relay(socket, stream, request.params.channel, () =>
-        kernels.touch(request.params.id)
-      );
+      const { id, channel } = request.params;
+      relay(socket, stream, {
+        toKernel: () => activity(kernels, id, channel, 'request'),
+        fromKernel: () => activity(kernels, id, channel, 'reply')
+      });
     }
   });
 };
+
+/** Shell and stdin traffic is activity; a shell request without its reply yet is a busy kernel. */
+function activity(
+  kernels: KernelService,
+  id: string,
+  channel: KernelChannel,
+  direction: 'request' | 'reply'
+): void {
+  if (channel === 'shell') {
+    kernels.touch(id, direction);
+  } else if (channel === 'stdin') {
+    kernels.touch(id);
+  }
+}
 
 /** Pipes a WebSocket and the kernel's socket both ways; either closing closes the other. */
 function relay(
   socket: WebSocket,
   stream: Duplex,
-  channel: KernelChannel,
-  touch: () => void
+  seen: { toKernel: () => void; fromKernel: () => void }
 ): void {
-  const active = channel === 'shell' || channel === 'stdin';
   socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-    if (active) {
-      touch();
-    }
+    seen.toKernel();
     const chunk = Array.isArray(data)
       ? Buffer.concat(data)
       : Buffer.isBuffer(data)
@@ -192,6 +204,7 @@ function relay(
     }
   });
   stream.on('data', (chunk: Buffer) => {
+    seen.fromKernel();
     socket.send(chunk, { binary: true });
     if (socket.bufferedAmount > MAX_BUFFERED) {
       stream.pause();

@@ -6,7 +6,7 @@ spec whose argv runs stack/lab/cluster-kernel/launcher.mjs), for kernels.test.ts
 Environment: JUPYTERHUB_API_TOKEN (the user's token) and HPC_BRIDGE_URL (the bridge
 through the hub's proxy), passed on to the launcher. Prints one JSON object per line:
 {"step": ...} as it goes, {"error": "..."} and exit 1 when a step fails. After the step
-"running" it waits for a line on stdin (the test checks what another user can reach),
+"running" (after a restart) it waits for a line on stdin (the test checks what another user can reach),
 then shuts the kernel down.
 """
 
@@ -145,6 +145,19 @@ def main():
     if reply.get("ename") != "KeyboardInterrupt":
         fail(f"the interrupted cell ended with {reply.get('status')} {reply.get('ename')}, not KeyboardInterrupt")
     say(step="interrupt", seconds=round(time.monotonic() - t, 2))
+
+    # Restart: the old job ends, a new one runs the new kernel (same connection file).
+    t = time.monotonic()
+    km.restart_kernel(now=False)
+    try:
+        kc.wait_for_ready(timeout=120)
+    except RuntimeError as e:
+        fail(f"the restarted kernel did not answer within 120 s: {e}")
+    content, out = run(kc, 'import os; os.environ["SLURM_JOB_ID"]', 30)
+    if content["status"] != "ok":
+        fail(f"SLURM_JOB_ID not readable after the restart: {out}")
+    previous, job = job, out.strip().strip("'\"")
+    say(step="restart", seconds=round(time.monotonic() - t, 2), slurmJobId=job, previous=previous)
 
     say(step="running", slurmJobId=job)
     if sys.stdin.readline().strip() != "continue":

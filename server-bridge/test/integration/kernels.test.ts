@@ -52,6 +52,15 @@ function squeue(slurmId: string): string {
   }
 }
 
+/** '' once the job left the queue (waits up to 15 s), else its state. */
+async function gone(slurmId: string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  while (squeue(slurmId) !== '' && Date.now() < deadline) {
+    await new Promise(r => setTimeout(r, 250));
+  }
+  return squeue(slurmId);
+}
+
 /** Runs ARGV as Unix user bob; resolves its exit code and stderr. */
 function asBob(argv: string[]): { code: number; stderr: string } {
   try {
@@ -118,7 +127,7 @@ describe('cluster kernels', () => {
     });
   });
 
-  it("runs alice's kernel as her job: execute, input(), interrupt, shutdown; bob reaches nothing", async () => {
+  it("runs alice's kernel as her job: execute, input(), interrupt, restart, shutdown; bob reaches nothing", async () => {
     const driver = spawn('/usr/bin/python3', [DRIVER, LAUNCHER, PROFILE], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -164,12 +173,21 @@ describe('cluster kernels', () => {
       expect((await next('roundtrip')).result).toBe('2');
       expect((await next('stdin')).output).toBe('got from-stdin');
       expect(Number((await next('interrupt')).seconds)).toBeLessThan(5);
+      // A restart is a new job; the old one leaves the queue.
+      const restart = await next('restart');
+      expect(restart.previous).toBe(slurmId);
+      expect(restart.slurmJobId).not.toBe(slurmId);
+      expect({ old: slurmId, queue: await gone(slurmId) }).toEqual({
+        old: slurmId,
+        queue: ''
+      });
       await next('running');
+      const restartedId = String(restart.slurmJobId);
 
       // The bridge's record of it, and what bob can reach.
       const mine = await bridge(Routes.kernels, alice);
       const kernel = KernelListSchema.parse(mine.body).kernels.find(
-        k => k.slurmId === slurmId
+        k => k.slurmId === restartedId
       ) as ClusterKernel;
       expect(kernel).toMatchObject({ owner: 'alice', state: 'running' });
       expect(Number(ready.seconds)).toBeLessThan(60);
@@ -198,12 +216,8 @@ describe('cluster kernels', () => {
       driver.stdin.write('continue\n');
       const shutdown = await next('shutdown');
       expect(Number(shutdown.seconds)).toBeLessThan(10);
-      const deadline = Date.now() + 15_000;
-      while (squeue(slurmId) !== '' && Date.now() < deadline) {
-        await new Promise(r => setTimeout(r, 250));
-      }
-      expect({ slurmId, queue: squeue(slurmId) }).toEqual({
-        slurmId,
+      expect({ restartedId, queue: await gone(restartedId) }).toEqual({
+        restartedId,
         queue: ''
       });
       const after = await bridge(Routes.kernel(kernel.id), alice);

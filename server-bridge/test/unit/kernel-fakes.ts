@@ -17,6 +17,8 @@ export class FakeKernelCluster extends FakeCluster {
   /** Sockets opened: `user:path`; each is an echo stream. */
   sockets: string[] = [];
   streams: Duplex[] = [];
+  /** Nothing listens on the kernel's sockets (it stopped). */
+  refuseSockets = false;
 
   withKernels(user: string): IUserClusterPort {
     return {
@@ -30,6 +32,11 @@ export class FakeKernelCluster extends FakeCluster {
           this.removed.push(`${user}:${path}`);
         },
         openSocket: async path => {
+          if (this.refuseSockets) {
+            throw Object.assign(new Error(`cannot open ${path}: open failed`), {
+              stage: 'exec'
+            });
+          }
           this.sockets.push(`${user}:${path}`);
           const echo = new PassThrough();
           this.streams.push(echo);
@@ -49,10 +56,12 @@ export function kernelAccess(cluster: FakeKernelCluster): IClusterAccess {
 }
 
 export function kernelConfig(
-  kernels: Record<string, unknown> = {}
+  kernels: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {}
 ): BridgeConfig {
   return demoConfig(
     {
+      ...extra,
       profiles: [
         {
           name: 'cpu-small',

@@ -173,6 +173,10 @@ describe('kernel routes', () => {
         kernel: { ...rec.kernel, state: 'starting' }
       });
       expect(await connect(app, path, 'alice')).toBe(409);
+      // Running, but nothing listens on the socket (a restart): 409, not a failure.
+      f.service.table.update(rec);
+      f.cluster.refuseSockets = true;
+      expect(await connect(app, path, 'alice')).toBe(409);
     } finally {
       await app.close();
     }

@@ -1,7 +1,16 @@
 /** Cluster kernels: submit, limits, states from the queue, lease expiry, idle cull. */
+import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
 import { DomainError } from '../../src/domain-error';
+import { KernelService } from '../../src/kernels/service';
 import { queueRecord } from './job-fakes';
-import { ALICE, BOB, START, kernelConfig, kernelFixture } from './kernel-fakes';
+import {
+  ALICE,
+  BOB,
+  START,
+  kernelAccess,
+  kernelConfig,
+  kernelFixture
+} from './kernel-fakes';
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
   try {
@@ -119,6 +128,46 @@ describe('starting a kernel', () => {
       'Profile "batch-only" is not offered as a cluster kernel'
     );
     expect(f.cluster.scripts).toHaveLength(0);
+  });
+
+  it('gives the kernel its tiers, and a sensitive tier only on a compliant partition', async () => {
+    const tiers = {
+      storage: {
+        tiers: [
+          {
+            name: 'scratch',
+            title: 'Scratch',
+            class: 'scratch',
+            sftp: { cluster: 'demo', path: '/scratch/{user}' }
+          },
+          {
+            name: 'secure',
+            title: 'Secure',
+            class: 'sensitive',
+            sftp: { cluster: 'demo', path: '/secure/{group}' },
+            read: ['medical'],
+            write: ['medical']
+          }
+        ]
+      }
+    };
+    const f = kernelFixture(kernelConfig({}, tiers));
+    const doctor = { ...ALICE, groups: ['medical'] };
+    const k = await f.service.start(doctor, { ...START, tiers: ['scratch'] });
+    expect(k.tiers).toEqual(['scratch']);
+    expect(f.cluster.scripts[0]?.script).toContain(
+      'export HPCB_TIER_SCRATCH=/scratch/alice'
+    );
+    const e = await refusal(
+      f.service.start(doctor, { ...START, tiers: ['secure:medical'] })
+    );
+    expect(e.code).toBe('policy_refused');
+    expect(e.message).toContain('partition cpu is not compliant');
+    expect(f.cluster.scripts).toHaveLength(1);
+    const audit = JSON.stringify(
+      f.store.db.prepare('SELECT * FROM audit').all()
+    );
+    expect(audit).toContain('refused');
   });
 
   it('removes the runtime folder when sbatch refuses', async () => {
@@ -283,7 +332,31 @@ describe('stopping, leases and idle kernels', () => {
     expect(audit).toContain('kernel.cull');
   });
 
-  it('culls a running kernel idle for idleMinutes; relayed shell traffic keeps it', async () => {
+  it('counts leases from its own start: a bridge that was down does not cancel every kernel', async () => {
+    const config = kernelConfig({ leaseSeconds: 30 });
+    const f = kernelFixture(config);
+    const k = await f.service.start(ALICE, START);
+    // The bridge is down for ten minutes, then starts again on the same store.
+    f.clock.now += 10 * 60_000;
+    const restarted = new KernelService({
+      config,
+      store: f.store,
+      access: kernelAccess(f.cluster),
+      script: renderKernelScript,
+      events: f.events,
+      logger: { info: () => undefined, warn: () => undefined },
+      now: () => f.clock.now
+    });
+    expect(await restarted.sweep()).toBe(0);
+    f.clock.now += 20_000;
+    restarted.lease(ALICE, k.id);
+    f.clock.now += 29_000;
+    expect(await restarted.sweep()).toBe(0);
+    f.clock.now += 2_000;
+    expect(await restarted.sweep()).toBe(1);
+  });
+
+  it('culls a running kernel idle for idleMinutes; relayed traffic and a running cell keep it', async () => {
     const f = kernelFixture(
       kernelConfig({ idleMinutes: 10, leaseSeconds: 3600 })
     );
@@ -295,6 +368,16 @@ describe('stopping, leases and idle kernels', () => {
     expect(f.service.get(ALICE, k.id).state).toBe('running');
     f.clock.now += 9 * 60_000;
     f.service.touch(k.id);
+    f.clock.now += 9 * 60_000;
+    expect(await f.service.sweep()).toBe(0);
+    // A cell that runs for an hour without output: a request, no reply yet.
+    f.service.touch(k.id, 'request');
+    f.clock.now += 30 * 60_000;
+    f.service.lease(ALICE, k.id);
+    f.clock.now += 30 * 60_000;
+    expect(await f.service.sweep()).toBe(0);
+    f.service.lease(ALICE, k.id);
+    f.service.touch(k.id, 'reply');
     f.clock.now += 9 * 60_000;
     expect(await f.service.sweep()).toBe(0);
     f.clock.now += 60_000;

@@ -113,6 +113,7 @@ const servers = CHANNELS.map(channel => {
   return server;
 });
 
+const refusals = new Set();
 function relay(channel, sock) {
   const url = new URL(`api/v1/kernels/${kernel.id}/channels/${channel}`, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -124,9 +125,14 @@ function relay(channel, sock) {
   });
   ws.on('message', data => sock.write(data));
   ws.on('unexpected-response', (_req, res) => {
-    process.stderr.write(
-      `cluster kernel: channel ${channel} refused (${res.statusCode})\n`
-    );
+    // ZMQ reconnects every few 100 ms while a kernel restarts: say it once per answer.
+    const said = `${channel} ${res.statusCode}`;
+    if (!refusals.has(said) && !stopping) {
+      refusals.add(said);
+      process.stderr.write(
+        `cluster kernel: channel ${channel} refused (${res.statusCode})\n`
+      );
+    }
     sock.destroy();
   });
   const end = () => {
