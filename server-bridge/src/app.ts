@@ -153,6 +153,14 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
   decorateUser(app);
   // Kernel channels are WebSockets; the auth hooks run before the upgrade.
   await app.register(websocket, { options: { maxPayload: 256 * 1024 * 1024 } });
+  // A refused upgrade (401, 404, 409) is a plain answer on a socket the plugin destroys
+  // right after it: without `Connection: close` a keep-alive client (the hub's proxy)
+  // puts that socket back in its pool and answers its next request, anyone's, with 503.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.ws) {
+      void reply.header('connection', 'close');
+    }
+  });
 
   await app.register(swagger, {
     openapi: {

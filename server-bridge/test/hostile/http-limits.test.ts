@@ -7,10 +7,11 @@
 import { execFile } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
 import { Routes } from '../../src/contract';
 import { createUserToken } from '../integration/stack';
 import { HEADERS_TIMEOUT_MS } from '../../src/http-limits';
-import { BASE_PATH, DIRECT, authHeader, problemsOf, raw } from './http';
+import { BASE_PATH, DIRECT, PROXY, authHeader, problemsOf, raw } from './http';
 
 jest.setTimeout(120_000);
 
@@ -207,4 +208,38 @@ test('a gateway request over 4 MiB without a key gets the 401 in OpenAI’s shap
     'param',
     'type'
   ]);
+});
+
+test("refused WebSocket upgrades leave the hub proxy's next requests answered, anyone's", async () => {
+  // The proxy pools its connections to the bridge: a refused upgrade's socket, closed by
+  // the bridge right after its answer, must not be reused for the next request (503).
+  const channel = (token: string | undefined): Promise<number> =>
+    new Promise((resolveStatus, reject) => {
+      const ws = new WebSocket(
+        `ws://${PROXY.host}:${PROXY.port}${api(Routes.kernelChannel('0123456789ab', 'shell'))}`,
+        { headers: authHeader(token) }
+      );
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        resolveStatus(res.statusCode ?? 0);
+      });
+      ws.once('open', () => {
+        ws.close();
+        resolveStatus(101);
+      });
+      ws.once('error', reject);
+    });
+  const answers: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const refused = await channel(i % 2 === 0 ? alice : undefined);
+    const next = await fetch(
+      `http://${PROXY.host}:${PROXY.port}${api(Routes.kernels)}`,
+      {
+        headers: { Authorization: `token ${carol}` }
+      }
+    );
+    await next.arrayBuffer();
+    answers.push(`${refused} ${next.status}`);
+  }
+  expect(new Set(answers)).toEqual(new Set(['404 200', '401 200']));
 });
