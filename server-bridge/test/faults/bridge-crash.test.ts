@@ -281,13 +281,15 @@ it('loses nothing when the bridge is killed with jobs running, uploads in flight
   }
 
   // The run goes on after the restart: one run, one job, one SLURM job for the file.
+  // An attempt that failed on the way is tried again after the stack's
+  // triggers.retrySeconds (5 s, not the default minute).
   const [run] = await eventually(
     'the trigger run submitted its job',
     async () => {
       const runs = await runsOf(trigger);
       return runs.every(r => r.result?.jobId !== undefined) ? runs : undefined;
     },
-    120_000
+    60_000
   );
   expect(run?.result?.jobId).toEqual(expect.any(String));
   const jobsOfRun = JobListSchema.parse(

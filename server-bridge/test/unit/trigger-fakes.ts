@@ -32,9 +32,10 @@ const user = (name: string, groups: string[]): IAuthUser => ({
 export const ALICE = user('alice', ['climate', 'medical', 'ml101']);
 export const BOB = user('bob', ['genomics', 'ml101']);
 
-export function triggerConfig() {
+export function triggerConfig(triggers: Record<string, number> = {}) {
   return demoConfig(
     {
+      triggers,
       s3: [
         {
           name: 'demo',
@@ -73,7 +74,12 @@ export const JOB: JobSubmit = {
 };
 
 export function triggerHarness(
-  options: { roller?: IEndpointRoller; groups?: Map<string, string[]> } = {}
+  options: {
+    roller?: IEndpointRoller;
+    groups?: Map<string, string[]>;
+    /** The config's `triggers` section (e.g. `retrySeconds`). */
+    triggers?: Record<string, number>;
+  } = {}
 ) {
   const store = new Store(':memory:');
   const fix = storageFixture(store);
@@ -90,7 +96,7 @@ export function triggerHarness(
     warn: () => undefined,
     error: () => undefined
   };
-  const config = triggerConfig();
+  const config = triggerConfig(options.triggers);
   const plans = new JobDataPlanTable(store);
   const events = new JobEvents();
   const jobs = new JobService({
