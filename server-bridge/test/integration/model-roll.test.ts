@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import {
   JobSchema,
   Routes,
-  TriggerRunListSchema,
   TriggerSchema,
   type Endpoint
 } from '../../src/contract';
@@ -20,7 +19,14 @@ import {
   waitForEndpoint,
   waitReady
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
+import {
+  BRIDGE_URL,
+  code,
+  createUserToken,
+  notebook,
+  runsUntil,
+  send
+} from './stack';
 
 jest.setTimeout(300_000);
 
@@ -83,67 +89,49 @@ describe('a model trained by a job, served behind the gateway', () => {
     const { key } = await newEndpointKey(id, alice);
     expect(await chat(key, 'tiny-random')).toMatchObject({ status: 200 });
 
-    const triggerRes = await bridge(Routes.triggers, alice, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `serve-${RUN}`,
-        source: {
-          kind: 'job.ended',
-          states: ['COMPLETED'],
-          jobName: `train-${RUN}`
-        },
-        action: { kind: 'roll-endpoint', endpoint: id, output: 0 }
-      })
+    const triggerRes = await send(alice, 'POST', Routes.triggers, {
+      name: `serve-${RUN}`,
+      source: {
+        kind: 'job.ended',
+        states: ['COMPLETED'],
+        jobName: `train-${RUN}`
+      },
+      action: { kind: 'roll-endpoint', endpoint: id, output: 0 }
     });
     expect(triggerRes.status).toBe(201);
     const trigger = TriggerSchema.parse(triggerRes.body);
     // Not bob's endpoint to roll.
-    const bobs = await bridge(Routes.triggers, bob, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `steal-${RUN}`,
-        source: { kind: 'job.ended', states: ['COMPLETED'] },
-        action: { kind: 'roll-endpoint', endpoint: id }
-      })
+    const bobs = await send(bob, 'POST', Routes.triggers, {
+      name: `steal-${RUN}`,
+      source: { kind: 'job.ended', states: ['COMPLETED'] },
+      action: { kind: 'roll-endpoint', endpoint: id }
     });
     expect(bobs.status).toBe(404);
 
-    const submitted = await bridge(Routes.jobs, alice, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `train-${RUN}`,
-        notebook: { path: `work/${FOLDER}/train.ipynb`, content: WRITE_MODEL },
-        profile: 'cpu-small',
-        outputs: [`archive:${FOLDER}/{job}/model.gguf`]
-      })
+    const submitted = await send(alice, 'POST', Routes.jobs, {
+      name: `train-${RUN}`,
+      notebook: { path: `work/${FOLDER}/train.ipynb`, content: WRITE_MODEL },
+      profile: 'cpu-small',
+      outputs: [`archive:${FOLDER}/{job}/model.gguf`]
     });
     expect(submitted.status).toBe(201);
     const job = JobSchema.parse(submitted.body);
     const modelUri = `archive:${FOLDER}/${job.id}/model.gguf`;
 
     // The trigger fires once the file is on the archive tier, and rolls the endpoint.
-    const deadline = Date.now() + 200_000;
-    for (;;) {
-      const runs = TriggerRunListSchema.parse(
-        (await bridge(Routes.triggerRuns(trigger.id), alice)).body
-      ).runs;
-      if (runs.some(r => r.state === 'done' || r.state === 'failed')) {
-        expect(runs).toEqual([
-          expect.objectContaining({
-            state: 'done',
-            event: expect.objectContaining({ jobId: job.id })
-          })
-        ]);
-        break;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`no roll: ${JSON.stringify(runs)}`);
-      }
-      await new Promise(r => setTimeout(r, 1000));
-    }
+    const runs = await runsUntil(
+      alice,
+      trigger.id,
+      'no roll',
+      done => done.some(r => r.state === 'done' || r.state === 'failed'),
+      200_000
+    );
+    expect(runs).toEqual([
+      expect.objectContaining({
+        state: 'done',
+        event: expect.objectContaining({ jobId: job.id })
+      })
+    ]);
 
     // A replica of the new model serves; the old one no longer does; the URL stayed.
     const rolled = await waitForEndpoint(
