@@ -1,10 +1,11 @@
 /**
- * The loop closed on the real stack: a notebook job on SLURM writes a GGUF model file,
+ * The loop closed on the real stack: a notebook job on SLURM generates a GGUF model file,
  * the bridge stages it out to the archive tier, a job.ended trigger rolls the user's
  * endpoint to it, and the gateway answers from the new model at the same URL with the
  * same key, by the endpoint's name, while the old replica drains.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   JobSchema,
   Routes,
@@ -32,14 +33,31 @@ jest.setTimeout(300_000);
 
 const RUN = randomBytes(4).toString('hex');
 const FOLDER = `models-${RUN}`;
-/** The stack's demo model with 22M parameters: a real GGUF that llama-server loads. */
-const SMALL_MODEL = '/opt/hpc-bridge/models/small-random.gguf';
+/**
+ * The stack's generator of seeded random-weight GGUF models (the one that writes the demo
+ * models): the job runs it from the repository with the cluster's `node` (the stack's
+ * compute node is this machine, and stack/up requires node on the PATH).
+ */
+const MAKE_GGUF = resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'stack',
+  'models',
+  'make-gguf.mjs'
+);
 
+/** Writes a model of 22M parameters (not one of the demo models' seeds) as output 0. */
 const WRITE_MODEL = notebook(
   code(
     [
-      'import os, shutil',
-      `shutil.copyfile(${JSON.stringify(SMALL_MODEL)}, os.environ['HPCB_OUTPUT_0'])`
+      'import os, subprocess',
+      'subprocess.run(',
+      `    ['node', ${JSON.stringify(MAKE_GGUF)}, '--size', 'small', '--seed', '7',`,
+      "     '--out', os.environ['HPCB_OUTPUT_0']],",
+      '    check=True,',
+      ')'
     ].join('\n')
   )
 );
