@@ -16,6 +16,7 @@ import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsSectionWidget } from './EndpointsSection';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
+import { SectionWiring } from '../ui/sectionWiring';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
 // Small, and loaded with the model before this split: kept at the top.
@@ -44,17 +45,12 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const confirmSetting = watchConfirmSetting(settingRegistry);
     const model = new EndpointsModel({ api: new EndpointsApi(client) });
-    void app.restored.then(() => model.start());
-    client.baseUrlChanged.connect(() => void model.refresh());
+    SectionWiring.start(app, client, model);
 
     const dialogs = async () =>
       (await import('./EndpointsDialogs')).EndpointsDialogs;
 
-    const report = (title: string) => (error: unknown) => {
-      void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>
-        showErrorMessage(title, sentence(error))
-      );
-    };
+    const report = (title: string) => SectionWiring.report(title, sentence);
 
     app.commands.addCommand(CommandIDs.createEndpoint, {
       label: trans.__('Create Model Endpoint…'),
@@ -207,15 +203,10 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       );
     }
 
-    if (palette) {
-      const category = trans.__('HPC Bridge');
-      for (const command of [
-        CommandIDs.createEndpoint,
-        CommandIDs.refreshEndpoints
-      ]) {
-        palette.addItem({ command, category });
-      }
-    }
+    SectionWiring.addToPalette(palette, trans, [
+      CommandIDs.createEndpoint,
+      CommandIDs.refreshEndpoints
+    ]);
   }
 };
 
