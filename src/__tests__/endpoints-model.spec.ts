@@ -128,6 +128,7 @@ describe('EndpointsModel: states', () => {
       model.create(EndpointForm.createRequest({ ...form, name: 'x', cpus: 5 }))
     ).rejects.toThrow('cpus=5 (allowed 1–2)');
     expect(model.endpoints).toEqual([]);
+    model.dispose();
   });
 });
 
@@ -239,6 +240,7 @@ describe('EndpointsModel: keys are shown once', () => {
 
     await model.revokeKey('e1', created.id);
     expect(model.keys('e1')[0].revokedAt).not.toBeNull();
+    model.dispose();
   });
 });
 
@@ -400,6 +402,7 @@ describe('EndpointsModel: the Try it box', () => {
     expect(api.calls.filter(c => c.startsWith('createKey'))).toHaveLength(1);
     expect(sent[0]).toMatch(/^Bearer hpcb_.+SECRET/);
     expect(sent[1]).toBe(sent[0]);
+    model.dispose();
   });
 
   it('makes a new key once when its key was revoked, and shows other errors', async () => {
@@ -425,6 +428,7 @@ describe('EndpointsModel: the Try it box', () => {
       answer: '',
       error: 'Token budget used up'
     });
+    model.dispose();
   });
 });
 

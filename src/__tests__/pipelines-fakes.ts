@@ -13,19 +13,32 @@ import {
   TriggerRunSchema,
   TriggerSchema
 } from '@hpc-bridge/server/contract';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import type { IPipelinesApi } from '../pipelines/api';
 import { endpoint } from './endpoints-fakes';
 import { TIERS } from './tier-fakes';
 
-export const NOTEBOOK: NotebookContent = {
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {},
-  cells: [{ cell_type: 'code', source: 'x = 1', metadata: {} }]
-};
+/**
+ * A trigger of alice's that watches a folder, with one run that submitted a job: the
+ * UI tests' screenshots show the same one (ui-tests/tests/visual.spec.ts).
+ */
+const FIXED = TriggerSchema.parse(
+  JSON.parse(
+    readFileSync(join(__dirname, 'fixtures', 'trigger.json'), 'utf8')
+  ) as unknown
+);
+
+/** The notebook the fixed trigger runs. */
+export const NOTEBOOK: NotebookContent = (() => {
+  if (FIXED.action.kind !== 'submit') {
+    throw new Error('fixtures/trigger.json: the trigger runs no notebook');
+  }
+  return FIXED.action.job.notebook.content;
+})();
 
 export const PROFILE: Profile = ProfileSchema.parse({
-  name: 'cpu',
+  name: 'cpu-small',
   title: 'CPU',
   cluster: 'demo',
   partition: 'cpu',
@@ -35,49 +48,14 @@ export const PROFILE: Profile = ProfileSchema.parse({
   gpus: { default: 0, min: 0, max: 0 }
 });
 
+/** The fixed trigger's last run, with `overrides`. */
 export function run(overrides: Partial<TriggerRun> = {}): TriggerRun {
-  return TriggerRunSchema.parse({
-    id: 'r1',
-    trigger: 't1',
-    key: 'object:project:ml101/incoming/a.csv@1',
-    event: { kind: 'object.created', uri: 'project:ml101/incoming/a.csv' },
-    state: 'done',
-    firedAt: '2025-03-01T10:00:00.000Z',
-    startedAt: '2025-03-01T10:00:01.000Z',
-    endedAt: '2025-03-01T10:05:00.000Z',
-    result: { jobId: '42', objects: ['archive:results/42/clean.csv'] },
-    reason: null,
-    ...overrides
-  });
+  return TriggerRunSchema.parse({ ...FIXED.lastRuns[0], ...overrides });
 }
 
+/** The fixed trigger, with `overrides`. */
 export function trigger(overrides: Partial<Trigger> = {}): Trigger {
-  return TriggerSchema.parse({
-    id: 't1',
-    owner: 'alice',
-    name: 'clean incoming',
-    source: {
-      kind: 'object.created',
-      prefix: 'project:ml101/incoming/',
-      match: '*.csv'
-    },
-    action: {
-      kind: 'submit',
-      parameter: 'trigger_uri',
-      job: {
-        name: 'clean',
-        notebook: { path: 'clean.ipynb', content: NOTEBOOK },
-        profile: 'cpu',
-        outputs: ['archive:results/{job}/']
-      }
-    },
-    limits: { maxConcurrent: 2, maxPerHour: 20 },
-    state: 'active',
-    createdAt: '2025-03-01T09:00:00.000Z',
-    updatedAt: '2025-03-01T09:00:00.000Z',
-    lastRuns: [run()],
-    ...overrides
-  });
+  return TriggerSchema.parse({ ...FIXED, lastRuns: [run()], ...overrides });
 }
 
 /** Tiers with a writable archive (the default output goes there). */
@@ -111,7 +89,8 @@ export class FakePipelinesApi implements IPipelinesApi {
       name: parsed.name,
       source: parsed.source,
       action: parsed.action,
-      createdAt: '2025-03-02T09:00:00.000Z',
+      // A day after the fixed trigger: listed first.
+      createdAt: '2026-12-02T09:00:00.000Z',
       lastRuns: []
     });
     this.triggers = [...this.triggers, created];

@@ -27,7 +27,9 @@ describe('PipelinesModel', () => {
     await model.refresh();
     expect(model.loading).toBe(false);
     expect(model.triggers.map(t => t.id)).toEqual(['new', 'old']);
-    expect(model.trigger('old')?.lastRuns[0].result?.jobId).toBe('42');
+    expect(model.trigger('old')?.lastRuns[0].result?.jobId).toBe(
+      'a1b2c3d4e5f6'
+    );
   });
 
   it('asks for endpoint names only when a trigger rolls or watches one', async () => {

@@ -29,7 +29,7 @@ describe('TriggerForm.defaults', () => {
       event: 'object.created',
       watchTier: 'scratch',
       action: 'submit',
-      profile: 'cpu',
+      profile: 'cpu-small',
       output: 'archive:results/{job}/',
       endpoint: 'e1',
       maxConcurrent: 2,

@@ -7,7 +7,7 @@ import type {
 } from '@hpc-bridge/server/contract';
 import React from 'react';
 import { TiersField } from '../storage/TiersField';
-import { SelectField } from '../ui/FormDialog';
+import { FormError, SelectField } from '../ui/FormDialog';
 import { NumberField, TextField } from '../ui/FormFields';
 import { useTranslator } from '../ui/translator';
 import type { EndpointsDialogs } from './EndpointsDialogs';
@@ -35,11 +35,7 @@ export function EndpointCreateForm(props: {
   const fallbacks = Placement.fallbackChoices(catalog, model, value.provider);
   return (
     <>
-      {props.error && (
-        <p className="jp-hpc-Form-error" role="alert">
-          {props.error}
-        </p>
-      )}
+      <FormError message={props.error} />
       <TextField
         label={trans.__('Name')}
         value={value.name}

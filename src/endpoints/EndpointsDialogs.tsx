@@ -12,7 +12,7 @@ import { Snippets } from './snippets';
 import type { TierChoice } from '../storage/TierChoice';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
-import { askForm, FormBody } from '../ui/FormDialog';
+import { askFormDialog, FormError } from '../ui/FormDialog';
 import { TextField } from '../ui/FormFields';
 import { EndpointCreateForm } from './EndpointCreateForm';
 import { TranslatorContext } from '../ui/translator';
@@ -46,25 +46,21 @@ export namespace EndpointsDialogs {
     form: EndpointForm.ICreateForm,
     error: string | null = null
   ): Promise<EndpointForm.ICreateForm | null> {
-    const body = new FormBody<EndpointForm.ICreateForm>(
+    return askFormDialog({
       trans,
-      form,
-      (value, set) => (
+      title: trans.__('Create a model endpoint'),
+      okLabel: trans.__('Create'),
+      className: 'jp-hpc-EndpointDialog',
+      value: form,
+      render: (value, set) => (
         <EndpointCreateForm
           context={context}
           value={value}
           error={error}
           onChange={set}
         />
-      ),
-      'jp-hpc-EndpointDialog'
-    );
-    return askForm(
-      trans,
-      trans.__('Create a model endpoint'),
-      body,
-      trans.__('Create')
-    );
+      )
+    });
   }
 
   export interface IKeyInput {
@@ -82,16 +78,15 @@ export namespace EndpointsDialogs {
     input: IKeyInput,
     error: string | null = null
   ): Promise<IKeyInput | null> {
-    const body = new FormBody<IKeyInput>(
+    return askFormDialog({
       trans,
-      input,
-      (value, set) => (
+      title: trans.__('New key for %1', endpoint.name),
+      okLabel: trans.__('Create key'),
+      className: 'jp-hpc-EndpointDialog',
+      value: input,
+      render: (value, set) => (
         <>
-          {error && (
-            <p className="jp-hpc-Form-error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError message={error} />
           <TextField
             label={trans.__('Key name')}
             value={value.name}
@@ -111,15 +106,8 @@ export namespace EndpointsDialogs {
             onChange={tokenBudget => set({ ...value, tokenBudget })}
           />
         </>
-      ),
-      'jp-hpc-EndpointDialog'
-    );
-    return askForm(
-      trans,
-      trans.__('New key for %1', endpoint.name),
-      body,
-      trans.__('Create key')
-    );
+      )
+    });
   }
 
   /** The request of a filled-in key dialog (numbers as the user typed them). */

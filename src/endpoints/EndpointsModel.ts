@@ -1,7 +1,5 @@
 import type * as contract from '@hpc-bridge/server/contract';
-import type { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
+import { SectionModel } from '../transport/SectionModel';
 import type { IEndpointsApi } from './api';
 import type { GatewayChat } from './chat';
 import { Snippets } from './snippets';
@@ -13,28 +11,22 @@ import { TryItModel } from './TryItModel';
  * chat. Polls the bridge while the section is visible, faster while an
  * endpoint is on its way up. No widget code here.
  */
-export class EndpointsModel implements IDisposable {
+export class EndpointsModel extends SectionModel {
   constructor(options: EndpointsModel.IOptions) {
+    super({
+      name: 'EndpointsModel',
+      interval: options.pollInterval ?? EndpointsModel.POLL_INTERVAL_MS,
+      fastInterval:
+        options.fastPollInterval ?? EndpointsModel.FAST_POLL_INTERVAL_MS,
+      auto: options.auto
+    });
     this._api = options.api;
-    this._interval = options.pollInterval ?? EndpointsModel.POLL_INTERVAL_MS;
-    this._fastInterval =
-      options.fastPollInterval ?? EndpointsModel.FAST_POLL_INTERVAL_MS;
     this._tryIt = new TryItModel({
       api: this._api,
       fetch: options.chatFetch,
-      changed: () => this._emit(),
+      changed: () => this.emitChanged(),
       afterSend: id => void this._fetchDetails(id)
     });
-    this._poll = new Poll({
-      auto: false,
-      factory: () => this._fetch(),
-      frequency: this._frequency(false),
-      name: 'jupyterlab-hpc-bridge:EndpointsModel',
-      standby: () => !this._visible || 'when-hidden'
-    });
-    if (options.auto ?? false) {
-      this.start();
-    }
   }
 
   /** The admin's catalog, once fetched. */
@@ -56,34 +48,9 @@ export class EndpointsModel implements IDisposable {
     return this._user;
   }
 
-  /** The error of the last refresh, or `null`. */
-  get error(): Error | null {
-    return this._error;
-  }
-
-  /** Whether no refresh has completed yet. */
-  get loading(): boolean {
-    return this._loading;
-  }
-
   /** Ids of the endpoints whose details are shown. */
   get expanded(): ReadonlySet<string> {
     return this._expanded;
-  }
-
-  /** Whether the section is on screen (the model polls only then). */
-  get visible(): boolean {
-    return this._visible;
-  }
-
-  set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
-    this._visible = visible;
-    if (visible && this._poll.state.phase !== 'constructed') {
-      void this._poll.refresh();
-    }
   }
 
   /** The keys of an endpoint (never the keys themselves: only prefixes). */
@@ -120,19 +87,6 @@ export class EndpointsModel implements IDisposable {
     return Snippets.both({ url: endpoint.url, model: endpoint.model });
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /** Start polling (after the app is restored). */
-  start(): void {
-    void this._poll.start();
-  }
-
   /**
    * Read the catalog again (the cloud's quota changes), keeping the one
    * known when the bridge does not answer; rejects only if none is known.
@@ -140,7 +94,7 @@ export class EndpointsModel implements IDisposable {
   async refreshCatalog(): Promise<contract.ModelCatalog> {
     try {
       this._catalog = await this._api.catalog();
-      this._emit();
+      this.emitChanged();
     } catch (error) {
       if (this._catalog === null) {
         throw error;
@@ -149,24 +103,8 @@ export class EndpointsModel implements IDisposable {
     return this._catalog;
   }
 
-  /** Fetch everything now. */
-  async refresh(): Promise<void> {
-    if (this._poll.state.phase === 'constructed') {
-      await this._fetch().catch(() => undefined);
-      return;
-    }
-    await this._poll.refresh();
-    await this._poll.tick.catch(() => undefined);
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
+  protected disposing(): void {
     this._tryIt.dispose();
-    this._poll.dispose();
-    Signal.clearData(this);
   }
 
   /** Show or hide an endpoint's details; showing fetches its keys and metrics. */
@@ -178,7 +116,7 @@ export class EndpointsModel implements IDisposable {
       next.add(id);
     }
     this._expanded = next;
-    this._emit();
+    this.emitChanged();
     if (next.has(id)) {
       void this._fetchDetails(id);
     }
@@ -191,7 +129,7 @@ export class EndpointsModel implements IDisposable {
   async create(request: contract.EndpointCreate): Promise<contract.Endpoint> {
     const endpoint = this._upsert(await this._api.create(request));
     this._expanded = new Set([...this._expanded, endpoint.id]);
-    this._emit();
+    this.emitChanged();
     return endpoint;
   }
 
@@ -213,7 +151,7 @@ export class EndpointsModel implements IDisposable {
   async deleteEndpoint(id: string): Promise<void> {
     await this._act(id, () => this._api.remove(id));
     this._forget(id);
-    this._emit();
+    this.emitChanged();
   }
 
   /**
@@ -229,7 +167,7 @@ export class EndpointsModel implements IDisposable {
       ...this.keys(id),
       EndpointsModel.withoutSecret(created)
     ]);
-    this._emit();
+    this.emitChanged();
     return created;
   }
 
@@ -239,7 +177,7 @@ export class EndpointsModel implements IDisposable {
       id,
       this.keys(id).map(key => (key.id === keyId ? revoked : key))
     );
-    this._emit();
+    this.emitChanged();
   }
 
   /**
@@ -254,16 +192,21 @@ export class EndpointsModel implements IDisposable {
 
   private async _act<T>(id: string, act: () => Promise<T>): Promise<T> {
     this._busy.add(id);
-    this._emit();
+    this.emitChanged();
     try {
       return await act();
     } finally {
       this._busy.delete(id);
-      this._emit();
+      this.emitChanged();
     }
   }
 
-  private async _fetch(): Promise<void> {
+  /**
+   * The user, the catalog (once) and the endpoints; then the keys and metrics
+   * of the expanded ones, also when the list could not be read.
+   */
+  protected async load(): Promise<void> {
+    let failure: unknown = null;
     try {
       if (this._user === null) {
         const user = await this._api.whoami();
@@ -280,16 +223,14 @@ export class EndpointsModel implements IDisposable {
           this._forget(id);
         }
       }
-      this._error = null;
     } catch (error) {
-      this._error = error instanceof Error ? error : new Error(String(error));
+      failure = error;
     }
-    this._loading = false;
-    this._poll.frequency = this._frequency(this._settling());
-    this._emit();
+    this.pollFast(this._settling());
+    this.emitChanged();
     await Promise.all([...this._expanded].map(id => this._fetchDetails(id)));
-    if (this._error) {
-      throw this._error;
+    if (failure !== null) {
+      throw failure;
     }
   }
 
@@ -316,7 +257,7 @@ export class EndpointsModel implements IDisposable {
         error instanceof Error ? error.message : String(error)
       );
     }
-    this._emit();
+    this.emitChanged();
   }
 
   /** Whether an endpoint is on its way up (poll faster). */
@@ -326,23 +267,15 @@ export class EndpointsModel implements IDisposable {
     );
   }
 
-  private _frequency(fast: boolean) {
-    return {
-      interval: fast ? this._fastInterval : this._interval,
-      backoff: true,
-      max: this._interval * 6
-    };
-  }
-
   /** Show a new version of an endpoint; poll fast if it is settling. */
   private _upsert(endpoint: contract.Endpoint): contract.Endpoint {
     const others = this._endpoints.filter(other => other.id !== endpoint.id);
     this._endpoints = EndpointsModel.sorted([...others, endpoint]);
-    this._emit();
+    this.emitChanged();
     if (EndpointsModel.isSettling(endpoint.state)) {
-      this._poll.frequency = this._frequency(true);
-      if (this._poll.state.phase !== 'constructed') {
-        void this._poll.refresh();
+      this.pollFast(true);
+      if (this.poll.state.phase !== 'constructed') {
+        void this.poll.refresh();
       }
     }
     return endpoint;
@@ -359,30 +292,16 @@ export class EndpointsModel implements IDisposable {
     this._tryIt.forget(id);
   }
 
-  private _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
   private readonly _api: IEndpointsApi;
-  private readonly _interval: number;
-  private readonly _fastInterval: number;
   private readonly _tryIt: TryItModel;
-  private readonly _poll: Poll;
   private _catalog: contract.ModelCatalog | null = null;
   private _endpoints: contract.Endpoint[] = [];
   private _user: EndpointsModel.IUser | null = null;
-  private _error: Error | null = null;
-  private _loading = true;
-  private _visible = false;
   private _expanded: ReadonlySet<string> = new Set();
   private readonly _keys = new Map<string, contract.EndpointKey[]>();
   private readonly _metrics = new Map<string, contract.EndpointMetrics>();
   private readonly _detailErrors = new Map<string, string>();
   private readonly _busy = new Set<string>();
-  private _isDisposed = false;
-  private readonly _changed = new Signal<this, void>(this);
 }
 
 export namespace EndpointsModel {

@@ -21,8 +21,8 @@ import { Alert } from '../ui/Alert';
 import { ActionButton } from '../ui/ActionButton';
 import { CopyField } from '../ui/CopyField';
 import { SnippetFields } from './SnippetFields';
-import { ClusterSection } from '../cluster/ClusterSection';
 import { IconButton } from '../ui/IconButton';
+import { PolledList } from '../ui/PolledList';
 import { Section } from '../ui/Section';
 import { VisibleSectionWidget } from '../ui/SectionWidget';
 import { shortTime } from '../ui/format';
@@ -62,35 +62,25 @@ export function EndpointsSection(props: EndpointsSection.IProps): JSX.Element {
       refreshLabel={trans.__('Refresh the endpoints')}
       onRefresh={() => void actions.onRetry()}
     >
-      {model.error && (
-        <Alert message={model.error.message} onRetry={actions.onRetry} />
-      )}
-      {model.loading && !model.error ? (
-        <ClusterSection.Loading />
-      ) : (
-        <>
-          {!model.error && model.endpoints.length === 0 && (
-            <p className="jp-hpc-Section-empty">
-              {trans.__(
-                'No endpoints yet. Create one to serve a model behind an OpenAI-compatible URL.'
-              )}
-            </p>
-          )}
-          <ul
-            className="jp-hpc-EndpointList"
-            aria-label={trans.__('Endpoint list')}
-          >
-            {model.endpoints.map(endpoint => (
-              <EndpointsSection.EndpointItem
-                key={endpoint.id}
-                endpoint={endpoint}
-                model={model}
-                actions={actions}
-              />
-            ))}
-          </ul>
-        </>
-      )}
+      <PolledList
+        model={model}
+        onRetry={actions.onRetry}
+        count={model.endpoints.length}
+        empty={trans.__(
+          'No endpoints yet. Create one to serve a model behind an OpenAI-compatible URL.'
+        )}
+        className="jp-hpc-EndpointList"
+        label={trans.__('Endpoint list')}
+      >
+        {model.endpoints.map(endpoint => (
+          <EndpointsSection.EndpointItem
+            key={endpoint.id}
+            endpoint={endpoint}
+            model={model}
+            actions={actions}
+          />
+        ))}
+      </PolledList>
       {props.userModels && (
         <UseSignal signal={props.userModels.model.changed}>
           {() =>

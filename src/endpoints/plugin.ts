@@ -17,6 +17,7 @@ import { IBridgeClient, IBridgePanel } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EndpointsSectionWidget } from './EndpointsSection';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
+import { SectionWiring } from '../ui/sectionWiring';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { EndpointsApi } from './api';
 // Registers its command at activation (small; its dialog loads lazily).
@@ -58,19 +59,16 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const confirmSetting = watchConfirmSetting(settingRegistry);
     const model = new EndpointsModel({ api: new EndpointsApi(client) });
+    SectionWiring.start(app, client, model);
     // The user's own models: the create form lists them from the catalog.
     const userModels = new UserModelsModel({
       api: new UserModelsApi(client),
       trans,
       onChanged: () => void model.refreshCatalog().catch(() => undefined)
     });
-    void app.restored.then(() => {
-      model.start();
-      void userModels.load();
-    });
-    client.baseUrlChanged.connect(() => {
-      void model.refresh();
-      void userModels.load();
+    SectionWiring.start(app, client, {
+      start: () => userModels.load(),
+      refresh: () => userModels.load()
     });
     addUserModelCommands(app, {
       trans,
@@ -82,11 +80,7 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
     const dialogs = async () =>
       (await import('./EndpointsDialogs')).EndpointsDialogs;
 
-    const report = (title: string) => (error: unknown) => {
-      void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>
-        showErrorMessage(title, sentence(error))
-      );
-    };
+    const report = (title: string) => SectionWiring.report(title, sentence);
 
     app.commands.addCommand(CommandIDs.createEndpoint, {
       label: trans.__('Create Model Endpoint…'),
@@ -264,15 +258,10 @@ export const endpointsPlugin: JupyterFrontEndPlugin<void> = {
       );
     }
 
-    if (palette) {
-      const category = trans.__('HPC Bridge');
-      for (const command of [
-        CommandIDs.createEndpoint,
-        CommandIDs.refreshEndpoints
-      ]) {
-        palette.addItem({ command, category });
-      }
-    }
+    SectionWiring.addToPalette(palette, trans, [
+      CommandIDs.createEndpoint,
+      CommandIDs.refreshEndpoints
+    ]);
   }
 };
 

@@ -4,7 +4,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Button, ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import { Alert } from '../ui/Alert';
-import { askForm, FormBody } from '../ui/FormDialog';
+import { askFormDialog } from '../ui/FormDialog';
 import { TranslatorContext } from '../ui/translator';
 import type { RunHistoryModel } from './RunHistoryModel';
 import { TriggerCreateForm } from './TriggerCreateForm';
@@ -37,10 +37,13 @@ export namespace PipelinesDialogs {
     errors: TriggerForm.FieldErrors,
     browse: Browse
   ): Promise<TriggerForm.IForm | null> {
-    const body = new FormBody<TriggerForm.IForm>(
+    return askFormDialog({
       trans,
-      form,
-      (value, set, pick) => (
+      title: trans.__('Create a trigger'),
+      okLabel: trans.__('Create'),
+      className: 'jp-hpc-TriggerDialog',
+      value: form,
+      render: (value, set, pick) => (
         <TriggerCreateForm
           context={context}
           value={value}
@@ -57,15 +60,8 @@ export namespace PipelinesDialogs {
             })
           }
         />
-      ),
-      'jp-hpc-TriggerDialog'
-    );
-    return askForm(
-      trans,
-      trans.__('Create a trigger'),
-      body,
-      trans.__('Create')
-    );
+      )
+    });
   }
 
   /** What would fire now, and whether each event would run, wait or was seen. */

@@ -1,6 +1,5 @@
 import type * as contract from '@hpc-bridge/server/contract';
-import type { Poll } from '@lumino/polling';
-import { PolledModel } from '../transport/PolledModel';
+import { SectionModel } from '../transport/SectionModel';
 import type { IPipelinesApi } from './api';
 import type { TriggerSummary } from './summary';
 
@@ -10,18 +9,16 @@ import type { TriggerSummary } from './summary';
  * flight. Polls while the section is on screen, faster while a run is going.
  * No widget code here.
  */
-export class PipelinesModel extends PolledModel {
+export class PipelinesModel extends SectionModel {
   constructor(options: PipelinesModel.IOptions) {
-    const interval = options.pollInterval ?? PipelinesModel.POLL_INTERVAL_MS;
     super({
       name: 'PipelinesModel',
-      frequency: { interval, backoff: true, max: interval * 6 },
-      auto: options.auto ?? false
+      interval: options.pollInterval ?? PipelinesModel.POLL_INTERVAL_MS,
+      fastInterval:
+        options.fastPollInterval ?? PipelinesModel.FAST_POLL_INTERVAL_MS,
+      auto: options.auto
     });
     this._api = options.api;
-    this._interval = interval;
-    this._fastInterval =
-      options.fastPollInterval ?? PipelinesModel.FAST_POLL_INTERVAL_MS;
   }
 
   /** The user's triggers, newest first. */
@@ -44,36 +41,6 @@ export class PipelinesModel extends PolledModel {
   /** Whether an action (pause, resume, delete) on the trigger is in flight. */
   busy(id: string): boolean {
     return this._busy.has(id);
-  }
-
-  /** Whether the section is on screen (the model polls only then). */
-  get visible(): boolean {
-    return this._visible;
-  }
-
-  set visible(visible: boolean) {
-    if (visible === this._visible) {
-      return;
-    }
-    this._visible = visible;
-    if (visible && this.poll.state.phase !== 'constructed') {
-      void this.poll.refresh();
-    }
-  }
-
-  /** Start polling (after the app is restored). */
-  async start(): Promise<void> {
-    await this.poll.start();
-  }
-
-  /** Load now, even while the section is hidden (a command, a new bridge URL). */
-  async refresh(): Promise<void> {
-    this._forced = true;
-    try {
-      await super.refresh();
-    } finally {
-      this._forced = false;
-    }
   }
 
   /** Create a trigger; rejects with the bridge's refusal. It is listed first. */
@@ -106,17 +73,7 @@ export class PipelinesModel extends PolledModel {
     const triggers = await this._api.list();
     this._triggers = PipelinesModel.sorted(triggers);
     await this._loadEndpointNames();
-    this.poll.frequency = {
-      interval: this._triggers.some(PipelinesModel.isBusy)
-        ? this._fastInterval
-        : this._interval,
-      backoff: true,
-      max: this._interval * 6
-    };
-  }
-
-  protected standby(): boolean | Poll.Standby {
-    return (!this._visible && !this._forced) || 'when-hidden';
+    this.pollFast(this._triggers.some(PipelinesModel.isBusy));
   }
 
   /** The names of endpoints the triggers roll, once; unknown ones stay ids. */
@@ -156,13 +113,9 @@ export class PipelinesModel extends PolledModel {
   }
 
   private readonly _api: IPipelinesApi;
-  private readonly _interval: number;
-  private readonly _fastInterval: number;
   private _triggers: contract.Trigger[] = [];
   private readonly _endpointNames = new Map<string, string>();
   private readonly _busy = new Set<string>();
-  private _visible = false;
-  private _forced = false;
 }
 
 export namespace PipelinesModel {

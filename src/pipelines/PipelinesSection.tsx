@@ -2,10 +2,9 @@ import type { Trigger } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, Button } from '@jupyterlab/ui-components';
 import React from 'react';
-import { ClusterSection } from '../cluster/ClusterSection';
 import { ActionButton } from '../ui/ActionButton';
-import { Alert } from '../ui/Alert';
 import { IconButton } from '../ui/IconButton';
+import { PolledList } from '../ui/PolledList';
 import { Section } from '../ui/Section';
 import { VisibleSectionWidget } from '../ui/SectionWidget';
 import { useTranslator } from '../ui/translator';
@@ -39,35 +38,25 @@ export function PipelinesSection(props: PipelinesSection.IProps): JSX.Element {
       refreshLabel={trans.__('Refresh the triggers')}
       onRefresh={() => void actions.onRetry()}
     >
-      {model.error && (
-        <Alert message={model.error.message} onRetry={actions.onRetry} />
-      )}
-      {model.loading && !model.error ? (
-        <ClusterSection.Loading />
-      ) : (
-        <>
-          {!model.error && model.triggers.length === 0 && (
-            <p className="jp-hpc-Section-empty">
-              {trans.__(
-                'No triggers yet. Create one to run a notebook when a file lands, a job ends or on a schedule.'
-              )}
-            </p>
-          )}
-          <ul
-            className="jp-hpc-TriggerList"
-            aria-label={trans.__('Trigger list')}
-          >
-            {model.triggers.map(trigger => (
-              <TriggerItem
-                key={trigger.id}
-                trigger={trigger}
-                model={model}
-                actions={actions}
-              />
-            ))}
-          </ul>
-        </>
-      )}
+      <PolledList
+        model={model}
+        onRetry={actions.onRetry}
+        count={model.triggers.length}
+        empty={trans.__(
+          'No triggers yet. Create one to run a notebook when a file lands, a job ends or on a schedule.'
+        )}
+        className="jp-hpc-TriggerList"
+        label={trans.__('Trigger list')}
+      >
+        {model.triggers.map(trigger => (
+          <TriggerItem
+            key={trigger.id}
+            trigger={trigger}
+            model={model}
+            actions={actions}
+          />
+        ))}
+      </PolledList>
     </Section>
   );
 }

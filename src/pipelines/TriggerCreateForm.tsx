@@ -1,6 +1,6 @@
 import { TriggerCreateSchema } from '@hpc-bridge/server/contract';
 import React from 'react';
-import { SelectField } from '../ui/FormDialog';
+import { FormError, SelectField } from '../ui/FormDialog';
 import { NumberField, PathField, TextField } from '../ui/FormFields';
 import { useTranslator } from '../ui/translator';
 import { TriggerSummary } from './summary';
@@ -19,11 +19,7 @@ export function TriggerCreateForm(
   );
   return (
     <div className="jp-hpc-TriggerForm" data-testid="hpc-trigger-form">
-      {errors.form && (
-        <p className="jp-hpc-Form-error" role="alert">
-          {errors.form}
-        </p>
-      )}
+      <FormError message={errors.form} />
       <TextField
         label={trans.__('Trigger name')}
         value={value.name}
@@ -122,12 +118,13 @@ type IFieldsProps = TriggerCreateForm.IProps & {
 };
 
 /** An error of the field above, from the contract or the bridge. */
-function FieldError(props: { message?: string }): JSX.Element | null {
-  return props.message ? (
-    <p className="jp-hpc-Form-error jp-hpc-TriggerForm-fieldError" role="alert">
-      {props.message}
-    </p>
-  ) : null;
+function FieldError(props: { message?: string }): JSX.Element {
+  return (
+    <FormError
+      message={props.message}
+      className="jp-hpc-TriggerForm-fieldError"
+    />
+  );
 }
 
 function tierOptions(

@@ -12,7 +12,7 @@ import { CommandIDs, NO_ARGS } from '../commands';
 import { dirName } from '../storage/paths';
 import { IBridgeClient, IBridgePanel, ITierFilePicker } from '../tokens';
 import { confirmDestructive, watchConfirmSetting } from '../ui/confirm';
-import { messageOf } from '../ui/format';
+import { SectionWiring } from '../ui/sectionWiring';
 import { TRANSLATION_DOMAIN } from '../ui/translator';
 import { PipelinesApi } from './api';
 import type { PipelinesDialogs } from './PipelinesDialogs';
@@ -57,16 +57,11 @@ export const pipelinesPlugin: JupyterFrontEndPlugin<void> = {
     const confirmSetting = watchConfirmSetting(settingRegistry);
     const api = new PipelinesApi(client);
     const model = new PipelinesModel({ api });
-    void app.restored.then(() => model.start());
-    client.baseUrlChanged.connect(() => void model.refresh());
+    SectionWiring.start(app, client, model);
 
     const dialogs = async () =>
       (await import('./PipelinesDialogs')).PipelinesDialogs;
-    const report = (title: string) => (error: unknown) => {
-      void import('@jupyterlab/apputils').then(({ showErrorMessage }) =>
-        showErrorMessage(title, messageOf(error))
-      );
-    };
+    const report = (title: string) => SectionWiring.report(title);
 
     const browse: PipelinesDialogs.Browse = async (what, tier, current) => {
       if (tier) {
@@ -199,14 +194,9 @@ export const pipelinesPlugin: JupyterFrontEndPlugin<void> = {
       );
     }
 
-    if (palette) {
-      const category = trans.__('HPC Bridge');
-      for (const command of [
-        CommandIDs.createTrigger,
-        CommandIDs.refreshPipelines
-      ]) {
-        palette.addItem({ command, category });
-      }
-    }
+    SectionWiring.addToPalette(palette, trans, [
+      CommandIDs.createTrigger,
+      CommandIDs.refreshPipelines
+    ]);
   }
 };

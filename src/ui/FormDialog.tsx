@@ -9,11 +9,7 @@ export class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
   constructor(
     private readonly _trans: TranslationBundle,
     private _value: T,
-    private readonly _render: (
-      value: T,
-      set: (value: T) => void,
-      pick: FormBody.Pick<T>
-    ) => JSX.Element,
+    private readonly _render: FormBody.Render<T>,
     private readonly _className: string
   ) {
     super();
@@ -54,6 +50,13 @@ export class FormBody<T> extends ReactWidget implements Dialog.IBodyWidget<T> {
 }
 
 export namespace FormBody {
+  /** Draws the fields of `value`; `set` changes it, `pick` chooses part of it. */
+  export type Render<T> = (
+    value: T,
+    set: (value: T) => void,
+    pick: Pick<T>
+  ) => JSX.Element;
+
   /**
    * Chooses part of the value in a dialog of its own (a file dialog): resolves
    * with the new value, or `null` to keep the old one.
@@ -96,6 +99,43 @@ export async function askForm<T>(
     }
     form = shown.withValue(await asked.pick());
   }
+}
+
+/**
+ * The frame of the panel's form dialogs: a form of `className` drawn by
+ * `render`, starting from `value`, titled `title`, with Cancel and `okLabel`.
+ * Its value once accepted, else `null` (see `askForm`).
+ */
+export function askFormDialog<T>(options: {
+  trans: TranslationBundle;
+  title: string;
+  okLabel: string;
+  className: string;
+  value: T;
+  render: FormBody.Render<T>;
+}): Promise<T | null> {
+  const { trans, title, okLabel, className, value, render } = options;
+  return askForm(
+    trans,
+    title,
+    new FormBody(trans, value, render, className),
+    okLabel
+  );
+}
+
+/** Why the last try of a form was refused, above its fields (nothing without one). */
+export function FormError(props: {
+  message?: string | null;
+  className?: string;
+}): JSX.Element | null {
+  return props.message ? (
+    <p
+      className={`jp-hpc-Form-error${props.className ? ` ${props.className}` : ''}`}
+      role="alert"
+    >
+      {props.message}
+    </p>
+  ) : null;
 }
 
 /** A labelled select of a form. */

@@ -5,6 +5,8 @@
  * stream) are replaced by fixed ones in the browser; everything else is the real stack.
  * `npx playwright test visual --update-snapshots` retakes the references on purpose.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { expect, test } from './fixtures';
 import type { Page, Route } from '@playwright/test';
 
@@ -21,58 +23,26 @@ const SECTIONS = [
   'Course'
 ];
 
-/** A trigger of alice's that watches a folder, with one run that submitted a job. */
+/**
+ * A trigger of alice's that watches a folder, with one run that submitted a job: the
+ * panel's unit tests build their trigger from the same file (src/__tests__/pipelines-fakes.ts).
+ */
 const TRIGGERS = {
   triggers: [
-    {
-      id: 't1',
-      owner: 'alice',
-      name: 'clean incoming',
-      source: {
-        kind: 'object.created',
-        prefix: 'project:ml101/incoming/',
-        match: '*.csv'
-      },
-      action: {
-        kind: 'submit',
-        parameter: 'trigger_uri',
-        job: {
-          name: 'clean',
-          notebook: {
-            path: 'clean.ipynb',
-            content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }
-          },
-          profile: 'cpu-small',
-          outputs: ['archive:results/{job}/']
-        }
-      },
-      limits: { maxConcurrent: 2, maxPerHour: 20 },
-      state: 'active',
-      createdAt: '2026-12-01T09:00:00.000Z',
-      updatedAt: '2026-12-01T09:00:00.000Z',
-      lastRuns: [
-        {
-          id: 'r1',
-          trigger: 't1',
-          key: 'obj:project:ml101/incoming/train.csv@e1',
-          event: {
-            kind: 'object.created',
-            uri: 'project:ml101/incoming/train.csv',
-            version: {
-              size: 1204,
-              lastModified: '2026-12-01T11:40:00.000Z',
-              etag: 'e1'
-            }
-          },
-          state: 'done',
-          firedAt: '2026-12-01T11:40:05.000Z',
-          startedAt: '2026-12-01T11:40:05.000Z',
-          endedAt: '2026-12-01T11:42:00.000Z',
-          result: { jobId: 'a1b2c3d4e5f6' },
-          reason: null
-        }
-      ]
-    }
+    JSON.parse(
+      fs.readFileSync(
+        path.resolve(
+          __dirname,
+          '..',
+          '..',
+          'src',
+          '__tests__',
+          'fixtures',
+          'trigger.json'
+        ),
+        'utf8'
+      )
+    ) as unknown
   ]
 };
 

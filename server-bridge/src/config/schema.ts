@@ -137,14 +137,16 @@ export function configSchema(ctx: ILoadContext) {
         .default({ allowPrivateNetworks: false }),
       /**
        * How often triggers look: the runner's tick, and the listing scan of each watched
-       * tier folder (one bounded listing per scan, so this bounds their cost).
+       * tier folder (one bounded listing per scan, so this bounds their cost); how long a
+       * run waits before it is tried again after a passing failure.
        */
       triggers: z
         .strictObject({
           tickSeconds: z.number().min(1).max(300).default(5),
-          scanSeconds: z.number().min(1).max(3600).default(30)
+          scanSeconds: z.number().min(1).max(3600).default(30),
+          retrySeconds: z.number().min(1).max(3600).default(60)
         })
-        .default({ tickSeconds: 5, scanSeconds: 30 }),
+        .default({ tickSeconds: 5, scanSeconds: 30, retrySeconds: 60 }),
       /**
        * How long the copy of a job's declared outputs to their tiers may take: each output
        * is tried `attempts` times (waiting `backoffSeconds`, doubled each time, between

@@ -85,6 +85,7 @@ export function buildTriggers(deps: ITriggersDeps): {
     owners,
     logger: deps.logger,
     tickMs: deps.tickMs ?? deps.config.triggers.tickSeconds * 1000,
+    retryMs: deps.config.triggers.retrySeconds * 1000,
     ...(deps.now === undefined ? {} : { now: deps.now })
   });
   const service = new TriggerService({

@@ -19,7 +19,7 @@ import { sourceOf, type IScan, type TriggerSources } from './sources/source';
 
 /** Attempts of one run before it fails for good. */
 export const MAX_ATTEMPTS = 5;
-/** How long a run waits after a passing failure. */
+/** How long a run waits after a passing failure, unless the deps say otherwise. */
 const RETRY_MS = 60_000;
 
 export const newRunId = (): string => randomBytes(8).toString('hex');
@@ -33,6 +33,8 @@ export interface ITriggerRunnerDeps {
   owners: TriggerOwners;
   logger: Pick<BaseLogger, 'info' | 'warn' | 'error'>;
   tickMs?: number;
+  /** How long a run waits after a passing failure (default a minute). */
+  retryMs?: number;
   now?: () => Date;
 }
 
@@ -245,7 +247,9 @@ export class TriggerRunner {
         });
       } else {
         runs.step(run.id, 'starting', 'retry', {
-          retryAt: new Date(this.now().getTime() + RETRY_MS).toISOString(),
+          retryAt: new Date(
+            this.now().getTime() + (this.deps.retryMs ?? RETRY_MS)
+          ).toISOString(),
           reason: `attempt ${run.attempts} failed, trying again: ${message}`
         });
       }

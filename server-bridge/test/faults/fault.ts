@@ -15,7 +15,7 @@ import {
   type Job,
   type JobSubmit
 } from '../../src/contract';
-import { bridge, code, notebook } from '../integration/stack';
+import { bridge, code, notebook, send } from '../integration/stack';
 
 export { code, notebook };
 
@@ -152,11 +152,7 @@ export function submitJob(
   token: string,
   body: JobSubmit
 ): Promise<{ status: number; body: unknown }> {
-  return bridge('/api/v1/jobs', token, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
-  });
+  return send(token, 'POST', '/api/v1/jobs', body);
 }
 
 export async function submitOk(token: string, body: JobSubmit): Promise<Job> {

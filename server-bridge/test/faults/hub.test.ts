@@ -49,6 +49,8 @@ it('keeps the bridge running when the proxy dies; the hub restarts the proxy', a
     const direct = await fetch(`${DIRECT}${Routes.jobs}`, {
       headers: { Authorization: `token ${alice}` }
     });
+    // Read to its end: an unread body keeps its connection to the bridge busy.
+    await direct.text();
     expect(direct.status).toBe(200);
   });
   expect(await ctl('pid', 'bridge')).toBe(bridgePid);

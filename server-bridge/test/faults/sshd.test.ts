@@ -91,9 +91,16 @@ it('fails a command and an SFTP session that sshd cut off as a lost connection, 
     });
     const outcomes = Promise.allSettled([command, transfer]);
     await sleep(1_000);
-    // Bounded: a request pending on a dead connection used to wait forever.
+    // Bounded: a request pending on a dead connection used to wait forever. The bound's
+    // timer is cleared once the calls have settled, so that it does not keep jest alive.
+    let bound: NodeJS.Timeout | undefined;
     const lost = await duringFault('sshd', 'stop', () =>
-      Promise.race([outcomes, sleep(30_000).then(() => 'still waiting')])
+      Promise.race([
+        outcomes,
+        new Promise<string>(resolve => {
+          bound = setTimeout(() => resolve('still waiting'), 30_000);
+        })
+      ]).finally(() => clearTimeout(bound))
     );
     if (typeof lost === 'string') {
       throw new Error(`the calls were ${lost} 30 s after sshd went away`);

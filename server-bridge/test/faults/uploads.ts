@@ -23,7 +23,7 @@ export interface IInFlight {
   sent: () => number;
   /** Settles when the request ends: its status, or the error that broke it. */
   result: Promise<{ status: number } | { error: string }>;
-  /** Ends the request from this side (cleanup when a test fails early). */
+  /** Ends the request from this side (after an early answer, or when a test fails). */
   abort: () => void;
 }
 
@@ -58,6 +58,9 @@ export function stalledUpload(
         `${BRIDGE_URL}${Routes.tierContent(tier)}?${new URLSearchParams({ path })}`,
         {
           method: 'PUT',
+          // Its own connection, closed with the request: no kept-alive socket in
+          // the global agent's pool outlives the test.
+          agent: false,
           headers: {
             Authorization: `token ${token}`,
             'Content-Type': 'application/octet-stream',

@@ -26,7 +26,7 @@ import {
   newEndpointKey,
   waitReady
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, createUserToken } from './stack';
+import { BRIDGE_URL, bridge, createUserToken, send } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -43,23 +43,6 @@ beforeAll(async () => {
 
 const q = (route: string, query: Record<string, string>): string =>
   `${route}?${new URLSearchParams(query).toString()}`;
-
-async function send(
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown
-): Promise<{ status: number; body: unknown }> {
-  return bridge(path, token, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body)
-        })
-  });
-}
 
 async function finishedJob(): Promise<Job> {
   const res = await send(alice, 'POST', Routes.jobs, {

@@ -20,32 +20,16 @@ import {
   type JobSubmit,
   type NotebookContent
 } from '../../src/contract';
-import { BRIDGE_URL, STACK_DIR, bridge, createUserToken } from './stack';
+import {
+  BRIDGE_URL,
+  STACK_DIR,
+  bridge,
+  code,
+  createUserToken,
+  notebook
+} from './stack';
 
 jest.setTimeout(180_000);
-
-type Cell = NotebookContent['cells'][number];
-
-const code = (source: string, tags: string[] = []): Cell => ({
-  cell_type: 'code',
-  source,
-  metadata: tags.length > 0 ? { tags } : {},
-  outputs: [],
-  execution_count: null
-});
-
-const notebook = (...cells: Cell[]): NotebookContent => ({
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells
-});
 
 const PARAMETERISED = notebook(
   code('x = 1', ['parameters']),

@@ -1,14 +1,14 @@
 /**
- * The loop closed on the real stack: a notebook job on SLURM writes a GGUF model file,
+ * The loop closed on the real stack: a notebook job on SLURM generates a GGUF model file,
  * the bridge stages it out to the archive tier, a job.ended trigger rolls the user's
  * endpoint to it, and the gateway answers from the new model at the same URL with the
  * same key, by the endpoint's name, while the old replica drains.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   JobSchema,
   Routes,
-  TriggerRunListSchema,
   TriggerSchema,
   type Endpoint
 } from '../../src/contract';
@@ -20,20 +20,44 @@ import {
   waitForEndpoint,
   waitReady
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
+import {
+  BRIDGE_URL,
+  code,
+  createUserToken,
+  notebook,
+  runsUntil,
+  send
+} from './stack';
 
 jest.setTimeout(300_000);
 
 const RUN = randomBytes(4).toString('hex');
 const FOLDER = `models-${RUN}`;
-/** The stack's demo model with 22M parameters: a real GGUF that llama-server loads. */
-const SMALL_MODEL = '/opt/hpc-bridge/models/small-random.gguf';
+/**
+ * The stack's generator of seeded random-weight GGUF models (the one that writes the demo
+ * models): the job runs it from the repository with the cluster's `node` (the stack's
+ * compute node is this machine, and stack/up requires node on the PATH).
+ */
+const MAKE_GGUF = resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'stack',
+  'models',
+  'make-gguf.mjs'
+);
 
+/** Writes a model of 22M parameters (not one of the demo models' seeds) as output 0. */
 const WRITE_MODEL = notebook(
   code(
     [
-      'import os, shutil',
-      `shutil.copyfile(${JSON.stringify(SMALL_MODEL)}, os.environ['HPCB_OUTPUT_0'])`
+      'import os, subprocess',
+      'subprocess.run(',
+      `    ['node', ${JSON.stringify(MAKE_GGUF)}, '--size', 'small', '--seed', '7',`,
+      "     '--out', os.environ['HPCB_OUTPUT_0']],",
+      '    check=True,',
+      ')'
     ].join('\n')
   )
 );
@@ -83,67 +107,49 @@ describe('a model trained by a job, served behind the gateway', () => {
     const { key } = await newEndpointKey(id, alice);
     expect(await chat(key, 'tiny-random')).toMatchObject({ status: 200 });
 
-    const triggerRes = await bridge(Routes.triggers, alice, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `serve-${RUN}`,
-        source: {
-          kind: 'job.ended',
-          states: ['COMPLETED'],
-          jobName: `train-${RUN}`
-        },
-        action: { kind: 'roll-endpoint', endpoint: id, output: 0 }
-      })
+    const triggerRes = await send(alice, 'POST', Routes.triggers, {
+      name: `serve-${RUN}`,
+      source: {
+        kind: 'job.ended',
+        states: ['COMPLETED'],
+        jobName: `train-${RUN}`
+      },
+      action: { kind: 'roll-endpoint', endpoint: id, output: 0 }
     });
     expect(triggerRes.status).toBe(201);
     const trigger = TriggerSchema.parse(triggerRes.body);
     // Not bob's endpoint to roll.
-    const bobs = await bridge(Routes.triggers, bob, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `steal-${RUN}`,
-        source: { kind: 'job.ended', states: ['COMPLETED'] },
-        action: { kind: 'roll-endpoint', endpoint: id }
-      })
+    const bobs = await send(bob, 'POST', Routes.triggers, {
+      name: `steal-${RUN}`,
+      source: { kind: 'job.ended', states: ['COMPLETED'] },
+      action: { kind: 'roll-endpoint', endpoint: id }
     });
     expect(bobs.status).toBe(404);
 
-    const submitted = await bridge(Routes.jobs, alice, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        name: `train-${RUN}`,
-        notebook: { path: `work/${FOLDER}/train.ipynb`, content: WRITE_MODEL },
-        profile: 'cpu-small',
-        outputs: [`archive:${FOLDER}/{job}/model.gguf`]
-      })
+    const submitted = await send(alice, 'POST', Routes.jobs, {
+      name: `train-${RUN}`,
+      notebook: { path: `work/${FOLDER}/train.ipynb`, content: WRITE_MODEL },
+      profile: 'cpu-small',
+      outputs: [`archive:${FOLDER}/{job}/model.gguf`]
     });
     expect(submitted.status).toBe(201);
     const job = JobSchema.parse(submitted.body);
     const modelUri = `archive:${FOLDER}/${job.id}/model.gguf`;
 
     // The trigger fires once the file is on the archive tier, and rolls the endpoint.
-    const deadline = Date.now() + 200_000;
-    for (;;) {
-      const runs = TriggerRunListSchema.parse(
-        (await bridge(Routes.triggerRuns(trigger.id), alice)).body
-      ).runs;
-      if (runs.some(r => r.state === 'done' || r.state === 'failed')) {
-        expect(runs).toEqual([
-          expect.objectContaining({
-            state: 'done',
-            event: expect.objectContaining({ jobId: job.id })
-          })
-        ]);
-        break;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`no roll: ${JSON.stringify(runs)}`);
-      }
-      await new Promise(r => setTimeout(r, 1000));
-    }
+    const runs = await runsUntil(
+      alice,
+      trigger.id,
+      'no roll',
+      done => done.some(r => r.state === 'done' || r.state === 'failed'),
+      200_000
+    );
+    expect(runs).toEqual([
+      expect.objectContaining({
+        state: 'done',
+        event: expect.objectContaining({ jobId: job.id })
+      })
+    ]);
 
     // A replica of the new model serves; the old one no longer does; the URL stayed.
     const rolled = await waitForEndpoint(

@@ -9,11 +9,18 @@ import {
   ErrorBodySchema,
   JobSchema,
   LineageSchema,
-  Routes,
-  TERMINAL_JOB_STATES,
-  type Job
+  Routes
 } from '../../src/contract';
-import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
+import {
+  bridge,
+  code,
+  content,
+  createUserToken,
+  notebook,
+  put,
+  send,
+  staged
+} from './stack';
 
 jest.setTimeout(180_000);
 
@@ -37,53 +44,6 @@ const COUNT_ROWS = notebook(
   )
 );
 
-async function put(token: string, tier: string, path: string, text: string) {
-  const res = await bridge(
-    `${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}&overwrite=true`,
-    token,
-    {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: text
-    }
-  );
-  expect(res.status).toBe(201);
-}
-
-async function content(token: string, tier: string, path: string) {
-  const res = await fetch(
-    `${BRIDGE_URL}${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}`,
-    { headers: { Authorization: `token ${token}` } }
-  );
-  return { status: res.status, text: await res.text() };
-}
-
-async function submit(token: string, body: unknown) {
-  return bridge(Routes.jobs, token, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
-  });
-}
-
-/** Polls until the job has ended and none of its outputs waits for its stage-out. */
-async function staged(token: string, id: string): Promise<Job> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const job = JobSchema.parse((await bridge(Routes.job(id), token)).body);
-    const settled =
-      TERMINAL_JOB_STATES.includes(job.state) &&
-      (job.outputs ?? []).every(o => o.stageOut !== 'pending');
-    if (settled) {
-      return job;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`job ${id} not staged out: ${JSON.stringify(job)}`);
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-}
-
 beforeAll(async () => {
   [alice, bob] = await Promise.all([
     createUserToken('alice'),
@@ -96,7 +56,7 @@ describe('a job with declared inputs and outputs', () => {
     const input = `ml101/${FOLDER}/train.csv`;
     await put(alice, 'project', input, CSV);
 
-    const res = await submit(alice, {
+    const res = await send(alice, 'POST', Routes.jobs, {
       name: `count-${RUN}`,
       notebook: { path: `work/${FOLDER}/count.ipynb`, content: COUNT_ROWS },
       profile: 'cpu-small',
@@ -163,7 +123,7 @@ describe('a job with declared inputs and outputs', () => {
   it('refuses at submit what the data classes forbid, and what the user may not read', async () => {
     const secret = `medical/${FOLDER}/patients.csv`;
     await put(alice, 'sensitive', secret, CSV);
-    const toPublic = await submit(alice, {
+    const toPublic = await send(alice, 'POST', Routes.jobs, {
       name: `leak-${RUN}`,
       notebook: { path: `work/${FOLDER}/leak.ipynb`, content: COUNT_ROWS },
       profile: 'gpu-1',
@@ -175,7 +135,7 @@ describe('a job with declared inputs and outputs', () => {
       /public/i
     );
 
-    const notBobs = await submit(bob, {
+    const notBobs = await send(bob, 'POST', Routes.jobs, {
       name: `peek-${RUN}`,
       notebook: { path: `work/${FOLDER}/peek.ipynb`, content: COUNT_ROWS },
       profile: 'cpu-small',

@@ -17,12 +17,11 @@ import {
   type Job,
   type NotebookContent
 } from '../../src/contract';
-import { bridge, createUserToken } from './stack';
+import { bridge, code, createUserToken, notebook, send } from './stack';
 
 jest.setTimeout(180_000);
 
 const RUN = randomBytes(4).toString('hex');
-const json = { 'Content-Type': 'application/json' };
 
 let alice: string;
 let bob: string;
@@ -44,38 +43,7 @@ const PRINT_TIERS = [
   "    print(k + '=' + os.environ[k])"
 ].join('\n');
 
-const notebook: NotebookContent = {
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells: [
-    {
-      cell_type: 'code',
-      source: PRINT_TIERS,
-      metadata: {},
-      outputs: [],
-      execution_count: null
-    }
-  ]
-};
-
-function post(
-  path: string,
-  token: string,
-  body: unknown
-): Promise<{ status: number; body: unknown }> {
-  return bridge(path, token, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(body)
-  });
-}
+const TIERS_NOTEBOOK = notebook(code(PRINT_TIERS));
 
 const submit = (
   token: string,
@@ -83,9 +51,9 @@ const submit = (
   profile: string,
   tiers: string[]
 ) =>
-  post(Routes.jobs, token, {
+  send(token, 'POST', Routes.jobs, {
     name,
-    notebook: { path: 'work/policy.ipynb', content: notebook },
+    notebook: { path: 'work/policy.ipynb', content: TIERS_NOTEBOOK },
     profile,
     tiers
   });
@@ -180,7 +148,7 @@ describe('a job that uses the sensitive tier', () => {
 
 describe('an endpoint that uses the sensitive tier', () => {
   it('is refused on the local provider and with a non-compliant fallback', async () => {
-    const local = await post(Routes.endpoints, alice, {
+    const local = await send(alice, 'POST', Routes.endpoints, {
       name: refusedEndpoint,
       model: 'tiny-random',
       provider: 'local',
@@ -192,7 +160,7 @@ describe('an endpoint that uses the sensitive tier', () => {
       message:
         "Refused by the data-class rule 'sensitive data only on compliant serving providers': tier sensitive is sensitive, provider local is not compliant (compliant: slurm)"
     });
-    const fallback = await post(Routes.endpoints, alice, {
+    const fallback = await send(alice, 'POST', Routes.endpoints, {
       name: refusedEndpoint,
       model: 'tiny-random',
       provider: 'slurm',
@@ -209,7 +177,7 @@ describe('an endpoint that uses the sensitive tier', () => {
 });
 
 it('allows share links only on public tiers, naming the rule', async () => {
-  const res = await post(Routes.tierLinks('archive'), alice, {
+  const res = await send(alice, 'POST', Routes.tierLinks('archive'), {
     path: `policy-${RUN}.txt`
   });
   expect(res.status).toBe(403);

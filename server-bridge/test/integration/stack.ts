@@ -9,7 +9,15 @@ import pino from 'pino';
 import { SshConnection } from '../../src/adapters/ssh/client';
 import { parseOpenSshPublicKey } from '../../src/adapters/ssh/host-key';
 import { decryptSecret } from '../../src/credentials/crypto';
-import type { NotebookContent } from '../../src/contract';
+import {
+  JobSchema,
+  Routes,
+  TERMINAL_JOB_STATES,
+  TriggerRunListSchema,
+  type Job,
+  type NotebookContent,
+  type TriggerRun
+} from '../../src/contract';
 
 export const STACK_DIR =
   process.env.STACK_DIR ?? resolve(__dirname, '..', '..', '..', '.stack');
@@ -101,6 +109,115 @@ export async function bridge(
     // not JSON: keep the text for the assertion message
   }
   return { status: res.status, body };
+}
+
+/** METHOD on the bridge with BODY (if any) as JSON. */
+export function send(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<{ status: number; body: unknown }> {
+  return bridge(path, token, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body)
+        })
+  });
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise(resolve => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------- tiers and jobs
+
+/** Writes TEXT to PATH on TIER (replacing what is there); throws unless it is stored. */
+export async function put(
+  token: string,
+  tier: string,
+  path: string,
+  text: string
+): Promise<void> {
+  const res = await bridge(
+    `${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}&overwrite=true`,
+    token,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: text
+    }
+  );
+  if (res.status !== 201) {
+    throw new Error(
+      `PUT ${tier}:${path}: ${res.status} ${JSON.stringify(res.body)}`
+    );
+  }
+}
+
+/** The text of PATH on TIER, with the status of the answer. */
+export async function content(
+  token: string,
+  tier: string,
+  path: string
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(
+    `${BRIDGE_URL}${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}`,
+    { headers: { Authorization: `token ${token}` } }
+  );
+  return { status: res.status, text: await res.text() };
+}
+
+/** Polls until the job has ended and none of its outputs waits for its stage-out. */
+export async function staged(token: string, id: string): Promise<Job> {
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const job = JobSchema.parse((await bridge(Routes.job(id), token)).body);
+    if (
+      TERMINAL_JOB_STATES.includes(job.state) &&
+      (job.outputs ?? []).every(o => o.stageOut !== 'pending')
+    ) {
+      return job;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`job ${id} not staged out: ${JSON.stringify(job)}`);
+    }
+    await sleep(500);
+  }
+}
+
+// ---------------------------------------------------------------- triggers
+
+/** The trigger's runs, newest first. */
+export async function runsOf(token: string, id: string): Promise<TriggerRun[]> {
+  const res = await bridge(Routes.triggerRuns(id), token);
+  if (res.status !== 200) {
+    throw new Error(`runs of ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return TriggerRunListSchema.parse(res.body).runs;
+}
+
+/** Polls the trigger's runs until `done` holds for them; throws WHAT when it does not. */
+export async function runsUntil(
+  token: string,
+  id: string,
+  what: string,
+  done: (runs: TriggerRun[]) => boolean,
+  timeoutMs = 180_000
+): Promise<TriggerRun[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs = await runsOf(token, id);
+    if (done(runs)) {
+      return runs;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: runs are ${JSON.stringify(runs)}`);
+    }
+    await sleep(1000);
+  }
 }
 
 /** A minimal cookie-keeping browser for the hub's login and OAuth redirects. */

@@ -31,7 +31,7 @@ import {
   UploadResultSchema,
   UploadSessionSchema
 } from '../../src/contract';
-import { BRIDGE_URL, STACK_DIR, bridge, createUserToken } from './stack';
+import { BRIDGE_URL, STACK_DIR, bridge, createUserToken, send } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -53,23 +53,6 @@ beforeAll(async () => {
 
 const q = (route: string, query: Record<string, string>): string =>
   `${route}?${new URLSearchParams(query).toString()}`;
-
-function json(
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown
-): Promise<{ status: number; body: unknown }> {
-  return bridge(path, token, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body)
-        })
-  });
-}
 
 /** A deterministic pseudo-random byte stream (AES-CTR of zeros), `size` bytes in 1 MiB chunks. */
 function pseudoRandom(size: number, seed: string): Readable {
@@ -254,12 +237,12 @@ describe('isolation', () => {
   });
 
   afterAll(async () => {
-    await json(
+    await send(
       bob,
       'DELETE',
       q(Routes.tierFiles('project'), { path: `genomics/secret-${RUN}.csv` })
     );
-    await json(
+    await send(
       bob,
       'DELETE',
       q(Routes.tierFiles('scratch'), { path: `secret-${RUN}.txt` })
@@ -379,14 +362,14 @@ describe('1 GB through every path', () => {
       });
       expect(peakMB - baseMB).toBeLessThan(300);
       await downloadThroughBridge(tier, path);
-      await json(alice, 'DELETE', q(Routes.tierFiles(tier), { path }));
+      await send(alice, 'DELETE', q(Routes.tierFiles(tier), { path }));
     },
     900_000
   );
 
   it('uploads 1 GB to archive with presigned parts straight to S3, then downloads it via the bridge and a presigned GET', async () => {
     const path = `direct-${RUN}.bin`;
-    const start = await json(alice, 'POST', Routes.tierUploads('archive'), {
+    const start = await send(alice, 'POST', Routes.tierUploads('archive'), {
       path,
       size: SIZE
     });
@@ -404,7 +387,7 @@ describe('1 GB through every path', () => {
         let pendingBytes = 0;
         let partNumber = 1;
         const inFlight = new Set<Promise<void>>();
-        const send = (n: number, body: Buffer) => {
+        const sendPart = (n: number, body: Buffer) => {
           const url = session.parts[n - 1].url;
           const p = (async () => {
             const res = await fetch(url, {
@@ -424,7 +407,7 @@ describe('1 GB through every path', () => {
           pending.push(chunk as Buffer);
           pendingBytes += (chunk as Buffer).length;
           if (pendingBytes === session.partSize) {
-            send(partNumber++, Buffer.concat(pending));
+            sendPart(partNumber++, Buffer.concat(pending));
             pending = [];
             pendingBytes = 0;
             while (inFlight.size >= 4) {
@@ -433,14 +416,14 @@ describe('1 GB through every path', () => {
           }
         }
         if (pendingBytes > 0) {
-          send(partNumber++, Buffer.concat(pending));
+          sendPart(partNumber++, Buffer.concat(pending));
         }
         await Promise.all(inFlight);
         return out;
       }
     );
     expect(etags).toHaveLength(session.partCount);
-    const done = await json(
+    const done = await send(
       alice,
       'POST',
       Routes.tierUploadComplete('archive', session.uploadId),
@@ -449,7 +432,7 @@ describe('1 GB through every path', () => {
     expect(done.status).toBe(200);
     expect(FileEntrySchema.parse(done.body).size).toBe(SIZE);
     await downloadThroughBridge('archive', path);
-    const access = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
+    const access = await send(alice, 'POST', Routes.tierCodeAccess('archive'), {
       path,
       mode: 'read',
       expiresInSeconds: 600
@@ -461,14 +444,14 @@ describe('1 GB through every path', () => {
       sha256: sha,
       bytes: SIZE
     });
-    await json(alice, 'DELETE', q(Routes.tierFiles('archive'), { path }));
+    await send(alice, 'DELETE', q(Routes.tierFiles('archive'), { path }));
   }, 900_000);
 
   it('aborts a multipart upload whose parts do not add up, leaving nothing', async () => {
     const path = `short-${RUN}.bin`;
     const session = UploadSessionSchema.parse(
       (
-        await json(alice, 'POST', Routes.tierUploads('archive'), {
+        await send(alice, 'POST', Routes.tierUploads('archive'), {
           path,
           size: 20 * MIB,
           direct: false
@@ -483,7 +466,7 @@ describe('1 GB through every path', () => {
       session.partSize
     );
     expect(part.status).toBe(200);
-    const done = await json(
+    const done = await send(
       alice,
       'POST',
       Routes.tierUploadComplete('archive', session.uploadId),
@@ -583,7 +566,7 @@ describe('public links', () => {
   async function createLink(): Promise<
     ReturnType<typeof ShareLinkSchema.parse>
   > {
-    const res = await json(alice, 'POST', Routes.tierLinks('outreach'), {
+    const res = await send(alice, 'POST', Routes.tierLinks('outreach'), {
       path,
       expiresInSeconds: 3600
     });
@@ -602,7 +585,7 @@ describe('public links', () => {
       /^attachment; filename="poster-/
     );
     expect(await anon.text()).toBe(TEXT);
-    const revoked = await json(alice, 'DELETE', Routes.link(link.id));
+    const revoked = await send(alice, 'DELETE', Routes.link(link.id));
     expect(revoked.status).toBe(200);
     const after = await fetch(link.url);
     expect(after.status).toBe(404);
@@ -636,7 +619,7 @@ describe('public links', () => {
       ['archive', 'x', 'archive'],
       ['project', 'ml101/x', 'project']
     ]) {
-      const res = await json(alice, 'POST', Routes.tierLinks(tier), {
+      const res = await send(alice, 'POST', Routes.tierLinks(tier), {
         path: p
       });
       expect(res.status).toBe(403);
@@ -674,20 +657,20 @@ describe('the sensitive tier', () => {
       }
     );
     expect(await read.text()).toBe(TEXT);
-    const link = await json(alice, 'POST', Routes.tierLinks('sensitive'), {
+    const link = await send(alice, 'POST', Routes.tierLinks('sensitive'), {
       path
     });
     expect(link.status).toBe(403);
     expect(ErrorBodySchema.parse(link.body).error.message).toBe(
       "Refused by the data-class rule 'share links only on public tiers': tier sensitive has class sensitive, not public"
     );
-    const code = await json(alice, 'POST', Routes.tierCodeAccess('sensitive'), {
+    const code = await send(alice, 'POST', Routes.tierCodeAccess('sensitive'), {
       path
     });
     expect(code.status).toBe(403);
     const direct = UploadSessionSchema.parse(
       (
-        await json(alice, 'POST', Routes.tierUploads('sensitive'), {
+        await send(alice, 'POST', Routes.tierUploads('sensitive'), {
           path: `${path}.2`,
           size: 10
         })
@@ -696,7 +679,7 @@ describe('the sensitive tier', () => {
     expect(direct.mode).toBe('bridge');
     expect(
       (
-        await json(
+        await send(
           alice,
           'DELETE',
           Routes.tierUpload('sensitive', direct.uploadId)
@@ -711,7 +694,7 @@ describe('the sensitive tier', () => {
     const renamed = `${path}.renamed`;
     expect(
       (
-        await json(alice, 'POST', Routes.tierRename('sensitive'), {
+        await send(alice, 'POST', Routes.tierRename('sensitive'), {
           from: path,
           to: renamed
         })
@@ -719,7 +702,7 @@ describe('the sensitive tier', () => {
     ).toBe(200);
     expect(
       (
-        await json(
+        await send(
           alice,
           'DELETE',
           q(Routes.tierFiles('sensitive'), { path: renamed })
@@ -793,7 +776,7 @@ describe('quota', () => {
 
   it('rejects a multipart upload whose declared size exceeds the quota, starting nothing', async () => {
     const path = `too-big-mp-${RUN}.bin`;
-    const res = await json(alice, 'POST', Routes.tierUploads('outreach'), {
+    const res = await send(alice, 'POST', Routes.tierUploads('outreach'), {
       path,
       size: 3 * GB
     });
@@ -819,7 +802,7 @@ describe('side doors', () => {
     );
     for (const u of open.uploads) {
       expect(
-        (await json(alice, 'DELETE', Routes.tierUpload('outreach', u.uploadId)))
+        (await send(alice, 'DELETE', Routes.tierUpload('outreach', u.uploadId)))
           .status
       ).toBe(204);
     }
@@ -834,7 +817,7 @@ describe('side doors', () => {
     const quota = usage?.quotaBytes ?? 0;
     const used = usage?.bytes ?? 0;
     // A session reserves all but 10 MiB without sending a byte.
-    const filler = await json(alice, 'POST', Routes.tierUploads('outreach'), {
+    const filler = await send(alice, 'POST', Routes.tierUploads('outreach'), {
       path: `filler-${RUN}.bin`,
       size: quota - used - 10 * MIB
     });
@@ -870,7 +853,7 @@ describe('side doors', () => {
     expect(stored).toBeLessThanOrEqual(10 * MIB);
     expect(
       (
-        await json(
+        await send(
           alice,
           'DELETE',
           Routes.tierUpload('outreach', session.uploadId)
@@ -880,7 +863,7 @@ describe('side doors', () => {
   });
 
   it('has a presigned part URL refuse a body larger than declared', async () => {
-    const res = await json(alice, 'POST', Routes.tierUploads('archive'), {
+    const res = await send(alice, 'POST', Routes.tierUploads('archive'), {
       path: `bounded-${RUN}.bin`,
       size: MIB
     });
@@ -898,7 +881,7 @@ describe('side doors', () => {
       body: Buffer.alloc(MIB)
     });
     expect(exact.status).toBe(200);
-    const done = await json(
+    const done = await send(
       alice,
       'POST',
       Routes.tierUploadComplete('archive', session.uploadId),
@@ -956,7 +939,7 @@ describe('side doors', () => {
         text.length
       );
     expect((await put('first version')).status).toBe(201);
-    const created = await json(alice, 'POST', Routes.tierLinks('outreach'), {
+    const created = await send(alice, 'POST', Routes.tierLinks('outreach'), {
       path,
       expiresInSeconds: 3600
     });
@@ -969,7 +952,7 @@ describe('side doors', () => {
     expect(ErrorBodySchema.parse(await gone.json()).error.message).toBe(
       'This link does not exist or has expired'
     );
-    await json(alice, 'DELETE', Routes.link(link.id));
+    await send(alice, 'DELETE', Routes.link(link.id));
     await bridge(q(Routes.tierFiles('outreach'), { path }), alice, {
       method: 'DELETE'
     });
@@ -985,7 +968,7 @@ describe('side doors', () => {
       body.length
     );
     expect(put.status).toBe(201);
-    const access = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
+    const access = await send(alice, 'POST', Routes.tierCodeAccess('archive'), {
       path,
       download: true,
       expiresInSeconds: 60
@@ -999,7 +982,7 @@ describe('side doors', () => {
       `attachment; filename="download ${RUN}.csv"; filename*=UTF-8''download%20${RUN}.csv`
     );
     expect(await got.text()).toBe(body);
-    const scratch = await json(
+    const scratch = await send(
       alice,
       'POST',
       Routes.tierCodeAccess('scratch'),
@@ -1010,11 +993,11 @@ describe('side doors', () => {
       }
     );
     expect(CodeAccessSchema.parse(scratch.body).url).toBeNull();
-    await json(alice, 'DELETE', q(Routes.tierFiles('archive'), { path }));
+    await send(alice, 'DELETE', q(Routes.tierFiles('archive'), { path }));
   });
 
   it('refuses write URLs for code on S3 tiers', async () => {
-    const res = await json(alice, 'POST', Routes.tierCodeAccess('archive'), {
+    const res = await send(alice, 'POST', Routes.tierCodeAccess('archive'), {
       path: `code-${RUN}.csv`,
       mode: 'write'
     });

@@ -7,18 +7,23 @@
 import { randomBytes } from 'node:crypto';
 import {
   ErrorBodySchema,
-  JobSchema,
   LineageSchema,
   Routes,
-  TERMINAL_JOB_STATES,
   TriggerDryRunSchema,
   TriggerListSchema,
-  TriggerRunListSchema,
-  TriggerSchema,
-  type Job,
-  type TriggerRun
+  TriggerSchema
 } from '../../src/contract';
-import { BRIDGE_URL, bridge, code, createUserToken, notebook } from './stack';
+import {
+  bridge,
+  code,
+  content,
+  createUserToken,
+  notebook,
+  put,
+  runsUntil,
+  send,
+  staged
+} from './stack';
 
 jest.setTimeout(240_000);
 
@@ -43,93 +48,16 @@ const CLEAN = notebook(
   )
 );
 
-async function put(token: string, tier: string, path: string, text: string) {
-  const res = await bridge(
-    `${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}&overwrite=true`,
-    token,
-    {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: text
-    }
-  );
-  expect(res.status).toBe(201);
-}
-
 /** A watched folder exists before its trigger (an S3 tier keeps a marker for it). */
 async function mkdir(token: string, tier: string, path: string) {
   const res = await send(token, 'POST', Routes.tierMkdir(tier), { path });
   expect(res.status).toBe(201);
 }
 
-async function content(token: string, tier: string, path: string) {
-  const res = await fetch(
-    `${BRIDGE_URL}${Routes.tierContent(tier)}?path=${encodeURIComponent(path)}`,
-    { headers: { Authorization: `token ${token}` } }
-  );
-  return { status: res.status, text: await res.text() };
-}
-
-function send(token: string, method: string, path: string, body?: unknown) {
-  return bridge(path, token, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body)
-        })
-  });
-}
-
 async function createTrigger(token: string, body: unknown) {
   const res = await send(token, 'POST', Routes.triggers, body);
   expect(res).toMatchObject({ status: 201 });
   return TriggerSchema.parse(res.body);
-}
-
-async function runsOf(token: string, id: string): Promise<TriggerRun[]> {
-  const res = await bridge(Routes.triggerRuns(id), token);
-  expect(res.status).toBe(200);
-  return TriggerRunListSchema.parse(res.body).runs;
-}
-
-/** Polls the trigger's runs until `done` holds for them. */
-async function runsUntil(
-  token: string,
-  id: string,
-  what: string,
-  done: (runs: TriggerRun[]) => boolean
-): Promise<TriggerRun[]> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const runs = await runsOf(token, id);
-    if (done(runs)) {
-      return runs;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: runs are ${JSON.stringify(runs)}`);
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-}
-
-/** Polls until the job has ended and none of its outputs waits for its stage-out. */
-async function staged(token: string, id: string): Promise<Job> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const job = JobSchema.parse((await bridge(Routes.job(id), token)).body);
-    if (
-      TERMINAL_JOB_STATES.includes(job.state) &&
-      (job.outputs ?? []).every(o => o.stageOut !== 'pending')
-    ) {
-      return job;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`job ${id} not staged out: ${JSON.stringify(job)}`);
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
 }
 
 const cleanJob = (name: string) => ({

@@ -1,6 +1,4 @@
 /** Declared job inputs and outputs: URIs, submit checks, stage-in, stage-out and lineage. */
-import { sshBatchScripts } from '../../src/adapters/ssh/scripts';
-import type { IAuthUser } from '../../src/auth/decide';
 import {
   JobSubmitSchema,
   LineageSchema,
@@ -8,117 +6,29 @@ import {
   TierUriSchema,
   type JobSubmit
 } from '../../src/contract';
-import type { IClusterAccess } from '../../src/credentials/access';
 import { DomainError } from '../../src/domain-error';
-import { JobEvents } from '../../src/jobs/events';
-import { JobService } from '../../src/jobs/service';
-import { JobDataPlanner } from '../../src/lineage/job-data';
-import {
-  JobDataPlanTable,
-  LineageTable
-} from '../../src/lineage/repository/lineage';
 import { LineageService } from '../../src/lineage/service';
-import { StageOut } from '../../src/lineage/stage-out';
 import { expandPlaceholders } from '../../src/lineage/uris';
-import { Store } from '../../src/store';
-import { demoConfig } from './demo-config';
-import { FakeCluster, fakeAccess } from './job-fakes';
-import { bucket, storageFixture, TIERS } from './storage-fakes';
-
-const user = (name: string, groups: string[]): IAuthUser => ({
-  name,
-  groups,
-  roles: ['researcher'],
-  instructorOf: [],
-  admin: false
-});
-const ALICE = user('alice', ['climate', 'medical', 'ml101']);
-const BOB = user('bob', ['genomics', 'ml101']);
-
-const RANGE = { default: 1, max: 4 };
-function config() {
-  return demoConfig(
-    {
-      s3: [
-        {
-          name: 'demo',
-          endpoint: 'http://s3.invalid',
-          accessKeyId: { value: 'a' },
-          secretAccessKey: { value: 's' }
-        }
-      ],
-      storage: { tiers: TIERS },
-      profiles: ['cpu', 'secure'].map(partition => ({
-        name: partition,
-        title: partition,
-        cluster: 'demo',
-        partition,
-        timeMinutes: { default: 10, max: 60 },
-        cpus: RANGE,
-        memoryMB: { default: 500, max: 4000 },
-        gpus: { default: 0, max: 0 }
-      }))
-    },
-    { userMapping: { template: 'u-{user}' }, compliantPartitions: ['secure'] }
-  );
-}
-
-const NB = {
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {},
-  cells: [{ cell_type: 'code', source: 'x = 1', metadata: {} }]
-} as JobSubmit['notebook']['content'];
+import { ALICE, BOB, jobDataWorld, NOTEBOOK } from './job-data-fakes';
+import { bucket } from './storage-fakes';
 
 const request = (extra: Partial<JobSubmit>): JobSubmit => ({
   name: 'train',
-  notebook: { path: 'train.ipynb', content: NB },
+  notebook: { path: 'train.ipynb', content: NOTEBOOK },
   profile: 'cpu',
   ...extra
 });
 
+/** The job-data world with a CSV on the project tier, one on the sensitive tier and a scratch file. */
 function harness() {
-  const store = new Store(':memory:');
-  const fix = storageFixture(store);
-  const cluster = new FakeCluster();
-  const plain = fakeAccess(cluster);
-  // The job's working directory is a folder of the fake cluster file system.
-  const access: IClusterAccess = {
-    ...plain,
-    run: (c, u, fn) =>
-      plain.run(c, u, s => fn({ ...s, storage: root => fix.fs.port(root) }))
+  const world = jobDataWorld();
+  bucket(world.fix, 'hpc-project').put('ml101/data/train.csv', 'a,b\n1,2\n');
+  bucket(world.fix, 'hpc-sensitive').put('medical/patients.csv', 'id\n1\n');
+  world.fix.fs.put('/scratch/u-alice/big.bin', 'scratch bytes');
+  return {
+    ...world,
+    lineage: new LineageService(world.lineageTable, world.fix.service)
   };
-  const plans = new JobDataPlanTable(store);
-  const lineageTable = new LineageTable(store);
-  const events = new JobEvents();
-  const logger = {
-    info: () => undefined,
-    warn: () => undefined,
-    error: () => undefined
-  };
-  const jobs = new JobService({
-    config: config(),
-    store,
-    access,
-    scripts: sshBatchScripts,
-    events,
-    logger,
-    data: new JobDataPlanner(fix.service, plans)
-  });
-  const stageOut = new StageOut({
-    storage: fix.service,
-    access,
-    plans,
-    lineage: lineageTable,
-    jobs: jobs.table,
-    events,
-    logger
-  });
-  const lineage = new LineageService(lineageTable, fix.service);
-  bucket(fix, 'hpc-project').put('ml101/data/train.csv', 'a,b\n1,2\n');
-  bucket(fix, 'hpc-sensitive').put('medical/patients.csv', 'id\n1\n');
-  fix.fs.put('/scratch/u-alice/big.bin', 'scratch bytes');
-  return { store, fix, cluster, jobs, stageOut, lineage, lineageTable };
 }
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
@@ -401,17 +311,7 @@ describe('stage-out and lineage', () => {
     const wd = `/home/alice/.hpc-bridge/jobs/${job.id}`;
     h.fix.fs.put(`${wd}/data/out/0/0/metrics.json`, '{"loss":1}');
     h.fix.fs.put(`${wd}/data/out/0/1`, 'model');
-    const rec = h.jobs.table.get(job.id)!;
-    const ended = {
-      ...rec.job,
-      state: 'COMPLETED' as const,
-      elements: rec.job.elements.map(e => ({
-        ...e,
-        state: 'COMPLETED' as const
-      }))
-    };
-    h.jobs.table.update(ended);
-    await h.stageOut.onJobEnded({ ...rec, job: ended });
+    await h.endJob(job.id);
     return h.jobs.table.get(job.id)!.job;
   }
 
@@ -425,12 +325,8 @@ describe('stage-out and lineage', () => {
       })
     );
     h.fix.fs.put(`/home/alice/.hpc-bridge/jobs/${job.id}/data/out/0/0`, 'late');
-    const rec = h.jobs.table.get(job.id)!;
-    h.jobs.table.update({
-      ...rec.job,
-      state: 'COMPLETED',
-      elements: rec.job.elements.map(e => ({ ...e, state: 'COMPLETED' }))
-    });
+    // Ended while no stage-out ran.
+    h.markEnded(job.id);
 
     expect(await h.stageOut.resume()).toBe(1);
     expect(h.jobs.table.get(job.id)!.job.outputs?.[0]?.stageOut).toBe('done');
@@ -488,17 +384,7 @@ describe('stage-out and lineage', () => {
       ALICE,
       request({ outputs: ['archive:results/{job}/'] })
     );
-    const rec = h.jobs.table.get(job.id)!;
-    const ended = {
-      ...rec.job,
-      state: 'COMPLETED' as const,
-      elements: rec.job.elements.map(e => ({
-        ...e,
-        state: 'COMPLETED' as const
-      }))
-    };
-    h.jobs.table.update(ended);
-    await h.stageOut.onJobEnded({ ...rec, job: ended });
+    await h.endJob(job.id);
     const after = h.jobs.table.get(job.id)!.job;
     expect(after.state).toBe('COMPLETED');
     expect(after.outputs?.[0]).toMatchObject({
@@ -513,13 +399,7 @@ describe('stage-out and lineage', () => {
       ALICE,
       request({ outputs: ['archive:results/{job}/'] })
     );
-    const rec = h.jobs.table.get(job.id)!;
-    const ended = {
-      ...rec.job,
-      state: 'FAILED' as const,
-      elements: rec.job.elements.map(e => ({ ...e, state: 'FAILED' as const }))
-    };
-    await h.stageOut.onJobEnded({ ...rec, job: ended });
+    await h.endJob(job.id, 'FAILED');
     expect(h.jobs.table.get(job.id)!.job.outputs?.[0]?.stageOut).toBe(
       'skipped'
     );
@@ -538,16 +418,7 @@ describe('stage-out and lineage', () => {
     );
     const wd = `/home/alice/.hpc-bridge/jobs/${second.id}`;
     h.fix.fs.put(`${wd}/data/out/0/0`, 'final');
-    const rec = h.jobs.table.get(second.id)!;
-    const ended = {
-      ...rec.job,
-      state: 'COMPLETED' as const,
-      elements: rec.job.elements.map(e => ({
-        ...e,
-        state: 'COMPLETED' as const
-      }))
-    };
-    await h.stageOut.onJobEnded({ ...rec, job: ended });
+    await h.endJob(second.id);
     const answer = LineageSchema.parse(
       await h.lineage.chain(ALICE, 'archive', `final/${second.id}.txt`)
     );

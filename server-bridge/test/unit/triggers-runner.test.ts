@@ -475,4 +475,24 @@ describe('idempotency and recovery', () => {
     expect(runs.get(runId)?.state).toBe('running');
     expect(h.cluster.submitted).toHaveLength(1);
   });
+
+  it('a passing failure is tried again after the configured triggers.retrySeconds', async () => {
+    const h = world({ triggers: { retrySeconds: 5 } });
+    const { runs, runId } = await claimedThenKilled(h, 'abc123');
+    jest
+      .spyOn(h.jobs, 'onCluster')
+      .mockRejectedValueOnce(new Error('connection reset'));
+    await h.runner.tick();
+    expect(runs.get(runId)?.retryAt).toBe(
+      new Date(h.clock.now.getTime() + 5_000).toISOString()
+    );
+    h.advance(4_000);
+    await h.runner.tick();
+    expect(runs.get(runId)?.state).toBe('starting');
+    expect(h.cluster.submitted).toEqual([]);
+    h.advance(1_000);
+    await h.runner.tick();
+    expect(runs.get(runId)?.state).toBe('running');
+    expect(h.cluster.submitted).toHaveLength(1);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import type { IAuthUser } from '../../auth/decide';
 import type { TriggerAction } from '../../contract';
+import { byKind, type ByKind, type IHandlerFamily } from '../by-kind';
 import type { IRunRecord, RunResult } from '../repository/runs';
 import type { ITriggerRecord } from '../repository/triggers';
 
@@ -24,15 +25,16 @@ export interface ITriggerAction<A extends TriggerAction = TriggerAction> {
   perform(ctx: IActionContext, action: A): Promise<ActionOutcome>;
 }
 
-export type TriggerActions = {
-  [K in TriggerAction['kind']]: ITriggerAction<
-    Extract<TriggerAction, { kind: K }>
-  >;
-};
+interface IActionFamily extends IHandlerFamily {
+  member: TriggerAction;
+  handler: ITriggerAction<this['member']>;
+}
 
-export function actionOf(
+/** One action per kind. */
+export type TriggerActions = ByKind<TriggerAction, IActionFamily>;
+
+/** The action of a trigger's kind. */
+export const actionOf = (
   actions: TriggerActions,
   action: TriggerAction
-): ITriggerAction {
-  return actions[action.kind] as ITriggerAction;
-}
+): ITriggerAction => byKind<TriggerAction, IActionFamily>(actions, action);

@@ -6,6 +6,7 @@
  */
 import type { IAuthUser } from '../../auth/decide';
 import type { TriggerEvent, TriggerSource } from '../../contract';
+import { byKind, type ByKind, type IHandlerFamily } from '../by-kind';
 
 export interface IFoundEvent {
   /** The idempotency key: the same event always has the same key. */
@@ -39,17 +40,16 @@ export interface ITriggerSource<S extends TriggerSource = TriggerSource> {
   scan(ctx: IScanContext<S>): Promise<IScan>;
 }
 
+interface ISourceFamily extends IHandlerFamily {
+  member: TriggerSource;
+  handler: ITriggerSource<this['member']>;
+}
+
 /** One source per kind. */
-export type TriggerSources = {
-  [K in TriggerSource['kind']]: ITriggerSource<
-    Extract<TriggerSource, { kind: K }>
-  >;
-};
+export type TriggerSources = ByKind<TriggerSource, ISourceFamily>;
 
 /** The source of a trigger's kind. */
-export function sourceOf(
+export const sourceOf = (
   sources: TriggerSources,
   source: TriggerSource
-): ITriggerSource {
-  return sources[source.kind] as ITriggerSource;
-}
+): ITriggerSource => byKind<TriggerSource, ISourceFamily>(sources, source);
