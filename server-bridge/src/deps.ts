@@ -98,6 +98,11 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     credentials,
     (c, user, key) => sshUserCluster(pool.get(c.name, target(c, user, key)))
   );
+  /** The whole queue, read with the cluster's read-only service account. */
+  const serviceQueue = (c: ClusterConfig) =>
+    new SshQueue(
+      pool.get(c.name, target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal()))
+    );
   const s3Stores = new Map(config.s3.map(s => [s.name, new S3Store(s)]));
   const storage = new StorageService({
     tiers: config.storage.tiers,
@@ -133,13 +138,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     access,
     storage,
-    c =>
-      new SshQueue(
-        pool.get(
-          c.name,
-          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
-        )
-      )
+    serviceQueue
   );
   const pollers = new Map<string, JobPoller>();
   const service = new JobService({
@@ -170,12 +169,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       c.name,
       new JobPoller({
         cluster: c.name,
-        queue: new SshQueue(
-          pool.get(
-            c.name,
-            target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
-          )
-        ),
+        queue: serviceQueue(c),
         table: service.table,
         access,
         events,
@@ -197,13 +191,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     access,
     script: renderKernelScript,
-    queueOf: c =>
-      new SshQueue(
-        pool.get(
-          c.name,
-          target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
-        )
-      ),
+    queueOf: serviceQueue,
     logger: logger.child({ component: 'kernels' })
   });
   const s3 = config.s3.map(s => ({
