@@ -195,6 +195,8 @@ model_file_ok() {
 install_demo_models() {
   local generator=$REPO_ROOT/stack/models/make-gguf.mjs entry name size seed file stamp want
   install -d -m 755 "$MODELS_DIR"
+  # Jobs may make models of their own with it (a checkout under /root is not theirs to read).
+  install -m 644 "$generator" "$MODELS_DIR/make-gguf.mjs"
   for entry in "${DEMO_MODELS[@]}"; do
     IFS=: read -r name size seed <<<"$entry"
     file=$MODELS_DIR/$name.gguf

@@ -5,7 +5,6 @@
  * same key, by the endpoint's name, while the old replica drains.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import {
   JobSchema,
   Routes,
@@ -35,18 +34,11 @@ const RUN = randomBytes(4).toString('hex');
 const FOLDER = `models-${RUN}`;
 /**
  * The stack's generator of seeded random-weight GGUF models (the one that writes the demo
- * models): the job runs it from the repository with the cluster's `node` (the stack's
- * compute node is this machine, and stack/up requires node on the PATH).
+ * models), installed by stack/up next to them for any user: the job runs it with the
+ * cluster's `node` (the stack's compute node is this machine, and stack/up requires node
+ * on the PATH).
  */
-const MAKE_GGUF = resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'stack',
-  'models',
-  'make-gguf.mjs'
-);
+const MAKE_GGUF = '/opt/hpc-bridge/models/make-gguf.mjs';
 
 /** Writes a model of 22M parameters (not one of the demo models' seeds) as output 0. */
 const WRITE_MODEL = notebook(
