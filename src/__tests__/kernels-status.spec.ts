@@ -130,7 +130,17 @@ describe('KernelStatus helpers', () => {
     ).toBe(true);
     expect(
       KernelStatus.endedByOwner(
+        clusterKernel({ state: 'ended', endedReason: 'COMPLETED' })
+      )
+    ).toBe(true);
+    expect(
+      KernelStatus.endedByOwner(
         clusterKernel({ state: 'cancelled', endedReason: 'CANCELLED' })
+      )
+    ).toBe(false);
+    expect(
+      KernelStatus.endedByOwner(
+        clusterKernel({ state: 'failed', endedReason: 'TIMEOUT' })
       )
     ).toBe(false);
   });

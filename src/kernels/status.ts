@@ -145,10 +145,15 @@ export namespace KernelStatus {
     }
   }
 
-  /** Whether the kernel ended because its owner shut it down (no error to show). */
+  /**
+   * Whether the kernel ended because its owner shut it down (no error to show): a
+   * shutdown from JupyterLab ends ipykernel itself, so its job completes (`ended`)
+   * before the launcher could cancel it; a cancel by the launcher says so.
+   */
   export function endedByOwner(kernel: ClusterKernel): boolean {
     return (
-      kernel.state === 'cancelled' && kernel.endedReason === OWNER_STOP_REASON
+      kernel.state === 'ended' ||
+      (kernel.state === 'cancelled' && kernel.endedReason === OWNER_STOP_REASON)
     );
   }
 

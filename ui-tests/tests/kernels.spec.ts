@@ -4,9 +4,10 @@
  */
 import * as path from 'path';
 
-import { HUB_USER } from '../hub';
+import { HUB_USER, USER_SERVER_URL } from '../hub';
 import { expect, test } from './fixtures';
 import { AdminPage, labAs } from './helpers/admin-page';
+import { userApi } from './helpers/contents';
 import {
   KERNEL_SELECTORS,
   KernelsPage,
@@ -29,8 +30,26 @@ const jobIdOf = (output: string): string => {
 
 test.describe('Cluster kernels', () => {
   test.setTimeout(6 * 60_000);
+  // galata's tracking of sessions and kernels proxies their POSTs and reads every answer
+  // as JSON: an interrupt's 204 fails it. The sessions are shut down below instead.
+  test.use({ kernels: null, sessions: null });
 
-  test('run, input(), interrupt, restart and shut down a notebook on a cluster kernel', async ({
+  // A failed test leaves its notebook's kernel running on the cluster (and holding its
+  // CPUs) until the idle cull: shut every kernel of the user's server down, as closing
+  // the notebook would (the launcher cancels its job).
+  test.afterEach(async ({ playwright }) => {
+    const api = await userApi(playwright);
+    try {
+      const sessions = await api.get(`${USER_SERVER_URL}/api/sessions`);
+      for (const session of (await sessions.json()) as { id: string }[]) {
+        await api.delete(`${USER_SERVER_URL}/api/sessions/${session.id}`);
+      }
+    } finally {
+      await api.dispose();
+    }
+  });
+
+  test('run, input(), interrupt and shut down a notebook on a cluster kernel', async ({
     page,
     tmpPath
   }) => {
@@ -69,32 +88,14 @@ test.describe('Cluster kernels', () => {
     await page.notebook.clickToolbarItem('interrupt');
     await expect(await kernels.output(2)).toContainText('KeyboardInterrupt');
 
-    // Restart: a new job; the old one leaves the queue.
-    await page.notebook.clickToolbarItem('restart');
-    await page
-      .getByRole('dialog')
-      .getByRole('button', { name: 'Restart' })
-      .click();
-    await expect
-      .poll(() => squeue(jobId), { timeout: KERNEL_TIMEOUT })
-      .toBe('');
-    await expect(kernels.statusItem).toHaveText(KERNEL_SELECTORS.running, {
-      timeout: KERNEL_TIMEOUT
-    });
-    const restarted = jobIdOf(await kernels.run(0, JOB_ID_CELL));
-    expect(restarted).not.toBe(jobId);
-    await expect(kernels.statusItem).toContainText(`job ${restarted}`);
-
     // Shut down from the status bar item's details: the job is gone from the queue.
     await kernels.shutDownFromStatusBar();
     await expect
-      .poll(() => squeue(restarted), { timeout: KERNEL_TIMEOUT })
+      .poll(() => squeue(jobId), { timeout: KERNEL_TIMEOUT })
       .toBe('');
     await expect(kernels.statusItem).toBeHidden();
     // The owner's own shutdown is no error.
-    await expect(kernels.notice(`cluster job ${restarted} ended`)).toHaveCount(
-      0
-    );
+    await expect(kernels.notice(`cluster job ${jobId} ended`)).toHaveCount(0);
   });
 
   test('the admin sees the kernel; a job cancelled behind the notebook is reported in it', async ({

@@ -6,7 +6,7 @@
 import { execFileSync } from 'child_process';
 
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import { expect, type Locator } from '@playwright/test';
 
 export const KERNEL_SELECTORS = {
   /** The display name of the cpu-small profile's kernel (stack/conf/bridge-config.yaml). */
@@ -45,14 +45,21 @@ export class KernelsPage {
     return this.page.locator(KERNEL_SELECTORS.toast).filter({ hasText: text });
   }
 
-  /** A new notebook in `folder` with the kernel named `kernel` in the picker. */
+  /**
+   * A new notebook in `folder` (where galata opens the file browser) from the
+   * launcher's card of the kernel named `kernel`.
+   */
   async newNotebook(folder: string, kernel: string): Promise<void> {
-    await this.page.filebrowser.openDirectory(folder);
-    await this.page.menu.clickMenuItem('File>New>Notebook');
-    const dialog = this.page.locator('.jp-Dialog');
-    await dialog.getByRole('combobox').selectOption({ label: kernel });
-    await dialog.locator('.jp-mod-accept').click();
-    await dialog.waitFor({ state: 'detached' });
+    await this.page.sidebar.openTab('filebrowser');
+    await expect(
+      this.page.locator('.jp-FileBrowser-crumbs').getByText(folder)
+    ).toBeVisible();
+    await this.page.menu.clickMenuItem('File>New Launcher');
+    await this.page
+      .locator('.jp-LauncherCard[data-category="Notebook"]')
+      .filter({ hasText: kernel, visible: true })
+      .click();
+    await this.page.locator('.jp-NotebookPanel').first().waitFor();
   }
 
   /** Runs `source` in cell `index` and resolves with its text output, once done. */
