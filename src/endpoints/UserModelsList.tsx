@@ -43,7 +43,7 @@ export function UserModelsList(props: {
       {model.models.length === 0 ? (
         <p className="jp-hpc-Section-empty">
           {trans.__(
-            'No models of your own. Right-click a .gguf file in a tier and choose Register as Model….'
+            'No models of your own. Right-click a .gguf file in a tier and choose Register as Model…'
           )}
         </p>
       ) : (

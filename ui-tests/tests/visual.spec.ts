@@ -165,6 +165,12 @@ async function fixBridgeAnswers(page: Page): Promise<void> {
           return route.fulfill({ json: { endpoints: [] } });
         case path === 'triggers':
           return route.fulfill({ json: TRIGGERS });
+        case path === 'models':
+          // Without alice's own models: a spec beside this one registers one for a while.
+          return answerJson<{ models: { own?: boolean }[] }>(route, body => ({
+            ...body,
+            models: body.models.filter(model => model.own !== true)
+          }));
         case path === 'courses':
           // A course alice takes whose instructor has not saved it yet.
           return route.fulfill({ json: COURSES });
