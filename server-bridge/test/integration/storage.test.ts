@@ -96,6 +96,9 @@ function putStream(
       `${BRIDGE_URL}${path}`,
       {
         method: 'PUT',
+        // A connection of its own: a pooled one the proxy closes as idle just as the
+        // upload starts fails its first write (EPIPE) before the proxy reads anything.
+        agent: false,
         headers: {
           Authorization: `token ${token}`,
           'Content-Type': 'application/octet-stream',
