@@ -195,7 +195,10 @@ export class SlurmProvider implements IServingProvider {
       // the next squeue.
       const started = await this.address(handle.replicaId, ref);
       if (started !== null) {
-        return { state: 'running', ...started, endsAt: null };
+        // The job started after its submit: its time limit ends no earlier than this
+        // (a handover planned from it comes early rather than late).
+        const endsAt = new Date(ref.submittedAt + ref.timeMinutes * 60_000);
+        return { state: 'running', ...started, endsAt };
       }
     }
     if (job !== undefined) {

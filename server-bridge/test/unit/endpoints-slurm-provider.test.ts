@@ -122,12 +122,13 @@ describe('SlurmProvider', () => {
       `${dir}/b2c3/replica.json`,
       Buffer.from('{"host": "10.1.2.3", "port": 40001}')
     );
-    // The snapshot still says pending; the address says it runs.
+    // The snapshot still says pending; the address says it runs, and its time limit
+    // (30 min) ends no earlier than 30 min after the submit: the handover point.
     expect(await provider.status(h)).toEqual({
       state: 'running',
       host: '10.1.2.3',
       port: 40001,
-      endsAt: null
+      endsAt: new Date(1_800_000_000_000 + 30 * 60_000)
     });
   });
 
