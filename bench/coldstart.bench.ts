@@ -19,7 +19,7 @@
  * local,slurm,openstack; those the catalog lacks are skipped), BENCH_COLDSTART_MODEL,
  * BENCH_COLDSTART_PARTITION (the slurm provider's, default gpu).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   type Endpoint,
@@ -39,6 +39,7 @@ import {
   waitHealthy
 } from './llama';
 import { record, recordComparison } from './results';
+import { onIdleCluster } from './cluster-idle';
 import { sshAlice } from './ssh';
 import { alternate, compare, report, spread } from './stats';
 
@@ -52,44 +53,6 @@ const POLL_MS = 20;
 /** The slurm provider's partition (stack/conf/bridge-config.yaml). */
 const PARTITION = process.env.BENCH_COLDSTART_PARTITION ?? 'gpu';
 const START_TIMEOUT_MS = 300_000;
-
-/**
- * Waits until the partition has no job in any state and the node has finished cleaning
- * up after the last one: an idle cluster. A job submitted while the node still completes
- * the previous one is not started at submit; slurmctld's batch scheduler picks it up
- * within `batch_sched_delay` (3 s by default), which once made both sides bimodal.
- */
-async function untilClusterIdle(partition: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const jobs = execFileSync('squeue', ['-h', '-p', partition, '-o', '%i'], {
-      encoding: 'utf8'
-    }).trim();
-    const nodes = execFileSync('sinfo', ['-h', '-p', partition, '-o', '%T'], {
-      encoding: 'utf8'
-    });
-    if (jobs === '' && !/comp/i.test(nodes)) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `partition ${partition} not idle after 60 s: ${jobs} ${nodes}`
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}
-
-/** Runs `measure` once the partition is idle; the wait is not part of the time. */
-function onIdleCluster(
-  partition: string,
-  measure: () => Promise<number>
-): () => Promise<number> {
-  return async () => {
-    await untilClusterIdle(partition);
-    return measure();
-  };
-}
 
 /** A 1-token completion at `baseUrl` (`…/v1`); throws unless 200. */
 async function firstAnswer(baseUrl: string, key: string): Promise<void> {

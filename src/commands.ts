@@ -25,6 +25,10 @@ export namespace CommandIDs {
   export const refreshPipelines = 'hpc-bridge:refresh-pipelines';
   export const showLineage = 'hpc-bridge:show-lineage';
   export const registerModel = 'hpc-bridge:register-model';
+  export const openChat = 'hpc-bridge:open-chat';
+  export const explainError = 'hpc-bridge:explain-error';
+  export const chooseAssistantEndpoint = 'hpc-bridge:choose-assistant-endpoint';
+  export const toggleInlineCompletion = 'hpc-bridge:toggle-inline-completion';
 }
 
 /** The `describedBy` of a command without arguments. */

@@ -1,5 +1,6 @@
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { adminPlugin } from './admin/plugin';
+import { assistantPlugin } from './assistant/plugin';
 import { panelPlugin } from './cluster/plugin';
 import { corePlugin } from './core/plugin';
 import { coursePlugin } from './courses/plugin';
@@ -29,6 +30,7 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   pipelinesPlugin,
   lineagePlugin,
   coursePlugin,
+  assistantPlugin,
   adminPlugin
 ];
 

@@ -6,3 +6,5 @@ import './admin.css';
 import './course.css';
 import './pages.css';
 import './pipelines.css';
+import './kernels.css';
+import './assistant.css';

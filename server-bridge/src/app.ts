@@ -55,6 +55,9 @@ import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
 import { coursesRoutes } from './routes/courses';
 import { CourseService } from './courses/service';
+import { AssistantEndpoints } from './assistant/endpoints';
+import { AssistantService } from './assistant/service';
+import { assistantRoutes } from './routes/assistant';
 import { storageRoutes } from './routes/storage';
 import { lineageRoutes } from './routes/lineage';
 import type { LineageService } from './lineage/service';
@@ -257,22 +260,20 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
           ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups })
         })
       });
-      await api.register(named(coursesRoutes), {
-        ...ctx,
-        courses: new CourseService({
-          store: deps.store,
-          ...(deps.endpoints === undefined
-            ? {}
-            : { endpoints: deps.endpoints.service }),
-          ...(deps.endpoints?.keys === undefined
-            ? {}
-            : { keys: deps.endpoints.keys }),
-          ...(deps.storage === undefined ? {} : { storage: deps.storage }),
-          ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups }),
-          profiles: config.profiles,
-          instructorGroupSuffix: config.roles.instructorGroupSuffix
-        })
+      const courses = new CourseService({
+        store: deps.store,
+        ...(deps.endpoints === undefined
+          ? {}
+          : { endpoints: deps.endpoints.service }),
+        ...(deps.endpoints?.keys === undefined
+          ? {}
+          : { keys: deps.endpoints.keys }),
+        ...(deps.storage === undefined ? {} : { storage: deps.storage }),
+        ...(deps.hubGroups === undefined ? {} : { groups: deps.hubGroups }),
+        profiles: config.profiles,
+        instructorGroupSuffix: config.roles.instructorGroupSuffix
       });
+      await api.register(named(coursesRoutes), { ...ctx, courses });
       if (deps.storage !== undefined) {
         const storageCtx: IStorageContext = {
           ...ctx,
@@ -322,6 +323,22 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
             usage: endpoints.keys.usage,
             endpointOwner: (id: string) => endpoints.service.ownerOf(id),
             audit: entry => deps.store.audit(entry)
+          });
+        }
+        if (endpoints.keys !== undefined && endpoints.gateway !== undefined) {
+          const assistant = new AssistantService({
+            store: deps.store,
+            endpoints: new AssistantEndpoints({
+              store: deps.store,
+              endpoints: endpoints.service,
+              keys: endpoints.keys.keys,
+              courses: courses.keys
+            })
+          });
+          await api.register(named(assistantRoutes), {
+            ...ctx,
+            assistant,
+            gateway: endpoints.gateway
           });
         }
       }

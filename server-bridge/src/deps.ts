@@ -12,8 +12,9 @@ import { Nova } from './adapters/openstack/nova';
 import { OpenStackProvider } from './adapters/openstack/provider';
 import { S3Endpoint } from './adapters/s3/health';
 import { S3Store } from './adapters/s3/storage';
-import { SshPool, type ISshTarget } from './adapters/ssh/client';
-import { SshQueue, sshUserCluster } from './adapters/ssh/jobs';
+import { SshPool } from './adapters/ssh/client';
+import { SshQueue } from './adapters/ssh/jobs';
+import { sshTarget, sshUserClusterOf } from './adapters/ssh/targets';
 import { sshBatchScripts } from './adapters/ssh/scripts';
 import { SshSlurm } from './adapters/ssh/slurm';
 import { hubFetchUser } from './auth/hub-auth';
@@ -52,22 +53,6 @@ import { StorageService } from './storage/service';
 import { Store } from './store';
 import { buildTriggers } from './triggers/build';
 
-function target(
-  c: ClusterConfig,
-  username: string,
-  privateKey: string
-): ISshTarget {
-  return {
-    host: c.ssh.host,
-    port: c.ssh.port,
-    username,
-    privateKey,
-    hostKey: c.ssh.hostKeyFile,
-    connectTimeoutMs: c.ssh.connectTimeoutMs,
-    idleCloseMs: c.ssh.idleCloseMs
-  };
-}
-
 export interface IServeDeps extends IAppDeps {
   /** Before listening: aborts S3 uploads a killed bridge left open (bounded, never throws). */
   sweepInterruptedUploads: () => Promise<number>;
@@ -83,7 +68,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     name: c.name,
     title: c.title,
     slurm: new SshSlurm(
-      pool.get(c.name, target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal()))
+      pool.get(
+        c.name,
+        sshTarget(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+      )
     )
   }));
   const secretKey = config.secretKey;
@@ -96,12 +84,15 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const access = new ClusterAccess(
     config.clusters,
     credentials,
-    (c, user, key) => sshUserCluster(pool.get(c.name, target(c, user, key)))
+    (c, user, key) => sshUserClusterOf(pool, c, user, key)
   );
   /** The whole queue, read with the cluster's read-only service account. */
   const serviceQueue = (c: ClusterConfig) =>
     new SshQueue(
-      pool.get(c.name, target(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal()))
+      pool.get(
+        c.name,
+        sshTarget(c, c.ssh.serviceUser, c.ssh.serviceKey.reveal())
+      )
     );
   const s3Stores = new Map(config.s3.map(s => [s.name, new S3Store(s)]));
   const storage = new StorageService({
@@ -191,6 +182,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     access,
     script: renderKernelScript,
+    courses: service.courses,
     queueOf: serviceQueue,
     logger: logger.child({ component: 'kernels' })
   });

@@ -119,6 +119,44 @@ describe('BridgeClient', () => {
     expect(client.connection).toBe('connected');
   });
 
+  it("passes a model call's error in the gateway's shape through", async () => {
+    const body = {
+      error: {
+        message: 'The token budget of this key is spent.',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota'
+      }
+    };
+    const { client } = makeClient([json(body, 429)]);
+    const error = await failure(client.fetchRaw('POST', 'api/v1/x'));
+    expect(error.reason).toBe('http');
+    expect(error.status).toBe(429);
+    expect(error.code).toBeNull();
+    expect(error.gatewayCode).toBe('insufficient_quota');
+    expect(error.message).toBe('The token budget of this key is spent.');
+    expect(client.connection).toBe('connected');
+  });
+
+  it('passes an aborted raw request on without calling the bridge unreachable', async () => {
+    const controller = new AbortController();
+    const { client } = makeClient([], {
+      fetch: (_url, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          const abort = () => reject(new DOMException('aborted', 'AbortError'));
+          if (init.signal?.aborted) {
+            abort();
+          }
+          init.signal?.addEventListener('abort', abort);
+        })
+    });
+    const request = client.fetchRaw('POST', 'api/v1/x', {
+      signal: controller.signal
+    });
+    controller.abort();
+    await expect(request).rejects.toMatchObject({ name: 'AbortError' });
+    expect(client.connection).toBe('unknown');
+  });
+
   it('turns a 404 from something else into an install hint', async () => {
     const { client } = makeClient([
       new Response('<html>404 Not Found</html>', { status: 404 })

@@ -20,6 +20,7 @@ export function course(
     myBudgetLeft: null,
     jobProfile: null,
     myJobs: null,
+    assistant: { completion: false, chat: false },
     ...overrides
   };
 }
@@ -102,7 +103,9 @@ export class FakeCourseApi implements ICourseApi {
           tokensUsed: 800,
           tokenBudget: 5000,
           jobs: null,
-          budgetLeft: 4200
+          budgetLeft: 4200,
+          completionTokens: 300,
+          chatTokens: 100
         }
       ]
     };
@@ -173,5 +176,8 @@ export const FORM: ICourseForm = {
   jobBaseProfile: '',
   jobReservation: '',
   jobMaxActive: '',
-  jobGpuHours: ''
+  jobGpuHours: '',
+  jobKernel: false,
+  assistantCompletion: true,
+  assistantChat: false
 };

@@ -14,7 +14,8 @@ describe('CourseForms', () => {
         requestsPerMinute: null
       },
       dataset: { tier: 'archive', path: 'datasets/week1' },
-      jobProfile: null
+      jobProfile: null,
+      assistant: { completion: true, chat: false }
     });
     expect(
       CourseForms.updateOf({ ...FORM, requestsPerMinute: '30' }).endpoint
@@ -28,7 +29,8 @@ describe('CourseForms', () => {
       title: 'ML 101',
       endpoint: null,
       dataset: null,
-      jobProfile: null
+      jobProfile: null,
+      assistant: { completion: true, chat: false }
     });
   });
 
@@ -53,7 +55,8 @@ describe('CourseForms', () => {
   it('fills the form from the saved settings and back to the same body', () => {
     const saved = course({
       endpoint: { ...SHARED!, requestsPerMinute: 12 },
-      dataset: { tier: 'archive', path: 'datasets/week1', owner: 'carol' }
+      dataset: { tier: 'archive', path: 'datasets/week1', owner: 'carol' },
+      assistant: { completion: false, chat: true }
     });
     const form = CourseForms.formOf(saved);
     expect(form).toEqual({
@@ -66,13 +69,17 @@ describe('CourseForms', () => {
       jobBaseProfile: '',
       jobReservation: '',
       jobMaxActive: '',
-      jobGpuHours: ''
+      jobGpuHours: '',
+      jobKernel: false,
+      assistantCompletion: false,
+      assistantChat: true
     });
     expect(CourseForms.updateOf(form)).toEqual({
       title: 'Machine learning 101',
       endpoint: { endpointId: 'e1', tokenBudget: 5000, requestsPerMinute: 12 },
       dataset: { tier: 'archive', path: 'datasets/week1' },
-      jobProfile: null
+      jobProfile: null,
+      assistant: { completion: false, chat: true }
     });
     expect(CourseForms.formOf(course())).toMatchObject({
       endpointId: '',
@@ -91,7 +98,8 @@ describe('CourseForms: the job profile', () => {
       baseProfile: 'cpu-small',
       reservation: null,
       maxActiveJobs: null,
-      gpuHoursBudget: null
+      gpuHoursBudget: null,
+      kernel: false
     });
     expect(
       CourseForms.updateOf({
@@ -104,7 +112,8 @@ describe('CourseForms: the job profile', () => {
       baseProfile: 'cpu-small',
       reservation: 'ml101-lab',
       maxActiveJobs: 2,
-      gpuHoursBudget: 1.5
+      gpuHoursBudget: 1.5,
+      kernel: false
     });
   });
 
@@ -128,15 +137,20 @@ describe('CourseForms: the job profile', () => {
         partition: 'cpu',
         reservation: 'lab',
         maxActiveJobs: 1,
-        gpuHoursBudget: 2.5
+        gpuHoursBudget: 2.5,
+        kernel: true
       }
     });
     expect(CourseForms.formOf(saved)).toMatchObject({
       jobBaseProfile: 'cpu-small',
       jobReservation: 'lab',
       jobMaxActive: '1',
-      jobGpuHours: '2.5'
+      jobGpuHours: '2.5',
+      jobKernel: true
     });
+    expect(
+      CourseForms.updateOf(CourseForms.formOf(saved)).jobProfile
+    ).toMatchObject({ kernel: true });
   });
 
   it('says what a student has used of the limits', () => {

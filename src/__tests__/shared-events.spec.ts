@@ -33,6 +33,18 @@ describe('SharedEventStream', () => {
     expect(seen).toEqual(['jobs', 'kernels']);
   });
 
+  it('tells a model that joins a stream already open that it is open', async () => {
+    const { events, opened } = shared();
+    events.acquire();
+    opened[0]!.setState('open');
+    const late = events.acquire();
+    const states: string[] = [];
+    late.stateChanged.connect((_, state) => states.push(state));
+    await Promise.resolve();
+    expect(states).toEqual(['open']);
+    expect(opened).toHaveLength(1);
+  });
+
   it('closes the connection when the last handle lets go, and opens a new one after', () => {
     const { events, opened } = shared();
     const jobs = events.acquire();

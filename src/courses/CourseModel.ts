@@ -23,6 +23,12 @@ export interface ICourseForm {
   jobMaxActive: string;
   /** '' means unlimited. */
   jobGpuHours: string;
+  /** The job profile is also a cluster kernel in the students' kernel picker. */
+  jobKernel: boolean;
+  /** Students may use the course endpoint for inline completion in the editor. */
+  assistantCompletion: boolean;
+  /** Students may use the course endpoint for chat in the editor. */
+  assistantChat: boolean;
 }
 
 /** What the section shows of one course; the instructor's parts stay null for students. */
@@ -60,6 +66,12 @@ const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const hours = (h: number): string => String(Math.round(h * 100) / 100);
 
 export namespace CourseForms {
+  /** The fields of the form typed as text (the others are checkboxes). */
+  /** The form's yes/no fields. */
+  export type CheckField =
+    'assistantCompletion' | 'assistantChat' | 'jobKernel';
+  export type TextField = Exclude<keyof ICourseForm, CheckField>;
+
   /** The form of a course's current settings. */
   export function formOf(course: Courses.Course): ICourseForm {
     return {
@@ -75,7 +87,10 @@ export namespace CourseForms {
       jobBaseProfile: course.jobProfile?.baseProfile ?? '',
       jobReservation: course.jobProfile?.reservation ?? '',
       jobMaxActive: String(course.jobProfile?.maxActiveJobs ?? ''),
-      jobGpuHours: String(course.jobProfile?.gpuHoursBudget ?? '')
+      jobGpuHours: String(course.jobProfile?.gpuHoursBudget ?? ''),
+      jobKernel: course.jobProfile?.kernel ?? false,
+      assistantCompletion: course.assistant.completion,
+      assistantChat: course.assistant.chat
     };
   }
 
@@ -120,10 +135,15 @@ export namespace CourseForms {
         ),
         gpuHoursBudget: optional(form.jobGpuHours, t =>
           positiveNumber(t, 'GPU-hours per student')
-        )
+        ),
+        kernel: form.jobKernel
       };
     }
-    return { title, endpoint, dataset, jobProfile };
+    const assistant = {
+      completion: form.assistantCompletion,
+      chat: form.assistantChat
+    };
+    return { title, endpoint, dataset, jobProfile, assistant };
   }
 
   /** The admin's profiles a course's job profile may be based on (not other courses'). */

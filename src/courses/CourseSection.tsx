@@ -49,6 +49,8 @@ function UsageTable(props: {
             <th>{trans.__('Student')}</th>
             <th>{trans.__('Requests')}</th>
             <th>{trans.__('Tokens used')}</th>
+            <th>{trans.__('Completion')}</th>
+            <th>{trans.__('Chat')}</th>
             <th>{trans.__('Budget left')}</th>
             {withJobs && <th>{trans.__('Course jobs')}</th>}
             <th>{trans.__('Key')}</th>
@@ -60,6 +62,8 @@ function UsageTable(props: {
               <td>{s.student}</td>
               <td>{s.requests}</td>
               <td>{s.tokensUsed}</td>
+              <td>{s.completionTokens}</td>
+              <td>{s.chatTokens}</td>
               <td>{s.budgetLeft}</td>
               {withJobs && <td>{CourseForms.allowanceText(s.jobs) ?? '–'}</td>}
               <td>

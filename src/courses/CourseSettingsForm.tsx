@@ -82,7 +82,7 @@ export function SettingsForm(props: {
   const set = (patch: Partial<ICourseForm>): void =>
     setForm(current => ({ ...current, ...patch }));
   const input = (
-    name: keyof ICourseForm,
+    name: CourseForms.TextField,
     label: string,
     options: { inputMode?: 'numeric' | 'decimal'; placeholder?: string } = {}
   ): JSX.Element => (
@@ -92,6 +92,16 @@ export function SettingsForm(props: {
       value={form[name]}
       onChange={value => set({ [name]: value })}
     />
+  );
+  const check = (name: CourseForms.CheckField, label: string): JSX.Element => (
+    <label className="jp-hpc-Course-check">
+      <input
+        type="checkbox"
+        checked={form[name]}
+        onChange={e => set({ [name]: e.target.checked })}
+      />
+      {label}
+    </label>
   );
   const endpoints = model.endpoints;
   // A shared endpoint stays selectable even when the list has not loaded it.
@@ -157,6 +167,14 @@ export function SettingsForm(props: {
             trans.__('Requests per minute (empty: unlimited)'),
             { inputMode: 'numeric' }
           )}
+          {check(
+            'assistantCompletion',
+            trans.__('Students may use the course model for inline completion')
+          )}
+          {check(
+            'assistantChat',
+            trans.__('Students may use the course model for chat')
+          )}
         </>
       )}
       <ChoiceField
@@ -190,6 +208,12 @@ export function SettingsForm(props: {
             'jobGpuHours',
             trans.__('GPU-hours per student (empty: unlimited)'),
             { inputMode: 'decimal' }
+          )}
+          {check(
+            'jobKernel',
+            trans.__(
+              'Offer it to the class as a notebook kernel on the cluster'
+            )
           )}
           {course.jobProfile !== null && (
             <p className="jp-hpc-Course-note">

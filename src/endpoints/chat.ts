@@ -65,6 +65,17 @@ export namespace GatewayChat {
     if (!response.ok) {
       throw await errorOf(response);
     }
+    yield* deltas(response);
+  }
+
+  /**
+   * The text deltas of a streamed chat completion answer (`text/event-stream`
+   * of OpenAI chunks), as they arrive. An `error` chunk rejects with a
+   * `GatewayError`.
+   */
+  export async function* deltas(
+    response: Response
+  ): AsyncGenerator<string, void, undefined> {
     const body = response.body;
     if (!body) {
       throw new GatewayError(

@@ -1,66 +1,53 @@
 import type { Version, Whoami } from '@hpc-bridge/server/contract';
 import { TextItem } from '@jupyterlab/statusbar';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { ConnectionModel } from './ConnectionModel';
-import { useTranslator, TranslatorContext } from '../ui/translator';
+import { ModelWidget } from '../ui/ModelWidget';
+import { useTranslator } from '../ui/translator';
 
 /**
  * The status bar item: who the bridge sees, its version, and a warning when
  * it does not match this extension.
  */
-export class StatusItem extends ReactWidget {
+export class StatusItem extends ModelWidget<ConnectionModel> {
   constructor(options: StatusItem.IOptions) {
-    super();
-    this._model = options.model;
-    this._trans = options.trans;
-    this._onClick = options.onClick ?? null;
-    this.addClass('jp-hpc-StatusItem');
-    this._model.changed.connect(this._updateState, this);
+    const onClick = options.onClick ?? null;
+    super({
+      model: options.model,
+      trans: options.trans,
+      classNames: ['jp-hpc-StatusItem'],
+      render: model => (
+        <StatusItem.View
+          user={model.user}
+          version={model.version}
+          error={model.error}
+          loading={model.loading}
+          mismatch={model.mismatch}
+          extensionVersion={model.extensionVersion}
+          onClick={onClick}
+        />
+      )
+    });
+    this.model.changed.connect(this._updateState, this);
     this._updateState();
-  }
-
-  render(): JSX.Element {
-    const model = this._model;
-    return (
-      <TranslatorContext.Provider value={this._trans}>
-        <UseSignal signal={model.changed}>
-          {() => (
-            <StatusItem.View
-              user={model.user}
-              version={model.version}
-              error={model.error}
-              loading={model.loading}
-              mismatch={model.mismatch}
-              extensionVersion={model.extensionVersion}
-              onClick={this._onClick}
-            />
-          )}
-        </UseSignal>
-      </TranslatorContext.Provider>
-    );
   }
 
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
-    this._model.changed.disconnect(this._updateState, this);
+    this.model.changed.disconnect(this._updateState, this);
     super.dispose();
   }
 
   /** Mirror the state on the widget node so that it can be styled. */
   private _updateState(): void {
-    const state = StatusItem.state(this._model);
+    const state = StatusItem.state(this.model);
     for (const name of ['loading', 'connected', 'disconnected', 'warning']) {
       this.toggleClass(`jp-mod-${name}`, name === state);
     }
   }
-
-  private readonly _model: ConnectionModel;
-  private readonly _trans: TranslationBundle;
-  private readonly _onClick: (() => void) | null;
 }
 
 export namespace StatusItem {

@@ -6,7 +6,7 @@ import {
   SshCredentialSchema
 } from '@hpc-bridge/server/contract';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * An error of a request to the bridge. Its message is a sentence for the user.
@@ -19,7 +19,14 @@ export class BridgeRequestError extends Error {
     this.url = options.url;
     this.status = options.status ?? 0;
     this.body = options.body ?? null;
+    this.gatewayCode = options.gatewayCode ?? null;
   }
+
+  /**
+   * The OpenAI error code of a model call's error answer (`insufficient_quota`,
+   * `invalid_api_key`, …), which the bridge passes on in the gateway's shape.
+   */
+  readonly gatewayCode: string | null;
 
   /** Why the request failed. */
   readonly reason: BridgeRequestError.Reason;
@@ -76,8 +83,18 @@ export namespace BridgeRequestError {
     url: string | null;
     status?: number;
     body?: ErrorBody | null;
+    gatewayCode?: string | null;
   }
 }
+
+/** The gateway's (OpenAI's) error shape, answered by the bridge's model routes. */
+const GatewayErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string().nullish(),
+    code: z.union([z.string(), z.number()]).nullish()
+  })
+});
 
 /** No HTTP answer: the network failed or the request timed out after `timeoutMs`. */
 export function fetchError(
@@ -114,7 +131,8 @@ export function httpError(
   status: number,
   text: string
 ): BridgeRequestError {
-  const body = ErrorBodySchema.safeParse(parseJson(text));
+  const json = parseJson(text);
+  const body = ErrorBodySchema.safeParse(json);
   if (body.success) {
     return new BridgeRequestError({
       reason: 'http',
@@ -122,6 +140,17 @@ export function httpError(
       status,
       body: body.data,
       message: body.data.error.message
+    });
+  }
+  const gateway = GatewayErrorBodySchema.safeParse(json);
+  if (gateway.success) {
+    const { message, code } = gateway.data.error;
+    return new BridgeRequestError({
+      reason: 'http',
+      url,
+      status,
+      message,
+      gatewayCode: code === null || code === undefined ? null : String(code)
     });
   }
   if (status === 404) {

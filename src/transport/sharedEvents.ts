@@ -49,6 +49,15 @@ class EventStreamHandle implements Bridge.IEventStream {
   ) {
     _stream.stateChanged.connect(this._onState, this);
     _stream.received.connect(this._onEvent, this);
+    // A model that joins a stream already open would wait for an `open` that came
+    // before it (and so never load its list): tell it, once its owner has connected.
+    if (_stream.state === 'open') {
+      void Promise.resolve().then(() => {
+        if (!this._isDisposed && this._stream.state === 'open') {
+          this._stateChanged.emit('open');
+        }
+      });
+    }
   }
 
   get state(): Bridge.EventStreamState {

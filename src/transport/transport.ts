@@ -207,6 +207,10 @@ export class BridgeTransport<TSender = unknown> {
         text = await response.text();
       }
     } catch (error) {
+      if (request.signal?.aborted) {
+        // The caller gave up (a newer completion, Stop): the bridge is not at fault.
+        throw error;
+      }
       this._setConnection('disconnected');
       throw fetchError(
         this._trans,

@@ -10,6 +10,9 @@ import { IBridgePanel, type IBridgeClient } from '../tokens';
 import { watchConfirmSetting, type IConfirmSetting } from './confirm';
 import { hostedPlugin } from './hostedPlugin';
 import { ModelPage } from './ModelPage';
+// Not a plugin module but the helper plugins are built with: the section widget is made
+// when the plugin activates, so it is needed at load.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import {
   IOptionalSectionModel,
   OptionalSectionWidget

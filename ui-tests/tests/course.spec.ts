@@ -6,72 +6,21 @@
  */
 import * as path from 'path';
 
-import type { APIRequestContext } from '@playwright/test';
-
 import { expect, test } from './fixtures';
 import { labAs } from './helpers/admin-page';
 import {
   COURSE_SELECTORS as S,
   CoursePage,
-  bridgeApiOf
+  bridgeApiOf,
+  endpointOf,
+  ok,
+  type IEndpoint
 } from './helpers/course-page';
 import { widenLeftPanel } from './helpers/hpc-bridge-page';
 
 const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
 const COURSE = 'ml101';
 const BUDGET = 5000;
-
-interface IEndpoint {
-  id: string;
-  name: string;
-  owner: string;
-  model: string;
-  provider: string;
-}
-
-async function ok<T>(
-  what: string,
-  answer: Promise<import('@playwright/test').APIResponse>
-): Promise<T> {
-  const response = await answer;
-  if (!response.ok()) {
-    throw new Error(
-      `${what}: HTTP ${response.status()} ${await response.text()}`
-    );
-  }
-  return (await response.json()) as T;
-}
-
-/** carol's local tiny-random endpoint: an existing one, or a new one (`created`). */
-async function endpointOf(
-  api: APIRequestContext,
-  suffix: string
-): Promise<{ id: string; created: boolean }> {
-  const { endpoints } = await ok<{ endpoints: IEndpoint[] }>(
-    'list endpoints',
-    api.get('endpoints')
-  );
-  const own = endpoints.find(
-    e =>
-      e.owner === 'carol' && e.model === 'tiny-random' && e.provider === 'local'
-  );
-  if (own) {
-    return { id: own.id, created: false };
-  }
-  const created = await ok<IEndpoint>(
-    'create an endpoint',
-    api.post('endpoints', {
-      data: {
-        name: `ui-course-${suffix}`,
-        model: 'tiny-random',
-        provider: 'local',
-        resources: { gpus: 0 },
-        visibility: 'private'
-      }
-    })
-  );
-  return { id: created.id, created: true };
-}
 
 test.describe('Course', () => {
   test('carol sets up ml101 in the panel; alice gets her key once', async ({

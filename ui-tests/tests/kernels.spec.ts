@@ -49,7 +49,7 @@ test.describe('Cluster kernels', () => {
     }
   });
 
-  test('run, input(), interrupt and shut down a notebook on a cluster kernel', async ({
+  test('run, input(), interrupt, restart and shut down a notebook on a cluster kernel', async ({
     page,
     tmpPath
   }) => {
@@ -88,14 +88,35 @@ test.describe('Cluster kernels', () => {
     await page.notebook.clickToolbarItem('interrupt');
     await expect(await kernels.output(2)).toContainText('KeyboardInterrupt');
 
-    // Shut down from the status bar item's details: the job is gone from the queue.
-    await kernels.shutDownFromStatusBar();
+    // Restart: the old job ends, a new job of the same notebook answers; no
+    // "the kernel appears to have died" on the way.
+    await page.menu.clickMenuItem('Kernel>Restart Kernel…');
+    await page
+      .locator('.jp-Dialog')
+      .getByRole('button', { name: 'Confirm Kernel Restart' })
+      .click();
     await expect
       .poll(() => squeue(jobId), { timeout: KERNEL_TIMEOUT })
       .toBe('');
+    await expect(kernels.statusItem).toHaveText(KERNEL_SELECTORS.running, {
+      timeout: KERNEL_TIMEOUT
+    });
+    const restartedJobId = jobIdOf(await kernels.run(0, JOB_ID_CELL));
+    expect(restartedJobId).not.toBe(jobId);
+    expect(squeue(restartedJobId)).toBe('RUNNING');
+    await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+    await expect(kernels.notice('appears to have died')).toHaveCount(0);
+
+    // Shut down from the status bar item's details: the job is gone from the queue.
+    await kernels.shutDownFromStatusBar();
+    await expect
+      .poll(() => squeue(restartedJobId), { timeout: KERNEL_TIMEOUT })
+      .toBe('');
     await expect(kernels.statusItem).toBeHidden();
     // The owner's own shutdown is no error.
-    await expect(kernels.notice(`cluster job ${jobId} ended`)).toHaveCount(0);
+    await expect(
+      kernels.notice(`cluster job ${restartedJobId} ended`)
+    ).toHaveCount(0);
   });
 
   test('the admin sees the kernel; a job cancelled behind the notebook is reported in it', async ({

@@ -23,7 +23,8 @@ export const RESOURCE_KINDS = [
   'upload',
   'link',
   'trigger',
-  'kernel'
+  'kernel',
+  'conversation'
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

@@ -94,7 +94,28 @@ export function configSchema(ctx: ILoadContext) {
                 .regex(/^[a-z_][a-z0-9_.-]*$/i, 'must be a Unix user name'),
               serviceKey: secret,
               connectTimeoutMs: z.number().int().positive().default(10_000),
-              idleCloseMs: z.number().int().positive().default(60_000)
+              idleCloseMs: z.number().int().positive().default(60_000),
+              /**
+               * Kernels' sockets on their compute node, reached over SSH to the node
+               * itself through the login node (pam_slurm_adopt lets a user in where a job
+               * of theirs runs). Absent: the sockets are reached on the login node (a
+               * one-node cluster, or nodes that are their own login node).
+               */
+              computeNodes: z
+                .strictObject({
+                  port: z.number().int().min(1).max(65535).default(22),
+                  /** The address the login node connects to; `{node}` is the node's name. */
+                  address: z
+                    .string()
+                    .regex(
+                      /^[A-Za-z0-9.:{}_-]{1,253}$/,
+                      'a host name or address, {node} standing for the node name'
+                    )
+                    .default('{node}'),
+                  /** The host key the nodes share (one image), pinned. */
+                  hostKeyFile: hostKeySchema(ctx)
+                })
+                .optional()
             }),
             /** Hub user name → cluster account: `{template: "{user}"}` (default) or a `table`. */
             userMapping: userMappingSchema,

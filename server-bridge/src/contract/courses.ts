@@ -5,6 +5,7 @@
  * usage and job states.
  */
 import { z } from 'zod';
+import { CourseAssistantSchema } from './assistant';
 import { JobStateSchema } from './jobs';
 import { FileEntrySchema, TierItemPathSchema, TierPathSchema } from './storage';
 
@@ -65,7 +66,9 @@ export type CourseJobLimits = z.infer<typeof CourseJobLimitsSchema>;
 export const CourseJobProfileShareSchema = CourseJobLimitsSchema.extend({
   /** The name of an admin profile (config `profiles`): partition and resource ranges. */
   baseProfile: z.string().min(1).max(64),
-  reservation: ReservationNameSchema.nullable().default(null)
+  reservation: ReservationNameSchema.nullable().default(null),
+  /** Offer the profile to the class as a cluster kernel too (its limits count kernels). */
+  kernel: z.boolean().default(false)
 });
 export type CourseJobProfileShare = z.input<typeof CourseJobProfileShareSchema>;
 
@@ -75,7 +78,9 @@ export const CourseUpdateSchema = z
     title: z.string().trim().min(1).max(120).optional(),
     endpoint: CourseEndpointShareSchema.nullable().optional(),
     dataset: CourseDatasetShareSchema.nullable().optional(),
-    jobProfile: CourseJobProfileShareSchema.nullable().optional()
+    jobProfile: CourseJobProfileShareSchema.nullable().optional(),
+    /** Completion and chat on the course endpoint for the class, in the editor. */
+    assistant: CourseAssistantSchema.optional()
   })
   .meta({ id: 'CourseUpdate' });
 export type CourseUpdate = z.input<typeof CourseUpdateSchema>;
@@ -119,7 +124,9 @@ export const CourseJobProfileSchema = z.object({
   partition: z.string(),
   reservation: z.string().nullable(),
   maxActiveJobs: z.number().int().nullable(),
-  gpuHoursBudget: z.number().nullable()
+  gpuHoursBudget: z.number().nullable(),
+  /** Whether the class sees it in the kernel picker. */
+  kernel: z.boolean()
 });
 export type CourseJobProfile = z.infer<typeof CourseJobProfileSchema>;
 
@@ -151,7 +158,9 @@ export const CourseSchema = z
     /** The course's job profile; null when the instructor has set none. */
     jobProfile: CourseJobProfileSchema.nullable(),
     /** Students: their course jobs against the limits; null without a job profile. */
-    myJobs: CourseJobAllowanceSchema.nullable()
+    myJobs: CourseJobAllowanceSchema.nullable(),
+    /** Whether the class may use the course endpoint for completion and chat. */
+    assistant: CourseAssistantSchema
   })
   .meta({ id: 'Course' });
 export type Course = z.infer<typeof CourseSchema>;
@@ -180,7 +189,10 @@ export const CourseStudentUsageSchema = z.object({
   tokenBudget: z.number().int(),
   budgetLeft: z.number().int(),
   /** Their course jobs against the limits; null when the course has no job profile. */
-  jobs: CourseJobAllowanceSchema.nullable()
+  jobs: CourseJobAllowanceSchema.nullable(),
+  /** Of `tokensUsed`, what the editor's assistant used: inline completion and chat. */
+  completionTokens: z.number().int(),
+  chatTokens: z.number().int()
 });
 
 export const CourseUsageSchema = z

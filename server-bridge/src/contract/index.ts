@@ -233,10 +233,18 @@ export const Routes = {
     `${API_PREFIX}/kernels/${encodeURIComponent(id)}/lease`,
   kernelChannel: (id: string, channel: string) =>
     `${API_PREFIX}/kernels/${encodeURIComponent(id)}/channels/${encodeURIComponent(channel)}`,
-  adminKernels: `${API_PREFIX}/admin/kernels`
+  adminKernels: `${API_PREFIX}/admin/kernels`,
+  assistantEndpoints: `${API_PREFIX}/assistant/endpoints`,
+  assistantComplete: `${API_PREFIX}/assistant/complete`,
+  conversations: `${API_PREFIX}/assistant/conversations`,
+  conversation: (id: string) =>
+    `${API_PREFIX}/assistant/conversations/${encodeURIComponent(id)}`,
+  conversationMessages: (id: string) =>
+    `${API_PREFIX}/assistant/conversations/${encodeURIComponent(id)}/messages`
 } as const;
 
 export * from './admin';
+export * from './assistant';
 export * from './courses';
 export * from './endpoints';
 export * from './events';

@@ -89,6 +89,8 @@ export const ClusterKernelSchema = z
     walltimeEnd: z.iso.datetime().nullable(),
     /** SLURM's end state (`TIMEOUT`, `NODE_FAIL`, `CANCELLED`, …) or the bridge's reason. */
     endedReason: z.string().nullable(),
+    /** When its job started running (GPU-hours of course kernels count from here). */
+    startedAt: z.iso.datetime().nullable().optional(),
     tiers: z.array(z.string()).optional(),
     createdAt: z.iso.datetime(),
     lastActivity: z.iso.datetime(),

@@ -14,10 +14,12 @@ import {
   courseProfileName,
   formatHours,
   gpuHoursOf,
+  kernelGpuHoursOf,
   type IStudentJobUse
 } from './job-limits';
 import type { Store } from '../store';
 import { isTerminal, JobTable } from '../jobs/repository/jobs';
+import { isKernelTerminal, KernelTable } from '../kernels/repository/kernels';
 import { CourseTable, type IJobProfileShare } from './repository/courses';
 
 /** A course's job profile as jobs use it. */
@@ -55,6 +57,8 @@ function describeLimits(course: string, share: IJobProfileShare): string {
 export class CourseJobGate {
   private readonly table: CourseTable;
   private readonly jobs: JobTable;
+  /** A course's kernels are its jobs too (`course_jobs` holds their ids). */
+  private readonly kernels: KernelTable;
   /** Submits admitted and not yet stored, per `course\0student`. */
   private readonly pending = new Map<string, number>();
 
@@ -65,6 +69,7 @@ export class CourseJobGate {
   ) {
     this.table = new CourseTable(store);
     this.jobs = new JobTable(store);
+    this.kernels = new KernelTable(store);
   }
 
   /** The course's job profile, or null when it has none (or its base profile is gone). */
@@ -86,6 +91,11 @@ export class CourseJobGate {
       reservation: share.reservation,
       limits: share
     };
+  }
+
+  /** Course profiles the instructor offers as cluster kernels, of the user's courses. */
+  kernelProfilesFor(user: IAuthUser): ICourseProfile[] {
+    return this.profilesFor(user).filter(p => p.limits.kernel);
   }
 
   /** Course profiles of the courses the user is a member of. */
@@ -128,6 +138,12 @@ export class CourseJobGate {
       gpuHoursUsed += gpuHoursOf(job, nowMs);
       if (!isTerminal(job.state)) {
         activeJobIds.push(job.id);
+      }
+    }
+    for (const { kernel } of this.kernels.byIds(ids)) {
+      gpuHoursUsed += kernelGpuHoursOf(kernel, nowMs);
+      if (!isKernelTerminal(kernel.state)) {
+        activeJobIds.push(kernel.id);
       }
     }
     const pending = this.pending.get(key(course, student)) ?? 0;

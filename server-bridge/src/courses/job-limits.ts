@@ -2,11 +2,13 @@
  * The per-student limits of a course's job profile, as pure functions: what a student's
  * course jobs use, what is left, and the sentence that refuses a job over a limit.
  */
-import type {
-  CourseJobAllowance,
-  CourseJobLimits,
-  Job,
-  Resources
+import {
+  type ClusterKernel,
+  type CourseJobAllowance,
+  type CourseJobLimits,
+  type Job,
+  type Resources,
+  TERMINAL_KERNEL_STATES
 } from '../contract';
 import { DomainError } from '../domain-error';
 import { withLiveElapsed } from '../jobs/track';
@@ -38,6 +40,18 @@ export function gpuHoursOf(job: Job, nowMs: number): number {
     0
   );
   return (seconds * job.resources.gpus) / 3600;
+}
+
+/** A kernel's GPU-hours: from its job's start to its end (its last update) or now. */
+export function kernelGpuHoursOf(kernel: ClusterKernel, nowMs: number): number {
+  if (kernel.startedAt === null || kernel.startedAt === undefined) {
+    return 0;
+  }
+  const end = TERMINAL_KERNEL_STATES.includes(kernel.state)
+    ? Date.parse(kernel.updatedAt)
+    : nowMs;
+  const seconds = Math.max(0, (end - Date.parse(kernel.startedAt)) / 1000);
+  return (seconds * kernel.resources.gpus) / 3600;
 }
 
 /** The GPU-hours a job asks for: its time limit × GPUs × elements. */

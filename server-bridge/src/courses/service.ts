@@ -38,7 +38,9 @@ import {
   type IJobProfileShare
 } from './repository/courses';
 import { CourseDataset } from './dataset';
-import { keyStatus, studentKeys, type IStudentKeys } from './student-keys';
+import { CourseKeys } from './course-keys';
+import { keyStatus, type IStudentKeys } from './student-keys';
+import { AssistantUsageTable } from '../assistant/repository/usage';
 
 export interface ICourseServiceDeps {
   store: Store;
@@ -55,8 +57,14 @@ export interface ICourseServiceDeps {
 
 /** Jobs shown per member in the course's job list. */
 const JOBS_PER_MEMBER = 50;
+
+const ASSISTANT_OFF = { completion: false, chat: false } as const;
+
 export class CourseService {
+  /** Students' keys of the course endpoints (the editor's assistant uses them too). */
+  readonly keys: CourseKeys;
   private readonly table: CourseTable;
+  private readonly assistantUsage: AssistantUsageTable;
   private readonly gate: CourseJobGate;
   private readonly dataset: CourseDataset;
   private readonly now: () => number;
@@ -66,6 +74,13 @@ export class CourseService {
     this.now = deps.now ?? Date.now;
     this.gate = new CourseJobGate(deps.store, deps.profiles ?? [], this.now);
     this.dataset = new CourseDataset(this.table, deps.store, deps.storage);
+    this.assistantUsage = new AssistantUsageTable(deps.store);
+    this.keys = new CourseKeys({
+      table: this.table,
+      store: deps.store,
+      ...(deps.endpoints === undefined ? {} : { endpoints: deps.endpoints }),
+      ...(deps.keys === undefined ? {} : { keys: deps.keys })
+    });
   }
 
   /**
@@ -164,12 +179,14 @@ export class CourseService {
               partition: jobProfile.partition,
               reservation: jobProfile.reservation,
               maxActiveJobs: jobProfile.limits.maxActiveJobs,
-              gpuHoursBudget: jobProfile.limits.gpuHoursBudget
+              gpuHoursBudget: jobProfile.limits.gpuHoursBudget,
+              kernel: jobProfile.limits.kernel
             },
       myJobs:
         role === 'student' && jobProfile !== null
           ? this.gate.allowance(course, user.name)
-          : null
+          : null,
+      assistant: rec?.assistant ?? ASSISTANT_OFF
     };
   }
 
@@ -218,6 +235,7 @@ export class CourseService {
       endpoint,
       dataset,
       jobProfile,
+      assistant: patch.assistant ?? old?.assistant ?? ASSISTANT_OFF,
       updatedBy: user.name,
       updatedAt: new Date(this.now()).toISOString()
     };
@@ -231,7 +249,8 @@ export class CourseService {
         endpoint: endpoint?.endpointId ?? null,
         tokenBudget: endpoint?.tokenBudget ?? null,
         dataset: dataset === null ? null : `${dataset.tier}:${dataset.path}`,
-        jobProfile
+        jobProfile,
+        assistant: record.assistant
       }
     });
     return this.view(user, course);
@@ -239,49 +258,15 @@ export class CourseService {
 
   /** A student gets a new key for the course endpoint; an older one is revoked. */
   createKey(user: IAuthUser, course: string): CourseKeyCreated {
-    const { keys } = this.keysOrFail();
-    const share = this.table.get(course)?.endpoint ?? null;
-    if (share === null) {
-      throw new DomainError(
-        'conflict',
-        `Course ${course} shares no endpoint yet: ask its instructor`
-      );
-    }
-    const ep = this.deps.endpoints?.shared(share.endpointId);
-    if (ep === undefined) {
-      throw new DomainError(
-        'conflict',
-        `The endpoint of course ${course} no longer exists: ask its instructor`
-      );
-    }
-    const mine = this.studentKeys(course, share.endpointId).get(user.name);
-    if (mine?.active) {
-      keys.revoke(share.endpointId, mine.active.id);
-    }
-    const tokensLeft = Math.max(0, share.tokenBudget - (mine?.tokensUsed ?? 0));
-    const { key, record } = keys.create(share.endpointId, user.name, {
-      name: `course ${course}`,
-      tokenBudget: tokensLeft,
-      requestsPerMinute: share.requestsPerMinute
-    });
-    this.table.addKey({
-      keyId: record.id,
-      course,
-      student: user.name,
-      endpointId: share.endpointId,
-      createdAt: record.createdAt
-    });
-    this.deps.store.audit({
-      user: user.name,
-      action: 'course.key.create',
-      target: course,
-      details: { endpoint: share.endpointId, keyId: record.id }
-    });
+    const { key, record, share, endpoint, tokensLeft } = this.keys.issue(
+      user,
+      course
+    );
     return {
       key,
       prefix: record.prefix,
       endpointId: share.endpointId,
-      model: ep.model,
+      model: endpoint.model,
       tokenBudget: share.tokenBudget,
       tokensLeft,
       requestsPerMinute: share.requestsPerMinute
@@ -336,6 +321,10 @@ export class CourseService {
       ...(jobs === null ? [] : this.gate.students(course))
     ]);
     const tokenBudget = share?.tokenBudget ?? 0;
+    const assistant =
+      share === null
+        ? new Map<string, { completion: number; chat: number }>()
+        : this.assistantUsage.byUser(share.endpointId);
     return {
       endpointId: share?.endpointId ?? null,
       students: [...names].sort().map(student => {
@@ -348,7 +337,9 @@ export class CourseService {
           tokensUsed,
           tokenBudget,
           budgetLeft: Math.max(0, tokenBudget - tokensUsed),
-          jobs: jobs === null ? null : this.gate.allowance(course, student)
+          jobs: jobs === null ? null : this.gate.allowance(course, student),
+          completionTokens: assistant.get(student)?.completion ?? 0,
+          chatTokens: assistant.get(student)?.chat ?? 0
         };
       })
     };
@@ -389,13 +380,7 @@ export class CourseService {
   }
 
   private keysOrFail(): { keys: EndpointKeys; usage: EndpointUsage } {
-    if (this.deps.keys === undefined) {
-      throw new DomainError(
-        'upstream_unavailable',
-        'Endpoint keys are not available on this bridge'
-      );
-    }
-    return this.deps.keys;
+    return this.keys.keysOrFail();
   }
 
   /** A job profile based on one of the admin's profiles (never on another course's). */
@@ -414,7 +399,8 @@ export class CourseService {
       baseProfile: share.baseProfile,
       reservation: share.reservation ?? null,
       maxActiveJobs: share.maxActiveJobs ?? null,
-      gpuHoursBudget: share.gpuHoursBudget ?? null
+      gpuHoursBudget: share.gpuHoursBudget ?? null,
+      kernel: share.kernel ?? false
     };
   }
 
@@ -463,7 +449,7 @@ export class CourseService {
     course: string,
     endpointId: string
   ): Map<string, IStudentKeys> {
-    return studentKeys(this.table, this.deps.keys, course, endpointId);
+    return this.keys.studentKeys(course, endpointId);
   }
 
   /** The members of the course's group; null when the hub's group list is not at hand. */

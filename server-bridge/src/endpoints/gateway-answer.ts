@@ -238,14 +238,16 @@ export async function readAnswer(answer: Readable): Promise<Buffer> {
 /**
  * Passes an SSE answer through event by event as it arrives, reading the usage of
  * the final chunk; that chunk is dropped (or its `usage` removed) when the client
- * did not ask for usage itself. `headers` are added to the answer's own.
+ * did not ask for usage itself. `headers` are added to the answer's own; `onChunk`
+ * sees the text written to `res`.
  */
 export function relayStream(
   answer: Readable,
   res: ServerResponse,
   clientWantsUsage: boolean,
   model: string,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
+  onChunk?: (text: string) => void
 ): Promise<{ reported: ITokens | null; chunks: number; complete: boolean }> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -264,6 +266,7 @@ export function relayStream(
       done = true;
       const tail = parser.end();
       if (complete && tail !== '') {
+        onChunk?.(tail);
         res.write(tail);
       }
       if (complete) {
@@ -277,7 +280,11 @@ export function relayStream(
     answer.setEncoding('utf8');
     answer.on('data', (chunk: string) => {
       const out = parser.push(chunk);
-      if (out !== '' && !res.write(out)) {
+      if (out === '') {
+        return;
+      }
+      onChunk?.(out);
+      if (!res.write(out)) {
         answer.pause();
         res.once('drain', () => answer.resume());
       }

@@ -71,6 +71,10 @@ export interface IForwardRequest {
   res: ServerResponse;
   /** Called just before the first byte is written to `res` (Fastify's hijack). */
   takeOver: () => void;
+  /** The text of a streamed answer, as it is passed on to `res` (the bridge's own callers). */
+  onChunk?: (text: string) => void;
+  /** The request's usage, once it is settled (whatever happened to it). */
+  onSettled?: (tokens: ITokens, error: boolean) => void;
 }
 
 /** A forwarded request on its way: the client's abort and the one settlement of its reservation. */
@@ -179,15 +183,25 @@ export class Gateway {
     return served.name;
   }
 
-  /** `GET /v1/models`: the one model of the key's endpoint. */
+  /**
+   * `GET /v1/models`: what the key may name as its model, the served model first, then
+   * the endpoint's own name (and, during a roll, the model rolled from).
+   */
   models(key: IResolvedKey): {
     object: 'list';
     data: { id: string; object: 'model'; created: number; owned_by: string }[];
   } {
-    const id = this.model(key);
+    const served = this.model(key);
+    const accepts = this.options.router.modelOf(key.endpointId)?.accepts ?? [];
+    const ids = [...new Set([served, ...accepts])];
     return {
       object: 'list',
-      data: [{ id, object: 'model', created: 0, owned_by: key.owner }]
+      data: ids.map(id => ({
+        id,
+        object: 'model' as const,
+        created: 0,
+        owned_by: key.owner
+      }))
     };
   }
 
@@ -235,6 +249,7 @@ export class Gateway {
         return;
       }
       settled = true;
+      request.onSettled?.(tokens, error);
       this.options.usage.record(
         {
           keyId: key.keyId,
@@ -354,7 +369,8 @@ export class Gateway {
       res,
       prepared.clientWantsUsage,
       prepared.model,
-      overhead.headers()
+      overhead.headers(),
+      exchange.request.onChunk
     );
     exchange.settle(
       result.reported ?? {

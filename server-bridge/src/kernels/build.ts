@@ -1,6 +1,7 @@
 /** Wires cluster kernels: the service, one poller per cluster, the event bus. */
 import type { Logger } from 'pino';
 import type { BridgeConfig, ClusterConfig } from '../config';
+import type { CourseJobGate } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import type { IQueuePort, KernelScript } from '../ports/slurm';
 import type { Store } from '../store';
@@ -13,6 +14,7 @@ export function buildKernels(a: {
   store: Store;
   access: IClusterAccess;
   script: KernelScript;
+  courses?: CourseJobGate;
   queueOf: (c: ClusterConfig) => IQueuePort;
   logger: Logger;
 }) {
@@ -23,6 +25,7 @@ export function buildKernels(a: {
     store: a.store,
     access: a.access,
     script: a.script,
+    courses: a.courses,
     events,
     logger: a.logger,
     poke: cluster => pollers.get(cluster)?.poke()

@@ -3,8 +3,10 @@
  * then, while kernels of the cluster have not ended, ONE `squeue --json` for all of them
  * (the jobs feature's snapshot: queue positions per partition), ONE `sacct` for those
  * that left the queue, and for each kernel whose job runs but is not ready yet a read of
- * the connection file ipykernel writes (SFTP as the owner). Every second while a kernel
- * waits for its node, every `pollSeconds` otherwise: never a query per kernel.
+ * the connection file ipykernel writes (SFTP as the owner). Every 200 ms while a
+ * kernel's job runs and its ipykernel starts (a second or two: the first cell waits for
+ * this), every second while a kernel waits for its node, every `pollSeconds` otherwise:
+ * never a query per kernel.
  */
 import type { BaseLogger } from 'pino';
 import type { IClusterAccess } from '../credentials/access';
@@ -20,6 +22,9 @@ import {
 import type { KernelService } from './service';
 import { applyKernelTick, kernelEventWorthy } from './track';
 
+/** What the cluster's kernels still wait for: ipykernel on a node, or the node. */
+export type KernelWait = 'starting' | 'pending' | null;
+
 export interface IKernelPollerDeps {
   cluster: string;
   queue: IQueuePort;
@@ -30,8 +35,10 @@ export interface IKernelPollerDeps {
   logger: Pick<BaseLogger, 'warn' | 'debug' | 'info'>;
   /** Between ticks while every kernel runs (or none is left). */
   intervalMs: number;
-  /** Between ticks while a kernel waits for its node or its ipykernel. */
+  /** Between ticks while a kernel waits for its node. */
   waitingIntervalMs?: number;
+  /** Between ticks while a kernel's job runs and its ipykernel is not ready yet. */
+  startingIntervalMs?: number;
 }
 
 export class KernelPoller {
@@ -40,6 +47,8 @@ export class KernelPoller {
   private stopped = true;
   /** squeue calls made, for tests. */
   queueReads = 0;
+  /** Kernels whose node connection was opened ahead of their first channel. */
+  private readonly prepared = new Set<string>();
 
   constructor(private readonly deps: IKernelPollerDeps) {}
 
@@ -69,7 +78,7 @@ export class KernelPoller {
 
   private async run(): Promise<void> {
     this.running = true;
-    let waiting = false;
+    let waiting: KernelWait = null;
     try {
       waiting = await this.tick();
     } catch (e) {
@@ -81,17 +90,21 @@ export class KernelPoller {
       this.running = false;
     }
     this.schedule(
-      waiting ? (this.deps.waitingIntervalMs ?? 1000) : this.deps.intervalMs
+      waiting === 'starting'
+        ? (this.deps.startingIntervalMs ?? 200)
+        : waiting === 'pending'
+          ? (this.deps.waitingIntervalMs ?? 1000)
+          : this.deps.intervalMs
     );
   }
 
-  /** One poll; public for tests. Resolves whether a kernel still waits. */
-  async tick(): Promise<boolean> {
+  /** One poll; public for tests. Resolves what a kernel still waits for, if any. */
+  async tick(): Promise<KernelWait> {
     const { table, cluster, queue } = this.deps;
     await this.deps.service.sweep();
     const active = table.active(cluster);
     if (active.length === 0) {
-      return false;
+      return null;
     }
     this.queueReads += 1;
     const snap = snapshot(await queue.queue());
@@ -134,9 +147,12 @@ export class KernelPoller {
         'kernel state'
       );
     }
-    return table
-      .active(cluster)
-      .some(r => r.kernel.state === 'pending' || r.kernel.state === 'starting');
+    const states = new Set(table.active(cluster).map(r => r.kernel.state));
+    return states.has('starting')
+      ? 'starting'
+      : states.has('pending')
+        ? 'pending'
+        : null;
   }
 
   /** A kernel that ended by itself: its folder (connection file, sockets) goes too. */
@@ -156,7 +172,35 @@ export class KernelPoller {
   }
 
   /** `running` once ipykernel has rewritten its connection file (its sockets are bound). */
+  /**
+   * Once per kernel, while ipykernel starts on its node: open the way to the node (an SSH
+   * handshake), so the first channel does not wait for it.
+   */
+  private prepareNode(rec: IKernelRecord): void {
+    const { id, node, cluster, owner } = rec.kernel;
+    if (node === null || this.prepared.has(id)) {
+      return;
+    }
+    this.prepared.add(id);
+    if (this.prepared.size > 10_000) {
+      this.prepared.clear();
+    }
+    void this.deps.access
+      .run(
+        cluster,
+        owner,
+        s => s.kernels?.prepareNode?.(node) ?? Promise.resolve()
+      )
+      .catch((e: unknown) =>
+        this.deps.logger.debug(
+          { kernel: id, node, err: (e as Error).message },
+          'cannot open the way to the kernel node ahead'
+        )
+      );
+  }
+
   private async readiness(rec: IKernelRecord): Promise<IKernelRecord> {
+    this.prepareNode(rec);
     try {
       const data = await this.deps.access.run(
         rec.kernel.cluster,

@@ -14,6 +14,7 @@ import type {
   KernelSpec,
   KernelStart
 } from '../contract';
+import type { CourseJobGate, ICourseProfile } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import { DomainError } from '../domain-error';
 import { resolveResources } from '../jobs/request-checks';
@@ -50,6 +51,8 @@ export interface IKernelServiceDeps {
   store: Store;
   access: IClusterAccess;
   script: KernelScript;
+  /** The course profiles offered as kernels and their per-student limits. */
+  courses?: CourseJobGate;
   events: KernelEvents;
   logger: Pick<BaseLogger, 'info' | 'warn'>;
   /** Asks the cluster's kernel poller for an early tick (after a start). */
@@ -92,9 +95,23 @@ export class KernelService {
     return this.deps.config.profiles.filter(p => enabled.has(p.name));
   }
 
-  specs(): KernelSpec[] {
-    return this.kernelProfiles().map(p => ({
-      name: `hpcb-${p.name}`,
+  /** The admin's kernel profiles, then those the user's courses offer as kernels. */
+  private offeredTo(
+    user: IAuthUser
+  ): (ProfileConfig & { course?: ICourseProfile })[] {
+    return [
+      ...this.kernelProfiles(),
+      ...(this.deps.courses?.kernelProfilesFor(user) ?? []).map(course => ({
+        ...course,
+        course
+      }))
+    ];
+  }
+
+  specs(user: IAuthUser): KernelSpec[] {
+    return this.offeredTo(user).map(p => ({
+      // Jupyter's kernel names are [a-z0-9._-]: `course:ml101` → `hpcb-course-ml101`.
+      name: `hpcb-${p.name.replace(/[^A-Za-z0-9._-]/g, '-')}`,
       displayName: `Python 3 on cluster — ${p.title}`,
       profile: p.name,
       language: 'python'
@@ -103,12 +120,13 @@ export class KernelService {
 
   /** Submits the kernel's job as `user`; answers it `pending`. */
   async start(user: IAuthUser, req: KernelStart): Promise<ClusterKernel> {
-    const profile = this.kernelProfiles().find(p => p.name === req.profile);
+    const offered = this.offeredTo(user);
+    const profile = offered.find(p => p.name === req.profile);
     if (profile === undefined) {
       throw new DomainError(
         'bad_request',
-        `Profile "${req.profile}" is not offered as a cluster kernel`,
-        { profiles: this.kernelProfiles().map(p => p.name) }
+        `Profile "${req.profile}" is not offered to you as a cluster kernel`,
+        { profiles: offered.map(p => p.name) }
       );
     }
     const resources = resolveResources(profile, req.resources);
@@ -145,51 +163,57 @@ export class KernelService {
       });
       throw e;
     }
-    const { runtimeDir, slurmId } = await this.deps.access.run(
-      cluster.name,
-      user.name,
-      async s => {
-        const runtimeDir = `${(await s.files.home()).replace(/\/+$/, '')}/${KERNELS_ROOT}/${id}`;
-        if (socketPath(runtimeDir, 5).length > MAX_SOCKET_PATH) {
-          throw new DomainError(
-            'bad_request',
-            `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (in ${runtimeDir}); Unix sockets cannot have such paths`
-          );
-        }
-        const kernels = kernelPort(s, cluster.name);
-        await s.files.writeAll(
-          [runtimeDir],
-          [
-            {
-              path: connectionFileOf(runtimeDir),
-              data: connectionFile(runtimeDir, req.connection),
-              mode: 0o600
-            }
-          ]
-        );
-        const script = this.deps.script({
-          jobName: `hpcb-kernel-${id}`,
-          runtimeDir,
-          connectionFile: connectionFileOf(runtimeDir),
-          partition: profile.partition,
-          resources,
-          python: cluster.jobs.python,
-          env: { ...tierEnvironment(uses), HPCB_KERNEL_ID: id }
-        });
-        try {
-          return {
-            runtimeDir,
-            slurmId: await kernels.submitScript(script, runtimeDir)
-          };
-        } catch (e) {
-          await kernels.removeDir(runtimeDir).catch(() => undefined);
-          if ((e as { stage?: unknown }).stage !== undefined) {
-            throw e;
-          }
-          throw sbatchRefusal(cluster.name, e);
-        }
-      }
+    // A course kernel counts against the student's course limits like a course job.
+    const admission = this.deps.courses?.admit(
+      user,
+      profile.course ?? null,
+      resources,
+      1
     );
+    const submitted = this.deps.access.run(cluster.name, user.name, async s => {
+      const runtimeDir = `${(await s.files.home()).replace(/\/+$/, '')}/${KERNELS_ROOT}/${id}`;
+      if (socketPath(runtimeDir, 5).length > MAX_SOCKET_PATH) {
+        throw new DomainError(
+          'bad_request',
+          `The kernel's sockets would be longer than ${MAX_SOCKET_PATH} bytes (in ${runtimeDir}); Unix sockets cannot have such paths`
+        );
+      }
+      const kernels = kernelPort(s, cluster.name);
+      await s.files.writeAll(
+        [runtimeDir],
+        [
+          {
+            path: connectionFileOf(runtimeDir),
+            data: connectionFile(runtimeDir, req.connection),
+            mode: 0o600
+          }
+        ]
+      );
+      const script = this.deps.script({
+        jobName: `hpcb-kernel-${id}`,
+        runtimeDir,
+        connectionFile: connectionFileOf(runtimeDir),
+        partition: profile.partition,
+        resources,
+        python: cluster.jobs.python,
+        env: { ...tierEnvironment(uses), HPCB_KERNEL_ID: id },
+        reservation: profile.course?.reservation ?? null
+      });
+      try {
+        return {
+          runtimeDir,
+          slurmId: await kernels.submitScript(script, runtimeDir)
+        };
+      } catch (e) {
+        await kernels.removeDir(runtimeDir).catch(() => undefined);
+        if ((e as { stage?: unknown }).stage !== undefined) {
+          throw e;
+        }
+        throw sbatchRefusal(cluster.name, e);
+      }
+    });
+    const { runtimeDir, slurmId } = await (admission?.until(submitted) ??
+      submitted);
     const at = new Date(this.now()).toISOString();
     const kernel: ClusterKernel = {
       id,
@@ -218,6 +242,7 @@ export class KernelService {
       leaseUntil: this.leaseEnd(),
       ports: null
     });
+    admission?.recorded(id);
     this.auditStart(user, kernel, uses);
     this.deps.events.emit(kernel);
     this.deps.poke?.(cluster.name);
@@ -449,7 +474,7 @@ export class KernelService {
     user: IAuthUser,
     id: string,
     channel: KernelChannel
-  ): { cluster: string; owner: string; path: string } {
+  ): { cluster: string; owner: string; node: string | null; path: string } {
     const rec = this.record(user, id);
     if (rec.kernel.state !== 'running' || rec.ports === null) {
       throw new DomainError(
@@ -461,6 +486,7 @@ export class KernelService {
     return {
       cluster: rec.kernel.cluster,
       owner: rec.kernel.owner,
+      node: rec.kernel.node,
       path: socketPath(rec.runtimeDir, rec.ports[channel])
     };
   }
@@ -470,7 +496,10 @@ export class KernelService {
     const target = this.channel(user, id, channel);
     return this.deps.access.run(target.cluster, target.owner, async s => {
       try {
-        return await kernelPort(s, target.cluster).openSocket(target.path);
+        return await kernelPort(s, target.cluster).openSocket(
+          target.path,
+          target.node
+        );
       } catch (e) {
         // The connection itself failed (503 from `run`), or nothing listens there.
         if ((e as { stage?: unknown }).stage !== 'exec') {

@@ -56,6 +56,7 @@ function fromQueue(kernel: ClusterKernel, q: IQueueRecord): ClusterKernel {
     // Running: `running` once ipykernel has written its connection file (the poller reads it).
     state: kernel.state === 'running' ? 'running' : 'starting',
     node: q.node,
+    startedAt: kernel.startedAt ?? iso(q.startTime),
     walltimeEnd: iso(q.endTime)
   };
 }

@@ -138,10 +138,16 @@ export interface IUserKernelPort {
   /** `rm -rf` of a kernel's runtime folder (an absolute path the domain checked). */
   removeDir(path: string): Promise<void>;
   /**
-   * A byte stream to the Unix socket `path` on the login node
-   * (`direct-streamlocal@openssh.com`); it ends when either side closes.
+   * A byte stream to the Unix socket `path` on compute node `node` where the cluster
+   * reaches nodes over SSH, else on the login node (`direct-streamlocal@openssh.com`); it
+   * ends when either side closes.
    */
-  openSocket(path: string): Promise<Duplex>;
+  openSocket(path: string, node: string | null): Promise<Duplex>;
+  /**
+   * Opens what `openSocket` will need for `node` ahead of time (an SSH connection to the
+   * node), while the kernel starts there; resolves either way.
+   */
+  prepareNode?(node: string): Promise<void>;
 }
 
 /** A kernel job's batch script: runs ipykernel with the connection file of `runtimeDir`. */
@@ -155,6 +161,8 @@ export interface IKernelScriptOptions {
   resources: Resources;
   python: string;
   env?: Readonly<Record<string, string>>;
+  /** A course's SLURM reservation; null or absent: none. */
+  reservation?: string | null;
 }
 
 export type KernelScript = (options: IKernelScriptOptions) => string;

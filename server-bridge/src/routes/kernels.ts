@@ -66,7 +66,7 @@ export const kernelsRoutes: FastifyPluginAsyncZod<IKernelsContext> = async (
       summary: 'Kernel specs of the profiles offered as cluster kernels',
       response: { 200: KernelSpecListSchema, ...authErrorResponses }
     }),
-    async () => ({ specs: kernels.specs() })
+    async request => ({ specs: kernels.specs(userOf(request)) })
   );
 
   app.get(

@@ -434,5 +434,54 @@ export const migrations: readonly IMigration[] = [
       ALTER TABLE endpoint_keys ADD COLUMN job_id TEXT;
       CREATE INDEX endpoint_keys_job ON endpoint_keys (job_id) WHERE job_id IS NOT NULL;
     `
+  },
+  {
+    version: 19,
+    name: 'assistant',
+    sql: `
+      -- The course's switch of the editor's assistant: {"completion": bool, "chat": bool}.
+      ALTER TABLE courses ADD COLUMN assistant TEXT NOT NULL
+        DEFAULT '{"completion":false,"chat":false}';
+      -- The key the bridge made and keeps for a user's assistant on an own or shared
+      -- endpoint (its secret was never kept); course endpoints use the course key.
+      CREATE TABLE assistant_keys (
+        owner        TEXT NOT NULL,
+        endpoint_id  TEXT NOT NULL,
+        key_id       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (owner, endpoint_id)
+      );
+      -- Chat history, per user.
+      CREATE TABLE conversations (
+        id           TEXT PRIMARY KEY,
+        owner        TEXT NOT NULL,
+        endpoint_id  TEXT NOT NULL,
+        -- NULL until the first message names it
+        title        TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE INDEX conversations_owner ON conversations (owner, updated_at);
+      CREATE TABLE conversation_messages (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id  TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role             TEXT NOT NULL,
+        content          TEXT NOT NULL,
+        context          TEXT,
+        tokens           INTEGER,
+        created_at       TEXT NOT NULL
+      );
+      CREATE INDEX conversation_messages_of ON conversation_messages (conversation_id, seq);
+      -- What the assistant's requests cost, per user, endpoint, purpose and UTC day.
+      CREATE TABLE assistant_usage (
+        user         TEXT NOT NULL,
+        endpoint_id  TEXT NOT NULL,
+        purpose      TEXT NOT NULL,
+        day          TEXT NOT NULL,
+        requests     INTEGER NOT NULL DEFAULT 0,
+        tokens       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user, endpoint_id, purpose, day)
+      );
+    `
   }
 ];

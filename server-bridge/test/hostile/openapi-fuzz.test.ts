@@ -416,13 +416,11 @@ function requestArb(op: IOperation): fc.Arbitrary<IRawRequest> {
         return {
           method: op.method,
           path: url,
-          // The hub's proxy cannot route a malformed escape (the hub answers it with a
-          // 500 page of its own), and a path whose `..` segments climb out of the
-          // service's prefix is the hub's, not the bridge's: those go to the bridge's
-          // listener directly.
-          ...(/%(?![0-9A-Fa-f]{2})/.test(url) || leavesService(url)
-            ? { target: DIRECT }
-            : {}),
+          // The hub's proxy cannot route a malformed escape or one that is no UTF-8
+          // (the hub answers it with a 500 page of its own), and a path whose `..`
+          // segments climb out of the service's prefix is the hub's, not the bridge's:
+          // those go to the bridge's listener directly.
+          ...(!decodable(url) || leavesService(url) ? { target: DIRECT } : {}),
           headers,
           ...(body.body === undefined ? {} : { body: body.body }),
           ...(op.path.endsWith('/events') || url.includes('follow=')
@@ -431,6 +429,16 @@ function requestArb(op: IOperation): fc.Arbitrary<IRawRequest> {
         };
       });
   });
+}
+
+/** Whether the proxy can decode the URL's path: well-formed escapes of UTF-8 only. */
+function decodable(url: string): boolean {
+  try {
+    decodeURIComponent(url.split('?')[0] ?? '');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when the path, with its dot segments resolved as a proxy does, is not the bridge's. */

@@ -10,6 +10,7 @@
 import OpenAI, { RateLimitError } from 'openai';
 import { randomBytes } from 'node:crypto';
 import {
+  ClusterKernelSchema,
   CourseDatasetListSchema,
   CourseJobListSchema,
   CourseKeyCreatedSchema,
@@ -18,6 +19,7 @@ import {
   CourseUsageSchema,
   EndpointSchema,
   JobSchema,
+  KernelSpecListSchema,
   Routes,
   type Endpoint
 } from '../../src/contract';
@@ -428,6 +430,74 @@ describe('course mode for ml101', () => {
         });
       }
     }
+  });
+
+  it('offers the job profile as a cluster kernel: alice sees it, and her kernel is her one active course job', async () => {
+    const offered = await call(Routes.course(COURSE), carol, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({
+        jobProfile: { baseProfile: 'cpu-small', maxActiveJobs: 1, kernel: true }
+      })
+    });
+    expect(offered.status).toBe(200);
+    expect(CourseSchema.parse(offered.body).jobProfile?.kernel).toBe(true);
+    const specs = async (token: string) =>
+      KernelSpecListSchema.parse((await call(Routes.kernelSpecs, token)).body)
+        .specs;
+    expect(await specs(alice)).toContainEqual(
+      expect.objectContaining({
+        name: 'hpcb-course-ml101',
+        profile: 'course:ml101'
+      })
+    );
+    // carol teaches ml101 without being one of its members.
+    expect((await specs(carol)).map(s => s.profile)).not.toContain(
+      'course:ml101'
+    );
+
+    const started = await call(Routes.kernels, alice, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        profile: 'course:ml101',
+        jupyterKernelId: `c0ffee00-0000-4000-8000-${randomBytes(6).toString('hex')}`,
+        connection: { key: 'course-kernel-key', signatureScheme: 'hmac-sha256' }
+      })
+    });
+    expect(started.status).toBe(201);
+    const kernel = ClusterKernelSchema.parse(started.body);
+    try {
+      const mine = CourseSchema.parse(
+        (await call(Routes.course(COURSE), alice)).body
+      );
+      expect(mine.myJobs?.activeJobIds).toEqual([kernel.id]);
+      const batch = await call(Routes.jobs, alice, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({
+          name: `it-course-after-kernel-${suffix}`,
+          notebook: {
+            path: 'work/course-after-kernel.ipynb',
+            content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }
+          },
+          profile: 'course:ml101'
+        })
+      });
+      expect(batch.status).toBe(429);
+      expect((batch.body as { error: { code: string } }).error.code).toBe(
+        'course_limit'
+      );
+    } finally {
+      expect(
+        (await call(Routes.kernel(kernel.id), alice, { method: 'DELETE' }))
+          .status
+      ).toBe(200);
+    }
+    const after = CourseSchema.parse(
+      (await call(Routes.course(COURSE), alice)).body
+    );
+    expect(after.myJobs?.activeJobIds).toEqual([]);
   });
 
   it('lets bob read the dataset but not change it', async () => {

@@ -82,7 +82,8 @@ describe('the gateway with the openai client', () => {
     expect(aliceEp.url).toBe(GATEWAY);
     const openai = client(aliceKey);
     const models = await openai.models.list();
-    expect(models.data.map(m => m.id)).toEqual(['tiny-random']);
+    // The served model first, then the endpoint's name, which clients may send too.
+    expect(models.data.map(m => m.id)).toEqual(['tiny-random', aliceEp.name]);
 
     const chat = await openai.chat.completions.create({
       model: 'tiny-random',
@@ -339,7 +340,7 @@ describe('gateway auth and limits', () => {
 
     const { id, key } = await newKey(aliceEp.id, alice, { name: 'revoked' });
     const openai = client(key);
-    expect((await openai.models.list()).data).toHaveLength(1);
+    expect((await openai.models.list()).data).toHaveLength(2);
     const revoke = await call(Routes.endpointKey(aliceEp.id, id), alice, {
       method: 'DELETE'
     });
@@ -425,7 +426,8 @@ describe('gateway auth and limits', () => {
     const bobKey = (await newKey(bobEp.id, bob, { name: 'bob' })).key;
     const openai = client(bobKey);
     expect((await openai.models.list()).data.map(m => m.id)).toEqual([
-      'small-random'
+      'small-random',
+      bobEp.name
     ]);
     const err = await openai.chat.completions
       .create({ model: 'tiny-random', messages: MESSAGES, max_tokens: 2 })

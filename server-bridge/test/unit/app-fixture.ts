@@ -91,6 +91,34 @@ export const CPU_PARTITION: Partition = {
   maxTimeMinutes: 60
 };
 
+/** The job profile `cpu-small` on the demo cluster's `cpu` partition (one to two CPUs). */
+export const CPU_SMALL_PROFILE = {
+  name: 'cpu-small',
+  title: 'CPU',
+  cluster: 'demo',
+  partition: 'cpu',
+  timeMinutes: { default: 10, max: 60 },
+  cpus: { default: 1, min: 1, max: 2 },
+  memoryMB: { default: 500, max: 4000 },
+  gpus: { default: 0, max: 0 }
+};
+
+/** A notebook with one code cell, `print(1)`. */
+export const PRINT_NOTEBOOK = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [
+    {
+      cell_type: 'code',
+      source: 'print(1)',
+      metadata: {},
+      outputs: [],
+      execution_count: null
+    }
+  ]
+};
+
 export interface ITestApp {
   app: BridgeApp;
   hubCalls: string[];

@@ -21,10 +21,17 @@ import { Gateway } from '../../src/endpoints/gateway';
 import { JobEvents } from '../../src/jobs/events';
 import { JobService } from '../../src/jobs/service';
 import { Store } from '../../src/store';
-import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
+import {
+  BASE,
+  BRIDGE_SCOPE,
+  CPU_SMALL_PROFILE,
+  HUB_USERS,
+  PRINT_NOTEBOOK,
+  testApp
+} from './app-fixture';
 import { demoConfig } from './demo-config';
 import { controllerFixture } from './endpoints-fakes';
-import { FakeRouter } from './gateway-fakes';
+import { TableRouter } from './gateway-fakes';
 import { fakeAccess } from './job-fakes';
 import { FakeKernelCluster, START, kernelAccess } from './kernel-fakes';
 import { KernelEvents } from '../../src/kernels/events';
@@ -97,24 +104,9 @@ const SECRET = 'ALICE-SECRET-CONTENT';
 const SHARED = 'alice-shared-bytes';
 const PART = 'abcde';
 
-const NOTEBOOK = {
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {},
-  cells: [
-    {
-      cell_type: 'code',
-      source: 'print(1)',
-      metadata: {},
-      outputs: [],
-      execution_count: null
-    }
-  ]
-};
-
 const JOB_REQUEST = {
   name: 'alice-job',
-  notebook: { path: 'a.ipynb', content: NOTEBOOK },
+  notebook: { path: 'a.ipynb', content: PRINT_NOTEBOOK },
   profile: 'cpu-small'
 };
 
@@ -134,6 +126,7 @@ interface IOwned {
   upload: string;
   trigger: string;
   kernel: string;
+  conversation: string;
 }
 
 interface IWorld {
@@ -281,6 +274,22 @@ const REQUESTS: Record<string, IRequestEntry> = {
   'POST /api/v1/endpoints/:id/keys': { body: () => ({ name: 'k2' }) },
   'GET /api/v1/endpoints/:id/keys': {},
   'DELETE /api/v1/endpoints/:id/keys/:keyId': {},
+  // The fake router has no replica: the owner's model calls end in 503 from the gateway.
+  'GET /api/v1/assistant/endpoints': {},
+  'POST /api/v1/assistant/complete': {
+    body: o => ({ endpointId: o.endpoint, prefix: 'x = ' }),
+    ownerStatus: 503
+  },
+  'GET /api/v1/assistant/conversations': {},
+  'POST /api/v1/assistant/conversations': {
+    body: o => ({ endpointId: o.endpoint })
+  },
+  'GET /api/v1/assistant/conversations/:id': {},
+  'DELETE /api/v1/assistant/conversations/:id': {},
+  'POST /api/v1/assistant/conversations/:id/messages': {
+    body: () => ({ content: 'hello' }),
+    ownerStatus: 503
+  },
   // The gateway: a hub token is no API key, whoever holds it.
   'GET /v1/models': { publicStatus: 401 },
   'GET /v1/models/:model': { publicStatus: 401 },
@@ -367,18 +376,7 @@ async function world(bare = false): Promise<IWorld> {
   const store = new Store(':memory:');
   const config = demoConfig({
     roles: { adminGroup: ADMIN_GROUP },
-    profiles: [
-      {
-        name: 'cpu-small',
-        title: 'CPU',
-        cluster: 'demo',
-        partition: 'cpu',
-        timeMinutes: { default: 10, max: 60 },
-        cpus: { default: 1, min: 1, max: 2 },
-        memoryMB: { default: 500, max: 4000 },
-        gpus: { default: 0, max: 0 }
-      }
-    ],
+    profiles: [CPU_SMALL_PROFILE],
     kernels: { profiles: ['cpu-small'] }
   });
   const cluster = new FakeKernelCluster();
@@ -395,7 +393,11 @@ async function world(bare = false): Promise<IWorld> {
   });
   const keys = new EndpointKeys(store);
   const usage = new EndpointUsage(store);
-  const gateway = new Gateway({ keys, usage, router: new FakeRouter() });
+  const gateway = new Gateway({
+    keys,
+    usage,
+    router: new TableRouter(serving.table)
+  });
   const jobs = new JobService({
     config,
     store,
@@ -464,7 +466,7 @@ async function world(bare = false): Promise<IWorld> {
   cluster.files.set(`${workdir}/logs/0.out`, Buffer.from(SECRET));
   cluster.files.set(
     `${workdir}/outputs/0.ipynb`,
-    Buffer.from(JSON.stringify(NOTEBOOK))
+    Buffer.from(JSON.stringify(PRINT_NOTEBOOK))
   );
   const endpoint = await ok(
     app,
@@ -579,6 +581,15 @@ async function world(bare = false): Promise<IWorld> {
     { method: 'POST', url: '/api/v1/kernels', body: START },
     j => j.id
   );
+  const conversation = await ok(
+    app,
+    {
+      method: 'POST',
+      url: '/api/v1/assistant/conversations',
+      body: { endpointId: endpoint }
+    },
+    j => j.id
+  );
   const rec = kernels.table.get(kernel);
   if (rec !== undefined) {
     kernels.table.update({
@@ -598,7 +609,8 @@ async function world(bare = false): Promise<IWorld> {
       transfer,
       upload,
       trigger,
-      kernel
+      kernel,
+      conversation
     }
   };
 }
@@ -611,7 +623,8 @@ function urlOf(path: string, entry: IRequestEntry, o: IOwned): string {
     ['/transfers/:id', o.transfer],
     ['/links/:id', o.link],
     ['/triggers/:id', o.trigger],
-    ['/kernels/:id', o.kernel]
+    ['/kernels/:id', o.kernel],
+    ['/conversations/:id', o.conversation]
   ];
   let url = path;
   for (const [prefix, id] of idOf) {
@@ -655,6 +668,9 @@ async function snapshot(w: IWorld): Promise<unknown> {
   const transfer = await get(`/api/v1/transfers/${o.transfer}`);
   const trigger = await get(`/api/v1/triggers/${o.trigger}`);
   const kernel = await get(`/api/v1/kernels/${o.kernel}`);
+  const conversation = await get(
+    `/api/v1/assistant/conversations/${o.conversation}`
+  );
   const part = await request(w.app, 'owner', {
     method: 'PUT',
     url: `/api/v1/tiers/archive/uploads/${o.upload}/parts/1`,
@@ -671,6 +687,7 @@ async function snapshot(w: IWorld): Promise<unknown> {
     transfer: transfer.status,
     trigger: [trigger.status, trigger.body],
     kernel: [kernel.status, parse(kernel).state],
+    conversation: [conversation.status, conversation.body],
     upload: part.status,
     jobsAsAlice: w.cluster.submitted.filter(j => j.user.includes('alice'))
       .length,

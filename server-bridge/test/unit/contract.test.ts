@@ -15,6 +15,7 @@ import { policy } from '../../src/auth/policy';
 import { DomainError, isRefusal } from '../../src/domain-error';
 import { statusOf } from '../../src/errors';
 import { BASE, CPU_PARTITION, FakeSlurm, testApp } from './app-fixture';
+import { servingApp } from './gateway-fakes';
 
 const AUTH = { authorization: 'token alice-token' };
 
@@ -46,7 +47,7 @@ describe('contract', () => {
   });
 
   it('generates an OpenAPI document listing every fixed path with its success and error responses', async () => {
-    const { app } = await testApp();
+    const { app } = await servingApp();
     const res = await app.inject({ url: `${BASE}${Routes.openapi}` });
     expect(res.statusCode).toBe(200);
     const doc = OpenApiSchema.parse(res.json());

@@ -2,7 +2,6 @@
  * Course rules of CourseService: a key per student bound to the course endpoint, a budget
  * per student that survives key rotation, and a changed budget applied to held keys.
  */
-import type { IAuthUser } from '../../src/auth/decide';
 import { CourseService } from '../../src/courses/service';
 import { CourseTable } from '../../src/courses/repository/courses';
 import { EndpointKeys } from '../../src/endpoints/keys';
@@ -11,21 +10,12 @@ import { EndpointUsage } from '../../src/endpoints/usage';
 import { JobTable } from '../../src/jobs/repository/jobs';
 import { Store } from '../../src/store';
 import { jobOf } from './admin-helpers';
+import { authUser } from './assistant-fakes';
 import { controllerFixture } from './endpoints-fakes';
 
-const user = (name: string, groups: string[]): IAuthUser => ({
-  name,
-  groups,
-  roles: ['researcher'],
-  instructorOf: groups
-    .filter(g => g.endsWith('-instructors'))
-    .map(g => g.slice(0, -'-instructors'.length)),
-  admin: false
-});
-
-const carol = user('carol', ['ml101-instructors']);
-const alice = user('alice', ['ml101']);
-const bob = user('bob', ['ml101']);
+const carol = authUser('carol', ['ml101-instructors']);
+const alice = authUser('alice', ['ml101']);
+const bob = authUser('bob', ['ml101']);
 
 function setup() {
   const store = new Store(':memory:');
@@ -233,7 +223,7 @@ describe('course mode', () => {
 
   it('lists no course for a group without instructors, nor while the hub cannot be asked', async () => {
     const { courses } = setup();
-    const dave = user('dave', ['staff', 'ml101']);
+    const dave = authUser('dave', ['staff', 'ml101']);
     expect((await courses.list(dave)).courses.map(c => c.name)).toEqual([
       'ml101'
     ]);
@@ -251,6 +241,7 @@ describe('course mode', () => {
       endpoint: null,
       dataset: null,
       jobProfile: null,
+      assistant: { completion: false, chat: false },
       updatedBy: 'carol',
       updatedAt: '2026-03-01T10:00:00Z'
     });

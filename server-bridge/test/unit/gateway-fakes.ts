@@ -14,12 +14,21 @@ import type {
   IServedModel,
   IUpstream
 } from '../../src/endpoints/ports';
+import type { EndpointTable } from '../../src/endpoints/repository/endpoints';
 import { EndpointUsage } from '../../src/endpoints/usage';
 import { DomainError } from '../../src/domain-error';
 import { endpointKeysRoutes } from '../../src/routes/endpoint-keys';
 import { gatewayPrefix, gatewayRoutes } from '../../src/routes/gateway';
 import { Store } from '../../src/store';
-import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
+import { EndpointService } from '../../src/endpoints/service';
+import {
+  BASE,
+  BRIDGE_SCOPE,
+  HUB_USERS,
+  testApp,
+  type ITestApp
+} from './app-fixture';
+import { controllerFixture } from './endpoints-fakes';
 
 HUB_USERS['gw-alice'] = {
   kind: 'user',
@@ -87,6 +96,20 @@ export class FakeRouter implements IEndpointRouter {
   modelOf(endpointId: string): IServedModel | null {
     const model = ENDPOINTS[endpointId]?.model;
     return model === undefined ? null : { name: model, accepts: [model] };
+  }
+}
+
+/** Serves each endpoint of the table its model, and accepts its name too (as the controller does). */
+export class TableRouter extends FakeRouter {
+  constructor(private readonly table: EndpointTable) {
+    super();
+  }
+
+  override modelOf(endpointId: string): IServedModel | null {
+    const ep = this.table.get(endpointId);
+    return ep === undefined
+      ? null
+      : { name: ep.model, accepts: [ep.model, ep.name] };
   }
 }
 
@@ -225,6 +248,33 @@ export async function gatewayFixture(): Promise<IGatewayFixture> {
     gateway
   });
   return { app, store, keys, usage, router, gateway, clock };
+}
+
+/** The app with every serving route: endpoints, their keys, the gateway and the assistant. */
+export async function servingApp(): Promise<ITestApp> {
+  const store = new Store(':memory:');
+  const serving = controllerFixture(undefined, store);
+  const usage = new EndpointUsage(store);
+  const keys = new EndpointKeys(store);
+  const gateway = new Gateway({ keys, usage, router: new FakeRouter() });
+  return testApp({
+    store,
+    endpoints: {
+      service: new EndpointService({
+        config: serving.config,
+        table: serving.table,
+        controller: serving.controller,
+        store
+      }),
+      keys: { keys, usage },
+      gateway
+    },
+    close: async () => {
+      usage.close();
+      gateway.close();
+      store.close();
+    }
+  });
 }
 
 /** A listening gateway with a live fake model server behind it and a key of alice's. */

@@ -1,43 +1,53 @@
 /** `{element}` in a sweep's inputs: expanded per element, checked, staged and traced. */
-import { MAX_SWEEP_ELEMENTS } from '../../src/contract';
+import { MAX_SWEEP_ELEMENTS, type JobSubmit } from '../../src/contract';
 import {
   ALICE,
   endJob,
-  harness,
+  jobDataHarness,
   refusal,
   request,
   workdirOf,
-  type Harness
-} from './job-data-harness';
+  type JobDataHarness
+} from './job-data-fakes';
 import { bucket } from './storage-fakes';
 
-function parts(h: Harness, n: number): void {
-  for (let i = 0; i < n; i++) {
-    bucket(h.fix, 'hpc-project').put(
-      `ml101/data/part-${i}.csv`,
-      'x\n'.repeat(i + 1)
-    );
-  }
-}
-
-const sweep = (n: number) => ({
-  x: Array.from({ length: n }, (_, i) => i)
-});
-
 describe('inputs with {element}', () => {
-  it('expand per element, record each version and list which element reads which file', async () => {
-    const h = harness();
-    parts(h, 3);
-    const job = await h.jobs.submit(
+  let h: JobDataHarness;
+  beforeEach(() => {
+    h = jobDataHarness();
+  });
+
+  /** Puts `part-0.csv` … `part-<n-1>.csv` on the project tier, file i with i+1 lines. */
+  function parts(n: number): void {
+    for (let i = 0; i < n; i++) {
+      bucket(h.fix, 'hpc-project').put(
+        `ml101/data/part-${i}.csv`,
+        'x\n'.repeat(i + 1)
+      );
+    }
+  }
+
+  /** Alice submits a sweep of `elements` elements reading `inputs`, with `extra`. */
+  const submitSweep = (
+    elements: number,
+    inputs: string[],
+    extra: Partial<JobSubmit> = {}
+  ) =>
+    h.jobs.submit(
       ALICE,
       request({
-        sweep: sweep(3),
-        inputs: [
-          'project:ml101/data/part-{element}.csv',
-          'project:ml101/data/train.csv'
-        ]
+        sweep: { x: Array.from({ length: elements }, (_, i) => i) },
+        inputs,
+        ...extra
       })
     );
+
+  it('expand per element, record each version and list which element reads which file', async () => {
+    parts(3);
+    const job = await submitSweep(3, [
+      'project:ml101/data/part-{element}.csv',
+      'project:ml101/data/train.csv'
+    ]);
     expect(
       job.inputs?.map(i => [i.path, i.element ?? null, i.version.size])
     ).toEqual([
@@ -49,18 +59,11 @@ describe('inputs with {element}', () => {
   });
 
   it("stage each element's file and give element i its own file as HPCB_INPUT_<n>", async () => {
-    const h = harness();
-    parts(h, 2);
-    const job = await h.jobs.submit(
-      ALICE,
-      request({
-        sweep: sweep(2),
-        inputs: [
-          'project:ml101/data/train.csv',
-          'project:ml101/data/part-{element}.csv'
-        ]
-      })
-    );
+    parts(2);
+    const job = await submitSweep(2, [
+      'project:ml101/data/train.csv',
+      'project:ml101/data/part-{element}.csv'
+    ]);
     const wd = workdirOf(job.id);
     const staged = (p: string) =>
       h.fix.fs.objects.get(`${wd}/${p}`)?.data.toString();
@@ -84,16 +87,9 @@ describe('inputs with {element}', () => {
   });
 
   it("refuse the job when one element's file is missing, naming it, and submit nothing", async () => {
-    const h = harness();
-    parts(h, 2);
+    parts(2);
     const e = await refusal(
-      h.jobs.submit(
-        ALICE,
-        request({
-          sweep: sweep(3),
-          inputs: ['project:ml101/data/part-{element}.csv']
-        })
-      )
+      submitSweep(3, ['project:ml101/data/part-{element}.csv'])
     );
     expect([e.code, e.message]).toEqual([
       'not_found',
@@ -103,18 +99,11 @@ describe('inputs with {element}', () => {
   });
 
   it('refuse an expansion past the bound with a clear message', async () => {
-    const h = harness();
     const e = await refusal(
-      h.jobs.submit(
-        ALICE,
-        request({
-          sweep: sweep(MAX_SWEEP_ELEMENTS),
-          inputs: [
-            'project:ml101/a-{element}.csv',
-            'project:ml101/b-{element}.csv'
-          ]
-        })
-      )
+      submitSweep(MAX_SWEEP_ELEMENTS, [
+        'project:ml101/a-{element}.csv',
+        'project:ml101/b-{element}.csv'
+      ])
     );
     expect(e.code).toBe('bad_request');
     expect(e.message).toBe(
@@ -123,18 +112,11 @@ describe('inputs with {element}', () => {
   });
 
   it("name only the element's own inputs in the lineage of its output", async () => {
-    const h = harness();
-    parts(h, 2);
-    const job = await h.jobs.submit(
-      ALICE,
-      request({
-        sweep: sweep(2),
-        inputs: [
-          'project:ml101/data/part-{element}.csv',
-          'project:ml101/data/train.csv'
-        ],
-        outputs: ['archive:r/{job}/{element}.txt']
-      })
+    parts(2);
+    const job = await submitSweep(
+      2,
+      ['project:ml101/data/part-{element}.csv', 'project:ml101/data/train.csv'],
+      { outputs: ['archive:r/{job}/{element}.txt'] }
     );
     const wd = workdirOf(job.id);
     h.fix.fs.put(`${wd}/data/out/0/0`, 'zero');
@@ -149,7 +131,6 @@ describe('inputs with {element}', () => {
   });
 
   it('still refuse {job} in an input', async () => {
-    const h = harness();
     const e = await refusal(
       h.jobs.submit(ALICE, request({ inputs: ['project:ml101/{job}.csv'] }))
     );

@@ -2,22 +2,20 @@
 import { JobEstimateSchema } from '../../src/contract';
 import {
   ALICE,
-  harness,
+  BOB,
+  jobDataHarness,
   request,
-  user,
-  type Harness
-} from './job-data-harness';
+  type JobDataHarness
+} from './job-data-fakes';
 import { bucket } from './storage-fakes';
 
-const BOB = user('bob', ['genomics', 'ml101']);
-
-async function estimate(h: Harness, req: Parameters<typeof request>[0]) {
+async function estimate(h: JobDataHarness, req: Parameters<typeof request>[0]) {
   return JobEstimateSchema.parse(await h.jobs.estimate(ALICE, request(req)));
 }
 
 describe('the estimate of a job with declared data', () => {
   it('lists readable inputs with their sizes (per element for {element}) and the outputs', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     bucket(h.fix, 'hpc-project').put('ml101/data/part-0.csv', 'x\n');
     bucket(h.fix, 'hpc-project').put('ml101/data/part-1.csv', 'xx\n');
     const answer = await estimate(h, {
@@ -54,12 +52,12 @@ describe('the estimate of a job with declared data', () => {
   });
 
   it('answers no data part for a job that declares none', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     expect((await estimate(h, {})).data).toBeUndefined();
   });
 
   it('names each input the user cannot read and each output they cannot write, as the submit would', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     const answer = await estimate(h, {
       inputs: ['project:ml101/nope.csv', 'project:ml101/data/train.csv'],
       outputs: ['project:climate/out.csv']
@@ -82,7 +80,7 @@ describe('the estimate of a job with declared data', () => {
   });
 
   it('checks the estimates against the quota and keeps no reservation', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     const tooMuch = await estimate(h, {
       outputs: [{ uri: 'project:ml101/model.pt', estimateBytes: 600 }]
     });
@@ -108,7 +106,7 @@ describe('the estimate of a job with declared data', () => {
   });
 
   it('names the data-class consequences: an error off compliant partitions, a warning on them', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     const off = await estimate(h, {
       inputs: ['sensitive:medical/patients.csv']
     });
@@ -144,7 +142,7 @@ describe('the estimate of a job with declared data', () => {
   });
 
   it("hides another user's sensitive input as the submit does (not found)", async () => {
-    const h = harness();
+    const h = jobDataHarness();
     const answer = JobEstimateSchema.parse(
       await h.jobs.estimate(
         BOB,

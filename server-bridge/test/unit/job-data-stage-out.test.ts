@@ -5,11 +5,11 @@ import { JobEndedSource } from '../../src/triggers/sources/job-ended';
 import {
   ALICE,
   endJob,
-  harness,
+  jobDataHarness,
   request,
   workdirOf,
-  type Harness
-} from './job-data-harness';
+  type JobDataHarness
+} from './job-data-fakes';
 import { bucket } from './storage-fakes';
 
 /** A source port whose reads of files named in `rules` wait or fail as told. */
@@ -30,7 +30,7 @@ function gated(rules: {
   });
 }
 
-async function folderJob(h: Harness, files: Record<string, string>) {
+async function folderJob(h: JobDataHarness, files: Record<string, string>) {
   const job = await h.jobs.submit(
     ALICE,
     request({ outputs: ['archive:results/{job}/'] })
@@ -51,7 +51,7 @@ const until = async (ok: () => boolean): Promise<void> => {
 describe('a stage-out resumed after the bridge stopped half-way', () => {
   let release: (() => void) | null = null;
   let holding = true;
-  const h = harness({
+  const h = jobDataHarness({
     workdirPort: gated({
       hold: p =>
         holding && p.endsWith('/c.txt')
@@ -112,7 +112,7 @@ describe('a stage-out that cannot finish', () => {
 
   it('retries a failing copy with a doubling pause and then succeeds', async () => {
     let failures = 2;
-    const h = harness({
+    const h = jobDataHarness({
       workdirPort: gated({
         fail: () => (failures-- > 0 ? new Error('connection reset') : null)
       })
@@ -127,7 +127,7 @@ describe('a stage-out that cannot finish', () => {
   });
 
   it('fails the output after its attempts, with the reason, audited, and announces the job', async () => {
-    const h = harness({
+    const h = jobDataHarness({
       workdirPort: gated({ fail: () => new Error('connection reset') })
     });
     const job = await folderJob(h, { 'a.txt': 'aaaa' });
@@ -154,7 +154,7 @@ describe('a stage-out that cannot finish', () => {
   });
 
   it('does not retry what another attempt cannot mend (the job wrote nothing)', async () => {
-    const h = harness();
+    const h = jobDataHarness();
     const job = await folderJob(h, {});
     const pauses: number[] = [];
     const ended = await h
@@ -165,7 +165,7 @@ describe('a stage-out that cannot finish', () => {
   });
 
   it('ends a copy that hangs at the deadline, so job.ended triggers fire with the failed output', async () => {
-    const h = harness({
+    const h = jobDataHarness({
       workdirPort: gated({ hold: () => new Promise<void>(() => undefined) })
     });
     const job = await folderJob(h, { 'a.txt': 'aaaa' });

@@ -3,44 +3,29 @@ import {
   JobSubmitSchema,
   LineageSchema,
   parseTierUri,
-  TierUriSchema,
-  type JobSubmit
+  TierUriSchema
 } from '../../src/contract';
-import { DomainError } from '../../src/domain-error';
 import { LineageService } from '../../src/lineage/service';
 import { expandPlaceholders } from '../../src/lineage/uris';
-import { ALICE, BOB, jobDataWorld, NOTEBOOK } from './job-data-fakes';
+import {
+  ALICE,
+  BOB,
+  jobDataWorld,
+  refusal,
+  request,
+  seedTiers
+} from './job-data-fakes';
 import { bucket } from './storage-fakes';
-
-const request = (extra: Partial<JobSubmit>): JobSubmit => ({
-  name: 'train',
-  notebook: { path: 'train.ipynb', content: NOTEBOOK },
-  profile: 'cpu',
-  ...extra
-});
 
 /** The job-data world with a CSV on the project tier, one on the sensitive tier and a scratch file. */
 function harness() {
   const world = jobDataWorld();
-  bucket(world.fix, 'hpc-project').put('ml101/data/train.csv', 'a,b\n1,2\n');
-  bucket(world.fix, 'hpc-sensitive').put('medical/patients.csv', 'id\n1\n');
+  seedTiers(world);
   world.fix.fs.put('/scratch/u-alice/big.bin', 'scratch bytes');
   return {
     ...world,
     lineage: new LineageService(world.lineageTable, world.fix.service)
   };
-}
-
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) {
-      return e;
-    }
-    throw e;
-  }
-  throw new Error('did not refuse');
 }
 
 describe('tier URIs', () => {

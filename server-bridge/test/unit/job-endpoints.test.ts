@@ -27,6 +27,7 @@ import { LineageTable } from '../../src/lineage/repository/lineage';
 import { LineageService } from '../../src/lineage/service';
 import type { StorageService } from '../../src/storage/service';
 import { Store } from '../../src/store';
+import { CPU_SMALL_PROFILE, PRINT_NOTEBOOK } from './app-fixture';
 import { demoConfig } from './demo-config';
 import {
   controllerFixture,
@@ -44,25 +45,10 @@ const alice: IAuthUser = {
 };
 const bob: IAuthUser = { ...alice, name: 'bob' };
 
-const NB = {
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {},
-  cells: [
-    {
-      cell_type: 'code',
-      source: 'print(1)',
-      metadata: {},
-      outputs: [],
-      execution_count: null
-    }
-  ]
-};
-
 function request(endpoints?: string[]): JobSubmit {
   return JobSubmitSchema.parse({
     name: 'calls',
-    notebook: { path: 'a.ipynb', content: NB },
+    notebook: { path: 'a.ipynb', content: PRINT_NOTEBOOK },
     profile: 'cpu-small',
     ...(endpoints === undefined ? {} : { endpoints })
   });
@@ -96,20 +82,7 @@ function harness() {
   const access = fakeAccess(cluster);
   const events = new JobEvents();
   const jobs = new JobService({
-    config: demoConfig({
-      profiles: [
-        {
-          name: 'cpu-small',
-          title: 'CPU',
-          cluster: 'demo',
-          partition: 'cpu',
-          timeMinutes: { default: 10, max: 60 },
-          cpus: { default: 1, min: 1, max: 2 },
-          memoryMB: { default: 500, max: 4000 },
-          gpus: { default: 0, max: 0 }
-        }
-      ]
-    }),
+    config: demoConfig({ profiles: [CPU_SMALL_PROFILE] }),
     store,
     access,
     scripts: sshBatchScripts,

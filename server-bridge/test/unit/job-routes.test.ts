@@ -14,7 +14,13 @@ import { JobEvents } from '../../src/jobs/events';
 import { JobPoller } from '../../src/jobs/poller';
 import { JobService } from '../../src/jobs/service';
 import { Store } from '../../src/store';
-import { BASE, HUB_USERS, testApp, BRIDGE_SCOPE } from './app-fixture';
+import {
+  BASE,
+  BRIDGE_SCOPE,
+  CPU_SMALL_PROFILE,
+  HUB_USERS,
+  testApp
+} from './app-fixture';
 import { FakeCluster, fakeAccess, queueRecord } from './job-fakes';
 import type { BridgeApp } from '../../src/app';
 import { demoConfig } from './demo-config';
@@ -40,20 +46,7 @@ HUB_USERS['bob-token'] = {
 };
 
 function config() {
-  return demoConfig({
-    profiles: [
-      {
-        name: 'cpu-small',
-        title: 'CPU',
-        cluster: 'demo',
-        partition: 'cpu',
-        timeMinutes: { default: 10, max: 60 },
-        cpus: { default: 1, min: 1, max: 2 },
-        memoryMB: { default: 500, max: 4000 },
-        gpus: { default: 0, max: 0 }
-      }
-    ]
-  });
+  return demoConfig({ profiles: [CPU_SMALL_PROFILE] });
 }
 
 const NB = {
@@ -786,8 +779,10 @@ describe('a course job profile', () => {
         reservation: null,
         maxActiveJobs: 1,
         gpuHoursBudget: null,
+        kernel: false,
         ...limits
       },
+      assistant: { completion: false, chat: false },
       updatedBy: 'carol',
       updatedAt: '2026-12-06T00:00:00.000Z'
     });

@@ -2,6 +2,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
 import type { BridgeConfig } from '../../src/config';
+import { CourseJobGate } from '../../src/courses/job-gate';
 import type { IClusterAccess } from '../../src/credentials/access';
 import { KernelEvents } from '../../src/kernels/events';
 import { KernelPoller } from '../../src/kernels/poller';
@@ -16,6 +17,10 @@ export class FakeKernelCluster extends FakeCluster {
   removed: string[] = [];
   /** Sockets opened: `user:path`; each is an echo stream. */
   sockets: string[] = [];
+  /** The node each socket was opened on (null: the login node). */
+  socketNodes: (string | null)[] = [];
+  /** `user:node` for each node opened ahead of a kernel's first channel. */
+  preparedNodes: string[] = [];
   streams: Duplex[] = [];
   /** Nothing listens on the kernel's sockets (it stopped). */
   refuseSockets = false;
@@ -31,7 +36,11 @@ export class FakeKernelCluster extends FakeCluster {
         removeDir: async path => {
           this.removed.push(`${user}:${path}`);
         },
-        openSocket: async path => {
+        prepareNode: async node => {
+          this.preparedNodes.push(`${user}:${node}`);
+        },
+        openSocket: async (path, node) => {
+          this.socketNodes.push(node);
           if (this.refuseSockets) {
             throw Object.assign(new Error(`cannot open ${path}: open failed`), {
               stage: 'exec'
@@ -99,11 +108,13 @@ export function kernelFixture(config: BridgeConfig = kernelConfig()) {
   const clock = { now: Date.parse('2026-12-07T10:00:00Z') };
   const access = kernelAccess(cluster);
   const logger = { info: () => undefined, warn: () => undefined };
+  const courses = new CourseJobGate(store, config.profiles, () => clock.now);
   const service = new KernelService({
     config,
     store,
     access,
     script: renderKernelScript,
+    courses,
     events,
     logger,
     now: () => clock.now
@@ -118,7 +129,17 @@ export function kernelFixture(config: BridgeConfig = kernelConfig()) {
     logger: { ...logger, debug: () => undefined },
     intervalMs: 10_000
   });
-  return { cluster, store, events, emitted, clock, service, poller, config };
+  return {
+    cluster,
+    store,
+    events,
+    emitted,
+    clock,
+    service,
+    poller,
+    config,
+    courses
+  };
 }
 
 export const ALICE = {

@@ -101,6 +101,56 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise(ok => child.once('exit', code => ok(code)));
 }
 
+interface ILaunched {
+  child: ChildProcess;
+  /** The connection file's shell port. */
+  shellPort: number;
+  /** What the launcher has written to stderr so far. */
+  stderr: string;
+}
+
+/**
+ * Writes a connection file named `fileName` (the launcher reads the Jupyter kernel id from
+ * the name) on five free ports, with `connection`'s keys besides, and starts the launcher
+ * on it against `bridge` with the server's token `token`.
+ */
+async function launch(
+  bridge: IFakeBridge,
+  fileName: string,
+  connection: Record<string, string>,
+  token: string
+): Promise<ILaunched> {
+  const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
+  const [shell, iopub, stdin, control, hb] = await freePorts(5);
+  const file = join(dir, fileName);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...connection,
+      ip: '127.0.0.1',
+      shell_port: shell,
+      iopub_port: iopub,
+      stdin_port: stdin,
+      control_port: control,
+      hb_port: hb
+    })
+  );
+  const child = spawn(
+    process.execPath,
+    [LAUNCHER, '--profile', 'cpu-small', '-f', file],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HPC_BRIDGE_URL: bridge.url,
+        JUPYTERHUB_API_TOKEN: token
+      }
+    }
+  );
+  const launched: ILaunched = { child, shellPort: shell ?? 0, stderr: '' };
+  child.stderr?.on('data', c => (launched.stderr += String(c)));
+  return launched;
+}
+
 describe('the cluster kernel launcher', () => {
   let bridge: IFakeBridge;
   afterEach(async () => {
@@ -110,41 +160,22 @@ describe('the cluster kernel launcher', () => {
 
   it('holds early connections, relays once running, and DELETEs on SIGTERM', async () => {
     bridge = await fakeBridge();
-    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const [shell, iopub, stdin, control, hb] = await freePorts(5);
-    const file = join(dir, 'kernel-6f1c1e7a-0000-4000-8000-000000000001.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
+    const launched = await launch(
+      bridge,
+      'kernel-6f1c1e7a-0000-4000-8000-000000000001.json',
+      {
         transport: 'tcp',
-        ip: '127.0.0.1',
-        shell_port: shell,
-        iopub_port: iopub,
-        stdin_port: stdin,
-        control_port: control,
-        hb_port: hb,
         key: 'the-hmac-key',
         signature_scheme: 'hmac-sha256'
-      })
+      },
+      'server-token'
     );
-    let stderr = '';
-    const child = spawn(
-      process.execPath,
-      [LAUNCHER, '--profile', 'cpu-small', '-f', file],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HPC_BRIDGE_URL: bridge.url,
-          JUPYTERHUB_API_TOKEN: 'server-token'
-        }
-      }
-    );
-    child.stderr?.on('data', c => (stderr += String(c)));
+    const { child } = launched;
     try {
       // An early connection (before the kernel runs) is held, then relayed.
       const sock = await new Promise<ReturnType<typeof connect>>((ok, ko) => {
         const tryConnect = (n: number) => {
-          const s = connect(shell ?? 0, '127.0.0.1', () => ok(s));
+          const s = connect(launched.shellPort, '127.0.0.1', () => ok(s));
           s.once('error', e =>
             n > 50 ? ko(e) : setTimeout(() => tryConnect(n + 1), 50)
           );
@@ -165,7 +196,9 @@ describe('the cluster kernel launcher', () => {
         connection: { key: 'the-hmac-key', signatureScheme: 'hmac-sha256' }
       });
       expect(new Set(bridge.auth)).toEqual(new Set(['token server-token']));
-      expect(stderr).toContain('waiting for the cluster (job 42: position 1');
+      expect(launched.stderr).toContain(
+        'waiting for the cluster (job 42: position 1'
+      );
       const t0 = Date.now();
       const code = exited(child);
       child.kill('SIGTERM');
@@ -186,36 +219,13 @@ describe('the cluster kernel launcher', () => {
   it('exits non-zero with the reason when the job ends', async () => {
     bridge = await fakeBridge();
     bridge.state = 'failed';
-    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const ports = await freePorts(5);
-    const file = join(dir, 'kernel-1.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ip: '127.0.0.1',
-        shell_port: ports[0],
-        iopub_port: ports[1],
-        stdin_port: ports[2],
-        control_port: ports[3],
-        hb_port: ports[4],
-        key: 'k',
-        signature_scheme: 'hmac-sha256'
-      })
+    const launched = await launch(
+      bridge,
+      'kernel-1.json',
+      { key: 'k', signature_scheme: 'hmac-sha256' },
+      't'
     );
-    let stderr = '';
-    const child = spawn(
-      process.execPath,
-      [LAUNCHER, '--profile', 'cpu-small', '-f', file],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HPC_BRIDGE_URL: bridge.url,
-          JUPYTERHUB_API_TOKEN: 't'
-        }
-      }
-    );
-    child.stderr?.on('data', c => (stderr += String(c)));
-    expect(await exited(child)).toBe(3);
-    expect(stderr).toContain("the kernel's job 42 has failed");
+    expect(await exited(launched.child)).toBe(3);
+    expect(launched.stderr).toContain("the kernel's job 42 has failed");
   }, 20_000);
 });

@@ -1,6 +1,5 @@
 /** Cluster kernels: submit, limits, states from the queue, lease expiry, idle cull. */
 import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
-import { DomainError } from '../../src/domain-error';
 import { KernelService } from '../../src/kernels/service';
 import { queueRecord } from './job-fakes';
 import {
@@ -11,18 +10,7 @@ import {
   kernelConfig,
   kernelFixture
 } from './kernel-fakes';
-
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) {
-      return e;
-    }
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+import { refusal } from './refusal';
 
 /** ipykernel's own rewrite of the connection file: `kernel_name` added. */
 function written(dir: string): Buffer {
@@ -45,7 +33,7 @@ function written(dir: string): Buffer {
 describe('kernel specs', () => {
   it('offers the profiles the admin enabled, named after them', () => {
     const f = kernelFixture();
-    expect(f.service.specs()).toEqual([
+    expect(f.service.specs(ALICE)).toEqual([
       {
         name: 'hpcb-cpu-small',
         displayName: 'Python 3 on cluster — Small CPU',
@@ -125,7 +113,7 @@ describe('starting a kernel', () => {
       f.service.start(ALICE, { ...START, profile: 'batch-only' })
     );
     expect(other.message).toBe(
-      'Profile "batch-only" is not offered as a cluster kernel'
+      'Profile "batch-only" is not offered to you as a cluster kernel'
     );
     expect(f.cluster.scripts).toHaveLength(0);
   });
@@ -204,7 +192,7 @@ describe('kernel states from the queue', () => {
         startTime: 1796637600
       })
     ];
-    expect(await f.poller.tick()).toBe(true);
+    expect(await f.poller.tick()).toBe('pending');
     expect(f.service.get(ALICE, k.id)).toMatchObject({
       state: 'pending',
       pendingReason: 'Resources',
@@ -214,7 +202,10 @@ describe('kernel states from the queue', () => {
     f.cluster.queue = [
       queueRecord('100', 'RUNNING', { node: 'node7', endTime: 1796641200 })
     ];
-    await f.poller.tick();
+    // ipykernel starts on the node: the poller looks again within 200 ms, and opens the
+    // way to the node meanwhile (once).
+    expect(await f.poller.tick()).toBe('starting');
+    expect(f.cluster.preparedNodes).toEqual(['alice:node7']);
     expect(f.service.get(ALICE, k.id)).toMatchObject({
       state: 'starting',
       node: 'node7',
@@ -226,12 +217,14 @@ describe('kernel states from the queue', () => {
     expect(() => f.service.channel(ALICE, k.id, 'shell')).toThrow(
       /is starting, not running/
     );
+    expect(await f.poller.tick()).toBe('starting');
+    expect(f.cluster.preparedNodes).toEqual(['alice:node7']);
     f.cluster.files.set(`${dir}/kernel.json`, written(dir));
-    expect(await f.poller.tick()).toBe(false);
+    expect(await f.poller.tick()).toBeNull();
     expect(f.service.get(ALICE, k.id).state).toBe('running');
     expect(f.service.channel(ALICE, k.id, 'iopub').path).toBe(`${dir}/k-2`);
     // One squeue per tick for all kernels, never one per kernel.
-    expect(f.cluster.queueCalls).toBe(3);
+    expect(f.cluster.queueCalls).toBe(4);
     expect(f.emitted).toEqual([
       `${k.id}:pending`,
       `${k.id}:pending`,

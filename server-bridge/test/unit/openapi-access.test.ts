@@ -5,13 +5,9 @@
  */
 import type { IDeclaredRoute, RouteAccess } from '../../src/auth/policy';
 import { Routes } from '../../src/contract';
-import { EndpointKeys } from '../../src/endpoints/keys';
-import { EndpointService } from '../../src/endpoints/service';
-import { EndpointUsage } from '../../src/endpoints/usage';
 import { accessSentence } from '../../src/routes/openapi';
-import { Store } from '../../src/store';
-import { BASE, testApp } from './app-fixture';
-import { controllerFixture } from './endpoints-fakes';
+import { BASE } from './app-fixture';
+import { servingApp } from './gateway-fakes';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
@@ -31,25 +27,7 @@ async function documentAndRoutes(): Promise<{
   paths: Paths;
   declared: readonly IDeclaredRoute[];
 }> {
-  const store = new Store(':memory:');
-  const serving = controllerFixture(undefined, store);
-  const usage = new EndpointUsage(store);
-  const { app } = await testApp({
-    store,
-    endpoints: {
-      service: new EndpointService({
-        config: serving.config,
-        table: serving.table,
-        controller: serving.controller,
-        store
-      }),
-      keys: { keys: new EndpointKeys(store), usage }
-    },
-    close: async () => {
-      usage.close();
-      store.close();
-    }
-  });
+  const { app } = await servingApp();
   const res = await app.inject({ url: `${BASE}${Routes.openapi}` });
   expect(res.statusCode).toBe(200);
   const paths = (res.json() as { paths: Paths }).paths;

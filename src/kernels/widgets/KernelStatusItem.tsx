@@ -1,9 +1,9 @@
 import type { ClusterKernel } from '@hpc-bridge/server/contract';
 import { TextItem } from '@jupyterlab/statusbar';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import { TranslatorContext, useTranslator } from '../../ui/translator';
+import { ModelWidget } from '../../ui/ModelWidget';
+import { useTranslator } from '../../ui/translator';
 import type { CurrentKernelModel } from '../CurrentKernelModel';
 import { KernelStatus } from '../status';
 
@@ -12,35 +12,21 @@ import { KernelStatus } from '../status';
  * runs and the walltime left, or its place in the queue. Empty for local
  * kernels (the plugin hides the item then).
  */
-export class KernelStatusItem extends ReactWidget {
+export class KernelStatusItem extends ModelWidget<CurrentKernelModel> {
   constructor(options: KernelStatusItem.IOptions) {
-    super();
-    this._model = options.model;
-    this._trans = options.trans;
-    this._onClick = options.onClick;
-    this.addClass('jp-hpc-KernelStatus');
+    super({
+      model: options.model,
+      trans: options.trans,
+      classNames: ['jp-hpc-KernelStatus'],
+      render: model => (
+        <KernelStatusItem.View
+          kernel={model.kernel}
+          now={model.now}
+          onClick={options.onClick}
+        />
+      )
+    });
   }
-
-  render(): JSX.Element {
-    const model = this._model;
-    return (
-      <TranslatorContext.Provider value={this._trans}>
-        <UseSignal signal={model.changed}>
-          {() => (
-            <KernelStatusItem.View
-              kernel={model.kernel}
-              now={model.now}
-              onClick={this._onClick}
-            />
-          )}
-        </UseSignal>
-      </TranslatorContext.Provider>
-    );
-  }
-
-  private readonly _model: CurrentKernelModel;
-  private readonly _trans: TranslationBundle;
-  private readonly _onClick: () => void;
 }
 
 export namespace KernelStatusItem {

@@ -26,6 +26,13 @@ import { WebSocket } from 'ws';
 const CHANNELS = ['shell', 'iopub', 'stdin', 'control', 'hb'];
 const LEASE_EVERY_MS = 10_000;
 const STATE_EVERY_MS = 2_000;
+/**
+ * While the kernel starts, its state is asked for every 250 ms at most (a read of the
+ * bridge's store), so the first cell waits for the node, not for this loop; after a
+ * minute in the queue, every 2 s.
+ */
+const STARTING_EVERY_MS = 250;
+const QUICK_FOR_MS = 60_000;
 
 function fail(message, code = 1) {
   process.stderr.write(`cluster kernel: ${message}\n`);
@@ -97,6 +104,9 @@ let kernel = null;
 let relaying = false;
 const servers = CHANNELS.map(channel => {
   const server = createServer({ pauseOnConnect: true }, sock => {
+    // Kernel messages are small and each one waits for an answer: never hold one back
+    // for the peer's delayed ACK (Nagle).
+    sock.setNoDelay(true);
     sock.on('error', () => sock.destroy());
     if (relaying) {
       relay(channel, sock);
@@ -245,6 +255,7 @@ setInterval(async () => {
 
 let said = '';
 let delay = 100;
+const waitingSince = Date.now();
 for (;;) {
   if (stopping) {
     await new Promise(() => undefined);
@@ -282,5 +293,10 @@ for (;;) {
     }
   }
   await new Promise(r => setTimeout(r, relaying ? STATE_EVERY_MS : delay));
-  delay = Math.min(delay * 1.5, 2000);
+  delay = Math.min(
+    delay * 1.5,
+    Date.now() - waitingSince < QUICK_FOR_MS
+      ? STARTING_EVERY_MS
+      : STATE_EVERY_MS
+  );
 }

@@ -2,7 +2,7 @@
 
 Set in singleuser_config.py with ``c.ServerApp.kernel_spec_manager_class``. For each spec
 of ``GET {HPC_BRIDGE_URL}api/v1/kernels/specs`` (asked with the server's own token,
-cached ``cache_seconds``) it adds a kernel spec whose argv runs the launcher
+cached ``cache_seconds`` and refreshed in the background) it adds a kernel spec whose argv runs the launcher
 (``<lab root>/cluster-kernel/launcher.mjs``), which starts the kernel as a SLURM job of
 the user through the bridge and relays its channels. When the bridge does not answer,
 the local kernel specs are listed as they are.
@@ -11,6 +11,7 @@ the local kernel specs are listed as they are.
 import json
 import os
 import shutil
+import threading
 import time
 import urllib.request
 
@@ -46,30 +47,51 @@ class ClusterKernelSpecManager(KernelSpecManager):
 
     _cached = None
     _cached_at = 0.0
+    _refreshing = None
 
     def _bridge_specs(self):
-        """The bridge's specs (``[]`` when it does not answer; failures are cached too)."""
+        """The bridge's specs; ``[]`` when it does not answer.
+
+        Only the first call waits for the bridge (at most ``request_timeout``). Later, a
+        stale answer is returned at once and refreshed in the background, so a slow or
+        stopped bridge never holds up the lab's kernel spec requests.
+        """
         now = time.monotonic()
-        if self._cached is not None and now - self._cached_at < self.cache_seconds:
-            return self._cached
-        specs = []
+        if self._cached is None:
+            self._cached = self._fetch_specs() or []
+            self._cached_at = time.monotonic()
+        elif now - self._cached_at >= self.cache_seconds and self._refreshing is None:
+            self._refreshing = threading.Thread(target=self._refresh, daemon=True)
+            self._refreshing.start()
+        return self._cached
+
+    def _refresh(self):
+        try:
+            specs = self._fetch_specs()
+            # A bridge that does not answer keeps the specs it last gave.
+            if specs is not None:
+                self._cached = specs
+            self._cached_at = time.monotonic()
+        finally:
+            self._refreshing = None
+
+    def _fetch_specs(self):
+        """``GET …/kernels/specs`` with the server's token; None when it fails."""
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
-        if self.bridge_url and token:
-            url = self.bridge_url.rstrip("/") + "/api/v1/kernels/specs"
-            request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-            try:
-                with urllib.request.urlopen(request, timeout=self.request_timeout) as res:
-                    specs = [
-                        s
-                        for s in json.load(res).get("specs", [])
-                        if isinstance(s, dict) and s.get("name") and s.get("profile")
-                    ]
-            except (OSError, ValueError) as e:
-                self.log.warning("HPC Bridge kernel specs not available from %s: %s", url, e)
-                specs = self._cached or []
-        self._cached = specs
-        self._cached_at = now
-        return specs
+        if not (self.bridge_url and token):
+            return []
+        url = self.bridge_url.rstrip("/") + "/api/v1/kernels/specs"
+        request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.request_timeout) as res:
+                return [
+                    s
+                    for s in json.load(res).get("specs", [])
+                    if isinstance(s, dict) and s.get("name") and s.get("profile")
+                ]
+        except (OSError, ValueError) as e:
+            self.log.warning("HPC Bridge kernel specs not available from %s: %s", url, e)
+            return None
 
     def _cluster_spec(self, spec):
         return self.kernel_spec_class(

@@ -4,6 +4,7 @@
  */
 import type {
   APIRequestContext,
+  APIResponse,
   Locator,
   Page,
   PlaywrightWorkerArgs
@@ -48,6 +49,59 @@ export async function bridgeApiOf(
     baseURL: `${BRIDGE_API}/`,
     extraHTTPHeaders: { Authorization: `token ${token}` }
   });
+}
+
+export interface IEndpoint {
+  id: string;
+  name: string;
+  owner: string;
+  model: string;
+  provider: string;
+}
+
+/** The JSON answer of a bridge call; throws with its status and text otherwise. */
+export async function ok<T>(
+  what: string,
+  answer: Promise<APIResponse>
+): Promise<T> {
+  const response = await answer;
+  if (!response.ok()) {
+    throw new Error(
+      `${what}: HTTP ${response.status()} ${await response.text()}`
+    );
+  }
+  return (await response.json()) as T;
+}
+
+/** carol's local tiny-random endpoint: an existing one, or a new one (`created`). */
+export async function endpointOf(
+  api: APIRequestContext,
+  suffix: string
+): Promise<{ id: string; created: boolean }> {
+  const { endpoints } = await ok<{ endpoints: IEndpoint[] }>(
+    'list endpoints',
+    api.get('endpoints')
+  );
+  const own = endpoints.find(
+    e =>
+      e.owner === 'carol' && e.model === 'tiny-random' && e.provider === 'local'
+  );
+  if (own) {
+    return { id: own.id, created: false };
+  }
+  const created = await ok<IEndpoint>(
+    'create an endpoint',
+    api.post('endpoints', {
+      data: {
+        name: `ui-course-${suffix}`,
+        model: 'tiny-random',
+        provider: 'local',
+        resources: { gpus: 0 },
+        visibility: 'private'
+      }
+    })
+  );
+  return { id: created.id, created: true };
 }
 
 export class CoursePage {

@@ -12,7 +12,6 @@ import {
 import { MAX_SWEEP_ELEMENTS } from '../../contract';
 import type { IBatchScriptOptions, IOutputDirOptions } from '../../ports/slurm';
 
-const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const OUTPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 /** The element's output folder and each declared output in it, exported (and created). */
@@ -91,13 +90,6 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
     'array size',
     arraySize
   );
-  const reservation = options.reservation ?? null;
-  checkScriptValue(
-    'batch script',
-    reservation === null || RESERVATION.test(reservation),
-    'reservation',
-    reservation
-  );
   const secrets = options.secretsFile ?? null;
   checkScriptValue(
     'batch script',
@@ -112,8 +104,7 @@ export function renderBatchScript(options: IBatchScriptOptions): string {
       extra: [
         ...(arraySize === null
           ? []
-          : [['array', `0-${arraySize - 1}`] as const]),
-        ...(reservation === null ? [] : [['reservation', reservation] as const])
+          : [['array', `0-${arraySize - 1}`] as const])
       ],
       output: `${log}.out`,
       error: `${log}.err`

@@ -163,7 +163,26 @@ export class SshConnection {
    * sshd needs AllowStreamLocalForwarding). Forwarded channels are not sessions (no
    * MaxSessions slot); the connection stays open while one is.
    */
-  async openStreamLocal(path: string): Promise<ClientChannel> {
+  openStreamLocal(path: string): Promise<ClientChannel> {
+    return this.openForward(path, (client, done) =>
+      client.openssh_forwardOutStreamLocal(path, done)
+    );
+  }
+
+  /** A TCP stream to `host:port` as the login node connects (`direct-tcpip`). */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return this.openForward(`${host}:${port}`, (client, done) =>
+      client.forwardOut('127.0.0.1', 0, host, port, done)
+    );
+  }
+
+  private async openForward(
+    what: string,
+    open: (
+      client: Client,
+      done: (err: Error | undefined, channel: ClientChannel) => void
+    ) => void
+  ): Promise<ClientChannel> {
     this.active += 1;
     this.clearIdle();
     const done = (): void => {
@@ -174,12 +193,12 @@ export class SshConnection {
       const client = await this.connect();
       const stream = await new Promise<ClientChannel>((resolve, reject) => {
         this.onLiveClient(client, reject, () =>
-          client.openssh_forwardOutStreamLocal(path, (err, channel) => {
+          open(client, (err, channel) => {
             if (err) {
               reject(
                 connectionGone(err)
-                  ? this.lostDuring('the start of a socket relay', err)
-                  : new SshError(`cannot open ${path}: ${err.message}`, 'exec')
+                  ? this.lostDuring('the start of a relay', err)
+                  : new SshError(`cannot open ${what}: ${err.message}`, 'exec')
               );
             } else {
               resolve(channel);
@@ -192,6 +211,18 @@ export class SshConnection {
     } catch (e) {
       done();
       throw e;
+    }
+  }
+
+  /** Opens the connection ahead of use; it closes when idle as after any use. */
+  async warm(): Promise<void> {
+    this.active += 1;
+    this.clearIdle();
+    try {
+      await this.connect();
+    } finally {
+      this.active -= 1;
+      this.armIdle();
     }
   }
 
@@ -219,6 +250,15 @@ export class SshConnection {
       let hostKeyRejected = false;
       client.on('ready', () => {
         ready = true;
+        // Relayed kernel messages and log lines are small writes that wait for answers.
+        client.setNoDelay(true);
+        if (t.interactive === true) {
+          client.exec('cat', { pty: true }, (err, channel) => {
+            if (err === undefined) {
+              channel.on('data', () => undefined);
+            }
+          });
+        }
         this.client = client;
         this.log.debug({ ssh: this.label }, 'ssh connected');
         resolve(client);
@@ -268,7 +308,20 @@ export class SshConnection {
           return ok;
         }
       };
-      client.connect(config);
+      if (t.jump === undefined) {
+        client.connect(config);
+      } else {
+        t.jump().then(
+          sock => client.connect({ ...config, sock }),
+          (e: unknown) =>
+            reject(
+              new SshError(
+                `cannot reach ${t.host}:${t.port}: ${(e as Error).message}`,
+                'connect'
+              )
+            )
+        );
+      }
     });
   }
 

@@ -214,11 +214,15 @@ export class SftpFiles implements IClusterFilesPort {
   }
 }
 
-export function sshUserCluster(conn: SshConnection): IUserClusterPort {
+/** `nodes`: see SshKernels. */
+export function sshUserCluster(
+  conn: SshConnection,
+  nodes?: (node: string) => SshConnection
+): IUserClusterPort {
   return {
     slurm: new SshUserSlurm(conn),
     files: new SftpFiles(conn),
     storage: root => sftpStorage(conn, root),
-    kernels: new SshKernels(conn)
+    kernels: new SshKernels(conn, nodes)
   };
 }

@@ -27,6 +27,7 @@ export function renderKernelScript(options: IKernelScriptOptions): string {
       partition: options.partition,
       resources: options.resources,
       python: options.python,
+      reservation: options.reservation ?? null,
       output: 'kernel.log',
       error: 'kernel.log'
     }),

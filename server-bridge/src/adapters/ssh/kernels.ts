@@ -9,8 +9,18 @@ import { SlurmCommandError } from './slurm';
 const RUNTIME_DIR =
   /^(\/[A-Za-z0-9._+-]+)+\/\.hpc-bridge\/kernels\/[a-f0-9]{12}$/;
 
+/** Node names as SLURM prints them; anything else is never connected to. */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export class SshKernels implements IUserKernelPort {
-  constructor(private readonly conn: SshConnection) {}
+  /**
+   * `nodes`: the user's connection to a compute node (through the login node); absent
+   * when the cluster's sockets are reached on the login node.
+   */
+  constructor(
+    private readonly conn: SshConnection,
+    private readonly nodes?: (node: string) => SshConnection
+  ) {}
 
   async submitScript(script: string, workdir: string): Promise<string> {
     const argv = ['sbatch', '--parsable', `--chdir=${workdir}`];
@@ -35,7 +45,19 @@ export class SshKernels implements IUserKernelPort {
     }
   }
 
-  openSocket(path: string): Promise<Duplex> {
-    return this.conn.openStreamLocal(path);
+  async prepareNode(node: string): Promise<void> {
+    if (this.nodes !== undefined && NODE_NAME.test(node)) {
+      await this.nodes(node).warm();
+    }
+  }
+
+  openSocket(path: string, node: string | null): Promise<Duplex> {
+    if (this.nodes === undefined) {
+      return this.conn.openStreamLocal(path);
+    }
+    if (node === null || !NODE_NAME.test(node)) {
+      throw new Error(`not a compute node name: ${String(node)}`);
+    }
+    return this.nodes(node).openStreamLocal(path);
   }
 }

@@ -23,11 +23,14 @@ export interface ISbatchHeader {
   python: string;
   /** Further options after the resources, e.g. `['array', '0-3']`. */
   extra?: readonly (readonly [string, string | number])[];
+  /** A SLURM reservation (a course's); null or absent: none. */
+  reservation?: string | null;
   output: string;
   error: string;
 }
 
 const PARTITION = /^[A-Za-z0-9._-]{1,64}$/;
+const RESERVATION = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const ABSOLUTE_PATH = /^(\/[A-Za-z0-9._+-]+)+\/?$/;
 
 /** Throws `invalid WHAT for a SCRIPT: VALUE` unless `ok`. */
@@ -83,6 +86,12 @@ export function sbatchHeader(script: string, header: ISbatchHeader): string[] {
   check(isCount(resources.cpus, 1), 'cpus', resources.cpus);
   check(isCount(resources.memoryMB, 1), 'memory', resources.memoryMB);
   check(isCount(resources.gpus, 0), 'gpus', resources.gpus);
+  const reservation = header.reservation ?? null;
+  check(
+    reservation === null || RESERVATION.test(reservation),
+    'reservation',
+    reservation
+  );
   const line = (option: string, value: string | number): string => {
     const v = String(value);
     check(shellQuote(v) === v, option, v);
@@ -99,6 +108,7 @@ export function sbatchHeader(script: string, header: ISbatchHeader): string[] {
     line('mem', `${resources.memoryMB}M`),
     ...(resources.gpus > 0 ? [line('gres', `gpu:${resources.gpus}`)] : []),
     ...(header.extra ?? []).map(([option, value]) => line(option, value)),
+    ...(reservation === null ? [] : [line('reservation', reservation)]),
     line('chdir', workdir),
     line('output', header.output),
     line('error', header.error)

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 /** What an SSH connection is opened to, and what running a command over it takes and gives. */
 import type { BaseLogger } from 'pino';
 import type { IPinnedHostKey } from './host-key';
@@ -10,6 +11,13 @@ export interface ISshTarget {
   hostKey: IPinnedHostKey;
   connectTimeoutMs: number;
   idleCloseMs: number;
+  /** A stream to `host:port` to connect over (a hop through another connection); default: TCP. */
+  jump?: () => Promise<Duplex>;
+  /**
+   * Hold a session with a terminal open: sshd then sends without Nagle's delay on the
+   * connection, as for an interactive login (relayed kernel messages over a hop).
+   */
+  interactive?: boolean;
 }
 
 export interface IExecOptions {

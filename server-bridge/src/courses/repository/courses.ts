@@ -1,5 +1,9 @@
-/** The `courses` and `course_keys` tables (migration 7) and `course_jobs` (migration 8). */
+/**
+ * The `courses` and `course_keys` tables (migration 7; the assistant's switch, migration
+ * 19) and `course_jobs` (migration 8).
+ */
 import { z } from 'zod';
+import { CourseAssistantSchema, type CourseAssistant } from '../../contract';
 import type { Store } from '../../store';
 import { camelized } from '../../store/rows';
 
@@ -24,6 +28,8 @@ export interface IJobProfileShare {
   reservation: string | null;
   maxActiveJobs: number | null;
   gpuHoursBudget: number | null;
+  /** Offered to the class as a cluster kernel. */
+  kernel: boolean;
 }
 
 export interface ICourseRecord {
@@ -32,6 +38,8 @@ export interface ICourseRecord {
   endpoint: IEndpointShare | null;
   dataset: IDatasetShare | null;
   jobProfile: IJobProfileShare | null;
+  /** Completion and chat on the course endpoint in the editor. */
+  assistant: CourseAssistant;
   updatedBy: string;
   updatedAt: string;
 }
@@ -67,7 +75,8 @@ const SettingsSchema = z.object({
       baseProfile: z.string(),
       reservation: z.string().nullable(),
       maxActiveJobs: z.number().int().nullable(),
-      gpuHoursBudget: z.number().nullable()
+      gpuHoursBudget: z.number().nullable(),
+      kernel: z.boolean().default(false)
     })
     .nullable()
     .default(null)
@@ -77,6 +86,7 @@ const CourseRowSchema = z.object({
   name: z.string(),
   title: z.string().nullable(),
   settings: z.string(),
+  assistant: z.string(),
   updated_by: z.string(),
   updated_at: z.string()
 });
@@ -114,6 +124,7 @@ export class CourseTable {
       endpoint: settings.endpoint,
       dataset: settings.dataset,
       jobProfile: settings.jobProfile,
+      assistant: CourseAssistantSchema.parse(JSON.parse(r.assistant)),
       updatedBy: r.updated_by,
       updatedAt: r.updated_at
     };
@@ -128,11 +139,11 @@ export class CourseTable {
   put(course: ICourseRecord): void {
     this.store.db
       .prepare(
-        `INSERT INTO courses (name, title, settings, updated_by, updated_at)
-         VALUES (@name, @title, @settings, @updated_by, @updated_at)
+        `INSERT INTO courses (name, title, settings, assistant, updated_by, updated_at)
+         VALUES (@name, @title, @settings, @assistant, @updated_by, @updated_at)
          ON CONFLICT (name) DO UPDATE SET title = excluded.title,
-           settings = excluded.settings, updated_by = excluded.updated_by,
-           updated_at = excluded.updated_at`
+           settings = excluded.settings, assistant = excluded.assistant,
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at`
       )
       .run({
         name: course.name,
@@ -142,6 +153,7 @@ export class CourseTable {
           dataset: course.dataset,
           jobProfile: course.jobProfile
         }),
+        assistant: JSON.stringify(course.assistant),
         updated_by: course.updatedBy,
         updated_at: course.updatedAt
       });

@@ -108,6 +108,15 @@ export class KernelTable {
     return row === undefined ? undefined : this.parse(row);
   }
 
+  byIds(ids: readonly string[]): IKernelRecord[] {
+    return this.store.db
+      .prepare(
+        'SELECT * FROM kernels WHERE id IN (SELECT value FROM json_each(?)) ORDER BY created_at'
+      )
+      .all(JSON.stringify(ids))
+      .map(r => this.parse(r));
+  }
+
   /** The owner's kernels, newest first (ended ones too, the last 100). */
   byOwner(owner: string): IKernelRecord[] {
     return this.store.db
