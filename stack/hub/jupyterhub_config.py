@@ -50,10 +50,18 @@ c.JupyterHub.load_groups = {
 }
 
 # --- Services -----------------------------------------------------------------------------
+# With several bridge replicas (./stack/up --replicas N) the stack runs them behind HAProxy
+# on the same address, and the hub knows the bridge as an external service.
+REPLICAS = int(os.environ.get("HPC_STACK_REPLICAS") or "1")
+BRIDGE_SERVICE = {
+    "name": "hpc-bridge",
+    "url": "http://127.0.0.1:8765",
+    "api_token": secret("bridge/hub-api.token"),
+    "oauth_no_confirm": True,
+}
 c.JupyterHub.services = [
-    {
-        "name": "hpc-bridge",
-        "url": "http://127.0.0.1:8765",
+    BRIDGE_SERVICE if REPLICAS > 1 else {
+        **BRIDGE_SERVICE,
         # Through sh only to give the bridge its own log and pid file (stack/up and
         # stack/down clean up a bridge left behind by a killed hub); exec keeps the pid
         # and the hub's signals going to node itself.
@@ -69,8 +77,6 @@ c.JupyterHub.services = [
             str(STACK_DIR / "bridge" / "config.yaml"),
         ],
         "cwd": str(STACK_DIR / "bridge"),
-        "api_token": secret("bridge/hub-api.token"),
-        "oauth_no_confirm": True,
         "environment": {
             "HPC_BRIDGE_SECRET_KEY": secret("bridge/secret.key"),
             "HPC_BRIDGE_LOG": str(STACK_DIR / "log" / "bridge.log"),

@@ -18,12 +18,16 @@ write_hub_secrets() {
     # shellcheck disable=SC2034 # render reads it through ${!name}
     OPENSTACK_PROVIDER=$'\n'"$(<"$BRIDGE_DIR/openstack-provider.yaml")"
   fi
+  local BRIDGE_STORE
+  # shellcheck disable=SC2034 # render reads it through ${!name}
+  BRIDGE_STORE="$(bridge_store_setting)"
   render "$STACK_CONF/bridge-config.yaml" "$BRIDGE_DIR/config.yaml" 600
 }
 
 # Both are read once at start: the hub's groups and services, the bridge's tiers and clusters.
 hub_config_digest() {
-  cat "$REPO_ROOT/stack/hub/jupyterhub_config.py" "$BRIDGE_DIR/config.yaml" | sha256sum | cut -d' ' -f1
+  { cat "$REPO_ROOT/stack/hub/jupyterhub_config.py" "$BRIDGE_DIR/config.yaml"; replica_count; } |
+    sha256sum | cut -d' ' -f1
 }
 
 hub_ok() { http_ok http://127.0.0.1:8081/hub/api/; }
@@ -33,6 +37,8 @@ bridge_ok() { http_ok http://127.0.0.1:8765/services/hpc-bridge/api/v1/version; 
 
 start_hub() {
   write_hub_secrets
+  # Back to one replica: the balancer must free :8765 for the hub-managed bridge.
+  (($(replica_count) > 1)) || stop_replicas 0
   [[ -f $REPO_ROOT/server-bridge/lib/main.js ]] ||
     warn "server-bridge/lib/main.js is missing: the hub starts, the hpc-bridge service will fail"
   # cwd = HUB_DIR: JupyterHub writes jupyterhub-proxy.pid and friends next to itself.
@@ -52,11 +58,20 @@ start_hub() {
   hub_config_digest >"$HUB_DIR/config.digest"
   # The proxy token goes through the environment, not argv (argv is world-readable in /proc).
   CONFIGPROXY_AUTH_TOKEN="$(<"$HUB_DIR/proxy.token")" HPC_LAB_RUNTIME="$LAB_RUNTIME" \
+    HPC_STACK_REPLICAS="$(replica_count)" \
     start_daemon jupyterhub env -C "$HUB_DIR" \
     /usr/bin/jupyterhub -f "$REPO_ROOT/stack/hub/jupyterhub_config.py" || true
   wait_until jupyterhub 60 hub_ok
   wait_until jupyterhub 30 proxy_ok
-  if [[ -f $REPO_ROOT/server-bridge/lib/main.js ]]; then
+  if (($(replica_count) > 1)); then
+    # The replicas and the balancer, not the hub, run the bridge (a rebuilt one: restarted).
+    if ((STACK_REBUILT)); then
+      stop_replicas 0
+    fi
+    stop_replicas "$(replica_count)"
+    stop_daemon bridge
+    start_replicas
+  elif [[ -f $REPO_ROOT/server-bridge/lib/main.js ]]; then
     wait_until bridge 30 bridge_ok
   fi
 }
