@@ -23,6 +23,11 @@ export class Singletons {
     return this.started;
   }
 
+  /** Resolves once the starts and stops asked for so far are done. */
+  settled(): Promise<void> {
+    return this.transition;
+  }
+
   start(): Promise<void> {
     return this.then(() => {
       if (this.started) {
