@@ -1,4 +1,7 @@
+import { createLogger } from '../../src/logging';
+import { EventLog } from '../../src/replicas/event-log';
 import { LeaderLease } from '../../src/replicas/lease';
+import { Leadership } from '../../src/replicas/leadership';
 import { Singletons } from '../../src/replicas/singletons';
 import type { Store } from '../../src/store';
 import { twoStores, type ITwoStores } from './replica-fakes';
@@ -125,5 +128,49 @@ describe('the leader lease between two replicas on one database', () => {
     one.lease.tick();
     expect(one.lease.isLeader).toBe(false);
     take.mockRestore();
+  });
+});
+
+describe('a replica’s leadership', () => {
+  let stores: ITwoStores;
+  beforeEach(() => {
+    stores = twoStores();
+  });
+  afterEach(() => stores.close());
+
+  function leadership(store: Store, id: string, started: string[]) {
+    return new Leadership({
+      config: { id, leaseSeconds: 10 },
+      store,
+      events: new EventLog(store),
+      logger: createLogger('silent'),
+      singletons: [
+        {
+          name: 'poller',
+          start: () => started.push(`${id} started`),
+          stop: () => {
+            started.push(`${id} stopped`);
+          }
+        }
+      ]
+    });
+  }
+
+  it('runs the singletons on the first replica to start, shows it as the leader, and gives the lease up on close', async () => {
+    const started: string[] = [];
+    const one = leadership(stores.a, 'one', started);
+    const two = leadership(stores.b, 'two', started);
+    one.start();
+    two.start();
+    expect(two.status()).toEqual({
+      replica: 'two',
+      leader: 'one',
+      since: expect.any(String),
+      until: expect.any(String)
+    });
+    await one.close();
+    expect(two.status().leader).toBeNull();
+    await two.close();
+    expect(started).toEqual(['one started', 'one stopped']);
   });
 });
