@@ -43,7 +43,11 @@ export class EventTable {
     return row.id ?? 0;
   }
 
-  /** Events after `id`, oldest first. */
+  /**
+   * Events after `id`, oldest first. SQLite commits one writer at a time, so no row with
+   * a lower id appears after a higher one was read (PostgreSQL's sequences do not promise
+   * that: a tail there must re-read a short window behind its last id).
+   */
   after(id: number, limit: number): IStoredEvent[] {
     return this.store
       .statement('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')
