@@ -25,7 +25,7 @@ import { authHook, decorateUser } from './auth/plugin';
 import { HubAuth, type FetchUser } from './auth/hub-auth';
 import { accessHooks, type IDeclaredRoute } from './auth/policy';
 import type { BridgeConfig } from './config';
-import { CONTRACT_VERSION } from './contract';
+import { CONTRACT_VERSION, type Replicas } from './contract';
 import { installErrorHandling } from './errors';
 import {
   drainBeforeReply,
@@ -123,6 +123,8 @@ export interface IAppDeps {
   };
   /** The hub's groups and members, for admin usage per group (absent: by=group answers 503). */
   hubGroups?: GroupDirectory;
+  /** The replica answering and the leading one, for the admins' health view. */
+  replicas?: () => Replicas;
   /** Starts the job pollers; `main.ts` calls it once the app listens (tests do not). */
   startBackground?: () => void;
   /** Releases what the dependencies hold (connections, the store); run on `app.close()`. */
@@ -249,6 +251,7 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
       await api.register(named(adminRoutes), {
         ...ctx,
         health: new HealthHistory(deps.store),
+        ...(deps.replicas === undefined ? {} : { replicas: deps.replicas }),
         dashboard: new AdminDashboard({
           store: deps.store,
           tiers: config.storage.tiers,

@@ -50,6 +50,9 @@ import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/repository/records';
 import { ReservationTable } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
+import { bridgeSingletons } from './background';
+import { EventLog } from './replicas/event-log';
+import { Leadership } from './replicas/leadership';
 import { Store } from './store';
 import { buildTriggers } from './triggers/build';
 
@@ -57,9 +60,6 @@ export interface IServeDeps extends IAppDeps {
   /** Before listening: aborts S3 uploads a killed bridge left open (bounded, never throws). */
   sweepInterruptedUploads: () => Promise<number>;
 }
-
-/** How often expired upload sessions are aborted and their reservations released. */
-const UPLOAD_SWEEP_MS = 5 * 60 * 1000;
 
 export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const store = new Store(config.store.path);
@@ -122,7 +122,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   });
   const plans = new JobDataPlanTable(store);
   const lineage = new LineageTable(store);
-  const events = new JobEvents();
+  const eventLog = new EventLog(store, {
+    onError: e => logger.warn({ err: e }, 'event not delivered')
+  });
+  const events = new JobEvents(eventLog);
   const endpoints = createEndpoints(
     config,
     logger,
@@ -184,7 +187,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     script: renderKernelScript,
     courses: service.courses,
     queueOf: serviceQueue,
-    logger: logger.child({ component: 'kernels' })
+    logger: logger.child({ component: 'kernels' }),
+    eventLog
   });
   const s3 = config.s3.map(s => ({
     name: s.name,
@@ -210,11 +214,27 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     lastRequestAt: id => endpoints.usage.lastRequestAt(id),
     logger: logger.child({ component: 'triggers' })
   });
-  let uploadSweep: NodeJS.Timeout | undefined;
   const healthSampler = new HealthSampler({
     history: new HealthHistory(store),
     check: () => checkBackends({ hub, clusters, s3, backendTimeoutMs: 15_000 }),
     onError: e => logger.warn({ err: e }, 'backend health sample failed')
+  });
+  const leadership = new Leadership({
+    config: config.replicas,
+    store,
+    events: eventLog,
+    logger,
+    singletons: bridgeSingletons({
+      logger,
+      healthSampler,
+      jobKeys: endpoints.jobKeys,
+      storage,
+      pollers: [...pollers.values()],
+      kernels,
+      stageOut,
+      controller: endpoints.controller,
+      triggers: triggers.runner
+    })
   });
   return {
     config,
@@ -249,47 +269,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
         timeoutMs: 10_000
       });
     },
-    startBackground: () => {
-      healthSampler.start();
-      const revoked = endpoints.jobKeys.revokeEnded();
-      if (revoked > 0) {
-        logger.info({ keys: revoked }, 'keys of ended jobs revoked');
-      }
-      uploadSweep = setInterval(() => {
-        storage.uploads.sweep().catch((e: unknown) => {
-          logger.warn({ err: e }, 'expired upload sweep failed');
-        });
-      }, UPLOAD_SWEEP_MS);
-      uploadSweep.unref();
-      for (const p of pollers.values()) {
-        p.start();
-      }
-      kernels.start();
-      // Jobs ended in the database before this start: none of them is a poller's.
-      stageOut.resume().then(
-        n => {
-          if (n > 0) {
-            logger.info({ jobs: n }, 'stage-outs resumed');
-          }
-        },
-        (e: unknown) => {
-          logger.error({ err: e }, 'stage-outs not resumed');
-        }
-      );
-      endpoints.controller.start().catch((e: unknown) => {
-        logger.error({ err: e }, 'endpoint controller did not start');
-      });
-      triggers.runner.start();
-    },
+    replicas: () => leadership.status(),
+    startBackground: () => leadership.start(),
     close: async () => {
-      clearInterval(uploadSweep);
-      await healthSampler.stop();
-      await triggers.runner.stop();
-      for (const p of pollers.values()) {
-        p.stop();
-      }
-      kernels.stop();
-      await endpoints.controller.stop();
+      await leadership.close();
       endpoints.gateway.close();
       endpoints.usage.close();
       pool.closeAll();

@@ -80,6 +80,20 @@ export function configSchema(ctx: ILoadContext) {
       store: z.strictObject({
         path: z.literal(':memory:').or(pathSchema(ctx))
       }),
+      /**
+       * Several replicas on one database: each names itself `id` (default host:pid); the
+       * one holding the lease runs the pollers, controllers and sweepers, renewing it
+       * every third of `leaseSeconds`; when it dies another takes over within that time.
+       */
+      replicas: z
+        .strictObject({
+          id: z
+            .string()
+            .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : -')
+            .optional(),
+          leaseSeconds: z.number().int().min(3).max(300).default(10)
+        })
+        .prefault({}),
       clusters: z
         .array(
           z.strictObject({

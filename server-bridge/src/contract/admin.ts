@@ -144,12 +144,24 @@ export const BackendHistorySchema = z.object({
 });
 export type BackendHistory = z.infer<typeof BackendHistorySchema>;
 
+/** The bridge's replicas: the one answering and the one running the pollers and sweepers. */
+export const ReplicasSchema = z.object({
+  replica: z.string(),
+  /** Null while no replica holds the lease (one is about to take it over). */
+  leader: z.string().nullable(),
+  since: z.iso.datetime().nullable(),
+  until: z.iso.datetime().nullable()
+});
+export type Replicas = z.infer<typeof ReplicasSchema>;
+
 export const AdminHealthSchema = z
   .object({
     from: z.iso.datetime(),
     to: z.iso.datetime(),
     intervalSeconds: z.number().int().positive(),
-    backends: z.array(BackendHistorySchema)
+    backends: z.array(BackendHistorySchema),
+    /** Absent when the bridge runs without the replica lease (tests). */
+    replicas: ReplicasSchema.optional()
   })
   .meta({ id: 'AdminHealth' });
 export type AdminHealth = z.infer<typeof AdminHealthSchema>;

@@ -4,6 +4,7 @@ import type { BridgeConfig, ClusterConfig } from '../config';
 import type { CourseJobGate } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import type { IQueuePort, KernelScript } from '../ports/slurm';
+import type { EventLog } from '../replicas/event-log';
 import type { Store } from '../store';
 import { KernelEvents } from './events';
 import { KernelPoller } from './poller';
@@ -17,8 +18,10 @@ export function buildKernels(a: {
   courses?: CourseJobGate;
   queueOf: (c: ClusterConfig) => IQueuePort;
   logger: Logger;
+  /** Where kernel changes go to every replica's streams (absent: in-process). */
+  eventLog?: EventLog;
 }) {
-  const events = new KernelEvents();
+  const events = new KernelEvents(a.eventLog);
   const pollers = new Map<string, KernelPoller>();
   const service = new KernelService({
     config: a.config,

@@ -57,6 +57,9 @@ const wait = (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, ms).unref());
 
 export class StageOut {
+  /** Jobs whose stage-out runs: a resume after a new election leaves them to it. */
+  private readonly staging = new Set<string>();
+
   constructor(private readonly deps: IStageOutDeps) {}
 
   private get copies() {
@@ -68,6 +71,10 @@ export class StageOut {
    * and announces their states. Resolves to the job as stored then; never rejects.
    */
   async onJobEnded(rec: IJobRecord): Promise<Job> {
+    if (this.staging.has(rec.job.id)) {
+      return rec.job;
+    }
+    this.staging.add(rec.job.id);
     try {
       const staged = await this.run(rec);
       if (staged.outputs === rec.job.outputs) {
@@ -88,6 +95,8 @@ export class StageOut {
         'job stage-out failed'
       );
       return rec.job;
+    } finally {
+      this.staging.delete(rec.job.id);
     }
   }
 

@@ -11,13 +11,16 @@ import {
   AdminOverviewSchema,
   AdminUsageQuerySchema,
   AdminUsageSchema,
-  Routes
+  Routes,
+  type Replicas
 } from '../contract';
 import { authErrorResponses, SECURITY, type IRouteContext } from './context';
 
 export interface IAdminContext extends IRouteContext {
   dashboard: AdminDashboard;
   health: HealthHistory;
+  /** Which replica leads (absent: no replicas, e.g. in tests). */
+  replicas?: () => Replicas;
 }
 
 export const adminRoutes: FastifyPluginAsyncZod<IAdminContext> = async (
@@ -77,13 +80,16 @@ export const adminRoutes: FastifyPluginAsyncZod<IAdminContext> = async (
       schema: {
         summary: 'Backend health over time (admins)',
         description:
-          'One sample per backend and minute (the checks of GET /health), kept 7 days.',
+          'One sample per backend and minute (the checks of GET /health), kept 7 days; `replicas`: the replica that answered and the one that leads (runs the pollers, controllers and sweepers).',
         tags: ['admin'],
         security: SECURITY,
         querystring: AdminHealthQuerySchema,
         response: { 200: AdminHealthSchema, ...authErrorResponses }
       }
     },
-    async request => ctx.health.series(request.query.hours)
+    async request => ({
+      ...ctx.health.series(request.query.hours),
+      ...(ctx.replicas === undefined ? {} : { replicas: ctx.replicas() })
+    })
   );
 };

@@ -13,19 +13,30 @@ const PING_MS = 15_000;
  */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-function frame(event: BridgeEvent): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+function frame(event: BridgeEvent, id?: number): string {
+  const data = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return id === undefined ? data : `id: ${id}\n${data}`;
 }
 
 /** Every stream gets the same job object: serialize it once, not once per subscriber. */
 const jobFrames = new WeakMap<Job, string>();
-function jobFrame(job: Job): string {
+function jobFrame(job: Job, id?: number): string {
   let text = jobFrames.get(job);
   if (text === undefined) {
-    text = frame({ type: 'job', job });
+    text = frame({ type: 'job', job }, id);
     jobFrames.set(job, text);
   }
   return text;
+}
+
+/** The id of the last event a reconnecting client got; undefined when absent or malformed. */
+function lastEventId(
+  header: string | string[] | undefined
+): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d{1,15}$/.test(value.trim())
+    ? Number(value.trim())
+    : undefined;
 }
 
 /** `GET /api/v1/events`: server-sent events of the user's jobs (admins: everyone's). */
@@ -49,7 +60,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         summary:
           'Server-sent events: `job` on every change of a job you may see, `kernel` on every change of one of your cluster kernels, `ping` every 15 s',
         description:
-          'Each event is `event: <type>` + `data: <BridgeEvent JSON>`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers).',
+          'Each event is `event: <type>` + `data: <BridgeEvent JSON>`, job and kernel events with an `id:`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers). A client that reconnects with `Last-Event-ID` first gets the events it missed since (kept one hour), then the live ones.',
         tags: ['events'],
         security: SECURITY,
         produces: ['text/event-stream'],
@@ -87,17 +98,47 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
         send(frame({ type: 'ping', at: new Date().toISOString() }));
       };
       ping();
-      const unsubscribe = ctx.events.subscribe((job: Job) => {
+      // Each event once and in order: a live one the replay already sent is skipped (the
+      // replay reads the table, which may be ahead of this replica's tail).
+      let lastSent = 0;
+      const sendEvent = (text: string, id: number | undefined): void => {
+        if (id !== undefined) {
+          if (id <= lastSent) {
+            return;
+          }
+          lastSent = id;
+        }
+        send(text);
+      };
+      const unsubscribe = ctx.events.subscribe((job: Job, id?: number) => {
         if (job.owner === user.name || user.admin) {
-          send(jobFrame(job));
+          sendEvent(jobFrame(job, id), id);
         }
       });
       const unsubscribeKernels =
-        ctx.kernelEvents?.subscribe(kernel => {
+        ctx.kernelEvents?.subscribe((kernel, id) => {
           if (kernel.owner === user.name) {
-            send(frame({ type: 'kernel', kernel }));
+            sendEvent(frame({ type: 'kernel', kernel }, id), id);
           }
         }) ?? ((): void => undefined);
+      const resumeAfter = lastEventId(request.headers['last-event-id']);
+      if (resumeAfter !== undefined) {
+        const missed = [
+          ...ctx.events
+            .since(resumeAfter, user.admin ? undefined : user.name)
+            .map(e => ({
+              id: e.id,
+              text: frame({ type: 'job', job: e.job }, e.id)
+            })),
+          ...(ctx.kernelEvents?.since(resumeAfter, user.name) ?? []).map(e => ({
+            id: e.id,
+            text: frame({ type: 'kernel', kernel: e.kernel }, e.id)
+          }))
+        ].sort((a, b) => a.id - b.id);
+        for (const e of missed) {
+          sendEvent(e.text, e.id);
+        }
+      }
       const timer = setInterval(ping, ctx.pingMs ?? PING_MS);
       await new Promise<void>(resolve => {
         end = (): void => {

@@ -1,3 +1,5 @@
+import { replicasMigration } from './migrations-replicas';
+
 /**
  * Versioned schema migrations, applied in order. Never edit a released entry:
  * append a new one.
@@ -483,5 +485,6 @@ export const migrations: readonly IMigration[] = [
         PRIMARY KEY (user, endpoint_id, purpose, day)
       );
     `
-  }
+  },
+  replicasMigration
 ];

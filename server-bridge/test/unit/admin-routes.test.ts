@@ -51,6 +51,12 @@ beforeEach(async () => {
         ['ml101', ['alice', 'bob']],
         ['empty', []]
       ]),
+    replicas: () => ({
+      replica: 'bridge-2',
+      leader: 'bridge-1',
+      since: '2030-01-01T00:00:00.000Z',
+      until: '2030-01-01T00:00:10.000Z'
+    }),
     close: async () => store.close()
   }));
 });
@@ -263,7 +269,7 @@ describe('admin routes', () => {
     );
   });
 
-  it('health: the recorded samples per backend', async () => {
+  it('health: the recorded samples per backend and the leading replica', async () => {
     new HealthHistory(store).record([
       { name: 'hub', kind: 'hub', status: 'ok', latencyMs: 2 }
     ]);
@@ -274,6 +280,12 @@ describe('admin routes', () => {
     expect(h.backends.map(b => [b.name, b.samples.length, b.okRatio])).toEqual([
       ['hub', 1, 1]
     ]);
+    expect(h.replicas).toEqual({
+      replica: 'bridge-2',
+      leader: 'bridge-1',
+      since: '2030-01-01T00:00:00.000Z',
+      until: '2030-01-01T00:00:10.000Z'
+    });
     expect(
       (await get(Routes.adminHealth, ADMIN, { hours: '999' })).statusCode
     ).toBe(400);
