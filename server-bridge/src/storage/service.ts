@@ -9,7 +9,7 @@ import { StorageFiles } from './files';
 import { StorageLinks } from './links';
 import { StorageStaging } from './staging';
 import type { TierPorts } from './ports';
-import type { Clock } from './quota';
+import { type Clock, UsageCache } from './quota';
 import { LinkTable, UploadTable } from './repository/records';
 import { ReservationTable } from './repository/reservations';
 import {
@@ -52,8 +52,8 @@ export class StorageService {
       deps.ports,
       new StorageAudit(deps.store),
       new ReservationTable(deps.store),
-      deps.now,
-      deps.usageTtlMs
+      new UsageCache(deps.store, deps.usageTtlMs, deps.now),
+      deps.now
     );
     this.files = new StorageFiles(this.core);
     this.transfers = new StorageTransfers(this.core);

@@ -2,6 +2,8 @@
  * Versioned schema migrations, applied in order. Never edit a released entry:
  * append a new one.
  */
+import { replicaLimits } from './migration-21';
+
 export interface IMigration {
   version: number;
   name: string;
@@ -483,5 +485,6 @@ export const migrations: readonly IMigration[] = [
         PRIMARY KEY (user, endpoint_id, purpose, day)
       );
     `
-  }
+  },
+  replicaLimits
 ];
