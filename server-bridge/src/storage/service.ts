@@ -12,6 +12,7 @@ import type { TierPorts } from './ports';
 import { type Clock, UsageCache } from './quota';
 import { LinkTable, UploadTable } from './repository/records';
 import { ReservationTable } from './repository/reservations';
+import { TransferTable } from './repository/transfers';
 import {
   isGroupTier,
   scopesOf,
@@ -56,7 +57,10 @@ export class StorageService {
       deps.now
     );
     this.files = new StorageFiles(this.core);
-    this.transfers = new StorageTransfers(this.core);
+    this.transfers = new StorageTransfers(
+      this.core,
+      new TransferTable(deps.store)
+    );
     this.uploads = new StorageUploads(this.core, new UploadTable(deps.store));
     this.links = new StorageLinks(
       this.core,

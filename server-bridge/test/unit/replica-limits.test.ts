@@ -333,3 +333,30 @@ describe('a storage quota on two replicas', () => {
     });
   });
 });
+
+describe('a transfer on two replicas', () => {
+  it('is answered by the replica that does not copy, to its owner only', async () => {
+    const a = storageFixture(storeOf(0));
+    const b = storageFixture(storeOf(1), a);
+    a.fs.put('/scratch/u-alice/run/a.txt', 'abc');
+    a.fs.put('/scratch/u-alice/run/b.txt', 'de');
+    const t = await a.service.transfers.start(ALICE, 'scratch', {
+      from: 'run',
+      toTier: 'archive',
+      to: 'runs/run1'
+    });
+    expect(b.service.transfers.get(ALICE, t.id)).toMatchObject({
+      state: 'running',
+      bytesTotal: 5
+    });
+    await a.service.transfers.settled(t.id);
+    expect(b.service.transfers.get(ALICE, t.id)).toMatchObject({
+      state: 'completed',
+      bytesDone: 5,
+      filesDone: 2
+    });
+    expect(() =>
+      b.service.transfers.get({ name: 'bob', groups: [] }, t.id)
+    ).toThrow(`No transfer ${t.id}`);
+  });
+});
