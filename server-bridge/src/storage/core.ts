@@ -289,7 +289,11 @@ export class StorageCore {
         }
       );
       if (reserved) {
-        return { id, bytes: size, release: () => this.reservations.release(id) };
+        return {
+          id,
+          bytes: size,
+          release: () => this.reservations.release(id)
+        };
       }
     }
   }

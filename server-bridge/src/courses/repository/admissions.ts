@@ -10,12 +10,7 @@ const CountRowSchema = z.object({ n: z.number().int() });
 export class CourseAdmissionTable {
   constructor(private readonly store: Store) {}
 
-  add(
-    id: string,
-    course: string,
-    student: string,
-    expiresAt: string
-  ): void {
+  add(id: string, course: string, student: string, expiresAt: string): void {
     this.store
       .statement(
         'INSERT INTO course_job_admissions (id, course, student, expires_at) VALUES (?, ?, ?, ?)'
