@@ -1,8 +1,11 @@
 /**
  * Course job profiles at submit: which course profiles a user sees, the profile a course
  * name stands for, and the per-student limits (counted from `course_jobs` plus submits
- * still under way, so two quick submits cannot both slip under a limit).
+ * still under way, so two quick submits cannot both slip under a limit). Submits under
+ * way are rows of `course_job_admissions`, checked and added in one transaction, so the
+ * limits hold across bridge replicas sharing the database.
  */
+import { randomUUID } from 'node:crypto';
 import type { IAuthUser } from '../auth/decide';
 import type { ProfileConfig } from '../config';
 import type { CourseJobAllowance, CourseJobList, Resources } from '../contract';
@@ -20,6 +23,7 @@ import {
 import type { Store } from '../store';
 import { isTerminal, JobTable } from '../jobs/repository/jobs';
 import { isKernelTerminal, KernelTable } from '../kernels/repository/kernels';
+import { CourseAdmissionTable } from './repository/admissions';
 import { CourseTable, type IJobProfileShare } from './repository/courses';
 
 /** A course's job profile as jobs use it. */
@@ -35,6 +39,12 @@ export interface ICourseAdmission {
   until<T>(work: Promise<T>): Promise<T>;
   recorded(jobId: string): void;
 }
+
+/**
+ * How long an admission counts without its submit ending: a replica that died
+ * mid-submit frees the student's place after this long.
+ */
+const ADMISSION_HOLD_MS = 30 * 60 * 1000;
 
 const NO_ADMISSION: ICourseAdmission = {
   until: work => work,
@@ -59,17 +69,18 @@ export class CourseJobGate {
   private readonly jobs: JobTable;
   /** A course's kernels are its jobs too (`course_jobs` holds their ids). */
   private readonly kernels: KernelTable;
-  /** Submits admitted and not yet stored, per `course\0student`. */
-  private readonly pending = new Map<string, number>();
+  /** Submits admitted and not yet stored. */
+  private readonly admissions: CourseAdmissionTable;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly profiles: readonly ProfileConfig[],
     private readonly now: () => number = Date.now
   ) {
     this.table = new CourseTable(store);
     this.jobs = new JobTable(store);
     this.kernels = new KernelTable(store);
+    this.admissions = new CourseAdmissionTable(store);
   }
 
   /** The course's job profile, or null when it has none (or its base profile is gone). */
@@ -146,7 +157,11 @@ export class CourseJobGate {
         activeJobIds.push(kernel.id);
       }
     }
-    const pending = this.pending.get(key(course, student)) ?? 0;
+    const pending = this.admissions.count(
+      course,
+      student,
+      new Date(nowMs).toISOString()
+    );
     for (let i = 0; i < pending; i++) {
       activeJobIds.push('being submitted');
     }
@@ -221,20 +236,23 @@ export class CourseJobGate {
     if (profile === null) {
       return NO_ADMISSION;
     }
-    this.check(user, profile, resources, elements);
-    const k = key(profile.course, user.name);
-    this.pending.set(k, (this.pending.get(k) ?? 0) + 1);
+    const id = randomUUID();
+    this.store.exclusive(() => {
+      const nowMs = this.now();
+      this.admissions.dropExpired(new Date(nowMs).toISOString());
+      this.check(user, profile, resources, elements);
+      this.admissions.add(
+        id,
+        profile.course,
+        user.name,
+        new Date(nowMs + ADMISSION_HOLD_MS).toISOString()
+      );
+    });
     let open = true;
     const release = (): void => {
-      if (!open) {
-        return;
-      }
-      open = false;
-      const held = this.pending.get(k) ?? 0;
-      if (held <= 1) {
-        this.pending.delete(k);
-      } else {
-        this.pending.set(k, held - 1);
+      if (open) {
+        open = false;
+        this.admissions.remove(id);
       }
     };
     return {
@@ -247,18 +265,17 @@ export class CourseJobGate {
         }
       },
       recorded: jobId => {
-        this.table.addJob(
-          jobId,
-          profile.course,
-          user.name,
-          new Date(this.now()).toISOString()
-        );
-        release();
+        // The job takes the admission's place in one step: never counted twice or not at all.
+        this.store.exclusive(() => {
+          this.table.addJob(
+            jobId,
+            profile.course,
+            user.name,
+            new Date(this.now()).toISOString()
+          );
+          release();
+        });
       }
     };
   }
-}
-
-function key(course: string, student: string): string {
-  return `${course}\0${student}`;
 }

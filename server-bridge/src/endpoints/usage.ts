@@ -4,12 +4,14 @@
  * sample (for p50/p95). Counted in memory and written every few seconds (one
  * transaction), so that the gateway never waits on the disk; `flush()` writes now.
  *
- * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute. Its
+ * Admission: a key's `requestsPerMinute` is a fixed window per calendar minute, counted
+ * in the store (`gateway_rate_windows`, migration 21) so that it holds across replicas. Its
  * `tokenBudget` is a cap: each admitted request reserves what it may cost (the gateway
  * computes it) with one conditional UPDATE of the key's counters (`tokens_used`,
  * `tokens_reserved`, migration 9), which fails when used + reserved + the reservation
  * would pass the budget; the request's real cost replaces its reservation when it is
- * settled. Concurrent requests therefore never hold more than the budget.
+ * settled. Both happen in one transaction per request, so concurrent requests, on one
+ * replica or several, never pass the rate or hold more than the budget.
  *
  * Usage is accounting: rows keep the key's owner and the endpoint's owner and name, and
  * stay when the endpoint and its keys are deleted.
@@ -18,6 +20,7 @@ import type { EndpointMetrics } from '../contract';
 import type { Store } from '../store';
 import type { IResolvedKey } from './keys';
 import { EndpointKeyTable, type IKeyTokens } from './repository/keys';
+import { RateWindowTable } from './repository/rate-windows';
 import { UsageTable, type JobUsageRow } from './repository/usage';
 import {
   addToSample,
@@ -77,11 +80,6 @@ export interface IUsageOptions {
 export class EndpointUsage {
   /** Counted and not yet written, by `keyId|minute`. */
   private pending = new Map<string, IBucket>();
-  /** Admitted requests in the current minute, per key (the rate window). */
-  private readonly window = new Map<
-    string,
-    { minute: number; count: number }
-  >();
   private timer: NodeJS.Timeout | undefined;
 
   private readonly now: () => number;
@@ -89,13 +87,18 @@ export class EndpointUsage {
   private readonly onError: (error: unknown) => void;
   private readonly keys: EndpointKeyTable;
   private readonly usage: UsageTable;
+  private readonly windows: RateWindowTable;
 
-  constructor(store: Store, options: IUsageOptions = {}) {
+  constructor(
+    private readonly store: Store,
+    options: IUsageOptions = {}
+  ) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.onError = options.onError ?? (() => undefined);
     this.keys = new EndpointKeyTable(store);
     this.usage = new UsageTable(store);
+    this.windows = new RateWindowTable(store);
     // Requests that were in flight when the bridge stopped without finishing them
     // (a crash) are charged what they reserved.
     this.keys.chargeReserved();
@@ -122,6 +125,10 @@ export class EndpointUsage {
    * the key's as stored now (a course may have changed it since the key was resolved).
    */
   admit(key: IResolvedKey, tokens: number): Admission {
+    return this.store.exclusive(() => this.admitNow(key, tokens));
+  }
+
+  private admitNow(key: IResolvedKey, tokens: number): Admission {
     const { requestsPerMinute } = key.limits;
     const before = this.keyTokens(key.keyId);
     const refused = (t: IKeyTokens | null): Admission => ({
@@ -140,12 +147,10 @@ export class EndpointUsage {
     }
     const now = this.now();
     const minute = this.minuteOf(now);
-    let w = this.window.get(key.keyId);
-    if (w === undefined || w.minute !== minute) {
-      w = { minute, count: 0 };
-      this.window.set(key.keyId, w);
-    }
-    if (requestsPerMinute !== null && w.count >= requestsPerMinute) {
+    const counted =
+      requestsPerMinute !== null &&
+      this.windows.take(key.keyId, minute, requestsPerMinute);
+    if (requestsPerMinute !== null && !counted) {
       return {
         ok: false,
         reason: 'rate',
@@ -158,9 +163,11 @@ export class EndpointUsage {
     }
     const amount = Math.max(0, Math.ceil(tokens));
     if (!this.keys.reserve(key.keyId, amount)) {
+      if (counted) {
+        this.windows.giveBack(key.keyId, minute);
+      }
       return refused(this.keyTokens(key.keyId));
     }
-    w.count += 1;
     return { ok: true, reservation: { keyId: key.keyId, tokens: amount } };
   }
 
@@ -231,6 +238,7 @@ export class EndpointUsage {
     if (this.pending.size === 0) {
       return;
     }
+    this.windows.dropBefore(this.minuteOf(this.now()) - 1);
     const buckets = [...this.pending.values()];
     this.pending = new Map();
     this.usage.add(buckets, (stored, added) =>

@@ -12,7 +12,7 @@ import {
 } from '../ports/storage';
 import type { StorageAction, StorageAudit } from './audit';
 import type { IOpenedScope, TierPorts } from './ports';
-import { checkQuota, type Clock, type IUsage, UsageCache } from './quota';
+import { checkQuota, type Clock, type IUsage, type UsageCache } from './quota';
 import { randomId } from './repository/records';
 import type { ReservationTable } from './repository/reservations';
 import {
@@ -60,18 +60,14 @@ export function toDomainError(e: unknown): unknown {
 }
 
 export class StorageCore {
-  readonly usage: UsageCache;
-
   constructor(
     readonly directory: TierDirectory,
     readonly ports: TierPorts,
     readonly audit: StorageAudit,
     readonly reservations: ReservationTable,
-    readonly now: Clock = Date.now,
-    usageTtlMs = 30_000
-  ) {
-    this.usage = new UsageCache(usageTtlMs, now);
-  }
+    readonly usage: UsageCache,
+    readonly now: Clock = Date.now
+  ) {}
 
   tier(user: IStorageUser, name: string): TierConfig {
     return this.directory.tier(name, user);
@@ -245,7 +241,8 @@ export class StorageCore {
 
   /**
    * Checks the quota and reserves `size` bytes for a write to `located`, in one
-   * transaction: usage = the measured figure + every live reservation of the scope.
+   * transaction: usage = the scope's figure in the store (the measured usage with the
+   * writes every replica settled since) + every live reservation of the scope.
    * `replaced` (the size of the file the write overwrites) is credited only when no
    * other write to the same file is in flight. Without a quota nothing is reserved.
    */
@@ -260,42 +257,64 @@ export class StorageCore {
       return { id, bytes: 0, release: () => undefined };
     }
     const scope = located.opened.usageKey;
-    let usage = await this.current(located.opened);
-    const nowIso = (): string => new Date(this.now()).toISOString();
+    for (let attempt = 1; ; attempt++) {
+      const usage = await this.freshUsage(located);
+      const now = this.now();
+      const reserved = this.reservations.reserve(
+        {
+          id,
+          scope,
+          target: this.targetOf(located),
+          bytes: size,
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(
+            options.expiresAt ?? now + WRITE_HOLD_MS
+          ).toISOString()
+        },
+        new Date(now).toISOString(),
+        held => {
+          // Another replica made the figure unknown since it was measured: measure
+          // again, or after a few tries take the walk just made (it began after that).
+          if (held.measured === null && attempt < 3) {
+            return false;
+          }
+          checkQuota({
+            where: this.where(located),
+            quota,
+            used: (held.measured ?? usage.bytes) + held.reserved,
+            size,
+            replaced: held.targetBusy ? 0 : (options.replaced ?? 0)
+          });
+          return true;
+        }
+      );
+      if (reserved) {
+        return {
+          id,
+          bytes: size,
+          release: () => this.reservations.release(id)
+        };
+      }
+    }
+  }
+
+  /** The scope's usage, measured again when a reservation lapsed since it was taken. */
+  private async freshUsage(located: ILocated): Promise<IUsage> {
+    const scope = located.opened.usageKey;
+    const usage = await this.current(located.opened);
+    const nowIso = new Date(this.now()).toISOString();
     if (
-      this.reservations.lapsedSince(
+      !this.reservations.lapsedSince(
         scope,
         usage.measuredAt.toISOString(),
-        nowIso()
+        nowIso
       )
     ) {
-      // A reservation ran out unreleased after the figure was taken: measure again.
-      this.usage.invalidate(scope);
-      usage = await this.current(located.opened);
+      return usage;
     }
-    const now = this.now();
-    this.reservations.reserve(
-      {
-        id,
-        scope,
-        target: this.targetOf(located),
-        bytes: size,
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(
-          options.expiresAt ?? now + WRITE_HOLD_MS
-        ).toISOString()
-      },
-      new Date(now).toISOString(),
-      held =>
-        checkQuota({
-          where: this.where(located),
-          quota,
-          used: usage.bytes + held.reserved,
-          size,
-          replaced: held.targetBusy ? 0 : (options.replaced ?? 0)
-        })
-    );
-    return { id, bytes: size, release: () => this.reservations.release(id) };
+    // A reservation ran out unreleased after the figure was taken: measure again.
+    this.usage.invalidate(scope);
+    return this.current(located.opened);
   }
 
   /**

@@ -1,11 +1,15 @@
 /**
- * Usage per scope (a user's root or a group's), measured by walking the scope. Writes
- * through the bridge adjust the figure at once when they finish; writes in flight are
- * counted by their reservations (reservations.ts), not here. A figure older than the TTL is still answered (stale by at most one walk)
- * while a new walk runs in the background, so no request waits for a walk of a big tree
- * except the very first one of a scope.
+ * Usage per scope (a user's root or a group's), measured by walking the scope. The
+ * figure lives in the store (`storage_usage`), shared by every bridge replica: writes
+ * through any replica adjust it when they finish; writes in flight are counted by their
+ * reservations (reservations.ts), not here. A figure older than the TTL is still
+ * answered (stale by at most one walk) while a new walk runs in the background, so no
+ * request waits for a walk of a big tree except the very first one of a scope. A walk
+ * writes its figure only if the scope did not change while it ran.
  */
 import { DomainError } from '../domain-error';
+import type { Store } from '../store';
+import { UsageFigureTable } from './repository/usage-figures';
 
 export interface IUsage {
   bytes: number;
@@ -15,31 +19,32 @@ export interface IUsage {
 export type Clock = () => number;
 
 export class UsageCache {
-  private readonly entries = new Map<
-    string,
-    { bytes: number; measuredAt: number }
-  >();
+  private readonly figures: UsageFigureTable;
+  /** This replica's walks in progress, one per key. */
   private readonly pending = new Map<string, Promise<IUsage>>();
 
   constructor(
+    store: Store,
     private readonly ttlMs = 30_000,
     private readonly now: Clock = Date.now
-  ) {}
+  ) {
+    this.figures = new UsageFigureTable(store);
+  }
 
   /**
-   * The known usage (starting a new walk when it is older than the TTL), or, the first
-   * time, the walk's result. One walk at a time per key.
+   * The known usage (starting a new walk when it is older than the TTL), or, when it is
+   * unknown, the walk's result. One walk at a time per key.
    */
   async get(key: string, measure: () => Promise<number>): Promise<IUsage> {
-    const hit = this.entries.get(key);
+    const hit = this.peek(key);
     if (hit === undefined) {
       return this.measure(key, measure);
     }
-    if (this.now() - hit.measuredAt >= this.ttlMs) {
+    if (this.now() - hit.measuredAt.getTime() >= this.ttlMs) {
       // A failed background walk keeps the old figure; the next get tries again.
       this.measure(key, measure).catch(() => undefined);
     }
-    return { bytes: hit.bytes, measuredAt: new Date(hit.measuredAt) };
+    return hit;
   }
 
   private measure(key: string, walk: () => Promise<number>): Promise<IUsage> {
@@ -48,12 +53,12 @@ export class UsageCache {
       return running;
     }
     const started = this.now();
+    const version = this.figures.get(key)?.version ?? 0;
     const p = walk()
       .then(bytes => {
-        if (this.pending.get(key) === p) {
-          this.entries.set(key, { bytes, measuredAt: started });
-        }
-        return { bytes, measuredAt: new Date(started) };
+        const measuredAt = new Date(started);
+        this.figures.record(key, bytes, measuredAt.toISOString(), version);
+        return { bytes, measuredAt };
       })
       .finally(() => {
         if (this.pending.get(key) === p) {
@@ -66,32 +71,29 @@ export class UsageCache {
 
   /** The known figure without measuring (the admin overview never starts a walk). */
   peek(key: string): IUsage | undefined {
-    const hit = this.entries.get(key);
-    return hit === undefined
+    const figure = this.figures.get(key);
+    return figure === undefined || figure.bytes === null
       ? undefined
-      : { bytes: hit.bytes, measuredAt: new Date(hit.measuredAt) };
-  }
-
-  /** Adds `delta` bytes (negative for deletions) to a cached figure, if any. */
-  add(key: string, delta: number): void {
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      hit.bytes = Math.max(0, hit.bytes + delta);
-    }
+      : { bytes: figure.bytes, measuredAt: new Date(figure.measuredAt) };
   }
 
   /**
-   * Adds `delta` to a cached figure and drops a walk in progress, which may have listed
-   * the scope before the change.
+   * Adds `delta` bytes (negative for deletions) to the figure; a walk in progress, which
+   * may have listed the scope before the change, will not write its figure.
    */
+  add(key: string, delta: number): void {
+    this.figures.add(key, delta, new Date(this.now()).toISOString());
+    this.pending.delete(key);
+  }
+
+  /** A write of `delta` bytes has become visible (see `add`). */
   settle(key: string, delta: number): void {
     this.add(key, delta);
-    this.pending.delete(key);
   }
 
   /** Forgets a figure (after a change whose size is unknown, e.g. a folder delete). */
   invalidate(key: string): void {
-    this.entries.delete(key);
+    this.figures.invalidate(key, new Date(this.now()).toISOString());
     // A walk that started before the change may have missed it.
     this.pending.delete(key);
   }

@@ -9,9 +9,10 @@ import { StorageFiles } from './files';
 import { StorageLinks } from './links';
 import { StorageStaging } from './staging';
 import type { TierPorts } from './ports';
-import type { Clock } from './quota';
+import { type Clock, UsageCache } from './quota';
 import { LinkTable, UploadTable } from './repository/records';
 import { ReservationTable } from './repository/reservations';
+import { TransferTable } from './repository/transfers';
 import {
   isGroupTier,
   scopesOf,
@@ -52,11 +53,14 @@ export class StorageService {
       deps.ports,
       new StorageAudit(deps.store),
       new ReservationTable(deps.store),
-      deps.now,
-      deps.usageTtlMs
+      new UsageCache(deps.store, deps.usageTtlMs, deps.now),
+      deps.now
     );
     this.files = new StorageFiles(this.core);
-    this.transfers = new StorageTransfers(this.core);
+    this.transfers = new StorageTransfers(
+      this.core,
+      new TransferTable(deps.store)
+    );
     this.uploads = new StorageUploads(this.core, new UploadTable(deps.store));
     this.links = new StorageLinks(
       this.core,

@@ -1,27 +1,29 @@
 /**
  * Server-side copies within and between tiers, run in the background with progress.
  * Same scope and a backend that can copy by itself → `copyWithin`; otherwise each file
- * streams read → write through the bridge (never buffered whole).
+ * streams read → write through the bridge (never buffered whole). The transfer's state
+ * is written to the store (at each file, at most every second while a file streams, and
+ * at its end), so that any bridge replica answers it.
  */
 import type { CopyRequest, Transfer } from '../contract';
 import { DomainError } from '../domain-error';
 import type { IStorageEntry } from '../ports/storage';
 import type { ILocated, IReservation, StorageCore } from './core';
 import { randomId } from './repository/records';
+import type { TransferTable } from './repository/transfers';
 import type { IStorageUser } from './tiers';
-
-interface ITransferRecord {
-  owner: string;
-  transfer: Transfer;
-}
 
 /** Finished transfers are forgotten after this long. */
 const KEEP_MS = 60 * 60 * 1000;
 
-export class StorageTransfers {
-  private readonly transfers = new Map<string, ITransferRecord>();
+/** How often a streaming file's progress is written at most. */
+const PROGRESS_WRITE_MS = 1000;
 
-  constructor(private readonly core: StorageCore) {}
+export class StorageTransfers {
+  constructor(
+    private readonly core: StorageCore,
+    private readonly table: TransferTable
+  ) {}
 
   /** Checks access, existence and quota, then starts the copy; answers at once. */
   async start(
@@ -116,14 +118,14 @@ export class StorageTransfers {
       finishedAt: null
     };
     this.prune();
-    this.transfers.set(transfer.id, { owner: user.name, transfer });
+    this.table.insert(user.name, transfer);
     void this.copy(user, transfer, plan).catch(() => undefined);
     return { ...transfer };
   }
 
   /** The transfer, to its owner only (others get the same 404 as an unknown id). */
   get(user: IStorageUser, id: string): Transfer {
-    const rec = this.transfers.get(id);
+    const rec = this.table.get(id);
     if (rec === undefined || rec.owner !== user.name) {
       throw new DomainError('not_found', `No transfer ${id}`);
     }
@@ -158,6 +160,7 @@ export class StorageTransfers {
       })
       .finally(() => {
         transfer.finishedAt = new Date(this.core.now()).toISOString();
+        this.table.update(transfer);
         this.core.usage.invalidate(plan.target.opened.usageKey);
         plan.reservation.release();
         if (plan.target.tier.class === 'sensitive') {
@@ -198,6 +201,7 @@ export class StorageTransfers {
     if (plan.isFolder) {
       await target.port.mkdir(target.rest);
     }
+    let written = this.core.now();
     for (const file of plan.files) {
       const to = plan.isFolder
         ? `${target.rest}${file.path.slice(source.rest.length)}`
@@ -219,21 +223,23 @@ export class StorageTransfers {
           size: read.size,
           onProgress: n => {
             transfer.bytesDone = before + n;
+            if (this.core.now() - written >= PROGRESS_WRITE_MS) {
+              written = this.core.now();
+              this.table.update(transfer);
+            }
           }
         });
         transfer.bytesDone = before + read.size;
       }
       transfer.filesDone += 1;
+      written = this.core.now();
+      this.table.update(transfer);
     }
   }
 
   private prune(): void {
-    const now = this.core.now();
-    for (const [id, rec] of this.transfers) {
-      const done = rec.transfer.finishedAt;
-      if (done !== null && now - Date.parse(done) > KEEP_MS) {
-        this.transfers.delete(id);
-      }
-    }
+    this.table.dropFinishedBefore(
+      new Date(this.core.now() - KEEP_MS).toISOString()
+    );
   }
 }

@@ -67,6 +67,16 @@ export class Store {
     return prepared;
   }
 
+  /**
+   * Runs `work` as one transaction that holds the write lock from its first statement
+   * (SQLite's BEGIN IMMEDIATE), so that a limit checked by its reads still holds when
+   * it writes, whatever other replicas on the same database do meanwhile. `work` must
+   * not await.
+   */
+  exclusive<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   /** The highest migration applied. */
   schemaVersion(): number {
     const row = this.db

@@ -4,6 +4,8 @@ import { replicasMigration } from './migrations-replicas';
  * Versioned schema migrations, applied in order. Never edit a released entry:
  * append a new one.
  */
+import { replicaLimits } from './migration-21';
+
 export interface IMigration {
   version: number;
   name: string;
@@ -486,5 +488,6 @@ export const migrations: readonly IMigration[] = [
       );
     `
   },
-  replicasMigration
+  replicasMigration,
+  replicaLimits
 ];

@@ -332,12 +332,14 @@ export interface IStorageFixture {
   clock: { now: number };
 }
 
+/** `shared`: the backends of another fixture (a second bridge replica on the same storage). */
 export function storageFixture(
-  store: Store = new Store(':memory:')
+  store: Store = new Store(':memory:'),
+  shared?: Pick<IStorageFixture, 'buckets' | 'fs'>
 ): IStorageFixture {
   const config = storageConfig();
-  const buckets = new Map<string, MemoryBackend>();
-  const fs = new MemoryBackend(false);
+  const buckets = shared?.buckets ?? new Map<string, MemoryBackend>();
+  const fs = shared?.fs ?? new MemoryBackend(false);
   const clock = { now: Date.parse('2026-01-10T12:00:00Z') };
   const service = new StorageService({
     tiers: config.storage.tiers,

@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../src/contract';
 import { DomainError } from '../../src/domain-error';
 import { statusOfError } from '../../src/errors';
 import { checkTierPath } from '../../src/storage/paths';
+import { Store } from '../../src/store';
 import { checkQuota, formatBytes, UsageCache } from '../../src/storage/quota';
 import { partLayout, partSizeOf } from '../../src/storage/uploads';
 import { uploadTempName } from '../../src/adapters/ssh/storage-upload';
@@ -403,7 +404,7 @@ describe('quota', () => {
     let now = 0;
     let measured = 0;
     let onDisk = 100;
-    const cache = new UsageCache(30_000, () => now);
+    const cache = new UsageCache(new Store(':memory:'), 30_000, () => now);
     const measure = async () => {
       measured += 1;
       return onDisk;

@@ -231,10 +231,12 @@ export class EndpointKeyTable {
   settle(keyId: string, used: number, released: number): void {
     this.store
       .statement(
-        `UPDATE endpoint_keys SET tokens_used = tokens_used + ?,
-           tokens_reserved = MAX(0, tokens_reserved - ?) WHERE id = ?`
+        `UPDATE endpoint_keys SET tokens_used = tokens_used + @used,
+           tokens_reserved = CASE WHEN tokens_reserved < @released THEN 0
+                                  ELSE tokens_reserved - @released END
+         WHERE id = @keyId`
       )
-      .run(used, released, keyId);
+      .run({ used, released, keyId });
   }
 
   /** The key's and its endpoint's names now (null when the key is gone). */

@@ -81,7 +81,8 @@ export class UsageTable {
          latency_ms_sum, latency_seen, latency_sample)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     );
-    db.transaction(() => {
+    // Read and written under the write lock: another replica may add to the same rows.
+    this.store.exclusive(() => {
       for (const b of buckets) {
         const row = read.get(b.keyId, b.minute);
         const m = row === undefined ? b : combine(bucketOf(row), b);
@@ -102,7 +103,7 @@ export class UsageTable {
           JSON.stringify(m.sample)
         );
       }
-    })();
+    });
   }
 
   /** Requests (all minutes), lifetime tokens and tokens in flight per key of an endpoint. */

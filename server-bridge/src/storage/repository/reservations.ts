@@ -22,6 +22,8 @@ export interface IReservationRequest {
 }
 
 export interface IHeld {
+  /** The scope's usage figure now (`storage_usage`); null when it is unknown. */
+  measured: number | null;
   /** Bytes of live reservations in the scope. */
   reserved: number;
   /** Whether another live reservation writes the same target. */
@@ -32,14 +34,15 @@ export class ReservationTable {
   constructor(private readonly store: Store) {}
 
   /**
-   * Runs `check` with what the scope holds at `now` and inserts the reservation unless
-   * it throws; both in one immediate transaction.
+   * Runs `check` with what the scope holds at `now` and inserts the reservation when it
+   * answers true (it throws to refuse, false to try again later); both in one immediate
+   * transaction. True when inserted.
    */
   reserve(
     request: IReservationRequest,
     now: string,
-    check: (held: IHeld) => void
-  ): void {
+    check: (held: IHeld) => boolean
+  ): boolean {
     const db = this.store.db;
     const run = db.transaction(() => {
       const row = db
@@ -47,7 +50,18 @@ export class ReservationTable {
           'SELECT COALESCE(SUM(bytes), 0) AS n, COALESCE(SUM(target = ?), 0) AS same FROM storage_reservations WHERE scope = ? AND expires_at > ?'
         )
         .get(request.target, request.scope, now) as { n: number; same: number };
-      check({ reserved: row.n, targetBusy: row.same > 0 });
+      const figure = db
+        .prepare('SELECT bytes FROM storage_usage WHERE scope = ?')
+        .get(request.scope) as { bytes: number | null } | undefined;
+      if (
+        !check({
+          measured: figure?.bytes ?? null,
+          reserved: row.n,
+          targetBusy: row.same > 0
+        })
+      ) {
+        return false;
+      }
       db.prepare(
         'INSERT INTO storage_reservations (id, scope, target, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'
       ).run(
@@ -58,8 +72,9 @@ export class ReservationTable {
         request.createdAt,
         request.expiresAt
       );
+      return true;
     });
-    run.immediate();
+    return run.immediate();
   }
 
   /** Bytes of live reservations in the scope. */
