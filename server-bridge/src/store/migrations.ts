@@ -4,7 +4,7 @@ import { replicasMigration } from './migrations-replicas';
  * Versioned schema migrations, applied in order. Never edit a released entry:
  * append a new one.
  */
-import { replicaLimits } from './migration-21';
+import { replicaLimits } from './migrations-limits';
 
 export interface IMigration {
   version: number;
