@@ -390,13 +390,15 @@ export class KernelService {
 
   /**
    * Cancels kernels whose launcher's lease expired (the launcher or the user's server
-   * died) and running kernels idle for `idleMinutes`; answers how many.
+   * died) and running kernels idle for `idleMinutes`; answers how many. Each cluster's
+   * poller sweeps its own kernels (`cluster`): a cluster that does not answer delays
+   * only its own.
    */
-  async sweep(): Promise<number> {
+  async sweep(cluster?: string): Promise<number> {
     const now = this.now();
     const { idleMinutes, leaseSeconds } = this.deps.config.kernels;
     let n = 0;
-    for (const rec of this.table.active()) {
+    for (const rec of this.table.active(cluster)) {
       const id = rec.kernel.id;
       const last = Math.max(
         Date.parse(rec.kernel.lastActivity),
