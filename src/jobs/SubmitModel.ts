@@ -51,6 +51,7 @@ export class SubmitModel implements IDisposable {
     this.endpoints.changed.connect(() => this._changed.emit());
     if (options.auto ?? true) {
       void this.loadProfiles();
+      void this.loadClusters();
       void this.loadTiers();
       void this.endpoints.load();
     }
@@ -86,6 +87,17 @@ export class SubmitModel implements IDisposable {
 
   get profile(): contract.Profile | null {
     return this._profiles.find(p => p.name === this._profile) ?? null;
+  }
+
+  /**
+   * The cluster of `profile` (default: the chosen one) when the bridge lists it as down,
+   * with its `error`; `null` while it is up or its state is not known.
+   */
+  downCluster(
+    profile: contract.Profile | null = this.profile
+  ): contract.Cluster | null {
+    const cluster = this._clusters.find(c => c.name === profile?.cluster);
+    return cluster?.status === 'down' ? cluster : null;
   }
 
   get name(): string {
@@ -216,6 +228,23 @@ export class SubmitModel implements IDisposable {
     } finally {
       this._loadingProfiles = false;
       this._update(false);
+    }
+  }
+
+  /**
+   * The clusters' state, so that a profile on a cluster that is down says so (and why)
+   * before the submit is refused. Without an answer nothing is flagged.
+   */
+  async loadClusters(): Promise<void> {
+    try {
+      const list = await this._client.clusters();
+      if (this._disposed) {
+        return;
+      }
+      this._clusters = list.clusters;
+      this._changed.emit();
+    } catch {
+      this._clusters = [];
     }
   }
 
@@ -429,6 +458,7 @@ export class SubmitModel implements IDisposable {
   private _profilesError: Error | null = null;
   private _loadingProfiles = false;
   private _profile = '';
+  private _clusters: readonly contract.Cluster[] = [];
   private _name: string;
   private _resources: Record<SubmitModel.Resource, string> = {
     timeMinutes: '',
@@ -483,7 +513,7 @@ export namespace SubmitModel {
     submit: (request: contract.JobSubmit) => Promise<contract.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
-    /** Load the profiles, tiers and endpoints at once (default `true`). */
+    /** Load the profiles, clusters, tiers and endpoints at once (default `true`). */
     auto?: boolean;
     /** Lists the user's endpoints (default: the bridge's endpoint routes). */
     endpoints?: Pick<IEndpointsApi, 'list' | 'whoami'>;
