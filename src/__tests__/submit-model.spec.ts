@@ -129,12 +129,12 @@ describe('SubmitModel', () => {
       submit: jest.fn(),
       estimateDelay: 1
     });
-    await waitFor(() => model.downCluster(second) !== null);
+    await waitFor(() => model.clusters.down(second) !== null);
     expect(model.profile?.name).toBe('cpu-small');
-    expect(model.downCluster()).toBeNull();
-    expect(model.downCluster(PROFILE)).toBeNull();
+    expect(model.clusters.down(model.profile)).toBeNull();
+    expect(model.clusters.down(PROFILE)).toBeNull();
     model.setProfile('cpu-demo2');
-    expect(model.downCluster()).toMatchObject({
+    expect(model.clusters.down(model.profile)).toMatchObject({
       name: 'demo2',
       title: 'Second demo cluster',
       error: reason
@@ -153,9 +153,9 @@ describe('SubmitModel', () => {
       submit: jest.fn(),
       estimateDelay: 1
     });
-    await model.loadClusters();
+    await model.clusters.load();
     await waitFor(() => model.profile !== null);
-    expect(model.downCluster()).toBeNull();
+    expect(model.clusters.down(model.profile)).toBeNull();
     model.dispose();
   });
 

@@ -191,7 +191,7 @@ export namespace SubmitDialog {
     };
     const parameterNames = Object.keys(model.parameters);
     const elements = model.sweepElements;
-    const down = model.downCluster();
+    const down = model.clusters.down(profile);
     const estimate = model.estimate;
     return (
       <form
@@ -255,7 +255,7 @@ export namespace SubmitDialog {
               )}
               {model.profiles.map(p => (
                 <option key={p.name} value={p.name}>
-                  {model.downCluster(p)
+                  {model.clusters.down(p)
                     ? trans.__(
                         '%1 (%2 on %3, which is down)',
                         p.title,

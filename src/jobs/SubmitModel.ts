@@ -12,6 +12,7 @@ import {
 } from '../notebook/parameters';
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
+import { ClusterStates } from './clusterStates';
 import { PartitionCompliance } from './compliance';
 import { EndpointsApi, type IEndpointsApi } from '../endpoints/api';
 import { JobEndpointChoice } from './endpointChoice';
@@ -49,9 +50,11 @@ export class SubmitModel implements IDisposable {
       options.endpoints ?? new EndpointsApi(options.client)
     );
     this.endpoints.changed.connect(() => this._changed.emit());
+    this.clusters = new ClusterStates(options.client);
+    this.clusters.changed.connect(() => this._changed.emit());
     if (options.auto ?? true) {
       void this.loadProfiles();
-      void this.loadClusters();
+      void this.clusters.load();
       void this.loadTiers();
       void this.endpoints.load();
     }
@@ -59,6 +62,9 @@ export class SubmitModel implements IDisposable {
 
   /** The user's endpoints the job may declare it calls. */
   readonly endpoints: JobEndpointChoice;
+
+  /** Which clusters are down: their profiles say so. */
+  readonly clusters: ClusterStates;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -87,17 +93,6 @@ export class SubmitModel implements IDisposable {
 
   get profile(): contract.Profile | null {
     return this._profiles.find(p => p.name === this._profile) ?? null;
-  }
-
-  /**
-   * The cluster of `profile` (default: the chosen one) when the bridge lists it as down,
-   * with its `error`; `null` while it is up or its state is not known.
-   */
-  downCluster(
-    profile: contract.Profile | null = this.profile
-  ): contract.Cluster | null {
-    const cluster = this._clusters.find(c => c.name === profile?.cluster);
-    return cluster?.status === 'down' ? cluster : null;
   }
 
   get name(): string {
@@ -228,23 +223,6 @@ export class SubmitModel implements IDisposable {
     } finally {
       this._loadingProfiles = false;
       this._update(false);
-    }
-  }
-
-  /**
-   * The clusters' state, so that a profile on a cluster that is down says so (and why)
-   * before the submit is refused. Without an answer nothing is flagged.
-   */
-  async loadClusters(): Promise<void> {
-    try {
-      const list = await this._client.clusters();
-      if (this._disposed) {
-        return;
-      }
-      this._clusters = list.clusters;
-      this._changed.emit();
-    } catch {
-      this._clusters = [];
     }
   }
 
@@ -458,7 +436,6 @@ export class SubmitModel implements IDisposable {
   private _profilesError: Error | null = null;
   private _loadingProfiles = false;
   private _profile = '';
-  private _clusters: readonly contract.Cluster[] = [];
   private _name: string;
   private _resources: Record<SubmitModel.Resource, string> = {
     timeMinutes: '',

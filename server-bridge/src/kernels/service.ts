@@ -389,10 +389,8 @@ export class KernelService {
   }
 
   /**
-   * Cancels kernels whose launcher's lease expired (the launcher or the user's server
-   * died) and running kernels idle for `idleMinutes`; answers how many. Each cluster's
-   * poller sweeps its own kernels (`cluster`): a cluster that does not answer delays
-   * only its own.
+   * Cancels kernels (of `cluster`: its poller's own) whose launcher's lease expired (the
+   * launcher or the user's server died) and running kernels idle for `idleMinutes`.
    */
   async sweep(cluster?: string): Promise<number> {
     const now = this.now();
