@@ -1,6 +1,7 @@
 /** A bridge client and event stream for the jobs and submit model tests. */
 import {
   type BridgeEvent,
+  type ClusterList,
   type Job,
   type JobEstimate,
   type JobList,
@@ -50,6 +51,7 @@ export class FakeClient implements Partial<IBridgeClient> {
     this as unknown as IBridgeClient
   );
   profilesAnswer: ProfileList = { profiles: [] };
+  clustersAnswer: ClusterList = { clusters: [] };
   estimates: JobSubmit[] = [];
   /** Thrown by `estimate` for requests it matches. */
   estimateRefusal: ((request: JobSubmit) => Error | null) | null = null;
@@ -89,6 +91,9 @@ export class FakeClient implements Partial<IBridgeClient> {
   }
   async profiles(): Promise<ProfileList> {
     return this.profilesAnswer;
+  }
+  async clusters(): Promise<ClusterList> {
+    return this.clustersAnswer;
   }
   async estimate(request: JobSubmit): Promise<JobEstimate> {
     this.estimates.push(request);

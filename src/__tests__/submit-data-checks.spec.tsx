@@ -3,11 +3,16 @@
  */
 import React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { DataChecks } from '../jobs/SubmitFormParts';
+import { ClusterDown, DataChecks } from '../jobs/SubmitFormParts';
 
 // @jupyterlab/translation is an ES module this Jest setup does not transform.
 jest.mock('@jupyterlab/translation', () => ({
-  nullTranslator: { load: () => ({ __: (text: string) => text }) }
+  nullTranslator: {
+    load: () => ({
+      __: (text: string, ...args: unknown[]) =>
+        text.replace(/%(\d)/g, (_, i: string) => String(args[Number(i) - 1]))
+    })
+  }
 }));
 
 const NONE = { inputs: [], outputs: [], warnings: [], errors: [] };
@@ -43,5 +48,30 @@ describe('DataChecks', () => {
   it('shows nothing when the data passes, or without data', () => {
     expect(renderToStaticMarkup(<DataChecks data={NONE} />)).toBe('');
     expect(renderToStaticMarkup(<DataChecks data={undefined} />)).toBe('');
+  });
+});
+
+describe('ClusterDown', () => {
+  it("names the chosen profile's cluster that is down and the bridge's reason", () => {
+    const html = renderToStaticMarkup(
+      <ClusterDown
+        cluster={{
+          name: 'demo2',
+          title: 'Second demo cluster',
+          status: 'down',
+          error: 'slurmctld of demo2 not reachable: connect failure',
+          partitions: [],
+          updatedAt: '2026-12-07T10:00:00.000Z'
+        }}
+      />
+    );
+    expect(html).toContain('role="alert"');
+    expect(html).toContain(
+      'Cluster Second demo cluster is down (slurmctld of demo2 not reachable: connect failure).'
+    );
+  });
+
+  it('shows nothing while the cluster is up or not known', () => {
+    expect(renderToStaticMarkup(<ClusterDown cluster={null} />)).toBe('');
   });
 });

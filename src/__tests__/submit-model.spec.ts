@@ -92,6 +92,73 @@ describe('SubmitModel', () => {
     expect(Object.keys(model.errors)).toEqual(['estimate:0']);
   });
 
+  it("flags the profiles of a cluster the bridge lists as down, with the bridge's reason", async () => {
+    const fake = new FakeClient();
+    const second: Profile = {
+      ...PROFILE,
+      name: 'cpu-demo2',
+      cluster: 'demo2',
+      partition: 'batch2'
+    };
+    fake.profilesAnswer = { profiles: [PROFILE, second] };
+    const reason =
+      'slurmctld of demo2 not reachable: sinfo --json failed: Unable to contact slurm controller';
+    fake.clustersAnswer = {
+      clusters: [
+        {
+          name: 'demo',
+          title: 'Demo',
+          status: 'ok',
+          partitions: [],
+          updatedAt: '2026-12-07T10:00:00.000Z'
+        },
+        {
+          name: 'demo2',
+          title: 'Second demo cluster',
+          status: 'down',
+          error: reason,
+          partitions: [],
+          updatedAt: '2026-12-07T10:00:00.000Z'
+        }
+      ]
+    };
+    const model = new SubmitModel({
+      client: asClient(fake),
+      trans: identityTrans(),
+      notebook: NOTEBOOK,
+      submit: jest.fn(),
+      estimateDelay: 1
+    });
+    await waitFor(() => model.clusters.down(second) !== null);
+    expect(model.profile?.name).toBe('cpu-small');
+    expect(model.clusters.down(model.profile)).toBeNull();
+    expect(model.clusters.down(PROFILE)).toBeNull();
+    model.setProfile('cpu-demo2');
+    expect(model.clusters.down(model.profile)).toMatchObject({
+      name: 'demo2',
+      title: 'Second demo cluster',
+      error: reason
+    });
+    model.dispose();
+  });
+
+  it('flags no cluster when the clusters cannot be listed', async () => {
+    const fake = new FakeClient();
+    fake.profilesAnswer = { profiles: [PROFILE] };
+    fake.clusters = () => Promise.reject(new Error('502 Bad Gateway'));
+    const model = new SubmitModel({
+      client: asClient(fake),
+      trans: identityTrans(),
+      notebook: NOTEBOOK,
+      submit: jest.fn(),
+      estimateDelay: 1
+    });
+    await model.clusters.load();
+    await waitFor(() => model.profile !== null);
+    expect(model.clusters.down(model.profile)).toBeNull();
+    model.dispose();
+  });
+
   it('pre-fills name, profile defaults and parameters', async () => {
     const { model } = await create();
     expect(model.name).toBe('My-Sweep');

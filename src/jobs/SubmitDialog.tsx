@@ -3,7 +3,7 @@ import { Dialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import { DataChecks, Field, Refusal } from './SubmitFormParts';
+import { ClusterDown, DataChecks, Field, Refusal } from './SubmitFormParts';
 import type { SubmitModel } from './SubmitModel';
 import type { ITierFilePicker } from '../tokens';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
@@ -191,6 +191,7 @@ export namespace SubmitDialog {
     };
     const parameterNames = Object.keys(model.parameters);
     const elements = model.sweepElements;
+    const down = model.clusters.down(profile);
     const estimate = model.estimate;
     return (
       <form
@@ -254,11 +255,24 @@ export namespace SubmitDialog {
               )}
               {model.profiles.map(p => (
                 <option key={p.name} value={p.name}>
-                  {trans.__('%1 (%2 on %3)', p.title, p.partition, p.cluster)}
+                  {model.clusters.down(p)
+                    ? trans.__(
+                        '%1 (%2 on %3, which is down)',
+                        p.title,
+                        p.partition,
+                        p.cluster
+                      )
+                    : trans.__(
+                        '%1 (%2 on %3)',
+                        p.title,
+                        p.partition,
+                        p.cluster
+                      )}
                 </option>
               ))}
             </select>
           </Field>
+          <ClusterDown cluster={down} />
         </fieldset>
         {profile && (
           <fieldset className="jp-hpc-SubmitForm-group jp-hpc-SubmitForm-resources">

@@ -1,10 +1,13 @@
 import React from 'react';
-import type { JobDataEstimate } from '@hpc-bridge/server/contract';
+import type { Cluster, JobDataEstimate } from '@hpc-bridge/server/contract';
 import type { PartitionCompliance } from './compliance';
 import type { SubmitModel } from './SubmitModel';
 import { useTranslator } from '../ui/translator';
 
-/* The submit form's small parts: a labelled field, the refusal of a choice, the data checks. */
+/*
+ * The submit form's small parts: a labelled field, the refusal of a choice, the data
+ * checks, the chosen profile's cluster when it is down.
+ */
 
 /** A labelled input with its error below. */
 export function Field(props: {
@@ -114,6 +117,31 @@ export function DataChecks(props: {
           </ul>
         </div>
       )}
+    </div>
+  );
+}
+
+/** The chosen profile's cluster is down: which, and why (the bridge's words). */
+export function ClusterDown(props: {
+  cluster: Cluster | null;
+}): JSX.Element | null {
+  const trans = useTranslator();
+  const { cluster } = props;
+  if (cluster === null) {
+    return null;
+  }
+  return (
+    <div
+      className="jp-hpc-Alert jp-mod-warning jp-hpc-SubmitForm-clusterDown"
+      role="alert"
+    >
+      <p className="jp-hpc-Alert-message">
+        {trans.__(
+          'Cluster %1 is down (%2). Jobs for it are refused until it is back; the profiles of other clusters work.',
+          cluster.title,
+          cluster.error ?? trans.__('no reason given')
+        )}
+      </p>
     </div>
   );
 }

@@ -12,6 +12,7 @@ import {
 } from '../notebook/parameters';
 import type { IBridgeClient } from '../tokens';
 import { TierChoice } from '../storage/TierChoice';
+import { ClusterStates } from './clusterStates';
 import { PartitionCompliance } from './compliance';
 import { EndpointsApi, type IEndpointsApi } from '../endpoints/api';
 import { JobEndpointChoice } from './endpointChoice';
@@ -49,8 +50,11 @@ export class SubmitModel implements IDisposable {
       options.endpoints ?? new EndpointsApi(options.client)
     );
     this.endpoints.changed.connect(() => this._changed.emit());
+    this.clusters = new ClusterStates(options.client);
+    this.clusters.changed.connect(() => this._changed.emit());
     if (options.auto ?? true) {
       void this.loadProfiles();
+      void this.clusters.load();
       void this.loadTiers();
       void this.endpoints.load();
     }
@@ -58,6 +62,9 @@ export class SubmitModel implements IDisposable {
 
   /** The user's endpoints the job may declare it calls. */
   readonly endpoints: JobEndpointChoice;
+
+  /** Which clusters are down: their profiles say so. */
+  readonly clusters: ClusterStates;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -483,7 +490,7 @@ export namespace SubmitModel {
     submit: (request: contract.JobSubmit) => Promise<contract.Job>;
     /** Milliseconds between the last change and the estimate. */
     estimateDelay?: number;
-    /** Load the profiles, tiers and endpoints at once (default `true`). */
+    /** Load the profiles, clusters, tiers and endpoints at once (default `true`). */
     auto?: boolean;
     /** Lists the user's endpoints (default: the bridge's endpoint routes). */
     endpoints?: Pick<IEndpointsApi, 'list' | 'whoami'>;

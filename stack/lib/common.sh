@@ -36,9 +36,9 @@ BRIDGE_UNIX_USER=hpcbridge
 # The bridge's local serving replicas run as this account (serving.providers.local.runAs).
 SERVE_UNIX_USER=hpcb-serve
 
-# Start order; stack/down walks it backwards.
-DAEMONS=(munge mariadb slurmdbd slurmctld slurmd sshd memcached
-  swift-account swift-container swift-object swift-proxy jupyterhub)
+# Start order; stack/down walks it backwards. The -demo2 ones are the second cluster's.
+DAEMONS=(munge mariadb slurmdbd slurmctld slurmd sshd slurmctld-demo2 slurmd-demo2 sshd-demo2
+  memcached swift-account swift-container swift-object swift-proxy jupyterhub)
 
 log() { printf '[stack] %s\n' "$*"; }
 warn() { printf '[stack] WARNING: %s\n' "$*" >&2; }

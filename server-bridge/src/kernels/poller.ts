@@ -101,7 +101,7 @@ export class KernelPoller {
   /** One poll; public for tests. Resolves what a kernel still waits for, if any. */
   async tick(): Promise<KernelWait> {
     const { table, cluster, queue } = this.deps;
-    await this.deps.service.sweep();
+    await this.deps.service.sweep(cluster);
     const active = table.active(cluster);
     if (active.length === 0) {
       return null;

@@ -389,14 +389,14 @@ export class KernelService {
   }
 
   /**
-   * Cancels kernels whose launcher's lease expired (the launcher or the user's server
-   * died) and running kernels idle for `idleMinutes`; answers how many.
+   * Cancels kernels (of `cluster`: its poller's own) whose launcher's lease expired (the
+   * launcher or the user's server died) and running kernels idle for `idleMinutes`.
    */
-  async sweep(): Promise<number> {
+  async sweep(cluster?: string): Promise<number> {
     const now = this.now();
     const { idleMinutes, leaseSeconds } = this.deps.config.kernels;
     let n = 0;
-    for (const rec of this.table.active()) {
+    for (const rec of this.table.active(cluster)) {
       const id = rec.kernel.id;
       const last = Math.max(
         Date.parse(rec.kernel.lastActivity),

@@ -6,6 +6,7 @@ import {
   type Cluster
 } from '../contract';
 import { withTimeout } from '../with-timeout';
+import { clusterDownReason } from './cluster-down';
 import {
   authErrorResponses,
   SECURITY,
@@ -44,7 +45,7 @@ export const clustersRoutes: FastifyPluginAsyncZod<IRouteContext> = async (
         name: c.name,
         title: c.title,
         status: 'down',
-        error: (e as Error).message,
+        error: clusterDownReason(c.name, e),
         partitions: [],
         updatedAt: new Date().toISOString()
       };

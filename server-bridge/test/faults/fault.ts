@@ -27,6 +27,7 @@ export type Component =
   | 'bridge'
   | 'sshd'
   | 'slurmctld'
+  | 'slurmctld-demo2'
   | 'swift-proxy'
   | 'swift-object'
   | 'jupyterhub'

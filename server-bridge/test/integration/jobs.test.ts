@@ -216,7 +216,15 @@ describe('profiles and credentials', () => {
     const res = await bridge('/api/v1/profiles', alice);
     expect(res.status).toBe(200);
     const { profiles } = ProfileListSchema.parse(res.body);
-    expect(profiles.map(p => p.name)).toEqual(['cpu-small', 'gpu-1']);
+    expect(profiles.map(p => p.name)).toEqual([
+      'cpu-small',
+      'gpu-1',
+      'cpu-demo2'
+    ]);
+    expect(profiles[2]).toMatchObject({
+      cluster: 'demo2',
+      partition: 'batch2'
+    });
     expect(profiles[1]?.gpus).toEqual({ default: 1, min: 1, max: 2 });
   });
 

@@ -11,6 +11,8 @@ import {
   TierPathSchema,
   VersionSchema
 } from '../../src/contract';
+import { SshError } from '../../src/adapters/ssh/client';
+import { SlurmCommandError } from '../../src/adapters/ssh/slurm';
 import { policy } from '../../src/auth/policy';
 import { DomainError, isRefusal } from '../../src/domain-error';
 import { statusOf } from '../../src/errors';
@@ -231,6 +233,58 @@ describe('clusters', () => {
       partitions: [],
       error: expect.stringMatching(/ECONNREFUSED/)
     });
+    await app.close();
+  });
+
+  it("names the down cluster and the part that failed, and lists the other one's partitions", async () => {
+    const ctldDown = new SlurmCommandError(['sinfo', '--json'], {
+      code: 1,
+      signal: null,
+      stdout: '',
+      stderr:
+        'slurm_load_partitions: Unable to contact slurm controller (connect failure)\n'
+    });
+    const noLogin = new SshError(
+      'cannot connect to 127.0.0.1:2224 as hpcbridge: connect ECONNREFUSED',
+      'connect'
+    );
+    const { app } = await testApp({
+      clusters: [
+        { name: 'demo', title: 'Demo', slurm: new FakeSlurm([CPU_PARTITION]) },
+        { name: 'demo2', title: 'Demo 2', slurm: new FakeSlurm(ctldDown) },
+        { name: 'demo3', title: 'Demo 3', slurm: new FakeSlurm(noLogin) }
+      ]
+    });
+    const res = await app.inject({
+      url: `${BASE}${Routes.clusters}`,
+      headers: AUTH
+    });
+    expect(res.statusCode).toBe(200);
+    const clusters = ClusterListSchema.parse(res.json()).clusters;
+    expect(
+      clusters.map(c => ({
+        name: c.name,
+        status: c.status,
+        partitions: c.partitions.length,
+        error: c.error
+      }))
+    ).toEqual([
+      { name: 'demo', status: 'ok', partitions: 1, error: undefined },
+      {
+        name: 'demo2',
+        status: 'down',
+        partitions: 0,
+        error:
+          'slurmctld of demo2 not reachable: sinfo --json failed: slurm_load_partitions: Unable to contact slurm controller (connect failure)'
+      },
+      {
+        name: 'demo3',
+        status: 'down',
+        partitions: 0,
+        error:
+          'login node of demo3 not reachable over SSH: cannot connect to 127.0.0.1:2224 as hpcbridge: connect ECONNREFUSED'
+      }
+    ]);
     await app.close();
   });
 

@@ -1,5 +1,6 @@
 /** Cluster kernels: submit, limits, states from the queue, lease expiry, idle cull. */
 import { renderKernelScript } from '../../src/adapters/ssh/kernel-script';
+import { KernelPoller } from '../../src/kernels/poller';
 import { KernelService } from '../../src/kernels/service';
 import { queueRecord } from './job-fakes';
 import {
@@ -323,6 +324,33 @@ describe('stopping, leases and idle kernels', () => {
       f.store.db.prepare('SELECT * FROM audit').all()
     );
     expect(audit).toContain('kernel.cull');
+  });
+
+  it("sweeps one cluster's kernels at a time: another cluster's poller leaves them alone", async () => {
+    const f = kernelFixture(kernelConfig({ leaseSeconds: 30 }));
+    const k = await f.service.start(ALICE, START);
+    f.clock.now += 31_000;
+    const other = new KernelPoller({
+      cluster: 'demo2',
+      queue: f.cluster.queuePort(),
+      service: f.service,
+      table: f.service.table,
+      access: kernelAccess(f.cluster),
+      events: f.events,
+      logger: {
+        info: () => undefined,
+        warn: () => undefined,
+        debug: () => undefined
+      },
+      intervalMs: 10_000
+    });
+    await other.tick();
+    expect(await f.service.sweep('demo2')).toBe(0);
+    expect(f.service.get(ALICE, k.id).state).toBe('pending');
+    expect(f.cluster.actions).toEqual([]);
+    await f.poller.tick();
+    expect(f.service.get(ALICE, k.id).state).toBe('cancelled');
+    expect(f.cluster.actions).toEqual(['alice:cancel:100']);
   });
 
   it('counts leases from its own start: a bridge that was down does not cancel every kernel', async () => {
