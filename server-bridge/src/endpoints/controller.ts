@@ -115,6 +115,9 @@ export class EndpointController implements IEndpointRouter {
 
   /** Leads: reconciles the store with the providers (adopting their replicas), then loops. */
   async start(): Promise<void> {
+    if (this.looping) {
+      return;
+    }
     this.lead();
     this.looping = true;
     await this.reconcile();

@@ -100,7 +100,7 @@ export async function stopStaleStarts(
 ): Promise<IEndpointRecord> {
   const stale = ctl
     .activeOf(ep.id)
-    .filter(r => isStarting(r) && r.model != null && r.model !== ep.model);
+    .filter(r => isStarting(r) && (r.model ?? ep.model) !== ep.model);
   await stopStarting(ctl, ep, stale, ep.model, now);
   return ep;
 }

@@ -16,7 +16,9 @@ export function hold(
   return new Promise<IUpstream>((resolve, reject) => {
     const onAbort = () => {
       waiters.delete(waiter);
-      reject(new DomainError('upstream_unavailable', 'The request was aborted'));
+      reject(
+        new DomainError('upstream_unavailable', 'The request was aborted')
+      );
     };
     const waiter: IWaiter = {
       deadline,
