@@ -329,7 +329,7 @@ export class EndpointController implements IEndpointRouter {
     const rt = this.runtime(rec.id);
     rt.record = rec;
     rt.version = 0;
-    this.stepIfLeading(rec.id);
+    void this.stepIfLeading(rec.id);
     return rec;
   }
 

@@ -88,7 +88,8 @@ export class StoredRouter {
 
   async upstream(id: string, signal: AbortSignal): Promise<IUpstream> {
     const e = this.fresh(id);
-    if (e.routes.length === 0) {
+    if (e.routes.length === 0 && !refused(e.record)) {
+      // A miss reads again at once (a stopped or failed endpoint waits for the second).
       this.load(id, e);
     }
     const ep = e.record;
@@ -177,4 +178,10 @@ export class StoredRouter {
       rejectAll(e.waiters, message);
     }
   }
+}
+
+function refused(ep: IEndpointRecord | undefined): boolean {
+  return (
+    ep !== undefined && (ep.desired === 'stopped' || ep.state === 'failed')
+  );
 }
