@@ -95,7 +95,8 @@ export function bridgeSingletons(a: {
           logger.error({ err: e }, 'endpoint controller did not start');
         });
       },
-      stop: () => a.controller.stop()
+      // Demoted: the loop ends; the gateway routes from the store as on any follower.
+      stop: () => a.controller.follow()
     },
     {
       name: 'trigger runner',

@@ -273,6 +273,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     startBackground: () => leadership.start(),
     close: async () => {
       await leadership.close();
+      await endpoints.controller.stop();
       endpoints.gateway.close();
       endpoints.usage.close();
       pool.closeAll();

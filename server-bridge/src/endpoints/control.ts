@@ -13,10 +13,12 @@ import { httpHealthCheck } from './health';
 import type { RecipeConfig } from '../config';
 import type {
   IModelPlacer,
+  IServedModel,
   IServingProvider,
   IUpstream,
   ModelPlacement
 } from './ports';
+import { rejectAll } from './waiters';
 import {
   ACTIVE_REPLICA_STATES,
   type EndpointTable,
@@ -91,6 +93,57 @@ export interface IRuntime {
   probing: boolean;
   /** Pending replicas waiting for their model file's copy (started on a later step). */
   modelCopies: Set<string>;
+  /** The stored version of `record` when this bridge last read or wrote it. */
+  version: number | null;
+}
+
+/**
+ * Another bridge wrote the endpoint's record since this one read it: the change is
+ * dropped and redone on the stored record.
+ */
+export class StaleRecordError extends Error {
+  constructor(readonly endpointId: string) {
+    super(`endpoint ${endpointId} was changed meanwhile`);
+  }
+}
+
+/** The record of a new endpoint: pending, to be served. */
+export function newEndpointRecord(
+  ep: INewEndpoint,
+  nowMs: number
+): IEndpointRecord {
+  const now = iso(nowMs);
+  return {
+    ...ep,
+    tiers: ep.tiers ?? [],
+    tierEnv: ep.tierEnv ?? {},
+    modelFile: ep.modelFile ?? null,
+    roll: null,
+    fallback: ep.fallback ?? null,
+    fallbackReason: null,
+    desired: 'running',
+    state: 'pending',
+    reason: null,
+    restarts: 0,
+    failuresInRow: 0,
+    upstreamKey: null,
+    createdAt: now,
+    updatedAt: now,
+    lastRequestAt: null,
+    activeSince: now
+  };
+}
+
+/** What the endpoint serves, and the names a request may give for it. */
+export function servedModelOf(ep: IEndpointRecord): IServedModel {
+  return {
+    name: ep.model,
+    accepts: [
+      ep.model,
+      ep.name,
+      ...(ep.roll === null ? [] : [ep.roll.from.model])
+    ]
+  };
 }
 
 export function newReplicaId(): string {
@@ -164,7 +217,8 @@ export class EndpointControl {
         stepping: null,
         again: false,
         probing: false,
-        modelCopies: new Set()
+        modelCopies: new Set(),
+        version: null
       };
       this.runtimes.set(id, rt);
     }
@@ -195,19 +249,57 @@ export class EndpointControl {
     return rec;
   }
 
+  /** The stored record, read for a change (`save` writes it only if still stored so). */
+  read(id: string): IEndpointRecord | undefined {
+    const found = this.table.read(id);
+    if (found === undefined) {
+      return undefined;
+    }
+    const rt = this.runtime(id);
+    rt.record = found.record;
+    rt.version = found.version;
+    return found.record;
+  }
+
   mustGet(id: string): IEndpointRecord {
-    const ep = this.table.get(id);
+    const ep = this.read(id);
     if (ep === undefined) {
       throw new DomainError('not_found', `No endpoint ${id}`);
     }
     return ep;
   }
 
+  /**
+   * Writes the record; throws `StaleRecordError` when another bridge wrote it after
+   * this one read it (`read`, `mustGet`).
+   */
   save(ep: IEndpointRecord): IEndpointRecord {
     const next = { ...ep, updatedAt: iso(this.clock.now()) };
-    this.table.update(next);
-    this.runtime(ep.id).record = next;
+    const rt = this.runtime(ep.id);
+    if (rt.version === null) {
+      this.table.update(next);
+    } else if (this.table.updateIf(next, rt.version)) {
+      rt.version += 1;
+    } else {
+      rt.record = null;
+      rt.version = null;
+      throw new StaleRecordError(ep.id);
+    }
+    rt.record = next;
     return next;
+  }
+
+  /** Runs an owner's change again on the stored record while other bridges write it. */
+  async retryStale<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof StaleRecordError) || attempt >= 5) {
+          throw e;
+        }
+      }
+    }
   }
 
   putReplica(r: IReplicaRecord): void {
@@ -218,6 +310,22 @@ export class EndpointControl {
     if (JSON.stringify(before) !== JSON.stringify(after)) {
       this.putReplica(after);
     }
+  }
+
+  /** Routes to the ready replicas not under suspicion, newest first. */
+  routesOf(
+    ep: IEndpointRecord,
+    active: readonly IReplicaRecord[],
+    suspect: { has(replicaId: string): boolean }
+  ): IUpstream[] {
+    return active
+      .filter(r => r.state === 'ready' && !suspect.has(r.id))
+      .sort((a, b) => (ms(b.readyAt) ?? 0) - (ms(a.readyAt) ?? 0))
+      .map(r => ({
+        baseUrl: baseUrlOf(r.address ?? ''),
+        apiKey: keyOf(ep, r),
+        replicaId: r.id
+      }));
   }
 
   activeOf(id: string): IReplicaRecord[] {
@@ -244,10 +352,24 @@ export class EndpointControl {
   rejectWaiters(id: string, message: string): void {
     const rt = this.runtime(id);
     rt.routes = [];
-    for (const w of rt.waiters) {
-      w.reject(new DomainError('upstream_unavailable', message));
+    rejectAll(rt.waiters, message);
+  }
+
+  /**
+   * Forgets the endpoints no longer stored (deleted on another bridge), answering their
+   * held requests; true when one of them had been served here.
+   */
+  forgetDeleted(stored: ReadonlySet<string>): boolean {
+    let served = false;
+    for (const [id, rt] of this.runtimes) {
+      if (stored.has(id) || rt.stepping !== null) {
+        continue;
+      }
+      served ||= rt.record !== null;
+      this.rejectWaiters(id, `No endpoint ${id}`);
+      this.runtimes.delete(id);
     }
-    rt.waiters.clear();
+    return served;
   }
 
   /** Throws the 503 a request gets while the endpoint is stopped or failed. */

@@ -18,24 +18,36 @@
  * checks), `handover.ts` (a replica when none, the walltime handover), `scale-to-zero.ts`
  * (idle, scale to zero, wake), `reconcile.ts`, `user-slots.ts`; `control.ts` holds what
  * they share. This class is the loop, the gateway's router and the owner's actions.
+ *
+ * Several bridges may share the store; one of them (the leader) runs the loop (`start`,
+ * `stop`, `follow`). The others (followers; every bridge before `start`) route from the
+ * store (`stored-routes.ts`) and record the owner's actions there, and the leader's loop
+ * picks them up: each step reads its endpoint again, and a write of an endpoint's record
+ * made while another bridge wrote it is redone on the stored one (`StaleRecordError`).
  */
 import type { ServingProviderInfo } from '../contract';
 import { DomainError } from '../domain-error';
 import {
-  baseUrlOf,
   EndpointControl,
   type IEndpointControllerDeps,
   type INewEndpoint,
   iso,
-  type IWaiter,
-  keyOf,
-  ms
+  newEndpointRecord,
+  servedModelOf,
+  StaleRecordError
 } from './control';
 import { converge } from './handover';
-import { advanceRoll, type IRollTarget, startRoll } from './roll';
+import {
+  advanceRoll,
+  type IRollTarget,
+  startRoll,
+  stopStaleStarts
+} from './roll';
 import { observe } from './observe';
 import { probeWhileHeld } from './held-probe';
 import type { IEndpointRouter, IServedModel, IUpstream } from './ports';
+import { StoredRouter } from './stored-routes';
+import { hold, settleWaiters } from './waiters';
 import { stopAll } from './replica-effects';
 import { providerDetails, reconcile } from './reconcile';
 import { idleTooLong, scaleToZero, stateOf, woken } from './scale-to-zero';
@@ -56,16 +68,21 @@ export { type HealthCheck, httpHealthCheck } from './health';
 
 export class EndpointController implements IEndpointRouter {
   private readonly ctl: EndpointControl;
+  /** The router while this bridge does not lead. */
+  private readonly stored: StoredRouter;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
-  /** The loop runs (between `start` and `stop`). */
+  /** This bridge leads: owner actions act on the providers, requests use the loop's routes. */
+  private leading = false;
+  /** The loop runs (between `start` and `stop`/`follow`). */
   private looping = false;
-  /** `stop` was called: no more steps. */
+  /** `stop` or `follow` was called: no more steps. */
   private closed = false;
   private lastReconcileAt = 0;
 
   constructor(private readonly deps: IEndpointControllerDeps) {
     this.ctl = new EndpointControl(deps);
+    this.stored = new StoredRouter(this.ctl, id => this.wake(id));
   }
 
   private get clock() {
@@ -84,18 +101,35 @@ export class EndpointController implements IEndpointRouter {
     return this.ctl.runtime(id);
   }
 
-  // ---------------------------------------------------------------- loop
+  // ---------------------------------------------------------------- leading
 
-  /** Reconciles the store with the providers, then runs the loop. */
-  async start(): Promise<void> {
-    this.looping = true;
+  /**
+   * Takes the leader's part without running the loop: owner actions act on the providers
+   * and requests use the loop's routes. `start` does this too; tests that drive `tick`
+   * themselves call it alone.
+   */
+  lead(): void {
+    this.leading = true;
     this.closed = false;
+  }
+
+  /** Leads: reconciles the store with the providers (adopting their replicas), then loops. */
+  async start(): Promise<void> {
+    if (this.looping) {
+      return;
+    }
+    this.lead();
+    this.looping = true;
     await this.reconcile();
     this.schedule();
   }
 
-  /** Stops the loop (replicas keep running; the next start reconciles them). */
-  async stop(): Promise<void> {
+  /**
+   * Stops leading (another bridge was elected): the loop ends, replicas keep running, and
+   * requests route from the store; requests held by the loop wait there.
+   */
+  async follow(): Promise<void> {
+    this.leading = false;
     this.looping = false;
     this.closed = true;
     if (this.timer !== null) {
@@ -103,15 +137,19 @@ export class EndpointController implements IEndpointRouter {
       this.timer = null;
     }
     await this.ticking;
-    for (const rt of this.ctl.runtimes.values()) {
+    for (const [id, rt] of this.ctl.runtimes) {
       await rt.stepping;
-      for (const w of rt.waiters) {
-        w.reject(
-          new DomainError('upstream_unavailable', 'The bridge is shutting down')
-        );
-      }
+      this.stored.adopt(id, rt.waiters);
       rt.waiters.clear();
     }
+    // Health bookkeeping and routes are the loop's; a later `start` rebuilds them.
+    this.ctl.runtimes.clear();
+  }
+
+  /** Stops the loop as the bridge closes (replicas keep running); held requests get 503. */
+  async stop(): Promise<void> {
+    await this.follow();
+    this.stored.rejectAll('The bridge is shutting down');
   }
 
   private schedule(): void {
@@ -125,7 +163,10 @@ export class EndpointController implements IEndpointRouter {
     this.timer.unref();
   }
 
-  /** One step of every endpoint that may change (tests call this with a fake clock). */
+  /**
+   * One step of every endpoint that may change (the loop's; tests call this with a fake
+   * clock). The endpoints are read from the store, with those other bridges created.
+   */
   async tick(): Promise<void> {
     const run = async () => {
       if (
@@ -134,16 +175,19 @@ export class EndpointController implements IEndpointRouter {
       ) {
         await this.reconcile(false);
       }
-      const eps = this.table
-        .list()
-        .filter(
-          ep =>
-            ep.desired === 'running' ||
-            this.table
-              .replicas(ep.id)
-              .some(r => ACTIVE_REPLICA_STATES.includes(r.state)) ||
-            this.runtime(ep.id).waiters.size > 0
-        );
+      const all = this.table.list();
+      if (this.ctl.forgetDeleted(new Set(all.map(ep => ep.id)))) {
+        // Deleted on another bridge: its replicas' records went with it.
+        await this.reconcile(false);
+      }
+      const eps = all.filter(
+        ep =>
+          ep.desired === 'running' ||
+          this.table
+            .replicas(ep.id)
+            .some(r => ACTIVE_REPLICA_STATES.includes(r.state)) ||
+          this.runtime(ep.id).waiters.size > 0
+      );
       await Promise.all(eps.map(ep => this.stepSoon(ep.id)));
     };
     this.ticking = run();
@@ -159,7 +203,8 @@ export class EndpointController implements IEndpointRouter {
     const rt = this.runtime(id);
     if (rt.stepping !== null) {
       rt.again = true;
-      return rt.stepping;
+      // Under an owner's action, the step asked for runs once it is done.
+      return rt.stepping.then(() => rt.stepping ?? undefined);
     }
     rt.stepping = (async () => {
       try {
@@ -176,7 +221,10 @@ export class EndpointController implements IEndpointRouter {
     return rt.stepping;
   }
 
-  /** Serialises changes of one endpoint: steps and the owner's actions. */
+  /**
+   * Serialises changes of one endpoint: steps and the owner's actions; an action that
+   * met another bridge's write runs again on the stored record.
+   */
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const rt = this.runtime(id);
     while (rt.stepping !== null) {
@@ -185,11 +233,12 @@ export class EndpointController implements IEndpointRouter {
     let release!: () => void;
     rt.stepping = new Promise<void>(r => (release = r));
     try {
-      return await fn();
+      return await this.ctl.retryStale(fn);
     } finally {
       rt.stepping = null;
       release();
-      if (rt.again) {
+      this.stored.forget(id);
+      if (rt.again && this.leading) {
         void this.stepSoon(id);
       }
     }
@@ -198,6 +247,9 @@ export class EndpointController implements IEndpointRouter {
   // ---------------------------------------------------------------- router (gateway)
 
   async upstream(endpointId: string, signal: AbortSignal): Promise<IUpstream> {
+    if (!this.leading) {
+      return this.stored.upstream(endpointId, signal);
+    }
     const ep = this.ctl.cached(endpointId);
     if (ep === undefined) {
       throw new DomainError('not_found', `No endpoint ${endpointId}`);
@@ -215,29 +267,14 @@ export class EndpointController implements IEndpointRouter {
     if (ep.state === 'scaled-to-zero') {
       await this.wake(endpointId);
     }
-    return new Promise<IUpstream>((resolve, reject) => {
-      const onAbort = () => {
-        rt.waiters.delete(waiter);
-        reject(
-          new DomainError('upstream_unavailable', 'The request was aborted')
-        );
-      };
-      const waiter: IWaiter = {
-        deadline: this.clock.now() + this.serving.holdSeconds * 1000,
-        resolve: u => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(u);
-        },
-        reject: e => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        }
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      rt.waiters.add(waiter);
-      void this.stepSoon(endpointId);
-      this.probeWhileHeld(endpointId);
-    });
+    const held = hold(
+      rt.waiters,
+      signal,
+      this.clock.now() + this.serving.holdSeconds * 1000
+    );
+    void this.stepSoon(endpointId);
+    this.probeWhileHeld(endpointId);
+    return held;
   }
 
   private probeWhileHeld(id: string): void {
@@ -251,63 +288,48 @@ export class EndpointController implements IEndpointRouter {
   }
 
   touched(endpointId: string): void {
+    if (!this.leading) {
+      this.stored.touched(endpointId);
+      return;
+    }
     this.runtime(endpointId).lastTouched = this.clock.now();
   }
 
   upstreamFailed(endpointId: string, replicaId: string, reason: string): void {
-    // The `request-failed` transition of a ready replica (routes hold ready ones
-    // only), without reading the store on the gateway's path.
-    this.ctl.suspect(endpointId, replicaId, reason);
     this.deps.logger.info(
       { endpoint: endpointId, replica: replicaId, reason },
       'upstream call failed; checking the replica'
     );
+    if (!this.leading) {
+      // Not routed to for a while here; the leader's health checks replace it if dead.
+      this.stored.upstreamFailed(endpointId, replicaId);
+      return;
+    }
+    // The `request-failed` transition of a ready replica (routes hold ready ones
+    // only), without reading the store on the gateway's path.
+    this.ctl.suspect(endpointId, replicaId, reason);
     void this.stepSoon(endpointId);
   }
 
   modelOf(endpointId: string): IServedModel | null {
-    const ep = this.ctl.cached(endpointId);
-    if (ep === undefined) {
-      return null;
-    }
-    return {
-      name: ep.model,
-      accepts: [
-        ep.model,
-        ep.name,
-        ...(ep.roll === null ? [] : [ep.roll.from.model])
-      ]
-    };
+    const ep = this.leading
+      ? this.ctl.cached(endpointId)
+      : this.stored.record(endpointId);
+    return ep === undefined ? null : servedModelOf(ep);
   }
 
   // ---------------------------------------------------------------- owner actions
+  // On a follower they change the stored records only; the leader's loop acts on them.
 
   /** A new endpoint record (state pending); the loop starts its first replica. */
   create(ep: INewEndpoint): IEndpointRecord {
     checkUserSlots(this.ctl, { ...ep, id: ep.id });
-    const now = iso(this.clock.now());
-    const rec: IEndpointRecord = {
-      ...ep,
-      tiers: ep.tiers ?? [],
-      tierEnv: ep.tierEnv ?? {},
-      modelFile: ep.modelFile ?? null,
-      roll: null,
-      fallback: ep.fallback ?? null,
-      fallbackReason: null,
-      desired: 'running',
-      state: 'pending',
-      reason: null,
-      restarts: 0,
-      failuresInRow: 0,
-      upstreamKey: null,
-      createdAt: now,
-      updatedAt: now,
-      lastRequestAt: null,
-      activeSince: now
-    };
+    const rec = newEndpointRecord(ep, this.clock.now());
     this.table.insert(rec);
-    this.runtime(rec.id).record = rec;
-    void this.stepSoon(rec.id);
+    const rt = this.runtime(rec.id);
+    rt.record = rec;
+    rt.version = 0;
+    void this.stepIfLeading(rec.id);
     return rec;
   }
 
@@ -328,15 +350,15 @@ export class EndpointController implements IEndpointRouter {
         activeSince: iso(now)
       });
     });
-    await this.stepSoon(id);
+    await this.stepIfLeading(id);
   }
 
   /** Serves `target` instead, at the same URL with the same keys (see `roll.ts`). */
   async rollModel(id: string, target: IRollTarget): Promise<void> {
     await this.exclusive(id, () =>
-      startRoll(this.ctl, id, target, this.clock.now())
+      startRoll(this.ctl, id, target, this.clock.now(), this.leading)
     );
-    await this.stepSoon(id);
+    await this.stepIfLeading(id);
   }
 
   /** Stops every replica; requests are refused until started again. */
@@ -352,7 +374,9 @@ export class EndpointController implements IEndpointRouter {
         state: 'stopped',
         reason
       });
-      await stopAll(this.ctl, next, reason);
+      if (this.leading) {
+        await stopAll(this.ctl, next, reason);
+      }
       this.ctl.rejectWaiters(
         id,
         `Endpoint ${ep.name} is stopped; its owner can start it again`
@@ -360,15 +384,24 @@ export class EndpointController implements IEndpointRouter {
     });
   }
 
-  /** Stops the replicas and forgets the endpoint. */
+  /**
+   * Stops the replicas and forgets the endpoint. On a follower the record goes at once;
+   * the leader's loop then stops the replicas it no longer has records of.
+   */
   async deleteEndpoint(id: string): Promise<void> {
     await this.exclusive(id, async () => {
       const ep = this.ctl.mustGet(id);
-      await stopAll(this.ctl, ep, 'Endpoint deleted');
+      if (this.leading) {
+        await stopAll(this.ctl, ep, 'Endpoint deleted');
+      }
       this.table.delete(id);
       this.ctl.rejectWaiters(id, `Endpoint ${ep.name} was deleted`);
     });
     this.ctl.runtimes.delete(id);
+  }
+
+  private stepIfLeading(id: string): Promise<void> {
+    return this.leading ? this.stepSoon(id) : Promise.resolve();
   }
 
   private async wake(id: string): Promise<void> {
@@ -399,12 +432,13 @@ export class EndpointController implements IEndpointRouter {
   // ---------------------------------------------------------------- the step
 
   private async step(id: string): Promise<void> {
-    let ep = this.table.get(id);
+    let ep = this.ctl.read(id);
     const rt = this.runtime(id);
     if (ep === undefined) {
       this.ctl.rejectWaiters(id, `No endpoint ${id}`);
       return;
     }
+    const stored = ep;
     const now = this.clock.now();
     if (
       rt.lastTouched !== null &&
@@ -429,6 +463,7 @@ export class EndpointController implements IEndpointRouter {
     } else if (idleTooLong(ep, now)) {
       ep = await scaleToZero(this.ctl, ep);
     } else {
+      ep = await stopStaleStarts(this.ctl, ep, now);
       ep = await converge(this.ctl, ep, now);
     }
     if (ep.roll !== null) {
@@ -437,53 +472,20 @@ export class EndpointController implements IEndpointRouter {
 
     // 3. Routes, state, waiters.
     const active = this.ctl.activeOf(id);
-    const current = ep;
-    rt.routes = active
-      .filter(r => r.state === 'ready' && !rt.suspect.has(r.id))
-      .sort((a, b) => (ms(b.readyAt) ?? 0) - (ms(a.readyAt) ?? 0))
-      .map(r => ({
-        baseUrl: baseUrlOf(r.address ?? ''),
-        apiKey: keyOf(current, r),
-        replicaId: r.id
-      }));
+    rt.routes = this.ctl.routesOf(ep, active, rt.suspect);
     const state = stateOf(this.ctl, ep, active, now);
-    if (
-      state !== ep.state ||
-      JSON.stringify(ep) !== JSON.stringify(this.ctl.cached(id))
-    ) {
-      ep = this.ctl.save({ ...ep, state });
-    }
-    this.settleWaiters(ep, now);
-  }
-
-  private settleWaiters(ep: IEndpointRecord, now: number): void {
-    const rt = this.runtime(ep.id);
-    if (rt.waiters.size === 0) {
-      return;
-    }
-    const route = rt.routes[0];
-    for (const w of [...rt.waiters]) {
-      if (route !== undefined) {
-        rt.waiters.delete(w);
-        w.resolve(route);
-        continue;
-      }
-      let error: DomainError | null = null;
+    if (state !== ep.state || JSON.stringify(ep) !== JSON.stringify(stored)) {
       try {
-        this.ctl.refuseUnavailable(ep);
+        ep = this.ctl.save({ ...ep, state });
       } catch (e) {
-        error = e as DomainError;
-      }
-      if (error === null && now >= w.deadline) {
-        error = new DomainError(
-          'upstream_unavailable',
-          `Endpoint ${ep.name} did not become ready within ${this.serving.holdSeconds} s (state ${ep.state}${ep.reason === null ? '' : `: ${ep.reason}`})`
-        );
-      }
-      if (error !== null) {
-        rt.waiters.delete(w);
-        w.reject(error);
+        if (!(e instanceof StaleRecordError)) {
+          throw e;
+        }
+        // Another bridge changed it meanwhile (an owner's action): step on that.
+        rt.again = true;
+        return;
       }
     }
+    settleWaiters(this.ctl, rt.waiters, ep, rt.routes[0], now);
   }
 }

@@ -10,7 +10,7 @@ const MAX_PROBE_MS = 250;
  * the held requests within a fraction of a second. One chain per endpoint at a time.
  */
 export function probeWhileHeld(
-  rt: IRuntime,
+  rt: Pick<IRuntime, 'probing' | 'waiters'>,
   step: () => Promise<void>,
   closed: () => boolean
 ): void {

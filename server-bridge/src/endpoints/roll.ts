@@ -31,13 +31,15 @@ const REPLICAS_SEEN = 50;
 /**
  * Switches endpoint `id` to `target` (run under the endpoint's lock). 409 while a roll is
  * in flight. Without a ready replica there is nothing to hand over: the next replica
- * simply starts with the new model.
+ * simply starts with the new model. A bridge that does not lead (`stopStarts` false)
+ * leaves the replicas still starting with the old model to the leader's loop.
  */
 export async function startRoll(
   ctl: EndpointControl,
   id: string,
   target: IRollTarget,
-  now: number
+  now: number,
+  stopStarts = true
 ): Promise<IEndpointRecord> {
   const ep = ctl.mustGet(id);
   if (ep.roll !== null) {
@@ -47,17 +49,8 @@ export async function startRoll(
     );
   }
   const active = ctl.activeOf(id);
-  for (const r of active.filter(
-    x => x.state === 'pending' || x.state === 'starting'
-  )) {
-    await apply(
-      ctl,
-      ep,
-      { stored: r, next: r },
-      'stop-asked',
-      { reason: `Replaced by the roll to ${target.model}` },
-      now
-    );
+  if (stopStarts) {
+    await stopStarting(ctl, ep, active, target.model, now);
   }
   return ctl.save({
     ...ep,
@@ -72,6 +65,44 @@ export async function startRoll(
         }
       : null
   });
+}
+
+const isStarting = (r: IReplicaRecord) =>
+  r.state === 'pending' || r.state === 'starting';
+
+async function stopStarting(
+  ctl: EndpointControl,
+  ep: IEndpointRecord,
+  replicas: readonly IReplicaRecord[],
+  model: string,
+  now: number
+): Promise<void> {
+  for (const r of replicas.filter(isStarting)) {
+    await apply(
+      ctl,
+      ep,
+      { stored: r, next: r },
+      'stop-asked',
+      { reason: `Replaced by the roll to ${model}` },
+      now
+    );
+  }
+}
+
+/**
+ * Stops the replicas still starting with another model than the endpoint's: a roll
+ * asked on a bridge that does not lead switched the record only.
+ */
+export async function stopStaleStarts(
+  ctl: EndpointControl,
+  ep: IEndpointRecord,
+  now: number
+): Promise<IEndpointRecord> {
+  const stale = ctl
+    .activeOf(ep.id)
+    .filter(r => isStarting(r) && (r.model ?? ep.model) !== ep.model);
+  await stopStarting(ctl, ep, stale, ep.model, now);
+  return ep;
 }
 
 /**

@@ -43,3 +43,15 @@ export const replicaLimits: IMigration = {
     );
   `
 };
+
+export const sharedEndpoints: IMigration = {
+  version: 22,
+  name: 'endpoints shared by several bridges',
+  sql: `
+    -- Bumped by every write of the record: a write checks it, so that no bridge
+    -- overwrites a change another one made meanwhile (src/endpoints/control.ts).
+    ALTER TABLE endpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    -- The last request a bridge that does not run the loop served (at most 1/s).
+    ALTER TABLE endpoints ADD COLUMN last_request_at TEXT;
+  `
+};

@@ -4,7 +4,7 @@ import { replicasMigration } from './migrations-replicas';
  * Versioned schema migrations, applied in order. Never edit a released entry:
  * append a new one.
  */
-import { replicaLimits } from './migrations-limits';
+import { replicaLimits, sharedEndpoints } from './migrations-limits';
 
 export interface IMigration {
   version: number;
@@ -489,5 +489,6 @@ export const migrations: readonly IMigration[] = [
     `
   },
   replicasMigration,
-  replicaLimits
+  replicaLimits,
+  sharedEndpoints
 ];

@@ -230,6 +230,8 @@ export function controllerFixture(
     drainSeconds: 30,
     tickMs
   });
+  // The tests drive the leader's loop with `tick()`.
+  controller.lead();
   return { config, store, table, clock, provider, health, controller };
 }
 

@@ -65,6 +65,8 @@ function fixture(
     clock,
     health: health.check
   });
+  // The tests drive the leader's loop with `tick()`.
+  controller.lead();
   return {
     config,
     store,

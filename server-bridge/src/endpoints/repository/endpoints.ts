@@ -109,6 +109,18 @@ export const ACTIVE_REPLICA_STATES: readonly ReplicaState[] = [
 ];
 
 const RowSchema = z.object({ record: z.string() });
+const EndpointRowSchema = z.object({
+  record: z.string(),
+  version: z.number().int(),
+  last_request_at: z.string().nullable()
+});
+const ENDPOINT_COLUMNS = 'record, version, last_request_at';
+
+/** An endpoint's record and the version its next conditional write expects. */
+export interface IVersionedEndpoint {
+  record: IEndpointRecord;
+  version: number;
+}
 
 export class EndpointTable {
   constructor(private readonly store: Store) {}
@@ -127,20 +139,55 @@ export class EndpointTable {
 
   update(rec: IEndpointRecord): void {
     this.db
-      .prepare('UPDATE endpoints SET record = ? WHERE id = ?')
+      .prepare(
+        'UPDATE endpoints SET record = ?, version = version + 1 WHERE id = ?'
+      )
       .run(JSON.stringify(rec), rec.id);
   }
 
+  /**
+   * Writes the record if it is still at `version` (no other bridge wrote it since it
+   * was read); false when it was written meanwhile or is gone.
+   */
+  updateIf(rec: IEndpointRecord, version: number): boolean {
+    return (
+      this.db
+        .prepare(
+          'UPDATE endpoints SET record = ?, version = ? WHERE id = ? AND version = ?'
+        )
+        .run(JSON.stringify(rec), version + 1, rec.id, version).changes === 1
+    );
+  }
+
   get(id: string): IEndpointRecord | undefined {
+    return this.read(id)?.record;
+  }
+
+  /** The record with its version (for `updateIf`). */
+  read(id: string): IVersionedEndpoint | undefined {
     const row = this.db
-      .prepare('SELECT record FROM endpoints WHERE id = ?')
+      .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?`)
       .get(id);
-    return row === undefined ? undefined : parse(row);
+    return row === undefined ? undefined : parseVersioned(row);
+  }
+
+  /**
+   * A request served at `at` (ISO time) by a bridge that does not run the loop; kept
+   * beside the record, so that it never conflicts with the loop's writes of it.
+   */
+  noteRequest(id: string, at: string): void {
+    this.store
+      .statement(
+        'UPDATE endpoints SET last_request_at = ? WHERE id = ? AND (last_request_at IS NULL OR last_request_at < ?)'
+      )
+      .run(at, id, at);
   }
 
   byName(owner: string, name: string): IEndpointRecord | undefined {
     const row = this.db
-      .prepare('SELECT record FROM endpoints WHERE owner = ? AND name = ?')
+      .prepare(
+        `SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE owner = ? AND name = ?`
+      )
       .get(owner, name);
     return row === undefined ? undefined : parse(row);
   }
@@ -150,7 +197,7 @@ export class EndpointTable {
     const where = whereDefined([['owner = ?', owner]]);
     return this.db
       .prepare(
-        `SELECT record FROM endpoints${where.sql} ORDER BY created_at DESC`
+        `SELECT ${ENDPOINT_COLUMNS} FROM endpoints${where.sql} ORDER BY created_at DESC`
       )
       .all(...where.args)
       .map(parse);
@@ -205,8 +252,23 @@ export class EndpointTable {
   }
 }
 
+/** The record, its last request the later of its own and the one noted beside it. */
+function parseVersioned(row: unknown): IVersionedEndpoint {
+  const r = EndpointRowSchema.parse(row);
+  const record = EndpointRecordSchema.parse(JSON.parse(r.record));
+  const noted = r.last_request_at;
+  if (
+    noted !== null &&
+    (record.lastRequestAt === null ||
+      Date.parse(noted) > Date.parse(record.lastRequestAt))
+  ) {
+    record.lastRequestAt = noted;
+  }
+  return { record, version: r.version };
+}
+
 function parse(row: unknown): IEndpointRecord {
-  return EndpointRecordSchema.parse(JSON.parse(RowSchema.parse(row).record));
+  return parseVersioned(row).record;
 }
 
 function parseReplica(row: unknown): IReplicaRecord {
