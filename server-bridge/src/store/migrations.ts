@@ -5,6 +5,7 @@ import { replicasMigration } from './migrations-replicas';
  * append a new one.
  */
 import { replicaLimits } from './migrations-limits';
+import { replicaLiveness } from './migrations-liveness';
 
 export interface IMigration {
   version: number;
@@ -489,5 +490,6 @@ export const migrations: readonly IMigration[] = [
     `
   },
   replicasMigration,
-  replicaLimits
+  replicaLimits,
+  replicaLiveness
 ];
