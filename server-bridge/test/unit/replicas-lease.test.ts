@@ -169,7 +169,12 @@ describe('a replica’s leadership', () => {
       until: expect.any(String),
       live: expect.any(Array)
     });
-    expect(two.status().live.map(r => r.id).sort()).toEqual(['one', 'two']);
+    expect(
+      two
+        .status()
+        .live.map(r => r.id)
+        .sort()
+    ).toEqual(['one', 'two']);
     await one.close();
     expect(two.status().leader).toBeNull();
     // A replica that stops deletes its heartbeat: it is dead for the others at once.
