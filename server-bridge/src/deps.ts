@@ -283,8 +283,13 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       gateway: endpoints.gateway,
       ...(endpoints.models === undefined ? {} : { models: endpoints.models })
     },
-    sweepInterruptedUploads: () => {
+    sweepInterruptedUploads: async () => {
       leadership.join();
+      // Another live replica's streamed PUTs hold open multipart uploads too: with one
+      // alive, this start aborts none (docs/replicas.md).
+      if (liveness.live().some(r => r.id !== replica)) {
+        return 0;
+      }
       const sessions = new UploadTable(store);
       return abortOrphanUploads({
         tiers: config.storage.tiers,

@@ -84,7 +84,6 @@ export class ClusterPokes {
   refresh(kind: string, cluster: string): Promise<boolean> {
     return new Promise(resolve => {
       let asked = Number.POSITIVE_INFINITY;
-      let timer: NodeJS.Timeout | undefined;
       const done = (answered: boolean): void => {
         clearTimeout(timer);
         unsubscribe();
@@ -101,7 +100,7 @@ export class ClusterPokes {
           done(true);
         }
       });
-      timer = setTimeout(() => done(false), this.refreshWaitMs);
+      const timer = setTimeout(() => done(false), this.refreshWaitMs);
       timer.unref();
       // A refresh answers after a promise settles, never within this publish.
       asked = this.log.publish(POKE, SUBJECT, { kind, cluster, wait: true });
