@@ -48,21 +48,32 @@ import { StageOut } from './lineage/stage-out';
 import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/repository/records';
-import { ReservationTable } from './storage/repository/reservations';
+import { storageHolds } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
 import { bridgeSingletons } from './background';
 import { EventLog } from './replicas/event-log';
-import { Leadership } from './replicas/leadership';
+import { Leadership, livenessOf } from './replicas/leadership';
+import { ClusterPokes } from './replicas/pokes';
+import { tokenHolds } from './endpoints/repository/token-holds';
 import { Store } from './store';
 import { buildTriggers } from './triggers/build';
 
 export interface IServeDeps extends IAppDeps {
-  /** Before listening: aborts S3 uploads a killed bridge left open (bounded, never throws). */
+  /**
+   * Before listening: this replica's first heartbeat, the release of what its previous
+   * run left, and the abort of S3 uploads a killed bridge left open (bounded, never
+   * throws).
+   */
   sweepInterruptedUploads: () => Promise<number>;
 }
 
+/** The kind of poller the jobs' pokes go to. */
+const JOB_POKES = 'jobs';
+
 export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const store = new Store(config.store.path);
+  const liveness = livenessOf(config.replicas, store, logger);
+  const replica = liveness.replica;
   const pool = new SshPool(logger.child({ component: 'ssh' }));
   const clusters = config.clusters.map(c => ({
     name: c.name,
@@ -98,6 +109,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
   const storage = new StorageService({
     tiers: config.storage.tiers,
     store,
+    replica,
     ports: new TierPorts({
       s3: new Map(
         [...s3Stores].map(([name, store]) => [
@@ -126,13 +138,15 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     onError: e => logger.warn({ err: e }, 'event not delivered')
   });
   const events = new JobEvents(eventLog);
+  const pokes = new ClusterPokes(eventLog);
   const endpoints = createEndpoints(
     config,
     logger,
     store,
     access,
     storage,
-    serviceQueue
+    serviceQueue,
+    replica
   );
   const pollers = new Map<string, JobPoller>();
   const service = new JobService({
@@ -142,8 +156,13 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     scripts: sshBatchScripts,
     events,
     logger: logger.child({ component: 'jobs' }),
-    poke: cluster => pollers.get(cluster)?.poke(),
-    refresh: async cluster => pollers.get(cluster)?.refresh(),
+    // The leader's pollers tick, whichever replica took the request.
+    poke: cluster => pokes.poke(JOB_POKES, cluster),
+    refresh: async cluster => {
+      if (!(await pokes.refresh(JOB_POKES, cluster))) {
+        throw new Error('the leading replica did not poll in time');
+      }
+    },
     data: new JobDataPlanner(storage, plans),
     endpoints: endpoints.jobKeys
   });
@@ -180,6 +199,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       })
     );
   }
+  pokes.serve(JOB_POKES, pollers);
   const kernels = buildKernels({
     config,
     store,
@@ -188,7 +208,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     courses: service.courses,
     queueOf: serviceQueue,
     logger: logger.child({ component: 'kernels' }),
-    eventLog
+    eventLog,
+    pokes,
+    replica,
+    aliveSince: () => liveness.aliveSince()
   });
   const s3 = config.s3.map(s => ({
     name: s.name,
@@ -224,6 +247,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     events: eventLog,
     logger,
+    liveness,
+    holds: [storageHolds(store), tokenHolds(store)],
     singletons: bridgeSingletons({
       logger,
       healthSampler,
@@ -258,8 +283,13 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       gateway: endpoints.gateway,
       ...(endpoints.models === undefined ? {} : { models: endpoints.models })
     },
-    sweepInterruptedUploads: () => {
-      new ReservationTable(store).dropUnowned();
+    sweepInterruptedUploads: async () => {
+      leadership.join();
+      // Another live replica's streamed PUTs hold open multipart uploads too: with one
+      // alive, this start aborts none (docs/replicas.md).
+      if (liveness.live().some(r => r.id !== replica)) {
+        return 0;
+      }
       const sessions = new UploadTable(store);
       return abortOrphanUploads({
         tiers: config.storage.tiers,
@@ -313,7 +343,8 @@ export function createEndpoints(
   store: Store,
   access: ClusterAccess,
   storage: StorageService,
-  queueOf: (c: ClusterConfig) => SshQueue
+  queueOf: (c: ClusterConfig) => SshQueue,
+  replica?: string
 ) {
   const providers = new Map<string, IServingProvider>();
   const placers = new Map<string, IModelPlacer>();
@@ -413,7 +444,8 @@ export function createEndpoints(
   const gatewayLog = logger.child({ component: 'gateway' });
   const keys = new EndpointKeys(store);
   const usage = new EndpointUsage(store, {
-    onError: e => gatewayLog.warn({ err: e }, 'usage not recorded')
+    onError: e => gatewayLog.warn({ err: e }, 'usage not recorded'),
+    ...(replica === undefined ? {} : { replica })
   });
   const gateway = new Gateway({
     keys,

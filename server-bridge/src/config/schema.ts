@@ -84,6 +84,8 @@ export function configSchema(ctx: ILoadContext) {
        * Several replicas on one database: each names itself `id` (default host:pid); the
        * one holding the lease runs the pollers, controllers and sweepers, renewing it
        * every third of `leaseSeconds`; when it dies another takes over within that time.
+       * Each writes a heartbeat every `heartbeatSeconds`; one silent for three of them is
+       * dead, and the leader releases what it held (docs/replicas.md).
        */
       replicas: z
         .strictObject({
@@ -91,7 +93,8 @@ export function configSchema(ctx: ILoadContext) {
             .string()
             .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : -')
             .optional(),
-          leaseSeconds: z.number().int().min(3).max(300).default(10)
+          leaseSeconds: z.number().int().min(3).max(300).default(10),
+          heartbeatSeconds: z.number().int().min(1).max(60).default(5)
         })
         .prefault({}),
       clusters: z

@@ -144,13 +144,23 @@ export const BackendHistorySchema = z.object({
 });
 export type BackendHistory = z.infer<typeof BackendHistorySchema>;
 
+/** A replica whose heartbeat is recent (seen within three heartbeat intervals). */
+export const LiveReplicaSchema = z.object({
+  id: z.string(),
+  startedAt: z.iso.datetime(),
+  seenAt: z.iso.datetime()
+});
+export type LiveReplica = z.infer<typeof LiveReplicaSchema>;
+
 /** The bridge's replicas: the one answering and the one running the pollers and sweepers. */
 export const ReplicasSchema = z.object({
   replica: z.string(),
   /** Null while no replica holds the lease (one is about to take it over). */
   leader: z.string().nullable(),
   since: z.iso.datetime().nullable(),
-  until: z.iso.datetime().nullable()
+  until: z.iso.datetime().nullable(),
+  /** The live replicas, longest running first. */
+  live: z.array(LiveReplicaSchema)
 });
 export type Replicas = z.infer<typeof ReplicasSchema>;
 

@@ -17,10 +17,12 @@
  * stay when the endpoint and its keys are deleted.
  */
 import type { EndpointMetrics } from '../contract';
+import { LOCAL_REPLICA } from '../replicas/liveness';
 import type { Store } from '../store';
 import type { IResolvedKey } from './keys';
 import { EndpointKeyTable, type IKeyTokens } from './repository/keys';
 import { RateWindowTable } from './repository/rate-windows';
+import { TokenHolds } from './repository/token-holds';
 import { UsageTable, type JobUsageRow } from './repository/usage';
 import {
   addToSample,
@@ -75,6 +77,8 @@ export interface IUsageOptions {
   random?: () => number;
   /** A timed write that failed (its counts are lost); default: ignored. */
   onError?: (error: unknown) => void;
+  /** The replica whose requests hold the reservations (default: local). */
+  replica?: string;
 }
 
 export class EndpointUsage {
@@ -88,6 +92,7 @@ export class EndpointUsage {
   private readonly keys: EndpointKeyTable;
   private readonly usage: UsageTable;
   private readonly windows: RateWindowTable;
+  private readonly holds: TokenHolds;
 
   constructor(
     private readonly store: Store,
@@ -99,9 +104,12 @@ export class EndpointUsage {
     this.keys = new EndpointKeyTable(store);
     this.usage = new UsageTable(store);
     this.windows = new RateWindowTable(store);
-    // Requests that were in flight when the bridge stopped without finishing them
-    // (a crash) are charged what they reserved.
-    this.keys.chargeReserved();
+    const replica = options.replica ?? LOCAL_REPLICA;
+    this.holds = new TokenHolds(store, replica);
+    // Requests this replica had in flight when it stopped without finishing them (a
+    // crash) are charged what they reserved; other replicas' are charged by the leader
+    // once their replica is dead (docs/replicas.md).
+    this.holds.chargeOf(replica);
   }
 
   private minuteOf(ms: number): number {
@@ -162,7 +170,7 @@ export class EndpointUsage {
       };
     }
     const amount = Math.max(0, Math.ceil(tokens));
-    if (!this.keys.reserve(key.keyId, amount)) {
+    if (!this.holds.reserve(key.keyId, amount)) {
       if (counted) {
         this.windows.giveBack(key.keyId, minute);
       }
@@ -210,7 +218,7 @@ export class EndpointUsage {
     b.completionTokens += completion;
     b.latencySum += latency;
     addToSample(b, latency, this.random);
-    this.keys.settle(
+    this.holds.settle(
       event.keyId,
       prompt + completion,
       reservation?.tokens ?? 0

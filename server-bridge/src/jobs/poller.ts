@@ -44,11 +44,16 @@ export class JobPoller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private stopped = false;
+  /** Until started (on the leader), pokes do nothing: followers never poll. */
+  private stopped = true;
   /** SLURM queries made, for tests and the benchmark. */
   ticks = 0;
 
   constructor(private readonly deps: IPollerDeps) {}
+
+  get started(): boolean {
+    return !this.stopped;
+  }
 
   start(): void {
     this.stopped = false;

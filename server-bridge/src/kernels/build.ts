@@ -5,10 +5,14 @@ import type { CourseJobGate } from '../courses/job-gate';
 import type { IClusterAccess } from '../credentials/access';
 import type { IQueuePort, KernelScript } from '../ports/slurm';
 import type { EventLog } from '../replicas/event-log';
+import type { ClusterPokes } from '../replicas/pokes';
 import type { Store } from '../store';
 import { KernelEvents } from './events';
 import { KernelPoller } from './poller';
 import { KernelService } from './service';
+
+/** The kind of poller the kernels' pokes go to. */
+const POKES = 'kernels';
 
 export function buildKernels(a: {
   config: BridgeConfig;
@@ -20,6 +24,11 @@ export function buildKernels(a: {
   logger: Logger;
   /** Where kernel changes go to every replica's streams (absent: in-process). */
   eventLog?: EventLog;
+  /** Pokes to the leader's pollers (absent: this process's pollers). */
+  pokes?: ClusterPokes;
+  /** This replica, and since when (epoch ms) a replica seen is alive. */
+  replica?: string;
+  aliveSince?: () => number;
 }) {
   const events = new KernelEvents(a.eventLog);
   const pollers = new Map<string, KernelPoller>();
@@ -31,7 +40,12 @@ export function buildKernels(a: {
     courses: a.courses,
     events,
     logger: a.logger,
-    poke: cluster => pollers.get(cluster)?.poke()
+    poke: cluster =>
+      a.pokes === undefined
+        ? pollers.get(cluster)?.poke()
+        : a.pokes.poke(POKES, cluster),
+    ...(a.replica === undefined ? {} : { replica: a.replica }),
+    ...(a.aliveSince === undefined ? {} : { aliveSince: a.aliveSince })
   });
   for (const c of a.config.clusters) {
     pollers.set(
@@ -48,6 +62,7 @@ export function buildKernels(a: {
       })
     );
   }
+  a.pokes?.serve(POKES, pollers);
   return {
     service,
     events,

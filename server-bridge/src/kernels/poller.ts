@@ -52,6 +52,10 @@ export class KernelPoller {
 
   constructor(private readonly deps: IKernelPollerDeps) {}
 
+  get started(): boolean {
+    return !this.stopped;
+  }
+
   start(): void {
     this.stopped = false;
     this.schedule(0);

@@ -26,6 +26,7 @@ import {
   type ITierUse
 } from '../policy/data-classes';
 import type { KernelScript } from '../ports/slurm';
+import { LOCAL_REPLICA } from '../replicas/liveness';
 import type { Store } from '../store';
 import {
   resolveTierUsesAudited,
@@ -39,6 +40,7 @@ import {
   MAX_SOCKET_PATH,
   socketPath
 } from './connection';
+import { KernelActivity } from './activity';
 import type { KernelEvents } from './events';
 import {
   isKernelTerminal,
@@ -57,22 +59,20 @@ export interface IKernelServiceDeps {
   logger: Pick<BaseLogger, 'info' | 'warn'>;
   /** Asks the cluster's kernel poller for an early tick (after a start). */
   poke?: (cluster: string) => void;
+  /** This replica, and since when (epoch ms) a replica seen is alive (default: only this one). */
+  replica?: string;
+  aliveSince?: () => number;
   now?: () => number;
 }
 
 /** Where kernels' runtime folders live, relative to the owner's home. */
 export const KERNELS_ROOT = '.hpc-bridge/kernels';
 
-/** How often a relayed kernel's activity is written to the store at most. */
-const ACTIVITY_WRITE_MS = 30_000;
-
 export class KernelService {
   readonly table: KernelTable;
   private readonly auditUses: TierUseAuditor;
-  /** Relayed shell/stdin traffic not yet written: kernel id → epoch ms. */
-  private readonly activity = new Map<string, number>();
-  /** Kernels with a shell request relayed and no reply yet (a cell runs): never idle. */
-  private readonly busy = new Set<string>();
+  /** Relayed shell/stdin traffic, this replica's and the others'. */
+  private readonly activity: KernelActivity;
   /**
    * When this bridge started: leases and idle time count from here at the earliest, so a
    * bridge that was down longer than `leaseSeconds` does not cancel every kernel.
@@ -82,6 +82,13 @@ export class KernelService {
   constructor(private readonly deps: IKernelServiceDeps) {
     this.since = deps.now?.() ?? Date.now();
     this.table = new KernelTable(deps.store);
+    this.activity = new KernelActivity({
+      store: deps.store,
+      replica: deps.replica ?? LOCAL_REPLICA,
+      ...(deps.aliveSince === undefined ? {} : { aliveSince: deps.aliveSince }),
+      now: () => this.now(),
+      onError: e => deps.logger.warn({ err: e }, 'kernel activity not written')
+    });
     this.auditUses = tierUseAuditor(deps.store, 'job.uses-tier');
   }
 
@@ -303,7 +310,7 @@ export class KernelService {
   }
 
   private withActivity(kernel: ClusterKernel): ClusterKernel {
-    const at = this.activity.get(kernel.id);
+    const at = this.activity.lastRelayed(kernel.id);
     return at === undefined
       ? kernel
       : { ...kernel, lastActivity: new Date(at).toISOString() };
@@ -378,8 +385,7 @@ export class KernelService {
       updatedAt: new Date(this.now()).toISOString()
     };
     this.table.update({ ...current, kernel: next });
-    this.activity.delete(kernel.id);
-    this.busy.delete(kernel.id);
+    this.activity.forget(kernel.id);
     this.deps.events.emit(next);
     this.deps.logger.info(
       { kernel: kernel.id, owner: kernel.owner, reason },
@@ -395,12 +401,13 @@ export class KernelService {
   async sweep(cluster?: string): Promise<number> {
     const now = this.now();
     const { idleMinutes, leaseSeconds } = this.deps.config.kernels;
+    const seen = this.activity.seen();
     let n = 0;
     for (const rec of this.table.active(cluster)) {
       const id = rec.kernel.id;
       const last = Math.max(
         Date.parse(rec.kernel.lastActivity),
-        this.activity.get(id) ?? 0,
+        seen.get(id)?.lastAt ?? 0,
         this.since
       );
       const leaseEnd = Math.max(
@@ -409,7 +416,7 @@ export class KernelService {
       );
       const idle =
         rec.kernel.state === 'running' &&
-        !this.busy.has(id) &&
+        seen.get(id)?.busy !== true &&
         now - last >= idleMinutes * 60_000;
       const reason =
         leaseEnd < now
@@ -429,7 +436,7 @@ export class KernelService {
         details: { slurmId: rec.kernel.slurmId, reason }
       });
     }
-    this.flushActivity(now);
+    this.activity.record(this.table, seen, now);
     return n;
   }
 
@@ -438,32 +445,7 @@ export class KernelService {
    * kernel) makes it busy until a shell `reply` (from it) comes back.
    */
   touch(id: string, shell?: 'request' | 'reply'): void {
-    this.activity.set(id, this.now());
-    if (shell === 'request') {
-      this.busy.add(id);
-    } else if (shell === 'reply') {
-      this.busy.delete(id);
-    }
-  }
-
-  /** Writes relayed activity older than ACTIVITY_WRITE_MS into the records. */
-  private flushActivity(now: number): void {
-    const due: IKernelRecord[] = [];
-    for (const [id, at] of this.activity) {
-      const rec = this.table.get(id);
-      if (rec === undefined || isKernelTerminal(rec.kernel.state)) {
-        this.activity.delete(id);
-      } else if (
-        now - Date.parse(rec.kernel.lastActivity) >=
-        ACTIVITY_WRITE_MS
-      ) {
-        due.push({
-          ...rec,
-          kernel: { ...rec.kernel, lastActivity: new Date(at).toISOString() }
-        });
-      }
-    }
-    this.table.updateMany(due);
+    this.activity.touch(id, shell);
   }
 
   /**

@@ -32,6 +32,8 @@ export interface IStorageServiceDeps {
   usageTtlMs?: number;
   /** How long `tiers()` waits for a usage figure before answering null; default 3 s. */
   usageWaitMs?: number;
+  /** The replica whose requests hold the reservations and claims (default: local). */
+  replica?: string;
 }
 
 const UNKNOWN: TierUsage = { bytes: null, quotaBytes: null, measuredAt: null };
@@ -52,7 +54,7 @@ export class StorageService {
       new TierDirectory(deps.tiers),
       deps.ports,
       new StorageAudit(deps.store),
-      new ReservationTable(deps.store),
+      new ReservationTable(deps.store, deps.replica),
       new UsageCache(deps.store, deps.usageTtlMs, deps.now),
       deps.now
     );

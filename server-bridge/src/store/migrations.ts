@@ -5,6 +5,7 @@ import { replicasMigration } from './migrations-replicas';
  * append a new one.
  */
 import { replicaLimits, sharedEndpoints } from './migrations-limits';
+import { replicaLiveness } from './migrations-liveness';
 
 export interface IMigration {
   version: number;
@@ -490,5 +491,6 @@ export const migrations: readonly IMigration[] = [
   },
   replicasMigration,
   replicaLimits,
-  sharedEndpoints
+  sharedEndpoints,
+  replicaLiveness
 ];

@@ -55,7 +55,14 @@ beforeEach(async () => {
       replica: 'bridge-2',
       leader: 'bridge-1',
       since: '2030-01-01T00:00:00.000Z',
-      until: '2030-01-01T00:00:10.000Z'
+      until: '2030-01-01T00:00:10.000Z',
+      live: [
+        {
+          id: 'bridge-1',
+          startedAt: '2030-01-01T00:00:00.000Z',
+          seenAt: '2030-01-01T00:00:05.000Z'
+        }
+      ]
     }),
     close: async () => store.close()
   }));
@@ -284,7 +291,14 @@ describe('admin routes', () => {
       replica: 'bridge-2',
       leader: 'bridge-1',
       since: '2030-01-01T00:00:00.000Z',
-      until: '2030-01-01T00:00:10.000Z'
+      until: '2030-01-01T00:00:10.000Z',
+      live: [
+        {
+          id: 'bridge-1',
+          startedAt: '2030-01-01T00:00:00.000Z',
+          seenAt: '2030-01-01T00:00:05.000Z'
+        }
+      ]
     });
     expect(
       (await get(Routes.adminHealth, ADMIN, { hours: '999' })).statusCode

@@ -170,7 +170,10 @@ profiles:
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8765 });
     expect(config.clusters).toEqual([]);
     // One replica, named by host and pid, leading under a 10 s lease.
-    expect(config.replicas).toEqual({ leaseSeconds: 10 });
+    expect(config.replicas).toEqual({
+      leaseSeconds: 10,
+      heartbeatSeconds: 5
+    });
   });
 
   it('keeps the hub token cache at or under 30 s', () => {

@@ -166,10 +166,19 @@ describe('a replica’s leadership', () => {
       replica: 'two',
       leader: 'one',
       since: expect.any(String),
-      until: expect.any(String)
+      until: expect.any(String),
+      live: expect.any(Array)
     });
+    expect(
+      two
+        .status()
+        .live.map(r => r.id)
+        .sort()
+    ).toEqual(['one', 'two']);
     await one.close();
     expect(two.status().leader).toBeNull();
+    // A replica that stops deletes its heartbeat: it is dead for the others at once.
+    expect(two.status().live.map(r => r.id)).toEqual(['two']);
     await two.close();
     expect(started).toEqual(['one started', 'one stopped']);
   });

@@ -205,40 +205,6 @@ export class EndpointKeyTable {
     };
   }
 
-  /** Charges every key what its requests in flight reserved. */
-  chargeReserved(): void {
-    this.db
-      .prepare(
-        'UPDATE endpoint_keys SET tokens_used = tokens_used + tokens_reserved, tokens_reserved = 0 WHERE tokens_reserved > 0'
-      )
-      .run();
-  }
-
-  /** Reserves `amount` tokens unless used + reserved + amount would pass the budget. */
-  reserve(keyId: string, amount: number): boolean {
-    return (
-      this.store
-        .statement(
-          `UPDATE endpoint_keys SET tokens_reserved = tokens_reserved + @amount
-         WHERE id = @id
-           AND (token_budget IS NULL OR tokens_used + tokens_reserved + @amount <= token_budget)`
-        )
-        .run({ amount, id: keyId }).changes === 1
-    );
-  }
-
-  /** Charges `used` tokens and releases a reservation of `released`. */
-  settle(keyId: string, used: number, released: number): void {
-    this.store
-      .statement(
-        `UPDATE endpoint_keys SET tokens_used = tokens_used + @used,
-           tokens_reserved = CASE WHEN tokens_reserved < @released THEN 0
-                                  ELSE tokens_reserved - @released END
-         WHERE id = @keyId`
-      )
-      .run({ used, released, keyId });
-  }
-
   /** The key's and its endpoint's names now (null when the key is gone). */
   labels(keyId: string): ILabels | null {
     const row = this.store

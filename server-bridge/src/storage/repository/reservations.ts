@@ -9,7 +9,15 @@
  * A claim makes one writer the only one of a file for as long as its write runs, so
  * that "create if absent" is atomic on backends without conditional writes (Swift's
  * s3api ignores `If-None-Match`).
+ *
+ * Both carry the replica that made them (migration 23): what a dead replica held is
+ * released by the leader, what this replica held before a restart by itself at start.
+ * Upload sessions' reservations outlive their replica (any replica may finish the
+ * session; the upload sweep releases them when the session expires).
  */
+import { LOCAL_REPLICA } from '../../replicas/liveness';
+import { LIVE_REPLICAS } from '../../replicas/repository/heartbeats';
+import type { IReplicaHolds } from '../../replicas/reaper';
 import type { Store } from '../../store';
 
 export interface IReservationRequest {
@@ -31,7 +39,10 @@ export interface IHeld {
 }
 
 export class ReservationTable {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly replica: string = LOCAL_REPLICA
+  ) {}
 
   /**
    * Runs `check` with what the scope holds at `now` and inserts the reservation when it
@@ -63,14 +74,15 @@ export class ReservationTable {
         return false;
       }
       db.prepare(
-        'INSERT INTO storage_reservations (id, scope, target, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'
+        'INSERT INTO storage_reservations (id, scope, target, bytes, created_at, expires_at, replica) VALUES (?, ?, ?, ?, ?, ?, ?)'
       ).run(
         request.id,
         request.scope,
         request.target,
         request.bytes,
         request.createdAt,
-        request.expiresAt
+        request.expiresAt,
+        this.replica
       );
       return true;
     });
@@ -142,15 +154,36 @@ export class ReservationTable {
   }
 
   /**
-   * At start, before the bridge listens: claims and the reservations of streamed writes
-   * and copies belonged to a process that is gone (upload sessions keep theirs).
+   * Releases the claims and the reservations of streamed writes and copies (not upload
+   * sessions') of replicas not seen since `aliveSince` or without a heartbeat; returns
+   * how many rows.
    */
-  dropUnowned(): void {
-    const db = this.store.db;
-    db.prepare(
-      'DELETE FROM storage_reservations WHERE id NOT IN (SELECT id FROM upload_sessions)'
-    ).run();
-    db.prepare('DELETE FROM storage_claims').run();
+  dropOfDead(aliveSince: number): number {
+    return this.dropWhere(
+      `(replica IS NULL OR replica NOT IN (${LIVE_REPLICAS}))`,
+      aliveSince
+    );
+  }
+
+  /** The same for one replica's (at its start: what its previous run left). */
+  dropOf(replica: string): number {
+    return this.dropWhere('replica = ?', replica);
+  }
+
+  private dropWhere(holder: string, param: string | number): number {
+    return this.store.exclusive(() => {
+      const db = this.store.db;
+      const reservations = db
+        .prepare(
+          `DELETE FROM storage_reservations WHERE ${holder}
+             AND id NOT IN (SELECT id FROM upload_sessions)`
+        )
+        .run(param).changes;
+      const claims = db
+        .prepare(`DELETE FROM storage_claims WHERE ${holder}`)
+        .run(param).changes;
+      return reservations + claims;
+    });
   }
 
   /** Takes the claim on `target` unless a live one is held; true when taken. */
@@ -168,9 +201,9 @@ export class ReservationTable {
       return (
         db
           .prepare(
-            'INSERT INTO storage_claims (target, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (target) DO NOTHING'
+            'INSERT INTO storage_claims (target, holder, expires_at, replica) VALUES (?, ?, ?, ?) ON CONFLICT (target) DO NOTHING'
           )
-          .run(target, holder, expiresAt).changes === 1
+          .run(target, holder, expiresAt, this.replica).changes === 1
       );
     });
     return run.immediate();
@@ -181,4 +214,14 @@ export class ReservationTable {
       .prepare('DELETE FROM storage_claims WHERE target = ? AND holder = ?')
       .run(target, holder);
   }
+}
+
+/** Streamed writes' reservations and write claims, for the replicas' clean-ups. */
+export function storageHolds(store: Store): IReplicaHolds {
+  const table = new ReservationTable(store);
+  return {
+    name: 'storage reservations and claims',
+    releaseDead: aliveSince => table.dropOfDead(aliveSince),
+    releaseOf: replica => table.dropOf(replica)
+  };
 }
