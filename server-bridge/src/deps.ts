@@ -22,6 +22,7 @@ import type { BridgeConfig, ClusterConfig } from './config';
 import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
 import { EndpointController } from './endpoints/controller';
+import { EndpointEvents } from './endpoints/events';
 import { Gateway } from './endpoints/gateway';
 import { gatewayUrl } from './endpoints/catalog';
 import { JobKeys } from './endpoints/job-keys';
@@ -132,7 +133,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     store,
     access,
     storage,
-    serviceQueue
+    serviceQueue,
+    new EndpointEvents(eventLog)
   );
   const pollers = new Map<string, JobPoller>();
   const service = new JobService({
@@ -256,6 +258,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },
       gateway: endpoints.gateway,
+      ...(endpoints.events === undefined ? {} : { events: endpoints.events }),
       ...(endpoints.models === undefined ? {} : { models: endpoints.models })
     },
     sweepInterruptedUploads: () => {
@@ -312,7 +315,8 @@ export function createEndpoints(
   store: Store,
   access: ClusterAccess,
   storage: StorageService,
-  queueOf: (c: ClusterConfig) => SshQueue
+  queueOf: (c: ClusterConfig) => SshQueue,
+  events?: EndpointEvents
 ) {
   const providers = new Map<string, IServingProvider>();
   const placers = new Map<string, IModelPlacer>();
@@ -391,7 +395,9 @@ export function createEndpoints(
     table,
     providers,
     placers,
-    logger: logger.child({ component: 'endpoints' })
+    logger: logger.child({ component: 'endpoints' }),
+    // The owner's view of it, as the routes answer it (`service` is made below).
+    changed: (ep, deleted) => events?.emit(service.toEndpoint(ep), deleted)
   });
   const models =
     userModels === undefined
@@ -438,7 +444,8 @@ export function createEndpoints(
     usage,
     gateway,
     models,
-    jobKeys
+    jobKeys,
+    events
   };
 }
 

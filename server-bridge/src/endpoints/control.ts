@@ -46,6 +46,8 @@ export interface IEndpointControllerDeps {
   drainSeconds?: number;
   /** A ready endpoint without a request for this long shows as `idle`; default 60. */
   idleAfterSeconds?: number;
+  /** An endpoint was created, changed state or reason, or was deleted (its owner's stream). */
+  changed?: (ep: IEndpointRecord, deleted: boolean) => void;
 }
 
 /** What the owner's create decides; the controller fills in the rest of the record. */
@@ -204,10 +206,23 @@ export class EndpointControl {
   }
 
   save(ep: IEndpointRecord): IEndpointRecord {
+    const before = this.cached(ep.id);
     const next = { ...ep, updatedAt: iso(this.clock.now()) };
     this.table.update(next);
     this.runtime(ep.id).record = next;
+    if (before?.state !== next.state || before?.reason !== next.reason) {
+      this.announce(next);
+    }
     return next;
+  }
+
+  /** Tells `changed` (a failure to is logged: the endpoint's step goes on). */
+  announce(ep: IEndpointRecord, deleted = false): void {
+    try {
+      this.deps.changed?.(ep, deleted);
+    } catch (e) {
+      this.logger.warn({ err: e, endpoint: ep.id }, 'endpoint event not sent');
+    }
   }
 
   putReplica(r: IReplicaRecord): void {

@@ -307,6 +307,7 @@ export class EndpointController implements IEndpointRouter {
     };
     this.table.insert(rec);
     this.runtime(rec.id).record = rec;
+    this.ctl.announce(rec);
     void this.stepSoon(rec.id);
     return rec;
   }
@@ -365,6 +366,7 @@ export class EndpointController implements IEndpointRouter {
     await this.exclusive(id, async () => {
       const ep = this.ctl.mustGet(id);
       await stopAll(this.ctl, ep, 'Endpoint deleted');
+      this.ctl.announce(ep, true);
       this.table.delete(id);
       this.ctl.rejectWaiters(id, `Endpoint ${ep.name} was deleted`);
     });
