@@ -20,6 +20,7 @@ import {
   FakeClock,
   FakeHealth,
   FakeProvider,
+  type IControllerFixture,
   servingConfig
 } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
@@ -41,22 +42,26 @@ const quiet = {
 };
 
 /** A replica's controller whose changes go to `events`, as `createEndpoints` wires them. */
-function controllerOn(store: Store, events: EndpointEvents) {
+function controllerOn(
+  store: Store,
+  events: EndpointEvents
+): IControllerFixture {
   const config = servingConfig();
   const table = new EndpointTable(store);
   const provider = new FakeProvider();
   const clock = new FakeClock();
+  const health = new FakeHealth();
   const controller = new EndpointController({
     config,
     table,
     providers: new Map([[provider.name, provider]]),
     logger: quiet,
     clock,
-    health: new FakeHealth().check,
+    health: health.check,
     changed: (ep, deleted) => events.emit(service.toEndpoint(ep), deleted)
   });
   const service = new EndpointService({ config, table, controller, store });
-  return { controller, provider, clock };
+  return { config, store, table, clock, provider, health, controller };
 }
 
 function endpoint(owner: string, state: Endpoint['state']): Endpoint {
