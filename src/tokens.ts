@@ -236,6 +236,11 @@ export namespace Bridge {
     readonly received: ISignal<IEventStream, BridgeEvent>;
     /** The last connection error, or `null` while open. */
     readonly error: Error | null;
+    /**
+     * Whether the open connection continues the previous one: the bridge
+     * replayed every event missed in between, so lists need no reload.
+     */
+    readonly resumed: boolean;
   }
 
   /**

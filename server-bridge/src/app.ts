@@ -35,6 +35,7 @@ import {
 import type { IClusterAccess } from './credentials/access';
 import type { Gateway } from './endpoints/gateway';
 import type { EndpointKeys } from './endpoints/keys';
+import type { EndpointEvents } from './endpoints/events';
 import type { EndpointService } from './endpoints/service';
 import type { EndpointUsage } from './endpoints/usage';
 import type { UserModels } from './endpoints/user-models';
@@ -120,6 +121,8 @@ export interface IAppDeps {
     gateway?: Gateway;
     /** Users' own model files: the routes that register and remove them. */
     models?: UserModels;
+    /** Endpoints' changes, for their owners' event streams (absent: no endpoint events). */
+    events?: EndpointEvents;
   };
   /** The hub's groups and members, for admin usage per group (absent: by=group answers 503). */
   hubGroups?: GroupDirectory;
@@ -232,6 +235,9 @@ export async function buildApp(deps: IAppDeps): Promise<BridgeApp> {
           ...(deps.kernels === undefined
             ? {}
             : { kernelEvents: deps.kernels.events }),
+          ...(deps.endpoints?.events === undefined
+            ? {}
+            : { endpointEvents: deps.endpoints.events }),
           ...(deps.jobs.pingMs === undefined
             ? {}
             : { pingMs: deps.jobs.pingMs })

@@ -22,6 +22,7 @@ import type { BridgeConfig, ClusterConfig } from './config';
 import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
 import { EndpointController } from './endpoints/controller';
+import { EndpointEvents } from './endpoints/events';
 import { Gateway } from './endpoints/gateway';
 import { gatewayUrl } from './endpoints/catalog';
 import { JobKeys } from './endpoints/job-keys';
@@ -146,7 +147,8 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     access,
     storage,
     serviceQueue,
-    replica
+    replica,
+    new EndpointEvents(eventLog)
   );
   const pollers = new Map<string, JobPoller>();
   const service = new JobService({
@@ -281,6 +283,7 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       service: endpoints.service,
       keys: { keys: endpoints.keys, usage: endpoints.usage },
       gateway: endpoints.gateway,
+      ...(endpoints.events === undefined ? {} : { events: endpoints.events }),
       ...(endpoints.models === undefined ? {} : { models: endpoints.models })
     },
     sweepInterruptedUploads: async () => {
@@ -344,7 +347,8 @@ export function createEndpoints(
   access: ClusterAccess,
   storage: StorageService,
   queueOf: (c: ClusterConfig) => SshQueue,
-  replica?: string
+  replica?: string,
+  events?: EndpointEvents
 ) {
   const providers = new Map<string, IServingProvider>();
   const placers = new Map<string, IModelPlacer>();
@@ -423,7 +427,9 @@ export function createEndpoints(
     table,
     providers,
     placers,
-    logger: logger.child({ component: 'endpoints' })
+    logger: logger.child({ component: 'endpoints' }),
+    // The owner's view of it, as the routes answer it (`service` is made below).
+    changed: (ep, deleted) => events?.emit(service.toEndpoint(ep), deleted)
   });
   const models =
     userModels === undefined
@@ -471,7 +477,8 @@ export function createEndpoints(
     usage,
     gateway,
     models,
-    jobKeys
+    jobKeys,
+    events
   };
 }
 

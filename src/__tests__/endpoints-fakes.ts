@@ -11,6 +11,7 @@ import {
   ModelCatalogSchema
 } from '@hpc-bridge/server/contract';
 import type { IEndpointsApi } from '../endpoints/api';
+import { FakeStream } from './jobs-fakes';
 
 export const CATALOG: ModelCatalog = ModelCatalogSchema.parse({
   models: [
@@ -114,7 +115,13 @@ export class FakeEndpointsApi implements IEndpointsApi {
   failCreateWith: Error | null = null;
   catalogAnswer: ModelCatalog = CATALOG;
   failCatalogWith: Error | null = null;
+  /** The user's event stream; `events()` hands it out once. */
+  stream = new FakeStream();
   private _next = 0;
+
+  events(): FakeStream {
+    return this.stream;
+  }
 
   async catalog(): Promise<ModelCatalog> {
     this.calls.push('catalog');

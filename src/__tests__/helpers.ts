@@ -107,7 +107,10 @@ export const CLUSTERS = {
 };
 
 /** A streaming response whose body the test writes chunk by chunk. */
-export function streamingResponse(contentType = 'text/event-stream'): {
+export function streamingResponse(
+  contentType = 'text/event-stream',
+  headers: Record<string, string> = {}
+): {
   response: Response;
   push: (text: string) => void;
   close: () => void;
@@ -122,7 +125,7 @@ export function streamingResponse(contentType = 'text/event-stream'): {
   return {
     response: new Response(body, {
       status: 200,
-      headers: { 'Content-Type': contentType }
+      headers: { 'Content-Type': contentType, ...headers }
     }),
     push: text => controller?.enqueue(encoder.encode(text)),
     close: () => {

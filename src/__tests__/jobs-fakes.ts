@@ -25,6 +25,7 @@ export function parsedJob(overrides: Record<string, unknown> = {}): Job {
 export class FakeStream implements Bridge.IEventStream {
   state: Bridge.EventStreamState = 'connecting';
   error: Error | null = null;
+  resumed = false;
   isDisposed = false;
   readonly stateChanged = new Signal<this, Bridge.EventStreamState>(this);
   readonly received = new Signal<this, BridgeEvent>(this);

@@ -45,6 +45,22 @@ describe('SharedEventStream', () => {
     expect(opened).toHaveLength(1);
   });
 
+  it('tells only the models that had the connection before that it resumed', async () => {
+    const { events, opened } = shared();
+    const jobs = events.acquire();
+    opened[0]!.setState('open');
+    opened[0]!.setState('connecting');
+    // Joined while reconnecting: it never had a list to keep.
+    const late = events.acquire();
+    opened[0]!.resumed = true;
+    opened[0]!.setState('open');
+    expect([jobs.resumed, late.resumed]).toEqual([true, false]);
+    const joinedOpen = events.acquire();
+    await Promise.resolve();
+    expect(joinedOpen.state).toBe('open');
+    expect(joinedOpen.resumed).toBe(false);
+  });
+
   it('closes the connection when the last handle lets go, and opens a new one after', () => {
     const { events, opened } = shared();
     const jobs = events.acquire();

@@ -1,4 +1,5 @@
 import type * as contract from '@hpc-bridge/server/contract';
+import type { Bridge } from '../tokens';
 import { SectionModel } from '../transport/SectionModel';
 import type { IEndpointsApi } from './api';
 import type { GatewayChat } from './chat';
@@ -8,8 +9,10 @@ import { TryItModel } from './TryItModel';
 /**
  * The Endpoints section's state: the model catalog, the endpoints the user
  * may see, and for the expanded ones their keys, metrics and the "Try it"
- * chat. Polls the bridge while the section is visible, faster while an
- * endpoint is on its way up. No widget code here.
+ * chat. The `endpoint` events of the user's stream show the changes of their
+ * own endpoints at once; the bridge is polled while the section is visible
+ * (for shared endpoints, replicas, and while the stream is down), faster while
+ * an endpoint is on its way up and the stream is down. No widget code here.
  */
 export class EndpointsModel extends SectionModel {
   constructor(options: EndpointsModel.IOptions) {
@@ -37,6 +40,11 @@ export class EndpointsModel extends SectionModel {
   /** The user's endpoints and those shared with them, newest first. */
   get endpoints(): readonly contract.Endpoint[] {
     return this._endpoints;
+  }
+
+  /** Whether the user's endpoints' changes arrive as events. */
+  get live(): boolean {
+    return this._stream?.state === 'open';
   }
 
   endpoint(id: string): contract.Endpoint | null {
@@ -103,7 +111,17 @@ export class EndpointsModel extends SectionModel {
     return this._catalog;
   }
 
+  /** Open the event stream and start polling (after the app is restored). */
+  async start(): Promise<void> {
+    if (this._stream === null && !this.isDisposed) {
+      this._openStream();
+    }
+    await super.start();
+  }
+
   protected disposing(): void {
+    this._stream?.dispose();
+    this._stream = null;
     this._tryIt.dispose();
   }
 
@@ -226,7 +244,7 @@ export class EndpointsModel extends SectionModel {
     } catch (error) {
       failure = error;
     }
-    this.pollFast(this._settling());
+    this.pollFast(this._settling() && !this.live);
     this.emitChanged();
     await Promise.all([...this._expanded].map(id => this._fetchDetails(id)));
     if (failure !== null) {
@@ -272,13 +290,49 @@ export class EndpointsModel extends SectionModel {
     const others = this._endpoints.filter(other => other.id !== endpoint.id);
     this._endpoints = EndpointsModel.sorted([...others, endpoint]);
     this.emitChanged();
-    if (EndpointsModel.isSettling(endpoint.state)) {
+    if (EndpointsModel.isSettling(endpoint.state) && !this.live) {
       this.pollFast(true);
       if (this.poll.state.phase !== 'constructed') {
         void this.poll.refresh();
       }
     }
     return endpoint;
+  }
+
+  private _openStream(): void {
+    const stream = this._api.events();
+    stream.received.connect(this._onEvent, this);
+    stream.stateChanged.connect(this._onStreamState, this);
+    this._stream = stream;
+  }
+
+  /** A change of one of the user's endpoints; older than the version shown: ignored. */
+  private _onEvent(_: Bridge.IEventStream, event: contract.BridgeEvent): void {
+    if (event.type !== 'endpoint') {
+      return;
+    }
+    const { endpoint } = event;
+    if (event.deleted) {
+      this._forget(endpoint.id);
+      this.emitChanged();
+      return;
+    }
+    const known = this.endpoint(endpoint.id);
+    if (known === null || known.updatedAt <= endpoint.updatedAt) {
+      this._upsert(endpoint);
+    }
+  }
+
+  /** Closed: the shared stream ended (a new bridge URL), open the new one. */
+  private _onStreamState(
+    _: Bridge.IEventStream,
+    state: Bridge.EventStreamState
+  ): void {
+    if (state === 'closed' && !this.isDisposed) {
+      this._openStream();
+    }
+    this.pollFast(this._settling() && !this.live);
+    this.emitChanged();
   }
 
   private _forget(id: string): void {
@@ -294,6 +348,7 @@ export class EndpointsModel extends SectionModel {
 
   private readonly _api: IEndpointsApi;
   private readonly _tryIt: TryItModel;
+  private _stream: Bridge.IEventStream | null = null;
   private _catalog: contract.ModelCatalog | null = null;
   private _endpoints: contract.Endpoint[] = [];
   private _user: EndpointsModel.IUser | null = null;

@@ -16,7 +16,7 @@ import {
   Routes
 } from '@hpc-bridge/server/contract';
 import { z } from 'zod';
-import type { IBridgeClient } from '../tokens';
+import type { Bridge, IBridgeClient } from '../tokens';
 
 /** Bridge answers without a body of interest (delete). */
 const AnySchema = z.unknown();
@@ -40,6 +40,8 @@ export interface IEndpointsApi {
   revokeKey(id: string, keyId: string): Promise<EndpointKey>;
   metrics(id: string): Promise<EndpointMetrics>;
   whoami(): Promise<{ name: string; groups: string[] }>;
+  /** The user's live event stream (`endpoint` events among others). */
+  events(): Bridge.IEventStream;
 }
 
 /** `IEndpointsApi` over the bridge client. */
@@ -121,5 +123,9 @@ export class EndpointsApi implements IEndpointsApi {
 
   whoami(): Promise<{ name: string; groups: string[] }> {
     return this._client.whoami();
+  }
+
+  events(): Bridge.IEventStream {
+    return this._client.events();
   }
 }

@@ -301,12 +301,15 @@ export class JobsModel extends PolledModel {
   }
 
   private _onStreamState(
-    _: Bridge.IEventStream,
+    stream: Bridge.IEventStream,
     state: Bridge.EventStreamState
   ): void {
     if (state === 'open') {
-      // Events missed while disconnected: load the list once.
-      void this.refresh();
+      // Events missed while disconnected: load the list once, unless the bridge
+      // replayed them all.
+      if (!stream.resumed) {
+        void this.refresh();
+      }
     } else if (state === 'connecting') {
       // Back to polling until the stream is open again.
       void this.poll.refresh();

@@ -179,9 +179,12 @@ export class KernelsModel extends PolledModel {
     }
   }
 
-  /** Open: load what was missed, once; (re)connecting: poll until it is open. */
+  /**
+   * Open: load what was missed, once (none when the bridge replayed it all);
+   * (re)connecting: poll until it is open.
+   */
   private _onStreamState(
-    _: Bridge.IEventStream,
+    stream: Bridge.IEventStream,
     state: Bridge.EventStreamState
   ): void {
     if (this.isDisposed) {
@@ -193,8 +196,10 @@ export class KernelsModel extends PolledModel {
       this._kernels = [];
       this._openStream();
       void this.refresh();
-    } else {
-      void (state === 'open' ? this.refresh() : this.poll.refresh());
+    } else if (state !== 'open') {
+      void this.poll.refresh();
+    } else if (!stream.resumed) {
+      void this.refresh();
     }
     this.emitChanged();
   }

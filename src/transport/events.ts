@@ -24,7 +24,8 @@ export class SseParser {
     onEvent: (message: EventSourceMessage) =>
       this._completed.push({
         event: message.event || 'message',
-        data: message.data
+        data: message.data,
+        ...(message.id === undefined ? {} : { id: message.id })
       })
   });
 }
@@ -33,6 +34,8 @@ export namespace SseParser {
   export interface IMessage {
     event: string;
     data: string;
+    /** The `id:` the bridge gave the event, to resume after. */
+    id?: string;
   }
 
   /**
@@ -59,7 +62,9 @@ export namespace SseParser {
  * The user's event stream over `fetch` (an `EventSource` cannot send the
  * Authorization header). Reconnects with exponential backoff; a stream that
  * stays silent longer than `silenceMs` (the bridge pings every 15 s) is
- * reopened: a killed bridge does not always close the connection.
+ * reopened: a killed bridge does not always close the connection. A reconnect
+ * sends the id of the last event received, so that the bridge (any replica)
+ * replays the ones missed meanwhile.
  */
 export class EventStream implements Bridge.IEventStream {
   constructor(options: EventStream.IOptions) {
@@ -84,6 +89,15 @@ export class EventStream implements Bridge.IEventStream {
 
   get error(): Error | null {
     return this._error;
+  }
+
+  get resumed(): boolean {
+    return this._resumed;
+  }
+
+  /** The id of the last event received, sent as `Last-Event-ID` on reconnect. */
+  get lastEventId(): string | null {
+    return this._lastEventId;
   }
 
   /** Connection attempts that failed in a row. */
@@ -131,13 +145,17 @@ export class EventStream implements Bridge.IEventStream {
   }
 
   private async _read(signal: AbortSignal): Promise<void> {
-    const response = await this._open(signal);
+    const sentId = this._lastEventId;
+    const response = await this._open(signal, sentId);
     const body = response.body;
     if (!body) {
       throw new Error('The event stream has no body.');
     }
     this._failures = 0;
     this._error = null;
+    this._resumed =
+      sentId !== null &&
+      response.headers.get(EventStream.RESUMED_HEADER) === 'true';
     this._setState('open');
     const reader = body.getReader();
     const decoder = new TextDecoder();
@@ -155,6 +173,9 @@ export class EventStream implements Bridge.IEventStream {
         )) {
           const event = SseParser.toBridgeEvent(message);
           if (event && !this.isDisposed) {
+            if (message.id !== undefined) {
+              this._lastEventId = message.id;
+            }
             this._received.emit(event);
           }
         }
@@ -204,12 +225,14 @@ export class EventStream implements Bridge.IEventStream {
     this._stateChanged.emit(state);
   }
 
-  private readonly _open: (signal: AbortSignal) => Promise<Response>;
+  private readonly _open: EventStream.Open;
   private readonly _minDelay: number;
   private readonly _maxDelay: number;
   private readonly _silence: number;
   private _state: Bridge.EventStreamState = 'connecting';
   private _error: Error | null = null;
+  private _resumed = false;
+  private _lastEventId: string | null = null;
   private _failures = 0;
   private _controller: AbortController | null = null;
   private _timer: ReturnType<typeof setTimeout> | null = null;
@@ -221,9 +244,17 @@ export class EventStream implements Bridge.IEventStream {
 }
 
 export namespace EventStream {
+  /** The bridge's answer header: the replay from `Last-Event-ID` missed nothing. */
+  export const RESUMED_HEADER = 'x-events-resumed';
+
+  /** Opens the stream (headers received), resuming after `lastEventId` if set, or rejects. */
+  export type Open = (
+    signal: AbortSignal,
+    lastEventId: string | null
+  ) => Promise<Response>;
+
   export interface IOptions {
-    /** Opens the stream (headers received) or rejects. */
-    open: (signal: AbortSignal) => Promise<Response>;
+    open: Open;
     /** First reconnection delay; doubles per failure. */
     minDelayMs?: number;
     maxDelayMs?: number;

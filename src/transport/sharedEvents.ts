@@ -54,6 +54,7 @@ class EventStreamHandle implements Bridge.IEventStream {
     if (_stream.state === 'open') {
       void Promise.resolve().then(() => {
         if (!this._isDisposed && this._stream.state === 'open') {
+          this._opened = true;
           this._stateChanged.emit('open');
         }
       });
@@ -66,6 +67,10 @@ class EventStreamHandle implements Bridge.IEventStream {
 
   get error(): Error | null {
     return this._stream.error;
+  }
+
+  get resumed(): boolean {
+    return this._resumed;
   }
 
   get isDisposed(): boolean {
@@ -99,6 +104,8 @@ class EventStreamHandle implements Bridge.IEventStream {
     _: Bridge.IEventStream,
     state: Bridge.EventStreamState
   ): void {
+    this._resumed = state === 'open' && this._opened && this._stream.resumed;
+    this._opened ||= state === 'open';
     this._stateChanged.emit(state);
     if (state === 'closed') {
       this._detach();
@@ -110,6 +117,9 @@ class EventStreamHandle implements Bridge.IEventStream {
   }
 
   private _isDisposed = false;
+  /** Whether it told its owner `open` before: only then can a reconnect resume for it. */
+  private _opened = false;
+  private _resumed = false;
   private readonly _stateChanged = new Signal<this, Bridge.EventStreamState>(
     this
   );

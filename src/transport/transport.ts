@@ -155,6 +155,7 @@ export class BridgeTransport<TSender = unknown> {
     options: {
       query?: Record<string, string>;
       accept: string;
+      headers?: Record<string, string>;
       signal?: AbortSignal;
     }
   ): Promise<Response> {
@@ -354,8 +355,14 @@ export class BridgeTransport<TSender = unknown> {
   private readonly _events = new SharedEventStream(
     () =>
       new EventStream({
-        open: signal =>
-          this.open(Routes.events, { accept: 'text/event-stream', signal }),
+        open: (signal, lastEventId) =>
+          this.open(Routes.events, {
+            accept: 'text/event-stream',
+            signal,
+            ...(lastEventId === null
+              ? {}
+              : { headers: { 'Last-Event-ID': lastEventId } })
+          }),
         ...this._eventOptions
       })
   );

@@ -48,6 +48,8 @@ export interface IEndpointControllerDeps {
   drainSeconds?: number;
   /** A ready endpoint without a request for this long shows as `idle`; default 60. */
   idleAfterSeconds?: number;
+  /** An endpoint was created, changed state or reason, or was deleted (its owner's stream). */
+  changed?: (ep: IEndpointRecord, deleted: boolean) => void;
 }
 
 /** What the owner's create decides; the controller fills in the rest of the record. */
@@ -274,6 +276,7 @@ export class EndpointControl {
    * this one read it (`read`, `mustGet`).
    */
   save(ep: IEndpointRecord): IEndpointRecord {
+    const before = this.cached(ep.id);
     const next = { ...ep, updatedAt: iso(this.clock.now()) };
     const rt = this.runtime(ep.id);
     if (rt.version === null) {
@@ -286,6 +289,9 @@ export class EndpointControl {
       throw new StaleRecordError(ep.id);
     }
     rt.record = next;
+    if (before?.state !== next.state || before?.reason !== next.reason) {
+      this.announce(next);
+    }
     return next;
   }
 
@@ -299,6 +305,15 @@ export class EndpointControl {
           throw e;
         }
       }
+    }
+  }
+
+  /** Tells `changed` (a failure to is logged: the endpoint's step goes on). */
+  announce(ep: IEndpointRecord, deleted = false): void {
+    try {
+      this.deps.changed?.(ep, deleted);
+    } catch (e) {
+      this.logger.warn({ err: e, endpoint: ep.id }, 'endpoint event not sent');
     }
   }
 

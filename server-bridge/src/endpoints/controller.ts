@@ -329,6 +329,7 @@ export class EndpointController implements IEndpointRouter {
     const rt = this.runtime(rec.id);
     rt.record = rec;
     rt.version = 0;
+    this.ctl.announce(rec);
     void this.stepIfLeading(rec.id);
     return rec;
   }
@@ -394,6 +395,7 @@ export class EndpointController implements IEndpointRouter {
       if (this.leading) {
         await stopAll(this.ctl, ep, 'Endpoint deleted');
       }
+      this.ctl.announce(ep, true);
       this.table.delete(id);
       this.ctl.rejectWaiters(id, `Endpoint ${ep.name} was deleted`);
     });

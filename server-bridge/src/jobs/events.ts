@@ -47,6 +47,11 @@ export class JobEvents {
     }));
   }
 
+  /** Whether every event after `id` can be replayed (none deleted since); false without a log. */
+  replaysAfter(id: number): boolean {
+    return this.log?.keepsAfter(id) ?? false;
+  }
+
   listenerCount(): number {
     return this.emitter.listenerCount(TOPIC);
   }

@@ -16,6 +16,8 @@ type Listener = (event: IStoredEvent) => void;
 const POLL_MS = 250;
 /** Rows read at once; a longer backlog is read in several rounds of one drain. */
 const BATCH = 500;
+/** Events of one topic a reconnecting stream gets at most. */
+export const REPLAY_LIMIT = 1000;
 
 export interface IEventLogOptions {
   pollMs?: number;
@@ -106,9 +108,18 @@ export class EventLog {
     id: number,
     topic: string,
     subject: string | undefined,
-    limit = 1000
+    limit = REPLAY_LIMIT
   ): IStoredEvent[] {
     return this.table.afterOf(id, topic, subject, limit);
+  }
+
+  /**
+   * Whether every event published after `id` is still in the table: none was pruned
+   * since, and `id` is one of this database's (not ahead of its newest).
+   */
+  keepsAfter(id: number): boolean {
+    const { oldest, newest } = this.table.bounds();
+    return id <= newest && (newest === 0 || oldest <= id + 1);
   }
 
   /** The id of the newest event (0 without any). */

@@ -4,6 +4,7 @@ import type { RouteAccess } from '../auth/policy';
 import type { IClusterBackend, IS3Backend } from '../admin/health-checks';
 import type { IHubPort } from '../ports/hub';
 import type { IClusterAccess } from '../credentials/access';
+import type { EndpointEvents } from '../endpoints/events';
 import type { EndpointService } from '../endpoints/service';
 import type { UserModels } from '../endpoints/user-models';
 import type { JobEvents } from '../jobs/events';
@@ -30,6 +31,8 @@ export interface IJobsContext extends IRouteContext {
   events: JobEvents;
   /** Cluster kernels' changes, for the same stream (absent: no kernel events). */
   kernelEvents?: KernelEvents;
+  /** Serving endpoints' changes, for the same stream (absent: no endpoint events). */
+  endpointEvents?: EndpointEvents;
   /** Seconds between SSE pings; default 15. */
   pingMs?: number;
   /** Bytes an event stream may buffer for a client that does not read; default 8 MiB. */

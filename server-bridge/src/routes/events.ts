@@ -2,10 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Routes, type BridgeEvent, type Job } from '../contract';
 import { policy } from '../auth/policy';
+import type { IAuthUser } from '../auth/decide';
 import { userOf } from '../auth/plugin';
+import { REPLAY_LIMIT } from '../replicas/event-log';
 import { authErrorResponses, SECURITY, type IJobsContext } from './context';
 
 const PING_MS = 15_000;
+/** Set when the stream resumed from `Last-Event-ID` and replayed every event missed since. */
+export const RESUMED_HEADER = 'x-events-resumed';
 /**
  * Bytes a stream may have waiting in the bridge for a client that does not read. Beyond
  * it the stream is dropped (the panel reconnects and reloads its list), so one stalled
@@ -39,6 +43,37 @@ function lastEventId(
     : undefined;
 }
 
+/**
+ * The events `user` missed after event `after`, oldest first, and whether they are all
+ * of them (none deleted since, none beyond the replay's limit): then the client needs no
+ * reload of its lists.
+ */
+function missed(
+  ctx: IJobsContext,
+  user: IAuthUser,
+  after: number
+): { events: { id: number; text: string }[]; complete: boolean } {
+  const topics = [
+    ctx.events
+      .since(after, user.admin ? undefined : user.name)
+      .map(e => ({ id: e.id, text: frame({ type: 'job', job: e.job }, e.id) })),
+    (ctx.kernelEvents?.since(after, user.name) ?? []).map(e => ({
+      id: e.id,
+      text: frame({ type: 'kernel', kernel: e.kernel }, e.id)
+    })),
+    (ctx.endpointEvents?.since(after, user.name) ?? []).map(e => ({
+      id: e.id,
+      text: frame(e.event, e.id)
+    }))
+  ];
+  return {
+    events: topics.flat().sort((a, b) => a.id - b.id),
+    complete:
+      ctx.events.replaysAfter(after) &&
+      topics.every(events => events.length < REPLAY_LIMIT)
+  };
+}
+
 /** `GET /api/v1/events`: server-sent events of the user's jobs (admins: everyone's). */
 export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
   app,
@@ -58,9 +93,9 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
       config: policy.user(),
       schema: {
         summary:
-          'Server-sent events: `job` on every change of a job you may see, `kernel` on every change of one of your cluster kernels, `ping` every 15 s',
+          'Server-sent events: `job` on every change of a job you may see, `kernel` on every change of one of your cluster kernels, `endpoint` when one of your serving endpoints is created, changes state or is deleted, `ping` every 15 s',
         description:
-          'Each event is `event: <type>` + `data: <BridgeEvent JSON>`, job and kernel events with an `id:`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers). A client that reconnects with `Last-Event-ID` first gets the events it missed since (kept one hour), then the live ones.',
+          'Each event is `event: <type>` + `data: <BridgeEvent JSON>`, job, kernel and endpoint events with an `id:`. Send the token as the Authorization header (use fetch streaming: EventSource cannot send headers). A client that reconnects with `Last-Event-ID` first gets the events it missed since (kept one hour, 1000 per type), then the live ones; the answer has `x-events-resumed: true` when that replay holds every event missed (else reload the lists).',
         tags: ['events'],
         security: SECURITY,
         produces: ['text/event-stream'],
@@ -72,13 +107,18 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
     },
     async (request, reply) => {
       const user = userOf(request);
+      const resumeAfter = lastEventId(request.headers['last-event-id']);
+      // Read before the first byte: whether the replay is complete goes in a header.
+      const replay =
+        resumeAfter === undefined ? undefined : missed(ctx, user, resumeAfter);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
         'x-accel-buffering': 'no',
-        connection: 'keep-alive'
+        connection: 'keep-alive',
+        ...(replay?.complete === true ? { [RESUMED_HEADER]: 'true' } : {})
       });
       const maxBuffered = ctx.sseMaxBufferedBytes ?? MAX_BUFFERED_BYTES;
       let end = (): void => undefined;
@@ -121,23 +161,14 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
             sendEvent(frame({ type: 'kernel', kernel }, id), id);
           }
         }) ?? ((): void => undefined);
-      const resumeAfter = lastEventId(request.headers['last-event-id']);
-      if (resumeAfter !== undefined) {
-        const missed = [
-          ...ctx.events
-            .since(resumeAfter, user.admin ? undefined : user.name)
-            .map(e => ({
-              id: e.id,
-              text: frame({ type: 'job', job: e.job }, e.id)
-            })),
-          ...(ctx.kernelEvents?.since(resumeAfter, user.name) ?? []).map(e => ({
-            id: e.id,
-            text: frame({ type: 'kernel', kernel: e.kernel }, e.id)
-          }))
-        ].sort((a, b) => a.id - b.id);
-        for (const e of missed) {
-          sendEvent(e.text, e.id);
-        }
+      const unsubscribeEndpoints =
+        ctx.endpointEvents?.subscribe((event, id) => {
+          if (event.endpoint.owner === user.name) {
+            sendEvent(frame(event, id), id);
+          }
+        }) ?? ((): void => undefined);
+      for (const e of replay?.events ?? []) {
+        sendEvent(e.text, e.id);
       }
       const timer = setInterval(ping, ctx.pingMs ?? PING_MS);
       await new Promise<void>(resolve => {
@@ -146,6 +177,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<IJobsContext> = async (
             clearInterval(timer);
             unsubscribe();
             unsubscribeKernels();
+            unsubscribeEndpoints();
             resolve();
           }
         };

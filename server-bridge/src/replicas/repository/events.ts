@@ -43,6 +43,14 @@ export class EventTable {
     return row.id ?? 0;
   }
 
+  /** The lowest and highest ids kept (0 and 0 when empty). */
+  bounds(): { oldest: number; newest: number } {
+    const row = this.store
+      .statement('SELECT MIN(id) AS oldest, MAX(id) AS newest FROM events')
+      .get() as { oldest: number | null; newest: number | null };
+    return { oldest: row.oldest ?? 0, newest: row.newest ?? 0 };
+  }
+
   /**
    * Events after `id`, oldest first. SQLite commits one writer at a time, so no row with
    * a lower id appears after a higher one was read (PostgreSQL's sequences do not promise
