@@ -1,5 +1,6 @@
 /** An in-memory storage backend for unit tests of the storage service and routes. */
 import { createHash } from 'node:crypto';
+import { testStore } from './test-store';
 import { Readable } from 'node:stream';
 import type { BridgeConfig } from '../../src/config';
 import {
@@ -333,7 +334,7 @@ export interface IStorageFixture {
 }
 
 export function storageFixture(
-  store: Store = new Store(':memory:')
+  store: Store = testStore()
 ): IStorageFixture {
   const config = storageConfig();
   const buckets = new Map<string, MemoryBackend>();
