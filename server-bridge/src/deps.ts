@@ -50,7 +50,7 @@ import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/repository/records';
 import { ReservationTable } from './storage/repository/reservations';
 import { StorageService } from './storage/service';
-import { Store } from './store';
+import { openStore, type Store } from './store';
 import { buildTriggers } from './triggers/build';
 
 export interface IServeDeps extends IAppDeps {
@@ -62,7 +62,11 @@ export interface IServeDeps extends IAppDeps {
 const UPLOAD_SWEEP_MS = 5 * 60 * 1000;
 
 export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
-  const store = new Store(config.store.path);
+  const store = openStore({
+    path: config.store.path,
+    url: config.store.url,
+    password: config.store.password?.reveal()
+  });
   const pool = new SshPool(logger.child({ component: 'ssh' }));
   const clusters = config.clusters.map(c => ({
     name: c.name,
@@ -306,9 +310,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
 
 /** Where the local provider keeps replica logs and files: next to the store. */
 export function localServingDir(config: BridgeConfig): string {
-  return config.store.path === ':memory:'
+  const path = config.store.path;
+  return path === undefined || path === ':memory:'
     ? join(tmpdir(), `hpc-bridge-serving-${process.pid}`)
-    : join(dirname(config.store.path), 'serving-local');
+    : join(dirname(path), 'serving-local');
 }
 
 /** Where the local provider keeps its copies of users' model files. */
@@ -317,9 +322,10 @@ export function localModelDir(config: BridgeConfig): string {
   if (configured !== undefined) {
     return configured;
   }
-  return config.store.path === ':memory:'
+  const path = config.store.path;
+  return path === undefined || path === ':memory:'
     ? join(tmpdir(), `hpc-bridge-models-${process.pid}`)
-    : join(dirname(config.store.path), 'serving-models');
+    : join(dirname(path), 'serving-models');
 }
 
 /** The serving control plane (providers, controller) and H8's gateway, keys, usage. */

@@ -49,6 +49,8 @@ function openSqlite(path: string): Database.Database {
 export interface IStoreLocation {
   path?: string;
   url?: string;
+  /** PostgreSQL's password, added to the url. */
+  password?: string;
 }
 
 /** The configured store, migrated. */
@@ -57,7 +59,11 @@ export function openStore(
   migrations: readonly IMigration[] = defaultMigrations
 ): Store {
   if (location.url !== undefined) {
-    return new Store(new PgDatabase(location.url), migrations);
+    const url = new URL(location.url);
+    if (location.password !== undefined) {
+      url.password = encodeURIComponent(location.password);
+    }
+    return new Store(new PgDatabase(url.toString()), migrations);
   }
   if (location.path === undefined) {
     throw new Error('the store needs a path or a url');

@@ -67,7 +67,8 @@ const JSON_REWRITES: readonly [RegExp, string][] = [
     "jsonb_array_elements(CAST($1 AS jsonb) -> '$2') AS json_each(value)"
   ],
   [
-    /json_each\(\s*([\w.?]+)\s*\)/g,
+    // not the alias the rule above writes
+    /(?<!AS )json_each\(\s*([\w.?]+)\s*\)/g,
     'jsonb_array_elements_text(CAST($1 AS jsonb)) AS json_each(value)'
   ]
 ];

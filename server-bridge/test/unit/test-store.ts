@@ -21,13 +21,23 @@ export function freshPgSchemaUrl(base: string): string {
   return url.toString();
 }
 
+const pgUrl = process.env.HPCB_TEST_PG_URL ?? '';
+const opened: Store[] = [];
+
+if (pgUrl !== '') {
+  // Each store holds a connection until the test file ends.
+  afterAll(() => {
+    for (const store of opened.splice(0)) {
+      store.close();
+    }
+  });
+}
+
 export function testStore(migrations?: readonly IMigration[]): Store {
-  const pg = process.env.HPCB_TEST_PG_URL;
-  const database =
-    pg === undefined || pg === ''
-      ? ':memory:'
-      : new PgDatabase(freshPgSchemaUrl(pg));
-  return migrations === undefined
-    ? new Store(database)
-    : new Store(database, migrations);
+  if (pgUrl === '') {
+    return new Store(':memory:', migrations);
+  }
+  const store = new Store(new PgDatabase(freshPgSchemaUrl(pgUrl)), migrations);
+  opened.push(store);
+  return store;
 }
