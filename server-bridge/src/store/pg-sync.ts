@@ -35,6 +35,22 @@ pg.types.setTypeParser(1700, Number);
 const client = new pg.Client({ connectionString: url });
 client.on('error', () => {});
 const connected = client.connect();
+// PostgreSQL's text cannot hold NUL, which storage keys use as a separator: NUL travels
+// as U+FFFF "0" and U+FFFF itself as U+FFFF U+FFFF, a mapping of each character that
+// keeps equality, prefixes and LIKE patterns as they were.
+const MARK = '\uffff';
+const escape = v =>
+  typeof v === 'string' && (v.includes('\0') || v.includes(MARK))
+    ? v.replace(/[\0\uffff]/g, c => (c === MARK ? MARK + MARK : MARK + '0'))
+    : v;
+const unescape = v =>
+  typeof v === 'string' && v.includes(MARK)
+    ? v.replace(/\uffff([\uffff0])/g, (_, c) => (c === '0' ? '\0' : MARK))
+    : v;
+const unescapeRow = row => {
+  for (const k in row) row[k] = unescape(row[k]);
+  return row;
+};
 const reply = message => {
   port.postMessage(message);
   Atomics.store(flag, 0, 1);
@@ -49,9 +65,11 @@ port.on('message', async ({ id, text, values, end }) => {
       port.close();
       return;
     }
-    const result = await client.query(values === undefined ? text : { text, values });
+    const result = await client.query(
+      values === undefined ? text : { text, values: values.map(escape) }
+    );
     const last = Array.isArray(result) ? result[result.length - 1] : result;
-    reply({ id, rows: last.rows ?? [], rowCount: last.rowCount ?? 0 });
+    reply({ id, rows: (last.rows ?? []).map(unescapeRow), rowCount: last.rowCount ?? 0 });
   } catch (e) {
     reply({ id, error: { message: e.message, code: e.code, detail: e.detail } });
   }

@@ -128,6 +128,21 @@ describe('the store on PostgreSQL', () => {
     ).toEqual([{ action: 'y' }, { action: 'kept' }]);
   });
 
+  it('stores text with NUL (a separator of storage keys) and finds it by prefix', () => {
+    const { store } = open();
+    const odd = ['a\0b', 'a\uffff0b', 'a\uffffb', 'a\0\uffff\0'];
+    const insert = store.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    odd.forEach((key, i) => insert.run(key, key + String(i)));
+    expect(
+      store.db.prepare('SELECT key, value FROM meta ORDER BY rowid').all()
+    ).toEqual(odd.map((key, i) => ({ key, value: key + String(i) })));
+    expect(
+      store.db
+        .prepare('SELECT key FROM meta WHERE substr(key, 1, length(CAST(? AS TEXT))) = ?')
+        .all('a\0', 'a\0')
+    ).toEqual([{ key: 'a\0b' }, { key: 'a\0\uffff\0' }]);
+  });
+
   it('keeps a unique violation an error with its SQLSTATE', () => {
     const { store } = open();
     store.setMeta('k', 'v1');
