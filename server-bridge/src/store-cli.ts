@@ -20,9 +20,7 @@ export interface ICopyStoreArgs {
 }
 
 type StoreArgs =
-  | IMigrateArgs
-  | ICopyStoreArgs
-  | { command: 'error'; message: string };
+  IMigrateArgs | ICopyStoreArgs | { command: 'error'; message: string };
 
 /** `--name VALUE` and `--name=VALUE` options; an unknown one is an error. */
 function options(

@@ -84,9 +84,13 @@ export function configSchema(ctx: ILoadContext) {
           /** A PostgreSQL database instead: postgres://user@host:port/db (docs/postgres.md). */
           url: z
             .string()
-            .regex(/^postgres(ql)?:\/\/[^:@/]*@?[^/]*\/\w/, 'must be postgres://USER@HOST[:PORT]/DB')
+            .regex(
+              /^postgres(ql)?:\/\/[^:@/]*@?[^/]*\/\w/,
+              'must be postgres://USER@HOST[:PORT]/DB'
+            )
             .refine(u => new URL(u).password === '', {
-              message: 'give the password as store.password (a secret), not in the url'
+              message:
+                'give the password as store.password (a secret), not in the url'
             })
             .optional(),
           password: secret.optional()

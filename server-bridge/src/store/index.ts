@@ -84,8 +84,7 @@ export class Store {
     database: string | ISqlDatabase,
     migrations: readonly IMigration[] = defaultMigrations
   ) {
-    this.db =
-      typeof database === 'string' ? openSqlite(database) : database;
+    this.db = typeof database === 'string' ? openSqlite(database) : database;
     try {
       this.migrate(migrations);
     } catch (e) {

@@ -86,7 +86,10 @@ export class PgDatabase implements ISqlDatabase {
   }
 
   /** Runs PostgreSQL's own SQL as it is. */
-  execNative(sql: string, values?: readonly unknown[]): Record<string, unknown>[] {
+  execNative(
+    sql: string,
+    values?: readonly unknown[]
+  ): Record<string, unknown>[] {
     return this.connection.query(sql, values).rows;
   }
 

@@ -13,7 +13,9 @@ import { freshPgSchemaUrl } from '../unit/test-store';
 
 const base = process.env.HPCB_TEST_PG_URL ?? '';
 if (base === '') {
-  throw new Error('set HPCB_TEST_PG_URL to a PostgreSQL database for these tests');
+  throw new Error(
+    'set HPCB_TEST_PG_URL to a PostgreSQL database for these tests'
+  );
 }
 
 interface IColumn {
@@ -55,7 +57,12 @@ function pgColumns(pg: PgDatabase): IColumn[] {
          FROM information_schema.columns
         WHERE table_schema = current_schema() AND column_name <> 'rowid'`
     ) as { t: string; c: string; type: string; n: string }[]
-  ).map(r => ({ table: r.t, column: r.c, type: r.type, notNull: r.n === 'NO' }));
+  ).map(r => ({
+    table: r.t,
+    column: r.c,
+    type: r.type,
+    notNull: r.n === 'NO'
+  }));
 }
 
 const sorted = (columns: IColumn[]) =>
@@ -81,7 +88,9 @@ describe('the store on PostgreSQL', () => {
     const sqlite = new Store(':memory:');
     const { store, pg } = open();
     expect(store.schemaVersion()).toBe(sqlite.schemaVersion());
-    expect(sorted(pgColumns(pg))).toEqual(sorted(sqliteColumns(sqlite.db as Database)));
+    expect(sorted(pgColumns(pg))).toEqual(
+      sorted(sqliteColumns(sqlite.db as Database))
+    );
     sqlite.close();
   });
 
@@ -103,10 +112,14 @@ describe('the store on PostgreSQL', () => {
     const insert = db.prepare(
       "INSERT INTO audit (ts, user, action, details) VALUES (?, ?, ?, '{}') RETURNING id"
     );
-    expect(insert.run('t', 'u', 'x')).toEqual({ changes: 1, lastInsertRowid: 1 });
+    expect(insert.run('t', 'u', 'x')).toEqual({
+      changes: 1,
+      lastInsertRowid: 1
+    });
     expect(
-      db.prepare('UPDATE audit SET action = @a WHERE user = @u').run({ a: 'y', u: 'u' })
-        .changes
+      db
+        .prepare('UPDATE audit SET action = @a WHERE user = @u')
+        .run({ a: 'y', u: 'u' }).changes
     ).toBe(1);
     const failing = db.transaction(() => {
       insert.run('t', 'u', 'z');
@@ -123,22 +136,27 @@ describe('the store on PostgreSQL', () => {
       ).toThrow('inner');
     });
     nested();
-    expect(
-      db.prepare('SELECT action FROM audit ORDER BY id').all()
-    ).toEqual([{ action: 'y' }, { action: 'kept' }]);
+    expect(db.prepare('SELECT action FROM audit ORDER BY id').all()).toEqual([
+      { action: 'y' },
+      { action: 'kept' }
+    ]);
   });
 
   it('stores text with NUL (a separator of storage keys) and finds it by prefix', () => {
     const { store } = open();
     const odd = ['a\0b', 'a\uffff0b', 'a\uffffb', 'a\0\uffff\0'];
-    const insert = store.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    const insert = store.db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?)'
+    );
     odd.forEach((key, i) => insert.run(key, key + String(i)));
     expect(
       store.db.prepare('SELECT key, value FROM meta ORDER BY rowid').all()
     ).toEqual(odd.map((key, i) => ({ key, value: key + String(i) })));
     expect(
       store.db
-        .prepare('SELECT key FROM meta WHERE substr(key, 1, length(CAST(? AS TEXT))) = ?')
+        .prepare(
+          'SELECT key FROM meta WHERE substr(key, 1, length(CAST(? AS TEXT))) = ?'
+        )
         .all('a\0', 'a\0')
     ).toEqual([{ key: 'a\0b' }, { key: 'a\0\uffff\0' }]);
   });
@@ -181,13 +199,18 @@ describe('the store on PostgreSQL', () => {
         ])
       );
       const order = report.tables.map(t => t.table);
-      expect(order.indexOf('endpoints')).toBeLessThan(order.indexOf('replicas'));
+      expect(order.indexOf('endpoints')).toBeLessThan(
+        order.indexOf('replicas')
+      );
       expect(store.auditLog().map(r => [r.id, r.user])).toEqual([
         [2, 'bob'],
         [1, 'ada']
       ]);
       store.audit({ user: 'cy', action: 'three' });
-      expect(store.auditLog({ limit: 1 })[0]).toMatchObject({ id: 3, user: 'cy' });
+      expect(store.auditLog({ limit: 1 })[0]).toMatchObject({
+        id: 3,
+        user: 'cy'
+      });
       expect(() => copyStore(sqlite, store, pg)).toThrow(/not empty/);
       sqlite.close();
     } finally {

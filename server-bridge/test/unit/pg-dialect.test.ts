@@ -1,4 +1,8 @@
-import { ddlToPostgres, segments, toPostgres } from '../../src/store/pg-dialect';
+import {
+  ddlToPostgres,
+  segments,
+  toPostgres
+} from '../../src/store/pg-dialect';
 
 describe('toPostgres', () => {
   it('numbers ? parameters in order and leaves literals alone', () => {
@@ -12,7 +16,9 @@ describe('toPostgres', () => {
 
   it('gives each @name one number, in first-use order', () => {
     expect(
-      toPostgres('UPDATE k SET r = r + @amount WHERE id = @id AND r + @amount < 9')
+      toPostgres(
+        'UPDATE k SET r = r + @amount WHERE id = @id AND r + @amount < 9'
+      )
     ).toEqual({
       text: 'UPDATE k SET r = r + $1 WHERE id = $2 AND r + $1 < 9',
       names: ['amount', 'id']
@@ -31,9 +37,8 @@ describe('toPostgres', () => {
 
   it("keeps SQLite's case-insensitive LIKE and LIMIT -1", () => {
     expect(
-      toPostgres(
-        "SELECT * FROM a WHERE t LIKE ? ESCAPE '\\' LIMIT -1 OFFSET ?"
-      ).text
+      toPostgres("SELECT * FROM a WHERE t LIKE ? ESCAPE '\\' LIMIT -1 OFFSET ?")
+        .text
     ).toBe("SELECT * FROM a WHERE t ILIKE $1 ESCAPE '\\' LIMIT ALL OFFSET $2");
   });
 
@@ -42,19 +47,23 @@ describe('toPostgres', () => {
       toPostgres(
         'SELECT MAX(minute), MIN(a, MAX(b)) FROM u WHERE r = MAX(0, r - ?)'
       ).text
-    ).toBe('SELECT MAX(minute), LEAST(a, MAX(b)) FROM u WHERE r = GREATEST(0, r - $1)');
+    ).toBe(
+      'SELECT MAX(minute), LEAST(a, MAX(b)) FROM u WHERE r = GREATEST(0, r - $1)'
+    );
   });
 
   it('rewrites the json_extract and json_each forms the repositories use', () => {
     expect(
-      toPostgres("SELECT * FROM audit WHERE json_extract(details, '$.outcome') = ?")
-        .text
+      toPostgres(
+        "SELECT * FROM audit WHERE json_extract(details, '$.outcome') = ?"
+      ).text
     ).toBe(
       "SELECT * FROM audit WHERE (CAST(details AS jsonb) ->> 'outcome') = $1"
     );
     expect(
-      toPostgres('SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))')
-        .text
+      toPostgres(
+        'SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))'
+      ).text
     ).toBe(
       'SELECT * FROM jobs WHERE id IN (SELECT value FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS json_each(value))'
     );
@@ -103,7 +112,10 @@ describe('ddlToPostgres', () => {
 describe('segments', () => {
   it("splits code from literals (with '' inside), quoted names and comments", () => {
     expect(
-      segments(`SELECT 'it''s', "a b" -- c 'd\nFROM t`).map(s => [s.code, s.text])
+      segments(`SELECT 'it''s', "a b" -- c 'd\nFROM t`).map(s => [
+        s.code,
+        s.text
+      ])
     ).toEqual([
       [true, 'SELECT '],
       [false, "'it''s'"],

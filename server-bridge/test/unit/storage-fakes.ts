@@ -333,9 +333,7 @@ export interface IStorageFixture {
   clock: { now: number };
 }
 
-export function storageFixture(
-  store: Store = testStore()
-): IStorageFixture {
+export function storageFixture(store: Store = testStore()): IStorageFixture {
   const config = storageConfig();
   const buckets = new Map<string, MemoryBackend>();
   const fs = new MemoryBackend(false);
