@@ -109,17 +109,23 @@ export function toPostgres(sql: string): IPgQuery {
     .map(({ code, text: part }) =>
       code
         ? scalarMinMax(part)
-            .replace(/\buser\b/g, '"user"')
             .replace(/\bLIKE\b/gi, 'ILIKE')
             .replace(/\bLIMIT\s+-1\b/gi, 'LIMIT ALL')
-            .replace(/\?|@(\w+)/g, (_, name: string | undefined) => {
-              if (name === undefined) {
-                positional += 1;
-                return `$${positional}`;
+            // One pass: a parameter @user stays a parameter.
+            .replace(
+              /\?|@(\w+)|\buser\b/g,
+              (match: string, name: string | undefined) => {
+                if (match === 'user') {
+                  return '"user"';
+                }
+                if (name === undefined) {
+                  positional += 1;
+                  return `$${positional}`;
+                }
+                const at = names.indexOf(name);
+                return `$${at === -1 ? names.push(name) : at + 1}`;
               }
-              const at = names.indexOf(name);
-              return `$${at === -1 ? names.push(name) : at + 1}`;
-            })
+            )
         : part
     )
     .join('');

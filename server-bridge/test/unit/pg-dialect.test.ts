@@ -25,6 +25,15 @@ describe('toPostgres', () => {
     });
   });
 
+  it('keeps a parameter named @user a parameter while quoting the column', () => {
+    expect(
+      toPostgres('INSERT INTO u (user, day) VALUES (@user, @day)')
+    ).toEqual({
+      text: 'INSERT INTO u ("user", day) VALUES ($1, $2)',
+      names: ['user', 'day']
+    });
+  });
+
   it('refuses a statement that mixes ? and @name', () => {
     expect(() => toPostgres('SELECT ? , @a')).toThrow(/mixes/);
   });
