@@ -3,7 +3,8 @@
  * models), `integration` and `integration-storage` (the real stack started by
  * ./stack/up) and `openstack`
  * (the same stack with its OpenStack cloud: ./stack/up --with-openstack) and `faults`
- * (stops and kills components of the stack: server-bridge/test/faults).
+ * (stops and kills components of the stack: server-bridge/test/faults) and `postgres`
+ * (the store on PostgreSQL: HPCB_TEST_PG_URL).
  */
 const bridgeTransform = {
   '^.+\\.tsx?$': [
@@ -91,6 +92,15 @@ module.exports = {
       transformIgnorePatterns,
       globals: { testTimeoutMs: 120_000 },
       setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
+    },
+    {
+      // The store on PostgreSQL: HPCB_TEST_PG_URL names a database (docs/postgres.md).
+      displayName: 'postgres',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/postgres'],
+      testMatch: ['**/*.test.ts'],
+      transform: bridgeTransform,
+      transformIgnorePatterns
     },
     {
       displayName: 'faults',

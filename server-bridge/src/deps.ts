@@ -56,7 +56,7 @@ import { EventLog } from './replicas/event-log';
 import { Leadership, livenessOf } from './replicas/leadership';
 import { ClusterPokes } from './replicas/pokes';
 import { tokenHolds } from './endpoints/repository/token-holds';
-import { Store } from './store';
+import { openStore, type Store } from './store';
 import { buildTriggers } from './triggers/build';
 
 export interface IServeDeps extends IAppDeps {
@@ -72,7 +72,11 @@ export interface IServeDeps extends IAppDeps {
 const JOB_POKES = 'jobs';
 
 export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
-  const store = new Store(config.store.path);
+  const store = openStore({
+    path: config.store.path,
+    url: config.store.url,
+    password: config.store.password?.reveal()
+  });
   const liveness = livenessOf(config.replicas, store, logger);
   const replica = liveness.replica;
   const pool = new SshPool(logger.child({ component: 'ssh' }));
@@ -323,9 +327,10 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
 
 /** Where the local provider keeps replica logs and files: next to the store. */
 export function localServingDir(config: BridgeConfig): string {
-  return config.store.path === ':memory:'
+  const path = config.store.path;
+  return path === undefined || path === ':memory:'
     ? join(tmpdir(), `hpc-bridge-serving-${process.pid}`)
-    : join(dirname(config.store.path), 'serving-local');
+    : join(dirname(path), 'serving-local');
 }
 
 /** Where the local provider keeps its copies of users' model files. */
@@ -334,9 +339,10 @@ export function localModelDir(config: BridgeConfig): string {
   if (configured !== undefined) {
     return configured;
   }
-  return config.store.path === ':memory:'
+  const path = config.store.path;
+  return path === undefined || path === ':memory:'
     ? join(tmpdir(), `hpc-bridge-models-${process.pid}`)
-    : join(dirname(config.store.path), 'serving-models');
+    : join(dirname(path), 'serving-models');
 }
 
 /** The serving control plane (providers, controller) and H8's gateway, keys, usage. */

@@ -3,7 +3,7 @@
  * CLI: `hpc-bridge serve --config FILE` loads and validates the config, builds the app,
  * listens, and on SIGTERM/SIGINT stops accepting connections and finishes in-flight
  * requests before exiting. `hpc-bridge check-config FILE` validates a config the same way
- * and lists every problem.
+ * and lists every problem. `migrate` and `copy-store`: ./store-cli.ts.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
@@ -11,15 +11,26 @@ import { ConfigError, loadConfig, redact, type BridgeConfig } from './config';
 import { checkConfig, formatReport } from './config/check';
 import { createDeps } from './deps';
 import { createLogger } from './logging';
+import {
+  parseStoreArgs,
+  runCopyStore,
+  runMigrate,
+  type ICopyStoreArgs,
+  type IMigrateArgs
+} from './store-cli';
 import { BRIDGE_VERSION } from './version';
 
 const USAGE = `Usage: hpc-bridge serve --config FILE
        hpc-bridge check-config FILE [--online] [--json]
+       hpc-bridge migrate --config FILE
+       hpc-bridge copy-store --from sqlite:PATH --to postgres://USER:PASSWORD@HOST/DB
        hpc-bridge --help | --version
 
 serve runs the HPC Bridge service (usually started by JupyterHub as a managed service).
 check-config validates FILE as serve would and lists every problem with its key path;
 it exits 0 when the file is fine, 1 when it has problems, 2 on usage errors.
+migrate brings the configured store (SQLite or PostgreSQL) to this version's schema.
+copy-store copies a SQLite store into an empty PostgreSQL database (docs/postgres.md).
 
 Options:
   --config FILE   YAML configuration (see docs/INTERFACES.md); also $HPC_BRIDGE_CONFIG
@@ -47,6 +58,8 @@ export interface ICheckConfigArgs {
 type Args =
   | IServeArgs
   | ICheckConfigArgs
+  | IMigrateArgs
+  | ICopyStoreArgs
   | { command: 'help' }
   | { command: 'version' }
   | { command: 'error'; message: string };
@@ -64,6 +77,9 @@ export function parseArgs(
   const [command, ...rest] = argv;
   if (command === 'check-config') {
     return parseCheckConfigArgs(rest);
+  }
+  if (command === 'migrate' || command === 'copy-store') {
+    return parseStoreArgs(command, rest, env);
   }
   if (command !== 'serve') {
     return {
@@ -187,6 +203,12 @@ async function main(): Promise<void> {
       return;
     case 'check-config':
       process.exitCode = await runCheckConfig(args);
+      return;
+    case 'migrate':
+      process.stdout.write(`schema version ${runMigrate(args)}\n`);
+      return;
+    case 'copy-store':
+      runCopyStore(args, text => process.stdout.write(text));
   }
 }
 

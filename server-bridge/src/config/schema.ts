@@ -77,9 +77,27 @@ export function configSchema(ctx: ILoadContext) {
           instructorGroupSuffix: z.string().min(1).default('-instructors')
         })
         .prefault({}),
-      store: z.strictObject({
-        path: z.literal(':memory:').or(pathSchema(ctx))
-      }),
+      store: z
+        .strictObject({
+          /** The SQLite file (the default store); its folder also holds serving files. */
+          path: z.literal(':memory:').or(pathSchema(ctx)).optional(),
+          /** A PostgreSQL database instead: postgres://user@host:port/db (docs/postgres.md). */
+          url: z
+            .string()
+            .regex(
+              /^postgres(ql)?:\/\/[^:@/]*@?[^/]*\/\w/,
+              'must be postgres://USER@HOST[:PORT]/DB'
+            )
+            .refine(u => new URL(u).password === '', {
+              message:
+                'give the password as store.password (a secret), not in the url'
+            })
+            .optional(),
+          password: secret.optional()
+        })
+        .refine(s => s.path !== undefined || s.url !== undefined, {
+          message: 'the store needs a path (SQLite) or a url (PostgreSQL)'
+        }),
       /**
        * Several replicas on one database: each names itself `id` (default host:pid); the
        * one holding the lease runs the pollers, controllers and sweepers, renewing it

@@ -1,12 +1,17 @@
 /**
- * The embedded store (SQLite through better-sqlite3). Migrations run at open, each in
- * its own transaction, recorded in `schema_version`.
+ * The store: SQLite through better-sqlite3 (embedded, the default) or PostgreSQL
+ * (`store.url`, ./pg-database.ts), behind the same database port. Migrations run at
+ * open, each in its own transaction, recorded in `schema_version`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { migrations as defaultMigrations, type IMigration } from './migrations';
+import { PgDatabase } from './pg-database';
+import type { ISqlDatabase, ISqlStatement } from './sql-database';
+
+export type { ISqlDatabase } from './sql-database';
 
 export interface IAuditEntry {
   user: string;
@@ -29,23 +34,57 @@ export const AuditRowSchema = z.object({
   details: z.string()
 });
 
+function openSqlite(path: string): Database.Database {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Where the store lives: a SQLite file, or a PostgreSQL database when `url` is given. */
+export interface IStoreLocation {
+  path?: string;
+  url?: string;
+  /** PostgreSQL's password, added to the url. */
+  password?: string;
+}
+
+/** The configured store, migrated. */
+export function openStore(
+  location: IStoreLocation,
+  migrations: readonly IMigration[] = defaultMigrations
+): Store {
+  if (location.url !== undefined) {
+    const url = new URL(location.url);
+    if (location.password !== undefined) {
+      url.password = encodeURIComponent(location.password);
+    }
+    return new Store(new PgDatabase(url.toString()), migrations);
+  }
+  if (location.path === undefined) {
+    throw new Error('the store needs a path or a url');
+  }
+  return new Store(location.path, migrations);
+}
+
 export class Store {
   /** The database, for the store's table modules (credentials, jobs). */
-  readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  readonly db: ISqlDatabase;
+  private readonly statements = new Map<string, ISqlStatement>();
 
-  /** Opens (creating if needed) the database at `path` (`:memory:` for tests) and migrates it. */
+  /**
+   * Opens (creating if needed) the SQLite database at `path` (`:memory:` for tests), or
+   * takes an open database (PostgreSQL: `openStore`), and migrates it.
+   */
   constructor(
-    path: string,
+    database: string | ISqlDatabase,
     migrations: readonly IMigration[] = defaultMigrations
   ) {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true });
-    }
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = typeof database === 'string' ? openSqlite(database) : database;
     try {
       this.migrate(migrations);
     } catch (e) {
@@ -58,7 +97,7 @@ export class Store {
    * `sql` prepared on its first use and kept, for the queries of every gateway request
    * (better-sqlite3 compiles a statement anew on each `prepare`).
    */
-  statement(sql: string): Database.Statement {
+  statement(sql: string): ISqlStatement {
     let prepared = this.statements.get(sql);
     if (prepared === undefined) {
       prepared = this.db.prepare(sql);

@@ -1,5 +1,5 @@
 /** Helpers of the features' repositories: row mapping, inserts and optional filters. */
-import type { Database } from 'better-sqlite3';
+import type { ISqlDatabase } from './sql-database';
 import type { z } from 'zod';
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
@@ -47,7 +47,7 @@ export function whereDefined(
  * values the record's camelCase fields; booleans are stored as 1 and 0.
  */
 export function insertRow(
-  db: Database,
+  db: ISqlDatabase,
   table: string,
   columns: readonly string[],
   record: object
@@ -65,7 +65,7 @@ export function insertRow(
 /** A table of records found by their `id`; `recordOf` parses a row into a record. */
 export class IdTable<R extends object> {
   constructor(
-    protected readonly db: Database,
+    protected readonly db: ISqlDatabase,
     protected readonly table: string,
     private readonly rowSchema: z.ZodObject,
     protected readonly recordOf: (row: unknown) => R

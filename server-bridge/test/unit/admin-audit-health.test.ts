@@ -1,5 +1,6 @@
 /** Audit search and CSV export; the health history's samples and retention. */
 import { auditCsv, csvField } from '../../src/admin/audit-search';
+import { testStore } from './test-store';
 import { searchAudit } from '../../src/admin/repository/audit';
 import {
   HealthHistory,
@@ -84,7 +85,7 @@ describe('CSV quoting', () => {
 describe('audit search', () => {
   let store: Store;
   beforeEach(() => {
-    store = new Store(':memory:');
+    store = testStore();
     const add = (
       user: string,
       action: string,
@@ -137,7 +138,7 @@ describe('health history', () => {
   let store: Store;
   const clock = { now: Date.parse('2026-03-10T12:00:00Z') };
   beforeEach(() => {
-    store = new Store(':memory:');
+    store = testStore();
   });
   afterEach(() => store.close());
 

@@ -1,5 +1,6 @@
 /** The admin routes through app.inject: access, overview, usage, health, audit search and CSV. */
 import type { BridgeApp } from '../../src/app';
+import { testStore } from './test-store';
 import { HealthHistory } from '../../src/admin/health-history';
 import {
   AdminHealthSchema,
@@ -39,7 +40,7 @@ let store: Store;
 let app: BridgeApp;
 
 beforeEach(async () => {
-  store = new Store(':memory:');
+  store = testStore();
   f = storageFixture(store);
   ({ app } = await testApp({
     config: f.config,

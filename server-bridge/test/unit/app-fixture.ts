@@ -10,7 +10,7 @@ import { LineageService } from '../../src/lineage/service';
 import { JobService } from '../../src/jobs/service';
 import { createLogger } from '../../src/logging';
 import type { ISlurmPing, ISlurmPort } from '../../src/ports/slurm';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import { EndpointService } from '../../src/endpoints/service';
 import { controllerFixture } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
@@ -163,7 +163,7 @@ export async function testApp(
       cb();
     }
   });
-  const store = new Store(':memory:');
+  const store = testStore();
   const logger = createLogger('info', sink);
   const access = fakeAccess(new FakeCluster());
   const events = new JobEvents();

@@ -5,6 +5,7 @@
  * endpoint with it; alice owns an endpoint; dave shares one with the group `lab`.
  */
 import type { AddressInfo } from 'node:net';
+import { testStore } from './test-store';
 import type { BridgeApp } from '../../src/app';
 import type { IAuthUser } from '../../src/auth/decide';
 import type { Endpoint } from '../../src/contract';
@@ -61,7 +62,7 @@ export interface IAssistantFixture {
 }
 
 export async function assistantFixture(): Promise<IAssistantFixture> {
-  const store = new Store(':memory:');
+  const store = testStore();
   const serving = controllerFixture(undefined, store);
   const endpoints = new EndpointService({
     config: serving.config,

@@ -3,7 +3,7 @@ import { DeltaText } from '../../src/assistant/chat-stream';
 import { CHAT_REQUEST_BYTES, chatMessages } from '../../src/assistant/prompts';
 import { ConversationTable } from '../../src/assistant/repository/conversations';
 import type { ChatMessage } from '../../src/contract';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 
 const message = (
   role: 'user' | 'assistant',
@@ -60,7 +60,7 @@ describe('the delta text', () => {
 
 describe('history limits', () => {
   it('keeps the latest 200 conversations per user and 500 messages each', () => {
-    const store = new Store(':memory:');
+    const store = testStore();
     const table = new ConversationTable(store);
     for (let i = 0; i < 203; i++) {
       const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();

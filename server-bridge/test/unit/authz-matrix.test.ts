@@ -20,7 +20,7 @@ import { UserModels } from '../../src/endpoints/user-models';
 import { Gateway } from '../../src/endpoints/gateway';
 import { JobEvents } from '../../src/jobs/events';
 import { JobService } from '../../src/jobs/service';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import {
   BASE,
   BRIDGE_SCOPE,
@@ -373,7 +373,7 @@ async function ok(
 
 /** A fresh app in which alice owns one resource of every kind, created through the routes. */
 async function world(bare = false): Promise<IWorld> {
-  const store = new Store(':memory:');
+  const store = testStore();
   const config = demoConfig({
     roles: { adminGroup: ADMIN_GROUP },
     profiles: [CPU_SMALL_PROFILE],

@@ -87,6 +87,51 @@ describe('loadConfig', () => {
     expect(config.profiles).toEqual([]);
   });
 
+  it('takes a PostgreSQL store by url, its password a secret, and refuses one in the url', () => {
+    const d = dir();
+    write(d, 'host.pub', HOST_KEY);
+    write(d, 'service_key', 'PRIVATE KEY\n');
+    write(d, 's3.secret', 's3-secret\n');
+    const env = {
+      JUPYTERHUB_API_TOKEN: 'hub-token',
+      HPC_BRIDGE_SECRET_KEY: 'ab'.repeat(32),
+      DB_PASSWORD: 'pw'
+    };
+    const pg = loadConfig(
+      write(
+        d,
+        'pg.yaml',
+        GOOD.replace(
+          'store: { path: state/bridge.db }',
+          'store: { url: "postgres://hpcb@db:5432/hpcb", password: { env: DB_PASSWORD } }'
+        )
+      ),
+      env
+    );
+    expect(pg.store.url).toBe('postgres://hpcb@db:5432/hpcb');
+    expect(pg.store.password?.reveal()).toBe('pw');
+    expect(pg.store.path).toBeUndefined();
+    const inUrl = write(
+      d,
+      'in-url.yaml',
+      GOOD.replace(
+        'store: { path: state/bridge.db }',
+        'store: { url: "postgres://hpcb:pw@db/hpcb" }'
+      )
+    );
+    expect(problemsOf(() => loadConfig(inUrl, env))).toEqual([
+      `${inUrl}: store.url: give the password as store.password (a secret), not in the url`
+    ]);
+    const neither = write(
+      d,
+      'neither.yaml',
+      GOOD.replace('{ path: state/bridge.db }', '{}')
+    );
+    expect(problemsOf(() => loadConfig(neither, env))).toEqual([
+      `${neither}: store: the store needs a path (SQLite) or a url (PostgreSQL)`
+    ]);
+  });
+
   it('needs the secret key when clusters are configured, and checks profiles', () => {
     const d = dir();
     write(d, 'host.pub', HOST_KEY);

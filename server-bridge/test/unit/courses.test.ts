@@ -3,6 +3,7 @@
  * per student that survives key rotation, and a changed budget applied to held keys.
  */
 import { CourseService } from '../../src/courses/service';
+import { testStore } from './test-store';
 import { CourseTable } from '../../src/courses/repository/courses';
 import { EndpointKeys } from '../../src/endpoints/keys';
 import { EndpointService } from '../../src/endpoints/service';
@@ -18,7 +19,7 @@ const alice = authUser('alice', ['ml101']);
 const bob = authUser('bob', ['ml101']);
 
 function setup() {
-  const store = new Store(':memory:');
+  const store = testStore();
   const serving = controllerFixture(undefined, store);
   const endpoints = new EndpointService({
     config: serving.config,
@@ -227,7 +228,7 @@ describe('course mode', () => {
     expect((await courses.list(dave)).courses.map(c => c.name)).toEqual([
       'ml101'
     ]);
-    const store = new Store(':memory:');
+    const store = testStore();
     const blind = new CourseService({
       store,
       groups: async () => {

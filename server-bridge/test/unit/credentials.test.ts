@@ -6,7 +6,7 @@ import {
   fingerprint,
   usableKeyPair
 } from '../../src/credentials/service';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 
 const KEY = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
@@ -66,7 +66,7 @@ describe('CredentialService', () => {
   const cluster = { name: 'demo', title: 'Demo' };
 
   it('creates one ed25519 key per user and cluster and keeps it', () => {
-    const store = new Store(':memory:');
+    const store = testStore();
     const svc = new CredentialService(store, () => KEY);
     const first = svc.userKey('alice', cluster, 'alice');
     const again = svc.userKey('alice', cluster, 'alice');
@@ -89,7 +89,7 @@ describe('CredentialService', () => {
   });
 
   it('stores nothing secret in clear and needs the same key to read it back', () => {
-    const store = new Store(':memory:');
+    const store = testStore();
     const { privateKey } = new CredentialService(store, () => KEY).userKey(
       'alice',
       cluster,

@@ -3,6 +3,7 @@
  * keys are deleted, with who spent it and on which endpoint kept in the rows.
  */
 import { mkdtempSync } from 'node:fs';
+import { testStore } from './test-store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminDashboard } from '../../src/admin/dashboard';
@@ -23,7 +24,7 @@ const alice: IAuthUser = {
 };
 
 function setup() {
-  const store = new Store(':memory:');
+  const store = testStore();
   const serving = controllerFixture(undefined, store);
   const endpoints = new EndpointService({
     config: serving.config,

@@ -1,5 +1,6 @@
 /** Fakes for the endpoint control plane's unit tests: a provider, a clock, health checks. */
 import { parseConfig, type BridgeConfig } from '../../src/config';
+import { testStore } from './test-store';
 import {
   EndpointController,
   type HealthCheck,
@@ -207,7 +208,7 @@ export interface IControllerFixture {
 
 export function controllerFixture(
   config: BridgeConfig = servingConfig(),
-  store: Store = new Store(':memory:'),
+  store: Store = testStore(),
   provider: FakeProvider = new FakeProvider(),
   tickMs?: number,
   placers?: ReadonlyMap<string, IModelPlacer>

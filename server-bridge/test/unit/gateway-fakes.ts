@@ -4,6 +4,7 @@
  * server.
  */
 import { once } from 'node:events';
+import { testStore } from './test-store';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BridgeApp } from '../../src/app';
@@ -205,7 +206,7 @@ export interface IGatewayFixture {
 
 /** The app with the gateway and the key routes; the endpoints of ENDPOINTS exist in the store. */
 export async function gatewayFixture(): Promise<IGatewayFixture> {
-  const store = new Store(':memory:');
+  const store = testStore();
   for (const [id, e] of Object.entries(ENDPOINTS)) {
     store.db
       .prepare(
@@ -252,7 +253,7 @@ export async function gatewayFixture(): Promise<IGatewayFixture> {
 
 /** The app with every serving route: endpoints, their keys, the gateway and the assistant. */
 export async function servingApp(): Promise<ITestApp> {
-  const store = new Store(':memory:');
+  const store = testStore();
   const serving = controllerFixture(undefined, store);
   const usage = new EndpointUsage(store);
   const keys = new EndpointKeys(store);

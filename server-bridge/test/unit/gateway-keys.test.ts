@@ -1,5 +1,6 @@
 /** Endpoint API keys (store, routes) and per-key usage (rate window, budget, metrics). */
 import { createHash } from 'node:crypto';
+import { testStore } from './test-store';
 import {
   EndpointKeyCreatedSchema,
   EndpointKeyListSchema,
@@ -23,7 +24,7 @@ import {
 } from './gateway-fakes';
 
 function storeWithEndpoint(): Store {
-  const store = new Store(':memory:');
+  const store = testStore();
   store.db
     .prepare(
       "INSERT INTO endpoints (id, owner, name, created_at, record) VALUES ('ep', 'alice', 'ep', '2026-01-01T00:00:00Z', '{}')"

@@ -21,7 +21,7 @@ import {
 import { LineageService } from '../../src/lineage/service';
 import { StageOut, type IStageOutDeps } from '../../src/lineage/stage-out';
 import type { IStoragePort } from '../../src/ports/storage';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import { demoConfig } from './demo-config';
 import { FakeCluster, fakeAccess } from './job-fakes';
 import { bucket, storageFixture, TIERS } from './storage-fakes';
@@ -118,7 +118,7 @@ export interface IJobDataWorldOptions {
 }
 
 export function jobDataWorld(options: IJobDataWorldOptions = {}) {
-  const store = new Store(':memory:');
+  const store = testStore();
   const fix = storageFixture(store);
   const cluster = new FakeCluster();
   const plain = fakeAccess(cluster);

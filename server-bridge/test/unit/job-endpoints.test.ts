@@ -26,7 +26,7 @@ import { JobService } from '../../src/jobs/service';
 import { LineageTable } from '../../src/lineage/repository/lineage';
 import { LineageService } from '../../src/lineage/service';
 import type { StorageService } from '../../src/storage/service';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import { CPU_SMALL_PROFILE, PRINT_NOTEBOOK } from './app-fixture';
 import { demoConfig } from './demo-config';
 import {
@@ -63,7 +63,7 @@ const logger = {
 };
 
 function harness() {
-  const store = new Store(':memory:');
+  const store = testStore();
   const f = controllerFixture(undefined, store);
   createEndpoint(f, { id: 'e1' });
   createEndpoint(f, { id: 'e2' });

@@ -1,5 +1,6 @@
 /** The jobs routes, service and poller against in-memory cluster fakes (no SLURM here). */
 import { request } from 'node:http';
+import { testStore } from './test-store';
 import {
   ErrorBodySchema,
   JobListSchema,
@@ -105,7 +106,7 @@ async function harness(
   onEnded?: (rec: IJobRecord) => Promise<Job>
 ): Promise<IHarness> {
   const cfg = config();
-  const store = new Store(':memory:');
+  const store = testStore();
   const cluster = new FakeCluster();
   const access = fakeAccess(cluster);
   const events = new JobEvents();

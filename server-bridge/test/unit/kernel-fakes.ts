@@ -8,7 +8,7 @@ import { KernelEvents } from '../../src/kernels/events';
 import { KernelPoller } from '../../src/kernels/poller';
 import { KernelService } from '../../src/kernels/service';
 import type { IUserClusterPort } from '../../src/ports/slurm';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import { demoConfig } from './demo-config';
 import { FakeCluster, fakeAccess } from './job-fakes';
 
@@ -101,7 +101,7 @@ export function kernelConfig(
 
 export function kernelFixture(config: BridgeConfig = kernelConfig()) {
   const cluster = new FakeKernelCluster();
-  const store = new Store(':memory:');
+  const store = testStore();
   const events = new KernelEvents();
   const emitted: string[] = [];
   events.subscribe(k => emitted.push(`${k.id}:${k.state}`));

@@ -76,3 +76,52 @@ describe('CLI arguments', () => {
     });
   });
 });
+
+describe('the store commands', () => {
+  it('reads migrate --config and falls back to HPC_BRIDGE_CONFIG', () => {
+    expect(parseArgs(['migrate', '--config=c.yaml'], {})).toEqual({
+      command: 'migrate',
+      config: 'c.yaml'
+    });
+    expect(parseArgs(['migrate'], { HPC_BRIDGE_CONFIG: 'e.yaml' })).toEqual({
+      command: 'migrate',
+      config: 'e.yaml'
+    });
+    expect(parseArgs(['migrate'], {})).toEqual({
+      command: 'error',
+      message: '--config FILE is required'
+    });
+  });
+
+  it('reads copy-store --from sqlite:PATH --to postgres://…', () => {
+    expect(
+      parseArgs(
+        [
+          'copy-store',
+          '--from',
+          'sqlite:/s/bridge.db',
+          '--to',
+          'postgres://u@h/db'
+        ],
+        {}
+      )
+    ).toEqual({
+      command: 'copy-store',
+      from: '/s/bridge.db',
+      to: 'postgres://u@h/db'
+    });
+    expect(
+      parseArgs(
+        ['copy-store', '--from', '/s/bridge.db', '--to', 'postgres://h/db'],
+        {}
+      )
+    ).toEqual({ command: 'error', message: '--from sqlite:PATH is required' });
+    expect(
+      parseArgs(['copy-store', '--from=sqlite:a', '--to=mysql://h/db'], {})
+    ).toEqual({ command: 'error', message: '--to postgres://… is required' });
+    expect(parseArgs(['copy-store', '--into', 'x'], {})).toEqual({
+      command: 'error',
+      message: 'unknown argument "--into"'
+    });
+  });
+});

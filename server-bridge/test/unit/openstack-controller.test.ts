@@ -6,7 +6,7 @@
 import { EndpointController } from '../../src/endpoints/controller';
 import type { IReplicaHandle, IStopOptions } from '../../src/endpoints/ports';
 import { EndpointTable } from '../../src/endpoints/repository/endpoints';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import {
   FakeClock,
   FakeHealth,
@@ -34,7 +34,7 @@ class ParkingProvider extends FakeProvider {
 
 function fixture(
   serving: Record<string, unknown> = {},
-  store = new Store(':memory:'),
+  store = testStore(),
   cloud = new ParkingProvider('openstack'),
   local = new FakeProvider('local')
 ) {
@@ -214,7 +214,7 @@ describe('EndpointController: periodic reconcile', () => {
   });
 
   it('adopts a server started by a bridge that died before storing its handle', async () => {
-    const store = new Store(':memory:');
+    const store = testStore();
     const f = fixture({}, store);
     create(f, null);
     await f.controller.tick();

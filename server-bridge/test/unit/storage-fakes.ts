@@ -1,5 +1,6 @@
 /** An in-memory storage backend for unit tests of the storage service and routes. */
 import { createHash } from 'node:crypto';
+import { testStore } from './test-store';
 import { Readable } from 'node:stream';
 import type { BridgeConfig } from '../../src/config';
 import {
@@ -334,7 +335,7 @@ export interface IStorageFixture {
 
 /** `shared`: the backends of another fixture (a second bridge replica on the same storage). */
 export function storageFixture(
-  store: Store = new Store(':memory:'),
+  store: Store = testStore(),
   shared?: Pick<IStorageFixture, 'buckets' | 'fs'>
 ): IStorageFixture {
   const config = storageConfig();

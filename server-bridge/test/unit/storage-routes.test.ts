@@ -15,7 +15,7 @@ import {
   UploadResultSchema,
   UploadSessionSchema
 } from '../../src/contract';
-import { Store } from '../../src/store';
+import { testStore } from './test-store';
 import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
 import { bucket, storageFixture, type IStorageFixture } from './storage-fakes';
 
@@ -47,7 +47,7 @@ let f: IStorageFixture;
 let app: BridgeApp;
 
 beforeEach(async () => {
-  const store = new Store(':memory:');
+  const store = testStore();
   f = storageFixture(store);
   ({ app } = await testApp({
     store,

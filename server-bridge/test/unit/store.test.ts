@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { testStore } from './test-store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store';
@@ -64,7 +65,7 @@ describe('Store', () => {
   });
 
   it('lists audit records newest first', () => {
-    const s = new Store(':memory:');
+    const s = testStore();
     s.audit({ user: 'bob', action: 'a' });
     s.audit({ user: 'bob', action: 'b' });
     expect(s.auditLog().map(r => r.action)).toEqual(['b', 'a']);
@@ -72,7 +73,7 @@ describe('Store', () => {
   });
 
   it('prepares a kept statement once and runs it again', () => {
-    const s = new Store(':memory:');
+    const s = testStore();
     const sql = 'SELECT value FROM meta WHERE key = ?';
     expect(s.statement(sql)).toBe(s.statement(sql));
     s.setMeta('k', 'one');

@@ -33,7 +33,8 @@ export class AssistantUsageTable {
         `INSERT INTO assistant_usage (user, endpoint_id, purpose, day, requests, tokens)
          VALUES (@user, @endpointId, @purpose, @day, 1, @tokens)
          ON CONFLICT (user, endpoint_id, purpose, day) DO UPDATE SET
-           requests = requests + 1, tokens = tokens + excluded.tokens`
+           requests = assistant_usage.requests + 1,
+           tokens = assistant_usage.tokens + excluded.tokens`
       )
       .run({
         user: use.user,

@@ -54,7 +54,7 @@ export class CredentialTable {
   insert(c: IStoredCredential): void {
     this.store.db
       .prepare(
-        'INSERT OR IGNORE INTO credentials (user, cluster, cluster_user, public_key, private_key, created_at) VALUES (?, ?, ?, ?, ?, ?)'
+        'INSERT INTO credentials (user, cluster, cluster_user, public_key, private_key, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'
       )
       .run(
         c.user,

@@ -76,10 +76,18 @@ export class UsageTable {
       'SELECT * FROM endpoint_usage WHERE key_id = ? AND minute = ?'
     );
     const write = db.prepare(
-      `INSERT OR REPLACE INTO endpoint_usage (key_id, endpoint_id, owner, endpoint_owner,
+      `INSERT INTO endpoint_usage (key_id, endpoint_id, owner, endpoint_owner,
          endpoint_name, key_name, minute, requests, errors, prompt_tokens, completion_tokens,
          latency_ms_sum, latency_seen, latency_sample)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, minute) DO UPDATE SET endpoint_id = excluded.endpoint_id,
+         owner = excluded.owner, endpoint_owner = excluded.endpoint_owner,
+         endpoint_name = excluded.endpoint_name, key_name = excluded.key_name,
+         requests = excluded.requests, errors = excluded.errors,
+         prompt_tokens = excluded.prompt_tokens,
+         completion_tokens = excluded.completion_tokens,
+         latency_ms_sum = excluded.latency_ms_sum, latency_seen = excluded.latency_seen,
+         latency_sample = excluded.latency_sample`
     );
     // Read and written under the write lock: another replica may add to the same rows.
     this.store.exclusive(() => {

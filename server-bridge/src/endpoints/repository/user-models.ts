@@ -45,7 +45,7 @@ export class UserModelTable {
   insert(rec: IUserModelRecord): boolean {
     const result = this.db
       .prepare(
-        'INSERT OR IGNORE INTO user_models (owner, name, created_at, record) VALUES (?, ?, ?, ?)'
+        'INSERT INTO user_models (owner, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'
       )
       .run(rec.owner, rec.name, rec.createdAt, JSON.stringify(rec));
     return result.changes === 1;

@@ -37,8 +37,9 @@ export class StageOutCopyTable {
       },
       record: (path, sourceSize, version: ObjectVersion) => {
         db.prepare(
-          `INSERT OR REPLACE INTO stage_out_copies (job_id, output, path, source_size, version)
-           VALUES (?, ?, ?, ?, ?)`
+          `INSERT INTO stage_out_copies (job_id, output, path, source_size, version)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, output, path) DO UPDATE SET
+             source_size = excluded.source_size, version = excluded.version`
         ).run(jobId, output, path, sourceSize, JSON.stringify(version));
       }
     };

@@ -166,10 +166,15 @@ export class LineageTable {
     const { record } = entry;
     this.store.db
       .prepare(
-        `INSERT OR REPLACE INTO lineage_objects (tier, scope_root, path, version, job_id,
+        `INSERT INTO lineage_objects (tier, scope_root, path, version, job_id,
            element, owner, job_name, notebook_path, notebook_sha256, parameters, inputs,
            created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tier, scope_root, path, version) DO UPDATE SET
+           job_id = excluded.job_id, element = excluded.element, owner = excluded.owner,
+           job_name = excluded.job_name, notebook_path = excluded.notebook_path,
+           notebook_sha256 = excluded.notebook_sha256, parameters = excluded.parameters,
+           inputs = excluded.inputs, created_at = excluded.created_at`
       )
       .run(
         record.tier,

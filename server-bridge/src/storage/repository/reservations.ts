@@ -58,7 +58,7 @@ export class ReservationTable {
     const run = db.transaction(() => {
       const row = db
         .prepare(
-          'SELECT COALESCE(SUM(bytes), 0) AS n, COALESCE(SUM(target = ?), 0) AS same FROM storage_reservations WHERE scope = ? AND expires_at > ?'
+          'SELECT COALESCE(SUM(bytes), 0) AS n, COALESCE(SUM(CASE WHEN target = ? THEN 1 ELSE 0 END), 0) AS same FROM storage_reservations WHERE scope = ? AND expires_at > ?'
         )
         .get(request.target, request.scope, now) as { n: number; same: number };
       const figure = db
@@ -116,7 +116,7 @@ export class ReservationTable {
   releaseAll(prefix: string): void {
     this.store.db
       .prepare(
-        'DELETE FROM storage_reservations WHERE substr(id, 1, length(?)) = ?'
+        'DELETE FROM storage_reservations WHERE substr(id, 1, length(CAST(? AS TEXT))) = ?'
       )
       .run(prefix, prefix);
   }
