@@ -90,8 +90,8 @@ pg_bridge_database() {
 # What bridge-config.yaml's `store:` says: the SQLite file, or the stack's PostgreSQL.
 bridge_store_setting() {
   if postgres_wanted; then
-    printf '{ url: "postgres://hpcbridge:%s@127.0.0.1:%s/hpcbridge" }' \
-      "$(<"$PG_DIR/bridge.password")" "$PG_PORT"
+    printf '{ url: "postgres://hpcbridge@127.0.0.1:%s/hpcbridge", password: { file: %s } }' \
+      "$PG_PORT" "$PG_DIR/bridge.password"
   else
     printf '{ path: %s/bridge.db }' "$BRIDGE_DIR"
   fi
