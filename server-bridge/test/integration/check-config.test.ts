@@ -79,7 +79,7 @@ describe('hpc-bridge check-config --online against the stack', () => {
     expect({ code: run.code, last: lines.at(-1) }).toEqual({
       code: 0,
       last: expect.stringMatching(
-        /: OK — 1 cluster, 2 profiles, 5 tiers, 2 models/
+        /: OK — 2 clusters, 3 profiles, 5 tiers, 2 models/
       )
     });
     for (const expected of [
@@ -87,6 +87,8 @@ describe('hpc-bridge check-config --online against the stack', () => {
       /: hub: ok: the hub has the groups ml101, climate, genomics, medical$/,
       /: clusters\[0\]\.ssh: ok: demo: 127\.0\.0\.1:2222 has the pinned ssh-ed25519 host key; logged in as hpcbridge$/,
       /: clusters\[0\]: ok: demo: partitions cpu, gpu$/,
+      /: clusters\[1\]\.ssh: ok: demo2: 127\.0\.0\.1:2223 has the pinned ssh-ed25519 host key; logged in as hpcbridge$/,
+      /: clusters\[1\]: ok: demo2: partitions batch2$/,
       /: s3\[0\]: ok: demo: http:\/\/127\.0\.0\.1:8080 accepts the credentials$/,
       /: s3\[0\]: ok: demo: buckets hpc-project, hpc-archive, hpc-public, hpc-sensitive exist$/
     ]) {

@@ -568,8 +568,11 @@ describe('events', () => {
         while ((i = buffer.indexOf('\n\n')) !== -1) {
           const frame = buffer.slice(0, i);
           buffer = buffer.slice(i + 2);
-          const data = frame.split('\n').find(l => l.startsWith('data: '));
-          if (frame.startsWith('event: job') && data !== undefined) {
+          const lines = frame.split('\n');
+          const data = lines.find(l => l.startsWith('data: '));
+          if (lines.includes('event: job') && data !== undefined) {
+            // Each job event has an id to resume from (Last-Event-ID).
+            expect(lines).toContainEqual(expect.stringMatching(/^id: \d+$/));
             const ev = JSON.parse(data.slice(6)) as { job: Job };
             expect(ev.job.owner).toBe('alice');
             if (ev.job.id === job.id) {
