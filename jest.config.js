@@ -4,7 +4,8 @@
  * ./stack/up) and `openstack`
  * (the same stack with its OpenStack cloud: ./stack/up --with-openstack) and `faults`
  * (stops and kills components of the stack: server-bridge/test/faults) and `postgres`
- * (the store on PostgreSQL: HPCB_TEST_PG_URL).
+ * (the store on PostgreSQL: HPCB_TEST_PG_URL) and `replicas` (two bridges on PostgreSQL
+ * behind HAProxy: ./stack/up --with-postgres --replicas 2).
  */
 const bridgeTransform = {
   '^.+\\.tsx?$': [
@@ -101,6 +102,17 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: bridgeTransform,
       transformIgnorePatterns
+    },
+    {
+      // The production shape (./stack/up --with-postgres --replicas 2): kills a replica.
+      displayName: 'replicas',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/server-bridge/test/replicas'],
+      testMatch: ['**/*.test.ts'],
+      transform: bridgeTransform,
+      transformIgnorePatterns,
+      globals: { testTimeoutMs: 600_000 },
+      setupFilesAfterEnv: ['<rootDir>/server-bridge/test/setup/timeout.ts']
     },
     {
       displayName: 'faults',

@@ -149,7 +149,10 @@ export function subscribe(options: {
             const data = frame
               .split('\n')
               .find(line => line.startsWith('data: '));
-            if (data !== undefined && frame.split('\n').includes('event: job')) {
+            if (
+              data !== undefined &&
+              frame.split('\n').includes('event: job')
+            ) {
               tally.receive(
                 index,
                 user,

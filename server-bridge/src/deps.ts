@@ -1,15 +1,10 @@
 /** Wires the real adapters from a validated config. Nothing here touches the network yet. */
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { IAppDeps } from './app';
 import { HealthHistory, HealthSampler } from './admin/health-history';
 import { checkBackends } from './admin/health-checks';
 import { hubGroups } from './admin/hub-groups';
 import { HubApi } from './adapters/hub';
-import { keystoneFor } from './adapters/openstack/keystone';
-import { Nova } from './adapters/openstack/nova';
-import { OpenStackProvider } from './adapters/openstack/provider';
 import { S3Endpoint } from './adapters/s3/health';
 import { S3Store } from './adapters/s3/storage';
 import { SshPool } from './adapters/ssh/client';
@@ -21,22 +16,7 @@ import { hubFetchUser } from './auth/hub-auth';
 import type { BridgeConfig, ClusterConfig } from './config';
 import { ClusterAccess } from './credentials/access';
 import { CredentialService } from './credentials/service';
-import { EndpointController } from './endpoints/controller';
 import { EndpointEvents } from './endpoints/events';
-import { Gateway } from './endpoints/gateway';
-import { gatewayUrl } from './endpoints/catalog';
-import { JobKeys } from './endpoints/job-keys';
-import { EndpointKeys } from './endpoints/keys';
-import { LocalProvider } from './endpoints/local-provider';
-import { lookupAccount } from './endpoints/local-processes';
-import { LocalModelPlacer, SlurmModelPlacer } from './endpoints/model-placers';
-import type { IModelPlacer, IServingProvider } from './endpoints/ports';
-import { UserModelTable } from './endpoints/repository/user-models';
-import { UserModels } from './endpoints/user-models';
-import { EndpointService } from './endpoints/service';
-import { SlurmProvider } from './endpoints/slurm-provider';
-import { EndpointTable } from './endpoints/repository/endpoints';
-import { EndpointUsage } from './endpoints/usage';
 import { JobEvents } from './jobs/events';
 import { JobPoller } from './jobs/poller';
 import { JobService } from './jobs/service';
@@ -46,6 +26,7 @@ import { JobDataPlanner } from './lineage/job-data';
 import { JobDataPlanTable, LineageTable } from './lineage/repository/lineage';
 import { LineageService } from './lineage/service';
 import { StageOut } from './lineage/stage-out';
+import { keyCursorsWith } from './storage/cursor';
 import { abortOrphanUploads } from './storage/orphan-uploads';
 import { guardedPort, TierPorts } from './storage/ports';
 import { UploadTable } from './storage/repository/records';
@@ -56,8 +37,9 @@ import { EventLog } from './replicas/event-log';
 import { Leadership, livenessOf } from './replicas/leadership';
 import { ClusterPokes } from './replicas/pokes';
 import { tokenHolds } from './endpoints/repository/token-holds';
-import { openStore, type Store } from './store';
+import { openStore } from './store';
 import { buildTriggers } from './triggers/build';
+import { createEndpoints } from './endpoints/build';
 
 export interface IServeDeps extends IAppDeps {
   /**
@@ -91,6 +73,9 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
     )
   }));
   const secretKey = config.secretKey;
+  if (secretKey !== undefined) {
+    keyCursorsWith(secretKey.reveal());
+  }
   const credentials = new CredentialService(store, () => {
     if (secretKey === undefined) {
       throw new Error('no secretKey configured');
@@ -322,169 +307,6 @@ export function createDeps(config: BridgeConfig, logger: Logger): IServeDeps {
       }
       store.close();
     }
-  };
-}
-
-/** Where the local provider keeps replica logs and files: next to the store. */
-export function localServingDir(config: BridgeConfig): string {
-  const path = config.store.path;
-  return path === undefined || path === ':memory:'
-    ? join(tmpdir(), `hpc-bridge-serving-${process.pid}`)
-    : join(dirname(path), 'serving-local');
-}
-
-/** Where the local provider keeps its copies of users' model files. */
-export function localModelDir(config: BridgeConfig): string {
-  const configured = config.serving.providers.local?.modelDir;
-  if (configured !== undefined) {
-    return configured;
-  }
-  const path = config.store.path;
-  return path === undefined || path === ':memory:'
-    ? join(tmpdir(), `hpc-bridge-models-${process.pid}`)
-    : join(dirname(path), 'serving-models');
-}
-
-/** The serving control plane (providers, controller) and H8's gateway, keys, usage. */
-export function createEndpoints(
-  config: BridgeConfig,
-  logger: Logger,
-  store: Store,
-  access: ClusterAccess,
-  storage: StorageService,
-  queueOf: (c: ClusterConfig) => SshQueue,
-  replica?: string,
-  events?: EndpointEvents
-) {
-  const providers = new Map<string, IServingProvider>();
-  const placers = new Map<string, IModelPlacer>();
-  const userModels = config.serving.userModels;
-  const local = config.serving.providers.local;
-  if (local !== undefined) {
-    const runAs =
-      local.runAs === undefined ? undefined : lookupAccount(local.runAs);
-    if (userModels !== undefined) {
-      placers.set(
-        'local',
-        new LocalModelPlacer({
-          storage,
-          dir: localModelDir(config),
-          maxBytes: userModels.maxBytes,
-          ...(runAs === undefined || process.getuid?.() !== 0
-            ? {}
-            : { account: runAs })
-        })
-      );
-    }
-    providers.set(
-      'local',
-      new LocalProvider({
-        dir: localServingDir(config),
-        maxReplicas: local.maxReplicas,
-        maxReplicasPerUser: local.maxReplicasPerUser,
-        ...(runAs === undefined ? {} : { runAs }),
-        limits: {
-          memoryHeadroomMB: local.memoryHeadroomMB,
-          nice: local.nice
-        },
-        ...(local.buildStatus === undefined
-          ? {}
-          : { buildStatus: local.buildStatus })
-      })
-    );
-  }
-  const slurm = config.serving.providers.slurm;
-  const cluster = config.clusters.find(c => c.name === slurm?.cluster);
-  if (slurm !== undefined && cluster !== undefined) {
-    providers.set(
-      'slurm',
-      new SlurmProvider({
-        cluster,
-        partition: slurm.partition,
-        root: slurm.root,
-        access,
-        scripts: sshBatchScripts,
-        queue: queueOf(cluster)
-      })
-    );
-    if (userModels !== undefined) {
-      placers.set(
-        'slurm',
-        new SlurmModelPlacer({
-          storage,
-          access,
-          cluster: cluster.name,
-          root: slurm.root
-        })
-      );
-    }
-  }
-  const openstack = config.serving.providers.openstack;
-  if (openstack !== undefined) {
-    const keystone = keystoneFor(openstack);
-    providers.set(
-      'openstack',
-      new OpenStackProvider({ config: openstack, nova: new Nova(keystone) })
-    );
-  }
-  const table = new EndpointTable(store);
-  const controller = new EndpointController({
-    config,
-    table,
-    providers,
-    placers,
-    logger: logger.child({ component: 'endpoints' }),
-    // The owner's view of it, as the routes answer it (`service` is made below).
-    changed: (ep, deleted) => events?.emit(service.toEndpoint(ep), deleted)
-  });
-  const models =
-    userModels === undefined
-      ? undefined
-      : new UserModels({
-          config,
-          table: new UserModelTable(store),
-          storage,
-          store
-        });
-  const service = new EndpointService({
-    config,
-    table,
-    controller,
-    store,
-    ...(models === undefined ? {} : { models })
-  });
-  const gatewayLog = logger.child({ component: 'gateway' });
-  const keys = new EndpointKeys(store);
-  const usage = new EndpointUsage(store, {
-    onError: e => gatewayLog.warn({ err: e }, 'usage not recorded'),
-    ...(replica === undefined ? {} : { replica })
-  });
-  const gateway = new Gateway({
-    keys,
-    usage,
-    router: controller,
-    // a user's model (not in the catalog) gets the limits of user models
-    tokenLimits: model =>
-      config.models.find(m => m.name === model) ?? userModels,
-    warn: (details, message) => gatewayLog.warn(details, message)
-  });
-  const jobKeys = new JobKeys({
-    table,
-    keys,
-    usage,
-    gatewayUrl: gatewayUrl(config)
-  });
-  return {
-    providers,
-    table,
-    controller,
-    service,
-    keys,
-    usage,
-    gateway,
-    models,
-    jobKeys,
-    events
   };
 }
 

@@ -111,10 +111,14 @@ export class CourseKeys {
 
   /**
    * The student's active key for the assistant, made (implicitly) when they never had
-   * one; null when their last key was revoked. Synchronous from the check to the insert,
-   * so concurrent first requests make one key.
+   * one; null when their last key was revoked. From the check to the insert under the
+   * store's write lock, so concurrent first requests make one key, on any replica.
    */
   forAssistant(user: IAuthUser, course: string): IKeyRecord | null {
+    return this.deps.store.exclusive(() => this.activeOrIssued(user, course));
+  }
+
+  private activeOrIssued(user: IAuthUser, course: string): IKeyRecord | null {
     const share = this.deps.table.get(course)?.endpoint ?? null;
     const mine =
       share === null

@@ -2,12 +2,26 @@
  * Listing cursors handed to clients are sealed: the backend's own continuation token plus
  * an HMAC over the folder it belongs to. A forged or foreign cursor is refused here with a
  * 400 instead of reaching the object store (Swift answers a garbled token with a 500).
- * The key lives for one bridge process; a cursor from before a restart asks for a reload.
+ * The key comes from the bridge's secret key, so that every replica of one bridge opens the
+ * others' cursors (a balancer sends the next page anywhere); without one it lives for one
+ * process, and a cursor from before a restart asks for a reload.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual
+} from 'node:crypto';
 import { DomainError } from '../domain-error';
 
-const KEY = randomBytes(32);
+let KEY: Buffer = randomBytes(32);
+
+/** Derives the cursors' key from the bridge's secret key (the same on every replica). */
+export function keyCursorsWith(secretKey: string): void {
+  KEY = Buffer.from(
+    hkdfSync('sha256', secretKey, 'hpc-bridge', 'listing cursors', 32)
+  );
+}
 const MAC_CHARS = 22; // 128 bits, base64url
 
 function macOf(folder: string, token: string): string {

@@ -124,7 +124,15 @@ export class Store {
     return row.v ?? 0;
   }
 
+  /**
+   * Under the write lock: replicas that start together on one database migrate it one
+   * after the other (the second finds the work done), never both at once.
+   */
   private migrate(migrations: readonly IMigration[]): void {
+    this.db.transaction(() => this.migrateLocked(migrations)).immediate();
+  }
+
+  private migrateLocked(migrations: readonly IMigration[]): void {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'
     );

@@ -25,6 +25,7 @@ const STACK = join(REPO_ROOT, 'stack');
 
 export type Component =
   | 'bridge'
+  | `bridge-${number}`
   | 'sshd'
   | 'slurmctld'
   | 'slurmctld-demo2'

@@ -224,6 +224,12 @@ describe('local provider', () => {
     });
     expect(stopped.status).toBe(200);
     expect(EndpointSchema.parse(stopped.body).state).toBe('stopped');
+    // The bridge that runs the endpoints' loop ends the process: at once on a single
+    // bridge, at the leader's next step when a follower replica took the request.
+    const deadline = Date.now() + 30_000;
+    while (alive(pid) && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 200));
+    }
     expect(alive(pid)).toBe(false);
     const refused = await chat(key);
     expect(refused.status).toBe(503);

@@ -27,7 +27,7 @@ import {
   newEndpointKey as newKey,
   waitReady
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, createUserToken } from './stack';
+import { BRIDGE_URL, bridge, createUserToken, settled } from './stack';
 
 jest.setTimeout(240_000);
 
@@ -176,7 +176,13 @@ describe('the gateway with the openai client', () => {
       total += chunk.usage?.total_tokens ?? 0;
     }
     expect(total).toBeGreaterThan(4);
-    const list = await call(Routes.endpointKeys(aliceEp.id), alice);
+    const list = await settled(
+      () => call(Routes.endpointKeys(aliceEp.id), alice),
+      l =>
+        l.status === 200 &&
+        EndpointKeyListSchema.parse(l.body).keys.find(k => k.id === id)
+          ?.requests === 4
+    );
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(key);
     const mine = EndpointKeyListSchema.parse(list.body).keys.find(

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import {
   ErrorBodySchema,
   JobEstimateSchema,
@@ -22,7 +21,7 @@ import {
 } from '../../src/contract';
 import {
   BRIDGE_URL,
-  STACK_DIR,
+  bridgeStore,
   bridge,
   code,
   createUserToken,
@@ -344,11 +343,12 @@ describe('notebook jobs', () => {
     expect(res.status).toBe(200);
     const done = await waitFor(alice, job.id, ended, 30_000);
     expect(done.state).toBe('CANCELLED');
-    const audit = execFileSync('/usr/bin/sqlite3', [
-      join(STACK_DIR, 'bridge', 'bridge.db'),
-      `SELECT action FROM audit WHERE target = '${job.id}' ORDER BY id`
-    ]).toString();
-    expect(audit.split('\n')).toEqual(
+    const store = bridgeStore();
+    const audit = store.db
+      .prepare('SELECT action FROM audit WHERE target = ? ORDER BY id')
+      .all(job.id) as { action: string }[];
+    store.close();
+    expect(audit.map(a => a.action)).toEqual(
       expect.arrayContaining(['job.submit', 'job.cancel'])
     );
   });

@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { parse } from 'yaml';
 import pino from 'pino';
 import { SshConnection } from '../../src/adapters/ssh/client';
 import { parseOpenSshPublicKey } from '../../src/adapters/ssh/host-key';
 import { decryptSecret } from '../../src/credentials/crypto';
+import { openStore, type Store } from '../../src/store';
 import {
   JobSchema,
   Routes,
@@ -315,17 +316,55 @@ export async function ensureServer(user: string): Promise<void> {
   throw new Error(`the server of ${user} did not become ready`);
 }
 
+/**
+ * `read()` again until `done` holds of its value (at most `timeoutMs`); the last value.
+ * For what another bridge replica writes a few seconds late (usage per minute, a chat's
+ * answer kept when its stream ends).
+ */
+export async function settled<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise(r => setTimeout(r, 500));
+    value = await read();
+  }
+  return value;
+}
+
+/**
+ * The running bridge's store, as its config names it (the SQLite file, or PostgreSQL with
+ * `./stack/up --with-postgres`). Close it after use.
+ */
+export function bridgeStore(): Store {
+  const config = parse(
+    readFileSync(join(STACK_DIR, 'bridge', 'config.yaml'), 'utf8')
+  ) as {
+    store: { path?: string; url?: string; password?: { file: string } };
+  };
+  const { path, url, password } = config.store;
+  return openStore({
+    path,
+    url,
+    password:
+      password === undefined
+        ? undefined
+        : readFileSync(password.file, 'utf8').trim()
+  });
+}
+
 /** Alice's bridge key for the demo cluster, as the running bridge stored it. */
 export function aliceConnection(): SshConnection {
-  const db = new Database(join(STACK_DIR, 'bridge', 'bridge.db'), {
-    readonly: true
-  });
-  const row = db
+  const store = bridgeStore();
+  const row = store.db
     .prepare(
-      "SELECT private_key FROM credentials WHERE user = 'alice' AND cluster = 'demo'"
+      "SELECT private_key FROM credentials WHERE \"user\" = 'alice' AND cluster = 'demo'"
     )
     .get() as { private_key: string };
-  db.close();
+  store.close();
   const secretKey = readFileSync(
     join(STACK_DIR, 'bridge', 'secret.key'),
     'utf8'

@@ -12,9 +12,8 @@ import {
   PutObjectCommand,
   S3Client
 } from '@aws-sdk/client-s3';
-import Database from 'better-sqlite3';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,7 +30,14 @@ import {
   UploadResultSchema,
   UploadSessionSchema
 } from '../../src/contract';
-import { BRIDGE_URL, STACK_DIR, bridge, createUserToken, send } from './stack';
+import {
+  BRIDGE_URL,
+  STACK_DIR,
+  bridge,
+  bridgeStore,
+  createUserToken,
+  send
+} from './stack';
 
 jest.setTimeout(180_000);
 
@@ -155,12 +161,16 @@ async function withRss<T>(
   label: string,
   work: () => Promise<T>
 ): Promise<{ result: T; baseMB: number; peakMB: number }> {
-  const pid = readFileSync(join(STACK_DIR, 'run', 'bridge.pid'), 'utf8').trim();
-  const rss = (): number => {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m === null ? 0 : Number(m[1]) / 1024;
-  };
+  // The hub-managed bridge, or every replica of `./stack/up --replicas N` together.
+  const pids = readdirSync(join(STACK_DIR, 'run'))
+    .filter(f => /^bridge(-\d+)?\.pid$/.test(f))
+    .map(f => readFileSync(join(STACK_DIR, 'run', f), 'utf8').trim());
+  const rss = (): number =>
+    pids.reduce((sum, pid) => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      return sum + (m === null ? 0 : Number(m[1]) / 1024);
+    }, 0);
   const baseMB = rss();
   let peakMB = baseMB;
   const timer = setInterval(() => {
@@ -598,15 +608,14 @@ describe('public links', () => {
   it('stops at its expiry (the stored expiry moved into the past)', async () => {
     const link = await createLink();
     expect((await fetch(link.url)).status).toBe(200);
-    const db = new Database(join(STACK_DIR, 'bridge', 'bridge.db'));
+    const store = bridgeStore();
     try {
-      db.pragma('busy_timeout = 5000');
-      const changed = db
+      const changed = store.db
         .prepare('UPDATE share_links SET expires_at = ? WHERE id = ?')
         .run(new Date(Date.now() - 1000).toISOString(), link.id);
       expect(changed.changes).toBe(1);
     } finally {
-      db.close();
+      store.close();
     }
     const expired = await fetch(link.url);
     expect(expired.status).toBe(404);

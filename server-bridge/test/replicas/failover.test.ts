@@ -1,0 +1,285 @@
+/**
+ * The production shape (`./stack/up --with-postgres --replicas 2`): two bridges behind
+ * HAProxy on one PostgreSQL store. The leader is killed (kill -9) while jobs run, event
+ * streams listen on both replicas and gateway requests go to both: the follower takes
+ * over, every job keeps its tracking, a stream that lost its replica resumes on the other
+ * with Last-Event-ID and gets every final state, and a key's budget holds for requests
+ * split over both replicas.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AdminHealthSchema,
+  EndpointKeyListSchema,
+  type JobState,
+  Routes
+} from '../../src/contract';
+import {
+  createEndpoint,
+  JSON_HEADERS,
+  newEndpointKey,
+  waitReady
+} from '../integration/endpoint-calls';
+import { STACK_DIR, bridge, createUserToken, send } from '../integration/stack';
+import {
+  ctl,
+  ended,
+  eventually,
+  sleeper,
+  stackOk,
+  submitOk,
+  waitForJob
+} from '../faults/fault';
+
+const RUN = Date.now().toString(36);
+const PREFIX = '/services/hpc-bridge';
+let alice = '';
+let admin = '';
+
+interface IReplica {
+  name: `bridge-${number}`; // for stack/ctl
+  port: number;
+  pid: string;
+}
+
+function replicas(): IReplica[] {
+  return readdirSync(join(STACK_DIR, 'run'))
+    .filter(f => /^bridge-\d+\.pid$/.test(f))
+    .map(f => {
+      const n = Number(/\d+/.exec(f)?.[0]);
+      return {
+        name: `bridge-${n}` as const,
+        port: 8765 + n,
+        pid: readFileSync(join(STACK_DIR, 'run', f), 'utf8').trim()
+      };
+    })
+    .sort((a, b) => a.port - b.port);
+}
+
+/** The leader's id as the replica on `port` sees it (ids are host:pid). */
+async function leaderSeenBy(port: number): Promise<string | null> {
+  const res = await fetch(
+    `http://127.0.0.1:${port}${PREFIX}${Routes.adminHealth}`,
+    { headers: { Authorization: `token ${admin}` } }
+  );
+  if (res.status !== 200) {
+    return null;
+  }
+  return AdminHealthSchema.parse(await res.json()).replicas?.leader ?? null;
+}
+
+/** An event stream of alice's on one replica: the job states it has seen, by job id. */
+class Stream {
+  readonly states = new Map<string, JobState[]>();
+  lastId = '';
+  resumed = false;
+  private readonly ac = new AbortController();
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly port: number,
+    private readonly since?: string
+  ) {}
+
+  async open(): Promise<void> {
+    const res = await fetch(
+      `http://127.0.0.1:${this.port}${PREFIX}${Routes.events}`,
+      {
+        headers: {
+          Authorization: `token ${alice}`,
+          ...(this.since === undefined ? {} : { 'Last-Event-ID': this.since })
+        },
+        signal: this.ac.signal
+      }
+    );
+    expect(res.status).toBe(200);
+    this.resumed = res.headers.get('x-events-resumed') === 'true';
+    this.done = this.read(res.body!.getReader());
+  }
+
+  private async read(reader: ReadableStreamDefaultReader<Uint8Array>) {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          return;
+        }
+        buffer += decoder.decode(value, { stream: true });
+        let i: number;
+        while ((i = buffer.indexOf('\n\n')) !== -1) {
+          const lines = buffer.slice(0, i).split('\n');
+          buffer = buffer.slice(i + 2);
+          const id = lines.find(l => l.startsWith('id: '));
+          const data = lines.find(l => l.startsWith('data: '));
+          if (id !== undefined) {
+            this.lastId = id.slice(4);
+          }
+          if (lines.includes('event: job') && data !== undefined) {
+            const { job } = JSON.parse(data.slice(6)) as {
+              job: { id: string; state: JobState };
+            };
+            this.states.set(job.id, [
+              ...(this.states.get(job.id) ?? []),
+              job.state
+            ]);
+          }
+        }
+      }
+    } catch {
+      // aborted, or the replica died: `ended` tells
+    }
+  }
+
+  /** Resolves once the stream has ended (its replica died) or was closed. */
+  ended(): Promise<void> {
+    return this.done;
+  }
+
+  close(): void {
+    this.ac.abort();
+  }
+}
+
+beforeAll(async () => {
+  alice = await createUserToken('alice');
+  admin = await createUserToken('admin');
+  expect(replicas().length).toBeGreaterThanOrEqual(2);
+});
+
+afterAll(async () => {
+  for (const r of replicas()) {
+    await ctl('start', r.name);
+  }
+  await stackOk();
+});
+
+describe('two bridge replicas on one store', () => {
+  it('a follower takes over from a killed leader: jobs keep their tracking, streams resume with every final state', async () => {
+    const all = replicas();
+    const leaderId = await leaderSeenBy(all[0].port);
+    const leader = all.find(r => leaderId?.endsWith(`:${r.pid}`));
+    const follower = all.find(r => r !== leader);
+    expect(leader).toBeDefined();
+    expect(follower).toBeDefined();
+
+    const onLeader = new Stream(leader!.port);
+    const onFollower = new Stream(follower!.port);
+    await onLeader.open();
+    await onFollower.open();
+
+    // Through the hub's proxy: HAProxy spreads the submits over both replicas.
+    const jobs = await Promise.all(
+      [0, 1, 2].map(i => submitOk(alice, sleeper(`replicas-${RUN}-${i}`, 8)))
+    );
+    await Promise.all(
+      jobs.map(j =>
+        waitForJob(alice, j.id, job => job.state === 'RUNNING' || ended(job))
+      )
+    );
+
+    await ctl('kill9', leader!.name);
+    await onLeader.ended();
+    const newLeader = await eventually(
+      'the follower leads',
+      async () => {
+        const seen = await leaderSeenBy(follower!.port);
+        return seen?.endsWith(`:${follower!.pid}`) === true ? seen : undefined;
+      },
+      60_000
+    );
+    expect(newLeader).not.toBe(leaderId);
+
+    // Every job is still tracked to its end by the new leader's poller.
+    for (const j of jobs) {
+      const done = await waitForJob(alice, j.id, ended, 120_000);
+      expect(done.state).toBe('COMPLETED');
+    }
+
+    // The stream whose replica died resumes on the other one from its last id.
+    const resumed = new Stream(follower!.port, onLeader.lastId);
+    await resumed.open();
+    expect(resumed.resumed).toBe(true);
+    for (const stream of [resumed, onFollower]) {
+      await eventually(
+        'every final state on the stream',
+        async () =>
+          jobs.every(j => stream.states.get(j.id)?.includes('COMPLETED'))
+            ? true
+            : undefined,
+        30_000
+      );
+    }
+    // No final state twice: what the dead replica delivered is not replayed again.
+    for (const j of jobs) {
+      const before = onLeader.states.get(j.id) ?? [];
+      const after = resumed.states.get(j.id) ?? [];
+      expect([...before, ...after].filter(s => s === 'COMPLETED')).toHaveLength(
+        1
+      );
+    }
+    resumed.close();
+    onFollower.close();
+
+    await ctl('start', leader!.name);
+  }, 400_000);
+
+  it("keeps a key's budget for twenty concurrent requests split over both replicas", async () => {
+    const endpoint = await createEndpoint(alice, {
+      name: `replicas-${RUN}`,
+      model: 'tiny-random',
+      provider: 'local',
+      resources: { gpus: 0 },
+      visibility: 'private'
+    });
+    try {
+      await waitReady(endpoint.id, alice);
+      const budget = 250;
+      const key = await newEndpointKey(endpoint.id, alice, {
+        name: 'split',
+        tokenBudget: budget
+      });
+      const ports = replicas().map(r => r.port);
+      const body = JSON.stringify({
+        model: 'tiny-random',
+        messages: [{ role: 'user', content: 'Say something.' }],
+        max_tokens: 8
+      });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const port = ports[i % ports.length];
+          const res = await fetch(
+            `http://127.0.0.1:${port}${PREFIX}/v1/chat/completions`,
+            {
+              method: 'POST',
+              headers: { ...JSON_HEADERS, Authorization: `Bearer ${key.key}` },
+              body
+            }
+          );
+          return { status: res.status, body: (await res.json()) as unknown };
+        })
+      );
+      const ok = results.filter(r => r.status === 200);
+      const refused = results.filter(r => r.status === 429);
+      expect(ok.length + refused.length).toBe(20);
+      expect(ok.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      const spent = ok.reduce(
+        (sum, r) =>
+          sum +
+          (r.body as { usage: { total_tokens: number } }).usage.total_tokens,
+        0
+      );
+      expect(spent).toBeLessThanOrEqual(budget);
+      const keys = await bridge(Routes.endpointKeys(endpoint.id), alice);
+      const stored = EndpointKeyListSchema.parse(keys.body).keys.find(
+        k => k.id === key.id
+      );
+      expect(stored?.tokensUsed).toBeLessThanOrEqual(budget);
+      expect(stored?.tokensUsed).toBeGreaterThanOrEqual(spent);
+    } finally {
+      await send(alice, 'DELETE', Routes.endpoint(endpoint.id));
+    }
+  }, 400_000);
+});
