@@ -48,6 +48,7 @@ install_production_packages() {
   ((${#missing[@]} == 0)) && return 0
   block_service_autostart
   log "apt: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
 }
 
