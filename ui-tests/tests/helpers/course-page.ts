@@ -169,6 +169,14 @@ export class CoursePage {
         .getByLabel(S.maxJobsField)
         .fill(String(settings.jobProfile.maxActiveJobs));
     }
+    // Done when the bridge has stored it: "Saved by …" may still show an earlier save.
+    const stored = this.page.waitForResponse(
+      r =>
+        r.request().method() === 'PUT' &&
+        new URL(r.url()).pathname.endsWith(`/courses/${name}`) &&
+        r.ok()
+    );
     await form.getByRole('button', { name: S.save }).click();
+    await stored;
   }
 }
