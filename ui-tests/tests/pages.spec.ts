@@ -34,6 +34,11 @@ test.describe('Main-area pages', () => {
 
     const bridge = new HpcBridgePage(page);
     await bridge.open();
+    // Notices of alice's jobs that the specs beside this one run pop up over the page's
+    // buttons; this test is about the page.
+    await page.addStyleTag({
+      content: '#react-toastify-container { display: none !important; }'
+    });
     await bridge.fromPalette(SELECTORS.jobsPageCommand);
     await expect(bridge.jobsPage).toBeVisible();
     await page.evaluate(() =>

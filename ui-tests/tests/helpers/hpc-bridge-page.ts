@@ -245,7 +245,11 @@ export async function runFromPalette(
   page: Pick<Page, 'evaluate' | 'locator'>,
   label: string
 ): Promise<void> {
-  await (await paletteItems(page, label)).first().click();
+  // A command that depends on the user's role registers once the bridge has answered:
+  // on a busy machine after the palette first opened.
+  await expect(async () => {
+    await (await paletteItems(page, label)).first().click({ timeout: 5000 });
+  }).toPass({ timeout: 90_000 });
 }
 
 /** Drags the left side panel's edge to `x` pixels (for screenshots). */
