@@ -13,7 +13,7 @@ import { JobEvents } from '../../src/jobs/events';
 import { JobService } from '../../src/jobs/service';
 import { EventLog } from '../../src/replicas/event-log';
 import type { Store } from '../../src/store';
-import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
+import { BASE, testApp } from './app-fixture';
 import { demoConfig } from './demo-config';
 import {
   createEndpoint,
@@ -24,22 +24,15 @@ import {
   servingConfig
 } from './endpoints-fakes';
 import { FakeCluster, fakeAccess } from './job-fakes';
-import { job, twoStores, type ITwoStores } from './replica-fakes';
+import {
+  allowBob,
+  job,
+  quiet,
+  twoStores,
+  type ITwoStores
+} from './replica-fakes';
 
-HUB_USERS['bob-token'] = {
-  kind: 'user',
-  name: 'bob',
-  admin: false,
-  groups: [],
-  scopes: [BRIDGE_SCOPE, 'access:servers!user=bob']
-};
-
-const quiet = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined
-};
+allowBob();
 
 /** A replica's controller whose changes go to `events`, as `createEndpoints` wires them. */
 function controllerOn(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job, JobState } from '../../src/contract';
 import { Store } from '../../src/store';
+import { BRIDGE_SCOPE, HUB_USERS } from './app-fixture';
 
 export interface ITwoStores {
   a: Store;
@@ -47,5 +48,24 @@ export function job(owner: string, id: string, state: JobState): Job {
     submittedAt: '2030-01-01T00:00:00.000Z',
     updatedAt: '2030-01-01T00:00:00.000Z',
     resubmittedFrom: null
+  };
+}
+
+/** A logger that says nothing, for the replicas' services. */
+export const quiet = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined
+};
+
+/** Lets bob (no groups) call the app fixture's routes, beside alice. */
+export function allowBob(): void {
+  HUB_USERS['bob-token'] = {
+    kind: 'user',
+    name: 'bob',
+    admin: false,
+    groups: [],
+    scopes: [BRIDGE_SCOPE, 'access:servers!user=bob']
   };
 }

@@ -5,25 +5,18 @@ import { JobEvents } from '../../src/jobs/events';
 import { JobService } from '../../src/jobs/service';
 import { KernelEvents } from '../../src/kernels/events';
 import { EventLog } from '../../src/replicas/event-log';
-import { BASE, BRIDGE_SCOPE, HUB_USERS, testApp } from './app-fixture';
+import { BASE, testApp } from './app-fixture';
 import { demoConfig } from './demo-config';
 import { FakeCluster, fakeAccess } from './job-fakes';
-import { job, twoStores, type ITwoStores } from './replica-fakes';
+import {
+  allowBob,
+  job,
+  quiet,
+  twoStores,
+  type ITwoStores
+} from './replica-fakes';
 
-HUB_USERS['bob-token'] = {
-  kind: 'user',
-  name: 'bob',
-  admin: false,
-  groups: [],
-  scopes: [BRIDGE_SCOPE, 'access:servers!user=bob']
-};
-
-const quiet = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined
-};
+allowBob();
 
 function kernel(owner: string, state: ClusterKernel['state']): ClusterKernel {
   const at = '2030-01-01T00:00:00.000Z';
