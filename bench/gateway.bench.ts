@@ -29,17 +29,21 @@ import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   type CatalogModel,
-  type Endpoint,
-  type EndpointKeyCreated,
   type ModelCatalog,
   Routes
 } from '../server-bridge/src/contract';
 import {
-  BRIDGE_URL,
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
-import { sleep, startLlamaServer } from './llama';
+import {
+  chat,
+  complete,
+  type ITarget,
+  startEndpoint,
+  throughput
+} from './gateway-client';
+import { startLlamaServer } from './llama';
 import { recordComparison } from './results';
 import {
   alternate,
@@ -60,51 +64,10 @@ const CLIENTS = Number(process.env.BENCH_GATEWAY_CLIENTS ?? 64);
 const WINDOW_MS = Number(process.env.BENCH_GATEWAY_WINDOW_MS ?? 4000);
 /** Before the rounds of (c), each side runs its clients this long, unrecorded. */
 const WARM_UP_MS = 1000;
-const READY_TIMEOUT_MS = 180_000;
 const BRIDGE_DIRECT_URL = (
   process.env.BENCH_BRIDGE_DIRECT_URL ??
   'http://127.0.0.1:8765/services/hpc-bridge'
 ).replace(/\/+$/, '');
-
-/** An OpenAI base URL (`…/v1`) with its bearer key. */
-interface ITarget {
-  label: string;
-  baseUrl: string;
-  key: string;
-}
-
-const messages = [{ role: 'user', content: 'Say something.' }];
-
-async function chat(
-  target: ITarget,
-  body: Record<string, unknown>
-): Promise<Response> {
-  return fetch(`${target.baseUrl}/chat/completions`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${target.key}`,
-      'Content-Type': 'application/json'
-    },
-    body: JSON.stringify({ model: MODEL, messages, ...body })
-  });
-}
-
-/**
- * One non-streaming completion; throws unless 200. Returns the bridge's own time for
- * it (`x-hpcb-overhead-ms`), null from llama-server.
- */
-async function complete(
-  target: ITarget,
-  maxTokens: number
-): Promise<number | null> {
-  const res = await chat(target, { max_tokens: maxTokens, temperature: 1 });
-  const text = await res.text();
-  if (res.status !== 200) {
-    throw new Error(`${target.label}: ${res.status} ${text.slice(0, 300)}`);
-  }
-  const overhead = res.headers.get('x-hpcb-overhead-ms');
-  return overhead === null ? null : Number(overhead);
-}
 
 /** The baseline: llama-server with the recipe's arguments, on a free port. */
 async function startDirect(
@@ -121,61 +84,6 @@ async function startDirect(
   };
 }
 
-/** An endpoint of MODEL owned by alice, ready, with a fresh key. */
-async function startEndpoint(
-  token: string,
-  catalog: ModelCatalog
-): Promise<{ target: ITarget; id: string }> {
-  const created = await bridge(Routes.endpoints, token, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      name: `bench-${Date.now()}`,
-      model: MODEL,
-      provider: PROVIDER
-    })
-  });
-  if (created.status !== 201) {
-    throw new Error(
-      `create endpoint: ${created.status} ${JSON.stringify(created.body)}`
-    );
-  }
-  const id = (created.body as Endpoint).id;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const got = await bridge(Routes.endpoint(id), token);
-    const endpoint = got.body as Endpoint;
-    if (got.status === 200 && endpoint.state === 'ready') {
-      break;
-    }
-    if (got.status === 200 && endpoint.state === 'failed') {
-      throw new Error(`endpoint failed: ${endpoint.reason ?? '?'}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `endpoint not ready after ${READY_TIMEOUT_MS / 1000} s: ${JSON.stringify(got.body)}`
-      );
-    }
-    await sleep(500);
-  }
-  const key = await bridge(Routes.endpointKeys(id), token, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'bench' })
-  });
-  if (key.status !== 201) {
-    throw new Error(`create key: ${key.status} ${JSON.stringify(key.body)}`);
-  }
-  return {
-    target: {
-      label: `gateway (${PROVIDER} replica)`,
-      baseUrl: catalog.gatewayUrl.replace(/\/+$/, '') || `${BRIDGE_URL}/v1`,
-      key: (key.body as EndpointKeyCreated).key
-    },
-    id
-  };
-}
-
 interface ILatency {
   p50: number;
   p99: number;
@@ -186,7 +94,7 @@ interface ILatency {
 
 async function warmUp(target: ITarget): Promise<void> {
   for (let i = 0; i < 5; i++) {
-    await complete(target, 1); // connections, the prompt cache
+    await complete(target, MODEL, 1); // connections, the prompt cache
   }
 }
 
@@ -196,7 +104,7 @@ async function latency(target: ITarget): Promise<ILatency> {
   const own: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const start = performance.now();
-    const overhead = await complete(target, 1);
+    const overhead = await complete(target, MODEL, 1);
     times.push(performance.now() - start);
     own.push(overhead ?? 0);
   }
@@ -211,7 +119,7 @@ async function latency(target: ITarget): Promise<ILatency> {
 /** Tokens/s of one streamed completion: usage.completion_tokens over the stream's time. */
 async function streamOnce(target: ITarget): Promise<number> {
   const start = performance.now();
-  const res = await chat(target, {
+  const res = await chat(target, MODEL, {
     max_tokens: STREAM_TOKENS,
     stream: true,
     stream_options: { include_usage: true },
@@ -263,36 +171,6 @@ async function streaming(target: ITarget): Promise<number> {
   return median(rates);
 }
 
-/** CLIENTS loops of 8-token completions for `windowMs`: completed requests/s and errors. */
-async function throughput(
-  target: ITarget,
-  windowMs = WINDOW_MS
-): Promise<{ rps: number; errors: number }> {
-  let done = 0;
-  let errors = 0;
-  let firstError = '';
-  const end = performance.now() + windowMs;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < end) {
-        try {
-          await complete(target, 8);
-          done++;
-        } catch (err) {
-          errors++;
-          firstError ||= String(err);
-        }
-      }
-    })
-  );
-  const seconds = (performance.now() - start) / 1000;
-  if (firstError) {
-    process.stdout.write(`  ${target.label}: first error: ${firstError}\n`);
-  }
-  return { rps: done / seconds, errors };
-}
-
 const UPSTREAM = 'the same llama-server called directly';
 
 async function main(): Promise<void> {
@@ -312,7 +190,12 @@ async function main(): Promise<void> {
   const direct = await startDirect(modelPath);
   let endpointId: string | undefined;
   try {
-    const viaGateway = await startEndpoint(token, catalog);
+    const viaGateway = await startEndpoint({
+      token,
+      catalog,
+      model: MODEL,
+      provider: PROVIDER
+    });
     endpointId = viaGateway.id;
     const labels = {
       baseline: direct.target.label,
@@ -428,13 +311,17 @@ async function main(): Promise<void> {
       streamed
     );
 
-    await throughput(direct.target, WARM_UP_MS);
-    await throughput(onBridgePort, WARM_UP_MS);
-    await throughput(viaGateway.target, WARM_UP_MS);
+    const completions = (target: ITarget, windowMs = WINDOW_MS) =>
+      throughput(target.label, CLIENTS, windowMs, () =>
+        complete(target, MODEL, 8)
+      );
+    await completions(direct.target, WARM_UP_MS);
+    await completions(onBridgePort, WARM_UP_MS);
+    await completions(viaGateway.target, WARM_UP_MS);
     const [directTps, portTps, hubTps] = await alternateRounds(ROUNDS, [
-      () => throughput(direct.target),
-      () => throughput(onBridgePort),
-      () => throughput(viaGateway.target)
+      () => completions(direct.target),
+      () => completions(onBridgePort),
+      () => completions(viaGateway.target)
     ]);
     const errors = (runs: { errors: number }[]) =>
       runs.reduce((sum, r) => sum + r.errors, 0);

@@ -42,6 +42,24 @@ const AREAS: { bench: string; title: string; intro: string }[] = [
       'A request to an endpoint with no replica is held until one is ready: the first answer of a new endpoint (from `POST /endpoints` to a 1-token completion through the gateway) against the same llama-server started by hand on the same provider and polled every 20 ms (`bench/coldstart.bench.ts`). The difference is what the bridge adds.'
   },
   {
+    bench: 'assistant',
+    title: 'Assistant: the course model in the editor',
+    intro:
+      'A one-token inline completion as the extension asks for it (the hub’s proxy, the bridge’s key kept for the user, its budget reservation, the gateway’s forward) against the same body sent to a llama-server started here with the catalog recipe’s arguments (`bench/assistant.bench.ts`).'
+  },
+  {
+    bench: 'kernels',
+    title: 'Kernels on compute nodes',
+    intro:
+      'A cluster kernel driven by `jupyter_client` as the lab drives it: the round trip of a trivial cell against a local ipykernel, and the first result of a new kernel against the same kernel job submitted by hand with `sbatch` and connected to directly (`bench/kernels.bench.ts`).'
+  },
+  {
+    bench: 'replicas',
+    title: 'Replicas: two bridges against one',
+    intro:
+      'The production shape (two bridges behind HAProxy on one PostgreSQL store) against the same stack with the follower stopped, so that one bridge serves everything: gateway requests/s of 64 clients, event streams that see their job end and the delivery lag, and the slurmctld RPCs of the poller, which only the leader runs (`bench/replicas.bench.ts`; both replicas share this machine’s cores).'
+  },
+  {
     bench: 'storage',
     title: 'Storage',
     intro:

@@ -53,6 +53,12 @@ export class EventTally {
     masks[subscriber] |= stateBit(job.state);
   }
 
+  /** Whether subscriber `subscriber` got `state` of job `jobId`. */
+  saw(jobId: string, subscriber: number, state: string): boolean {
+    const masks = this.seen.get(jobId);
+    return masks !== undefined && (masks[subscriber] & stateBit(state)) !== 0;
+  }
+
   /**
    * For jobs of `owner`: (job, subscriber, state) deliveries missing, counting as expected
    * every state that any subscriber of the owner saw, SUBMITTED always included.

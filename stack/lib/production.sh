@@ -145,6 +145,7 @@ start_haproxy() {
   cat >"$HAPROXY_DIR/haproxy.cfg.new" <<EOF
 global
   maxconn 4096
+  stats socket $HAPROXY_DIR/admin.sock mode 600 level admin
 defaults
   mode http
   option http-server-close

@@ -6,10 +6,7 @@
  * with Last-Event-ID and gets every final state, and a key's budget holds for requests
  * split over both replicas.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
-  AdminHealthSchema,
   EndpointKeyListSchema,
   type JobState,
   Routes
@@ -20,13 +17,7 @@ import {
   newEndpointKey,
   waitReady
 } from '../integration/endpoint-calls';
-import {
-  STACK_DIR,
-  bridge,
-  createUserToken,
-  send,
-  settled
-} from '../integration/stack';
+import { bridge, createUserToken, send, settled } from '../integration/stack';
 import {
   ctl,
   ended,
@@ -36,43 +27,12 @@ import {
   submitOk,
   waitForJob
 } from '../faults/fault';
+import { leaderSeenBy, replicaOf, stackReplicas } from './stack-replicas';
 
 const RUN = Date.now().toString(36);
 const PREFIX = '/services/hpc-bridge';
 let alice = '';
 let admin = '';
-
-interface IReplica {
-  name: `bridge-${number}`; // for stack/ctl
-  port: number;
-  pid: string;
-}
-
-function replicas(): IReplica[] {
-  return readdirSync(join(STACK_DIR, 'run'))
-    .filter(f => /^bridge-\d+\.pid$/.test(f))
-    .map(f => {
-      const n = Number(/\d+/.exec(f)?.[0]);
-      return {
-        name: `bridge-${n}` as const,
-        port: 8765 + n,
-        pid: readFileSync(join(STACK_DIR, 'run', f), 'utf8').trim()
-      };
-    })
-    .sort((a, b) => a.port - b.port);
-}
-
-/** The leader's id as the replica on `port` sees it (ids are host:pid). */
-async function leaderSeenBy(port: number): Promise<string | null> {
-  const res = await fetch(
-    `http://127.0.0.1:${port}${PREFIX}${Routes.adminHealth}`,
-    { headers: { Authorization: `token ${admin}` } }
-  );
-  if (res.status !== 200) {
-    return null;
-  }
-  return AdminHealthSchema.parse(await res.json()).replicas?.leader ?? null;
-}
 
 /** An event stream of alice's on one replica: the job states it has seen, by job id. */
 class Stream {
@@ -151,11 +111,11 @@ class Stream {
 beforeAll(async () => {
   alice = await createUserToken('alice');
   admin = await createUserToken('admin');
-  expect(replicas().length).toBeGreaterThanOrEqual(2);
+  expect(stackReplicas().length).toBeGreaterThanOrEqual(2);
 });
 
 afterAll(async () => {
-  for (const r of replicas()) {
+  for (const r of stackReplicas()) {
     await ctl('start', r.name);
   }
   await stackOk();
@@ -163,9 +123,9 @@ afterAll(async () => {
 
 describe('two bridge replicas on one store', () => {
   it('a follower takes over from a killed leader: jobs keep their tracking, streams resume with every final state', async () => {
-    const all = replicas();
-    const leaderId = await leaderSeenBy(all[0].port);
-    const leader = all.find(r => leaderId?.endsWith(`:${r.pid}`));
+    const all = stackReplicas();
+    const leaderId = await leaderSeenBy(all[0].port, admin);
+    const leader = replicaOf(all, leaderId);
     const follower = all.find(r => r !== leader);
     expect(leader).toBeDefined();
     expect(follower).toBeDefined();
@@ -189,7 +149,7 @@ describe('two bridge replicas on one store', () => {
     const newLeader = await eventually(
       'the follower leads',
       async () => {
-        const seen = await leaderSeenBy(follower!.port);
+        const seen = await leaderSeenBy(follower!.port, admin);
         return seen?.endsWith(`:${follower!.pid}`) === true ? seen : undefined;
       },
       60_000
@@ -253,7 +213,7 @@ describe('two bridge replicas on one store', () => {
         name: 'split',
         tokenBudget: budget
       });
-      const ports = replicas().map(r => r.port);
+      const ports = stackReplicas().map(r => r.port);
       const body = JSON.stringify({
         model: 'tiny-random',
         messages: [{ role: 'user', content: 'Say something.' }],
