@@ -6,7 +6,9 @@
  *
  *   (a) added latency: sequential 1-token chat completions, p50/p99 per round, through
  *       the hub's proxy (what users call) and on the bridge's own port (the gateway
- *       alone), with the bridge's own time per request from its `x-hpcb-overhead-ms`;
+ *       alone), with the bridge's own time per request from its `x-hpcb-overhead-ms`,
+ *       and a bare Node pass-through (bench/pass-through.ts) in front of the same
+ *       llama-server: what one HTTP hop in Node costs on this machine, the floor;
  *   (b) streaming: tokens/s of `stream: true` completions (usage of the last chunk);
  *   (c) throughput: requests/s of 64 concurrent clients sending short completions.
  *
@@ -25,7 +27,8 @@
  * BENCH_GATEWAY_LLAMA_SERVER (the binary), BENCH_BRIDGE_DIRECT_URL (the bridge's own
  * port and base path, default http://127.0.0.1:8765/services/hpc-bridge).
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type CatalogModel,
@@ -79,6 +82,36 @@ async function startDirect(
       label: 'llama-server direct',
       baseUrl: `http://127.0.0.1:${port}/v1`,
       key
+    },
+    child
+  };
+}
+
+/** bench/pass-through.ts in front of the direct llama-server, as a process of its own. */
+async function startPassThrough(
+  direct: ITarget
+): Promise<{ target: ITarget; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'pass-through.ts'),
+      new URL(direct.baseUrl).origin
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  );
+  const port = await new Promise<string>((done, fail) => {
+    child.stdout?.once('data', (chunk: Buffer) =>
+      done(chunk.toString().trim())
+    );
+    child.once('exit', code => fail(new Error(`pass-through exited: ${code}`)));
+  });
+  return {
+    target: {
+      label: 'a bare Node pass-through (undici)',
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      key: direct.key
     },
     child
   };
@@ -188,6 +221,7 @@ async function main(): Promise<void> {
   // The catalog does not publish cluster paths; the stack installs the models here.
   const modelPath = `/opt/hpc-bridge/models/${MODEL}.gguf`;
   const direct = await startDirect(modelPath);
+  const bare = await startPassThrough(direct.target);
   let endpointId: string | undefined;
   try {
     const viaGateway = await startEndpoint({
@@ -209,24 +243,35 @@ async function main(): Promise<void> {
       baseUrl: `${BRIDGE_DIRECT_URL}/v1`
     };
     await warmUp(direct.target);
+    await warmUp(bare.target);
     await warmUp(viaGateway.target);
     await warmUp(onBridgePort);
-    const [directLat, portLat, hubLat] = await alternateRounds(ROUNDS, [
-      () => latency(direct.target),
-      () => latency(onBridgePort),
-      () => latency(viaGateway.target)
-    ]);
+    const [directLat, bareLat, portLat, hubLat] = await alternateRounds(
+      ROUNDS,
+      [
+        () => latency(direct.target),
+        () => latency(bare.target),
+        () => latency(onBridgePort),
+        () => latency(viaGateway.target)
+      ]
+    );
     for (const p of ['p50', 'p99'] as const) {
+      const floor = median(bareLat.map(l => l[p]));
       for (const [via, runs, label] of [
-        ["on the bridge's own port", portLat, onBridgePort.label],
-        ["through the hub's proxy", hubLat, viaGateway.target.label]
+        ['a bare Node pass-through (undici)', bareLat, bare.target.label],
+        ["gateway on the bridge's own port", portLat, onBridgePort.label],
+        ["gateway through the hub's proxy", hubLat, viaGateway.target.label]
       ] as const) {
         const c = compare(
           runs.map(l => l[p]),
           directLat.map(l => l[p])
         );
+        const beyondFloor =
+          runs === bareLat
+            ? 'the least one Node HTTP hop costs on this machine (no auth, no accounting)'
+            : `beyond the bare pass-through: ${(c.target.median - floor).toFixed(2)} ms`;
         report(
-          `gateway ${via}: 1-token chat completion, ${p} of ${REQUESTS} sequential requests per round`,
+          `${via}: 1-token chat completion, ${p} of ${REQUESTS} sequential requests per round`,
           { baseline: direct.target.label, target: label },
           c,
           'ms'
@@ -234,12 +279,12 @@ async function main(): Promise<void> {
         recordComparison(
           {
             bench: 'gateway',
-            metric: `1-token chat completion, gateway ${via}, ${p}`,
+            metric: `1-token chat completion, ${via}, ${p}`,
             unit: 'ms',
             baseline: UPSTREAM,
             better: 'lower',
             passThrough: true,
-            note: `gateway − direct: ${(c.target.median - c.baseline.median).toFixed(2)} ms (of the medians); each round the ${p} of ${REQUESTS} sequential requests per side; ${setup}`
+            note: `added: ${(c.target.median - c.baseline.median).toFixed(2)} ms (of the medians), ${beyondFloor}; each round the ${p} of ${REQUESTS} sequential requests per side; ${setup}`
           },
           c
         );
@@ -354,6 +399,7 @@ async function main(): Promise<void> {
     }
   } finally {
     direct.child.kill();
+    bare.child.kill();
     if (endpointId !== undefined) {
       await bridge(Routes.endpoint(endpointId), token, { method: 'DELETE' });
     }
