@@ -3,7 +3,7 @@
  * stime, in clock ticks), resident memory from /proc/PID/status (VmRSS).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CLOCK_TICKS = Number(
@@ -23,13 +23,56 @@ export function stackPid(stackDir: string, name: string): number {
   );
 }
 
-/** CPU seconds (user + system) PID has used since it started. */
-export function cpuSeconds(pid: number): number {
+/** The fields of /proc/PID/stat after the command name (field 3 of the line is [0]). */
+function statFields(pid: number | 'self'): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds (user + system) PID has used since it started. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds of the children PID (or this process) has waited for: cutime + cstime. */
+export function endedChildrenCpuSeconds(pid: number | 'self'): number {
+  const fields = statFields(pid);
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds of PID and all its descendants, the ended ones included (a parent that
+ * waited for a child holds its time in cutime/cstime): e.g. sshd and every session and
+ * sftp-server it forked.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const parent = Number(statFields(Number(entry))[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const total = (p: number): number => {
+    try {
+      return (
+        cpuSeconds(p) +
+        endedChildrenCpuSeconds(p) +
+        (children.get(p) ?? []).reduce((sum, c) => sum + total(c), 0)
+      );
+    } catch {
+      return 0;
+    }
+  };
+  return total(pid);
 }
 
 /** Resident memory of PID in bytes, or null when it is gone. */

@@ -50,7 +50,12 @@ import {
   bridge,
   createUserToken
 } from '../server-bridge/test/integration/stack';
-import { cpuSeconds, stackPid } from './proc';
+import {
+  cpuSeconds,
+  endedChildrenCpuSeconds,
+  stackPid,
+  treeCpuSeconds
+} from './proc';
 import { record, recordComparison } from './results';
 import { alternateRounds, compare, type IComparison } from './stats';
 
@@ -417,7 +422,13 @@ interface IRow {
   upload: number[];
   download: number[];
   rss: number;
-  cpu: { bridge: number; proxy: number; swift: number; client: number };
+  cpu: {
+    bridge: number;
+    proxy: number;
+    swift: number;
+    ssh: number;
+    client: number;
+  };
 }
 
 /** CPU seconds so far of the processes a transfer may pass through. */
@@ -428,7 +439,10 @@ function cpuNow(): IRow['cpu'] {
     bridge: of('bridge'),
     proxy: of('configurable-http-proxy'),
     swift: of('swift-proxy') + of('swift-object'),
-    client: (own.user + own.system) / 1e6
+    // The login node's sshd with every session and sftp-server it forked.
+    ssh: treeCpuSeconds(stackPid(STACK_DIR, 'sshd')),
+    // This process and the scp/ssh clients it ran.
+    client: (own.user + own.system) / 1e6 + endedChildrenCpuSeconds('self')
   };
 }
 
@@ -491,27 +505,27 @@ function printRow(size: number, row: IRow, baseline: IRow): void {
       better: 'lower',
       note: `the peak over ${row.upload.length} rounds each; sampled every 100 ms; files are streamed, never held whole`
     });
-    // Per GiB moved (up and down); every process on the path shares the machine's cores.
-    const gib = (2 * size * row.upload.length) / (1024 * MIB);
-    const baseGib = (2 * size * baseline.upload.length) / (1024 * MIB);
-    const perGib = (cpu: IRow['cpu'], g: number) =>
-      (cpu.bridge + cpu.proxy + cpu.swift + cpu.client) / g;
-    const path = (cpu: IRow['cpu'], g: number) =>
-      `bridge ${(cpu.bridge / g).toFixed(2)}, hub proxy ${(cpu.proxy / g).toFixed(2)}, Swift ${(cpu.swift / g).toFixed(2)}, client ${(cpu.client / g).toFixed(2)} s/GiB`;
-    process.stdout.write(
-      `${''.padEnd(44)} CPU: ${path(row.cpu, gib)} (direct: ${path(baseline.cpu, baseGib)})\n`
-    );
-    record({
-      bench: 'storage',
-      metric: `CPU seconds per GiB moved, ${sizeMiB} MiB up and down: ${label}`,
-      value: perGib(row.cpu, gib),
-      unit: 's/GiB',
-      baseline: 'the same for the direct S3 SDK (its client and Swift)',
-      baselineValue: perGib(baseline.cpu, baseGib),
-      better: 'lower',
-      note: `${path(row.cpu, gib)}; direct: ${path(baseline.cpu, baseGib)}; the processes share the cores, so n cores move at most about n / (this) GiB/s`
-    });
   }
+  // Per GiB moved (up and down); every process on the path shares the machine's cores.
+  const gib = (2 * size * row.upload.length) / (1024 * MIB);
+  const baseGib = (2 * size * baseline.upload.length) / (1024 * MIB);
+  const perGib = (cpu: IRow['cpu'], g: number) =>
+    (cpu.bridge + cpu.proxy + cpu.swift + cpu.ssh + cpu.client) / g;
+  const path = (cpu: IRow['cpu'], g: number) =>
+    `bridge ${(cpu.bridge / g).toFixed(2)}, hub proxy ${(cpu.proxy / g).toFixed(2)}, Swift ${(cpu.swift / g).toFixed(2)}, sshd ${(cpu.ssh / g).toFixed(2)}, client ${(cpu.client / g).toFixed(2)} s/GiB`;
+  process.stdout.write(
+    `${''.padEnd(44)} CPU: ${path(row.cpu, gib)} (direct: ${path(baseline.cpu, baseGib)})\n`
+  );
+  record({
+    bench: 'storage',
+    metric: `CPU seconds per GiB moved, ${sizeMiB} MiB up and down: ${label}`,
+    value: perGib(row.cpu, gib),
+    unit: 's/GiB',
+    baseline: 'the same for the direct S3 SDK (its client and Swift)',
+    baselineValue: perGib(baseline.cpu, baseGib),
+    better: 'lower',
+    note: `${path(row.cpu, gib)}; direct: ${path(baseline.cpu, baseGib)}; the processes share the cores, so n cores move at most about n / (this) GiB/s`
+  });
 }
 
 /** Measures every path for one file size; returns how many paths failed. */
@@ -569,7 +583,7 @@ async function benchSize(paths: Paths, file: IFile): Promise<number> {
     upload: [],
     download: [],
     rss: 0,
-    cpu: { bridge: 0, proxy: 0, swift: 0, client: 0 }
+    cpu: { bridge: 0, proxy: 0, swift: 0, ssh: 0, client: 0 }
   }));
   const failures = new Map<number, string>();
   await alternateRounds(
