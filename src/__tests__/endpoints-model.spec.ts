@@ -24,11 +24,12 @@ const STATES: EndpointState[] = [
   'idle',
   'scaled-to-zero',
   'failed',
+  'stopping',
   'stopped'
 ];
 
 describe('EndpointsModel: states', () => {
-  it('offers Start only when stopped or failed, Stop unless stopped', () => {
+  it('offers Start only when stopped or failed, Stop unless stopping or stopped', () => {
     const offered = Object.fromEntries(
       STATES.map(state => [state, EndpointsModel.actions(state)])
     );
@@ -39,14 +40,16 @@ describe('EndpointsModel: states', () => {
       idle: { start: false, stop: true },
       'scaled-to-zero': { start: false, stop: true },
       failed: { start: true, stop: true },
+      stopping: { start: false, stop: false },
       stopped: { start: true, stop: false }
     });
   });
 
-  it('polls fast only while an endpoint is pending or starting', () => {
+  it('polls fast only while an endpoint is pending, starting or stopping', () => {
     expect(STATES.filter(EndpointsModel.isSettling)).toEqual([
       'pending',
-      'starting'
+      'starting',
+      'stopping'
     ]);
     expect(STATES.filter(EndpointsModel.isServing)).toEqual([
       'ready',

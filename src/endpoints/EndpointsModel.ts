@@ -278,7 +278,7 @@ export class EndpointsModel extends SectionModel {
     this.emitChanged();
   }
 
-  /** Whether an endpoint is on its way up (poll faster). */
+  /** Whether an endpoint is on its way up or down (poll faster). */
   private _settling(): boolean {
     return this._endpoints.some(endpoint =>
       EndpointsModel.isSettling(endpoint.state)
@@ -400,9 +400,12 @@ export namespace EndpointsModel {
     };
   }
 
-  /** Pending or starting: no replica serves yet, but one is on its way. */
+  /**
+   * Pending or starting (no replica serves yet, but one is on its way), or stopping (its
+   * replicas are being stopped): the state changes soon.
+   */
   export function isSettling(state: contract.EndpointState): boolean {
-    return state === 'pending' || state === 'starting';
+    return state === 'pending' || state === 'starting' || state === 'stopping';
   }
 
   /** Whether a request through the gateway is answered (or held until woken). */
@@ -417,7 +420,7 @@ export namespace EndpointsModel {
   } {
     return {
       start: state === 'stopped' || state === 'failed',
-      stop: state !== 'stopped'
+      stop: state !== 'stopped' && state !== 'stopping'
     };
   }
 

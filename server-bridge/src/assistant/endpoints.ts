@@ -204,7 +204,7 @@ export class AssistantEndpoints {
     if (endpoint.state === 'failed') {
       return `${endpoint.name} failed${endpoint.reason === null ? '' : `: ${endpoint.reason}`}`;
     }
-    if (endpoint.state === 'stopped') {
+    if (endpoint.state === 'stopped' || endpoint.state === 'stopping') {
       return `${endpoint.name} is stopped: its owner must start it`;
     }
     return null;

@@ -110,7 +110,8 @@ export const ConversationParamsSchema = z.object({
  * `POST /assistant/conversations/{id}/messages`: the user's message; the answer is a
  * stream of OpenAI chat completion chunks (`text/event-stream`, `data: {...}` …
  * `data: [DONE]`). The bridge keeps both messages in the conversation, the answer as far
- * as it streamed. Errors before the stream starts are in OpenAI's shape.
+ * as it streamed; a whole answer is kept before `data: [DONE]` is sent. Errors before the
+ * stream starts are in OpenAI's shape.
  */
 export const ChatSendSchema = z
   .object({

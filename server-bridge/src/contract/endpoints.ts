@@ -71,6 +71,8 @@ export const EndpointStateSchema = z.enum([
   'scaled-to-zero',
   /** Restarts exhausted; `reason` says why. Start again to retry. */
   'failed',
+  /** Stop asked: its replicas are being stopped; requests are refused. */
+  'stopping',
   /** Stopped by its owner; requests are refused until it is started again. */
   'stopped'
 ]);

@@ -10,7 +10,8 @@
  * Every `reconcileSeconds` the providers' replicas are compared with the store, so none
  * runs without a live replica record.
  *
- * Endpoint states: pending → starting → ready ↔ idle → scaled-to-zero; failed; stopped.
+ * Endpoint states: pending → starting → ready ↔ idle → scaled-to-zero; failed;
+ * stopping → stopped.
  * Replica states: pending → starting → ready → draining → stopped; failed — the table
  * of transitions is `replica-lifecycle.ts`, its effects `replica-effects.ts`.
  *
@@ -183,6 +184,7 @@ export class EndpointController implements IEndpointRouter {
       const eps = all.filter(
         ep =>
           ep.desired === 'running' ||
+          ep.state === 'stopping' ||
           this.table
             .replicas(ep.id)
             .some(r => ACTIVE_REPLICA_STATES.includes(r.state)) ||
@@ -362,7 +364,8 @@ export class EndpointController implements IEndpointRouter {
     await this.stepIfLeading(id);
   }
 
-  /** Stops every replica; requests are refused until started again. */
+  /** Stops every replica; requests are refused until started again. `stopping` until the
+   *  replicas have ended, then `stopped` (on a follower: at the leader's next step). */
   async stopEndpoint(
     id: string,
     reason = 'Stopped by its owner'
@@ -372,11 +375,13 @@ export class EndpointController implements IEndpointRouter {
       const next = this.ctl.save({
         ...ep,
         desired: 'stopped',
-        state: 'stopped',
+        state: 'stopping',
         reason
       });
       if (this.leading) {
         await stopAll(this.ctl, next, reason);
+        const ended = this.ctl.activeOf(id).length === 0;
+        this.ctl.save({ ...next, state: ended ? 'stopped' : 'stopping' });
       }
       this.ctl.rejectWaiters(
         id,

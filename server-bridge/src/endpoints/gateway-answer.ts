@@ -96,6 +96,8 @@ export class SseUsage {
   usage: ITokens | null = null;
   /** Content chunks passed on. */
   chunks = 0;
+  /** Whether the stream's `data: [DONE]` event has passed. */
+  done = false;
 
   constructor(
     private readonly keepUsage: boolean,
@@ -141,6 +143,8 @@ export class SseUsage {
       // The common case, a token: no JSON parse.
       if (event.includes('"choices":[{')) {
         this.chunks += 1;
+      } else if (isDoneEvent(event)) {
+        this.done = true;
       }
       return event;
     }
@@ -181,6 +185,15 @@ export class SseUsage {
       .map(l => (l.startsWith('data:') ? `data: ${JSON.stringify(rest)}` : l))
       .join('\n');
   }
+}
+
+function isDoneEvent(event: string): boolean {
+  return (
+    event.includes('[DONE]') &&
+    event
+      .split(/\r?\n/)
+      .some(l => l.startsWith('data:') && l.slice(5).trim() === '[DONE]')
+  );
 }
 
 const ErrorEventSchema = z.looseObject({ error: z.unknown() });
@@ -235,11 +248,27 @@ export async function readAnswer(answer: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** What a relayed stream has counted: the usage it reported, the content chunks passed on. */
+export interface IRelayed {
+  reported: ITokens | null;
+  chunks: number;
+}
+
+export interface IRelayWatch {
+  /** Sees the text written to `res`, before it is written. */
+  onChunk?: (text: string) => void;
+  /**
+   * Called once, with what the stream counted so far, just before its `data: [DONE]`
+   * event (or, without one, its end) is written to `res`; never for a stream cut
+   * before that. It runs in the stream's handlers: it must not throw.
+   */
+  beforeDone?: (sofar: IRelayed) => void;
+}
+
 /**
  * Passes an SSE answer through event by event as it arrives, reading the usage of
  * the final chunk; that chunk is dropped (or its `usage` removed) when the client
- * did not ask for usage itself. `headers` are added to the answer's own; `onChunk`
- * sees the text written to `res`.
+ * did not ask for usage itself. `headers` are added to the answer's own.
  */
 export function relayStream(
   answer: Readable,
@@ -247,8 +276,8 @@ export function relayStream(
   clientWantsUsage: boolean,
   model: string,
   headers: Record<string, string> = {},
-  onChunk?: (text: string) => void
-): Promise<{ reported: ITokens | null; chunks: number; complete: boolean }> {
+  watch: IRelayWatch = {}
+): Promise<IRelayed & { complete: boolean }> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -257,6 +286,13 @@ export function relayStream(
   });
   res.flushHeaders();
   const parser = new SseUsage(clientWantsUsage, new ModelName(model));
+  let announced = false;
+  const beforeDone = (): void => {
+    if (!announced) {
+      announced = true;
+      watch.beforeDone?.({ reported: parser.usage, chunks: parser.chunks });
+    }
+  };
   return new Promise(resolve => {
     let done = false;
     const finish = (complete: boolean): void => {
@@ -265,11 +301,14 @@ export function relayStream(
       }
       done = true;
       const tail = parser.end();
-      if (complete && tail !== '') {
-        onChunk?.(tail);
-        res.write(tail);
-      }
       if (complete) {
+        if (tail !== '') {
+          watch.onChunk?.(tail);
+        }
+        beforeDone();
+        if (tail !== '') {
+          res.write(tail);
+        }
         res.end();
       } else {
         answer.destroy();
@@ -283,7 +322,10 @@ export function relayStream(
       if (out === '') {
         return;
       }
-      onChunk?.(out);
+      watch.onChunk?.(out);
+      if (parser.done) {
+        beforeDone();
+      }
       if (!res.write(out)) {
         answer.pause();
         res.once('drain', () => answer.resume());

@@ -25,6 +25,7 @@ import {
   prepareRequest
 } from './gateway-body';
 import {
+  type IRelayed,
   type ITokens,
   jsonOrText,
   ModelName,
@@ -73,6 +74,13 @@ export interface IForwardRequest {
   takeOver: () => void;
   /** The text of a streamed answer, as it is passed on to `res` (the bridge's own callers). */
   onChunk?: (text: string) => void;
+  /**
+   * A streamed answer's usage so far, counted as its settlement would, just before its
+   * `data: [DONE]` (or, without one, its end) is written to `res`: what the caller keeps
+   * of the answer is then there when the client sees it end. Not called for an answer
+   * cut before that; it must not throw.
+   */
+  beforeDone?: (tokens: ITokens) => void;
   /** The request's usage, once it is settled (whatever happened to it). */
   onSettled?: (tokens: ITokens, error: boolean) => void;
 }
@@ -362,7 +370,9 @@ export class Gateway {
     exchange: IExchange,
     answer: IUpstreamAnswer
   ): Promise<void> {
-    const { res, prepared, overhead } = exchange.request;
+    const { res, prepared, overhead, onChunk, beforeDone } = exchange.request;
+    const used = (r: IRelayed): ITokens =>
+      r.reported ?? { prompt: prepared.promptEstimate, completion: r.chunks };
     exchange.request.takeOver();
     const result = await relayStream(
       answer.body,
@@ -370,15 +380,14 @@ export class Gateway {
       prepared.clientWantsUsage,
       prepared.model,
       overhead.headers(),
-      exchange.request.onChunk
+      {
+        ...(onChunk === undefined ? {} : { onChunk }),
+        ...(beforeDone === undefined
+          ? {}
+          : { beforeDone: r => beforeDone(used(r)) })
+      }
     );
-    exchange.settle(
-      result.reported ?? {
-        prompt: prepared.promptEstimate,
-        completion: result.chunks
-      },
-      !result.complete
-    );
+    exchange.settle(used(result), !result.complete);
   }
 
   /** A non-streaming answer, read whole: errors in OpenAI's shape, the model renamed. */

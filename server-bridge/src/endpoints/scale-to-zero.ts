@@ -62,7 +62,7 @@ export function stateOf(
   now: number
 ): EndpointState {
   if (ep.desired === 'stopped') {
-    return 'stopped';
+    return active.length === 0 ? 'stopped' : 'stopping';
   }
   if (ep.state === 'failed' || ep.state === 'scaled-to-zero') {
     return ep.state;

@@ -104,9 +104,13 @@ export const assistantRoutes: FastifyPluginAsyncZod<IAssistantContext> = async (
   const forward = async (
     reply: FastifyReply,
     call: IAssistantCall,
-    admitted?: () => void,
-    onChunk?: (text: string) => void
+    watch: {
+      admitted?: () => void;
+      onChunk?: (text: string) => void;
+      beforeDone?: (tokens: ITokens) => void;
+    } = {}
   ): Promise<ITokens | null> => {
+    const { admitted, onChunk, beforeDone } = watch;
     const startedAt = gateway.time();
     const prepared = gateway.prepare(
       call.key,
@@ -126,6 +130,7 @@ export const assistantRoutes: FastifyPluginAsyncZod<IAssistantContext> = async (
       res: reply.raw,
       takeOver: () => reply.hijack(),
       ...(onChunk === undefined ? {} : { onChunk }),
+      ...(beforeDone === undefined ? {} : { beforeDone }),
       onSettled: tokens => {
         settled = tokens;
         assistant.record(call, tokens);
@@ -216,29 +221,47 @@ export const assistantRoutes: FastifyPluginAsyncZod<IAssistantContext> = async (
     `${CONVERSATION}/messages`,
     ownedConversation('Send a message; the answer streams back', {
       description:
-        "A stream of OpenAI chat completion chunks (`text/event-stream`) as the model writes them. The question is kept once the gateway admits it, the answer as far as it streamed (also when I leave early), with what it cost. The latest messages go with it, below about 24 KB. Errors before the stream are in OpenAI's shape.",
+        "A stream of OpenAI chat completion chunks (`text/event-stream`) as the model writes them. The question is kept once the gateway admits it, the answer as far as it streamed (also when I leave early), with what it cost; a whole answer is kept before its `data: [DONE]` is sent, so the conversation read after it holds the answer. The latest messages go with it, below about 24 KB. Errors before the stream are in OpenAI's shape.",
       body: ChatSendSchema,
       response: modelCallResponses
     }),
     async (request, reply) => {
       const text = new DeltaText();
       let streamed = false;
+      let kept = false;
       try {
         const turn = assistant.chatTurn(
           userOf(request),
           request.params.id,
           request.body
         );
-        const tokens = await forward(reply, turn, turn.keepQuestion, t => {
-          streamed = true;
-          text.push(t);
-        });
-        if (streamed) {
+        const keep = (tokens: ITokens | null): void => {
+          if (kept || !streamed) {
+            return;
+          }
+          kept = true;
           turn.keepAnswer(
             text.end(),
             tokens === null ? null : tokens.prompt + tokens.completion
           );
-        }
+        };
+        // A whole answer is kept before the client sees its end; one cut short, once
+        // the request settled.
+        const tokens = await forward(reply, turn, {
+          admitted: turn.keepQuestion,
+          onChunk: t => {
+            streamed = true;
+            text.push(t);
+          },
+          beforeDone: t => {
+            try {
+              keep(t);
+            } catch (e) {
+              request.log.error({ err: e }, 'chat answer not kept');
+            }
+          }
+        });
+        keep(tokens);
       } catch (e) {
         return replyOpenAIError(e, request, reply);
       }

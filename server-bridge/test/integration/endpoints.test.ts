@@ -224,13 +224,12 @@ describe('local provider', () => {
       method: 'POST'
     });
     expect(stopped.status).toBe(200);
-    expect(EndpointSchema.parse(stopped.body).state).toBe('stopped');
-    // The bridge that runs the endpoints' loop ends the process: at once on a single
-    // bridge, at the leader's next step when a follower replica took the request.
-    const deadline = Date.now() + 30_000;
-    while (alive(pid) && Date.now() < deadline) {
-      await new Promise(r => setTimeout(r, 200));
-    }
+    // `stopped` from the leader, `stopping` from a follower until the leader's next step
+    // has ended the process.
+    expect(['stopping', 'stopped']).toContain(
+      EndpointSchema.parse(stopped.body).state
+    );
+    await waitFor(ep.id, e => e.state === 'stopped', 30_000);
     expect(alive(pid)).toBe(false);
     const refused = await chat(key);
     expect(refused.status).toBe(503);
@@ -283,7 +282,10 @@ describe('slurm provider', () => {
     const stopped = await bridge(Routes.endpointAction(ep.id, 'stop'), alice, {
       method: 'POST'
     });
-    expect(EndpointSchema.parse(stopped.body).state).toBe('stopped');
+    expect(['stopping', 'stopped']).toContain(
+      EndpointSchema.parse(stopped.body).state
+    );
+    await waitFor(ep.id, e => e.state === 'stopped', 30_000);
     const deadline = Date.now() + 60_000;
     while (squeue(slurmId) !== '' && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 500));

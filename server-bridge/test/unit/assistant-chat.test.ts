@@ -1,7 +1,8 @@
 /**
  * Inline completion and chat of the assistant: the completion request the bridge builds,
  * conversations kept per user (404 to others on every route), a streamed answer passed on
- * as it arrives and kept, and the partial answer kept when the client leaves.
+ * as it arrives and kept before its [DONE], and the partial answer kept when the client
+ * leaves.
  */
 import { once } from 'node:events';
 import type { Conversation, CourseUsage } from '../../src/contract';
@@ -215,6 +216,53 @@ describe('conversations', () => {
         (await list.json()) as { conversations: { id: string }[] }
       ).conversations.map(x => x.id)
     ).toEqual([c.id]);
+  });
+
+  it('keeps a whole answer before the client sees its [DONE]', async () => {
+    let endAnswer = (): void => undefined;
+    f.model.handle = c => {
+      c.res.writeHead(200, { 'content-type': 'text/event-stream' });
+      c.res.write(sse(delta('Done ')));
+      c.res.write(sse(delta('early.')));
+      c.res.write(sse(usageChunk(20, 2)));
+      c.res.write('data: [DONE]\n\n');
+      endAnswer = () => c.res.end();
+    };
+    const c = await newConversation(f.own.id);
+    const res = await call(
+      f,
+      'alice',
+      'POST',
+      `${CONVERSATIONS}/${c.id}/messages`,
+      { content: 'Hi' }
+    );
+    const reader = res.body?.getReader();
+    if (reader === undefined) {
+      throw new Error('the answer has no body');
+    }
+    let seen = '';
+    try {
+      while (!seen.includes('[DONE]')) {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          break;
+        }
+        seen += new TextDecoder().decode(chunk.value);
+      }
+      expect(seen).toContain('data: [DONE]');
+      // The model server has not ended its answer: the conversation already holds it.
+      const kept = await conversation(c.id);
+      expect(kept.messages.map(m => [m.role, m.content, m.tokens])).toEqual([
+        ['user', 'Hi', null],
+        ['assistant', 'Done early.', 22]
+      ]);
+    } finally {
+      endAnswer();
+    }
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      seen += new TextDecoder().decode(r.value);
+    }
+    expect((await conversation(c.id)).messages).toHaveLength(2);
   });
 
   it('keeps the answer as far as it streamed when the client leaves', async () => {

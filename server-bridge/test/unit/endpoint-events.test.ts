@@ -91,6 +91,7 @@ describe('endpoint events between two replicas', () => {
     const one = new EventLog(stores.a);
     const two = new EventLog(stores.b);
     const f = controllerOn(stores.a, new EndpointEvents(one));
+    f.controller.lead();
     const seen: [string, boolean, number | undefined][] = [];
     new EndpointEvents(two).subscribe((e, id) =>
       seen.push([e.endpoint.state, e.deleted === true, id])
@@ -111,8 +112,9 @@ describe('endpoint events between two replicas', () => {
       ['pending', false, 1],
       ['starting', false, 2],
       ['ready', false, 3],
-      ['stopped', false, 4],
-      ['stopped', true, 5]
+      ['stopping', false, 4],
+      ['stopped', false, 5],
+      ['stopped', true, 6]
     ]);
   });
 

@@ -233,17 +233,20 @@ describe('Endpoints over a shared store: follower and leader', () => {
     await readyAt(9108);
     const first = c.provider.last();
     await c.follower.controller.stopEndpoint('e1');
-    expect(state()).toBe('stopped');
+    // The follower does not act on the provider: the replica still runs.
+    expect(state()).toBe('stopping');
+    expect(c.leader.table.get('e1')?.reason).toBe('Stopped by its owner');
     await expect(
       c.follower.controller.upstream('e1', signal())
     ).rejects.toMatchObject({
       code: 'upstream_unavailable',
       message: expect.stringMatching(/stopped/)
     });
-    // The follower does not act on the provider; the leader's next step does.
     expect(first.stopped).toBe(false);
+    // The leader's next step stops it, then the endpoint is stopped.
     await c.leader.controller.tick();
     expect(first.stopped).toBe(true);
+    expect(state()).toBe('stopped');
     await expect(
       c.leader.controller.upstream('e1', signal())
     ).rejects.toMatchObject({ code: 'upstream_unavailable' });
@@ -252,6 +255,54 @@ describe('Endpoints over a shared store: follower and leader', () => {
     await readyAt(9109);
     expect(state()).toBe('ready');
     expect(c.provider.live()).toHaveLength(1);
+  });
+
+  it("the leader's own stop shows stopping in the store until its replicas have ended", async () => {
+    createOn(c.leader);
+    await readyAt(9115);
+    const first = c.provider.last();
+    let release!: () => void;
+    const gate = new Promise<void>(r => (release = r));
+    const stop = c.provider.stop.bind(c.provider);
+    c.provider.stop = async (h: IReplicaHandle): Promise<void> => {
+      await gate;
+      return stop(h);
+    };
+    const stopping = c.leader.controller.stopEndpoint('e1');
+    await new Promise(r => setTimeout(r, 10));
+    expect(c.follower.table.get('e1')?.state).toBe('stopping');
+    release();
+    await stopping;
+    expect(first.stopped).toBe(true);
+    expect(c.follower.table.get('e1')?.state).toBe('stopped');
+  });
+
+  it('stays stopping while the leader cannot stop a replica, and is stopped once it could', async () => {
+    createOn(c.leader);
+    await readyAt(9113);
+    const first = c.provider.last();
+    const stop = c.provider.stop.bind(c.provider);
+    c.provider.stop = () => Promise.reject(new Error('scancel timed out'));
+    await c.follower.controller.stopEndpoint('e1');
+    await c.leader.controller.tick();
+    expect(first.stopped).toBe(false);
+    expect(state()).toBe('stopping');
+    c.provider.stop = stop;
+    await c.leader.controller.tick();
+    expect(first.stopped).toBe(true);
+    expect(state()).toBe('stopped');
+  });
+
+  it('the leader makes stopped an endpoint stopped on the follower while it had no replica', async () => {
+    createOn(c.leader, 10);
+    await readyAt(9114);
+    c.clock.advance(10 * MINUTE);
+    await c.leader.controller.tick();
+    expect(state()).toBe('scaled-to-zero');
+    await c.follower.controller.stopEndpoint('e1');
+    expect(state()).toBe('stopping');
+    await c.leader.controller.tick();
+    expect(state()).toBe('stopped');
   });
 
   it('the leader stops the replicas of an endpoint deleted on the follower', async () => {
