@@ -175,6 +175,20 @@ EOF
   wait_until haproxy 30 bridge_ok
 }
 
+# One command to the balancer's admin socket (python3: socat is not installed).
+haproxy_command() {
+  local answer
+  answer="$(python3 - "$HAPROXY_DIR/admin.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+print(s.makefile().read().strip())
+PY
+)" || die "HAProxy's admin socket does not answer (is the stack in --replicas N?)"
+  [[ -z $answer ]] || die "HAProxy: $answer"
+}
+
 # Replicas beyond the wanted count (after --replicas went down) and the balancer when
 # the hub manages the bridge again.
 stop_replicas() {
