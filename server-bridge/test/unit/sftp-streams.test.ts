@@ -58,7 +58,7 @@ describe('SftpWriteStream', () => {
       writes.map((_, i) => i * full[0].length)
     );
     expect(maxInFlight()).toBeGreaterThan(1);
-    expect(maxInFlight()).toBeLessThanOrEqual(16);
+    expect(maxInFlight()).toBeLessThanOrEqual(8);
   });
 
   it('writes a body smaller than one request when it ends', async () => {

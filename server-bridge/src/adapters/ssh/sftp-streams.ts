@@ -5,12 +5,16 @@
  * Writes are gathered into whole chunks (an HTTP body arrives in pieces of a few KiB;
  * each SFTP request costs a round of framing and encryption whatever its size).
  * Memory stays bounded: at most `IN_FLIGHT * CHUNK` bytes are outstanding.
+ *
+ * 1 MiB in flight: with 2 MiB (16 × 128 KiB, or 32 × 64 KiB) downloads stalled on the
+ * SSH channel's window and ran at a third of the speed; chunks of 256 KiB exceed
+ * OpenSSH's largest read and come back short. Measured with bench/storage.bench.ts.
  */
 import { Readable, Writable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 
 const CHUNK = 128 * 1024;
-const IN_FLIGHT = 16;
+const IN_FLIGHT = 8;
 
 interface IReadSlot {
   offset: number;
