@@ -15,7 +15,7 @@ import {
   type Job,
   type JobSubmit
 } from '../../src/contract';
-import { bridge, code, notebook, send } from '../integration/stack';
+import { bridge, code, notebook, send, settled } from '../integration/stack';
 
 export { code, notebook };
 
@@ -102,27 +102,34 @@ export async function duringFault<T>(
 export const sleep = (ms: number): Promise<void> =>
   new Promise(r => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value (not undefined); bounded. */
+/**
+ * Polls `probe` until it returns a value (not undefined); bounded. A probe that throws
+ * (a component still coming back) counts as no value yet.
+ */
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 120_000,
   everyMs = 500
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
+  const value = await settled(
+    async () => {
+      try {
+        return await probe();
+      } catch (e) {
+        lastError = e;
+        return undefined;
       }
-    } catch (e) {
-      lastError = e;
-    }
-    await sleep(everyMs);
+    },
+    v => v !== undefined,
+    timeoutMs,
+    everyMs
+  );
+  if (value === undefined) {
+    throw new Error(`${what}: not reached (${String(lastError)})`);
   }
-  throw new Error(`${what}: not reached (${String(lastError)})`);
+  return value;
 }
 
 /** The error body of a response, checked against the one error shape. */
