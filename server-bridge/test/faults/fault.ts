@@ -4,6 +4,7 @@
  * fails) until ./stack/status is ok again.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +16,14 @@ import {
   type Job,
   type JobSubmit
 } from '../../src/contract';
-import { bridge, code, notebook, send, settled } from '../integration/stack';
+import {
+  bridge,
+  code,
+  createUserToken,
+  notebook,
+  send,
+  settled
+} from '../integration/stack';
 
 export { code, notebook };
 
@@ -97,6 +105,20 @@ export async function duringFault<T>(
     await ctl('start', component);
     await stackOk();
   }
+}
+
+/**
+ * The set-up of a fault file that acts as alice: the suite's timeout, a run id for unique
+ * names, and alice's token, taken once the stack is ok (call `alice()` inside the tests).
+ */
+export function faultSuite(): { run: string; alice: () => string } {
+  jest.setTimeout(600_000);
+  let alice: string;
+  beforeAll(async () => {
+    await stackOk();
+    alice = await createUserToken('alice');
+  });
+  return { run: randomBytes(3).toString('hex'), alice: () => alice };
 }
 
 export const sleep = (ms: number): Promise<void> =>
