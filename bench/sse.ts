@@ -5,6 +5,7 @@
  * `updatedAt`, same clock), and events of jobs the subscriber must not see.
  */
 import { request, type Agent, type ClientRequest } from 'node:http';
+import { SseFrames } from '../server-bridge/test/integration/sse-frames';
 
 const STATE_BITS = new Map<string, number>();
 
@@ -145,27 +146,12 @@ export function subscribe(options: {
           }
         });
         res.setEncoding('utf8');
-        let buffer = '';
+        const frames = new SseFrames();
         res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = frame
-              .split('\n')
-              .find(line => line.startsWith('data: '));
-            if (
-              data !== undefined &&
-              frame.split('\n').includes('event: job')
-            ) {
-              tally.receive(
-                index,
-                user,
-                JSON.parse(data.slice(6)) as IJobEvent
-              );
+          for (const frame of frames.feed(chunk)) {
+            if (frame.event === 'job') {
+              tally.receive(index, user, JSON.parse(frame.data) as IJobEvent);
             }
-            end = buffer.indexOf('\n\n');
           }
         });
         const ended = (): void => {

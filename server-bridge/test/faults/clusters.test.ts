@@ -4,7 +4,6 @@
  * down with the reason and refuses submits with a 503 naming it; a demo2 job that was
  * running goes on. Once the controller is back, demo2 takes and completes jobs again.
  */
-import { randomBytes } from 'node:crypto';
 import { HealthSchema } from '../../src/contract';
 import {
   clustersNow,
@@ -13,29 +12,21 @@ import {
   stdoutOf,
   submitted
 } from '../integration/cluster-jobs';
-import { bridge, createUserToken } from '../integration/stack';
+import { bridge } from '../integration/stack';
 import {
   duringFault,
   errorOf,
   eventually,
+  faultSuite,
   getJob,
-  stackOk,
   submitJob,
   waitForJob
 } from './fault';
 
-jest.setTimeout(600_000);
-
-const RUN = randomBytes(3).toString('hex');
-let alice: string;
-
-beforeAll(async () => {
-  await stackOk();
-  alice = await createUserToken('alice');
-});
+const { run: RUN, alice } = faultSuite();
 
 async function clusterHealth(): Promise<Record<string, string>> {
-  const res = await bridge('/api/v1/health', alice);
+  const res = await bridge('/api/v1/health', alice());
   const components = HealthSchema.parse(res.body).components;
   return Object.fromEntries(
     components.filter(c => c.kind === 'cluster').map(c => [c.name, c.status])
@@ -45,13 +36,13 @@ async function clusterHealth(): Promise<Record<string, string>> {
 it("keeps demo usable while demo2's slurmctld is down, and demo2 works again once it is back", async () => {
   // Runs through the outage on node2: slurmd keeps it going without its controller.
   const through = await submitted(
-    alice,
+    alice(),
     probeJob('demo2', `through-${RUN}`, 25)
   );
-  await waitForJob(alice, through.id, j => j.state === 'RUNNING');
+  await waitForJob(alice(), through.id, j => j.state === 'RUNNING');
 
   await duringFault('slurmctld-demo2', 'stop', async () => {
-    const down = await clustersNow(alice);
+    const down = await clustersNow(alice());
     expect(down.get('demo')?.status).toBe('ok');
     expect(down.get('demo2')).toMatchObject({
       status: 'down',
@@ -60,7 +51,7 @@ it("keeps demo usable while demo2's slurmctld is down, and demo2 works again onc
     });
 
     const refused = errorOf(
-      await submitJob(alice, probeJob('demo2', `refused-${RUN}`))
+      await submitJob(alice(), probeJob('demo2', `refused-${RUN}`))
     );
     expect({ status: refused.status, code: refused.error.code }).toEqual({
       status: 503,
@@ -69,9 +60,9 @@ it("keeps demo usable while demo2's slurmctld is down, and demo2 works again onc
     expect(refused.error.message).toMatch(/\bdemo2\b.*slurmctld/);
 
     // The first cluster meanwhile: a job from submit to its output.
-    const onDemo = await submitted(alice, probeJob('demo', `during-${RUN}`));
-    expect((await finished(alice, onDemo.id)).state).toBe('COMPLETED');
-    expect(await stdoutOf(alice, onDemo.id)).toContain(
+    const onDemo = await submitted(alice(), probeJob('demo', `during-${RUN}`));
+    expect((await finished(alice(), onDemo.id)).state).toBe('COMPLETED');
+    expect(await stdoutOf(alice(), onDemo.id)).toContain(
       `probe during-${RUN} cluster=demo host=`
     );
     expect(await clusterHealth()).toEqual({
@@ -79,16 +70,18 @@ it("keeps demo usable while demo2's slurmctld is down, and demo2 works again onc
       'cluster:demo2': 'down'
     });
     // Not flipped to an end it did not reach while its controller is away.
-    expect((await getJob(alice, through.id)).state).toBe('RUNNING');
+    expect((await getJob(alice(), through.id)).state).toBe('RUNNING');
   });
 
   await eventually('demo2 listed ok again', async () =>
-    (await clustersNow(alice)).get('demo2')?.status === 'ok' ? true : undefined
+    (await clustersNow(alice())).get('demo2')?.status === 'ok'
+      ? true
+      : undefined
   );
-  expect((await finished(alice, through.id)).state).toBe('COMPLETED');
-  const after = await submitted(alice, probeJob('demo2', `after-${RUN}`));
-  expect((await finished(alice, after.id)).state).toBe('COMPLETED');
-  expect(await stdoutOf(alice, after.id)).toContain(
+  expect((await finished(alice(), through.id)).state).toBe('COMPLETED');
+  const after = await submitted(alice(), probeJob('demo2', `after-${RUN}`));
+  expect((await finished(alice(), after.id)).state).toBe('COMPLETED');
+  expect(await stdoutOf(alice(), after.id)).toContain(
     `probe after-${RUN} cluster=demo2 host=node2 queue=${after.slurmId}:batch2`
   );
   expect(await clusterHealth()).toEqual({

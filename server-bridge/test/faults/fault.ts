@@ -4,6 +4,7 @@
  * fails) until ./stack/status is ok again.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +16,14 @@ import {
   type Job,
   type JobSubmit
 } from '../../src/contract';
-import { bridge, code, notebook, send } from '../integration/stack';
+import {
+  bridge,
+  code,
+  createUserToken,
+  notebook,
+  send,
+  settled
+} from '../integration/stack';
 
 export { code, notebook };
 
@@ -99,30 +107,51 @@ export async function duringFault<T>(
   }
 }
 
+/**
+ * The set-up of a fault file that acts as alice: the suite's timeout, a run id for unique
+ * names, and alice's token, taken once the stack is ok (call `alice()` inside the tests).
+ */
+export function faultSuite(): { run: string; alice: () => string } {
+  jest.setTimeout(600_000);
+  let alice: string;
+  beforeAll(async () => {
+    await stackOk();
+    alice = await createUserToken('alice');
+  });
+  return { run: randomBytes(3).toString('hex'), alice: () => alice };
+}
+
 export const sleep = (ms: number): Promise<void> =>
   new Promise(r => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value (not undefined); bounded. */
+/**
+ * Polls `probe` until it returns a value (not undefined); bounded. A probe that throws
+ * (a component still coming back) counts as no value yet.
+ */
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 120_000,
   everyMs = 500
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
+  const value = await settled(
+    async () => {
+      try {
+        return await probe();
+      } catch (e) {
+        lastError = e;
+        return undefined;
       }
-    } catch (e) {
-      lastError = e;
-    }
-    await sleep(everyMs);
+    },
+    v => v !== undefined,
+    timeoutMs,
+    everyMs
+  );
+  if (value === undefined) {
+    throw new Error(`${what}: not reached (${String(lastError)})`);
   }
-  throw new Error(`${what}: not reached (${String(lastError)})`);
+  return value;
 }
 
 /** The error body of a response, checked against the one error shape. */

@@ -3,44 +3,35 @@
  * Submits answer 503 with a sentence naming the cluster's controller; no job is lost or
  * shown as failed meanwhile; after the controller is back every job reaches COMPLETED.
  */
-import { randomBytes } from 'node:crypto';
 import { Routes, type JobState } from '../../src/contract';
-import { bridge, createUserToken } from '../integration/stack';
+import { bridge } from '../integration/stack';
 import {
   duringFault,
   ended,
   errorOf,
+  faultSuite,
   getJob,
   sleep,
   sleeper,
-  stackOk,
   submitJob,
   submitOk,
   waitForJob
 } from './fault';
 
-jest.setTimeout(600_000);
-
-const RUN = randomBytes(3).toString('hex');
+const { run: RUN, alice } = faultSuite();
 const OUTAGE_MS = 30_000;
-let alice: string;
-
-beforeAll(async () => {
-  await stackOk();
-  alice = await createUserToken('alice');
-});
 
 it('keeps every job through a 30 s slurmctld outage and refuses submits with a clear 503', async () => {
-  const short = await submitOk(alice, sleeper(`fault-ctld-short-${RUN}`, 8));
-  const long = await submitOk(alice, sleeper(`fault-ctld-long-${RUN}`, 45));
-  await waitForJob(alice, short.id, j => j.state === 'RUNNING');
-  await waitForJob(alice, long.id, j => j.state === 'RUNNING');
+  const short = await submitOk(alice(), sleeper(`fault-ctld-short-${RUN}`, 8));
+  const long = await submitOk(alice(), sleeper(`fault-ctld-long-${RUN}`, 45));
+  await waitForJob(alice(), short.id, j => j.state === 'RUNNING');
+  await waitForJob(alice(), long.id, j => j.state === 'RUNNING');
 
   const seen = new Set<JobState>();
   await duringFault('slurmctld', 'stop', async () => {
     const started = Date.now();
     const refused = errorOf(
-      await submitJob(alice, sleeper(`fault-ctld-refused-${RUN}`, 1))
+      await submitJob(alice(), sleeper(`fault-ctld-refused-${RUN}`, 1))
     );
     expect({ status: refused.status, code: refused.error.code }).toEqual({
       status: 503,
@@ -51,7 +42,7 @@ it('keeps every job through a 30 s slurmctld outage and refuses submits with a c
     expect(refused.error.message).not.toMatch(/\n/);
     while (Date.now() - started < OUTAGE_MS) {
       for (const id of [short.id, long.id]) {
-        seen.add((await getJob(alice, id)).state);
+        seen.add((await getJob(alice(), id)).state);
       }
       await sleep(1_000);
     }
@@ -62,10 +53,10 @@ it('keeps every job through a 30 s slurmctld outage and refuses submits with a c
     []
   );
   for (const job of [short, long]) {
-    expect((await waitForJob(alice, job.id, ended)).state).toBe('COMPLETED');
+    expect((await waitForJob(alice(), job.id, ended)).state).toBe('COMPLETED');
   }
-  const list = await bridge(Routes.jobs, alice);
+  const list = await bridge(Routes.jobs, alice());
   expect(list.status).toBe(200);
-  const after = await submitOk(alice, sleeper(`fault-ctld-after-${RUN}`, 1));
-  expect((await waitForJob(alice, after.id, ended)).state).toBe('COMPLETED');
+  const after = await submitOk(alice(), sleeper(`fault-ctld-after-${RUN}`, 1));
+  expect((await waitForJob(alice(), after.id, ended)).state).toBe('COMPLETED');
 });

@@ -3,32 +3,23 @@
  * Calls that need the cluster answer 503 in the one error shape with a sentence naming
  * the cluster; once sshd is back they work again without restarting the bridge.
  */
-import { randomBytes } from 'node:crypto';
 import { FileListSchema, Routes } from '../../src/contract';
 import { SshError } from '../../src/adapters/ssh/client';
-import { aliceConnection, bridge, createUserToken } from '../integration/stack';
+import { aliceConnection, bridge } from '../integration/stack';
 import {
   ctl,
   duringFault,
   ended,
   errorOf,
+  faultSuite,
   sleep,
   sleeper,
-  stackOk,
   submitJob,
   submitOk,
   waitForJob
 } from './fault';
 
-jest.setTimeout(600_000);
-
-const RUN = randomBytes(3).toString('hex');
-let alice: string;
-
-beforeAll(async () => {
-  await stackOk();
-  alice = await createUserToken('alice');
-});
+const { run: RUN, alice } = faultSuite();
 
 /** What a user sees of the cluster being unreachable. */
 function expectClusterUnreachable(res: { status: number; body: unknown }) {
@@ -44,35 +35,35 @@ function expectClusterUnreachable(res: { status: number; body: unknown }) {
 }
 
 it('answers 503 with a sentence naming the cluster while sshd is down, and works again afterwards', async () => {
-  const finished = await submitOk(alice, sleeper(`fault-ssh-a-${RUN}`, 1));
-  await waitForJob(alice, finished.id, ended);
+  const finished = await submitOk(alice(), sleeper(`fault-ssh-a-${RUN}`, 1));
+  await waitForJob(alice(), finished.id, ended);
   const bridgePid = await ctl('pid', 'bridge');
 
   await duringFault('sshd', 'stop', async () => {
     expectClusterUnreachable(
-      await submitJob(alice, sleeper(`fault-ssh-b-${RUN}`, 1))
+      await submitJob(alice(), sleeper(`fault-ssh-b-${RUN}`, 1))
     );
     expectClusterUnreachable(
-      await bridge(`${Routes.jobOutput(finished.id)}?element=0`, alice)
+      await bridge(`${Routes.jobOutput(finished.id)}?element=0`, alice())
     );
     expectClusterUnreachable(
-      await bridge(`${Routes.tierFiles('scratch')}?path=`, alice)
+      await bridge(`${Routes.tierFiles('scratch')}?path=`, alice())
     );
     // What the store knows needs no cluster.
-    const job = await bridge(Routes.job(finished.id), alice);
+    const job = await bridge(Routes.job(finished.id), alice());
     expect(job.status).toBe(200);
   });
 
   // Same bridge process, new sessions.
   expect(await ctl('pid', 'bridge')).toBe(bridgePid);
-  const again = await submitOk(alice, sleeper(`fault-ssh-c-${RUN}`, 1));
-  expect((await waitForJob(alice, again.id, ended)).state).toBe('COMPLETED');
+  const again = await submitOk(alice(), sleeper(`fault-ssh-c-${RUN}`, 1));
+  expect((await waitForJob(alice(), again.id, ended)).state).toBe('COMPLETED');
   const output = await bridge(
     `${Routes.jobOutput(finished.id)}?element=0`,
-    alice
+    alice()
   );
   expect(output.status).toBe(200);
-  const files = await bridge(`${Routes.tierFiles('scratch')}?path=`, alice);
+  const files = await bridge(`${Routes.tierFiles('scratch')}?path=`, alice());
   expect(files.status).toBe(200);
   FileListSchema.parse(files.body);
 });

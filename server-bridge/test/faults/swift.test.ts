@@ -3,7 +3,7 @@
  * 503 with a sentence naming the tier; nothing written during the outage shows up
  * later; everything works again once the proxy is back, without restarting the bridge.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   FileListSchema,
   HealthSchema,
@@ -11,25 +11,17 @@ import {
   TierListSchema,
   UploadResultSchema
 } from '../../src/contract';
-import { bridge, createUserToken } from '../integration/stack';
-import { ctl, duringFault, errorOf, stackOk, stackStatus } from './fault';
+import { bridge } from '../integration/stack';
+import { ctl, duringFault, errorOf, faultSuite, stackStatus } from './fault';
 
-jest.setTimeout(600_000);
-
-const RUN = randomBytes(3).toString('hex');
+const { run: RUN, alice } = faultSuite();
 const KEPT = `faults/kept-${RUN}.txt`;
 const LOST = `faults/during-${RUN}.txt`;
-let alice: string;
-
-beforeAll(async () => {
-  await stackOk();
-  alice = await createUserToken('alice');
-});
 
 const q = (path: string) => new URLSearchParams({ path }).toString();
 
 function put(path: string, body: string) {
-  return bridge(`${Routes.tierContent('archive')}?${q(path)}`, alice, {
+  return bridge(`${Routes.tierContent('archive')}?${q(path)}`, alice(), {
     method: 'PUT',
     headers: { 'Content-Type': 'application/octet-stream' },
     body
@@ -52,21 +44,21 @@ it('answers 503 for S3 tiers while Swift is down, keeps no partial state and rec
 
   await duringFault('swift-proxy', 'stop', async () => {
     expectStorageUnavailable(
-      await bridge(`${Routes.tierFiles('archive')}?path=faults`, alice)
+      await bridge(`${Routes.tierFiles('archive')}?path=faults`, alice())
     );
     expectStorageUnavailable(
-      await bridge(`${Routes.tierContent('archive')}?${q(KEPT)}`, alice)
+      await bridge(`${Routes.tierContent('archive')}?${q(KEPT)}`, alice())
     );
     expectStorageUnavailable(await put(LOST, 'written during the outage'));
     expectStorageUnavailable(
-      await bridge(Routes.tierUploads('archive'), alice, {
+      await bridge(Routes.tierUploads('archive'), alice(), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ path: LOST, size: 10 })
       })
     );
     // The tier list still answers (usage unknown at worst): the panel can show it.
-    const tiers = await bridge(Routes.tiers, alice);
+    const tiers = await bridge(Routes.tiers, alice());
     expect(tiers.status).toBe(200);
     TierListSchema.parse(tiers.body);
   });
@@ -74,7 +66,7 @@ it('answers 503 for S3 tiers while Swift is down, keeps no partial state and rec
   expect(await ctl('pid', 'bridge')).toBe(bridgePid);
   const list = await bridge(
     `${Routes.tierFiles('archive')}?path=faults`,
-    alice
+    alice()
   );
   expect(list.status).toBe(200);
   const names = FileListSchema.parse(list.body).entries.map(e => e.name);
@@ -82,7 +74,7 @@ it('answers 503 for S3 tiers while Swift is down, keeps no partial state and rec
   expect(names).not.toContain(`during-${RUN}.txt`);
   const read = await bridge(
     `${Routes.tierContent('archive')}?${q(KEPT)}`,
-    alice
+    alice()
   );
   expect(read).toEqual({ status: 200, body: 'kept before the outage' });
 
@@ -92,7 +84,7 @@ it('answers 503 for S3 tiers while Swift is down, keeps no partial state and rec
     createHash('sha256').update('written after the outage').digest('hex')
   );
   for (const path of [KEPT, LOST]) {
-    await bridge(`${Routes.tierFiles('archive')}?${q(path)}`, alice, {
+    await bridge(`${Routes.tierFiles('archive')}?${q(path)}`, alice(), {
       method: 'DELETE'
     });
   }
@@ -102,7 +94,7 @@ it('reports a wedged object server as degraded with the cause (bridge and ./stac
   // Frozen, the object server still accepts connections but answers nothing: the proxy
   // answers 503 for every object while listings (account and container servers) work.
   await duringFault('swift-object', 'freeze', async () => {
-    const health = await bridge(Routes.health, alice);
+    const health = await bridge(Routes.health, alice());
     expect(health.status).toBe(200);
     const s3 = HealthSchema.parse(health.body).components.find(
       c => c.kind === 's3'
@@ -117,13 +109,15 @@ it('reports a wedged object server as degraded with the cause (bridge and ./stac
     expect(status.output).toMatch(/^s3-objects\s.*\sdown$/m);
     expect(status.output).toMatch(/^s3-buckets\s.*\sok$/m);
   });
-  const health = HealthSchema.parse((await bridge(Routes.health, alice)).body);
+  const health = HealthSchema.parse(
+    (await bridge(Routes.health, alice())).body
+  );
   expect(health.components.find(c => c.kind === 's3')).toMatchObject({
     status: 'ok',
     checks: { list: 'ok', write: 'ok', read: 'ok', delete: 'ok' }
   });
   expect((await put(KEPT, 'written after the repair')).status).toBe(201);
-  await bridge(`${Routes.tierFiles('archive')}?${q(KEPT)}`, alice, {
+  await bridge(`${Routes.tierFiles('archive')}?${q(KEPT)}`, alice(), {
     method: 'DELETE'
   });
 });

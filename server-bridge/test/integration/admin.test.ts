@@ -26,7 +26,7 @@ import {
   newEndpointKey,
   waitReady
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, createUserToken, send } from './stack';
+import { BRIDGE_URL, bridge, createUserToken, send, settled } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -69,14 +69,16 @@ async function finishedJob(): Promise<Job> {
   if (res.status !== 201) {
     throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
   }
-  let job = JobSchema.parse(res.body);
-  const deadline = Date.now() + 120_000;
-  while (!TERMINAL_JOB_STATES.includes(job.state)) {
-    if (Date.now() > deadline) {
-      throw new Error(`job ${job.id} still ${job.state}`);
-    }
-    await new Promise(r => setTimeout(r, 500));
-    job = JobSchema.parse((await send(alice, 'GET', Routes.job(job.id))).body);
+  const { id } = JobSchema.parse(res.body);
+  const ended = (job: Job): boolean => TERMINAL_JOB_STATES.includes(job.state);
+  const job = await settled(
+    async () =>
+      JobSchema.parse((await send(alice, 'GET', Routes.job(id))).body),
+    ended,
+    120_000
+  );
+  if (!ended(job)) {
+    throw new Error(`job ${job.id} still ${job.state}`);
   }
   return job;
 }
@@ -275,11 +277,11 @@ describe('admin dashboard on the stack', () => {
 
       // A replica of several writes its usage every few seconds; a single bridge counts
       // what it has not written yet in its own report.
-      let before = await tokensOfAlice();
-      for (let i = 0; i < 30 && before < answer.usage.total_tokens; i++) {
-        await new Promise(r => setTimeout(r, 500));
-        before = await tokensOfAlice();
-      }
+      const before = await settled(
+        tokensOfAlice,
+        tokens => tokens >= answer.usage.total_tokens,
+        15_000
+      );
       expect(before).toBeGreaterThanOrEqual(answer.usage.total_tokens);
 
       const del = await send(alice, 'DELETE', Routes.endpoint(endpoint.id));

@@ -21,7 +21,7 @@ import {
   newEndpointKey,
   waitForEndpoint
 } from './endpoint-calls';
-import { BRIDGE_URL, bridge, createUserToken } from './stack';
+import { BRIDGE_URL, bridge, createUserToken, settled } from './stack';
 
 jest.setTimeout(240_000);
 
@@ -286,11 +286,12 @@ describe('slurm provider', () => {
       EndpointSchema.parse(stopped.body).state
     );
     await waitFor(ep.id, e => e.state === 'stopped', 30_000);
-    const deadline = Date.now() + 60_000;
-    while (squeue(slurmId) !== '' && Date.now() < deadline) {
-      await new Promise(r => setTimeout(r, 500));
-    }
-    expect(squeue(slurmId)).toBe('');
+    const left = await settled(
+      async () => squeue(slurmId),
+      queued => queued === '',
+      60_000
+    );
+    expect(left).toBe('');
   });
 });
 

@@ -27,6 +27,7 @@ import {
   createUserToken,
   notebook
 } from './stack';
+import { SseFrames } from './sse-frames';
 
 jest.setTimeout(180_000);
 
@@ -553,7 +554,7 @@ describe('events', () => {
     expect(res.headers.get('cache-control')).toBe('no-cache');
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
-    let buffer = '';
+    const frames = new SseFrames();
     const job = await submit(alice, request(PARAMETERISED, { name: 'it-sse' }));
     const seen: string[] = [];
     const deadline = Date.now() + 90_000;
@@ -563,17 +564,13 @@ describe('events', () => {
         if (done) {
           break;
         }
-        buffer += decoder.decode(value, { stream: true });
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) !== -1) {
-          const frame = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const lines = frame.split('\n');
-          const data = lines.find(l => l.startsWith('data: '));
-          if (lines.includes('event: job') && data !== undefined) {
+        for (const frame of frames.feed(
+          decoder.decode(value, { stream: true })
+        )) {
+          if (frame.event === 'job') {
             // Each job event has an id to resume from (Last-Event-ID).
-            expect(lines).toContainEqual(expect.stringMatching(/^id: \d+$/));
-            const ev = JSON.parse(data.slice(6)) as { job: Job };
+            expect(frame.id).toMatch(/^\d+$/);
+            const ev = JSON.parse(frame.data) as { job: Job };
             expect(ev.job.owner).toBe('alice');
             if (ev.job.id === job.id) {
               seen.push(ev.job.state);

@@ -317,19 +317,21 @@ export async function ensureServer(user: string): Promise<void> {
 }
 
 /**
- * `read()` again until `done` holds of its value (at most `timeoutMs`); the last value.
- * For what another bridge replica writes a few seconds late (usage per minute, a chat's
- * answer kept when its stream ends).
+ * `read()` again, `everyMs` apart, until `done` holds of its value (at most `timeoutMs`);
+ * the last value, whether `done` holds of it or not. For what another bridge replica
+ * writes a few seconds late (usage per minute, a chat's answer kept when its stream
+ * ends), and any other state a test waits for.
  */
 export async function settled<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 15_000
+  timeoutMs = 15_000,
+  everyMs = 500
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {
-    await new Promise(r => setTimeout(r, 500));
+    await sleep(everyMs);
     value = await read();
   }
   return value;

@@ -17,6 +17,7 @@ import {
   newEndpointKey,
   waitReady
 } from '../integration/endpoint-calls';
+import { SseFrames } from '../integration/sse-frames';
 import { bridge, createUserToken, send, settled } from '../integration/stack';
 import {
   ctl,
@@ -65,25 +66,21 @@ class Stream {
 
   private async read(reader: ReadableStreamDefaultReader<Uint8Array>) {
     const decoder = new TextDecoder();
-    let buffer = '';
+    const frames = new SseFrames();
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) {
           return;
         }
-        buffer += decoder.decode(value, { stream: true });
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) !== -1) {
-          const lines = buffer.slice(0, i).split('\n');
-          buffer = buffer.slice(i + 2);
-          const id = lines.find(l => l.startsWith('id: '));
-          const data = lines.find(l => l.startsWith('data: '));
-          if (id !== undefined) {
-            this.lastId = id.slice(4);
+        for (const frame of frames.feed(
+          decoder.decode(value, { stream: true })
+        )) {
+          if (frame.id !== undefined) {
+            this.lastId = frame.id;
           }
-          if (lines.includes('event: job') && data !== undefined) {
-            const { job } = JSON.parse(data.slice(6)) as {
+          if (frame.event === 'job') {
+            const { job } = JSON.parse(frame.data) as {
               job: { id: string; state: JobState };
             };
             this.states.set(job.id, [
