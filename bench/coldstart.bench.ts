@@ -268,7 +268,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch(err => {
-  process.stderr.write(`${String(err)}\n`);
+main().catch((err: Error) => {
+  // fetch's own message ("fetch failed") says nothing; its cause names the socket error.
+  process.stderr.write(`${err.stack ?? String(err)}\n`);
+  if (err.cause !== undefined) {
+    process.stderr.write(`cause: ${String(err.cause)}\n`);
+  }
   process.exit(1);
 });
