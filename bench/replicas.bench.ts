@@ -32,7 +32,10 @@ import { type ModelCatalog, Routes } from '../server-bridge/src/contract';
 import {
   STACK_DIR,
   bridge,
-  createUserToken
+  code,
+  createUserToken,
+  notebook,
+  send
 } from '../server-bridge/test/integration/stack';
 import {
   type IReplica,
@@ -128,24 +131,13 @@ interface ISide {
 }
 
 async function submit(token: string, source = 'x = 1'): Promise<string> {
-  const res = await bridge(Routes.jobs, token, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      name: 'bench-replicas',
-      notebook: {
-        path: 'bench/replicas.ipynb',
-        content: {
-          nbformat: 4,
-          nbformat_minor: 5,
-          metadata: {
-            kernelspec: { name: 'python3', display_name: 'Python 3' }
-          },
-          cells: [{ cell_type: 'code', source, metadata: {}, outputs: [] }]
-        }
-      },
-      profile: 'cpu-small'
-    })
+  const res = await send(token, 'POST', Routes.jobs, {
+    name: 'bench-replicas',
+    notebook: {
+      path: 'bench/replicas.ipynb',
+      content: notebook(code(source))
+    },
+    profile: 'cpu-small'
   });
   if (res.status !== 201) {
     throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
@@ -348,9 +340,7 @@ async function main(): Promise<void> {
     if (!running.some(r => r.name === follower.name)) {
       stack('ctl', 'start', follower.name);
     }
-    await bridge(Routes.jobAction(sleeper, 'cancel'), tokens[0], {
-      method: 'POST'
-    });
+    await send(tokens[0], 'POST', Routes.jobAction(sleeper, 'cancel'));
     await bridge(Routes.endpoint(endpoint.id), tokens[0], { method: 'DELETE' });
     if (switched) {
       process.stdout.write('switching the stack back\n');

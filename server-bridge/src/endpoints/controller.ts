@@ -364,30 +364,23 @@ export class EndpointController implements IEndpointRouter {
     await this.stepIfLeading(id);
   }
 
-  /** Stops every replica; requests are refused until started again. `stopping` until the
-   *  replicas have ended, then `stopped` (on a follower: at the leader's next step). */
+  /**
+   * Stops every replica; requests are refused until started again. `stopping` until the
+   * leader's step has ended the replicas, then `stopped` (`stateOf`).
+   */
   async stopEndpoint(
     id: string,
     reason = 'Stopped by its owner'
   ): Promise<void> {
     await this.exclusive(id, async () => {
       const ep = this.ctl.mustGet(id);
-      const next = this.ctl.save({
-        ...ep,
-        desired: 'stopped',
-        state: 'stopping',
-        reason
-      });
-      if (this.leading) {
-        await stopAll(this.ctl, next, reason);
-        const ended = this.ctl.activeOf(id).length === 0;
-        this.ctl.save({ ...next, state: ended ? 'stopped' : 'stopping' });
-      }
+      this.ctl.save({ ...ep, desired: 'stopped', state: 'stopping', reason });
       this.ctl.rejectWaiters(
         id,
         `Endpoint ${ep.name} is stopped; its owner can start it again`
       );
     });
+    await this.stepIfLeading(id);
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import {
   EndpointKeyCreatedSchema,
+  EndpointKeyListSchema,
   EndpointSchema,
   Routes,
   type Endpoint,
@@ -88,4 +89,53 @@ export async function newEndpointKey(
   expect(res.status).toBe(201);
   const k = EndpointKeyCreatedSchema.parse(res.body);
   return { id: k.id, key: k.key };
+}
+
+/** A key's tokens used, as its endpoint's key list shows them. */
+export async function tokensUsed(
+  endpointId: string,
+  keyId: string,
+  token: string
+): Promise<number> {
+  const list = await callRetrying(Routes.endpointKeys(endpointId), token);
+  const k = EndpointKeyListSchema.parse(list.body).keys.find(
+    x => x.id === keyId
+  );
+  if (k === undefined) {
+    throw new Error(`no key ${keyId}`);
+  }
+  return k.tokensUsed;
+}
+
+/** A gateway answer: its status and parsed body. */
+export interface IAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * `count` chat completions with `key` sent at once, the i-th to `urlOf(i)` (a gateway's
+ * `…/chat/completions`); the answers split into served (200) and refused (429).
+ */
+export async function completionsAtOnce(
+  count: number,
+  key: string,
+  body: unknown,
+  urlOf: (i: number) => string
+): Promise<{ ok: IAnswer[]; refused: IAnswer[]; all: IAnswer[] }> {
+  const all = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await fetch(urlOf(i), {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, Authorization: `Bearer ${key}` },
+        body: JSON.stringify(body)
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    })
+  );
+  return {
+    ok: all.filter(r => r.status === 200),
+    refused: all.filter(r => r.status === 429),
+    all
+  };
 }

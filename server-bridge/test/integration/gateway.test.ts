@@ -23,8 +23,10 @@ import {
 import {
   JSON_HEADERS as json,
   callRetrying as call,
+  completionsAtOnce,
   createEndpoint,
   newEndpointKey as newKey,
+  tokensUsed as usedOfKey,
   waitReady
 } from './endpoint-calls';
 import { BRIDGE_URL, bridge, createUserToken, settled } from './stack';
@@ -203,16 +205,9 @@ describe('the gateway with the openai client', () => {
 });
 
 /** The key's tokens used, from the key list. */
-async function tokensUsed(keyId: string): Promise<number> {
-  const list = await call(Routes.endpointKeys(aliceEp.id), alice);
-  const k = EndpointKeyListSchema.parse(list.body).keys.find(
-    x => x.id === keyId
-  );
-  if (k === undefined) {
-    throw new Error(`no key ${keyId}`);
-  }
-  return k.tokensUsed;
-}
+/** A key's tokens used on alice's endpoint. */
+const tokensUsed = (keyId: string): Promise<number> =>
+  usedOfKey(aliceEp.id, keyId, alice);
 
 /** Checks that `body` is exactly OpenAI's error shape and returns its fields. */
 function openAIErrorOf(body: unknown): {
@@ -247,18 +242,12 @@ describe('gateway caps and input', () => {
     const body = { model: 'tiny-random', messages: MESSAGES, max_tokens: 8 };
     // What one request reserves: its body's bytes (as forwarded) and max_tokens.
     const reservation = Buffer.byteLength(JSON.stringify(body)) + 8;
-    const results = await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const res = await fetch(`${GATEWAY}/chat/completions`, {
-          method: 'POST',
-          headers: { ...json, Authorization: `Bearer ${key}` },
-          body: JSON.stringify(body)
-        });
-        return { status: res.status, body: (await res.json()) as unknown };
-      })
+    const { ok, refused } = await completionsAtOnce(
+      20,
+      key,
+      body,
+      () => `${GATEWAY}/chat/completions`
     );
-    const ok = results.filter(r => r.status === 200);
-    const refused = results.filter(r => r.status === 429);
     expect(ok.length + refused.length).toBe(20);
     expect(ok.length).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);

@@ -6,19 +6,16 @@
  * with Last-Event-ID and gets every final state, and a key's budget holds for requests
  * split over both replicas.
  */
+import { type JobState, Routes } from '../../src/contract';
 import {
-  EndpointKeyListSchema,
-  type JobState,
-  Routes
-} from '../../src/contract';
-import {
+  completionsAtOnce,
   createEndpoint,
-  JSON_HEADERS,
   newEndpointKey,
+  tokensUsed,
   waitReady
 } from '../integration/endpoint-calls';
 import { SseFrames } from '../integration/sse-frames';
-import { bridge, createUserToken, send, settled } from '../integration/stack';
+import { createUserToken, send, settled } from '../integration/stack';
 import {
   ctl,
   ended,
@@ -211,27 +208,17 @@ describe('two bridge replicas on one store', () => {
         tokenBudget: budget
       });
       const ports = stackReplicas().map(r => r.port);
-      const body = JSON.stringify({
-        model: 'tiny-random',
-        messages: [{ role: 'user', content: 'Say something.' }],
-        max_tokens: 8
-      });
-      const results = await Promise.all(
-        Array.from({ length: 20 }, async (_, i) => {
-          const port = ports[i % ports.length];
-          const res = await fetch(
-            `http://127.0.0.1:${port}${PREFIX}/v1/chat/completions`,
-            {
-              method: 'POST',
-              headers: { ...JSON_HEADERS, Authorization: `Bearer ${key.key}` },
-              body
-            }
-          );
-          return { status: res.status, body: (await res.json()) as unknown };
-        })
+      const { ok, refused } = await completionsAtOnce(
+        20,
+        key.key,
+        {
+          model: 'tiny-random',
+          messages: [{ role: 'user', content: 'Say something.' }],
+          max_tokens: 8
+        },
+        i =>
+          `http://127.0.0.1:${ports[i % ports.length]}${PREFIX}/v1/chat/completions`
       );
-      const ok = results.filter(r => r.status === 200);
-      const refused = results.filter(r => r.status === 429);
       expect(ok.length + refused.length).toBe(20);
       expect(ok.length).toBeGreaterThan(0);
       expect(refused.length).toBeGreaterThan(0);
@@ -243,13 +230,8 @@ describe('two bridge replicas on one store', () => {
       );
       expect(spent).toBeLessThanOrEqual(budget);
       // Each request is settled by the replica that served it, just after its answer.
-      const usedOf = async (): Promise<number> => {
-        const keys = await bridge(Routes.endpointKeys(endpoint.id), alice);
-        return (
-          EndpointKeyListSchema.parse(keys.body).keys.find(k => k.id === key.id)
-            ?.tokensUsed ?? -1
-        );
-      };
+      const usedOf = (): Promise<number> =>
+        tokensUsed(endpoint.id, key.id, alice);
       const used = await settled(usedOf, u => u >= spent);
       expect(used).toBeGreaterThanOrEqual(spent);
       expect(used).toBeLessThanOrEqual(budget);
